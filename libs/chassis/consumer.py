@@ -1,0 +1,103 @@
+"""The event entrypoint: idempotent, retried with backoff, never dropped.
+
+nameko's own ``event_handler`` acks a message even when the handler raised,
+which loses the event. ``event_handler`` here does this instead, on failure:
+the delivery is re-published to the subscriber's retry queue with a growing
+per-message TTL (it dead-letters back to the main queue when the TTL ends),
+and after ``EVENT_MAX_ATTEMPTS`` it is parked in the dead-letter queue. The
+original is acked only after that publish is confirmed, so a crash in between
+redelivers it rather than losing it. Handlers make the effect idempotent with
+``self.db.consuming(event)`` (the inbox, in the handler's own transaction).
+"""
+from __future__ import annotations
+
+import traceback
+from functools import partial
+
+from nameko.amqp.publish import Publisher
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import Consumer
+
+from . import topology
+from .context import CORRELATION_KEY
+from .contracts import SUBSCRIPTIONS, Subscription
+from .envelope import Envelope
+from .logging import get_logger
+
+log = get_logger(__name__)
+
+ATTEMPT_HEADER = "x-pc-attempt"
+ERROR_HEADER = "x-pc-error"
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_BASE_DELAY_MS = 500
+
+
+class UnknownSubscription(RuntimeError):
+    pass
+
+
+class EventHandler(Consumer):
+
+    def __init__(self, event_type: str, **kwargs):
+        self.event_type = event_type
+        super().__init__(queue=None, **kwargs)
+
+    def setup(self):
+        self.subscription = Subscription(self.event_type, self.container.service_name, self.method_name)
+        if self.subscription not in SUBSCRIPTIONS:
+            raise UnknownSubscription(f"{self.subscription} is not declared in chassis.contracts.SUBSCRIPTIONS")
+        config = self.container.config
+        self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+        self.base_delay_ms = int(config.get("EVENT_RETRY_BASE_MS", DEFAULT_BASE_DELAY_MS))
+        self.queue = topology.kombu_main_queue(self.subscription)
+        self.publisher = Publisher(config["AMQP_URI"], mandatory=True)
+        connection = topology.connect(config["AMQP_URI"])
+        try:
+            topology.declare_subscription(connection.channel(), self.subscription)
+        finally:
+            connection.collect()
+        super().setup()
+
+    def handle_message(self, body, message):
+        try:
+            envelope = Envelope.from_json(body)
+        except Exception as exc:  # a message no handler can ever read: park it at once
+            self._park(body, message, attempt=0, error=f"unreadable envelope: {exc}")
+            self.queue_consumer.ack_message(message)
+            return
+        context_data = self.unpack_message_headers(message)
+        context_data[CORRELATION_KEY] = envelope.correlation_id or context_data.get(CORRELATION_KEY)
+        try:
+            self.container.spawn_worker(self, (envelope,), {}, context_data=context_data,
+                                        handle_result=partial(self.handle_result, message))
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is not None:
+            attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+            error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+            if attempt < self.max_attempts:
+                self._retry_later(message, attempt, error)
+            else:
+                self._park(message.payload, message, attempt, error)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def _retry_later(self, message, attempt: int, error: str):
+        delay_ms = self.base_delay_ms * 2 ** (attempt - 1)
+        log.warning("event_retry_scheduled", queue=self.queue.name, attempt=attempt, delay_ms=delay_ms, error=error)
+        self.publisher.publish(
+            message.payload, exchange="", routing_key=topology.retry_queue(self.subscription),
+            expiration=delay_ms / 1000, headers={ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error[:1000]},
+        )
+
+    def _park(self, payload, message, attempt: int, error: str):
+        log.error("event_dead_lettered", queue=self.queue.name, attempt=attempt, error=error)
+        self.publisher.publish(
+            payload, exchange="", routing_key=topology.dead_letter_queue(self.subscription),
+            headers={ATTEMPT_HEADER: attempt, ERROR_HEADER: error[:1000]},
+        )
+
+
+event_handler = EventHandler.decorator

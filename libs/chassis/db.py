@@ -1,0 +1,171 @@
+"""The database provider: one psycopg 3 pool per service process, one
+transaction per unit of work, rolled back unless it completes.
+
+psycopg's default wait function (C, ``wait_c``) blocks the whole eventlet hub,
+so every other worker stalls behind one query. ``wait_select`` goes through
+the (monkey-patched, cooperative) ``select`` module instead. A service refuses
+to start when psycopg would block.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+
+from contextlib import contextmanager  # noqa: E402
+from typing import Any, Iterator  # noqa: E402
+
+import psycopg  # noqa: E402
+import psycopg.waiting  # noqa: E402
+from nameko.extensions import DependencyProvider, SharedExtension  # noqa: E402
+from psycopg.rows import dict_row  # noqa: E402
+from psycopg.types.json import Jsonb  # noqa: E402
+from psycopg_pool import ConnectionPool, PoolTimeout  # noqa: E402
+
+from .context import CORRELATION_KEY  # noqa: E402
+from .contracts import validate_payload  # noqa: E402
+from .envelope import Envelope  # noqa: E402
+from .errors import ServiceUnavailable  # noqa: E402
+from .logging import get_logger  # noqa: E402
+
+log = get_logger(__name__)
+
+COOPERATIVE_WAIT_FUNCTIONS = ("wait_select",)
+
+
+class BlockingWaitFunction(RuntimeError):
+    pass
+
+
+def make_psycopg_cooperative() -> None:
+    psycopg.waiting.wait = psycopg.waiting.wait_select
+
+
+def ensure_cooperative_wait() -> None:
+    name = getattr(psycopg.waiting.wait, "__name__", repr(psycopg.waiting.wait))
+    if name not in COOPERATIVE_WAIT_FUNCTIONS:
+        raise BlockingWaitFunction(
+            f"psycopg uses {name}, which blocks every eventlet worker; "
+            "set PSYCOPG_WAIT_FUNC=wait_select before psycopg is imported")
+
+
+class DatabasePool(SharedExtension):
+    """One pool per container, shared by the Database provider and the relay."""
+
+    def __init__(self):
+        super().__init__()
+        self.outbox_listeners = []  # the relay wakes at once instead of at its next poll
+
+    def setup(self):
+        ensure_cooperative_wait()
+        config = self.container.config
+        self.url = config["DATABASE_URL"]
+        max_workers = int(config.get("max_workers", 10))
+        # Every worker may hold a connection, and the relay holds one more.
+        size = max(int(config.get("DB_POOL_SIZE", 0)), max_workers + 2)
+        self.pool = ConnectionPool(
+            self.url, min_size=2, max_size=size, open=False, name=self.container.service_name,
+            kwargs={"row_factory": dict_row}, check=ConnectionPool.check_connection,
+            timeout=float(config.get("DB_POOL_TIMEOUT", 10)),
+        )
+
+
+    def start(self):
+        self.pool.open(wait=False)
+
+    def notify_outbox_written(self):
+        for listener in self.outbox_listeners:
+            listener()
+
+    def stop(self):
+        self.pool.close(timeout=5)
+
+    kill = stop
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        try:
+            with self.pool.connection() as conn:
+                yield conn
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            raise ServiceUnavailable(message="database unavailable") from exc
+
+
+class UnitOfWork:
+    """One transaction. ``publish`` writes to the outbox inside it;
+    ``first_delivery`` writes to the inbox inside it."""
+
+    def __init__(self, conn: psycopg.Connection, worker_ctx=None, source: str = ""):
+        self.conn = conn
+        self.worker_ctx = worker_ctx
+        self.source = source
+        self.published: list[Envelope] = []
+
+    def execute(self, sql: str, params: Any = None) -> psycopg.Cursor:
+        return self.conn.execute(sql, params)
+
+    def fetch_one(self, sql: str, params: Any = None) -> dict | None:
+        return self.conn.execute(sql, params).fetchone()
+
+    def fetch_all(self, sql: str, params: Any = None) -> list[dict]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def publish(self, event_type: str, payload: dict, partner_id: str | None = None) -> Envelope:
+        context = self.worker_ctx.context_data if self.worker_ctx else {}
+        envelope = Envelope(
+            type=event_type, source=self.source, partner_id=partner_id,
+            correlation_id=context.get(CORRELATION_KEY),
+            payload=validate_payload(event_type, payload),
+        )
+        self.conn.execute(
+            "INSERT INTO outbox (event_id, event_type, body) VALUES (%s, %s, %s)",
+            (envelope.event_id, envelope.type, Jsonb(envelope.model_dump(mode="json"))),
+        )
+        self.published.append(envelope)
+        return envelope
+
+    def first_delivery(self, handler: str, envelope: Envelope) -> bool:
+        """Record the event in the inbox; False when this handler already processed it."""
+        row = self.conn.execute(
+            "INSERT INTO inbox (handler, event_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+            (handler, envelope.event_id),
+        ).fetchone()
+        return row is not None
+
+
+class DatabaseSession:
+    """What a worker gets: ``with self.db.transaction() as uow: ...``."""
+
+    def __init__(self, provider: "Database", worker_ctx):
+        self.provider = provider
+        self.worker_ctx = worker_ctx
+
+    @property
+    def handler_name(self) -> str:
+        return f"{self.worker_ctx.service_name}.{self.worker_ctx.entrypoint.method_name}"
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        with self.provider.pool.connection() as conn:
+            with conn.transaction():
+                uow = UnitOfWork(conn, self.worker_ctx, self.worker_ctx.service_name)
+                yield uow
+        if uow.published:
+            self.provider.after_commit_with_events()
+
+    @contextmanager
+    def consuming(self, envelope: Envelope) -> Iterator[UnitOfWork | None]:
+        """A transaction for an event handler: yields None when the event was
+        already processed by this handler (the duplicate has no effect)."""
+        with self.transaction() as uow:
+            yield uow if uow.first_delivery(self.handler_name, envelope) else None
+
+
+class Database(DependencyProvider):
+    pool = DatabasePool()
+
+    def after_commit_with_events(self):
+        self.pool.notify_outbox_written()
+
+    def get_dependency(self, worker_ctx):
+        return DatabaseSession(self, worker_ctx)

@@ -1,0 +1,58 @@
+"""Typed domain errors with a stable ``code``, carried intact over RPC.
+
+A service raises ``DomainError`` subclasses; nameko serialises them and, because
+they are registered with ``deserialize_to_instance``, the caller (another
+service or the gateway) gets the same class back with the same code, message,
+details and HTTP status. The gateway turns them into the contract's error body.
+"""
+from __future__ import annotations
+
+from nameko.exceptions import deserialize_to_instance
+
+
+@deserialize_to_instance
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, code: str | None = None, message: str = "", details: dict | None = None,
+                 status: int | None = None):
+        self.code = code or type(self).code
+        self.message = message or self.code.replace("_", " ")
+        self.details = details or {}
+        self.status = status or type(self).status
+        super().__init__(self.code, self.message, self.details, self.status)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def to_body(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+def _kind(name: str, status: int, code: str) -> type[DomainError]:
+    cls = type(name, (DomainError,), {"status": status, "code": code})
+    cls.__module__ = __name__
+    return deserialize_to_instance(cls)
+
+
+# One class per HTTP status of the contract (../shared/api.md, Conventions).
+MalformedRequest = _kind("MalformedRequest", 400, "malformed_request")
+Unauthenticated = _kind("Unauthenticated", 401, "unauthenticated")
+Forbidden = _kind("Forbidden", 403, "forbidden")
+NotFound = _kind("NotFound", 404, "not_found")
+Conflict = _kind("Conflict", 409, "conflict")
+PayloadTooLarge = _kind("PayloadTooLarge", 413, "payload_too_large")
+UnsupportedMediaType = _kind("UnsupportedMediaType", 415, "unsupported_media_type")
+ValidationFailed = _kind("ValidationFailed", 422, "validation_failed")
+RateLimited = _kind("RateLimited", 429, "rate_limited")
+ServiceUnavailable = _kind("ServiceUnavailable", 503, "service_unavailable")
+
+
+def validation_error_from_pydantic(exc) -> DomainError:
+    """A pydantic ``ValidationError`` as a 422 naming each offending field."""
+    fields = {}
+    for error in exc.errors():
+        path = ".".join(str(part) for part in error["loc"]) or "body"
+        fields[path] = error["msg"]
+    return ValidationFailed(message="request body is invalid", details={"fields": fields})

@@ -1,0 +1,36 @@
+"""The bases every service class starts from."""
+from __future__ import annotations
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc as nameko_rpc
+
+from .context import WorkerContext
+from .db import Database
+from .errors import DomainError
+from .outbox import OutboxRelay
+from .rpc import ServiceRpc
+
+# Domain errors are answers, not failures: nameko should not log them as errors.
+rpc = nameko_rpc(expected_exceptions=DomainError)
+
+
+class ChassisService:
+    """Correlation ids and logging context, RPC to other services with deadlines."""
+
+    name: str
+    config = Config()
+    context = WorkerContext()
+    services = ServiceRpc()
+
+
+class DataService(ChassisService):
+    """A service owning a PostgreSQL database, with its outbox relay."""
+
+    db = Database()
+    outbox_relay = OutboxRelay()
+
+    @rpc
+    def health(self) -> dict:
+        with self.db.transaction() as uow:
+            uow.fetch_one("SELECT 1")
+        return {"service": self.name, "status": "ok"}

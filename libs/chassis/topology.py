@@ -1,0 +1,64 @@
+"""Where events go on RabbitMQ: one topic exchange, three queues per subscriber.
+
+- ``pc.evt.<service>.<handler>``: the subscriber's queue, bound to ``pc.events``
+  by event type. Declared by the consumer at start-up and by every relay
+  before it publishes, with the same arguments.
+- ``pc.retry.<service>.<handler>``: a failed delivery waits here for its
+  backoff (per-message TTL), then dead-letters back to the main queue.
+- ``pc.dlq.<service>.<handler>``: deliveries that failed every attempt are
+  parked here for ops to list and replay (``chassis.deadletters``).
+"""
+from __future__ import annotations
+
+import amqp
+from kombu import Connection, Exchange, Queue
+
+from .contracts import Subscription
+
+EVENTS_EXCHANGE = "pc.events"
+
+
+def main_queue(sub: Subscription) -> str:
+    return f"pc.evt.{sub.service}.{sub.handler}"
+
+
+def retry_queue(sub: Subscription) -> str:
+    return f"pc.retry.{sub.service}.{sub.handler}"
+
+
+def dead_letter_queue(sub: Subscription) -> str:
+    return f"pc.dlq.{sub.service}.{sub.handler}"
+
+
+def kombu_main_queue(sub: Subscription) -> Queue:
+    """The main queue as kombu declares it when nameko consumes from it."""
+    exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True)
+    return Queue(main_queue(sub), exchange=exchange, routing_key=sub.event_type, durable=True)
+
+
+def declare_main_queue(channel: amqp.Channel, sub: Subscription) -> None:
+    channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True, auto_delete=False)
+    channel.queue_declare(main_queue(sub), durable=True, auto_delete=False)
+    channel.queue_bind(main_queue(sub), EVENTS_EXCHANGE, sub.event_type)
+
+
+def declare_subscription(channel: amqp.Channel, sub: Subscription) -> None:
+    declare_main_queue(channel, sub)
+    channel.queue_declare(retry_queue(sub), durable=True, auto_delete=False, arguments={
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": main_queue(sub),
+    })
+    channel.queue_declare(dead_letter_queue(sub), durable=True, auto_delete=False)
+
+
+def connect(amqp_uri: str, heartbeat: int = 0) -> amqp.Connection:
+    """A plain py-amqp connection (the relay batches its own confirms)."""
+    params = Connection(amqp_uri)
+    connection = amqp.Connection(
+        host=f"{params.hostname or '127.0.0.1'}:{params.port or 5672}",
+        userid=params.userid or "guest", password=params.password or "guest",
+        virtual_host=params.virtual_host or "/", heartbeat=heartbeat,
+        connect_timeout=5,
+    )
+    connection.connect()
+    return connection

@@ -1,0 +1,41 @@
+"""The gateway: HTTP in, RPC to the services out. No state of its own."""
+from __future__ import annotations
+
+import eventlet
+
+from chassis.errors import ServiceUnavailable
+from chassis.service import ChassisService
+
+from .http import ROUTES, route
+from .openapi import build_document
+
+
+class GatewayService(ChassisService):
+    name = "gateway"
+
+    @route("GET", "/healthz", summary="200 when the gateway and every service answer")
+    def healthz(self, request):
+        config = self.config
+        report = dict(self._ask_health(config["DOWNSTREAM_SERVICES"], float(config.get("HEALTH_TIMEOUT", 2))))
+        failing = sorted(name for name, state in report.items() if state != "ok")
+        body = {"status": "ok" if not failing else "unavailable", "services": {"gateway": "ok", **report}}
+        if failing:
+            body["failing"] = failing
+            return 503, body
+        return 200, body
+
+    def _ask_health(self, services: list[str], timeout: float):
+        def ask(name):
+            try:
+                self.services.get(name).call_with_timeout("health", timeout)
+                return name, "ok"
+            except ServiceUnavailable:
+                return name, "unavailable"
+            except Exception as exc:  # a service that answers with an error is not healthy either
+                return name, f"error: {type(exc).__name__}"
+        pool = eventlet.GreenPool(len(services))
+        return pool.imap(ask, services)
+
+    @route("GET", "/v1/openapi.json", summary="this document")
+    def openapi(self, request):
+        return 200, build_document(ROUTES)

@@ -1,0 +1,6 @@
+"""The orders service: entrypoints only; rules live in domain.py, SQL in store.py."""
+from chassis.service import DataService
+
+
+class OrdersService(DataService):
+    name = "orders"

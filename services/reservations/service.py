@@ -1,0 +1,6 @@
+"""The reservations service: entrypoints only; rules live in domain.py, SQL in store.py."""
+from chassis.service import DataService
+
+
+class ReservationsService(DataService):
+    name = "reservations"
