@@ -35,7 +35,7 @@ PAYLOADS: dict[str, type[Payload]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Subscription:
     event_type: str
     service: str

@@ -7,7 +7,14 @@ details and HTTP status. The gateway turns them into the contract's error body.
 """
 from __future__ import annotations
 
+import json
+
 from nameko.exceptions import deserialize_to_instance
+
+
+# nameko stringifies every non-string exception argument on the wire; the
+# error travels as one JSON argument instead, so details keep their types.
+WIRE_PREFIX = "pc-error:"
 
 
 @deserialize_to_instance
@@ -17,11 +24,16 @@ class DomainError(Exception):
 
     def __init__(self, code: str | None = None, message: str = "", details: dict | None = None,
                  status: int | None = None):
+        if code and code.startswith(WIRE_PREFIX):  # deserialising what another service raised
+            wire = json.loads(code[len(WIRE_PREFIX):])
+            code, message, details, status = wire["code"], wire["message"], wire["details"], wire["status"]
         self.code = code or type(self).code
         self.message = message or self.code.replace("_", " ")
         self.details = details or {}
-        self.status = status or type(self).status
-        super().__init__(self.code, self.message, self.details, self.status)
+        self.status = int(status or type(self).status)
+        super().__init__(WIRE_PREFIX + json.dumps(
+            {"code": self.code, "message": self.message, "details": self.details, "status": self.status},
+            default=str))
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

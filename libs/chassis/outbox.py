@@ -49,6 +49,7 @@ class ConfirmingPublisher:
         self.connection = topology.connect(self.amqp_uri)
         self.channel = self.connection.channel()
         self.channel.confirm_select()
+        topology.declare_events_exchange(self.channel)
         self.channel.events["basic_ack"].add(self._on_ack)
         self.channel.events["basic_nack"].add(self._on_nack)
         self.channel.events["basic_return"].add(self._on_return)

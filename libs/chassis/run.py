@@ -8,7 +8,12 @@ redelivered to another instance if the process is killed instead).
 """
 from __future__ import annotations
 
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 

@@ -36,8 +36,12 @@ def kombu_main_queue(sub: Subscription) -> Queue:
     return Queue(main_queue(sub), exchange=exchange, routing_key=sub.event_type, durable=True)
 
 
-def declare_main_queue(channel: amqp.Channel, sub: Subscription) -> None:
+def declare_events_exchange(channel: amqp.Channel) -> None:
     channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True, auto_delete=False)
+
+
+def declare_main_queue(channel: amqp.Channel, sub: Subscription) -> None:
+    declare_events_exchange(channel)
     channel.queue_declare(main_queue(sub), durable=True, auto_delete=False)
     channel.queue_bind(main_queue(sub), EVENTS_EXCHANGE, sub.event_type)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from functools import partial
 
 from eventlet.event import Event
@@ -27,9 +28,28 @@ MAX_BODY_BYTES = 1024 * 1024
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
-# (method, path) -> route, filled as routes are declared; the OpenAPI document
-# and the authorization matrix are built from it.
-ROUTES: dict[tuple[str, str], "ApiRoute"] = {}
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    url: str
+    access: str
+    summary: str
+    body_model: object
+    handler_name: str
+
+
+def routes_of(service_cls) -> dict[tuple[str, str], RouteSpec]:
+    """The route table of a gateway class, read off its entrypoints: the
+    OpenAPI document and the authorization matrix are built from it."""
+    table = {}
+    for attr in dir(service_cls):
+        for entrypoint in getattr(getattr(service_cls, attr), "nameko_entrypoints", ()):
+            if isinstance(entrypoint, ApiRoute):
+                table[(entrypoint.method, entrypoint.url)] = RouteSpec(
+                    entrypoint.method, entrypoint.url, entrypoint.access, entrypoint.summary,
+                    entrypoint.body_model, attr)
+    return table
 
 
 def json_response(status: int, payload=None, headers: dict | None = None) -> Response:
@@ -113,10 +133,6 @@ class ApiRoute(HttpRequestHandler):
         self.summary = summary
         self.body_model = body_model
         super().__init__(method, url, **kwargs)
-
-    def setup(self):
-        ROUTES[(self.method, self.url)] = self
-        super().setup()
 
     def handle_request(self, request):
         request.shallow = False

@@ -27,8 +27,8 @@ def openapi_path(werkzeug_rule: str) -> str:
 
 def operation(route) -> dict:
     op = {
-        "summary": route.summary or route.method_name,
-        "operationId": route.method_name,
+        "summary": route.summary or route.handler_name,
+        "operationId": route.handler_name,
         "x-access": route.access,
         "responses": {"default": {"description": "success"}},
     }

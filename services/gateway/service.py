@@ -6,7 +6,7 @@ import eventlet
 from chassis.errors import ServiceUnavailable
 from chassis.service import ChassisService
 
-from .http import ROUTES, route
+from .http import route, routes_of
 from .openapi import build_document
 
 
@@ -38,4 +38,4 @@ class GatewayService(ChassisService):
 
     @route("GET", "/v1/openapi.json", summary="this document")
     def openapi(self, request):
-        return 200, build_document(ROUTES)
+        return 200, build_document(routes_of(type(self)))

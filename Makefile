@@ -1,0 +1,39 @@
+# The two commands: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SERVICES := accounts catalog reservations orders notifications settlement gateway
+
+export PYTHONPATH := $(CURDIR)/libs:$(CURDIR)/services
+export PSYCOPG_WAIT_FUNC := wait_select
+export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::UserWarning
+
+.PHONY: run test bench infra venv clean $(addprefix run-,$(SERVICES))
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock
+	@tools/make_venv.sh $(VENV)
+	@touch $@
+
+infra:
+	@tools/ensure_infra.sh
+
+## run: the whole platform (every service and the gateway); Ctrl-C stops it all
+run: venv infra
+	@$(PY) tools/platform.py
+
+## run-<service>: one service alone, e.g. make run-accounts
+$(addprefix run-,$(SERVICES)): run-%: venv infra
+	@$(PY) -m chassis.run $*
+
+## test: every test, against the real RabbitMQ and PostgreSQL
+test: venv infra
+	@$(PY) -m pytest
+
+## bench: throughput figures, written to reports/bench.json and reports/bench.md
+bench: venv infra
+	@$(PY) tools/bench.py
+
+clean:
+	rm -rf $(VENV)

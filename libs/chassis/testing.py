@@ -1,0 +1,173 @@
+"""pytest fixtures shared by every service's tests (loaded from the root conftest).
+
+Each test gets its own RabbitMQ vhost and its own databases, so tests never
+see each other's queues, messages or rows.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from kombu import Connection
+
+from .config import DEFAULT_AMQP_URI, REPO_ROOT, load_config, service_dir, service_name
+from .migrations import apply_migrations, drop_database, ensure_database
+
+BROKER_URI = os.environ.get("PC_AMQP_URI", DEFAULT_AMQP_URI)
+POSTGRES_BASE = os.environ.get("PC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+
+
+def eventually(check, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
+    """Poll ``check`` until it returns a truthy value; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{message} not reached within {timeout}s (last value: {value!r})")
+        time.sleep(interval)
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def amqp_uri():
+    """A fresh vhost on the real broker, deleted after the test."""
+    vhost = f"pc_test_{uuid.uuid4().hex[:12]}"
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    base = BROKER_URI.rstrip("/")
+    yield f"{base}/{vhost}"
+    rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture
+def make_database():
+    """``make_database("accounts")`` -> URL of a new, migrated database, dropped after the test."""
+    created = []
+
+    def make(service: str, migrate: bool = True) -> str:
+        url = f"{POSTGRES_BASE}/pc_test_{service_name(service)}_{uuid.uuid4().hex[:10]}"
+        ensure_database(url)
+        created.append(url)
+        if migrate:
+            apply_migrations(url, service)
+        return url
+
+    yield make
+    for url in created:
+        drop_database(url)
+
+
+@pytest.fixture
+def service_config(amqp_uri, make_database):
+    """``service_config("accounts", **overrides)``: its config.yaml on the test's vhost and database."""
+    def build(service: str, **overrides) -> dict:
+        config = load_config(service)
+        config["AMQP_URI"] = amqp_uri
+        if "DATABASE_URL" in config and "DATABASE_URL" not in overrides:
+            config["DATABASE_URL"] = make_database(service)
+        config.update(overrides)
+        return config
+    return build
+
+
+@pytest.fixture
+def run_service(service_config):
+    """Start a service in this process (a real nameko container on the real
+    broker and database); stopped after the test. Returns the container."""
+    from nameko.containers import ServiceContainer
+
+    from .run import import_service_class
+
+    containers = []
+
+    def start(service: str, **overrides):
+        config = service_config(service, **overrides)
+        parent = str(service_dir(service).parent)
+        if parent not in sys.path:
+            sys.path.insert(0, parent)
+        container = ServiceContainer(import_service_class(config["SERVICE_CLASS"]), config)
+        container.start()
+        containers.append(container)
+        return container
+
+    yield start
+    for container in reversed(containers):
+        container.stop()
+
+
+@pytest.fixture
+def rpc(amqp_uri):
+    """A cluster RPC client on the test's vhost: ``rpc.accounts.health()``."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as proxy:
+        yield proxy
+
+
+class ServiceProcess:
+    """A service run as a real process (``python -m chassis.run``), for crash tests."""
+
+    def __init__(self, service: str, env: dict):
+        self.service = service
+        self.env = env
+        self.process: subprocess.Popen | None = None
+
+    def start(self, **extra_env) -> "ServiceProcess":
+        env = {**os.environ, **self.env, **extra_env}
+        self.log = open(os.path.join(REPO_ROOT, "run", f"{service_name(self.service)}-{os.getpid()}.log"), "ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "chassis.run", self.service],
+                                        env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        return self
+
+    def kill9(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def wait_exit(self, timeout: float = 20) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+
+@pytest.fixture
+def service_process(amqp_uri, make_database):
+    """``service_process(path_or_name, env)`` -> ServiceProcess on the test's vhost and a new database."""
+    os.makedirs(os.path.join(REPO_ROOT, "run"), exist_ok=True)
+    started = []
+
+    def make(service: str, **env) -> ServiceProcess:
+        name = service_name(service)
+        env = {"PC_AMQP_URI": amqp_uri,
+               f"PC_{name.upper()}_DATABASE_URL": env.pop("database_url", None) or make_database(service),
+               "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "libs"), str(REPO_ROOT / "services")]),
+               **env}
+        process = ServiceProcess(service, env)
+        started.append(process)
+        return process
+
+    yield make
+    for process in started:
+        process.stop()
+
+
+@contextmanager
+def broker_channel(amqp_uri: str):
+    with Connection(amqp_uri) as connection:
+        yield connection.default_channel
