@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
-
 import pytest
-from kombu import Connection
 
 from .config import DEFAULT_AMQP_URI, REPO_ROOT, load_config, service_dir, service_name
 from .migrations import apply_migrations, drop_database, ensure_database
@@ -167,7 +165,19 @@ def service_process(amqp_uri, make_database):
         process.stop()
 
 
-@contextmanager
-def broker_channel(amqp_uri: str):
-    with Connection(amqp_uri) as connection:
-        yield connection.default_channel
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gateway(run_service):
+    """``gateway(downstream=[...], service_cls=None, **config)`` -> base URL of a
+    running gateway on a free port."""
+    def start(downstream: list[str] | None = None, **overrides) -> str:
+        port = free_port()
+        overrides.setdefault("DOWNSTREAM_SERVICES", downstream or [])
+        run_service("gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", **overrides)
+        return f"http://127.0.0.1:{port}"
+    return start

@@ -1,0 +1,88 @@
+"""The gateway skeleton: health of every service, OpenAPI, and the contract's
+conventions for bodies, errors and correlation ids."""
+import requests
+
+
+PROBE_GATEWAY = "gateway.tests.gateway_probe:ProbeGateway"
+DOMAIN_SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement"]
+
+
+def test_healthz_names_every_service_when_all_answer(run_service, gateway):
+    for service in DOMAIN_SERVICES:
+        run_service(service)
+    url = gateway(downstream=DOMAIN_SERVICES)
+    response = requests.get(f"{url}/healthz", timeout=10)
+    assert response.status_code == 200
+    assert response.json()["services"] == {name: "ok" for name in ["gateway", *DOMAIN_SERVICES]}
+
+
+def test_healthz_is_503_naming_a_service_that_is_missing_or_hung(run_service, gateway, amqp_uri):
+    from kombu import Connection, Exchange, Queue
+
+    run_service("accounts")
+    # "hung": its RPC queue exists but nothing consumes it, so a call would wait forever.
+    with Connection(amqp_uri) as connection:
+        Queue("rpc-hung", exchange=Exchange("nameko-rpc", type="topic", durable=True),
+              routing_key="hung.*", durable=True)(connection.default_channel).declare()
+    url = gateway(downstream=["accounts", "hung", "ghost"], HEALTH_TIMEOUT=0.5)
+    response = requests.get(f"{url}/healthz", timeout=10)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["ghost", "hung"]
+    assert body["services"]["accounts"] == "ok"
+
+
+def test_openapi_document_lists_the_routes(gateway):
+    url = gateway()
+    document = requests.get(f"{url}/v1/openapi.json", timeout=10).json()
+    assert document["openapi"] == "3.1.0"
+    assert {"/healthz", "/v1/openapi.json"} <= set(document["paths"])
+    assert document["components"]["schemas"]["Error"]["required"] == ["error"]
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+    assert "Traceback" not in response.text
+    return body["error"]
+
+
+def test_body_conventions_of_the_contract(gateway):
+    url = gateway(SERVICE_CLASS=PROBE_GATEWAY) + "/v1/test-echo/7"
+    ok = requests.post(url, json={"name": "다온 살롱"}, timeout=10)
+    assert ok.status_code == 201 and ok.json()["body"] == {"name": "다온 살롱"} and ok.json()["item_id"] == "7"
+
+    assert_error(requests.post(url, data=b"x" * (2 * 1024 * 1024), headers={"Content-Type": "application/json"},
+                               timeout=10), 413, "payload_too_large")
+    assert_error(requests.post(url, data="name=x", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                               timeout=10), 415, "unsupported_media_type")
+    assert_error(requests.post(url, data=b'{"name": ', headers={"Content-Type": "application/json"},
+                               timeout=10), 400, "malformed_request")
+    assert_error(requests.post(url, data=b'\xff\xfe{}', headers={"Content-Type": "application/json"},
+                               timeout=10), 400, "malformed_request")
+    assert_error(requests.post(url, data=b"[" * 100000, headers={"Content-Type": "application/json"},
+                               timeout=10), 400, "malformed_request")
+    error = assert_error(requests.post(url, json={"invalid": True}, timeout=10), 422, "validation_failed")
+    assert error["details"] == {"fields": {"invalid": "not allowed"}}
+    crash = assert_error(requests.post(url, json={"crash": True}, timeout=10), 500, "internal_error")
+    assert "secret" not in crash["message"]
+
+
+def test_unknown_routes_and_methods_answer_in_the_error_shape(gateway):
+    url = gateway()
+    assert_error(requests.get(f"{url}/v1/nothing-here", timeout=10), 404, "route_not_found")
+    assert_error(requests.post(f"{url}/healthz", json={}, timeout=10), 405, "method_not_allowed")
+
+
+def test_request_id_is_echoed_or_generated_and_reaches_the_handler(gateway):
+    url = gateway(SERVICE_CLASS=PROBE_GATEWAY) + "/v1/test-echo/1"
+    given = requests.post(url, json={}, headers={"X-Request-Id": "client-abc-1"}, timeout=10)
+    assert given.headers["X-Request-Id"] == "client-abc-1"
+    assert given.json()["correlation_id"] == "client-abc-1"
+    generated = requests.post(url, json={}, timeout=10)
+    assert len(generated.headers["X-Request-Id"]) == 32
+    assert generated.json()["correlation_id"] == generated.headers["X-Request-Id"]
+    hostile = requests.post(url, json={}, headers={"X-Request-Id": "bad id\twith spaces"}, timeout=10)
+    assert hostile.headers["X-Request-Id"] != "bad id\twith spaces"
