@@ -21,7 +21,7 @@ infra:
 
 ## run: the whole platform (every service and the gateway); Ctrl-C stops it all
 run: venv infra
-	@$(PY) tools/platform.py
+	@$(PY) tools/run_platform.py
 
 ## run-<service>: one service alone, e.g. make run-accounts
 $(addprefix run-,$(SERVICES)): run-%: venv infra

@@ -11,7 +11,6 @@ no second effect. Unconfirmed or returned rows are retried with backoff.
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -89,21 +88,21 @@ class ConfirmingPublisher:
     def _on_return(self, exc, exchange, routing_key, message):
         self.failed[message.properties.get("message_id")] = f"unroutable: {routing_key}"
 
-    def publish_batch(self, events: list[tuple[str, str, dict]]) -> tuple[set[str], dict[str, str]]:
-        """Publish ``(event_id, event_type, envelope)`` triples; return the ids
-        the broker confirmed and the ids that failed, with why."""
+    def publish_batch(self, events: list[tuple[str, str, str, str]]) -> tuple[set[str], dict[str, str]]:
+        """Publish ``(event_id, event_type, envelope_json, correlation_id)``
+        rows; return the ids the broker confirmed and the ids that failed, with why."""
         if self.connection is None:
             self._open()
         self.pending: dict[int, str] = {}
         self.confirmed: set[str] = set()
         self.failed: dict[str, str] = {}
         try:
-            for event_id, event_type, envelope in events:
+            for event_id, event_type, envelope_json, correlation_id in events:
                 self._ensure_queues(event_type)
                 message = amqp.Message(
-                    json.dumps(envelope), content_type="application/json", content_encoding="utf-8",
+                    envelope_json, content_type="application/json", content_encoding="utf-8",
                     delivery_mode=2, message_id=event_id, type=event_type,
-                    application_headers={"correlation_id": envelope.get("correlation_id") or ""},
+                    application_headers={"correlation_id": correlation_id or ""},
                 )
                 self.channel.basic_publish(message, exchange=topology.EVENTS_EXCHANGE,
                                            routing_key=event_type, mandatory=True)
@@ -134,7 +133,9 @@ class Relay:
         """Publish one batch; returns how many rows it claimed."""
         with self.connection_factory() as conn, conn.transaction():
             rows = conn.execute(
-                """SELECT id, event_id::text AS event_id, event_type, body FROM outbox
+                # The body goes out as the text PostgreSQL holds: no parse and re-dump.
+                """SELECT id, event_id::text AS event_id, event_type, body::text AS body,
+                          body->>'correlation_id' AS correlation_id FROM outbox
                    WHERE published_at IS NULL AND next_attempt_at <= now()
                    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
                 (self.batch_size,),
@@ -144,7 +145,7 @@ class Relay:
             if os.environ.get(FAULT_ENV) == "kill_before_publish":
                 os.kill(os.getpid(), signal.SIGKILL)  # crash test: committed, never published
             confirmed, failed = self.publisher.publish_batch(
-                [(r["event_id"], r["event_type"], r["body"]) for r in rows])
+                [(r["event_id"], r["event_type"], r["body"], r["correlation_id"]) for r in rows])
             if confirmed:
                 conn.execute("UPDATE outbox SET published_at = now() WHERE event_id = ANY(%s::uuid[])",
                              (list(confirmed),))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import partial
+from functools import partial, wraps
 
 from eventlet.event import Event
 from nameko.web.handlers import HttpRequestHandler
@@ -21,6 +21,8 @@ from werkzeug.wrappers import Request, Response
 from chassis.context import CORRELATION_KEY, new_correlation_id
 from chassis.errors import DomainError, MalformedRequest, PayloadTooLarge, UnsupportedMediaType
 from chassis.logging import get_logger
+
+from .auth import ACCESS_LEVELS, authorize
 
 log = get_logger(__name__)
 
@@ -162,4 +164,17 @@ class ApiRoute(HttpRequestHandler):
         return json_response(200, result)
 
 
-route = ApiRoute.decorator
+def route(method: str, url: str, access: str = "public", summary: str = "", body_model=None, **kwargs):
+    """Declare a gateway route. The access level (``gateway.auth``) is checked
+    before the handler runs; ``request.principal`` is the authorised caller."""
+    if access not in ACCESS_LEVELS:
+        raise ValueError(f"unknown access level {access!r}")
+
+    def decorate(handler):
+        @wraps(handler)
+        def guarded(self, request, **path_values):
+            request.principal = authorize(self.services, request, access, path_values.get("pid"))
+            return handler(self, request, **path_values)
+        return ApiRoute.decorator(method, url, access=access, summary=summary, body_model=body_model,
+                                  **kwargs)(guarded)
+    return decorate

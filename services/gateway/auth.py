@@ -1,0 +1,74 @@
+"""Who is calling, and may they call this route? (../shared/api.md, Roles)
+
+Every route declares an ``access`` level; the route decorator checks it inside
+the worker before the handler runs, so no handler can forget. The caller's
+token is resolved by the accounts service (``accounts.authenticate``), which
+also reports the caller's role in the partner named by the path (``<pid>``).
+Services re-check partner scope on every call that names a partner: this is
+the first guard, not the only one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chassis.errors import Forbidden, NotFound, Unauthenticated
+
+# access level -> who may call. Partner levels list the partner roles allowed.
+PARTNER_ACCESS = {
+    "partner:read": {"admin", "master", "member"},      # read partner, dashboard, reservations, orders, notifications
+    "partner:operate": {"admin", "master", "member"},   # confirm/reject/complete/cancel; handle orders
+    "partner:manage": {"admin", "master"},              # products, inventory, places, webhooks, channel messages
+    "partner:staff": {"admin", "master"},               # invite staff, change roles (masters: masters and members only)
+    "partner:finance": {"admin", "master"},             # ledger, payouts, tax invoices
+}
+ACCESS_LEVELS = {"public", "member", "customer", "operator", *PARTNER_ACCESS}
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str                       # "member", "operator", "customer" or "api_key"
+    member_id: str | None = None
+    customer_id: str | None = None
+    partner_id: str | None = None   # the partner of an API key, or the one in the path
+    role: str | None = None         # the caller's role in ``partner_id``
+
+    @classmethod
+    def from_rpc(cls, data: dict) -> "Principal":
+        return cls(**{k: data.get(k) for k in ("kind", "member_id", "customer_id", "partner_id", "role")})
+
+
+ANONYMOUS = Principal(kind="anonymous")
+
+
+def bearer_token(request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authorize(services, request, access: str, partner_id: str | None) -> Principal:
+    """The caller as a Principal, or the contract's 401/403/404."""
+    if access == "public":
+        return ANONYMOUS
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthenticated(message="send Authorization: Bearer <token>")
+    principal = Principal.from_rpc(services.accounts.authenticate(token, partner_id))
+    check_access(access, principal)
+    return principal
+
+
+def check_access(access: str, principal: Principal) -> None:
+    if access in PARTNER_ACCESS:
+        if principal.kind not in ("member", "api_key"):
+            raise Forbidden(message="this route is for partner staff")
+        if principal.role is None:
+            # Not staff of this partner: its objects do not exist for the caller (no BOLA oracle).
+            raise NotFound("partner_not_found", "no such partner")
+        if principal.role not in PARTNER_ACCESS[access]:
+            raise Forbidden(message=f"the {principal.role} role may not do this",
+                            details={"role": principal.role})
+    elif principal.kind != access:
+        raise Forbidden(message=f"this route is for the {access} role")

@@ -1,0 +1,170 @@
+"""`make bench`: throughput figures of this machine, written to reports/bench.json and
+reports/bench.md. Figures are reported next to the bare RPC echo rate measured in
+the same run (as ratios), because these machines are shared and noisy.
+
+Each module in tools/benches/ adds a section: ``def run(ctx) -> list[dict]``,
+each dict ``{"name", "value", "unit"}`` (and optionally "ratio_to_echo", "note").
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import importlib  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "libs"), str(REPO / "services"), str(REPO / "tools")]
+
+from chassis.config import DEFAULT_AMQP_URI  # noqa: E402
+from chassis.migrations import apply_migrations, drop_database, ensure_database  # noqa: E402
+
+PROBE = str(REPO / "libs" / "chassis" / "tests" / "chassis_probe")
+BROKER = os.environ.get("PC_AMQP_URI", DEFAULT_AMQP_URI).rstrip("/")
+POSTGRES = os.environ.get("PC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+
+
+class BenchContext:
+    """A private vhost and databases for the run, and service processes on them."""
+
+    def __init__(self):
+        self.vhost = f"pc_bench_{uuid.uuid4().hex[:8]}"
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", self.vhost], check=True)
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*"],
+                       check=True)
+        self.amqp_uri = f"{BROKER}/{self.vhost}"
+        self.databases: list[str] = []
+        self.processes: list[subprocess.Popen] = []
+        self.echo_rate: float | None = None
+
+    def database(self, service: str) -> str:
+        url = f"{POSTGRES}/pc_bench_{Path(service).name}_{uuid.uuid4().hex[:8]}"
+        ensure_database(url)
+        apply_migrations(url, service)
+        self.databases.append(url)
+        return url
+
+    def start_service(self, service: str, env: dict | None = None) -> str:
+        """Start ``python -m chassis.run service`` on this run's vhost; returns its database URL."""
+        name = Path(service).name
+        url = self.database(service)
+        child_env = {**os.environ, "PC_AMQP_URI": self.amqp_uri, f"PC_{name.upper()}_DATABASE_URL": url,
+                     "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")]),
+                     "PC_LOG_LEVEL": "WARNING", **(env or {})}
+        self.processes.append(subprocess.Popen([sys.executable, "-m", "chassis.run", service, "--no-migrate"],
+                                               env=child_env, stdout=subprocess.DEVNULL))
+        return url
+
+    def rpc_ready(self, service: str, timeout: float = 30) -> None:
+        from nameko.standalone.rpc import ClusterRpcProxy
+
+        deadline = time.monotonic() + timeout
+        with ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=2) as rpc:
+            while True:
+                try:
+                    getattr(rpc, service).health()
+                    return
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+
+    def close(self):
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for url in self.databases:
+            drop_database(url)
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", self.vhost], check=False)
+
+
+def rpc_rate(amqp_uri: str, call, concurrency: int = 20, seconds: float = 5.0) -> float:
+    """Calls per second of ``call(rpc, i)`` from ``concurrency`` green clients."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    done = [0]
+    deadline = time.monotonic() + seconds
+
+    def client(worker: int):
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
+            i = 0
+            while time.monotonic() < deadline:
+                call(rpc, worker * 1_000_000 + i)
+                i += 1
+                done[0] += 1
+
+    started = time.monotonic()
+    pool = eventlet.GreenPool(concurrency)
+    for worker in range(concurrency):
+        pool.spawn(client, worker)
+    pool.waitall()
+    return done[0] / (time.monotonic() - started)
+
+
+def sections() -> list:
+    from benches import chassis as chassis_bench  # the echo baseline runs first
+
+    others = sorted(p.stem for p in (REPO / "tools" / "benches").glob("*.py")
+                    if p.stem not in ("__init__", "chassis"))
+    return [chassis_bench] + [importlib.import_module(f"benches.{name}") for name in others]
+
+
+def commit() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                          text=True).stdout.strip() or "unknown"
+
+
+def write_report(figures: list[dict]) -> None:
+    report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit(),
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "figures": figures}
+    reports = REPO / "reports"
+    reports.mkdir(exist_ok=True)
+    (reports / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [f"# Benchmarks ({report['date']}, commit {report['commit']}, {os.cpu_count()} CPUs)", "",
+             "Ratios are to the bare RPC echo rate measured in the same run.", "",
+             "| figure | value | unit | ratio to echo | note |", "|---|---|---|---|---|"]
+    for f in figures:
+        ratio = f"{f['ratio_to_echo']:.3f}" if f.get("ratio_to_echo") is not None else ""
+        lines.append(f"| {f['name']} | {f['value']:.1f} | {f['unit']} | {ratio} | {f.get('note', '')} |")
+    (reports / "bench.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main() -> int:
+    figures: list[dict] = []
+    for section in sections():
+        ctx = BenchContext()
+        ctx.echo_rate = figures[0]["value"] if figures else None
+        try:
+            print(f"bench: {section.__name__} ...", flush=True)
+            for figure in section.run(ctx):
+                if ctx.echo_rate and figure.get("unit", "").endswith("/s") and "ratio_to_echo" not in figure:
+                    figure["ratio_to_echo"] = figure["value"] / ctx.echo_rate
+                figures.append(figure)
+        finally:
+            ctx.close()
+    write_report(figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
