@@ -17,10 +17,127 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# --- accounts -------------------------------------------------------------
+
 class MemberWithdrawn(Payload):
     """R-ACC-3: other services erase or pseudonymise what they hold of the member."""
     member_id: str
     pseudonym: str
+
+
+class CustomerErased(Payload):
+    """A customer's erasure request: bookings and orders keep amounts, lose personal data."""
+    customer_id: str
+    pseudonym: str
+
+
+class PartnerChanged(Payload):
+    """partner.registered / partner.verified / partner.rejected (R-ACC-8)."""
+    partner_id: str
+    name: str
+    category: str
+    status: str
+    reason: str | None = None
+
+
+class StaffInvited(Payload):
+    """R-ACC-6."""
+    partner_id: str
+    invitation_id: str
+    member_id: str
+    role: str
+
+
+# --- catalog --------------------------------------------------------------
+
+class ProductChanged(Payload):
+    """product.submitted / approved / rejected / changed / sold_out (R-CAT-3, R-CAT-5)."""
+    partner_id: str
+    product_id: str
+    name: str
+    kind: str                       # "booking" or "goods"
+    revision_id: str | None = None
+    version: int | None = None
+    reason: str | None = None
+    option_id: str | None = None    # sold_out of one option
+    fields: list[str] = []
+
+
+# --- reservations ---------------------------------------------------------
+
+class ReservationLine(Payload):
+    price_id: str
+    label: str
+    quantity: int
+    unit_price: int
+
+
+class ReservationChanged(Payload):
+    """Every reservation transition (R-RSV-1..11). Amounts in KRW. No phone or
+    name in clear: ``booker_name_masked`` is what messages may show."""
+    partner_id: str
+    reservation_number: str
+    product_id: str
+    product_name: str
+    customer_id: str
+    status: str
+    use_date: str | None = None
+    use_time: str | None = None
+    total: int = 0
+    lines: list[ReservationLine] = []
+    booker_name_masked: str | None = None
+    reason: str | None = None
+    actor: str | None = None        # "customer", "partner" or "system"
+    refund_amount: int = 0
+    fee_amount: int = 0
+    previous_date: str | None = None
+    previous_time: str | None = None
+    to_customer_id: str | None = None
+    invitation_id: str | None = None
+    conversation_id: str | None = None
+
+
+# --- orders ---------------------------------------------------------------
+
+class OrderLine(Payload):
+    line_id: str
+    product_id: str
+    product_name: str
+    option_id: str | None = None
+    quantity: int
+    unit_price: int
+    amount: int
+
+
+class OrderChanged(Payload):
+    """Every order transition (R-ORD-1..9). Amounts in KRW, per line."""
+    partner_id: str
+    order_id: str
+    customer_id: str
+    channel: str                    # dine_in, takeout, delivery, parcel
+    status: str
+    total: int = 0
+    lines: list[OrderLine] = []
+    refund_amount: int = 0
+    refunded_line_ids: list[str] = []
+    request_id: str | None = None   # refund, exchange, inquiry or review id
+    reason: str | None = None
+    actor: str | None = None
+    courier: str | None = None
+    invoice_number: str | None = None
+
+
+# --- settlement -----------------------------------------------------------
+
+class PayoutScheduled(Payload):
+    """payout.scheduled / tax_invoice.issued (R-STL-2, R-STL-3)."""
+    partner_id: str
+    period_start: str
+    period_end: str
+    amount: int
+    payout_id: str | None = None
+    pay_date: str | None = None
+    invoice_number: str | None = None
 
 
 class ChassisProbed(Payload):
@@ -29,8 +146,25 @@ class ChassisProbed(Payload):
     note: str = ""
 
 
+_RESERVATION_EVENTS = ["requested", "confirmed", "rejected", "cancelled", "completed", "no_show",
+                       "date_changed", "shared", "transferred", "chat_requested", "chat_accepted",
+                       "chat_declined", "expired"]
+_ORDER_EVENTS = ["received", "preparing", "completed", "cancelled", "shipment_prepared", "shipped",
+                 "shipment_corrected", "delivered", "refund_requested", "refund_approved", "refund_rejected",
+                 "exchange_requested", "exchange_approved", "exchange_rejected", "inquiry_posted",
+                 "inquiry_answered", "review_posted", "review_replied"]
+
+# Producers may add optional fields to a payload; anything else is a new version.
 PAYLOADS: dict[str, type[Payload]] = {
     "member.withdrawn": MemberWithdrawn,
+    "customer.erased": CustomerErased,
+    **{f"partner.{kind}": PartnerChanged for kind in ("registered", "verified", "rejected")},
+    "staff.invited": StaffInvited,
+    **{f"product.{kind}": ProductChanged for kind in ("submitted", "approved", "rejected", "changed", "sold_out")},
+    **{f"reservation.{kind}": ReservationChanged for kind in _RESERVATION_EVENTS},
+    **{f"order.{kind}": OrderChanged for kind in _ORDER_EVENTS},
+    "payout.scheduled": PayoutScheduled,
+    "tax_invoice.issued": PayoutScheduled,
     "chassis.probed": ChassisProbed,
 }
 

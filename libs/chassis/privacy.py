@@ -1,0 +1,35 @@
+"""Personal data shown to others: one masking rule everywhere (../shared/api.md)."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """``010-1234-5678`` -> ``010-****-5678``: the prefix and last four digits stay."""
+    if not phone:
+        return phone
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 8:
+        return "*" * max(len(digits) - 2, 0) + digits[-2:]
+    return f"{digits[:3]}-****-{digits[-4:]}"
+
+
+def mask_name(name: str | None) -> str | None:
+    """``김다온`` -> ``김*온``; ``Kim`` -> ``K*m``; one letter stays as it is."""
+    if not name or len(name) < 2:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def last_four_digits(phone: str | None) -> str | None:
+    """What R-RSV-8 search matches on."""
+    digits = re.sub(r"\D", "", phone or "")
+    return digits[-4:] if len(digits) >= 4 else None
+
+
+def pseudonym(kind: str, identifier: str) -> str:
+    """A stable pseudonymous reference that reveals nothing of the person."""
+    return f"{kind}-" + hashlib.sha256(f"{kind}:{identifier}".encode()).hexdigest()[:16]
