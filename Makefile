@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)/libs:$(CURDIR)/services
 export PSYCOPG_WAIT_FUNC := wait_select
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: run test bench infra venv clean $(addprefix run-,$(SERVICES))
+.PHONY: run test bench infra venv clean operator $(addprefix run-,$(SERVICES))
 
 venv: $(VENV)/.installed
 
@@ -35,6 +35,12 @@ test: venv infra
 ## bench: throughput figures, written to reports/bench.json and reports/bench.md
 bench: venv infra
 	@$(PY) tools/bench.py
+
+## operator: a platform operator (ops only, never sign-up): make operator LOGIN=ops1 PASSWORD=...
+## Run again for the same LOGIN to reset its password.
+operator: venv infra
+	@test -n "$(LOGIN)" -a -n "$(PASSWORD)" || { echo "usage: make operator LOGIN=.. PASSWORD=.."; exit 2; }
+	@PASSWORD="$(PASSWORD)" $(PY) -m accounts.ops create-operator --login "$(LOGIN)"
 
 clean:
 	rm -rf $(VENV)

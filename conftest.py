@@ -13,4 +13,4 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
-pytest_plugins = ["chassis.testing"]
+pytest_plugins = ["chassis.testing", "support.fixtures"]

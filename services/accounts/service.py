@@ -1,6 +1,548 @@
-"""The accounts service: entrypoints only; rules live in domain.py, SQL in store.py."""
-from chassis.service import DataService
+"""The accounts service: members, sessions, partners and roles (R-ACC-1..11).
+
+Entrypoints validate (schemas.py), apply the rules (domain.py) and run SQL
+(store.py) in one unit of work each. Calls that name a partner take the
+caller (``actor``: the gateway's principal as a dict) and re-check the caller's
+role in that partner here: another partner's objects are ``*_not_found``.
+
+RPCs for other services: ``authenticate(token, partner_id)`` (the gateway, on
+every request), ``partner_info(partner_id)`` and ``get_place(partner_id, place_id)``.
+"""
+from __future__ import annotations
+
+from chassis.privacy import mask_phone
+from chassis.service import DataService, rpc
+from chassis.validation import parse
+
+from . import domain, errors, events, store
+from .passwords import hash_password, hasher_from_config, needs_rehash, verify_password
+from .schemas import (ApiKeyCreate, CustomerSession, Invite, ListQuery, Login, NoticeCreate, NoticeQuery,
+                      PartnerCreate, PartnerUpdate, PlaceCreate, PlaceUpdate, ProfileUpdate, Rejection,
+                      RoleChange, SignUp, Verification, Withdraw)
+
+DEFAULT_SESSION_TTL = 12 * 3600
+DEFAULT_CUSTOMER_SESSION_TTL = 30 * 24 * 3600
+STAFF_ADMIN_ROLES = ("admin", "master")
+
+
+# --- views -------------------------------------------------------------------------
+
+def _time(value):
+    return value.isoformat() if value is not None else None
+
+
+def member_view(row: dict) -> dict:
+    """The owner's own view: phone in full (R-ACC-2)."""
+    return {"member_id": str(row["id"]), "login_id": row["login_id"], "name": row["name"],
+            "phone": domain.format_phone(row["phone"]), "kind": row["kind"], "created_at": _time(row["created_at"])}
+
+
+def staff_view(row: dict, viewer_id: str | None) -> dict:
+    """A colleague as staff see them: the phone masked unless it is the viewer's own."""
+    own = viewer_id is not None and str(row["member_id"]) == str(viewer_id)
+    return {"member_id": str(row["member_id"]), "name": row["name"],
+            "phone": domain.format_phone(row["phone"]) if own else mask_phone(row["phone"]),
+            "role": row["role"], "joined_at": _time(row["created_at"])}
+
+
+def partner_view(row: dict, role: str | None = None) -> dict:
+    view = {"partner_id": str(row["id"]), "name": row["name"], "category": row["category"],
+            "business_number": row["business_number"], "via_agency": row["via_agency"],
+            "status": row["status"], "status_reason": row["status_reason"], "time_zone": row["time_zone"],
+            "created_at": _time(row["created_at"]), "verified_at": _time(row["verified_at"])}
+    if role is not None:
+        view["role"] = role
+    return view
+
+
+def my_partner_view(row: dict) -> dict:
+    return {"partner_id": str(row["partner_id"]), "name": row["name"], "category": row["category"],
+            "role": row["role"], "status": row["status"]}
+
+
+def invitation_view(row: dict) -> dict:
+    view = {"invitation_id": str(row["id"]), "partner_id": str(row["partner_id"]), "role": row["role"],
+            "status": row["status"], "created_at": _time(row["created_at"])}
+    if "partner_name" in row:
+        view.update(partner_name=row["partner_name"], partner_category=row["partner_category"])
+    return view
+
+
+def place_view(row: dict) -> dict:
+    """A place's phone is the business's contact number, shown whole to its partner."""
+    return {"place_id": str(row["id"]), "partner_id": str(row["partner_id"]), "name": row["name"],
+            "address": row["address"], "phone": row["phone"], "info": row["info"],
+            "created_at": _time(row["created_at"]), "updated_at": _time(row["updated_at"])}
+
+
+def api_key_view(row: dict) -> dict:
+    return {"api_key_id": str(row["id"]), "partner_id": str(row["partner_id"]), "name": row["name"],
+            "key_prefix": row["key_prefix"], "created_at": _time(row["created_at"])}
+
+
+def notice_view(row: dict) -> dict:
+    return {"notice_id": str(row["id"]), "title": row["title"], "body": row["body"],
+            "created_at": _time(row["created_at"])}
+
+
+def listing(rows: list[dict], limit: int, view) -> dict:
+    items, next_cursor = domain.page(rows, limit)
+    return {"items": [view(row) for row in items], "next_cursor": next_cursor}
+
+
+def list_params(model, query) -> tuple:
+    params = parse(model, query or {})
+    if params.cursor and domain.decode_cursor(params.cursor) is None:
+        raise errors.invalid_cursor()
+    return params, domain.clamp_limit(params.limit)
 
 
 class AccountsService(DataService):
     name = "accounts"
+
+    # --- helpers -------------------------------------------------------------------
+
+    @property
+    def _hasher(self):
+        return hasher_from_config(self.config)
+
+    def _ttl(self, key: str, default: int) -> int:
+        return int(self.config.get(key) or default)
+
+    def _member(self, uow, member_id, lock: bool = False) -> dict:
+        row = store.member_by_id(uow, domain.as_uuid(member_id), lock) if domain.as_uuid(member_id) else None
+        if row is None:
+            raise errors.not_found("member")
+        return row
+
+    def _operator(self, uow, actor_id) -> dict:
+        row = self._member(uow, actor_id)
+        if row["kind"] != "operator":
+            raise errors.not_an_operator()
+        return row
+
+    def _role(self, uow, actor: dict, partner_id, allowed=domain.ROLES, person_only: bool = False) -> str:
+        """The caller's role in the partner, re-checked here: not staff is a
+        404 (no BOLA oracle), staff without the role a 403."""
+        pid = domain.as_uuid(partner_id)
+        actor = actor or {}
+        role = None
+        if pid is not None and actor.get("kind") == "api_key":
+            role = domain.API_KEY_ROLE if domain.as_uuid(actor.get("partner_id")) == pid else None
+        elif pid is not None and actor.get("kind") == "member" and domain.as_uuid(actor.get("member_id")):
+            role = store.role_of(uow, actor["member_id"], pid)
+        if role is None:
+            raise errors.not_found("partner")
+        if person_only and actor.get("kind") != "member":
+            raise errors.api_key_not_allowed()
+        if role not in allowed:
+            raise errors.role_not_allowed(role)
+        return role
+
+    # --- authentication (every request) ------------------------------------------------
+
+    @rpc
+    def authenticate(self, token, partner_id=None) -> dict:
+        """The caller of a bearer token and its role in ``partner_id`` (one
+        indexed query), or 401 for an unknown, expired or revoked token."""
+        kind = domain.token_kind(token) if isinstance(token, str) else None
+        if kind is None:
+            raise errors.invalid_token()
+        pid = domain.as_uuid(partner_id) if partner_id else None
+        with self.db.transaction() as uow:
+            if kind == "api_key":
+                key = store.api_key_principal(uow, domain.token_hash(token))
+                if key is None:
+                    raise errors.invalid_token()
+                own = str(key["partner_id"])
+                return {"kind": "api_key", "member_id": None, "customer_id": None, "partner_id": own,
+                        "role": domain.API_KEY_ROLE if pid == own else None, "api_key_id": str(key["id"])}
+            row = store.session_principal(uow, domain.token_hash(token), pid)
+        if row is None or (kind == "customer") != (row["kind"] == "customer"):
+            raise errors.invalid_token()
+        return {"kind": row["kind"], "member_id": str(row["member_id"]) if row["member_id"] else None,
+                "customer_id": str(row["customer_id"]) if row["customer_id"] else None,
+                "partner_id": pid if row["role"] else None, "role": row["role"]}
+
+    # --- members and sessions ------------------------------------------------------------
+
+    @rpc
+    def sign_up(self, body) -> dict:
+        """R-ACC-1: a member only with ``agree_terms: true``; login ids unique case-insensitively."""
+        data = parse(SignUp, body)
+        password_hash = hash_password(self._hasher, data.password)
+        with self.db.transaction() as uow:
+            row = store.insert_member(uow, kind="member", login_id=data.login_id, password_hash=password_hash,
+                                      name=data.name, phone=domain.normalize_phone(data.phone), terms_agreed=True)
+            if row is None:
+                raise errors.login_id_taken(data.login_id)
+        return member_view(row)
+
+    @rpc
+    def login(self, body) -> dict:
+        data = parse(Login, body)
+        with self.db.transaction() as uow:
+            member = store.member_by_login(uow, data.login_id)
+        if not verify_password(self._hasher, member and member["password_hash"], data.password):
+            raise errors.invalid_credentials()
+        token = domain.new_token(member["kind"])
+        rehashed = hash_password(self._hasher, data.password) if needs_rehash(self._hasher, member["password_hash"]) else None
+        with self.db.transaction() as uow:
+            if store.member_by_id(uow, member["id"], lock=True) is None:
+                raise errors.invalid_credentials()  # withdrew meanwhile
+            if rehashed:
+                store.set_password_hash(uow, member["id"], rehashed)
+            store.delete_expired_sessions(uow, member["id"])
+            session = store.insert_session(uow, domain.token_hash(token), kind=member["kind"],
+                                           member_id=member["id"],
+                                           ttl_seconds=self._ttl("SESSION_TTL_SECONDS", DEFAULT_SESSION_TTL))
+        return {"token": token, "expires_at": _time(session["expires_at"]), "member_id": str(member["id"]),
+                "kind": member["kind"]}
+
+    @rpc
+    def logout(self, token) -> None:
+        """Ends the session of ``token`` (members, operators, customers)."""
+        kind = domain.token_kind(token) if isinstance(token, str) else None
+        if kind == "api_key":
+            raise errors.Forbidden("not_a_session", "an API key is revoked through its partner's api-keys route")
+        if kind is None:
+            raise errors.invalid_token()
+        with self.db.transaction() as uow:
+            ended = store.delete_session(uow, domain.token_hash(token))
+        if not ended:
+            raise errors.invalid_token()
+
+    @rpc
+    def customer_session(self, body) -> dict:
+        """A customer token bound to a customer id: the consumer app's login,
+        simulated by name and phone (one customer per phone)."""
+        data = parse(CustomerSession, body)
+        token = domain.new_token("customer")
+        with self.db.transaction() as uow:
+            customer = store.upsert_customer(uow, data.name, domain.normalize_phone(data.phone))
+            session = store.insert_session(
+                uow, domain.token_hash(token), kind="customer", customer_id=customer["id"],
+                ttl_seconds=self._ttl("CUSTOMER_SESSION_TTL_SECONDS", DEFAULT_CUSTOMER_SESSION_TTL))
+        return {"token": token, "customer_id": str(customer["id"]), "expires_at": _time(session["expires_at"])}
+
+    @rpc
+    def get_me(self, member_id) -> dict:
+        with self.db.transaction() as uow:
+            return member_view(self._member(uow, member_id))
+
+    @rpc
+    def update_me(self, member_id, body) -> dict:
+        """R-ACC-2: name and phone; the login id stays."""
+        data = parse(ProfileUpdate, body)
+        changes = data.model_dump(exclude_none=True)
+        if "phone" in changes:
+            changes["phone"] = domain.normalize_phone(changes["phone"])
+        with self.db.transaction() as uow:
+            self._member(uow, member_id, lock=True)
+            return member_view(store.update_profile(uow, member_id, changes))
+
+    @rpc
+    def withdraw(self, member_id, body) -> None:
+        """R-ACC-3..5: refused while the member is the only admin of a partner
+        that operates; otherwise personal data, sessions, memberships and the
+        API keys they made are gone at once, and ``member.withdrawn`` goes out.
+        Partners and their settlement data stay (R-ACC-5)."""
+        parse(Withdraw, body)
+        with self.db.transaction() as uow:
+            member = self._member(uow, member_id, lock=True)
+            admin_of = store.lock_admin_partners(uow, member["id"])
+            counts = store.admin_counts(uow, [p["id"] for p in admin_of]) if admin_of else {}
+            blocking = domain.last_admin_partners(admin_of, counts)
+            if blocking:
+                raise errors.last_admin(blocking)
+            store.erase_member(uow, member["id"], events.member_pseudonym(member["id"]))
+            uow.publish("member.withdrawn", events.member_withdrawn(member["id"]))
+
+    @rpc
+    def my_partners(self, member_id, query=None) -> dict:
+        """R-ACC-7: name, role and status of each partner, and where the app lands."""
+        params, limit = list_params(ListQuery, query)
+        with self.db.transaction() as uow:
+            self._member(uow, member_id)
+            rows = store.partners_of_member(uow, member_id, limit, params.cursor)
+        result = listing(rows, limit, my_partner_view)
+        result["landing"] = domain.landing_for(result["items"])
+        return result
+
+    @rpc
+    def my_invitations(self, member_id, query=None) -> dict:
+        params, limit = list_params(ListQuery, query)
+        with self.db.transaction() as uow:
+            self._member(uow, member_id)
+            return listing(store.pending_invitations_of(uow, member_id, limit, params.cursor), limit,
+                           invitation_view)
+
+    @rpc
+    def accept_invitation(self, member_id, invitation_id) -> dict:
+        """R-ACC-6: accepting adds the partner to the member's list."""
+        with self.db.transaction() as uow:
+            invitation = self._own_invitation(uow, member_id, invitation_id)
+            if not store.add_membership(uow, invitation["partner_id"], invitation["member_id"], invitation["role"]):
+                raise errors.already_member()
+            store.decide_invitation(uow, invitation["id"], "accepted")
+            partner = store.partner_by_id(uow, invitation["partner_id"])
+        return {"invitation_id": str(invitation["id"]), "status": "accepted", "partner_id": str(partner["id"]),
+                "name": partner["name"], "category": partner["category"], "role": invitation["role"],
+                "partner_status": partner["status"]}
+
+    @rpc
+    def decline_invitation(self, member_id, invitation_id) -> dict:
+        with self.db.transaction() as uow:
+            invitation = self._own_invitation(uow, member_id, invitation_id)
+            store.decide_invitation(uow, invitation["id"], "declined")
+        return {"invitation_id": str(invitation["id"]), "status": "declined",
+                "partner_id": str(invitation["partner_id"])}
+
+    def _own_invitation(self, uow, member_id, invitation_id) -> dict:
+        invitation_id, member_id = domain.as_uuid(invitation_id), domain.as_uuid(member_id)
+        row = store.pending_invitation_for(uow, invitation_id, member_id) if invitation_id and member_id else None
+        if row is None:
+            raise errors.not_found("invitation")
+        return row
+
+    # --- partners ---------------------------------------------------------------------------
+
+    @rpc
+    def create_partner(self, member_id, body) -> dict:
+        """R-ACC-8: the caller becomes admin; the partner awaits verification.
+        R-ACC-9: lodging partners only through an official agency."""
+        data = parse(PartnerCreate, body)
+        if data.category in domain.AGENCY_ONLY_CATEGORIES and not data.via_agency:
+            raise errors.agency_required(data.category)
+        with self.db.transaction() as uow:
+            member = self._member(uow, member_id)
+            if member["kind"] != "member":
+                raise errors.Forbidden(message="operators do not run partners")
+            partner = store.insert_partner(uow, name=data.name, category=data.category,
+                                           business_number=data.business_number, via_agency=data.via_agency)
+            store.add_membership(uow, partner["id"], member["id"], "admin")
+            uow.publish("partner.registered", events.partner_changed(partner), partner_id=str(partner["id"]))
+        return partner_view(partner, "admin")
+
+    @rpc
+    def get_partner(self, actor, partner_id) -> dict:
+        with self.db.transaction() as uow:
+            role = self._role(uow, actor, partner_id)
+            return partner_view(store.partner_by_id(uow, partner_id), role)
+
+    @rpc
+    def update_partner(self, actor, partner_id, body) -> dict:
+        """Name at any time; the business number only until it is verified
+        (changing it would void the review, R-ACC-8)."""
+        with self.db.transaction() as uow:
+            role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES)
+            data = parse(PartnerUpdate, body)
+            partner = store.partner_by_id(uow, partner_id, lock=True)
+            changes = data.model_dump(exclude_none=True)
+            if "business_number" in changes and partner["status"] == "verified":
+                raise errors.field_locked("business_number", partner["status"])
+            return partner_view(store.update_partner(uow, partner_id, changes), role)
+
+    @rpc
+    def partner_info(self, partner_id) -> dict:
+        """For other services: a partner's name, category and status (sale only
+        when ``verified``, R-ACC-8). No caller check: ids only, no personal data."""
+        pid = domain.as_uuid(partner_id)
+        with self.db.transaction() as uow:
+            row = store.partner_by_id(uow, pid) if pid else None
+        if row is None:
+            raise errors.not_found("partner")
+        return {key: partner_view(row)[key] for key in
+                ("partner_id", "name", "category", "status", "via_agency", "time_zone")}
+
+    @rpc
+    def verify_partner(self, operator_id, partner_id, body=None) -> dict:
+        """R-ACC-8: an operator's business verification opens the partner for sale."""
+        data = parse(Verification, body)
+        return self._review_partner(operator_id, partner_id, "verified", data.reason,
+                                    ("pending_verification", "rejected"), "verify")
+
+    @rpc
+    def reject_partner(self, operator_id, partner_id, body) -> dict:
+        data = parse(Rejection, body)
+        return self._review_partner(operator_id, partner_id, "rejected", data.reason,
+                                    ("pending_verification",), "reject")
+
+    def _review_partner(self, operator_id, partner_id, status, reason, from_statuses, action) -> dict:
+        pid = domain.as_uuid(partner_id)
+        with self.db.transaction() as uow:
+            self._operator(uow, operator_id)
+            partner = store.partner_by_id(uow, pid, lock=True) if pid else None
+            if partner is None:
+                raise errors.not_found("partner")
+            if partner["status"] not in from_statuses:
+                raise errors.invalid_state(partner["status"], action)
+            partner = store.set_partner_status(uow, pid, status, reason)
+            uow.publish(f"partner.{status}", events.partner_changed(partner), partner_id=pid)
+        return partner_view(partner)
+
+    # --- staff (R-ACC-6) ---------------------------------------------------------------------
+
+    @rpc
+    def list_staff(self, actor, partner_id, query=None) -> dict:
+        params, limit = list_params(ListQuery, query)
+        with self.db.transaction() as uow:
+            self._role(uow, actor, partner_id)
+            rows = store.staff_of_partner(uow, partner_id, limit, params.cursor)
+        viewer = (actor or {}).get("member_id")
+        return listing(rows, limit, lambda row: staff_view(row, viewer))
+
+    @rpc
+    def invite(self, actor, partner_id, body) -> dict:
+        """R-ACC-6: invite a member by login id with a role; they accept or decline."""
+        with self.db.transaction() as uow:
+            role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
+            data = parse(Invite, body)
+            if not domain.may_assign(role, None, data.role):
+                raise errors.role_not_allowed(role)
+            invitee = store.member_by_login(uow, data.login_id)
+            if invitee is None or invitee["kind"] != "member":
+                raise errors.not_found("member")
+            if store.role_of(uow, invitee["id"], partner_id) is not None:
+                raise errors.already_member()
+            invitation = store.insert_invitation(uow, partner_id, invitee["id"], data.role, actor["member_id"])
+            if invitation is None:
+                raise errors.already_invited()
+            uow.publish("staff.invited", events.staff_invited(invitation), partner_id=str(partner_id))
+        return {**invitation_view(invitation), "member_id": str(invitee["id"])}
+
+    @rpc
+    def change_role(self, actor, partner_id, member_id, body) -> dict:
+        """Admins change any role; masters only between master and member. The
+        last admin of a partner cannot be demoted (R-ACC-4)."""
+        with self.db.transaction() as uow:
+            role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
+            data = parse(RoleChange, body)
+            target = self._staff_target(uow, partner_id, member_id)
+            if not domain.may_assign(role, target["role"], data.role):
+                raise errors.role_not_allowed(role)
+            self._keep_an_admin(uow, partner_id, target, data.role)
+            store.set_role(uow, partner_id, target["member_id"], data.role)
+            row = store.staff_member(uow, partner_id, target["member_id"])
+        return staff_view(row, actor.get("member_id"))
+
+    @rpc
+    def remove_staff(self, actor, partner_id, member_id) -> None:
+        with self.db.transaction() as uow:
+            role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
+            target = self._staff_target(uow, partner_id, member_id)
+            if not domain.may_assign(role, target["role"], None):
+                raise errors.role_not_allowed(role)
+            self._keep_an_admin(uow, partner_id, target, None)
+            store.remove_membership(uow, partner_id, target["member_id"])
+
+    def _staff_target(self, uow, partner_id, member_id) -> dict:
+        mid = domain.as_uuid(member_id)
+        role = store.role_of(uow, mid, partner_id) if mid else None
+        if role is None:
+            raise errors.not_found("member")
+        return {"member_id": mid, "role": role}
+
+    def _keep_an_admin(self, uow, partner_id, target: dict, new_role: str | None) -> None:
+        """The partner row is locked first, so two demotions cannot both pass."""
+        if target["role"] != "admin" or new_role == "admin":
+            return
+        partner = store.partner_by_id(uow, partner_id, lock=True)
+        if store.admin_count(uow, partner_id) <= 1:
+            raise errors.last_admin([str(partner["id"])])
+
+    # --- places (R-ACC-9) ---------------------------------------------------------------------
+
+    @rpc
+    def create_place(self, actor, partner_id, body) -> dict:
+        with self.db.transaction() as uow:
+            self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES)
+            data = parse(PlaceCreate, body)
+            return place_view(store.insert_place(uow, partner_id, data.model_dump()))
+
+    @rpc
+    def list_places(self, actor, partner_id, query=None) -> dict:
+        params, limit = list_params(ListQuery, query)
+        with self.db.transaction() as uow:
+            self._role(uow, actor, partner_id)
+            return listing(store.places_of_partner(uow, partner_id, limit, params.cursor), limit, place_view)
+
+    @rpc
+    def update_place(self, actor, partner_id, place_id, body) -> dict:
+        with self.db.transaction() as uow:
+            self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES)
+            data = parse(PlaceUpdate, body)
+            place_id = self._place(uow, partner_id, place_id)["id"]
+            changes = data.model_dump(exclude_unset=True)
+            if not changes:
+                return place_view(self._place(uow, partner_id, place_id))
+            return place_view(store.update_place(uow, partner_id, place_id, changes))
+
+    @rpc
+    def get_place(self, partner_id, place_id) -> dict:
+        """For other services (catalog's place_id): the place of that partner, or 404."""
+        with self.db.transaction() as uow:
+            return place_view(self._place(uow, domain.as_uuid(partner_id), place_id))
+
+    def _place(self, uow, partner_id, place_id) -> dict:
+        pid = domain.as_uuid(place_id)
+        row = store.place_of_partner(uow, partner_id, pid) if pid and partner_id else None
+        if row is None:
+            raise errors.not_found("place")
+        return row
+
+    # --- API keys ---------------------------------------------------------------------------------
+
+    @rpc
+    def create_api_key(self, actor, partner_id, body) -> dict:
+        """The key is returned once; only its hash is kept."""
+        with self.db.transaction() as uow:
+            self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
+            data = parse(ApiKeyCreate, body)
+            key = domain.new_token("api_key")
+            row = store.insert_api_key(uow, partner_id, data.name, domain.token_hash(key), key[:10],
+                                       actor["member_id"])
+        return {**api_key_view(row), "key": key}
+
+    @rpc
+    def list_api_keys(self, actor, partner_id, query=None) -> dict:
+        params, limit = list_params(ListQuery, query)
+        with self.db.transaction() as uow:
+            self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
+            return listing(store.api_keys_of_partner(uow, partner_id, limit, params.cursor), limit, api_key_view)
+
+    @rpc
+    def revoke_api_key(self, actor, partner_id, key_id) -> None:
+        with self.db.transaction() as uow:
+            self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
+            kid = domain.as_uuid(key_id)
+            if not kid or not store.revoke_api_key(uow, partner_id, kid):
+                raise errors.not_found("api_key")
+
+    # --- notices (R-ACC-10) and the dashboard (R-ACC-11) ---------------------------------------------
+
+    @rpc
+    def create_notice(self, operator_id, body) -> dict:
+        data = parse(NoticeCreate, body)
+        with self.db.transaction() as uow:
+            operator = self._operator(uow, operator_id)
+            return notice_view(store.insert_notice(uow, data.title, data.body, operator["id"]))
+
+    @rpc
+    def list_notices(self, query=None) -> dict:
+        """Newest first; ``q`` searches titles (literally, case-insensitively)."""
+        params, limit = list_params(NoticeQuery, query)
+        with self.db.transaction() as uow:
+            return listing(store.notices(uow, params.q, limit, params.cursor), limit, notice_view)
+
+    @rpc
+    def dashboard_context(self, actor, partner_id) -> dict:
+        """What the gateway's dashboard needs from accounts: the partner, the
+        viewer's role, the sections to ask for (R-ACC-11) and recent notices."""
+        with self.db.transaction() as uow:
+            role = self._role(uow, actor, partner_id)
+            partner = store.partner_by_id(uow, partner_id)
+            recent = store.notices(uow, None, 3, None)[:3]
+        return {"partner": {key: partner_view(partner)[key] for key in ("partner_id", "name", "category", "status")},
+                "role": role, "sections": domain.dashboard_sections(partner["category"], role),
+                "notices": [{k: v for k, v in notice_view(n).items() if k != "body"} for n in recent]}

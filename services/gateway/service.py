@@ -8,9 +8,10 @@ from chassis.service import ChassisService
 
 from .http import route, routes_of
 from .openapi import build_document
+from .routes.accounts import AccountsRoutes
 
 
-class GatewayService(ChassisService):
+class GatewayService(AccountsRoutes, ChassisService):
     name = "gateway"
 
     @route("GET", "/healthz", summary="200 when the gateway and every service answer")

@@ -1,0 +1,169 @@
+"""Accounts rules (R-ACC-1..11), free of I/O: roles, categories, tokens, paging.
+
+Choices where the seeds are silent (also in the final report):
+- Partner API keys act with the ``master`` role of their own partner: they may
+  read and operate and manage products, places and the rest a partner's own
+  systems need (seed 000: official agencies' systems register products), but
+  staff management and API keys themselves need a person (``api_key_not_allowed``).
+- A partner "operates" (R-ACC-4) while it is ``pending_verification`` or
+  ``verified``; a rejected partner does not hold its last admin back.
+- Masters may invite, promote and remove masters and members, never admins
+  (api.md, Roles: "masters and members").
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from datetime import datetime
+
+ROLES = ("admin", "master", "member")
+OPERATING_STATUSES = ("pending_verification", "verified")
+
+# Partner category -> the services whose summary its dashboard shows (R-ACC-11).
+# Booking categories come from seeds 000-002, the cafe from 004, the shop from 003.
+BOOKING_CATEGORIES = ("salon", "studio", "exhibition", "activity", "restaurant", "lodging")
+ORDER_CATEGORIES = ("cafe", "fashion")
+CATEGORIES = BOOKING_CATEGORIES + ORDER_CATEGORIES
+AGENCY_ONLY_CATEGORIES = ("lodging",)  # R-ACC-9: lodging onboards only through an official agency
+
+# Roles that may read the ledger and sales (api.md, Roles).
+FINANCE_ROLES = ("admin", "master")
+API_KEY_ROLE = "master"
+
+TOKEN_PREFIXES = {"member": "pcs_", "operator": "pcs_", "customer": "pcc_", "api_key": "pck_"}
+
+
+# --- tokens -----------------------------------------------------------------
+
+def new_token(kind: str) -> str:
+    """An opaque bearer token; its prefix tells authenticate() where to look."""
+    return TOKEN_PREFIXES[kind] + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> bytes:
+    """Tokens carry 256 random bits, so a fast hash is enough: a stolen
+    database yields no usable token."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def token_kind(token: str) -> str | None:
+    if token.startswith("pcs_"):
+        return "session"
+    if token.startswith("pcc_"):
+        return "customer"
+    if token.startswith("pck_"):
+        return "api_key"
+    return None
+
+
+# --- identifiers and personal data -------------------------------------------
+
+def as_uuid(value) -> str | None:
+    """A path value as a canonical uuid, or None (an unknown id is a 404, never a 500)."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def normalize_phone(phone: str) -> str:
+    """Phones are kept as digits so one customer is one phone, however typed."""
+    return re.sub(r"\D", "", phone)
+
+
+def format_phone(digits: str | None) -> str | None:
+    """Stored digits as the owner reads them: 010-1234-5678, 02-123-4567 style."""
+    if not digits or not digits.isdigit():
+        return digits
+    if len(digits) == 11:
+        return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
+    if len(digits) == 10:
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    return digits
+
+
+# --- roles ----------------------------------------------------------------------
+
+def may_assign(actor_role: str, target_current_role: str | None, new_role: str | None) -> bool:
+    """Who may invite, re-role or remove whom (api.md, Roles: admins anyone,
+    masters only masters and members). ``None`` is "no role" (invitation or removal)."""
+    if actor_role == "admin":
+        return True
+    if actor_role == "master":
+        return target_current_role in (None, "master", "member") and new_role in (None, "master", "member")
+    return False
+
+
+def last_admin_partners(admin_partners: list[dict], admin_counts: dict[str, int]) -> list[str]:
+    """R-ACC-4: the operating partners where this member is the only admin."""
+    return sorted(p["id"] for p in admin_partners
+                  if p["status"] in OPERATING_STATUSES and admin_counts.get(p["id"], 0) <= 1)
+
+
+def landing_for(partners: list[dict]) -> dict:
+    """R-ACC-7: an admin goes straight to the dashboard of its partner; masters
+    and members pick one from the list."""
+    for partner in partners:
+        if partner["role"] == "admin":
+            return {"screen": "dashboard", "partner_id": partner["partner_id"]}
+    return {"screen": "partner_list", "partner_id": None}
+
+
+def dashboard_sections(category: str, role: str) -> list[str]:
+    """R-ACC-11: the services a dashboard asks, by partner category and viewer role.
+    Booking partners see reservations, cafes and shops see orders; only roles
+    that may read the ledger see the sales summary."""
+    sections = ["catalog", "reservations" if category in BOOKING_CATEGORIES else "orders"]
+    if role in FINANCE_ROLES:
+        sections.append("settlement")
+    return sections
+
+
+# --- lists ------------------------------------------------------------------------
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+def clamp_limit(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_LIMIT
+    return max(1, min(MAX_LIMIT, limit))
+
+
+def encode_cursor(created_at: datetime, item_id) -> str:
+    raw = json.dumps([created_at.isoformat(), str(item_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
+    """A cursor from ``encode_cursor``; anything else is None (the caller answers 422)."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, item_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        datetime.fromisoformat(created_at)
+        if as_uuid(item_id) is None:
+            return None
+        return created_at, item_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def page(rows: list[dict], limit: int, key=lambda row: (row["created_at"], row["id"])) -> tuple[list[dict], str | None]:
+    """``rows`` fetched with ``limit + 1``: the page and the cursor of the next one."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(*key(rows[-1]))
+
+
+def like_pattern(text: str) -> str:
+    """A title search (R-ACC-10) matches the text literally: % and _ are not wildcards."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

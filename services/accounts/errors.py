@@ -1,0 +1,69 @@
+"""The accounts service's domain errors, with their stable codes (api.md).
+
+They are instances of the chassis classes (the gateway maps those to statuses
+without importing this package), built here so each code is spelled once."""
+from __future__ import annotations
+
+from chassis.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+
+
+def invalid_credentials():
+    return Unauthenticated("invalid_credentials", "login id or password is wrong")
+
+
+def invalid_token():
+    return Unauthenticated("invalid_token", "the token is unknown, expired or revoked")
+
+
+def login_id_taken(login_id: str):
+    return Conflict("login_id_taken", "this login id is already in use", {"field": "login_id"})
+
+
+def not_found(what: str):
+    return NotFound(f"{what}_not_found", f"no such {what.replace('_', ' ')}")
+
+
+def last_admin(partner_ids: list[str]):
+    """R-ACC-4: invite another admin first."""
+    return Conflict("last_admin", "you are the only admin of a partner you operate: invite another admin first",
+                    {"partner_ids": partner_ids})
+
+
+def role_not_allowed(actor_role: str):
+    return Forbidden("role_not_allowed", f"the {actor_role} role may not give or take this role",
+                     {"role": actor_role})
+
+
+def api_key_not_allowed():
+    return Forbidden("api_key_not_allowed", "staff and API keys are managed by a person, not an API key")
+
+
+def invalid_state(status: str, action: str):
+    return Conflict("invalid_state", f"cannot {action} a partner that is {status}", {"status": status})
+
+
+def already_member():
+    return Conflict("already_member", "this member already works for the partner")
+
+
+def already_invited():
+    return Conflict("already_invited", "this member already has a pending invitation to the partner")
+
+
+def agency_required(category: str):
+    """R-ACC-9: lodging partners onboard only through an official agency."""
+    return ValidationFailed("agency_required", f"{category} partners onboard only through an official agency",
+                            {"fields": {"via_agency": "must be true for this category (R-ACC-9)"}})
+
+
+def field_locked(field: str, status: str):
+    return Conflict("field_locked", f"{field} cannot change once the partner is {status}",
+                    {"field": field, "status": status})
+
+
+def invalid_cursor():
+    return ValidationFailed(message="the cursor is not valid", details={"fields": {"cursor": "not a cursor of this list"}})
+
+
+def not_an_operator():
+    return Forbidden(message="this is for platform operators")

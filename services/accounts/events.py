@@ -1,0 +1,25 @@
+"""Payloads of the events accounts publishes (models in chassis.contracts)."""
+from __future__ import annotations
+
+from chassis.privacy import pseudonym
+
+
+def member_withdrawn(member_id) -> dict:
+    """R-ACC-3: only ids leave the service; subscribers erase what they hold."""
+    return {"member_id": str(member_id), "pseudonym": member_pseudonym(member_id)}
+
+
+def member_pseudonym(member_id) -> str:
+    return pseudonym("member", str(member_id))
+
+
+def partner_changed(partner: dict) -> dict:
+    """partner.registered / verified / rejected (R-ACC-8)."""
+    return {"partner_id": str(partner["id"]), "name": partner["name"], "category": partner["category"],
+            "status": partner["status"], "reason": partner.get("status_reason")}
+
+
+def staff_invited(invitation: dict) -> dict:
+    """R-ACC-6: the invitee learns of it through notifications."""
+    return {"partner_id": str(invitation["partner_id"]), "invitation_id": str(invitation["id"]),
+            "member_id": str(invitation["member_id"]), "role": invitation["role"]}

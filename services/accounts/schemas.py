@@ -1,0 +1,138 @@
+"""Request bodies of the accounts routes (api.md, Accounts). Strict: unknown
+fields, wrong types and NUL characters are a 422 naming the field."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
+
+from chassis.validation import Strict
+
+from .domain import CATEGORIES
+
+LoginId = Annotated[StrictStr, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")]
+Password = Annotated[StrictStr, Field(min_length=8, max_length=128)]
+PersonName = Annotated[StrictStr, Field(min_length=1, max_length=50)]
+Phone = Annotated[StrictStr, Field(min_length=8, max_length=20, pattern=r"^\+?[0-9][0-9 -]{6,18}[0-9]$")]
+Role = Literal["admin", "master", "member"]
+Category = Literal[CATEGORIES]  # type: ignore[valid-type]
+Text = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+LongText = Annotated[StrictStr, Field(max_length=5000)]
+
+
+class SignUp(Strict):
+    login_id: LoginId
+    password: Password
+    name: PersonName
+    phone: Phone
+    agree_terms: StrictBool
+
+    @field_validator("agree_terms")
+    @classmethod
+    def _agreed(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("the terms of service must be agreed to (R-ACC-1)")
+        return value
+
+
+class Login(Strict):
+    login_id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    password: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+
+
+class ProfileUpdate(Strict):
+    name: PersonName | None = None
+    phone: Phone | None = None
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.name is None and self.phone is None:
+            raise ValueError("send name or phone")
+        return self
+
+
+class Withdraw(Strict):
+    confirm: StrictBool
+
+    @field_validator("confirm")
+    @classmethod
+    def _confirmed(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("withdrawal must be confirmed (R-ACC-3)")
+        return value
+
+
+class PartnerCreate(Strict):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    category: Category
+    business_number: Annotated[StrictStr, Field(pattern=r"^[0-9]{3}-?[0-9]{2}-?[0-9]{5}$")]
+    via_agency: StrictBool = False
+
+
+class PartnerUpdate(Strict):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=100)] | None = None
+    business_number: Annotated[StrictStr, Field(pattern=r"^[0-9]{3}-?[0-9]{2}-?[0-9]{5}$")] | None = None
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.name is None and self.business_number is None:
+            raise ValueError("send name or business_number")
+        return self
+
+
+class Invite(Strict):
+    login_id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    role: Role
+
+
+class RoleChange(Strict):
+    role: Role
+
+
+class PlaceCreate(Strict):
+    name: Text
+    address: Annotated[StrictStr, Field(min_length=1, max_length=300)]
+    phone: Phone | None = None
+    info: LongText | None = None
+
+
+class PlaceUpdate(Strict):
+    name: Text | None = None
+    address: Annotated[StrictStr, Field(min_length=1, max_length=300)] | None = None
+    phone: Phone | None = None
+    info: LongText | None = None
+
+
+class ApiKeyCreate(Strict):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+
+
+class NoticeCreate(Strict):
+    title: Text
+    body: Annotated[StrictStr, Field(min_length=1, max_length=20000)]
+
+
+class Verification(Strict):
+    reason: Annotated[StrictStr, Field(min_length=1, max_length=1000)] | None = None
+
+
+class Rejection(Strict):
+    reason: Annotated[StrictStr, Field(min_length=1, max_length=1000)]
+
+
+class CustomerSession(Strict):
+    name: PersonName
+    phone: Phone
+
+
+class ListQuery(Strict):
+    """``?limit=&cursor=`` (api.md, Lists). Query values arrive as strings;
+    unknown query parameters are ignored, unlike body fields."""
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    limit: int | None = None
+    cursor: Annotated[str, Field(max_length=200)] | None = None
+
+
+class NoticeQuery(ListQuery):
+    q: Annotated[str, Field(max_length=200)] | None = None

@@ -1,0 +1,322 @@
+"""SQL of the accounts service. Every function takes a unit of work (anything
+with ``execute``/``fetch_one``/``fetch_all`` returning dict rows); every query
+that touches partner data filters by the partner id."""
+from __future__ import annotations
+
+import uuid
+
+from .domain import decode_cursor, like_pattern
+
+# --- members ---------------------------------------------------------------------
+
+def insert_member(uow, *, kind: str, login_id: str, password_hash: str, name: str,
+                  phone: str | None, terms_agreed: bool) -> dict | None:
+    """The new member, or None when the login id is taken (case-insensitively)."""
+    return uow.fetch_one(
+        """INSERT INTO members (id, kind, login_id, password_hash, name, phone, terms_agreed_at)
+           VALUES (%s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END)
+           ON CONFLICT (lower(login_id)) WHERE login_id IS NOT NULL DO NOTHING
+           RETURNING *""",
+        (uuid.uuid4(), kind, login_id, password_hash, name, phone, terms_agreed))
+
+
+def create_operator(uow, login_id: str, password_hash: str) -> dict:
+    """An operator account (``make operator``; never sign-up). Running it again
+    for the same login resets the operator's password; a member's login id is refused."""
+    existing = uow.fetch_one("SELECT * FROM members WHERE lower(login_id) = lower(%s) FOR UPDATE", (login_id,))
+    if existing is None:
+        return insert_member(uow, kind="operator", login_id=login_id, password_hash=password_hash,
+                             name=login_id, phone=None, terms_agreed=False)
+    if existing["kind"] != "operator":
+        raise ValueError(f"{login_id!r} is a member's login id, not an operator's")
+    uow.execute("UPDATE members SET password_hash = %s, updated_at = now() WHERE id = %s",
+                (password_hash, existing["id"]))
+    uow.execute("DELETE FROM sessions WHERE member_id = %s", (existing["id"],))
+    return existing
+
+
+def member_by_login(uow, login_id: str) -> dict | None:
+    return uow.fetch_one("SELECT * FROM members WHERE lower(login_id) = lower(%s) AND status = 'active'",
+                         (login_id,))
+
+
+def member_by_id(uow, member_id: str, lock: bool = False) -> dict | None:
+    return uow.fetch_one("SELECT * FROM members WHERE id = %s AND status = 'active'"
+                         + (" FOR UPDATE" if lock else ""), (member_id,))
+
+
+def set_password_hash(uow, member_id, password_hash: str) -> None:
+    uow.execute("UPDATE members SET password_hash = %s WHERE id = %s", (password_hash, member_id))
+
+
+def update_profile(uow, member_id: str, changes: dict) -> dict:
+    columns = ", ".join(f"{column} = %({column})s" for column in changes)
+    return uow.fetch_one(f"UPDATE members SET {columns}, updated_at = now() WHERE id = %(id)s RETURNING *",
+                         {**changes, "id": member_id})
+
+
+def erase_member(uow, member_id: str, pseudonym: str) -> None:
+    """R-ACC-3: every personal column blanked and everything that opens the
+    account deleted, at once. The row keeps its id and a pseudonym."""
+    uow.execute(
+        """UPDATE members SET login_id = NULL, password_hash = NULL, name = NULL, phone = NULL,
+                  status = 'withdrawn', pseudonym = %s, withdrawn_at = now(), updated_at = now()
+           WHERE id = %s""", (pseudonym, member_id))
+    uow.execute("DELETE FROM sessions WHERE member_id = %s", (member_id,))
+    uow.execute("DELETE FROM api_keys WHERE created_by = %s", (member_id,))
+    uow.execute("DELETE FROM memberships WHERE member_id = %s", (member_id,))
+    uow.execute("DELETE FROM invitations WHERE member_id = %s", (member_id,))
+    uow.execute("UPDATE invitations SET invited_by = NULL WHERE invited_by = %s", (member_id,))
+
+
+# --- sessions and authentication -----------------------------------------------------
+
+def insert_session(uow, token_hash: bytes, *, kind: str, member_id=None, customer_id=None,
+                   ttl_seconds: int) -> dict:
+    return uow.fetch_one(
+        """INSERT INTO sessions (token_hash, kind, member_id, customer_id, expires_at)
+           VALUES (%s, %s, %s, %s, now() + make_interval(secs => %s)) RETURNING expires_at""",
+        (token_hash, kind, member_id, customer_id, ttl_seconds))
+
+
+def delete_expired_sessions(uow, member_id) -> None:
+    uow.execute("DELETE FROM sessions WHERE member_id = %s AND expires_at <= now()", (member_id,))
+
+
+def delete_session(uow, token_hash: bytes) -> bool:
+    return uow.fetch_one("DELETE FROM sessions WHERE token_hash = %s AND expires_at > now() RETURNING 1",
+                         (token_hash,)) is not None
+
+
+def session_principal(uow, token_hash: bytes, partner_id: str | None) -> dict | None:
+    """One indexed query: the session and the caller's role in ``partner_id``."""
+    return uow.fetch_one(
+        """SELECT s.kind, s.member_id, s.customer_id, m.role, m.partner_id
+           FROM sessions s
+           LEFT JOIN memberships m ON m.member_id = s.member_id AND m.partner_id = %s
+           WHERE s.token_hash = %s AND s.expires_at > now()""",
+        (partner_id, token_hash))
+
+
+def api_key_principal(uow, key_hash: bytes) -> dict | None:
+    return uow.fetch_one("SELECT id, partner_id FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
+                         (key_hash,))
+
+
+# --- partners and roles -----------------------------------------------------------------
+
+def insert_partner(uow, *, name: str, category: str, business_number: str, via_agency: bool) -> dict:
+    return uow.fetch_one(
+        """INSERT INTO partners (id, name, category, business_number, via_agency)
+           VALUES (%s, %s, %s, %s, %s) RETURNING *""",
+        (uuid.uuid4(), name, category, business_number, via_agency))
+
+
+def partner_by_id(uow, partner_id: str, lock: bool = False) -> dict | None:
+    return uow.fetch_one("SELECT * FROM partners WHERE id = %s" + (" FOR UPDATE" if lock else ""), (partner_id,))
+
+
+def update_partner(uow, partner_id: str, changes: dict) -> dict:
+    columns = ", ".join(f"{column} = %({column})s" for column in changes)
+    return uow.fetch_one(f"UPDATE partners SET {columns}, updated_at = now() WHERE id = %(id)s RETURNING *",
+                         {**changes, "id": partner_id})
+
+
+def set_partner_status(uow, partner_id: str, status: str, reason: str | None) -> dict:
+    return uow.fetch_one(
+        """UPDATE partners SET status = %s, status_reason = %s, updated_at = now(),
+                  verified_at = CASE WHEN %s = 'verified' THEN now() ELSE verified_at END
+           WHERE id = %s RETURNING *""", (status, reason, status, partner_id))
+
+
+def role_of(uow, member_id, partner_id: str) -> str | None:
+    row = uow.fetch_one("SELECT role FROM memberships WHERE member_id = %s AND partner_id = %s",
+                        (member_id, partner_id))
+    return row["role"] if row else None
+
+
+def add_membership(uow, partner_id, member_id, role: str) -> bool:
+    row = uow.fetch_one(
+        """INSERT INTO memberships (partner_id, member_id, role) VALUES (%s, %s, %s)
+           ON CONFLICT DO NOTHING RETURNING 1""", (partner_id, member_id, role))
+    return row is not None
+
+
+def set_role(uow, partner_id: str, member_id: str, role: str) -> None:
+    uow.execute("UPDATE memberships SET role = %s WHERE partner_id = %s AND member_id = %s",
+                (role, partner_id, member_id))
+
+
+def remove_membership(uow, partner_id: str, member_id: str) -> None:
+    uow.execute("DELETE FROM memberships WHERE partner_id = %s AND member_id = %s", (partner_id, member_id))
+
+
+def admin_count(uow, partner_id: str) -> int:
+    return uow.fetch_one("SELECT count(*) AS n FROM memberships WHERE partner_id = %s AND role = 'admin'",
+                         (partner_id,))["n"]
+
+
+def lock_admin_partners(uow, member_id) -> list[dict]:
+    """The partners this member is admin of, locked in id order so that two
+    admins withdrawing at once are serialised (R-ACC-4) without deadlock."""
+    return uow.fetch_all(
+        """SELECT p.id::text AS id, p.status FROM partners p
+           JOIN memberships m ON m.partner_id = p.id
+           WHERE m.member_id = %s AND m.role = 'admin' ORDER BY p.id FOR UPDATE OF p""", (member_id,))
+
+
+def admin_counts(uow, partner_ids: list[str]) -> dict[str, int]:
+    rows = uow.fetch_all(
+        """SELECT partner_id::text AS partner_id, count(*) AS n FROM memberships
+           WHERE partner_id = ANY(%s::uuid[]) AND role = 'admin' GROUP BY partner_id""", (partner_ids,))
+    return {row["partner_id"]: row["n"] for row in rows}
+
+
+def _after(cursor: str | None, created: str = "created_at", ident: str = "id", descending: bool = False):
+    """A keyset condition for a cursor (already validated by the caller)."""
+    decoded = decode_cursor(cursor)
+    if decoded is None:
+        return "TRUE", ()
+    op = "<" if descending else ">"
+    return f"({created}, {ident}) {op} (%s::timestamptz, %s::uuid)", decoded
+
+
+def partners_of_member(uow, member_id, limit: int, cursor: str | None) -> list[dict]:
+    condition, params = _after(cursor, "m.created_at", "m.partner_id")
+    return uow.fetch_all(
+        f"""SELECT p.id AS partner_id, p.name, p.category, p.status, m.role, m.created_at,
+                   m.partner_id AS id
+            FROM memberships m JOIN partners p ON p.id = m.partner_id
+            WHERE m.member_id = %s AND {condition}
+            ORDER BY m.created_at, m.partner_id LIMIT %s""", (member_id, *params, limit + 1))
+
+
+def staff_of_partner(uow, partner_id: str, limit: int, cursor: str | None) -> list[dict]:
+    condition, params = _after(cursor, "s.created_at", "s.member_id")
+    return uow.fetch_all(
+        f"""SELECT s.member_id AS id, s.member_id, s.role, s.created_at, m.name, m.phone
+            FROM memberships s JOIN members m ON m.id = s.member_id
+            WHERE s.partner_id = %s AND {condition}
+            ORDER BY s.created_at, s.member_id LIMIT %s""", (partner_id, *params, limit + 1))
+
+
+def staff_member(uow, partner_id: str, member_id) -> dict | None:
+    return uow.fetch_one(
+        """SELECT s.member_id, s.role, s.created_at, m.name, m.phone
+           FROM memberships s JOIN members m ON m.id = s.member_id
+           WHERE s.partner_id = %s AND s.member_id = %s""", (partner_id, member_id))
+
+
+# --- invitations ----------------------------------------------------------------------
+
+def insert_invitation(uow, partner_id: str, member_id, role: str, invited_by) -> dict | None:
+    """None when a pending invitation for this member and partner exists."""
+    return uow.fetch_one(
+        """INSERT INTO invitations (id, partner_id, member_id, role, invited_by) VALUES (%s, %s, %s, %s, %s)
+           ON CONFLICT (partner_id, member_id) WHERE status = 'pending' DO NOTHING RETURNING *""",
+        (uuid.uuid4(), partner_id, member_id, role, invited_by))
+
+
+def pending_invitation_for(uow, invitation_id: str, member_id, lock: bool = True) -> dict | None:
+    """The caller's own pending invitation (another member's is not found)."""
+    return uow.fetch_one(
+        "SELECT * FROM invitations WHERE id = %s AND member_id = %s AND status = 'pending'"
+        + (" FOR UPDATE" if lock else ""), (invitation_id, member_id))
+
+
+def decide_invitation(uow, invitation_id, status: str) -> None:
+    uow.execute("UPDATE invitations SET status = %s, decided_at = now() WHERE id = %s", (status, invitation_id))
+
+
+def pending_invitations_of(uow, member_id, limit: int, cursor: str | None) -> list[dict]:
+    condition, params = _after(cursor, "i.created_at", "i.id")
+    return uow.fetch_all(
+        f"""SELECT i.id, i.partner_id, i.role, i.status, i.created_at, p.name AS partner_name,
+                   p.category AS partner_category
+            FROM invitations i JOIN partners p ON p.id = i.partner_id
+            WHERE i.member_id = %s AND i.status = 'pending' AND {condition}
+            ORDER BY i.created_at, i.id LIMIT %s""", (member_id, *params, limit + 1))
+
+
+# --- places ---------------------------------------------------------------------------
+
+def insert_place(uow, partner_id: str, fields: dict) -> dict:
+    return uow.fetch_one(
+        """INSERT INTO places (id, partner_id, name, address, phone, info)
+           VALUES (%(id)s, %(partner_id)s, %(name)s, %(address)s, %(phone)s, %(info)s) RETURNING *""",
+        {"id": uuid.uuid4(), "partner_id": partner_id, **fields})
+
+
+def place_of_partner(uow, partner_id: str, place_id: str, lock: bool = False) -> dict | None:
+    return uow.fetch_one("SELECT * FROM places WHERE id = %s AND partner_id = %s" + (" FOR UPDATE" if lock else ""),
+                         (place_id, partner_id))
+
+
+def update_place(uow, partner_id: str, place_id: str, changes: dict) -> dict:
+    columns = ", ".join(f"{column} = %({column})s" for column in changes)
+    return uow.fetch_one(
+        f"""UPDATE places SET {columns}, updated_at = now()
+            WHERE id = %(id)s AND partner_id = %(partner_id)s RETURNING *""",
+        {**changes, "id": place_id, "partner_id": partner_id})
+
+
+def places_of_partner(uow, partner_id: str, limit: int, cursor: str | None) -> list[dict]:
+    condition, params = _after(cursor)
+    return uow.fetch_all(f"""SELECT * FROM places WHERE partner_id = %s AND {condition}
+                             ORDER BY created_at, id LIMIT %s""", (partner_id, *params, limit + 1))
+
+
+# --- API keys ---------------------------------------------------------------------------
+
+def insert_api_key(uow, partner_id: str, name: str, key_hash: bytes, key_prefix: str, created_by) -> dict:
+    return uow.fetch_one(
+        """INSERT INTO api_keys (id, partner_id, name, key_hash, key_prefix, created_by)
+           VALUES (%s, %s, %s, %s, %s, %s) RETURNING id, partner_id, name, key_prefix, created_at, revoked_at""",
+        (uuid.uuid4(), partner_id, name, key_hash, key_prefix, created_by))
+
+
+def api_keys_of_partner(uow, partner_id: str, limit: int, cursor: str | None) -> list[dict]:
+    condition, params = _after(cursor)
+    return uow.fetch_all(
+        f"""SELECT id, partner_id, name, key_prefix, created_at, revoked_at FROM api_keys
+            WHERE partner_id = %s AND revoked_at IS NULL AND {condition}
+            ORDER BY created_at, id LIMIT %s""", (partner_id, *params, limit + 1))
+
+
+def revoke_api_key(uow, partner_id: str, key_id: str) -> bool:
+    row = uow.fetch_one("""UPDATE api_keys SET revoked_at = now()
+                           WHERE id = %s AND partner_id = %s AND revoked_at IS NULL RETURNING 1""",
+                        (key_id, partner_id))
+    return row is not None
+
+
+# --- notices ------------------------------------------------------------------------------
+
+def insert_notice(uow, title: str, body: str, created_by) -> dict:
+    return uow.fetch_one("INSERT INTO notices (id, title, body, created_by) VALUES (%s, %s, %s, %s) RETURNING *",
+                         (uuid.uuid4(), title, body, created_by))
+
+
+def notices(uow, query: str | None, limit: int, cursor: str | None) -> list[dict]:
+    """Newest first; ``query`` matches the title literally, case-insensitively (R-ACC-10)."""
+    condition, params = _after(cursor, descending=True)
+    title = "title ILIKE %s" if query else "TRUE"
+    title_params = (like_pattern(query),) if query else ()
+    return uow.fetch_all(
+        f"""SELECT id, title, body, created_at FROM notices WHERE {title} AND {condition}
+            ORDER BY created_at DESC, id DESC LIMIT %s""", (*title_params, *params, limit + 1))
+
+
+# --- customers ------------------------------------------------------------------------------
+
+def upsert_customer(uow, name: str, phone: str) -> dict:
+    """One customer per phone; the latest name given is kept."""
+    return uow.fetch_one(
+        """INSERT INTO customers (id, name, phone) VALUES (%s, %s, %s)
+           ON CONFLICT (phone) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+           RETURNING *""", (uuid.uuid4(), name, phone))
+
+
+def customer_by_id(uow, customer_id: str) -> dict | None:
+    return uow.fetch_one("SELECT * FROM customers WHERE id = %s", (customer_id,))
+

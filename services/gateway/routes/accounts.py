@@ -1,0 +1,220 @@
+"""Accounts routes (api.md, Accounts): members, sessions, partners, staff,
+places, API keys, notices, customer sessions, operators' reviews, dashboard.
+
+The handlers stay thin: the body goes to the accounts RPC as it came (the
+service validates it, 422 naming the fields) together with the caller
+(``request.principal`` as a dict), and the service re-checks the caller's role
+in the partner. Login, sign-up and customer sessions are rate limited per
+client address (429 with Retry-After; ``gateway.ratelimit``).
+
+Dashboard RPC convention (R-ACC-11), for catalog, reservations, orders and
+settlement: each implements
+
+    @rpc
+    def dashboard_summary(self, partner_id: str, role: str) -> dict
+
+returning a small JSON object about that partner (re-check nothing of the
+caller: the gateway and accounts already did, but filter by partner_id),
+shaped as ``{"counts": {<state>: <n>, ...}, ...}`` plus whatever else fits,
+e.g. reservations ``{"counts": {...}, "today": {"bookings": n}}``, settlement
+``{"sales": {"month_to_date": amount, "next_payout": {...}}}``. ``role`` is
+the viewer's role (admin, master, member) for services that show less to some.
+The gateway asks only the services the partner's category and the viewer's
+role call for (accounts ``dashboard_sections``: booking partners reservations,
+cafes and shops orders, the sales summary only for admin and master), all at
+once, each with ``DASHBOARD_TIMEOUT`` seconds (gateway config, default 2). A
+service that is not running, has no ``dashboard_summary`` yet, fails or is late
+is listed in ``unavailable`` and its section is ``{"counts": {}}``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import eventlet
+
+from chassis.errors import RateLimited, Unauthenticated
+from chassis.logging import get_logger
+
+from ..auth import bearer_token
+from ..http import error_response, route
+from ..ratelimit import RateLimits
+
+log = get_logger(__name__)
+
+DEFAULT_DASHBOARD_TIMEOUT = 2.0
+
+
+def actor_of(request) -> dict:
+    return asdict(request.principal)
+
+
+def query_of(request) -> dict:
+    return request.args.to_dict()
+
+
+class AccountsRoutes:
+    rate_limits = RateLimits()
+
+    def _rate_limited(self, rule: str, request):
+        """None when the client may go on, else the 429 response."""
+        try:
+            self.rate_limits.check(rule, request.remote_addr)
+        except RateLimited as exc:
+            response = error_response(exc)
+            response.headers["Retry-After"] = str(exc.details["retry_after_seconds"])
+            return response
+        return None
+
+    # --- members and sessions -----------------------------------------------------------
+
+    @route("POST", "/v1/members", access="public", summary="sign up (R-ACC-1: agree_terms must be true)")
+    def sign_up(self, request):
+        return self._rate_limited("signup", request) or (201, self.services.accounts.sign_up(request.json_body))
+
+    @route("POST", "/v1/sessions", access="public", summary="log in: a member or operator token")
+    def log_in(self, request):
+        return self._rate_limited("login", request) or (201, self.services.accounts.login(request.json_body))
+
+    @route("DELETE", "/v1/sessions/current", access="public", summary="log out (the token of this request)")
+    def log_out(self, request):
+        token = bearer_token(request)
+        if token is None:
+            raise Unauthenticated(message="send Authorization: Bearer <token>")
+        self.services.accounts.logout(token)
+        return 204, None
+
+    @route("POST", "/v1/customer-sessions", access="public", summary="a customer token (name and phone)")
+    def customer_session(self, request):
+        return self._rate_limited("login", request) or (
+            201, self.services.accounts.customer_session(request.json_body))
+
+    @route("GET", "/v1/me", access="member", summary="my profile (R-ACC-2)")
+    def get_me(self, request):
+        return 200, self.services.accounts.get_me(request.principal.member_id)
+
+    @route("PATCH", "/v1/me", access="member", summary="edit my name and phone (R-ACC-2)")
+    def update_me(self, request):
+        return 200, self.services.accounts.update_me(request.principal.member_id, request.json_body)
+
+    @route("POST", "/v1/me/withdraw", access="member", summary="withdraw (R-ACC-3..5); 409 last_admin")
+    def withdraw(self, request):
+        self.services.accounts.withdraw(request.principal.member_id, request.json_body)
+        return 204, None
+
+    @route("GET", "/v1/me/partners", access="member", summary="my partners and where to land (R-ACC-7)")
+    def my_partners(self, request):
+        return 200, self.services.accounts.my_partners(request.principal.member_id, query_of(request))
+
+    @route("GET", "/v1/me/invitations", access="member", summary="my pending invitations (R-ACC-6)")
+    def my_invitations(self, request):
+        return 200, self.services.accounts.my_invitations(request.principal.member_id, query_of(request))
+
+    @route("POST", "/v1/invitations/<invitation_id>/accept", access="member", summary="accept (R-ACC-6)")
+    def accept_invitation(self, request, invitation_id):
+        return 200, self.services.accounts.accept_invitation(request.principal.member_id, invitation_id)
+
+    @route("POST", "/v1/invitations/<invitation_id>/decline", access="member", summary="decline (R-ACC-6)")
+    def decline_invitation(self, request, invitation_id):
+        return 200, self.services.accounts.decline_invitation(request.principal.member_id, invitation_id)
+
+    # --- partners and staff ---------------------------------------------------------------------
+
+    @route("POST", "/v1/partners", access="member", summary="register a partner; the caller is its admin (R-ACC-8)")
+    def create_partner(self, request):
+        return 201, self.services.accounts.create_partner(request.principal.member_id, request.json_body)
+
+    @route("GET", "/v1/partners/<pid>", access="partner:read", summary="a partner")
+    def get_partner(self, request, pid):
+        return 200, self.services.accounts.get_partner(actor_of(request), pid)
+
+    @route("PATCH", "/v1/partners/<pid>", access="partner:manage", summary="edit a partner")
+    def update_partner(self, request, pid):
+        return 200, self.services.accounts.update_partner(actor_of(request), pid, request.json_body)
+
+    @route("GET", "/v1/partners/<pid>/members", access="partner:read", summary="a partner's staff")
+    def list_staff(self, request, pid):
+        return 200, self.services.accounts.list_staff(actor_of(request), pid, query_of(request))
+
+    @route("POST", "/v1/partners/<pid>/invitations", access="partner:staff", summary="invite a member (R-ACC-6)")
+    def invite(self, request, pid):
+        return 201, self.services.accounts.invite(actor_of(request), pid, request.json_body)
+
+    @route("PATCH", "/v1/partners/<pid>/members/<member_id>", access="partner:staff", summary="change a role")
+    def change_role(self, request, pid, member_id):
+        return 200, self.services.accounts.change_role(actor_of(request), pid, member_id, request.json_body)
+
+    @route("DELETE", "/v1/partners/<pid>/members/<member_id>", access="partner:staff", summary="remove staff")
+    def remove_staff(self, request, pid, member_id):
+        self.services.accounts.remove_staff(actor_of(request), pid, member_id)
+        return 204, None
+
+    # --- places (R-ACC-9) and API keys --------------------------------------------------------------
+
+    @route("POST", "/v1/partners/<pid>/places", access="partner:manage", summary="add a place (R-ACC-9)")
+    def create_place(self, request, pid):
+        return 201, self.services.accounts.create_place(actor_of(request), pid, request.json_body)
+
+    @route("GET", "/v1/partners/<pid>/places", access="partner:read", summary="a partner's places")
+    def list_places(self, request, pid):
+        return 200, self.services.accounts.list_places(actor_of(request), pid, query_of(request))
+
+    @route("PATCH", "/v1/partners/<pid>/places/<place_id>", access="partner:manage", summary="edit a place")
+    def update_place(self, request, pid, place_id):
+        return 200, self.services.accounts.update_place(actor_of(request), pid, place_id, request.json_body)
+
+    @route("POST", "/v1/partners/<pid>/api-keys", access="partner:staff", summary="an API key, shown once")
+    def create_api_key(self, request, pid):
+        return 201, self.services.accounts.create_api_key(actor_of(request), pid, request.json_body)
+
+    @route("GET", "/v1/partners/<pid>/api-keys", access="partner:staff", summary="a partner's API keys (no secrets)")
+    def list_api_keys(self, request, pid):
+        return 200, self.services.accounts.list_api_keys(actor_of(request), pid, query_of(request))
+
+    @route("DELETE", "/v1/partners/<pid>/api-keys/<key_id>", access="partner:staff", summary="revoke an API key")
+    def revoke_api_key(self, request, pid, key_id):
+        self.services.accounts.revoke_api_key(actor_of(request), pid, key_id)
+        return 204, None
+
+    # --- notices (R-ACC-10), dashboard (R-ACC-11) ----------------------------------------------------
+
+    @route("GET", "/v1/notices", access="member", summary="platform notices, ?q= searches titles (R-ACC-10)")
+    def list_notices(self, request):
+        return 200, self.services.accounts.list_notices(query_of(request))
+
+    @route("GET", "/v1/partners/<pid>/dashboard", access="partner:read",
+           summary="summary by partner category and role (R-ACC-11)")
+    def dashboard(self, request, pid):
+        context = self.services.accounts.dashboard_context(actor_of(request), pid)
+        timeout = float(self.config.get("DASHBOARD_TIMEOUT") or DEFAULT_DASHBOARD_TIMEOUT)
+        sections, unavailable = {}, []
+        for service, summary in self._ask_summaries(context["sections"], pid, context["role"], timeout):
+            if summary is None:
+                unavailable.append(service)
+                summary = {"counts": {}}
+            sections[service] = summary
+        return 200, {"partner": context["partner"], "role": context["role"], "sections": sections,
+                     "unavailable": sorted(unavailable), "notices": context["notices"]}
+
+    def _ask_summaries(self, services: list[str], partner_id: str, role: str, timeout: float):
+        def ask(service):
+            try:
+                return service, self.services.get(service).call_with_timeout(
+                    "dashboard_summary", timeout, partner_id, role)
+            except Exception as exc:  # not there yet, no such method, failing or late: the rest still shows
+                log.info("dashboard_section_unavailable", service=service, error=repr(exc)[:200])
+                return service, None
+        return eventlet.GreenPool(max(1, len(services))).imap(ask, services)
+
+    # --- operators -----------------------------------------------------------------------------------
+
+    @route("POST", "/v1/ops/partners/<pid>/verify", access="operator", summary="verify a partner (R-ACC-8)")
+    def verify_partner(self, request, pid):
+        return 200, self.services.accounts.verify_partner(request.principal.member_id, pid, request.json_body)
+
+    @route("POST", "/v1/ops/partners/<pid>/reject", access="operator", summary="reject a partner (R-ACC-8)")
+    def reject_partner(self, request, pid):
+        return 200, self.services.accounts.reject_partner(request.principal.member_id, pid, request.json_body)
+
+    @route("POST", "/v1/ops/notices", access="operator", summary="publish a notice (R-ACC-10)")
+    def create_notice(self, request):
+        return 201, self.services.accounts.create_notice(request.principal.member_id, request.json_body)

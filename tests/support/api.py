@@ -1,0 +1,231 @@
+"""Test helpers to drive the platform through the gateway over HTTP, as a
+partner app, the consumer app or an operator would.
+
+Use the ``partner_center`` fixture (``support.fixtures``; loaded for every
+test from the root conftest): it starts accounts, the services a test names
+and a gateway, on the test's own vhost and databases, and returns a Platform:
+
+    def test_booking(partner_center):
+        pc = partner_center("catalog", "reservations")    # accounts + gateway always
+        partner = pc.create_partner(category="salon")      # a new member, its admin; verified
+        admin = partner.admin                              # a Member: .client, .member_id, .token
+        master = pc.staff(partner, "master")               # a new member, invited and accepted
+        body = expect(admin.client.post(f"/v1/partners/{partner.partner_id}/products", json={...}), 201)
+        customer = pc.customer_session()                   # a Customer: .client, .customer_id
+        key = pc.api_key(partner)                          # an ApiClient with a partner API key
+        assert_error(customer.client.get(f"/v1/partners/{partner.partner_id}"), 403, "forbidden")
+
+Platform (``pc``):
+- ``pc.url``, ``pc.anonymous`` (ApiClient without a token), ``pc.client(token)``
+- ``pc.sign_up_member(**fields)`` -> Member, logged in (random login id, name, phone unless given)
+- ``pc.login(login_id, password)`` -> token
+- ``pc.operator()`` -> Member of kind operator (created like ``make operator``, logged in)
+- ``pc.create_partner(admin=None, category="salon", verified=True, **fields)`` -> Partner
+- ``pc.verify_partner(partner_id)`` / ``pc.reject_partner(partner_id, reason)`` (as an operator)
+- ``pc.invite(partner, member, role, by=None)`` -> invitation; ``pc.accept(member, invitation_id)``
+- ``pc.staff(partner, role)`` -> a new Member holding ``role`` in the partner
+- ``pc.customer_session(name=None, phone=None)`` -> Customer
+- ``pc.api_key(partner, by=None)`` -> ApiClient authenticated with a new API key (acts as master)
+- ``pc.containers[name]``: the running nameko containers (e.g. ``.config["DATABASE_URL"]``)
+
+Responses: ``expect(response, 201)`` asserts the status and returns the JSON
+body; ``assert_error(response, 409, "last_admin")`` checks the contract's
+error shape and code and returns the ``error`` object.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import requests
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+def expect(response: requests.Response, status: int):
+    """Assert the status; the JSON body (None for an empty body)."""
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: expected {status}, "
+        f"got {response.status_code}: {response.text[:500]}")
+    return response.json() if response.content else None
+
+
+def assert_error(response: requests.Response, status: int, code: str | None = None) -> dict:
+    """The contract's error body (api.md, Conventions), never a stack trace."""
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: expected {status}, "
+        f"got {response.status_code}: {response.text[:500]}")
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, body
+    if code is not None:
+        assert body["error"]["code"] == code, body
+    assert "Traceback" not in response.text
+    return body["error"]
+
+
+class ApiClient:
+    """``requests`` against the gateway, with an optional bearer token."""
+
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 30):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.http = requests.Session()
+
+    def with_token(self, token: str | None) -> "ApiClient":
+        return ApiClient(self.base_url, token, self.timeout)
+
+    def request(self, method: str, path: str, headers: dict | None = None, **kwargs) -> requests.Response:
+        headers = dict(headers or {})
+        if self.token and "Authorization" not in headers:
+            headers["Authorization"] = f"Bearer {self.token}"
+        kwargs.setdefault("timeout", self.timeout)
+        return self.http.request(method, self.base_url + path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json=None, **kwargs) -> requests.Response:
+        return self.request("POST", path, json=json, **kwargs)
+
+    def put(self, path: str, json=None, **kwargs) -> requests.Response:
+        return self.request("PUT", path, json=json, **kwargs)
+
+    def patch(self, path: str, json=None, **kwargs) -> requests.Response:
+        return self.request("PATCH", path, json=json, **kwargs)
+
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+@dataclass
+class Member:
+    member_id: str
+    login_id: str
+    password: str
+    name: str
+    phone: str
+    token: str
+    client: ApiClient
+    kind: str = "member"
+
+
+@dataclass
+class Partner:
+    partner_id: str
+    name: str
+    category: str
+    admin: Member
+    body: dict = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return f"/v1/partners/{self.partner_id}"
+
+
+@dataclass
+class Customer:
+    customer_id: str
+    name: str
+    phone: str
+    token: str
+    client: ApiClient
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def random_phone() -> str:
+    digits = f"{uuid.uuid4().int % 10**8:08d}"
+    return f"010-{digits[:4]}-{digits[4:]}"
+
+
+class Platform:
+    """A running gateway (and services) seen from outside; see the module docstring."""
+
+    def __init__(self, url: str, containers: dict):
+        self.url = url
+        self.containers = containers
+        self.anonymous = ApiClient(url)
+        self._operator: Member | None = None
+
+    def client(self, token: str | None = None) -> ApiClient:
+        return ApiClient(self.url, token)
+
+    # --- members --------------------------------------------------------------
+
+    def sign_up_member(self, login_id: str | None = None, password: str = DEFAULT_PASSWORD,
+                       name: str | None = None, phone: str | None = None) -> Member:
+        login_id = login_id or unique("m_")
+        name = name or unique("Member ")
+        phone = phone or random_phone()
+        body = expect(self.anonymous.post("/v1/members", json={
+            "login_id": login_id, "password": password, "name": name, "phone": phone, "agree_terms": True}), 201)
+        token = self.login(login_id, password)
+        return Member(body["member_id"], login_id, password, name, phone, token, self.client(token))
+
+    def login(self, login_id: str, password: str = DEFAULT_PASSWORD) -> str:
+        return expect(self.anonymous.post("/v1/sessions", json={"login_id": login_id, "password": password}),
+                      201)["token"]
+
+    def operator(self) -> Member:
+        """The platform operator of this test (created once, as ``make operator`` does)."""
+        if self._operator is None:
+            from accounts.ops import create_operator
+
+            login_id, password = unique("ops_"), DEFAULT_PASSWORD
+            member_id = create_operator(self.containers["accounts"].config["DATABASE_URL"], login_id, password,
+                                        self.containers["accounts"].config)
+            token = self.login(login_id, password)
+            self._operator = Member(member_id, login_id, password, login_id, "", token, self.client(token),
+                                    kind="operator")
+        return self._operator
+
+    # --- partners and staff -----------------------------------------------------
+
+    def create_partner(self, admin: Member | None = None, category: str = "salon", verified: bool = True,
+                       name: str | None = None, business_number: str = "123-45-67890",
+                       via_agency: bool | None = None) -> Partner:
+        admin = admin or self.sign_up_member()
+        body = {"name": name or unique("Partner "), "category": category, "business_number": business_number}
+        if via_agency is not None or category == "lodging":
+            body["via_agency"] = True if via_agency is None else via_agency
+        created = expect(admin.client.post("/v1/partners", json=body), 201)
+        if verified:
+            created = self.verify_partner(created["partner_id"])
+        return Partner(created["partner_id"], created["name"], created["category"], admin, created)
+
+    def verify_partner(self, partner_id: str) -> dict:
+        return expect(self.operator().client.post(f"/v1/ops/partners/{partner_id}/verify", json={}), 200)
+
+    def reject_partner(self, partner_id: str, reason: str = "business number does not match") -> dict:
+        return expect(self.operator().client.post(f"/v1/ops/partners/{partner_id}/reject",
+                                                  json={"reason": reason}), 200)
+
+    def invite(self, partner: Partner, member: Member, role: str, by: Member | None = None) -> dict:
+        by = by or partner.admin
+        return expect(by.client.post(f"{partner.path}/invitations",
+                                     json={"login_id": member.login_id, "role": role}), 201)
+
+    def accept(self, member: Member, invitation_id: str) -> dict:
+        return expect(member.client.post(f"/v1/invitations/{invitation_id}/accept"), 200)
+
+    def staff(self, partner: Partner, role: str, member: Member | None = None) -> Member:
+        """A member (new unless given) holding ``role`` in ``partner``."""
+        member = member or self.sign_up_member()
+        self.accept(member, self.invite(partner, member, role)["invitation_id"])
+        return member
+
+    def api_key(self, partner: Partner, by: Member | None = None, name: str = "partner system") -> ApiClient:
+        by = by or partner.admin
+        key = expect(by.client.post(f"{partner.path}/api-keys", json={"name": name}), 201)["key"]
+        return self.client(key)
+
+    # --- customers --------------------------------------------------------------------
+
+    def customer_session(self, name: str | None = None, phone: str | None = None) -> Customer:
+        name = name or unique("Customer ")
+        phone = phone or random_phone()
+        body = expect(self.anonymous.post("/v1/customer-sessions", json={"name": name, "phone": phone}), 201)
+        return Customer(body["customer_id"], name, phone, body["token"], self.client(body["token"]))
