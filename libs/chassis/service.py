@@ -7,6 +7,7 @@ from nameko.rpc import rpc as nameko_rpc
 from .context import WorkerContext
 from .db import Database
 from .errors import DomainError
+from .metrics import Metrics
 from .outbox import OutboxRelay
 from .rpc import ServiceRpc
 
@@ -15,12 +16,14 @@ rpc = nameko_rpc(expected_exceptions=DomainError)
 
 
 class ChassisService:
-    """Correlation ids and logging context, RPC to other services with deadlines."""
+    """Correlation ids and logging context, RPC to other services with deadlines,
+    Prometheus metrics on the service's own port (``chassis.metrics``)."""
 
     name: str
     config = Config()
     context = WorkerContext()
     services = ServiceRpc()
+    metrics = Metrics()
 
 
 class DataService(ChassisService):

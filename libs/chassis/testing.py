@@ -72,6 +72,7 @@ def service_config(amqp_uri, make_database):
     def build(service: str, **overrides) -> dict:
         config = load_config(service)
         config["AMQP_URI"] = amqp_uri
+        config["METRICS_PORT"] = 0  # off unless a test asks: services' default ports would collide
         if "DATABASE_URL" in config and "DATABASE_URL" not in overrides:
             config["DATABASE_URL"] = make_database(service)
         config.update(overrides)
@@ -155,6 +156,7 @@ def service_process(amqp_uri, make_database):
         env = {"PC_AMQP_URI": amqp_uri,
                f"PC_{name.upper()}_DATABASE_URL": env.pop("database_url", None) or make_database(service),
                "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "libs"), str(REPO_ROOT / "services")]),
+               f"PC_{name.upper()}_METRICS_PORT": "0",  # off unless a test asks (chassis.metrics)
                **env}
         process = ServiceProcess(service, env)
         started.append(process)
