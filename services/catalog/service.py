@@ -1,6 +1,625 @@
-"""The catalog service: entrypoints only; rules live in domain.py, SQL in store.py."""
-from chassis.service import DataService
+"""The catalog service: products, their review, inventory, and holds on capacity.
+
+Entrypoints only: they validate (schemas.py), apply the rules (domain.py),
+run SQL (store.py) and serialise (views.py). Rules cited from
+../shared/domain.md: R-CAT-1..6, R-RSV-3.
+
+RPC contract for other services (reservations, orders)
+======================================================
+
+All amounts are integer KRW; dates ``YYYY-MM-DD`` and times ``HH:MM`` in the
+partner's zone (Asia/Seoul). Errors are chassis DomainErrors with a stable
+``code`` and ``details``; every call names the partner and a product of
+another partner is ``product_not_found`` (404).
+
+``hold(hold_id, partner_id, lines) -> hold``
+    Takes capacity or stock for every line at once, or nothing (R-RSV-3).
+    ``lines``: ``[{product_id, quantity, price_id?, date?, time?}]`` for a
+    booking (``date`` for datetime/date products, ``time`` for datetime ones),
+    ``[{product_id, quantity, option_id}]`` for goods. Lines may name several
+    products of the partner. What is checked, for the live (approved) version:
+    the sale window and pause (409 ``sale_not_started`` / ``sale_ended`` /
+    ``product_unavailable``), the date/time offered, not past, not blocked
+    (409 ``slot_not_offered`` / ``slot_past`` / ``slot_blocked``), then
+    capacity: the slot, date or period by the product's quantity mode, and the
+    price maximum within that unit (R-CAT-2) -> 409 ``capacity_exhausted``;
+    goods stock -> 409 ``out_of_stock``. Those errors name the line:
+    ``details = {line, product_id, price_id|option_id, date, time, bucket,
+    remaining, requested}``. A line that does not fit the product (unknown
+    price, missing date, ...) is 422 naming ``lines.<i>.<field>``.
+    Returns ``{hold_id, partner_id, status: "held", created_at, total,
+    lines: [{line, product_id, kind, version, name, label, price_id|option_id,
+    date, time, quantity, unit_price, amount, released}], products:
+    {product_id: {version, name, kind, payment, schedule_type, quantity_mode,
+    cancel_policy}}}``: the prices and the cancellation policy of the version
+    sold, for the caller to keep (R-CAT-6, policies are versioned).
+    Idempotent by ``hold_id`` (single use, up to 100 chars of
+    ``[A-Za-z0-9_.:-]``): a retry with the same lines returns the same hold
+    (its current status) and never takes twice; the same id with other lines
+    is 409 ``hold_id_reused``; a refused hold leaves no trace, so retrying it
+    re-evaluates. Once an id is released (even by a release that arrived
+    before its hold), ``hold`` with it takes nothing and returns status
+    ``released``: use a new id to hold again.
+
+``release(hold_id, partner_id, lines=None, release_id=None) -> hold``
+    Gives back everything still held, or, for a partial cancellation,
+    ``lines=[{line, quantity}]`` with a ``release_id`` that makes the retry a
+    no-op. Releasing an unknown or already released hold is a no-op (status
+    ``released``, ``released_now: []``). More than is still held is 409
+    ``release_exceeds_hold``.
+
+``get_hold(hold_id, partner_id)``: the hold's current state (404 ``hold_not_found``).
+
+``get_live_product(partner_id, product_id)``: the approved version as consumers
+    see it, with ``display_state`` (R-CAT-4); 404 when never approved.
+``get_product_version(partner_id, product_id, version)``: any approved version's
+    content, e.g. the cancellation policy a booking was sold under.
+``quote_cancellation(partner_id, product_id, {version, amount, use_at?, now?})``:
+    ``{allowed, reason, fee, refund, fee_percent}`` under that version's policy.
+``slot_board(partner_id, product_id, date_from, date_to)``: per slot and date:
+    capacity, taken, remaining, blocked, past (R-RSV-9); plus period and price maxima.
+``dashboard_summary(partner_id, role)``: product counts by display state and review status.
+
+Lock order (no deadlock): a hold's own row, then product rows by id (holds
+take them FOR KEY SHARE, writers FOR UPDATE), then capacity rows by
+(product_id, bucket_key). Capacity is taken with a conditional UPDATE
+(``taken + q <= capacity``), so it is never exceeded whatever the concurrency.
+
+Choices where the issue is silent are listed in domain.py's docstring.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from chassis.errors import NotFound
+from chassis.service import DataService, rpc
+from chassis.validation import parse
+
+from . import domain, errors, events, store, views
+from .schemas import (ApproveIn, BlocksIn, BoardQuery, CancellationQuoteIn, HoldIn, InventoryIn, ListQuery,
+                      ProductCreate, ProductPatch, ReasonIn, ReleaseIn)
+
+SHOP_SLOT_LIMIT = 200
 
 
 class CatalogService(DataService):
     name = "catalog"
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc)
+
+    # --- partner center: products and their review (R-CAT-1..6) ------------------
+
+    @rpc
+    def create_product(self, partner_id: str, body: dict, actor: str | None = None) -> dict:
+        """A new product: a draft revision, seen by nobody but the partner (R-CAT-5)."""
+        data = parse(ProductCreate, body)
+        content = domain.normalize_content(data.kind, data.model_dump(mode="json", include=set(domain.REVIEW_FIELDS)))
+        settings = data.model_dump(include=set(domain.SETTINGS_FIELDS))
+        domain.check_sale_window(settings["sale_starts_at"], settings["sale_ends_at"])
+        product_id = uuid.uuid4()
+        with self.db.transaction() as uow:
+            store.insert_product(uow, product_id, partner_id, data.kind, settings)
+            revision = store.insert_revision(uow, product_id, partner_id, content)
+            store.record_history(uow, product_id, actor, "created", revision["revision_id"],
+                                 {"fields": domain.changed_fields(None, content)})
+            return self._product(uow, partner_id, str(product_id))
+
+    @rpc
+    def list_products(self, partner_id: str, query: dict | None = None) -> dict:
+        q = parse(ListQuery, query)
+        after = domain.decode_cursor(q.cursor, 2)
+        with self.db.transaction() as uow:
+            rows = store.list_product_rows(uow, partner_id, q.limit, after, q.kind)
+            available = self._availability(uow, rows)
+        now = self.now()
+        return views.page(rows, q.limit, lambda r: domain.encode_cursor(r["created_at"].isoformat(), r["product_id"]),
+                          lambda r: views.product_view(r, available[r["product_id"]], now))
+
+    @rpc
+    def get_product(self, partner_id: str, product_id: str) -> dict:
+        """The live version and the open revision side by side (R-CAT-5)."""
+        with self.db.transaction() as uow:
+            return self._product(uow, partner_id, product_id)
+
+    @rpc
+    def update_product(self, partner_id: str, product_id: str, body: dict, actor: str | None = None) -> dict:
+        """Review fields go to the open revision (a new draft if none; a pending
+        one is withdrawn to draft); settings apply at once (R-CAT-5)."""
+        data = parse(ProductPatch, body)
+        given = data.model_fields_set
+        review_patch = data.model_dump(mode="json", include=given & set(domain.REVIEW_FIELDS))
+        settings_patch = data.model_dump(include=given & set(domain.SETTINGS_FIELDS))
+        domain.check_patch_nulls({**review_patch, **settings_patch})
+        with self.db.transaction() as uow:
+            if store.lock_product(uow, partner_id, product_id) is None:
+                raise errors.product_not_found(product_id)
+            row = store.product_view_row(uow, product_id, partner_id)
+            if review_patch:
+                self._edit_review_fields(uow, row, review_patch, actor)
+            if settings_patch:
+                self._edit_settings(uow, row, settings_patch, actor)
+            return self._product(uow, partner_id, product_id)
+
+    def _edit_review_fields(self, uow, row: dict, patch: dict, actor: str | None) -> None:
+        base = row["open_content"] or row["rejected_content"] or row["live_content"]
+        known = domain.known_ids_of(store.revision_contents(uow, row["product_id"]))
+        content = domain.normalize_content(row["kind"], domain.patched_review_fields(base, patch), known)
+        fields = domain.changed_fields(base, content)
+        if row["open_revision_id"] is not None:
+            if not fields and row["open_status"] == "draft":
+                return
+            store.update_revision(uow, row["open_revision_id"], content, "draft")
+            action = "review_withdrawn" if row["open_status"] == "pending" else "edited"
+            store.record_history(uow, row["product_id"], actor, action, row["open_revision_id"], {"fields": fields})
+            return
+        if row["live_content"] is not None and not domain.changed_fields(row["live_content"], content):
+            return  # nothing differs from what is live: no revision to review
+        revision = store.insert_revision(uow, row["product_id"], row["partner_id"], content)
+        store.record_history(uow, row["product_id"], actor, "revision_started", revision["revision_id"],
+                             {"fields": fields})
+
+    def _edit_settings(self, uow, row: dict, patch: dict, actor: str | None) -> None:
+        settings = {**views.settings_of(row), **patch}
+        domain.check_sale_window(settings["sale_starts_at"], settings["sale_ends_at"])
+        fields = sorted(k for k in patch if patch[k] != views.settings_of(row)[k])
+        if not fields:
+            return
+        store.update_settings(uow, row["product_id"], settings)
+        store.record_history(uow, row["product_id"], actor, "settings_changed", None,
+                             {k: views.iso(v) if k != "paused" else v for k, v in patch.items()})
+        self._publish_change(uow, row, "product.changed", fields=fields)
+
+    @rpc
+    def submit_product(self, partner_id: str, product_id: str, actor: str | None = None) -> dict:
+        """The draft goes to review (R-CAT-5); 409 when there is none or it is already pending."""
+        with self.db.transaction() as uow:
+            if store.lock_product(uow, partner_id, product_id) is None:
+                raise errors.product_not_found(product_id)
+            row = store.product_view_row(uow, product_id, partner_id)
+            if row["open_revision_id"] is None:
+                raise errors.nothing_to_submit(product_id)
+            if row["open_status"] == "pending":
+                raise errors.already_in_review(product_id, row["open_revision_id"])
+            store.set_revision_status(uow, row["open_revision_id"], "pending")
+            fields = domain.changed_fields(row["live_content"], row["open_content"])
+            store.record_history(uow, product_id, actor, "submitted", row["open_revision_id"], {"fields": fields})
+            events.publish(uow, "product.submitted", events.product_event(
+                product_id, partner_id, row["kind"], row["open_content"]["name"],
+                revision_id=row["open_revision_id"], fields=fields))
+            return views.revision_view({**store.revision_row(uow, row["open_revision_id"]), "kind": row["kind"],
+                                        "live_content": row["live_content"], "live_version": row["live_version"]})
+
+    @rpc
+    def product_history(self, partner_id: str, product_id: str) -> dict:
+        """Every step of the product, oldest first (R-CAT-5)."""
+        with self.db.transaction() as uow:
+            if store.product_view_row(uow, product_id, partner_id) is None:
+                raise errors.product_not_found(product_id)
+            return {"items": [views.history_view(r) for r in store.history_rows(uow, store.as_uuid(product_id))]}
+
+    # --- operators: review (R-CAT-5) -----------------------------------------------
+
+    @rpc
+    def list_reviews(self, query: dict | None = None) -> dict:
+        q = parse(ListQuery, query)
+        after = domain.decode_cursor(q.cursor, 2)
+        with self.db.transaction() as uow:
+            rows = store.list_review_rows(uow, q.status or "pending", q.limit, after)
+        return views.page(rows, q.limit, lambda r: domain.encode_cursor(r["submitted_at"].isoformat(),
+                                                                       r["revision_id"]), views.revision_view)
+
+    @rpc
+    def approve_review(self, revision_id: str, body: dict | None = None, operator: str | None = None) -> dict:
+        """The revision becomes the live version in one transaction (R-CAT-5)."""
+        note = parse(ApproveIn, body)
+        with self.db.transaction() as uow:
+            revision, row = self._lock_pending_revision(uow, revision_id)
+            decided = store.decide_revision(uow, revision_id, "approved", operator, note.reason)
+            store.make_live(uow, row["product_id"], revision_id, decided["number"])
+            store.record_history(uow, row["product_id"], operator, "approved", revision_id,
+                                 {"version": decided["number"], "note": note.reason or None})
+            events.publish(uow, "product.approved", events.product_event(
+                row["product_id"], row["partner_id"], row["kind"], revision["content"]["name"],
+                revision_id=revision_id, version=decided["number"],
+                fields=domain.changed_fields(row["live_content"], revision["content"])))
+            return self._product(uow, row["partner_id"], row["product_id"])
+
+    @rpc
+    def reject_review(self, revision_id: str, body: dict, operator: str | None = None) -> dict:
+        """Refused with a reason; the live version stays (R-CAT-5)."""
+        reason = parse(ReasonIn, body).reason
+        with self.db.transaction() as uow:
+            revision, row = self._lock_pending_revision(uow, revision_id)
+            store.decide_revision(uow, revision_id, "rejected", operator, reason)
+            store.close_open_revision(uow, row["product_id"])
+            store.record_history(uow, row["product_id"], operator, "rejected", revision_id, {"reason": reason})
+            events.publish(uow, "product.rejected", events.product_event(
+                row["product_id"], row["partner_id"], row["kind"], revision["content"]["name"],
+                revision_id=revision_id, reason=reason))
+            return self._product(uow, row["partner_id"], row["product_id"])
+
+    def _lock_pending_revision(self, uow, revision_id: str) -> tuple[dict, dict]:
+        """The product row first (as every writer does), then the revision as it is now."""
+        found = store.revision_row(uow, revision_id)
+        if found is None:
+            raise errors.review_not_found(revision_id)
+        store.lock_product(uow, found["partner_id"], found["product_id"])
+        revision = store.revision_row(uow, revision_id)
+        if revision["status"] != "pending":
+            raise errors.review_not_pending(revision_id, revision["status"])
+        return revision, store.product_view_row(uow, found["product_id"], found["partner_id"])
+
+    # --- inventory, stock and blocks: apply at once (R-CAT-2, R-CAT-3) --------------
+
+    @rpc
+    def set_inventory(self, partner_id: str, product_id: str, body: dict, actor: str | None = None) -> dict:
+        """Set slot/date capacities, the period capacity, stock per option.
+
+        Listed slots are added or updated; others stay (use ``remove_slots``
+        or blocks to stop selling one). A capacity below what holds already
+        took is 409 ``capacity_below_booked``. Stock is what is available now
+        (capacity = taken + stock); null stops tracking. The rows are checked
+        against the live version (or, never approved, the latest revision).
+        """
+        data = parse(InventoryIn, body)
+        with self.db.transaction() as uow:
+            if store.lock_product(uow, partner_id, product_id) is None:
+                raise errors.product_not_found(product_id)
+            row = store.product_view_row(uow, product_id, partner_id)
+            content = row["live_content"] or row["open_content"] or row["rejected_content"]
+            slot_rows = domain.inventory_rows(content, [s.model_dump() for s in data.slots],
+                                              "period_capacity" in data.model_fields_set, data.period_capacity)
+            stock = self._checked_stock(row, content, data)
+            sold_out = self._apply_inventory(uow, row["product_id"], slot_rows, data.remove_slots, stock)
+            store.record_history(uow, row["product_id"], actor, "inventory_set", None,
+                                 data.model_dump(mode="json", exclude_defaults=True))
+            self._publish_change(uow, row, "product.changed", fields=["inventory"])
+            for option_id in sold_out:
+                self._publish_change(uow, row, "product.sold_out", option_id=option_id)
+            return self._inventory(uow, row["product_id"])
+
+    def _checked_stock(self, row: dict, content: dict, data: InventoryIn) -> list[dict]:
+        if not data.stock:
+            return []
+        if row["kind"] != "goods":
+            raise errors.invalid_fields({"stock": "booking products have slots and capacities, not stock"})
+        known = {o["option_id"] for c in (row["live_content"], row["open_content"]) if c for o in c["options"]}
+        problems = {f"stock.{i}.option_id": "not an option of this product"
+                    for i, s in enumerate(data.stock) if s.option_id not in known}
+        if problems:
+            raise errors.invalid_fields(problems)
+        return [s.model_dump() for s in data.stock]
+
+    def _apply_inventory(self, uow, product_id, slot_rows, removals, stock) -> list[str]:
+        """Every row touched in (bucket_key) order, like holds; returns options now sold out."""
+        ops = [(r["bucket_key"], "set", r) for r in slot_rows]
+        ops += [(domain.slot_key(r.date, r.time), "remove", r) for r in removals]
+        ops += [(f"option:{s['option_id']}", "stock", s) for s in stock]
+        sold_out = []
+        for key, op, item in sorted(ops, key=lambda o: o[0]):
+            if op == "set" and store.upsert_slot(uow, product_id, item) is None:
+                where = {"date": views.iso(item["day"]), "time": views.iso(item["at_time"])}
+                raise errors.capacity_below_booked(where, store.taken_of(uow, product_id, key))
+            if op == "remove" and (taken := store.remove_slot(uow, product_id, key)):
+                raise errors.block_has_bookings({"date": views.iso(item.date), "time": views.iso(item.time),
+                                                 "booked": taken})
+            if op == "stock":
+                state = store.set_stock(uow, product_id, item["option_id"], item["quantity"])
+                if state["capacity"] is not None and state["capacity"] <= state["taken"]:
+                    sold_out.append(item["option_id"])
+        return sold_out
+
+    @rpc
+    def get_inventory(self, partner_id: str, product_id: str) -> dict:
+        with self.db.transaction() as uow:
+            if store.product_view_row(uow, product_id, partner_id) is None:
+                raise errors.product_not_found(product_id)
+            return self._inventory(uow, store.as_uuid(product_id))
+
+    def _inventory(self, uow, product_id) -> dict:
+        rows = store.bucket_rows(uow, str(product_id))
+        blocks = store.block_rows(uow, product_id)
+        return {
+            "product_id": str(product_id),
+            "slots": [views.slot_view(r) for r in rows if r["kind"] in ("slot", "date")],
+            "period": next((views.slot_view(r) for r in rows if r["kind"] == "period"), None),
+            "stock": [{"option_id": r["bucket_key"][len("option:"):], "stock": views.slot_view(r)["remaining"],
+                       "taken": r["taken"]} for r in rows if r["kind"] == "option"],
+            "price_maxima": [{"bucket": r["bucket_key"], **views.slot_view(r)} for r in rows if r["kind"] == "price"],
+            "blocks": [views.block_view(b) for b in blocks],
+        }
+
+    @rpc
+    def add_blocks(self, partner_id: str, product_id: str, body: dict, actor: str | None = None) -> dict:
+        """Close dates or times at once: holds on them are refused (R-RSV-9 shows them)."""
+        data = parse(BlocksIn, body)
+        if not data.dates and not data.times:
+            raise errors.invalid_fields({"dates": "give dates or times to block"})
+        with self.db.transaction() as uow:
+            if store.lock_product(uow, partner_id, product_id) is None:
+                raise errors.product_not_found(product_id)
+            row = store.product_view_row(uow, product_id, partner_id)
+            content = row["live_content"] or row["open_content"] or row["rejected_content"]
+            schedule = content.get("schedule_type")
+            if schedule not in ("datetime", "date"):
+                raise errors.invalid_fields({"dates": "only products with dates can block dates"})
+            if data.times and schedule != "datetime":
+                raise errors.invalid_fields({"times": "a date product blocks whole dates"})
+            created = [store.insert_block(uow, row["product_id"], day, None, data.reason) for day in data.dates]
+            created += [store.insert_block(uow, row["product_id"], t.date, t.time, data.reason) for t in data.times]
+            store.record_history(uow, row["product_id"], actor, "blocked", None,
+                                 data.model_dump(mode="json"))
+            self._publish_change(uow, row, "product.changed", fields=["blocks"])
+            return {"items": [views.block_view(b) for b in created]}
+
+    @rpc
+    def remove_block(self, partner_id: str, product_id: str, block_id: str, actor: str | None = None) -> None:
+        with self.db.transaction() as uow:
+            if store.lock_product(uow, partner_id, product_id) is None:
+                raise errors.product_not_found(product_id)
+            if not store.delete_block(uow, store.as_uuid(product_id), block_id):
+                raise errors.block_not_found(block_id)
+            row = store.product_view_row(uow, product_id, partner_id)
+            store.record_history(uow, row["product_id"], actor, "unblocked", None, {"block_id": block_id})
+            self._publish_change(uow, row, "product.changed", fields=["blocks"])
+
+    # --- consumers (the shop) --------------------------------------------------------
+
+    @rpc
+    def shop_list_products(self, partner_id: str, query: dict | None = None) -> dict:
+        """A partner's approved products, newest first, with their display state (R-CAT-4)."""
+        q = parse(ListQuery, query)
+        after = domain.decode_cursor(q.cursor, 2)
+        with self.db.transaction() as uow:
+            rows = store.list_product_rows(uow, partner_id, q.limit, after, q.kind, live_only=True)
+            available = self._availability(uow, rows)
+        now = self.now()
+        return views.page(rows, q.limit, lambda r: domain.encode_cursor(r["created_at"].isoformat(), r["product_id"]),
+                          lambda r: views.shop_view(r, available[r["product_id"]], now))
+
+    @rpc
+    def shop_get_product(self, product_id: str) -> dict:
+        """The approved version only, with what is left to book (R-CAT-4, R-CAT-5)."""
+        now = self.now()
+        today, now_time = domain.local_now(now)
+        with self.db.transaction() as uow:
+            row = store.product_view_row(uow, product_id)
+            if row is None or row["live_content"] is None:
+                raise errors.product_not_found(product_id)
+            available = self._availability(uow, [row])
+            slots = store.upcoming_slots(uow, product_id, today, now_time, SHOP_SLOT_LIMIT)
+            period = [r for r in store.bucket_rows(uow, product_id) if r["kind"] == "period"]
+        view = views.shop_view(row, available[row["product_id"]], now, slots)
+        view["availability"]["period"] = views.slot_view(period[0]) if period else None
+        return view
+
+    # --- other services ----------------------------------------------------------------
+
+    @rpc
+    def get_live_product(self, partner_id: str, product_id: str) -> dict:
+        now = self.now()
+        with self.db.transaction() as uow:
+            row = store.product_view_row(uow, product_id, partner_id)
+            if row is None or row["live_content"] is None:
+                raise errors.product_not_found(product_id)
+            available = self._availability(uow, [row])
+        return {**views.shop_view(row, available[row["product_id"]], now), "paused": row["paused"]}
+
+    @rpc
+    def get_product_version(self, partner_id: str, product_id: str, version: int) -> dict:
+        with self.db.transaction() as uow:
+            row = store.revision_by_number(uow, partner_id, product_id, int(version))
+        if row is None or row["decided_at"] is None or row["status"] != "approved":
+            raise NotFound("version_not_found", "no such approved version",
+                           {"product_id": product_id, "version": version})
+        return {"product_id": row["product_id"], "partner_id": row["partner_id"], "kind": row["kind"],
+                "version": row["number"], "approved_at": views.iso(row["decided_at"]), **row["content"]}
+
+    @rpc
+    def quote_cancellation(self, partner_id: str, product_id: str, body: dict) -> dict:
+        """What cancelling costs now under the policy of the version sold (R-CAT-6)."""
+        q = parse(CancellationQuoteIn, body)
+        version = self.get_product_version(partner_id, product_id, q.version)
+        if version["kind"] != "booking":
+            raise errors.invalid_fields({"version": "goods have no cancellation policy"})
+        return domain.quote_cancellation(version["cancel_policy"], q.amount, q.use_at, q.now or self.now())
+
+    @rpc
+    def slot_board(self, partner_id: str, product_id: str, date_from: str, date_to: str) -> dict:
+        """Per slot and date in the range: capacity, taken, remaining, blocked, past (R-RSV-9)."""
+        q = parse(BoardQuery, {"date_from": date_from, "date_to": date_to})
+        if q.date_to < q.date_from:
+            raise errors.invalid_fields({"date_to": "must not be before date_from"})
+        if (q.date_to - q.date_from).days > 92:
+            raise errors.invalid_fields({"date_to": "ask for at most 93 days at once"})
+        today, now_time = domain.local_now(self.now())
+        with self.db.transaction() as uow:
+            if store.product_view_row(uow, product_id, partner_id) is None:
+                raise errors.product_not_found(product_id)
+            rows = store.bucket_rows(uow, product_id, q.date_from, q.date_to)
+            blocks = store.block_rows(uow, store.as_uuid(product_id), q.date_from, q.date_to)
+        closed_days = {b["day"] for b in blocks if b["at_time"] is None}
+        closed_times = {(b["day"], b["at_time"]) for b in blocks if b["at_time"] is not None}
+
+        def slot(r):
+            past = r["day"] < today or (r["day"] == today and r["at_time"] is not None and r["at_time"] <= now_time)
+            blocked = r["day"] in closed_days or (r["day"], r["at_time"]) in closed_times
+            return {**views.slot_view(r, blocked), "kind": r["kind"], "past": past}
+
+        return {"product_id": product_id, "date_from": q.date_from.isoformat(), "date_to": q.date_to.isoformat(),
+                "slots": [slot(r) for r in rows if r["kind"] in ("slot", "date")],
+                "period": next((views.slot_view(r) for r in rows if r["kind"] == "period"), None),
+                "price_maxima": [{"bucket": r["bucket_key"], **views.slot_view(r)}
+                                 for r in rows if r["kind"] == "price"],
+                "blocks": [views.block_view(b) for b in blocks]}
+
+    @rpc
+    def dashboard_summary(self, partner_id: str, role: str | None = None) -> dict:
+        """Product counts by display state (R-CAT-4) and by review status
+        (R-CAT-5). Every role that may read the dashboard sees the same
+        product counts (R-ACC-11 varies other tiles, not these)."""
+        now = self.now()
+        with self.db.transaction() as uow:
+            rows = store.all_product_rows(uow, partner_id)
+            available = self._availability(uow, rows)
+            reviews = store.review_counts(uow, partner_id)
+        states = dict.fromkeys(domain.DISPLAY_STATES, 0)
+        for row in rows:
+            if row["live_content"] is not None:
+                states[views.state_of(row, available[row["product_id"]], now)] += 1
+        rejected = sum(1 for r in rows if views.review_status(r) == "rejected")
+        return {"partner_id": partner_id, "role": role,
+                "products": {"total": len(rows), "live": sum(1 for r in rows if r["live_content"] is not None),
+                             "by_display_state": states,
+                             "by_review_status": {"draft": reviews.get("draft", 0),
+                                                  "pending": reviews.get("pending", 0), "rejected": rejected}}}
+
+    # --- holds (R-RSV-3) ---------------------------------------------------------------
+
+    @rpc
+    def hold(self, hold_id: str, partner_id: str, lines: list) -> dict:
+        """Take capacity or stock for every line, or nothing. See the module docstring."""
+        request = parse(HoldIn, {"hold_id": hold_id, "lines": lines})
+        line_dicts = [line.model_dump() for line in request.lines]
+        fingerprint = domain.hold_request_fingerprint(partner_id, [l.model_dump(mode="json") for l in request.lines])
+        now = self.now()
+        with self.db.transaction() as uow:
+            if not store.claim_hold_id(uow, request.hold_id, partner_id, fingerprint):
+                return self._replayed_hold(uow, request.hold_id, fingerprint)
+            products = store.live_products_for_hold(uow, partner_id, [l["product_id"] for l in line_dicts])
+            needs, priced = self._price_lines(uow, line_dicts, products, now)
+            taken_keys, sold_out = self._take_all(uow, domain.merge_needs(needs), len(line_dicts))
+            result = self._hold_result(request.hold_id, partner_id, now, line_dicts, priced, products)
+            store.insert_hold_lines(uow, request.hold_id, [
+                {"line": i, "product_id": l["product_id"], "quantity": l["quantity"], "bucket_keys": taken_keys[i]}
+                for i, l in enumerate(line_dicts)])
+            store.store_hold_result(uow, request.hold_id, result)
+            for need in sold_out:
+                product = products[need.product_id]
+                events.publish(uow, "product.sold_out", events.product_event(
+                    need.product_id, partner_id, product["kind"], product["live"]["name"],
+                    version=product["version"], option_id=need.detail.get("option_id")))
+        return {**result, "status": "held"}
+
+    def _replayed_hold(self, uow, hold_id: str, fingerprint: str) -> dict:
+        existing = store.hold_row(uow, hold_id)
+        if existing["fingerprint"] == "":   # released before this hold arrived: a single-use id
+            return views.hold_view(existing, [])
+        if existing["fingerprint"] != fingerprint:
+            raise errors.hold_id_reused(hold_id)
+        return views.hold_view(existing, store.hold_line_rows(uow, hold_id))
+
+    def _price_lines(self, uow, lines: list[dict], products: dict, now: dt.datetime):
+        today, now_time = domain.local_now(now)
+        for index, line in enumerate(lines):
+            product = products.get(str(store.as_uuid(line["product_id"])))
+            if product is None:
+                raise NotFound("product_not_found", "no such product",
+                               {"line": index, "product_id": line["product_id"]})
+            line["product_id"] = product["product_id"]
+            domain.check_holdable(product, now, index)
+        blocks = store.blocked_slots(uow, list(products), [l["date"] for l in lines if l["date"] is not None])
+        needs, priced = [], []
+        for index, line in enumerate(lines):
+            product = products[line["product_id"]]
+            line_needs, line_price = domain.hold_line_needs(index, line, product, blocks[product["product_id"]],
+                                                            today, now_time)
+            needs += line_needs
+            priced.append(line_price)
+        return needs, priced
+
+    def _take_all(self, uow, needs: list[domain.BucketNeed], line_count: int):
+        """Take every row in lock order; the first refusal rolls everything back."""
+        taken_keys: dict[int, list[str]] = {i: [] for i in range(line_count)}
+        sold_out = []
+        for need in needs:
+            ok, exists, taken, capacity = store.take(uow, need)
+            if not ok:
+                remaining = None if capacity is None else capacity - (taken or 0)
+                raise domain.refuse_need(need, remaining, exists)
+            if exists:
+                for line in set(need.lines):
+                    taken_keys[line].append(need.key)
+                if need.kind in ("option", "period") and capacity is not None and taken >= capacity:
+                    sold_out.append(need)
+        return taken_keys, sold_out
+
+    def _hold_result(self, hold_id, partner_id, now, lines, priced, products) -> dict:
+        result_lines = []
+        for index, (line, price) in enumerate(zip(lines, priced)):
+            product = products[line["product_id"]]
+            result_lines.append({
+                "line": index, "product_id": line["product_id"], "kind": product["kind"],
+                "version": product["version"], "name": product["live"]["name"], "quantity": line["quantity"],
+                "amount": price["unit_price"] * line["quantity"], "released": 0, **price})
+        summary = {pid: {"version": p["version"], "name": p["live"]["name"], "kind": p["kind"],
+                         "payment": p["live"].get("payment"), "schedule_type": p["live"].get("schedule_type"),
+                         "quantity_mode": p["live"].get("quantity_mode"),
+                         "cancel_policy": p["live"].get("cancel_policy")} for pid, p in products.items()}
+        return {"hold_id": hold_id, "partner_id": partner_id, "status": "held", "created_at": now.isoformat(),
+                "lines": result_lines, "total": sum(l["amount"] for l in result_lines), "products": summary}
+
+    @rpc
+    def release(self, hold_id: str, partner_id: str, lines: list | None = None, release_id: str | None = None) -> dict:
+        """Give back a hold (or part of it); unknown or released holds are a no-op."""
+        request = parse(ReleaseIn, {"hold_id": hold_id, "lines": lines, "release_id": release_id})
+        if request.lines is not None and request.release_id is None:
+            raise errors.invalid_fields({"release_id": "a partial release needs a release_id (it makes a retry safe)"})
+        with self.db.transaction() as uow:
+            if store.tombstone_hold_id(uow, request.hold_id, partner_id):
+                return views.hold_view(store.hold_row(uow, request.hold_id), [], {})
+            row = store.hold_row(uow, request.hold_id, lock=True)
+            if row["partner_id"] != partner_id:   # another partner's hold id: nothing to see here
+                return {"hold_id": request.hold_id, "partner_id": partner_id, "status": "released", "lines": [],
+                        "total": 0, "products": {}, "released_now": []}
+            held = store.hold_line_rows(uow, request.hold_id)
+            if request.release_id and not store.claim_release_id(
+                    uow, request.hold_id, request.release_id, [l.model_dump() for l in request.lines or []]):
+                return views.hold_view(row, held, {})
+            wanted = None if request.lines is None else [l.model_dump() for l in request.lines]
+            plan = domain.release_plan(held, wanted, request.hold_id)
+            self._give_back(uow, held, plan)
+            fully = all(h["released"] + plan.get(h["line"], 0) >= h["quantity"] for h in held)
+            store.mark_released(uow, request.hold_id, plan, fully)
+            return views.hold_view(store.hold_row(uow, request.hold_id), store.hold_line_rows(uow, request.hold_id),
+                                   plan)
+
+    def _give_back(self, uow, held: list[dict], plan: dict[int, int]) -> None:
+        """Rows in the same (product_id, bucket_key) order as holds take them."""
+        amounts: dict[tuple[str, str], int] = {}
+        for line in held:
+            for key in line["bucket_keys"]:
+                if plan.get(line["line"]):
+                    amounts[(line["product_id"], key)] = amounts.get((line["product_id"], key), 0) + plan[line["line"]]
+        for (product_id, key) in sorted(amounts):
+            store.give_back(uow, product_id, key, amounts[(product_id, key)])
+
+    @rpc
+    def get_hold(self, hold_id: str, partner_id: str) -> dict:
+        with self.db.transaction() as uow:
+            row = store.hold_row(uow, str(hold_id))
+            if row is None or row["partner_id"] != partner_id or row["fingerprint"] == "":
+                raise NotFound("hold_not_found", "no such hold", {"hold_id": hold_id})
+            return views.hold_view(row, store.hold_line_rows(uow, hold_id))
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _product(self, uow, partner_id: str, product_id: str) -> dict:
+        row = store.product_view_row(uow, product_id, partner_id)
+        if row is None:
+            raise errors.product_not_found(product_id)
+        return views.product_view(row, self._availability(uow, [row])[row["product_id"]], self.now())
+
+    def _availability(self, uow, rows: list[dict]) -> dict[str, domain.Availability]:
+        today, now_time = domain.local_now(self.now())
+        return store.availability(uow, [r["product_id"] for r in rows], today, now_time)
+
+    def _publish_change(self, uow, row: dict, event_type: str, **extra) -> None:
+        """Consumers only care about products they can see: drafts publish nothing."""
+        if row["live_content"] is None:
+            return
+        events.publish(uow, event_type, events.product_event(
+            row["product_id"], row["partner_id"], row["kind"], row["live_content"]["name"],
+            version=row["live_version"], **extra))

@@ -1,0 +1,514 @@
+"""Catalog rules, without I/O: product content and its review, cancellation
+policies, display state, and what capacity a hold takes.
+
+Choices made where ../shared/domain.md is silent (also in the service docstring):
+
+* Review fields (R-CAT-5) are everything a consumer reads as the product
+  itself: name, description, images, schedule type, quantity mode, prices
+  (with their maxima), goods options and their prices, goods type, place,
+  payment and cancellation policy. Quantity mode and payment are reviewed with
+  prices and policy because the rules tie them together (R-CAT-2, R-CAT-6).
+  Sale window and pause, inventory, stock and blocks apply at once.
+* A product has at most one open revision: a ``draft`` (editable, not yet
+  submitted) or ``pending`` (submitted). Editing a pending revision withdraws
+  it from review (it is a draft again and must be resubmitted). After a
+  rejection, the next edit starts a new draft from the rejected content, so
+  the partner fixes what was refused rather than starting over.
+* A price maximum (R-CAT-2) counts within the product's quantity unit: per
+  slot, per date, or over the whole period.
+* Display state (R-CAT-4): ``upcoming`` before the sale window, ``closed``
+  after it or when everything offered is sold out, ``unavailable`` when the
+  product is paused, not approved yet, or offers nothing (no future slot,
+  every date blocked), ``bookable`` otherwise.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from . import errors
+
+PARTNER_TIME_ZONE = ZoneInfo("Asia/Seoul")   # ../shared/api.md: the partner's zone, default Asia/Seoul
+
+REVIEW_FIELDS = ("name", "description", "images", "schedule_type", "quantity_mode", "prices", "options",
+                 "goods_type", "place_id", "payment", "cancel_policy")
+SETTINGS_FIELDS = ("sale_starts_at", "sale_ends_at", "paused")
+DISPLAY_STATES = ("bookable", "unavailable", "closed", "upcoming")
+
+# R-CAT-1 x R-CAT-2: which quantity management each schedule type allows.
+QUANTITY_MODES = {
+    "datetime": ("slot", "date", "period", "none"),
+    "date": ("date", "period", "none"),
+    "anytime": ("period", "none"),
+}
+DEFAULT_DEADLINE_HOURS = 24
+R_CAT_2_MAX = "a maximum quantity needs quantity managed per slot, date or period (R-CAT-2)"
+R_CAT_6_PAID_ONLY = "only products paid at booking may have fees, non-refundable sales or auto-cancel (R-CAT-6)"
+
+
+def new_client_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def local_now(now: dt.datetime) -> tuple[dt.date, dt.time]:
+    local = now.astimezone(PARTNER_TIME_ZONE)
+    return local.date(), local.time().replace(second=0, microsecond=0, tzinfo=None)
+
+
+def hhmm(value: dt.time | None) -> str | None:
+    return value.strftime("%H:%M") if value is not None else None
+
+
+# --- product content (R-CAT-1..3, R-CAT-5, R-CAT-6) ---------------------------
+
+def normalize_content(kind: str, raw: dict, known_ids: frozenset[str] = frozenset(),
+                      make_id=new_client_id) -> dict:
+    """The full, checked content of a revision; raises a 422 naming every bad field.
+
+    ``raw`` holds the review fields (absent or None = not given). Price and
+    option ids given by the client must be ids this product already used
+    (``known_ids``), so a price keeps its identity across versions; new
+    entries get fresh ids.
+    """
+    problems: dict[str, str] = {}
+    content = {
+        "name": raw.get("name"),
+        "description": raw.get("description") or "",
+        "images": list(raw.get("images") or []),
+        "place_id": raw.get("place_id"),
+    }
+    if not content["name"]:
+        problems["name"] = "a product needs a name"
+    if kind == "booking":
+        content.update(_booking_content(raw, known_ids, make_id, problems))
+    else:
+        content.update(_goods_content(raw, known_ids, make_id, problems))
+    if problems:
+        raise errors.invalid_fields(problems, "the product is invalid")
+    return content
+
+
+def _forbid(raw: dict, names: tuple[str, ...], why: str, problems: dict) -> None:
+    for name in names:
+        if raw.get(name) not in (None, [], {}):
+            problems[name] = why
+
+
+def _booking_content(raw: dict, known_ids, make_id, problems: dict) -> dict:
+    _forbid(raw, ("options", "goods_type"), "only goods have options and a goods type", problems)
+    schedule = raw.get("schedule_type")
+    mode = raw.get("quantity_mode") or "none"
+    if schedule is None:
+        problems["schedule_type"] = "choose datetime, date or anytime (R-CAT-1)"
+    elif mode not in QUANTITY_MODES[schedule]:
+        problems["quantity_mode"] = (f"a {schedule} product manages quantity "
+                                     f"{' / '.join(QUANTITY_MODES[schedule])} (R-CAT-2)")
+    prices = _entries(raw.get("prices") or [], "prices", "price_id", "pr", known_ids, make_id, problems)
+    if not prices:
+        problems.setdefault("prices", "a booking product needs at least one price (R-CAT-3)")
+    for index, price in enumerate(prices):
+        price.setdefault("max_quantity", None)
+        if price["max_quantity"] is not None and mode == "none":
+            problems[f"prices.{index}.max_quantity"] = R_CAT_2_MAX
+    payment = raw.get("payment") or "none"
+    return {"schedule_type": schedule, "quantity_mode": mode, "prices": prices, "payment": payment,
+            "cancel_policy": normalize_policy(payment, raw.get("cancel_policy"), problems)}
+
+
+def _goods_content(raw: dict, known_ids, make_id, problems: dict) -> dict:
+    _forbid(raw, ("schedule_type", "quantity_mode", "prices", "cancel_policy"),
+            "goods have options with prices, no schedule, quantity mode or cancel policy", problems)
+    options = _entries(raw.get("options") or [], "options", "option_id", "op", known_ids, make_id, problems)
+    if not options:
+        problems.setdefault("options", "goods need at least one option with a price (R-CAT-3)")
+    for option in options:
+        option.setdefault("attributes", {})
+    return {"goods_type": raw.get("goods_type") or "shop", "options": options,
+            "payment": raw.get("payment") or "prepaid"}
+
+
+def _entries(items: list[dict], field_name: str, id_key: str, prefix: str, known_ids, make_id,
+             problems: dict) -> list[dict]:
+    """Prices or options: ids kept or assigned, labels and ids unique."""
+    seen_ids, seen_labels, result = set(), set(), []
+    for index, item in enumerate(items):
+        item = dict(item)
+        given = item.get(id_key)
+        if given is not None and given not in known_ids:
+            problems[f"{field_name}.{index}.{id_key}"] = f"unknown {id_key}: leave it out for a new entry"
+        if given in seen_ids:
+            problems[f"{field_name}.{index}.{id_key}"] = f"duplicate {id_key}"
+        if item["label"] in seen_labels:
+            problems[f"{field_name}.{index}.label"] = "duplicate label"
+        item[id_key] = given or make_id(prefix)
+        seen_ids.add(item[id_key])
+        seen_labels.add(item["label"])
+        result.append(item)
+    return result
+
+
+def normalize_policy(payment: str, raw: dict | None, problems: dict) -> dict:
+    """R-CAT-6: without payment the policy is always "full refund until the
+    deadline, no cancellation after", completed automatically after use; fees,
+    non-refundable sales and auto-cancel of unused bookings need payment."""
+    raw = raw or {}
+    deadline = raw.get("deadline_hours_before", DEFAULT_DEADLINE_HOURS)
+    tiers = sorted((dict(t) for t in raw.get("fee_tiers") or []), key=lambda t: -t["hours_before"])
+    non_refundable = bool(raw.get("non_refundable"))
+    auto_cancel = bool(raw.get("auto_cancel_unused"))
+    if payment == "none":
+        for name, value in (("fee_tiers", tiers), ("non_refundable", non_refundable),
+                            ("auto_cancel_unused", auto_cancel)):
+            if value:
+                problems[f"cancel_policy.{name}"] = R_CAT_6_PAID_ONLY
+        return {"kind": "free_until_deadline", "deadline_hours_before": deadline, "fee_tiers": [],
+                "non_refundable": False, "auto_cancel_unused": False, "complete_after_use": True}
+    hours = [t["hours_before"] for t in tiers]
+    if len(set(hours)) != len(hours):
+        problems["cancel_policy.fee_tiers"] = "each tier needs its own hours_before"
+    if any(h <= deadline for h in hours):
+        problems["cancel_policy.fee_tiers"] = "tiers must start before the deadline (more hours_before)"
+    if non_refundable and tiers:
+        problems["cancel_policy.non_refundable"] = "a non-refundable product has no fee tiers"
+    kind = "non_refundable" if non_refundable else ("fee_tiers" if tiers else "free_until_deadline")
+    return {"kind": kind, "deadline_hours_before": deadline, "fee_tiers": tiers,
+            "non_refundable": non_refundable, "auto_cancel_unused": auto_cancel, "complete_after_use": False}
+
+
+def known_ids_of(contents: list[dict]) -> frozenset[str]:
+    """Every price and option id the product has used in any revision."""
+    ids = set()
+    for content in contents:
+        ids.update(p["price_id"] for p in content.get("prices") or [])
+        ids.update(o["option_id"] for o in content.get("options") or [])
+    return frozenset(ids)
+
+
+def changed_fields(before: dict | None, after: dict) -> list[str]:
+    """The review fields that differ (all of them for a product never approved)."""
+    if before is None:
+        return [f for f in REVIEW_FIELDS if after.get(f) not in (None, "", [], {})]
+    return [f for f in REVIEW_FIELDS if before.get(f) != after.get(f)]
+
+
+def patched_review_fields(base: dict, patch: dict) -> dict:
+    """``base`` content with the review fields present in ``patch`` replaced."""
+    merged = {k: v for k, v in base.items() if k in REVIEW_FIELDS}
+    merged.update({k: v for k, v in patch.items() if k in REVIEW_FIELDS})
+    return merged
+
+
+def check_patch_nulls(patch: dict) -> None:
+    """In a PATCH, null clears an optional field; the required ones cannot be cleared."""
+    required = ("name", "schedule_type", "prices", "options", "payment", "description", "images",
+                "quantity_mode", "goods_type", "paused")
+    problems = {name: "may not be null" for name in required if name in patch and patch[name] is None}
+    if problems:
+        raise errors.invalid_fields(problems)
+
+
+def check_sale_window(starts: dt.datetime | None, ends: dt.datetime | None) -> None:
+    if starts and ends and ends <= starts:
+        raise errors.invalid_fields({"sale_ends_at": "must be after sale_starts_at"})
+
+
+# --- cancellation (R-CAT-6; R-RSV-4 builds on it) ------------------------------
+
+def quote_cancellation(policy: dict, amount: int, use_at: dt.datetime | None, now: dt.datetime) -> dict:
+    """What cancelling now costs, under the policy the booking was sold with.
+
+    Past the deadline (``deadline_hours_before`` the use) nothing can be
+    cancelled. A fee tier ``{hours_before: 72, fee_percent: 10}`` means
+    "cancelling less than 72 h before use costs 10 %"; of the tiers that apply,
+    the one closest to the use wins. ``anytime`` products (no use time) follow
+    the tiers as if the use were far away. Fees round down to whole KRW.
+    """
+    hours_left = None if use_at is None else (use_at - now).total_seconds() / 3600
+    if hours_left is not None and hours_left < policy["deadline_hours_before"]:
+        return {"allowed": False, "reason": "deadline_passed", "fee": 0, "refund": 0}
+    if policy["non_refundable"]:
+        return {"allowed": False, "reason": "non_refundable", "fee": 0, "refund": 0}
+    percent = 0
+    applying = [t for t in policy["fee_tiers"] if hours_left is not None and hours_left < t["hours_before"]]
+    if applying:
+        percent = min(applying, key=lambda t: t["hours_before"])["fee_percent"]
+    fee = amount * percent // 100
+    return {"allowed": True, "reason": None, "fee": fee, "refund": amount - fee, "fee_percent": percent}
+
+
+# --- display state (R-CAT-4) -----------------------------------------------------
+
+@dataclass
+class Availability:
+    """Future, unblocked inventory of one product, counted per bucket kind:
+    ``offered`` rows, and ``open`` rows (a capacity set and not all taken).
+    ``options``: option id -> remaining stock (untracked options are absent)."""
+    offered: dict[str, int] = field(default_factory=dict)
+    open: dict[str, int] = field(default_factory=dict)
+    options: dict[str, int] = field(default_factory=dict)
+
+
+def has_offer_and_room(content: dict, availability: Availability) -> tuple[bool, bool]:
+    """Does the product offer anything in the future, and is any of it left?"""
+    if content.get("schedule_type") is None:  # goods
+        remaining = [availability.options.get(o["option_id"]) for o in content["options"]]
+        return True, any(r is None or r > 0 for r in remaining)
+    schedule, mode = content["schedule_type"], content["quantity_mode"]
+    offered_kind = {"datetime": "slot", "date": "date"}.get(schedule)
+    schedule_open = offered_kind is None or availability.offered.get(offered_kind, 0) > 0
+    if mode == "none":
+        return schedule_open, schedule_open
+    unit = {"slot": "slot", "date": "date", "period": "period"}[mode]
+    has_offer = availability.offered.get(unit, 0) > 0 and (offered_kind is None or
+                                                          availability.offered.get(offered_kind, 0) > 0)
+    return has_offer, has_offer and availability.open.get(unit, 0) > 0
+
+
+def display_state(*, approved: bool, settings: dict, now: dt.datetime, content: dict | None,
+                  availability: Availability) -> str:
+    if not approved or content is None or settings.get("paused"):
+        return "unavailable"
+    if settings.get("sale_starts_at") and now < settings["sale_starts_at"]:
+        return "upcoming"
+    if settings.get("sale_ends_at") and now >= settings["sale_ends_at"]:
+        return "closed"
+    has_offer, has_room = has_offer_and_room(content, availability)
+    if has_room:
+        return "bookable"
+    return "closed" if has_offer else "unavailable"   # sold out is closed; nothing offered is unavailable
+
+
+# --- inventory (non-review, R-CAT-2, R-CAT-3) ------------------------------------
+
+def slot_key(day: dt.date, at: dt.time | None) -> str:
+    return f"slot:{day.isoformat()}T{hhmm(at)}" if at is not None else f"date:{day.isoformat()}"
+
+
+def inventory_rows(content: dict, slots: list[dict], period_capacity_given: bool,
+                   period_capacity: int | None) -> list[dict]:
+    """Bucket rows to upsert for an inventory PUT, checked against the product's
+    schedule and quantity mode (the live version's, or the open revision's
+    for a product never approved)."""
+    problems: dict[str, str] = {}
+    rows = []
+    schedule, mode = content.get("schedule_type"), content.get("quantity_mode")
+    if schedule is None:
+        if slots or period_capacity_given:
+            problems["slots"] = "goods have stock per option, not slots"
+        _raise(problems)
+        return rows
+    for index, slot in enumerate(slots):
+        at, capacity = slot.get("time"), slot.get("capacity")
+        where = f"slots.{index}"
+        if schedule == "anytime":
+            problems[where] = "an anytime product has no dates: set period_capacity"
+            continue
+        if schedule == "date" and at is not None:
+            problems[f"{where}.time"] = "a date product has no times"
+            continue
+        day_row_of_timed = schedule == "datetime" and at is None
+        if day_row_of_timed and mode != "date":
+            problems[f"{where}.time"] = "a datetime product needs a time (or quantity per date)"
+            continue
+        needs_capacity = (mode == "slot" and at is not None) or (mode == "date" and at is None)
+        if needs_capacity and capacity is None:
+            problems[f"{where}.capacity"] = f"quantity is managed per {mode}: give a capacity (R-CAT-2)"
+        if not needs_capacity and capacity is not None:
+            problems[f"{where}.capacity"] = f"quantity is managed per {mode}: no capacity here"
+        rows.append({"bucket_key": slot_key(slot["date"], at), "kind": "slot" if at is not None else "date",
+                     "day": slot["date"], "at_time": at, "capacity": capacity})
+    if period_capacity_given:
+        if mode != "period":
+            problems["period_capacity"] = "quantity is not managed per period for this product"
+        else:
+            rows.append({"bucket_key": "period", "kind": "period", "day": None, "at_time": None,
+                         "capacity": period_capacity})
+    _raise(problems)
+    return rows
+
+
+def _raise(problems: dict) -> None:
+    if problems:
+        raise errors.invalid_fields(problems, "the inventory does not fit the product")
+
+
+# --- holds (R-RSV-3, R-CAT-2, R-CAT-3) -------------------------------------------
+
+@dataclass
+class BucketNeed:
+    """One row a hold line takes capacity from.
+
+    ``enforce``: the row's capacity must hold (a quantity unit, a price
+    maximum, a stock); otherwise the row only counts (an offered time slot
+    when quantity is managed per date or period). ``required``: a missing row
+    means "not offered"; a missing stock row means "not tracked". A price
+    maximum row is created on first use with ``upsert_capacity``.
+    """
+    product_id: str
+    key: str
+    kind: str
+    quantity: int
+    enforce: bool
+    required: bool
+    upsert_capacity: int | None = None
+    lines: list[int] = field(default_factory=list)
+    detail: dict = field(default_factory=dict)
+
+    @property
+    def order(self) -> tuple[str, str]:
+        return (self.product_id, self.key)
+
+
+def hold_line_needs(index: int, line: dict, product: dict, blocks: set, today: dt.date,
+                    now_time: dt.time) -> tuple[list[BucketNeed], dict]:
+    """The buckets one line takes, and the line as priced by the live version.
+
+    Raises a 422 for a line that does not fit the product and a 409 for one
+    the product cannot take now (past, blocked)."""
+    content = product["live"]
+    if product["kind"] == "goods":
+        return _goods_line(index, line, product, content)
+    return _booking_line(index, line, product, content, blocks, today, now_time)
+
+
+def _line_problem(index: int, name: str, message: str):
+    return errors.invalid_fields({f"lines.{index}.{name}": message}, "a hold line does not fit the product")
+
+
+def _goods_line(index, line, product, content):
+    for name in ("price_id", "date", "time"):
+        if line.get(name) is not None:
+            raise _line_problem(index, name, "goods lines name an option_id only")
+    option = next((o for o in content["options"] if o["option_id"] == line.get("option_id")), None)
+    if option is None:
+        raise _line_problem(index, "option_id", "not an option of this product")
+    need = BucketNeed(product["product_id"], f"option:{option['option_id']}", "option", line["quantity"],
+                      enforce=True, required=False, lines=[index],
+                      detail={"product_id": product["product_id"], "option_id": option["option_id"]})
+    priced = {"option_id": option["option_id"], "label": option["label"], "unit_price": option["amount"]}
+    return [need], priced
+
+
+def _booking_line(index, line, product, content, blocks, today, now_time):
+    if line.get("option_id") is not None:
+        raise _line_problem(index, "option_id", "booking lines name a price_id")
+    price = next((p for p in content["prices"] if p["price_id"] == line.get("price_id")), None)
+    if price is None:
+        raise _line_problem(index, "price_id", "not a price of this product")
+    schedule, mode = content["schedule_type"], content["quantity_mode"]
+    day, at = line.get("date"), line.get("time")
+    if schedule == "anytime" and (day is not None or at is not None):
+        raise _line_problem(index, "date", "an anytime product takes no date or time")
+    if schedule in ("datetime", "date") and day is None:
+        raise _line_problem(index, "date", f"a {schedule} product needs a date")
+    if schedule == "datetime" and at is None:
+        raise _line_problem(index, "time", "a datetime product needs a time")
+    if schedule == "date" and at is not None:
+        raise _line_problem(index, "time", "a date product takes no time")
+    pid = product["product_id"]
+    where = {"product_id": pid, "price_id": price["price_id"], "date": day.isoformat() if day else None,
+             "time": hhmm(at)}
+    if day is not None:
+        if day < today or (at is not None and day == today and at <= now_time):
+            raise errors.not_holdable("slot_past", "this date or time has passed", index, where)
+        if day in blocks or (day, at) in blocks:
+            raise errors.not_holdable("slot_blocked", "the partner closed this date or time", index, where)
+
+    needs = []
+    offered_key = slot_key(day, at) if day is not None else None
+    unit_key = {"slot": offered_key, "date": f"date:{day.isoformat()}" if day else None,
+                "period": "period", "none": None}[mode]
+    if offered_key is not None:
+        needs.append(BucketNeed(pid, offered_key, "slot" if at else "date", line["quantity"],
+                                enforce=offered_key == unit_key, required=True, lines=[index], detail=where))
+    if unit_key is not None and unit_key != offered_key:
+        needs.append(BucketNeed(pid, unit_key, mode, line["quantity"], enforce=True, required=True,
+                                lines=[index], detail=where))
+    if price["max_quantity"] is not None and unit_key is not None:
+        needs.append(BucketNeed(pid, f"price:{price['price_id']}:{unit_key}", "price", line["quantity"],
+                                enforce=True, required=True, upsert_capacity=price["max_quantity"],
+                                lines=[index], detail={**where, "max_quantity": price["max_quantity"]}))
+    priced = {"price_id": price["price_id"], "label": price["label"], "unit_price": price["amount"],
+              "date": where["date"], "time": where["time"]}
+    return needs, priced
+
+
+def merge_needs(needs: list[BucketNeed]) -> list[BucketNeed]:
+    """One need per row, quantities summed, in the fixed lock order
+    (product id, bucket key) that every hold and release follows, so two
+    transactions never wait on each other in a cycle (no deadlock)."""
+    merged: dict[tuple[str, str], BucketNeed] = {}
+    for need in needs:
+        if need.order in merged:
+            into = merged[need.order]
+            into.quantity += need.quantity
+            into.lines += need.lines
+        else:
+            merged[need.order] = BucketNeed(**{**need.__dict__, "lines": list(need.lines)})
+    return [merged[k] for k in sorted(merged)]
+
+
+def refuse_need(need: BucketNeed, remaining: int | None, exists: bool) -> Exception:
+    """The error for a need the row could not give."""
+    line = need.lines[0]
+    if not exists and need.required and need.kind != "price":
+        return errors.not_holdable("slot_not_offered", "this date, time or period is not offered", line,
+                                   {**need.detail, "bucket": need.kind})
+    detail = {**need.detail, "bucket": need.kind, "remaining": max(remaining or 0, 0), "requested": need.quantity}
+    if need.kind == "option":
+        return errors.out_of_stock(line, detail)
+    return errors.capacity_exhausted(line, detail)
+
+
+def check_holdable(product: dict, now: dt.datetime, index: int) -> None:
+    """The sale window and pause switch apply to holds as to the display (R-CAT-4)."""
+    settings, where = product["settings"], {"product_id": product["product_id"]}
+    if settings.get("paused"):
+        raise errors.not_holdable("product_unavailable", "the partner paused sales of this product", index, where)
+    if settings.get("sale_starts_at") and now < settings["sale_starts_at"]:
+        raise errors.not_holdable("sale_not_started", "the sale has not started", index, where)
+    if settings.get("sale_ends_at") and now >= settings["sale_ends_at"]:
+        raise errors.not_holdable("sale_ended", "the sale has ended", index, where)
+
+
+def hold_request_fingerprint(partner_id: str, lines: list[dict]) -> str:
+    """What makes two hold calls "the same request" for idempotency."""
+    return json.dumps({"partner_id": partner_id, "lines": lines}, sort_keys=True, default=str)
+
+
+def release_plan(held: list[dict], wanted: list[dict] | None, hold_id: str) -> dict[int, int]:
+    """line -> quantity to give back. ``held`` rows have line, quantity, released."""
+    still = {row["line"]: row["quantity"] - row["released"] for row in held}
+    if wanted is None:
+        return {line: q for line, q in still.items() if q > 0}
+    plan: dict[int, int] = {}
+    for item in wanted:
+        line = item["line"]
+        plan[line] = plan.get(line, 0) + item["quantity"]
+        if line not in still or plan[line] > still[line]:
+            raise errors.release_exceeds_hold(hold_id, line, still.get(line, 0))
+    return plan
+
+
+# --- paging ------------------------------------------------------------------------
+
+def encode_cursor(*values) -> str:
+    raw = json.dumps([str(v) for v in values]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list[str] | None:
+    if not cursor:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str) for v in values):
+        raise errors.invalid_fields({"cursor": "not a cursor this list gave out"})
+    return values

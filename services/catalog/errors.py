@@ -1,0 +1,73 @@
+"""The catalog's domain errors: stable snake_case codes, one contract status each.
+
+Callers (the gateway, reservations, orders) branch on ``code``; ``details``
+names the offending line, slot, price or option.
+"""
+from __future__ import annotations
+
+from chassis.errors import Conflict, NotFound, ValidationFailed
+
+
+def product_not_found(product_id: str | None = None) -> NotFound:
+    """Unknown, not yet approved (for consumers), or another partner's product: all look the same."""
+    return NotFound("product_not_found", "no such product", {"product_id": product_id} if product_id else {})
+
+
+def review_not_found(revision_id: str) -> NotFound:
+    return NotFound("review_not_found", "no such review", {"revision_id": revision_id})
+
+
+def block_not_found(block_id: str) -> NotFound:
+    return NotFound("block_not_found", "no such block", {"block_id": block_id})
+
+
+def invalid_fields(fields: dict[str, str], message: str = "request body is invalid") -> ValidationFailed:
+    """A 422 naming each field, like chassis.validation.parse does for shape errors."""
+    return ValidationFailed(message=message, details={"fields": fields})
+
+
+def review_not_pending(revision_id: str, status: str) -> Conflict:
+    return Conflict("invalid_state", f"the review is {status}, not pending",
+                    {"revision_id": revision_id, "status": status})
+
+
+def nothing_to_submit(product_id: str) -> Conflict:
+    return Conflict("nothing_to_submit", "the product has no draft to submit", {"product_id": product_id})
+
+
+def already_in_review(product_id: str, revision_id: str) -> Conflict:
+    return Conflict("already_in_review", "the product's revision is already waiting for review",
+                    {"product_id": product_id, "revision_id": revision_id})
+
+
+def capacity_below_booked(slot: dict, booked: int) -> Conflict:
+    return Conflict("capacity_below_booked", "capacity cannot go below what is already booked",
+                    {**slot, "booked": booked})
+
+
+def block_has_bookings(slot: dict) -> Conflict:
+    return Conflict("slot_has_bookings", "the slot cannot be removed while it has bookings", slot)
+
+
+# --- holds (R-RSV-3, R-CAT-3) ------------------------------------------------
+
+def capacity_exhausted(line: int, detail: dict) -> Conflict:
+    return Conflict("capacity_exhausted", "not enough capacity left for this line", {"line": line, **detail})
+
+
+def out_of_stock(line: int, detail: dict) -> Conflict:
+    return Conflict("out_of_stock", "not enough stock left for this line", {"line": line, **detail})
+
+
+def not_holdable(code: str, message: str, line: int, detail: dict) -> Conflict:
+    """slot_not_offered, slot_blocked, slot_past, sale_not_started, sale_ended, product_unavailable."""
+    return Conflict(code, message, {"line": line, **detail})
+
+
+def hold_id_reused(hold_id: str) -> Conflict:
+    return Conflict("hold_id_reused", "this hold id was already used for other lines", {"hold_id": hold_id})
+
+
+def release_exceeds_hold(hold_id: str, line: int, held: int) -> Conflict:
+    return Conflict("release_exceeds_hold", "cannot release more than is still held",
+                    {"hold_id": hold_id, "line": line, "held": held})

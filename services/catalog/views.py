@@ -1,0 +1,122 @@
+"""Rows to the JSON the entrypoints return (plain types only: they cross RPC)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from . import domain
+
+
+def iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.time):
+        return domain.hhmm(value)
+    return value.isoformat()
+
+
+def settings_of(row: dict) -> dict:
+    return {"sale_starts_at": row["sale_starts_at"], "sale_ends_at": row["sale_ends_at"], "paused": row["paused"]}
+
+
+def state_of(row: dict, availability: domain.Availability, now: dt.datetime) -> str:
+    return domain.display_state(approved=row["live_content"] is not None, settings=settings_of(row), now=now,
+                                content=row["live_content"], availability=availability)
+
+
+def review_status(row: dict) -> str:
+    if row["open_status"]:
+        return row["open_status"]
+    if row["rejected_revision_id"]:
+        return "rejected"
+    return "approved"
+
+
+def product_view(row: dict, availability: domain.Availability, now: dt.datetime) -> dict:
+    """The partner center's view: live version and the open revision side by side (R-CAT-5)."""
+    live = None
+    if row["live_content"] is not None:
+        live = {"version": row["live_version"], "revision_id": row["live_revision_id"],
+                "approved_at": iso(row["live_approved_at"]), **row["live_content"]}
+    pending = None
+    if row["open_content"] is not None:
+        pending = {"revision_id": row["open_revision_id"], "number": row["open_number"],
+                   "status": row["open_status"], "created_at": iso(row["open_created_at"]),
+                   "updated_at": iso(row["open_updated_at"]), "submitted_at": iso(row["open_submitted_at"]),
+                   "changed_fields": domain.changed_fields(row["live_content"], row["open_content"]),
+                   **row["open_content"]}
+    rejection = None
+    if row["rejected_revision_id"]:
+        rejection = {"revision_id": row["rejected_revision_id"], "number": row["rejected_number"],
+                     "reason": row["rejected_reason"], "rejected_at": iso(row["rejected_at"])}
+    current = row["live_content"] or row["open_content"] or row["rejected_content"] or {}
+    return {
+        "product_id": row["product_id"], "partner_id": row["partner_id"], "kind": row["kind"],
+        "name": current.get("name"), "display_state": state_of(row, availability, now),
+        "review_status": review_status(row),
+        "settings": {k: iso(v) if k != "paused" else v for k, v in settings_of(row).items()},
+        "live": live, "pending": pending, "last_rejection": rejection,
+        "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"]),
+    }
+
+
+def shop_view(row: dict, availability: domain.Availability, now: dt.datetime, slots: list[dict] | None = None) -> dict:
+    """What consumers see: the approved version only (R-CAT-5), its display state (R-CAT-4)."""
+    content = row["live_content"]
+    view = {"product_id": row["product_id"], "partner_id": row["partner_id"], "kind": row["kind"],
+            "version": row["live_version"], "display_state": state_of(row, availability, now),
+            "sale_starts_at": iso(row["sale_starts_at"]), "sale_ends_at": iso(row["sale_ends_at"]), **content}
+    if row["kind"] == "goods":
+        view["options"] = [{**o, "sold_out": availability.options.get(o["option_id"], 1) <= 0}
+                           for o in content["options"]]
+    if slots is not None:
+        view["availability"] = {"slots": [slot_view(s) for s in slots]}
+    return view
+
+
+def slot_view(row: dict, blocked: bool | None = None) -> dict:
+    remaining = None if row["capacity"] is None else max(row["capacity"] - row["taken"], 0)
+    view = {"date": iso(row["day"]), "time": iso(row["at_time"]), "capacity": row["capacity"],
+            "taken": row["taken"], "remaining": remaining}
+    if blocked is not None:
+        view["blocked"] = blocked
+    return view
+
+
+def revision_view(row: dict) -> dict:
+    """A revision as the operator reviews it: its content, the live one, what changed."""
+    return {"revision_id": row["revision_id"], "product_id": row["product_id"], "partner_id": row["partner_id"],
+            "kind": row["kind"], "number": row["number"], "status": row["status"],
+            "submitted_at": iso(row["submitted_at"]), "decided_at": iso(row["decided_at"]),
+            "decided_by": row["decided_by"], "reason": row["reason"],
+            "changed_fields": domain.changed_fields(row.get("live_content"), row["content"]),
+            "live_version": row.get("live_version"), "live": row.get("live_content"), "content": row["content"]}
+
+
+def history_view(row: dict) -> dict:
+    return {"at": iso(row["at"]), "actor": row["actor"], "action": row["action"],
+            "revision_id": row["revision_id"], "details": row["details"]}
+
+
+def block_view(row: dict) -> dict:
+    return {"block_id": row["block_id"], "date": iso(row["day"]), "time": iso(row["at_time"]),
+            "reason": row["reason"]}
+
+
+def hold_view(row: dict, line_rows: list[dict], released_now: dict[int, int] | None = None) -> dict:
+    """The hold as first granted, with its current status and what each line gave back."""
+    result = dict(row["result"] or {})
+    released = {r["line"]: r["released"] for r in line_rows}
+    view = {"hold_id": row["hold_id"], "partner_id": row["partner_id"], "status": row["status"],
+            "created_at": result.get("created_at", iso(row["created_at"])),
+            "lines": [{**line, "released": released.get(line["line"], 0)} for line in result.get("lines", [])],
+            "total": result.get("total", 0), "products": result.get("products", {})}
+    if released_now is not None:
+        view["released_now"] = [{"line": line, "quantity": q} for line, q in sorted(released_now.items())]
+    return view
+
+
+def page(rows: list[dict], limit: int, cursor_of, render) -> dict:
+    """``{"items", "next_cursor"}``; rows were fetched with limit + 1 to know if more follow."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [render(r) for r in rows], "next_cursor": cursor_of(rows[-1]) if more and rows else None}
