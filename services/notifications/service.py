@@ -1,6 +1,414 @@
-"""The notifications service: entrypoints only; rules live in domain.py, SQL in store.py."""
-from chassis.service import DataService
+"""The notifications service: entrypoints only; rules live in domain.py and
+templates.py, SQL in store.py, the channels in channels.py and worker.py.
+
+- Events (R-NTF-1): every event kind in ``chassis.contracts.NOTIFIED_EVENTS``
+  has its own queue and handler ``on_<kind>``. A handler asks accounts for
+  the partner's staff when a staff message is due, then, in one transaction
+  with the inbox row of the chassis, stores one message per recipient (unique
+  per event and recipient), queues the messenger pushes and the partner's
+  webhook deliveries. A duplicate delivery has no effect.
+- Inboxes: the partner staff's, the customer's and the member's own.
+- Webhooks, channel messages (R-NTF-3) and conversations (R-RSV-11).
+- Erasure: ``member.withdrawn`` and ``customer.erased`` pseudonymise what the
+  stored messages, deliveries and conversations hold of the person.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from chassis.consumer import event_handler
+from chassis.contracts import NOTIFIED_EVENTS, notification_handler, validate_payload
+from chassis.service import DataService, rpc
+from chassis.validation import parse
+
+from . import domain, errors, store, templates
+from .schemas import (ChannelMessageCreate, ConversationMessageCreate, InboxQuery, ListQuery, OpenConversation,
+                      WebhookCreate)
+from .staff import StaffCache
+from .worker import DeliveryWorker
+
+CONVERSATION_NAMESPACE = uuid.UUID("0f4d4d1e-6c1b-4d0f-9a57-2c1d8f0e3b7a")
 
 
 class NotificationsService(DataService):
     name = "notifications"
+
+    deliveries = DeliveryWorker()   # calling it wakes the worker
+    staff = StaffCache()
+
+    # --- consuming events ----------------------------------------------------------
+
+    def _notify(self, event) -> None:
+        payload = validate_payload(event.type, event.payload)  # a malformed event is parked, not half-handled
+        with self.db.transaction() as uow:  # cheap check first: a redelivery does not ask accounts again
+            if store.already_processed(uow, self.db.handler_name, event.event_id):
+                return
+        if event.type == "reservation.chat_accepted":
+            payload["conversation_id"] = self._conversation_id(payload)
+        staff = self.staff.staff_of(self.services, payload["partner_id"]) \
+            if domain.needs_staff(event.type, payload) else []
+        planned = domain.plan_messages(event.type, payload, staff)
+        with self.db.consuming(event) as uow:
+            if uow is None:
+                return  # processed meanwhile by another delivery of the same event
+            store.insert_messages(uow, event.event_id, event.type, planned, self._messenger_on)
+            if event.type in domain.WEBHOOK_EVENTS:
+                store.enqueue_webhook_deliveries(uow, event, payload)
+            if event.type.startswith(("reservation.", "order.")):
+                store.remember_customers(uow, event.type, payload)
+            if event.type == "reservation.chat_accepted":
+                self._open_conversation(uow, payload)
+        self.deliveries()
+
+    @property
+    def _messenger_on(self) -> bool:
+        return str(self.config.get("MESSENGER_ADAPTER", "")).lower() not in ("none", "off", "false")
+
+    @event_handler("customer.erased")
+    def on_customer_erased(self, event):
+        self._pseudonymise(event, "customer")
+
+    @event_handler("member.withdrawn")
+    def on_member_withdrawn(self, event):
+        self.staff.forget()  # a withdrawn member must not be served from the cache
+        self._pseudonymise(event, "member")
+
+    def _pseudonymise(self, event, kind: str) -> None:
+        payload = validate_payload(event.type, event.payload)
+        person_id = payload["customer_id" if kind == "customer" else "member_id"]
+        pseudonym = payload["pseudonym"]
+        with self.db.consuming(event) as uow:
+            if uow is None:
+                return
+            for message in store.messages_to_pseudonymise(uow, kind, person_id):
+                params, content, actions = domain.erased_rendering(message["template"], message["params"],
+                                                                   person_id, pseudonym)
+                recipient = pseudonym if message["recipient_id"] == person_id else message["recipient_id"]
+                subject = pseudonym if message["subject_customer_id"] == person_id else message["subject_customer_id"]
+                store.rewrite_message(uow, message["id"], recipient, subject, params, content, actions)
+            store.pseudonymise_deliveries(uow, kind, person_id, pseudonym)
+            store.pseudonymise_conversations(uow, kind, person_id, pseudonym)
+            if kind == "customer":
+                store.forget_customer(uow, person_id, pseudonym)
+
+    # --- inboxes ---------------------------------------------------------------------
+
+    @rpc
+    def list_partner_notifications(self, partner_id: str, member_id: str | None, query: dict | None = None) -> dict:
+        """The calling staff member's messages from this partner, newest first."""
+        if not member_id:
+            raise errors.member_inbox_only()
+        return self._inbox("member", member_id, partner_id, query)
+
+    @rpc
+    def list_member_notifications(self, member_id: str, query: dict | None = None) -> dict:
+        """A member's messages from every partner (invitations come before the member is staff)."""
+        return self._inbox("member", member_id, None, query)
+
+    @rpc
+    def list_customer_messages(self, customer_id: str, query: dict | None = None) -> dict:
+        return self._inbox("customer", customer_id, None, query)
+
+    @rpc
+    def mark_partner_notification_read(self, partner_id: str, member_id: str | None, message_id: str,
+                                       query: dict | None = None) -> dict:
+        if not member_id:
+            raise errors.member_inbox_only()
+        return self._mark_read("member", member_id, partner_id, message_id, query)
+
+    @rpc
+    def mark_customer_message_read(self, customer_id: str, message_id: str, query: dict | None = None) -> dict:
+        return self._mark_read("customer", customer_id, None, message_id, query)
+
+    def _inbox(self, kind: str, recipient_id: str, partner_id: str | None, query: dict | None) -> dict:
+        q = parse(InboxQuery, query)
+        with self.db.transaction() as uow:
+            rows = store.list_messages(uow, kind, recipient_id, partner_id, q.before, q.limit, q.unread)
+        items, next_cursor = domain.page(rows, q.limit)
+        return {"items": [_message_out(row, q.lang) for row in items], "next_cursor": next_cursor}
+
+    def _mark_read(self, kind: str, recipient_id: str, partner_id: str | None, message_id: str,
+                   query: dict | None) -> dict:
+        q = parse(InboxQuery, query)
+        if not _is_uuid(message_id):
+            raise errors.message_not_found()
+        with self.db.transaction() as uow:
+            row = store.mark_read(uow, kind, recipient_id, partner_id, message_id)
+        if row is None:
+            raise errors.message_not_found()
+        return _message_out(row, q.lang)
+
+    # --- webhooks ------------------------------------------------------------------------
+
+    @rpc
+    def create_webhook(self, partner_id: str, body: dict | None) -> dict:
+        """The secret is returned here once; later reads never show it."""
+        data = parse(WebhookCreate, body)
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        with self.db.transaction() as uow:
+            row = store.create_webhook(uow, partner_id, data.url, data.events, data.description, secret)
+        return {**_webhook_out(row), "secret": secret}
+
+    @rpc
+    def list_webhooks(self, partner_id: str, query: dict | None = None) -> dict:
+        parse(ListQuery, query)  # a partner has a handful: one page
+        with self.db.transaction() as uow:
+            rows = store.list_webhooks(uow, partner_id)
+        return {"items": [_webhook_out(r) for r in rows], "next_cursor": None}
+
+    @rpc
+    def get_webhook(self, partner_id: str, webhook_id: str) -> dict:
+        with self.db.transaction() as uow:
+            return _webhook_out(self._own_webhook(uow, partner_id, webhook_id))
+
+    @rpc
+    def enable_webhook(self, partner_id: str, webhook_id: str) -> dict:
+        """Switch a disabled webhook back on, with a fresh failure streak."""
+        with self.db.transaction() as uow:
+            self._own_webhook(uow, partner_id, webhook_id)
+            return _webhook_out(store.enable_webhook(uow, partner_id, webhook_id))
+
+    @rpc
+    def delete_webhook(self, partner_id: str, webhook_id: str) -> None:
+        with self.db.transaction() as uow:
+            self._own_webhook(uow, partner_id, webhook_id)
+            store.delete_webhook(uow, partner_id, webhook_id)
+
+    @rpc
+    def webhook_deliveries(self, partner_id: str, webhook_id: str, query: dict | None = None) -> dict:
+        """The delivery log: newest first, each delivery with every attempt."""
+        q = parse(ListQuery, query)
+        with self.db.transaction() as uow:
+            self._own_webhook(uow, partner_id, webhook_id)
+            rows = store.list_webhook_deliveries(uow, partner_id, webhook_id, q.before, q.limit)
+        items, next_cursor = domain.page(rows, q.limit, key="seq")
+        return {"items": [_delivery_out(r) for r in items], "next_cursor": next_cursor}
+
+    @staticmethod
+    def _own_webhook(uow, partner_id: str, webhook_id: str) -> dict:
+        row = store.get_webhook(uow, partner_id, webhook_id) if _is_uuid(webhook_id) else None
+        if row is None:
+            raise errors.webhook_not_found()
+        return row
+
+    # --- channel messages (R-NTF-3) ------------------------------------------------------
+
+    @rpc
+    def send_channel_message(self, partner_id: str, member_id: str | None, body: dict | None) -> dict:
+        """One inbox message (and messenger push) per customer of the audience.
+        At most ``CHANNEL_RATE_LIMIT`` sends per ``CHANNEL_RATE_WINDOW_S`` per
+        partner (429 ``rate_limited`` with ``retry_after_seconds``); a refused
+        send does not count. Sends of one partner are serialised, so the limit
+        holds under concurrent requests."""
+        data = parse(ChannelMessageCreate, body)
+        limit = int(self.config.get("CHANNEL_RATE_LIMIT", 20))
+        window = float(self.config.get("CHANNEL_RATE_WINDOW_S", 86400))
+        with self.db.transaction() as uow:
+            store.lock_partner_channel(uow, partner_id)
+            recent = store.channel_messages_since(uow, partner_id, window)
+            if domain.rate_limit_exceeded(recent["sent"], limit):
+                raise errors.channel_rate_limited(limit, window, recent["frees_in"].total_seconds())
+            customers = store.audience_customers(uow, partner_id, data.audience, data.use_date, data.customer_ids)
+            if data.audience == "customers" and len(customers) < len(set(data.customer_ids)):
+                unknown = sorted(set(data.customer_ids) - set(customers))
+                raise errors.invalid_field("customer_ids", f"not customers of this partner: {unknown[:10]}")
+            if not customers:
+                raise errors.invalid_field("audience", "no customer matches this audience")
+            content = templates.render_channel_message(data.kind, data.title, data.body, data.coupon_code)
+            audience = {"audience": data.audience, "use_date": data.use_date and data.use_date.isoformat(),
+                        "customer_ids": data.customer_ids}
+            row = store.create_channel_message(uow, partner_id, member_id, data.kind, audience,
+                                               content["ko"]["title"], data.body, len(customers))
+            planned = [domain.PlannedMessage(partner_id, domain.Recipient("customer", c), f"channel.{data.kind}",
+                                             {"channel_message_id": row["id"]}, content, [], None)
+                       for c in customers]
+            store.insert_messages(uow, row["id"], f"channel.{data.kind}", planned, self._messenger_on)
+        self.deliveries()
+        return _channel_message_out(row)
+
+    @rpc
+    def list_channel_messages(self, partner_id: str, query: dict | None = None) -> dict:
+        q = parse(ListQuery, query)
+        with self.db.transaction() as uow:
+            rows = store.list_channel_messages(uow, partner_id, q.before, q.limit)
+        items, next_cursor = domain.page(rows, q.limit, key="seq")
+        return {"items": [_channel_message_out(r) for r in items], "next_cursor": next_cursor}
+
+    # --- conversations (R-RSV-11) -----------------------------------------------------------
+
+    @rpc
+    def open_conversation(self, body: dict | None) -> dict:
+        """For reservations, if it wants the conversation at acceptance time;
+        the ``reservation.chat_accepted`` event opens the same one (idempotent by invitation)."""
+        data = parse(OpenConversation, body)
+        payload = data.model_dump()
+        payload["conversation_id"] = self._conversation_id(payload)
+        with self.db.transaction() as uow:
+            return _conversation_out(self._open_conversation(uow, payload), "partner")
+
+    @staticmethod
+    def _conversation_id(payload: dict) -> str:
+        return payload.get("conversation_id") or str(
+            uuid.uuid5(CONVERSATION_NAMESPACE, f"{payload['partner_id']}:{payload['invitation_id']}"))
+
+    @staticmethod
+    def _open_conversation(uow, payload: dict) -> dict:
+        return store.open_conversation(uow, payload["conversation_id"], payload["partner_id"],
+                                       payload["customer_id"], payload["reservation_number"],
+                                       payload.get("invitation_id") or payload["conversation_id"])
+
+    @rpc
+    def list_conversations(self, partner_id: str, query: dict | None = None) -> dict:
+        return self._conversations("partner", partner_id, query)
+
+    @rpc
+    def list_customer_conversations(self, customer_id: str, query: dict | None = None) -> dict:
+        return self._conversations("customer", customer_id, query)
+
+    def _conversations(self, side: str, owner_id: str, query: dict | None) -> dict:
+        q = parse(ListQuery, query)
+        with self.db.transaction() as uow:
+            rows = store.list_conversations(uow, side, owner_id, q.before, q.limit)
+        items, next_cursor = domain.page(rows, q.limit, key="seq")
+        return {"items": [_conversation_out(r, side) for r in items], "next_cursor": next_cursor}
+
+    @rpc
+    def partner_conversation_messages(self, partner_id: str, conversation_id: str, query: dict | None = None) -> dict:
+        return self._conversation_messages("partner", partner_id, conversation_id, query)
+
+    @rpc
+    def customer_conversation_messages(self, customer_id: str, conversation_id: str,
+                                       query: dict | None = None) -> dict:
+        return self._conversation_messages("customer", customer_id, conversation_id, query)
+
+    def _conversation_messages(self, side: str, owner_id: str, conversation_id: str, query: dict | None) -> dict:
+        """Newest first; reading them clears the reader's unread count."""
+        q = parse(ListQuery, query)
+        with self.db.transaction() as uow:
+            self._own_conversation(uow, side, owner_id, conversation_id)
+            rows = store.conversation_messages(uow, conversation_id, q.before, q.limit)
+            store.mark_conversation_read(uow, side, conversation_id)
+        items, next_cursor = domain.page(rows, q.limit)
+        return {"items": [_chat_message_out(r, side) for r in items], "next_cursor": next_cursor}
+
+    @rpc
+    def post_partner_conversation_message(self, partner_id: str, member_id: str | None, conversation_id: str,
+                                          body: dict | None) -> dict:
+        """Staff write to the customer; the customer also gets a messenger push.
+        A partner's own system (API key, no member) writes as "partner"."""
+        data = parse(ConversationMessageCreate, body)
+        with self.db.transaction() as uow:
+            conversation = self._own_conversation(uow, "partner", partner_id, conversation_id, lock=True)
+            row = store.add_conversation_message(uow, conversation_id, "member", member_id or "partner", data.body)
+            if self._messenger_on:
+                store.queue_messenger_push(uow, partner_id, conversation_id, "customer", conversation["customer_id"],
+                                           _chat_push_content(data.body), _chat_push_actions(conversation_id))
+        self.deliveries()
+        return _chat_message_out(row, "partner")
+
+    @rpc
+    def post_customer_conversation_message(self, customer_id: str, conversation_id: str, body: dict | None) -> dict:
+        """The customer writes to the partner; staff see it with an unread count in the conversation list."""
+        data = parse(ConversationMessageCreate, body)
+        with self.db.transaction() as uow:
+            self._own_conversation(uow, "customer", customer_id, conversation_id, lock=True)
+            row = store.add_conversation_message(uow, conversation_id, "customer", customer_id, data.body)
+        return _chat_message_out(row, "customer")
+
+    @staticmethod
+    def _own_conversation(uow, side: str, owner_id: str, conversation_id: str, lock: bool = False) -> dict:
+        row = store.get_conversation(uow, side, owner_id, conversation_id, lock) \
+            if conversation_id and len(conversation_id) <= 100 else None
+        if row is None:
+            raise errors.conversation_not_found()
+        return row
+
+
+def _make_notify_handler(event_type: str):
+    def handler(self, event):
+        self._notify(event)
+    handler.__name__ = notification_handler(event_type)
+    handler.__doc__ = f"R-NTF-1: the messages, webhook deliveries and pushes of {event_type}."
+    return event_handler(event_type)(handler)
+
+
+for _event_type in NOTIFIED_EVENTS:
+    if _event_type not in domain.ERASURE_EVENTS:
+        setattr(NotificationsService, notification_handler(_event_type), _make_notify_handler(_event_type))
+
+
+# --- serialisation -----------------------------------------------------------------------------
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def _message_out(row: dict, lang: str) -> dict:
+    content = row["content"].get(lang) or row["content"]["ko"]
+    return {
+        "id": row["message_id"], "partner_id": row["partner_id"], "kind": row["source_type"],
+        "title": content["title"], "body": content["body"],
+        "actions": [{"kind": a["kind"], "method": a["method"], "href": a["href"],
+                     "label": a["label"].get(lang) or a["label"]["ko"]} for a in row["actions"]],
+        "created_at": _iso(row["created_at"]), "read_at": _iso(row["read_at"]),
+    }
+
+
+def _webhook_out(row: dict) -> dict:
+    return {"id": row["id"], "url": row["url"], "events": list(row["events"]), "description": row["description"],
+            "status": row["status"], "consecutive_failures": row["consecutive_failures"],
+            "disabled_at": _iso(row["disabled_at"]), "disabled_reason": row["disabled_reason"],
+            "created_at": _iso(row["created_at"])}
+
+
+def _delivery_out(row: dict) -> dict:
+    return {"id": row["id"], "event_id": row["event_id"], "event_type": row["event_type"], "status": row["status"],
+            "attempts": row["attempts"], "last_status_code": row["last_status_code"], "last_error": row["last_error"],
+            "next_attempt_at": _iso(row["next_attempt_at"]) if row["status"] == "pending" else None,
+            "delivered_at": _iso(row["delivered_at"]), "created_at": _iso(row["created_at"]),
+            "attempt_log": row["attempt_log"]}
+
+
+def _channel_message_out(row: dict) -> dict:
+    return {"id": row["id"], "kind": row["kind"], "audience": row["audience"], "title": row["title"],
+            "body": row["body"], "recipient_count": row["recipient_count"], "created_at": _iso(row["created_at"])}
+
+
+def _conversation_out(row: dict, side: str) -> dict:
+    out = {"id": row["id"], "partner_id": row["partner_id"], "reservation_number": row["reservation_number"],
+           "unread": row["partner_unread"] if side == "partner" else row["customer_unread"],
+           "last_message_at": _iso(row["last_message_at"]), "created_at": _iso(row["created_at"])}
+    if side == "partner":
+        out["customer_id"] = row["customer_id"]
+    if row.get("last_message"):
+        last = row["last_message"]
+        out["last_message"] = {"author": "partner" if last["author_kind"] == "member" else "customer",
+                               "body": last["body"], "redacted": last["redacted"], "created_at": last["created_at"]}
+    return out
+
+
+def _chat_message_out(row: dict, side: str) -> dict:
+    out = {"id": str(row["id"]), "author": "partner" if row["author_kind"] == "member" else "customer",
+           "body": row["body"], "redacted": row["redacted"], "created_at": _iso(row["created_at"])}
+    if side == "partner" and row["author_kind"] == "member":
+        out["member_id"] = row["author_id"]  # which colleague wrote it; customers only see "partner"
+    return out
+
+
+def _chat_push_content(body: str) -> dict:
+    preview = body if len(body) <= 100 else body[:99] + "…"
+    return {"ko": {"title": "새 메시지", "body": preview}, "en": {"title": "New message", "body": preview}}
+
+
+def _chat_push_actions(conversation_id: str) -> list:
+    return [{"kind": "open_chat", "method": "GET", "href": f"/v1/shop/conversations/{conversation_id}/messages",
+             "label": {"ko": "채팅방 열기", "en": "Open chat"}}]

@@ -1,0 +1,221 @@
+"""Notification rules, without I/O: who receives what (R-NTF-1), webhook
+signatures, retry schedules and the disable rule, channel-message audiences
+and their rate limit (R-NTF-3), erasure of personal data in stored messages."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import random
+from dataclasses import dataclass
+
+from chassis.contracts import NOTIFIED_EVENTS
+
+from . import templates as tpl
+
+# Which partner roles receive a staff message, mirroring the roles table of
+# ../shared/api.md: everybody reads reservations and orders; products,
+# webhooks and channel messages are managed by admins and masters, who also
+# read the finances.
+STAFF_ROLE_GROUPS = {
+    "operate": frozenset({"admin", "master", "member"}),
+    "manage": frozenset({"admin", "master"}),
+    "finance": frozenset({"admin", "master"}),
+}
+
+ERASURE_EVENTS = frozenset({"member.withdrawn", "customer.erased"})
+# What a partner's webhook may subscribe to: the partner-scoped events.
+WEBHOOK_EVENTS = tuple(t for t in NOTIFIED_EVENTS if t not in ERASURE_EVENTS and t != "webhook.disabled")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: str   # "member" or "customer"
+    id: str
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    member_id: str
+    role: str
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    partner_id: str
+    recipient: Recipient
+    template: str
+    params: dict
+    content: dict
+    actions: list
+    subject_customer_id: str | None
+
+
+def applicable_templates(event_type: str, params: dict) -> list[tpl.Template]:
+    return [t for t in tpl.TEMPLATES.get(event_type, ()) if t.applies(params)]
+
+
+def needs_staff(event_type: str, payload: dict) -> bool:
+    """Whether the event has a message for the partner's staff (then accounts is asked who they are)."""
+    params = tpl.params_from(payload)
+    return any(t.audience == tpl.STAFF for t in applicable_templates(event_type, params))
+
+
+def _recipients(template: tpl.Template, payload: dict, staff: list[StaffMember]) -> list[Recipient]:
+    if template.audience == tpl.STAFF:
+        roles = STAFF_ROLE_GROUPS[template.roles]
+        return [Recipient("member", s.member_id) for s in staff if s.role in roles]
+    field = {tpl.CUSTOMER: "customer_id", tpl.NEW_HOLDER: "to_customer_id", tpl.INVITEE: "member_id"}[template.audience]
+    identifier = payload.get(field)
+    if not identifier:
+        return []
+    return [Recipient("member" if template.audience == tpl.INVITEE else "customer", identifier)]
+
+
+def plan_messages(event_type: str, payload: dict, staff: list[StaffMember]) -> list[PlannedMessage]:
+    """One message per recipient for this event (R-NTF-1): when two templates
+    reach the same person (a ticket handed to oneself), the first one wins."""
+    params = tpl.params_from(payload)
+    subject = payload.get("customer_id")
+    planned: dict[Recipient, PlannedMessage] = {}
+    for template in applicable_templates(event_type, params):
+        content, actions = tpl.render(template, params)
+        for recipient in _recipients(template, payload, staff):
+            if recipient not in planned:
+                planned[recipient] = PlannedMessage(
+                    payload["partner_id"], recipient, template.key, params, content, actions,
+                    subject if template.audience == tpl.STAFF else None)
+    return list(planned.values())
+
+
+def staff_from_directory(rows: list) -> list[StaffMember]:
+    """The accounts service's answer, read defensively: one entry per member, known roles only."""
+    seen: dict[str, StaffMember] = {}
+    for row in rows or []:
+        member_id, role = row.get("member_id"), row.get("role")
+        if member_id and role in STAFF_ROLE_GROUPS["operate"] and member_id not in seen:
+            seen[member_id] = StaffMember(str(member_id), role)
+    return list(seen.values())
+
+
+# --- erasure -----------------------------------------------------------------------
+
+IDENTIFIER_PARAMS = ("customer_id", "to_customer_id", "member_id")
+
+
+def erased_rendering(template_key: str, params: dict, erased_id: str,
+                     pseudonym: str) -> tuple[dict, dict | None, list | None]:
+    """The params without personal fields (the erased person's identifiers
+    become the pseudonym) and the message re-rendered from them; content and
+    actions are None for a message not made from a template (channel messages,
+    whose text is the partner's and names nobody)."""
+    cleaned = {key: (pseudonym if key in IDENTIFIER_PARAMS and value == erased_id else value)
+               for key, value in params.items() if key not in tpl.PERSONAL_PARAMS}
+    template = tpl.template_by_key(template_key)
+    if template is None:
+        return cleaned, None, None
+    content, actions = tpl.render(template, cleaned)
+    return cleaned, content, actions
+
+
+# --- webhooks -------------------------------------------------------------------------
+
+SIGNATURE_HEADER = "X-PC-Signature"
+TIMESTAMP_HEADER = "X-PC-Timestamp"
+EVENT_HEADER = "X-PC-Event"
+DELIVERY_HEADER = "X-PC-Delivery"
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """``sha256=<hex>`` of HMAC-SHA256 over ``"<timestamp>.<body>"``: the
+    timestamp is signed too, so a receiver can refuse replays of old deliveries."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify(secret: str, timestamp: int, body: bytes, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def webhook_wants(patterns: list[str], event_type: str) -> bool:
+    family = event_type.split(".", 1)[0] + ".*"
+    return any(p in ("*", event_type, family) for p in patterns)
+
+
+def valid_event_pattern(pattern: str) -> bool:
+    """An exact partner event type, ``<family>.*`` or ``*``."""
+    if pattern == "*" or pattern in WEBHOOK_EVENTS:
+        return True
+    return pattern.endswith(".*") and any(t.startswith(pattern[:-1]) for t in WEBHOOK_EVENTS)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with "equal jitter": the n-th retry waits between
+    half and all of ``base * 2**(n-1)`` (capped), so retries spread out (no
+    thundering herd after an outage) yet never come sooner than half the
+    nominal delay, and each wait is at least as long as the previous one's
+    minimum: the schedule always backs off."""
+    base_seconds: float
+    cap_seconds: float
+    max_attempts: int
+
+    def nominal_delay(self, attempt: int) -> float:
+        """Delay after the ``attempt``-th failed attempt (1-based), before jitter."""
+        return min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1))
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        nominal = self.nominal_delay(attempt)
+        return nominal / 2 + (rng or random).uniform(0, nominal / 2)
+
+    def exhausted(self, attempts: int) -> bool:
+        return attempts >= self.max_attempts
+
+    def shortest_total(self) -> float:
+        """The least time between the first and the last attempt, whatever the jitter."""
+        return sum(self.nominal_delay(n) / 2 for n in range(1, self.max_attempts))
+
+
+def should_disable(consecutive_failures: int, failing_for_seconds: float, limit: int, period_seconds: float) -> bool:
+    """A webhook is switched off after ``limit`` failed attempts in a row that
+    span at least ``period_seconds`` (any success resets the streak): a burst
+    of failures during a short outage does not disable it, a dead endpoint does."""
+    return consecutive_failures >= limit and failing_for_seconds >= period_seconds
+
+
+# --- channel messages (R-NTF-3) ------------------------------------------------------
+
+def rate_limit_exceeded(sent_in_window: int, limit: int) -> bool:
+    return sent_in_window >= limit
+
+
+# --- list cursors -----------------------------------------------------------------------
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"n:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    """The id to continue below (lists are newest first), or None for the first page."""
+    if not cursor:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        if kind != "n" or not value.isdigit():
+            raise ValueError(text)
+        return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadCursor(cursor) from None
+
+
+def page(rows: list[dict], limit: int, key: str = "id") -> tuple[list[dict], str | None]:
+    """Rows fetched with ``limit + 1``: the page and the cursor of the next one."""
+    if len(rows) > limit:
+        return rows[:limit], encode_cursor(rows[limit - 1][key])
+    return rows, None
