@@ -140,6 +140,18 @@ class PayoutScheduled(Payload):
     invoice_number: str | None = None
 
 
+# --- notifications --------------------------------------------------------
+
+class WebhookDisabled(Payload):
+    """webhook.disabled: a partner webhook failed too often and was switched off
+    (issue #7); notifications tells the partner's managers through its own queue."""
+    partner_id: str
+    webhook_id: str
+    url: str
+    failures: int
+    reason: str | None = None
+
+
 class ChassisProbed(Payload):
     """Exercises the chassis end to end (tests and benchmarks)."""
     probe_id: str
@@ -165,6 +177,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     **{f"order.{kind}": OrderChanged for kind in _ORDER_EVENTS},
     "payout.scheduled": PayoutScheduled,
     "tax_invoice.issued": PayoutScheduled,
+    "webhook.disabled": WebhookDisabled,
     "chassis.probed": ChassisProbed,
 }
 
@@ -181,6 +194,25 @@ class Subscription:
 SUBSCRIPTIONS: set[Subscription] = {
     Subscription("chassis.probed", "chassis_probe", "on_probed"),
 }
+
+# notifications (R-NTF-1): every event a partner or customer must know of, and
+# the erasure events; one queue per event kind, handler ``on_<kind>`` with the
+# dot as an underscore (``reservation.requested`` -> ``on_reservation_requested``).
+NOTIFIED_EVENTS: tuple[str, ...] = (
+    *(f"reservation.{kind}" for kind in _RESERVATION_EVENTS if kind != "shared"),
+    *(f"order.{kind}" for kind in _ORDER_EVENTS),
+    "product.approved", "product.rejected", "product.sold_out",
+    "partner.verified", "partner.rejected", "staff.invited",
+    "payout.scheduled", "tax_invoice.issued",
+    "member.withdrawn", "customer.erased", "webhook.disabled",
+)
+
+
+def notification_handler(event_type: str) -> str:
+    return "on_" + event_type.replace(".", "_")
+
+
+SUBSCRIPTIONS.update(Subscription(t, "notifications", notification_handler(t)) for t in NOTIFIED_EVENTS)
 
 # settlement (R-STL-1): the sales, cancellation fees and refunds that enter the
 # ledger, and the partner's category (commission). Handler ``on_<kind>``.
