@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
 SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement", "gateway"]
 STARTUP_SECONDS = 60
 STOP_SECONDS = 25
@@ -31,8 +33,10 @@ def die_with_parent() -> None:
 def start(service: str) -> subprocess.Popen:
     # Own session: Ctrl-C reaches only this launcher, which then stops the
     # children in order and waits for them, so none is left behind.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / d) for d in ("libs", "services")),
+           "PSYCOPG_WAIT_FUNC": "wait_select"}
     return subprocess.Popen([sys.executable, "-m", "chassis.run", service], start_new_session=True,
-                            preexec_fn=die_with_parent)
+                            preexec_fn=die_with_parent, env=env)
 
 
 def healthy(url: str) -> bool:

@@ -1,0 +1,52 @@
+"""`make run`'s launcher: every service and the gateway come up and answer
+/healthz naming each, and Ctrl-C leaves no process behind."""
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from chassis.config import REPO_ROOT
+from chassis.testing import eventually, free_port
+
+SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement"]
+
+
+def alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "State:\tZ" not in status.read_text()
+    except FileNotFoundError:
+        return False
+
+
+def test_platform_comes_up_healthy_and_ctrl_c_stops_every_process(amqp_uri, make_database):
+    port = free_port()
+    env = {**os.environ, "PC_AMQP_URI": amqp_uri, "PC_GATEWAY_PORT": str(port), "PC_LOG_LEVEL": "WARNING",
+           **{f"PC_{s.upper()}_DATABASE_URL": make_database(s, migrate=False) for s in SERVICES}}
+    launcher = subprocess.Popen([sys.executable, "tools/run_platform.py"], cwd=REPO_ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        def health():
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=3)
+            except requests.ConnectionError:
+                return None
+        response = eventually(lambda: (r := health()) is not None and r.status_code == 200 and r,
+                              timeout=90, interval=0.5, message="platform healthy")
+        assert sorted(response.json()["services"]) == sorted(["gateway", *SERVICES])
+        children = [int(pid) for pid in subprocess.run(["pgrep", "-P", str(launcher.pid)], capture_output=True,
+                                                         text=True).stdout.split()]
+        assert len(children) == 7
+
+        launcher.send_signal(signal.SIGINT)  # what Ctrl-C does
+        output, _ = launcher.communicate(timeout=60)
+        assert launcher.returncode == 0, output
+        assert "Partner Center is up" in output
+        assert [pid for pid in children if alive(pid)] == []
+    finally:
+        if launcher.poll() is None:  # failed midway: stop it and show what it said
+            launcher.send_signal(signal.SIGINT)
+            print(launcher.communicate(timeout=60)[0][-5000:])
