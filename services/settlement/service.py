@@ -1,6 +1,316 @@
-"""The settlement service: entrypoints only; rules live in domain.py, SQL in store.py."""
-from chassis.service import DataService
+"""The settlement service: entrypoints only; rules live in domain.py, SQL in store.py.
+
+Consumes completed sales, cancellation fees and refunds (R-STL-1), closes
+periods into payouts and tax invoices (R-STL-2, R-STL-3), feeds the dashboard
+(R-STL-4) and keeps its records 5 years whatever is erased elsewhere (R-STL-5,
+R-ACC-5: it holds no personal data, so member.withdrawn and customer.erased
+need no handler here).
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from nameko.timer import timer
+
+from chassis.consumer import event_handler
+from chassis.contracts import PAYLOADS
+from chassis.errors import DomainError
+from chassis.logging import get_logger
+from chassis.privacy import pseudonym
+from chassis.service import DataService, rpc
+from chassis.validation import parse
+
+from . import domain, errors, store
+from .schemas import (DashboardRequest, DateRangeQuery, ListQuery, RateRequest, RunRequest, ScheduleRequest,
+                      SummaryQuery, decode_cursor, encode_cursor)
+
+log = get_logger(__name__)
+
+SCHEDULER_INTERVAL_SECONDS = 300
+
+
+def jsonable(value):
+    """Rows as plain JSON values (dates as YYYY-MM-DD, times as RFC 3339)."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return int(value)
+    return value
+
+
+def require_partner(partner_id) -> str:
+    if not isinstance(partner_id, str) or not partner_id.strip():
+        raise errors.invalid_field("partner_id", "a partner id is required")
+    return partner_id
+
+
+def page(items: list[dict], limit: int, cursor_of) -> dict:
+    """The contract's list body; one extra row was fetched to know if there is more."""
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": jsonable(items), "next_cursor": cursor_of(items[-1]) if more else None}
 
 
 class SettlementService(DataService):
     name = "settlement"
+
+    # --- events: what enters the ledger (domain.py's table) -------------------
+
+    @event_handler("reservation.completed")
+    def on_reservation_completed(self, event):
+        self._record(event)
+
+    @event_handler("reservation.cancelled")
+    def on_reservation_cancelled(self, event):
+        self._record(event)
+
+    @event_handler("reservation.no_show")
+    def on_reservation_no_show(self, event):
+        self._record(event)
+
+    @event_handler("order.completed")
+    def on_order_completed(self, event):
+        self._record(event)
+
+    @event_handler("order.delivered")
+    def on_order_delivered(self, event):
+        self._record(event)
+
+    @event_handler("order.refund_approved")
+    def on_order_refund_approved(self, event):
+        self._record(event)
+
+    @event_handler("partner.registered")
+    def on_partner_registered(self, event):
+        self._remember_category(event)
+
+    @event_handler("partner.verified")
+    def on_partner_verified(self, event):
+        self._remember_category(event)
+
+    def _record(self, event):
+        payload = PAYLOADS[event.type].model_validate(event.payload).model_dump()
+        movements = domain.movements_for(event.type, payload, str(event.event_id))
+        # Pseudonymous reference only: no customer id, name or phone in the ledger (R-STL-5).
+        customer_ref = pseudonym("customer", payload["customer_id"])
+        with self.db.consuming(event) as uow:
+            if uow is None:
+                return  # duplicate delivery: the inbox already has it
+            for movement in movements:
+                store.record_movement(uow, payload["partner_id"], movement, event_id=event.event_id,
+                                      occurred_at=event.occurred_at, customer_ref=customer_ref)
+
+    def _remember_category(self, event):
+        payload = PAYLOADS[event.type].model_validate(event.payload)
+        with self.db.consuming(event) as uow:
+            if uow is None:
+                return
+            store.remember_category(uow, payload.partner_id, payload.category, event.occurred_at)
+
+    # --- partner reads (R-STL-2, R-STL-3, R-STL-4) ------------------------------
+
+    @rpc
+    def list_ledger(self, partner_id: str, query: dict | None = None) -> dict:
+        """Ledger transactions with their entries, by business date (``from``/``to`` inclusive)."""
+        partner_id = require_partner(partner_id)
+        q = parse(DateRangeQuery, query)
+        after = decode_cursor(q.cursor, date.fromisoformat, int)
+        with self.db.transaction() as uow:
+            rows = store.list_transactions(uow, partner_id, q.date_from, q.date_to, after, q.limit + 1)
+        for row in rows:
+            row["transaction_id"] = row.pop("id")
+            row["amount"] = sum(e["debit"] for e in row["entries"])
+            row["partner_effect"] = domain.partner_effect(row["kind"], row["amount"])
+        return page(rows, q.limit, lambda last: encode_cursor(last["business_date"], last["transaction_id"]))
+
+    @rpc
+    def list_payouts(self, partner_id: str, query: dict | None = None) -> dict:
+        """Upcoming and past payouts, newest period first: one item per settled
+        period, with ``payout`` null when its balance was carried forward."""
+        partner_id = require_partner(partner_id)
+        q = parse(ListQuery, query)
+        before = decode_cursor(q.cursor, int)
+        today = domain.today_in_partner_zone()
+        with self.db.transaction() as uow:
+            rows = store.list_payouts(uow, partner_id, before[0] if before else None, q.limit + 1)
+            schedule = store.payout_schedule(uow, partner_id)
+        items = [self._payout_item(row, today) for row in rows]
+        body = page(items, q.limit, lambda last: encode_cursor(last["statement_id"]))
+        body["schedule"] = schedule
+        return body
+
+    @staticmethod
+    def _payout_item(row: dict, today: date) -> dict:
+        payout = None
+        if row["payout_id"] is not None:
+            payout = {"payout_id": row["payout_id"], "amount": row["payout_amount"], "pay_date": row["pay_date"],
+                      "status": "upcoming" if row["pay_date"] > today else "paid"}
+        figures = {k: row[k] for k in ("sales", "fees", "refunds", "commission", "net", "carried_in", "carried_out")}
+        return {"statement_id": row["statement_id"], "period_start": row["period_start"],
+                "period_end": row["period_end"], **figures, "payout": payout,
+                "invoice_number": row["invoice_number"]}
+
+    @rpc
+    def list_tax_invoices(self, partner_id: str, query: dict | None = None) -> dict:
+        partner_id = require_partner(partner_id)
+        q = parse(ListQuery, query)
+        before = decode_cursor(q.cursor, int)
+        with self.db.transaction() as uow:
+            rows = store.list_tax_invoices(uow, partner_id, before[0] if before else None, q.limit + 1)
+        return page(rows, q.limit, lambda last: encode_cursor(last["seq"]))
+
+    @rpc
+    def sales_summary(self, partner_id: str, query: dict | None = None) -> dict:
+        """Sales, fees, refunds and commission by day and by product (R-STL-4);
+        defaults to the current month."""
+        partner_id = require_partner(partner_id)
+        q = parse(SummaryQuery, query)
+        today = domain.today_in_partner_zone()
+        date_to = q.date_to or today
+        date_from = q.date_from or date_to.replace(day=1)
+        if (date_to - date_from).days >= 366 or date_from > date_to:
+            raise errors.invalid_field("from", "a summary covers 1 to 366 days, from before to")
+        with self.db.transaction() as uow:
+            days = store.sales_by_day(uow, partner_id, date_from, date_to)
+            products = store.sales_by_product(uow, partner_id, date_from, date_to)
+        for row in days:
+            row["net_sales"] = row["sales"] + row["fees"] - row["refunds"]
+        for row in products:
+            row["net_sales"] = row["sales"] + row["fees"] - row["refunds"]
+        return jsonable({"from": date_from, "to": date_to, "days": days, "products": products,
+                         "totals": _totals(days)})
+
+    @rpc
+    def dashboard_summary(self, partner_id: str, role: str) -> dict:
+        """The dashboard's sales and settlement block for a viewer's role (R-STL-4, R-ACC-11)."""
+        partner_id = require_partner(partner_id)
+        role = parse(DashboardRequest, {"role": role}).role
+        today = domain.today_in_partner_zone()
+        with self.db.transaction() as uow:
+            days = store.sales_by_day(uow, partner_id, today.replace(day=1), today)
+            upcoming, last = store.next_and_last_payout(uow, partner_id, today)
+            unsettled = store.unsettled_net(uow, partner_id)
+        figures = {"today": _totals([d for d in days if d["date"] == today]), "this_month": _totals(days),
+                   "next_payout": upcoming, "last_payout": last, "unsettled_balance": unsettled}
+        return jsonable(domain.dashboard_view(role, figures))
+
+    # --- operators ---------------------------------------------------------------
+
+    @rpc
+    def run_settlement(self, body: dict | None, actor: str = "operator") -> dict:
+        """Close a period (R-STL-2, R-STL-3). The same period again returns the
+        run as it was, ``created`` false, with nothing changed."""
+        request = parse(RunRequest, body)
+        today = domain.today_in_partner_zone()
+        if not domain.run_period_allowed(request.period_end, today):
+            raise errors.period_not_over(request.period_end, today)
+        with self.db.transaction() as uow:
+            store.lock_runs(uow)  # one run at a time: sequential invoice numbers, no double statements
+            run = store.run_for_period(uow, request.period_end)
+            created = run is None
+            if created:
+                latest = store.latest_run_end(uow)
+                if latest is not None and request.period_end < latest:
+                    raise errors.period_already_closed(request.period_end, latest)
+                run = store.create_run(uow, request.period_end, actor)
+                store.settle_period(uow, run["id"], request.period_end)
+            statements = store.run_statements(uow, run["id"])
+        return jsonable({"run_id": run["id"], "period_end": run["period_end"], "created": created,
+                         "statements": [_statement_view(s) for s in statements]})
+
+    @rpc
+    def set_commission_rate(self, body: dict | None) -> dict:
+        """A new category rate or partner override from a future date (R-STL-2)."""
+        request = parse(RateRequest, body)
+        today = domain.today_in_partner_zone()
+        if not domain.rate_change_allowed(request.effective_from, today):
+            raise errors.rate_change_in_past(request.effective_from, today)
+        with self.db.transaction() as uow:
+            return jsonable(store.add_rate(uow, request.scope, request.subject, request.rate_bps,
+                                           request.effective_from))
+
+    @rpc
+    def list_commission_rates(self) -> dict:
+        with self.db.transaction() as uow:
+            return {"items": jsonable(store.list_rates(uow)), "next_cursor": None}
+
+    @rpc
+    def set_payout_schedule(self, partner_id: str, body: dict | None) -> dict:
+        partner_id = require_partner(partner_id)
+        request = parse(ScheduleRequest, body)
+        with self.db.transaction() as uow:
+            return store.set_payout_schedule(uow, partner_id, request.schedule, request.delay_days)
+
+    @rpc
+    def purge_expired(self) -> dict:
+        """Remove settled records past the 5-year retention (R-STL-5, R-ACC-5)."""
+        cutoff = domain.retention_cutoff(domain.today_in_partner_zone())
+        with self.db.transaction() as uow:
+            counts = store.purge_expired(uow, cutoff)
+        return {"cutoff": cutoff.isoformat(), "removed": counts}
+
+    # --- ops: reconciliation -------------------------------------------------------
+
+    @rpc
+    def ledger_totals(self, partner_id: str | None, period_start: str, period_end: str) -> dict:
+        """Gross sales, fees and refunds per partner and source service over
+        business dates, for ``settlement.reconcile``: ``{partner_id:
+        {"reservations": {...}, "orders": {...}}}``."""
+        start, end = _parse_period(period_start, period_end)
+        with self.db.transaction() as uow:
+            rows = store.ledger_totals(uow, partner_id, start, end)
+        totals: dict = {}
+        for row in rows:
+            totals.setdefault(row["partner_id"], {})[row["source"]] = {
+                "sales": int(row["sales"]), "fees": int(row["fees"]), "refunds": int(row["refunds"])}
+        return totals
+
+    # --- the scheduler ---------------------------------------------------------------
+
+    @timer(interval=SCHEDULER_INTERVAL_SECONDS)
+    def scheduled_run(self):
+        """Settles yesterday and purges expired records; idempotent, so every
+        tick after the first of the day is a no-op. Off with SCHEDULED_RUNS=false."""
+        if str(self.config.get("SCHEDULED_RUNS", True)).lower() in ("false", "0", "no"):
+            return
+        yesterday = domain.today_in_partner_zone() - timedelta(days=1)
+        try:
+            self.run_settlement({"period_end": yesterday.isoformat()}, actor="scheduler")
+            self.purge_expired()
+        except DomainError as exc:  # e.g. an operator already closed a later period
+            log.info("scheduled_run_skipped", code=exc.code, message=exc.message)
+
+
+def _totals(days: list[dict]) -> dict:
+    keys = ("sales", "sales_count", "fees", "refunds", "commission")
+    totals = {k: sum(int(d[k]) for d in days) for k in keys}
+    totals["net_sales"] = totals["sales"] + totals["fees"] - totals["refunds"]
+    return totals
+
+
+def _statement_view(row: dict) -> dict:
+    payout = {"payout_id": row["payout_id"], "amount": row["payout_amount"], "pay_date": row["pay_date"]} \
+        if row["payout_id"] else None
+    invoice = {"invoice_number": row["invoice_number"], "supply_amount": row["supply_amount"],
+               "vat_amount": row["vat_amount"], "total_amount": row["total_amount"]}
+    figures = {k: row[k] for k in ("partner_id", "period_start", "period_end", "sales", "fees", "refunds",
+                                   "commission", "net", "carried_in", "carried_out")}
+    return {**figures, "payout": payout, "tax_invoice": invoice}
+
+
+def _parse_period(period_start, period_end) -> tuple[date, date]:
+    try:
+        start, end = date.fromisoformat(period_start), date.fromisoformat(period_end)
+    except (TypeError, ValueError):
+        raise errors.invalid_field("period", "period_start and period_end are YYYY-MM-DD dates") from None
+    if start > end:
+        raise errors.invalid_field("period_start", "must not be after period_end")
+    return start, end

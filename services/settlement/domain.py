@@ -1,0 +1,349 @@
+"""Settlement rules (R-STL-1..5, R-ACC-5). No I/O here: store.py does the SQL.
+
+The ledger (R-STL-1)
+--------------------
+Double-entry, append-only, per partner, amounts in integer KRW. Three accounts,
+seen from the platform:
+
+- ``customer_funds``      money the platform collected from customers (asset)
+- ``partner_payable``     what the platform owes the partner (liability)
+- ``commission_revenue``  the platform's commission (income)
+
+Every ledger transaction has at least two entries and its debits equal its
+credits (a deferred trigger refuses anything else at commit). Nothing is ever
+updated or deleted: a refund is a reversing transaction. A partner's *net* is
+the balance of its ``partner_payable`` account (credits minus debits).
+
+Which events make which transactions (one transaction per source object and
+entry kind: the ``key`` is unique, so duplicates and replays add nothing):
+
+======================================  =================================  ==========================================
+event                                   transaction(s)                     key
+======================================  =================================  ==========================================
+reservation.completed  (total > 0)      sale + commission                  reservation:<number>:sale
+reservation.cancelled  (fee_amount > 0) fee + commission                   reservation:<number>:fee:<event_id>
+reservation.no_show    (fee_amount > 0) fee + commission                   reservation:<number>:no_show_fee
+order.completed / order.delivered       sale + commission                  order:<id>:sale
+order.refund_approved  (refund > 0)     refund + commission_reversal       order:<id>:refund:<request_id|event_id>
+anything else                           nothing
+======================================  =================================  ==========================================
+
+Why: only a *completed* sale is the partner's revenue (R-STL-1); money taken
+for a booking that is cancelled goes back to the customer except the
+cancellation fee, which is the partner's (and a partial cancellation is one
+event per fee, hence the event id in its key). A completed reservation cannot
+be cancelled (R-RSV-4) and an order cannot be cancelled once completed
+(R-ORD-5), so cancellations never reverse a sale; refunds after a completed
+order come as ``order.refund_approved`` (R-ORD-8). ``order.delivered``
+completes a delivery order (R-ORD-3): producers may send it, ``order.completed``
+or both; the sale key is the order, so it is counted once.
+
+Commission (R-STL-2)
+--------------------
+A rate in basis points per partner category, with per-partner overrides, each
+effective from a date. The rate in force on the sale's business date is copied
+onto the commission transaction, so a rate change never rewrites the past; a
+new rate may only start in the future. Commission is taken on sales and fees
+alike and rounded down (in the partner's favour). A refund gives back the
+commission of the refunded part at the rate of the original sale, computed on
+the cumulative refunded amount so that a full refund, in however many parts,
+gives back exactly the commission taken.
+
+Business date: the event's ``occurred_at`` as a date in Asia/Seoul (the
+partner's time zone by default, ../shared/api.md).
+
+Settlement runs (R-STL-2, R-STL-3)
+----------------------------------
+A run closes a period ending on ``period_end`` (a day that is over). For each
+partner, the period actually settled ends at the last boundary of the
+partner's payout schedule on or before ``period_end``: the last Sunday for
+``weekly`` partners, the last day of a month for ``monthly`` ones. Its
+statement takes every ledger transaction not yet settled with a business date
+up to that day (so an event that arrives late, for a day already settled, is
+settled with the next period instead of being lost), adds the negative balance
+carried in from the previous statement, and:
+
+- pays the total when it is positive (a payout, with a pay date ``delay_days``
+  after the period end, moved off a weekend to the Monday);
+- otherwise carries it forward (a clawback from the next payouts).
+
+So, always: payouts + carried balance + what is not settled yet = the ledger's
+net. One tax invoice per partner and period, numbered 1, 2, 3 ... per partner,
+for the platform's net commission of the period (VAT included, 10%). A period
+is settled once: running it again changes nothing.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+PARTNER_TIME_ZONE = ZoneInfo("Asia/Seoul")
+
+CUSTOMER_FUNDS = "customer_funds"
+PARTNER_PAYABLE = "partner_payable"
+COMMISSION_REVENUE = "commission_revenue"
+
+SALE, FEE, REFUND = "sale", "fee", "refund"
+COMMISSION, COMMISSION_REVERSAL = "commission", "commission_reversal"
+
+# kind -> (account debited, account credited)
+POSTING_RULES: dict[str, tuple[str, str]] = {
+    SALE: (CUSTOMER_FUNDS, PARTNER_PAYABLE),
+    FEE: (CUSTOMER_FUNDS, PARTNER_PAYABLE),
+    REFUND: (PARTNER_PAYABLE, CUSTOMER_FUNDS),
+    COMMISSION: (PARTNER_PAYABLE, COMMISSION_REVENUE),
+    COMMISSION_REVERSAL: (COMMISSION_REVENUE, PARTNER_PAYABLE),
+}
+COMMISSION_OF = {SALE: COMMISSION, FEE: COMMISSION, REFUND: COMMISSION_REVERSAL}
+
+WEEKLY, MONTHLY = "weekly", "monthly"
+RETENTION_YEARS = 5  # R-ACC-5, R-STL-5
+VAT_DIVISOR = 11     # VAT is 10% of the supply value: 1/11 of a VAT-inclusive total
+
+
+@dataclass(frozen=True)
+class Entry:
+    account: str
+    debit: int
+    credit: int
+
+
+@dataclass(frozen=True)
+class ProductShare:
+    product_id: str
+    product_name: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Money that moved for the partner: a sale, a fee or a refund."""
+    kind: str
+    source: str          # "reservations" or "orders"
+    source_ref: str      # reservation number or order id
+    key: str             # unique per partner: the idempotency key of the transaction
+    amount: int
+    products: tuple[ProductShare, ...] = field(default_factory=tuple)
+
+    @property
+    def commission_key(self) -> str:
+        return f"{self.key}:{COMMISSION_OF[self.kind]}"
+
+
+# --- the ledger --------------------------------------------------------------
+
+def postings(kind: str, amount: int) -> list[Entry]:
+    """The balanced entries of one ledger transaction (R-STL-1)."""
+    if amount <= 0:
+        raise ValueError(f"a {kind} transaction needs a positive amount, got {amount}")
+    debited, credited = POSTING_RULES[kind]
+    return [Entry(debited, amount, 0), Entry(credited, 0, amount)]
+
+
+def partner_effect(kind: str, amount: int) -> int:
+    """What a transaction does to the partner's net (its partner_payable balance)."""
+    debited, credited = POSTING_RULES[kind]
+    return amount if credited == PARTNER_PAYABLE else -amount if debited == PARTNER_PAYABLE else 0
+
+
+def business_date(occurred_at: datetime) -> date:
+    return occurred_at.astimezone(PARTNER_TIME_ZONE).date()
+
+
+def today_in_partner_zone(now: datetime | None = None) -> date:
+    return business_date(now or datetime.now(PARTNER_TIME_ZONE))
+
+
+def split_amount(amount: int, weights: list[int]) -> list[int]:
+    """``amount`` split in proportion to ``weights``, in integers that add up
+    exactly (the remainder goes to the largest shares first)."""
+    if not weights:
+        return []
+    total = sum(weights)
+    if total <= 0:
+        shares = [0] * len(weights)
+        shares[0] = amount
+        return shares
+    shares = [amount * w // total for w in weights]
+    remainder = amount - sum(shares)
+    for index in sorted(range(len(weights)), key=lambda i: -weights[i])[:remainder]:
+        shares[index] += 1
+    return shares
+
+
+def movements_for(event_type: str, payload: dict, event_id: str) -> list[Movement]:
+    """The sales, fees and refunds an event brings (the table in this module's doc)."""
+    if event_type.startswith("reservation."):
+        return _reservation_movements(event_type.split(".", 1)[1], payload, event_id)
+    if event_type.startswith("order."):
+        return _order_movements(event_type.split(".", 1)[1], payload, event_id)
+    return []
+
+
+def _reservation_movements(kind: str, payload: dict, event_id: str) -> list[Movement]:
+    number = payload["reservation_number"]
+    product = (ProductShare(payload["product_id"], payload["product_name"], 0),)
+
+    def movement(entry_kind: str, key: str, amount: int) -> list[Movement]:
+        if amount <= 0:
+            return []
+        shares = (ProductShare(product[0].product_id, product[0].product_name, amount),)
+        return [Movement(entry_kind, "reservations", number, key, amount, shares)]
+
+    if kind == "completed":
+        return movement(SALE, f"reservation:{number}:sale", payload.get("total", 0))
+    if kind == "cancelled":
+        return movement(FEE, f"reservation:{number}:fee:{event_id}", payload.get("fee_amount", 0))
+    if kind == "no_show":
+        return movement(FEE, f"reservation:{number}:no_show_fee", payload.get("fee_amount", 0))
+    return []
+
+
+def _order_movements(kind: str, payload: dict, event_id: str) -> list[Movement]:
+    order_id = payload["order_id"]
+    lines = payload.get("lines", [])
+    if kind in ("completed", "delivered"):
+        amount = payload.get("total", 0)
+        return [Movement(SALE, "orders", order_id, f"order:{order_id}:sale", amount,
+                         _product_split(amount, lines))] if amount > 0 else []
+    if kind == "refund_approved":
+        amount = payload.get("refund_amount", 0)
+        refunded = set(payload.get("refunded_line_ids") or [])
+        # The refund is spread over the refunded lines when they are named, else over all lines.
+        basis = [line for line in lines if line["line_id"] in refunded] or lines
+        reference = payload.get("request_id") or event_id
+        return [Movement(REFUND, "orders", order_id, f"order:{order_id}:refund:{reference}", amount,
+                         _product_split(amount, basis))] if amount > 0 else []
+    return []
+
+
+def _product_split(amount: int, lines: list[dict]) -> tuple[ProductShare, ...]:
+    """Per-product shares of an order amount, for the sales summary by product (R-STL-4)."""
+    if not lines:
+        return (ProductShare("unknown", "unknown", amount),)
+    by_product: dict[str, list] = {}
+    for line in lines:
+        entry = by_product.setdefault(line["product_id"], [line["product_name"], 0])
+        entry[1] += max(int(line.get("amount", 0)), 0)
+    products = list(by_product.items())
+    shares = split_amount(amount, [weight for _, (_, weight) in products])
+    return tuple(ProductShare(pid, name, share) for (pid, (name, _)), share in zip(products, shares) if share)
+
+
+# --- commission ----------------------------------------------------------------
+
+def commission_for(amount: int, rate_bps: int) -> int:
+    """Commission on an amount, rounded down (R-STL-2)."""
+    return amount * rate_bps // 10_000
+
+
+def commission_reversal_for(refunded_before: int, refund: int, rate_bps: int,
+                            commission_left: int | None = None) -> int:
+    """Commission given back for a refund: the difference of the commission on
+    the cumulative refunded amount, so refunds in parts add up to the commission
+    of the whole; never more than what the sale's commission still holds."""
+    reversal = commission_for(refunded_before + refund, rate_bps) - commission_for(refunded_before, rate_bps)
+    if commission_left is not None:
+        reversal = min(reversal, max(commission_left, 0))
+    return reversal
+
+
+def rate_change_allowed(effective_from: date, today: date) -> bool:
+    """A new rate starts tomorrow at the earliest: today's sales keep today's rate."""
+    return effective_from > today
+
+
+# --- settlement runs ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class StatementFigures:
+    sales: int
+    fees: int
+    refunds: int
+    commission: int      # net of reversals
+    net: int             # sales + fees - refunds - commission
+    carried_in: int      # <= 0: a clawback carried from the previous statement
+    payout_amount: int   # >= 0
+    carried_out: int     # <= 0
+
+
+def statement_figures(partner_effects_by_kind: dict[str, int], carried_in: int) -> StatementFigures:
+    """One partner's statement from the partner effects of the transactions it
+    settles: a positive total is paid out, a negative one carried forward."""
+    sales = partner_effects_by_kind.get(SALE, 0)
+    fees = partner_effects_by_kind.get(FEE, 0)
+    refunds = -partner_effects_by_kind.get(REFUND, 0)
+    commission = -(partner_effects_by_kind.get(COMMISSION, 0) + partner_effects_by_kind.get(COMMISSION_REVERSAL, 0))
+    net = sales + fees - refunds - commission
+    due = carried_in + net
+    return StatementFigures(sales, fees, refunds, commission, net, carried_in,
+                            payout_amount=max(due, 0), carried_out=min(due, 0))
+
+
+def schedule_period_end(schedule: str, run_period_end: date) -> date:
+    """The last day a partner's schedule closes on or before ``run_period_end``."""
+    if schedule == WEEKLY:  # weeks run Monday to Sunday
+        return run_period_end - timedelta(days=(run_period_end.weekday() + 1) % 7)
+    if schedule == MONTHLY:
+        last_day = calendar.monthrange(run_period_end.year, run_period_end.month)[1]
+        if run_period_end.day == last_day:
+            return run_period_end
+        return run_period_end.replace(day=1) - timedelta(days=1)
+    raise ValueError(f"unknown payout schedule {schedule!r}")
+
+
+def pay_date(period_end: date, delay_days: int) -> date:
+    """``delay_days`` after the period, moved to Monday when it falls on a weekend."""
+    day = period_end + timedelta(days=delay_days)
+    return day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
+
+
+def run_period_allowed(period_end: date, today: date) -> bool:
+    """Only a day that is over can be closed."""
+    return period_end < today
+
+
+@dataclass(frozen=True)
+class InvoiceAmounts:
+    supply_amount: int
+    vat_amount: int
+    total_amount: int
+
+
+def invoice_amounts(commission: int) -> InvoiceAmounts:
+    """The tax invoice of a period's commission (R-STL-3), VAT included: a
+    negative commission (more reversed than taken) gives a negative invoice."""
+    vat = (abs(commission) // VAT_DIVISOR) * (1 if commission >= 0 else -1)
+    return InvoiceAmounts(commission - vat, vat, commission)
+
+
+def invoice_number(seq: int) -> str:
+    return f"TI-{seq:06d}"
+
+
+def retention_cutoff(today: date) -> date:
+    """Settlement records dated before this day are past the 5-year retention (R-STL-5)."""
+    try:
+        return today.replace(year=today.year - RETENTION_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - RETENTION_YEARS, day=28)
+
+
+# --- the dashboard (R-STL-4, R-ACC-11) ----------------------------------------
+
+FINANCE_ROLES = {"admin", "master"}
+PARTNER_ROLES = {"admin", "master", "member"}
+
+
+def dashboard_view(role: str, figures: dict) -> dict:
+    """What the dashboard's sales block shows to a role. Admins and masters see
+    amounts and payouts (they may read the ledger, ../shared/api.md); members
+    see how many sales there were, not how much money."""
+    if role in FINANCE_ROLES:
+        return figures
+    return {
+        "today": {"sales_count": figures["today"]["sales_count"]},
+        "this_month": {"sales_count": figures["this_month"]["sales_count"]},
+    }

@@ -1,0 +1,98 @@
+"""Request models of the settlement RPCs (query strings arrive as strings;
+pydantic turns them into dates and integers or names the field in a 422)."""
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date
+from typing import Literal
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from chassis.validation import Strict
+
+from .errors import invalid_field
+
+DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+MAX_RANGE_DAYS = 366
+
+
+class ListQuery(Strict):
+    """``?limit=`` (default 20, clamped to 1..100) and an opaque ``?cursor=``."""
+    model_config = ConfigDict(populate_by_name=True)
+
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+    @field_validator("limit", mode="after")
+    @classmethod
+    def _clamp(cls, value: int) -> int:
+        return max(1, min(value, MAX_LIMIT))
+
+
+class DateRangeQuery(ListQuery):
+    date_from: date | None = Field(None, alias="from")
+    date_to: date | None = Field(None, alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError("'from' must not be after 'to'")
+        return self
+
+
+class SummaryQuery(Strict):
+    """Sales summary over at most a year; defaults to the current month."""
+    model_config = ConfigDict(populate_by_name=True)
+
+    date_from: date | None = Field(None, alias="from")
+    date_to: date | None = Field(None, alias="to")
+
+    @model_validator(mode="after")
+    def _bounded(self):
+        if self.date_from and self.date_to:
+            if self.date_from > self.date_to:
+                raise ValueError("'from' must not be after 'to'")
+            if (self.date_to - self.date_from).days >= MAX_RANGE_DAYS:
+                raise ValueError(f"a summary covers at most {MAX_RANGE_DAYS} days")
+        return self
+
+
+class RunRequest(Strict):
+    period_end: date
+
+
+class RateRequest(Strict):
+    scope: Literal["category", "partner"]
+    subject: str = Field(min_length=1, max_length=64)
+    rate_bps: int = Field(ge=0, le=10_000)
+    effective_from: date
+
+
+class ScheduleRequest(Strict):
+    schedule: Literal["weekly", "monthly"]
+    delay_days: int = Field(ge=0, le=60)
+
+
+class DashboardRequest(Strict):
+    role: Literal["admin", "master", "member"]
+
+
+# --- cursors: opaque to clients, a position in a list to us -------------------
+
+def encode_cursor(*parts) -> str:
+    return base64.urlsafe_b64encode("|".join(str(p) for p in parts).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, *types) -> tuple | None:
+    """The parts of a cursor made by ``encode_cursor``, or a 422 naming ``cursor``."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        parts = raw.split("|")
+        if len(parts) != len(types):
+            raise ValueError
+        return tuple(kind(part) for kind, part in zip(types, parts))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise invalid_field("cursor", "not a cursor this list gave out") from None

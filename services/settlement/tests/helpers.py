@@ -1,0 +1,76 @@
+"""Settlement test helpers: direct units of work on a real settlement database,
+and event envelopes as the reservations and orders services publish them."""
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+from psycopg.rows import dict_row
+
+from chassis.db import UnitOfWork
+from chassis.envelope import Envelope
+from settlement.domain import PARTNER_TIME_ZONE
+
+
+class Ledger:
+    """A settlement database opened directly (store-level tests, no service)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.conn = psycopg.connect(url, row_factory=dict_row)
+
+    @contextmanager
+    def uow(self):
+        with self.conn.transaction():
+            yield UnitOfWork(self.conn, None, "settlement")
+
+    def scalar(self, sql: str, params=None):
+        with self.uow() as uow:
+            return next(iter(uow.fetch_one(sql, params).values()))
+
+    def close(self):
+        self.conn.close()
+
+
+def at(day, hour: int = 12) -> datetime:
+    """Noon (by default) of a partner-zone day, as an aware datetime."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=PARTNER_TIME_ZONE)
+
+
+def reservation_event(kind: str, partner_id: str, number: str, *, total: int = 0, fee: int = 0,
+                      refund: int = 0, occurred_at: datetime | None = None, product=("prod-1", "Haircut"),
+                      customer_id: str = "cust-1", status: str | None = None) -> Envelope:
+    payload = {"partner_id": partner_id, "reservation_number": number, "product_id": product[0],
+               "product_name": product[1], "customer_id": customer_id, "status": status or kind,
+               "total": total, "fee_amount": fee, "refund_amount": refund, "booker_name_masked": "김*온",
+               "lines": [{"price_id": "adult", "label": "Adult", "quantity": 1, "unit_price": total}]}
+    return Envelope(type=f"reservation.{kind}", source="reservations", partner_id=partner_id, payload=payload,
+                    **({"occurred_at": occurred_at} if occurred_at else {}))
+
+
+def order_event(kind: str, partner_id: str, order_id: str, lines: list[tuple[str, str, int]], *,
+                refund: int = 0, refunded_lines: list[str] | None = None, request_id: str | None = None,
+                occurred_at: datetime | None = None, customer_id: str = "cust-2") -> Envelope:
+    order_lines = [{"line_id": f"{order_id}-l{i}", "product_id": pid, "product_name": name, "quantity": 1,
+                    "unit_price": amount, "amount": amount} for i, (pid, name, amount) in enumerate(lines)]
+    payload = {"partner_id": partner_id, "order_id": order_id, "customer_id": customer_id, "channel": "parcel",
+               "status": kind, "total": sum(amount for _, _, amount in lines), "lines": order_lines,
+               "refund_amount": refund, "refunded_line_ids": refunded_lines or [], "request_id": request_id}
+    return Envelope(type=f"order.{kind}", source="orders", partner_id=partner_id, payload=payload,
+                    **({"occurred_at": occurred_at} if occurred_at else {}))
+
+
+def partner_event(kind: str, partner_id: str, category: str, occurred_at: datetime | None = None) -> Envelope:
+    return Envelope(type=f"partner.{kind}", source="accounts", partner_id=partner_id,
+                    payload={"partner_id": partner_id, "name": "다온 살롱", "category": category, "status": kind},
+                    **({"occurred_at": occurred_at} if occurred_at else {}))
+
+
+def new_partner() -> str:
+    return f"ptn-{uuid.uuid4().hex[:10]}"
+
+
+def days_ago(n: int) -> datetime:
+    return datetime.now(timezone.utc) - timedelta(days=n)
