@@ -33,6 +33,16 @@ def eventually(check, timeout: float = 10.0, interval: float = 0.05, message: st
         time.sleep(interval)
 
 
+def wait_until_serving(rpc, service: str, timeout: float = 30.0) -> None:
+    """Wait until ``service`` answers its health RPC (a process that is still starting)."""
+    def answers():
+        try:
+            return getattr(rpc, service).health.call_async().result() is not None
+        except Exception:
+            return False
+    eventually(answers, timeout=timeout, interval=0.2, message=f"{service} serving")
+
+
 def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
@@ -124,10 +134,15 @@ class ServiceProcess:
 
     def start(self, **extra_env) -> "ServiceProcess":
         env = {**os.environ, **self.env, **extra_env}
-        self.log = open(os.path.join(REPO_ROOT, "run", f"{service_name(self.service)}-{os.getpid()}.log"), "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "chassis.run", self.service],
-                                        env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.log_path = os.path.join(REPO_ROOT, "run", f"{service_name(self.service)}-{uuid.uuid4().hex[:8]}.log")
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "chassis.run", self.service],
+                                            env=env, stdout=log, stderr=subprocess.STDOUT)
         return self
+
+    def log_lines(self) -> list[str]:
+        with open(self.log_path, encoding="utf-8", errors="replace") as log:
+            return log.read().splitlines()
 
     def kill9(self) -> None:
         self.process.send_signal(signal.SIGKILL)

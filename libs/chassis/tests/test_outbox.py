@@ -15,7 +15,7 @@ from chassis import contracts
 from chassis.contracts import Subscription
 from chassis.envelope import Envelope
 from chassis.outbox import Relay
-from chassis.testing import eventually
+from chassis.testing import eventually, wait_until_serving
 from chassis.topology import connect, declare_subscription, main_queue
 
 from .broker import queue_depths
@@ -33,7 +33,7 @@ def test_event_committed_before_a_kill_9_is_delivered_after_restart(service_proc
     # The relay kills its own process with SIGKILL right after the business
     # transaction committed and before anything was published.
     probe.start(PC_FAULT_INJECT="kill_before_publish")
-    eventually(lambda: probe.process.poll() is not None or _answers(rpc), timeout=30, message="probe up")
+    wait_until_serving(rpc, "chassis_probe")
     rpc.chassis_probe.record.call_async("crash-1")  # no reply expected: the process dies first
     assert probe.wait_exit(timeout=30) == -9
     with psycopg.connect(url) as conn:
@@ -44,13 +44,6 @@ def test_event_committed_before_a_kill_9_is_delivered_after_restart(service_proc
     effects = eventually(lambda: rpc.chassis_probe.effects("crash-1"), timeout=30, message="event delivered")
     assert len(effects) == 1
     assert pending_outbox(url) == 0
-
-
-def _answers(rpc):
-    try:
-        return rpc.chassis_probe.echo.call_async("ping").result() == "ping"
-    except Exception:
-        return False
 
 
 @pytest.fixture

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from chassis.consumer import event_handler
 from chassis.errors import Conflict
+from chassis.logging import get_logger
 from chassis.service import DataService, rpc
+
+log = get_logger(__name__)
 
 
 class ProbeFailure(Exception):
@@ -29,6 +32,7 @@ class ChassisProbeService(DataService):
         with self.db.transaction() as uow:
             uow.execute("INSERT INTO probe_records (probe_id, note) VALUES (%s, %s)", (probe_id, note))
             envelope = uow.publish("chassis.probed", {"probe_id": probe_id, "note": note})
+        log.info("probe_recorded", probe_id=probe_id)
         return {"event_id": str(envelope.event_id), "correlation_id": envelope.correlation_id}
 
     @rpc
@@ -66,5 +70,6 @@ class ChassisProbeService(DataService):
             probe_id = event.payload["probe_id"]
             uow.execute("INSERT INTO probe_effects (probe_id, event_id, correlation_id) VALUES (%s, %s, %s)",
                         (probe_id, event.event_id, self.context))
+            log.info("probe_effect", probe_id=probe_id)
             if uow.fetch_one("SELECT 1 FROM probe_failures WHERE probe_id = %s", (probe_id,)):
                 raise ProbeFailure(f"probe {probe_id} is set to fail")
