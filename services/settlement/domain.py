@@ -338,12 +338,12 @@ PARTNER_ROLES = {"admin", "master", "member"}
 
 
 def dashboard_view(role: str, figures: dict) -> dict:
-    """What the dashboard's sales block shows to a role. Admins and masters see
-    amounts and payouts (they may read the ledger, ../shared/api.md); members
-    see how many sales there were, not how much money."""
+    """The dashboard's settlement section (the gateway's dashboard convention:
+    ``{"counts": {...}, ...}``). Admins and masters see amounts and payouts
+    (they may read the ledger, ../shared/api.md); members see how many sales
+    there were, not how much money."""
+    counts = {"sales_today": figures["today"]["sales_count"],
+              "sales_month_to_date": figures["month_to_date"]["sales_count"]}
     if role in FINANCE_ROLES:
-        return figures
-    return {
-        "today": {"sales_count": figures["today"]["sales_count"]},
-        "this_month": {"sales_count": figures["this_month"]["sales_count"]},
-    }
+        return {"counts": counts, "sales": figures}
+    return {"counts": counts}

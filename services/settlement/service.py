@@ -16,7 +16,7 @@ from nameko.timer import timer
 
 from chassis.consumer import event_handler
 from chassis.contracts import PAYLOADS
-from chassis.errors import DomainError
+from chassis.errors import DomainError, NotFound
 from chassis.logging import get_logger
 from chassis.privacy import pseudonym
 from chassis.service import DataService, rpc
@@ -198,7 +198,7 @@ class SettlementService(DataService):
             days = store.sales_by_day(uow, partner_id, today.replace(day=1), today)
             upcoming, last = store.next_and_last_payout(uow, partner_id, today)
             unsettled = store.unsettled_net(uow, partner_id)
-        figures = {"today": _totals([d for d in days if d["date"] == today]), "this_month": _totals(days),
+        figures = {"today": _totals([d for d in days if d["date"] == today]), "month_to_date": _totals(days),
                    "next_payout": upcoming, "last_payout": last, "unsettled_balance": unsettled}
         return jsonable(domain.dashboard_view(role, figures))
 
@@ -247,7 +247,10 @@ class SettlementService(DataService):
         partner_id = require_partner(partner_id)
         request = parse(ScheduleRequest, body)
         with self.db.transaction() as uow:
-            return store.set_payout_schedule(uow, partner_id, request.schedule, request.delay_days)
+            schedule = store.set_payout_schedule(uow, partner_id, request.schedule, request.delay_days)
+        if schedule is None:
+            raise NotFound("partner_not_found", "no such partner")
+        return schedule
 
     @rpc
     def purge_expired(self) -> dict:

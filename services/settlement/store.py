@@ -20,13 +20,12 @@ def remember_category(uow, partner_id: str, category: str, as_of: datetime) -> N
         (partner_id, category, as_of))
 
 
-def set_payout_schedule(uow, partner_id: str, schedule: str, delay_days: int) -> dict:
+def set_payout_schedule(uow, partner_id: str, schedule: str, delay_days: int) -> dict | None:
+    """None when settlement has not heard of the partner (no partner.* event yet)."""
     return uow.fetch_one(
-        """INSERT INTO partner_profiles (partner_id, payout_schedule, payout_delay_days) VALUES (%s, %s, %s)
-           ON CONFLICT (partner_id) DO UPDATE SET payout_schedule = EXCLUDED.payout_schedule,
-                                                  payout_delay_days = EXCLUDED.payout_delay_days
+        """UPDATE partner_profiles SET payout_schedule = %s, payout_delay_days = %s WHERE partner_id = %s
            RETURNING payout_schedule AS schedule, payout_delay_days AS delay_days""",
-        (partner_id, schedule, delay_days))
+        (schedule, delay_days, partner_id))
 
 
 def payout_schedule(uow, partner_id: str) -> dict:

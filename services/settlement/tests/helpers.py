@@ -6,11 +6,14 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
+import eventlet
 import psycopg
 from psycopg.rows import dict_row
 
 from chassis.db import UnitOfWork
 from chassis.envelope import Envelope
+from chassis.testing import eventually
+from chassis.tests.broker import publish_envelope, queue_depths
 from settlement.domain import PARTNER_TIME_ZONE
 
 
@@ -74,3 +77,19 @@ def new_partner() -> str:
 
 def days_ago(n: int) -> datetime:
     return datetime.now(timezone.utc) - timedelta(days=n)
+
+
+def settlement_idle(amqp_uri) -> bool:
+    depths = queue_depths(amqp_uri)
+    return all(depth == (0, 0) for name, depth in depths.items()
+               if name.startswith(("pc.evt.settlement.", "pc.retry.settlement.")))
+
+
+def deliver(amqp_uri, envelopes, copies: int = 1) -> None:
+    """Publish every envelope ``copies`` times at once, then wait until settlement handled them all."""
+    pool = eventlet.GreenPool(20)
+    for envelope in envelopes:
+        for _ in range(copies):
+            pool.spawn(publish_envelope, amqp_uri, envelope)
+    pool.waitall()
+    eventually(lambda: settlement_idle(amqp_uri), timeout=30, message="settlement consumed every event")

@@ -107,7 +107,8 @@ def test_business_date_is_the_partner_zone_day():
 
 
 def test_r_stl_4_members_see_sales_counts_not_money():
-    figures = {"today": {"sales": 5, "sales_count": 1}, "this_month": {"sales": 9, "sales_count": 2},
+    figures = {"today": {"sales": 5, "sales_count": 1}, "month_to_date": {"sales": 9, "sales_count": 2},
                "next_payout": {"amount": 3}, "last_payout": None, "unsettled_balance": 4}
-    assert domain.dashboard_view("admin", figures) == figures
-    assert domain.dashboard_view("member", figures) == {"today": {"sales_count": 1}, "this_month": {"sales_count": 2}}
+    counts = {"sales_today": 1, "sales_month_to_date": 2}
+    assert domain.dashboard_view("admin", figures) == {"counts": counts, "sales": figures}
+    assert domain.dashboard_view("member", figures) == {"counts": counts}

@@ -78,6 +78,7 @@ def test_r_stl_2_payouts_plus_carried_balance_equal_the_ledger_net_and_reruns_ch
     balance + unsettled = the ledger's net, and a re-run or duplicate is a no-op."""
     partner = new_partner()  # a fresh partner per example: examples never see each other's rows
     with ledger.uow() as uow:
+        store.remember_category(uow, partner, "salon", at(START))
         store.set_payout_schedule(uow, partner, schedule, delay)
         if override_bps is not None:
             store.add_rate(uow, "partner", partner, override_bps, date(2000, 1, 1))

@@ -1,35 +1,17 @@
 """The settlement service on the real broker and database: events in (with
 duplicates), the ledger, runs, payouts, tax invoices, the sales summary and
-the dashboard block, over RPC. (The gateway's HTTP tests are in tests/.)"""
+the dashboard block, over RPC. (Through the gateway: test_api.py.)"""
 from __future__ import annotations
 
 from datetime import timedelta
 
-import eventlet
 import psycopg
 import pytest
 
-from chassis.errors import Conflict, ValidationFailed
-from chassis.testing import eventually
-from chassis.tests.broker import publish_envelope, queue_depths
+from chassis.errors import Conflict, NotFound, ValidationFailed
 from settlement import domain
-from settlement.tests.helpers import at, days_ago, new_partner, order_event, partner_event, reservation_event
-
-
-def settlement_idle(amqp_uri) -> bool:
-    depths = queue_depths(amqp_uri)
-    return all(depth == (0, 0) for name, depth in depths.items()
-               if name.startswith(("pc.evt.settlement.", "pc.retry.settlement.")))
-
-
-def deliver(amqp_uri, envelopes, copies: int = 1) -> None:
-    """Publish every envelope ``copies`` times at once, then wait until settlement handled them all."""
-    pool = eventlet.GreenPool(20)
-    for envelope in envelopes:
-        for _ in range(copies):
-            pool.spawn(publish_envelope, amqp_uri, envelope)
-    pool.waitall()
-    eventually(lambda: settlement_idle(amqp_uri), timeout=30, message="settlement consumed every event")
+from settlement.tests.helpers import (at, days_ago, deliver, new_partner, order_event, partner_event,
+                                      reservation_event)
 
 
 @pytest.fixture
@@ -96,10 +78,10 @@ def test_r_stl_1_sales_fees_and_refunds_enter_the_ledger_once_balanced_even_deli
     by_product = {p["product_id"]: (p["sales"], p["fees"], p["refunds"]) for p in summary["products"]}
     assert by_product == {"p-a": (37000, 4000, 0), "p-b": (3000, 0, 3000)}
     admin = rpc.settlement.dashboard_summary(partner, "admin")
-    assert admin["today"]["net_sales"] == 41000 and admin["unsettled_balance"] == 38950
-    assert admin["next_payout"] is None
+    assert admin["sales"]["today"]["net_sales"] == 41000 and admin["sales"]["unsettled_balance"] == 38950
+    assert admin["sales"]["next_payout"] is None
     assert rpc.settlement.dashboard_summary(partner, "member") == {
-        "today": {"sales_count": 2}, "this_month": {"sales_count": 2}}
+        "counts": {"sales_today": 2, "sales_month_to_date": 2}}
     with pytest.raises(ValidationFailed):
         rpc.settlement.dashboard_summary(partner, "operator")
 
@@ -193,4 +175,6 @@ def test_r_stl_2_r_stl_3_runs_pay_positive_periods_carry_negative_ones_and_never
     assert monthly_payouts[0]["payout"]["pay_date"] == domain.pay_date(domain.date.fromisoformat(month_end), 10).isoformat()
     assert monthly_payouts[0]["payout"]["amount"] == 80000 - 80000 * 1200 // 10000  # fashion: 12%
     assert rpc.settlement.list_tax_invoices(weekly + "-nobody")["items"] == []
+    with pytest.raises(NotFound):
+        rpc.settlement.set_payout_schedule(weekly + "-nobody", {"schedule": "weekly", "delay_days": 1})
     assert rpc.settlement.purge_expired()["removed"]["ledger_transactions"] == 0  # nothing is 5 years old

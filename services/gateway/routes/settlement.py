@@ -1,0 +1,61 @@
+"""Settlement routes (api.md, Settlement; R-STL-1..5).
+
+Thin: query strings and bodies go to the settlement RPCs as they came, and the
+service validates them (422 naming the fields) and filters by the partner.
+Reading the ledger, payouts, tax invoices and the sales summary is for admins
+and masters (``partner:finance``; the sales summary carries the same money
+figures). Settlement runs, commission rates and payout schedules are for
+operators. A run for a period already settled answers 200 with the run as it
+was (nothing changed); a new run 201.
+"""
+from __future__ import annotations
+
+from ..http import route
+
+
+def query_of(request) -> dict:
+    return request.args.to_dict()
+
+
+class SettlementRoutes:
+
+    @route("GET", "/v1/partners/<pid>/ledger", access="partner:finance",
+           summary="ledger transactions with their entries, ?from=&to= business dates (R-STL-1)")
+    def settlement_ledger(self, request, pid):
+        return 200, self.services.settlement.list_ledger(pid, query_of(request))
+
+    @route("GET", "/v1/partners/<pid>/payouts", access="partner:finance",
+           summary="settled periods with upcoming and past payouts, newest first (R-STL-2)")
+    def settlement_payouts(self, request, pid):
+        return 200, self.services.settlement.list_payouts(pid, query_of(request))
+
+    @route("GET", "/v1/partners/<pid>/tax-invoices", access="partner:finance",
+           summary="tax invoices per settled period, numbered per partner (R-STL-3)")
+    def settlement_tax_invoices(self, request, pid):
+        return 200, self.services.settlement.list_tax_invoices(pid, query_of(request))
+
+    @route("GET", "/v1/partners/<pid>/sales-summary", access="partner:finance",
+           summary="sales, fees, refunds and commission by day and product, ?from=&to= (R-STL-4)")
+    def settlement_sales_summary(self, request, pid):
+        return 200, self.services.settlement.sales_summary(pid, query_of(request))
+
+    @route("POST", "/v1/ops/settlement/runs", access="operator",
+           summary="close the period ending period_end: payouts and tax invoices (R-STL-2, R-STL-3)")
+    def settlement_run(self, request):
+        run = self.services.settlement.run_settlement(request.json_body, f"operator:{request.principal.member_id}")
+        return (201 if run["created"] else 200), run
+
+    @route("GET", "/v1/ops/settlement/commission-rates", access="operator",
+           summary="commission rates by category and partner overrides, effective-dated (R-STL-2)")
+    def settlement_commission_rates(self, request):
+        return 200, self.services.settlement.list_commission_rates()
+
+    @route("POST", "/v1/ops/settlement/commission-rates", access="operator",
+           summary="a new commission rate from a future date: scope, subject, rate_bps, effective_from")
+    def settlement_add_commission_rate(self, request):
+        return 201, self.services.settlement.set_commission_rate(request.json_body)
+
+    @route("PUT", "/v1/ops/partners/<pid>/payout-schedule", access="operator",
+           summary="a partner's payout schedule: weekly or monthly, delay_days after the period")
+    def settlement_payout_schedule(self, request, pid):
+        return 200, self.services.settlement.set_payout_schedule(pid, request.json_body)
