@@ -1,4 +1,5 @@
-"""Prometheus metrics per service process, served on their own HTTP port.
+"""Prometheus metrics per service process, served on their own HTTP port,
+with the liveness (``/healthz``) and readiness (``/readyz``) probes.
 
 ``Metrics`` is a dependency provider on every chassis service. It records,
 for each entrypoint (RPC, event handler, HTTP route), a latency histogram and
@@ -56,6 +57,12 @@ def metrics_address(config: dict, service: str) -> tuple[str, int]:
 def error_code(exc: BaseException) -> str:
     """Domain errors by their contract code; anything else is an internal error."""
     return exc.code if isinstance(exc, DomainError) else "internal_error"
+
+
+def plain(start_response, status: int, text: str):
+    start_response(f"{status} {'OK' if status == 200 else 'Service Unavailable'}",
+                   [("Content-Type", "text/plain; charset=utf-8")])
+    return [text.encode()]
 
 
 class StateCollector(Collector):
@@ -207,10 +214,39 @@ class Metrics(DependencyProvider):
         # Bound here so a port already taken stops the service from starting.
         sock = eventlet.listen((self.host, self.port))
         self.port = sock.getsockname()[1]
-        app = make_wsgi_app(self.registry)
-        self.server = eventlet.spawn(eventlet.wsgi.server, sock, app, log_output=False,
+        self.server = eventlet.spawn(eventlet.wsgi.server, sock, self.wsgi_app(), log_output=False,
                                      max_size=8, socket_timeout=10)
         log.info("metrics_listening", host=self.host, port=self.port)
+
+    def wsgi_app(self):
+        """``/metrics``; ``/healthz`` (liveness: the process answers) and
+        ``/readyz`` (readiness: every entrypoint started, the database answers)."""
+        metrics_app = make_wsgi_app(self.registry)
+
+        def app(environ, start_response):
+            path = environ.get("PATH_INFO", "")
+            if path == "/healthz":
+                return plain(start_response, 200, "ok")
+            if path == "/readyz":
+                problem = self.readiness_problem()
+                return plain(start_response, 503 if problem else 200, problem or "ready")
+            return metrics_app(environ, start_response)
+        return app
+
+    def readiness_problem(self) -> str | None:
+        from nameko.messaging import QueueConsumer
+
+        consumers = [e for e in self.container.extensions if isinstance(e, QueueConsumer)]
+        if not self.container.started or not all(c._consumers_ready.ready() for c in consumers):
+            return "starting"  # not consuming its queues yet
+        pool = self.state.database_pool()
+        if pool is not None:
+            try:
+                with pool.pool.connection(timeout=SCRAPE_QUERY_TIMEOUT) as conn:
+                    conn.execute("SELECT 1")
+            except Exception as exc:
+                return f"database unavailable: {type(exc).__name__}"
+        return None
 
     def stop(self):
         if self.server is not None:

@@ -111,6 +111,21 @@ def test_probe_metrics_show_errors_backlog_age_dead_letters_and_pool(run_service
     assert value(families["pc_db_pool_requests"], "pc_db_pool_requests_total") >= 5
     assert value(families["pc_db_pool_max"], "pc_db_pool_max") == 22  # max_workers 20 + 2
     assert value(families["pc_workers_max"], "pc_workers_max") == 20
+    assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).text == "ok"
+    assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).text == "ready"
+
+
+def test_readiness_fails_while_the_database_is_unreachable_and_liveness_does_not(run_service):
+    """Kubernetes must not restart a pod whose database is away (liveness),
+    but must not count it ready either (readiness holds a rollout back)."""
+    port = free_port()
+    run_service(PROBE, METRICS_PORT=port, DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere",
+                OUTBOX_RELAY=False)
+    assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+    ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+    assert ready.status_code == 503 and ready.text.startswith("database unavailable")
+    families = scrape(port)
+    assert value(families["pc_outbox_readable"], "pc_outbox_readable") == 0  # PcDatabaseUnreachable fires
 
 
 def test_a_taken_metrics_port_stops_the_service_from_starting(service_config):
