@@ -370,6 +370,8 @@ class CatalogService(DataService):
     @rpc
     def shop_list_products(self, partner_id: str, query: dict | None = None) -> dict:
         """A partner's approved products, newest first, with their display state (R-CAT-4)."""
+        if not partner_id:
+            raise errors.invalid_fields({"partner_id": "name the partner whose products to list"})
         q = parse(ListQuery, query)
         after = domain.decode_cursor(q.cursor, 2)
         with self.db.transaction() as uow:
@@ -457,9 +459,10 @@ class CatalogService(DataService):
 
     @rpc
     def dashboard_summary(self, partner_id: str, role: str | None = None) -> dict:
-        """Product counts by display state (R-CAT-4) and by review status
-        (R-CAT-5). Every role that may read the dashboard sees the same
-        product counts (R-ACC-11 varies other tiles, not these)."""
+        """The dashboard's catalog section (R-ACC-11 convention: ``counts`` first):
+        live products by display state (R-CAT-4), plus revisions by review
+        status (R-CAT-5). Every role that may read the dashboard sees the same
+        product counts; ``role`` is accepted for the common signature."""
         now = self.now()
         with self.db.transaction() as uow:
             rows = store.all_product_rows(uow, partner_id)
@@ -470,11 +473,9 @@ class CatalogService(DataService):
             if row["live_content"] is not None:
                 states[views.state_of(row, available[row["product_id"]], now)] += 1
         rejected = sum(1 for r in rows if views.review_status(r) == "rejected")
-        return {"partner_id": partner_id, "role": role,
-                "products": {"total": len(rows), "live": sum(1 for r in rows if r["live_content"] is not None),
-                             "by_display_state": states,
-                             "by_review_status": {"draft": reviews.get("draft", 0),
-                                                  "pending": reviews.get("pending", 0), "rejected": rejected}}}
+        return {"counts": states, "total": len(rows), "live": sum(states.values()),
+                "review": {"draft": reviews.get("draft", 0), "pending": reviews.get("pending", 0),
+                           "rejected": rejected}}
 
     # --- holds (R-RSV-3) ---------------------------------------------------------------
 

@@ -9,10 +9,11 @@ from chassis.service import ChassisService
 from .http import route, routes_of
 from .openapi import build_document
 from .routes.accounts import AccountsRoutes
+from .routes.catalog import CatalogRoutes
 from .routes.settlement import SettlementRoutes
 
 
-class GatewayService(AccountsRoutes, SettlementRoutes, ChassisService):
+class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, ChassisService):
     name = "gateway"
 
     @route("GET", "/healthz", summary="200 when the gateway and every service answer")

@@ -1,0 +1,110 @@
+"""Catalog routes (../shared/api.md, Catalog): products and their review,
+inventory and blocks for partners, the review queue for operators, and the
+shop's view of approved products for consumers.
+
+Thin on purpose: the body goes to the catalog RPC as it came (the service
+validates it, 422 naming the fields) with the partner from the path and the
+caller as the actor of the product's history; the service filters every
+query by that partner, so another partner's product is a 404 there too.
+"""
+from __future__ import annotations
+
+from ..http import route
+
+
+def actor_of(request) -> str:
+    """Who did it, for the product's history: the member (or operator), else the kind (an API key)."""
+    principal = request.principal
+    return principal.member_id or principal.kind
+
+
+def query_of(request) -> dict:
+    return request.args.to_dict()
+
+
+class CatalogRoutes:
+
+    # --- partner center: products (R-CAT-1..6) ----------------------------------------
+
+    @route("POST", "/v1/partners/<pid>/products", access="partner:manage",
+           summary="create a product: a draft revision until submitted and approved (R-CAT-5)")
+    def create_product(self, request, pid):
+        return 201, self.services.catalog.create_product(pid, request.json_body, actor_of(request))
+
+    @route("GET", "/v1/partners/<pid>/products", access="partner:read",
+           summary="the partner's products, newest first, with display state and review status")
+    def list_products(self, request, pid):
+        return 200, self.services.catalog.list_products(pid, query_of(request))
+
+    @route("GET", "/v1/partners/<pid>/products/<product_id>", access="partner:read",
+           summary="live version and pending revision side by side (R-CAT-5)")
+    def get_product(self, request, pid, product_id):
+        return 200, self.services.catalog.get_product(pid, product_id)
+
+    @route("PATCH", "/v1/partners/<pid>/products/<product_id>", access="partner:manage",
+           summary="edit: review fields open a revision, sale window and pause apply at once (R-CAT-5)")
+    def update_product(self, request, pid, product_id):
+        return 200, self.services.catalog.update_product(pid, product_id, request.json_body, actor_of(request))
+
+    @route("POST", "/v1/partners/<pid>/products/<product_id>/submit", access="partner:manage",
+           summary="send the draft revision to review (R-CAT-5)")
+    def submit_product(self, request, pid, product_id):
+        return 201, self.services.catalog.submit_product(pid, product_id, actor_of(request))
+
+    @route("GET", "/v1/partners/<pid>/products/<product_id>/history", access="partner:read",
+           summary="every step of the product: edits, submissions, decisions, inventory (R-CAT-5)")
+    def product_history(self, request, pid, product_id):
+        return 200, self.services.catalog.product_history(pid, product_id)
+
+    # --- inventory, stock, blocks: no review (R-CAT-2, R-CAT-3) -----------------------
+
+    @route("PUT", "/v1/partners/<pid>/products/<product_id>/inventory", access="partner:manage",
+           summary="slots [{date, time?, capacity}], period_capacity, stock per option, remove_slots")
+    def set_inventory(self, request, pid, product_id):
+        return 200, self.services.catalog.set_inventory(pid, product_id, request.json_body, actor_of(request))
+
+    @route("GET", "/v1/partners/<pid>/products/<product_id>/inventory", access="partner:read",
+           summary="slots with capacity and remaining, period, stock, price maxima, blocks")
+    def get_inventory(self, request, pid, product_id):
+        return 200, self.services.catalog.get_inventory(pid, product_id)
+
+    @route("POST", "/v1/partners/<pid>/products/<product_id>/blocks", access="partner:manage",
+           summary="close dates or times: {dates: [...], times: [{date, time}], reason}")
+    def add_blocks(self, request, pid, product_id):
+        return 201, self.services.catalog.add_blocks(pid, product_id, request.json_body, actor_of(request))
+
+    @route("DELETE", "/v1/partners/<pid>/products/<product_id>/blocks/<block_id>", access="partner:manage",
+           summary="open a blocked date or time again")
+    def remove_block(self, request, pid, product_id, block_id):
+        self.services.catalog.remove_block(pid, product_id, block_id, actor_of(request))
+        return 204, None
+
+    # --- operators: product review (R-CAT-5) ------------------------------------------
+
+    @route("GET", "/v1/ops/reviews", access="operator",
+           summary="revisions to review, oldest submission first (?status=pending|approved|rejected)")
+    def list_reviews(self, request):
+        return 200, self.services.catalog.list_reviews(query_of(request))
+
+    @route("POST", "/v1/ops/reviews/<rid>/approve", access="operator",
+           summary="the revision becomes the live version (R-CAT-5)")
+    def approve_review(self, request, rid):
+        return 200, self.services.catalog.approve_review(rid, request.json_body, actor_of(request))
+
+    @route("POST", "/v1/ops/reviews/<rid>/reject", access="operator",
+           summary="refuse the revision with a reason; the live version stays (R-CAT-5)")
+    def reject_review(self, request, rid):
+        return 200, self.services.catalog.reject_review(rid, request.json_body, actor_of(request))
+
+    # --- consumers ------------------------------------------------------------------------
+
+    @route("GET", "/v1/shop/products", access="public",
+           summary="a partner's approved products with display state (?partner_id=, R-CAT-4)")
+    def shop_products(self, request):
+        query = query_of(request)
+        return 200, self.services.catalog.shop_list_products(query.pop("partner_id", None), query)
+
+    @route("GET", "/v1/shop/products/<product_id>", access="public",
+           summary="the approved version, display state and availability (R-CAT-4, R-CAT-5)")
+    def shop_product(self, request, product_id):
+        return 200, self.services.catalog.shop_get_product(product_id)
