@@ -13,3 +13,7 @@ class ProbeGateway(GatewayService):
         if request.json_body == {"crash": True}:
             raise RuntimeError("secret internals")
         return 201, {"item_id": item_id, "body": request.json_body, "correlation_id": self.context}
+
+    @route("GET", "/v1/test-hung", summary="test only: calls a service that never answers")
+    def hung(self, request):
+        return 200, self.services.hung.health()

@@ -1,6 +1,7 @@
 """The gateway skeleton: health of every service, OpenAPI, and the contract's
 conventions for bodies, errors and correlation ids."""
 import requests
+from kombu import Connection, Exchange, Queue
 
 
 PROBE_GATEWAY = "gateway.tests.gateway_probe:ProbeGateway"
@@ -16,14 +17,16 @@ def test_healthz_names_every_service_when_all_answer(run_service, gateway):
     assert response.json()["services"] == {name: "ok" for name in ["gateway", *DOMAIN_SERVICES]}
 
 
-def test_healthz_is_503_naming_a_service_that_is_missing_or_hung(run_service, gateway, amqp_uri):
-    from kombu import Connection, Exchange, Queue
-
-    run_service("accounts")
-    # "hung": its RPC queue exists but nothing consumes it, so a call would wait forever.
+def declare_hung_service(amqp_uri):
+    """"hung": its RPC queue exists but nothing consumes it, so a call would wait forever."""
     with Connection(amqp_uri) as connection:
         Queue("rpc-hung", exchange=Exchange("nameko-rpc", type="topic", durable=True),
               routing_key="hung.*", durable=True)(connection.default_channel).declare()
+
+
+def test_healthz_is_503_naming_a_service_that_is_missing_or_hung(run_service, gateway, amqp_uri):
+    run_service("accounts")
+    declare_hung_service(amqp_uri)
     url = gateway(downstream=["accounts", "hung", "ghost"], HEALTH_TIMEOUT=0.5)
     response = requests.get(f"{url}/healthz", timeout=10)
     assert response.status_code == 503
@@ -86,3 +89,10 @@ def test_request_id_is_echoed_or_generated_and_reaches_the_handler(gateway):
     assert generated.json()["correlation_id"] == generated.headers["X-Request-Id"]
     hostile = requests.post(url, json={}, headers={"X-Request-Id": "bad id\twith spaces"}, timeout=10)
     assert hostile.headers["X-Request-Id"] != "bad id\twith spaces"
+
+
+def test_a_downstream_call_past_its_deadline_is_a_clean_503(gateway, amqp_uri):
+    declare_hung_service(amqp_uri)
+    url = gateway(SERVICE_CLASS=PROBE_GATEWAY, RPC_TIMEOUT=0.5)
+    error = assert_error(requests.get(f"{url}/v1/test-hung", timeout=10), 503, "service_unavailable")
+    assert error["details"] == {"service": "hung"}
