@@ -107,6 +107,8 @@ class OrderLine(Payload):
     quantity: int
     unit_price: int
     amount: int
+    option_label: str | None = None     # "White / M": what messages name
+    refunded_quantity: int = 0          # units of the line refunded so far (R-ORD-8)
 
 
 class OrderChanged(Payload):
@@ -125,6 +127,8 @@ class OrderChanged(Payload):
     actor: str | None = None
     courier: str | None = None
     invoice_number: str | None = None
+    payment_status: str | None = None   # paid, partially_refunded, refunded (R-ORD-6)
+    refunded_total: int = 0             # everything refunded on the order so far
 
 
 # --- settlement -----------------------------------------------------------
@@ -222,6 +226,12 @@ SETTLEMENT_EVENTS: tuple[str, ...] = (
     "partner.registered", "partner.verified",
 )
 SUBSCRIPTIONS.update(Subscription(t, "settlement", "on_" + t.replace(".", "_")) for t in SETTLEMENT_EVENTS)
+
+# orders: pseudonymise the customer's personal data and withdrawn members' ids (issue #6).
+SUBSCRIPTIONS.update({
+    Subscription("member.withdrawn", "orders", "on_member_withdrawn"),
+    Subscription("customer.erased", "orders", "on_customer_erased"),
+})
 
 
 def subscribe(event_type: str, service: str, handler: str) -> Subscription:
