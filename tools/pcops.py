@@ -383,7 +383,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def log_to_stderr() -> None:
+    """stdout carries the command's answer (``--json`` for scripts); logs go to stderr."""
+    import logging
+
+    import structlog
+
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+
+
 def main(argv=None) -> int:
+    log_to_stderr()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
