@@ -7,6 +7,7 @@ one of everything per service)."""
 from __future__ import annotations
 
 import ast
+import os
 import json
 import re
 import shutil
@@ -287,3 +288,24 @@ def test_rabbitmq_cluster_quorum_vhost_users_and_a_dead_letter_policy_per_subscr
         assert policy["vhost"] == vhost["spec"]["name"]
         assert policy["definition"]["delivery-limit"] > 0
         assert policy["definition"]["dead-letter-routing-key"] == dead_letter_queue(sub)
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_deploy_script_migrates_then_rolls_out_the_release_image_of_one_service_only():
+    run = subprocess.run([str(DEPLOY / "k8s/deploy.sh"), "settlement", "2026.11.26-7", "registry.test/pc"],
+                         capture_output=True, text=True, timeout=120, env={**os.environ,
+                                                                           "PC_DRY_RUN": "1"})
+    assert run.returncode == 0, run.stderr
+    documents = [d for d in yaml.safe_load_all(run.stdout) if d]
+    kinds = [d["kind"] for d in documents]
+    assert sorted(kinds) == sorted(["Cluster", "Job", "ServiceAccount", "ConfigMap", "Deployment", "Service",
+                                    "HorizontalPodAutoscaler", "PodDisruptionBudget"])
+    assert kinds.index("Cluster") < kinds.index("Job") < kinds.index("Deployment"), "database, migrate, roll out"
+    images = {c["image"] for d in documents if d["kind"] in ("Job", "Deployment")
+              for c in d["spec"]["template"]["spec"]["containers"]}
+    assert images == {"registry.test/pc/settlement:2026.11.26-7"}
+    assert all(d["metadata"]["labels"]["app.kubernetes.io/name"] == "settlement" for d in documents)
+    steps = [line for line in run.stdout.splitlines() if line.startswith("# would run")]
+    assert "job/pc-settlement-migrate" in steps[2] and "rollout status deployment/pc-settlement" in steps[3]
+    unknown = subprocess.run([str(DEPLOY / "k8s/deploy.sh"), "nope", "1"], capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 2

@@ -146,3 +146,19 @@ def test_a_taken_metrics_port_stops_the_service_from_starting(service_config):
                 container.start()
         finally:
             container.kill()
+
+
+def test_every_alert_uses_exported_metrics_and_has_a_runbook_entry():
+    import re
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+    import pcops_deploy
+
+    runbook = (Path(__file__).resolve().parents[2] / "deploy" / "README.md").read_text()
+    exported = COMMON | DATA | QUEUES
+    for name, expr, _for, severity, _summary in pcops_deploy.ALERTS:
+        assert f"\n### {name}\n" in runbook, f"deploy/README.md explains no alert {name}"
+        assert severity in ("warning", "critical")
+        for metric in re.findall(r"\bpc_[a-z_]+", expr):
+            assert re.sub(r"_(total|bucket|count|sum)$", "", metric) in exported, f"{name}: {metric}"
