@@ -1,0 +1,172 @@
+"""Orders routes (api.md, Orders): customers order and follow their orders;
+partners run the order board, shipments, refunds, exchanges, inquiries and
+reviews (R-ORD-1..9).
+
+Thin: the body goes to the orders RPC as it came (the service validates it,
+422 naming the fields) with the caller; the service re-checks that the order
+is the partner's or the customer's own (404 otherwise). ``Idempotency-Key``
+is forwarded as it came; the service requires it on order creation.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from ..http import route
+
+
+def _actor(request) -> dict:
+    return asdict(request.principal)
+
+
+def _query(request) -> dict:
+    return request.args.to_dict()
+
+
+class OrdersRoutes:
+
+    # --- customers (the consumer app) -------------------------------------------------
+
+    @route("POST", "/v1/shop/orders", access="customer",
+           summary="order (Idempotency-Key required); 409 out_of_stock (R-ORD-1, R-ORD-6)")
+    def orders_create_order(self, request):
+        return 201, self.services.orders.create_order(request.principal.customer_id, request.json_body,
+                                                      request.headers.get("Idempotency-Key"))
+
+    @route("GET", "/v1/shop/orders", access="customer", summary="my orders, newest first")
+    def orders_my_orders(self, request):
+        return 200, self.services.orders.customer_list_orders(request.principal.customer_id, _query(request))
+
+    @route("GET", "/v1/shop/orders/<order_id>", access="customer", summary="one of my orders")
+    def orders_my_order(self, request, order_id):
+        return 200, self.services.orders.customer_get_order(request.principal.customer_id, order_id)
+
+    @route("PATCH", "/v1/shop/orders/<order_id>", access="customer",
+           summary="always 409 order_not_changeable: cancel and order again (R-ORD-4)")
+    def orders_change_my_order(self, request, order_id):
+        return 200, self.services.orders.customer_change_order(request.principal.customer_id, order_id,
+                                                               request.json_body)
+
+    @route("POST", "/v1/shop/orders/<order_id>/cancel", access="customer",
+           summary="cancel before preparation or shipment starts; 409 cancel_not_allowed (R-ORD-5)")
+    def orders_cancel_my_order(self, request, order_id):
+        return 200, self.services.orders.customer_cancel(request.principal.customer_id, order_id, request.json_body)
+
+    @route("POST", "/v1/shop/orders/<order_id>/refund-requests", access="customer",
+           summary="ask for a refund of some lines (R-ORD-8)")
+    def orders_request_refund(self, request, order_id):
+        return 201, self.services.orders.request_refund(request.principal.customer_id, order_id, request.json_body)
+
+    @route("POST", "/v1/shop/orders/<order_id>/exchange-requests", access="customer",
+           summary="ask to exchange units for another option (R-ORD-8)")
+    def orders_request_exchange(self, request, order_id):
+        return 201, self.services.orders.request_exchange(request.principal.customer_id, order_id,
+                                                          request.json_body)
+
+    @route("POST", "/v1/shop/orders/<order_id>/inquiries", access="customer", summary="ask the partner (R-ORD-9)")
+    def orders_post_inquiry(self, request, order_id):
+        return 201, self.services.orders.post_inquiry(request.principal.customer_id, order_id, request.json_body)
+
+    @route("POST", "/v1/shop/orders/<order_id>/reviews", access="customer",
+           summary="review a line of a completed order, once (R-ORD-9)")
+    def orders_post_review(self, request, order_id):
+        return 201, self.services.orders.post_review(request.principal.customer_id, order_id, request.json_body)
+
+    # --- partners: the order board ------------------------------------------------------
+
+    @route("GET", "/v1/partners/<pid>/orders", access="partner:read",
+           summary="orders newest first; ?channel=dine_in,takeout|delivery|parcel&status= (R-ORD-1)")
+    def orders_list_orders(self, request, pid):
+        return 200, self.services.orders.list_orders(pid, _query(request))
+
+    @route("GET", "/v1/partners/<pid>/orders/<order_id>", access="partner:read",
+           summary="an order with its requests, inquiries and reviews")
+    def orders_get_order(self, request, pid, order_id):
+        return 200, self.services.orders.get_order(pid, order_id)
+
+    @route("PATCH", "/v1/partners/<pid>/orders/<order_id>", access="partner:operate",
+           summary="always 409 order_not_changeable: cancel and have the customer order again (R-ORD-4)")
+    def orders_change_order(self, request, pid, order_id):
+        return 200, self.services.orders.partner_change_order(pid, order_id, request.json_body)
+
+    @route("POST", "/v1/partners/<pid>/orders/<order_id>/start-preparing", access="partner:operate",
+           summary="dine-in/takeout: received -> preparing (R-ORD-2)")
+    def orders_start_preparing(self, request, pid, order_id):
+        return 200, self.services.orders.start_preparing(pid, order_id, _actor(request))
+
+    @route("POST", "/v1/partners/<pid>/orders/<order_id>/complete", access="partner:operate",
+           summary="dine-in/takeout: preparing -> completed (R-ORD-2)")
+    def orders_complete(self, request, pid, order_id):
+        return 200, self.services.orders.complete(pid, order_id, _actor(request))
+
+    @route("POST", "/v1/partners/<pid>/orders/<order_id>/prepare-shipment", access="partner:operate",
+           summary="delivery/parcel: received -> preparing_shipment (R-ORD-3)")
+    def orders_prepare_shipment(self, request, pid, order_id):
+        return 200, self.services.orders.prepare_shipment(pid, order_id, _actor(request))
+
+    @route("POST", "/v1/partners/<pid>/orders/<order_id>/ship", access="partner:operate",
+           summary="courier and invoice_number: preparing_shipment -> shipped (R-ORD-3, R-ORD-7)")
+    def orders_ship(self, request, pid, order_id):
+        return 200, self.services.orders.ship(pid, order_id, request.json_body, _actor(request))
+
+    @route("POST", "/v1/partners/<pid>/orders/<order_id>/deliver", access="partner:operate",
+           summary="shipped -> completed (R-ORD-3)")
+    def orders_deliver(self, request, pid, order_id):
+        return 200, self.services.orders.deliver(pid, order_id, _actor(request))
+
+    @route("POST", "/v1/partners/<pid>/orders/<order_id>/cancel", access="partner:operate",
+           summary="cancel; 409 cancel_not_allowed with the reason (R-ORD-5)")
+    def orders_cancel_order(self, request, pid, order_id):
+        return 200, self.services.orders.partner_cancel(pid, order_id, request.json_body, _actor(request))
+
+    @route("PATCH", "/v1/partners/<pid>/orders/<order_id>/shipment", access="partner:operate",
+           summary="correct courier and invoice_number while shipped (R-ORD-3)")
+    def orders_correct_shipment(self, request, pid, order_id):
+        return 200, self.services.orders.correct_shipment(pid, order_id, request.json_body, _actor(request))
+
+    # --- partners: refunds, exchanges, inquiries, reviews (R-ORD-8, R-ORD-9) --------------------
+
+    @route("GET", "/v1/partners/<pid>/refund-requests", access="partner:read", summary="?status= (R-ORD-8)")
+    def orders_list_refund_requests(self, request, pid):
+        return 200, self.services.orders.list_requests(pid, "refund", _query(request))
+
+    @route("POST", "/v1/partners/<pid>/refund-requests/<request_id>/approve", access="partner:operate",
+           summary="refund the lines asked; unshipped stock returns (R-ORD-8)")
+    def orders_approve_refund(self, request, pid, request_id):
+        return 200, self.services.orders.approve_refund(pid, request_id, _actor(request))
+
+    @route("POST", "/v1/partners/<pid>/refund-requests/<request_id>/reject", access="partner:operate",
+           summary="reject with a reason (R-ORD-8)")
+    def orders_reject_refund(self, request, pid, request_id):
+        return 200, self.services.orders.reject_refund(pid, request_id, request.json_body, _actor(request))
+
+    @route("GET", "/v1/partners/<pid>/exchange-requests", access="partner:read", summary="?status= (R-ORD-8)")
+    def orders_list_exchange_requests(self, request, pid):
+        return 200, self.services.orders.list_requests(pid, "exchange", _query(request))
+
+    @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/approve", access="partner:operate",
+           summary="hold the new option, give the old back (R-ORD-8)")
+    def orders_approve_exchange(self, request, pid, request_id):
+        return 200, self.services.orders.approve_exchange(pid, request_id, _actor(request))
+
+    @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/reject", access="partner:operate",
+           summary="reject with a reason (R-ORD-8)")
+    def orders_reject_exchange(self, request, pid, request_id):
+        return 200, self.services.orders.reject_exchange(pid, request_id, request.json_body, _actor(request))
+
+    @route("GET", "/v1/partners/<pid>/inquiries", access="partner:read", summary="?answered=true|false (R-ORD-9)")
+    def orders_list_inquiries(self, request, pid):
+        return 200, self.services.orders.list_inquiries(pid, _query(request))
+
+    @route("POST", "/v1/partners/<pid>/inquiries/<inquiry_id>/answer", access="partner:operate",
+           summary="answer a customer inquiry, once (R-ORD-9)")
+    def orders_answer_inquiry(self, request, pid, inquiry_id):
+        return 200, self.services.orders.answer_inquiry(pid, inquiry_id, request.json_body, _actor(request))
+
+    @route("GET", "/v1/partners/<pid>/reviews", access="partner:read", summary="?replied=true|false (R-ORD-9)")
+    def orders_list_reviews(self, request, pid):
+        return 200, self.services.orders.list_reviews(pid, _query(request))
+
+    @route("POST", "/v1/partners/<pid>/reviews/<review_id>/reply", access="partner:operate",
+           summary="reply to a review, once (R-ORD-9)")
+    def orders_reply_review(self, request, pid, review_id):
+        return 200, self.services.orders.reply_review(pid, review_id, request.json_body, _actor(request))

@@ -1,0 +1,322 @@
+"""Order rules, without I/O (R-ORD-1..9, ../shared/domain.md; seeds 003 and 004).
+
+States
+------
+Cafe in store (``dine_in``, ``takeout``; R-ORD-2)::
+
+    received --start_preparing--> preparing --complete--> completed
+    (received or preparing) --one hour after receipt--> completed (by "system")
+
+Delivery and shop parcels (``delivery``, ``parcel``; R-ORD-3, R-ORD-7)::
+
+    received --prepare_shipment--> preparing_shipment --ship--> shipped --deliver--> completed
+
+``cancelled`` is reachable from the states R-ORD-5 allows. Nothing of an order
+(lines, channel, address) changes after receipt (R-ORD-4); only the courier
+and invoice number are corrected while ``shipped``.
+
+Choices made where the seeds are silent (also in the service docstring)
+-------------------------------------------------------------------------
+* A delivered order is ``completed`` (R-ORD-3: delivery completes it); it
+  keeps ``delivered_at``. Delivering publishes ``order.delivered`` and then
+  ``order.completed`` (the review invitation); settlement counts the sale once.
+* Completing by hand needs ``preparing`` (the seed's "start preparing" comes
+  first); the one-hour auto-complete applies from ``received`` too, and
+  records ``completed_at`` as the due time itself (exact to the minute
+  whenever the pass runs).
+* Parcel orders follow R-ORD-5 like delivery orders: the customer cancels
+  only while ``received``, the partner until shipped.
+* Refunds and exchanges (R-ORD-8) are for parcel orders. A refund names
+  lines and units (all remaining ones by default); it returns stock only
+  when approved before shipment. Before shipment a refund may not cover
+  every remaining unit (the order is cancelled instead), and an order with
+  an approved refund can no longer be cancelled: the settlement ledger only
+  books a sale on completion and refunds as they are approved, so an order
+  must complete once part of it was refunded or its ledger would be wrong.
+* An exchange is for goods the customer has (shipped or completed orders),
+  to another option of the same product at the same price. Approval holds
+  the new option first, then gives the old one back to stock.
+* Reviews: one per order line, on completed orders of every channel; the
+  partner replies once. Inquiries: any order, answered once.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from . import errors
+
+PARTNER_TIME_ZONE = ZoneInfo("Asia/Seoul")   # ../shared/api.md: the partner's zone by default
+AUTO_COMPLETE_AFTER = dt.timedelta(hours=1)  # R-ORD-2
+
+IN_STORE = ("dine_in", "takeout")
+SHIPPED_CHANNELS = ("delivery", "parcel")
+OPEN_STATES = ("received", "preparing", "preparing_shipment", "shipped")
+UNSHIPPED_STATES = ("received", "preparing_shipment")
+
+# Which channels a partner category takes: the cafe of seed 004, the shop of seed 003.
+CHANNELS_BY_CATEGORY = {"cafe": ("dine_in", "takeout", "delivery"), "fashion": ("parcel",)}
+
+# action -> (channels, from states, to state, timestamp column)
+TRANSITIONS = {
+    "start_preparing": (IN_STORE, ("received",), "preparing", "preparing_at"),
+    "complete": (IN_STORE, ("preparing",), "completed", "completed_at"),
+    "prepare_shipment": (SHIPPED_CHANNELS, ("received",), "preparing_shipment", "shipment_prepared_at"),
+    "ship": (SHIPPED_CHANNELS, ("preparing_shipment",), "shipped", "shipped_at"),
+    "deliver": (SHIPPED_CHANNELS, ("shipped",), "completed", "delivered_at"),
+}
+# The event each transition publishes (contracts._ORDER_EVENTS).
+TRANSITION_EVENTS = {"start_preparing": "order.preparing", "complete": "order.completed",
+                     "prepare_shipment": "order.shipment_prepared", "ship": "order.shipped",
+                     "deliver": "order.delivered"}
+
+
+def offered_channels(category: str | None) -> tuple[str, ...]:
+    return CHANNELS_BY_CATEGORY.get(category or "", ())
+
+
+def check_channel_fields(channel: str, has_shipping_address: bool) -> None:
+    """R-ORD-6: deliveries and parcels need an address; eating in or taking out has none."""
+    if channel in SHIPPED_CHANNELS and not has_shipping_address:
+        raise errors.invalid_fields({"shipping_address": f"required for {channel} orders"})
+    if channel in IN_STORE and has_shipping_address:
+        raise errors.invalid_fields({"shipping_address": f"{channel} orders are not shipped"})
+
+
+def auto_complete_at(channel: str, received_at: dt.datetime) -> dt.datetime | None:
+    """R-ORD-2: one hour after receipt, for dine-in and takeout only."""
+    return received_at + AUTO_COMPLETE_AFTER if channel in IN_STORE else None
+
+
+def transition(order: dict, action: str) -> tuple[str, str]:
+    """(new status, timestamp column) or 409 invalid_state (R-ORD-2, R-ORD-3)."""
+    channels, from_states, to_state, column = TRANSITIONS[action]
+    if order["channel"] not in channels:
+        raise errors.invalid_state(order["order_id"], order["status"], action, ())
+    if order["status"] not in from_states:
+        raise errors.invalid_state(order["order_id"], order["status"], action, from_states)
+    return to_state, column
+
+
+def check_shipment_correctable(order: dict) -> None:
+    """R-ORD-3: the invoice can be corrected while shipped, not before or after."""
+    if order["channel"] not in SHIPPED_CHANNELS or order["status"] != "shipped":
+        raise errors.invalid_state(order["order_id"], order["status"], "correct_shipment", ("shipped",))
+
+
+# --- cancellation (R-ORD-5) ------------------------------------------------------------
+
+CUSTOMER_REFUSALS = {
+    "preparing": ("preparation_started", "the cafe has started preparing this order; ask the cafe to cancel it"),
+    "preparing_shipment": ("shipment_started", "shipment preparation has started; ask the partner to cancel it"),
+    "shipped": ("already_shipped", "a shipped order cannot be cancelled"),
+    "completed": ("already_completed", "a completed order cannot be cancelled"),
+    "cancelled": ("already_cancelled", "the order is already cancelled"),
+}
+PARTNER_REFUSALS = {
+    "shipped": ("already_shipped", "a shipped order can be neither cancelled nor changed"),
+    "completed": ("already_completed", "a completed order cannot be cancelled"),
+    "cancelled": ("already_cancelled", "the order is already cancelled"),
+}
+PARTIALLY_REFUNDED = ("partially_refunded", "part of this order was refunded: it is shipped and completed, "
+                                            "and further units are refunded on request")
+
+
+def check_cancel(order: dict, by: str) -> None:
+    """R-ORD-5. Customer: only while ``received``. Partner: dine-in/takeout
+    before completion, delivery/parcel before shipment. Each refusal is a 409
+    ``cancel_not_allowed`` naming its reason code."""
+    refusals = CUSTOMER_REFUSALS if by == "customer" else PARTNER_REFUSALS
+    refusal = refusals.get(order["status"])
+    if refusal is None and order.get("refunded_amount", 0) > 0:
+        refusal = PARTIALLY_REFUNDED
+    if refusal is not None:
+        reason, message = refusal
+        raise errors.cancel_not_allowed(order["order_id"], order["status"], reason, message)
+
+
+# --- refunds and exchanges (R-ORD-8) ----------------------------------------------------
+
+def remaining_units(line: dict) -> int:
+    return line["quantity"] - line["refunded_quantity"]
+
+
+def check_shop_order(order: dict) -> None:
+    if order["channel"] != "parcel":
+        raise errors.not_a_shop_order(order["order_id"], order["channel"])
+
+
+def refund_lines(order: dict, lines: list[dict], wanted: list[dict] | None,
+                 open_requests: list[dict]) -> list[dict]:
+    """The ``[{line_id, quantity}]`` a refund request covers: what was asked,
+    or every remaining unit; never more than remains once the order's other
+    open refund requests are counted."""
+    if order["status"] == "cancelled":
+        raise errors.invalid_state(order["order_id"], order["status"], "request_refund", OPEN_STATES + ("completed",))
+    by_id = {line["line_id"]: line for line in lines}
+    reserved = reserved_units(open_requests, "refund")
+    if wanted is None:
+        wanted = [{"line_id": l["line_id"], "quantity": remaining_units(l) - reserved.get(l["line_id"], 0)}
+                  for l in lines if remaining_units(l) - reserved.get(l["line_id"], 0) > 0]
+        if not wanted:
+            raise errors.exceeds_order(order["order_id"], "*", 1, 0)
+    merged: dict[str, int] = {}
+    for index, item in enumerate(wanted):
+        if item["line_id"] not in by_id:
+            raise errors.invalid_fields({f"lines.{index}.line_id": "not a line of this order"})
+        merged[item["line_id"]] = merged.get(item["line_id"], 0) + item["quantity"]
+    for line_id, quantity in merged.items():
+        available = remaining_units(by_id[line_id]) - reserved.get(line_id, 0)
+        if quantity > available:
+            raise errors.exceeds_order(order["order_id"], line_id, quantity, max(available, 0))
+    return [{"line_id": line_id, "quantity": quantity} for line_id, quantity in merged.items()]
+
+
+def reserved_units(open_requests: list[dict], kind: str) -> dict[str, int]:
+    reserved: dict[str, int] = {}
+    for request in open_requests:
+        if request["kind"] == kind and request["status"] == "requested":
+            for item in request["lines"]:
+                reserved[item["line_id"]] = reserved.get(item["line_id"], 0) + item["quantity"]
+    return reserved
+
+
+def refund_amount(lines: list[dict], refund: list[dict]) -> int:
+    prices = {line["line_id"]: line["unit_price"] for line in lines}
+    return sum(prices[item["line_id"]] * item["quantity"] for item in refund)
+
+
+def check_refund_leaves_something(order: dict, lines: list[dict], refund: list[dict]) -> None:
+    """Before shipment a refund may not take every remaining unit: that is a
+    cancellation (R-ORD-5), which the ledger books differently."""
+    if order["status"] not in UNSHIPPED_STATES:
+        return
+    asked = {item["line_id"]: item["quantity"] for item in refund}
+    if all(remaining_units(line) - asked.get(line["line_id"], 0) <= 0 for line in lines):
+        raise errors.cancel_instead(order["order_id"], order["status"])
+
+
+def payment_status(total: int, refunded: int) -> str:
+    if refunded <= 0:
+        return "paid"
+    return "refunded" if refunded >= total else "partially_refunded"
+
+
+def check_exchangeable(order: dict) -> None:
+    """Exchanges are for goods the customer has; before shipment R-ORD-4 applies."""
+    check_shop_order(order)
+    if order["status"] not in ("shipped", "completed"):
+        raise errors.invalid_state(order["order_id"], order["status"], "request_exchange", ("shipped", "completed"))
+
+
+def exchange_lines(order: dict, lines: list[dict], wanted: list[dict], open_requests: list[dict]) -> list[dict]:
+    """``[{line_id, quantity, option_id}]``: units of a line, to another option."""
+    by_id = {line["line_id"]: line for line in lines}
+    reserved = reserved_units(open_requests, "exchange")
+    refunds = reserved_units(open_requests, "refund")
+    asked: dict[str, int] = {}
+    for index, item in enumerate(wanted):
+        line = by_id.get(item["line_id"])
+        if line is None:
+            raise errors.invalid_fields({f"lines.{index}.line_id": "not a line of this order"})
+        if item["option_id"] == line["option_id"]:
+            raise errors.invalid_fields({f"lines.{index}.option_id": "choose another option than the one ordered"})
+        asked[item["line_id"]] = asked.get(item["line_id"], 0) + item["quantity"]
+    for line_id, quantity in asked.items():
+        available = remaining_units(by_id[line_id]) - reserved.get(line_id, 0) - refunds.get(line_id, 0)
+        if quantity > available:
+            raise errors.exceeds_order(order["order_id"], line_id, quantity, max(available, 0))
+    return [dict(item) for item in wanted]
+
+
+# --- reviews and inquiries (R-ORD-9) ---------------------------------------------------
+
+def check_reviewable(order: dict, lines: list[dict], line_id: str) -> None:
+    if order["status"] != "completed":
+        raise errors.review_not_allowed(order["order_id"], order["status"])
+    if line_id not in {line["line_id"] for line in lines}:
+        raise errors.invalid_fields({"line_id": "not a line of this order"})
+
+
+# --- creation --------------------------------------------------------------------------
+
+def body_fingerprint(body: dict) -> str:
+    """The same body (after validation, key order aside) gives the same fingerprint."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewLine:
+    line_id: str
+    position: int
+    product_id: str
+    product_name: str
+    option_id: str | None
+    option_label: str | None
+    quantity: int
+    unit_price: int
+    hold_line: int
+
+
+def line_id_of(order_id: str, position: int) -> str:
+    return f"ln_{order_id.replace('-', '')}_{position}"
+
+
+def lines_from_hold(order_id: str, hold: dict) -> list[NewLine]:
+    """Order lines priced as the catalog held them (the version sold)."""
+    return [NewLine(line_id=line_id_of(order_id, line["line"]), position=line["line"],
+                    product_id=line["product_id"], product_name=line["name"], option_id=line.get("option_id"),
+                    option_label=line.get("label"), quantity=line["quantity"], unit_price=line["unit_price"],
+                    hold_line=line["line"])
+            for line in hold["lines"]]
+
+
+def check_goods(hold: dict) -> None:
+    """Only goods are ordered; booking products are reserved (services/reservations)."""
+    for line in hold["lines"]:
+        if line.get("kind") != "goods":
+            raise errors.invalid_fields({f"lines.{line['line']}.product_id": "not a menu item or shop product"})
+
+
+# --- lists and dates -------------------------------------------------------------------
+
+def encode_cursor(*values) -> str:
+    raw = json.dumps([str(v) for v in values]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list[str] | None:
+    if not cursor:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str) for v in values):
+        raise errors.invalid_fields({"cursor": "not a cursor this list gave out"})
+    return values
+
+
+def business_date(moment: dt.datetime) -> dt.date:
+    """The partner's calendar day of a moment (Asia/Seoul), as settlement books it."""
+    return moment.astimezone(PARTNER_TIME_ZONE).date()
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time(), PARTNER_TIME_ZONE)
+    return start, start + dt.timedelta(days=1)
+
+
+def parse_period(period_start: str, period_end: str) -> tuple[dt.date, dt.date]:
+    try:
+        start, end = dt.date.fromisoformat(period_start), dt.date.fromisoformat(period_end)
+    except (TypeError, ValueError):
+        raise errors.invalid_fields({"period_start": "use YYYY-MM-DD", "period_end": "use YYYY-MM-DD"}) from None
+    if end < start:
+        raise errors.invalid_fields({"period_end": "must not be before period_start"})
+    return start, end

@@ -1,0 +1,109 @@
+"""The orders service's domain errors: stable snake_case codes (../shared/api.md),
+one contract status each. ``details`` name the order, line, state or reason."""
+from __future__ import annotations
+
+from chassis.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+
+
+def invalid_fields(fields: dict[str, str], message: str = "request body is invalid") -> ValidationFailed:
+    """A 422 naming each field, like chassis.validation.parse does for shape errors."""
+    return ValidationFailed(message=message, details={"fields": fields})
+
+
+def order_not_found(order_id: str) -> NotFound:
+    """Unknown, someone else's, or another partner's order: all look the same."""
+    return NotFound("order_not_found", "no such order", {"order_id": order_id})
+
+
+def request_not_found(kind: str, request_id: str) -> NotFound:
+    return NotFound(f"{kind}_request_not_found", f"no such {kind} request", {"request_id": request_id})
+
+
+def inquiry_not_found(inquiry_id: str) -> NotFound:
+    return NotFound("inquiry_not_found", "no such inquiry", {"inquiry_id": inquiry_id})
+
+
+def review_not_found(review_id: str) -> NotFound:
+    return NotFound("review_not_found", "no such review", {"review_id": review_id})
+
+
+def invalid_state(order_id: str, status: str, action: str, allowed: tuple[str, ...] = ()) -> Conflict:
+    return Conflict("invalid_state", f"an order that is {status} cannot {action.replace('_', ' ')}",
+                    {"order_id": order_id, "status": status, "action": action, "allowed_from": list(allowed)})
+
+
+def cancel_not_allowed(order_id: str, status: str, reason: str, message: str) -> Conflict:
+    """R-ORD-5: every refusal names its reason code in ``details.reason``."""
+    return Conflict("cancel_not_allowed", message, {"order_id": order_id, "status": status, "reason": reason})
+
+
+def order_not_changeable(order_id: str) -> Conflict:
+    return Conflict("order_not_changeable", "an order cannot be changed once received: the partner cancels it "
+                    "and the customer orders again (R-ORD-4)", {"order_id": order_id})
+
+
+def idempotency_key_required() -> ValidationFailed:
+    return ValidationFailed("idempotency_key_required", "send an Idempotency-Key header to create an order",
+                            {"fields": {"Idempotency-Key": "required on order creation"}})
+
+
+def idempotency_key_reused(key: str) -> Conflict:
+    return Conflict("idempotency_key_reused", "this Idempotency-Key was used with another body",
+                    {"idempotency_key": key})
+
+
+def creation_interrupted(key: str) -> ServiceUnavailable:
+    return ServiceUnavailable("order_creation_interrupted",
+                              "the order could not be completed in time; retry with the same Idempotency-Key",
+                              {"idempotency_key": key})
+
+
+def partner_not_open(partner_id: str, status: str | None) -> Conflict:
+    return Conflict("partner_not_open", "this partner does not sell yet (R-ACC-8)",
+                    {"partner_id": partner_id, "status": status})
+
+
+def channel_not_offered(channel: str, category: str | None, offered: tuple[str, ...]) -> ValidationFailed:
+    return ValidationFailed("channel_not_offered", f"this partner does not take {channel} orders",
+                            {"fields": {"channel": f"use one of {', '.join(offered) or 'nothing'}"},
+                             "category": category})
+
+
+def not_a_shop_order(order_id: str, channel: str) -> Conflict:
+    return Conflict("not_a_shop_order", "refunds and exchanges are requested on shop (parcel) orders (R-ORD-8)",
+                    {"order_id": order_id, "channel": channel})
+
+
+def request_not_open(kind: str, request_id: str, status: str) -> Conflict:
+    return Conflict("invalid_state", f"the {kind} request is {status}, not requested",
+                    {"request_id": request_id, "status": status})
+
+
+def exceeds_order(order_id: str, line_id: str, requested: int, available: int) -> Conflict:
+    return Conflict("quantity_exceeds_order", "more units than the line still has",
+                    {"order_id": order_id, "line_id": line_id, "requested": requested, "available": available})
+
+
+def cancel_instead(order_id: str, status: str) -> Conflict:
+    return Conflict("cancel_instead", "this would refund every unit of an order not shipped yet: cancel the "
+                    "order instead (R-ORD-5)", {"order_id": order_id, "status": status})
+
+
+def exchange_price_differs(line_id: str, option_id: str, old: int, new: int) -> Conflict:
+    return Conflict("exchange_price_differs", "an exchange is for an option at the same price; refund and order "
+                    "again otherwise", {"line_id": line_id, "option_id": option_id, "unit_price": old,
+                                        "new_unit_price": new})
+
+
+def review_not_allowed(order_id: str, status: str) -> Conflict:
+    return Conflict("review_not_allowed", "reviews are written on completed orders (R-ORD-9)",
+                    {"order_id": order_id, "status": status})
+
+
+def review_exists(line_id: str) -> Conflict:
+    return Conflict("review_exists", "this order line already has a review (one per line, R-ORD-9)",
+                    {"line_id": line_id})
+
+
+def already_answered(kind: str, object_id: str) -> Conflict:
+    return Conflict(f"already_{kind}", f"this was already {kind}", {"id": object_id})

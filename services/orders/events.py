@@ -1,0 +1,34 @@
+"""Payloads of the order events (chassis.contracts.OrderChanged), one per transition.
+
+Every event carries the whole order as notifications and settlement need it:
+the lines with their amounts (``amount`` = unit price x units still on the
+line, refunded ones included: ``total`` is what was paid), the refund of this
+event and which lines it concerns, the courier and invoice number, the
+reason, and who acted (``customer``, ``partner`` or ``system``). No name,
+phone or address: the customer is named by id only.
+"""
+from __future__ import annotations
+
+
+def line_payload(line: dict) -> dict:
+    return {"line_id": line["line_id"], "product_id": line["product_id"], "product_name": line["product_name"],
+            "option_id": line["option_id"], "option_label": line["option_label"], "quantity": line["quantity"],
+            "unit_price": line["unit_price"], "amount": line["unit_price"] * line["quantity"],
+            "refunded_quantity": line["refunded_quantity"]}
+
+
+def order_payload(order: dict, lines: list[dict], *, actor: str, reason: str | None = None,
+                  refund_amount: int = 0, refunded_line_ids: list[str] | None = None,
+                  request_id: str | None = None) -> dict:
+    return {
+        "partner_id": order["partner_id"], "order_id": str(order["order_id"]), "customer_id": order["customer_id"],
+        "channel": order["channel"], "status": order["status"], "total": order["total"],
+        "lines": [line_payload(line) for line in lines], "refund_amount": refund_amount,
+        "refunded_line_ids": refunded_line_ids or [], "request_id": str(request_id) if request_id else None,
+        "reason": reason, "actor": actor, "courier": order["courier"], "invoice_number": order["invoice_number"],
+        "payment_status": order["payment_status"], "refunded_total": order["refunded_amount"],
+    }
+
+
+def publish(uow, event_type: str, order: dict, lines: list[dict], **fields) -> None:
+    uow.publish(event_type, order_payload(order, lines, **fields), partner_id=order["partner_id"])

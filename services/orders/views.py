@@ -1,0 +1,77 @@
+"""Rows as the contract's JSON: ids as strings, times RFC 3339, phones masked
+for anyone but their owner (chassis.privacy, ../shared/api.md)."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from chassis.privacy import mask_phone
+
+from . import domain
+
+ORDER_TIMES = ("received_at", "auto_complete_at", "preparing_at", "shipment_prepared_at", "shipped_at",
+               "delivered_at", "completed_at", "cancelled_at")
+
+
+def iso(value):
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def line_view(line: dict) -> dict:
+    return {"line_id": line["line_id"], "product_id": line["product_id"], "product_name": line["product_name"],
+            "option_id": line["option_id"], "option_label": line["option_label"], "quantity": line["quantity"],
+            "unit_price": line["unit_price"], "amount": line["unit_price"] * line["quantity"],
+            "refunded_quantity": line["refunded_quantity"], "replaces_line_id": line["replaces_line_id"]}
+
+
+def shipping_view(shipping: dict | None, owner: bool) -> dict | None:
+    if not shipping:
+        return None
+    return {**shipping, "phone": shipping.get("phone") if owner else mask_phone(shipping.get("phone"))}
+
+
+def order_view(order: dict, lines: list[dict], owner: bool) -> dict:
+    """``owner``: the customer who ordered sees their phone whole; partners see it masked."""
+    view = {"order_id": str(order["order_id"]), "partner_id": order["partner_id"], "channel": order["channel"],
+            "status": order["status"], "payment_status": order["payment_status"], "total": order["total"],
+            "refunded_amount": order["refunded_amount"], "lines": [line_view(l) for l in lines],
+            "shipping_address": shipping_view(order["shipping"], owner), "note": order["note"],
+            "courier": order["courier"], "invoice_number": order["invoice_number"],
+            "completed_by": order["completed_by"], "cancelled_by": order["cancelled_by"],
+            "cancel_reason": order["cancel_reason"], **{k: iso(order[k]) for k in ORDER_TIMES}}
+    if not owner:
+        view["customer_id"] = order["customer_id"]
+    return view
+
+
+def request_view(row: dict) -> dict:
+    return {"request_id": str(row["request_id"]), "order_id": str(row["order_id"]), "kind": row["kind"],
+            "status": row["status"], "reason": row["reason"], "lines": row["lines"], "amount": row["amount"],
+            "decision_reason": row["decision_reason"], "created_at": iso(row["created_at"]),
+            "decided_at": iso(row["decided_at"])}
+
+
+def inquiry_view(row: dict) -> dict:
+    return {"inquiry_id": str(row["inquiry_id"]), "order_id": str(row["order_id"]), "body": row["body"],
+            "answer": row["answer"], "created_at": iso(row["created_at"]), "answered_at": iso(row["answered_at"])}
+
+
+def review_view(row: dict) -> dict:
+    return {"review_id": str(row["review_id"]), "order_id": str(row["order_id"]), "line_id": row["line_id"],
+            "rating": row["rating"], "body": row["body"], "reply": row["reply"],
+            "created_at": iso(row["created_at"]), "replied_at": iso(row["replied_at"])}
+
+
+def page(rows: list[dict], limit: int, cursor_of, render) -> dict:
+    """``{"items", "next_cursor"}``; rows were fetched with limit + 1 to know if more follow."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [render(r) for r in rows], "next_cursor": cursor_of(rows[-1]) if more and rows else None}
+
+
+def order_cursor(row: dict) -> str:
+    return domain.encode_cursor(row["received_at"].isoformat(), row["order_id"])
