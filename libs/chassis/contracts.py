@@ -95,6 +95,9 @@ class ReservationChanged(Payload):
     to_customer_id: str | None = None
     invitation_id: str | None = None
     conversation_id: str | None = None
+    payment: str | None = None      # "none" or "prepaid" (R-CAT-6): only prepaid bookings move money
+    partial: bool = False           # a cancellation of some lines only (R-RSV-4)
+    cancelled_lines: list[ReservationLine] = []   # what a cancellation took back
 
 
 # --- orders ---------------------------------------------------------------
@@ -226,6 +229,12 @@ SETTLEMENT_EVENTS: tuple[str, ...] = (
     "partner.registered", "partner.verified",
 )
 SUBSCRIPTIONS.update(Subscription(t, "settlement", "on_" + t.replace(".", "_")) for t in SETTLEMENT_EVENTS)
+
+# reservations: booker data is pseudonymised when its person is erased (R-ACC-3).
+SUBSCRIPTIONS.update({
+    Subscription("member.withdrawn", "reservations", "on_member_withdrawn"),
+    Subscription("customer.erased", "reservations", "on_customer_erased"),
+})
 
 # orders: pseudonymise the customer's personal data and withdrawn members' ids (issue #6).
 SUBSCRIPTIONS.update({

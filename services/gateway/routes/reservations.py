@@ -1,0 +1,172 @@
+"""Reservations routes (../shared/api.md, Reservations; R-RSV-1..11).
+
+Thin: bodies and query strings go to the reservations RPCs as they came (the
+service validates them, 422 naming the fields) with the caller: the customer
+id for the shop's routes, the partner from the path and the staff member for
+the partner center's. The service filters by them, so another customer's or
+another partner's reservation is a 404 there too.
+
+Added to the contract's table, because users need them:
+``GET /v1/shop/reservations/{number}/cancellation-quote`` (what cancelling
+would cost now; ``?lines=0:1`` for part of it), ``GET /v1/shop/shared/{token}``
+(a shared reservation before saving it), ``POST /v1/shop/transfers/{token}/accept``
+(the friend takes the ticket handed to their phone), and
+``GET, PUT /v1/partners/{pid}/products/{id}/booking-settings`` (auto or manual
+confirmation, request expiry, partial cancellation). Conversations themselves
+are notifications' routes.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from ..http import route
+
+
+def customer_of(request) -> str:
+    return request.principal.customer_id
+
+
+def staff_of(request) -> dict:
+    return asdict(request.principal)
+
+
+def query_of(request) -> dict:
+    return request.args.to_dict()
+
+
+class ReservationsRoutes:
+
+    # --- the shop: customers (R-RSV-3..5, R-RSV-10, R-RSV-11) -------------------------------
+
+    @route("POST", "/v1/shop/reservations", access="customer",
+           summary="book: Idempotency-Key required; 201 {number, status, total, cancel_deadline}; "
+                   "409 capacity_exhausted (R-RSV-1, R-RSV-3)")
+    def shop_create_reservation(self, request):
+        return 201, self.services.reservations.create_reservation(
+            customer_of(request), request.json_body, request.headers.get("Idempotency-Key"))
+
+    @route("GET", "/v1/shop/reservations", access="customer",
+           summary="my reservations: booked, handed to me or saved from a share; newest first")
+    def shop_list_reservations(self, request):
+        return 200, self.services.reservations.list_customer_reservations(customer_of(request), query_of(request))
+
+    @route("GET", "/v1/shop/reservations/<number>", access="customer", summary="one of my reservations")
+    def shop_get_reservation(self, request, number):
+        return 200, self.services.reservations.get_customer_reservation(customer_of(request), number)
+
+    @route("GET", "/v1/shop/reservations/<number>/cancellation-quote", access="customer",
+           summary="refund and fee if cancelled now, or the refusal code; ?lines=0:1 for part (R-RSV-4)")
+    def shop_cancellation_quote(self, request, number):
+        return 200, self.services.reservations.cancellation_quote(customer_of(request), number, query_of(request))
+
+    @route("POST", "/v1/shop/reservations/<number>/cancel", access="customer",
+           summary="cancel all or some lines {lines?, expected_fee?, reason?}; 409 deadline_passed, fee_changed, "
+                   "partial_cancel_not_allowed, not_cancellable_state, non_refundable (R-RSV-4)")
+    def shop_cancel_reservation(self, request, number):
+        return 200, self.services.reservations.cancel_by_customer(customer_of(request), number, request.json_body)
+
+    @route("POST", "/v1/shop/reservations/<number>/change-date", access="customer",
+           summary="move to {date, time?}; 409 with the reason code of R-RSV-5")
+    def shop_change_date(self, request, number):
+        return 200, self.services.reservations.change_date(customer_of(request), number, request.json_body)
+
+    @route("POST", "/v1/shop/reservations/<number>/share", access="customer",
+           summary="a share token for friends (R-RSV-10)")
+    def shop_share_reservation(self, request, number):
+        return 201, self.services.reservations.share(customer_of(request), number)
+
+    @route("GET", "/v1/shop/shared/<token>", access="customer", summary="a reservation shared with me (R-RSV-10)")
+    def shop_get_shared(self, request, token):
+        return 200, self.services.reservations.get_shared(customer_of(request), token)
+
+    @route("POST", "/v1/shop/shared/<token>/save", access="customer",
+           summary="save a shared reservation to my list (R-RSV-10)")
+    def shop_save_shared(self, request, token):
+        return 200, self.services.reservations.save_shared(customer_of(request), token)
+
+    @route("POST", "/v1/shop/reservations/<number>/transfer", access="customer",
+           summary="hand the ticket to {to_phone}: a token the friend accepts with (R-RSV-10)")
+    def shop_transfer_reservation(self, request, number):
+        return 200, self.services.reservations.transfer(customer_of(request), number, request.json_body)
+
+    @route("POST", "/v1/shop/transfers/<token>/accept", access="customer",
+           summary="take the ticket handed to me (R-RSV-10)")
+    def shop_accept_transfer(self, request, token):
+        return 200, self.services.reservations.accept_transfer(customer_of(request), token)
+
+    @route("GET", "/v1/shop/chat-invitations", access="customer",
+           summary="partners' chat requests to me, ?state=pending|accepted|declined (R-RSV-11)")
+    def shop_chat_invitations(self, request):
+        return 200, self.services.reservations.list_chat_invitations(customer_of(request), query_of(request))
+
+    @route("POST", "/v1/shop/chat-invitations/<invitation_id>/accept", access="customer",
+           summary="accept: the conversation is created and linked to the reservation (R-RSV-11)")
+    def shop_accept_chat(self, request, invitation_id):
+        return 200, self.services.reservations.answer_chat(customer_of(request), invitation_id, True)
+
+    @route("POST", "/v1/shop/chat-invitations/<invitation_id>/decline", access="customer",
+           summary="decline a chat request (R-RSV-11)")
+    def shop_decline_chat(self, request, invitation_id):
+        return 200, self.services.reservations.answer_chat(customer_of(request), invitation_id, False)
+
+    # --- the partner center (R-RSV-2, R-RSV-6..9, R-RSV-11) -----------------------------------
+
+    @route("GET", "/v1/partners/<pid>/reservations", access="partner:read",
+           summary="?status=&q=&product_id=&date=; q = booker name or last 4 phone digits (R-RSV-8)")
+    def partner_list_reservations(self, request, pid):
+        return 200, self.services.reservations.list_reservations(pid, query_of(request))
+
+    @route("GET", "/v1/partners/<pid>/reservations/<number>", access="partner:read",
+           summary="a reservation with its history")
+    def partner_get_reservation(self, request, pid, number):
+        return 200, self.services.reservations.get_reservation(pid, number)
+
+    def _act(self, request, pid, number, action):
+        return 200, self.services.reservations.partner_action(pid, number, action, request.json_body,
+                                                              staff_of(request))
+
+    @route("POST", "/v1/partners/<pid>/reservations/<number>/confirm", access="partner:operate",
+           summary="confirm the whole reservation (R-RSV-2); 409 invalid_state")
+    def partner_confirm_reservation(self, request, pid, number):
+        return self._act(request, pid, number, "confirm")
+
+    @route("POST", "/v1/partners/<pid>/reservations/<number>/reject", access="partner:operate",
+           summary="reject the whole reservation {reason} (R-RSV-2); 409 invalid_state")
+    def partner_reject_reservation(self, request, pid, number):
+        return self._act(request, pid, number, "reject")
+
+    @route("POST", "/v1/partners/<pid>/reservations/<number>/complete", access="partner:operate",
+           summary="mark used; the customer is invited to review (R-RSV-6); 409 invalid_state")
+    def partner_complete_reservation(self, request, pid, number):
+        return self._act(request, pid, number, "complete")
+
+    @route("POST", "/v1/partners/<pid>/reservations/<number>/cancel", access="partner:operate",
+           summary="cancel {reason} with a full refund; 409 invalid_state")
+    def partner_cancel_reservation(self, request, pid, number):
+        return self._act(request, pid, number, "cancel")
+
+    @route("POST", "/v1/partners/<pid>/reservations/<number>/no-show", access="partner:operate",
+           summary="mark a prepaid booking as not used, once its time has come; 409 invalid_state")
+    def partner_no_show_reservation(self, request, pid, number):
+        return self._act(request, pid, number, "no_show")
+
+    @route("GET", "/v1/partners/<pid>/reservation-board", access="partner:read",
+           summary="?product_id=&from=&to=: per slot requested, confirmed, completed, remaining, blocked (R-RSV-9)")
+    def partner_reservation_board(self, request, pid):
+        return 200, self.services.reservations.reservation_board(pid, query_of(request))
+
+    @route("POST", "/v1/partners/<pid>/reservations/<number>/chat-requests", access="partner:operate",
+           summary="invite the customer to chat; a conversation only once they accept (R-RSV-11)")
+    def partner_request_chat(self, request, pid, number):
+        return 201, self.services.reservations.request_chat(pid, number, staff_of(request))
+
+    @route("GET", "/v1/partners/<pid>/products/<product_id>/booking-settings", access="partner:read",
+           summary="confirmation (auto/manual), request expiry, partial cancellation of a product's bookings")
+    def partner_booking_settings(self, request, pid, product_id):
+        return 200, self.services.reservations.get_product_settings(pid, product_id)
+
+    @route("PUT", "/v1/partners/<pid>/products/<product_id>/booking-settings", access="partner:manage",
+           summary="{confirmation?, request_ttl_hours?, allow_partial_cancel?}: for bookings made from now on")
+    def partner_set_booking_settings(self, request, pid, product_id):
+        return 200, self.services.reservations.set_product_settings(pid, product_id, request.json_body,
+                                                                    staff_of(request))

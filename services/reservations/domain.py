@@ -1,0 +1,441 @@
+"""Reservation rules, without I/O (R-RSV-1..11, R-CAT-6 as it applies to bookings).
+
+Choices made where ../shared/domain.md and the issue are silent (also listed
+in the service docstring and the report):
+
+* Confirmation (auto or manual), how long a request may wait and whether part
+  of a booking may be cancelled are the partner's per-product *booking
+  settings*, kept by this service (catalog has no such field). Defaults:
+  manual confirmation (nothing is confirmed that the partner did not see),
+  requests wait ``REQUEST_TTL_HOURS`` (24 h), partial cancellation allowed.
+  They are copied onto the reservation when it is made, like the policy.
+* Money: only prepaid products (R-CAT-6) move money. Their refund is the paid
+  amount minus the fee; an unpaid product's cancellation refunds and charges 0.
+  A partner's reject or cancel, and an expired request, refund in full. A
+  no-show (by the partner, or the auto no-show of R-CAT-6's "automatic
+  cancellation of unused bookings") keeps the paid amount as the fee: it is
+  past every cancellation deadline, when the policy allows no cancellation.
+* An expired request (not confirmed within its time, or not before its use
+  time) becomes ``cancelled`` with reason ``request_expired`` and the event
+  ``reservation.expired``: R-RSV-1 has no "expired" state.
+* Timers act the day after the use date (partner's zone): unpaid products
+  become ``completed`` (R-CAT-6), prepaid ones with auto-cancel ``no_show``.
+  ``anytime`` products have no use date, so no timer completes them.
+* A no-show can be marked only for prepaid products, once the use time has
+  come; completing is allowed from ``confirmed`` at any time (walk-ins).
+* Date change (R-RSV-5) "only before the use date": the day before it at the
+  latest (partner's zone). "Priced 0": every line's unit price is 0. "Listed
+  directly": the partner did not onboard through an agency (accounts' flag).
+  Lines are only completed with the whole reservation (R-RSV-2, R-RSV-6), so
+  "any line completed" is a completed reservation (``line_completed``).
+* Reservation numbers: 10 characters of a 32-symbol alphabet without 0/O/1/I
+  (50 random bits): short to read out, unique by constraint, not guessable.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from chassis.errors import Conflict, ValidationFailed
+
+from . import errors
+
+PARTNER_TIME_ZONE = ZoneInfo("Asia/Seoul")   # ../shared/api.md: the partner's zone, default Asia/Seoul
+
+REQUESTED, CONFIRMED, REJECTED, CANCELLED, COMPLETED, NO_SHOW = (
+    "requested", "confirmed", "rejected", "cancelled", "completed", "no_show")
+STATUSES = (REQUESTED, CONFIRMED, REJECTED, CANCELLED, COMPLETED, NO_SHOW)   # R-RSV-1
+OPEN = (REQUESTED, CONFIRMED)                       # may still be cancelled or moved (R-RSV-4, R-RSV-5)
+HOLDING = (REQUESTED, CONFIRMED, COMPLETED, NO_SHOW)  # their seats stay taken in the catalog
+
+NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+NUMBER_LENGTH = 10
+NUMBER_PATTERN = re.compile(f"^[{NUMBER_ALPHABET}]{{{NUMBER_LENGTH}}}$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+DEFAULT_REQUEST_TTL_HOURS = 24
+
+
+# --- identifiers ---------------------------------------------------------------------
+
+def new_number() -> str:
+    return "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
+
+
+def canonical_number(value) -> str | None:
+    """A number as typed (any case, dashes or spaces), or None if it cannot be one."""
+    if not isinstance(value, str):
+        return None
+    cleaned = re.sub(r"[\s-]", "", value).upper()
+    return cleaned if NUMBER_PATTERN.match(cleaned) else None
+
+
+def hold_id(reservation_id: str, sequence: int) -> str:
+    """One catalog hold per reservation and schedule: the first booking attempt
+    is ``:0``, each date change (R-RSV-5) or retry after an abandoned attempt
+    takes the next number, so a retry of the same step never holds twice."""
+    return f"rsv:{reservation_id}:{sequence}"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def phone_digits(phone: str | None) -> str | None:
+    return re.sub(r"\D", "", phone) if phone else None
+
+
+# --- idempotency -----------------------------------------------------------------
+
+def check_idempotency_key(key) -> str:
+    if key is None or (isinstance(key, str) and not key.strip()):
+        raise ValidationFailed("idempotency_key_required", "send an Idempotency-Key header with this request",
+                               {"fields": {"Idempotency-Key": "required on reservation creation"}})
+    if not isinstance(key, str) or not IDEMPOTENCY_KEY.match(key):
+        raise ValidationFailed(message="the Idempotency-Key header is invalid",
+                               details={"fields": {"Idempotency-Key": "1 to 200 visible ASCII characters"}})
+    return key
+
+
+def request_fingerprint(body: dict) -> str:
+    """What makes two creation requests "the same body" (after parsing, so key
+    order and surrounding spaces do not matter)."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# --- time --------------------------------------------------------------------------
+
+def local_today(now: dt.datetime) -> dt.date:
+    return now.astimezone(PARTNER_TIME_ZONE).date()
+
+
+def use_at(use_date: dt.date | None, use_time: dt.time | None) -> dt.datetime | None:
+    """When the booking is used (a date product: the start of its day); None for anytime products."""
+    if use_date is None:
+        return None
+    return dt.datetime.combine(use_date, use_time or dt.time(0, 0), PARTNER_TIME_ZONE)
+
+
+def cancel_deadline(policy: dict, at: dt.datetime | None) -> dt.datetime | None:
+    if at is None:
+        return None
+    return at - dt.timedelta(hours=policy.get("deadline_hours_before", 0))
+
+
+def day_after(use_date: dt.date) -> dt.datetime:
+    return dt.datetime.combine(use_date + dt.timedelta(days=1), dt.time(0, 0), PARTNER_TIME_ZONE)
+
+
+# --- lines and money ---------------------------------------------------------------
+
+def active_quantity(line: dict) -> int:
+    return line["quantity"] - line.get("cancelled", 0)
+
+
+def amount_of(lines: list[dict]) -> int:
+    return sum(line["unit_price"] * active_quantity(line) for line in lines)
+
+
+def lines_from_hold(hold: dict) -> list[dict]:
+    """The lines as priced by the approved catalog version that was held."""
+    return [{"line": l["line"], "price_id": l["price_id"], "label": l["label"], "unit_price": l["unit_price"],
+             "quantity": l["quantity"], "cancelled": 0} for l in sorted(hold["lines"], key=lambda l: l["line"])]
+
+
+def is_paid(payment: str) -> bool:
+    return payment == "prepaid"
+
+
+@dataclass(frozen=True)
+class Quote:
+    allowed: bool
+    reason: str | None
+    fee: int
+    refund: int
+    fee_percent: int = 0
+
+
+def quote_cancellation(policy: dict, amount: int, paid: bool, at: dt.datetime | None, now: dt.datetime) -> Quote:
+    """R-RSV-4 on the policy snapshotted at booking (catalog's rule, R-CAT-6):
+    nothing after the deadline, nothing for a non-refundable sale, otherwise
+    the fee of the tier closest to the use among those that apply (rounded
+    down). Only a paid booking has money to refund or keep."""
+    hours_left = None if at is None else (at - now).total_seconds() / 3600
+    if hours_left is not None and hours_left < policy.get("deadline_hours_before", 0):
+        return Quote(False, "deadline_passed", 0, 0)
+    if policy.get("non_refundable"):
+        return Quote(False, "non_refundable", 0, 0)
+    applying = [t for t in policy.get("fee_tiers") or [] if hours_left is not None and hours_left < t["hours_before"]]
+    percent = min(applying, key=lambda t: t["hours_before"])["fee_percent"] if applying else 0
+    if not paid:
+        return Quote(True, None, 0, 0, percent)
+    fee = amount * percent // 100
+    return Quote(True, None, fee, amount - fee, percent)
+
+
+@dataclass(frozen=True)
+class CancelPlan:
+    partial: bool
+    release: list[dict]          # [{line, quantity}] for the catalog, the whole remainder when not partial
+    amount: int                  # what is cancelled
+    fee: int
+    refund: int
+
+
+def cancellation_lines(lines: list[dict], wanted: list[dict] | None) -> tuple[bool, list[dict]]:
+    """(partial, [{line, quantity}]) of a cancellation; a 422 naming the line for
+    one that is not in the booking or asks more than is left."""
+    left = {line["line"]: active_quantity(line) for line in lines}
+    if wanted is None:
+        return False, [{"line": n, "quantity": q} for n, q in left.items() if q > 0]
+    asked: dict[int, int] = {}
+    problems = {}
+    for index, item in enumerate(wanted):
+        asked[item["line"]] = asked.get(item["line"], 0) + item["quantity"]
+        if item["line"] not in left:
+            problems[f"lines.{index}.line"] = "not a line of this reservation"
+        elif asked[item["line"]] > left[item["line"]]:
+            problems[f"lines.{index}.quantity"] = f"only {left[item['line']]} left on this line"
+    if problems:
+        raise ValidationFailed(message="the lines to cancel do not fit the reservation", details={"fields": problems})
+    partial = any(asked.get(n, 0) < q for n, q in left.items())
+    return partial, [{"line": n, "quantity": q} for n, q in sorted(asked.items())]
+
+
+def plan_customer_cancel(reservation: dict, wanted: list[dict] | None, expected_fee: int | None,
+                         now: dt.datetime) -> CancelPlan:
+    """R-RSV-4: each refusal has its own code, checked in this order."""
+    number, status = reservation["number"], reservation["status"]
+    if status not in OPEN:
+        raise errors.refused("not_cancellable_state", f"a {status} reservation cannot be cancelled",
+                             number, status=status)
+    partial, release = cancellation_lines(reservation["lines"], wanted)
+    if partial and not reservation["allow_partial_cancel"]:
+        raise errors.refused("partial_cancel_not_allowed", "this product does not allow cancelling part of a booking",
+                             number)
+    by_line = {line["line"]: line for line in reservation["lines"]}
+    amount = sum(by_line[r["line"]]["unit_price"] * r["quantity"] for r in release)
+    at = use_at(reservation["use_date"], reservation["use_time"])
+    quote = quote_cancellation(reservation["cancel_policy"], amount, is_paid(reservation["payment"]), at, now)
+    if not quote.allowed:
+        deadline = cancel_deadline(reservation["cancel_policy"], at)
+        raise errors.refused(quote.reason, {
+            "deadline_passed": "the cancellation deadline has passed",
+            "non_refundable": "this booking was sold as non-refundable"}[quote.reason], number,
+            cancel_deadline=deadline.isoformat() if deadline else None)
+    if expected_fee is not None and expected_fee != quote.fee:
+        raise errors.refused("fee_changed", "the cancellation fee has changed since it was shown", number,
+                             expected_fee=expected_fee, fee=quote.fee, refund=quote.refund)
+    return CancelPlan(partial, release, amount, quote.fee, quote.refund)
+
+
+def apply_cancellation(lines: list[dict], release: list[dict]) -> list[dict]:
+    """The lines after a partial cancellation (cancelled quantities counted per line)."""
+    taken_back = {r["line"]: r["quantity"] for r in release}
+    return [{**line, "cancelled": line.get("cancelled", 0) + taken_back.get(line["line"], 0)} for line in lines]
+
+
+# --- partner actions (R-RSV-2, R-RSV-6) --------------------------------------------
+
+@dataclass(frozen=True)
+class Transition:
+    allowed_from: tuple[str, ...]
+    to: str
+    event: str
+    needs_reason: bool = False
+
+
+PARTNER_ACTIONS: dict[str, Transition] = {
+    "confirm": Transition((REQUESTED,), CONFIRMED, "reservation.confirmed"),
+    "reject": Transition((REQUESTED,), REJECTED, "reservation.rejected", needs_reason=True),
+    "complete": Transition((CONFIRMED,), COMPLETED, "reservation.completed"),
+    "cancel": Transition(OPEN, CANCELLED, "reservation.cancelled", needs_reason=True),
+    "no_show": Transition((CONFIRMED,), NO_SHOW, "reservation.no_show"),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a transition does to the money and the catalog."""
+    status: str
+    event: str
+    refund: int = 0
+    fee: int = 0
+    sale: int = 0
+    release: bool = False
+
+
+def partner_outcome(action: str, reservation: dict, now: dt.datetime) -> Outcome:
+    """Whole reservations only (R-RSV-2); 409 ``invalid_state`` naming the current state."""
+    transition = PARTNER_ACTIONS[action]
+    status = reservation["status"]
+    if status not in transition.allowed_from:
+        raise errors.invalid_state(reservation["number"], status, action)
+    paid = amount_of(reservation["lines"]) if is_paid(reservation["payment"]) else 0
+    if action == "no_show":
+        check_no_show(reservation, now)
+        return Outcome(NO_SHOW, transition.event, fee=paid)
+    if action == "complete":
+        return Outcome(COMPLETED, transition.event, sale=amount_of(reservation["lines"]))
+    if action in ("reject", "cancel"):
+        return Outcome(transition.to, transition.event, refund=paid, release=True)
+    return Outcome(transition.to, transition.event)
+
+
+def check_no_show(reservation: dict, now: dt.datetime) -> None:
+    if not is_paid(reservation["payment"]):
+        raise Conflict("no_show_not_allowed", "only bookings paid in advance can be marked as no-show (R-CAT-6)",
+                       {"number": reservation["number"], "payment": reservation["payment"]})
+    at = use_at(reservation["use_date"], reservation["use_time"])
+    if at is not None and now < at:
+        raise Conflict("use_time_not_reached", "a no-show can be marked once the use time has come",
+                       {"number": reservation["number"], "use_at": at.isoformat()})
+
+
+# --- timers ----------------------------------------------------------------------------
+
+def due_at(status: str, policy: dict, use_date: dt.date | None, use_time: dt.time | None,
+           requested_at: dt.datetime, ttl_hours: int) -> dt.datetime | None:
+    """When a timer must next look at the reservation, or None."""
+    if status == REQUESTED:
+        expiry = requested_at + dt.timedelta(hours=ttl_hours)
+        at = use_at(use_date, use_time)
+        return min(expiry, at) if at is not None else expiry
+    if status == CONFIRMED and use_date is not None and (
+            policy.get("complete_after_use") or policy.get("auto_cancel_unused")):
+        return day_after(use_date)
+    return None
+
+
+def timer_outcome(reservation: dict) -> Outcome | None:
+    """What a due reservation becomes (the caller checked it is due)."""
+    status, policy = reservation["status"], reservation["cancel_policy"]
+    paid = amount_of(reservation["lines"]) if is_paid(reservation["payment"]) else 0
+    if status == REQUESTED:
+        return Outcome(CANCELLED, "reservation.expired", refund=paid, release=True)
+    if status == CONFIRMED and policy.get("complete_after_use"):
+        return Outcome(COMPLETED, "reservation.completed", sale=amount_of(reservation["lines"]))
+    if status == CONFIRMED and policy.get("auto_cancel_unused"):
+        return Outcome(NO_SHOW, "reservation.no_show", fee=paid)
+    return None
+
+
+# --- date change (R-RSV-5) ---------------------------------------------------------------
+
+def check_date_change(reservation: dict, new_date: dt.date, new_time: dt.time | None, now: dt.datetime) -> None:
+    """The conditions that need nothing but the reservation; each has its own code.
+    The "listed directly" condition needs accounts (``check_direct_listing``)."""
+    number, status = reservation["number"], reservation["status"]
+    if status == COMPLETED:
+        raise errors.refused("line_completed", "a completed booking cannot be moved", number, status=status)
+    if status not in OPEN:
+        raise errors.refused("not_changeable_state", f"a {status} reservation cannot be moved", number, status=status)
+    if reservation["schedule_type"] == "anytime":
+        raise errors.refused("anytime_product", "a booking without a date cannot be moved", number)
+    if any(line["unit_price"] != 0 for line in reservation["lines"]):
+        raise errors.refused("priced_product", "only bookings of products priced 0 can be moved", number)
+    if local_today(now) >= reservation["use_date"]:
+        raise errors.refused("use_date_passed", "the date can only be changed before the use date", number,
+                             use_date=reservation["use_date"].isoformat())
+    if reservation["schedule_type"] == "datetime" and new_time is None:
+        raise ValidationFailed(message="a time is needed", details={"fields": {"time": "this product needs a time"}})
+    if reservation["schedule_type"] == "date" and new_time is not None:
+        raise ValidationFailed(message="no time is taken",
+                               details={"fields": {"time": "this product is booked by the day"}})
+    if (new_date, new_time) == (reservation["use_date"], reservation["use_time"]):
+        raise ValidationFailed(message="nothing to change",
+                               details={"fields": {"date": "this is the booking's current date and time"}})
+
+
+def check_direct_listing(reservation: dict, partner: dict) -> None:
+    if partner.get("via_agency"):
+        raise errors.refused("not_direct_listing", "only products listed directly by the partner can be moved",
+                             reservation["number"])
+
+
+# --- status board (R-RSV-9) --------------------------------------------------------------
+
+BOARD_STATES = (REQUESTED, CONFIRMED, COMPLETED)
+
+
+def board(slot_board: dict, counts: list[dict]) -> dict:
+    """The catalog's capacity per slot with this service's counts per state.
+    ``counts`` rows: {date, time, status, reservations, quantity}. A date row
+    (no time) counts the whole day; the period row counts everything."""
+    by_slot: dict[tuple, dict] = {}
+    by_day: dict[str, dict] = {}
+    overall = _empty_counts()
+    for row in counts:
+        for bucket in (by_slot.setdefault((row["date"], row["time"]), _empty_counts()),
+                       by_day.setdefault(row["date"], _empty_counts()), overall):
+            _add(bucket, row)
+
+    def with_counts(slot: dict) -> dict:
+        source = by_day.get(slot["date"]) if slot.get("time") is None else by_slot.get((slot["date"], slot["time"]))
+        return {**slot, **(source or _empty_counts())}
+
+    slots = [with_counts(s) for s in slot_board.get("slots", [])]
+    seen = {(s["date"], s["time"]) for s in slots}
+    orphans = [{"date": d, "time": t, "capacity": None, "taken": None, "remaining": None, "blocked": None,
+                "past": None, **c} for (d, t), c in sorted(by_slot.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or ""))
+               if (d, t) not in seen and d is not None and not any(s["date"] == d and s["time"] is None for s in slots)]
+    period = slot_board.get("period")
+    return {"product_id": slot_board["product_id"], "from": slot_board["date_from"], "to": slot_board["date_to"],
+            "slots": slots + orphans, "period": {**period, **overall} if period else None,
+            "blocks": slot_board.get("blocks", []), "totals": overall}
+
+
+def _empty_counts() -> dict:
+    return {**{state: 0 for state in BOARD_STATES}, "booked_quantity": 0}
+
+
+def _add(bucket: dict, row: dict) -> None:
+    if row["status"] in BOARD_STATES:
+        bucket[row["status"]] += row["reservations"]
+        bucket["booked_quantity"] += row["quantity"]
+
+
+# --- search and lists ---------------------------------------------------------------------
+
+def search_terms(q: str | None) -> tuple[str | None, str | None]:
+    """R-RSV-8: (last 4 phone digits, name prefix) to look for."""
+    if not q:
+        return None, None
+    q = q.strip()
+    if re.fullmatch(r"\d{4}", q):
+        return q, None
+    return None, q.lower()
+
+
+def encode_cursor(*values) -> str:
+    raw = json.dumps([str(v) for v in values]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list[str] | None:
+    if not cursor:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str) for v in values):
+        raise ValidationFailed(message="request query is invalid",
+                               details={"fields": {"cursor": "not a cursor this list gave out"}})
+    return values
+
+
+# --- dashboard (R-ACC-11) ------------------------------------------------------------------
+
+def dashboard(counts: dict[str, int], today: dict) -> dict:
+    return {"counts": {state: counts.get(state, 0) for state in STATUSES}, "today": today}

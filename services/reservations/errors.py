@@ -1,0 +1,53 @@
+"""The reservations service's domain errors: stable snake_case codes (../shared/api.md),
+one contract status each. ``details`` always names the reservation."""
+from __future__ import annotations
+
+from chassis.errors import Conflict, NotFound
+
+
+def reservation_not_found(number=None) -> NotFound:
+    """Unknown, another partner's, or another customer's reservation: all look the same."""
+    return NotFound("reservation_not_found", "no such reservation", {"number": number} if number else {})
+
+
+def invalid_state(number: str, status: str, action: str) -> Conflict:
+    """R-RSV-1/R-RSV-2: the transition does not start from the current state."""
+    return Conflict("invalid_state", f"cannot {action.replace('_', '-')} a reservation that is {status}",
+                    {"number": number, "status": status, "action": action})
+
+
+def refused(code: str, message: str, number: str, **details) -> Conflict:
+    """A customer's cancellation (R-RSV-4) or date change (R-RSV-5) refused with its reason code."""
+    return Conflict(code, message, {"number": number, **details})
+
+
+def idempotency_key_reused() -> Conflict:
+    return Conflict("idempotency_key_reused", "this Idempotency-Key was used with another body",
+                    {"header": "Idempotency-Key"})
+
+
+def booking_interrupted(number: str) -> Conflict:
+    """The attempt was cleaned up as abandoned while it waited; the retry books afresh."""
+    return Conflict("booking_interrupted", "the booking attempt took too long and was undone; send it again",
+                    {"number": number, "retry": True})
+
+
+def not_bookable(product_id: str, why: str) -> Conflict:
+    return Conflict("product_not_bookable", why, {"product_id": product_id})
+
+
+def share_not_found() -> NotFound:
+    return NotFound("share_not_found", "no such shared reservation")
+
+
+def transfer_not_found() -> NotFound:
+    return NotFound("transfer_not_found", "no such ticket transfer")
+
+
+def invitation_not_found(invitation_id=None) -> NotFound:
+    return NotFound("invitation_not_found", "no such chat invitation",
+                    {"invitation_id": invitation_id} if invitation_id else {})
+
+
+def product_not_found(product_id=None) -> NotFound:
+    return NotFound("product_not_found", "no such product", {"product_id": product_id} if product_id else {})

@@ -1,0 +1,59 @@
+"""Payloads of the events reservations publishes (chassis.contracts.ReservationChanged),
+written to the outbox in the same transaction as the transition they report.
+
+reservation.requested      a booking awaits the partner's confirmation (R-RSV-1, R-RSV-7)
+reservation.confirmed      confirmed by the partner, or at once (actor "system") for auto-confirm products
+reservation.rejected       refused by the partner, with the reason (R-RSV-2)
+reservation.cancelled      by the customer (refund and fee, R-RSV-4; ``partial`` for some lines) or the partner
+reservation.expired        a request not confirmed in time (status cancelled, reason request_expired)
+reservation.completed      used (R-RSV-6; by the partner, or by the timer for unpaid products, R-CAT-6)
+reservation.no_show        not used (by the partner, or the timer for prepaid products with auto-cancel)
+reservation.date_changed   moved to another date (R-RSV-5), with the previous date and time
+reservation.shared         the booker shared it (R-RSV-10)
+reservation.transferred    a friend accepted the ticket (``to_customer_id``, R-RSV-10)
+reservation.chat_requested / chat_accepted / chat_declined   (R-RSV-11)
+
+Personal data never leaves in clear: ``booker_name_masked`` only, no phone.
+"""
+from __future__ import annotations
+
+from chassis.privacy import mask_name
+
+from .domain import active_quantity
+
+
+def line_payloads(lines: list[dict], quantity=active_quantity) -> list[dict]:
+    return [{"price_id": l["price_id"], "label": l["label"], "quantity": quantity(l), "unit_price": l["unit_price"]}
+            for l in lines if quantity(l) > 0]
+
+
+def reservation_event(r: dict, *, actor: str, reason: str | None = None, refund: int = 0, fee: int = 0,
+                      previous: tuple | None = None, to_customer_id: str | None = None,
+                      invitation_id: str | None = None, conversation_id: str | None = None,
+                      cancelled_lines: list[dict] | None = None, partial: bool = False) -> dict:
+    """Everything notifications (R-NTF-1) and settlement (R-STL-1) need about one transition."""
+    previous_date, previous_time = previous or (None, None)
+    return {
+        "partner_id": r["partner_id"], "reservation_number": r["number"], "product_id": r["product_id"],
+        "product_name": r["product_name"], "customer_id": r["customer_id"], "status": r["status"],
+        "use_date": _date(r["use_date"]), "use_time": _time(r["use_time"]), "total": r["total"],
+        "lines": line_payloads(r["lines"]), "booker_name_masked": mask_name(r["booker_name"]),
+        "reason": reason, "actor": actor, "refund_amount": refund, "fee_amount": fee,
+        "previous_date": _date(previous_date), "previous_time": _time(previous_time),
+        "to_customer_id": to_customer_id, "invitation_id": invitation_id,
+        "conversation_id": conversation_id or r.get("conversation_id"),
+        "payment": r["payment"], "partial": partial,
+        "cancelled_lines": line_payloads(cancelled_lines or [], quantity=lambda l: l["quantity"]),
+    }
+
+
+def publish(uow, event_type: str, payload: dict) -> None:
+    uow.publish(event_type, payload, partner_id=payload["partner_id"])
+
+
+def _date(value) -> str | None:
+    return value.isoformat() if value is not None and not isinstance(value, str) else value
+
+
+def _time(value) -> str | None:
+    return value.strftime("%H:%M") if value is not None and not isinstance(value, str) else value

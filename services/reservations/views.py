@@ -1,0 +1,118 @@
+"""Reservations as each reader sees them (plain JSON: a stored creation
+response replays byte for byte).
+
+* the partner's staff: the booker's name (R-RSV-8 searches it) and a masked phone;
+* the booker: everything, their own phone whole;
+* the ticket holder after a transfer (R-RSV-10): the booking without the booker's phone;
+* a friend who saved a share: what and when, the booker's name masked, no money.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from chassis.privacy import mask_name, mask_phone
+
+from . import domain
+
+
+def iso(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _lines(r: dict) -> list[dict]:
+    return [{"line": l["line"], "price_id": l["price_id"], "label": l["label"], "unit_price": l["unit_price"],
+             "quantity": domain.active_quantity(l), "cancelled": l.get("cancelled", 0)} for l in r["lines"]]
+
+
+def _schedule(r: dict) -> dict:
+    deadline = domain.cancel_deadline(r["cancel_policy"], domain.use_at(r["use_date"], r["use_time"]))
+    return {"number": r["number"], "status": r["status"],
+            "product": {"product_id": r["product_id"], "name": r["product_name"], "version": r["product_version"],
+                        "schedule_type": r["schedule_type"]},
+            "date": iso(r["use_date"]), "time": iso(r["use_time"]),
+            "cancel_deadline": deadline.isoformat() if deadline else None}
+
+
+def _money(r: dict) -> dict:
+    return {"lines": _lines(r), "total": r["total"], "payment": r["payment"], "cancel_policy": r["cancel_policy"],
+            "refund_amount": r["refund_amount"], "fee_amount": r["fee_amount"]}
+
+
+def _common(r: dict) -> dict:
+    return {**_schedule(r), **_money(r), "reason": r["reason"], "conversation_id": r["conversation_id"],
+            "created_at": iso(r["created_at"]), "updated_at": iso(r["updated_at"])}
+
+
+def partner_view(r: dict) -> dict:
+    return {**_common(r), "partner_id": r["partner_id"], "customer_id": r["customer_id"],
+            "confirmation": r["confirmation"],
+            "booker": {"name": r["booker_name"], "phone": mask_phone(r["booker_phone"])}}
+
+
+def customer_view(r: dict, customer_id: str, pending_transfer: dict | None = None) -> dict:
+    """The booker or the ticket holder; a friend who only saved it gets ``shared_view``."""
+    if customer_id == r["customer_id"]:
+        view = {**_common(r), "role": "booker", "holder": "self" if r["holder_customer_id"] == customer_id else "friend",
+                "booker": {"name": r["booker_name"], "phone": _phone(r["booker_phone"])}}
+        if pending_transfer:
+            view["transfer"] = transfer_view(pending_transfer)
+        return view
+    return {**_common(r), "role": "holder", "booker": {"name": mask_name(r["booker_name"]), "phone": None}}
+
+
+def shared_view(r: dict) -> dict:
+    return {**_schedule(r), "role": "friend", "booker": {"name": mask_name(r["booker_name"])}}
+
+
+def creation_view(r: dict) -> dict:
+    """201 of POST /v1/shop/reservations: {number, status, total, cancel_deadline, ...} as the booker sees it."""
+    return customer_view(r, r["customer_id"])
+
+
+def transfer_view(t: dict) -> dict:
+    return {"transfer_id": t["transfer_id"], "to_phone": mask_phone(t["to_phone"]), "state": t["state"],
+            "created_at": iso(t.get("created_at"))}
+
+
+def invitation_view(i: dict) -> dict:
+    view = {"invitation_id": i["invitation_id"], "number": i.get("number"), "partner_id": i["partner_id"],
+            "state": i["state"], "conversation_id": i["conversation_id"], "created_at": iso(i["created_at"]),
+            "decided_at": iso(i["decided_at"])}
+    if "product_name" in i:
+        view.update(product_name=i["product_name"], date=iso(i["use_date"]), time=iso(i["use_time"]))
+    return view
+
+
+def settings_view(partner_id: str, product_id: str, row: dict | None, default_ttl: int) -> dict:
+    row = row or {}
+    return {"partner_id": partner_id, "product_id": product_id, "confirmation": row.get("confirmation", "manual"),
+            "request_ttl_hours": row.get("request_ttl_hours") or default_ttl,
+            "allow_partial_cancel": row.get("allow_partial_cancel", True), "updated_at": iso(row.get("updated_at"))}
+
+
+def history_view(h: dict) -> dict:
+    return {"at": iso(h["at"]), "action": h["action"], "actor_kind": h["actor_kind"], "actor_id": h["actor_id"],
+            "details": h["details"]}
+
+
+def page(rows: list[dict], limit: int, view, cursor_of) -> dict:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [view(r) for r in rows], "next_cursor": cursor_of(rows[-1]) if more and rows else None}
+
+
+def _phone(digits: str | None) -> str | None:
+    """The owner's own phone, as they read it."""
+    if not digits:
+        return digits
+    if len(digits) == 11:
+        return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
+    if len(digits) == 10:
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    return digits
