@@ -11,10 +11,11 @@ from .openapi import build_document
 from .routes.accounts import AccountsRoutes
 from .routes.catalog import CatalogRoutes
 from .routes.orders import OrdersRoutes
+from .routes.reservations import ReservationsRoutes
 from .routes.settlement import SettlementRoutes
 
 
-class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRoutes, ChassisService):
+class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRoutes, ReservationsRoutes, ChassisService):
     name = "gateway"
 
     @route("GET", "/healthz", summary="200 when the gateway and every service answer")
