@@ -427,8 +427,11 @@ class ReservationsService(DataService):
         token = domain.new_token()
         with self.db.transaction() as uow:
             r = self._reservation(uow, number, lock=True)
-            if r["holder_customer_id"] != customer_id:
+            if customer_id not in (r["customer_id"], r["holder_customer_id"]):
                 raise errors.reservation_not_found(r["number"])
+            if r["holder_customer_id"] != customer_id:
+                raise Conflict("not_ticket_holder", "the ticket was handed to a friend; only they can pass it on",
+                               {"number": r["number"]})
             if r["status"] not in domain.OPEN:
                 raise errors.invalid_state(r["number"], r["status"], "transfer")
             if r["customer_id"] == customer_id and to_phone == r["booker_phone"]:
