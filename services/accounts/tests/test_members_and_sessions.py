@@ -1,4 +1,10 @@
-"""Members and sessions through the gateway (R-ACC-1, R-ACC-2; api.md, Accounts)."""
+"""Members and sessions through the gateway (R-ACC-1, R-ACC-2; api.md, Accounts),
+and the gateway's rate limits on login and sign-up."""
+import http.client
+import json
+import threading
+from urllib.parse import urlparse
+
 from support.api import assert_error, expect
 
 
@@ -40,3 +46,54 @@ def test_sign_up_login_profile_and_logout(platform):
     assert_error(me.delete("/v1/sessions/current"), 401)
     assert_error(anonymous.get("/v1/me"), 401, "unauthenticated")
     assert_error(pc.client("pcs_forged").get("/v1/me"), 401, "invalid_token")
+
+
+def test_concurrent_sign_ups_of_one_login_id_make_one_member(platform):
+    """Login ids are unique case-insensitively, also when sign-ups race."""
+    pc = platform
+    barrier = threading.Barrier(8)
+    statuses = []
+
+    def sign_up(i):
+        login_id = "Race.Winner".upper() if i % 2 else "race.winner"
+        barrier.wait()
+        statuses.append(pc.anonymous.post("/v1/members", json={
+            "login_id": login_id, "password": "long password", "name": f"n{i}", "phone": "010-1234-5678",
+            "agree_terms": True}).status_code)
+
+    threads = [threading.Thread(target=sign_up, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [201] + [409] * 7
+
+
+def post_from(url: str, source_ip: str, path: str, body: dict) -> int:
+    """A request from another loopback address (another client)."""
+    parsed = urlparse(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10, source_address=(source_ip, 0))
+    connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_login_and_sign_up_are_rate_limited_per_client_address(partner_center):
+    pc = partner_center(gateway_config={"RATE_LIMIT_LOGIN": "3/60", "RATE_LIMIT_SIGNUP": "2/60"})
+    sign_up = {"password": "long password", "name": "n", "phone": "010-1234-5678", "agree_terms": True}
+    assert expect(pc.anonymous.post("/v1/members", json={**sign_up, "login_id": "first"}), 201)
+    assert_error(pc.anonymous.post("/v1/members", json={**sign_up, "login_id": "second", "zzz": 1}), 422)
+    limited = pc.anonymous.post("/v1/members", json={**sign_up, "login_id": "third"})
+    error = assert_error(limited, 429, "rate_limited")
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60 and error["details"]["retry_after_seconds"] >= 1
+    assert_error(pc.anonymous.post("/v1/sessions", json={"login_id": "third", "password": "long password"}), 401)
+
+    login = {"login_id": "first", "password": "long password"}
+    assert_error(pc.anonymous.post("/v1/sessions", json={**login, "password": "wrong password"}), 401)
+    assert expect(pc.anonymous.post("/v1/sessions", json=login), 201)["token"]
+    assert_error(pc.anonymous.post("/v1/sessions", json=login), 429, "rate_limited")  # 4th attempt in the window
+    assert_error(pc.anonymous.post("/v1/customer-sessions", json={"name": "c", "phone": "010-1234-5678"}), 429)
+    # Another client address has its own allowance.
+    assert post_from(pc.url, "127.0.0.2", "/v1/sessions", login) == 201
+    assert post_from(pc.url, "127.0.0.2", "/v1/members", {**sign_up, "login_id": "fourth"}) == 201
