@@ -379,6 +379,10 @@ def rewrite_message(uow, message_id: int, recipient_id: str, subject_customer_id
            WHERE id = %s""",
         (recipient_id, subject_customer_id, Jsonb(params), Jsonb(content) if content is not None else None,
          Jsonb(actions) if actions is not None else None, message_id))
+    if content is not None:  # its messenger push carries the same text
+        uow.execute("""UPDATE deliveries SET payload = jsonb_set(jsonb_set(payload, '{content}', %s),
+                                                                 '{recipient_id}', to_jsonb(%s::text))
+                       WHERE message_id = %s""", (Jsonb(content), recipient_id, message_id))
 
 
 def pseudonymise_deliveries(uow, kind: str, person_id: str, pseudonym: str) -> None:

@@ -9,7 +9,7 @@ class FakeAccounts:
 
     @rpc
     def list_staff(self, partner_id):
-        return self.config.get("STAFF", {}).get(partner_id, [])
+        return (self.config.get("STAFF") or {}).get(partner_id, [])
 
 
 class AccountsWithoutStaffDirectory:
