@@ -135,3 +135,31 @@ def test_rpc_commands_name_a_missing_service_or_method_clearly(run_service, amqp
     run_service(PROBE)
     lacking = pcops("reconcile", PROBE, "--from", "2026-11-01", "--to", "2026-11-30", env=env, check=False)
     assert lacking.returncode == 3 and "chassis_probe does not offer reconcile" in lacking.stderr
+
+
+def test_reconciliation_compares_every_figure_of_every_partner_and_source():
+    import pcops as tool
+
+    ledger = {"p1": {"reservations": {"sales": 50000, "fees": 0, "refunds": 0},
+                     "orders": {"sales": 12000, "fees": 0, "refunds": 3000}}}
+    sources = {"reservations": {"p1": {"sales": 50000, "fees": 0, "refunds": 0, "sales_count": 2}},
+               "orders": {"p1": {"sales": 12000, "fees": 0, "refunds": 0}, "p2": {"sales": 8000}}}
+    assert tool.compare_totals(ledger, sources) == [
+        {"partner_id": "p1", "source": "orders", "figure": "refunds", "ledger": 3000, "source_says": 0},
+        {"partner_id": "p2", "source": "orders", "figure": "sales", "ledger": 0, "source_says": 8000},
+    ]
+    assert tool.compare_totals(ledger, {"reservations": sources["reservations"],
+                                        "orders": {"p1": ledger["p1"]["orders"]}}) == []
+
+
+def test_reconcile_settlement_asks_the_three_services_for_the_same_period(run_service, amqp_uri):
+    for service in ("settlement", "reservations", "orders"):
+        run_service(service, **({"SCHEDULED_RUNS": False} if service == "settlement" else {}))
+    run = pcops("reconcile", "settlement", "--from", "2026-11-01", "--to", "2026-11-30",
+                env={"PC_AMQP_URI": amqp_uri}, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads(run.stdout)
+    assert report["mismatches"] == [] and report["period_start"] == "2026-11-01"
+    bad = pcops("reconcile", "settlement", "--from", "2026-11-30", "--to", "2026-11-01",
+                env={"PC_AMQP_URI": amqp_uri}, check=False)
+    assert bad.returncode == 1 and "period" in bad.stderr
