@@ -10,12 +10,13 @@ from .http import route, routes_of
 from .openapi import build_document
 from .routes.accounts import AccountsRoutes
 from .routes.catalog import CatalogRoutes
+from .routes.notifications import NotificationsRoutes
 from .routes.orders import OrdersRoutes
 from .routes.reservations import ReservationsRoutes
 from .routes.settlement import SettlementRoutes
 
 
-class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRoutes, ReservationsRoutes, ChassisService):
+class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRoutes, ReservationsRoutes, NotificationsRoutes, ChassisService):
     name = "gateway"
 
     @route("GET", "/healthz", summary="200 when the gateway and every service answer")

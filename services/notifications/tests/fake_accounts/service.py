@@ -1,6 +1,9 @@
-"""The accounts RPC notifications needs (``list_staff``), answered from config."""
+"""The accounts RPC notifications needs (``list_staff``), answered from config,
+with the same calling convention and caller check as the real accounts."""
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
+
+from chassis.errors import NotFound
 
 
 class FakeAccounts:
@@ -8,8 +11,10 @@ class FakeAccounts:
     config = Config()
 
     @rpc
-    def list_staff(self, partner_id):
-        return (self.config.get("STAFF") or {}).get(partner_id, [])
+    def list_staff(self, actor, partner_id, query=None):
+        if (actor or {}).get("partner_id") != partner_id:
+            raise NotFound("partner_not_found", "no such partner")
+        return {"items": (self.config.get("STAFF") or {}).get(partner_id, []), "next_cursor": None}
 
 
 class AccountsWithoutStaffDirectory:

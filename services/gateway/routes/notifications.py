@@ -1,0 +1,156 @@
+"""Notifications routes (../shared/api.md, Notifications; R-NTF-1..3, R-RSV-11).
+
+Thin: bodies and query strings go to the notifications RPCs as they came (the
+service validates them, 422 naming the fields) with the caller: the partner
+from the path and the staff member for the partner center's routes, the
+customer for the shop's, the member for ``/v1/me``. The service filters by
+them, so another partner's webhook or conversation is a 404 there too.
+
+Inboxes answer in Korean unless ``?lang=en`` or an ``Accept-Language``
+starting with ``en`` asks for English (both are stored). A partner API key has
+no inbox (403 ``member_inbox_only``): partners' systems get webhooks.
+
+Added to the contract's table, because users need them: marking a message
+read (``POST .../notifications/{id}/read``, ``POST /v1/shop/messages/{id}/read``),
+a member's own inbox across partners (``GET /v1/me/notifications``: an
+invitation reaches a member before they are staff), one webhook, re-enabling
+a disabled one and deleting it, the list of sent channel messages, and the
+customer's side of conversations (``/v1/shop/conversations...``).
+"""
+from __future__ import annotations
+
+from chassis.errors import Forbidden
+
+from ..http import route
+
+P = "/v1/partners/<pid>"
+
+
+def inbox_owner(request) -> str:
+    """The staff member whose inbox this is; a partner API key has none."""
+    if not request.principal.member_id:
+        raise Forbidden("member_inbox_only", "the inbox belongs to a member; partners' systems use webhooks")
+    return request.principal.member_id
+
+
+def query_of(request) -> dict:
+    return request.args.to_dict()
+
+
+def inbox_query(request) -> dict:
+    query = query_of(request)
+    if "lang" not in query and request.headers.get("Accept-Language", "").lower().startswith("en"):
+        query["lang"] = "en"
+    return query
+
+
+class NotificationsRoutes:
+
+    # --- inboxes (R-NTF-1, R-NTF-2) ----------------------------------------------------------
+
+    @route("GET", f"{P}/notifications", access="partner:read",
+           summary="my messages from this partner, newest first; ?lang=ko|en, ?unread=true")
+    def partner_notifications(self, request, pid):
+        return 200, self.services.notifications.list_partner_notifications(
+            pid, inbox_owner(request), inbox_query(request))
+
+    @route("POST", f"{P}/notifications/<message_id>/read", access="partner:read", summary="mark a message read")
+    def read_partner_notification(self, request, pid, message_id):
+        return 200, self.services.notifications.mark_partner_notification_read(
+            pid, inbox_owner(request), message_id, inbox_query(request))
+
+    @route("GET", "/v1/me/notifications", access="member",
+           summary="my messages from every partner, invitations included; ?lang=ko|en, ?unread=true")
+    def member_notifications(self, request):
+        return 200, self.services.notifications.list_member_notifications(
+            request.principal.member_id, inbox_query(request))
+
+    @route("GET", "/v1/shop/messages", access="customer",
+           summary="customer inbox: bookings, orders, partners' channel messages (R-NTF-3)")
+    def customer_messages(self, request):
+        return 200, self.services.notifications.list_customer_messages(
+            request.principal.customer_id, inbox_query(request))
+
+    @route("POST", "/v1/shop/messages/<message_id>/read", access="customer", summary="mark a message read")
+    def read_customer_message(self, request, message_id):
+        return 200, self.services.notifications.mark_customer_message_read(
+            request.principal.customer_id, message_id, inbox_query(request))
+
+    # --- webhooks --------------------------------------------------------------------------------
+
+    @route("POST", f"{P}/webhooks", access="partner:manage",
+           summary="register: url, events[] (types, '<family>.*' or '*'); 201 {id, secret}: the secret is shown once")
+    def create_webhook(self, request, pid):
+        return 201, self.services.notifications.create_webhook(pid, request.json_body)
+
+    @route("GET", f"{P}/webhooks", access="partner:manage", summary="the partner's webhooks, without secrets")
+    def list_webhooks(self, request, pid):
+        return 200, self.services.notifications.list_webhooks(pid, query_of(request))
+
+    @route("GET", f"{P}/webhooks/<webhook_id>", access="partner:manage", summary="one webhook and its status")
+    def get_webhook(self, request, pid, webhook_id):
+        return 200, self.services.notifications.get_webhook(pid, webhook_id)
+
+    @route("DELETE", f"{P}/webhooks/<webhook_id>", access="partner:manage", summary="remove a webhook")
+    def delete_webhook(self, request, pid, webhook_id):
+        self.services.notifications.delete_webhook(pid, webhook_id)
+        return 204, None
+
+    @route("POST", f"{P}/webhooks/<webhook_id>/enable", access="partner:manage",
+           summary="switch a disabled webhook back on")
+    def enable_webhook(self, request, pid, webhook_id):
+        return 200, self.services.notifications.enable_webhook(pid, webhook_id)
+
+    @route("GET", f"{P}/webhooks/<webhook_id>/deliveries", access="partner:manage",
+           summary="delivery log: newest first, each delivery with its attempts")
+    def webhook_deliveries(self, request, pid, webhook_id):
+        return 200, self.services.notifications.webhook_deliveries(pid, webhook_id, query_of(request))
+
+    # --- channel messages (R-NTF-3) ------------------------------------------------------------------
+
+    @route("POST", f"{P}/channel-messages", access="partner:manage",
+           summary="coupon or notice to customers: audience all | booked_on (use_date) | customers "
+                   "(customer_ids); 429 rate_limited")
+    def send_channel_message(self, request, pid):
+        return 201, self.services.notifications.send_channel_message(pid, request.principal.member_id,
+                                                                     request.json_body)
+
+    @route("GET", f"{P}/channel-messages", access="partner:manage", summary="channel messages sent, newest first")
+    def list_channel_messages(self, request, pid):
+        return 200, self.services.notifications.list_channel_messages(pid, query_of(request))
+
+    # --- conversations (R-RSV-11) ----------------------------------------------------------------------
+
+    @route("GET", f"{P}/conversations", access="partner:read",
+           summary="conversations opened by accepted chat invitations, newest first, with unread counts")
+    def list_conversations(self, request, pid):
+        return 200, self.services.notifications.list_conversations(pid, query_of(request))
+
+    @route("GET", f"{P}/conversations/<conversation_id>/messages", access="partner:read",
+           summary="a conversation's messages, newest first (reading clears the unread count)")
+    def conversation_messages(self, request, pid, conversation_id):
+        return 200, self.services.notifications.partner_conversation_messages(pid, conversation_id,
+                                                                              query_of(request))
+
+    @route("POST", f"{P}/conversations/<conversation_id>/messages", access="partner:operate",
+           summary="write to the customer: body")
+    def post_conversation_message(self, request, pid, conversation_id):
+        return 201, self.services.notifications.post_partner_conversation_message(
+            pid, request.principal.member_id, conversation_id, request.json_body)
+
+    @route("GET", "/v1/shop/conversations", access="customer", summary="my conversations with partners")
+    def customer_conversations(self, request):
+        return 200, self.services.notifications.list_customer_conversations(request.principal.customer_id,
+                                                                            query_of(request))
+
+    @route("GET", "/v1/shop/conversations/<conversation_id>/messages", access="customer",
+           summary="a conversation's messages, newest first")
+    def customer_conversation_messages(self, request, conversation_id):
+        return 200, self.services.notifications.customer_conversation_messages(
+            request.principal.customer_id, conversation_id, query_of(request))
+
+    @route("POST", "/v1/shop/conversations/<conversation_id>/messages", access="customer",
+           summary="write to the partner: body")
+    def post_customer_conversation_message(self, request, conversation_id):
+        return 201, self.services.notifications.post_customer_conversation_message(
+            request.principal.customer_id, conversation_id, request.json_body)
