@@ -1,0 +1,98 @@
+"""Authenticated requests through the gateway: what every partner-app call pays.
+
+A cheap authenticated GET (``GET /v1/partners/<pid>``: the gateway asks
+``accounts.authenticate`` for the token and the caller's role, then
+``accounts.get_partner``) from 20 HTTP clients, against one gateway and one
+accounts process; and ``accounts.authenticate`` alone over RPC (one indexed
+query). Both as ratios to the bare RPC echo of the same run.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import eventlet
+import requests
+
+from bench import REPO, rpc_rate
+from chassis.testing import free_port
+
+CLIENTS = 20
+SECONDS = 5.0
+
+
+def run(ctx) -> list[dict]:
+    ctx.start_service("accounts", {"PC_MAX_WORKERS": "20"})
+    ctx.rpc_ready("accounts")
+    url = start_gateway(ctx)
+    token, partner_id = set_up(url, ctx.amqp_uri)
+    get_rate = http_rate(f"{url}/v1/partners/{partner_id}", token)
+    auth_rate = rpc_rate(ctx.amqp_uri, lambda rpc, i: rpc.accounts.authenticate(token, partner_id))
+    return [
+        {"name": f"authenticated GET /v1/partners/<pid> through the gateway ({CLIENTS} HTTP clients)",
+         "value": get_rate, "unit": "requests/s",
+         "note": "2 RPCs per request: authenticate + get_partner; gateway and accounts 1 process each"},
+        {"name": f"accounts.authenticate RPC ({CLIENTS} clients, 1 process)", "value": auth_rate, "unit": "calls/s",
+         "note": "one indexed query per call"},
+    ]
+
+
+def start_gateway(ctx) -> str:
+    """The gateway as its own process on this run's vhost (it has no database)."""
+    port = free_port()
+    env = {**os.environ, "PC_AMQP_URI": ctx.amqp_uri, "PC_GATEWAY_PORT": str(port),
+           "PC_GATEWAY_METRICS_PORT": "0", "PC_LOG_LEVEL": "WARNING",
+           "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")])}
+    ctx.processes.append(subprocess.Popen([sys.executable, "-m", "chassis.run", "gateway", "--no-migrate"],
+                                          env=env, stdout=subprocess.DEVNULL))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{url}/v1/openapi.json", timeout=2).status_code == 200:
+                return url
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("the gateway did not start")
+        time.sleep(0.2)
+
+
+def set_up(url: str, amqp_uri: str) -> tuple[str, str]:
+    """A member who is admin of a partner, logged in."""
+    member = {"login_id": "bench.admin", "password": "bench password", "name": "Bench",
+              "phone": "010-0000-0000", "agree_terms": True}
+    requests.post(f"{url}/v1/members", json=member, timeout=30).raise_for_status()
+    session = requests.post(f"{url}/v1/sessions", json={"login_id": "bench.admin", "password": "bench password"},
+                            timeout=30)
+    session.raise_for_status()
+    token = session.json()["token"]
+    partner = requests.post(f"{url}/v1/partners", json={"name": "Bench salon", "category": "salon",
+                                                        "business_number": "1234567890"},
+                            headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    partner.raise_for_status()
+    return token, partner.json()["partner_id"]
+
+
+def http_rate(url: str, token: str) -> float:
+    """Successful requests per second from CLIENTS green clients, each with a keep-alive session."""
+    done = [0]
+    deadline = time.monotonic() + SECONDS
+
+    def client():
+        with requests.Session() as http:
+            http.headers["Authorization"] = f"Bearer {token}"
+            while time.monotonic() < deadline:
+                response = http.get(url, timeout=30)
+                assert response.status_code == 200, response.text
+                done[0] += 1
+
+    started = time.monotonic()
+    pool = eventlet.GreenPool(CLIENTS)
+    for _ in range(CLIENTS):
+        pool.spawn(client)
+    pool.waitall()
+    return done[0] / (time.monotonic() - started)
+
