@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)/libs:$(CURDIR)/services
 export PSYCOPG_WAIT_FUNC := wait_select
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: run test bench infra venv clean operator $(addprefix run-,$(SERVICES))
+.PHONY: run test bench infra venv clean operator reconcile $(addprefix run-,$(SERVICES))
 
 venv: $(VENV)/.installed
 
@@ -41,6 +41,11 @@ bench: venv infra
 operator: venv infra
 	@test -n "$(LOGIN)" -a -n "$(PASSWORD)" || { echo "usage: make operator LOGIN=.. PASSWORD=.."; exit 2; }
 	@PASSWORD="$(PASSWORD)" $(PY) -m accounts.ops create-operator --login "$(LOGIN)"
+
+## reconcile: settlement ledger vs reservations and orders: make reconcile FROM=2026-11-01 TO=2026-11-30 [PARTNER=..]
+reconcile: venv
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make reconcile FROM=YYYY-MM-DD TO=YYYY-MM-DD [PARTNER=id]"; exit 2; }
+	@$(PY) -m settlement.reconcile --from "$(FROM)" --to "$(TO)" $(if $(PARTNER),--partner "$(PARTNER)")
 
 clean:
 	rm -rf $(VENV)

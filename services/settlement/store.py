@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 
+from psycopg.types.json import Jsonb
+
 from . import domain
 from .domain import Movement
 
@@ -89,32 +91,62 @@ def insert_transaction(uow, partner_id: str, key: str, kind: str, amount: int, *
     return row["id"]
 
 
+# One statement for a movement, its entries, its product split and its
+# commission with entries: every row or none (the key decides), in one round trip.
+RECORD_MOVEMENT = """
+WITH txn AS (
+    INSERT INTO ledger_transactions (partner_id, txn_key, kind, source, source_ref, source_event_id,
+                                     business_date, occurred_at, commission_bps, customer_ref)
+    VALUES (%(partner)s, %(key)s, %(kind)s, %(source)s, %(ref)s, %(event_id)s, %(day)s, %(at)s, %(bps)s, %(customer)s)
+    ON CONFLICT (partner_id, txn_key) DO NOTHING RETURNING id),
+entries AS (
+    INSERT INTO ledger_entries (transaction_id, partner_id, account, debit, credit)
+    SELECT txn.id, %(partner)s, e.account, e.debit, e.credit
+    FROM txn, jsonb_to_recordset(%(entries)s) AS e(account text, debit bigint, credit bigint)),
+facts AS (
+    INSERT INTO sales_facts (transaction_id, partner_id, business_date, kind, product_id, product_name, amount)
+    SELECT txn.id, %(partner)s, %(day)s, %(kind)s, f.product_id, f.product_name, f.amount
+    FROM txn, jsonb_to_recordset(%(facts)s) AS f(product_id text, product_name text, amount bigint)),
+commission AS (
+    INSERT INTO ledger_transactions (partner_id, txn_key, kind, source, source_ref, source_event_id,
+                                     business_date, occurred_at, commission_bps, customer_ref)
+    SELECT %(partner)s, %(commission_key)s, %(commission_kind)s, %(source)s, %(ref)s, %(event_id)s, %(day)s, %(at)s,
+           %(bps)s, %(customer)s
+    FROM txn WHERE jsonb_array_length(%(commission_entries)s) > 0
+    ON CONFLICT (partner_id, txn_key) DO NOTHING RETURNING id),
+commission_entries AS (
+    INSERT INTO ledger_entries (transaction_id, partner_id, account, debit, credit)
+    SELECT commission.id, %(partner)s, e.account, e.debit, e.credit
+    FROM commission, jsonb_to_recordset(%(commission_entries)s) AS e(account text, debit bigint, credit bigint))
+SELECT (SELECT id FROM txn) AS id
+"""
+
+
+def _entries_json(kind: str, amount: int) -> Jsonb:
+    return Jsonb([{"account": e.account, "debit": e.debit, "credit": e.credit}
+                  for e in domain.postings(kind, amount)] if amount > 0 else [])
+
+
 def record_movement(uow, partner_id: str, movement: Movement, *, event_id, occurred_at: datetime,
                     customer_ref: str | None) -> bool:
     """A sale, fee or refund and its commission (R-STL-1, R-STL-2); False when
     it was recorded before (its key exists)."""
-    lock_source(uow, partner_id, movement.source_ref)
     on = domain.business_date(occurred_at)
-    common = dict(source=movement.source, source_ref=movement.source_ref, event_id=event_id,
-                  occurred_at=occurred_at, customer_ref=customer_ref)
     if movement.kind == domain.REFUND:
+        lock_source(uow, partner_id, movement.source_ref)  # cumulative refunds of one order, one at a time
         commission, bps = _commission_reversal(uow, partner_id, movement, on)
     else:
         bps = rate_on(uow, partner_id, on)
         commission = domain.commission_for(movement.amount, bps)
-    txn_id = insert_transaction(uow, partner_id, movement.key, movement.kind, movement.amount,
-                                commission_bps=bps, **common)
-    if txn_id is None:
-        return False
-    with uow.conn.cursor() as cur:
-        cur.executemany(
-            """INSERT INTO sales_facts (transaction_id, partner_id, business_date, kind, product_id, product_name, amount)
-               VALUES (%s, %s, %s, %s, %s, %s, %s)""",
-            [(txn_id, partner_id, on, movement.kind, p.product_id, p.product_name, p.amount) for p in movement.products])
-    if commission > 0:
-        insert_transaction(uow, partner_id, movement.commission_key, domain.COMMISSION_OF[movement.kind], commission,
-                           commission_bps=bps, **common)
-    return True
+    row = uow.fetch_one(RECORD_MOVEMENT, {
+        "partner": partner_id, "key": movement.key, "kind": movement.kind, "source": movement.source,
+        "ref": movement.source_ref, "event_id": event_id, "day": on, "at": occurred_at, "bps": bps,
+        "customer": customer_ref, "entries": _entries_json(movement.kind, movement.amount),
+        "facts": Jsonb([{"product_id": p.product_id, "product_name": p.product_name, "amount": p.amount}
+                        for p in movement.products]),
+        "commission_key": movement.commission_key, "commission_kind": domain.COMMISSION_OF[movement.kind],
+        "commission_entries": _entries_json(domain.COMMISSION_OF[movement.kind], commission)})
+    return row["id"] is not None
 
 
 def _commission_reversal(uow, partner_id: str, movement: Movement, on: date) -> tuple[int, int]:
@@ -134,8 +166,8 @@ def _commission_reversal(uow, partner_id: str, movement: Movement, on: date) -> 
                  AND t.kind = 'commission_reversal' AND e.account = 'commission_revenue') AS reversed""",
         {"p": partner_id, "ref": movement.source_ref, "src": movement.source})
     bps = row["sale_bps"] if row["sale_bps"] is not None else rate_on(uow, partner_id, on)
-    left = None if row["sale_bps"] is None else (row["taken"] or 0) - (row["reversed"] or 0)
-    return domain.commission_reversal_for(row["refunded"] or 0, movement.amount, bps, left), bps
+    left = None if row["sale_bps"] is None else int(row["taken"] or 0) - int(row["reversed"] or 0)
+    return domain.commission_reversal_for(int(row["refunded"] or 0), movement.amount, bps, left), bps
 
 
 def list_transactions(uow, partner_id: str, date_from: date | None, date_to: date | None,
