@@ -60,9 +60,9 @@ another partner is ``product_not_found`` (404).
     capacity, taken, remaining, blocked, past (R-RSV-9); plus period and price maxima.
 ``dashboard_summary(partner_id, role)``: product counts by display state and review status.
 
-Lock order (no deadlock): a hold's own row, then product rows by id (holds
-take them FOR KEY SHARE, writers FOR UPDATE), then capacity rows by
-(product_id, bucket_key). Capacity is taken with a conditional UPDATE
+Lock order (no deadlock): product rows by id (holds take them FOR KEY SHARE,
+writers FOR UPDATE), a hold's own row, then capacity rows by (product_id,
+bucket_key); releases take only the last two. Capacity is taken with a conditional UPDATE
 (``taken + q <= capacity``), so it is never exceeded whatever the concurrency.
 
 Choices where the issue is silent are listed in domain.py's docstring.
@@ -72,7 +72,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from chassis.errors import NotFound
+from chassis.errors import DomainError, NotFound
 from chassis.service import DataService, rpc
 from chassis.validation import parse
 
@@ -481,38 +481,51 @@ class CatalogService(DataService):
 
     @rpc
     def hold(self, hold_id: str, partner_id: str, lines: list) -> dict:
-        """Take capacity or stock for every line, or nothing. See the module docstring."""
+        """Take capacity or stock for every line, or nothing. See the module docstring.
+
+        One transaction: read the live versions (FOR KEY SHARE), write the hold
+        row with its result (the unique hold id makes a concurrent retry wait
+        here, then replay), then take the capacity rows in lock order, so a hot
+        row stays locked only for its UPDATE and the COMMIT."""
         request = parse(HoldIn, {"hold_id": hold_id, "lines": lines})
         line_dicts = [line.model_dump() for line in request.lines]
         fingerprint = domain.hold_request_fingerprint(partner_id, [l.model_dump(mode="json") for l in request.lines])
         now = self.now()
         with self.db.transaction() as uow:
-            if not store.claim_hold_id(uow, request.hold_id, partner_id, fingerprint):
-                return self._replayed_hold(uow, request.hold_id, fingerprint)
-            products = store.live_products_for_hold(uow, partner_id, [l["product_id"] for l in line_dicts])
-            needs, priced = self._price_lines(uow, line_dicts, products, now)
-            taken_keys, sold_out = self._take_all(uow, domain.merge_needs(needs), len(line_dicts))
+            products = store.live_products_for_hold(uow, partner_id, [l["product_id"] for l in line_dicts],
+                                                    [l["date"] for l in line_dicts if l["date"] is not None])
+            try:
+                needs, priced = self._price_lines(line_dicts, products, now)
+            except DomainError:   # refused now; but a retry of a hold granted earlier gets that hold
+                existing = store.hold_row(uow, request.hold_id)
+                if existing is None:
+                    raise
+                return self._replayed_hold(existing, fingerprint)
+            needs = domain.merge_needs(needs)
             result = self._hold_result(request.hold_id, partner_id, now, line_dicts, priced, products)
-            store.insert_hold_lines(uow, request.hold_id, [
-                {"line": i, "product_id": l["product_id"], "quantity": l["quantity"], "bucket_keys": taken_keys[i]}
-                for i, l in enumerate(line_dicts)])
-            store.store_hold_result(uow, request.hold_id, result)
+            held_lines = [{"line": i, "product_id": l["product_id"], "quantity": l["quantity"], "released": 0,
+                           "bucket_keys": [n.key for n in needs if i in n.lines]} for i, l in enumerate(line_dicts)]
+            if not store.claim_hold_id(uow, request.hold_id, partner_id, fingerprint, result, held_lines):
+                return self._replayed_hold(store.hold_row(uow, request.hold_id), fingerprint)
+            untracked, sold_out = self._take_all(uow, needs)
+            if untracked:   # stock not tracked: nothing taken, nothing to give back later
+                store.set_hold_lines(uow, request.hold_id, [
+                    {**l, "bucket_keys": [k for k in l["bucket_keys"] if k not in untracked]} for l in held_lines])
             for need in sold_out:
                 product = products[need.product_id]
                 events.publish(uow, "product.sold_out", events.product_event(
                     need.product_id, partner_id, product["kind"], product["live"]["name"],
                     version=product["version"], option_id=need.detail.get("option_id")))
-        return {**result, "status": "held"}
+        return result
 
-    def _replayed_hold(self, uow, hold_id: str, fingerprint: str) -> dict:
-        existing = store.hold_row(uow, hold_id)
+    def _replayed_hold(self, existing: dict, fingerprint: str) -> dict:
         if existing["fingerprint"] == "":   # released before this hold arrived: a single-use id
-            return views.hold_view(existing, [])
+            return views.hold_view(existing)
         if existing["fingerprint"] != fingerprint:
-            raise errors.hold_id_reused(hold_id)
-        return views.hold_view(existing, store.hold_line_rows(uow, hold_id))
+            raise errors.hold_id_reused(existing["hold_id"])
+        return views.hold_view(existing)
 
-    def _price_lines(self, uow, lines: list[dict], products: dict, now: dt.datetime):
+    def _price_lines(self, lines: list[dict], products: dict, now: dt.datetime):
         today, now_time = domain.local_now(now)
         for index, line in enumerate(lines):
             product = products.get(str(store.as_uuid(line["product_id"])))
@@ -521,31 +534,28 @@ class CatalogService(DataService):
                                {"line": index, "product_id": line["product_id"]})
             line["product_id"] = product["product_id"]
             domain.check_holdable(product, now, index)
-        blocks = store.blocked_slots(uow, list(products), [l["date"] for l in lines if l["date"] is not None])
         needs, priced = [], []
         for index, line in enumerate(lines):
             product = products[line["product_id"]]
-            line_needs, line_price = domain.hold_line_needs(index, line, product, blocks[product["product_id"]],
-                                                            today, now_time)
+            line_needs, line_price = domain.hold_line_needs(index, line, product, product["blocks"], today, now_time)
             needs += line_needs
             priced.append(line_price)
         return needs, priced
 
-    def _take_all(self, uow, needs: list[domain.BucketNeed], line_count: int):
-        """Take every row in lock order; the first refusal rolls everything back."""
-        taken_keys: dict[int, list[str]] = {i: [] for i in range(line_count)}
-        sold_out = []
+    def _take_all(self, uow, needs: list[domain.BucketNeed]) -> tuple[set[str], list[domain.BucketNeed]]:
+        """Take every row in lock order; the first refusal rolls everything back.
+        Returns the keys of untracked stock (no row) and the needs that sold out."""
+        untracked, sold_out = set(), []
         for need in needs:
             ok, exists, taken, capacity = store.take(uow, need)
             if not ok:
                 remaining = None if capacity is None else capacity - (taken or 0)
                 raise domain.refuse_need(need, remaining, exists)
-            if exists:
-                for line in set(need.lines):
-                    taken_keys[line].append(need.key)
-                if need.kind in ("option", "period") and capacity is not None and taken >= capacity:
-                    sold_out.append(need)
-        return taken_keys, sold_out
+            if not exists:
+                untracked.add(need.key)
+            elif need.kind in ("option", "period") and capacity is not None and taken >= capacity:
+                sold_out.append(need)
+        return untracked, sold_out
 
     def _hold_result(self, hold_id, partner_id, now, lines, priced, products) -> dict:
         result_lines = []
@@ -570,22 +580,20 @@ class CatalogService(DataService):
             raise errors.invalid_fields({"release_id": "a partial release needs a release_id (it makes a retry safe)"})
         with self.db.transaction() as uow:
             if store.tombstone_hold_id(uow, request.hold_id, partner_id):
-                return views.hold_view(store.hold_row(uow, request.hold_id), [], {})
+                return views.hold_view(store.hold_row(uow, request.hold_id), {})
             row = store.hold_row(uow, request.hold_id, lock=True)
             if row["partner_id"] != partner_id:   # another partner's hold id: nothing to see here
                 return {"hold_id": request.hold_id, "partner_id": partner_id, "status": "released", "lines": [],
                         "total": 0, "products": {}, "released_now": []}
-            held = store.hold_line_rows(uow, request.hold_id)
             if request.release_id and not store.claim_release_id(
                     uow, request.hold_id, request.release_id, [l.model_dump() for l in request.lines or []]):
-                return views.hold_view(row, held, {})
+                return views.hold_view(row, {})
             wanted = None if request.lines is None else [l.model_dump() for l in request.lines]
-            plan = domain.release_plan(held, wanted, request.hold_id)
-            self._give_back(uow, held, plan)
-            fully = all(h["released"] + plan.get(h["line"], 0) >= h["quantity"] for h in held)
-            store.mark_released(uow, request.hold_id, plan, fully)
-            return views.hold_view(store.hold_row(uow, request.hold_id), store.hold_line_rows(uow, request.hold_id),
-                                   plan)
+            plan = domain.release_plan(row["lines"], wanted, request.hold_id)
+            self._give_back(uow, row["lines"], plan)
+            lines = [{**l, "released": l["released"] + plan.get(l["line"], 0)} for l in row["lines"]]
+            store.mark_released(uow, request.hold_id, lines, all(l["released"] >= l["quantity"] for l in lines))
+            return views.hold_view(store.hold_row(uow, request.hold_id), plan)
 
     def _give_back(self, uow, held: list[dict], plan: dict[int, int]) -> None:
         """Rows in the same (product_id, bucket_key) order as holds take them."""
@@ -603,7 +611,7 @@ class CatalogService(DataService):
             row = store.hold_row(uow, str(hold_id))
             if row is None or row["partner_id"] != partner_id or row["fingerprint"] == "":
                 raise NotFound("hold_not_found", "no such hold", {"hold_id": hold_id})
-            return views.hold_view(row, store.hold_line_rows(uow, hold_id))
+            return views.hold_view(row)
 
     # --- helpers -------------------------------------------------------------------------
 

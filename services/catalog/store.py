@@ -1,8 +1,8 @@
 """SQL of the catalog. Every query that reads partner data filters by partner_id.
 
 Lock order, the same in every transaction so none waits on another in a
-cycle: a hold's own row, then product rows (by product_id), then capacity
-buckets (by product_id, bucket_key).
+cycle: product rows (by product_id), a hold's own row, then capacity buckets
+(by product_id, bucket_key).
 """
 from __future__ import annotations
 
@@ -308,26 +308,14 @@ def block_rows(uow, product_id, date_from: dt.date | None = None, date_to: dt.da
                          (product_id, date_from, date_to))
 
 
-def blocked_slots(uow, product_ids: list[str], days: list[dt.date]) -> dict[str, set]:
-    """product id -> {date (whole day) or (date, time)} among the given days."""
-    result: dict[str, set] = {pid: set() for pid in product_ids}
-    if not days:
-        return result
-    for row in uow.fetch_all("""SELECT product_id::text AS product_id, day, at_time FROM blocks
-                                WHERE product_id = ANY(%s) AND day = ANY(%s)""",
-                             ([as_uuid(p) for p in product_ids], list(set(days)))):
-        result[row["product_id"]].add(row["day"] if row["at_time"] is None else (row["day"], row["at_time"]))
-    return result
-
-
 # --- holds (R-RSV-3) ---------------------------------------------------------------
 
-def claim_hold_id(uow, hold_id: str, partner_id: str, fingerprint: str) -> bool:
-    """True when this call owns the hold id; a concurrent call with the same
-    id waits here until this transaction ends, then finds the row."""
-    return uow.fetch_one("""INSERT INTO holds (hold_id, partner_id, status, fingerprint, result)
-                            VALUES (%s, %s, 'held', %s, '{}') ON CONFLICT (hold_id) DO NOTHING RETURNING 1""",
-                         (hold_id, partner_id, fingerprint)) is not None
+def claim_hold_id(uow, hold_id: str, partner_id: str, fingerprint: str, result: dict, lines: list[dict]) -> bool:
+    """Write the hold; False when the id is taken. A concurrent call with the
+    same id waits here until this transaction ends, then finds the row."""
+    return uow.fetch_one("""INSERT INTO holds (hold_id, partner_id, status, fingerprint, result, lines)
+                            VALUES (%s, %s, 'held', %s, %s, %s) ON CONFLICT (hold_id) DO NOTHING RETURNING 1""",
+                         (hold_id, partner_id, fingerprint, Jsonb(result), Jsonb(lines))) is not None
 
 
 def tombstone_hold_id(uow, hold_id: str, partner_id: str) -> bool:
@@ -340,24 +328,36 @@ def tombstone_hold_id(uow, hold_id: str, partner_id: str) -> bool:
 
 
 def hold_row(uow, hold_id: str, lock: bool = False) -> dict | None:
-    return uow.fetch_one("SELECT hold_id, partner_id, status, fingerprint, result, created_at, released_at "
+    return uow.fetch_one("SELECT hold_id, partner_id, status, fingerprint, result, lines, created_at, released_at "
                          "FROM holds WHERE hold_id = %s" + (" FOR UPDATE" if lock else ""), (hold_id,))
 
 
-def live_products_for_hold(uow, partner_id: str, product_ids: list[str]) -> dict[str, dict]:
-    """The live versions, locked FOR KEY SHARE in product order: holds run side
-    by side, while an approval (FOR UPDATE) waits for them and they for it, so
-    a hold never mixes two versions."""
+def live_products_for_hold(uow, partner_id: str, product_ids: list[str], days: list[dt.date]) -> dict[str, dict]:
+    """The live versions with their blocks among ``days``, locked FOR KEY
+    SHARE in product order: holds run side by side, while an approval (FOR
+    UPDATE) waits for them and they for it, so a hold never mixes two versions."""
     ids = sorted({as_uuid(p) for p in product_ids if as_uuid(p) is not None})
     rows = uow.fetch_all("""
         SELECT p.product_id::text AS product_id, p.partner_id, p.kind, p.live_version AS version,
-               p.sale_starts_at, p.sale_ends_at, p.paused, r.content AS live
+               p.sale_starts_at, p.sale_ends_at, p.paused, r.content AS live,
+               (SELECT coalesce(array_agg(ARRAY[k.day::text, coalesce(k.at_time::text, '')]), '{}')
+                FROM blocks k WHERE k.product_id = p.product_id AND k.day = ANY(%s)) AS blocks
         FROM products p JOIN revisions r ON r.revision_id = p.live_revision_id
         WHERE p.partner_id = %s AND p.product_id = ANY(%s)
-        ORDER BY p.product_id FOR KEY SHARE OF p""", (partner_id, ids))
-    return {r["product_id"]: {**r, "settings": {"sale_starts_at": r["sale_starts_at"],
-                                                "sale_ends_at": r["sale_ends_at"], "paused": r["paused"]}}
+        ORDER BY p.product_id FOR KEY SHARE OF p""", (list(set(days)), partner_id, ids))
+    return {r["product_id"]: {**r, "blocks": _block_set(r["blocks"]),
+                              "settings": {"sale_starts_at": r["sale_starts_at"],
+                                           "sale_ends_at": r["sale_ends_at"], "paused": r["paused"]}}
             for r in rows}
+
+
+def _block_set(pairs) -> set:
+    """{date (whole day) or (date, time)} from [[day, time or '']]."""
+    blocks = set()
+    for day, at in pairs or []:
+        day = dt.date.fromisoformat(day)
+        blocks.add((day, dt.time.fromisoformat(at)) if at else day)
+    return blocks
 
 
 def take(uow, need: BucketNeed) -> tuple[bool, bool, int | None, int | None]:
@@ -398,21 +398,9 @@ def give_back(uow, product_id: str, bucket_key: str, quantity: int) -> dict | No
                          (quantity, as_uuid(product_id), bucket_key))
 
 
-def insert_hold_lines(uow, hold_id: str, lines: list[dict]) -> None:
-    with uow.conn.cursor() as cur:
-        cur.executemany("""INSERT INTO hold_lines (hold_id, line, product_id, quantity, bucket_keys)
-                           VALUES (%s, %s, %s, %s, %s)""",
-                        [(hold_id, l["line"], as_uuid(l["product_id"]), l["quantity"], l["bucket_keys"])
-                         for l in lines])
-
-
-def store_hold_result(uow, hold_id: str, result: dict) -> None:
-    uow.execute("UPDATE holds SET result = %s WHERE hold_id = %s", (Jsonb(result), hold_id))
-
-
-def hold_line_rows(uow, hold_id: str) -> list[dict]:
-    return uow.fetch_all("""SELECT line, product_id::text AS product_id, quantity, released, bucket_keys
-                            FROM hold_lines WHERE hold_id = %s ORDER BY line""", (hold_id,))
+def set_hold_lines(uow, hold_id: str, lines: list[dict]) -> None:
+    """A hold's lines: [{line, product_id, quantity, released, bucket_keys}]."""
+    uow.execute("UPDATE holds SET lines = %s WHERE hold_id = %s", (Jsonb(lines), hold_id))
 
 
 def claim_release_id(uow, hold_id: str, release_id: str, lines: list[dict]) -> bool:
@@ -420,12 +408,10 @@ def claim_release_id(uow, hold_id: str, release_id: str, lines: list[dict]) -> b
                             ON CONFLICT DO NOTHING RETURNING 1""", (hold_id, release_id, Jsonb(lines))) is not None
 
 
-def mark_released(uow, hold_id: str, plan: dict[int, int], fully: bool) -> None:
-    with uow.conn.cursor() as cur:
-        cur.executemany("UPDATE hold_lines SET released = released + %s WHERE hold_id = %s AND line = %s",
-                        [(q, hold_id, line) for line, q in plan.items()])
-    if fully:
-        uow.execute("UPDATE holds SET status = 'released', released_at = now() WHERE hold_id = %s", (hold_id,))
+def mark_released(uow, hold_id: str, lines: list[dict], fully: bool) -> None:
+    uow.execute("""UPDATE holds SET lines = %s, status = CASE WHEN %s THEN 'released' ELSE status END,
+                          released_at = CASE WHEN %s THEN now() ELSE released_at END
+                   WHERE hold_id = %s""", (Jsonb(lines), fully, fully, hold_id))
 
 
 # --- dashboard -------------------------------------------------------------------------

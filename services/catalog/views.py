@@ -102,10 +102,10 @@ def block_view(row: dict) -> dict:
             "reason": row["reason"]}
 
 
-def hold_view(row: dict, line_rows: list[dict], released_now: dict[int, int] | None = None) -> dict:
+def hold_view(row: dict, released_now: dict[int, int] | None = None) -> dict:
     """The hold as first granted, with its current status and what each line gave back."""
     result = dict(row["result"] or {})
-    released = {r["line"]: r["released"] for r in line_rows}
+    released = {r["line"]: r["released"] for r in row["lines"]}
     view = {"hold_id": row["hold_id"], "partner_id": row["partner_id"], "status": row["status"],
             "created_at": result.get("created_at", iso(row["created_at"])),
             "lines": [{**line, "released": released.get(line["line"], 0)} for line in result.get("lines", [])],

@@ -66,6 +66,11 @@ def test_r_cat_5_review_keeps_the_live_version_until_approval_and_records_every_
     assert final["live"]["version"] == 3 and final["live"]["name"] == "Cut & wash"
     assert rpc.catalog.shop_get_product(product_id)["prices"][0]["amount"] == 35000
     assert rpc.catalog.get_product_version(pid, product_id, 1)["prices"] == v1_prices   # kept for bookings
+    unchanged = rpc.catalog.update_product(pid, product_id, {"name": "Cut & wash", "paused": False})
+    assert unchanged["pending"] is None                  # an edit that changes nothing opens no revision
+    with pytest.raises(Conflict) as raised:
+        rpc.catalog.submit_product(pid, product_id)
+    assert raised.value.code == "nothing_to_submit"
 
     history = [(h["action"], h["actor"]) for h in rpc.catalog.product_history(pid, product_id)["items"]]
     assert history == [("created", "member-1"), ("submitted", "member-1"), ("approved", "operator-1"),
@@ -79,16 +84,6 @@ def test_r_cat_5_review_keeps_the_live_version_until_approval_and_records_every_
         "product.submitted", "product.submitted", "product.approved"]
     assert events[4]["reason"] == "price must include VAT" and events[-1]["version"] == 3
     assert events[2]["fields"] == ["sale_ends_at"]
-
-
-def test_r_cat_5_an_edit_that_changes_nothing_opens_no_revision(catalog, rpc):
-    pid = partner()
-    product = approved(rpc, pid, booking_body())
-    same = rpc.catalog.update_product(pid, product["product_id"], {"name": "Hair cut", "paused": False})
-    assert same["pending"] is None
-    with pytest.raises(Conflict) as raised:
-        rpc.catalog.submit_product(pid, product["product_id"])
-    assert raised.value.code == "nothing_to_submit"
 
 
 def test_another_partners_product_does_not_exist_for_the_caller(catalog, rpc):
@@ -118,7 +113,7 @@ def test_another_partners_product_does_not_exist_for_the_caller(catalog, rpc):
     assert rpc.catalog.get_product(owner, product_id)["name"] == "Hair cut"
 
 
-def test_bad_bodies_are_422_naming_the_fields_and_write_nothing(catalog, rpc):
+def test_bad_bodies_are_422_naming_the_fields_and_write_nothing_and_lists_page(catalog, rpc):
     pid = partner()
     cases = [
         (booking_body(partner_id="p-x"), "partner_id"),
@@ -152,10 +147,9 @@ def test_bad_bodies_are_422_naming_the_fields_and_write_nothing(catalog, rpc):
     assert db_value(url, "SELECT count(*) FROM products") == 1
     assert db_value(url, "SELECT count(*) FROM revisions") == 1
 
-
-def test_lists_page_newest_first_with_clamped_limits(catalog, rpc):
-    pid = partner()
-    made = [rpc.catalog.create_product(pid, booking_body(name=f"p{i}"))["product_id"] for i in range(5)]
+    # Lists: newest first, keyset cursors, limit clamped to 1..100.
+    made = [product["product_id"]] + [rpc.catalog.create_product(pid, booking_body(name=f"p{i}"))["product_id"]
+                                      for i in range(4)]
     first = rpc.catalog.list_products(pid, {"limit": 2})
     second = rpc.catalog.list_products(pid, {"limit": 2, "cursor": first["next_cursor"]})
     third = rpc.catalog.list_products(pid, {"limit": 2, "cursor": second["next_cursor"]})
