@@ -47,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import signal
 import socket
 import time
 import uuid
@@ -70,6 +71,7 @@ DEFAULT_TIMER_BATCH = 500
 DEFAULT_PENDING_CREATION_SECONDS = 120
 RELEASE_RETRY_AFTER_SECONDS = 5
 PARTNER_CACHE_SECONDS = 30.0
+FAULT_ENV = "PC_FAULT_INJECT"
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -142,6 +144,8 @@ class OrdersService(DataService):
         try:
             self._check_partner(data.partner_id, data.channel)
             hold = self.services.catalog.hold(hold_id, data.partner_id, self._hold_lines(data))
+            if os.environ.get(FAULT_ENV) == "orders_kill_after_hold":
+                os.kill(os.getpid(), signal.SIGKILL)   # crash test: the hold is taken, the order not written
             if hold["status"] != "held":   # swept meanwhile: the id is spent
                 raise errors.creation_interrupted(key)
         except ServiceUnavailable:
@@ -737,14 +741,15 @@ class OrdersService(DataService):
                 total += len(completed)
         if total:
             with self.db.transaction() as uow:
-                store.record_timer_pass(uow, INSTANCE, as_of, started_at, total)
+                store.record_timer_pass(uow, self.config.get("INSTANCE_NAME") or INSTANCE, as_of, started_at, total)
             log.info("orders_auto_completed", count=total, as_of=as_of.isoformat())
         return total
 
     def _retry_releases(self) -> int:
         sent = 0
         with self.db.transaction() as uow:
-            for row in store.claim_pending_releases(uow, RELEASE_RETRY_AFTER_SECONDS, 100):
+            retry_after = float(self.config.get("RELEASE_RETRY_SECONDS", RELEASE_RETRY_AFTER_SECONDS))
+            for row in store.claim_pending_releases(uow, retry_after, 100):
                 sent += self._send_release(uow, row)
         return sent
 
