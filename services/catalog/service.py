@@ -148,8 +148,8 @@ class CatalogService(DataService):
         content = domain.normalize_content(row["kind"], domain.patched_review_fields(base, patch), known)
         fields = domain.changed_fields(base, content)
         if row["open_revision_id"] is not None:
-            if not fields and row["open_status"] == "draft":
-                return
+            if not fields:
+                return   # nothing differs: a pending revision stays in review
             store.update_revision(uow, row["open_revision_id"], content, "draft")
             action = "review_withdrawn" if row["open_status"] == "pending" else "edited"
             store.record_history(uow, row["product_id"], actor, action, row["open_revision_id"], {"fields": fields})

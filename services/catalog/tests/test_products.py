@@ -57,6 +57,8 @@ def test_r_cat_5_review_keeps_the_live_version_until_approval_and_records_every_
     fixed = rpc.catalog.update_product(pid, product_id, {"description": "VAT included"}, "member-2")
     assert (fixed["pending"]["name"], fixed["pending"]["status"]) == ("Cut & wash", "draft")
     third = rpc.catalog.submit_product(pid, product_id, "member-2")
+    same = rpc.catalog.update_product(pid, product_id, {"description": "VAT included"}, "member-2")
+    assert same["pending"]["status"] == "pending"        # an edit that changes nothing withdraws nothing
     # Editing a pending revision withdraws it from review.
     withdrawn = rpc.catalog.update_product(pid, product_id, {"images": []}, "member-2")
     assert withdrawn["pending"]["status"] == "draft"
