@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+from nameko.testing.services import entrypoint_hook
 
 from chassis.errors import Conflict, NotFound, ValidationFailed
 from settlement import domain
@@ -84,6 +85,17 @@ def test_r_stl_1_sales_fees_and_refunds_enter_the_ledger_once_balanced_even_deli
         "counts": {"sales_today": 2, "sales_month_to_date": 2}}
     with pytest.raises(ValidationFailed):
         rpc.settlement.dashboard_summary(partner, "operator")
+
+    # The scheduler settles yesterday, once, and only when switched on (today's sales wait for tomorrow).
+    runs = "SELECT period_end, actor FROM settlement_runs"
+    with entrypoint_hook(settlement, "scheduled_run") as tick:
+        tick()
+        assert sql(settlement, runs) == []
+        settlement.config["SCHEDULED_RUNS"] = True
+        tick()
+        tick()
+    assert sql(settlement, runs) == [(today - timedelta(days=1), "scheduler")]
+    assert rpc.settlement.dashboard_summary(partner, "admin")["sales"]["unsettled_balance"] == 38950
 
 
 def test_r_stl_2_r_stl_3_runs_pay_positive_periods_carry_negative_ones_and_never_settle_twice(
