@@ -103,6 +103,23 @@ def test_r_cat_3_shop_goods_sell_out_and_the_shop_lists_follow_the_contract(part
     error = assert_error(key.patch(f"{products}/{created['product_id']}", json={"sale_ends_at": "2020-01-01T00:00:00+09:00",
                                                                             "sale_starts_at": later}), 422)
     assert set(error["details"]["fields"]) == {"sale_ends_at"}
+    # R-CAT-1: each schedule type takes its own quantity modes, dates and times.
+    error = assert_error(key.post(products, json=booking_body(schedule_type="anytime", quantity_mode="slot")), 422)
+    assert set(error["details"]["fields"]) == {"quantity_mode"}
+    day_product = expect(key.post(products, json=booking_body(schedule_type="date", quantity_mode="date")), 201)
+    day_path = f"{products}/{day_product['product_id']}"
+    error = assert_error(key.put(f"{day_path}/inventory", json={"slots": [{"date": day(), "time": "10:00",
+                                                                            "capacity": 3}]}), 422)
+    assert set(error["details"]["fields"]) == {"slots.0.time"}
+    expect(key.put(f"{day_path}/inventory", json={"slots": [{"date": day(), "capacity": 3}]}), 200)
+    assert_error(key.post(f"{day_path}/blocks", json={"times": [{"date": day(), "time": "10:00"}]}), 422)
+    # R-CAT-4: before its sale window a product is upcoming.
+    expect(key.patch(day_path, json={"sale_starts_at": later}), 200)
+    review = expect(key.post(f"{day_path}/submit"), 201)
+    expect(operator.client.post(f"/v1/ops/reviews/{review['revision_id']}/approve"), 200)
+    assert expect(pc.anonymous.get(f"/v1/shop/products/{day_product['product_id']}"), 200)[
+        "display_state"] == "upcoming"
+
     paths = expect(pc.anonymous.get("/v1/openapi.json"), 200)["paths"]
     assert {"/v1/partners/{pid}/products/{product_id}/inventory", "/v1/ops/reviews/{rid}/approve",
             "/v1/shop/products/{product_id}"} <= set(paths)
