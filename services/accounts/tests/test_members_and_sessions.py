@@ -2,8 +2,16 @@
 and the gateway's rate limits on login and sign-up."""
 import http.client
 import json
+import os
+import subprocess
+import sys
 import threading
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
+
+import psycopg
+
+from chassis.config import REPO_ROOT
 
 from support.api import assert_error, expect
 
@@ -97,3 +105,50 @@ def test_login_and_sign_up_are_rate_limited_per_client_address(partner_center):
     # Another client address has its own allowance.
     assert post_from(pc.url, "127.0.0.2", "/v1/sessions", login) == 201
     assert post_from(pc.url, "127.0.0.2", "/v1/members", {**sign_up, "login_id": "fourth"}) == 201
+
+
+def test_operators_come_from_the_ops_command_and_sessions_expire(partner_center):
+    """`make operator` (python -m accounts.ops create-operator) makes an operator
+    that logs in like a member and reaches /v1/ops; it refuses a member's login
+    id; sessions end at their expiry; tokens and passwords are stored hashed."""
+    pc = partner_center(service_config={"accounts": {"SESSION_TTL_SECONDS": 600}})
+    database_url = pc.containers["accounts"].config["DATABASE_URL"]
+    member = pc.sign_up_member(login_id="member.one")
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert "-m accounts.ops create-operator" in makefile
+
+    def ops_command(login, password):
+        env = {**os.environ, "PC_ACCOUNTS_DATABASE_URL": database_url, "PASSWORD": password,
+               "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "libs"), str(REPO_ROOT / "services")])}
+        return subprocess.run([sys.executable, "-m", "accounts.ops", "create-operator", "--login", login],
+                              env=env, capture_output=True, text=True, timeout=120)
+
+    made = ops_command("Ops.Kim", "operator password")
+    assert made.returncode == 0, made.stderr
+    assert ops_command("member.one", "operator password").returncode != 0  # a member is not turned into one
+    assert ops_command("ops.two", "short").returncode != 0
+
+    session = expect(pc.anonymous.post("/v1/sessions", json={"login_id": "ops.kim", "password": "operator password"}),
+                     201)
+    assert session["kind"] == "operator"
+    lifetime = datetime.fromisoformat(session["expires_at"]) - datetime.now(timezone.utc)
+    assert timedelta(seconds=500) < lifetime <= timedelta(seconds=600)
+    operator = pc.client(session["token"])
+    partner = pc.create_partner(admin=member, verified=False)
+    assert expect(operator.post(f"/v1/ops/partners/{partner.partner_id}/verify", json={}), 200)["status"] == "verified"
+    assert_error(operator.get("/v1/me"), 403)
+    assert_error(operator.post("/v1/partners", json={"name": "p", "category": "cafe", "business_number": "1234567890"}),
+                 403)
+
+    with psycopg.connect(database_url) as conn:
+        stored = " ".join(str(row) for row in conn.execute(
+            "SELECT m.password_hash, s.token_hash FROM members m JOIN sessions s ON s.member_id = m.id").fetchall())
+    assert "$argon2id$" in stored
+    assert "operator password" not in stored and session["token"] not in stored and member.token not in stored
+
+    with psycopg.connect(database_url) as conn:  # the member's session reaches its expiry
+        conn.execute("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE member_id = %s",
+                     (member.member_id,))
+    assert_error(member.client.get("/v1/me"), 401, "invalid_token")
+    assert_error(member.client.delete("/v1/sessions/current"), 401, "invalid_token")
+    assert_error(operator.get("/v1/notices"), 403, "forbidden")  # still a valid token: only the member's session ended

@@ -1,5 +1,8 @@
 """Places (R-ACC-9), partner API keys, notices (R-ACC-10), customer sessions
 and the dashboard (R-ACC-11) through the gateway."""
+import hashlib
+
+import psycopg
 from nameko.containers import ServiceContainer
 from nameko.rpc import rpc
 
@@ -30,6 +33,10 @@ def test_places_and_api_keys(platform):
     listed = expect(admin.client.get(f"{partner.path}/api-keys"), 200)["items"]
     assert [k["api_key_id"] for k in listed] == [created["api_key_id"]] and key not in str(listed)
     assert_error(member.client.post(f"{partner.path}/api-keys", json={"name": "x"}), 403)
+
+    with psycopg.connect(pc.containers["accounts"].config["DATABASE_URL"]) as conn:
+        stored = conn.execute("SELECT key_hash, key_prefix, name FROM api_keys").fetchall()
+    assert stored == [(hashlib.sha256(key.encode()).digest(), key[:10], "예약 연동")]  # the key itself is not kept
 
     system = pc.client(key)
     assert expect(system.get(partner.path), 200)["role"] == "master"
