@@ -12,10 +12,12 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
-from chassis.contracts import PAYLOADS
+from chassis.contracts import PAYLOADS, Subscription, notification_handler
 from chassis.envelope import Envelope
 from chassis.outbox import ConfirmingPublisher
 from chassis.testing import free_port
+from chassis.tests.broker import queue_depths
+from chassis.topology import main_queue
 
 FAKE_ACCOUNTS = str(Path(__file__).parent / "fake_accounts")
 
@@ -69,14 +71,41 @@ def order(partner_id: str, customer_id: str, **extra) -> dict:
                        "unit_price": 3000, "amount": 6000}], **extra}
 
 
+def _connect(url: str, **kwargs) -> psycopg.Connection:
+    """A connection, waiting a little when the shared server is briefly out of connection slots."""
+    for attempt in range(20):
+        try:
+            return psycopg.connect(url, **kwargs)
+        except psycopg.OperationalError:
+            if attempt == 19:
+                raise
+            time.sleep(0.5)
+
+
 def query(url: str, sql: str, params=()) -> list[dict]:
-    with psycopg.connect(url, row_factory=dict_row) as conn:
+    with _connect(url, row_factory=dict_row) as conn:
         return conn.execute(sql, params).fetchall()
 
 
 def scalar(url: str, sql: str, params=()):
-    with psycopg.connect(url) as conn:
+    with _connect(url) as conn:
         return conn.execute(sql, params).fetchone()[0]
+
+
+def subscription(event_type: str) -> Subscription:
+    return Subscription(event_type, "notifications", notification_handler(event_type))
+
+
+def queues_settled(amqp_uri: str, event_types) -> bool:
+    """Every delivery of these kinds consumed and acked (one rabbitmqctl call: they are slow)."""
+    depths = queue_depths(amqp_uri)
+    return all(depths.get(main_queue(subscription(t))) == (0, 0) for t in event_types)
+
+
+def parked(amqp_uri: str) -> dict:
+    """notifications' dead-letter queues that hold anything."""
+    return {name: depth for name, depth in queue_depths(amqp_uri).items()
+            if name.startswith("pc.dlq.notifications.") and depth != (0, 0)}
 
 
 class WebhookReceiver:

@@ -6,7 +6,7 @@ import random
 import pytest
 
 from chassis.contracts import NOTIFIED_EVENTS, PAYLOADS
-from notifications import domain, templates
+from notifications import domain
 from notifications.domain import Recipient, StaffMember
 
 STAFF = [StaffMember("m-admin", "admin"), StaffMember("m-master", "master"), StaffMember("m-member", "member")]
