@@ -134,7 +134,8 @@ class SettlementService(DataService):
     @rpc
     def list_payouts(self, partner_id: str, query: dict | None = None) -> dict:
         """Upcoming and past payouts, newest period first: one item per settled
-        period, with ``payout`` null when its balance was carried forward."""
+        period, with ``payout`` null when its balance was carried forward; plus
+        the payout schedule and the balance not settled yet."""
         partner_id = require_partner(partner_id)
         q = parse(ListQuery, query)
         before = decode_cursor(q.cursor, int)
@@ -142,9 +143,12 @@ class SettlementService(DataService):
         with self.db.transaction() as uow:
             rows = store.list_payouts(uow, partner_id, before[0] if before else None, q.limit + 1)
             schedule = store.payout_schedule(uow, partner_id)
+            unsettled = store.unsettled_net(uow, partner_id)
         items = [self._payout_item(row, today) for row in rows]
         body = page(items, q.limit, lambda last: encode_cursor(last["statement_id"]))
+        # What the next runs will settle: sales not in any statement yet, net of commission and refunds.
         body["schedule"] = schedule
+        body["unsettled_balance"] = unsettled
         return body
 
     @staticmethod

@@ -174,6 +174,7 @@ def test_r_stl_2_r_stl_3_runs_pay_positive_periods_carry_negative_ones_and_never
     assert payouts["items"][0]["payout"]["status"] == expected_status
     assert payouts["items"][2]["payout"]["status"] == "paid"
     assert payouts["schedule"] == {"schedule": "weekly", "delay_days": 3}
+    assert payouts["unsettled_balance"] == 0
     page1 = rpc.settlement.list_tax_invoices(weekly, {"limit": "2"})
     page2 = rpc.settlement.list_tax_invoices(weekly, {"limit": "2", "cursor": page1["next_cursor"]})
     assert [i["invoice_number"] for i in page1["items"] + page2["items"]] == ["TI-000003", "TI-000002", "TI-000001"]
