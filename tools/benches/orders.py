@@ -1,0 +1,158 @@
+"""Orders (issue #6): orders created per second through the gateway, and the
+R-ORD-2 auto-complete pass over 10,000 due orders with two instances.
+
+Creation: 20 HTTP clients of one customer post dine-in orders (each with its
+own Idempotency-Key) to one gateway, one accounts, one catalog and one orders
+process. Each order costs the gateway ``accounts.authenticate`` and
+``orders.create_order``; the order two transactions (its key, then the order
+with its lines, key response and ``order.received`` outbox row) around
+``catalog.hold`` (the partner's category and status are cached). Reported as
+a ratio to the bare RPC echo of the same run.
+
+Timer: 10,000 dine-in orders written straight into the database (setup
+speed), all falling due at the same second, with two orders processes whose
+timers tick every second. The figure is the wall time from the first claim
+to the last commit of the passes that completed them (``timer_passes``), and
+the bench checks each order completed exactly once (one ``order.completed``
+outbox row per order).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import eventlet
+import psycopg
+import requests
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from bench import REPO
+from benches.accounts import start_gateway
+from chassis.config import load_config
+
+CLIENTS = 20
+SECONDS = 5.0
+DUE_ORDERS = 10_000
+
+
+def run(ctx) -> list[dict]:
+    created = creation_rate(ctx)
+    seconds, instances = timer_pass(ctx)
+    return [
+        {"name": f"orders created through the gateway ({CLIENTS} HTTP clients, dine-in, 1 process each)",
+         "value": created, "unit": "orders/s",
+         "note": "gateway: authenticate + create_order; orders: 2 transactions around catalog.hold"},
+        {"name": f"auto-complete pass: {DUE_ORDERS:,} due orders, 2 instances (R-ORD-2)", "value": seconds,
+         "unit": "s", "note": f"first claim to last commit; each order completed once; passes by {instances} "
+                              "instance(s), batches of 500 with one event each"},
+        {"name": "auto-complete pass throughput", "value": DUE_ORDERS / seconds, "unit": "orders/s",
+         "ratio_to_echo": None},
+    ]
+
+
+# --- creation through the gateway -------------------------------------------------------
+
+def creation_rate(ctx) -> float:
+    accounts_url = ctx.start_service("accounts", {"PC_MAX_WORKERS": "20"})
+    ctx.start_service("catalog", {"PC_MAX_WORKERS": "20"})
+    ctx.start_service("orders", {"PC_MAX_WORKERS": "20", "PC_ORDERS_TIMER_INTERVAL": "0"})
+    for service in ("accounts", "catalog", "orders"):
+        ctx.rpc_ready(service)
+    url = start_gateway(ctx)
+    partner_id, product_id = cafe(url, ctx.amqp_uri, accounts_url)
+    customer = requests.post(f"{url}/v1/customer-sessions", json={"name": "Bench", "phone": "010-1111-2222"},
+                             timeout=30)
+    customer.raise_for_status()
+    body = {"partner_id": partner_id, "channel": "dine_in", "lines": [{"product_id": product_id, "quantity": 1}]}
+    return http_order_rate(f"{url}/v1/shop/orders", customer.json()["token"], body)
+
+
+def cafe(url: str, amqp_uri: str, accounts_url: str) -> tuple[str, str]:
+    """A verified cafe with one approved menu item (stock not tracked, as cafes sell)."""
+    from accounts.ops import create_operator
+
+    def post(path, body, token=None):
+        response = requests.post(f"{url}{path}", json=body, timeout=30,
+                                 headers={"Authorization": f"Bearer {token}"} if token else {})
+        response.raise_for_status()
+        return response.json()
+
+    post("/v1/members", {"login_id": "bench.cafe", "password": "bench password", "name": "Bench",
+                         "phone": "010-0000-0000", "agree_terms": True})
+    token = post("/v1/sessions", {"login_id": "bench.cafe", "password": "bench password"})["token"]
+    partner = post("/v1/partners", {"name": "Bench cafe", "category": "cafe", "business_number": "1234567890"}, token)
+    create_operator(accounts_url, "bench.ops", "bench password", {**load_config("accounts"),
+                                                                  "DATABASE_URL": accounts_url})
+    operator = post("/v1/sessions", {"login_id": "bench.ops", "password": "bench password"})["token"]
+    post(f"/v1/ops/partners/{partner['partner_id']}/verify", {}, operator)
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as rpc:
+        product = rpc.catalog.create_product(partner["partner_id"], {
+            "kind": "goods", "goods_type": "menu", "name": "Americano", "options": [{"label": "hot", "amount": 4500}]})
+        review = rpc.catalog.submit_product(partner["partner_id"], product["product_id"])
+        rpc.catalog.approve_review(review["revision_id"], {}, "bench")
+    return partner["partner_id"], product["product_id"]
+
+
+def http_order_rate(url: str, token: str, body: dict) -> float:
+    done = [0]
+    deadline = time.monotonic() + SECONDS
+
+    def client():
+        with requests.Session() as http:
+            http.headers["Authorization"] = f"Bearer {token}"
+            while time.monotonic() < deadline:
+                response = http.post(url, json=body, headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30)
+                assert response.status_code == 201, response.text
+                done[0] += 1
+
+    started = time.monotonic()
+    pool = eventlet.GreenPool(CLIENTS)
+    for _ in range(CLIENTS):
+        pool.spawn(client)
+    pool.waitall()
+    return done[0] / (time.monotonic() - started)
+
+
+# --- the auto-complete pass ----------------------------------------------------------------
+
+def timer_pass(ctx) -> tuple[float, int]:
+    from orders.tests.seed import insert_orders
+
+    url = ctx.database("orders")
+    due_in = 8.0
+    due_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=due_in)
+    insert_orders(url, DUE_ORDERS, partner_id="bench-cafe", received_at=due_at - dt.timedelta(hours=1))
+    for name in ("orders-a", "orders-b"):
+        start_orders_on(ctx, url, name)
+    deadline = time.monotonic() + due_in + 300
+    while scalar(url, "SELECT count(*) FROM orders WHERE status = 'completed'") < DUE_ORDERS:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the due orders were not completed")
+        time.sleep(0.5)
+    time.sleep(2)   # later ticks of both instances must find nothing more
+    events, distinct = scalar(url, "SELECT count(*), count(DISTINCT body->'payload'->>'order_id') FROM outbox "
+                                   "WHERE event_type = 'order.completed'", many=True)
+    assert events == distinct == DUE_ORDERS, (events, distinct)
+    seconds, instances, completed = scalar(
+        url, "SELECT extract(epoch FROM max(finished_at) - min(started_at)), count(DISTINCT instance), "
+             "sum(completed) FROM timer_passes", many=True)
+    assert completed == DUE_ORDERS, completed
+    return float(seconds), int(instances)
+
+
+def start_orders_on(ctx, database_url: str, name: str) -> None:
+    env = {**os.environ, "PC_AMQP_URI": ctx.amqp_uri, "PC_ORDERS_DATABASE_URL": database_url,
+           "PC_ORDERS_TIMER_INTERVAL": "1", "PC_ORDERS_INSTANCE_NAME": name, "PC_ORDERS_METRICS_PORT": "0",
+           "PC_LOG_LEVEL": "WARNING", "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")])}
+    ctx.processes.append(subprocess.Popen([sys.executable, "-m", "chassis.run", "orders", "--no-migrate"],
+                                          env=env, stdout=subprocess.DEVNULL))
+
+
+def scalar(url: str, sql: str, many: bool = False):
+    with psycopg.connect(url) as conn:
+        row = conn.execute(sql).fetchone()
+    return row if many else row[0]
