@@ -19,7 +19,7 @@ def knows_category(platform, partner_id: str) -> bool:
                             (partner_id,)).fetchone() is not None
 
 
-def test_settlement_routes_by_rule_and_role(partner_center, amqp_uri):
+def test_r_stl_1_to_5_settlement_routes_by_role_through_the_gateway(partner_center, amqp_uri):
     pc = partner_center("settlement", service_config={"settlement": {"SCHEDULED_RUNS": False}})
     cafe, other = pc.create_partner(category="cafe"), pc.create_partner(category="salon")
     admin, master, member = cafe.admin.client, pc.staff(cafe, "master"), pc.staff(cafe, "member")
