@@ -219,9 +219,8 @@ class OrdersService(DataService):
                 raise errors.creation_interrupted(key)   # swept meanwhile: its hold was given back
             if claimed["response"] is not None:
                 return claimed["response"]               # a racing request with the same key won
-            store.insert_order(uow, order, lines)
-            row = store.order_row(uow, order_id)
-            line_rows = store.line_rows(uow, order_id)
+            row = store.insert_order(uow, order, lines)
+            line_rows = [{**vars(line), "refunded_quantity": 0, "replaces_line_id": None} for line in lines]
             response = views.order_view(row, line_rows, owner=True)
             store.finish_creation_key(uow, customer_id, key, order_id, response)
             events.publish(uow, "order.received", row, line_rows, actor="customer")
@@ -480,11 +479,8 @@ class OrdersService(DataService):
 
     def _apply_exchange(self, partner_id: str, request_id: str, hold_id: str, hold: dict, actor) -> dict:
         with self.db.transaction() as uow:
-            try:
-                order, request = self._locked_request(uow, partner_id, "exchange", request_id)
-            except DomainError:
-                self._release_quietly(hold_id, partner_id)   # rejected meanwhile
-                raise
+            # Approved or rejected meanwhile: an approval keeps the hold, a rejection released it.
+            order, request = self._locked_request(uow, partner_id, "exchange", request_id)
             lines = store.line_rows(uow, order["order_id"])
             by_id = {line["line_id"]: line for line in lines}
             next_position = max(line["position"] for line in lines) + 1
@@ -720,6 +716,8 @@ class OrdersService(DataService):
         completed = self._auto_complete(as_of)
         released = self._retry_releases()
         swept = self._sweep_interrupted_creations()
+        with self.db.transaction() as uow:
+            store.delete_expired_keys(uow, float(self.config.get("IDEMPOTENCY_KEY_HOURS", 24)))
         return {"as_of": as_of.isoformat(), "completed": completed, "releases_sent": released,
                 "creations_swept": swept, "seconds": round(time.monotonic() - started, 3)}
 

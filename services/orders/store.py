@@ -51,19 +51,29 @@ def claim_stale_keys(uow, older_than_seconds: float, limit: int) -> list[dict]:
            ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED""", (older_than_seconds, limit))
 
 
+def delete_expired_keys(uow, older_than_hours: float, limit: int = 5000) -> int:
+    """Keys of created orders past their replay window (a retry after that is a new order)."""
+    return uow.execute(
+        """DELETE FROM creation_keys WHERE ctid IN (
+               SELECT ctid FROM creation_keys WHERE order_id IS NOT NULL
+                  AND created_at < now() - make_interval(hours => %s) LIMIT %s)""",
+        (int(older_than_hours), limit)).rowcount
+
+
 def delete_key(uow, customer_id: str, key: str) -> None:
     uow.execute("DELETE FROM creation_keys WHERE customer_id = %s AND key = %s AND order_id IS NULL",
                 (customer_id, key))
 
 
-def insert_order(uow, order: dict, lines: list) -> None:
-    uow.execute(
+def insert_order(uow, order: dict, lines: list) -> dict:
+    row = uow.fetch_one(
         """INSERT INTO orders (order_id, partner_id, customer_id, channel, status, total, hold_id, shipping,
                                note, received_at, auto_complete_at)
            VALUES (%(order_id)s, %(partner_id)s, %(customer_id)s, %(channel)s, 'received', %(total)s, %(hold_id)s,
-                   %(shipping)s, %(note)s, %(received_at)s, %(auto_complete_at)s)""",
+                   %(shipping)s, %(note)s, %(received_at)s, %(auto_complete_at)s) RETURNING *""",
         {**order, "shipping": Jsonb(order["shipping"]) if order["shipping"] else None})
     insert_lines(uow, order["order_id"], order["hold_id"], lines)
+    return row
 
 
 def insert_lines(uow, order_id, hold_id: str, lines: list, replaces: dict | None = None) -> None:
@@ -319,6 +329,9 @@ def erase_customer(uow, customer_id: str, pseudonym: str) -> int:
             WHERE customer_id = %s""", (pseudonym, customer_id)).rowcount
     for table in ("order_requests", "inquiries", "reviews"):
         uow.execute(f"UPDATE {table} SET customer_id = %s WHERE customer_id = %s", (pseudonym, customer_id))
+    # Stored responses hold the address: the replay window closes for an erased customer. Creations
+    # still pending keep their row (the timer releases their hold) under the pseudonym.
+    uow.execute("DELETE FROM creation_keys WHERE customer_id = %s AND order_id IS NOT NULL", (customer_id,))
     uow.execute("UPDATE creation_keys SET customer_id = %s WHERE customer_id = %s", (pseudonym, customer_id))
     return count
 

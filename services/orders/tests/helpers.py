@@ -2,6 +2,7 @@
 (through the gateway, as partners and operators do), orders, the database."""
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -88,11 +89,18 @@ def stock_of(store: Store, product_name: str) -> dict[str, int | None]:
 
 
 def outbox(database_url: str, event_type: str | None = None) -> list[dict]:
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute("SELECT event_type, body FROM outbox ORDER BY id").fetchall()
+    rows = db_rows(database_url, "SELECT event_type, body FROM outbox ORDER BY id")
     return [{"type": t, **body["payload"]} for t, body in rows if event_type in (None, t)]
 
 
 def db_rows(database_url: str, sql: str, params=()) -> list[tuple]:
-    with psycopg.connect(database_url) as conn:
-        return conn.execute(sql, params).fetchall()
+    """Rows of a query; waits out a PostgreSQL that is full (other test runs share it)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with psycopg.connect(database_url) as conn:
+                return conn.execute(sql, params).fetchall()
+        except psycopg.OperationalError as exc:
+            if "too many clients" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

@@ -56,6 +56,8 @@ def test_dashboard_by_role_erasure_and_withdrawal_with_duplicates_and_settlement
     shown = expect(admin.client.get(f"{staff_path}/{mine[0]['order_id']}"), 200)
     assert shown["shipping_address"] is None and shown["customer_id"] == alias and shown["total"] == 10000
     assert expect(regular.client.get(f"/v1/shop/orders/{kept['order_id']}"), 200)["total"] == 13500   # others stay
+    # The Idempotency-Key replays held the address: they are gone; the other customer's stays.
+    assert db_rows(orders_db, "SELECT customer_id FROM creation_keys") == [(regular.customer_id,)]
 
     # R-ACC-3: a member who withdraws is no longer named as the one who acted.
     withdrawn = Envelope(type="member.withdrawn", source="accounts",
