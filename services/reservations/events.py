@@ -9,7 +9,7 @@ reservation.expired        a request not confirmed in time (status cancelled, re
 reservation.completed      used (R-RSV-6; by the partner, or by the timer for unpaid products, R-CAT-6)
 reservation.no_show        not used (by the partner, or the timer for prepaid products with auto-cancel)
 reservation.date_changed   moved to another date (R-RSV-5), with the previous date and time
-reservation.shared         the booker shared it (R-RSV-10)
+reservation.shared         the booker shared it (R-RSV-10; written only once someone subscribes)
 reservation.transferred    a friend accepted the ticket (``to_customer_id``, R-RSV-10)
 reservation.chat_requested / chat_accepted / chat_declined   (R-RSV-11)
 
@@ -17,6 +17,7 @@ Personal data never leaves in clear: ``booker_name_masked`` only, no phone.
 """
 from __future__ import annotations
 
+from chassis.contracts import subscribers_of
 from chassis.privacy import mask_name
 
 from .domain import active_quantity
@@ -48,7 +49,12 @@ def reservation_event(r: dict, *, actor: str, reason: str | None = None, refund:
 
 
 def publish(uow, event_type: str, payload: dict) -> None:
-    uow.publish(event_type, payload, partner_id=payload["partner_id"])
+    """Into the outbox, in the caller's transaction. An event type nobody subscribes
+    to (today ``reservation.shared``) is not written: the relay publishes with
+    ``mandatory`` and would retry an unroutable event forever. It flows as soon as
+    a subscription to it is declared in chassis.contracts."""
+    if subscribers_of(event_type):
+        uow.publish(event_type, payload, partner_id=payload["partner_id"])
 
 
 def _date(value) -> str | None:

@@ -143,6 +143,7 @@ class ProductSettingsIn(Strict):
 class TimerPassIn(Strict):
     as_of: dt.datetime | None = None
     batch_size: int = Field(200, ge=1, le=5000)
+    abandon_after_seconds: float | None = Field(None, ge=0)   # default: INTENT_GRACE_SECONDS
 
     @field_validator("as_of")
     @classmethod

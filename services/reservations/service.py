@@ -164,8 +164,8 @@ class ReservationsService(DataService):
             if (hold["status"] == "held" and current["state"] == "pending"
                     and current["hold_sequence"] == intent["hold_sequence"]):
                 reservation = self._insert_reservation(uow, intent, request, hold)
-                response = views.creation_view(reservation)
-                store.finish_intent(uow, intent["customer_id"], intent["idempotency_key"], "done", 201, response)
+                response = store.finish_intent(uow, intent["customer_id"], intent["idempotency_key"], "done", 201,
+                                               views.creation_view(reservation))
                 adopted = True
         if adopted:
             return response
@@ -665,9 +665,8 @@ class ReservationsService(DataService):
         """The timer pass "as of" a time (tests, ops): expiries, completions, no-shows
         due by then; plus booking attempts pending for longer than
         ``abandon_after_seconds`` (default the grace) and queued releases."""
-        data = parse(TimerPassIn, {k: v for k, v in (body or {}).items() if k != "abandon_after_seconds"})
-        grace = (body or {}).get("abandon_after_seconds")
-        grace = self.intent_grace if grace is None else float(grace)
+        data = parse(TimerPassIn, body)
+        grace = self.intent_grace if data.abandon_after_seconds is None else data.abandon_after_seconds
         return self._timer_pass(data.as_of or self.now(), data.batch_size, grace)
 
     def _timer_pass(self, as_of: dt.datetime, batch_size: int, grace: float) -> dict:

@@ -139,4 +139,7 @@ def test_r_rsv_10_r_rsv_11_share_save_transfer_chat_and_erasure(partner_center):
     assert staff.member_id not in str(db_rows(url, "SELECT actor_id FROM reservation_history"))
     assert booker.customer_id not in str(db_rows(url, "SELECT customer_id, response FROM booking_intents"))
     assert numbers(booker.client.get("/v1/shop/reservations")) == []
+    # Every event written went out (none without a subscriber waits forever in the outbox).
+    eventually(lambda: db_rows(url, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0] == 0,
+               message="outbox drained")
     assert uuid.UUID(accepted["conversation_id"])
