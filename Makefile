@@ -36,6 +36,13 @@ test: venv infra
 bench: venv infra
 	@$(PY) tools/bench.py
 
+## proof: the platform under fire (faults, load, abuse, reconciliation), at most 15 minutes;
+## prints the table and writes reports/proof-<date>.md and reports/proof-latest.md.
+## PROOF_ARGS="--quick" leaves out the RabbitMQ and PostgreSQL faults (they disturb this machine's other users).
+.PHONY: proof
+proof: venv infra
+	@PYTHONPATH=$(CURDIR)/tools:$$PYTHONPATH $(PY) -m proof $(PROOF_ARGS)
+
 ## operator: a platform operator (ops only, never sign-up): make operator LOGIN=ops1 PASSWORD=...
 ## Run again for the same LOGIN to reset its password.
 operator: venv infra

@@ -1,0 +1,312 @@
+"""`make proof`: the platform's promises turned into figures anyone can re-run.
+
+Starts every service as real processes (two per domain service) on a private
+vhost and private databases, then: load (oversell probes, latency at 50 and
+200 clients), abuse (authorization sweep, OpenAPI fuzz, hostile bodies, login
+flood) and faults (kill -9, broker stop and connection loss, database restart
+and terminated backends, a blackhole to the broker) under a steady stream of
+bookings and orders; finally reconciles what clients were told with what
+every service holds. Prints the table and writes reports/proof-<date>.md and
+reports/proof-latest.md. Bounded to 15 minutes (a watchdog ends the run and
+still writes the report). ``--quick`` skips the broker and database faults
+(they disturb anyone else using this machine's RabbitMQ and PostgreSQL).
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import platform as host  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from collections import Counter  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+for sub in ("libs", "services", "tests", "tools"):
+    if str(REPO / sub) not in sys.path:
+        sys.path.insert(0, str(REPO / sub))
+
+from proof import abuse, faults, load, reconcile  # noqa: E402
+from proof.platform import DOMAIN_SERVICES, Platform  # noqa: E402
+from proof.report import Row, now, render, write  # noqa: E402
+from proof.traffic import Ledger, Stream, booking_days  # noqa: E402
+from proof.world import ProofPlatform, booking_product, cafe, client_from, next_address  # noqa: E402
+
+BUDGET_SECONDS = 15 * 60
+
+
+class BudgetSpent(Exception):
+    """Raised into the run by the watchdog: the report is still written."""
+
+RESERVE_SECONDS = 150   # kept for draining, reconciliation and the report
+
+
+class Proof:
+    def __init__(self, args):
+        self.args = args
+        self.rows: list[Row] = []
+        self.notes: list[str] = []
+        self.started = time.monotonic()
+        self.health = {"load_abuse": [0, 0], "faults": [0, 0]}
+        self.health_phase = None
+
+    def left(self) -> float:
+        return BUDGET_SECONDS - (time.monotonic() - self.started)
+
+    def add(self, *args, **kwargs) -> None:
+        self.rows.append(Row(*args, **kwargs))
+
+    def section(self, name: str, func) -> None:
+        """Run one part; a crash of the harness becomes a FAIL row, not a lost report."""
+        print(f"proof: {name} ({self.left():.0f}s left)", flush=True)
+        try:
+            func()
+        except Exception as exc:
+            traceback.print_exc()
+            self.add(name, "section completed", 0, target="= 1", note=f"{type(exc).__name__}: {exc}"[:300])
+
+    # --- background watchers ---------------------------------------------------------
+
+    def watch(self, platform: Platform) -> None:
+        """Every second: peak RSS of every process, and /healthz during load and abuse."""
+        while True:
+            platform.sample_rss()
+            if self.health_phase:
+                counts = self.health[self.health_phase]
+                counts[0] += 1
+                counts[1] += platform.healthy(timeout=5)
+            eventlet.sleep(1)
+
+    # --- phases -------------------------------------------------------------------------
+
+    def seed(self, platform: Platform) -> None:
+        self.pc = ProofPlatform(platform.url, platform.databases["accounts"])
+        self.salon = self.pc.create_partner(category="salon")
+        days = booking_days(14)
+        # Room for every booking of the run: the stream and the latency phase share these slots.
+        self.stream_product = booking_product(self.pc, self.salon, [
+            {"date": d, "time": t, "capacity": 1_000_000} for d in days for t in ("10:00", "14:00")], name="Cut")
+        self.days = days
+        self.store = cafe(self.pc)
+        self.cafe_staff = self.pc.staff(self.store.partner, "member")
+        customers = list(eventlet.GreenPool(20).imap(lambda _: self.pc.customer_session(), range(240)))
+        # The stream's customers buy nothing else, so their rows reconcile exactly with what they were told.
+        self.stream_customers, self.customers = customers[:40], customers[40:]
+
+    def load(self, platform: Platform) -> None:
+        capacities = [1, 5, 25]
+        probe = booking_product(self.pc, self.salon, load.slots(capacities), name="Probe")
+        shop = self.pc.create_partner(category="fashion")
+        results = [load.slot_probe(probe, self.customers, c, s["date"], s["time"], platform.databases["reservations"])
+                   for c, s in zip(capacities, load.slots(capacities))]
+        results += [load.stock_probe(self.pc, shop, self.customers, stock) for stock in (1, 10)]
+        for r in results:
+            self.add("oversell", f"{r['what']}: sold past it", r["oversold"], r["buyers"], "= 0",
+                     f"accepted {r['accepted']}, stored {r['stored']}, 409 {r['refused_409']}, "
+                     f"503 {r['refused_503']}, other {r['other']}")
+        for clients in (50, 200):
+            r = load.latency(self.stream_product, self.customers, clients, self.args.load_seconds, self.days)
+            note = f"{r['requests']} requests, statuses {r['statuses']}"
+            self.add("load", f"booking p50 at {clients} clients", round(r["p50_ms"], 1), r["requests"], note="ms")
+            self.add("load", f"booking p99 at {clients} clients", round(r["p99_ms"], 1), r["requests"], note="ms")
+            self.add("load", f"bookings/s at {clients} clients", round(r["throughput"], 1), r["requests"], note=note)
+            self.add("load", f"5xx at {clients} clients", r["server_errors"], r["requests"], "= 0")
+
+    def abuse(self, platform: Platform) -> None:
+        sweep = abuse.authorization_sweep(self.pc)
+        self.pc._operator = None  # the sweep ends its callers' sessions last (DELETE /v1/sessions/current)
+        self.add("abuse", "authorization mismatches", sweep["mismatches"], sweep["cases"], "= 0",
+                 f"{sweep['routes']} routes x {sweep['callers']} callers (tests/authz table); "
+                 + "; ".join(sweep["examples"][:3]))
+        self.add("abuse", "5xx in the authorization sweep", sweep["server_errors"], sweep["cases"], "= 0")
+        fuzz = abuse.fuzz(self.pc, self.args.fuzz_examples)
+        self.add("abuse", "5xx on fuzzed input (OpenAPI + hypothesis)", fuzz["server_errors"], fuzz["cases"], "= 0",
+                 f"{fuzz['operations']} operations; " + "; ".join(fuzz["examples"][:3]))
+        self.add("abuse", "4xx without the error shape (fuzz)", fuzz["bad_error_body"], fuzz["cases"], "= 0")
+        bodies = abuse.hostile(self.pc)
+        self.add("abuse", "5xx on hostile bodies", bodies["server_errors"], bodies["cases"], "= 0",
+                 f"{bodies['routes']} body routes x {len(abuse.hostile_bodies())} bodies (oversized, nested, NUL, "
+                 "non-UTF-8, truncated, form); " + "; ".join(bodies["examples"][:3]))
+        self.add("abuse", "hostile bodies accepted (2xx)", bodies["accepted"], bodies["cases"], "= 0")
+        self.add("abuse", "4xx without the error shape (hostile)", bodies["bad_error_body"], bodies["cases"], "= 0")
+        flood = abuse.login_flood(self.pc)
+        self.add("abuse", "login flood: 5xx other than 503, or no answer", flood["server_errors"], flood["attempts"],
+                 "= 0", f"statuses {flood['statuses']} in {flood['seconds']:.1f}s")
+        self.add("abuse", "login flood: clean 503 (accounts busy hashing)", flood["refused_503"], flood["attempts"],
+                 note="the attempts under the limit wait for argon2 (64 MiB each) past the RPC deadline")
+        self.add("abuse", "login flood: refused with 429", flood["rate_limited"], flood["attempts"],
+                 f">= {flood['attempts'] - 40}", "limit 20/60 s per address")
+        self.add("abuse", "login flood: another address logs in", int(flood["bystander_login"] == 201), 1, "= 1",
+                 f"status {flood['bystander_login']}; /healthz {flood['health_during']}")
+
+    def faults(self, platform: Platform, stream: Stream) -> None:
+        steps = faults.plan(platform, kill_rounds=2)
+        if self.args.quick:
+            steps = [s for s in steps if s[0].startswith(("kill", "network"))]
+            self.notes.append("--quick: the RabbitMQ and PostgreSQL faults were skipped.")
+        for name, action in steps:
+            if self.left() < RESERVE_SECONDS + (faults.BLACKHOLE_SECONDS if "blackhole" in name else 20):
+                self.add("faults", name, None, target="= 0", note="not run: out of time budget")
+                continue
+            print(f"proof:   fault: {name}", flush=True)
+            result = faults.run_fault(platform, self.ledger, name, action)
+            c = result.counts
+            self.add("faults", f"{name}: 5xx other than 503, or no answer", c["other_5xx"] + c["no_answer"] +
+                     c["bad_error_body"], c["requests"], "= 0",
+                     f"ok {c['ok']}, clean 503 {c['refused_503']}; recovered in "
+                     + (f"{result.recovery_seconds:.1f}s" if result.recovery_seconds is not None else "NOT recovered")
+                     + (f"; fault error: {result.error}" if result.error else ""))
+            self.add("faults", f"{name}: recovery", result.recovery_seconds, target=f"<= {faults.RECOVERY_LIMIT}",
+                     note="s from the fault's end to a booking and an order accepted and /healthz 200")
+
+    def reconcile(self, platform: Platform) -> None:
+        db = platform.databases
+        e = reconcile.existence(db, self.ledger)
+        self.add("reconcile", "accepted bookings/orders lost", e["lost"], e["accepted"], "= 0")
+        self.add("reconcile", "duplicated bookings/orders", e["duplicated"] + e["unexplained"], e["accepted"], "= 0",
+                 f"unresolved after retries: {e['unresolved']}")
+        m = reconcile.messages(db, self.ledger)
+        self.add("reconcile", "creation messages missing", m["missing"], m["objects"], "= 0",
+                 f"{m['messages']} messages about these objects")
+        self.add("reconcile", "duplicated messages (object, event, recipient)", m["duplicated"], m["messages"], "= 0")
+        ledger = reconcile.ledger_entries(db, self.ledger)
+        self.add("reconcile", "ledger: completed orders without their sale", ledger["missing"],
+                 ledger["completed_orders"], "= 0")
+        self.add("reconcile", "ledger: duplicated or unexpected transactions",
+                 ledger["duplicated"] + ledger["unexpected"], ledger["transactions"], "= 0")
+        self.add("reconcile", "ledger: unbalanced transactions", ledger["unbalanced"], ledger["transactions"], "= 0")
+        h = reconcile.holds(db)
+        self.add("reconcile", "holds without an owner", h["orphaned"], h["held"], "= 0",
+                 ", ".join(h["orphan_examples"]))
+        self.add("reconcile", "live bookings/orders without their hold", h["owners_without_hold"], h["held"], "= 0")
+        o = reconcile.outboxes(db)
+        if "error" in o:
+            self.add("reconcile", "outbox backlog (pcops)", None, len(db), "= 0", o["error"])
+        else:
+            self.add("reconcile", "outbox rows unpublished (events with subscribers)", o["subscribed_pending"],
+                     len(db), "= 0", f"pcops outbox backlog: {o['by_service'] or 'empty'}")
+            self.add("reconcile", "outbox rows no subscriber will ever take", sum(o["unsubscribed"].values()), len(db),
+                     "= 0", ("unroutable with mandatory, retried forever: " + ", ".join(
+                         f"{k} x{v}" for k, v in sorted(o["unsubscribed"].items()))) if o["unsubscribed"] else "")
+        q = reconcile.queues(platform.vhost)
+        self.add("reconcile", "messages left in queues", q["undrained"], q["queues"], "= 0",
+                 str(q["undrained_queues"]) if q["undrained"] else "")
+        reasons = reconcile.dead_letter_reasons(platform.direct_amqp_uri, q["dead_letter_queues"]) if q["dead_lettered"] else []
+        self.add("reconcile", "dead-lettered events", q["dead_lettered"], q["queues"], note="; ".join(reasons[:3]))
+
+    def wait_drained(self, platform: Platform, timeout: float) -> None:
+        """Outboxes published and queues empty, or ``timeout``: the reconciliation then says what is left."""
+        started = time.monotonic()
+        last = None
+        while time.monotonic() < started + timeout:
+            try:
+                last = (reconcile.outboxes(platform.databases), reconcile.queues(platform.vhost))
+                if last[0].get("subscribed_pending", 1) == 0 and last[1]["undrained"] == 0:
+                    print(f"proof: drained in {time.monotonic() - started:.1f}s", flush=True)
+                    return
+            except Exception as exc:
+                last = exc
+            eventlet.sleep(2)
+        print(f"proof: not drained after {timeout:.0f}s: {last}", flush=True)
+
+    # --- the run ------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        started_at = now()
+        if self.args.skip:
+            self.notes.append(f"parts left out of this run: {', '.join(self.args.skip)}")
+        platform = Platform(instances_per_service=2)
+        watchdog = eventlet.spawn_after(BUDGET_SECONDS - 30, self.overtime)
+        try:
+            print(f"proof: starting the platform (vhost {platform.vhost}, logs {platform.log_dir})", flush=True)
+            platform.start()
+            self.watcher = eventlet.spawn(self.watch, platform)
+            self.add("platform", "processes started", sum(len(i) for i in platform.instances.values()),
+                     note="2 per domain service, 1 gateway; broker reached through the proof's TCP proxy")
+            self.section("seed", lambda: self.seed(platform))
+            print(f"proof: seeded ({self.left():.0f}s left)", flush=True)
+            self.health_phase = "load_abuse"
+            if "load" not in self.args.skip:
+                self.section("load", lambda: self.load(platform))
+            self.ledger = Ledger()
+            stream = Stream(self.ledger, self.stream_product, self.store, self.stream_customers,
+                            client_from(platform.url, next_address(), self.cafe_staff.token), self.days)
+            stream.start()
+            if "abuse" not in self.args.skip:
+                self.section("abuse", lambda: self.abuse(platform))
+            self.health_phase = "faults"
+            if "faults" not in self.args.skip:
+                self.section("faults", lambda: self.faults(platform, stream))
+            else:
+                eventlet.sleep(10)
+            self.health_phase = None
+            stream.stop()
+            platform.wait_healthy(timeout=60)
+            stream.resolve()
+            self.wait_drained(platform, timeout=min(90, max(10, self.left() - 60)))
+            self.section("reconcile", lambda: self.reconcile(platform))
+            requests_made = len(self.ledger.outcomes)
+            statuses = Counter(o.status for o in self.ledger.outcomes)
+            self.add("stream", "bookings and orders accepted", len(self.ledger.reservations) + len(self.ledger.orders),
+                     requests_made, note=f"{len(self.ledger.reservations)} bookings, {len(self.ledger.orders)} orders "
+                                         f"({len(self.ledger.completed_orders)} completed); statuses of all "
+                                         f"{requests_made} requests: {dict(sorted(statuses.items()))}")
+            for phase, (polls, ok) in self.health.items():
+                self.add("health", f"/healthz answered 200 during {phase.replace('_', ' and ')}", ok, polls,
+                         f">= {polls}" if phase == "load_abuse" else "",
+                         "" if phase == "load_abuse" else "down while a service is killed, by design")
+            platform.sample_rss()
+            for service, mib in platform.peak_rss_mib().items():
+                self.add("memory", f"peak RSS {service}", round(mib, 1), note="MiB, the larger of its processes")
+            restarted = {s: sum(i.starts for i in platform.instances[s]) - len(platform.instances[s])
+                         for s in DOMAIN_SERVICES}
+            self.notes.append(f"restarts per service: {restarted}; logs: {platform.log_dir}")
+        except Exception as exc:
+            traceback.print_exc()
+            self.add("proof", "run completed", 0, target="= 1", note=f"{type(exc).__name__}: {exc}"[:300])
+        finally:
+            watchdog.cancel()
+            if getattr(self, "watcher", None):
+                self.watcher.kill()
+            platform.stop()
+            if not self.args.keep:
+                platform.cleanup()
+        machine = f"{os.cpu_count()} CPUs, Python {host.python_version()}"
+        text = render(self.rows, started_at, time.monotonic() - self.started, REPO, machine, self.notes)
+        print(text)
+        path = write(text, REPO, started_at)
+        print(f"proof: written to {path.relative_to(REPO)} and reports/proof-latest.md")
+        return 0 if all(r.verdict != "FAIL" for r in self.rows) else 1
+
+    def overtime(self) -> None:
+        print("proof: the 15-minute budget is nearly spent; stopping", file=sys.stderr, flush=True)
+        self.notes.append("the watchdog ended the run at the 15-minute budget")
+        eventlet.kill(main_thread, BudgetSpent("the 15-minute budget ran out"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the RabbitMQ and PostgreSQL faults")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["load", "abuse", "faults"],
+                        help="leave parts out (while developing the harness; the report says so)")
+    parser.add_argument("--keep", action="store_true", help="keep the vhost and databases for a look afterwards")
+    parser.add_argument("--fuzz-examples", type=int, default=12, help="hypothesis examples per operation")
+    parser.add_argument("--load-seconds", type=float, default=15, help="seconds per latency level")
+    return Proof(parser.parse_args()).run()
+
+
+main_thread = eventlet.getcurrent()
+
+if __name__ == "__main__":
+    sys.exit(main())

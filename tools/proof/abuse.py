@@ -1,0 +1,267 @@
+"""Abuse: the authorization sweep (the expected table of tests/authz, every
+route of the gateway's own route table, every kind of caller and a foreign
+partner), a hypothesis fuzz driven by /v1/openapi.json, hostile bodies, and
+a client flooding login."""
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+
+import eventlet
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from support.api import DEFAULT_PASSWORD
+
+from .world import client_from, next_address
+
+NOWHERE = "00000000-0000-4000-8000-00000000abcd"
+PARAM = re.compile(r"\{([a-zA-Z_]+)\}")
+# Never fuzzed: they end the fuzzing caller's own session or membership.
+NOT_FUZZED = {("delete", "/v1/sessions/current"), ("post", "/v1/me/withdraw")}
+
+
+def error_shaped(response: requests.Response) -> bool:
+    try:
+        body = response.json()
+        return set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    except ValueError:
+        return False
+
+
+# --- authorization sweep -----------------------------------------------------------
+
+def authorization_sweep(pc) -> dict:
+    """tests/authz's table and its own comparison, against the whole platform running."""
+    from authz import expected_access as ea
+    from authz.test_authorization_matrix import RUNS_LAST, check_caller
+    from gateway.http import routes_of
+    from gateway.service import GatewayService
+
+    a, b = pc.create_partner(category="salon"), pc.create_partner(category="cafe")
+    clients = {
+        ea.ANONYMOUS: pc.anonymous, ea.CUSTOMER: pc.customer_session().client, ea.MEMBER: pc.sign_up_member().client,
+        ea.PARTNER_MEMBER: pc.staff(a, "member").client, ea.PARTNER_MASTER: pc.staff(a, "master").client,
+        ea.PARTNER_ADMIN: a.admin.client, ea.API_KEY: pc.api_key(a), ea.OPERATOR: pc.operator().client,
+        ea.OTHER_ADMIN: b.admin.client, ea.OTHER_API_KEY: pc.api_key(b)}
+    routes = sorted(routes_of(GatewayService), key=lambda r: (r in RUNS_LAST, r[1], r[0]))
+    missing = [r for r in routes if r not in ea.EXPECTED]
+    routes = [r for r in routes if r in ea.EXPECTED]
+    pool = eventlet.GreenPool(len(ea.CALLERS))
+    results = dict(zip(ea.CALLERS, pool.imap(
+        lambda caller: check_caller(caller, clients[caller], routes, a.partner_id), ea.CALLERS)))
+    mismatches, server_errors = [], []
+    for caller, rows in results.items():
+        for method, url, want, got, status, text in rows:
+            if status >= 500:
+                server_errors.append(f"{method} {url} as {caller}: {status} {text[:120]}")
+            if want != got:
+                mismatches.append(f"{method} {url} as {caller}: expected {want}, got {status}")
+    return {"routes": len(routes), "callers": len(ea.CALLERS), "cases": sum(len(r) for r in results.values()),
+            "mismatches": len(mismatches) + len(missing), "server_errors": len(server_errors),
+            "examples": (mismatches + server_errors + [f"no expected line: {r}" for r in missing])[:10]}
+
+
+# --- schema-driven fuzz ----------------------------------------------------------------
+
+def strategy_for(schema: dict, defs: dict, depth: int = 0) -> st.SearchStrategy:
+    """A hypothesis strategy for a pydantic JSON schema: mostly well-formed values,
+    with the edges the schema allows (and a little it does not)."""
+    if depth > 6:
+        return st.none()
+    if "$ref" in schema:
+        return strategy_for(defs.get(schema["$ref"].rsplit("/", 1)[1], {}), defs, depth + 1)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            return st.one_of([strategy_for(s, defs, depth + 1) for s in schema[key]])
+    if "const" in schema:
+        return st.just(schema["const"])
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return st.one_of([strategy_for({**schema, "type": k}, defs, depth) for k in kind])
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties", {})
+        required = [k for k in schema.get("required", []) if k in props]
+        optional = [k for k in props if k not in required]
+        return st.fixed_dictionaries({k: strategy_for(props[k], defs, depth + 1) for k in required},
+                                     optional={k: strategy_for(props[k], defs, depth + 1) for k in optional})
+    if kind == "array":
+        return st.lists(strategy_for(schema.get("items", {}), defs, depth + 1),
+                        max_size=min(schema.get("maxItems", 4), 4))
+    if kind == "string":
+        edges = st.sampled_from(["", " ", "\u0000", "a" * 5000, "' OR 1=1 --", "２０２６-１１-３０", "💥",
+                                 "2026-02-30", "25:61", "-1", "null"])
+        return st.one_of(st.text(max_size=min(schema.get("maxLength", 40), 40)), edges)
+    if kind == "integer":
+        return st.one_of(st.integers(schema.get("minimum", -10), schema.get("maximum", 10**6)),
+                         st.sampled_from([-1, 0, 2**31, 2**63, -(2**63) - 1, 10**30]))
+    if kind == "number":
+        return st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers())
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "null":
+        return st.none()
+    return json_values()
+
+
+def json_values() -> st.SearchStrategy:
+    return st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                        max_leaves=8)
+
+
+def mutated(valid: st.SearchStrategy) -> st.SearchStrategy:
+    """Well-formed bodies, bodies with a field dropped, renamed or of the wrong type, and junk."""
+    def drop(body):
+        return st.sampled_from(sorted(body)).map(lambda k: {x: v for x, v in body.items() if x != k}) if body else st.just(body)
+
+    def retype(body):
+        return (st.sampled_from(sorted(body)).flatmap(lambda k: json_values().map(lambda v: {**body, k: v}))
+                if body else st.just(body))
+
+    return st.one_of(valid, valid.flatmap(lambda b: drop(b) if isinstance(b, dict) else st.just(b)),
+                     valid.flatmap(lambda b: retype(b) if isinstance(b, dict) else st.just(b)),
+                     valid.map(lambda b: {**b, "unknown_field": 1} if isinstance(b, dict) else b),
+                     json_values())
+
+
+def caller_for(access: str, callers: dict):
+    if access.startswith("partner:"):
+        return callers["admin"]
+    return callers.get(access, callers["anonymous"])
+
+
+def fuzz(pc, examples_per_operation: int) -> dict:
+    """Every operation of /v1/openapi.json with generated path values and bodies, as a
+    caller its x-access admits (so requests get past authorization to validation)."""
+    document = pc.anonymous.get("/v1/openapi.json").json()
+    partner = pc.create_partner(category="salon")
+    callers = {"admin": partner.admin.client, "customer": pc.customer_session().client,
+               "member": pc.sign_up_member().client, "operator": pc.operator().client,
+               "anonymous": pc.anonymous, "public": pc.anonymous}
+    tally = {"operations": 0, "cases": 0, "server_errors": 0, "bad_error_body": 0, "examples": []}
+    path_value = st.one_of(st.just(NOWHERE), st.text(min_size=1, max_size=30).map(
+        lambda s: requests.utils.quote(s, safe="")), st.sampled_from(["..", "%00", "%2e%2e%2f", "1" * 300]))
+    for path, operations in sorted(document["paths"].items()):
+        for method, op in sorted(operations.items()):
+            if (method, path) in NOT_FUZZED:
+                continue
+            tally["operations"] += 1
+            client = caller_for(op.get("x-access", "public"), callers)
+            schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            bodies = mutated(strategy_for(schema, schema.get("$defs", {}))) if schema else st.just(None)
+
+            @settings(max_examples=examples_per_operation, database=None, deadline=None, derandomize=False,
+                      suppress_health_check=list(HealthCheck))
+            @given(values=st.fixed_dictionaries({p: path_value for p in PARAM.findall(path)}), body=bodies)
+            def case(values, body):
+                url = PARAM.sub(lambda m: partner.partner_id if m.group(1) == "pid" else values[m.group(1)], path)
+                try:
+                    response = client.request(method.upper(), url, json=body, timeout=30)
+                except requests.RequestException as exc:
+                    tally["server_errors"] += 1
+                    tally["examples"].append(f"{method.upper()} {url}: no answer ({type(exc).__name__})")
+                    return
+                tally["cases"] += 1
+                if response.status_code >= 500:
+                    tally["server_errors"] += 1
+                    tally["examples"].append(f"{method.upper()} {url}: {response.status_code} "
+                                             f"{json.dumps(body)[:100]} -> {response.text[:120]}")
+                elif response.status_code >= 400 and not error_shaped(response):
+                    tally["bad_error_body"] += 1
+                    tally["examples"].append(f"{method.upper()} {url}: {response.status_code} not the error shape")
+            case()
+    tally["examples"] = tally["examples"][:10]
+    return tally
+
+
+# --- hostile bodies -----------------------------------------------------------------
+
+def hostile_bodies() -> dict[str, tuple[bytes, str]]:
+    return {
+        "oversized (2 MiB)": (b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}', "application/json"),
+        "deeply nested arrays (100k)": (b"[" * 100_000 + b"]" * 100_000, "application/json"),
+        "deeply nested objects (20k)": (b'{"a":' * 20_000 + b"1" + b"}" * 20_000, "application/json"),
+        "NUL in a string": (b'{"name": "a\\u0000b", "reason": "x\\u0000"}', "application/json"),
+        "raw NUL byte": (b'{"name": "a\x00b"}', "application/json"),
+        "not UTF-8": (b'{"name": "\xff\xfe\xfd"}', "application/json"),
+        "truncated JSON": (b'{"name": ', "application/json"),
+        "not JSON content type": (b"name=x", "application/x-www-form-urlencoded"),
+    }
+
+
+def hostile(pc) -> dict:
+    from gateway.http import routes_of
+    from gateway.service import GatewayService
+
+    partner = pc.create_partner(category="salon")
+    callers = {"admin": partner.admin.client, "customer": pc.customer_session().client,
+               "member": pc.sign_up_member().client, "operator": pc.operator().client,
+               "anonymous": pc.anonymous, "public": pc.anonymous}
+    routes = routes_of(GatewayService)
+    tally = {"routes": 0, "cases": 0, "server_errors": 0, "bad_error_body": 0, "accepted": 0, "examples": []}
+    for (method, url), route in sorted(routes.items(), key=lambda item: (item[0][1], item[0][0])):
+        if method not in ("POST", "PUT", "PATCH") or (method.lower(), url) in NOT_FUZZED:
+            continue
+        tally["routes"] += 1
+        client = caller_for(route.access, callers)
+        path = re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", lambda m: partner.partner_id if m.group(1) == "pid" else NOWHERE, url)
+        for name, (body, content_type) in hostile_bodies().items():
+            try:
+                response = client.request(method, path, data=body, headers={"Content-Type": content_type}, timeout=60)
+            except requests.RequestException as exc:
+                tally["server_errors"] += 1
+                tally["examples"].append(f"{method} {url} {name}: no answer ({type(exc).__name__})")
+                continue
+            tally["cases"] += 1
+            if response.status_code >= 500:
+                tally["server_errors"] += 1
+                tally["examples"].append(f"{method} {url} {name}: {response.status_code} {response.text[:100]}")
+            elif response.status_code < 400:
+                tally["accepted"] += 1
+                tally["examples"].append(f"{method} {url} {name}: accepted {response.status_code}")
+            elif not error_shaped(response):
+                tally["bad_error_body"] += 1
+                tally["examples"].append(f"{method} {url} {name}: {response.status_code} not the error shape")
+    tally["examples"] = tally["examples"][:10]
+    return tally
+
+
+# --- login flood ----------------------------------------------------------------------
+
+def login_flood(pc, attempts: int = 400, concurrency: int = 20) -> dict:
+    """One address tries ``attempts`` logins (a real member's, wrong and right passwords):
+    refused with 429 past the limit, never a 5xx; meanwhile another address logs in
+    and the health check answers."""
+    victim = pc.sign_up_member()
+    flooder = client_from(pc.url, next_address(), pool=concurrency)
+    statuses: dict[int, int] = {}
+
+    def attempt(i: int):
+        password = DEFAULT_PASSWORD if i % 10 == 0 else f"guess-{uuid.uuid4().hex[:6]}"
+        try:
+            status = flooder.post("/v1/sessions", json={"login_id": victim.login_id, "password": password},
+                                  timeout=60).status_code
+        except requests.RequestException:
+            status = 0
+        statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.monotonic()
+    pool = eventlet.GreenPool(concurrency)
+    for i in range(attempts):
+        pool.spawn(attempt, i)
+    eventlet.sleep(0.5)
+    bystander = client_from(pc.url, next_address())
+    bystander_status = bystander.post("/v1/sessions", json={"login_id": victim.login_id,
+                                                            "password": DEFAULT_PASSWORD}).status_code
+    health_status = pc.anonymous.get("/healthz").status_code
+    pool.waitall()
+    return {"attempts": attempts, "seconds": time.monotonic() - started, "statuses": statuses,
+            "rate_limited": statuses.get(429, 0), "refused_503": statuses.get(503, 0),
+            "server_errors": sum(c for s, c in statuses.items() if (s >= 500 and s != 503) or s == 0),
+            "bystander_login": bystander_status, "health_during": health_status}

@@ -1,0 +1,205 @@
+"""The whole platform as real processes on a private vhost and private databases.
+
+Every domain service runs as two processes (``python -m chassis.run``), the
+gateway as one, all reaching the broker through the blackhole-able TCP proxy.
+Metrics endpoints are off (``PC_<SERVICE>_METRICS_PORT=0``) so the run never
+collides with ``make run`` or another developer's services on this machine.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+from chassis.config import DEFAULT_AMQP_URI
+from chassis.migrations import apply_migrations, drop_database, ensure_database
+
+from .tcpproxy import TcpProxy
+
+REPO = Path(__file__).resolve().parents[2]
+DOMAIN_SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement"]
+BROKER = os.environ.get("PC_AMQP_URI", DEFAULT_AMQP_URI).rstrip("/")
+POSTGRES = os.environ.get("PC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+AMQP_HOST, AMQP_PORT = "127.0.0.1", 5672
+
+# Shorter sweeps than production so the run can reconcile within its budget:
+# an interrupted booking or order gives its hold back after 10 s, not 60-120 s.
+PROOF_ENV = {
+    "PC_RESERVATIONS_INTENT_GRACE_SECONDS": "10",
+    "PC_ORDERS_PENDING_CREATION_SECONDS": "10",
+    "PC_ORDERS_TIMER_INTERVAL": "2",
+    "PC_SETTLEMENT_SCHEDULED_RUNS": "false",
+    "PC_LOG_LEVEL": "WARNING",
+    # 12 service processes share one PostgreSQL (max_connections 100) with everyone else on
+    # this machine: 4 workers each keeps their pools (workers + 2) at 72 connections at most.
+    "PC_MAX_WORKERS": "4",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rabbitmqctl(*args: str, check: bool = True, timeout: float = 120) -> str:
+    done = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=timeout)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout
+
+
+class Instance:
+    """One process of one service; its log goes to run/proof-<run>/<service>-<n>.log."""
+
+    def __init__(self, service: str, index: int, env: dict, log_dir: Path):
+        self.service, self.index, self.env = service, index, env
+        self.log_path = log_dir / f"{service}-{index}.log"
+        self.process: subprocess.Popen | None = None
+        self.peak_rss_kib = 0
+        self.starts = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, migrate: bool = False) -> None:
+        command = [sys.executable, "-m", "chassis.run", self.service] + ([] if migrate else ["--no-migrate"])
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(command, env={**os.environ, **self.env}, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        self.starts += 1
+
+    def kill9(self) -> None:
+        if self.alive:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.alive:
+            self.process.terminate()
+
+    def wait_stopped(self, timeout: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill9()
+
+    def sample_rss(self) -> None:
+        """Peak resident memory (VmHWM) of the current process; kept across restarts."""
+        if not self.alive:
+            return
+        try:
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                if line.startswith(("VmHWM:", "VmRSS:")):
+                    self.peak_rss_kib = max(self.peak_rss_kib, int(line.split()[1]))
+        except OSError:
+            pass
+
+
+class Platform:
+    def __init__(self, instances_per_service: int = 2):
+        self.run_id = uuid.uuid4().hex[:8]
+        self.vhost = f"pc_proof_{self.run_id}"
+        self.log_dir = REPO / "run" / f"proof-{self.run_id}"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.per_service = instances_per_service
+        self.databases: dict[str, str] = {}
+        self.instances: dict[str, list[Instance]] = {}
+        self.proxy: TcpProxy | None = None
+        self.gateway_port = free_port()
+        self.url = f"http://127.0.0.1:{self.gateway_port}"
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        rabbitmqctl("add_vhost", self.vhost)
+        rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+        self.proxy = TcpProxy((AMQP_HOST, AMQP_PORT)).start()
+        self.amqp_uri = f"pyamqp://guest:guest@127.0.0.1:{self.proxy.port}/{self.vhost}"
+        self.direct_amqp_uri = f"{BROKER}/{self.vhost}"  # the harness's own look-ups bypass the proxy
+        for service in DOMAIN_SERVICES:
+            url = f"{POSTGRES}/pc_proof_{service}_{self.run_id}"
+            self.databases[service] = url
+            for attempt in range(5):  # other developers' outage tests restart this PostgreSQL too
+                try:
+                    ensure_database(url)
+                    apply_migrations(url, service)
+                    break
+                except Exception:
+                    if attempt == 4:
+                        raise
+                    time.sleep(3)
+        base_env = {"PC_AMQP_URI": self.amqp_uri, **PROOF_ENV,
+                    "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")]),
+                    "PSYCOPG_WAIT_FUNC": "wait_select"}
+        for service in DOMAIN_SERVICES:
+            env = {**base_env, f"PC_{service.upper()}_DATABASE_URL": self.databases[service],
+                   f"PC_{service.upper()}_METRICS_PORT": "0"}
+            self.instances[service] = [Instance(service, i, env, self.log_dir) for i in range(self.per_service)]
+        self.instances["gateway"] = [Instance("gateway", 0, {
+            **base_env, "PC_GATEWAY_PORT": str(self.gateway_port), "PC_GATEWAY_HOST": "127.0.0.1",
+            "PC_GATEWAY_METRICS_PORT": "0"}, self.log_dir)]
+        for instances in self.instances.values():
+            for instance in instances:
+                instance.start()
+        self.wait_healthy(timeout=90)
+
+    def stop(self) -> None:
+        for instances in self.instances.values():
+            for instance in instances:
+                instance.stop()
+        for instances in self.instances.values():
+            for instance in instances:
+                instance.wait_stopped(25)
+        if self.proxy:
+            self.proxy.stop()
+
+    def cleanup(self) -> None:
+        for url in self.databases.values():
+            try:
+                drop_database(url)
+            except Exception as exc:  # a failed drop must not hide the report
+                print(f"proof: could not drop {url}: {exc}", file=sys.stderr)
+        rabbitmqctl("delete_vhost", self.vhost, check=False)
+
+    # --- health ------------------------------------------------------------------------
+
+    def healthy(self, timeout: float = 3) -> bool:
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=timeout).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def wait_healthy(self, timeout: float) -> float:
+        """Seconds until /healthz answers 200 (every service answering); raises after ``timeout``."""
+        started = time.monotonic()
+        while not self.healthy():
+            dead = [f"{i.service}-{i.index}" for group in self.instances.values() for i in group
+                    if i.process is not None and not i.alive]
+            if time.monotonic() - started > timeout:
+                raise RuntimeError(f"the platform is not healthy after {timeout:.0f}s (exited: {dead or 'none'}); "
+                                   f"logs in {self.log_dir}")
+            time.sleep(0.25)
+        return time.monotonic() - started
+
+    def sample_rss(self) -> None:
+        for instances in self.instances.values():
+            for instance in instances:
+                instance.sample_rss()
+
+    def peak_rss_mib(self) -> dict[str, float]:
+        return {service: max(i.peak_rss_kib for i in instances) / 1024
+                for service, instances in self.instances.items()}
+
+    def exited_unexpectedly(self) -> list[str]:
+        return [f"{i.service}-{i.index}" for group in self.instances.values() for i in group if not i.alive]
