@@ -733,9 +733,10 @@ class OrdersService(DataService):
                     break
                 completed = store.complete_due(uow, [row["order_id"] for row in due])
                 lines = store.lines_of_orders(uow, [row["order_id"] for row in completed])
-                for order in completed:
-                    events.publish(uow, "order.completed", order, lines.get(order["order_id"], []), actor="system",
-                                   reason="auto_complete")
+                with uow.conn.pipeline():   # the batch's outbox rows in one round trip, not one each
+                    for order in completed:
+                        events.publish(uow, "order.completed", order, lines.get(order["order_id"], []),
+                                       actor="system", reason="auto_complete")
                 total += len(completed)
         if total:
             with self.db.transaction() as uow:
