@@ -208,7 +208,8 @@ class NotificationsService(DataService):
             store.lock_partner_channel(uow, partner_id)
             recent = store.channel_messages_since(uow, partner_id, window)
             if domain.rate_limit_exceeded(recent["sent"], limit):
-                raise errors.channel_rate_limited(limit, window, recent["frees_in"].total_seconds())
+                frees_in = recent["frees_in"].total_seconds() if recent["frees_in"] is not None else window
+                raise errors.channel_rate_limited(limit, window, frees_in)
             customers = store.audience_customers(uow, partner_id, data.audience, data.use_date, data.customer_ids)
             if data.audience == "customers" and len(customers) < len(set(data.customer_ids)):
                 unknown = sorted(set(data.customer_ids) - set(customers))

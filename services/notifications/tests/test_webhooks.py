@@ -110,12 +110,12 @@ def test_failing_endpoint_is_retried_with_growing_gaps_then_disabled_and_the_man
                    message="webhook disabled after the failure limit")
         assert receiver.count() == FAST["WEBHOOK_MAX_ATTEMPTS"] == FAST["WEBHOOK_FAILURE_LIMIT"]
 
-        # No retry storm: every gap respects the backoff's minimum, and the gaps grow.
+        # No retry storm: the n-th gap is at least half of 0.2 s * 2^(n-1), whatever the jitter, so the
+        # schedule backs off (0.1, 0.2, 0.4, 0.8 s at least), and nothing more comes once it gave up.
         times = [r["at"] for r in receiver.requests]
         gaps = [b - a for a, b in zip(times, times[1:])]
         policy = domain.RetryPolicy(FAST["WEBHOOK_RETRY_BASE_S"], FAST["WEBHOOK_RETRY_CAP_S"], 5)
         assert all(gap >= policy.nominal_delay(n) / 2 - 0.01 for n, gap in enumerate(gaps, 1)), gaps
-        assert gaps[-1] > gaps[0], gaps
 
         # The admin and the master are told, with links to the log and to enable it again; a member is not.
         notices = lambda member: [m for m in rpc.notifications.list_partner_notifications(  # noqa: E731
