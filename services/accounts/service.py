@@ -281,6 +281,7 @@ class AccountsService(DataService):
     def accept_invitation(self, member_id, invitation_id) -> dict:
         """R-ACC-6: accepting adds the partner to the member's list."""
         with self.db.transaction() as uow:
+            self._member(uow, member_id, lock=True)  # serialised with a withdrawal of the invitee
             invitation = self._own_invitation(uow, member_id, invitation_id)
             if not store.add_membership(uow, invitation["partner_id"], invitation["member_id"], invitation["role"]):
                 raise errors.already_member()
@@ -315,7 +316,7 @@ class AccountsService(DataService):
         if data.category in domain.AGENCY_ONLY_CATEGORIES and not data.via_agency:
             raise errors.agency_required(data.category)
         with self.db.transaction() as uow:
-            member = self._member(uow, member_id)
+            member = self._member(uow, member_id, lock=True)  # serialised with a withdrawal
             if member["kind"] != "member":
                 raise errors.Forbidden(message="operators do not run partners")
             partner = store.insert_partner(uow, name=data.name, category=data.category,
