@@ -87,6 +87,7 @@ class ConfirmingPublisher:
 
     def _on_return(self, exc, exchange, routing_key, message):
         self.failed[message.properties.get("message_id")] = f"unroutable: {routing_key}"
+        self.declared.discard(routing_key)  # a deleted queue is declared again on the retry
 
     def publish_batch(self, events: list[tuple[str, str, str, str]]) -> tuple[set[str], dict[str, str]]:
         """Publish ``(event_id, event_type, envelope_json, correlation_id)``
@@ -144,8 +145,15 @@ class Relay:
                 return 0
             if os.environ.get(FAULT_ENV) == "kill_before_publish":
                 os.kill(os.getpid(), signal.SIGKILL)  # crash test: committed, never published
+            # An event type nobody subscribes to (contracts.SUBSCRIPTIONS) would
+            # come back unroutable forever: it is settled as sent to no one.
+            unheard = [r["event_id"] for r in rows if not subscribers_of(r["event_type"])]
             confirmed, failed = self.publisher.publish_batch(
-                [(r["event_id"], r["event_type"], r["body"], r["correlation_id"]) for r in rows])
+                [(r["event_id"], r["event_type"], r["body"], r["correlation_id"]) for r in rows
+                 if subscribers_of(r["event_type"])])
+            if unheard:
+                conn.execute("UPDATE outbox SET published_at = now(), last_error = 'no subscribers' "
+                             "WHERE event_id = ANY(%s::uuid[])", (unheard,))
             if confirmed:
                 conn.execute("UPDATE outbox SET published_at = now() WHERE event_id = ANY(%s::uuid[])",
                              (list(confirmed),))

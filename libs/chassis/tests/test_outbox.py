@@ -109,17 +109,39 @@ def test_two_relays_running_at_once_publish_each_event_once(make_database, amqp_
     assert pending_outbox(url) == 0
 
 
-def test_event_no_queue_would_take_stays_pending_with_the_reason(make_database, amqp_uri, probe_path, monkeypatch):
+def outbox_rows(url):
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT published_at IS NOT NULL, attempts, last_error FROM outbox ORDER BY id").fetchall()
+
+
+def test_event_that_comes_back_unroutable_stays_pending_with_the_reason(make_database, amqp_uri, collector,
+                                                                         probe_path):
     url = make_database(probe_path)
-    # Nobody subscribes: mandatory publishing gets it back, so it is not marked sent.
-    monkeypatch.setattr(contracts, "SUBSCRIPTIONS", set())
     fill_outbox(url, 1)
     with relay_on(url, amqp_uri, batch_size=10) as relay:
+        assert relay.relay_batch() == 1  # declares the subscribers' queues, then publishes
+        connection = connect(amqp_uri)  # the queues vanish behind the relay's back
+        channel = connection.channel()
+        for sub in contracts.subscribers_of("chassis.probed"):
+            channel.queue_delete(main_queue(sub))
+        connection.collect()
+        fill_outbox(url, 1)
         assert relay.relay_batch() == 1
         assert relay.relay_batch() == 0  # backing off, not hammering the broker
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT published_at, attempts, last_error FROM outbox").fetchone()
-    assert row[0] is None and row[1] == 1 and row[2].startswith("unroutable")
+    (first, second) = outbox_rows(url)
+    assert first == (True, 0, None)
+    assert second[0] is False and second[1] == 1 and second[2].startswith("unroutable")
+
+
+def test_event_type_nobody_subscribes_to_is_settled_not_retried_forever(make_database, amqp_uri, probe_path,
+                                                                         monkeypatch):
+    url = make_database(probe_path)
+    monkeypatch.setattr(contracts, "SUBSCRIPTIONS", set())
+    fill_outbox(url, 2)
+    with relay_on(url, amqp_uri, batch_size=10) as relay:
+        assert relay.relay_batch() == 2
+        assert relay.relay_batch() == 0
+    assert outbox_rows(url) == [(True, 0, "no subscribers")] * 2
 
 
 def test_relay_declares_subscriber_queues_so_a_late_consumer_still_gets_the_event(
