@@ -363,10 +363,12 @@ class OrdersService(DataService):
     # --- refunds and exchanges (R-ORD-8) ------------------------------------------------------
 
     @rpc
-    def request_refund(self, customer_id: str, order_id: str, body: dict) -> dict:
+    def request_refund(self, customer_id: str, order_id: str, body: dict, idempotency_key: str | None = None) -> dict:
         data = parse(RefundRequestIn, body)
         wanted = [line.model_dump() for line in data.lines] if data.lines is not None else None
         with self.db.transaction() as uow:
+            if (first := self._replayed(uow, customer_id, idempotency_key, f"refund:{order_id}", body)) is not None:
+                return first
             order = self._locked(uow, order_id, customer_id=customer_id)
             domain.check_shop_order(order)
             lines = store.line_rows(uow, order["order_id"])
@@ -378,7 +380,7 @@ class OrdersService(DataService):
                 "amount": domain.refund_amount(lines, refund)})
             events.publish(uow, "order.refund_requested", order, lines, actor="customer", reason=data.reason,
                            refunded_line_ids=[item["line_id"] for item in refund], request_id=request["request_id"])
-            return views.request_view(request)
+            return self._remember(uow, customer_id, idempotency_key, views.request_view(request))
 
     @rpc
     def approve_refund(self, partner_id: str, request_id: str, actor: dict | None = None) -> dict:
@@ -415,7 +417,8 @@ class OrdersService(DataService):
         return self._reject(partner_id, "refund", request_id, body, actor)
 
     @rpc
-    def request_exchange(self, customer_id: str, order_id: str, body: dict) -> dict:
+    def request_exchange(self, customer_id: str, order_id: str, body: dict,
+                         idempotency_key: str | None = None) -> dict:
         """Units of a line to another option of the same product, at the same price."""
         data = parse(ExchangeRequestIn, body)
         with self.db.transaction() as uow:
@@ -427,6 +430,8 @@ class OrdersService(DataService):
         by_id = {line["line_id"]: line for line in lines}
         self._check_exchange_options(order, by_id, [line.model_dump() for line in data.lines])
         with self.db.transaction() as uow:
+            if (first := self._replayed(uow, customer_id, idempotency_key, f"exchange:{order_id}", body)) is not None:
+                return first
             order = self._locked(uow, order_id, customer_id=customer_id)
             domain.check_exchangeable(order)
             lines = store.line_rows(uow, order["order_id"])
@@ -438,7 +443,7 @@ class OrdersService(DataService):
                 "amount": 0})
             events.publish(uow, "order.exchange_requested", order, lines, actor="customer", reason=data.reason,
                            refunded_line_ids=[], request_id=request["request_id"])
-            return views.request_view(request)
+            return self._remember(uow, customer_id, idempotency_key, views.request_view(request))
 
     def _check_exchange_options(self, order: dict, by_id: dict, wanted: list[dict]) -> None:
         products: dict = {}
@@ -562,25 +567,29 @@ class OrdersService(DataService):
     # --- inquiries and reviews (R-ORD-9) ------------------------------------------------------
 
     @rpc
-    def post_inquiry(self, customer_id: str, order_id: str, body: dict) -> dict:
+    def post_inquiry(self, customer_id: str, order_id: str, body: dict, idempotency_key: str | None = None) -> dict:
         text = parse(InquiryIn, body).body
         with self.db.transaction() as uow:
+            if (first := self._replayed(uow, customer_id, idempotency_key, f"inquiry:{order_id}", body)) is not None:
+                return first
             order = self._locked(uow, order_id, customer_id=customer_id)
             inquiry = store.insert_inquiry(uow, {"inquiry_id": uuid.uuid4(), "order_id": order["order_id"],
                                                  "partner_id": order["partner_id"], "customer_id": customer_id,
                                                  "body": text})
             events.publish(uow, "order.inquiry_posted", order, store.line_rows(uow, order["order_id"]),
                            actor="customer", request_id=inquiry["inquiry_id"])
-            return views.inquiry_view(inquiry)
+            return self._remember(uow, customer_id, idempotency_key, views.inquiry_view(inquiry))
 
     @rpc
     def answer_inquiry(self, partner_id: str, inquiry_id: str, body: dict, actor: dict | None = None) -> dict:
         return self._answer(partner_id, "inquiries", inquiry_id, parse(AnswerIn, body).body, actor)
 
     @rpc
-    def post_review(self, customer_id: str, order_id: str, body: dict) -> dict:
+    def post_review(self, customer_id: str, order_id: str, body: dict, idempotency_key: str | None = None) -> dict:
         data = parse(ReviewIn, body)
         with self.db.transaction() as uow:
+            if (first := self._replayed(uow, customer_id, idempotency_key, f"review:{order_id}", body)) is not None:
+                return first
             order = self._locked(uow, order_id, customer_id=customer_id)
             lines = store.line_rows(uow, order["order_id"])
             domain.check_reviewable(order, lines, data.line_id)
@@ -591,7 +600,7 @@ class OrdersService(DataService):
                 raise errors.review_exists(data.line_id)
             events.publish(uow, "order.review_posted", order, lines, actor="customer",
                            request_id=review["review_id"])
-            return views.review_view(review)
+            return self._remember(uow, customer_id, idempotency_key, views.review_view(review))
 
     @rpc
     def reply_review(self, partner_id: str, review_id: str, body: dict, actor: dict | None = None) -> dict:
@@ -644,6 +653,25 @@ class OrdersService(DataService):
         return views.page(rows, q.limit, lambda r: domain.encode_cursor(r["created_at"].isoformat(), r[key]), render)
 
     # --- shared helpers ---------------------------------------------------------------------------
+
+    def _replayed(self, uow, customer_id: str, key: str | None, scope: str, body) -> dict | None:
+        """The first response of this Idempotency-Key (api.md: accepted on every POST), or None
+        when this request is the first; another body with the key is 409 idempotency_key_reused."""
+        if not key:
+            return None
+        key = self._checked_key(key)
+        fingerprint = domain.body_fingerprint({"scope": scope, "body": body})
+        first = store.claim_request_key(uow, customer_id, key, fingerprint)
+        if first is None:
+            return None
+        if first["fingerprint"] != fingerprint:
+            raise errors.idempotency_key_reused(key)
+        return first["response"]
+
+    def _remember(self, uow, customer_id: str, key: str | None, response: dict) -> dict:
+        if key:
+            store.save_request_response(uow, customer_id, key, response)
+        return response
 
     def _locked(self, uow, order_id, partner_id: str | None = None, customer_id: str | None = None) -> dict:
         order = store.order_row(uow, order_id, partner_id=partner_id, customer_id=customer_id, lock=True)

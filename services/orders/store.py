@@ -53,11 +53,31 @@ def claim_stale_keys(uow, older_than_seconds: float, limit: int) -> list[dict]:
 
 def delete_expired_keys(uow, older_than_hours: float, limit: int = 5000) -> int:
     """Keys of created orders past their replay window (a retry after that is a new order)."""
-    return uow.execute(
+    deleted = uow.execute(
         """DELETE FROM creation_keys WHERE ctid IN (
                SELECT ctid FROM creation_keys WHERE order_id IS NOT NULL
                   AND created_at < now() - make_interval(hours => %s) LIMIT %s)""",
         (int(older_than_hours), limit)).rowcount
+    return deleted + uow.execute(
+        """DELETE FROM request_keys WHERE ctid IN (
+               SELECT ctid FROM request_keys WHERE created_at < now() - make_interval(hours => %s) LIMIT %s)""",
+        (int(older_than_hours), limit)).rowcount
+
+
+def claim_request_key(uow, customer_id: str, key: str, fingerprint: str) -> dict | None:
+    """None when this request is the key's first (it goes on); else the first one's row. A racing
+    request with the same key waits here until the first commits or rolls back."""
+    inserted = uow.fetch_one(
+        """INSERT INTO request_keys (customer_id, key, fingerprint) VALUES (%s, %s, %s)
+           ON CONFLICT (customer_id, key) DO NOTHING RETURNING key""", (customer_id, key, fingerprint))
+    if inserted:
+        return None
+    return uow.fetch_one("SELECT * FROM request_keys WHERE customer_id = %s AND key = %s", (customer_id, key))
+
+
+def save_request_response(uow, customer_id: str, key: str, response: dict) -> None:
+    uow.execute("UPDATE request_keys SET response = %s WHERE customer_id = %s AND key = %s",
+                (Jsonb(response), customer_id, key))
 
 
 def delete_key(uow, customer_id: str, key: str) -> None:
@@ -332,6 +352,7 @@ def erase_customer(uow, customer_id: str, pseudonym: str) -> int:
     # Stored responses hold the address: the replay window closes for an erased customer. Creations
     # still pending keep their row (the timer releases their hold) under the pseudonym.
     uow.execute("DELETE FROM creation_keys WHERE customer_id = %s AND order_id IS NOT NULL", (customer_id,))
+    uow.execute("DELETE FROM request_keys WHERE customer_id = %s", (customer_id,))
     uow.execute("UPDATE creation_keys SET customer_id = %s WHERE customer_id = %s", (pseudonym, customer_id))
     return count
 

@@ -5,7 +5,9 @@ reviews (R-ORD-1..9).
 Thin: the body goes to the orders RPC as it came (the service validates it,
 422 naming the fields) with the caller; the service re-checks that the order
 is the partner's or the customer's own (404 otherwise). ``Idempotency-Key``
-is forwarded as it came; the service requires it on order creation.
+is forwarded as it came; the service requires it on order creation and
+honours it on the customer's other POSTs (refund and exchange requests,
+inquiries, reviews).
 """
 from __future__ import annotations
 
@@ -22,6 +24,10 @@ def _query(request) -> dict:
     return request.args.to_dict()
 
 
+def _key(request) -> str | None:
+    return request.headers.get("Idempotency-Key")
+
+
 class OrdersRoutes:
 
     # --- customers (the consumer app) -------------------------------------------------
@@ -30,7 +36,7 @@ class OrdersRoutes:
            summary="order (Idempotency-Key required); 409 out_of_stock (R-ORD-1, R-ORD-6)")
     def orders_create_order(self, request):
         return 201, self.services.orders.create_order(request.principal.customer_id, request.json_body,
-                                                      request.headers.get("Idempotency-Key"))
+                                                      _key(request))
 
     @route("GET", "/v1/shop/orders", access="customer", summary="my orders, newest first")
     def orders_my_orders(self, request):
@@ -54,22 +60,25 @@ class OrdersRoutes:
     @route("POST", "/v1/shop/orders/<order_id>/refund-requests", access="customer",
            summary="ask for a refund of some lines (R-ORD-8)")
     def orders_request_refund(self, request, order_id):
-        return 201, self.services.orders.request_refund(request.principal.customer_id, order_id, request.json_body)
+        return 201, self.services.orders.request_refund(request.principal.customer_id, order_id, request.json_body,
+                                                        _key(request))
 
     @route("POST", "/v1/shop/orders/<order_id>/exchange-requests", access="customer",
            summary="ask to exchange units for another option (R-ORD-8)")
     def orders_request_exchange(self, request, order_id):
-        return 201, self.services.orders.request_exchange(request.principal.customer_id, order_id,
-                                                          request.json_body)
+        return 201, self.services.orders.request_exchange(request.principal.customer_id, order_id, request.json_body,
+                                                          _key(request))
 
     @route("POST", "/v1/shop/orders/<order_id>/inquiries", access="customer", summary="ask the partner (R-ORD-9)")
     def orders_post_inquiry(self, request, order_id):
-        return 201, self.services.orders.post_inquiry(request.principal.customer_id, order_id, request.json_body)
+        return 201, self.services.orders.post_inquiry(request.principal.customer_id, order_id, request.json_body,
+                                                      _key(request))
 
     @route("POST", "/v1/shop/orders/<order_id>/reviews", access="customer",
            summary="review a line of a completed order, once (R-ORD-9)")
     def orders_post_review(self, request, order_id):
-        return 201, self.services.orders.post_review(request.principal.customer_id, order_id, request.json_body)
+        return 201, self.services.orders.post_review(request.principal.customer_id, order_id, request.json_body,
+                                                     _key(request))
 
     # --- partners: the order board ------------------------------------------------------
 

@@ -109,7 +109,13 @@ def test_r_ord_6_to_r_ord_9_a_parcel_from_order_to_review(partner_center, rpc):
     assert exchanged["lines"][2]["replaces_line_id"] == white_m and exchanged["total"] == 119000
 
     # R-ORD-9: inquiries answered once; reviews only on a completed order, one per line, replied once.
-    inquiry = expect(customer.client.post(f"{my_order}/inquiries", json={"body": "When does it arrive?"}), 201)
+    ask = {"Idempotency-Key": "ask-1"}    # api.md: accepted on every POST
+    inquiry = expect(customer.client.post(f"{my_order}/inquiries", json={"body": "When does it arrive?"},
+                                          headers=ask), 201)
+    assert expect(customer.client.post(f"{my_order}/inquiries", json={"body": "When does it arrive?"},
+                                       headers=ask), 201) == inquiry
+    assert_error(customer.client.post(f"{my_order}/inquiries", json={"body": "Where is it?"}, headers=ask), 409,
+                 "idempotency_key_reused")
     assert [i["inquiry_id"] for i in expect(staff.get(f"{shop.path}/inquiries?answered=false"), 200)["items"]] == [
         inquiry["inquiry_id"]]
     answered = expect(staff.post(f"{shop.path}/inquiries/{inquiry['inquiry_id']}/answer",
