@@ -12,14 +12,10 @@ Choices where the seeds are silent (also in the final report):
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import re
 import secrets
 import uuid
-from datetime import datetime
 
 ROLES = ("admin", "master", "member")
 OPERATING_STATUSES = ("pending_verification", "verified")
@@ -124,45 +120,7 @@ def dashboard_sections(category: str, role: str) -> list[str]:
     return sections
 
 
-# --- lists ------------------------------------------------------------------------
-
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
-
-
-def clamp_limit(limit: int | None) -> int:
-    if limit is None:
-        return DEFAULT_LIMIT
-    return max(1, min(MAX_LIMIT, limit))
-
-
-def encode_cursor(created_at: datetime, item_id) -> str:
-    raw = json.dumps([created_at.isoformat(), str(item_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
-    """A cursor from ``encode_cursor``; anything else is None (the caller answers 422)."""
-    if not cursor:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, item_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        datetime.fromisoformat(created_at)
-        if as_uuid(item_id) is None:
-            return None
-        return created_at, item_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        return None
-
-
-def page(rows: list[dict], limit: int, key=lambda row: (row["created_at"], row["id"])) -> tuple[list[dict], str | None]:
-    """``rows`` fetched with ``limit + 1``: the page and the cursor of the next one."""
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(*key(rows[-1]))
-
+# --- lists (paging itself is chassis.paging) ---------------------------------------
 
 def like_pattern(text: str) -> str:
     """A title search (R-ACC-10) matches the text literally: % and _ are not wildcards."""

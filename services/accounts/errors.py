@@ -61,9 +61,5 @@ def field_locked(field: str, status: str):
                     {"field": field, "status": status})
 
 
-def invalid_cursor():
-    return ValidationFailed(message="the cursor is not valid", details={"fields": {"cursor": "not a cursor of this list"}})
-
-
 def not_an_operator():
     return Forbidden(message="this is for platform operators")

@@ -10,6 +10,10 @@ every request), ``partner_info(partner_id)`` and ``get_place(partner_id, place_i
 """
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
+from chassis import paging
 from chassis.privacy import mask_phone
 from chassis.service import DataService, rpc
 from chassis.validation import parse
@@ -86,15 +90,17 @@ def notice_view(row: dict) -> dict:
 
 
 def listing(rows: list[dict], limit: int, view) -> dict:
-    items, next_cursor = domain.page(rows, limit)
-    return {"items": [view(row) for row in items], "next_cursor": next_cursor}
+    """The contract's list body (chassis.paging), keyed on (created_at, id)."""
+    result = paging.page(rows, limit, lambda row: (row["created_at"].isoformat(), row["id"]))
+    return {**result, "items": [view(row) for row in result["items"]]}
 
 
 def list_params(model, query) -> tuple:
+    """The query, the clamped limit and where the page starts (a 422 naming
+    ``cursor`` for one this list did not give out)."""
     params = parse(model, query or {})
-    if params.cursor and domain.decode_cursor(params.cursor) is None:
-        raise errors.invalid_cursor()
-    return params, domain.clamp_limit(params.limit)
+    after = paging.decode_cursor(params.cursor, datetime.fromisoformat, uuid.UUID)
+    return params, paging.clamp_limit(params.limit), after
 
 
 class AccountsService(DataService):
@@ -261,20 +267,20 @@ class AccountsService(DataService):
     @rpc
     def my_partners(self, member_id, query=None) -> dict:
         """R-ACC-7: name, role and status of each partner, and where the app lands."""
-        params, limit = list_params(ListQuery, query)
+        params, limit, after = list_params(ListQuery, query)
         with self.db.transaction() as uow:
             self._member(uow, member_id)
-            rows = store.partners_of_member(uow, member_id, limit, params.cursor)
+            rows = store.partners_of_member(uow, member_id, limit, after)
         result = listing(rows, limit, my_partner_view)
         result["landing"] = domain.landing_for(result["items"])
         return result
 
     @rpc
     def my_invitations(self, member_id, query=None) -> dict:
-        params, limit = list_params(ListQuery, query)
+        params, limit, after = list_params(ListQuery, query)
         with self.db.transaction() as uow:
             self._member(uow, member_id)
-            return listing(store.pending_invitations_of(uow, member_id, limit, params.cursor), limit,
+            return listing(store.pending_invitations_of(uow, member_id, limit, after), limit,
                            invitation_view)
 
     @rpc
@@ -386,10 +392,10 @@ class AccountsService(DataService):
 
     @rpc
     def list_staff(self, actor, partner_id, query=None) -> dict:
-        params, limit = list_params(ListQuery, query)
+        params, limit, after = list_params(ListQuery, query)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id)
-            rows = store.staff_of_partner(uow, partner_id, limit, params.cursor)
+            rows = store.staff_of_partner(uow, partner_id, limit, after)
         viewer = (actor or {}).get("member_id")
         return listing(rows, limit, lambda row: staff_view(row, viewer))
 
@@ -463,10 +469,10 @@ class AccountsService(DataService):
 
     @rpc
     def list_places(self, actor, partner_id, query=None) -> dict:
-        params, limit = list_params(ListQuery, query)
+        params, limit, after = list_params(ListQuery, query)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id)
-            return listing(store.places_of_partner(uow, partner_id, limit, params.cursor), limit, place_view)
+            return listing(store.places_of_partner(uow, partner_id, limit, after), limit, place_view)
 
     @rpc
     def update_place(self, actor, partner_id, place_id, body) -> dict:
@@ -507,10 +513,10 @@ class AccountsService(DataService):
 
     @rpc
     def list_api_keys(self, actor, partner_id, query=None) -> dict:
-        params, limit = list_params(ListQuery, query)
+        params, limit, after = list_params(ListQuery, query)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
-            return listing(store.api_keys_of_partner(uow, partner_id, limit, params.cursor), limit, api_key_view)
+            return listing(store.api_keys_of_partner(uow, partner_id, limit, after), limit, api_key_view)
 
     @rpc
     def revoke_api_key(self, actor, partner_id, key_id) -> None:
@@ -532,9 +538,9 @@ class AccountsService(DataService):
     @rpc
     def list_notices(self, query=None) -> dict:
         """Newest first; ``q`` searches titles (literally, case-insensitively)."""
-        params, limit = list_params(NoticeQuery, query)
+        params, limit, after = list_params(NoticeQuery, query)
         with self.db.transaction() as uow:
-            return listing(store.notices(uow, params.q, limit, params.cursor), limit, notice_view)
+            return listing(store.notices(uow, params.q, limit, after), limit, notice_view)
 
     @rpc
     def dashboard_context(self, actor, partner_id) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from .domain import decode_cursor, like_pattern
+from .domain import like_pattern
 
 # --- members ---------------------------------------------------------------------
 
@@ -172,17 +172,17 @@ def admin_counts(uow, partner_ids: list[str]) -> dict[str, int]:
     return {row["partner_id"]: row["n"] for row in rows}
 
 
-def _after(cursor: str | None, created: str = "created_at", ident: str = "id", descending: bool = False):
-    """A keyset condition for a cursor (already validated by the caller)."""
-    decoded = decode_cursor(cursor)
-    if decoded is None:
+def _after(after: tuple | None, created: str = "created_at", ident: str = "id", descending: bool = False):
+    """The keyset condition for the rows after ``after`` = (created_at, id), a
+    decoded cursor (chassis.paging), or none for the first page."""
+    if after is None:
         return "TRUE", ()
     op = "<" if descending else ">"
-    return f"({created}, {ident}) {op} (%s::timestamptz, %s::uuid)", decoded
+    return f"({created}, {ident}) {op} (%s, %s)", tuple(after)
 
 
-def partners_of_member(uow, member_id, limit: int, cursor: str | None) -> list[dict]:
-    condition, params = _after(cursor, "m.created_at", "m.partner_id")
+def partners_of_member(uow, member_id, limit: int, after: tuple | None) -> list[dict]:
+    condition, params = _after(after, "m.created_at", "m.partner_id")
     return uow.fetch_all(
         f"""SELECT p.id AS partner_id, p.name, p.category, p.status, m.role, m.created_at,
                    m.partner_id AS id
@@ -191,8 +191,8 @@ def partners_of_member(uow, member_id, limit: int, cursor: str | None) -> list[d
             ORDER BY m.created_at, m.partner_id LIMIT %s""", (member_id, *params, limit + 1))
 
 
-def staff_of_partner(uow, partner_id: str, limit: int, cursor: str | None) -> list[dict]:
-    condition, params = _after(cursor, "s.created_at", "s.member_id")
+def staff_of_partner(uow, partner_id: str, limit: int, after: tuple | None) -> list[dict]:
+    condition, params = _after(after, "s.created_at", "s.member_id")
     return uow.fetch_all(
         f"""SELECT s.member_id AS id, s.member_id, s.role, s.created_at, m.name, m.phone
             FROM memberships s JOIN members m ON m.id = s.member_id
@@ -228,8 +228,8 @@ def decide_invitation(uow, invitation_id, status: str) -> None:
     uow.execute("UPDATE invitations SET status = %s, decided_at = now() WHERE id = %s", (status, invitation_id))
 
 
-def pending_invitations_of(uow, member_id, limit: int, cursor: str | None) -> list[dict]:
-    condition, params = _after(cursor, "i.created_at", "i.id")
+def pending_invitations_of(uow, member_id, limit: int, after: tuple | None) -> list[dict]:
+    condition, params = _after(after, "i.created_at", "i.id")
     return uow.fetch_all(
         f"""SELECT i.id, i.partner_id, i.role, i.status, i.created_at, p.name AS partner_name,
                    p.category AS partner_category
@@ -260,8 +260,8 @@ def update_place(uow, partner_id: str, place_id: str, changes: dict) -> dict:
         {**changes, "id": place_id, "partner_id": partner_id})
 
 
-def places_of_partner(uow, partner_id: str, limit: int, cursor: str | None) -> list[dict]:
-    condition, params = _after(cursor)
+def places_of_partner(uow, partner_id: str, limit: int, after: tuple | None) -> list[dict]:
+    condition, params = _after(after)
     return uow.fetch_all(f"""SELECT * FROM places WHERE partner_id = %s AND {condition}
                              ORDER BY created_at, id LIMIT %s""", (partner_id, *params, limit + 1))
 
@@ -275,8 +275,8 @@ def insert_api_key(uow, partner_id: str, name: str, key_hash: bytes, key_prefix:
         (uuid.uuid4(), partner_id, name, key_hash, key_prefix, created_by))
 
 
-def api_keys_of_partner(uow, partner_id: str, limit: int, cursor: str | None) -> list[dict]:
-    condition, params = _after(cursor)
+def api_keys_of_partner(uow, partner_id: str, limit: int, after: tuple | None) -> list[dict]:
+    condition, params = _after(after)
     return uow.fetch_all(
         f"""SELECT id, partner_id, name, key_prefix, created_at, revoked_at FROM api_keys
             WHERE partner_id = %s AND revoked_at IS NULL AND {condition}
@@ -297,9 +297,9 @@ def insert_notice(uow, title: str, body: str, created_by) -> dict:
                          (uuid.uuid4(), title, body, created_by))
 
 
-def notices(uow, query: str | None, limit: int, cursor: str | None) -> list[dict]:
+def notices(uow, query: str | None, limit: int, after: tuple | None) -> list[dict]:
     """Newest first; ``query`` matches the title literally, case-insensitively (R-ACC-10)."""
-    condition, params = _after(cursor, descending=True)
+    condition, params = _after(after, descending=True)
     title = "title ILIKE %s" if query else "TRUE"
     title_params = (like_pattern(query),) if query else ()
     return uow.fetch_all(
