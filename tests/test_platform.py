@@ -25,7 +25,9 @@ def alive(pid: int) -> bool:
 def test_platform_comes_up_healthy_and_ctrl_c_stops_every_process(amqp_uri, make_database):
     port = free_port()
     env = {**os.environ, "PC_AMQP_URI": amqp_uri, "PC_GATEWAY_PORT": str(port), "PC_LOG_LEVEL": "WARNING",
-           **{f"PC_{s.upper()}_DATABASE_URL": make_database(s, migrate=False) for s in SERVICES}}
+           **{f"PC_{s.upper()}_DATABASE_URL": make_database(s, migrate=False) for s in SERVICES},
+           # metrics off: their fixed default ports would collide with a platform already running here
+           **{f"PC_{s.upper()}_METRICS_PORT": "0" for s in ["gateway", *SERVICES]}}
     launcher = subprocess.Popen([sys.executable, "tools/run_platform.py"], cwd=REPO_ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
