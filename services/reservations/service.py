@@ -158,16 +158,12 @@ class ReservationsService(DataService):
 
     def _finish_booked(self, intent: dict, request: ReservationCreate, hold: dict) -> dict:
         hold_id = domain.hold_id(intent["reservation_id"], intent["hold_sequence"])
-        adopted = False
+        response = None
         with self.db.transaction() as uow:
-            current = store.intent(uow, intent["customer_id"], intent["idempotency_key"], lock=True)
-            if (hold["status"] == "held" and current["state"] == "pending"
-                    and current["hold_sequence"] == intent["hold_sequence"]):
-                reservation = self._insert_reservation(uow, intent, request, hold)
-                response = store.finish_intent(uow, intent["customer_id"], intent["idempotency_key"], "done", 201,
-                                               views.creation_view(reservation))
-                adopted = True
-        if adopted:
+            if hold["status"] == "held":
+                response = self._record_booking(uow, intent, request, hold)
+            current = None if response else store.intent(uow, intent["customer_id"], intent["idempotency_key"])
+        if response is not None:
             return response
         if current["state"] == "done" and current["hold_sequence"] == intent["hold_sequence"]:
             return self._replay(current)   # another copy of this request finished first
@@ -177,7 +173,9 @@ class ReservationsService(DataService):
             return self._replay(current)
         raise errors.booking_interrupted(intent["number"])
 
-    def _insert_reservation(self, uow, intent: dict, request: ReservationCreate, hold: dict) -> dict:
+    def _record_booking(self, uow, intent: dict, request: ReservationCreate, hold: dict) -> dict | None:
+        """The reservation as the held catalog version priced it, with the product's
+        policy and booking settings copied onto it; its event; the stored response."""
         product = hold["products"][hold["lines"][0]["product_id"]]
         settings = store.product_settings(uow, intent["partner_id"], request.product_id) or {}
         confirmation = settings.get("confirmation", "manual")
@@ -186,24 +184,26 @@ class ReservationsService(DataService):
         status = domain.CONFIRMED if confirmation == "auto" else domain.REQUESTED
         now = self.now()
         policy = product["cancel_policy"]
-        row = store.insert_reservation(uow, {
-            "reservation_id": intent["reservation_id"], "number": intent["number"],
-            "partner_id": intent["partner_id"], "product_id": hold["lines"][0]["product_id"],
-            "product_name": product["name"], "product_version": product["version"],
-            "schedule_type": product["schedule_type"], "payment": product["payment"] or "none",
-            "cancel_policy": policy, "confirmation": confirmation,
-            "allow_partial_cancel": settings.get("allow_partial_cancel", True), "request_ttl_hours": ttl,
-            "customer_id": intent["customer_id"], "booker_name": request.booker.name,
-            "booker_phone": domain.phone_digits(request.booker.phone),
-            "booker_phone_last4": domain.phone_digits(request.booker.phone)[-4:], "status": status,
-            "use_date": request.date, "use_time": request.time, "lines": lines, "total": domain.amount_of(lines),
-            "hold_sequence": intent["hold_sequence"], "created_at": now,
-            "due_at": domain.due_at(status, policy, request.date, request.time, now, ttl)})
-        store.record_history(uow, row["reservation_id"], "booked", "customer", intent["customer_id"],
-                             {"status": status, "confirmation": confirmation})
-        actor = "system" if status == domain.CONFIRMED else "customer"
-        events.publish(uow, f"reservation.{status}", events.reservation_event(row, actor=actor))
-        return row
+        phone = domain.phone_digits(request.booker.phone)
+        row = {"reservation_id": intent["reservation_id"], "number": intent["number"],
+               "partner_id": intent["partner_id"], "product_id": hold["lines"][0]["product_id"],
+               "product_name": product["name"], "product_version": product["version"],
+               "schedule_type": product["schedule_type"], "payment": product["payment"] or "none",
+               "cancel_policy": policy, "confirmation": confirmation,
+               "allow_partial_cancel": settings.get("allow_partial_cancel", True), "request_ttl_hours": ttl,
+               "customer_id": intent["customer_id"], "holder_customer_id": intent["customer_id"],
+               "booker_name": request.booker.name, "booker_phone": phone, "booker_phone_last4": phone[-4:],
+               "status": status, "use_date": request.date, "use_time": request.time, "lines": lines,
+               "total": domain.amount_of(lines), "refund_amount": 0, "fee_amount": 0, "reason": None,
+               "conversation_id": None, "hold_sequence": intent["hold_sequence"], "created_at": now,
+               "updated_at": now, "due_at": domain.due_at(status, policy, request.date, request.time, now, ttl)}
+        response = store.record_booking(uow, intent["customer_id"], intent["idempotency_key"],
+                                        intent["hold_sequence"], row, views.creation_view(row),
+                                        {"status": status, "confirmation": confirmation})
+        if response is not None:
+            actor = "system" if status == domain.CONFIRMED else "customer"
+            events.publish(uow, f"reservation.{status}", events.reservation_event(row, actor=actor))
+        return response
 
     # --- customers: their reservations ----------------------------------------------------
 

@@ -104,19 +104,39 @@ def abandon_intent(uow, customer_id: str, key: str) -> None:
 
 # --- reservations ------------------------------------------------------------------------
 
-def insert_reservation(uow, r: dict) -> dict:
-    return uow.fetch_one(
-        f"""INSERT INTO reservations (reservation_id, number, partner_id, product_id, product_name, product_version,
-               schedule_type, payment, cancel_policy, confirmation, allow_partial_cancel, request_ttl_hours,
-               customer_id, holder_customer_id, booker_name, booker_phone, booker_phone_last4, status, use_date,
-               use_time, lines, total, hold_sequence, due_at, created_at, updated_at)
-           VALUES (%(reservation_id)s, %(number)s, %(partner_id)s, %(product_id)s, %(product_name)s,
-               %(product_version)s, %(schedule_type)s, %(payment)s, %(cancel_policy)s, %(confirmation)s,
-               %(allow_partial_cancel)s, %(request_ttl_hours)s, %(customer_id)s, %(customer_id)s, %(booker_name)s,
-               %(booker_phone)s, %(booker_phone_last4)s, %(status)s, %(use_date)s, %(use_time)s, %(lines)s,
-               %(total)s, %(hold_sequence)s, %(due_at)s, %(created_at)s, %(created_at)s)
-           RETURNING {RESERVATION_COLUMNS}""",
-        {**r, "cancel_policy": Jsonb(r["cancel_policy"]), "lines": Jsonb(r["lines"])})
+def record_booking(uow, customer_id: str, key: str, hold_sequence: int, r: dict, response: dict,
+                   history: dict) -> dict | None:
+    """One statement: the key becomes ``done`` with its response, the reservation and
+    its first step are inserted, but only while this attempt is the key's pending one
+    (a concurrent copy waits on the key's row, then finds it done and inserts nothing).
+    Returns the response as stored (replays send exactly this), or None."""
+    row = uow.fetch_one(
+        """WITH done AS (
+               UPDATE booking_intents SET state = 'done', response_status = 201, response = %(response)s,
+                      updated_at = now()
+               WHERE customer_id = %(customer_id)s AND idempotency_key = %(key)s AND state = 'pending'
+                 AND hold_sequence = %(hold_sequence)s
+               RETURNING response),
+           booked AS (
+               INSERT INTO reservations (reservation_id, number, partner_id, product_id, product_name,
+                   product_version, schedule_type, payment, cancel_policy, confirmation, allow_partial_cancel,
+                   request_ttl_hours, customer_id, holder_customer_id, booker_name, booker_phone, booker_phone_last4,
+                   status, use_date, use_time, lines, total, hold_sequence, hold_attempts, due_at, created_at,
+                   updated_at)
+               SELECT %(reservation_id)s, %(number)s, %(partner_id)s, %(product_id)s, %(product_name)s,
+                   %(product_version)s, %(schedule_type)s, %(payment)s, %(cancel_policy)s, %(confirmation)s,
+                   %(allow_partial_cancel)s, %(request_ttl_hours)s, %(customer_id)s, %(customer_id)s,
+                   %(booker_name)s, %(booker_phone)s, %(booker_phone_last4)s, %(status)s, %(use_date)s,
+                   %(use_time)s, %(lines)s, %(total)s, %(hold_sequence)s, %(hold_sequence)s, %(due_at)s,
+                   %(created_at)s, %(created_at)s
+               FROM done RETURNING reservation_id),
+           step AS (
+               INSERT INTO reservation_history (reservation_id, at, action, actor_kind, actor_id, details)
+               SELECT reservation_id, %(created_at)s, 'booked', 'customer', %(customer_id)s, %(history)s FROM booked)
+           SELECT response FROM done""",
+        {**r, "cancel_policy": Jsonb(r["cancel_policy"]), "lines": Jsonb(r["lines"]), "response": Jsonb(response),
+         "history": Jsonb(history), "key": key, "customer_id": customer_id, "hold_sequence": hold_sequence})
+    return row["response"] if row else None
 
 
 def reservation(uow, number: str, *, partner_id: str | None = None, lock: bool = False) -> dict | None:

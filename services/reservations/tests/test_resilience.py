@@ -32,8 +32,11 @@ QUIET = {"PC_LOG_LEVEL": "WARNING", "PC_RESERVATIONS_TIMERS": "false", "PC_MAX_W
 
 def rpc_consumers(amqp_uri: str, queue: str) -> int:
     vhost = amqp_uri.rsplit("/", 1)[1]
-    out = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "--no-table-headers", "name", "consumers"],
-                         check=True, capture_output=True, text=True, timeout=60).stdout
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "--no-table-headers", "name",
+                             "consumers"], capture_output=True, text=True, timeout=60)
+    if listed.returncode != 0:   # rabbitmqctl is busy now and then on a shared broker: ask again
+        return -1
+    out = listed.stdout
     return next((int(n) for name, n in (line.split() for line in out.splitlines()) if name == queue), 0)
 
 

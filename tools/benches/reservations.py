@@ -1,0 +1,149 @@
+"""Reservations (issue #5): end-to-end bookings per second through the gateway,
+50 concurrent customers on spread slots, with p50 and p99 latency, and a check
+that nothing was oversold (each slot's catalog ``taken`` equals its bookings).
+
+Each booking is the whole path a customer's app takes: HTTP to the gateway,
+``accounts.authenticate``, ``reservations.create_reservation`` (the
+Idempotency-Key row, ``catalog.hold``, the reservation with its event and
+stored response), and the outbox relay publishing ``reservation.requested``.
+Processes: accounts, catalog, reservations and the gateway, one each.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import time
+import uuid
+
+import eventlet
+import psycopg
+import requests
+from nameko.standalone.rpc import ClusterRpcProxy
+
+CLIENTS = 50
+SECONDS = 15.0
+WARM_UP = 100
+SLOT_DAYS, SLOT_TIMES = 20, 10            # 200 spread slots
+CAPACITY = 500                            # per slot: more than a run books, so refusals never count
+PARTNER = "bench-partner"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(ctx) -> list[dict]:
+    quiet = {"PC_RESERVATIONS_TIMERS": "false", **{
+        f"PC_{s.upper()}_METRICS_PORT": "0" for s in ("accounts", "catalog", "reservations", "gateway")}}
+    ctx.start_service("accounts", quiet)
+    catalog_url = ctx.start_service("catalog", quiet)
+    reservations_url = ctx.start_service("reservations", quiet)
+    port = free_port()
+    ctx.start_service("gateway", {**quiet, "PC_GATEWAY_PORT": str(port), "PC_GATEWAY_MAX_WORKERS": "100"})
+    for service in ("accounts", "catalog", "reservations"):
+        ctx.rpc_ready(service)
+    base = f"http://127.0.0.1:{port}"
+    with ClusterRpcProxy({"AMQP_URI": ctx.amqp_uri}, timeout=60) as rpc:
+        product_id, price_id, slots = set_up(rpc)
+        tokens = [rpc.accounts.customer_session({"name": f"Bench {i}", "phone": f"010-7{i:03d}-{i:04d}"})["token"]
+                  for i in range(CLIENTS)]
+    wait_for_http(base)
+
+    def body(i: int) -> dict:
+        date, at = slots[i % len(slots)]
+        return {"product_id": product_id, "date": date, "time": at, "lines": [{"price_id": price_id, "quantity": 1}],
+                "booker": {"name": "김다온", "phone": "010-1234-5678"}}
+
+    latencies, statuses = drive(base, tokens, body, WARM_UP // CLIENTS + 1, None)   # warm caches and pools
+    latencies, statuses = drive(base, tokens, body, None, SECONDS)
+    booked = statuses.get(201, 0)
+    rate = booked / SECONDS
+    latencies.sort()
+    oversold, checked = oversell(catalog_url, reservations_url, product_id)
+    note = f"{CLIENTS} clients, {len(slots)} slots; statuses {dict(sorted(statuses.items()))}; " \
+           f"slots checked {checked}, oversold {oversold}"
+    return [
+        {"name": f"reservations: bookings through the gateway ({CLIENTS} clients, spread slots)", "value": rate,
+         "unit": "bookings/s", "note": note},
+        {"name": "reservations: booking latency p50", "value": percentile(latencies, 50), "unit": "ms"},
+        {"name": "reservations: booking latency p99", "value": percentile(latencies, 99), "unit": "ms"},
+        {"name": "reservations: slots oversold (must be 0)", "value": float(oversold), "unit": "slots"},
+    ]
+
+
+def set_up(rpc):
+    product = rpc.catalog.create_product(PARTNER, {
+        "kind": "booking", "name": "bench", "schedule_type": "datetime", "quantity_mode": "slot",
+        "prices": [{"label": "adult", "amount": 10000}]})
+    review = rpc.catalog.submit_product(PARTNER, product["product_id"])
+    live = rpc.catalog.approve_review(review["revision_id"], {}, "bench")
+    first = dt.date.today() + dt.timedelta(days=3)
+    slots = [((first + dt.timedelta(days=d)).isoformat(), f"{9 + t:02d}:00")
+             for d in range(SLOT_DAYS) for t in range(SLOT_TIMES)]
+    rpc.catalog.set_inventory(PARTNER, product["product_id"], {"slots": [
+        {"date": date, "time": at, "capacity": CAPACITY} for date, at in slots]})
+    return product["product_id"], live["live"]["prices"][0]["price_id"], slots
+
+
+def wait_for_http(base: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            requests.get(f"{base}/v1/openapi.json", timeout=2)
+            return
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def drive(base: str, tokens: list[str], body, per_client: int | None, seconds: float | None):
+    """Every client books as fast as it gets answers, ``per_client`` times or for ``seconds``."""
+    latencies: list[float] = []
+    statuses: dict = {}
+    deadline = time.monotonic() + (seconds or 1e9)
+
+    def client(n: int):
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {tokens[n]}"
+        i = 0
+        while time.monotonic() < deadline and (per_client is None or i < per_client):
+            started = time.monotonic()
+            try:
+                status = session.post(f"{base}/v1/shop/reservations", json=body(n * 1_000_003 + i),
+                                      headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30).status_code
+            except requests.RequestException:
+                status = "error"
+            if time.monotonic() <= deadline:
+                latencies.append((time.monotonic() - started) * 1000)
+                statuses[status] = statuses.get(status, 0) + 1
+            i += 1
+
+    pool = eventlet.GreenPool(len(tokens))
+    for n in range(len(tokens)):
+        pool.spawn(client, n)
+    pool.waitall()
+    return latencies, statuses
+
+
+def percentile(sorted_values: list[float], p: int) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p / 100))]
+
+
+def oversell(catalog_url: str, reservations_url: str, product_id: str) -> tuple[int, int]:
+    """Slots where the catalog's taken differs from the bookings, or exceeds capacity."""
+    with psycopg.connect(catalog_url) as conn:
+        taken = {(str(d), t.strftime("%H:%M")): (n, c) for d, t, n, c in conn.execute(
+            "SELECT day, at_time, taken, capacity FROM capacity_buckets WHERE product_id = %s AND kind = 'slot'",
+            (product_id,))}
+    with psycopg.connect(reservations_url) as conn:
+        booked = {(str(d), t.strftime("%H:%M")): n for d, t, n in conn.execute(
+            """SELECT use_date, use_time, count(*) FROM reservations WHERE product_id = %s
+               AND status IN ('requested', 'confirmed', 'completed', 'no_show') GROUP BY 1, 2""", (product_id,))}
+    bad = sum(1 for slot, (n, capacity) in taken.items() if n != booked.get(slot, 0) or n > capacity)
+    return bad, len(taken)
+
