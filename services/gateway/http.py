@@ -175,6 +175,8 @@ def route(method: str, url: str, access: str = "public", summary: str = "", body
         def guarded(self, request, **path_values):
             request.principal = authorize(self.services, request, access, path_values.get("pid"))
             return handler(self, request, **path_values)
+        # Domain errors are answers (4xx), not failures: nameko logs them as expected.
+        kwargs.setdefault("expected_exceptions", DomainError)
         return ApiRoute.decorator(method, url, access=access, summary=summary, body_model=body_model,
                                   **kwargs)(guarded)
     return decorate
