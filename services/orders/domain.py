@@ -41,13 +41,14 @@ Choices made where the seeds are silent (also in the service docstring)
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+from chassis import paging
 
 from . import errors
 
@@ -285,21 +286,17 @@ def check_goods(hold: dict) -> None:
 
 # --- lists and dates -------------------------------------------------------------------
 
-def encode_cursor(*values) -> str:
-    raw = json.dumps([str(v) for v in values]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def list_position(cursor: str | None) -> tuple | None:
+    """Where a page starts: (time, id) of the last row of the previous page
+    (chassis.paging); a cursor that is not one of ours is a 422 naming it."""
+    return paging.decode_cursor(cursor, _aware_time, uuid.UUID)
 
 
-def decode_cursor(cursor: str | None, arity: int) -> list[str] | None:
-    if not cursor:
-        return None
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        values = None
-    if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str) for v in values):
-        raise errors.invalid_fields({"cursor": "not a cursor this list gave out"})
-    return values
+def _aware_time(value: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(value)
+    return moment
 
 
 def business_date(moment: dt.datetime) -> dt.date:

@@ -54,6 +54,7 @@ import uuid
 
 from nameko.timer import Timer
 
+from chassis import paging
 from chassis.consumer import event_handler
 from chassis.errors import DomainError, NotFound, ServiceUnavailable
 from chassis.logging import get_logger
@@ -629,10 +630,10 @@ class OrdersService(DataService):
         q = parse(RequestListQuery, query)
         if kind not in ("refund", "exchange"):
             raise errors.invalid_fields({"kind": "refund or exchange"})
-        after = domain.decode_cursor(q.cursor, 2)
+        after = domain.list_position(q.cursor)
         with self.db.transaction() as uow:
             rows = store.list_requests(uow, partner_id, kind, q.status, q.limit, after)
-        return views.page(rows, q.limit, lambda r: domain.encode_cursor(r["created_at"].isoformat(), r["request_id"]),
+        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["created_at"].isoformat(), r["request_id"]),
                           views.request_view)
 
     @rpc
@@ -646,11 +647,11 @@ class OrdersService(DataService):
         return self._list_feedback(partner_id, "reviews", q, q.replied, "review_id", views.review_view)
 
     def _list_feedback(self, partner_id, table, q, done, key, render) -> dict:
-        after = domain.decode_cursor(q.cursor, 2)
+        after = domain.list_position(q.cursor)
         with self.db.transaction() as uow:
             rows = store.list_feedback(uow, table, partner_id, None if done is None else done == "true", q.limit,
                                        after)
-        return views.page(rows, q.limit, lambda r: domain.encode_cursor(r["created_at"].isoformat(), r[key]), render)
+        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["created_at"].isoformat(), r[key]), render)
 
     # --- shared helpers ---------------------------------------------------------------------------
 
@@ -681,7 +682,7 @@ class OrdersService(DataService):
 
     def _list(self, query: dict | None, **owner) -> dict:
         q = parse(ListQuery, query)
-        after = domain.decode_cursor(q.cursor, 2)
+        after = domain.list_position(q.cursor)
         with self.db.transaction() as uow:
             rows = store.list_orders(uow, channels=q.channel.split(",") if q.channel else None,
                                      statuses=q.status.split(",") if q.status else None,

@@ -140,7 +140,7 @@ def lines_of_orders(uow, order_ids: list) -> dict:
 
 def list_orders(uow, *, partner_id: str | None = None, customer_id: str | None = None,
                 channels: list[str] | None = None, statuses: list[str] | None = None,
-                limit: int = 20, after: list[str] | None = None) -> list[dict]:
+                limit: int = 20, after: tuple | None = None) -> list[dict]:
     """Newest first (R-ORD-1); one row more than asked, to know whether more follow."""
     where, params = [], []
     if partner_id is not None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from chassis import paging
 from chassis.privacy import mask_phone
-
-from . import domain
 
 ORDER_TIMES = ("received_at", "auto_complete_at", "preparing_at", "shipment_prepared_at", "shipped_at",
                "delivered_at", "completed_at", "cancelled_at")
@@ -74,4 +73,4 @@ def page(rows: list[dict], limit: int, cursor_of, render) -> dict:
 
 
 def order_cursor(row: dict) -> str:
-    return domain.encode_cursor(row["received_at"].isoformat(), row["order_id"])
+    return paging.encode_cursor(row["received_at"].isoformat(), row["order_id"])

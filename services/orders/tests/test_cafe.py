@@ -35,6 +35,8 @@ def test_r_ord_1_r_ord_2_board_newest_first_by_channel_and_one_hour_auto_complet
     assert [o["order_id"] for o in page["items"] + rest["items"]] == [o["order_id"] for o in board["items"]]
     assert rest["next_cursor"] is None
     assert_error(member.client.get(f"{shop.path}/orders?channel=drive_through"), 422)
+    assert "cursor" in assert_error(member.client.get(f"{shop.path}/orders?cursor=WyJ4IiwgInkiXQ"), 422)[
+        "details"]["fields"]
 
     # R-ORD-2: start preparing, complete by hand; complete needs preparing first.
     assert_error(member.client.post(f"{shop.path}/orders/{takeout['order_id']}/complete"), 409, "invalid_state")

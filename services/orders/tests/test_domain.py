@@ -2,9 +2,11 @@
 R-ORD-3), cancellation refusals (R-ORD-5), refunds and exchanges (R-ORD-8),
 reviews (R-ORD-9), the auto-complete due time and the body fingerprint."""
 import datetime as dt
+import uuid
 
 import pytest
 
+from chassis import paging
 from chassis.errors import Conflict, ValidationFailed
 from orders import domain
 
@@ -138,10 +140,13 @@ def test_r_ord_9_reviews_on_completed_orders_of_their_own_lines():
 def test_fingerprint_ignores_key_order_and_cursors_refuse_garbage():
     assert domain.body_fingerprint({"a": 1, "b": [1, 2]}) == domain.body_fingerprint({"b": [1, 2], "a": 1})
     assert domain.body_fingerprint({"a": 1}) != domain.body_fingerprint({"a": 2})
-    cursor = domain.encode_cursor("2026-05-01T00:00:00+00:00", "o-1")
-    assert domain.decode_cursor(cursor, 2) == ["2026-05-01T00:00:00+00:00", "o-1"]
-    for garbage in ("%%%", domain.encode_cursor("only-one")):
-        assert "cursor" in code_of(lambda: domain.decode_cursor(garbage, 2)).details["fields"]
+    order_id = uuid.uuid4()
+    cursor = paging.encode_cursor("2026-05-01T00:00:00+00:00", order_id)
+    assert domain.list_position(cursor) == (dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc), order_id)
+    for garbage in ("%%%", paging.encode_cursor("only-one"), paging.encode_cursor("yesterday", order_id),
+                    paging.encode_cursor("2026-05-01T00:00:00", order_id), paging.encode_cursor(
+                        "2026-05-01T00:00:00+00:00", "not-a-uuid")):
+        assert "cursor" in code_of(lambda: domain.list_position(garbage)).details["fields"]
 
 
 def test_business_dates_are_days_in_seoul():
