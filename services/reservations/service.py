@@ -28,6 +28,8 @@ Ops and tests: ``run_timers({as_of, ...})``, the timer pass "as of" a time.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 import uuid
 
 import psycopg
@@ -48,6 +50,7 @@ log = get_logger(__name__)
 
 TIMER_INTERVAL_SECONDS = 10
 DEFAULT_INTENT_GRACE_SECONDS = 60
+FAULT_ENV = "PC_FAULT_INJECT"   # crash tests: "kill_after_hold" dies with a hold taken and nothing recorded
 
 
 def require_id(value, name: str) -> str:
@@ -98,6 +101,8 @@ class ReservationsService(DataService):
             if refusal.status >= 500:
                 raise   # no answer: the key stays pending, a retry holds with the same id
             return self._replay(self._finish_refused(intent, refusal))
+        if os.environ.get(FAULT_ENV) == "kill_after_hold":
+            os.kill(os.getpid(), signal.SIGKILL)
         return self._finish_booked(intent, request, hold)
 
     def _intent(self, customer_id: str, key: str, fingerprint: str, product_id: str) -> dict:

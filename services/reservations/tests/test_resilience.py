@@ -7,8 +7,11 @@ through the gateway with real service processes:
   interleaved a freed seat is booked again, never twice;
 * idempotency: one key sent 50 times at once books once, 50 identical answers;
 * crash: kill -9 of reservations during a stream of bookings loses no accepted
-  booking, and no capacity stays held without a reservation once the
-  abandoned attempts are reconciled after the restart.
+  booking (requests in flight are redelivered to the restarted process, which
+  finishes them; retries with their key book once); then, deterministically, a
+  process that dies right after the catalog held (PC_FAULT_INJECT) leaves a
+  hold without a reservation: retried in time it becomes the booking, never
+  retried the timer pass abandons it and gives the capacity back.
 """
 import subprocess
 import uuid
@@ -168,9 +171,7 @@ def test_kill_9_during_a_booking_stream_loses_no_accepted_booking_and_leaks_no_c
     eventlet.sleep(4)               # the stream goes on against no reservations process (503s)
     running[0] = False
     pool.waitall()
-    second = service_process("reservations", database_url=url, **QUIET).start()
-    eventually(lambda: rpc_consumers(amqp_uri, "rpc-reservations") == 1, timeout=60, interval=0.5,
-               message="reservations restarted")
+    second = restart(service_process, url, amqp_uri)
 
     accepted = [s for s in sent if s[2] == 201]
     refused = [s for s in sent if s[2] != 201]
@@ -182,8 +183,31 @@ def test_kill_9_during_a_booking_stream_loses_no_accepted_booking_and_leaks_no_c
     # Half of the failed requests are retried with their key: each books once (or replays).
     for customer, key, _, _ in refused[::2]:
         assert booking_call(customer, product, "10:00", key)().status_code == 201
-    # The other half are never retried: after the grace period their holds are given back.
+
+    # Deterministic: a process that dies right after the catalog held, twice (keys K1, K2).
+    second.kill9()
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as rpc:
+        def taken():
+            return rpc.catalog.slot_board(partner.partner_id, product["product_id"], day(), day())["slots"][0]["taken"]
+        held_before = taken()
+        for key in ("K1", "K2"):
+            doomed = restart(service_process, url, amqp_uri, PC_FAULT_INJECT="kill_after_hold")
+            assert booking_call(people[0], product, "10:00", key)().status_code == 503
+            assert doomed.wait_exit() == -9
+            # The request would be redelivered to the next process, which would finish it; drop it,
+            # as if its caller had given up, so the attempt stays half done.
+            subprocess.run(["rabbitmqctl", "-q", "purge_queue", "-p", amqp_uri.rsplit("/", 1)[1],
+                            "rpc-reservations"], check=True, capture_output=True, timeout=60)
+        assert taken() == held_before + 2   # held, and no reservation: leaked until reconciled
+    third = restart(service_process, url, amqp_uri)
+    k2 = booking_call(people[0], product, "10:00", "K2")()   # retried in time: the same hold becomes the booking
+    assert k2.status_code == 201
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as rpc:
+        # K1 is never retried: the pass abandons it (with the attempts of the stream that died) and
+        # gives its hold back.
+        abandoned = rpc.reservations.run_timers({"abandon_after_seconds": 0})["abandoned_attempts"]
+        assert abandoned >= 1
+
         def consistent():
             rpc.reservations.run_timers({"abandon_after_seconds": 0})
             held = slot_of(partner, product, "10:00")["taken"]
@@ -191,7 +215,18 @@ def test_kill_9_during_a_booking_stream_loses_no_accepted_booking_and_leaks_no_c
             pending = scalar(url, "SELECT count(*) FROM booking_intents WHERE state = 'pending'")
             return (held, booked) if held == booked and pending == 0 else None
         held, booked = eventually(consistent, timeout=60, interval=1, message="capacity held == bookings")
-    assert booked >= len(accepted) + len(refused[::2])
+    assert booked >= len(accepted) + len(refused[::2]) + 1
     assert scalar(url, "SELECT count(*) FROM pending_releases") == 0
-    second.kill9()
+    # K1 retried after it was abandoned books afresh, with the next hold id; K2 replays.
+    k1 = booking_call(people[0], product, "10:00", "K1")()
+    assert k1.status_code == 201 and booking_call(people[0], product, "10:00", "K2")().json() == k2.json()
+    assert slot_of(partner, product, "10:00")["taken"] == held + 1 == scalar(url, "SELECT count(*) FROM reservations")
+    third.kill9()
     catalog.kill9()
+
+
+def restart(service_process, url: str, amqp_uri: str, **env):
+    process = service_process("reservations", database_url=url, **{**QUIET, **env}).start()
+    eventually(lambda: rpc_consumers(amqp_uri, "rpc-reservations") == 1, timeout=90, interval=0.5,
+               message="reservations started")
+    return process
