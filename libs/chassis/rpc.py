@@ -6,12 +6,16 @@ consumer would sit in its queue; the deadline covers both.
 """
 from __future__ import annotations
 
+import amqp
 import eventlet
+import kombu.exceptions
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, ServiceProxy
 
 from .errors import ServiceUnavailable
+
+BROKER_ERRORS = (OSError, amqp.exceptions.AMQPError, kombu.exceptions.KombuError)
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -33,6 +37,9 @@ class TimedServiceProxy:
             reply = getattr(self._proxy, method).call_async(*args, **kwargs)
         except UnknownService as exc:
             raise ServiceUnavailable(message=f"{self._service} is not running",
+                                     details={"service": self._service}) from exc
+        except BROKER_ERRORS as exc:  # the bus itself is away: a clean 503, never a 500
+            raise ServiceUnavailable(message="the message bus is unavailable",
                                      details={"service": self._service}) from exc
         with eventlet.Timeout(timeout, False):
             return reply.result()
