@@ -562,6 +562,9 @@ class ReservationsService(DataService):
         capacity, remaining, blocked and past (R-RSV-9)."""
         partner_id = require_id(partner_id, "partner_id")
         q = parse(BoardQuery, query)
+        if not q.date_from <= q.date_to <= q.date_from + dt.timedelta(days=92):
+            raise ValidationFailed(message="request query is invalid", details={"fields": {
+                "to": "from <= to, at most 93 days"}})
         slots = self.services.catalog.slot_board(partner_id, q.product_id, q.date_from.isoformat(),
                                                  q.date_to.isoformat())
         with self.db.transaction() as uow:

@@ -40,6 +40,9 @@ def test_r_rsv_8_search_by_name_or_last_four_digits_filters_pages_and_the_dashbo
     assert numbers(staff.get(f"{rsv}?limit=2&cursor={first['next_cursor']}")) == [dahon["number"]]
     for bad in ("status=lost", "limit=x", "cursor=nope", "date=tomorrow"):
         assert_error(staff.get(f"{rsv}?{bad}"), 422)
+    board = f"{partner.path}/reservation-board?product_id={product['product_id']}"
+    assert "to" in assert_error(staff.get(f"{board}&from={day(4)}&to={day(0)}"), 422)["details"]["fields"]
+    assert "from" in assert_error(staff.get(board), 422)["details"]["fields"]
     # Another partner searching for the same digits finds nothing of this partner.
     other = pc.create_partner(category="salon")
     assert numbers(other.admin.client.get(f"{other.path}/reservations?q=5678")) == []
