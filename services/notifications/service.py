@@ -41,13 +41,9 @@ class NotificationsService(DataService):
 
     def _notify(self, event) -> None:
         payload = validate_payload(event.type, event.payload)  # a malformed event is parked, not half-handled
-        with self.db.transaction() as uow:  # cheap check first: a redelivery does not ask accounts again
-            if store.already_processed(uow, self.db.handler_name, event.event_id):
-                return
         if event.type == "reservation.chat_accepted":
             payload["conversation_id"] = self._conversation_id(payload)
-        staff = self.staff.staff_of(self.services, payload["partner_id"]) \
-            if domain.needs_staff(event.type, payload) else []
+        staff = self._staff_for(event, payload) if domain.needs_staff(event.type, payload) else []
         planned = domain.plan_messages(event.type, payload, staff)
         with self.db.consuming(event) as uow:
             if uow is None:
@@ -60,6 +56,17 @@ class NotificationsService(DataService):
             if event.type == "reservation.chat_accepted":
                 self._open_conversation(uow, payload)
         self.deliveries()
+
+    def _staff_for(self, event, payload: dict) -> list:
+        """The partner's staff: from the cache, else from accounts, unless this
+        is a redelivery of an event already handled (then accounts is not asked)."""
+        cached = self.staff.cached(payload["partner_id"])
+        if cached is not None:
+            return cached
+        with self.db.transaction() as uow:
+            if store.already_processed(uow, self.db.handler_name, event.event_id):
+                return []  # the consuming transaction below sees it too and does nothing
+        return self.staff.staff_of(self.services, payload["partner_id"])
 
     @property
     def _messenger_on(self) -> bool:

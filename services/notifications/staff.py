@@ -33,10 +33,14 @@ class StaffCache(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self
 
+    def cached(self, partner_id: str) -> list[domain.StaffMember] | None:
+        entry = self.entries.get(partner_id)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
     def staff_of(self, services, partner_id: str) -> list[domain.StaffMember]:
-        cached = self.entries.get(partner_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+        cached = self.cached(partner_id)
+        if cached is not None:
+            return cached
         staff = domain.staff_from_directory(self._fetch(services, partner_id))
         if self.ttl > 0:
             self.entries[partner_id] = (time.monotonic() + self.ttl, staff)

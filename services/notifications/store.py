@@ -164,13 +164,13 @@ def list_webhook_deliveries(uow, partner_id: str, webhook_id: str, before: int |
 
 # --- the delivery worker --------------------------------------------------------------------
 
-def claim_due_deliveries(conn, limit: int, lease_seconds: float) -> list[dict]:
+def claim_due_deliveries(conn, channel: str, limit: int, lease_seconds: float) -> list[dict]:
     """Take up to ``limit`` due deliveries for this worker. The attempt is
     counted now and the row leased: if the process dies while sending, the
     lease runs out and another worker (or this one, restarted) tries again."""
     return conn.execute(
         """WITH due AS (
-               SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+               SELECT id FROM deliveries WHERE status = 'pending' AND channel = %s AND next_attempt_at <= now()
                ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED)
            UPDATE deliveries d SET attempts = d.attempts + 1,
                                    next_attempt_at = now() + make_interval(secs => %s)
@@ -180,7 +180,18 @@ def claim_due_deliveries(conn, limit: int, lease_seconds: float) -> list[dict]:
                      (SELECT w.url FROM webhooks w WHERE w.id = d.webhook_id) AS url,
                      (SELECT w.secret FROM webhooks w WHERE w.id = d.webhook_id) AS secret,
                      (SELECT w.status FROM webhooks w WHERE w.id = d.webhook_id) AS webhook_status""",
-        (limit, lease_seconds)).fetchall()
+        (channel, limit, lease_seconds)).fetchall()
+
+
+def mark_many_delivered(conn, deliveries: list[dict]) -> None:
+    """Messenger pushes sent in one batch: recorded in one statement (the delivery
+    row is their log; only failed attempts get an attempt row)."""
+    if deliveries:
+        conn.execute(
+            """UPDATE deliveries d SET status = 'delivered', delivered_at = now(), last_error = NULL
+               FROM unnest(%s::uuid[], %s::int[]) AS sent (id, attempts)
+               WHERE d.id = sent.id AND d.attempts = sent.attempts AND d.status = 'pending'""",
+            ([d["id"] for d in deliveries], [d["attempts"] for d in deliveries]))
 
 
 def record_attempt(conn, delivery: dict, started_at, duration_ms: int, status_code: int | None,

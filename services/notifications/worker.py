@@ -44,6 +44,7 @@ class DeliveryWorker(DependencyProvider):
         self.enabled = str(config.get("DELIVERY_WORKER", True)).lower() not in ("false", "0", "no")
         self.poll_interval = float(config.get("DELIVERY_POLL_INTERVAL", 0.5))
         self.concurrency = int(config.get("DELIVERY_CONCURRENCY", 20))
+        self.messenger_batch = int(config.get("MESSENGER_BATCH", 200))
         self.policies = {"webhook": _policy(config, "WEBHOOK", 60, 8 * 3600, 16),
                          "messenger": _policy(config, "MESSENGER", 30, 3600, 10)}
         self.failure_limit = int(config.get("WEBHOOK_FAILURE_LIMIT", 16))
@@ -101,30 +102,64 @@ class DeliveryWorker(DependencyProvider):
                 self.wakeup = Event()
 
     def _claim_and_spawn(self) -> int:
+        """Messenger pushes go in batches (one slot, one transaction to record
+        them); each webhook delivery takes a slot of its own, so a slow endpoint
+        only ever holds its own slot."""
         free = self.green_pool.free()
         if free == 0:
             return 0  # a finishing send wakes the loop
         with self.pool.connection() as conn, conn.transaction():
-            claimed = store.claim_due_deliveries(conn, free, self.lease_seconds)
-        for delivery in claimed:
+            pushes = store.claim_due_deliveries(conn, "messenger", self.messenger_batch, self.lease_seconds)
+            hook_slots = free - (1 if pushes else 0)
+            hooks = store.claim_due_deliveries(conn, "webhook", hook_slots, self.lease_seconds) if hook_slots else []
+        if pushes:
+            self.green_pool.spawn_n(self._deliver_pushes, pushes)
+        for delivery in hooks:
             self.green_pool.spawn_n(self._deliver, delivery)
-        return len(claimed)
+        return len(pushes) + len(hooks)
+
+    def _send(self, channel, delivery: dict) -> tuple[Outcome, datetime, int]:
+        started_at = datetime.now(timezone.utc)
+        started = time.monotonic()
+        try:
+            outcome = channel.send(delivery)
+        except Exception as exc:  # an adapter's bug is a failed attempt, not a dead worker
+            log.exception("delivery_channel_error", channel=delivery["channel"])
+            outcome = Outcome(False, None, f"{type(exc).__name__}: {exc}"[:500])
+        return outcome, started_at, int((time.monotonic() - started) * 1000)
+
+    def _deliver_pushes(self, pushes: list[dict]):
+        try:
+            channel = self.channels.get("messenger")
+            if channel is None:
+                with self.pool.connection() as conn, conn.transaction():
+                    for delivery in pushes:
+                        store.abandon(conn, delivery["id"], "messenger channel is off")
+                return
+            sends = eventlet.GreenPool(self.concurrency)
+            results = list(sends.imap(lambda d: (d, *self._send(channel, d)), pushes))
+            policy = self.policies["messenger"]
+            with self.pool.connection() as conn, conn.transaction():
+                store.mark_many_delivered(conn, [d for d, outcome, _, _ in results if outcome.ok])
+                for delivery, outcome, started_at, duration_ms in results:
+                    if not outcome.ok:
+                        store.record_attempt(conn, delivery, started_at, duration_ms, outcome.status_code,
+                                             outcome.error)
+                        retry_in = None if policy.exhausted(delivery["attempts"]) else policy.delay(delivery["attempts"])
+                        store.mark_failed_attempt(conn, delivery, outcome.status_code, outcome.error or "failed",
+                                                  retry_in)
+        except Exception as exc:  # recording failed (database away): the lease brings the rows back
+            log.warning("delivery_record_failed", deliveries=len(pushes), error=repr(exc))
+        finally:
+            self.wake()
 
     def _deliver(self, delivery: dict):
         try:
-            channel = self.channels.get(delivery["channel"])
-            if channel is None or (delivery["channel"] == "webhook" and delivery["webhook_status"] != "active"):
+            if delivery["webhook_status"] != "active":
                 with self.pool.connection() as conn, conn.transaction():
-                    store.abandon(conn, delivery["id"], f"{delivery['channel']} channel is off")
+                    store.abandon(conn, delivery["id"], "webhook is not active")
                 return
-            started_at = datetime.now(timezone.utc)
-            started = time.monotonic()
-            try:
-                outcome = channel.send(delivery)
-            except Exception as exc:  # an adapter's bug is a failed attempt, not a dead worker
-                log.exception("delivery_channel_error", channel=delivery["channel"])
-                outcome = Outcome(False, None, f"{type(exc).__name__}: {exc}"[:500])
-            duration_ms = int((time.monotonic() - started) * 1000)
+            outcome, started_at, duration_ms = self._send(self.channels["webhook"], delivery)
             self._record(delivery, outcome, started_at, duration_ms)
         except Exception as exc:  # recording failed (database away): the lease brings the row back
             log.warning("delivery_record_failed", delivery_id=delivery["id"], error=repr(exc))

@@ -99,14 +99,12 @@ def consumption_rate(ctx, partner_id: str) -> float:
 def end_to_end_latency(ctx, partner_id: str) -> tuple[float, float]:
     producer_url = ctx.start_service(PRODUCER)
     ctx.rpc_ready("notifications_producer")
-    event_ids = []
-    with ClusterRpcProxy({"AMQP_URI": ctx.amqp_uri}, timeout=30) as rpc:
-        pool = eventlet.GreenPool(50)
-        started = time.monotonic()
-        for i in range(LATENCY_EVENTS):
+    with ClusterRpcProxy({"AMQP_URI": ctx.amqp_uri}, timeout=60) as rpc:
+        replies, started = [], time.monotonic()
+        for i in range(LATENCY_EVENTS):  # a steady stream: one commit every 1/OFFERED_RATE s
             eventlet.sleep(max(0.0, started + i / OFFERED_RATE - time.monotonic()))
-            pool.spawn_n(lambda n: event_ids.append(rpc.notifications_producer.commit(booking(partner_id, 100000 + n))), i)
-        pool.waitall()
+            replies.append(rpc.notifications_producer.commit.call_async(booking(partner_id, 100000 + i)))
+        event_ids = [reply.result() for reply in replies]
     url = ctx.notifications_url
     deadline = time.monotonic() + 120
     while scalar(url, "SELECT count(*) FROM messages WHERE source_id = ANY(%s::uuid[])", (event_ids,)) \
