@@ -39,10 +39,12 @@ def kill_service(platform: Platform, service: str, every_instance: bool) -> None
     instances = platform.instances[service]
     victims = instances if every_instance else instances[:1]
     for instance in victims:
+        instance.held_down = True
         instance.kill9()
     time.sleep(SERVICE_DOWN_SECONDS)
     for instance in victims:
         instance.start()
+        instance.held_down = False
 
 
 def terminate_backends(platform: Platform) -> int:
@@ -125,11 +127,7 @@ def run_fault(platform: Platform, ledger, name: str, action) -> FaultResult:
         "no_answer": sum(1 for o in window if o.status == 0),
         "bad_error_body": sum(1 for o in window if not o.body_ok),
     }
-    # Everything back before the next fault: every instance running and answering.
-    for instances in platform.instances.values():
-        for instance in instances:
-            if not instance.alive:
-                instance.start()
+    # Everything back before the next fault (the supervisor restarts what exited).
     try:
         platform.wait_healthy(timeout=RECOVERY_LIMIT)
     except RuntimeError as exc:

@@ -11,6 +11,7 @@ import requests
 
 from support.api import expect
 
+from .reconcile import rows
 from .world import approve, day
 
 ADDRESS = {"recipient_name": "김다온", "phone": "010-1234-5678", "address": "서울시 성동구 왕십리로 1",
@@ -48,11 +49,9 @@ def slot_probe(product, customers, capacity: int, date: str, time_: str, reserva
     buyers = 3 * capacity + 10
     statuses = race([(customers[i % len(customers)].client, "/v1/shop/reservations",
                       product.body(date, time_)) for i in range(buyers)])
-    import psycopg
-    with psycopg.connect(reservations_db) as conn:
-        (stored,), = conn.execute("SELECT count(*) FROM reservations WHERE product_id = %s AND use_date = %s "
-                                  "AND use_time = %s AND status IN ('requested', 'confirmed')",
-                                  (product.product_id, date, time_)).fetchall()
+    (stored,), = rows(reservations_db, "SELECT count(*) FROM reservations WHERE product_id = %s AND use_date = %s "
+                                       "AND use_time = %s AND status IN ('requested', 'confirmed')",
+                      (product.product_id, date, time_))
     accepted = statuses.count(201)
     return {"what": f"slot capacity {capacity}", "capacity": capacity, "buyers": buyers, "accepted": accepted,
             "stored": stored, "refused_409": statuses.count(409), "refused_503": statuses.count(503),

@@ -65,6 +65,8 @@ class Instance:
         self.process: subprocess.Popen | None = None
         self.peak_rss_kib = 0
         self.starts = 0
+        self.held_down = False       # killed on purpose: the supervisor leaves it down
+        self.unplanned_restarts = 0  # exited by itself and was started again by the supervisor
 
     @property
     def alive(self) -> bool:
@@ -154,7 +156,27 @@ class Platform:
                 instance.start()
         self.wait_healthy(timeout=90)
 
+    def supervise(self) -> None:
+        """What a process supervisor (Kubernetes, systemd) does: start again, after a
+        second, any process that exited by itself (a service exits rather than limp on
+        when its broker connection dies). Counted per service for the report."""
+        import eventlet
+
+        while True:
+            eventlet.sleep(1)
+            for instances in self.instances.values():
+                for instance in instances:
+                    if instance.process is not None and not instance.alive and not instance.held_down:
+                        instance.unplanned_restarts += 1
+                        instance.start()
+
+    def unplanned_restarts(self) -> dict[str, int]:
+        return {service: sum(i.unplanned_restarts for i in instances) for service, instances in self.instances.items()}
+
     def stop(self) -> None:
+        for instances in self.instances.values():
+            for instance in instances:
+                instance.held_down = True
         for instances in self.instances.values():
             for instance in instances:
                 instance.stop()

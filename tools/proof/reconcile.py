@@ -142,9 +142,12 @@ def queues(vhost: str) -> dict:
         if len(parts) == 2 and parts[1].isdigit():
             depth[parts[0]] = int(parts[1])
     dead = {q: n for q, n in depth.items() if q.startswith("pc.dlq.") and n}
-    live = {q: n for q, n in depth.items() if not q.startswith("pc.dlq.") and n}
+    # A reply that came after its caller's deadline stays in the caller's reply queue until
+    # that queue expires: explained, not work left undone (events and RPC requests are).
+    late = {q: n for q, n in depth.items() if q.startswith("rpc.reply-") and n}
+    live = {q: n for q, n in depth.items() if n and q not in dead and q not in late}
     return {"queues": len(depth), "undrained": sum(live.values()), "undrained_queues": live,
-            "dead_lettered": sum(dead.values()), "dead_letter_queues": dead}
+            "late_replies": sum(late.values()), "dead_lettered": sum(dead.values()), "dead_letter_queues": dead}
 
 
 def dead_letter_reasons(amqp_uri: str, dead_queues: dict) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 import uuid
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -69,8 +70,17 @@ class ProofPlatform(Platform):
         if self._operator is None:
             from accounts.ops import create_operator
 
+            import psycopg
+
             login_id = unique("ops_")
-            member_id = create_operator(self.accounts_database_url, login_id, DEFAULT_PASSWORD, {})
+            for attempt in range(10):  # PostgreSQL's connections are shared with this machine's other users
+                try:
+                    member_id = create_operator(self.accounts_database_url, login_id, DEFAULT_PASSWORD, {})
+                    break
+                except psycopg.OperationalError:
+                    if attempt == 9:
+                        raise
+                    time.sleep(1)
             self.anonymous = client_from(self.url, next_address())
             token = self.login(login_id)
             self._operator = Member(member_id, login_id, DEFAULT_PASSWORD, login_id, "", token, self.client(token),
