@@ -141,18 +141,32 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
            (VIEW_RSV_C,)),
     ),
     "reservation.cancelled": (
+        # R-RSV-4: part of a booking may be cancelled; the rest stays booked.
+        _t("reservation.cancelled/customer_partial", CUSTOMER,
+           ("예약 일부 취소", "{product_name} {when} 예약 중 일부가 취소되었습니다 (예약번호 {reservation_number}). "
+                           "환불 금액 {refund_amount}, 취소 수수료 {fee_amount}. 나머지 예약은 유지됩니다."),
+           ("Booking partly cancelled", "Part of your booking for {product_name} on {when} was cancelled "
+                                        "(reservation {reservation_number}). Refund {refund_amount}, cancellation "
+                                        "fee {fee_amount}. The rest stays booked."),
+           (VIEW_RSV_C,), applies=lambda p: bool(p.get("partial"))),
+        _t("reservation.cancelled/partner_partial", STAFF,
+           ("예약 일부 취소", "{product_name} {when} 예약 중 일부가 취소되었습니다. 예약번호 {reservation_number}, "
+                           "예약자 {booker}."),
+           ("Booking partly cancelled", "Part of the booking for {product_name} on {when} was cancelled. "
+                                        "Reservation {reservation_number}, booked by {booker}."),
+           (VIEW_RSV_P,), applies=lambda p: bool(p.get("partial")) and _not_by_partner(p)),
         _t("reservation.cancelled/customer", CUSTOMER,
            ("예약 취소", "{product_name} {when} 예약이 취소되었습니다 (예약번호 {reservation_number}). "
                        "환불 금액 {refund_amount}, 취소 수수료 {fee_amount}."),
            ("Booking cancelled", "Your booking for {product_name} on {when} was cancelled (reservation "
                                  "{reservation_number}). Refund {refund_amount}, cancellation fee {fee_amount}."),
-           (VIEW_RSV_C,)),
+           (VIEW_RSV_C,), applies=lambda p: not p.get("partial")),
         _t("reservation.cancelled/partner", STAFF,
            ("예약 취소", "{product_name} {when} 예약이 취소되었습니다. 예약번호 {reservation_number}, "
                        "예약자 {booker}. 사유: {reason}"),
            ("Booking cancelled", "The booking for {product_name} on {when} was cancelled. Reservation "
                                  "{reservation_number}, booked by {booker}. Reason: {reason}"),
-           (VIEW_RSV_P,), applies=_not_by_partner),
+           (VIEW_RSV_P,), applies=lambda p: not p.get("partial") and _not_by_partner(p)),
     ),
     "reservation.completed": (
         # R-RSV-6: visit complete, with the review invitation.
@@ -441,7 +455,7 @@ _PARAM_FIELDS = (
     "use_time", "total", "reason", "actor", "refund_amount", "fee_amount", "previous_date", "previous_time",
     "to_customer_id", "invitation_id", "conversation_id", "order_id", "channel", "request_id", "courier",
     "invoice_number", "name", "kind", "option_id", "role", "member_id", "period_start", "period_end", "amount",
-    "pay_date", "webhook_id", "url", "failures",
+    "pay_date", "webhook_id", "url", "failures", "partial",
 )
 
 

@@ -6,7 +6,8 @@ import pytest
 from chassis.errors import NotFound, RateLimited, ValidationFailed
 from chassis.testing import eventually
 
-from .support import FAKE_ACCOUNTS, FAST, event, new_id, order, publish, query, reservation, scalar, staff_of
+from .support import FAKE_ACCOUNTS, FAST, WebhookReceiver, event, new_id, order, publish, query, reservation, scalar, \
+    staff_of
 
 
 def test_channel_messages_reach_the_chosen_audience_and_the_rate_limit_holds_under_concurrency(
@@ -83,7 +84,11 @@ def test_accepted_chat_opens_a_conversation_both_sides_use_and_erasure_pseudonym
     run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
     db = run_service("notifications", **FAST).config["DATABASE_URL"]
     booking = reservation(partner_id, customer_id, invitation_id=new_id("inv"))
-    publish(amqp_uri, [event("reservation.requested", booking), event("reservation.chat_requested", booking)])
+    with WebhookReceiver() as receiver:  # its delivery log holds the booking too, until erasure
+        rpc.notifications.create_webhook(partner_id, {"url": receiver.url, "events": ["reservation.requested"]})
+        publish(amqp_uri, [event("reservation.requested", booking), event("reservation.chat_requested", booking)])
+        eventually(lambda: receiver.count() == 1, message="webhook delivered")
+    assert receiver.bodies()[0]["data"]["customer_id"] == customer_id
     eventually(lambda: scalar(db, "SELECT count(*) FROM inbox") == 2, message="requested and chat request handled")
     assert rpc.notifications.list_conversations(partner_id)["items"] == []  # not before the customer accepts
 

@@ -102,6 +102,9 @@ def test_cancellation_tells_the_partner_only_when_someone_else_cancelled():
     assert "30,000원" in customer.content["ko"]["body"] and "5,000원" in customer.content["ko"]["body"]
     by_partner = domain.plan_messages("reservation.cancelled", reservation(actor="partner"), STAFF)
     assert {m.recipient for m in by_partner} == {CUSTOMER}
+    partly = domain.plan_messages("reservation.cancelled", reservation(actor="customer", partial=True), STAFF)
+    assert {m.recipient for m in partly} == EVERYONE | {CUSTOMER}  # still one message each (R-RSV-4 partial)
+    assert {m.content["ko"]["title"] for m in partly} == {"예약 일부 취소"}
 
 
 def test_completion_invites_the_customer_to_review_and_chat_request_carries_start_chat():
