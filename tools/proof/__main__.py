@@ -58,7 +58,7 @@ class Proof:
         self.rows: list[Row] = []
         self.notes: list[str] = []
         self.started = time.monotonic()
-        self.health = {"load_abuse": [0, 0], "faults": [0, 0]}
+        self.health = {"load": [0, 0], "faults": [0, 0], "abuse": [0, 0]}
         self.health_phase = None
         self.timings: list[str] = []
 
@@ -141,9 +141,10 @@ class Proof:
                  f"{fuzz['operations']} operations; " + "; ".join(fuzz["examples"][:3]))
         self.add("abuse", "4xx without the error shape (fuzz)", fuzz["bad_error_body"], fuzz["cases"], "= 0")
         bodies = abuse.hostile(self.pc)
-        self.add("abuse", "5xx on hostile bodies", bodies["server_errors"], bodies["cases"], "= 0",
+        self.add("abuse", "5xx on hostile bodies and path values", bodies["server_errors"], bodies["cases"], "= 0",
                  f"{bodies['routes']} body routes x {len(abuse.hostile_bodies())} bodies (oversized, nested, NUL, "
-                 "non-UTF-8, truncated, form); " + "; ".join(bodies["examples"][:3]))
+                 "non-UTF-8, truncated, form), and every id in a path as NUL, 400 characters, traversal, "
+                 "non-UTF-8; " + "; ".join(bodies["examples"][:3]))
         self.add("abuse", "hostile bodies accepted (2xx)", bodies["accepted"], bodies["cases"], "= 0")
         self.add("abuse", "4xx without the error shape (hostile)", bodies["bad_error_body"], bodies["cases"], "= 0")
         flood = abuse.login_flood(self.pc)
@@ -246,7 +247,7 @@ class Proof:
                      note="2 per domain service, 1 gateway; broker reached through the proof's TCP proxy")
             self.section("seed", lambda: self.seed(platform))
             print(f"proof: seeded ({self.left():.0f}s left)", flush=True)
-            self.health_phase = "load_abuse"
+            self.health_phase = "load"
             if "load" not in self.args.skip:
                 self.section("load", lambda: self.load(platform))
             self.ledger = Ledger()
@@ -258,7 +259,7 @@ class Proof:
                 self.section("faults", lambda: self.faults(platform, stream))
             else:
                 eventlet.sleep(10)
-            self.health_phase = "load_abuse"
+            self.health_phase = "abuse"
             if "abuse" not in self.args.skip:
                 self.section("abuse", lambda: self.abuse(platform))
             self.health_phase = None
@@ -274,9 +275,10 @@ class Proof:
                                          f"({len(self.ledger.completed_orders)} completed); statuses of all "
                                          f"{requests_made} requests: {dict(sorted(statuses.items()))}")
             for phase, (polls, ok) in self.health.items():
-                self.add("health", f"/healthz answered 200 during {phase.replace('_', ' and ')}", ok, polls,
-                         f">= {polls}" if phase == "load_abuse" else "",
-                         "" if phase == "load_abuse" else "down while a service is killed, by design")
+                self.add("health", f"/healthz answered 200 during {phase} (polled every second)", ok, polls,
+                         "" if phase == "faults" else f">= {polls}",
+                         "503 while a service is down, by design" if phase == "faults" else
+                         "200 only when every service answers its health RPC within 2 s")
             platform.sample_rss()
             for service, mib in platform.peak_rss_mib().items():
                 self.add("memory", f"peak RSS {service}", round(mib, 1), note="MiB, the larger of its processes")

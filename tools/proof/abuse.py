@@ -228,8 +228,38 @@ def hostile(pc) -> dict:
             elif not error_shaped(response):
                 tally["bad_error_body"] += 1
                 tally["examples"].append(f"{method} {url} {name}: {response.status_code} not the error shape")
+    hostile_path_values(routes, partner, callers, tally)
     tally["examples"] = tally["examples"][:10]
     return tally
+
+
+HOSTILE_PATH_VALUES = {"NUL": "%00", "long": "9" * 400, "traversal": "..%2F..%2Fetc", "not UTF-8": "%FF%FE"}
+
+
+def hostile_path_values(routes, partner, callers, tally) -> None:
+    """Every route with an id in its path, the id replaced by NUL, a 400-character
+    value, an encoded traversal and bytes that are not UTF-8: a 4xx, never a 5xx."""
+    for (method, url), route in sorted(routes.items(), key=lambda item: (item[0][1], item[0][0])):
+        names = [n for n in re.findall(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", url) if n != "pid"]
+        if not names or (method.lower(), url) in NOT_FUZZED:
+            continue
+        client = caller_for(route.access, callers)
+        for label, value in HOSTILE_PATH_VALUES.items():
+            path = re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", lambda m: partner.partner_id if m.group(1) == "pid" else value, url)
+            try:
+                response = client.request(method, path, json={} if method in ("POST", "PUT", "PATCH") else None,
+                                          timeout=60)
+            except requests.RequestException as exc:
+                tally["server_errors"] += 1
+                tally["examples"].append(f"{method} {url} path {label}: no answer ({type(exc).__name__})")
+                continue
+            tally["cases"] += 1
+            if response.status_code >= 500:
+                tally["server_errors"] += 1
+                tally["examples"].append(f"{method} {url} path {label}: {response.status_code}")
+            elif response.status_code >= 400 and not error_shaped(response):
+                tally["bad_error_body"] += 1
+                tally["examples"].append(f"{method} {url} path {label}: {response.status_code} not the error shape")
 
 
 # --- login flood ----------------------------------------------------------------------
