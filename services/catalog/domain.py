@@ -23,8 +23,6 @@ Choices made where ../shared/domain.md is silent (also in the service docstring)
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 import uuid
@@ -497,18 +495,3 @@ def release_plan(held: list[dict], wanted: list[dict] | None, hold_id: str) -> d
 
 # --- paging ------------------------------------------------------------------------
 
-def encode_cursor(*values) -> str:
-    raw = json.dumps([str(v) for v in values]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, arity: int) -> list[str] | None:
-    if not cursor:
-        return None
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        values = None
-    if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str) for v in values):
-        raise errors.invalid_fields({"cursor": "not a cursor this list gave out"})
-    return values

@@ -72,6 +72,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from chassis import paging
 from chassis.errors import DomainError, NotFound
 from chassis.service import DataService, rpc
 from chassis.validation import parse
@@ -109,12 +110,12 @@ class CatalogService(DataService):
     @rpc
     def list_products(self, partner_id: str, query: dict | None = None) -> dict:
         q = parse(ListQuery, query)
-        after = domain.decode_cursor(q.cursor, 2)
+        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.list_product_rows(uow, partner_id, q.limit, after, q.kind)
             available = self._availability(uow, rows)
         now = self.now()
-        return views.page(rows, q.limit, lambda r: domain.encode_cursor(r["created_at"].isoformat(), r["product_id"]),
+        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["created_at"].isoformat(), r["product_id"]),
                           lambda r: views.product_view(r, available[r["product_id"]], now))
 
     @rpc
@@ -204,10 +205,10 @@ class CatalogService(DataService):
     @rpc
     def list_reviews(self, query: dict | None = None) -> dict:
         q = parse(ListQuery, query)
-        after = domain.decode_cursor(q.cursor, 2)
+        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.list_review_rows(uow, q.status or "pending", q.limit, after)
-        return views.page(rows, q.limit, lambda r: domain.encode_cursor(r["submitted_at"].isoformat(),
+        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["submitted_at"].isoformat(),
                                                                        r["revision_id"]), views.revision_view)
 
     @rpc
@@ -373,12 +374,12 @@ class CatalogService(DataService):
         if not partner_id:
             raise errors.invalid_fields({"partner_id": "name the partner whose products to list"})
         q = parse(ListQuery, query)
-        after = domain.decode_cursor(q.cursor, 2)
+        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.list_product_rows(uow, partner_id, q.limit, after, q.kind, live_only=True)
             available = self._availability(uow, rows)
         now = self.now()
-        return views.page(rows, q.limit, lambda r: domain.encode_cursor(r["created_at"].isoformat(), r["product_id"]),
+        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["created_at"].isoformat(), r["product_id"]),
                           lambda r: views.shop_view(r, available[r["product_id"]], now))
 
     @rpc

@@ -33,8 +33,6 @@ in the service docstring and the report):
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import json
@@ -415,24 +413,6 @@ def search_terms(q: str | None) -> tuple[str | None, str | None]:
     if re.fullmatch(r"\d{4}", q):
         return q, None
     return None, q.lower()
-
-
-def encode_cursor(*values) -> str:
-    raw = json.dumps([str(v) for v in values]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, arity: int) -> list[str] | None:
-    if not cursor:
-        return None
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        values = None
-    if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str) for v in values):
-        raise ValidationFailed(message="request query is invalid",
-                               details={"fields": {"cursor": "not a cursor this list gave out"}})
-    return values
 
 
 # --- dashboard (R-ACC-11) ------------------------------------------------------------------

@@ -35,6 +35,7 @@ import uuid
 import psycopg
 from nameko.timer import timer
 
+from chassis import paging
 from chassis.consumer import event_handler
 from chassis.errors import Conflict, DomainError, NotFound, ServiceUnavailable, ValidationFailed
 from chassis.logging import get_logger
@@ -217,7 +218,7 @@ class ReservationsService(DataService):
         """Booked, held (after a transfer) or saved from a friend's share; newest first."""
         customer_id = require_id(customer_id, "customer_id")
         q = parse(CustomerListQuery, query)
-        after = domain.decode_cursor(q.cursor, 2)
+        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.customer_reservations(uow, customer_id, status=q.status, after=after, limit=q.limit)
         return views.page(rows, q.limit, lambda r: self._customer_view(r, customer_id), _cursor)
@@ -498,11 +499,11 @@ class ReservationsService(DataService):
         if state not in (None, "pending", "accepted", "declined"):
             raise ValidationFailed(message="request query is invalid",
                                    details={"fields": {"state": "pending, accepted or declined"}})
-        after = domain.decode_cursor(q.cursor, 2)
+        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.customer_invitations(uow, customer_id, state, after, q.limit)
         return views.page(rows, q.limit, views.invitation_view,
-                          lambda i: domain.encode_cursor(i["created_at"].isoformat(), i["invitation_id"]))
+                          lambda i: paging.encode_cursor(i["created_at"].isoformat(), i["invitation_id"]))
 
     @rpc
     def answer_chat(self, customer_id: str, invitation_id: str, accept: bool) -> dict:
@@ -540,7 +541,7 @@ class ReservationsService(DataService):
         partner_id = require_id(partner_id, "partner_id")
         q = parse(PartnerListQuery, query)
         last4, name_prefix = domain.search_terms(q.q)
-        after = domain.decode_cursor(q.cursor, 2)
+        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.partner_reservations(uow, partner_id, status=q.status, last4=last4, name_prefix=name_prefix,
                                               product_id=q.product_id, use_date=q.date, after=after, limit=q.limit)
@@ -803,4 +804,4 @@ class ReservationsService(DataService):
 
 
 def _cursor(r: dict) -> str:
-    return domain.encode_cursor(r["created_at"].isoformat(), r["reservation_id"])
+    return paging.encode_cursor(r["created_at"].isoformat(), r["reservation_id"])

@@ -2,8 +2,6 @@
 pydantic turns them into dates and integers or names the field in a 422)."""
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date
 from typing import Literal
 
@@ -11,7 +9,6 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from chassis.validation import Strict
 
-from .errors import invalid_field
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 MAX_RANGE_DAYS = 366
@@ -76,23 +73,3 @@ class ScheduleRequest(Strict):
 
 class DashboardRequest(Strict):
     role: Literal["admin", "master", "member"]
-
-
-# --- cursors: opaque to clients, a position in a list to us -------------------
-
-def encode_cursor(*parts) -> str:
-    return base64.urlsafe_b64encode("|".join(str(p) for p in parts).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, *types) -> tuple | None:
-    """The parts of a cursor made by ``encode_cursor``, or a 422 naming ``cursor``."""
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        parts = raw.split("|")
-        if len(parts) != len(types):
-            raise ValueError
-        return tuple(kind(part) for kind, part in zip(types, parts))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise invalid_field("cursor", "not a cursor this list gave out") from None

@@ -18,13 +18,14 @@ from chassis.consumer import event_handler
 from chassis.contracts import PAYLOADS
 from chassis.errors import DomainError, NotFound
 from chassis.logging import get_logger
+from chassis.paging import decode_cursor, encode_cursor
 from chassis.privacy import pseudonym
 from chassis.service import DataService, rpc
 from chassis.validation import parse
 
 from . import domain, errors, store
 from .schemas import (DashboardRequest, DateRangeQuery, ListQuery, RateRequest, RunRequest, ScheduleRequest,
-                      SummaryQuery, decode_cursor, encode_cursor)
+                      SummaryQuery)
 
 log = get_logger(__name__)
 

@@ -170,7 +170,3 @@ def test_r_rsv_8_search_terms_and_identifiers():
     assert raised.value.code == "idempotency_key_required"
     with pytest.raises(ValidationFailed):
         domain.check_idempotency_key("has space")
-    cursor = domain.encode_cursor("2026-01-01T00:00:00+00:00", "id")
-    assert domain.decode_cursor(cursor, 2) == ["2026-01-01T00:00:00+00:00", "id"]
-    with pytest.raises(ValidationFailed):
-        domain.decode_cursor("garbage", 2)
