@@ -33,15 +33,17 @@ class TimedServiceProxy:
 
     def call_with_timeout(self, method: str, timeout: float, *args, **kwargs):
         where = f"{self._service}.{method}"
-        try:
-            reply = getattr(self._proxy, method).call_async(*args, **kwargs)
-        except UnknownService as exc:
-            raise ServiceUnavailable(message=f"{self._service} is not running",
-                                     details={"service": self._service}) from exc
-        except BROKER_ERRORS as exc:  # the bus itself is away: a clean 503, never a 500
-            raise ServiceUnavailable(message="the message bus is unavailable",
-                                     details={"service": self._service}) from exc
+        # The deadline covers sending too: a send on a stalled broker
+        # connection (a network blackhole) must not hang past it.
         with eventlet.Timeout(timeout, False):
+            try:
+                reply = getattr(self._proxy, method).call_async(*args, **kwargs)
+            except UnknownService as exc:
+                raise ServiceUnavailable(message=f"{self._service} is not running",
+                                         details={"service": self._service}) from exc
+            except BROKER_ERRORS as exc:  # the bus itself is away: a clean 503, never a 500
+                raise ServiceUnavailable(message="the message bus is unavailable",
+                                         details={"service": self._service}) from exc
             return reply.result()
         raise ServiceUnavailable(message=f"{where} did not answer within {timeout}s",
                                  details={"service": self._service})

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from chassis.context import CORRELATION_KEY, new_correlation_id
-from chassis.errors import DomainError, MalformedRequest, PayloadTooLarge, UnsupportedMediaType
+from chassis.errors import DomainError, MalformedRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from chassis.logging import get_logger
 
 from .auth import ACCESS_LEVELS, authorize
@@ -140,6 +140,8 @@ class ApiRoute(HttpRequestHandler):
         request.shallow = False
         correlation_id = client_request_id(request)
         try:
+            if any("\x00" in str(value) for value in request.path_values.values()):
+                raise NotFound("not_found", "no such object")  # no id contains NUL; storage would refuse it
             request.json_body = read_json_body(request) if self.method in BODY_METHODS else None
             context_data = {CORRELATION_KEY: correlation_id,
                             "client_address": request.remote_addr or ""}

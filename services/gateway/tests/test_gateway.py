@@ -79,6 +79,11 @@ def test_unknown_routes_and_methods_answer_in_the_error_shape(gateway):
     assert_error(requests.post(f"{url}/healthz", json={}, timeout=10), 405, "method_not_allowed")
 
 
+def test_a_path_id_holding_a_nul_is_404_before_any_handler_runs(gateway):
+    url = gateway(SERVICE_CLASS=PROBE_GATEWAY)
+    assert_error(requests.post(f"{url}/v1/test-echo/a%00b", json={}, timeout=10), 404, "not_found")
+
+
 def test_request_id_is_echoed_or_generated_and_reaches_the_handler(gateway):
     url = gateway(SERVICE_CLASS=PROBE_GATEWAY) + "/v1/test-echo/1"
     given = requests.post(url, json={}, headers={"X-Request-Id": "client-abc-1"}, timeout=10)
