@@ -29,6 +29,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         processors=[*shared, _add_service, structlog.processors.format_exc_info,
                     structlog.processors.JSONRenderer()],
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )
     # Library logs (nameko, kombu) go through the same JSON renderer.

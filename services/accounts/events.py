@@ -23,3 +23,12 @@ def staff_invited(invitation: dict) -> dict:
     """R-ACC-6: the invitee learns of it through notifications."""
     return {"partner_id": str(invitation["partner_id"]), "invitation_id": str(invitation["id"]),
             "member_id": str(invitation["member_id"]), "role": invitation["role"]}
+
+
+def customer_erased(customer_id) -> dict:
+    """Reservations, orders and notifications pseudonymise what they hold; amounts stay."""
+    return {"customer_id": str(customer_id), "pseudonym": customer_pseudonym(customer_id)}
+
+
+def customer_pseudonym(customer_id) -> str:
+    return pseudonym("customer", str(customer_id))

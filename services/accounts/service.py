@@ -264,6 +264,29 @@ class AccountsService(DataService):
             store.erase_member(uow, member["id"], events.member_pseudonym(member["id"]))
             uow.publish("member.withdrawn", events.member_withdrawn(member["id"]))
 
+    # --- data-erasure requests (ops: tools/pcops.py erasure request) -------------------
+
+    @rpc
+    def erase_customer(self, customer_id, reason=None) -> dict:
+        """A customer's erasure request: their name and phone are gone at once and
+        ``customer.erased`` tells the other services to pseudonymise theirs."""
+        customer_id = domain.as_uuid(customer_id)
+        if customer_id is None:
+            raise errors.not_found("customer")
+        with self.db.transaction() as uow:
+            if not store.erase_customer(uow, customer_id, events.customer_pseudonym(customer_id)):
+                raise errors.not_found("customer")
+            payload = events.customer_erased(customer_id)
+            uow.publish("customer.erased", payload)
+        return {**payload, "status": "erased", "reason": reason}
+
+    @rpc
+    def erase_member(self, member_id, reason=None) -> dict:
+        """A member's erasure request taken by ops: a withdrawal on their behalf,
+        under the same last-admin rule (R-ACC-3, R-ACC-4)."""
+        self.withdraw(member_id, {"confirm": True})
+        return {**events.member_withdrawn(member_id), "status": "withdrawn", "reason": reason}
+
     @rpc
     def my_partners(self, member_id, query=None) -> dict:
         """R-ACC-7: name, role and status of each partner, and where the app lands."""

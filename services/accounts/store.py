@@ -317,6 +317,15 @@ def upsert_customer(uow, name: str, phone: str) -> dict:
            RETURNING *""", (uuid.uuid4(), name, phone))
 
 
+def erase_customer(uow, customer_id: str, pseudonym: str) -> bool:
+    """An erasure request: name and phone become the pseudonym (the phone is
+    unique, and so is the pseudonym) and every session of the customer ends."""
+    erased = uow.fetch_one("UPDATE customers SET name = %s, phone = %s, updated_at = now() WHERE id = %s RETURNING 1",
+                           (pseudonym, pseudonym, customer_id)) is not None
+    uow.execute("DELETE FROM sessions WHERE customer_id = %s", (customer_id,))
+    return erased
+
+
 def customer_by_id(uow, customer_id: str) -> dict | None:
     return uow.fetch_one("SELECT * FROM customers WHERE id = %s", (customer_id,))
 

@@ -163,3 +163,30 @@ def test_reconcile_settlement_asks_the_three_services_for_the_same_period(run_se
     bad = pcops("reconcile", "settlement", "--from", "2026-11-30", "--to", "2026-11-01",
                 env={"PC_AMQP_URI": amqp_uri}, check=False)
     assert bad.returncode == 1 and "period" in bad.stderr
+
+
+def test_erasure_requests_erase_at_once_and_announce_it(partner_center, amqp_uri):
+    pc = partner_center()
+    customer = pc.customer_session(name="김다온", phone="010-2345-6789")
+    env = {"PC_AMQP_URI": amqp_uri}
+    erased = json.loads(pcops("erasure", "request", "--customer-id", customer.customer_id, "--reason", "asked",
+                              env=env).stdout)
+    assert (erased["customer_id"], erased["status"]) == (customer.customer_id, "erased")
+    assert customer.client.get("/v1/shop/messages").status_code == 401  # every session ended
+    url = pc.containers["accounts"].config["DATABASE_URL"]
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM customers WHERE name = '김다온' OR phone LIKE '%%6789'"
+                            ).fetchone()[0] == 0
+        announced = conn.execute("SELECT body->'payload' FROM outbox WHERE event_type = 'customer.erased'"
+                                 ).fetchall()
+    assert [row[0]["customer_id"] for row in announced] == [customer.customer_id]
+    unknown = pcops("erasure", "request", "--customer-id", "00000000-0000-4000-8000-000000000000", env=env,
+                    check=False)
+    assert unknown.returncode != 0 and "customer_not_found" in unknown.stdout + unknown.stderr
+
+    admin = pc.create_partner().admin
+    refused = pcops("erasure", "request", "--member-id", admin.member_id, env=env, check=False)
+    assert refused.returncode != 0 and "last_admin" in refused.stdout + refused.stderr  # R-ACC-4 still holds
+    member = pc.sign_up_member()
+    withdrawn = json.loads(pcops("erasure", "request", "--member-id", member.member_id, env=env).stdout)
+    assert withdrawn["status"] == "withdrawn"
