@@ -15,6 +15,17 @@ def mask_phone(phone: str | None) -> str | None:
     return f"{digits[:3]}-****-{digits[-4:]}"
 
 
+def format_phone(digits: str | None) -> str | None:
+    """Stored digits as their owner reads them: ``010-1234-5678``, ``021-234-5678``."""
+    if not digits or not digits.isdigit():
+        return digits
+    if len(digits) == 11:
+        return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
+    if len(digits) == 10:
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    return digits
+
+
 def mask_name(name: str | None) -> str | None:
     """``김다온`` -> ``김*온``; ``Kim`` -> ``K*m``; one letter stays as it is."""
     if not name or len(name) < 2:

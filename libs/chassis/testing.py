@@ -90,23 +90,28 @@ def service_config(amqp_uri, make_database):
     return build
 
 
-@pytest.fixture
-def run_service(service_config):
-    """Start a service in this process (a real nameko container on the real
-    broker and database); stopped after the test. Returns the container."""
+def start_container(service: str, config: dict):
+    """A started nameko container of ``service`` (its package imported from its directory's parent)."""
     from nameko.containers import ServiceContainer
 
     from .run import import_service_class
 
+    parent = str(service_dir(service).parent)
+    if parent not in sys.path:
+        sys.path.insert(0, parent)
+    container = ServiceContainer(import_service_class(config["SERVICE_CLASS"]), config)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def run_service(service_config):
+    """Start a service in this process (a real nameko container on the real
+    broker and database); stopped after the test. Returns the container."""
     containers = []
 
     def start(service: str, **overrides):
-        config = service_config(service, **overrides)
-        parent = str(service_dir(service).parent)
-        if parent not in sys.path:
-            sys.path.insert(0, parent)
-        container = ServiceContainer(import_service_class(config["SERVICE_CLASS"]), config)
-        container.start()
+        container = start_container(service, service_config(service, **overrides))
         containers.append(container)
         return container
 

@@ -72,17 +72,6 @@ def normalize_phone(phone: str) -> str:
     return re.sub(r"\D", "", phone)
 
 
-def format_phone(digits: str | None) -> str | None:
-    """Stored digits as the owner reads them: 010-1234-5678, 02-123-4567 style."""
-    if not digits or not digits.isdigit():
-        return digits
-    if len(digits) == 11:
-        return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
-    if len(digits) == 10:
-        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
-    return digits
-
-
 # --- roles ----------------------------------------------------------------------
 
 def may_assign(actor_role: str, target_current_role: str | None, new_role: str | None) -> bool:

@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 
 from chassis import paging
-from chassis.privacy import mask_phone
+from chassis.privacy import format_phone, mask_phone
 from chassis.service import DataService, rpc
 from chassis.validation import parse
 
@@ -38,14 +38,14 @@ def _time(value):
 def member_view(row: dict) -> dict:
     """The owner's own view: phone in full (R-ACC-2)."""
     return {"member_id": str(row["id"]), "login_id": row["login_id"], "name": row["name"],
-            "phone": domain.format_phone(row["phone"]), "kind": row["kind"], "created_at": _time(row["created_at"])}
+            "phone": format_phone(row["phone"]), "kind": row["kind"], "created_at": _time(row["created_at"])}
 
 
 def staff_view(row: dict, viewer_id: str | None) -> dict:
     """A colleague as staff see them: the phone masked unless it is the viewer's own."""
     own = viewer_id is not None and str(row["member_id"]) == str(viewer_id)
     return {"member_id": str(row["member_id"]), "name": row["name"],
-            "phone": domain.format_phone(row["phone"]) if own else mask_phone(row["phone"]),
+            "phone": format_phone(row["phone"]) if own else mask_phone(row["phone"]),
             "role": row["role"], "joined_at": _time(row["created_at"])}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chassis.privacy import mask_name, mask_phone
+from chassis.privacy import format_phone, mask_name, mask_phone
 
 from . import domain
 
@@ -59,7 +59,7 @@ def customer_view(r: dict, customer_id: str, pending_transfer: dict | None = Non
     """The booker or the ticket holder; a friend who only saved it gets ``shared_view``."""
     if customer_id == r["customer_id"]:
         view = {**_common(r), "role": "booker", "holder": "self" if r["holder_customer_id"] == customer_id else "friend",
-                "booker": {"name": r["booker_name"], "phone": _phone(r["booker_phone"])}}
+                "booker": {"name": r["booker_name"], "phone": format_phone(r["booker_phone"])}}
         if pending_transfer:
             view["transfer"] = transfer_view(pending_transfer)
         return view
@@ -105,14 +105,3 @@ def page(rows: list[dict], limit: int, view, cursor_of) -> dict:
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [view(r) for r in rows], "next_cursor": cursor_of(rows[-1]) if more and rows else None}
-
-
-def _phone(digits: str | None) -> str | None:
-    """The owner's own phone, as they read it."""
-    if not digits:
-        return digits
-    if len(digits) == 11:
-        return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
-    if len(digits) == 10:
-        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
-    return digits

@@ -53,8 +53,6 @@ def test_identifiers_phones_and_tokens():
     assert domain.as_uuid("2A44B86A-0C9F-4DF0-A937-0DCC9C5DD375") == "2a44b86a-0c9f-4df0-a937-0dcc9c5dd375"
     assert [domain.as_uuid(v) for v in ("1 OR 1=1", None, 7, "")] == [None, None, None, None]
     assert domain.normalize_phone("+82 10-1234-5678") == "821012345678"
-    assert domain.format_phone("01012345678") == "010-1234-5678"
-    assert domain.format_phone("0215551234") == "021-555-1234"
     session, key, customer = domain.new_token("member"), domain.new_token("api_key"), domain.new_token("customer")
     assert [domain.token_kind(t) for t in (session, key, customer, "Bearer x")] == [
         "session", "api_key", "customer", None]
