@@ -80,7 +80,15 @@ class ApiClient:
         if self.token and "Authorization" not in headers:
             headers["Authorization"] = f"Bearer {self.token}"
         kwargs.setdefault("timeout", self.timeout)
-        return self.http.request(method, self.base_url + path, headers=headers, **kwargs)
+        try:
+            return self.http.request(method, self.base_url + path, headers=headers, **kwargs)
+        except requests.ConnectionError:
+            # A kept-alive connection can be closed under the client's feet; what
+            # is safe to repeat (a read, a POST with its Idempotency-Key, as the
+            # contract invites) is sent once more, on a new connection.
+            if method != "GET" and "Idempotency-Key" not in headers:
+                raise
+            return self.http.request(method, self.base_url + path, headers=headers, **kwargs)
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.request("GET", path, **kwargs)
