@@ -120,6 +120,30 @@ def rpc_rate(amqp_uri: str, call, concurrency: int = 20, seconds: float = 5.0) -
     return done[0] / (time.monotonic() - started)
 
 
+def http_rate(token: str, send, concurrency: int = 20, seconds: float = 5.0) -> float:
+    """Requests per second from ``concurrency`` green clients, each with a
+    keep-alive session carrying ``token``; ``send(session)`` makes one request
+    and asserts it succeeded."""
+    import requests
+
+    done = [0]
+    deadline = time.monotonic() + seconds
+
+    def client():
+        with requests.Session() as http:
+            http.headers["Authorization"] = f"Bearer {token}"
+            while time.monotonic() < deadline:
+                send(http)
+                done[0] += 1
+
+    started = time.monotonic()
+    pool = eventlet.GreenPool(concurrency)
+    for _ in range(concurrency):
+        pool.spawn(client)
+    pool.waitall()
+    return done[0] / (time.monotonic() - started)
+
+
 def sections() -> list:
     from benches import chassis as chassis_bench  # the echo baseline runs first
 

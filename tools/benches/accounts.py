@@ -13,10 +13,9 @@ import subprocess
 import sys
 import time
 
-import eventlet
 import requests
 
-from bench import REPO, rpc_rate
+from bench import REPO, http_rate, rpc_rate
 from chassis.testing import free_port
 
 CLIENTS = 20
@@ -28,7 +27,7 @@ def run(ctx) -> list[dict]:
     ctx.rpc_ready("accounts")
     url = start_gateway(ctx)
     token, partner_id = set_up(url, ctx.amqp_uri)
-    get_rate = http_rate(f"{url}/v1/partners/{partner_id}", token)
+    get_rate = authenticated_get_rate(f"{url}/v1/partners/{partner_id}", token)
     auth_rate = rpc_rate(ctx.amqp_uri, lambda rpc, i: rpc.accounts.authenticate(token, partner_id))
     return [
         {"name": f"authenticated GET /v1/partners/<pid> through the gateway ({CLIENTS} HTTP clients)",
@@ -76,23 +75,9 @@ def set_up(url: str, amqp_uri: str) -> tuple[str, str]:
     return token, partner.json()["partner_id"]
 
 
-def http_rate(url: str, token: str) -> float:
-    """Successful requests per second from CLIENTS green clients, each with a keep-alive session."""
-    done = [0]
-    deadline = time.monotonic() + SECONDS
-
-    def client():
-        with requests.Session() as http:
-            http.headers["Authorization"] = f"Bearer {token}"
-            while time.monotonic() < deadline:
-                response = http.get(url, timeout=30)
-                assert response.status_code == 200, response.text
-                done[0] += 1
-
-    started = time.monotonic()
-    pool = eventlet.GreenPool(CLIENTS)
-    for _ in range(CLIENTS):
-        pool.spawn(client)
-    pool.waitall()
-    return done[0] / (time.monotonic() - started)
+def authenticated_get_rate(url: str, token: str) -> float:
+    def get(http):
+        response = http.get(url, timeout=30)
+        assert response.status_code == 200, response.text
+    return http_rate(token, get, CLIENTS, SECONDS)
 

@@ -25,12 +25,11 @@ import sys
 import time
 import uuid
 
-import eventlet
 import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench import REPO
+from bench import REPO, http_rate
 from benches.accounts import start_gateway
 from chassis.config import load_config
 
@@ -98,23 +97,10 @@ def cafe(url: str, amqp_uri: str, accounts_url: str) -> tuple[str, str]:
 
 
 def http_order_rate(url: str, token: str, body: dict) -> float:
-    done = [0]
-    deadline = time.monotonic() + SECONDS
-
-    def client():
-        with requests.Session() as http:
-            http.headers["Authorization"] = f"Bearer {token}"
-            while time.monotonic() < deadline:
-                response = http.post(url, json=body, headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30)
-                assert response.status_code == 201, response.text
-                done[0] += 1
-
-    started = time.monotonic()
-    pool = eventlet.GreenPool(CLIENTS)
-    for _ in range(CLIENTS):
-        pool.spawn(client)
-    pool.waitall()
-    return done[0] / (time.monotonic() - started)
+    def order(http):
+        response = http.post(url, json=body, headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30)
+        assert response.status_code == 201, response.text
+    return http_rate(token, order, CLIENTS, SECONDS)
 
 
 # --- the auto-complete pass ----------------------------------------------------------------
