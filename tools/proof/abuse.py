@@ -16,20 +16,13 @@ from hypothesis import strategies as st
 
 from support.api import DEFAULT_PASSWORD
 
+from .traffic import error_shaped
 from .world import client_from, next_address
 
 NOWHERE = "00000000-0000-4000-8000-00000000abcd"
 PARAM = re.compile(r"\{([a-zA-Z_]+)\}")
 # Never fuzzed: they end the fuzzing caller's own session or membership.
 NOT_FUZZED = {("delete", "/v1/sessions/current"), ("post", "/v1/me/withdraw")}
-
-
-def error_shaped(response: requests.Response) -> bool:
-    try:
-        body = response.json()
-        return set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
-    except ValueError:
-        return False
 
 
 # --- authorization sweep -----------------------------------------------------------
