@@ -98,6 +98,14 @@ class ReservationChanged(Payload):
     payment: str | None = None      # "none" or "prepaid" (R-CAT-6): only prepaid bookings move money
     partial: bool = False           # a cancellation of some lines only (R-RSV-4)
     cancelled_lines: list[ReservationLine] = []   # what a cancellation took back
+    # issue #11: coupons (the discount is part of the price snapshot; the partner funds it)
+    coupon_id: str | None = None
+    discount_amount: int = 0        # ``total`` is what the customer pays, after the discount
+    # issue #11: reviews (reservation.review_posted / reservation.review_replied)
+    review_id: str | None = None
+    rating: int | None = None
+    review_text: str | None = None
+    reply_text: str | None = None
 
 
 # --- orders ---------------------------------------------------------------
@@ -132,6 +140,14 @@ class OrderChanged(Payload):
     invoice_number: str | None = None
     payment_status: str | None = None   # paid, partially_refunded, refunded (R-ORD-6)
     refunded_total: int = 0             # everything refunded on the order so far
+    # issue #11: coupons (the discount is part of the price snapshot; the partner funds it)
+    coupon_id: str | None = None
+    discount_amount: int = 0            # ``total`` is what the customer pays, after the discount
+    # issue #11: reviews (order.review_posted / order.review_replied; request_id is the review id)
+    review_line_id: str | None = None
+    rating: int | None = None
+    review_text: str | None = None
+    reply_text: str | None = None
 
 
 # --- settlement -----------------------------------------------------------
@@ -167,7 +183,7 @@ class ChassisProbed(Payload):
 
 _RESERVATION_EVENTS = ["requested", "confirmed", "rejected", "cancelled", "completed", "no_show",
                        "date_changed", "shared", "transferred", "chat_requested", "chat_accepted",
-                       "chat_declined", "expired"]
+                       "chat_declined", "expired", "review_posted", "review_replied"]
 _ORDER_EVENTS = ["received", "preparing", "completed", "cancelled", "shipment_prepared", "shipped",
                  "shipment_corrected", "delivered", "refund_requested", "refund_approved", "refund_rejected",
                  "exchange_requested", "exchange_approved", "exchange_rejected", "inquiry_posted",
