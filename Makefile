@@ -32,9 +32,10 @@ test: venv infra
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests collected"; exit 0; fi; exit $$rc
 
-## bench: throughput figures, written to reports/bench.json and reports/bench.md
+## bench: throughput figures, written to reports/bench.json and reports/bench.md;
+## make bench SECTIONS="reservations orders" runs the echo and those only (reports/bench-partial.md)
 bench: venv infra
-	@$(PY) tools/bench.py
+	@$(PY) tools/bench.py $(SECTIONS)
 
 ## proof: the platform under fire (faults, load, abuse, reconciliation), at most 15 minutes;
 ## prints the table and writes reports/proof-<date>.md and reports/proof-latest.md.

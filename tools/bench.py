@@ -144,12 +144,17 @@ def http_rate(token: str, send, concurrency: int = 20, seconds: float = 5.0) -> 
     return done[0] / (time.monotonic() - started)
 
 
-def sections() -> list:
-    from benches import chassis as chassis_bench  # the echo baseline runs first
+def sections(chosen: list[str] | None = None) -> list:
+    """Every section, or the ``chosen`` ones; the echo baseline always runs first."""
+    from benches import chassis as chassis_bench
 
     others = sorted(p.stem for p in (REPO / "tools" / "benches").glob("*.py")
                     if p.stem not in ("__init__", "chassis"))
-    return [chassis_bench] + [importlib.import_module(f"benches.{name}") for name in others]
+    unknown = set(chosen or []) - set(others) - {"chassis"}
+    if unknown:
+        raise SystemExit(f"bench: no section {sorted(unknown)}; sections are {others}")
+    names = [name for name in others if not chosen or name in chosen]
+    return [chassis_bench] + [importlib.import_module(f"benches.{name}") for name in names]
 
 
 def commit() -> str:
@@ -157,25 +162,26 @@ def commit() -> str:
                           text=True).stdout.strip() or "unknown"
 
 
-def write_report(figures: list[dict]) -> None:
+def write_report(figures: list[dict], partial: bool = False) -> None:
     report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit(),
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "figures": figures}
     reports = REPO / "reports"
     reports.mkdir(exist_ok=True)
-    (reports / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+    stem = "bench-partial" if partial else "bench"   # a run of some sections keeps the full report
+    (reports / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [f"# Benchmarks ({report['date']}, commit {report['commit']}, {os.cpu_count()} CPUs)", "",
              "Ratios are to the bare RPC echo rate measured in the same run.", "",
              "| figure | value | unit | ratio to echo | note |", "|---|---|---|---|---|"]
     for f in figures:
         ratio = f"{f['ratio_to_echo']:.3f}" if f.get("ratio_to_echo") is not None else ""
         lines.append(f"| {f['name']} | {f['value']:.1f} | {f['unit']} | {ratio} | {f.get('note', '')} |")
-    (reports / "bench.md").write_text("\n".join(lines) + "\n")
+    (reports / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
-def main() -> int:
+def main(chosen: list[str]) -> int:
     figures: list[dict] = []
-    for section in sections():
+    for section in sections(chosen):
         ctx = BenchContext()
         ctx.echo_rate = figures[0]["value"] if figures else None
         try:
@@ -186,9 +192,9 @@ def main() -> int:
                 figures.append(figure)
         finally:
             ctx.close()
-    write_report(figures)
+    write_report(figures, partial=bool(chosen))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
