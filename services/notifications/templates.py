@@ -68,7 +68,8 @@ VIEW_RSV_P = Action("view", "GET", P_RSV, "예약 상세보기", "View booking")
 CONFIRM_RSV = Action("confirm", "POST", P_RSV + "/confirm", "예약 확정", "Confirm")
 REJECT_RSV = Action("reject", "POST", P_RSV + "/reject", "예약 거절", "Reject")
 VIEW_RSV_C = Action("view", "GET", C_RSV, "예약 확인", "View booking")
-REVIEW_RSV = Action("write_review", "GET", C_RSV, "후기 작성", "Write a review")
+REVIEW_RSV = Action("write_review", "POST", C_RSV + "/reviews", "후기 작성", "Write a review")
+REPLY_REVIEW = Action("reply", "POST", "/v1/partners/{partner_id}/reviews/{review_id}/reply", "답글 달기", "Reply")
 START_CHAT = Action("start_chat", "POST", "/v1/shop/chat-invitations/{invitation_id}/accept", "채팅 시작하기",
                     "Start chat")
 DECLINE_CHAT = Action("decline_chat", "POST", "/v1/shop/chat-invitations/{invitation_id}/decline", "거절",
@@ -241,6 +242,19 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
            ("Booking request expired", "Reservation request {reservation_number} ({product_name} on {when}) "
                                        "was not confirmed in time and has expired."),
            (VIEW_RSV_P,)),
+    ),
+    # Reviews of completed reservations (R-RSV-6, R-CAT-6): the partner replies once.
+    "reservation.review_posted": (
+        _t("reservation.review_posted/partner", STAFF,
+           ("새 후기", "{product_name} 예약(예약번호 {reservation_number})에 {rating}점 후기가 등록되었습니다."),
+           ("New review", "A customer rated {product_name} {rating}/5 (reservation {reservation_number})."),
+           (VIEW_RSV_P, REPLY_REVIEW)),
+    ),
+    "reservation.review_replied": (
+        _t("reservation.review_replied/customer", CUSTOMER,
+           ("후기 답글", "{product_name} 후기에 파트너가 답글을 남겼습니다."),
+           ("Reply to your review", "The partner replied to your review of {product_name}."),
+           (VIEW_RSV_C,)),
     ),
 
     # Orders (R-ORD-1..9)
@@ -455,7 +469,7 @@ _PARAM_FIELDS = (
     "use_time", "total", "reason", "actor", "refund_amount", "fee_amount", "previous_date", "previous_time",
     "to_customer_id", "invitation_id", "conversation_id", "order_id", "channel", "request_id", "courier",
     "invoice_number", "name", "kind", "option_id", "role", "member_id", "period_start", "period_end", "amount",
-    "pay_date", "webhook_id", "url", "failures", "partial",
+    "pay_date", "webhook_id", "url", "failures", "partial", "review_id", "rating",
 )
 
 

@@ -2,6 +2,7 @@
 one contract status each. ``details`` name the order, line, state or reason."""
 from __future__ import annotations
 
+from chassis import reviews
 from chassis.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 
 
@@ -24,7 +25,7 @@ def inquiry_not_found(inquiry_id: str) -> NotFound:
 
 
 def review_not_found(review_id: str) -> NotFound:
-    return NotFound("review_not_found", "no such review", {"review_id": review_id})
+    return reviews.review_not_found(review_id)
 
 
 def invalid_state(order_id: str, status: str, action: str, allowed: tuple[str, ...] = ()) -> Conflict:
@@ -96,13 +97,11 @@ def exchange_price_differs(line_id: str, option_id: str, old: int, new: int) -> 
 
 
 def review_not_allowed(order_id: str, status: str) -> Conflict:
-    return Conflict("review_not_allowed", "reviews are written on completed orders (R-ORD-9)",
-                    {"order_id": order_id, "status": status})
+    return reviews.review_not_allowed(status, "reviews are written on completed orders (R-ORD-9)", order_id=order_id)
 
 
 def review_exists(line_id: str) -> Conflict:
-    return Conflict("review_exists", "this order line already has a review (one per line, R-ORD-9)",
-                    {"line_id": line_id})
+    return reviews.review_exists("this order line already has a review (one per line, R-ORD-9)", line_id=line_id)
 
 
 def already_answered(kind: str, object_id: str) -> Conflict:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from chassis import reviews as chassis_reviews
 from chassis.validation import Strict
 
 Channel = Literal["dine_in", "takeout", "delivery", "parcel"]
@@ -136,11 +137,9 @@ class InquiryIn(Strict):
     body: Text
 
 
-class ReviewIn(Strict):
-    """R-ORD-9: one review per order line of a completed order."""
+class ReviewIn(chassis_reviews.ReviewIn):
+    """R-ORD-9: one review per order line of a completed order ({rating, body} as every review)."""
     line_id: LineId
-    rating: int = Field(ge=1, le=5)
-    body: Text
 
 
 class AnswerIn(Strict):

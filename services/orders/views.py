@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from chassis import paging
+from chassis import paging, reviews
 from chassis.privacy import mask_phone
 
 ORDER_TIMES = ("received_at", "auto_complete_at", "preparing_at", "shipment_prepared_at", "shipped_at",
@@ -60,9 +60,7 @@ def inquiry_view(row: dict) -> dict:
 
 
 def review_view(row: dict) -> dict:
-    return {"review_id": str(row["review_id"]), "order_id": str(row["order_id"]), "line_id": row["line_id"],
-            "rating": row["rating"], "body": row["body"], "reply": row["reply"],
-            "created_at": iso(row["created_at"]), "replied_at": iso(row["replied_at"])}
+    return reviews.review_view(row, order_id=str(row["order_id"]), line_id=row["line_id"])
 
 
 def page(rows: list[dict], limit: int, cursor_of, render) -> dict:

@@ -30,6 +30,11 @@ in the service docstring and the report):
   "any line completed" is a completed reservation (``line_completed``).
 * Reservation numbers: 10 characters of a 32-symbol alphabet without 0/O/1/I
   (50 random bits): short to read out, unique by constraint, not guessable.
+* Reviews (R-RSV-6, R-CAT-6, issue #11): one per reservation, by the customer
+  who booked it (the one invited by the visit-complete message; a friend who
+  holds or saved it gets 404 like for cancelling), only once it is
+  ``completed`` (by the partner or by the timer). Shapes, view and codes are
+  chassis.reviews', shared with orders.
 """
 from __future__ import annotations
 
@@ -419,3 +424,12 @@ def search_terms(q: str | None) -> tuple[str | None, str | None]:
 
 def dashboard(counts: dict[str, int], today: dict) -> dict:
     return {"counts": {state: counts.get(state, 0) for state in STATUSES}, "today": today}
+
+
+# --- reviews (R-RSV-6, R-CAT-6) --------------------------------------------------------
+
+def check_reviewable(reservation: dict) -> None:
+    """A review is written once the visit is done: ``completed`` by the partner
+    (R-RSV-6) or by the timer after the use date (R-CAT-6); 409 naming the state."""
+    if reservation["status"] != COMPLETED:
+        raise errors.review_not_allowed(reservation["number"], reservation["status"])

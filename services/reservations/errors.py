@@ -2,6 +2,7 @@
 one contract status each. ``details`` always names the reservation."""
 from __future__ import annotations
 
+from chassis import reviews
 from chassis.errors import Conflict, NotFound
 
 
@@ -51,3 +52,21 @@ def invitation_not_found(invitation_id=None) -> NotFound:
 
 def product_not_found(product_id=None) -> NotFound:
     return NotFound("product_not_found", "no such product", {"product_id": product_id} if product_id else {})
+
+
+def review_not_allowed(number: str, status: str) -> Conflict:
+    """R-RSV-6, R-CAT-6: reviews follow the visit; details name the current state."""
+    return reviews.review_not_allowed(status, f"only a completed reservation can be reviewed; this one is {status}",
+                                      number=number)
+
+
+def review_exists(number: str) -> Conflict:
+    return reviews.review_exists("this reservation already has a review (one per reservation)", number=number)
+
+
+def review_not_found(review_id) -> NotFound:
+    return reviews.review_not_found(review_id)
+
+
+def already_replied(review_id) -> Conflict:
+    return reviews.already_replied(review_id)

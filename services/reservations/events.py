@@ -12,6 +12,8 @@ reservation.date_changed   moved to another date (R-RSV-5), with the previous da
 reservation.shared         the booker shared it (R-RSV-10; written only once someone subscribes)
 reservation.transferred    a friend accepted the ticket (``to_customer_id``, R-RSV-10)
 reservation.chat_requested / chat_accepted / chat_declined   (R-RSV-11)
+reservation.review_posted  the booker reviewed the completed reservation (``review_id``, ``rating``, ``review_text``)
+reservation.review_replied the partner replied to it (``reply_text`` too)
 
 Personal data never leaves in clear: ``booker_name_masked`` only, no phone.
 """
@@ -46,6 +48,14 @@ def reservation_event(r: dict, *, actor: str, reason: str | None = None, refund:
         "payment": r["payment"], "partial": partial,
         "cancelled_lines": line_payloads(cancelled_lines or [], quantity=lambda l: l["quantity"]),
     }
+
+
+def review_event(r: dict, review: dict, *, actor: str) -> dict:
+    """A review event (R-RSV-6): the reservation as every event carries it, and the
+    review; ``customer_id`` is the reviewer, ``product_id`` what was reviewed."""
+    return {**reservation_event(r, actor=actor), "product_id": review["product_id"],
+            "customer_id": review["customer_id"], "review_id": str(review["review_id"]), "rating": review["rating"],
+            "review_text": review["body"], "reply_text": review["reply"]}
 
 
 def publish(uow, event_type: str, payload: dict) -> None:

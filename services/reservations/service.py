@@ -20,6 +20,11 @@ key's response too. A process that dies between 1 and 3 leaves a ``pending``
 key: after ``INTENT_GRACE_SECONDS`` the timer releases its hold and marks it
 ``abandoned``; a retry with the key starts again with the next hold id.
 
+Reviews (R-RSV-6, R-CAT-6): ``post_review`` (the booker, once the reservation
+is completed; Idempotency-Key honoured) and ``reply_review`` (the partner, once),
+in the shapes and codes of chassis.reviews; the gateway's reply route asks here
+first, then orders.
+
 RPCs for other services: ``dashboard_summary(partner_id, role)`` (gateway),
 ``settlement_totals(partner_id, period_start, period_end)`` (settlement's
 reconciliation: sales, fees and refunds per partner as the ledger books them).
@@ -39,6 +44,7 @@ from chassis import paging
 from chassis.consumer import event_handler
 from chassis.errors import Conflict, DomainError, NotFound, ServiceUnavailable, ValidationFailed
 from chassis.logging import get_logger
+from chassis.reviews import ReplyIn, ReviewIn
 from chassis.service import DataService, rpc
 from chassis.validation import parse
 
@@ -629,6 +635,61 @@ class ReservationsService(DataService):
             updated, actor=event_actor, reason=reason, refund=outcome.refund, fee=outcome.fee))
         return updated, release_id
 
+    # --- reviews (R-RSV-6, R-CAT-6) --------------------------------------------------------------
+
+    @rpc
+    def post_review(self, customer_id: str, number: str, body: dict | None = None,
+                    idempotency_key: str | None = None) -> dict:
+        """The booker reviews a completed reservation, once: 201 body (chassis.reviews' view).
+        404 unless they booked it; 409 ``review_not_allowed`` naming the state, ``review_exists``.
+        The same Idempotency-Key and body get the first response again; another body 409."""
+        customer_id = require_id(customer_id, "customer_id")
+        key = domain.check_idempotency_key(idempotency_key) if idempotency_key else None
+        data = parse(ReviewIn, body)
+        with self.db.transaction() as uow:
+            r = self._booked_by(uow, customer_id, number, lock=True)   # one review decision at a time
+            fingerprint = domain.request_fingerprint({"review_of": r["number"], **data.model_dump()})
+            if key and (first := self._first_review_response(uow, customer_id, key, fingerprint)) is not None:
+                return first
+            domain.check_reviewable(r)
+            review = store.insert_review(uow, {
+                "review_id": uuid.uuid4(), "reservation_id": r["reservation_id"], "number": r["number"],
+                "partner_id": r["partner_id"], "product_id": r["product_id"], "customer_id": customer_id,
+                "rating": data.rating, "body": data.body, "request_key": key,
+                "request_fingerprint": fingerprint if key else None})
+            if review is None:
+                if store.review_of_reservation(uow, r["reservation_id"]) is None:
+                    raise errors.idempotency_key_reused()   # the key went to another reservation's review meanwhile
+                raise errors.review_exists(r["number"])
+            events.publish(uow, "reservation.review_posted", events.review_event(r, review, actor="customer"))
+        return views.review_view(review)
+
+    @staticmethod
+    def _first_review_response(uow, customer_id: str, key: str, fingerprint: str) -> dict | None:
+        first = store.review_by_key(uow, customer_id, key)
+        if first is None:
+            return None
+        if first["request_fingerprint"] != fingerprint:
+            raise errors.idempotency_key_reused()
+        return views.review_view({**first, "reply": None, "replied_at": None})   # as it was first answered
+
+    @rpc
+    def reply_review(self, partner_id: str, review_id: str, body: dict | None = None, actor=None) -> dict:
+        """The partner replies once; another partner's or an unknown review is 404
+        ``review_not_found`` (the gateway then asks orders), a second reply 409 ``already_replied``."""
+        partner_id = require_id(partner_id, "partner_id")
+        text = parse(ReplyIn, body).body
+        with self.db.transaction() as uow:
+            review = store.review(uow, partner_id, review_id)
+            if review is None:
+                raise errors.review_not_found(review_id)
+            replied = store.reply_review(uow, partner_id, review["review_id"], text, actor_of(actor)[1])
+            if replied is None:
+                raise errors.already_replied(review["review_id"])
+            r = store.reservation_by_id(uow, review["reservation_id"])
+            events.publish(uow, "reservation.review_replied", events.review_event(r, replied, actor="partner"))
+        return views.review_view(replied)
+
     # --- partners: booking settings per product ------------------------------------------------
 
     @rpc
@@ -786,11 +847,13 @@ class ReservationsService(DataService):
 
     @event_handler("customer.erased")
     def on_customer_erased(self, event):
-        """Booker name and phone go, the customer id becomes the pseudonym; amounts stay."""
+        """Booker name and phone go, the customer id becomes the pseudonym (of reviews too); amounts stay."""
         with self.db.consuming(event) as uow:
             if uow is None:
                 return
             counts = store.pseudonymise_customer(uow, event.payload["customer_id"], event.payload["pseudonym"])
+            counts["reviews"] = store.pseudonymise_customer_reviews(uow, event.payload["customer_id"],
+                                                                    event.payload["pseudonym"])
         log.info("customer_pseudonymised", **counts)
 
     @event_handler("member.withdrawn")
@@ -800,6 +863,8 @@ class ReservationsService(DataService):
             if uow is None:
                 return
             counts = store.pseudonymise_member(uow, event.payload["member_id"], event.payload["pseudonym"])
+            counts["replies"] = store.pseudonymise_member_reviews(uow, event.payload["member_id"],
+                                                                  event.payload["pseudonym"])
         log.info("member_pseudonymised", **counts)
 
 

@@ -441,3 +441,57 @@ def pseudonymise_member(uow, member_id: str, pseudonym: str) -> dict:
     uow.execute("UPDATE chat_invitations SET requested_by = %s WHERE requested_by = %s", (pseudonym, member_id))
     uow.execute("UPDATE product_settings SET updated_by = %s WHERE updated_by = %s", (pseudonym, member_id))
     return {"steps": steps}
+
+
+# --- reviews (R-RSV-6, R-CAT-6) ------------------------------------------------------------------
+
+REVIEW_COLUMNS = """review_id::text AS review_id, reservation_id::text AS reservation_id, number, partner_id,
+                    product_id, customer_id, rating, body, reply, replied_by, request_key, request_fingerprint,
+                    created_at, replied_at"""
+
+
+def insert_review(uow, review: dict) -> dict | None:
+    """The new review, or None when the reservation already has one, or when the
+    customer's Idempotency-Key is already another review's (the caller tells which)."""
+    return uow.fetch_one(
+        f"""INSERT INTO reviews (review_id, reservation_id, number, partner_id, product_id, customer_id, rating,
+                                 body, request_key, request_fingerprint)
+            VALUES (%(review_id)s, %(reservation_id)s, %(number)s, %(partner_id)s, %(product_id)s, %(customer_id)s,
+                    %(rating)s, %(body)s, %(request_key)s, %(request_fingerprint)s)
+            ON CONFLICT DO NOTHING RETURNING {REVIEW_COLUMNS}""", review)
+
+
+def review_by_key(uow, customer_id: str, key: str) -> dict | None:
+    return uow.fetch_one(f"SELECT {REVIEW_COLUMNS} FROM reviews WHERE customer_id = %s AND request_key = %s",
+                         (customer_id, key))
+
+
+def review_of_reservation(uow, reservation_id: str) -> dict | None:
+    return uow.fetch_one(f"SELECT {REVIEW_COLUMNS} FROM reviews WHERE reservation_id = %s", (reservation_id,))
+
+
+def review(uow, partner_id: str, review_id) -> dict | None:
+    """The partner's review (another partner's is None, like an unknown id)."""
+    if as_uuid(review_id) is None:
+        return None
+    return uow.fetch_one(f"SELECT {REVIEW_COLUMNS} FROM reviews WHERE review_id = %s AND partner_id = %s",
+                         (as_uuid(review_id), partner_id))
+
+
+def reply_review(uow, partner_id: str, review_id: str, text: str, actor_id: str | None) -> dict | None:
+    """The first reply wins; None when there already is one."""
+    return uow.fetch_one(
+        f"""UPDATE reviews SET reply = %s, replied_by = %s, replied_at = now()
+            WHERE review_id = %s AND partner_id = %s AND reply IS NULL RETURNING {REVIEW_COLUMNS}""",
+        (text, actor_id, review_id, partner_id))
+
+
+def pseudonymise_customer_reviews(uow, customer_id: str, pseudonym: str) -> int:
+    """The reviewer becomes the pseudonym; rating and text stay (the product's reviews
+    and average do not change). The Idempotency-Key goes: a replay is no longer possible."""
+    return uow.execute("""UPDATE reviews SET customer_id = %s, request_key = NULL, request_fingerprint = NULL
+                          WHERE customer_id = %s""", (pseudonym, customer_id)).rowcount
+
+
+def pseudonymise_member_reviews(uow, member_id: str, pseudonym: str) -> int:
+    return uow.execute("UPDATE reviews SET replied_by = %s WHERE replied_by = %s", (pseudonym, member_id)).rowcount

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from chassis import reviews
 from chassis.privacy import format_phone, mask_name, mask_phone
 
 from . import domain
@@ -99,6 +100,12 @@ def settings_view(partner_id: str, product_id: str, row: dict | None, default_tt
 def history_view(h: dict) -> dict:
     return {"at": iso(h["at"]), "action": h["action"], "actor_kind": h["actor_kind"], "actor_id": h["actor_id"],
             "details": h["details"]}
+
+
+def review_view(row: dict) -> dict:
+    """A review (R-RSV-6) in the shape of every review (chassis.reviews): what was reviewed is
+    the reservation ``number`` and its ``product_id``."""
+    return reviews.review_view(row, number=row["number"], product_id=row["product_id"])
 
 
 def page(rows: list[dict], limit: int, view, cursor_of) -> dict:

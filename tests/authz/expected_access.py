@@ -175,4 +175,6 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     ("GET", "/v1/shop/conversations"): CUSTOMERS,
     ("GET", "/v1/shop/conversations/<conversation_id>/messages"): CUSTOMERS,
     ("POST", "/v1/shop/conversations/<conversation_id>/messages"): CUSTOMERS,
+    # --- reviews of reservations (#11) ---------------------------------------------------------------
+    ("POST", "/v1/shop/reservations/<number>/reviews"): CUSTOMERS,
 }

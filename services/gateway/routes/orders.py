@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from chassis.errors import NotFound, ServiceUnavailable
+from chassis.reviews import ReplyIn
+
 from ..http import route
 
 
@@ -175,7 +178,22 @@ class OrdersRoutes:
     def orders_list_reviews(self, request, pid):
         return 200, self.services.orders.list_reviews(pid, _query(request))
 
-    @route("POST", "/v1/partners/<pid>/reviews/<review_id>/reply", access="partner:operate",
-           summary="reply to a review, once (R-ORD-9)")
+    @route("POST", "/v1/partners/<pid>/reviews/<review_id>/reply", access="partner:operate", body_model=ReplyIn,
+           summary="reply {body} to a review of a reservation or an order, once; 409 already_replied "
+                   "(R-RSV-6, R-ORD-9)")
     def orders_reply_review(self, request, pid, review_id):
-        return 200, self.services.orders.reply_review(pid, review_id, request.json_body, _actor(request))
+        """Review ids are unique across services: the owner is found by asking each (both
+        scoped by the partner). 404 only when every one answered ``review_not_found``; a
+        service that did not answer, when no other owns the review, is the 503."""
+        unavailable = not_found = None
+        for service in ("reservations", "orders"):
+            try:
+                return 200, self.services.get(service).reply_review(pid, review_id, request.json_body,
+                                                                    _actor(request))
+            except NotFound as missing:
+                if missing.code != "review_not_found":
+                    raise
+                not_found = missing
+            except ServiceUnavailable as away:
+                unavailable = away
+        raise unavailable or not_found

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from chassis.reviews import ReviewIn
+
 from ..http import route
 
 
@@ -93,6 +95,13 @@ class ReservationsRoutes:
            summary="take the ticket handed to me (R-RSV-10)")
     def shop_accept_transfer(self, request, token):
         return 200, self.services.reservations.accept_transfer(customer_of(request), token)
+
+    @route("POST", "/v1/shop/reservations/<number>/reviews", access="customer", body_model=ReviewIn,
+           summary="review a completed reservation of mine, once {rating 1..5, body}; Idempotency-Key honoured; "
+                   "409 review_not_allowed (naming the state), review_exists (R-RSV-6, R-CAT-6)")
+    def shop_review_reservation(self, request, number):
+        return 201, self.services.reservations.post_review(customer_of(request), number, request.json_body,
+                                                           request.headers.get("Idempotency-Key"))
 
     @route("GET", "/v1/shop/chat-invitations", access="customer",
            summary="partners' chat requests to me, ?state=pending|accepted|declined (R-RSV-11)")

@@ -117,6 +117,23 @@ def test_completion_invites_the_customer_to_review_and_chat_request_carries_star
                                "label": {"ko": "채팅 시작하기", "en": "Start chat"}}
 
 
+def test_reservation_review_tells_every_staff_member_with_a_reply_link_and_the_reply_tells_the_customer():
+    """R-RSV-6, issue #11: like order reviews; the visit-complete message links to the review POST."""
+    posted = domain.plan_messages("reservation.review_posted", reservation(
+        status="completed", actor="customer", review_id="rv-1", rating=4, review_text="Great"), STAFF)
+    assert {m.recipient for m in posted} == EVERYONE
+    assert "4" in posted[0].content["ko"]["body"] and "4/5" in posted[0].content["en"]["body"]
+    assert [(a["kind"], a["method"], a["href"]) for a in posted[0].actions] == [
+        ("view", "GET", "/v1/partners/p-1/reservations/R7K2Q9"),
+        ("reply", "POST", "/v1/partners/p-1/reviews/rv-1/reply")]
+    [replied] = domain.plan_messages("reservation.review_replied", reservation(
+        status="completed", actor="partner", review_id="rv-1", rating=4, reply_text="Thanks"), STAFF)
+    assert replied.recipient == CUSTOMER and replied.content["en"]["title"] == "Reply to your review"
+    [completed] = domain.plan_messages("reservation.completed", reservation(status="completed"), STAFF)
+    assert ("write_review", "POST", "/v1/shop/reservations/R7K2Q9/reviews") in [
+        (a["kind"], a["method"], a["href"]) for a in completed.actions]
+
+
 def test_auto_confirmed_booking_is_news_for_the_partner_but_a_partner_confirmation_is_not():
     assert {m.recipient for m in domain.plan_messages("reservation.confirmed", reservation(actor="system"),
                                                       STAFF)} == EVERYONE | {CUSTOMER}

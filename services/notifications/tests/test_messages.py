@@ -29,6 +29,8 @@ EXPECTED = {
     "reservation.chat_accepted": (ALL_STAFF, (), "채팅 수락", "Chat accepted"),
     "reservation.chat_declined": (ALL_STAFF, (), "채팅 거절", "Chat declined"),
     "reservation.expired": (ALL_STAFF, ("customer",), "확정 대기 만료", "Booking request expired"),
+    "reservation.review_posted": (ALL_STAFF, (), "새 후기", "New review"),
+    "reservation.review_replied": ((), ("customer",), "후기 답글", "Reply to your review"),
     "order.received": (ALL_STAFF, ("customer",), "새 주문 (포장)", "New order (takeout)"),
     "order.preparing": ((), ("customer",), "주문 준비 중", "Order being prepared"),
     "order.completed": ((), ("customer",), "주문 완료", "Order completed"),
