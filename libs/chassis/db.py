@@ -9,6 +9,7 @@ to start when psycopg would block.
 from __future__ import annotations
 
 import os
+import time
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
@@ -31,6 +32,10 @@ from .logging import get_logger  # noqa: E402
 log = get_logger(__name__)
 
 COOPERATIVE_WAIT_FUNCTIONS = ("wait_select",)
+# A pooled connection idle longer than this is pinged before it is handed out;
+# one used more recently is trusted (a ping per transaction costs a round trip).
+# A connection that broke meanwhile fails its transaction once and the pool drops it.
+IDLE_CHECK_SECONDS = 2.0
 
 
 class BlockingWaitFunction(RuntimeError):
@@ -65,7 +70,7 @@ class DatabasePool(SharedExtension):
         size = max(int(config.get("DB_POOL_SIZE", 0)), max_workers + 2)
         self.pool = ConnectionPool(
             self.url, min_size=2, max_size=size, open=False, name=self.container.service_name,
-            kwargs={"row_factory": dict_row}, check=ConnectionPool.check_connection,
+            kwargs={"row_factory": dict_row}, check=check_if_idle,
             timeout=float(config.get("DB_POOL_TIMEOUT", 10)),
         )
 
@@ -87,8 +92,18 @@ class DatabasePool(SharedExtension):
         try:
             with self.pool.connection() as conn:
                 yield conn
+                mark_used(conn)
         except (PoolTimeout, psycopg.OperationalError) as exc:
             raise ServiceUnavailable(message="database unavailable") from exc
+
+
+def mark_used(conn: psycopg.Connection) -> None:
+    conn._pc_used_at = time.monotonic()
+
+
+def check_if_idle(conn: psycopg.Connection) -> None:
+    if time.monotonic() - getattr(conn, "_pc_used_at", 0.0) > IDLE_CHECK_SECONDS:
+        ConnectionPool.check_connection(conn)
 
 
 class UnitOfWork:

@@ -3,21 +3,75 @@ raises ``ServiceUnavailable`` (503 at the gateway) instead of hanging.
 
 nameko's ``RpcProxy`` waits forever, and a request to a service with no
 consumer would sit in its queue; the deadline covers both.
+
+RPC messages are transient (not written to disk by the broker), and replies
+are published without publisher confirms: an RPC lives only as long as its
+caller waits, so a request or reply lost with the broker ends as the caller's
+deadline (503), exactly as a lost confirm would. Requests keep confirms,
+because nameko needs them to tell a service that is not running at once
+(``mandatory`` + confirm -> ``UnknownService``). Events keep both: they go
+through the outbox relay, persistent and confirmed.
 """
 from __future__ import annotations
 
 import amqp
 import eventlet
 import kombu.exceptions
+from nameko.amqp.publish import Publisher
+from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
+                              NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
-from nameko.rpc import ReplyListener, ServiceProxy
+from nameko.rpc import (MethodProxy, ReplyListener, Responder, Rpc, RpcConsumer, ServiceProxy,
+                        get_rpc_exchange)
 
 from .errors import ServiceUnavailable
 
 BROKER_ERRORS = (OSError, amqp.exceptions.AMQPError, kombu.exceptions.KombuError)
 
 DEFAULT_TIMEOUT = 5.0
+
+
+class RequestPublisher(Publisher):
+    delivery_mode = NON_PERSISTENT
+
+
+class ReplyPublisher(Publisher):
+    delivery_mode = NON_PERSISTENT
+    use_confirms = False
+
+
+class TransientMethodProxy(MethodProxy):
+    publisher_cls = RequestPublisher
+
+
+class TransientServiceProxy(ServiceProxy):
+    def __getattr__(self, name):
+        return TransientMethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, **self.options)
+
+
+class TransientResponder(Responder):
+    publisher_cls = ReplyPublisher
+
+
+class TransientReplyRpcConsumer(RpcConsumer):
+    """nameko's RpcConsumer, answering through ``TransientResponder``."""
+
+    def handle_result(self, message, result, exc_info):
+        config = self.container.config
+        responder = TransientResponder(config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
+                                       config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+                                       ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                                       login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+class ChassisRpc(Rpc):
+    """The ``@rpc`` entrypoint of every service (``chassis.service.rpc``)."""
+
+    rpc_consumer = TransientReplyRpcConsumer()
 
 
 class TimedServiceProxy:
@@ -61,7 +115,7 @@ class Services:
         return self.get(service)
 
     def get(self, service: str) -> TimedServiceProxy:
-        proxy = ServiceProxy(self._worker_ctx, service, self._reply_listener)
+        proxy = TransientServiceProxy(self._worker_ctx, service, self._reply_listener)
         return TimedServiceProxy(proxy, service, self._timeout)
 
 

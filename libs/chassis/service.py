@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc as nameko_rpc
 
 from .context import WorkerContext
 from .db import Database
 from .errors import DomainError
 from .metrics import Metrics
 from .outbox import OutboxRelay
-from .rpc import ServiceRpc
+from .rpc import ChassisRpc, ServiceRpc
 
 # Domain errors are answers, not failures: nameko should not log them as errors.
-rpc = nameko_rpc(expected_exceptions=DomainError)
+rpc = ChassisRpc.decorator(expected_exceptions=DomainError)
 
 
 class ChassisService:
