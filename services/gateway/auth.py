@@ -6,9 +6,18 @@ token is resolved by the accounts service (``accounts.authenticate``), which
 also reports the caller's role in the partner named by the path (``<pid>``).
 Services re-check partner scope on every call that names a partner: this is
 the first guard, not the only one.
+
+Customer tokens are remembered for ``CUSTOMER_AUTH_CACHE_SECONDS`` (5 s by
+default, 0 turns it off): customer routes carry the consumer app's traffic,
+and asking accounts on every request is a third of a booking's work. A token
+logged out through this gateway is forgotten at once; one ended any other way
+(erasure, expiry, logout through another gateway process) may be honoured for
+at most those seconds. Partner staff are never cached: a role change or a
+withdrawal takes effect on the next request.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from chassis.errors import Forbidden, NotFound, Unauthenticated
@@ -48,14 +57,47 @@ def bearer_token(request) -> str | None:
     return token.strip()
 
 
-def authorize(services, request, access: str, partner_id: str | None) -> Principal:
+class CustomerTokenCache:
+    """token -> (customer Principal, expiry), per gateway process."""
+
+    MAX_ENTRIES = 50_000
+
+    def __init__(self):
+        self.entries: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        found = self.entries.get(token)
+        if found is None:
+            return None
+        if found[1] <= time.monotonic():
+            self.entries.pop(token, None)
+            return None
+        return found[0]
+
+    def put(self, token: str, principal: Principal, seconds: float) -> None:
+        if len(self.entries) >= self.MAX_ENTRIES:
+            self.entries.clear()   # rare; cheaper than tracking order, and only costs lookups
+        self.entries[token] = (principal, time.monotonic() + seconds)
+
+    def forget(self, token: str) -> None:
+        self.entries.pop(token, None)
+
+
+customer_tokens = CustomerTokenCache()
+
+
+def authorize(services, request, access: str, partner_id: str | None, customer_cache_seconds: float = 0) -> Principal:
     """The caller as a Principal, or the contract's 401/403/404."""
     if access == "public":
         return ANONYMOUS
     token = bearer_token(request)
     if token is None:
         raise Unauthenticated(message="send Authorization: Bearer <token>")
-    principal = Principal.from_rpc(services.accounts.authenticate(token, partner_id))
+    principal = customer_tokens.get(token) if access == "customer" and customer_cache_seconds > 0 else None
+    if principal is None:
+        principal = Principal.from_rpc(services.accounts.authenticate(token, partner_id))
+        if principal.kind == "customer" and customer_cache_seconds > 0:
+            customer_tokens.put(token, principal, customer_cache_seconds)
     check_access(access, principal)
     return principal
 

@@ -175,7 +175,8 @@ def route(method: str, url: str, access: str = "public", summary: str = "", body
     def decorate(handler):
         @wraps(handler)
         def guarded(self, request, **path_values):
-            request.principal = authorize(self.services, request, access, path_values.get("pid"))
+            request.principal = authorize(self.services, request, access, path_values.get("pid"),
+                                          float(self.config.get("CUSTOMER_AUTH_CACHE_SECONDS", 0)))
             return handler(self, request, **path_values)
         # Domain errors are answers (4xx), not failures: nameko logs them as expected.
         kwargs.setdefault("expected_exceptions", DomainError)

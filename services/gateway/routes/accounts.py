@@ -35,7 +35,7 @@ import eventlet
 from chassis.errors import RateLimited, Unauthenticated
 from chassis.logging import get_logger
 
-from ..auth import bearer_token
+from ..auth import bearer_token, customer_tokens
 from ..http import error_response, route
 from ..ratelimit import RateLimits
 
@@ -81,6 +81,7 @@ class AccountsRoutes:
         if token is None:
             raise Unauthenticated(message="send Authorization: Bearer <token>")
         self.services.accounts.logout(token)
+        customer_tokens.forget(token)
         return 204, None
 
     @route("POST", "/v1/customer-sessions", access="public", summary="a customer token (name and phone)")
