@@ -50,7 +50,9 @@ class BenchContext:
         self.amqp_uri = f"{BROKER}/{self.vhost}"
         self.databases: list[str] = []
         self.processes: list[subprocess.Popen] = []
+        self.named: dict[str, subprocess.Popen] = {}
         self.echo_rate: float | None = None
+        self.echo_cpu_ms: float | None = None    # CPU per bare echo call (the chassis section sets both)
 
     def database(self, service: str) -> str:
         url = f"{POSTGRES}/pc_bench_{Path(service).name}_{uuid.uuid4().hex[:8]}"
@@ -66,9 +68,20 @@ class BenchContext:
         child_env = {**os.environ, "PC_AMQP_URI": self.amqp_uri, f"PC_{name.upper()}_DATABASE_URL": url,
                      "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")]),
                      "PC_LOG_LEVEL": "WARNING", **(env or {})}
-        self.processes.append(subprocess.Popen([sys.executable, "-m", "chassis.run", service, "--no-migrate"],
-                                               env=child_env, stdout=subprocess.DEVNULL))
+        process = subprocess.Popen([sys.executable, "-m", "chassis.run", service, "--no-migrate"],
+                                   env=child_env, stdout=subprocess.DEVNULL)
+        self.processes.append(process)
+        self.named[name] = process
         return url
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by each service process started here, and by this
+        process (the bench's own clients). CPU time, unlike throughput, is
+        barely moved by other work on a shared machine; the broker's and the
+        database's CPU are not counted (they serve the whole machine)."""
+        used = {name: process_cpu_seconds(process.pid) for name, process in self.named.items()}
+        used["bench client"] = time.process_time()
+        return used
 
     def rpc_ready(self, service: str, timeout: float = 30) -> None:
         from nameko.standalone.rpc import ClusterRpcProxy
@@ -95,6 +108,24 @@ class BenchContext:
         for url in self.databases:
             drop_database(url)
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", self.vhost], check=False)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")   # utime + stime
+
+
+def cpu_per_unit(before: dict[str, float], after: dict[str, float], units: int) -> dict[str, float]:
+    """Milliseconds of CPU per unit of work, by process."""
+    return {name: (after[name] - before.get(name, 0.0)) * 1000 / max(units, 1) for name in after}
+
+
+def cpu_figure(name: str, cpu: dict[str, float], echo_cpu_ms: float | None) -> dict:
+    """CPU per unit by process; ``x echo`` is how many bare echo calls the same CPU buys."""
+    total = sum(cpu.values())
+    scale = f"; = {total / echo_cpu_ms:.1f} x the CPU of one bare echo call" if echo_cpu_ms else ""
+    return {"name": name, "value": total, "unit": "ms",
+            "note": ", ".join(f"{n} {ms:.2f}" for n, ms in cpu.items()) + scale}
 
 
 def rpc_rate(amqp_uri: str, call, concurrency: int = 20, seconds: float = 5.0) -> float:
@@ -181,15 +212,17 @@ def write_report(figures: list[dict], partial: bool = False) -> None:
 
 def main(chosen: list[str]) -> int:
     figures: list[dict] = []
+    echo_rate = echo_cpu_ms = None
     for section in sections(chosen):
         ctx = BenchContext()
-        ctx.echo_rate = figures[0]["value"] if figures else None
+        ctx.echo_rate, ctx.echo_cpu_ms = echo_rate, echo_cpu_ms
         try:
             print(f"bench: {section.__name__} ...", flush=True)
             for figure in section.run(ctx):
                 if ctx.echo_rate and figure.get("unit", "").endswith("/s") and "ratio_to_echo" not in figure:
                     figure["ratio_to_echo"] = figure["value"] / ctx.echo_rate
                 figures.append(figure)
+            echo_rate, echo_cpu_ms = ctx.echo_rate, ctx.echo_cpu_ms
         finally:
             ctx.close()
     write_report(figures, partial=bool(chosen))

@@ -20,6 +20,8 @@ import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from bench import cpu_figure, cpu_per_unit
+
 CLIENTS = 50
 SECONDS = 15.0
 WARM_UP = 100
@@ -57,8 +59,10 @@ def run(ctx) -> list[dict]:
                 "booker": {"name": "김다온", "phone": "010-1234-5678"}}
 
     latencies, statuses = drive(base, tokens, body, WARM_UP // CLIENTS + 1, None)   # warm caches and pools
+    before = ctx.cpu_seconds()
     latencies, statuses = drive(base, tokens, body, None, SECONDS)
     booked = statuses.get(201, 0)
+    cpu = cpu_per_unit(before, ctx.cpu_seconds(), booked)
     rate = booked / SECONDS
     latencies.sort()
     oversold, checked = oversell(catalog_url, reservations_url, product_id)
@@ -70,6 +74,8 @@ def run(ctx) -> list[dict]:
         {"name": "reservations: booking latency p50", "value": percentile(latencies, 50), "unit": "ms"},
         {"name": "reservations: booking latency p99", "value": percentile(latencies, 99), "unit": "ms"},
         {"name": "reservations: slots oversold (must be 0)", "value": float(oversold), "unit": "slots"},
+        cpu_figure("reservations: CPU per booking (services + client; broker and database not counted)", cpu,
+                   ctx.echo_cpu_ms),
     ]
 
 
