@@ -3,8 +3,6 @@ signatures, retry schedules and the disable rule, channel-message audiences
 and their rate limit (R-NTF-3), erasure of personal data in stored messages."""
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import random
@@ -188,34 +186,3 @@ def should_disable(consecutive_failures: int, failing_for_seconds: float, limit:
 
 def rate_limit_exceeded(sent_in_window: int, limit: int) -> bool:
     return sent_in_window >= limit
-
-
-# --- list cursors -----------------------------------------------------------------------
-
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"n:{last_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int | None:
-    """The id to continue below (lists are newest first), or None for the first page."""
-    if not cursor:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = text.partition(":")
-        if kind != "n" or not value.isdigit():
-            raise ValueError(text)
-        return int(value)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadCursor(cursor) from None
-
-
-def page(rows: list[dict], limit: int, key: str = "id") -> tuple[list[dict], str | None]:
-    """Rows fetched with ``limit + 1``: the page and the cursor of the next one."""
-    if len(rows) > limit:
-        return rows[:limit], encode_cursor(rows[limit - 1][key])
-    return rows, None

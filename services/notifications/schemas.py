@@ -7,35 +7,26 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from chassis import paging
 from chassis.validation import Strict
 
 from . import domain
 
-MAX_LIMIT = 100
-
-
 class ListQuery(Strict):
-    """``?limit`` (default 20, clamped to 100) and ``?cursor`` (../shared/api.md, Lists)."""
-    limit: int = Field(20, ge=1)
+    """``?limit`` (default 20, clamped to 100) and ``?cursor`` (../shared/api.md, Lists):
+    lists are newest first, and the cursor holds the id to continue below."""
+    limit: int = Field(paging.DEFAULT_LIMIT, ge=1)
     cursor: str | None = Field(None, max_length=200)
 
     @field_validator("limit")
     @classmethod
     def _clamp(cls, value: int) -> int:
-        return min(value, MAX_LIMIT)
-
-    @field_validator("cursor")
-    @classmethod
-    def _readable(cls, value: str | None) -> str | None:
-        try:
-            domain.decode_cursor(value)
-        except domain.BadCursor:
-            raise ValueError("not a cursor this list gave out") from None
-        return value
+        return paging.clamp_limit(value)
 
     @property
     def before(self) -> int | None:
-        return domain.decode_cursor(self.cursor)
+        found = paging.decode_cursor(self.cursor, int)   # 422 naming ``cursor`` when not one of ours
+        return found[0] if found else None
 
 
 class InboxQuery(ListQuery):

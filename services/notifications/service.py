@@ -17,6 +17,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from chassis import paging
 from chassis.consumer import event_handler
 from chassis.contracts import NOTIFIED_EVENTS, notification_handler, validate_payload
 from chassis.service import DataService, rpc
@@ -29,6 +30,12 @@ from .staff import StaffCache
 from .worker import DeliveryWorker
 
 CONVERSATION_NAMESPACE = uuid.UUID("0f4d4d1e-6c1b-4d0f-9a57-2c1d8f0e3b7a")
+
+
+def next_page(rows: list[dict], limit: int, key: str) -> tuple[list[dict], str | None]:
+    """Rows fetched with ``limit + 1``, newest first: the page and the cursor below its last row."""
+    found = paging.page(rows, limit, lambda row: (row[key],))
+    return found["items"], found["next_cursor"]
 
 
 class NotificationsService(DataService):
@@ -132,7 +139,7 @@ class NotificationsService(DataService):
         q = parse(InboxQuery, query)
         with self.db.transaction() as uow:
             rows = store.list_messages(uow, kind, recipient_id, partner_id, q.before, q.limit, q.unread)
-        items, next_cursor = domain.page(rows, q.limit)
+        items, next_cursor = next_page(rows, q.limit, "id")
         return {"items": [_message_out(row, q.lang) for row in items], "next_cursor": next_cursor}
 
     def _mark_read(self, kind: str, recipient_id: str, partner_id: str | None, message_id: str,
@@ -189,7 +196,7 @@ class NotificationsService(DataService):
         with self.db.transaction() as uow:
             self._own_webhook(uow, partner_id, webhook_id)
             rows = store.list_webhook_deliveries(uow, partner_id, webhook_id, q.before, q.limit)
-        items, next_cursor = domain.page(rows, q.limit, key="seq")
+        items, next_cursor = next_page(rows, q.limit, "seq")
         return {"items": [_delivery_out(r) for r in items], "next_cursor": next_cursor}
 
     @staticmethod
@@ -240,7 +247,7 @@ class NotificationsService(DataService):
         q = parse(ListQuery, query)
         with self.db.transaction() as uow:
             rows = store.list_channel_messages(uow, partner_id, q.before, q.limit)
-        items, next_cursor = domain.page(rows, q.limit, key="seq")
+        items, next_cursor = next_page(rows, q.limit, "seq")
         return {"items": [_channel_message_out(r) for r in items], "next_cursor": next_cursor}
 
     # --- conversations (R-RSV-11) -----------------------------------------------------------
@@ -278,7 +285,7 @@ class NotificationsService(DataService):
         q = parse(ListQuery, query)
         with self.db.transaction() as uow:
             rows = store.list_conversations(uow, side, owner_id, q.before, q.limit)
-        items, next_cursor = domain.page(rows, q.limit, key="seq")
+        items, next_cursor = next_page(rows, q.limit, "seq")
         return {"items": [_conversation_out(r, side) for r in items], "next_cursor": next_cursor}
 
     @rpc
@@ -297,7 +304,7 @@ class NotificationsService(DataService):
             self._own_conversation(uow, side, owner_id, conversation_id)
             rows = store.conversation_messages(uow, conversation_id, q.before, q.limit)
             store.mark_conversation_read(uow, side, conversation_id)
-        items, next_cursor = domain.page(rows, q.limit)
+        items, next_cursor = next_page(rows, q.limit, "id")
         return {"items": [_chat_message_out(r, side) for r in items], "next_cursor": next_cursor}
 
     @rpc

@@ -6,8 +6,12 @@ import random
 import pytest
 
 from chassis.contracts import NOTIFIED_EVENTS, PAYLOADS
+from chassis.errors import ValidationFailed
+from chassis.validation import parse
 from notifications import domain
 from notifications.domain import Recipient, StaffMember
+from notifications.schemas import ListQuery
+from notifications.service import next_page
 
 STAFF = [StaffMember("m-admin", "admin"), StaffMember("m-master", "master"), StaffMember("m-member", "member")]
 EVERYONE = {Recipient("member", s.member_id) for s in STAFF}
@@ -230,12 +234,13 @@ def test_webhook_event_patterns():
     assert not domain.webhook_wants(["reservation.requested"], "reservation.cancelled")
 
 
-def test_cursors_round_trip_and_refuse_garbage():
-    assert domain.decode_cursor(domain.encode_cursor(42)) == 42
-    assert domain.decode_cursor(None) is None
-    for bad in ("%%%", "bjotNA", domain.encode_cursor(1)[:-1] + "!", "eDox"):
-        with pytest.raises(domain.BadCursor):
-            domain.decode_cursor(bad)
+def test_list_cursors_continue_below_the_last_row_and_refuse_garbage():
     rows = [{"id": i} for i in (9, 8, 7)]
-    assert domain.page(rows, 2) == (rows[:2], domain.encode_cursor(8))
-    assert domain.page(rows, 3) == (rows, None)
+    page, cursor = next_page(rows, 2, "id")
+    assert page == rows[:2] and parse(ListQuery, {"cursor": cursor}).before == 8
+    assert next_page(rows, 3, "id") == (rows, None)
+    assert parse(ListQuery, {}).before is None and parse(ListQuery, {"limit": 500}).limit == 100
+    for bad in ("%%%", "bjotNA", cursor[:-1] + "!", "eDox"):
+        with pytest.raises(ValidationFailed) as refused:
+            parse(ListQuery, {"cursor": bad}).before
+        assert "cursor" in refused.value.details["fields"]
