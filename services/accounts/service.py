@@ -6,7 +6,8 @@ caller (``actor``: the gateway's principal as a dict) and re-check the caller's
 role in that partner here: another partner's objects are ``*_not_found``.
 
 RPCs for other services: ``authenticate(token, partner_id)`` (the gateway, on
-every request), ``partner_info(partner_id)`` and ``get_place(partner_id, place_id)``.
+every request), ``partner_info(partner_id)``, ``get_place(partner_id, place_id)`` and
+``customer_contact(customer_id)`` (insights).
 """
 from __future__ import annotations
 
@@ -230,6 +231,24 @@ class AccountsService(DataService):
                 uow, domain.token_hash(token), kind="customer", customer_id=customer["id"],
                 ttl_seconds=self._ttl("CUSTOMER_SESSION_TTL_SECONDS", DEFAULT_CUSTOMER_SESSION_TTL))
         return {"token": token, "customer_id": str(customer["id"]), "expires_at": _time(session["expires_at"])}
+
+    @rpc
+    def customer_contact(self, customer_id) -> dict:
+        """For other services only (no gateway route): a customer's name and
+        phone (digits), which events never carry. insights asks it the first
+        time it sees a customer (issue #11). An erased customer has neither:
+        ``erased`` true and the ``pseudonym`` their data now lives under."""
+        cid = domain.as_uuid(customer_id) if isinstance(customer_id, str) else None
+        with self.db.transaction() as uow:
+            row = store.customer_by_id(uow, cid) if cid else None
+        if row is None:
+            raise errors.not_found("customer")
+        pseudonym = events.customer_pseudonym(row["id"])
+        if row["phone"] == pseudonym:  # erase_customer: name and phone became the pseudonym
+            return {"customer_id": str(row["id"]), "name": None, "phone": None, "erased": True,
+                    "pseudonym": pseudonym}
+        return {"customer_id": str(row["id"]), "name": row["name"], "phone": row["phone"], "erased": False,
+                "pseudonym": None}
 
     @rpc
     def get_me(self, member_id) -> dict:

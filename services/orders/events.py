@@ -19,8 +19,11 @@ def line_payload(line: dict) -> dict:
 
 def order_payload(order: dict, lines: list[dict], *, actor: str, reason: str | None = None,
                   refund_amount: int = 0, refunded_line_ids: list[str] | None = None,
-                  request_id: str | None = None) -> dict:
-    return {
+                  request_id: str | None = None, review: dict | None = None) -> dict:
+    """``review``: the reviews row of order.review_posted / review_replied, whose
+    line, rating, text and reply the event carries (issue #11: insights lists
+    reviews from the events alone)."""
+    return {**(review_fields(review) if review else {}),
         "partner_id": order["partner_id"], "order_id": str(order["order_id"]), "customer_id": order["customer_id"],
         "channel": order["channel"], "status": order["status"], "total": order["total"],
         "lines": [line_payload(line) for line in lines], "refund_amount": refund_amount,
@@ -28,6 +31,11 @@ def order_payload(order: dict, lines: list[dict], *, actor: str, reason: str | N
         "reason": reason, "actor": actor, "courier": order["courier"], "invoice_number": order["invoice_number"],
         "payment_status": order["payment_status"], "refunded_total": order["refunded_amount"],
     }
+
+
+def review_fields(review: dict) -> dict:
+    return {"review_line_id": review["line_id"], "rating": review["rating"], "review_text": review["body"],
+            "reply_text": review["reply"]}
 
 
 def publish(uow, event_type: str, order: dict, lines: list[dict], **fields) -> None:

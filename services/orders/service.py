@@ -600,7 +600,7 @@ class OrdersService(DataService):
             if review is None:
                 raise errors.review_exists(data.line_id)
             events.publish(uow, "order.review_posted", order, lines, actor="customer",
-                           request_id=review["review_id"])
+                           request_id=review["review_id"], review=review)
             return self._remember(uow, customer_id, idempotency_key, views.review_view(review))
 
     @rpc
@@ -620,7 +620,7 @@ class OrdersService(DataService):
             if row is None:
                 raise errors.already_answered(kind, object_id)
             events.publish(uow, event, order, store.line_rows(uow, order["order_id"]), actor="partner",
-                           request_id=object_id)
+                           request_id=object_id, review=row if table == "reviews" else None)
             return render(row)
 
     # --- partner lists of requests, inquiries, reviews -------------------------------------------------
