@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-SERVICES := accounts catalog reservations orders notifications settlement gateway
+SERVICES := accounts catalog reservations orders notifications settlement insights gateway
 
 export PYTHONPATH := $(CURDIR)/libs:$(CURDIR)/services
 export PSYCOPG_WAIT_FUNC := wait_select

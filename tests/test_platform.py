@@ -11,7 +11,7 @@ import requests
 from chassis.config import REPO_ROOT
 from chassis.testing import eventually, free_port
 
-SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement"]
+SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement", "insights"]
 
 
 def alive(pid: int) -> bool:

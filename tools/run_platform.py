@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement", "gateway"]
+SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement", "insights", "gateway"]
 STARTUP_SECONDS = 60
 STOP_SECONDS = 25
 PR_SET_PDEATHSIG = 1

@@ -258,6 +258,21 @@ SUBSCRIPTIONS.update({
     Subscription("customer.erased", "orders", "on_customer_erased"),
 })
 
+# catalog: coupon issues and redemptions keep counting under the erased customer's pseudonym (issue #11).
+SUBSCRIPTIONS.add(Subscription("customer.erased", "catalog", "on_customer_erased"))
+
+
+# insights (issue #11): the customers, statistics and reviews read models, fed
+# only by events; customer.erased pseudonymises them. Handler ``on_<kind>``.
+INSIGHTS_EVENTS: tuple[str, ...] = (
+    *(f"reservation.{kind}" for kind in ("requested", "confirmed", "rejected", "cancelled", "expired", "completed",
+                                         "no_show", "date_changed", "review_posted", "review_replied")),
+    *(f"order.{kind}" for kind in ("received", "preparing", "completed", "cancelled", "shipment_prepared", "shipped",
+                                   "delivered", "refund_approved", "review_posted", "review_replied")),
+    "customer.erased",
+)
+SUBSCRIPTIONS.update(Subscription(t, "insights", "on_" + t.replace(".", "_")) for t in INSIGHTS_EVENTS)
+
 
 def subscribe(event_type: str, service: str, handler: str) -> Subscription:
     """Add a subscription at run time (tests' own services)."""

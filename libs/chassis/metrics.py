@@ -37,7 +37,7 @@ log = get_logger(__name__)
 
 DEFAULT_PORTS = {
     "gateway": 9100, "accounts": 9101, "catalog": 9102, "reservations": 9103,
-    "orders": 9104, "notifications": 9105, "settlement": 9106,
+    "orders": 9104, "notifications": 9105, "settlement": 9106, "insights": 9107,
 }
 # Entrypoints are fast RPCs and slower event handlers: 2.5 ms .. 10 s.
 LATENCY_BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -102,8 +102,10 @@ def landing_for(partners: list[dict]) -> dict:
 def dashboard_sections(category: str, role: str) -> list[str]:
     """R-ACC-11: the services a dashboard asks, by partner category and viewer role.
     Booking partners see reservations, cafes and shops see orders; only roles
-    that may read the ledger see the sales summary."""
-    sections = ["catalog", "reservations" if category in BOOKING_CATEGORIES else "orders"]
+    that may read the ledger see the sales summary. Every partner sees insights
+    (customers, reviews, the month's figures; issue #11), which shows money
+    only to those roles itself."""
+    sections = ["catalog", "reservations" if category in BOOKING_CATEGORIES else "orders", "insights"]
     if role in FINANCE_ROLES:
         sections.append("settlement")
     return sections

@@ -10,13 +10,16 @@ from .http import route, routes_of
 from .openapi import build_document
 from .routes.accounts import AccountsRoutes
 from .routes.catalog import CatalogRoutes
+from .routes.coupons import CouponsRoutes
+from .routes.insights import InsightsRoutes
 from .routes.notifications import NotificationsRoutes
 from .routes.orders import OrdersRoutes
 from .routes.reservations import ReservationsRoutes
 from .routes.settlement import SettlementRoutes
 
 
-class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRoutes, ReservationsRoutes, NotificationsRoutes, ChassisService):
+class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRoutes, ReservationsRoutes, NotificationsRoutes,
+                     InsightsRoutes, CouponsRoutes, ChassisService):
     name = "gateway"
 
     @route("GET", "/healthz", summary="200 when the gateway and every service answer")

@@ -177,4 +177,8 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     ("POST", "/v1/shop/conversations/<conversation_id>/messages"): CUSTOMERS,
     # --- reviews of reservations (#11) ---------------------------------------------------------------
     ("POST", "/v1/shop/reservations/<number>/reviews"): CUSTOMERS,
+    # --- insights: customers, statistics, reviews read model (#11); GET {P}/reviews moved here -------
+    ("GET", f"{P}/customers"): STAFF,
+    ("GET", f"{P}/statistics"): STAFF,
+    ("GET", "/v1/shop/products/<product_id>/reviews"): EVERYONE,
 }

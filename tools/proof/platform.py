@@ -24,7 +24,7 @@ from chassis.migrations import apply_migrations, drop_database, ensure_database
 from .tcpproxy import TcpProxy
 
 REPO = Path(__file__).resolve().parents[2]
-DOMAIN_SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement"]
+DOMAIN_SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement", "insights"]
 BROKER = os.environ.get("PC_AMQP_URI", DEFAULT_AMQP_URI).rstrip("/")
 POSTGRES = os.environ.get("PC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 AMQP_HOST, AMQP_PORT = "127.0.0.1", 5672
@@ -37,8 +37,8 @@ PROOF_ENV = {
     "PC_ORDERS_TIMER_INTERVAL": "2",
     "PC_SETTLEMENT_SCHEDULED_RUNS": "false",
     "PC_LOG_LEVEL": "WARNING",
-    # 12 service processes share one PostgreSQL (max_connections 100) with everyone else on
-    # this machine: 4 workers each keeps their pools (workers + 2) at 72 connections at most.
+    # 14 service processes share one PostgreSQL (max_connections 100) with everyone else on
+    # this machine: 4 workers each keeps their pools (workers + 2) at 84 connections at most.
     "PC_MAX_WORKERS": "4",
 }
 

@@ -38,10 +38,10 @@ def test_r_acc_7_admins_land_on_the_dashboard_others_on_the_list():
 
 
 def test_r_acc_11_dashboard_sections_by_category_and_role():
-    assert domain.dashboard_sections("salon", "admin") == ["catalog", "reservations", "settlement"]
-    assert domain.dashboard_sections("exhibition", "member") == ["catalog", "reservations"]
-    assert domain.dashboard_sections("cafe", "master") == ["catalog", "orders", "settlement"]
-    assert domain.dashboard_sections("fashion", "member") == ["catalog", "orders"]
+    assert domain.dashboard_sections("salon", "admin") == ["catalog", "reservations", "insights", "settlement"]
+    assert domain.dashboard_sections("exhibition", "member") == ["catalog", "reservations", "insights"]
+    assert domain.dashboard_sections("cafe", "master") == ["catalog", "orders", "insights", "settlement"]
+    assert domain.dashboard_sections("fashion", "member") == ["catalog", "orders", "insights"]
 
 
 def test_r_acc_10_title_search_is_literal():

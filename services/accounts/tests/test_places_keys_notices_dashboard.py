@@ -118,19 +118,19 @@ def test_dashboard_by_category_and_role(platform, amqp_uri):
         assert board["sections"]["reservations"] == {"counts": {"requested": 2, "confirmed": 5},
                                                      "today": {"bookings": 3},
                                                      "asked_for": [salon.partner_id, "admin"]}
-        assert set(board["sections"]) == {"catalog", "reservations", "settlement"}
-        assert board["unavailable"] == ["catalog", "settlement"]
+        assert set(board["sections"]) == {"catalog", "reservations", "insights", "settlement"}
+        assert board["unavailable"] == ["catalog", "insights", "settlement"]
         assert board["sections"]["catalog"] == {"counts": {}}
         assert [n["title"] for n in board["notices"]] == ["설 연휴 정산 안내"]
 
         member = pc.staff(salon, "member")
         board = expect(member.client.get(f"{salon.path}/dashboard"), 200)
-        assert board["role"] == "member" and set(board["sections"]) == {"catalog", "reservations"}
+        assert board["role"] == "member" and set(board["sections"]) == {"catalog", "reservations", "insights"}
         assert board["sections"]["reservations"]["asked_for"] == [salon.partner_id, "member"]
 
         cafe = pc.create_partner(category="cafe")
         board = expect(cafe.admin.client.get(f"{cafe.path}/dashboard"), 200)
-        assert set(board["sections"]) == {"catalog", "orders", "settlement"}
-        assert board["unavailable"] == ["catalog", "orders", "settlement"]
+        assert set(board["sections"]) == {"catalog", "orders", "insights", "settlement"}
+        assert board["unavailable"] == ["catalog", "insights", "orders", "settlement"]
     finally:
         fake.stop()

@@ -174,9 +174,7 @@ class OrdersRoutes:
     def orders_answer_inquiry(self, request, pid, inquiry_id):
         return 200, self.services.orders.answer_inquiry(pid, inquiry_id, request.json_body, _actor(request))
 
-    @route("GET", "/v1/partners/<pid>/reviews", access="partner:read", summary="?replied=true|false (R-ORD-9)")
-    def orders_list_reviews(self, request, pid):
-        return 200, self.services.orders.list_reviews(pid, _query(request))
+    # GET /v1/partners/<pid>/reviews lists reservation and order reviews together: routes/insights.py.
 
     @route("POST", "/v1/partners/<pid>/reviews/<review_id>/reply", access="partner:operate", body_model=ReplyIn,
            summary="reply {body} to a review of a reservation or an order, once; 409 already_replied "

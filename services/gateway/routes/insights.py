@@ -1,0 +1,48 @@
+"""Insights routes (issue #11): customers, statistics and reviews, served from
+the insights service's read models (fed by events, so they trail the writes by
+the time an event takes to arrive).
+
+Thin: query strings go to the insights RPCs as they came (the service
+validates them, 422 naming the fields) and it filters by the partner in the
+path. Reading is ``partner:read``; the statistics' revenue block is left out
+for the ``member`` role (money figures are for admins and masters, as the
+ledger and the sales summary; the caller's role is passed on). Reviews of
+reservations and orders are listed together here (the partner list used to be
+orders' own); replying stays with the service that owns the review. A
+product's public reviews need no token.
+"""
+from __future__ import annotations
+
+from ..http import route
+
+P = "/v1/partners/<pid>"
+
+
+def query_of(request) -> dict:
+    return request.args.to_dict()
+
+
+class InsightsRoutes:
+
+    @route("GET", f"{P}/customers", access="partner:read",
+           summary="customers who booked or ordered: masked phone, visits, last visit, total spent, coupon use; "
+                   "?q= name or last 4 phone digits, ?visited_within_days= (R-RSV-8, R-NTF-3)")
+    def insights_customers(self, request, pid):
+        return 200, self.services.insights.list_customers(pid, query_of(request))
+
+    @route("GET", f"{P}/statistics", access="partner:read",
+           summary="?from=&to= (partner-zone dates; the current month by default): bookings and orders by "
+                   "state, cancellation and no-show rates, revenue by product and day, busiest slots")
+    def insights_statistics(self, request, pid):
+        return 200, self.services.insights.statistics(pid, query_of(request), request.principal.role)
+
+    @route("GET", f"{P}/reviews", access="partner:read",
+           summary="reservation and order reviews, newest first; ?product_id=&replied=true|false "
+                   "(R-RSV-6, R-ORD-9)")
+    def insights_partner_reviews(self, request, pid):
+        return 200, self.services.insights.list_partner_reviews(pid, query_of(request))
+
+    @route("GET", "/v1/shop/products/<product_id>/reviews", access="public",
+           summary="a product's reviews (author masked), newest first, with its average rating and count")
+    def insights_product_reviews(self, request, product_id):
+        return 200, self.services.insights.product_reviews(product_id, query_of(request))

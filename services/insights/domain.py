@@ -1,0 +1,369 @@
+"""Insights rules (issue #11). No I/O here: store.py does the SQL.
+
+Read models fed only by events
+------------------------------
+Insights never reads another service's database. It keeps, per partner:
+
+* a **booking** row per reservation and an **order** row per order, each in
+  its current state, from the ``reservation.*`` and ``order.*`` events (every
+  one of them carries the whole snapshot);
+* the **customers** who booked or ordered, with figures recomputed from those
+  rows after every event about them;
+* every **review** of a reservation or an order line, with its reply.
+
+Duplicates and out-of-order delivery
+------------------------------------
+Each handler runs in the inbox transaction (``db.consuming``): a second
+delivery of an event changes nothing. Events may also arrive out of order
+(retries, several consumers): a row keeps ``occurred_at`` of the newest event
+applied, and an older event does not move its state back. What is not state
+but history is merged whatever the order: a booking's ``booked_at`` is the
+earliest event seen, its fees add up over the events that carry one, and
+``visited_at`` comes from the ``reservation.completed`` / ``order.completed``
+/ ``order.delivered`` event itself, whenever it arrives.
+
+Definitions
+-----------
+Dates are in the partner's zone (Asia/Seoul, ../shared/api.md).
+
+* A booking **counts on** its use date (the day of the visit); a booking of
+  an ``anytime`` product, which has none, on the day it was booked. An order
+  counts on the day it was received. Statistics of a period take the
+  bookings and orders that count on a day of it, in their current state.
+* **Cancellation rate**: cancelled bookings (by the customer, the partner or
+  expiry) / all bookings of the period. **No-show rate**: no-shows /
+  (completed + no-shows), the bookings whose visit was due and settled.
+  ``null`` when the denominator is 0. Rates are rounded to 4 decimals.
+* **Sales**: the totals (after discount) of completed bookings and of
+  completed orders (a delivered order is completed, R-ORD-3). **Refunds**:
+  what was refunded on those completed orders (``refunded_total``; a
+  completed booking cannot be refunded, R-RSV-4). **Revenue** (``net``) =
+  sales - refunds. Each sale and its refunds fall on the day the booking or
+  order counts on, so a later refund lowers that day's revenue. Money kept
+  from bookings that were not sales (cancellation and no-show **fees**) is
+  reported apart and is not revenue. By product: a booking is one product;
+  an order's sales are split over its products by line amounts, its refunds
+  by the value of the refunded units (integers that add up exactly).
+* **Busiest slots**: the (use date, time) pairs with the most bookings that
+  hold or held the slot (requested, confirmed, completed, no-show), then the
+  most people; ten at most.
+
+Customers
+---------
+Visit count: completed bookings + completed orders. Last visit: the latest
+of their completion times. Total spent: sales - refunds of those. Coupon use:
+bookings and orders that carry a ``coupon_id`` and were not cancelled or
+rejected (the coupon is given back then). Name and phone are asked from
+accounts (``customer_contact``) the first time insights sees a customer
+(events carry neither, by design), and kept as they were then; the phone is
+only ever shown masked (chassis.privacy). ``q`` matches the start of the name
+(case-insensitive) or, when it is 4 digits, the last 4 phone digits (R-RSV-8).
+
+Erasure (customer.erased, R-ACC-3): the customer's rows of every partner move
+to the pseudonym, the name becomes the pseudonym, the phone goes; counts and
+amounts stay. Reviews keep their text and rating; their author becomes the
+pseudonym. Events about an erased customer that arrive later land on the
+pseudonym too. Members: insights stores no member data (events name only
+"partner" as the actor), so ``member.withdrawn`` needs no handler here, as in
+settlement.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from chassis.privacy import last_four_digits, mask_name
+
+PARTNER_TIME_ZONE = ZoneInfo("Asia/Seoul")
+
+BOOKING_STATES = ("requested", "confirmed", "rejected", "cancelled", "completed", "no_show")
+ORDER_STATES = ("received", "preparing", "preparing_shipment", "shipped", "completed", "cancelled")
+SLOT_HOLDING_STATES = ("requested", "confirmed", "completed", "no_show")
+COUPON_GIVEN_BACK = ("cancelled", "rejected")
+BUSIEST_SLOTS = 10
+MAX_RANGE_DAYS = 366
+SEGMENT_MAX_CUSTOMERS = 1000   # notifications takes at most this many customer_ids per message
+
+VISIT_EVENTS = ("reservation.completed", "order.completed", "order.delivered")
+
+
+def business_date(moment: datetime) -> date:
+    return moment.astimezone(PARTNER_TIME_ZONE).date()
+
+
+def today_in_partner_zone(now: datetime | None = None) -> date:
+    return business_date(now or datetime.now(PARTNER_TIME_ZONE))
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The current month, first to last day (upcoming bookings of the month count)."""
+    first = today.replace(day=1)
+    next_month = (first + timedelta(days=32)).replace(day=1)
+    return first, next_month - timedelta(days=1)
+
+
+def period_problem(date_from: date, date_to: date) -> tuple[str, str] | None:
+    """(field, why) when a statistics period is not one: ``from`` after ``to``,
+    or longer than a year."""
+    if date_from > date_to:
+        return "from", "must not be after 'to'"
+    if (date_to - date_from).days >= MAX_RANGE_DAYS:
+        return "to", f"a period covers at most {MAX_RANGE_DAYS} days"
+    return None
+
+
+# --- facts from events ----------------------------------------------------------------
+
+def booking_fact(event_type: str, payload: dict, occurred_at: datetime) -> dict:
+    """The booking row an event describes (reservation.*: the whole snapshot)."""
+    return {
+        "partner_id": payload["partner_id"], "reservation_number": payload["reservation_number"],
+        "product_id": payload["product_id"], "status": payload["status"],
+        "use_date": payload.get("use_date"), "use_time": payload.get("use_time"),
+        "quantity": sum(int(line["quantity"]) for line in payload.get("lines") or []),
+        "total": int(payload.get("total") or 0), "discount_amount": int(payload.get("discount_amount") or 0),
+        "coupon_id": payload.get("coupon_id"),
+        "fee": max(int(payload.get("fee_amount") or 0), 0),   # this event's fee; fees add up over events
+        "visited_at": occurred_at if event_type in VISIT_EVENTS else None,
+        "occurred_at": occurred_at,
+    }
+
+
+def booking_contributions(row: dict | None) -> tuple[dict, dict]:
+    """What one booking adds to the rollups (``booking_days`` by day, product
+    and state; ``booking_slots`` by use date and time while it holds a slot)."""
+    if row is None:
+        return {}, {}
+    days = {(row["stat_date"], row["product_id"], row["status"]): (
+        1, row["quantity"], row["total"] if row["status"] == "completed" else 0, row["fees"])}
+    slots = {(row["use_date"], row["use_time"]): (1, row["quantity"])} \
+        if row["use_date"] is not None and row["status"] in SLOT_HOLDING_STATES else {}
+    return days, slots
+
+
+def rollup_deltas(old: dict | None, new: dict | None) -> tuple[dict, dict]:
+    """The changes a booking's move from ``old`` to ``new`` makes to the rollups
+    (non-zero ones only), so that they always equal a recount of the bookings."""
+    result = []
+    for before, after in zip(booking_contributions(old), booking_contributions(new)):
+        deltas = {}
+        for key in before.keys() | after.keys():
+            a, b = after.get(key), before.get(key)
+            width = len(a or b)
+            delta = tuple((a[i] if a else 0) - (b[i] if b else 0) for i in range(width))
+            if any(delta):
+                deltas[key] = delta
+        result.append(deltas)
+    return result[0], result[1]
+
+
+def order_fact(event_type: str, payload: dict, occurred_at: datetime) -> dict:
+    return {
+        "partner_id": payload["partner_id"], "order_id": payload["order_id"], "channel": payload["channel"],
+        "status": payload["status"], "total": int(payload.get("total") or 0),
+        "refunded_total": int(payload.get("refunded_total") or 0),
+        "discount_amount": int(payload.get("discount_amount") or 0), "coupon_id": payload.get("coupon_id"),
+        "visited_at": occurred_at if event_type in VISIT_EVENTS else None,
+        "occurred_at": occurred_at,
+    }
+
+
+def split_amount(amount: int, weights: list[int]) -> list[int]:
+    """``amount`` in integer shares proportional to ``weights`` that add up
+    exactly (the remainder goes to the largest weights first); all to the
+    first share when every weight is 0."""
+    if not weights:
+        return []
+    total = sum(weights)
+    if total <= 0:
+        return [amount] + [0] * (len(weights) - 1)
+    shares = [amount * w // total for w in weights]
+    for index in sorted(range(len(weights)), key=lambda i: -weights[i])[:amount - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def order_product_shares(payload: dict) -> list[dict]:
+    """An order's sales (its total) split over its products by line amounts,
+    and its refunds (``refunded_total``) by the value of the refunded units
+    (by line amounts when no unit is marked refunded)."""
+    by_product: dict[str, dict] = {}
+    for line in payload.get("lines") or []:
+        entry = by_product.setdefault(line["product_id"], {"product_id": line["product_id"],
+                                                           "product_name": line["product_name"],
+                                                           "amount": 0, "refunded_value": 0})
+        entry["amount"] += max(int(line.get("amount") or 0), 0)
+        entry["refunded_value"] += max(int(line.get("refunded_quantity") or 0), 0) * int(line.get("unit_price") or 0)
+    products = list(by_product.values())
+    if not products:
+        return []
+    sales = split_amount(int(payload.get("total") or 0), [p["amount"] for p in products])
+    refund_weights = [p["refunded_value"] for p in products]
+    if not any(refund_weights):
+        refund_weights = [p["amount"] for p in products]
+    refunds = split_amount(int(payload.get("refunded_total") or 0), refund_weights)
+    return [{"product_id": p["product_id"], "product_name": p["product_name"], "sales": s, "refunds": r}
+            for p, s, r in zip(products, sales, refunds)]
+
+
+def products_named(event_type: str, payload: dict) -> list[tuple[str, str]]:
+    """(product id, name) pairs an event tells the names of."""
+    if event_type.startswith("reservation."):
+        return [(payload["product_id"], payload["product_name"])]
+    return sorted({(line["product_id"], line["product_name"]) for line in payload.get("lines") or []})
+
+
+def review_fact(event_type: str, payload: dict, occurred_at: datetime) -> dict | None:
+    """The review an event posts or replies to; None when the producer did
+    not name it (nothing to show)."""
+    posted = event_type.endswith(".review_posted")
+    if event_type.startswith("reservation."):
+        review_id, kind, subject, line_id = payload.get("review_id"), "reservation", \
+            payload["reservation_number"], None
+        product_id = payload["product_id"]
+    else:
+        review_id, kind, subject, line_id = payload.get("request_id"), "order", payload["order_id"], \
+            payload.get("review_line_id")
+        product_id = _reviewed_product(payload, line_id)
+    if not review_id or not product_id:
+        return None
+    return {"review_id": str(review_id), "partner_id": payload["partner_id"], "kind": kind, "subject_id": subject,
+            "line_id": line_id, "product_id": product_id, "rating": payload.get("rating"),
+            "body": payload.get("review_text"), "reply": payload.get("reply_text"),
+            "posted_at": occurred_at, "replied_at": None if posted else occurred_at, "posted": posted,
+            "booker_name_masked": payload.get("booker_name_masked")}
+
+
+def _reviewed_product(payload: dict, line_id: str | None) -> str | None:
+    lines = payload.get("lines") or []
+    for line in lines:
+        if line_id and line["line_id"] == line_id:
+            return line["product_id"]
+    products = {line["product_id"] for line in lines}
+    return products.pop() if len(products) == 1 and not line_id else None
+
+
+def author_of(contact: dict | None, booker_name_masked: str | None) -> str | None:
+    """What a review shows of its author: the masked name (one rule, chassis.privacy)."""
+    if contact and contact.get("erased"):
+        return contact.get("pseudonym")
+    if contact and contact.get("name"):
+        return mask_name(contact["name"])
+    return booker_name_masked
+
+
+def contact_row(customer_id: str, contact: dict | None) -> dict:
+    """What accounts answered (or None: unknown there) as a contacts row."""
+    contact = contact or {}
+    erased = bool(contact.get("erased"))
+    return {"customer_id": customer_id, "name": None if erased else contact.get("name"),
+            "phone": None if erased else contact.get("phone"), "erased": erased,
+            "pseudonym": contact.get("pseudonym") if erased else None}
+
+
+def phone_search_key(phone: str | None) -> str | None:
+    return last_four_digits(phone)
+
+
+def search_terms(q: str | None) -> tuple[str | None, str | None]:
+    """``q`` as (last 4 digits, name prefix): 4 digits search the phone, anything else the name."""
+    if not q:
+        return None, None
+    if len(q) == 4 and q.isdigit():
+        return q, None
+    return None, q.lower()
+
+
+# --- statistics ---------------------------------------------------------------------------
+
+def rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def statistics_view(date_from: date, date_to: date, booking_groups: list[dict], slot_rows: list[dict],
+                    order_groups: list[dict], order_product_rows: list[dict], names: dict[str, str],
+                    with_money: bool) -> dict:
+    """The statistics body from the rows of store.booking_groups, busiest_slots,
+    order_groups and order_product_revenue (see the module doc for definitions)."""
+    by_state = {state: 0 for state in BOOKING_STATES}
+    people = 0
+    days: dict[date, dict] = {}
+    products: dict[str, dict] = {}
+    fees = 0
+
+    def money(bucket: dict, key, **ident) -> dict:
+        return bucket.setdefault(key, {**ident, "sales": 0, "refunds": 0, "fees": 0})
+
+    for row in booking_groups:
+        grouping = row["grouping"]
+        if grouping == "status":
+            by_state[row["status"]] = by_state.get(row["status"], 0) + row["bookings"]
+            people += row["people"]
+            fees += row["fees"]
+        elif grouping == "product":
+            entry = money(products, row["product_id"], product_id=row["product_id"])
+            entry["sales"] += row["sales"]
+            entry["fees"] += row["fees"]
+        elif grouping == "day":
+            entry = money(days, row["stat_date"], date=row["stat_date"])
+            entry["sales"] += row["sales"]
+            entry["fees"] += row["fees"]
+
+    orders_by_state = {state: 0 for state in ORDER_STATES}
+    for row in order_groups:
+        orders_by_state[row["status"]] = orders_by_state.get(row["status"], 0) + row["orders"]
+        entry = money(days, row["stat_date"], date=row["stat_date"])
+        entry["sales"] += row["sales"]
+        entry["refunds"] += row["refunds"]
+    for row in order_product_rows:
+        entry = money(products, row["product_id"], product_id=row["product_id"])
+        entry["sales"] += row["sales"]
+        entry["refunds"] += row["refunds"]
+
+    for entry in [*days.values(), *products.values()]:
+        entry["net"] = entry["sales"] - entry["refunds"]
+    for entry in products.values():
+        entry["product_name"] = names.get(entry["product_id"])
+    bookings_total = sum(by_state.values())
+    slots = sorted(({"date": r["use_date"], "time": r["use_time"], "bookings": r["bookings"], "people": r["people"]}
+                    for r in slot_rows if r["bookings"] > 0),
+                   key=lambda s: (-s["bookings"], -s["people"], s["date"], s["time"] or datetime.min.time()))
+    body = {
+        "from": date_from, "to": date_to, "time_zone": str(PARTNER_TIME_ZONE),
+        "bookings": {"total": bookings_total, "by_state": by_state, "people": people,
+                     "cancellation_rate": rate(by_state["cancelled"], bookings_total),
+                     "no_show_rate": rate(by_state["no_show"], by_state["completed"] + by_state["no_show"])},
+        "orders": {"total": sum(orders_by_state.values()), "by_state": orders_by_state},
+        "busiest_slots": slots[:BUSIEST_SLOTS],
+    }
+    if with_money:
+        day_rows = [d for _, d in sorted(days.items()) if d["sales"] or d["refunds"] or d["fees"]]
+        product_rows = sorted((p for p in products.values() if p["sales"] or p["refunds"] or p["fees"]),
+                              key=lambda p: (-p["net"], p["product_id"]))
+        sales = sum(d["sales"] for d in day_rows)
+        refunds = sum(d["refunds"] for d in day_rows)
+        body["revenue"] = {"sales": sales, "refunds": refunds, "net": sales - refunds, "fees": fees,
+                           "by_day": day_rows, "by_product": product_rows}
+    return body
+
+
+# --- the dashboard (R-ACC-11) ---------------------------------------------------------
+
+FINANCE_ROLES = {"admin", "master"}
+
+
+def may_see_money(role: str | None) -> bool:
+    """Admins and masters read money figures (as the ledger and sales summary,
+    ../shared/api.md Roles); members see counts and rates."""
+    return role in FINANCE_ROLES
+
+
+def dashboard_view(role: str, customers: dict, reviews: dict, month: dict) -> dict:
+    """The dashboard's insights section (the gateway's ``{"counts": {...}, ...}``)."""
+    counts = {"customers": customers["customers"], "new_customers_month": customers["new_this_month"],
+              "reviews": reviews["reviews"], "unreplied_reviews": reviews["unreplied"]}
+    section = {"counts": counts, "rating": {"average": reviews["average"], "count": reviews["reviews"]},
+               "month_to_date": {k: month[k] for k in ("bookings", "orders", "cancellation_rate", "no_show_rate")}}
+    if may_see_money(role):
+        section["month_to_date"]["revenue"] = month["revenue"]
+    return section
