@@ -18,12 +18,10 @@ import time
 from typing import Callable
 
 import amqp
-import eventlet
-from eventlet.event import Event
-from nameko.extensions import DependencyProvider
 
 from . import topology
 from .contracts import subscribers_of
+from .background import PollingLoop
 from .db import DatabasePool
 from .logging import get_logger
 
@@ -170,57 +168,28 @@ class Relay:
         self.publisher.close()
 
 
-class OutboxRelay(DependencyProvider):
+class OutboxRelay(PollingLoop):
     """Runs a Relay in a managed greenthread of the service's container."""
 
     pool = DatabasePool()
+    identifier = "outbox_relay"
 
     def setup(self):
+        super().setup()
         config = self.container.config
         self.enabled = str(config.get("OUTBOX_RELAY", True)).lower() not in ("false", "0", "no")
         self.poll_interval = float(config.get("OUTBOX_POLL_INTERVAL", 0.5))
         self.relay = Relay(self.pool.connection, config["AMQP_URI"],
                            int(config.get("OUTBOX_BATCH_SIZE", 500)))
-        self.wakeup = Event()
-        self.running = False
         self.pool.outbox_listeners.append(self.wake)
 
-    def start(self):
-        if self.enabled:
-            self.running = True
-            self.thread = self.container.spawn_managed_thread(self._run, identifier="outbox_relay")
-
-    def wake(self):
-        if not self.wakeup.ready():
-            self.wakeup.send(True)
-
-    def _run(self):
-        failures = 0
-        while self.running:
-            try:
-                claimed = self.relay.relay_batch()
-                failures = 0
-            except Exception as exc:  # broker or database away: keep the rows, back off
-                failures += 1
-                claimed = 0
-                log.warning("outbox_relay_error", error=repr(exc), failures=failures)
-                eventlet.sleep(min(0.2 * 2 ** failures, 5))
-            if claimed == 0 and self.running:
-                with eventlet.Timeout(self.poll_interval, False):
-                    self.wakeup.wait()
-                self.wakeup = Event()
+    def poll_once(self) -> int:
+        return self.relay.relay_batch()
 
     def stop(self):
-        self.running = False
-        self.wake()
-        if getattr(self, "thread", None) is not None:
-            with eventlet.Timeout(5, False):
-                self.thread.wait()
+        super().stop()
         self.relay.close()
 
     def kill(self):
-        self.running = False
+        super().kill()
         self.relay.close()
-
-    def get_dependency(self, worker_ctx):
-        return self.wake

@@ -17,10 +17,9 @@ import time
 from datetime import datetime, timezone
 
 import eventlet
-from eventlet.event import Event
 from eventlet.greenpool import GreenPool
-from nameko.extensions import DependencyProvider
 
+from chassis.background import PollingLoop
 from chassis.db import DatabasePool, UnitOfWork
 from chassis.logging import get_logger
 
@@ -36,10 +35,12 @@ def _policy(config: dict, prefix: str, base: float, cap: float, attempts: int) -
                               int(config.get(f"{prefix}_MAX_ATTEMPTS", attempts)))
 
 
-class DeliveryWorker(DependencyProvider):
+class DeliveryWorker(PollingLoop):
     pool = DatabasePool()
+    identifier = "delivery_worker"
 
     def setup(self):
+        super().setup()
         config = self.container.config
         self.enabled = str(config.get("DELIVERY_WORKER", True)).lower() not in ("false", "0", "no")
         self.poll_interval = float(config.get("DELIVERY_POLL_INTERVAL", 0.5))
@@ -54,52 +55,16 @@ class DeliveryWorker(DependencyProvider):
         webhook_timeout = float(config.get("WEBHOOK_TIMEOUT", 5))
         self.lease_seconds = float(config.get("DELIVERY_LEASE_S", webhook_timeout + 30))
         self.green_pool = GreenPool(self.concurrency)
-        self.wakeup = Event()
-        self.running = False
-        self.thread = None
-
-    def start(self):
-        if self.enabled:
-            self.running = True
-            self.thread = self.container.spawn_managed_thread(self._run, identifier="delivery_worker")
 
     def stop(self):
-        self.running = False
-        self.wake()
-        if self.thread is not None:
-            with eventlet.Timeout(5, False):
-                self.thread.wait()
+        super().stop()
         with eventlet.Timeout(5, False):  # in-flight sends finish; the rest wait out their lease
             self.green_pool.waitall()
 
-    def kill(self):
-        self.running = False
-        self.wake()
+    # --- one pass (chassis.background.PollingLoop runs it) ----------------------------
 
-    def wake(self):
-        if not self.wakeup.ready():
-            self.wakeup.send(True)
-
-    def get_dependency(self, worker_ctx):
-        return self.wake
-
-    # --- the loop ------------------------------------------------------------------
-
-    def _run(self):
-        failures = 0
-        while self.running:
-            try:
-                claimed = self._claim_and_spawn()
-                failures = 0
-            except Exception as exc:  # database away: keep the rows, back off
-                failures += 1
-                claimed = 0
-                log.warning("delivery_worker_error", error=repr(exc), failures=failures)
-                eventlet.sleep(min(0.2 * 2 ** failures, 5))
-            if claimed == 0 and self.running:
-                with eventlet.Timeout(self.poll_interval, False):
-                    self.wakeup.wait()
-                self.wakeup = Event()
+    def poll_once(self) -> int:
+        return self._claim_and_spawn()
 
     def _claim_and_spawn(self) -> int:
         """Messenger pushes go in batches (one slot, one transaction to record
