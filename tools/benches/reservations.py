@@ -20,7 +20,7 @@ import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench import cpu_figure, cpu_per_unit
+from bench import cpu_figure, cpu_per_unit, http_rate
 
 CLIENTS = 50
 SECONDS = 15.0
@@ -28,6 +28,7 @@ WARM_UP = 100
 SLOT_DAYS, SLOT_TIMES = 20, 10            # 200 spread slots
 CAPACITY = 500                            # per slot: more than a run books, so refusals never count
 PARTNER = "bench-partner"
+PROBE_GATEWAY = "gateway.tests.gateway_probe:ProbeGateway"
 
 
 def free_port() -> int:
@@ -43,7 +44,8 @@ def run(ctx) -> list[dict]:
     catalog_url = ctx.start_service("catalog", quiet)
     reservations_url = ctx.start_service("reservations", quiet)
     port = free_port()
-    ctx.start_service("gateway", {**quiet, "PC_GATEWAY_PORT": str(port), "PC_GATEWAY_MAX_WORKERS": "100"})
+    ctx.start_service("gateway", {**quiet, "PC_GATEWAY_PORT": str(port), "PC_GATEWAY_MAX_WORKERS": "100",
+                                  "PC_GATEWAY_SERVICE_CLASS": PROBE_GATEWAY})
     for service in ("accounts", "catalog", "reservations"):
         ctx.rpc_ready(service)
     base = f"http://127.0.0.1:{port}"
@@ -65,6 +67,7 @@ def run(ctx) -> list[dict]:
     cpu = cpu_per_unit(before, ctx.cpu_seconds(), booked)
     rate = booked / SECONDS
     latencies.sort()
+    floor_rate, floor_cpu = http_echo(ctx, base, tokens[0])
     oversold, checked = oversell(catalog_url, reservations_url, product_id)
     note = f"{CLIENTS} clients, {len(slots)} slots; statuses {dict(sorted(statuses.items()))}; " \
            f"slots checked {checked}, oversold {oversold}"
@@ -76,7 +79,24 @@ def run(ctx) -> list[dict]:
         {"name": "reservations: slots oversold (must be 0)", "value": float(oversold), "unit": "slots"},
         cpu_figure("reservations: CPU per booking (services + client; broker and database not counted)", cpu,
                    ctx.echo_cpu_ms),
+        {"name": f"gateway HTTP echo, no RPC ({CLIENTS} clients): the ceiling of any route", "value": floor_rate,
+         "unit": "requests/s"},
+        cpu_figure("gateway HTTP echo: CPU per request (gateway + client)", floor_cpu, ctx.echo_cpu_ms),
     ]
+
+
+def http_echo(ctx, base: str, token: str) -> tuple[float, dict[str, float]]:
+    """The HTTP front door alone: the probe gateway's echo route answers without
+    any RPC, so no route through the gateway can be faster than this."""
+    def echo(http):
+        response = http.post(f"{base}/v1/test-echo/1", json={"n": 1}, timeout=30)
+        assert response.status_code == 201, response.text
+    before, started = ctx.cpu_seconds(), time.monotonic()
+    rate = http_rate(token, echo, CLIENTS, 5.0)
+    after = ctx.cpu_seconds()
+    cpu = cpu_per_unit({k: before[k] for k in ("gateway", "bench client")},
+                       {k: after[k] for k in ("gateway", "bench client")}, round(rate * (time.monotonic() - started)))
+    return rate, cpu
 
 
 def set_up(rpc):
