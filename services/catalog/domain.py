@@ -474,9 +474,11 @@ def check_holdable(product: dict, now: dt.datetime, index: int) -> None:
         raise errors.not_holdable("sale_ended", "the sale has ended", index, where)
 
 
-def hold_request_fingerprint(partner_id: str, lines: list[dict]) -> str:
-    """What makes two hold calls "the same request" for idempotency."""
-    return json.dumps({"partner_id": partner_id, "lines": lines}, sort_keys=True, default=str)
+def hold_request_fingerprint(partner_id: str, lines: list[dict], coupon: dict | None = None) -> str:
+    """What makes two hold calls "the same request" for idempotency (the
+    coupon, when one is named, is part of the request)."""
+    request = {"partner_id": partner_id, "lines": lines, **({"coupon": coupon} if coupon else {})}
+    return json.dumps(request, sort_keys=True, default=str)
 
 
 def release_plan(held: list[dict], wanted: list[dict] | None, hold_id: str) -> dict[int, int]:
@@ -491,6 +493,125 @@ def release_plan(held: list[dict], wanted: list[dict] | None, hold_id: str) -> d
         if line not in still or plan[line] > still[line]:
             raise errors.release_exceeds_hold(hold_id, line, still.get(line, 0))
     return plan
+
+
+# --- coupons (issue #11) ---------------------------------------------------------------
+
+COUPON_FIELDS = ("name", "discount_type", "amount", "percent", "max_discount", "min_spend", "starts_at", "ends_at",
+                 "product_ids", "total_limit", "per_customer_limit", "distribution", "code", "paused")
+COUPON_REQUIRED = ("name", "discount_type", "min_spend", "product_ids", "code")   # a PATCH cannot clear these
+COUPON_STATES = ("active", "paused", "scheduled", "expired", "exhausted")
+
+
+def coupon_settings(current: dict | None, given: dict) -> dict:
+    """The coupon's checked fields after a creation (``current`` None) or a
+    PATCH of ``given``; a 422 naming every field that does not fit.
+
+    A fixed coupon takes ``amount`` KRW off; a percent one ``percent`` % of the
+    applicable lines, at most ``max_discount`` KRW when set. Switching the
+    type clears the other type's fields. Code coupons need a code, issued ones
+    have none (they are addressed by id). Edits apply to later redemptions
+    only: a redemption keeps the discount it was given."""
+    problems: dict[str, str] = {}
+    if current is not None:
+        for name in COUPON_REQUIRED:
+            if name in given and given[name] is None:
+                problems[name] = "may not be null"
+    merged = {**(current or {}), **{k: v for k, v in given.items() if k in COUPON_FIELDS}}
+    if merged["discount_type"] == "fixed":
+        for name in ("percent", "max_discount"):
+            if given.get(name) is not None:
+                problems[name] = "a fixed coupon takes an amount off; percent and max_discount are for percent ones"
+            merged[name] = None
+        if merged.get("amount") is None:
+            problems["amount"] = "a fixed coupon needs an amount (KRW)"
+    else:
+        if given.get("amount") is not None:
+            problems["amount"] = "a percent coupon takes percent (and max_discount), not an amount"
+        merged["amount"] = None
+        if merged.get("percent") is None:
+            problems["percent"] = "a percent coupon needs a percent (1..100)"
+    if merged["distribution"] == "code" and not merged.get("code"):
+        problems["code"] = "a code coupon needs a code customers type"
+    if merged["distribution"] == "issued" and given.get("code") is not None:
+        problems["code"] = "issued coupons have no code: they are given to customers (POST .../issue)"
+    if merged["code"]:
+        merged["code"] = merged["code"].upper()
+    if merged.get("starts_at") and merged.get("ends_at") and merged["ends_at"] <= merged["starts_at"]:
+        problems["ends_at"] = "must be after starts_at"
+    merged["product_ids"] = list(dict.fromkeys(merged.get("product_ids") or []))
+    if problems:
+        raise errors.invalid_fields(problems, "the coupon is invalid")
+    return merged
+
+
+def coupon_state(coupon: dict, now: dt.datetime) -> str:
+    if coupon["paused"]:
+        return "paused"
+    if coupon["starts_at"] and now < coupon["starts_at"]:
+        return "scheduled"
+    if coupon["ends_at"] and now >= coupon["ends_at"]:
+        return "expired"
+    if coupon["total_limit"] is not None and coupon["redeemed"] >= coupon["total_limit"]:
+        return "exhausted"
+    return "active"
+
+
+def coupon_discount(coupon: dict, lines: list[dict]) -> tuple[int, int]:
+    """(amount of the lines the coupon applies to, discount on them). Lines are
+    the hold's priced lines (``product_id``, ``amount`` at the live price):
+    a coupon never changes a listed price, it takes its discount off them."""
+    applies_to = set(coupon["product_ids"] or [])
+    applicable = sum(line["amount"] for line in lines if not applies_to or line["product_id"] in applies_to)
+    if coupon["discount_type"] == "fixed":
+        return applicable, min(coupon["amount"], applicable)
+    discount = applicable * coupon["percent"] // 100
+    if coupon["max_discount"] is not None:
+        discount = min(discount, coupon["max_discount"])
+    return applicable, discount
+
+
+def check_redeemable(coupon: dict, now: dt.datetime, lines: list[dict], *, issued: bool, used: int) -> int:
+    """The discount of a new redemption, or the refusal (409), checked in this
+    order: paused, not started, expired, not issued to this customer, no line
+    it applies to, minimum spend (on the lines it applies to), total limit,
+    per-customer limit. ``used``: the customer's active redemptions of it."""
+    where = {"coupon_id": str(coupon["coupon_id"])}
+    if coupon["paused"]:
+        raise errors.coupon_refused("coupon_paused", "the partner paused this coupon", where)
+    if coupon["starts_at"] and now < coupon["starts_at"]:
+        raise errors.coupon_refused("coupon_not_started", "this coupon cannot be used yet",
+                                    {**where, "starts_at": coupon["starts_at"].isoformat()})
+    if coupon["ends_at"] and now >= coupon["ends_at"]:
+        raise errors.coupon_refused("coupon_expired", "this coupon has expired",
+                                    {**where, "ends_at": coupon["ends_at"].isoformat()})
+    if coupon["distribution"] == "issued" and not issued:
+        raise errors.coupon_refused("coupon_not_issued", "this coupon was not given to this customer", where)
+    applicable, discount = coupon_discount(coupon, lines)
+    if not any(not coupon["product_ids"] or line["product_id"] in coupon["product_ids"] for line in lines):
+        raise errors.coupon_refused("coupon_not_applicable", "this coupon does not apply to these products",
+                                    {**where, "product_ids": list(coupon["product_ids"])})
+    if applicable < coupon["min_spend"]:
+        raise errors.coupon_refused("coupon_min_spend", "the amount is below the coupon's minimum spend",
+                                    {**where, "min_spend": coupon["min_spend"], "amount": applicable})
+    if coupon["total_limit"] is not None and coupon["redeemed"] >= coupon["total_limit"]:
+        raise errors.coupon_refused("coupon_exhausted", "this coupon has been used up",
+                                    {**where, "total_limit": coupon["total_limit"]})
+    if coupon["per_customer_limit"] is not None and used >= coupon["per_customer_limit"]:
+        raise errors.coupon_refused("coupon_limit_reached", "this customer has used this coupon as often as allowed",
+                                    {**where, "per_customer_limit": coupon["per_customer_limit"], "used": used})
+    return discount
+
+
+def discounted_hold(result: dict, coupon: dict, redemption_key: str, discount: int) -> dict:
+    """The hold's price snapshot with the coupon: ``subtotal`` at the live
+    prices, ``discount_amount``, and ``total`` = what the customer pays."""
+    subtotal = sum(line["amount"] for line in result["lines"])
+    discount = min(discount, subtotal)
+    return {**result, "subtotal": subtotal, "discount_amount": discount, "total": subtotal - discount,
+            "coupon": {"coupon_id": str(coupon["coupon_id"]), "name": coupon["name"], "code": coupon["code"],
+                       "discount_type": coupon["discount_type"], "redemption_key": redemption_key,
+                       "discount_amount": discount}}
 
 
 # --- paging ------------------------------------------------------------------------

@@ -71,3 +71,42 @@ def hold_id_reused(hold_id: str) -> Conflict:
 def release_exceeds_hold(hold_id: str, line: int, held: int) -> Conflict:
     return Conflict("release_exceeds_hold", "cannot release more than is still held",
                     {"hold_id": hold_id, "line": line, "held": held})
+
+
+# --- the partner (R-ACC-8) ------------------------------------------------------
+
+def partner_not_open(partner_id: str, status: str | None) -> Conflict:
+    return Conflict("partner_not_open", "this partner does not sell yet (R-ACC-8)",
+                    {"partner_id": partner_id, "status": status})
+
+
+# --- coupons (issue #11) ----------------------------------------------------------
+
+def coupon_not_found(reference: dict | None = None) -> NotFound:
+    """Unknown, or another partner's: both look the same."""
+    return NotFound("coupon_not_found", "no such coupon", reference or {})
+
+
+def coupon_refused(code: str, message: str, details: dict) -> Conflict:
+    """coupon_paused, coupon_not_started, coupon_expired, coupon_not_issued, coupon_not_applicable,
+    coupon_min_spend, coupon_exhausted, coupon_limit_reached."""
+    return Conflict(code, message, details)
+
+
+def coupon_code_taken(code: str) -> Conflict:
+    return Conflict("coupon_code_taken", "another coupon of this partner has this code", {"code": code})
+
+
+def limit_below_redeemed(coupon_id: str, redeemed: int) -> Conflict:
+    return Conflict("limit_below_redeemed", "the total limit cannot go below the redemptions already taken",
+                    {"coupon_id": coupon_id, "redeemed": redeemed})
+
+
+def coupon_not_issuable(coupon_id: str) -> Conflict:
+    return Conflict("coupon_not_issuable", "a code coupon is published by its code, not issued",
+                    {"coupon_id": coupon_id})
+
+
+def redemption_key_reused(redemption_key: str) -> Conflict:
+    return Conflict("redemption_key_reused", "this booking or order already redeemed another coupon",
+                    {"redemption_key": redemption_key})

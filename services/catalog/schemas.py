@@ -15,6 +15,7 @@ from chassis.validation import Strict
 
 CLIENT_ID = r"^[A-Za-z0-9_-]{1,40}$"          # price and option ids (server-made or kept from a revision)
 HOLD_ID = r"^[A-Za-z0-9_.:-]{1,100}$"
+COUPON_CODE = r"^[A-Za-z0-9_-]{3,30}$"          # what customers type; case does not matter
 URL = Annotated[str, Field(max_length=500, pattern=r"^https?://\S+$")]
 Label = Annotated[str, Field(min_length=1, max_length=50)]
 
@@ -163,9 +164,20 @@ class HoldLineIn(Strict):
     time: MinuteTime | None = None
 
 
+class HoldCouponIn(Strict):
+    """The coupon a hold redeems (issue #11): by ``code`` or ``coupon_id`` (one of
+    the two), for ``customer_id``, under the caller's ``redemption_key`` (its
+    booking or order), which every hold of that booking shares."""
+    code: str | None = Field(None, pattern=COUPON_CODE)
+    coupon_id: str | None = Field(None, min_length=1, max_length=64)
+    customer_id: str = Field(min_length=1, max_length=200)
+    redemption_key: str = Field(pattern=HOLD_ID)
+
+
 class HoldIn(Strict):
     hold_id: str = Field(pattern=HOLD_ID)
     lines: list[HoldLineIn] = Field(min_length=1, max_length=50)
+    coupon: HoldCouponIn | None = None
 
 
 class ReleaseLineIn(Strict):
@@ -192,3 +204,54 @@ class CancellationQuoteIn(Strict):
     amount: int = Field(ge=0, le=1_000_000_000)
     use_at: AwareDatetime | None = None
     now: AwareDatetime | None = None
+
+
+# --- coupons (issue #11) ------------------------------------------------------------
+
+ProductRef = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CouponFields(Strict):
+    """What a partner sets on a coupon; None means "not given" (in a PATCH, null
+    clears an optional field). Cross-field rules are in domain.coupon_settings."""
+    name: str | None = Field(None, min_length=1, max_length=100)
+    discount_type: Literal["fixed", "percent"] | None = None
+    amount: int | None = Field(None, ge=1, le=100_000_000)          # fixed: KRW off
+    percent: int | None = Field(None, ge=1, le=100)                 # percent: of the applicable lines
+    max_discount: int | None = Field(None, ge=1, le=100_000_000)    # percent: a cap in KRW
+    min_spend: int | None = Field(None, ge=0, le=1_000_000_000)
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    product_ids: list[ProductRef] | None = Field(None, max_length=100)   # empty: all of the partner's
+    total_limit: int | None = Field(None, ge=1, le=10_000_000)
+    per_customer_limit: int | None = Field(None, ge=1, le=1000)
+    code: str | None = Field(None, pattern=COUPON_CODE)
+
+
+class CouponCreate(CouponFields):
+    name: str = Field(min_length=1, max_length=100)
+    discount_type: Literal["fixed", "percent"]
+    min_spend: int = Field(0, ge=0, le=1_000_000_000)
+    product_ids: list[ProductRef] = Field(default_factory=list, max_length=100)
+    per_customer_limit: int | None = Field(1, ge=1, le=1000)
+    distribution: Literal["code", "issued"]      # a published code, or given to customers
+    paused: bool = False
+
+
+class CouponPatch(CouponFields):
+    """Any subset; ``distribution`` never changes, pause and resume have their own routes."""
+
+
+class IssueIn(Strict):
+    customer_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=1000)
+
+
+class CouponListQuery(Strict):
+    limit: int = 20
+    cursor: str | None = Field(None, max_length=500)
+    partner_id: str | None = Field(None, min_length=1, max_length=64)
+
+    @field_validator("limit", mode="after")
+    @classmethod
+    def _clamp(cls, value: int) -> int:
+        return max(1, min(value, 100))

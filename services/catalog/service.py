@@ -12,8 +12,11 @@ partner's zone (Asia/Seoul). Errors are chassis DomainErrors with a stable
 ``code`` and ``details``; every call names the partner and a product of
 another partner is ``product_not_found`` (404).
 
-``hold(hold_id, partner_id, lines) -> hold``
+``hold(hold_id, partner_id, lines, coupon=None) -> hold``
     Takes capacity or stock for every line at once, or nothing (R-RSV-3).
+    Only for a verified partner (R-ACC-8): otherwise 409 ``partner_not_open``
+    ``{partner_id, status}`` (asked of accounts' ``partner_info``; a verified
+    answer is remembered, verification being final).
     ``lines``: ``[{product_id, quantity, price_id?, date?, time?}]`` for a
     booking (``date`` for datetime/date products, ``time`` for datetime ones),
     ``[{product_id, quantity, option_id}]`` for goods. Lines may name several
@@ -41,12 +44,35 @@ another partner is ``product_not_found`` (404).
     before its hold), ``hold`` with it takes nothing and returns status
     ``released``: use a new id to hold again.
 
+    ``coupon`` (issue #11): ``{code | coupon_id, customer_id, redemption_key}``
+    redeems the partner's coupon in the same transaction as the capacity
+    (the retry of a hold id replays its redemption: it redeems once). The
+    ``redemption_key`` is the caller's booking or order (``reservation:<id>``,
+    ``order:<id>``): every hold made with it shares one redemption, so a date
+    change (a new hold, then the old one released) keeps it without counting
+    it again. Limits are counted under the coupon row's lock, so the total and
+    per-customer limits hold under any concurrency. Refusals (nothing is
+    held): 404 ``coupon_not_found`` (unknown or another partner's), 409
+    ``coupon_paused``, ``coupon_not_started``, ``coupon_expired``,
+    ``coupon_not_issued`` (an issued coupon not given to this customer),
+    ``coupon_not_applicable`` (no line of its products), ``coupon_min_spend``
+    (on the lines it applies to), ``coupon_exhausted`` (total limit),
+    ``coupon_limit_reached`` (per customer), ``redemption_key_reused`` (the
+    key holds another coupon). The hold then carries ``subtotal`` (at the live
+    prices), ``discount_amount``, ``total`` = subtotal - discount (what the
+    customer pays) and ``coupon: {coupon_id, name, code, discount_type,
+    redemption_key, discount_amount}``; without a coupon ``subtotal`` =
+    ``total``, ``discount_amount`` 0 and ``coupon`` null.
+
 ``release(hold_id, partner_id, lines=None, release_id=None) -> hold``
     Gives back everything still held, or, for a partial cancellation,
     ``lines=[{line, quantity}]`` with a ``release_id`` that makes the retry a
     no-op. Releasing an unknown or already released hold is a no-op (status
     ``released``, ``released_now: []``). More than is still held is 409
-    ``release_exceeds_hold``.
+    ``release_exceeds_hold``. Releasing the whole hold (no ``lines``) gives its
+    coupon back, unless another hold of its redemption key is still held (the
+    new hold of a date change); a partial release (a partial cancellation, a
+    refund before shipment) keeps the coupon.
 
 ``get_hold(hold_id, partner_id)``: the hold's current state (404 ``hold_not_found``).
 
@@ -62,30 +88,60 @@ another partner is ``product_not_found`` (404).
 
 Lock order (no deadlock): product rows by id (holds take them FOR KEY SHARE,
 writers FOR UPDATE), a hold's own row, then capacity rows by (product_id,
-bucket_key); releases take only the last two. Capacity is taken with a conditional UPDATE
+bucket_key), then a coupon row and its redemption row; releases take only
+the last ones. Capacity is taken with a conditional UPDATE
 (``taken + q <= capacity``), so it is never exceeded whatever the concurrency.
+
+Coupons (issue #11) for the partner center: ``create_coupon``,
+``list_coupons``, ``get_coupon``, ``update_coupon``, ``pause_coupon(paused)``,
+``issue_coupon({customer_ids})``; for customers ``shop_list_coupons`` (the
+coupons given to them and the uses left). Choices where the issue is silent:
+
+* Coupons need no product review: R-CAT-5 lists the review fields of a
+  product and a coupon is not one of them. A coupon never changes the listed
+  price: it applies to the approved live price of the lines it covers, and
+  its discount is part of the hold's price snapshot. Edits apply at once to
+  later redemptions; a redemption keeps the discount it was given.
+* Minimum spend and percent are on the lines the coupon applies to (its
+  products, or all of the partner's); a fixed discount is at most their amount.
+* A code coupon is redeemed by its code (any case) or id; an issued one by
+  id, only by a customer it was given to. Codes are unique per partner.
+* Per-customer limit defaults to 1; total limit to none. Returned
+  redemptions (a cancellation) free their place in both limits.
+* Customer erasure (``customer.erased``): issues and redemptions keep
+  counting under the pseudonym.
 
 Choices where the issue is silent are listed in domain.py's docstring.
 """
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 
+import psycopg
+
 from chassis import paging
+from chassis.consumer import event_handler
 from chassis.errors import DomainError, NotFound
+from chassis.logging import get_logger
 from chassis.service import DataService, rpc
 from chassis.validation import parse
 
 from . import domain, errors, events, store, views
-from .schemas import (ApproveIn, BlocksIn, BoardQuery, CancellationQuoteIn, HoldIn, InventoryIn, ListQuery,
-                      ProductCreate, ProductPatch, ReasonIn, ReleaseIn)
+from .schemas import (ApproveIn, BlocksIn, BoardQuery, CancellationQuoteIn, CouponCreate, CouponListQuery,
+                      CouponPatch, HoldIn, InventoryIn, IssueIn, ListQuery, ProductCreate, ProductPatch, ReasonIn,
+                      ReleaseIn)
+
+log = get_logger(__name__)
 
 SHOP_SLOT_LIMIT = 200
+PARTNER_CACHE_SECONDS = 300.0   # a verified partner stays verified (R-ACC-8): remembered, not asked per hold
 
 
 class CatalogService(DataService):
     name = "catalog"
+    partner_cache: dict[str, float] = {}   # verified partner id -> until when it is not asked again
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.timezone.utc)
@@ -481,16 +537,22 @@ class CatalogService(DataService):
     # --- holds (R-RSV-3) ---------------------------------------------------------------
 
     @rpc
-    def hold(self, hold_id: str, partner_id: str, lines: list) -> dict:
-        """Take capacity or stock for every line, or nothing. See the module docstring.
+    def hold(self, hold_id: str, partner_id: str, lines: list, coupon: dict | None = None) -> dict:
+        """Take capacity or stock for every line, and redeem the coupon if one is
+        named, or nothing. See the module docstring.
 
         One transaction: read the live versions (FOR KEY SHARE), write the hold
         row with its result (the unique hold id makes a concurrent retry wait
         here, then replay), then take the capacity rows in lock order, so a hot
-        row stays locked only for its UPDATE and the COMMIT."""
-        request = parse(HoldIn, {"hold_id": hold_id, "lines": lines})
+        row stays locked only for its UPDATE and the COMMIT; the coupon row
+        last (its limits are counted under its lock)."""
+        request = parse(HoldIn, {"hold_id": hold_id, "lines": lines,
+                                 **({"coupon": coupon} if coupon is not None else {})})
+        coupon_ref = self._coupon_ref(request)
+        self._check_partner_open(partner_id)
         line_dicts = [line.model_dump() for line in request.lines]
-        fingerprint = domain.hold_request_fingerprint(partner_id, [l.model_dump(mode="json") for l in request.lines])
+        fingerprint = domain.hold_request_fingerprint(partner_id, [l.model_dump(mode="json") for l in request.lines],
+                                                      coupon_ref)
         now = self.now()
         with self.db.transaction() as uow:
             products = store.live_products_for_hold(uow, partner_id, [l["product_id"] for l in line_dicts],
@@ -506,18 +568,67 @@ class CatalogService(DataService):
             result = self._hold_result(request.hold_id, partner_id, now, line_dicts, priced, products)
             held_lines = [{"line": i, "product_id": l["product_id"], "quantity": l["quantity"], "released": 0,
                            "bucket_keys": [n.key for n in needs if i in n.lines]} for i, l in enumerate(line_dicts)]
-            if not store.claim_hold_id(uow, request.hold_id, partner_id, fingerprint, result, held_lines):
+            if not store.claim_hold_id(uow, request.hold_id, partner_id, fingerprint, result, held_lines,
+                                       coupon_ref["redemption_key"] if coupon_ref else None):
                 return self._replayed_hold(store.hold_row(uow, request.hold_id), fingerprint)
             untracked, sold_out = self._take_all(uow, needs)
             if untracked:   # stock not tracked: nothing taken, nothing to give back later
                 store.set_hold_lines(uow, request.hold_id, [
                     {**l, "bucket_keys": [k for k in l["bucket_keys"] if k not in untracked]} for l in held_lines])
+            if coupon_ref is not None:
+                result = self._redeem(uow, partner_id, coupon_ref, result, now)
+                store.set_hold_result(uow, request.hold_id, result)
             for need in sold_out:
                 product = products[need.product_id]
                 events.publish(uow, "product.sold_out", events.product_event(
                     need.product_id, partner_id, product["kind"], product["live"]["name"],
                     version=product["version"], option_id=need.detail.get("option_id")))
         return result
+
+    def _check_partner_open(self, partner_id: str) -> None:
+        """R-ACC-8: only a verified partner sells, whoever sells for it (reservations,
+        orders). Accounts owns the status; verified is final there (nothing takes it
+        back), so a verified answer is remembered for a while and any other is asked
+        again on the next hold."""
+        if self.partner_cache.get(partner_id, 0.0) > time.monotonic():
+            return
+        info = self.services.accounts.partner_info(partner_id)
+        if info.get("status") != "verified":
+            raise errors.partner_not_open(partner_id, info.get("status"))
+        self.partner_cache[partner_id] = time.monotonic() + PARTNER_CACHE_SECONDS
+
+    @staticmethod
+    def _coupon_ref(request: HoldIn) -> dict | None:
+        if request.coupon is None:
+            return None
+        ref = request.coupon.model_dump()
+        if (ref["code"] is None) == (ref["coupon_id"] is None):
+            raise errors.invalid_fields({"coupon.code": "name the coupon by code or by coupon_id (one of them)"})
+        if ref["code"] is not None:
+            ref["code"] = ref["code"].upper()
+        return ref
+
+    def _redeem(self, uow, partner_id: str, ref: dict, result: dict, now: dt.datetime) -> dict:
+        """The coupon taken with the hold, under the coupon row's lock: a new
+        redemption is checked (domain.check_redeemable) and counted; a
+        redemption key that already holds one (another hold of the same booking,
+        a date change) keeps it and its discount, whatever the coupon's state now."""
+        coupon = (store.coupon_by_code(uow, partner_id, ref["code"], lock=True) if ref["code"] is not None
+                  else store.coupon_row(uow, partner_id, ref["coupon_id"], lock=True))
+        if coupon is None:
+            raise errors.coupon_not_found({"code": ref["code"]} if ref["code"] else {"coupon_id": ref["coupon_id"]})
+        key = ref["redemption_key"]
+        current = store.redemption_row(uow, partner_id, key, lock=True)
+        if current is not None and current["status"] == "active":
+            if (current["coupon_id"], current["customer_id"]) != (coupon["coupon_id"], ref["customer_id"]):
+                raise errors.redemption_key_reused(key)
+            discount = current["discount_amount"]
+        else:
+            issued = coupon["distribution"] != "issued" or store.is_issued(uow, coupon["coupon_id"], ref["customer_id"])
+            used = store.customer_redemptions(uow, coupon["coupon_id"], ref["customer_id"])
+            discount = domain.check_redeemable(coupon, now, result["lines"], issued=issued, used=used)
+            store.redeem(uow, partner_id, key, coupon["coupon_id"], ref["customer_id"], discount)
+        return domain.discounted_hold(result, coupon, key, discount)
 
     def _replayed_hold(self, existing: dict, fingerprint: str) -> dict:
         if existing["fingerprint"] == "":   # released before this hold arrived: a single-use id
@@ -570,8 +681,10 @@ class CatalogService(DataService):
                          "payment": p["live"].get("payment"), "schedule_type": p["live"].get("schedule_type"),
                          "quantity_mode": p["live"].get("quantity_mode"),
                          "cancel_policy": p["live"].get("cancel_policy")} for pid, p in products.items()}
+        total = sum(l["amount"] for l in result_lines)
         return {"hold_id": hold_id, "partner_id": partner_id, "status": "held", "created_at": now.isoformat(),
-                "lines": result_lines, "total": sum(l["amount"] for l in result_lines), "products": summary}
+                "lines": result_lines, "total": total, "products": summary, "subtotal": total,
+                "discount_amount": 0, "coupon": None}
 
     @rpc
     def release(self, hold_id: str, partner_id: str, lines: list | None = None, release_id: str | None = None) -> dict:
@@ -594,7 +707,23 @@ class CatalogService(DataService):
             self._give_back(uow, row["lines"], plan)
             lines = [{**l, "released": l["released"] + plan.get(l["line"], 0)} for l in row["lines"]]
             store.mark_released(uow, request.hold_id, lines, all(l["released"] >= l["quantity"] for l in lines))
+            if request.lines is None and row["redemption_key"]:
+                self._return_redemption(uow, partner_id, row["redemption_key"])
             return views.hold_view(store.hold_row(uow, request.hold_id), plan)
+
+    def _return_redemption(self, uow, partner_id: str, key: str) -> None:
+        """A whole release gives the coupon back, unless another hold of the same
+        redemption key is still held (a date change: the new hold keeps it).
+        A partial release (some lines) keeps it."""
+        found = store.redemption_row(uow, partner_id, key)
+        if found is None or found["status"] != "active":
+            return
+        store.coupon_row(uow, partner_id, found["coupon_id"], lock=True)   # lock order: coupon, then redemption
+        current = store.redemption_row(uow, partner_id, key, lock=True)
+        if current["status"] != "active" or current["coupon_id"] != found["coupon_id"]:
+            return
+        if store.holds_still_held(uow, partner_id, key) == 0:
+            store.return_redemption(uow, partner_id, key, current["coupon_id"])
 
     def _give_back(self, uow, held: list[dict], plan: dict[int, int]) -> None:
         """Rows in the same (product_id, bucket_key) order as holds take them."""
@@ -613,6 +742,132 @@ class CatalogService(DataService):
             if row is None or row["partner_id"] != partner_id or row["fingerprint"] == "":
                 raise NotFound("hold_not_found", "no such hold", {"hold_id": hold_id})
             return views.hold_view(row)
+
+    # --- coupons (issue #11) ------------------------------------------------------------------
+
+    @rpc
+    def create_coupon(self, partner_id: str, body: dict, actor: str | None = None) -> dict:
+        """A coupon applies at once: no review (see the module docstring)."""
+        fields = domain.coupon_settings(None, parse(CouponCreate, body).model_dump())
+        with self.db.transaction() as uow:
+            fields["product_ids"] = self._check_coupon_products(uow, partner_id, fields["product_ids"])
+            self._check_code_free(uow, partner_id, fields["code"], None)
+            try:
+                row = store.insert_coupon(uow, uuid.uuid4(), partner_id, fields)
+            except psycopg.errors.UniqueViolation:
+                raise errors.coupon_code_taken(fields["code"]) from None
+            log.info("coupon_created", coupon_id=row["coupon_id"], actor=actor)
+            return views.coupon_view(row, self.now(), issued=0)
+
+    @rpc
+    def list_coupons(self, partner_id: str, query: dict | None = None) -> dict:
+        q = parse(CouponListQuery, query)
+        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
+        with self.db.transaction() as uow:
+            rows = store.list_coupon_rows(uow, partner_id, q.limit, after)
+            issued = store.issued_counts(uow, [r["coupon_id"] for r in rows])
+        now = self.now()
+        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["created_at"].isoformat(), r["coupon_id"]),
+                          lambda r: views.coupon_view(r, now, issued.get(r["coupon_id"], 0)))
+
+    @rpc
+    def get_coupon(self, partner_id: str, coupon_id: str) -> dict:
+        with self.db.transaction() as uow:
+            row = self._coupon(uow, partner_id, coupon_id)
+            return views.coupon_view(row, self.now(), store.issued_counts(uow, [row["coupon_id"]]).get(
+                row["coupon_id"], 0))
+
+    @rpc
+    def update_coupon(self, partner_id: str, coupon_id: str, body: dict, actor: str | None = None) -> dict:
+        """Any subset of the settings; applies to later redemptions (taken ones keep their discount)."""
+        data = parse(CouponPatch, body)
+        given = data.model_dump(include=data.model_fields_set)
+        with self.db.transaction() as uow:
+            row = self._coupon(uow, partner_id, coupon_id, lock=True)
+            fields = domain.coupon_settings(row, given)
+            if "product_ids" in given:
+                fields["product_ids"] = self._check_coupon_products(uow, partner_id, fields["product_ids"])
+            if fields["total_limit"] is not None and fields["total_limit"] < row["redeemed"]:
+                raise errors.limit_below_redeemed(row["coupon_id"], row["redeemed"])
+            self._check_code_free(uow, partner_id, fields["code"], row["coupon_id"])
+            changes = {k: fields[k] for k in store.COUPON_UPDATABLE if fields[k] != row[k]}
+            if changes:
+                row = store.update_coupon(uow, row["coupon_id"], changes)
+                log.info("coupon_updated", coupon_id=row["coupon_id"], fields=sorted(changes), actor=actor)
+            return views.coupon_view(row, self.now(), store.issued_counts(uow, [row["coupon_id"]]).get(
+                row["coupon_id"], 0))
+
+    @rpc
+    def pause_coupon(self, partner_id: str, coupon_id: str, paused: bool = True, actor: str | None = None) -> dict:
+        """Pause (409 ``coupon_paused`` for new redemptions) or resume; taken redemptions stay."""
+        with self.db.transaction() as uow:
+            row = self._coupon(uow, partner_id, coupon_id, lock=True)
+            if row["paused"] != bool(paused):
+                row = store.update_coupon(uow, row["coupon_id"], {"paused": bool(paused)})
+                log.info("coupon_paused" if paused else "coupon_resumed", coupon_id=row["coupon_id"], actor=actor)
+            return views.coupon_view(row, self.now(), store.issued_counts(uow, [row["coupon_id"]]).get(
+                row["coupon_id"], 0))
+
+    @rpc
+    def issue_coupon(self, partner_id: str, coupon_id: str, body: dict, actor: str | None = None) -> dict:
+        """Give an issued coupon to customers (by id); giving it twice is harmless."""
+        data = parse(IssueIn, body)
+        with self.db.transaction() as uow:
+            row = self._coupon(uow, partner_id, coupon_id)
+            if row["distribution"] != "issued":
+                raise errors.coupon_not_issuable(row["coupon_id"])
+            issued_now = store.issue_coupon(uow, row["coupon_id"], partner_id, data.customer_ids, actor)
+            issued = store.issued_counts(uow, [row["coupon_id"]]).get(row["coupon_id"], 0)
+        return {**views.coupon_view(row, self.now(), issued), "issued_now": issued_now}
+
+    @rpc
+    def shop_list_coupons(self, customer_id: str, query: dict | None = None) -> dict:
+        """The coupons given to the customer (``?partner_id=`` for one partner's),
+        newest first, with their state and the uses left to them."""
+        if not isinstance(customer_id, str) or not customer_id:
+            raise errors.invalid_fields({"customer_id": "required"})
+        q = parse(CouponListQuery, query)
+        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
+        with self.db.transaction() as uow:
+            rows = store.customer_coupon_rows(uow, customer_id, q.partner_id, q.limit, after)
+        now = self.now()
+        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["issued_at"].isoformat(), r["coupon_id"]),
+                          lambda r: views.customer_coupon_view(r, now))
+
+    def _coupon(self, uow, partner_id: str, coupon_id: str, lock: bool = False) -> dict:
+        row = store.coupon_row(uow, partner_id, coupon_id, lock=lock)
+        if row is None:
+            raise errors.coupon_not_found({"coupon_id": coupon_id})
+        return row
+
+    @staticmethod
+    def _check_coupon_products(uow, partner_id: str, product_ids: list[str]) -> list[str]:
+        """The products a coupon applies to are the partner's own (another partner's
+        look unknown); returned as the catalog writes product ids."""
+        known = store.partner_product_ids(uow, partner_id, product_ids)
+        canonical = [str(store.as_uuid(pid)) for pid in product_ids]
+        problems = {f"product_ids.{i}": "not a product of this partner"
+                    for i, pid in enumerate(canonical) if pid not in known}
+        if problems:
+            raise errors.invalid_fields(problems, "the coupon is invalid")
+        return list(dict.fromkeys(canonical))
+
+    @staticmethod
+    def _check_code_free(uow, partner_id: str, code: str | None, coupon_id: str | None) -> None:
+        if code is None:
+            return
+        other = store.coupon_by_code(uow, partner_id, code)
+        if other is not None and other["coupon_id"] != coupon_id:
+            raise errors.coupon_code_taken(code)
+
+    @event_handler("customer.erased")
+    def on_customer_erased(self, event):
+        """R-ACC-3: issues and redemptions stay under the customer's pseudonym (limits keep counting)."""
+        with self.db.consuming(event) as uow:
+            if uow is None:
+                return
+            counts = store.pseudonymise_customer(uow, event.payload["customer_id"], event.payload["pseudonym"])
+        log.info("customer_pseudonymised", **counts)
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 Lock order, the same in every transaction so none waits on another in a
 cycle: product rows (by product_id), a hold's own row, then capacity buckets
-(by product_id, bucket_key).
+(by product_id, bucket_key), then a coupon row and its redemption row.
 """
 from __future__ import annotations
 
@@ -310,12 +310,18 @@ def block_rows(uow, product_id, date_from: dt.date | None = None, date_to: dt.da
 
 # --- holds (R-RSV-3) ---------------------------------------------------------------
 
-def claim_hold_id(uow, hold_id: str, partner_id: str, fingerprint: str, result: dict, lines: list[dict]) -> bool:
+def claim_hold_id(uow, hold_id: str, partner_id: str, fingerprint: str, result: dict, lines: list[dict],
+                  redemption_key: str | None = None) -> bool:
     """Write the hold; False when the id is taken. A concurrent call with the
     same id waits here until this transaction ends, then finds the row."""
-    return uow.fetch_one("""INSERT INTO holds (hold_id, partner_id, status, fingerprint, result, lines)
-                            VALUES (%s, %s, 'held', %s, %s, %s) ON CONFLICT (hold_id) DO NOTHING RETURNING 1""",
-                         (hold_id, partner_id, fingerprint, Jsonb(result), Jsonb(lines))) is not None
+    return uow.fetch_one("""INSERT INTO holds (hold_id, partner_id, status, fingerprint, result, lines, redemption_key)
+                            VALUES (%s, %s, 'held', %s, %s, %s, %s) ON CONFLICT (hold_id) DO NOTHING RETURNING 1""",
+                         (hold_id, partner_id, fingerprint, Jsonb(result), Jsonb(lines),
+                          redemption_key)) is not None
+
+
+def set_hold_result(uow, hold_id: str, result: dict) -> None:
+    uow.execute("UPDATE holds SET result = %s WHERE hold_id = %s", (Jsonb(result), hold_id))
 
 
 def tombstone_hold_id(uow, hold_id: str, partner_id: str) -> bool:
@@ -328,8 +334,8 @@ def tombstone_hold_id(uow, hold_id: str, partner_id: str) -> bool:
 
 
 def hold_row(uow, hold_id: str, lock: bool = False) -> dict | None:
-    return uow.fetch_one("SELECT hold_id, partner_id, status, fingerprint, result, lines, created_at, released_at "
-                         "FROM holds WHERE hold_id = %s" + (" FOR UPDATE" if lock else ""), (hold_id,))
+    return uow.fetch_one("SELECT hold_id, partner_id, status, fingerprint, result, lines, created_at, released_at, "
+                         "redemption_key FROM holds WHERE hold_id = %s" + (" FOR UPDATE" if lock else ""), (hold_id,))
 
 
 def live_products_for_hold(uow, partner_id: str, product_ids: list[str], days: list[dt.date]) -> dict[str, dict]:
@@ -420,3 +426,141 @@ def review_counts(uow, partner_id: str) -> dict[str, int]:
     return {r["status"]: r["n"] for r in uow.fetch_all(
         """SELECT r.status, count(*) AS n FROM products p JOIN revisions r ON r.revision_id = p.open_revision_id
            WHERE p.partner_id = %s GROUP BY r.status""", (partner_id,))}
+
+
+# --- coupons (issue #11) ------------------------------------------------------------------
+
+COUPON_COLUMNS = """coupon_id::text AS coupon_id, partner_id, name, discount_type, amount, percent, max_discount,
+    min_spend, starts_at, ends_at, product_ids, total_limit, per_customer_limit, distribution, code, paused,
+    redeemed, created_at, updated_at"""
+COUPON_UPDATABLE = {"name", "discount_type", "amount", "percent", "max_discount", "min_spend", "starts_at", "ends_at",
+                    "product_ids", "total_limit", "per_customer_limit", "code", "paused"}
+
+
+def insert_coupon(uow, coupon_id, partner_id: str, fields: dict) -> dict:
+    columns = ["coupon_id", "partner_id", *sorted(COUPON_UPDATABLE | {"distribution"})]
+    values = {"coupon_id": coupon_id, "partner_id": partner_id, **{k: fields.get(k) for k in columns[2:]}}
+    return uow.fetch_one(f"""INSERT INTO coupons ({", ".join(columns)})
+                             VALUES ({", ".join(f"%({c})s" for c in columns)}) RETURNING {COUPON_COLUMNS}""", values)
+
+
+def coupon_row(uow, partner_id: str, coupon_id: str, lock: bool = False) -> dict | None:
+    cid = as_uuid(coupon_id)
+    if cid is None:
+        return None
+    return uow.fetch_one(f"SELECT {COUPON_COLUMNS} FROM coupons WHERE coupon_id = %s AND partner_id = %s"
+                         + (" FOR UPDATE" if lock else ""), (cid, partner_id))
+
+
+def coupon_by_code(uow, partner_id: str, code: str, lock: bool = False) -> dict | None:
+    return uow.fetch_one(f"SELECT {COUPON_COLUMNS} FROM coupons WHERE partner_id = %s AND code = %s"
+                         + (" FOR UPDATE" if lock else ""), (partner_id, code.upper()))
+
+
+def update_coupon(uow, coupon_id: str, fields: dict) -> dict:
+    unknown = set(fields) - COUPON_UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {unknown}")
+    assignments = ", ".join(f"{name} = %({name})s" for name in fields)
+    return uow.fetch_one(f"""UPDATE coupons SET {assignments}, updated_at = now() WHERE coupon_id = %(coupon_id)s
+                             RETURNING {COUPON_COLUMNS}""", {**fields, "coupon_id": as_uuid(coupon_id)})
+
+
+def list_coupon_rows(uow, partner_id: str, limit: int, after: tuple | None) -> list[dict]:
+    """Newest first, keyset paging on (created_at, coupon_id)."""
+    where, params = "partner_id = %s", [partner_id]
+    if after:
+        where += " AND (created_at, coupon_id) < (%s::timestamptz, %s::uuid)"
+        params += list(after)
+    return uow.fetch_all(f"SELECT {COUPON_COLUMNS} FROM coupons WHERE {where} "
+                         "ORDER BY created_at DESC, coupon_id DESC LIMIT %s", (*params, limit + 1))
+
+
+def partner_product_ids(uow, partner_id: str, product_ids: list[str]) -> set[str]:
+    """Which of ``product_ids`` are products of the partner."""
+    ids = [as_uuid(p) for p in product_ids if as_uuid(p) is not None]
+    return {r["product_id"] for r in uow.fetch_all(
+        "SELECT product_id::text AS product_id FROM products WHERE partner_id = %s AND product_id = ANY(%s)",
+        (partner_id, ids))}
+
+
+def issued_counts(uow, coupon_ids: list[str]) -> dict[str, int]:
+    return {r["coupon_id"]: r["n"] for r in uow.fetch_all(
+        """SELECT coupon_id::text AS coupon_id, count(*) AS n FROM coupon_issues WHERE coupon_id = ANY(%s)
+           GROUP BY coupon_id""", ([as_uuid(c) for c in coupon_ids],))}
+
+
+def issue_coupon(uow, coupon_id: str, partner_id: str, customer_ids: list[str], by: str | None) -> int:
+    """Give the coupon to customers; those who have it already are left as they are. Returns how many are new."""
+    return len(uow.fetch_all(
+        """INSERT INTO coupon_issues (coupon_id, customer_id, partner_id, issued_by)
+           SELECT %s, c, %s, %s FROM unnest(%s::text[]) AS c ON CONFLICT DO NOTHING RETURNING 1""",
+        (as_uuid(coupon_id), partner_id, by, list(dict.fromkeys(customer_ids)))))
+
+
+def is_issued(uow, coupon_id: str, customer_id: str) -> bool:
+    return uow.fetch_one("SELECT 1 FROM coupon_issues WHERE coupon_id = %s AND customer_id = %s",
+                         (as_uuid(coupon_id), customer_id)) is not None
+
+
+def customer_coupon_rows(uow, customer_id: str, partner_id: str | None, limit: int, after: tuple | None) -> list[dict]:
+    """The coupons issued to a customer, newest first, with their use of each."""
+    where, params = ["i.customer_id = %s"], [customer_id]
+    if partner_id:
+        where.append("i.partner_id = %s")
+        params.append(partner_id)
+    if after:
+        where.append("(i.issued_at, i.coupon_id) < (%s::timestamptz, %s::uuid)")
+        params += list(after)
+    columns = ", ".join(f"c.{c.strip()}" for c in COUPON_COLUMNS.split(",") if "coupon_id" not in c)
+    return uow.fetch_all(f"""
+        SELECT c.coupon_id::text AS coupon_id, {columns}, i.issued_at,
+               (SELECT count(*) FROM coupon_redemptions r WHERE r.coupon_id = c.coupon_id
+                  AND r.customer_id = i.customer_id AND r.status = 'active') AS used
+        FROM coupon_issues i JOIN coupons c USING (coupon_id)
+        WHERE {" AND ".join(where)} ORDER BY i.issued_at DESC, i.coupon_id DESC LIMIT %s""", (*params, limit + 1))
+
+
+def redemption_row(uow, partner_id: str, redemption_key: str, lock: bool = False) -> dict | None:
+    return uow.fetch_one("""SELECT partner_id, redemption_key, coupon_id::text AS coupon_id, customer_id, status,
+                                   discount_amount, created_at, returned_at
+                            FROM coupon_redemptions WHERE partner_id = %s AND redemption_key = %s"""
+                         + (" FOR UPDATE" if lock else ""), (partner_id, redemption_key))
+
+
+def customer_redemptions(uow, coupon_id: str, customer_id: str) -> int:
+    return uow.fetch_one("""SELECT count(*) AS n FROM coupon_redemptions
+                            WHERE coupon_id = %s AND customer_id = %s AND status = 'active'""",
+                         (as_uuid(coupon_id), customer_id))["n"]
+
+
+def redeem(uow, partner_id: str, redemption_key: str, coupon_id: str, customer_id: str, discount: int) -> None:
+    """A new redemption (or a returned one taken again), counted on the coupon row the caller holds locked."""
+    uow.execute("""INSERT INTO coupon_redemptions (partner_id, redemption_key, coupon_id, customer_id, status,
+                                                   discount_amount)
+                   VALUES (%s, %s, %s, %s, 'active', %s)
+                   ON CONFLICT (partner_id, redemption_key) DO UPDATE SET
+                       coupon_id = EXCLUDED.coupon_id, customer_id = EXCLUDED.customer_id, status = 'active',
+                       discount_amount = EXCLUDED.discount_amount, created_at = now(), returned_at = NULL""",
+                (partner_id, redemption_key, as_uuid(coupon_id), customer_id, discount))
+    uow.execute("UPDATE coupons SET redeemed = redeemed + 1 WHERE coupon_id = %s", (as_uuid(coupon_id),))
+
+
+def return_redemption(uow, partner_id: str, redemption_key: str, coupon_id: str) -> None:
+    uow.execute("""UPDATE coupon_redemptions SET status = 'returned', returned_at = now()
+                   WHERE partner_id = %s AND redemption_key = %s""", (partner_id, redemption_key))
+    uow.execute("UPDATE coupons SET redeemed = redeemed - 1 WHERE coupon_id = %s", (as_uuid(coupon_id),))
+
+
+def holds_still_held(uow, partner_id: str, redemption_key: str) -> int:
+    return uow.fetch_one("""SELECT count(*) AS n FROM holds WHERE partner_id = %s AND redemption_key = %s
+                              AND status = 'held'""", (partner_id, redemption_key))["n"]
+
+
+def pseudonymise_customer(uow, customer_id: str, pseudonym: str) -> dict[str, int]:
+    """R-ACC-3: the customer's issues and redemptions stay (limits keep counting) under the pseudonym."""
+    issues = uow.execute("UPDATE coupon_issues SET customer_id = %s WHERE customer_id = %s",
+                         (pseudonym, customer_id)).rowcount
+    redemptions = uow.execute("UPDATE coupon_redemptions SET customer_id = %s WHERE customer_id = %s",
+                              (pseudonym, customer_id)).rowcount
+    return {"coupon_issues": issues, "coupon_redemptions": redemptions}

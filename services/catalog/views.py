@@ -109,10 +109,42 @@ def hold_view(row: dict, released_now: dict[int, int] | None = None) -> dict:
     view = {"hold_id": row["hold_id"], "partner_id": row["partner_id"], "status": row["status"],
             "created_at": result.get("created_at", iso(row["created_at"])),
             "lines": [{**line, "released": released.get(line["line"], 0)} for line in result.get("lines", [])],
-            "total": result.get("total", 0), "products": result.get("products", {})}
+            "total": result.get("total", 0), "products": result.get("products", {}),
+            "subtotal": result.get("subtotal", result.get("total", 0)),
+            "discount_amount": result.get("discount_amount", 0), "coupon": result.get("coupon")}
     if released_now is not None:
         view["released_now"] = [{"line": line, "quantity": q} for line, q in sorted(released_now.items())]
     return view
+
+
+def coupon_view(row: dict, now: dt.datetime, issued: int | None = None) -> dict:
+    """A coupon as its partner manages it: the settings, its state and how much of it is used."""
+    view = {"coupon_id": row["coupon_id"], "partner_id": row["partner_id"], "name": row["name"],
+            "discount_type": row["discount_type"], "amount": row["amount"], "percent": row["percent"],
+            "max_discount": row["max_discount"], "min_spend": row["min_spend"], "starts_at": iso(row["starts_at"]),
+            "ends_at": iso(row["ends_at"]), "product_ids": list(row["product_ids"]), "total_limit": row["total_limit"],
+            "per_customer_limit": row["per_customer_limit"], "distribution": row["distribution"],
+            "code": row["code"], "paused": row["paused"], "state": domain.coupon_state(row, now),
+            "redeemed": row["redeemed"],
+            "remaining": None if row["total_limit"] is None else max(row["total_limit"] - row["redeemed"], 0),
+            "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"])}
+    if issued is not None:
+        view["issued"] = issued
+    return view
+
+
+def customer_coupon_view(row: dict, now: dt.datetime) -> dict:
+    """A coupon given to the customer: what it takes off, when, and what is left of it for them."""
+    left_for_all = None if row["total_limit"] is None else max(row["total_limit"] - row["redeemed"], 0)
+    left_for_me = None if row["per_customer_limit"] is None else max(row["per_customer_limit"] - row["used"], 0)
+    uses_left = left_for_me if left_for_all is None else (
+        left_for_all if left_for_me is None else min(left_for_all, left_for_me))
+    return {"coupon_id": row["coupon_id"], "partner_id": row["partner_id"], "name": row["name"],
+            "discount_type": row["discount_type"], "amount": row["amount"], "percent": row["percent"],
+            "max_discount": row["max_discount"], "min_spend": row["min_spend"], "starts_at": iso(row["starts_at"]),
+            "ends_at": iso(row["ends_at"]), "product_ids": list(row["product_ids"]),
+            "state": domain.coupon_state(row, now), "issued_at": iso(row["issued_at"]), "used": row["used"],
+            "per_customer_limit": row["per_customer_limit"], "uses_left": uses_left}
 
 
 def page(rows: list[dict], limit: int, cursor_of, render) -> dict:

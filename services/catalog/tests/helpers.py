@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import psycopg
 
 from catalog.domain import PARTNER_TIME_ZONE
+
+# Holds ask accounts whether the partner is verified (R-ACC-8): these tests' partners are the stand-in's.
+ACCOUNTS_STANDIN = str(Path(__file__).parent / "accounts_standin")
 
 
 def day(offset: int = 3) -> str:

@@ -12,7 +12,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from chassis.errors import DomainError
 from chassis.testing import eventually
 
-from .helpers import approved, booking_body, day, goods_body, partner
+from .helpers import ACCOUNTS_STANDIN, approved, booking_body, day, goods_body, partner
 
 HOLDS_PER_ROUND = 200
 
@@ -30,7 +30,8 @@ def deadlocks(url: str) -> int:
 
 
 @pytest.fixture
-def two_catalogs(service_process, make_database, amqp_uri):
+def two_catalogs(service_process, make_database, amqp_uri, run_service):
+    run_service(ACCOUNTS_STANDIN)
     url = make_database("catalog")
     for _ in range(2):   # 6 workers each: 12 transactions at once, and few connections on a shared server
         service_process("catalog", database_url=url, PC_LOG_LEVEL="WARNING", PC_MAX_WORKERS="6").start()

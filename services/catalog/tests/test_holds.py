@@ -9,11 +9,12 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from chassis.errors import Conflict, NotFound, ValidationFailed
 from chassis.testing import eventually
 
-from .helpers import approved, booking_body, day, db_value, goods_body, outbox, partner
+from .helpers import ACCOUNTS_STANDIN, approved, booking_body, day, db_value, goods_body, outbox, partner
 
 
 @pytest.fixture
 def catalog(run_service):
+    run_service(ACCOUNTS_STANDIN)
     return run_service("catalog")
 
 

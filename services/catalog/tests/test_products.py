@@ -6,11 +6,12 @@ import pytest
 
 from chassis.errors import Conflict, NotFound, ValidationFailed
 
-from .helpers import approved, booking_body, day, db_value, goods_body, outbox, partner
+from .helpers import ACCOUNTS_STANDIN, approved, booking_body, day, db_value, goods_body, outbox, partner
 
 
 @pytest.fixture
 def catalog(run_service):
+    run_service(ACCOUNTS_STANDIN)
     return run_service("catalog")
 
 
