@@ -30,6 +30,15 @@ in the service docstring and the report):
   "any line completed" is a completed reservation (``line_completed``).
 * Reservation numbers: 10 characters of a 32-symbol alphabet without 0/O/1/I
   (50 random bits): short to read out, unique by constraint, not guessable.
+* Coupons (issue #11): one per booking (``coupon_code`` or ``coupon_id``),
+  redeemed by the catalog with the hold under the redemption key
+  ``reservation:<id>``. The discount is part of the price snapshot: ``total``
+  is what the customer pays, and every amount that follows (refund, fee,
+  no-show fee, the sale booked on completion) is computed on what was paid. A
+  partial cancellation keeps the coupon (it stays redeemed) and takes back the
+  cancelled units' share of the discount (``discount_left``); a full
+  cancellation, a rejection or an expiry gives the coupon back with the whole
+  hold; a date change keeps it (the new hold joins the same redemption).
 * Reviews (R-RSV-6, R-CAT-6, issue #11): one per reservation, by the customer
   who booked it (the one invited by the visit-complete message; a friend who
   holds or saved it gets 404 like for cancelling), only once it is
@@ -110,6 +119,12 @@ def check_idempotency_key(key) -> str:
     return key
 
 
+def creation_body(body: dict) -> dict:
+    """The booking body as fingerprinted: without the coupon fields when none is
+    named, so the fingerprint of a body without a coupon is what it always was."""
+    return {k: v for k, v in body.items() if not (k in ("coupon_code", "coupon_id") and v is None)}
+
+
 def request_fingerprint(body: dict) -> str:
     """What makes two creation requests "the same body" (after parsing, so key
     order and surrounding spaces do not matter)."""
@@ -146,13 +161,50 @@ def active_quantity(line: dict) -> int:
 
 
 def amount_of(lines: list[dict]) -> int:
+    """The lines still booked at their prices as sold (before any coupon discount)."""
     return sum(line["unit_price"] * active_quantity(line) for line in lines)
+
+
+def discount_left(lines: list[dict], discount: int) -> int:
+    """The part of a booking's coupon discount on the lines still booked: a
+    partial cancellation takes its share (in proportion to the amount cancelled,
+    counted on everything cancelled so far, so the shares add up to the whole)."""
+    sold = sum(line["unit_price"] * line["quantity"] for line in lines)
+    if not discount or sold <= 0:
+        return 0
+    cancelled = sum(line["unit_price"] * line.get("cancelled", 0) for line in lines)
+    return discount - discount * cancelled // sold
+
+
+def paid_amount(lines: list[dict], discount: int = 0) -> int:
+    """What the customer pays for the lines still booked: ``total`` (issue #11)."""
+    return amount_of(lines) - discount_left(lines, discount)
 
 
 def lines_from_hold(hold: dict) -> list[dict]:
     """The lines as priced by the approved catalog version that was held."""
     return [{"line": l["line"], "price_id": l["price_id"], "label": l["label"], "unit_price": l["unit_price"],
              "quantity": l["quantity"], "cancelled": 0} for l in sorted(hold["lines"], key=lambda l: l["line"])]
+
+
+def redemption_key(reservation_id: str) -> str:
+    """The booking's key of its coupon redemption in the catalog: every hold of
+    the booking (a date change's too) shares it."""
+    return f"reservation:{reservation_id}"
+
+
+def coupon_request(code: str | None, coupon_id: str | None, customer_id: str, reservation_id: str) -> dict | None:
+    """The catalog hold's ``coupon`` argument, or None without a coupon."""
+    if code is None and coupon_id is None:
+        return None
+    return {"code": code, "coupon_id": coupon_id, "customer_id": customer_id,
+            "redemption_key": redemption_key(reservation_id)}
+
+
+def coupon_of_hold(hold: dict) -> dict | None:
+    """What the booking keeps of the coupon it redeemed."""
+    coupon = hold.get("coupon")
+    return {"coupon_id": coupon["coupon_id"], "name": coupon["name"], "code": coupon["code"]} if coupon else None
 
 
 def is_paid(payment: str) -> bool:
@@ -226,8 +278,9 @@ def plan_customer_cancel(reservation: dict, wanted: list[dict] | None, expected_
     if partial and not reservation["allow_partial_cancel"]:
         raise errors.refused("partial_cancel_not_allowed", "this product does not allow cancelling part of a booking",
                              number)
-    by_line = {line["line"]: line for line in reservation["lines"]}
-    amount = sum(by_line[r["line"]]["unit_price"] * r["quantity"] for r in release)
+    discount = reservation.get("discount_amount", 0)
+    amount = paid_amount(reservation["lines"], discount) - paid_amount(
+        apply_cancellation(reservation["lines"], release), discount)   # what was paid for them (issue #11)
     at = use_at(reservation["use_date"], reservation["use_time"])
     quote = quote_cancellation(reservation["cancel_policy"], amount, is_paid(reservation["payment"]), at, now)
     if not quote.allowed:
@@ -284,12 +337,13 @@ def partner_outcome(action: str, reservation: dict, now: dt.datetime) -> Outcome
     status = reservation["status"]
     if status not in transition.allowed_from:
         raise errors.invalid_state(reservation["number"], status, action)
-    paid = amount_of(reservation["lines"]) if is_paid(reservation["payment"]) else 0
+    sold = paid_amount(reservation["lines"], reservation.get("discount_amount", 0))
+    paid = sold if is_paid(reservation["payment"]) else 0
     if action == "no_show":
         check_no_show(reservation, now)
         return Outcome(NO_SHOW, transition.event, fee=paid)
     if action == "complete":
-        return Outcome(COMPLETED, transition.event, sale=amount_of(reservation["lines"]))
+        return Outcome(COMPLETED, transition.event, sale=sold)
     if action in ("reject", "cancel"):
         return Outcome(transition.to, transition.event, refund=paid, release=True)
     return Outcome(transition.to, transition.event)
@@ -323,11 +377,12 @@ def due_at(status: str, policy: dict, use_date: dt.date | None, use_time: dt.tim
 def timer_outcome(reservation: dict) -> Outcome | None:
     """What a due reservation becomes (the caller checked it is due)."""
     status, policy = reservation["status"], reservation["cancel_policy"]
-    paid = amount_of(reservation["lines"]) if is_paid(reservation["payment"]) else 0
+    sold = paid_amount(reservation["lines"], reservation.get("discount_amount", 0))
+    paid = sold if is_paid(reservation["payment"]) else 0
     if status == REQUESTED:
         return Outcome(CANCELLED, "reservation.expired", refund=paid, release=True)
     if status == CONFIRMED and policy.get("complete_after_use"):
-        return Outcome(COMPLETED, "reservation.completed", sale=amount_of(reservation["lines"]))
+        return Outcome(COMPLETED, "reservation.completed", sale=sold)
     if status == CONFIRMED and policy.get("auto_cancel_unused"):
         return Outcome(NO_SHOW, "reservation.no_show", fee=paid)
     return None

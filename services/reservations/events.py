@@ -22,7 +22,7 @@ from __future__ import annotations
 from chassis.contracts import subscribers_of
 from chassis.privacy import mask_name
 
-from .domain import active_quantity
+from .domain import active_quantity, discount_left
 
 
 def line_payloads(lines: list[dict], quantity=active_quantity) -> list[dict]:
@@ -47,6 +47,9 @@ def reservation_event(r: dict, *, actor: str, reason: str | None = None, refund:
         "conversation_id": conversation_id or r.get("conversation_id"),
         "payment": r["payment"], "partial": partial,
         "cancelled_lines": line_payloads(cancelled_lines or [], quantity=lambda l: l["quantity"]),
+        # issue #11: ``total`` is what the customer pays, after this discount (on the lines still booked)
+        "coupon_id": (r.get("coupon") or {}).get("coupon_id"),
+        "discount_amount": discount_left(r["lines"], r.get("discount_amount", 0)),
     }
 
 

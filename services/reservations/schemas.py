@@ -13,6 +13,7 @@ from chassis.validation import Strict
 PRICE_ID = r"^[A-Za-z0-9_-]{1,40}$"                 # catalog price ids
 PHONE = r"^\+?[0-9][0-9 -]{6,18}[0-9]$"             # digits, spaces and dashes; kept as digits
 MAX_LINES = 20
+COUPON_CODE = r"^[A-Za-z0-9_-]{3,30}$"            # catalog coupon codes (any case)
 
 STATUSES = ("requested", "confirmed", "rejected", "cancelled", "completed", "no_show")   # R-RSV-1
 Status = Literal["requested", "confirmed", "rejected", "cancelled", "completed", "no_show"]
@@ -46,6 +47,8 @@ class ReservationCreate(Strict):
     time: MinuteTime | None = None
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
     booker: BookerIn
+    coupon_code: str | None = Field(None, pattern=COUPON_CODE)           # issue #11: one coupon per booking,
+    coupon_id: str | None = Field(None, min_length=1, max_length=64)     # by its code or its id
 
     @field_validator("lines")
     @classmethod

@@ -15,8 +15,11 @@ Creating a booking, safe under retries and crashes:
 2. catalog ``hold`` (idempotent by hold id: 50 copies of one request hold once);
 3. one transaction inserts the reservation, its event and the response, and
    marks the key ``done``; every copy then answers with that stored response.
-A refusal by the catalog (409 ``capacity_exhausted``, ...) is stored as the
-key's response too. A process that dies between 1 and 3 leaves a ``pending``
+A refusal by the catalog (409 ``capacity_exhausted``, ``partner_not_open``
+(R-ACC-8), ``coupon_*``, ...) is stored as the key's response too. A coupon
+(``coupon_code`` / ``coupon_id``, issue #11) is redeemed by that same hold,
+under the redemption key ``reservation:<id>`` that a date change's hold
+shares (domain.py's docstring has the money rules). A process that dies between 1 and 3 leaves a ``pending``
 key: after ``INTENT_GRACE_SECONDS`` the timer releases its hold and marks it
 ``abandoned``; a retry with the key starts again with the next hold id.
 
@@ -97,13 +100,18 @@ class ReservationsService(DataService):
         customer_id = require_id(customer_id, "customer_id")
         key = domain.check_idempotency_key(idempotency_key)
         request = parse(ReservationCreate, body)
-        fingerprint = domain.request_fingerprint(request.model_dump(mode="json"))
+        if request.coupon_code is not None and request.coupon_id is not None:
+            raise ValidationFailed(message="request body is invalid", details={"fields": {
+                "coupon_id": "give coupon_code or coupon_id, not both"}})
+        fingerprint = domain.request_fingerprint(domain.creation_body(request.model_dump(mode="json")))
         intent = self._intent(customer_id, key, fingerprint, request.product_id)
         if intent["state"] in ("done", "failed"):
             return self._replay(intent)
         hold_id = domain.hold_id(intent["reservation_id"], intent["hold_sequence"])
+        coupon = domain.coupon_request(request.coupon_code, request.coupon_id, customer_id, intent["reservation_id"])
         try:
-            hold = self.services.catalog.hold(hold_id, intent["partner_id"], self._hold_lines(request))
+            hold = self.services.catalog.hold(hold_id, intent["partner_id"], self._hold_lines(request),
+                                              **({"coupon": coupon} if coupon else {}))
         except DomainError as refusal:
             if refusal.status >= 500:
                 raise   # no answer: the key stays pending, a retry holds with the same id
@@ -193,6 +201,7 @@ class ReservationsService(DataService):
         confirmation = settings.get("confirmation", "manual")
         ttl = settings.get("request_ttl_hours") or self.default_ttl_hours
         lines = domain.lines_from_hold(hold)
+        discount = hold.get("discount_amount", 0)
         status = domain.CONFIRMED if confirmation == "auto" else domain.REQUESTED
         now = self.now()
         policy = product["cancel_policy"]
@@ -206,7 +215,8 @@ class ReservationsService(DataService):
                "customer_id": intent["customer_id"], "holder_customer_id": intent["customer_id"],
                "booker_name": request.booker.name, "booker_phone": phone, "booker_phone_last4": phone[-4:],
                "status": status, "use_date": request.date, "use_time": request.time, "lines": lines,
-               "total": domain.amount_of(lines), "refund_amount": 0, "fee_amount": 0, "reason": None,
+               "total": domain.paid_amount(lines, discount), "refund_amount": 0, "fee_amount": 0, "reason": None,
+               "coupon": domain.coupon_of_hold(hold), "discount_amount": discount,
                "conversation_id": None, "hold_sequence": intent["hold_sequence"], "created_at": now,
                "updated_at": now, "due_at": domain.due_at(status, policy, request.date, request.time, now, ttl)}
         response = store.record_booking(uow, intent["customer_id"], intent["idempotency_key"],
@@ -302,7 +312,7 @@ class ReservationsService(DataService):
         if plan.partial:
             release_id = f"{hold_id}:part:{uuid.uuid4().hex[:12]}"
             lines = domain.apply_cancellation(r["lines"], plan.release)
-            changes.update(lines=lines, total=domain.amount_of(lines))
+            changes.update(lines=lines, total=domain.paid_amount(lines, r["discount_amount"]))
             store.queue_release(uow, release_id, hold_id, r["partner_id"], plan.release)
         else:
             release_id = f"{hold_id}:all"
@@ -332,11 +342,14 @@ class ReservationsService(DataService):
         domain.check_direct_listing(r, self.services.accounts.partner_info(r["partner_id"]))
         new_sequence, new_hold = self._guarded_hold_number(r)
         guard = f"{new_hold}:guard"
+        # The booking's coupon goes with it: the new hold joins its redemption (kept, not counted again).
+        coupon = domain.coupon_request(None, r["coupon"]["coupon_id"], r["customer_id"], r["reservation_id"]) \
+            if r["coupon"] else None
         try:
             hold = self.services.catalog.hold(new_hold, r["partner_id"], [
                 {"product_id": r["product_id"], "price_id": l["price_id"], "quantity": domain.active_quantity(l),
                  "date": data.date.isoformat(), "time": data.time.strftime("%H:%M") if data.time else None}
-                for l in r["lines"] if domain.active_quantity(l) > 0])
+                for l in r["lines"] if domain.active_quantity(l) > 0], **({"coupon": coupon} if coupon else {}))
         except DomainError as refusal:
             if refusal.status < 500:   # refused: nothing was held, the guard has nothing to do
                 with self.db.transaction() as uow:

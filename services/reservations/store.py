@@ -14,7 +14,8 @@ RESERVATION_COLUMNS = """
     reservation_id::text AS reservation_id, number, partner_id, product_id, product_name, product_version,
     schedule_type, payment, cancel_policy, confirmation, allow_partial_cancel, request_ttl_hours, customer_id,
     holder_customer_id, booker_name, booker_phone, booker_phone_last4, status, use_date, use_time, lines, total,
-    refund_amount, fee_amount, hold_sequence, reason, due_at, conversation_id, pseudonymised, created_at, updated_at
+    refund_amount, fee_amount, hold_sequence, reason, due_at, conversation_id, pseudonymised, created_at, updated_at,
+    coupon, discount_amount
 """
 UPDATABLE = {"status", "use_date", "use_time", "lines", "total", "refund_amount", "fee_amount", "hold_sequence",
              "reason", "due_at", "conversation_id", "holder_customer_id"}
@@ -122,19 +123,20 @@ def record_booking(uow, customer_id: str, key: str, hold_sequence: int, r: dict,
                    product_version, schedule_type, payment, cancel_policy, confirmation, allow_partial_cancel,
                    request_ttl_hours, customer_id, holder_customer_id, booker_name, booker_phone, booker_phone_last4,
                    status, use_date, use_time, lines, total, hold_sequence, hold_attempts, due_at, created_at,
-                   updated_at)
+                   updated_at, coupon, discount_amount)
                SELECT %(reservation_id)s, %(number)s, %(partner_id)s, %(product_id)s, %(product_name)s,
                    %(product_version)s, %(schedule_type)s, %(payment)s, %(cancel_policy)s, %(confirmation)s,
                    %(allow_partial_cancel)s, %(request_ttl_hours)s, %(customer_id)s, %(customer_id)s,
                    %(booker_name)s, %(booker_phone)s, %(booker_phone_last4)s, %(status)s, %(use_date)s,
                    %(use_time)s, %(lines)s, %(total)s, %(hold_sequence)s, %(hold_sequence)s, %(due_at)s,
-                   %(created_at)s, %(created_at)s
+                   %(created_at)s, %(created_at)s, %(coupon)s, %(discount_amount)s
                FROM done RETURNING reservation_id),
            step AS (
                INSERT INTO reservation_history (reservation_id, at, action, actor_kind, actor_id, details)
                SELECT reservation_id, %(created_at)s, 'booked', 'customer', %(customer_id)s, %(history)s FROM booked)
            SELECT response FROM done""",
         {**r, "cancel_policy": Jsonb(r["cancel_policy"]), "lines": Jsonb(r["lines"]), "response": Jsonb(response),
+         "coupon": Jsonb(r["coupon"]) if r.get("coupon") else None, "discount_amount": r.get("discount_amount", 0),
          "history": Jsonb(history), "key": key, "customer_id": customer_id, "hold_sequence": hold_sequence})
     return row["response"] if row else None
 

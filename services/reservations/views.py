@@ -41,8 +41,12 @@ def _schedule(r: dict) -> dict:
 
 
 def _money(r: dict) -> dict:
-    return {"lines": _lines(r), "total": r["total"], "payment": r["payment"], "cancel_policy": r["cancel_policy"],
-            "refund_amount": r["refund_amount"], "fee_amount": r["fee_amount"]}
+    """``total`` is what the customer pays: ``subtotal`` (the lines still booked, as
+    sold) less the coupon's ``discount_amount`` on them (issue #11)."""
+    return {"lines": _lines(r), "subtotal": domain.amount_of(r["lines"]),
+            "discount_amount": domain.discount_left(r["lines"], r.get("discount_amount", 0)),
+            "coupon": r.get("coupon"), "total": r["total"], "payment": r["payment"],
+            "cancel_policy": r["cancel_policy"], "refund_amount": r["refund_amount"], "fee_amount": r["fee_amount"]}
 
 
 def _common(r: dict) -> dict:

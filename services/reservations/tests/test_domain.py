@@ -170,3 +170,21 @@ def test_r_rsv_8_search_terms_and_identifiers():
     assert raised.value.code == "idempotency_key_required"
     with pytest.raises(ValidationFailed):
         domain.check_idempotency_key("has space")
+
+
+def test_coupon_discount_is_shared_by_what_each_cancellation_takes_and_refunds_add_up_to_what_was_paid():
+    """Issue #11: a partial cancellation keeps the coupon and refunds what was paid for
+    the units (their share of the discount taken off); every refund adds up to the total paid."""
+    booked = reservation(discount_amount=2501)              # lines sold for 25,000; an odd discount
+    paid = domain.paid_amount(booked["lines"], 2501)
+    assert paid == 25000 - 2501
+    refunds, current = [], booked
+    for release in ([{"line": 0, "quantity": 1}], [{"line": 1, "quantity": 1}], [{"line": 0, "quantity": 1}]):
+        plan = domain.plan_customer_cancel(current, release, None, hours_before(100))
+        refunds.append(plan.refund)
+        current = {**current, "lines": domain.apply_cancellation(current["lines"], release)}
+    assert refunds[0] < 10000 and refunds[1] < 5000            # less than the listed prices: what was paid
+    assert sum(refunds) == paid
+    assert domain.discount_left(current["lines"], 2501) == 0 and domain.paid_amount(current["lines"], 2501) == 0
+    completed = domain.partner_outcome("complete", booked, hours_before(1))
+    assert completed.sale == paid                              # the sale settlement books is what was paid
