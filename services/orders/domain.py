@@ -38,6 +38,14 @@ Choices made where the seeds are silent (also in the service docstring)
   the new option first, then gives the old one back to stock.
 * Reviews: one per order line, on completed orders of every channel; the
   partner replies once. Inquiries: any order, answered once.
+* Coupons (issue #11): one per order (``coupon_code`` or ``coupon_id``),
+  redeemed by the catalog with the order's hold under ``order:<order id>``.
+  ``total`` is what the customer paid (the lines at their prices less the
+  discount); a refund of some units pays back what was paid for them
+  (``refund_amount``) and keeps the coupon; a cancellation refunds ``total``
+  and gives the coupon back with the whole hold. Whether the partner sells at
+  all (R-ACC-8, verified) is the catalog hold's check; the category's channels
+  stay here.
 """
 from __future__ import annotations
 
@@ -187,9 +195,20 @@ def reserved_units(open_requests: list[dict], kind: str) -> dict[str, int]:
     return reserved
 
 
-def refund_amount(lines: list[dict], refund: list[dict]) -> int:
+def refund_amount(lines: list[dict], refund: list[dict], discount: int = 0) -> int:
+    """What was paid for the units refunded (issue #11): their amount less their
+    share of the order's coupon discount, counted on everything refunded so far,
+    so that refunding every unit, in however many parts, gives back ``total``."""
     prices = {line["line_id"]: line["unit_price"] for line in lines}
-    return sum(prices[item["line_id"]] * item["quantity"] for item in refund)
+    asked = sum(prices[item["line_id"]] * item["quantity"] for item in refund)
+    sold = sum(line["unit_price"] * line["quantity"] for line in lines)
+    if not discount or sold <= 0:
+        return asked
+    before = sum(line["unit_price"] * line["refunded_quantity"] for line in lines)
+
+    def paid(amount: int) -> int:
+        return amount - discount * amount // sold
+    return paid(before + asked) - paid(before)
 
 
 def check_refund_leaves_something(order: dict, lines: list[dict], refund: list[dict]) -> None:
@@ -245,6 +264,43 @@ def check_reviewable(order: dict, lines: list[dict], line_id: str) -> None:
 
 
 # --- creation --------------------------------------------------------------------------
+
+def new_hold_id() -> str:
+    """The catalog hold of a new order, drawn with its creation key: ``ord-<order id>``,
+    so the order's id (and its coupon's redemption key) is known before the hold."""
+    return f"ord-{uuid.uuid4().hex}"
+
+
+def order_id_of(hold_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(hold_id.removeprefix("ord-"))
+    except ValueError:
+        return uuid.uuid4()
+
+
+def check_one_coupon(code: str | None, coupon_id: str | None) -> None:
+    if code is not None and coupon_id is not None:
+        raise errors.invalid_fields({"coupon_id": "give coupon_code or coupon_id, not both"})
+
+
+def creation_body(body: dict) -> dict:
+    """The order body as fingerprinted: without the coupon fields when none is
+    named, so the fingerprint of a body without a coupon is what it always was."""
+    return {k: v for k, v in body.items() if not (k in ("coupon_code", "coupon_id") and v is None)}
+
+
+def coupon_request(code: str | None, coupon_id: str | None, customer_id: str, hold_id: str) -> dict | None:
+    """The catalog hold's ``coupon`` argument (issue #11), redeemed under ``order:<order id>``."""
+    if code is None and coupon_id is None:
+        return None
+    return {"code": code, "coupon_id": coupon_id, "customer_id": customer_id,
+            "redemption_key": f"order:{order_id_of(hold_id)}"}
+
+
+def coupon_of_hold(hold: dict) -> dict | None:
+    coupon = hold.get("coupon")
+    return {"coupon_id": coupon["coupon_id"], "name": coupon["name"], "code": coupon["code"]} if coupon else None
+
 
 def body_fingerprint(body: dict) -> str:
     """The same body (after validation, key order aside) gives the same fingerprint."""

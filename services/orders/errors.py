@@ -59,11 +59,6 @@ def creation_interrupted(key: str) -> ServiceUnavailable:
                               {"idempotency_key": key})
 
 
-def partner_not_open(partner_id: str, status: str | None) -> Conflict:
-    return Conflict("partner_not_open", "this partner does not sell yet (R-ACC-8)",
-                    {"partner_id": partner_id, "status": status})
-
-
 def channel_not_offered(channel: str, category: str | None, offered: tuple[str, ...]) -> ValidationFailed:
     return ValidationFailed("channel_not_offered", f"this partner does not take {channel} orders",
                             {"fields": {"channel": f"use one of {', '.join(offered) or 'nothing'}"},

@@ -30,6 +30,8 @@ def order_payload(order: dict, lines: list[dict], *, actor: str, reason: str | N
         "refunded_line_ids": refunded_line_ids or [], "request_id": str(request_id) if request_id else None,
         "reason": reason, "actor": actor, "courier": order["courier"], "invoice_number": order["invoice_number"],
         "payment_status": order["payment_status"], "refunded_total": order["refunded_amount"],
+        # issue #11: ``total`` is what the customer paid, after this coupon discount
+        "coupon_id": (order.get("coupon") or {}).get("coupon_id"), "discount_amount": order.get("discount_amount", 0),
     }
 
 

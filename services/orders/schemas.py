@@ -22,6 +22,7 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Short = Annotated[str, Field(min_length=1, max_length=100)]
 Phone = Annotated[str, Field(min_length=8, max_length=20, pattern=r"^[0-9+\- ]+$")]
 IDEMPOTENCY_KEY = r"^[\x21-\x7e]{1,255}$"
+COUPON_CODE = r"^[A-Za-z0-9_-]{3,30}$"              # catalog coupon codes (any case)
 
 
 class OrderLineIn(Strict):
@@ -47,6 +48,8 @@ class OrderCreate(Strict):
     lines: list[OrderLineIn] = Field(min_length=1, max_length=50)
     shipping_address: ShippingAddressIn | None = None
     note: Annotated[str, Field(max_length=500)] | None = None   # "less ice", "ring the bell"
+    coupon_code: str | None = Field(None, pattern=COUPON_CODE)         # issue #11: one coupon per order,
+    coupon_id: str | None = Field(None, min_length=1, max_length=64)   # by its code or its id
 
 
 class ListQuery(Strict):

@@ -122,10 +122,11 @@ class OrdersService(DataService):
         key = self._checked_key(idempotency_key)
         data = parse(OrderCreate, body)
         domain.check_channel_fields(data.channel, data.shipping_address is not None)
-        fingerprint = domain.body_fingerprint(data.model_dump(mode="json"))
+        domain.check_one_coupon(data.coupon_code, data.coupon_id)
+        fingerprint = domain.body_fingerprint(domain.creation_body(data.model_dump(mode="json")))
         with self.db.transaction() as uow:
             claimed = store.claim_creation_key(uow, customer_id, key, data.partner_id, fingerprint,
-                                               f"ord-{uuid.uuid4().hex}")
+                                               domain.new_hold_id())
         if claimed["fingerprint"] != fingerprint:
             raise errors.idempotency_key_reused(key)
         if claimed["response"] is not None:
@@ -143,8 +144,10 @@ class OrdersService(DataService):
     def _hold_for(self, customer_id: str, key: str, hold_id: str, data: OrderCreate) -> dict:
         """The catalog hold of the order; a refusal drops the pending key (no trace)."""
         try:
-            self._check_partner(data.partner_id, data.channel)
-            hold = self.services.catalog.hold(hold_id, data.partner_id, self._hold_lines(data))
+            self._check_channel(data.partner_id, data.channel)
+            coupon = domain.coupon_request(data.coupon_code, data.coupon_id, customer_id, hold_id)
+            hold = self.services.catalog.hold(hold_id, data.partner_id, self._hold_lines(data),
+                                              **({"coupon": coupon} if coupon else {}))
             if os.environ.get(FAULT_ENV) == "orders_kill_after_hold":
                 os.kill(os.getpid(), signal.SIGKILL)   # crash test: the hold is taken, the order not written
             if hold["status"] != "held":   # swept meanwhile: the id is spent
@@ -168,8 +171,10 @@ class OrdersService(DataService):
         with self.db.transaction() as uow:
             store.drop_pending_key(uow, customer_id, key, hold_id)
 
-    def _check_partner(self, partner_id: str, channel: str) -> None:
-        """R-ACC-8: only a verified partner sells; its category says which channels it takes."""
+    def _check_channel(self, partner_id: str, channel: str) -> None:
+        """The partner's category says which channels it takes (R-ORD-1, R-ORD-6). Whether
+        it sells at all (R-ACC-8: verified) is the catalog hold's to refuse, for bookings
+        and orders alike (409 ``partner_not_open``)."""
         cached = self.partner_cache.get(partner_id)
         if cached is None or cached[0] < time.monotonic():
             info = self.services.accounts.partner_info(partner_id)
@@ -177,8 +182,6 @@ class OrdersService(DataService):
             if info.get("status") == "verified":
                 self.partner_cache[partner_id] = cached
         info = cached[1]
-        if info.get("status") != "verified":
-            raise errors.partner_not_open(partner_id, info.get("status"))
         offered = domain.offered_channels(info.get("category"))
         if channel not in offered:
             raise errors.channel_not_offered(channel, info.get("category"), offered)
@@ -206,11 +209,12 @@ class OrdersService(DataService):
         return lines
 
     def _record_order(self, customer_id: str, key: str, hold_id: str, data: OrderCreate, hold: dict) -> dict:
-        order_id = uuid.uuid4()
+        order_id = domain.order_id_of(hold_id)
         received_at = self.now()
         lines = domain.lines_from_hold(str(order_id), hold)
         order = {"order_id": order_id, "partner_id": data.partner_id, "customer_id": customer_id,
                  "channel": data.channel, "total": hold["total"], "hold_id": hold_id,
+                 "coupon": domain.coupon_of_hold(hold), "discount_amount": hold.get("discount_amount", 0),
                  "shipping": data.shipping_address.model_dump() if data.shipping_address else None,
                  "note": data.note, "received_at": received_at,
                  "auto_complete_at": domain.auto_complete_at(data.channel, received_at)}
@@ -378,7 +382,7 @@ class OrdersService(DataService):
             request = store.insert_request(uow, {
                 "request_id": uuid.uuid4(), "order_id": order["order_id"], "partner_id": order["partner_id"],
                 "customer_id": customer_id, "kind": "refund", "reason": data.reason, "lines": refund,
-                "amount": domain.refund_amount(lines, refund)})
+                "amount": domain.refund_amount(lines, refund, order["discount_amount"])})
             events.publish(uow, "order.refund_requested", order, lines, actor="customer", reason=data.reason,
                            refunded_line_ids=[item["line_id"] for item in refund], request_id=request["request_id"])
             return self._remember(uow, customer_id, idempotency_key, views.request_view(request))
@@ -397,7 +401,7 @@ class OrdersService(DataService):
                 if item["quantity"] > available:
                     raise errors.exceeds_order(str(order["order_id"]), item["line_id"], item["quantity"], available)
             domain.check_refund_leaves_something(order, lines, refund)
-            amount = domain.refund_amount(lines, refund)
+            amount = domain.refund_amount(lines, refund, order["discount_amount"])   # on what was paid (issue #11)
             store.refund_line_units(uow, order["order_id"], refund)
             refunded = order["refunded_amount"] + amount
             if order["status"] in domain.UNSHIPPED_STATES:
@@ -405,7 +409,8 @@ class OrdersService(DataService):
             order = store.update_order(uow, order["order_id"], refunded_amount=refunded,
                                        payment_status=domain.payment_status(order["total"], refunded),
                                        actor_id=actor_id(actor))
-            request = store.decide_request(uow, request["request_id"], "approved", actor_id(actor), None)
+            request = store.decide_request(uow, request["request_id"], "approved", actor_id(actor), None,
+                                           amount=amount)
             lines = store.line_rows(uow, order["order_id"])
             events.publish(uow, "order.refund_approved", order, lines, actor="partner", refund_amount=amount,
                            refunded_line_ids=[item["line_id"] for item in refund], request_id=request["request_id"])

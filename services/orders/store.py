@@ -88,10 +88,13 @@ def delete_key(uow, customer_id: str, key: str) -> None:
 def insert_order(uow, order: dict, lines: list) -> dict:
     row = uow.fetch_one(
         """INSERT INTO orders (order_id, partner_id, customer_id, channel, status, total, hold_id, shipping,
-                               note, received_at, auto_complete_at)
+                               note, received_at, auto_complete_at, coupon, discount_amount)
            VALUES (%(order_id)s, %(partner_id)s, %(customer_id)s, %(channel)s, 'received', %(total)s, %(hold_id)s,
-                   %(shipping)s, %(note)s, %(received_at)s, %(auto_complete_at)s) RETURNING *""",
-        {**order, "shipping": Jsonb(order["shipping"]) if order["shipping"] else None})
+                   %(shipping)s, %(note)s, %(received_at)s, %(auto_complete_at)s, %(coupon)s, %(discount_amount)s)
+           RETURNING *""",
+        {**order, "shipping": Jsonb(order["shipping"]) if order["shipping"] else None,
+         "coupon": Jsonb(order["coupon"]) if order.get("coupon") else None,
+         "discount_amount": order.get("discount_amount", 0)})
     insert_lines(uow, order["order_id"], order["hold_id"], lines)
     return row
 
@@ -273,10 +276,13 @@ def set_exchange_hold(uow, request_id, hold_id: str) -> None:
                 (hold_id, request_id))
 
 
-def decide_request(uow, request_id, status: str, actor_id: str | None, reason: str | None) -> dict:
+def decide_request(uow, request_id, status: str, actor_id: str | None, reason: str | None,
+                   amount: int | None = None) -> dict:
+    """``amount``: what an approved refund pays back, as computed at approval (reconciliation reads it)."""
     return uow.fetch_one(
-        """UPDATE order_requests SET status = %s, decided_by = %s, decision_reason = %s, decided_at = now()
-            WHERE request_id = %s RETURNING *""", (status, actor_id, reason, request_id))
+        """UPDATE order_requests SET status = %s, decided_by = %s, decision_reason = %s, decided_at = now(),
+                  amount = coalesce(%s, amount)
+            WHERE request_id = %s RETURNING *""", (status, actor_id, reason, amount, request_id))
 
 
 def list_requests(uow, partner_id: str, kind: str, status: str | None, limit: int, after) -> list[dict]:

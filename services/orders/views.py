@@ -37,6 +37,8 @@ def order_view(order: dict, lines: list[dict], owner: bool) -> dict:
     """``owner``: the customer who ordered sees their phone whole; partners see it masked."""
     view = {"order_id": str(order["order_id"]), "partner_id": order["partner_id"], "channel": order["channel"],
             "status": order["status"], "payment_status": order["payment_status"], "total": order["total"],
+            "subtotal": order["total"] + order.get("discount_amount", 0),
+            "discount_amount": order.get("discount_amount", 0), "coupon": order.get("coupon"),
             "refunded_amount": order["refunded_amount"], "lines": [line_view(l) for l in lines],
             "shipping_address": shipping_view(order["shipping"], owner), "note": order["note"],
             "courier": order["courier"], "invoice_number": order["invoice_number"],

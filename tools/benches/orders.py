@@ -6,7 +6,8 @@ own Idempotency-Key) to one gateway, one accounts, one catalog and one orders
 process. Each order costs the gateway ``accounts.authenticate`` and
 ``orders.create_order``; the order two transactions (its key, then the order
 with its lines, key response and ``order.received`` outbox row) around
-``catalog.hold`` (the partner's category and status are cached). Reported as
+``catalog.hold`` (the partner's category is cached here, its verified status
+in the catalog, R-ACC-8). Reported as
 a ratio to the bare RPC echo of the same run.
 
 Timer: 10,000 dine-in orders written straight into the database (setup

@@ -154,3 +154,22 @@ def test_business_dates_are_days_in_seoul():
     start, end = domain.day_bounds(dt.date(2026, 5, 2))
     assert (start.isoformat(), end - start) == ("2026-05-02T00:00:00+09:00", dt.timedelta(days=1))
     assert "period_end" in code_of(lambda: domain.parse_period("2026-05-02", "2026-05-01")).details["fields"]
+
+
+def test_refunds_of_a_discounted_order_pay_back_what_was_paid_and_add_up_to_its_total():
+    """Issue #11: each refund is the units' amount less their share of the coupon
+    discount, counted on everything refunded so far, so all refunds make ``total``."""
+    lines = [{"line_id": "a", "unit_price": 39000, "quantity": 2, "refunded_quantity": 0},
+             {"line_id": "b", "unit_price": 41000, "quantity": 1, "refunded_quantity": 0}]
+    discount = 11111
+    total = sum(l["unit_price"] * l["quantity"] for l in lines) - discount
+    refunds = []
+    for line_id in ("a", "b", "a"):
+        refunds.append(domain.refund_amount(lines, [{"line_id": line_id, "quantity": 1}], discount))
+        lines = [{**l, "refunded_quantity": l["refunded_quantity"] + (l["line_id"] == line_id)} for l in lines]
+    assert refunds[0] < 39000 and refunds[1] < 41000 and sum(refunds) == total
+    assert domain.refund_amount(lines, [], 0) == 0
+    assert domain.order_id_of(domain.new_hold_id()).version == 4
+    assert domain.coupon_request(None, None, "c1", "ord-x") is None
+    with pytest.raises(ValidationFailed):
+        domain.check_one_coupon("CODE1", "some-id")
