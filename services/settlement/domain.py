@@ -28,6 +28,12 @@ order.refund_approved  (refund > 0)     refund + commission_reversal       order
 anything else                           nothing
 ======================================  =================================  ==========================================
 
+Coupons (issue #11): the partner funds a coupon's discount. The sale is
+booked at the event's ``total``, what the customer paid after the discount,
+and commission is taken on that; the discount (``discount_amount``,
+``coupon_id``) is recorded on the sale's transaction beside it. Refunds and
+fees are on what was paid too (the producers compute them so).
+
 Why: only a *completed* sale is the partner's revenue (R-STL-1); money taken
 for a booking that is cancelled goes back to the customer except the
 cancellation fee, which is the partner's (and a partial cancellation is one
@@ -75,7 +81,7 @@ is settled once: running it again changes nothing.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -126,6 +132,8 @@ class Movement:
     key: str             # unique per partner: the idempotency key of the transaction
     amount: int
     products: tuple[ProductShare, ...] = field(default_factory=tuple)
+    discount: int = 0                # a sale's coupon discount, funded by the partner (issue #11)
+    coupon_id: str | None = None
 
     @property
     def commission_key(self) -> str:
@@ -193,7 +201,8 @@ def _reservation_movements(kind: str, payload: dict, event_id: str) -> list[Move
         return [Movement(entry_kind, "reservations", number, key, amount, shares)]
 
     if kind == "completed":
-        return movement(SALE, f"reservation:{number}:sale", payload.get("total", 0))
+        return [replace(m, discount=payload.get("discount_amount") or 0, coupon_id=payload.get("coupon_id"))
+                for m in movement(SALE, f"reservation:{number}:sale", payload.get("total", 0))]
     if kind == "cancelled":
         return movement(FEE, f"reservation:{number}:fee:{event_id}", payload.get("fee_amount", 0))
     if kind == "no_show":
@@ -206,8 +215,9 @@ def _order_movements(kind: str, payload: dict, event_id: str) -> list[Movement]:
     lines = payload.get("lines", [])
     if kind in ("completed", "delivered"):
         amount = payload.get("total", 0)
-        return [Movement(SALE, "orders", order_id, f"order:{order_id}:sale", amount,
-                         _product_split(amount, lines))] if amount > 0 else []
+        return [Movement(SALE, "orders", order_id, f"order:{order_id}:sale", amount, _product_split(amount, lines),
+                         discount=payload.get("discount_amount") or 0,
+                         coupon_id=payload.get("coupon_id"))] if amount > 0 else []
     if kind == "refund_approved":
         amount = payload.get("refund_amount", 0)
         refunded = set(payload.get("refunded_line_ids") or [])

@@ -96,8 +96,10 @@ def insert_transaction(uow, partner_id: str, key: str, kind: str, amount: int, *
 RECORD_MOVEMENT = """
 WITH txn AS (
     INSERT INTO ledger_transactions (partner_id, txn_key, kind, source, source_ref, source_event_id,
-                                     business_date, occurred_at, commission_bps, customer_ref)
-    VALUES (%(partner)s, %(key)s, %(kind)s, %(source)s, %(ref)s, %(event_id)s, %(day)s, %(at)s, %(bps)s, %(customer)s)
+                                     business_date, occurred_at, commission_bps, customer_ref, discount_amount,
+                                     coupon_id)
+    VALUES (%(partner)s, %(key)s, %(kind)s, %(source)s, %(ref)s, %(event_id)s, %(day)s, %(at)s, %(bps)s, %(customer)s,
+            %(discount)s, %(coupon_id)s)
     ON CONFLICT (partner_id, txn_key) DO NOTHING RETURNING id),
 entries AS (
     INSERT INTO ledger_entries (transaction_id, partner_id, account, debit, credit)
@@ -142,6 +144,7 @@ def record_movement(uow, partner_id: str, movement: Movement, *, event_id, occur
         "partner": partner_id, "key": movement.key, "kind": movement.kind, "source": movement.source,
         "ref": movement.source_ref, "event_id": event_id, "day": on, "at": occurred_at, "bps": bps,
         "customer": customer_ref, "entries": _entries_json(movement.kind, movement.amount),
+        "discount": movement.discount, "coupon_id": movement.coupon_id,
         "facts": Jsonb([{"product_id": p.product_id, "product_name": p.product_name, "amount": p.amount}
                         for p in movement.products]),
         "commission_key": movement.commission_key, "commission_kind": domain.COMMISSION_OF[movement.kind],
@@ -174,7 +177,8 @@ def list_transactions(uow, partner_id: str, date_from: date | None, date_to: dat
                       after: tuple | None, limit: int) -> list[dict]:
     """Ledger transactions in date order, each with its entries."""
     rows = uow.fetch_all(
-        """SELECT id, kind, source, source_ref, business_date, occurred_at, recorded_at, commission_bps
+        """SELECT id, kind, source, source_ref, business_date, occurred_at, recorded_at, commission_bps,
+                  discount_amount, coupon_id
            FROM ledger_transactions
            WHERE partner_id = %(p)s
              AND (%(from)s::date IS NULL OR business_date >= %(from)s)
