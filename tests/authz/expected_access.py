@@ -181,4 +181,13 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     ("GET", f"{P}/customers"): STAFF,
     ("GET", f"{P}/statistics"): STAFF,
     ("GET", "/v1/shop/products/<product_id>/reviews"): EVERYONE,
+    # --- coupons (#11): managed like products, read by staff; customers see those given to them -------
+    ("POST", f"{P}/coupons"): MANAGERS,
+    ("GET", f"{P}/coupons"): STAFF,
+    ("GET", f"{P}/coupons/<coupon_id>"): STAFF,
+    ("PATCH", f"{P}/coupons/<coupon_id>"): MANAGERS,
+    ("POST", f"{P}/coupons/<coupon_id>/issue"): MANAGERS,
+    ("POST", f"{P}/coupons/<coupon_id>/pause"): MANAGERS,
+    ("POST", f"{P}/coupons/<coupon_id>/resume"): MANAGERS,
+    ("GET", "/v1/shop/coupons"): CUSTOMERS,
 }

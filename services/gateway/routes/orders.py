@@ -36,7 +36,8 @@ class OrdersRoutes:
     # --- customers (the consumer app) -------------------------------------------------
 
     @route("POST", "/v1/shop/orders", access="customer",
-           summary="order (Idempotency-Key required); 409 out_of_stock (R-ORD-1, R-ORD-6)")
+           summary="order (Idempotency-Key required), coupon_code or coupon_id optional; 409 out_of_stock, "
+                   "partner_not_open, coupon_* refusals (R-ORD-1, R-ORD-6, R-ACC-8, issue #11)")
     def orders_create_order(self, request):
         return 201, self.services.orders.create_order(request.principal.customer_id, request.json_body,
                                                       _key(request))

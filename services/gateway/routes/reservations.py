@@ -41,8 +41,9 @@ class ReservationsRoutes:
     # --- the shop: customers (R-RSV-3..5, R-RSV-10, R-RSV-11) -------------------------------
 
     @route("POST", "/v1/shop/reservations", access="customer",
-           summary="book: Idempotency-Key required; 201 {number, status, total, cancel_deadline}; "
-                   "409 capacity_exhausted (R-RSV-1, R-RSV-3)")
+           summary="book: Idempotency-Key required, coupon_code or coupon_id optional; 201 {number, status, "
+                   "total, discount_amount, cancel_deadline}; 409 capacity_exhausted, partner_not_open, coupon_* "
+                   "refusals (R-RSV-1, R-RSV-3, R-ACC-8, issue #11)")
     def shop_create_reservation(self, request):
         return 201, self.services.reservations.create_reservation(
             customer_of(request), request.json_body, request.headers.get("Idempotency-Key"))
