@@ -237,3 +237,43 @@ def test_inventory_rows_fit_the_schedule_and_quantity_mode():
     assert [r["bucket_key"] for r in rows] == ["slot:2025-05-02T10:00", "date:2025-05-02"]
 
 
+
+
+# --- coupons (issue #11) --------------------------------------------------------------
+
+COUPON = {"coupon_id": "c", "name": "Spring", "discount_type": "percent", "amount": None, "percent": 10,
+          "max_discount": 3000, "min_spend": 20000, "starts_at": None, "ends_at": None, "product_ids": ["p1"],
+          "total_limit": 2, "per_customer_limit": 1, "distribution": "issued", "code": None, "paused": False,
+          "redeemed": 0}
+
+
+def test_coupon_refusals_come_in_order_and_the_discount_covers_only_its_products():
+    lines = [{"product_id": "p1", "amount": 40000}, {"product_id": "p2", "amount": 90000}]
+    assert domain.coupon_discount(COUPON, lines) == (40000, 3000)                     # 10 % of 40,000, capped
+    assert domain.check_redeemable(COUPON, NOW, lines, issued=True, used=0) == 3000
+
+    def code(coupon, lines=lines, issued=True, used=0):
+        with pytest.raises(Conflict) as raised:
+            domain.check_redeemable({**COUPON, **coupon}, NOW, lines, issued=issued, used=used)
+        return raised.value.code
+
+    assert code({"paused": True, "ends_at": NOW}) == "coupon_paused"
+    assert code({"starts_at": NOW + dt.timedelta(seconds=1)}) == "coupon_not_started"
+    assert code({"ends_at": NOW}) == "coupon_expired"
+    assert code({}, issued=False) == "coupon_not_issued"
+    assert code({}, lines=[lines[1]]) == "coupon_not_applicable"
+    assert code({"min_spend": 40001}) == "coupon_min_spend"
+    assert code({"redeemed": 2}, used=1) == "coupon_exhausted"
+    assert code({}, used=1) == "coupon_limit_reached"
+    held = domain.discounted_hold({"lines": [{"amount": 2000}], "total": 2000}, {**COUPON, "discount_type": "fixed",
+                                                                                 "amount": 5000}, "k", 5000)
+    assert (held["subtotal"], held["discount_amount"], held["total"]) == (2000, 2000, 0)   # never below zero
+
+
+def test_coupon_settings_switch_type_and_name_every_field_that_does_not_fit():
+    switched = domain.coupon_settings(COUPON, {"discount_type": "fixed", "amount": 1000})
+    assert (switched["amount"], switched["percent"], switched["max_discount"]) == (1000, None, None)
+    with pytest.raises(ValidationFailed) as raised:
+        domain.coupon_settings(COUPON, {"name": None, "amount": 5, "code": "ABC",
+                                        "ends_at": NOW, "starts_at": NOW})
+    assert set(raised.value.details["fields"]) == {"name", "amount", "code", "ends_at"}
