@@ -110,6 +110,33 @@ class BenchContext:
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", self.vhost], check=False)
 
 
+def verified_partner(url: str, accounts_url: str, category: str) -> str:
+    """A partner of ``category`` registered through the gateway ``url`` and
+    verified by an operator (R-ACC-8: only verified partners sell)."""
+    import requests
+
+    from accounts.ops import create_operator
+    from chassis.config import load_config
+
+    def post(path, body, token=None):
+        response = requests.post(f"{url}{path}", json=body, timeout=30,
+                                 headers={"Authorization": f"Bearer {token}"} if token else {})
+        response.raise_for_status()
+        return response.json()
+
+    login = f"bench.{category}"
+    post("/v1/members", {"login_id": login, "password": "bench password", "name": "Bench",
+                         "phone": "010-0000-0000", "agree_terms": True})
+    token = post("/v1/sessions", {"login_id": login, "password": "bench password"})["token"]
+    partner = post("/v1/partners", {"name": f"Bench {category}", "category": category,
+                                    "business_number": "1234567890"}, token)
+    create_operator(accounts_url, "bench.ops", "bench password", {**load_config("accounts"),
+                                                                  "DATABASE_URL": accounts_url})
+    operator = post("/v1/sessions", {"login_id": "bench.ops", "password": "bench password"})["token"]
+    post(f"/v1/ops/partners/{partner['partner_id']}/verify", {}, operator)
+    return partner["partner_id"]
+
+
 def process_cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")   # utime + stime

@@ -30,9 +30,8 @@ import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench import REPO, http_rate
+from bench import REPO, http_rate, verified_partner
 from benches.accounts import start_gateway
-from chassis.config import load_config
 
 CLIENTS = 20
 SECONDS = 5.0
@@ -73,28 +72,13 @@ def creation_rate(ctx) -> float:
 
 def cafe(url: str, amqp_uri: str, accounts_url: str) -> tuple[str, str]:
     """A verified cafe with one approved menu item (stock not tracked, as cafes sell)."""
-    from accounts.ops import create_operator
-
-    def post(path, body, token=None):
-        response = requests.post(f"{url}{path}", json=body, timeout=30,
-                                 headers={"Authorization": f"Bearer {token}"} if token else {})
-        response.raise_for_status()
-        return response.json()
-
-    post("/v1/members", {"login_id": "bench.cafe", "password": "bench password", "name": "Bench",
-                         "phone": "010-0000-0000", "agree_terms": True})
-    token = post("/v1/sessions", {"login_id": "bench.cafe", "password": "bench password"})["token"]
-    partner = post("/v1/partners", {"name": "Bench cafe", "category": "cafe", "business_number": "1234567890"}, token)
-    create_operator(accounts_url, "bench.ops", "bench password", {**load_config("accounts"),
-                                                                  "DATABASE_URL": accounts_url})
-    operator = post("/v1/sessions", {"login_id": "bench.ops", "password": "bench password"})["token"]
-    post(f"/v1/ops/partners/{partner['partner_id']}/verify", {}, operator)
+    partner_id = verified_partner(url, accounts_url, "cafe")
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as rpc:
-        product = rpc.catalog.create_product(partner["partner_id"], {
+        product = rpc.catalog.create_product(partner_id, {
             "kind": "goods", "goods_type": "menu", "name": "Americano", "options": [{"label": "hot", "amount": 4500}]})
-        review = rpc.catalog.submit_product(partner["partner_id"], product["product_id"])
+        review = rpc.catalog.submit_product(partner_id, product["product_id"])
         rpc.catalog.approve_review(review["revision_id"], {}, "bench")
-    return partner["partner_id"], product["product_id"]
+    return partner_id, product["product_id"]
 
 
 def http_order_rate(url: str, token: str, body: dict) -> float:

@@ -20,14 +20,13 @@ import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench import cpu_figure, cpu_per_unit, http_rate
+from bench import cpu_figure, cpu_per_unit, http_rate, verified_partner
 
 CLIENTS = 50
 SECONDS = 15.0
 WARM_UP = 100
 SLOT_DAYS, SLOT_TIMES = 20, 10            # 200 spread slots
 CAPACITY = 500                            # per slot: more than a run books, so refusals never count
-PARTNER = "bench-partner"
 PROBE_GATEWAY = "gateway.tests.gateway_probe:ProbeGateway"
 
 
@@ -40,7 +39,7 @@ def free_port() -> int:
 def run(ctx) -> list[dict]:
     quiet = {"PC_RESERVATIONS_TIMERS": "false", **{
         f"PC_{s.upper()}_METRICS_PORT": "0" for s in ("accounts", "catalog", "reservations", "gateway")}}
-    ctx.start_service("accounts", quiet)
+    accounts_url = ctx.start_service("accounts", quiet)
     catalog_url = ctx.start_service("catalog", quiet)
     reservations_url = ctx.start_service("reservations", quiet)
     port = free_port()
@@ -49,11 +48,12 @@ def run(ctx) -> list[dict]:
     for service in ("accounts", "catalog", "reservations"):
         ctx.rpc_ready(service)
     base = f"http://127.0.0.1:{port}"
+    wait_for_http(base)
+    partner_id = verified_partner(base, accounts_url, "salon")
     with ClusterRpcProxy({"AMQP_URI": ctx.amqp_uri}, timeout=60) as rpc:
-        product_id, price_id, slots = set_up(rpc)
+        product_id, price_id, slots = set_up(rpc, partner_id)
         tokens = [rpc.accounts.customer_session({"name": f"Bench {i}", "phone": f"010-7{i:03d}-{i:04d}"})["token"]
                   for i in range(CLIENTS)]
-    wait_for_http(base)
 
     def body(i: int) -> dict:
         date, at = slots[i % len(slots)]
@@ -99,16 +99,16 @@ def http_echo(ctx, base: str, token: str) -> tuple[float, dict[str, float]]:
     return rate, cpu
 
 
-def set_up(rpc):
-    product = rpc.catalog.create_product(PARTNER, {
+def set_up(rpc, partner_id: str):
+    product = rpc.catalog.create_product(partner_id, {
         "kind": "booking", "name": "bench", "schedule_type": "datetime", "quantity_mode": "slot",
         "prices": [{"label": "adult", "amount": 10000}]})
-    review = rpc.catalog.submit_product(PARTNER, product["product_id"])
+    review = rpc.catalog.submit_product(partner_id, product["product_id"])
     live = rpc.catalog.approve_review(review["revision_id"], {}, "bench")
     first = dt.date.today() + dt.timedelta(days=3)
     slots = [((first + dt.timedelta(days=d)).isoformat(), f"{9 + t:02d}:00")
              for d in range(SLOT_DAYS) for t in range(SLOT_TIMES)]
-    rpc.catalog.set_inventory(PARTNER, product["product_id"], {"slots": [
+    rpc.catalog.set_inventory(partner_id, product["product_id"], {"slots": [
         {"date": date, "time": at, "capacity": CAPACITY} for date, at in slots]})
     return product["product_id"], live["live"]["prices"][0]["price_id"], slots
 
