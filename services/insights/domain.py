@@ -141,20 +141,41 @@ def booking_contributions(row: dict | None) -> tuple[dict, dict]:
     return days, slots
 
 
+def _difference(before: dict, after: dict) -> dict:
+    """Per key, ``after - before`` (tuples of numbers); only the non-zero ones."""
+    deltas = {}
+    for key in before.keys() | after.keys():
+        a, b = after.get(key), before.get(key)
+        delta = tuple((a[i] if a else 0) - (b[i] if b else 0) for i in range(len(a or b)))
+        if any(delta):
+            deltas[key] = delta
+    return deltas
+
+
 def rollup_deltas(old: dict | None, new: dict | None) -> tuple[dict, dict]:
     """The changes a booking's move from ``old`` to ``new`` makes to the rollups
     (non-zero ones only), so that they always equal a recount of the bookings."""
-    result = []
-    for before, after in zip(booking_contributions(old), booking_contributions(new)):
-        deltas = {}
-        for key in before.keys() | after.keys():
-            a, b = after.get(key), before.get(key)
-            width = len(a or b)
-            delta = tuple((a[i] if a else 0) - (b[i] if b else 0) for i in range(width))
-            if any(delta):
-                deltas[key] = delta
-        result.append(deltas)
-    return result[0], result[1]
+    (old_days, old_slots), (new_days, new_slots) = booking_contributions(old), booking_contributions(new)
+    return _difference(old_days, new_days), _difference(old_slots, new_slots)
+
+
+def order_contributions(row: dict | None, products: list[dict]) -> tuple[dict, dict]:
+    """What one order adds to ``order_days`` (by day and state) and, once
+    completed, its product shares to ``order_product_days``."""
+    if row is None:
+        return {}, {}
+    completed = row["status"] == "completed"
+    days = {(row["stat_date"], row["status"]): (1, row["total"] if completed else 0,
+                                                row["refunded_total"] if completed else 0)}
+    shares = {(row["stat_date"], p["product_id"]): (p["sales"], p["refunds"]) for p in products} if completed else {}
+    return days, shares
+
+
+def order_rollup_deltas(old: dict | None, old_products: list[dict], new: dict | None,
+                        new_products: list[dict]) -> tuple[dict, dict]:
+    (old_days, old_shares), (new_days, new_shares) = (order_contributions(old, old_products),
+                                                      order_contributions(new, new_products))
+    return _difference(old_days, new_days), _difference(old_shares, new_shares)
 
 
 def order_fact(event_type: str, payload: dict, occurred_at: datetime) -> dict:

@@ -155,8 +155,30 @@ def add_to_rollups(uow, partner_id: str, days: dict, slots: dict) -> None:
             (partner_id, use_date, use_time, bookings, people))
 
 
+def rebuild_rollups(uow, partner_id: str) -> None:
+    """A partner's rollups recounted from its bookings and orders (bulk loads, repair)."""
+    rebuild_booking_rollups(uow, partner_id)
+    rebuild_order_rollups(uow, partner_id)
+
+
+def rebuild_order_rollups(uow, partner_id: str) -> None:
+    uow.execute("DELETE FROM order_days WHERE partner_id = %s", (partner_id,))
+    uow.execute("DELETE FROM order_product_days WHERE partner_id = %s", (partner_id,))
+    uow.execute(
+        """INSERT INTO order_days (partner_id, stat_date, status, orders, sales, refunds)
+           SELECT partner_id, stat_date, status, count(*),
+                  coalesce(sum(total) FILTER (WHERE status = 'completed'), 0),
+                  coalesce(sum(refunded_total) FILTER (WHERE status = 'completed'), 0)
+           FROM orders WHERE partner_id = %s GROUP BY partner_id, stat_date, status""", (partner_id,))
+    uow.execute(
+        """INSERT INTO order_product_days (partner_id, stat_date, product_id, sales, refunds)
+           SELECT o.partner_id, o.stat_date, op.product_id, sum(op.sales), sum(op.refunds)
+           FROM orders o JOIN order_products op ON op.partner_id = o.partner_id AND op.order_id = o.order_id
+           WHERE o.partner_id = %s AND o.status = 'completed' GROUP BY o.partner_id, o.stat_date, op.product_id""",
+        (partner_id,))
+
+
 def rebuild_booking_rollups(uow, partner_id: str) -> None:
-    """The rollups of a partner recounted from its bookings (bulk loads, repair)."""
     uow.execute("DELETE FROM booking_days WHERE partner_id = %s", (partner_id,))
     uow.execute("DELETE FROM booking_slots WHERE partner_id = %s", (partner_id,))
     uow.execute(
@@ -175,8 +197,18 @@ def rebuild_booking_rollups(uow, partner_id: str) -> None:
 ORDER_SNAPSHOT = ("channel", "status", "total", "refunded_total", "discount_amount", "coupon_id", "occurred_at")
 
 
+ORDER_ROLLUP_COLUMNS = "status, stat_date, total, refunded_total"
+
+
 def apply_order(uow, fact: dict, key: str, shares: list[dict]) -> None:
-    row = uow.fetch_one(
+    """As apply_booking: the newest snapshot wins (with its product shares), and
+    the order rollups change by the difference."""
+    pk = (fact["partner_id"], fact["order_id"])
+    old = uow.fetch_one(f"SELECT {ORDER_ROLLUP_COLUMNS} FROM orders WHERE partner_id = %s AND order_id = %s "
+                        "FOR UPDATE", pk)
+    old_shares = uow.fetch_all("SELECT product_id, sales, refunds FROM order_products "
+                               "WHERE partner_id = %s AND order_id = %s ORDER BY product_id", pk)
+    new = uow.fetch_one(
         f"""INSERT INTO orders (partner_id, order_id, customer_id, channel, status, received_at, total,
                                 refunded_total, discount_amount, coupon_id, visited_at, occurred_at)
             VALUES (%(partner_id)s, %(order_id)s, %(key)s, %(channel)s, %(status)s, %(occurred_at)s, %(total)s,
@@ -185,16 +217,32 @@ def apply_order(uow, fact: dict, key: str, shares: list[dict]) -> None:
                 {_snapshot("orders", ORDER_SNAPSHOT)},
                 received_at = least(orders.received_at, EXCLUDED.received_at),
                 visited_at = coalesce(EXCLUDED.visited_at, orders.visited_at)
-            RETURNING occurred_at = %(occurred_at)s AS applied""",
+            RETURNING {ORDER_ROLLUP_COLUMNS}, occurred_at = %(occurred_at)s AS applied""",
         {**fact, "key": key})
-    if row["applied"]:  # this event's snapshot is the order's now: so are its product shares
-        uow.execute("DELETE FROM order_products WHERE partner_id = %s AND order_id = %s",
-                    (fact["partner_id"], fact["order_id"]))
+    new_shares = old_shares
+    if new["applied"]:  # this event's snapshot is the order's now: so are its product shares
+        uow.execute("DELETE FROM order_products WHERE partner_id = %s AND order_id = %s", pk)
         for share in shares:
             uow.execute("""INSERT INTO order_products (partner_id, order_id, product_id, sales, refunds)
-                           VALUES (%s, %s, %s, %s, %s)""",
-                        (fact["partner_id"], fact["order_id"], share["product_id"], share["sales"],
-                         share["refunds"]))
+                           VALUES (%s, %s, %s, %s, %s)""", (*pk, share["product_id"], share["sales"], share["refunds"]))
+        new_shares = shares
+    days, products = domain.order_rollup_deltas(old, old_shares, new, new_shares)
+    for (stat_date, status), (orders, sales, refunds) in sorted(days.items()):
+        uow.execute(
+            """INSERT INTO order_days (partner_id, stat_date, status, orders, sales, refunds)
+               VALUES (%s, %s, %s, %s, %s, %s)
+               ON CONFLICT (partner_id, stat_date, status) DO UPDATE SET
+                   orders = order_days.orders + EXCLUDED.orders, sales = order_days.sales + EXCLUDED.sales,
+                   refunds = order_days.refunds + EXCLUDED.refunds""",
+            (fact["partner_id"], stat_date, status, orders, sales, refunds))
+    for (stat_date, product_id), (sales, refunds) in sorted(products.items()):
+        uow.execute(
+            """INSERT INTO order_product_days (partner_id, stat_date, product_id, sales, refunds)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (partner_id, stat_date, product_id) DO UPDATE SET
+                   sales = order_product_days.sales + EXCLUDED.sales,
+                   refunds = order_product_days.refunds + EXCLUDED.refunds""",
+            (fact["partner_id"], stat_date, product_id, sales, refunds))
 
 
 def name_products(uow, partner_id: str, named: list[tuple[str, str]], occurred_at: datetime) -> None:
@@ -298,20 +346,16 @@ def busiest_slots(uow, partner_id: str, date_from: date, date_to: date, limit: i
 
 
 def order_groups(uow, partner_id: str, date_from: date, date_to: date) -> list[dict]:
-    return uow.fetch_all(
-        """SELECT stat_date, status, count(*) AS orders,
-                  coalesce(sum(total) FILTER (WHERE status = 'completed'), 0) AS sales,
-                  coalesce(sum(refunded_total) FILTER (WHERE status = 'completed'), 0) AS refunds
-           FROM orders WHERE partner_id = %s AND stat_date BETWEEN %s AND %s
-           GROUP BY stat_date, status""", (partner_id, date_from, date_to))
+    return uow.fetch_all("""SELECT stat_date, status, orders, sales, refunds FROM order_days
+                            WHERE partner_id = %s AND stat_date BETWEEN %s AND %s""",
+                         (partner_id, date_from, date_to))
 
 
 def order_product_revenue(uow, partner_id: str, date_from: date, date_to: date) -> list[dict]:
     return uow.fetch_all(
-        """SELECT op.product_id, sum(op.sales) AS sales, sum(op.refunds) AS refunds
-           FROM orders o JOIN order_products op ON op.partner_id = o.partner_id AND op.order_id = o.order_id
-           WHERE o.partner_id = %s AND o.stat_date BETWEEN %s AND %s AND o.status = 'completed'
-           GROUP BY op.product_id""", (partner_id, date_from, date_to))
+        """SELECT product_id, sum(sales)::bigint AS sales, sum(refunds)::bigint AS refunds FROM order_product_days
+           WHERE partner_id = %s AND stat_date BETWEEN %s AND %s GROUP BY product_id""",
+        (partner_id, date_from, date_to))
 
 
 def customer_counts(uow, partner_id: str, since: datetime) -> dict:

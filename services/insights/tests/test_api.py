@@ -44,8 +44,8 @@ def outbox_envelopes(database_url: str) -> list[dict]:
 
 
 def rollups_recounted(database_url: str) -> bool:
-    """What statistics read (booking_days, booking_slots), kept by the events' differences, equals a
-    recount of the bookings themselves."""
+    """What statistics read (booking_days, booking_slots, order_days, order_product_days), kept by the
+    events' differences, equals a recount of the bookings and orders themselves."""
     import psycopg
     with psycopg.connect(database_url) as conn:
         kept = conn.execute("""SELECT partner_id, stat_date, product_id, status, bookings, people, sales, fees
@@ -60,8 +60,20 @@ def rollups_recounted(database_url: str) -> bool:
                                        FROM bookings WHERE use_date IS NOT NULL
                                         AND status IN ('requested', 'confirmed', 'completed', 'no_show')
                                        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""").fetchall()
+        orders = conn.execute("""SELECT partner_id, stat_date, status, orders, sales, refunds FROM order_days
+                                 WHERE orders <> 0 ORDER BY 1, 2, 3""").fetchall()
+        order_recount = conn.execute("""SELECT partner_id, stat_date, status, count(*)::int,
+                                               coalesce(sum(total) FILTER (WHERE status = 'completed'), 0),
+                                               coalesce(sum(refunded_total) FILTER (WHERE status = 'completed'), 0)
+                                        FROM orders GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""").fetchall()
+        shares = conn.execute("""SELECT partner_id, stat_date, product_id, sales, refunds FROM order_product_days
+                                 WHERE sales <> 0 OR refunds <> 0 ORDER BY 1, 2, 3""").fetchall()
+        share_recount = conn.execute("""SELECT o.partner_id, o.stat_date, p.product_id, sum(p.sales), sum(p.refunds)
+                                        FROM orders o JOIN order_products p USING (partner_id, order_id)
+                                        WHERE o.status = 'completed' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""").fetchall()
     assert kept == recount and slots == slot_recount, (kept, recount, slots, slot_recount)
-    return bool(kept)
+    assert orders == order_recount and shares == share_recount, (orders, order_recount, shares, share_recount)
+    return bool(kept) and bool(orders) and bool(shares)
 
 
 def expected_booking_statistics(views: list[dict]) -> dict:

@@ -54,6 +54,22 @@ def test_rollup_deltas_keep_the_rollups_equal_to_a_recount():
     assert domain.rollup_deltas(confirmed, dict(confirmed)) == ({}, {})
 
 
+def test_order_rollup_deltas_count_money_once_completed():
+    day = date(2026, 11, 21)
+    shipped = {"stat_date": day, "status": "shipped", "total": 93000, "refunded_total": 0}
+    shares = [{"product_id": "shirt", "sales": 78000, "refunds": 0}, {"product_id": "cap", "sales": 15000,
+                                                                       "refunds": 0}]
+    days, products = domain.order_rollup_deltas(None, [], shipped, shares)
+    assert days == {(day, "shipped"): (1, 0, 0)} and products == {}     # not a sale yet
+    completed = {**shipped, "status": "completed"}
+    days, products = domain.order_rollup_deltas(shipped, shares, completed, shares)
+    assert days == {(day, "shipped"): (-1, 0, 0), (day, "completed"): (1, 93000, 0)}
+    assert products == {(day, "shirt"): (78000, 0), (day, "cap"): (15000, 0)}
+    refunded = [shares[0], {**shares[1], "refunds": 15000}]
+    days, products = domain.order_rollup_deltas(completed, shares, {**completed, "refunded_total": 15000}, refunded)
+    assert days == {(day, "completed"): (0, 0, 15000)} and products == {(day, "cap"): (0, 15000)}
+
+
 def test_statistics_definitions():
     """Cancellation rate over all bookings, no-show rate over completed + no-show,
     revenue = completed sales - refunds, fees apart, busiest slots by bookings then people."""
