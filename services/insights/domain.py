@@ -69,6 +69,7 @@ settlement.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -280,6 +281,15 @@ def contact_row(customer_id: str, contact: dict | None) -> dict:
     return {"customer_id": customer_id, "name": None if erased else contact.get("name"),
             "phone": None if erased else contact.get("phone"), "erased": erased,
             "pseudonym": contact.get("pseudonym") if erased else None}
+
+
+PSEUDONYM = re.compile(r"^customer-[0-9a-f]{16}$")   # chassis.privacy.pseudonym("customer", ...)
+
+
+def is_pseudonym(customer_id: str) -> bool:
+    """Producers name an erased customer by their pseudonym in later events
+    (reservations and orders pseudonymise too): nobody to ask accounts about."""
+    return bool(PSEUDONYM.match(customer_id))
 
 
 def phone_search_key(phone: str | None) -> str | None:

@@ -87,6 +87,8 @@ class InsightsService(DataService):
         with self.db.transaction() as uow:
             if store.contact_known(uow, customer_id):
                 return None
+        if domain.is_pseudonym(customer_id):
+            return domain.contact_row(customer_id, {"erased": True, "pseudonym": customer_id})
         try:
             answer = self.services.accounts.customer_contact(customer_id)
         except NotFound:

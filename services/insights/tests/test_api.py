@@ -277,9 +277,10 @@ def test_issue_11_statistics_customers_reviews_segments_and_erasure(partner_cent
     assert (salon_statistics(), shop_statistics(), customers(salon), customers(shop.partner)) == before
     assert rollups_recounted(pc.containers["insights"].config["DATABASE_URL"])
 
-    # A booking whose completion arrives before its request: completed, booked when requested.
+    # A booking whose completion arrives before its request: completed, booked when requested; its coupon counts.
     other = f"ptn-{uuid.uuid4().hex[:8]}"
-    synthetic = {**stale, "partner_id": other, "reservation_number": "X-1", "customer_id": c3.customer_id}
+    synthetic = {**stale, "partner_id": other, "reservation_number": "X-1", "customer_id": c3.customer_id,
+                 "coupon_id": "coupon-1", "discount_amount": 3000}
     for kind, hours_ago in (("completed", 1), ("requested", 30)):
         publish_envelope(amqp_uri, Envelope(type=f"reservation.{kind}", source="reservations",
                                             occurred_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=hours_ago),
@@ -288,7 +289,8 @@ def test_issue_11_statistics_customers_reviews_segments_and_erasure(partner_cent
                message="out-of-order booking")
     eventually(lambda: insights_idle(amqp_uri), timeout=30, message="insights consumed the out-of-order events")
     assert rpc.insights.statistics(other, {"from": second, "to": second})["bookings"]["by_state"]["completed"] == 1
-    assert [c["visit_count"] for c in rpc.insights.list_customers(other, {})["items"]] == [1]
+    assert [(c["visit_count"], c["coupon_uses"], c["total_spent"]) for c in rpc.insights.list_customers(
+        other, {})["items"]] == [(1, 1, stale["total"])]
 
     # --- segments for channel messages (R-NTF-3) -------------------------------------------------------
     def send(partner, body):
@@ -343,5 +345,13 @@ def test_issue_11_statistics_customers_reviews_segments_and_erasure(partner_cent
     assert expect(pc.anonymous.get(f"/v1/shop/products/{shirt}/reviews"), 200)["items"][0]["author"] == alias
     assert salon_statistics() == before[0] and shop_statistics() == before[1]
     assert list(customers(salon, "q=한가")) == []
+    # An event about the erased customer that was still on its way lands on the pseudonym too.
+    late = {**first_event["payload"], "reservation_number": "LATE-1", "customer_id": c1.customer_id,
+            "status": "requested"}
+    publish_envelope(amqp_uri, Envelope(type="reservation.requested", source="reservations",
+                                        partner_id=salon.partner_id, payload=late))
+    eventually(lambda: salon_statistics()["bookings"]["total"] == before[0]["bookings"]["total"] + 1,
+               message="the late booking counted")
+    assert c1.customer_id not in customers(salon) and customers(salon)[alias]["name"] == alias
     assert "segment" in assert_error(send(shop.partner, {"audience": "segment", "body": "x", "segment": {
         "visited_within_days": 30}}), 422)["details"]["fields"]   # its only visitor was erased

@@ -1,7 +1,9 @@
 """Insights rules without I/O (issue #11): order revenue split by product,
 statistics definitions, search terms, review facts, the dashboard by role."""
+import uuid
 from datetime import date, datetime, time, timezone
 
+from chassis.privacy import pseudonym
 from insights import domain
 
 AT = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)   # 12:00 in Seoul
@@ -115,6 +117,7 @@ def test_periods_search_terms_and_review_facts():
     assert domain.review_fact("order.review_posted", {**order, "review_line_id": None}, AT) is None
     assert domain.author_of({"name": "김다온", "erased": False}, None) == "김*온"
     assert domain.author_of({"erased": True, "pseudonym": "customer-1"}, "김*온") == "customer-1"
+    assert domain.is_pseudonym(pseudonym("customer", "c-1")) and not domain.is_pseudonym(str(uuid.uuid4()))
 
 
 def test_r_acc_11_dashboard_shows_money_to_admins_and_masters_only():
