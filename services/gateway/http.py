@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from dataclasses import dataclass
 from functools import partial, wraps
 
@@ -117,6 +118,12 @@ class ApiWsgiApp(WsgiApp):
 class ApiServer(WebServer):
     def get_wsgi_app(self):
         return ApiWsgiApp(self)
+
+    def process_request(self, sock, address):
+        # eventlet's wsgi writes a response in several sends; with Nagle on, a
+        # kept-alive client's delayed ACK held a large body back ~40 ms.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return super().process_request(sock, address)
 
 
 class ApiRoute(HttpRequestHandler):
