@@ -175,7 +175,8 @@ class SettlementService(DataService):
     @rpc
     def sales_summary(self, partner_id: str, query: dict | None = None) -> dict:
         """Sales, fees, refunds and commission by day and by product (R-STL-4);
-        defaults to the current month."""
+        defaults to the current month. ``discounts`` (by day) is what the
+        partner's coupons took off its sales (issue #11): sales are already net of it."""
         partner_id = require_partner(partner_id)
         q = parse(SummaryQuery, query)
         today = domain.today_in_partner_zone()
@@ -298,7 +299,7 @@ class SettlementService(DataService):
 
 
 def _totals(days: list[dict]) -> dict:
-    keys = ("sales", "sales_count", "fees", "refunds", "commission")
+    keys = ("sales", "sales_count", "discounts", "fees", "refunds", "commission")
     totals = {k: sum(int(d[k]) for d in days) for k in keys}
     totals["net_sales"] = totals["sales"] + totals["fees"] - totals["refunds"]
     return totals

@@ -394,6 +394,7 @@ def sales_by_day(uow, partner_id: str, date_from: date, date_to: date) -> list[d
         """SELECT t.business_date AS date,
                   coalesce(sum(e.credit) FILTER (WHERE t.kind = 'sale'), 0) AS sales,
                   count(*) FILTER (WHERE t.kind = 'sale') AS sales_count,
+                  coalesce(sum(t.discount_amount) FILTER (WHERE t.kind = 'sale'), 0) AS discounts,
                   coalesce(sum(e.credit) FILTER (WHERE t.kind = 'fee'), 0) AS fees,
                   coalesce(sum(e.debit) FILTER (WHERE t.kind = 'refund'), 0) AS refunds,
                   coalesce(sum(e.debit) FILTER (WHERE t.kind = 'commission'), 0)

@@ -256,6 +256,10 @@ def test_coupon_lifecycle_refusals_views_events_ledger_orders_and_r_acc_8(partne
                                                                            gift["coupon_id"])
     assert sold["discount_amount"] > 0 and sold["total"] < sold["subtotal"]
     assert commission["amount"] == sale["amount"] * sale["commission_bps"] // 10_000
+    every_sale = [t for t in expect(salon.admin.client.get(f"{salon.path}/ledger", params={"limit": 100}),
+                                    200)["items"] if t["kind"] == "sale"]
+    summary = expect(salon.admin.client.get(f"{salon.path}/sales-summary"), 200)
+    assert summary["totals"]["discounts"] == sum(t["discount_amount"] for t in every_sale) >= sold["discount_amount"]
 
     # --- a date change keeps the redemption once; its cancellation gives it back ----------------
     ticket = coupons.create(distribution="issued", amount=1000, total_limit=1)
