@@ -97,6 +97,11 @@ class DatabasePool(SharedExtension):
             raise ServiceUnavailable(message="database unavailable") from exc
 
 
+def like_prefix(text: str) -> str:
+    """A ``LIKE`` pattern matching values that start with ``text`` taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def mark_used(conn: psycopg.Connection) -> None:
     conn._pc_used_at = time.monotonic()
 

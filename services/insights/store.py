@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from chassis.db import like_prefix
+
 from . import domain
 
 # --- customers' identity ------------------------------------------------------------------
@@ -294,7 +296,7 @@ def list_customers(uow, partner_id: str, *, last4: str | None, name_prefix: str 
         params.append(last4)
     if name_prefix is not None:
         where.append("lower(name) LIKE %s")
-        params.append(_like_prefix(name_prefix))
+        params.append(like_prefix(name_prefix))
     if visited_since is not None:
         where.append("last_visit_at >= %s")
         params.append(visited_since)
@@ -317,10 +319,6 @@ def segment_customers(uow, partner_id: str, *, visited_since: datetime | None, m
     rows = uow.fetch_all(f"SELECT customer_id FROM customers WHERE {' AND '.join(where)} "
                          "ORDER BY customer_id LIMIT %s", (*params, limit))
     return [r["customer_id"] for r in rows]
-
-
-def _like_prefix(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 # --- statistics ----------------------------------------------------------------------------

@@ -82,7 +82,6 @@ class RequestListQuery(Strict):
     cursor: str | None = Field(None, max_length=500)
     status: Literal["requested", "approved", "rejected"] | None = None
     answered: Literal["true", "false"] | None = None    # inquiries
-    replied: Literal["true", "false"] | None = None     # reviews
 
     @field_validator("limit", mode="after")
     @classmethod

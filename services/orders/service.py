@@ -15,7 +15,7 @@ Partners (every call names the partner; another partner's order is 404):
 ``prepare_shipment``, ``ship``, ``deliver``, ``partner_cancel``,
 ``correct_shipment``, ``approve_refund``, ``reject_refund``,
 ``approve_exchange``, ``reject_exchange``, ``answer_inquiry``,
-``reply_review``, ``list_requests``, ``list_inquiries``, ``list_reviews``.
+``reply_review``, ``list_requests``, ``list_inquiries`` (reviews are listed by insights).
 Others: ``dashboard_summary(partner_id, role)`` (R-ACC-11),
 ``settlement_totals(partner_id, period_start, period_end)`` (reconciliation
 with the settlement ledger), ``run_timer_pass(as_of=None)`` (the timer's pass
@@ -645,11 +645,6 @@ class OrdersService(DataService):
     def list_inquiries(self, partner_id: str, query: dict | None = None) -> dict:
         q = parse(RequestListQuery, query)
         return self._list_feedback(partner_id, "inquiries", q, q.answered, "inquiry_id", views.inquiry_view)
-
-    @rpc
-    def list_reviews(self, partner_id: str, query: dict | None = None) -> dict:
-        q = parse(RequestListQuery, query)
-        return self._list_feedback(partner_id, "reviews", q, q.replied, "review_id", views.review_view)
 
     def _list_feedback(self, partner_id, table, q, done, key, render) -> dict:
         after = domain.list_position(q.cursor)

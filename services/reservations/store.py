@@ -10,6 +10,8 @@ import uuid
 
 from psycopg.types.json import Jsonb
 
+from chassis.db import like_prefix
+
 RESERVATION_COLUMNS = """
     reservation_id::text AS reservation_id, number, partner_id, product_id, product_name, product_version,
     schedule_type, payment, cancel_policy, confirmation, allow_partial_cancel, request_ttl_hours, customer_id,
@@ -192,10 +194,6 @@ def record_money(uow, partner_id: str, number: str, kind: str, amount: int) -> N
 
 # --- lists, board, dashboard --------------------------------------------------------------
 
-def _like_prefix(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def partner_reservations(uow, partner_id: str, *, status=None, last4=None, name_prefix=None, product_id=None,
                          use_date=None, after=None, limit: int = 20) -> list[dict]:
     """Newest first; one row more than asked tells whether there is a next page."""
@@ -207,7 +205,7 @@ def partner_reservations(uow, partner_id: str, *, status=None, last4=None, name_
             params.append(value)
     if name_prefix is not None:
         where.append("lower(booker_name) LIKE %s")
-        params.append(_like_prefix(name_prefix))
+        params.append(like_prefix(name_prefix))
     if after is not None:
         where.append("(created_at, reservation_id) < (%s, %s)")
         params += [after[0], after[1]]
