@@ -87,20 +87,34 @@ class TimedServiceProxy:
 
     def call_with_timeout(self, method: str, timeout: float, *args, **kwargs):
         where = f"{self._service}.{method}"
-        # The deadline covers sending too: a send on a stalled broker
-        # connection (a network blackhole) must not hang past it.
+        # The deadline covers sending too. The request is sent from a greenthread
+        # of its own: when a deadline passes mid-send, kombu closes that broker
+        # connection politely and waits for the broker's answer with no deadline,
+        # which on a network blackhole lasts as long as the blackhole. The caller
+        # gets its 503 at the deadline; the abandoned send ends on its own later.
+        sending = eventlet.spawn(send_request, getattr(self._proxy, method), args, kwargs)
         with eventlet.Timeout(timeout, False):
-            try:
-                reply = getattr(self._proxy, method).call_async(*args, **kwargs)
-            except UnknownService as exc:
+            reply, error = sending.wait()
+            if isinstance(error, UnknownService):
                 raise ServiceUnavailable(message=f"{self._service} is not running",
-                                         details={"service": self._service}) from exc
-            except BROKER_ERRORS as exc:  # the bus itself is away: a clean 503, never a 500
+                                         details={"service": self._service}) from error
+            if isinstance(error, BROKER_ERRORS):  # the bus itself is away: a clean 503, never a 500
                 raise ServiceUnavailable(message="the message bus is unavailable",
-                                         details={"service": self._service}) from exc
+                                         details={"service": self._service}) from error
+            if error is not None:
+                raise error
             return reply.result()
         raise ServiceUnavailable(message=f"{where} did not answer within {timeout}s",
                                  details={"service": self._service})
+
+
+def send_request(method_proxy: MethodProxy, args: tuple, kwargs: dict):
+    """(reply, None), or (None, the error) for the caller to raise if it still waits
+    (a greenthread's own exception would only be printed by the hub)."""
+    try:
+        return method_proxy.call_async(*args, **kwargs), None
+    except Exception as exc:
+        return None, exc
 
 
 class Services:

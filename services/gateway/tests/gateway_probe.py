@@ -14,6 +14,10 @@ class ProbeGateway(GatewayService):
             raise RuntimeError("secret internals")
         return 201, {"item_id": item_id, "body": request.json_body, "correlation_id": self.context}
 
+    @route("GET", "/v1/test-probe-echo", summary="test only: one RPC to the chassis probe service")
+    def probe_echo(self, request):
+        return 200, {"echo": self.services.chassis_probe.echo(1)}
+
     @route("GET", "/v1/test-hung", summary="test only: calls a service that never answers")
     def hung(self, request):
         return 200, self.services.hung.health()
