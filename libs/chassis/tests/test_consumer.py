@@ -7,6 +7,7 @@ from pathlib import Path
 from chassis.contracts import Subscription
 from chassis.deadletters import list_dead_letters, replay_dead_letters
 from chassis.envelope import Envelope
+from chassis.errors import ServiceUnavailable
 from chassis.testing import eventually
 from chassis.topology import dead_letter_queue, main_queue, retry_queue
 
@@ -66,10 +67,19 @@ def test_handler_failing_while_postgres_is_stopped_processes_the_event_once_it_i
                    interval=0.2, message="failed delivery scheduled for retry")
     finally:
         postgres_cluster("start")
-    effects = eventually(lambda: rpc.chassis_probe.effects("pg-down-1"), timeout=60, interval=0.2,
+    effects = eventually(lambda: effects_once_reachable(rpc, "pg-down-1"), timeout=60, interval=0.2,
                          message="event processed after PostgreSQL came back")
     assert [e["event_id"] for e in effects] == [str(event.event_id)]
     assert queue_depths(amqp_uri)[dead_letter_queue(PROBE_SUB)] == (0, 0)
+
+
+def effects_once_reachable(rpc, probe_id: str) -> list | None:
+    """The probe's effects, or None while its pool is still reconnecting (psycopg_pool
+    retries with growing pauses, so the first seconds after a restart may be a 503)."""
+    try:
+        return rpc.chassis_probe.effects(probe_id)
+    except ServiceUnavailable:
+        return None
 
 
 def test_handler_that_always_fails_is_dead_lettered_and_replayed_once_fixed(
