@@ -44,3 +44,14 @@ def last_four_digits(phone: str | None) -> str | None:
 def pseudonym(kind: str, identifier: str) -> str:
     """A stable pseudonymous reference that reveals nothing of the person."""
     return f"{kind}-" + hashlib.sha256(f"{kind}:{identifier}".encode()).hexdigest()[:16]
+
+
+def search_terms(q: str | None) -> tuple[str | None, str | None]:
+    """A search box for people (R-RSV-8): 4 digits are the last 4 of a phone,
+    anything else the start of a name; as (last 4 digits, lower-cased name prefix)."""
+    if not q:
+        return None, None
+    q = q.strip()
+    if re.fullmatch(r"\d{4}", q):
+        return q, None
+    return None, q.lower()

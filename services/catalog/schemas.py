@@ -11,11 +11,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, field_validator
 
+from chassis.coupons import COUPON_CODE
 from chassis.validation import Strict
 
 CLIENT_ID = r"^[A-Za-z0-9_-]{1,40}$"          # price and option ids (server-made or kept from a revision)
 HOLD_ID = r"^[A-Za-z0-9_.:-]{1,100}$"
-COUPON_CODE = r"^[A-Za-z0-9_-]{3,30}$"          # what customers type; case does not matter
 URL = Annotated[str, Field(max_length=500, pattern=r"^https?://\S+$")]
 Label = Annotated[str, Field(min_length=1, max_length=50)]
 

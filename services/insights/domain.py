@@ -296,15 +296,6 @@ def phone_search_key(phone: str | None) -> str | None:
     return last_four_digits(phone)
 
 
-def search_terms(q: str | None) -> tuple[str | None, str | None]:
-    """``q`` as (last 4 digits, name prefix): 4 digits search the phone, anything else the name."""
-    if not q:
-        return None, None
-    if len(q) == 4 and q.isdigit():
-        return q, None
-    return None, q.lower()
-
-
 # --- statistics ---------------------------------------------------------------------------
 
 def rate(part: int, whole: int) -> float | None:

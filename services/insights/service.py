@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from chassis import privacy
 from chassis.consumer import event_handler
 from chassis.contracts import INSIGHTS_EVENTS, PAYLOADS
 from chassis.errors import NotFound
@@ -42,6 +43,11 @@ def require_id(value, field: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 100:
         raise errors.invalid_field(field, f"a {field} is required")
     return value
+
+
+def visited_since(days: int | None) -> datetime | None:
+    """The start of "visited in the last ``days`` days" (None: no such filter)."""
+    return datetime.now(domain.PARTNER_TIME_ZONE) - timedelta(days=days) if days else None
 
 
 def start_of_day(day) -> datetime:
@@ -115,9 +121,8 @@ class InsightsService(DataService):
         partner_id = require_id(partner_id, "partner_id")
         q = parse(CustomerQuery, query)
         after = decode_cursor(q.cursor, datetime.fromisoformat, str)
-        last4, name_prefix = domain.search_terms(q.q)
-        since = datetime.now(domain.PARTNER_TIME_ZONE) - timedelta(days=q.visited_within_days) \
-            if q.visited_within_days else None
+        last4, name_prefix = privacy.search_terms(q.q)
+        since = visited_since(q.visited_within_days)
         with self.db.transaction() as uow:
             rows = store.list_customers(uow, partner_id, last4=last4, name_prefix=name_prefix, visited_since=since,
                                         after=after, limit=q.limit)
@@ -131,8 +136,7 @@ class InsightsService(DataService):
         (at most what one channel message may reach; never erased customers)."""
         partner_id = require_id(partner_id, "partner_id")
         segment = parse(SegmentRequest, body).segment
-        since = datetime.now(domain.PARTNER_TIME_ZONE) - timedelta(days=segment.visited_within_days) \
-            if segment.visited_within_days else None
+        since = visited_since(segment.visited_within_days)
         with self.db.transaction() as uow:
             ids = store.segment_customers(uow, partner_id, visited_since=since, min_visits=segment.min_visits,
                                           min_total_spent=segment.min_total_spent,

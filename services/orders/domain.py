@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from chassis import paging
+from chassis.coupons import discount_share
 
 from . import errors
 
@@ -202,12 +203,10 @@ def refund_amount(lines: list[dict], refund: list[dict], discount: int = 0) -> i
     prices = {line["line_id"]: line["unit_price"] for line in lines}
     asked = sum(prices[item["line_id"]] * item["quantity"] for item in refund)
     sold = sum(line["unit_price"] * line["quantity"] for line in lines)
-    if not discount or sold <= 0:
-        return asked
     before = sum(line["unit_price"] * line["refunded_quantity"] for line in lines)
 
     def paid(amount: int) -> int:
-        return amount - discount * amount // sold
+        return amount - discount_share(discount, amount, sold)
     return paid(before + asked) - paid(before)
 
 
@@ -278,28 +277,9 @@ def order_id_of(hold_id: str) -> uuid.UUID:
         return uuid.uuid4()
 
 
-def check_one_coupon(code: str | None, coupon_id: str | None) -> None:
-    if code is not None and coupon_id is not None:
-        raise errors.invalid_fields({"coupon_id": "give coupon_code or coupon_id, not both"})
-
-
-def creation_body(body: dict) -> dict:
-    """The order body as fingerprinted: without the coupon fields when none is
-    named, so the fingerprint of a body without a coupon is what it always was."""
-    return {k: v for k, v in body.items() if not (k in ("coupon_code", "coupon_id") and v is None)}
-
-
-def coupon_request(code: str | None, coupon_id: str | None, customer_id: str, hold_id: str) -> dict | None:
-    """The catalog hold's ``coupon`` argument (issue #11), redeemed under ``order:<order id>``."""
-    if code is None and coupon_id is None:
-        return None
-    return {"code": code, "coupon_id": coupon_id, "customer_id": customer_id,
-            "redemption_key": f"order:{order_id_of(hold_id)}"}
-
-
-def coupon_of_hold(hold: dict) -> dict | None:
-    coupon = hold.get("coupon")
-    return {"coupon_id": coupon["coupon_id"], "name": coupon["name"], "code": coupon["code"]} if coupon else None
+def redemption_key(hold_id: str) -> str:
+    """The order's key of its coupon redemption in the catalog: ``order:<order id>``."""
+    return f"order:{order_id_of(hold_id)}"
 
 
 def body_fingerprint(body: dict) -> str:

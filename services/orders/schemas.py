@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from chassis import reviews as chassis_reviews
+from chassis.coupons import COUPON_CODE
 from chassis.validation import Strict
 
 Channel = Literal["dine_in", "takeout", "delivery", "parcel"]
@@ -22,7 +23,6 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Short = Annotated[str, Field(min_length=1, max_length=100)]
 Phone = Annotated[str, Field(min_length=8, max_length=20, pattern=r"^[0-9+\- ]+$")]
 IDEMPOTENCY_KEY = r"^[\x21-\x7e]{1,255}$"
-COUPON_CODE = r"^[A-Za-z0-9_-]{3,30}$"              # catalog coupon codes (any case)
 
 
 class OrderLineIn(Strict):

@@ -54,7 +54,7 @@ import uuid
 
 from nameko.timer import Timer
 
-from chassis import paging
+from chassis import coupons, paging
 from chassis.consumer import event_handler
 from chassis.errors import DomainError, NotFound, ServiceUnavailable
 from chassis.logging import get_logger
@@ -122,8 +122,8 @@ class OrdersService(DataService):
         key = self._checked_key(idempotency_key)
         data = parse(OrderCreate, body)
         domain.check_channel_fields(data.channel, data.shipping_address is not None)
-        domain.check_one_coupon(data.coupon_code, data.coupon_id)
-        fingerprint = domain.body_fingerprint(domain.creation_body(data.model_dump(mode="json")))
+        coupons.check_one_coupon(data.coupon_code, data.coupon_id)
+        fingerprint = domain.body_fingerprint(coupons.without_unnamed_coupon(data.model_dump(mode="json")))
         with self.db.transaction() as uow:
             claimed = store.claim_creation_key(uow, customer_id, key, data.partner_id, fingerprint,
                                                domain.new_hold_id())
@@ -145,9 +145,10 @@ class OrdersService(DataService):
         """The catalog hold of the order; a refusal drops the pending key (no trace)."""
         try:
             self._check_channel(data.partner_id, data.channel)
-            coupon = domain.coupon_request(data.coupon_code, data.coupon_id, customer_id, hold_id)
+            coupon = coupons.hold_coupon(data.coupon_code, data.coupon_id, customer_id,
+                                         domain.redemption_key(hold_id))
             hold = self.services.catalog.hold(hold_id, data.partner_id, self._hold_lines(data),
-                                              **({"coupon": coupon} if coupon else {}))
+                                              coupon=coupon)
             if os.environ.get(FAULT_ENV) == "orders_kill_after_hold":
                 os.kill(os.getpid(), signal.SIGKILL)   # crash test: the hold is taken, the order not written
             if hold["status"] != "held":   # swept meanwhile: the id is spent
@@ -214,7 +215,7 @@ class OrdersService(DataService):
         lines = domain.lines_from_hold(str(order_id), hold)
         order = {"order_id": order_id, "partner_id": data.partner_id, "customer_id": customer_id,
                  "channel": data.channel, "total": hold["total"], "hold_id": hold_id,
-                 "coupon": domain.coupon_of_hold(hold), "discount_amount": hold.get("discount_amount", 0),
+                 "coupon": coupons.coupon_of_hold(hold), "discount_amount": hold.get("discount_amount", 0),
                  "shipping": data.shipping_address.model_dump() if data.shipping_address else None,
                  "note": data.note, "received_at": received_at,
                  "auto_complete_at": domain.auto_complete_at(data.channel, received_at)}

@@ -55,6 +55,7 @@ import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from chassis.coupons import discount_share
 from chassis.errors import Conflict, ValidationFailed
 
 from . import errors
@@ -119,12 +120,6 @@ def check_idempotency_key(key) -> str:
     return key
 
 
-def creation_body(body: dict) -> dict:
-    """The booking body as fingerprinted: without the coupon fields when none is
-    named, so the fingerprint of a body without a coupon is what it always was."""
-    return {k: v for k, v in body.items() if not (k in ("coupon_code", "coupon_id") and v is None)}
-
-
 def request_fingerprint(body: dict) -> str:
     """What makes two creation requests "the same body" (after parsing, so key
     order and surrounding spaces do not matter)."""
@@ -170,10 +165,8 @@ def discount_left(lines: list[dict], discount: int) -> int:
     partial cancellation takes its share (in proportion to the amount cancelled,
     counted on everything cancelled so far, so the shares add up to the whole)."""
     sold = sum(line["unit_price"] * line["quantity"] for line in lines)
-    if not discount or sold <= 0:
-        return 0
     cancelled = sum(line["unit_price"] * line.get("cancelled", 0) for line in lines)
-    return discount - discount * cancelled // sold
+    return discount - discount_share(discount, cancelled, sold) if sold > 0 else 0
 
 
 def paid_amount(lines: list[dict], discount: int = 0) -> int:
@@ -191,20 +184,6 @@ def redemption_key(reservation_id: str) -> str:
     """The booking's key of its coupon redemption in the catalog: every hold of
     the booking (a date change's too) shares it."""
     return f"reservation:{reservation_id}"
-
-
-def coupon_request(code: str | None, coupon_id: str | None, customer_id: str, reservation_id: str) -> dict | None:
-    """The catalog hold's ``coupon`` argument, or None without a coupon."""
-    if code is None and coupon_id is None:
-        return None
-    return {"code": code, "coupon_id": coupon_id, "customer_id": customer_id,
-            "redemption_key": redemption_key(reservation_id)}
-
-
-def coupon_of_hold(hold: dict) -> dict | None:
-    """What the booking keeps of the coupon it redeemed."""
-    coupon = hold.get("coupon")
-    return {"coupon_id": coupon["coupon_id"], "name": coupon["name"], "code": coupon["code"]} if coupon else None
 
 
 def is_paid(payment: str) -> bool:
@@ -464,16 +443,6 @@ def _add(bucket: dict, row: dict) -> None:
 
 
 # --- search and lists ---------------------------------------------------------------------
-
-def search_terms(q: str | None) -> tuple[str | None, str | None]:
-    """R-RSV-8: (last 4 phone digits, name prefix) to look for."""
-    if not q:
-        return None, None
-    q = q.strip()
-    if re.fullmatch(r"\d{4}", q):
-        return q, None
-    return None, q.lower()
-
 
 # --- dashboard (R-ACC-11) ------------------------------------------------------------------
 

@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
+from chassis.coupons import COUPON_CODE
 from chassis.validation import Strict
 
 PRICE_ID = r"^[A-Za-z0-9_-]{1,40}$"                 # catalog price ids
 PHONE = r"^\+?[0-9][0-9 -]{6,18}[0-9]$"             # digits, spaces and dashes; kept as digits
 MAX_LINES = 20
-COUPON_CODE = r"^[A-Za-z0-9_-]{3,30}$"            # catalog coupon codes (any case)
 
 STATUSES = ("requested", "confirmed", "rejected", "cancelled", "completed", "no_show")   # R-RSV-1
 Status = Literal["requested", "confirmed", "rejected", "cancelled", "completed", "no_show"]

@@ -43,7 +43,7 @@ import uuid
 import psycopg
 from nameko.timer import timer
 
-from chassis import paging
+from chassis import coupons, paging, privacy
 from chassis.consumer import event_handler
 from chassis.errors import Conflict, DomainError, NotFound, ServiceUnavailable, ValidationFailed
 from chassis.logging import get_logger
@@ -100,18 +100,17 @@ class ReservationsService(DataService):
         customer_id = require_id(customer_id, "customer_id")
         key = domain.check_idempotency_key(idempotency_key)
         request = parse(ReservationCreate, body)
-        if request.coupon_code is not None and request.coupon_id is not None:
-            raise ValidationFailed(message="request body is invalid", details={"fields": {
-                "coupon_id": "give coupon_code or coupon_id, not both"}})
-        fingerprint = domain.request_fingerprint(domain.creation_body(request.model_dump(mode="json")))
+        coupons.check_one_coupon(request.coupon_code, request.coupon_id)
+        fingerprint = domain.request_fingerprint(coupons.without_unnamed_coupon(request.model_dump(mode="json")))
         intent = self._intent(customer_id, key, fingerprint, request.product_id)
         if intent["state"] in ("done", "failed"):
             return self._replay(intent)
         hold_id = domain.hold_id(intent["reservation_id"], intent["hold_sequence"])
-        coupon = domain.coupon_request(request.coupon_code, request.coupon_id, customer_id, intent["reservation_id"])
+        coupon = coupons.hold_coupon(request.coupon_code, request.coupon_id, customer_id,
+                                     domain.redemption_key(intent["reservation_id"]))
         try:
             hold = self.services.catalog.hold(hold_id, intent["partner_id"], self._hold_lines(request),
-                                              **({"coupon": coupon} if coupon else {}))
+                                              coupon=coupon)
         except DomainError as refusal:
             if refusal.status >= 500:
                 raise   # no answer: the key stays pending, a retry holds with the same id
@@ -216,7 +215,7 @@ class ReservationsService(DataService):
                "booker_name": request.booker.name, "booker_phone": phone, "booker_phone_last4": phone[-4:],
                "status": status, "use_date": request.date, "use_time": request.time, "lines": lines,
                "total": domain.paid_amount(lines, discount), "refund_amount": 0, "fee_amount": 0, "reason": None,
-               "coupon": domain.coupon_of_hold(hold), "discount_amount": discount,
+               "coupon": coupons.coupon_of_hold(hold), "discount_amount": discount,
                "conversation_id": None, "hold_sequence": intent["hold_sequence"], "created_at": now,
                "updated_at": now, "due_at": domain.due_at(status, policy, request.date, request.time, now, ttl)}
         response = store.record_booking(uow, intent["customer_id"], intent["idempotency_key"],
@@ -343,13 +342,14 @@ class ReservationsService(DataService):
         new_sequence, new_hold = self._guarded_hold_number(r)
         guard = f"{new_hold}:guard"
         # The booking's coupon goes with it: the new hold joins its redemption (kept, not counted again).
-        coupon = domain.coupon_request(None, r["coupon"]["coupon_id"], r["customer_id"], r["reservation_id"]) \
+        coupon = coupons.hold_coupon(None, r["coupon"]["coupon_id"], r["customer_id"],
+                                     domain.redemption_key(r["reservation_id"])) \
             if r["coupon"] else None
         try:
             hold = self.services.catalog.hold(new_hold, r["partner_id"], [
                 {"product_id": r["product_id"], "price_id": l["price_id"], "quantity": domain.active_quantity(l),
                  "date": data.date.isoformat(), "time": data.time.strftime("%H:%M") if data.time else None}
-                for l in r["lines"] if domain.active_quantity(l) > 0], **({"coupon": coupon} if coupon else {}))
+                for l in r["lines"] if domain.active_quantity(l) > 0], coupon=coupon)
         except DomainError as refusal:
             if refusal.status < 500:   # refused: nothing was held, the guard has nothing to do
                 with self.db.transaction() as uow:
@@ -559,7 +559,7 @@ class ReservationsService(DataService):
         """Newest first, by status, product, use date, and ``q`` (R-RSV-8)."""
         partner_id = require_id(partner_id, "partner_id")
         q = parse(PartnerListQuery, query)
-        last4, name_prefix = domain.search_terms(q.q)
+        last4, name_prefix = privacy.search_terms(q.q)
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.partner_reservations(uow, partner_id, status=q.status, last4=last4, name_prefix=name_prefix,

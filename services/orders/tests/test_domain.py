@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from chassis import paging
+from chassis import coupons, paging
 from chassis.errors import Conflict, ValidationFailed
 from orders import domain
 
@@ -170,6 +170,8 @@ def test_refunds_of_a_discounted_order_pay_back_what_was_paid_and_add_up_to_its_
     assert refunds[0] < 39000 and refunds[1] < 41000 and sum(refunds) == total
     assert domain.refund_amount(lines, [], 0) == 0
     assert domain.order_id_of(domain.new_hold_id()).version == 4
-    assert domain.coupon_request(None, None, "c1", "ord-x") is None
+    hold_id = domain.new_hold_id()
+    assert domain.redemption_key(hold_id) == f"order:{domain.order_id_of(hold_id)}"
+    assert coupons.hold_coupon(None, None, "c1", domain.redemption_key(hold_id)) is None
     with pytest.raises(ValidationFailed):
-        domain.check_one_coupon("CODE1", "some-id")
+        coupons.check_one_coupon("CODE1", "some-id")
