@@ -557,12 +557,21 @@ def coupon_state(coupon: dict, now: dt.datetime) -> str:
     return "active"
 
 
+def coupon_applies(coupon: dict, line: dict) -> bool:
+    """A coupon naming no products applies to all of the partner's."""
+    return not coupon["product_ids"] or line["product_id"] in coupon["product_ids"]
+
+
+def remaining_redemptions(coupon: dict) -> int | None:
+    """Redemptions left under the total limit (None: no limit)."""
+    return None if coupon["total_limit"] is None else max(coupon["total_limit"] - coupon["redeemed"], 0)
+
+
 def coupon_discount(coupon: dict, lines: list[dict]) -> tuple[int, int]:
     """(amount of the lines the coupon applies to, discount on them). Lines are
     the hold's priced lines (``product_id``, ``amount`` at the live price):
     a coupon never changes a listed price, it takes its discount off them."""
-    applies_to = set(coupon["product_ids"] or [])
-    applicable = sum(line["amount"] for line in lines if not applies_to or line["product_id"] in applies_to)
+    applicable = sum(line["amount"] for line in lines if coupon_applies(coupon, line))
     if coupon["discount_type"] == "fixed":
         return applicable, min(coupon["amount"], applicable)
     discount = applicable * coupon["percent"] // 100
@@ -577,24 +586,25 @@ def check_redeemable(coupon: dict, now: dt.datetime, lines: list[dict], *, issue
     it applies to, minimum spend (on the lines it applies to), total limit,
     per-customer limit. ``used``: the customer's active redemptions of it."""
     where = {"coupon_id": str(coupon["coupon_id"])}
-    if coupon["paused"]:
+    state = coupon_state(coupon, now)   # "exhausted" only when none of the states before it applies
+    if state == "paused":
         raise errors.coupon_refused("coupon_paused", "the partner paused this coupon", where)
-    if coupon["starts_at"] and now < coupon["starts_at"]:
+    if state == "scheduled":
         raise errors.coupon_refused("coupon_not_started", "this coupon cannot be used yet",
                                     {**where, "starts_at": coupon["starts_at"].isoformat()})
-    if coupon["ends_at"] and now >= coupon["ends_at"]:
+    if state == "expired":
         raise errors.coupon_refused("coupon_expired", "this coupon has expired",
                                     {**where, "ends_at": coupon["ends_at"].isoformat()})
     if coupon["distribution"] == "issued" and not issued:
         raise errors.coupon_refused("coupon_not_issued", "this coupon was not given to this customer", where)
-    applicable, discount = coupon_discount(coupon, lines)
-    if not any(not coupon["product_ids"] or line["product_id"] in coupon["product_ids"] for line in lines):
+    if not any(coupon_applies(coupon, line) for line in lines):
         raise errors.coupon_refused("coupon_not_applicable", "this coupon does not apply to these products",
                                     {**where, "product_ids": list(coupon["product_ids"])})
+    applicable, discount = coupon_discount(coupon, lines)
     if applicable < coupon["min_spend"]:
         raise errors.coupon_refused("coupon_min_spend", "the amount is below the coupon's minimum spend",
                                     {**where, "min_spend": coupon["min_spend"], "amount": applicable})
-    if coupon["total_limit"] is not None and coupon["redeemed"] >= coupon["total_limit"]:
+    if state == "exhausted":
         raise errors.coupon_refused("coupon_exhausted", "this coupon has been used up",
                                     {**where, "total_limit": coupon["total_limit"]})
     if coupon["per_customer_limit"] is not None and used >= coupon["per_customer_limit"]:

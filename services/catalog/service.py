@@ -546,8 +546,7 @@ class CatalogService(DataService):
         here, then replay), then take the capacity rows in lock order, so a hot
         row stays locked only for its UPDATE and the COMMIT; the coupon row
         last (its limits are counted under its lock)."""
-        request = parse(HoldIn, {"hold_id": hold_id, "lines": lines,
-                                 **({"coupon": coupon} if coupon is not None else {})})
+        request = parse(HoldIn, {"hold_id": hold_id, "lines": lines, "coupon": coupon})
         coupon_ref = self._coupon_ref(request)
         self._check_partner_open(partner_id)
         line_dicts = [line.model_dump() for line in request.lines]
@@ -773,9 +772,7 @@ class CatalogService(DataService):
     @rpc
     def get_coupon(self, partner_id: str, coupon_id: str) -> dict:
         with self.db.transaction() as uow:
-            row = self._coupon(uow, partner_id, coupon_id)
-            return views.coupon_view(row, self.now(), store.issued_counts(uow, [row["coupon_id"]]).get(
-                row["coupon_id"], 0))
+            return self._coupon_out(uow, self._coupon(uow, partner_id, coupon_id))
 
     @rpc
     def update_coupon(self, partner_id: str, coupon_id: str, body: dict, actor: str | None = None) -> dict:
@@ -794,8 +791,7 @@ class CatalogService(DataService):
             if changes:
                 row = store.update_coupon(uow, row["coupon_id"], changes)
                 log.info("coupon_updated", coupon_id=row["coupon_id"], fields=sorted(changes), actor=actor)
-            return views.coupon_view(row, self.now(), store.issued_counts(uow, [row["coupon_id"]]).get(
-                row["coupon_id"], 0))
+            return self._coupon_out(uow, row)
 
     @rpc
     def pause_coupon(self, partner_id: str, coupon_id: str, paused: bool = True, actor: str | None = None) -> dict:
@@ -805,8 +801,7 @@ class CatalogService(DataService):
             if row["paused"] != bool(paused):
                 row = store.update_coupon(uow, row["coupon_id"], {"paused": bool(paused)})
                 log.info("coupon_paused" if paused else "coupon_resumed", coupon_id=row["coupon_id"], actor=actor)
-            return views.coupon_view(row, self.now(), store.issued_counts(uow, [row["coupon_id"]]).get(
-                row["coupon_id"], 0))
+            return self._coupon_out(uow, row)
 
     @rpc
     def issue_coupon(self, partner_id: str, coupon_id: str, body: dict, actor: str | None = None) -> dict:
@@ -817,8 +812,7 @@ class CatalogService(DataService):
             if row["distribution"] != "issued":
                 raise errors.coupon_not_issuable(row["coupon_id"])
             issued_now = store.issue_coupon(uow, row["coupon_id"], partner_id, data.customer_ids, actor)
-            issued = store.issued_counts(uow, [row["coupon_id"]]).get(row["coupon_id"], 0)
-        return {**views.coupon_view(row, self.now(), issued), "issued_now": issued_now}
+            return {**self._coupon_out(uow, row), "issued_now": issued_now}
 
     @rpc
     def shop_list_coupons(self, customer_id: str, query: dict | None = None) -> dict:
@@ -833,6 +827,11 @@ class CatalogService(DataService):
         now = self.now()
         return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["issued_at"].isoformat(), r["coupon_id"]),
                           lambda r: views.customer_coupon_view(r, now))
+
+    def _coupon_out(self, uow, row: dict) -> dict:
+        """The partner's view of a coupon, with how many customers were given it."""
+        issued = store.issued_counts(uow, [row["coupon_id"]]).get(row["coupon_id"], 0)
+        return views.coupon_view(row, self.now(), issued)
 
     def _coupon(self, uow, partner_id: str, coupon_id: str, lock: bool = False) -> dict:
         row = store.coupon_row(uow, partner_id, coupon_id, lock=lock)

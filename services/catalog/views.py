@@ -126,7 +126,7 @@ def coupon_view(row: dict, now: dt.datetime, issued: int | None = None) -> dict:
             "per_customer_limit": row["per_customer_limit"], "distribution": row["distribution"],
             "code": row["code"], "paused": row["paused"], "state": domain.coupon_state(row, now),
             "redeemed": row["redeemed"],
-            "remaining": None if row["total_limit"] is None else max(row["total_limit"] - row["redeemed"], 0),
+            "remaining": domain.remaining_redemptions(row),
             "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"])}
     if issued is not None:
         view["issued"] = issued
@@ -135,7 +135,7 @@ def coupon_view(row: dict, now: dt.datetime, issued: int | None = None) -> dict:
 
 def customer_coupon_view(row: dict, now: dt.datetime) -> dict:
     """A coupon given to the customer: what it takes off, when, and what is left of it for them."""
-    left_for_all = None if row["total_limit"] is None else max(row["total_limit"] - row["redeemed"], 0)
+    left_for_all = domain.remaining_redemptions(row)
     left_for_me = None if row["per_customer_limit"] is None else max(row["per_customer_limit"] - row["used"], 0)
     uses_left = left_for_me if left_for_all is None else (
         left_for_all if left_for_me is None else min(left_for_all, left_for_me))
