@@ -173,6 +173,11 @@ class ApiRoute(HttpRequestHandler):
         return json_response(200, result)
 
 
+def query_of(request) -> dict:
+    """The query string as a dict, for the service that validates it (422 naming the fields)."""
+    return request.args.to_dict()
+
+
 def route(method: str, url: str, access: str = "public", summary: str = "", body_model=None, **kwargs):
     """Declare a gateway route. The access level (``gateway.auth``) is checked
     before the handler runs; ``request.principal`` is the authorised caller."""

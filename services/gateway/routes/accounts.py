@@ -36,7 +36,7 @@ from chassis.errors import RateLimited, Unauthenticated
 from chassis.logging import get_logger
 
 from ..auth import bearer_token, customer_tokens
-from ..http import error_response, route
+from ..http import error_response, query_of, route
 from ..ratelimit import RateLimits
 
 log = get_logger(__name__)
@@ -47,9 +47,6 @@ DEFAULT_DASHBOARD_TIMEOUT = 2.0
 def actor_of(request) -> dict:
     return asdict(request.principal)
 
-
-def query_of(request) -> dict:
-    return request.args.to_dict()
 
 
 class AccountsRoutes:

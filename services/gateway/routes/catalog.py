@@ -9,7 +9,7 @@ query by that partner, so another partner's product is a 404 there too.
 """
 from __future__ import annotations
 
-from ..http import route
+from ..http import query_of, route
 
 
 def actor_of(request) -> str:
@@ -17,9 +17,6 @@ def actor_of(request) -> str:
     principal = request.principal
     return principal.member_id or principal.kind
 
-
-def query_of(request) -> dict:
-    return request.args.to_dict()
 
 
 class CatalogRoutes:

@@ -12,8 +12,8 @@ reading ``partner:read``.
 """
 from __future__ import annotations
 
-from ..http import route
-from .catalog import actor_of, query_of
+from ..http import query_of, route
+from .catalog import actor_of
 
 
 class CouponsRoutes:

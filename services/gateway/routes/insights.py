@@ -13,13 +13,10 @@ product's public reviews need no token.
 """
 from __future__ import annotations
 
-from ..http import route
+from ..http import query_of, route
 
 P = "/v1/partners/<pid>"
 
-
-def query_of(request) -> dict:
-    return request.args.to_dict()
 
 
 class InsightsRoutes:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from chassis.errors import Forbidden, ValidationFailed
 
-from ..http import route
+from ..http import query_of, route
 
 P = "/v1/partners/<pid>"
 
@@ -32,9 +32,6 @@ def inbox_owner(request) -> str:
         raise Forbidden("member_inbox_only", "the inbox belongs to a member; partners' systems use webhooks")
     return request.principal.member_id
 
-
-def query_of(request) -> dict:
-    return request.args.to_dict()
 
 
 def inbox_query(request) -> dict:

@@ -16,15 +16,12 @@ from dataclasses import asdict
 from chassis.errors import NotFound, ServiceUnavailable
 from chassis.reviews import ReplyIn
 
-from ..http import route
+from ..http import query_of, route
 
 
 def _actor(request) -> dict:
     return asdict(request.principal)
 
-
-def _query(request) -> dict:
-    return request.args.to_dict()
 
 
 def _key(request) -> str | None:
@@ -44,7 +41,7 @@ class OrdersRoutes:
 
     @route("GET", "/v1/shop/orders", access="customer", summary="my orders, newest first")
     def orders_my_orders(self, request):
-        return 200, self.services.orders.customer_list_orders(request.principal.customer_id, _query(request))
+        return 200, self.services.orders.customer_list_orders(request.principal.customer_id, query_of(request))
 
     @route("GET", "/v1/shop/orders/<order_id>", access="customer", summary="one of my orders")
     def orders_my_order(self, request, order_id):
@@ -89,7 +86,7 @@ class OrdersRoutes:
     @route("GET", "/v1/partners/<pid>/orders", access="partner:read",
            summary="orders newest first; ?channel=dine_in,takeout|delivery|parcel&status= (R-ORD-1)")
     def orders_list_orders(self, request, pid):
-        return 200, self.services.orders.list_orders(pid, _query(request))
+        return 200, self.services.orders.list_orders(pid, query_of(request))
 
     @route("GET", "/v1/partners/<pid>/orders/<order_id>", access="partner:read",
            summary="an order with its requests, inquiries and reviews")
@@ -140,7 +137,7 @@ class OrdersRoutes:
 
     @route("GET", "/v1/partners/<pid>/refund-requests", access="partner:read", summary="?status= (R-ORD-8)")
     def orders_list_refund_requests(self, request, pid):
-        return 200, self.services.orders.list_requests(pid, "refund", _query(request))
+        return 200, self.services.orders.list_requests(pid, "refund", query_of(request))
 
     @route("POST", "/v1/partners/<pid>/refund-requests/<request_id>/approve", access="partner:operate",
            summary="refund the lines asked; unshipped stock returns (R-ORD-8)")
@@ -154,7 +151,7 @@ class OrdersRoutes:
 
     @route("GET", "/v1/partners/<pid>/exchange-requests", access="partner:read", summary="?status= (R-ORD-8)")
     def orders_list_exchange_requests(self, request, pid):
-        return 200, self.services.orders.list_requests(pid, "exchange", _query(request))
+        return 200, self.services.orders.list_requests(pid, "exchange", query_of(request))
 
     @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/approve", access="partner:operate",
            summary="hold the new option, give the old back (R-ORD-8)")
@@ -168,7 +165,7 @@ class OrdersRoutes:
 
     @route("GET", "/v1/partners/<pid>/inquiries", access="partner:read", summary="?answered=true|false (R-ORD-9)")
     def orders_list_inquiries(self, request, pid):
-        return 200, self.services.orders.list_inquiries(pid, _query(request))
+        return 200, self.services.orders.list_inquiries(pid, query_of(request))
 
     @route("POST", "/v1/partners/<pid>/inquiries/<inquiry_id>/answer", access="partner:operate",
            summary="answer a customer inquiry, once (R-ORD-9)")

@@ -21,7 +21,7 @@ from dataclasses import asdict
 
 from chassis.reviews import ReviewIn
 
-from ..http import route
+from ..http import query_of, route
 
 
 def customer_of(request) -> str:
@@ -31,9 +31,6 @@ def customer_of(request) -> str:
 def staff_of(request) -> dict:
     return asdict(request.principal)
 
-
-def query_of(request) -> dict:
-    return request.args.to_dict()
 
 
 class ReservationsRoutes:

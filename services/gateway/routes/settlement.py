@@ -10,11 +10,8 @@ was (nothing changed); a new run 201.
 """
 from __future__ import annotations
 
-from ..http import route
+from ..http import query_of, route
 
-
-def query_of(request) -> dict:
-    return request.args.to_dict()
 
 
 class SettlementRoutes:
