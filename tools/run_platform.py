@@ -1,6 +1,14 @@
 """`make run`: start every service and the gateway, wait until the gateway's
-health check passes, print its URL, and stop everything on Ctrl-C (or when
-any process dies, so a half-running platform never lingers)."""
+health check passes, print its URL, and stop everything on Ctrl-C.
+
+A service that exits by itself (a crash, kill -9, a lost broker connection
+it gives up on) is started again, as a supervisor (systemd, Kubernetes)
+would: after 1 s, then 2, 4, ... up to 30 s while it keeps dying, back to
+1 s once it has stayed up a minute. Each restart is said on stderr. The
+others keep serving meanwhile (the gateway's /healthz names the one that is
+down). Only a platform that never became healthy within the start-up time
+is given up on, so a broken setup (port taken, database missing) still ends
+`make run` with its error instead of looping."""
 from __future__ import annotations
 
 import ctypes
@@ -16,6 +24,9 @@ REPO = Path(__file__).resolve().parents[1]
 SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement", "insights", "gateway"]
 STARTUP_SECONDS = 60
 STOP_SECONDS = 25
+FIRST_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 30.0
+STABLE_SECONDS = 60         # up this long: the next crash starts the back-off again at 1 s
 PR_SET_PDEATHSIG = 1
 
 
@@ -37,6 +48,51 @@ def start(service: str) -> subprocess.Popen:
            "PSYCOPG_WAIT_FUNC": "wait_select"}
     return subprocess.Popen([sys.executable, "-m", "chassis.run", service], start_new_session=True,
                             preexec_fn=die_with_parent, env=env)
+
+
+class Restarts:
+    """When to start a crashed service again: exponential back-off per service."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.backoff: dict[str, float] = {}
+        self.due: dict[str, float] = {}      # service -> when to start it again
+        self.count: dict[str, int] = {}
+        self.started_at: dict[str, float] = {}
+
+    def started(self, service: str) -> None:
+        self.started_at[service] = self.clock()
+
+    def exited(self, service: str) -> float:
+        """Schedule the restart; returns the delay chosen."""
+        now = self.clock()
+        if now - self.started_at.get(service, now) >= STABLE_SECONDS:
+            self.backoff.pop(service, None)
+        delay = self.backoff.get(service, FIRST_BACKOFF_SECONDS)
+        self.backoff[service] = min(delay * 2, MAX_BACKOFF_SECONDS)
+        self.due[service] = now + delay
+        self.count[service] = self.count.get(service, 0) + 1
+        return delay
+
+    def ready(self) -> list[str]:
+        now = self.clock()
+        ready = [service for service, at in self.due.items() if at <= now]
+        for service in ready:
+            del self.due[service]
+        return ready
+
+
+def supervise(processes: dict[str, subprocess.Popen], restarts: Restarts) -> None:
+    """One pass: note who exited, start again those whose back-off is over."""
+    for name, process in processes.items():
+        if process.poll() is not None and name not in restarts.due:
+            delay = restarts.exited(name)
+            print(f"{name} exited (code {process.returncode}); restarting it in {delay:.0f}s "
+                  f"(restart {restarts.count[name]})", file=sys.stderr, flush=True)
+    for name in restarts.ready():
+        processes[name] = start(name)
+        restarts.started(name)
+        print(f"{name} restarted (pid {processes[name].pid})", file=sys.stderr, flush=True)
 
 
 def healthy(url: str) -> bool:
@@ -66,17 +122,16 @@ def main() -> int:
     signal.signal(signal.SIGINT, lambda signum, _f: stop_requested.append(signum))
     signal.signal(signal.SIGTERM, lambda signum, _f: stop_requested.append(signum))
     processes = {name: start(name) for name in SERVICES}
+    restarts = Restarts()
+    for name in SERVICES:
+        restarts.started(name)
     url = gateway_url()
     deadline = time.monotonic() + STARTUP_SECONDS
     announced = False
     exit_code = 0
     try:
         while not stop_requested:
-            dead = [name for name, p in processes.items() if p.poll() is not None]
-            if dead:
-                print(f"stopping the platform: {', '.join(dead)} exited", file=sys.stderr)
-                exit_code = 1
-                break
+            supervise(processes, restarts)
             if not announced:
                 if healthy(url):
                     print(f"\nPartner Center is up: {url}  (health: {url}/healthz; Ctrl-C stops everything)\n",
