@@ -84,10 +84,11 @@ def may_assign(actor_role: str, target_current_role: str | None, new_role: str |
     return False
 
 
-def last_admin_partners(admin_partners: list[dict], admin_counts: dict[str, int]) -> list[str]:
-    """R-ACC-4: the operating partners where this member is the only admin."""
-    return sorted(p["id"] for p in admin_partners
-                  if p["status"] in OPERATING_STATUSES and admin_counts.get(p["id"], 0) <= 1)
+def last_admin_partners(admin_partners: list[dict], admin_counts: dict[str, int]) -> list[dict]:
+    """R-ACC-4: the operating partners where this member is the only admin (id and name)."""
+    return sorted((p for p in admin_partners
+                   if p["status"] in OPERATING_STATUSES and admin_counts.get(p["id"], 0) <= 1),
+                  key=lambda p: p["id"])
 
 
 def landing_for(partners: list[dict]) -> dict:

@@ -23,10 +23,12 @@ def not_found(what: str):
     return NotFound(f"{what}_not_found", f"no such {what.replace('_', ' ')}")
 
 
-def last_admin(partner_ids: list[str]):
-    """R-ACC-4: invite another admin first."""
-    return Conflict("last_admin", "you are the only admin of a partner you operate: invite another admin first",
-                    {"partner_ids": partner_ids})
+def last_admin(partners: list[dict]):
+    """R-ACC-4: invite another admin first (or close the partner, R-ACC-14); details name the partners."""
+    names = [p["name"] for p in partners]
+    return Conflict("last_admin", f"you are the only admin of {', '.join(names)}: invite another admin "
+                    "or close the partner first",
+                    {"partner_ids": [str(p["id"]) for p in partners], "partner_names": names})
 
 
 def role_not_allowed(actor_role: str):
@@ -39,7 +41,17 @@ def api_key_not_allowed():
 
 
 def invalid_state(status: str, action: str):
-    return Conflict("invalid_state", f"cannot {action} a partner that is {status}", {"status": status})
+    return Conflict("invalid_state", f"cannot {action} a partner that is {status}",
+                    {"status": status, "action": action})
+
+
+def invitation_not_pending(invitation: dict):
+    """R-ACC-6: an invitation is answered once; a new one comes from the partner's admin."""
+    return Conflict("invitation_not_pending",
+                    f"this invitation to {invitation['partner_name']} was already {invitation['status']}: "
+                    "ask the partner's admin for a new one",
+                    {"invitation_id": str(invitation["id"]), "status": invitation["status"],
+                     "partner_name": invitation["partner_name"]})
 
 
 def already_member():

@@ -348,10 +348,13 @@ class AccountsService(DataService):
                 "partner_id": str(invitation["partner_id"])}
 
     def _own_invitation(self, uow, member_id, invitation_id) -> dict:
+        """The caller's pending invitation; one already answered is a 409 saying so (issue 17 item 10)."""
         invitation_id, member_id = domain.as_uuid(invitation_id), domain.as_uuid(member_id)
-        row = store.pending_invitation_for(uow, invitation_id, member_id) if invitation_id and member_id else None
+        row = store.invitation_for(uow, invitation_id, member_id) if invitation_id and member_id else None
         if row is None:
             raise errors.not_found("invitation")
+        if row["status"] != "pending":
+            raise errors.invitation_not_pending(row)
         return row
 
     # --- partners ---------------------------------------------------------------------------
@@ -498,7 +501,7 @@ class AccountsService(DataService):
             return
         partner = store.partner_by_id(uow, partner_id, lock=True)
         if store.admin_count(uow, partner_id) <= 1:
-            raise errors.last_admin([str(partner["id"])])
+            raise errors.last_admin([partner])
 
     # --- places (R-ACC-9) ---------------------------------------------------------------------
 

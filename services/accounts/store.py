@@ -160,7 +160,7 @@ def lock_admin_partners(uow, member_id) -> list[dict]:
     """The partners this member is admin of, locked in id order so that two
     admins withdrawing at once are serialised (R-ACC-4) without deadlock."""
     return uow.fetch_all(
-        """SELECT p.id::text AS id, p.status FROM partners p
+        """SELECT p.id::text AS id, p.name, p.status FROM partners p
            JOIN memberships m ON m.partner_id = p.id
            WHERE m.member_id = %s AND m.role = 'admin' ORDER BY p.id FOR UPDATE OF p""", (member_id,))
 
@@ -217,11 +217,12 @@ def insert_invitation(uow, partner_id: str, member_id, role: str, invited_by) ->
         (uuid.uuid4(), partner_id, member_id, role, invited_by))
 
 
-def pending_invitation_for(uow, invitation_id: str, member_id, lock: bool = True) -> dict | None:
-    """The caller's own pending invitation (another member's is not found)."""
+def invitation_for(uow, invitation_id: str, member_id, lock: bool = True) -> dict | None:
+    """The caller's own invitation, with its partner's name (another member's is not found)."""
     return uow.fetch_one(
-        "SELECT * FROM invitations WHERE id = %s AND member_id = %s AND status = 'pending'"
-        + (" FOR UPDATE" if lock else ""), (invitation_id, member_id))
+        "SELECT i.*, p.name AS partner_name FROM invitations i JOIN partners p ON p.id = i.partner_id"
+        " WHERE i.id = %s AND i.member_id = %s" + (" FOR UPDATE OF i" if lock else ""),
+        (invitation_id, member_id))
 
 
 def decide_invitation(uow, invitation_id, status: str) -> None:

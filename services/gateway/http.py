@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from chassis.context import CORRELATION_KEY, new_correlation_id
+from chassis import messages
 from chassis.errors import DomainError, MalformedRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from chassis.logging import get_logger
 
@@ -62,13 +63,19 @@ def json_response(status: int, payload=None, headers: dict | None = None) -> Res
                     headers=headers, mimetype="application/json")
 
 
-def error_response(exc: DomainError) -> Response:
-    return json_response(exc.status, exc.to_body())
+def error_response(exc: DomainError, request=None) -> Response:
+    """The contract's error body, its message rendered from the code and details
+    in the caller's language (``chassis.messages``; the code never changes)."""
+    language = messages.language_of(request.headers.get("Accept-Language") if request is not None else None)
+    body = exc.to_body()
+    body["error"]["message"] = messages.render(exc.code, exc.details, language, exc.message, exc.status)
+    response = json_response(exc.status, body)
+    response.headers["Content-Language"] = language
+    return response
 
 
-def internal_error_response() -> Response:
-    return json_response(500, {"error": {"code": "internal_error",
-                                         "message": "something went wrong on our side", "details": {}}})
+def internal_error_response(request=None) -> Response:
+    return error_response(DomainError("internal_error", "something went wrong on our side", status=500), request)
 
 
 def read_json_body(request):
@@ -107,7 +114,7 @@ class ApiWsgiApp(WsgiApp):
             provider, values = adapter.match()
         except HTTPException as exc:
             code = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.code, "http_error")
-            response = error_response(DomainError(code, exc.description or code, status=exc.code))
+            response = error_response(DomainError(code, exc.description or code, status=exc.code), request)
             response.headers["X-Request-Id"] = client_request_id(request)
         else:
             request.path_values = values
@@ -158,10 +165,10 @@ class ApiRoute(HttpRequestHandler):
                 handle_result=partial(self.handle_result, finished))
             response = self.response_from_result(finished.wait())
         except DomainError as exc:
-            response = error_response(exc)
+            response = error_response(exc, request)
         except Exception:
             log.exception("unhandled_error", route=f"{self.method} {self.url}")
-            response = internal_error_response()
+            response = internal_error_response(request)
         response.headers["X-Request-Id"] = correlation_id
         return response
 

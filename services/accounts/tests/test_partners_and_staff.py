@@ -75,7 +75,8 @@ def test_invitations_roles_and_partner_lists(platform):
     assert_error(bob.client.post(f"/v1/invitations/{invitation['invitation_id']}/accept"), 404, "invitation_not_found")
     accepted = expect(alice.client.post(f"/v1/invitations/{invitation['invitation_id']}/accept"), 200)
     assert accepted["role"] == "master" and accepted["partner_id"] == partner.partner_id
-    assert_error(alice.client.post(f"/v1/invitations/{invitation['invitation_id']}/accept"), 404)
+    assert_error(alice.client.post(f"/v1/invitations/{invitation['invitation_id']}/accept"), 409,
+                 "invitation_not_pending")
     mine = expect(alice.client.get("/v1/me/partners"), 200)
     assert mine["items"] == [{"partner_id": partner.partner_id, "name": partner.name, "category": "salon",
                               "role": "master", "status": "verified"}]

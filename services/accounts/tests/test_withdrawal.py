@@ -41,6 +41,7 @@ def test_withdrawal_last_admin_rule_erasure_and_event(platform, amqp_uri):
     assert_error(leaver.client.post("/v1/me/withdraw", json={"confirm": False}), 422)
     error = assert_error(leaver.client.post("/v1/me/withdraw", json={"confirm": True}), 409, "last_admin")
     assert error["details"]["partner_ids"] == [partner.partner_id]
+    assert partner.name in error["message"] and "관리자를 초대" in error["message"]  # issue 17 item 10: names it
     assert expect(leaver.client.get("/v1/me"), 200)["name"] == "탈퇴예정자"  # nothing erased on refusal
 
     successor = pc.staff(partner, "admin", member=pc.sign_up_member())

@@ -57,7 +57,7 @@ class AccountsRoutes:
         try:
             self.rate_limits.check(rule, request.remote_addr)
         except RateLimited as exc:
-            response = error_response(exc)
+            response = error_response(exc, request)
             response.headers["Retry-After"] = str(exc.details["retry_after_seconds"])
             return response
         return None
