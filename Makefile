@@ -50,6 +50,13 @@ operator: venv infra
 	@test -n "$(LOGIN)" -a -n "$(PASSWORD)" || { echo "usage: make operator LOGIN=.. PASSWORD=.."; exit 2; }
 	@PASSWORD="$(PASSWORD)" $(PY) -m accounts.ops create-operator --login "$(LOGIN)"
 
+## customer-token: an ID token of the development issuer (R-ACC-12) for a messenger user, to send as
+## POST /v1/customer-sessions {"id_token": ...}: make customer-token PHONE=010-1234-5678 NAME=김다온
+.PHONY: customer-token
+customer-token: venv
+	@test -n "$(PHONE)" || { echo "usage: make customer-token PHONE=010-1234-5678 [NAME=..]"; exit 2; }
+	@$(PY) -m gateway.devissuer --phone "$(PHONE)" $(if $(NAME),--name "$(NAME)")
+
 ## reconcile: settlement ledger vs reservations and orders: make reconcile FROM=2026-11-01 TO=2026-11-30 [PARTNER=..]
 reconcile: venv
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make reconcile FROM=YYYY-MM-DD TO=YYYY-MM-DD [PARTNER=id]"; exit 2; }

@@ -45,6 +45,8 @@ CATALOGUE: dict[str, tuple[str, str] | list[tuple[str, str]]] = {
                         "You are not signed in: sign in and try again."),
     "invalid_token": ("로그인이 만료되었거나 유효하지 않습니다. 다시 로그인하세요.",
                       "Your session is unknown or expired: sign in again."),
+    "invalid_id_token": ("메신저 로그인 정보를 확인할 수 없습니다. 앱에서 다시 로그인하세요.",
+                         "The messenger sign-in could not be verified: sign in again in the app."),
     "invalid_credentials": ("아이디 또는 비밀번호가 맞지 않습니다. 확인한 뒤 다시 입력하세요.",
                             "The login id or password is wrong: check them and try again."),
     "forbidden": ("이 작업을 할 권한이 없습니다. 파트너의 관리자에게 권한을 요청하세요.",

@@ -72,6 +72,16 @@ def normalize_phone(phone: str) -> str:
     return re.sub(r"\D", "", phone)
 
 
+DEFAULT_CUSTOMER_NAME = "고객"  # an ID token without a name claim (the messenger may not share it)
+
+
+def national_phone(e164: str) -> str:
+    """An ID token's ``phone_number`` (E.164) as the digits Korean staff dial:
+    ``+821012345678`` -> ``01012345678``; other countries keep their code."""
+    digits = normalize_phone(e164)
+    return "0" + digits[2:] if digits.startswith("82") else digits
+
+
 # --- roles ----------------------------------------------------------------------
 
 def may_assign(actor_role: str, target_current_role: str | None, new_role: str | None) -> bool:

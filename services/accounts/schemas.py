@@ -120,9 +120,13 @@ class Rejection(Strict):
     reason: Annotated[StrictStr, Field(min_length=1, max_length=1000)]
 
 
-class CustomerSession(Strict):
-    name: PersonName
-    phone: Phone
+class VerifiedIdentity(Strict):
+    """What the gateway read from a verified ID token (R-ACC-12); the phone
+    is the token's E.164 ``phone_number``."""
+    issuer: Annotated[StrictStr, Field(min_length=1, max_length=500)]
+    subject: Annotated[StrictStr, Field(min_length=1, max_length=255)]
+    phone_number: Annotated[StrictStr, Field(pattern=r"^\+[1-9][0-9]{6,14}$")]
+    name: Annotated[StrictStr, Field(max_length=50)] | None = None
 
 
 class ListQuery(Strict):

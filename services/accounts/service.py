@@ -21,9 +21,9 @@ from chassis.validation import parse
 
 from . import domain, errors, events, store
 from .passwords import hash_password, hasher_from_config, needs_rehash, verify_password
-from .schemas import (ApiKeyCreate, CustomerSession, Invite, ListQuery, Login, NoticeCreate, NoticeQuery,
+from .schemas import (ApiKeyCreate, Invite, ListQuery, Login, NoticeCreate, NoticeQuery,
                       PartnerCreate, PartnerUpdate, PlaceCreate, PlaceUpdate, ProfileUpdate, Rejection,
-                      RoleChange, SignUp, Verification, Withdraw)
+                      RoleChange, SignUp, Verification, VerifiedIdentity, Withdraw)
 
 DEFAULT_SESSION_TTL = 12 * 3600
 DEFAULT_CUSTOMER_SESSION_TTL = 30 * 24 * 3600
@@ -220,13 +220,17 @@ class AccountsService(DataService):
             raise errors.invalid_token()
 
     @rpc
-    def customer_session(self, body) -> dict:
-        """A customer token bound to a customer id: the consumer app's login,
-        simulated by name and phone (one customer per phone)."""
-        data = parse(CustomerSession, body)
+    def customer_session(self, identity) -> dict:
+        """A customer token for an identity the gateway verified from the
+        messenger's ID token (R-ACC-12, ``gateway.idtoken``): the customer is
+        the issuer's ``sub``; their phone is the token's verified one, kept
+        current on every sign-in; a missing name keeps the one we have."""
+        data = parse(VerifiedIdentity, identity)
         token = domain.new_token("customer")
         with self.db.transaction() as uow:
-            customer = store.upsert_customer(uow, data.name, domain.normalize_phone(data.phone))
+            customer = store.upsert_customer(uow, data.issuer, data.subject,
+                                             data.name or domain.DEFAULT_CUSTOMER_NAME,
+                                             domain.national_phone(data.phone_number), keep_name=not data.name)
             session = store.insert_session(
                 uow, domain.token_hash(token), kind="customer", customer_id=customer["id"],
                 ttl_seconds=self._ttl("CUSTOMER_SESSION_TTL_SECONDS", DEFAULT_CUSTOMER_SESSION_TTL))

@@ -310,18 +310,22 @@ def notices(uow, query: str | None, limit: int, after: tuple | None) -> list[dic
 
 # --- customers ------------------------------------------------------------------------------
 
-def upsert_customer(uow, name: str, phone: str) -> dict:
-    """One customer per phone; the latest name given is kept."""
+def upsert_customer(uow, issuer: str, subject: str, name: str, phone: str, keep_name: bool = False) -> dict:
+    """One customer per (issuer, subject) of the messenger's identity
+    provider (R-ACC-12); the phone it verified last is kept."""
     return uow.fetch_one(
-        """INSERT INTO customers (id, name, phone) VALUES (%s, %s, %s)
-           ON CONFLICT (phone) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
-           RETURNING *""", (uuid.uuid4(), name, phone))
+        f"""INSERT INTO customers (id, issuer, subject, name, phone) VALUES (%s, %s, %s, %s, %s)
+           ON CONFLICT (issuer, subject) WHERE subject IS NOT NULL DO UPDATE SET
+               phone = EXCLUDED.phone, {"" if keep_name else "name = EXCLUDED.name, "}updated_at = now()
+           RETURNING *""", (uuid.uuid4(), issuer, subject, name, phone))
 
 
 def erase_customer(uow, customer_id: str, pseudonym: str) -> bool:
-    """An erasure request: name and phone become the pseudonym (the phone is
-    unique, and so is the pseudonym) and every session of the customer ends."""
-    erased = uow.fetch_one("UPDATE customers SET name = %s, phone = %s, updated_at = now() WHERE id = %s RETURNING 1",
+    """An erasure request: name and phone become the pseudonym, the link to
+    the identity provider's user is cut (signing in again makes a new
+    customer) and every session of the customer ends."""
+    erased = uow.fetch_one("""UPDATE customers SET name = %s, phone = %s, subject = NULL, updated_at = now()
+                              WHERE id = %s RETURNING 1""",
                            (pseudonym, pseudonym, customer_id)) is not None
     uow.execute("DELETE FROM sessions WHERE customer_id = %s", (customer_id,))
     return erased

@@ -49,6 +49,7 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     ("POST", "/v1/sessions"): EVERYONE,
     ("DELETE", "/v1/sessions/current"): WITH_SESSION,
     ("POST", "/v1/customer-sessions"): EVERYONE,
+    ("GET", "/dev/oidc/jwks.json"): EVERYONE,     # the development issuer's public keys (R-ACC-12)
     ("GET", "/v1/me"): MEMBERS,
     ("PATCH", "/v1/me"): MEMBERS,
     ("POST", "/v1/me/withdraw"): MEMBERS,

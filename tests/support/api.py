@@ -24,7 +24,10 @@ Platform (``pc``):
 - ``pc.verify_partner(partner_id)`` / ``pc.reject_partner(partner_id, reason)`` (as an operator)
 - ``pc.invite(partner, member, role, by=None)`` -> invitation; ``pc.accept(member, invitation_id)``
 - ``pc.staff(partner, role)`` -> a new Member holding ``role`` in the partner
-- ``pc.customer_session(name=None, phone=None)`` -> Customer
+- ``pc.customer_session(name=None, phone=None, subject=None)`` -> Customer, signed in as the consumer
+  app does (R-ACC-12): an ID token of the development issuer (a new messenger user unless
+  ``subject`` is given) exchanged at ``POST /v1/customer-sessions``
+- ``pc.id_token(phone, name=None, subject=None, **claims)`` -> that ID token (claims override, to forge)
 - ``pc.api_key(partner, by=None)`` -> ApiClient authenticated with a new API key (acts as master)
 - ``pc.containers[name]``: the running nameko containers (e.g. ``.config["DATABASE_URL"]``)
 
@@ -152,11 +155,15 @@ def random_phone() -> str:
 class Platform:
     """A running gateway (and services) seen from outside; see the module docstring."""
 
-    def __init__(self, url: str, containers: dict):
+    def __init__(self, url: str, containers: dict, dev_key_file: str | None = None):
         self.url = url
         self.containers = containers
         self.anonymous = ApiClient(url)
         self._operator: Member | None = None
+        if dev_key_file is None and "gateway" in containers:
+            dev_key_file = containers["gateway"].config["OIDC_DEV_KEY_FILE"]
+        self.dev_key_file = dev_key_file
+        self._dev_issuer = None
 
     def client(self, token: str | None = None) -> ApiClient:
         return ApiClient(self.url, token)
@@ -232,8 +239,24 @@ class Platform:
 
     # --- customers --------------------------------------------------------------------
 
-    def customer_session(self, name: str | None = None, phone: str | None = None) -> Customer:
+    @property
+    def dev_issuer(self):
+        """The development issuer the gateway trusts (gateway.devissuer), by its key file."""
+        if self._dev_issuer is None:
+            from gateway.devissuer import DevIssuer
+
+            self._dev_issuer = DevIssuer.from_file(self.dev_key_file)
+        return self._dev_issuer
+
+    def id_token(self, phone: str, name: str | None = None, subject: str | None = None, **claims) -> str:
+        return self.dev_issuer.id_token(phone, name, subject=subject or unique("messenger-user-"), **claims)
+
+    def customer_session(self, name: str | None = None, phone: str | None = None,
+                         subject: str | None = None) -> Customer:
         name = name or unique("Customer ")
         phone = phone or random_phone()
-        body = expect(self.anonymous.post("/v1/customer-sessions", json={"name": name, "phone": phone}), 201)
+        return self.customer_from(self.anonymous, self.id_token(phone, name, subject), name, phone)
+
+    def customer_from(self, opener: ApiClient, id_token: str, name: str, phone: str) -> Customer:
+        body = expect(opener.post("/v1/customer-sessions", json={"id_token": id_token}), 201)
         return Customer(body["customer_id"], name, phone, body["token"], self.client(body["token"]))

@@ -6,6 +6,8 @@ vhost and databases) and returns a ``support.api.Platform``; they are killed
 after the test. ``pc.containers`` holds them by name (and "gateway"). Passwords are
 hashed at a low argon2 cost and the login/sign-up rate limits are lifted, so
 tests may sign up and log in freely (tests of the limits set them back).
+The gateway trusts the development issuer, whose key (one per test run) the
+Platform reads to sign customers in (``pc.customer_session``).
 ``service_config={"catalog": {"KEY": value}}`` overrides a service's config.
 """
 from __future__ import annotations
@@ -19,8 +21,14 @@ CHEAP_PASSWORD_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARG
 NO_RATE_LIMITS = {"RATE_LIMIT_LOGIN": "1000000/1", "RATE_LIMIT_SIGNUP": "1000000/1"}
 
 
+@pytest.fixture(scope="session")
+def dev_issuer_key_file(tmp_path_factory) -> str:
+    """The development issuer's key (R-ACC-12), made once per test run."""
+    return str(tmp_path_factory.mktemp("dev-issuer") / "dev-oidc-key.pem")
+
+
 @pytest.fixture
-def partner_center(service_config):
+def partner_center(service_config, dev_issuer_key_file):
     containers = []
 
     def run(service: str, **overrides):
@@ -37,7 +45,8 @@ def partner_center(service_config):
         port = free_port()
         started["gateway"] = run("gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
                                  DOWNSTREAM_SERVICES=[name for name in started],
-                                 **{**NO_RATE_LIMITS, **(gateway_config or {})})
+                                 **{**NO_RATE_LIMITS, "OIDC_DEV_KEY_FILE": dev_issuer_key_file,
+                                    **(gateway_config or {})})
         return Platform(f"http://127.0.0.1:{port}", started)
 
     yield start

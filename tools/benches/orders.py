@@ -32,6 +32,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from bench import REPO, http_rate, verified_partner
 from benches.accounts import start_gateway
+from gateway.devissuer import DEFAULT_KEY_FILE, DevIssuer
 
 CLIENTS = 20
 SECONDS = 5.0
@@ -63,8 +64,8 @@ def creation_rate(ctx) -> float:
         ctx.rpc_ready(service)
     url = start_gateway(ctx)
     partner_id, product_id = cafe(url, ctx.amqp_uri, accounts_url)
-    customer = requests.post(f"{url}/v1/customer-sessions", json={"name": "Bench", "phone": "010-1111-2222"},
-                             timeout=30)
+    id_token = DevIssuer.from_file(REPO / DEFAULT_KEY_FILE).id_token("010-1111-2222", "Bench")
+    customer = requests.post(f"{url}/v1/customer-sessions", json={"id_token": id_token}, timeout=30)
     customer.raise_for_status()
     body = {"partner_id": partner_id, "channel": "dine_in", "lines": [{"product_id": product_id, "quantity": 1}]}
     return http_order_rate(f"{url}/v1/shop/orders", customer.json()["token"], body)

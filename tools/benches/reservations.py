@@ -52,7 +52,9 @@ def run(ctx) -> list[dict]:
     partner_id = verified_partner(base, accounts_url, "salon")
     with ClusterRpcProxy({"AMQP_URI": ctx.amqp_uri}, timeout=60) as rpc:
         product_id, price_id, slots = set_up(rpc, partner_id)
-        tokens = [rpc.accounts.customer_session({"name": f"Bench {i}", "phone": f"010-7{i:03d}-{i:04d}"})["token"]
+        # accounts' side of the sign-in (R-ACC-12): the identity the gateway verified
+        tokens = [rpc.accounts.customer_session({"issuer": "bench", "subject": f"bench-{i}", "name": f"Bench {i}",
+                                                 "phone_number": f"+82107{i:03d}{i:04d}"})["token"]
                   for i in range(CLIENTS)]
 
     def body(i: int) -> dict:

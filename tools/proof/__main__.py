@@ -94,7 +94,7 @@ class Proof:
     # --- phases -------------------------------------------------------------------------
 
     def seed(self, platform: Platform) -> None:
-        self.pc = ProofPlatform(platform.url, platform.databases["accounts"])
+        self.pc = ProofPlatform(platform.url, platform.databases["accounts"], platform.dev_key_file)
         self.salon = self.pc.create_partner(category="salon")
         days = booking_days(14)
         # Room for every booking of the run: the stream and the latency phase share these slots.

@@ -120,6 +120,7 @@ class Platform:
         self.proxy: TcpProxy | None = None
         self.gateway_port = free_port()
         self.url = f"http://127.0.0.1:{self.gateway_port}"
+        self.dev_key_file = str(self.log_dir / "dev-oidc-key.pem")  # the development issuer's (R-ACC-12)
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -150,7 +151,7 @@ class Platform:
             self.instances[service] = [Instance(service, i, env, self.log_dir) for i in range(self.per_service)]
         self.instances["gateway"] = [Instance("gateway", 0, {
             **base_env, "PC_GATEWAY_PORT": str(self.gateway_port), "PC_GATEWAY_HOST": "127.0.0.1",
-            "PC_GATEWAY_METRICS_PORT": "0"}, self.log_dir)]
+            "PC_GATEWAY_METRICS_PORT": "0", "PC_OIDC_DEV_KEY_FILE": self.dev_key_file}, self.log_dir)]
         for instances in self.instances.values():
             for instance in instances:
                 instance.start()

@@ -51,20 +51,20 @@ def day(offset: int) -> str:
 class ProofPlatform(Platform):
     """support.api.Platform against the proof's gateway process."""
 
-    def __init__(self, url: str, accounts_database_url: str):
-        super().__init__(url, containers={})
+    def __init__(self, url: str, accounts_database_url: str, dev_key_file: str):
+        super().__init__(url, containers={}, dev_key_file=dev_key_file)
         self.accounts_database_url = accounts_database_url
 
     def sign_up_member(self, **fields) -> Member:
         self.anonymous = client_from(self.url, next_address())
         return super().sign_up_member(**fields)
 
-    def customer_session(self, name: str | None = None, phone: str | None = None) -> Customer:
+    def customer_session(self, name: str | None = None, phone: str | None = None,
+                         subject: str | None = None) -> Customer:
         """A consumer app opening a session from its own address (the login limit counts these too)."""
         name, phone = name or unique("Customer "), phone or random_phone()
-        opener = client_from(self.url, next_address())
-        body = expect(opener.post("/v1/customer-sessions", json={"name": name, "phone": phone}), 201)
-        return Customer(body["customer_id"], name, phone, body["token"], self.client(body["token"]))
+        return self.customer_from(client_from(self.url, next_address()), self.id_token(phone, name, subject),
+                                  name, phone)
 
     def operator(self) -> Member:
         if self._operator is None:

@@ -16,7 +16,7 @@ def body_routes(pc, partner, member, place_id):
         (pc.anonymous, "POST", "/v1/members", {"login_id": "valid.one", "password": "long password",
                                                "name": "n", "phone": "010-1234-5678", "agree_terms": True}),
         (pc.anonymous, "POST", "/v1/sessions", {"login_id": member.login_id, "password": member.password}),
-        (pc.anonymous, "POST", "/v1/customer-sessions", {"name": "손님", "phone": "010-1234-5678"}),
+        (pc.anonymous, "POST", "/v1/customer-sessions", {"id_token": pc.id_token("010-1234-5678")}),
         (member.client, "PATCH", "/v1/me", {"name": "n", "phone": "010-1234-5678"}),
         (member.client, "POST", "/v1/me/withdraw", {"confirm": True}),
         (member.client, "POST", "/v1/partners", {"name": "p", "category": "cafe", "business_number": "1234567890",

@@ -101,7 +101,7 @@ def test_login_and_sign_up_are_rate_limited_per_client_address(partner_center):
     assert_error(pc.anonymous.post("/v1/sessions", json={**login, "password": "wrong password"}), 401)
     assert expect(pc.anonymous.post("/v1/sessions", json=login), 201)["token"]
     assert_error(pc.anonymous.post("/v1/sessions", json=login), 429, "rate_limited")  # 4th attempt in the window
-    assert_error(pc.anonymous.post("/v1/customer-sessions", json={"name": "c", "phone": "010-1234-5678"}), 429)
+    assert_error(pc.anonymous.post("/v1/customer-sessions", json={"id_token": pc.id_token("010-1234-5678")}), 429)
     # Another client address has its own allowance.
     assert post_from(pc.url, "127.0.0.2", "/v1/sessions", login) == 201
     assert post_from(pc.url, "127.0.0.2", "/v1/members", {**sign_up, "login_id": "fourth"}) == 201

@@ -82,14 +82,14 @@ def test_notices_customers_and_lists(platform):
     assert search("%") == ["100% 환불 정책 변경"]
     assert search("' OR 1=1 --") == []
 
-    customer = expect(pc.anonymous.post("/v1/customer-sessions", json={"name": "이손님", "phone": "010-2222-3333"}), 201)
-    again = expect(pc.anonymous.post("/v1/customer-sessions", json={"name": "이손님", "phone": "01022223333"}), 201)
-    assert again["customer_id"] == customer["customer_id"] and again["token"] != customer["token"]
-    assert customer["token"].startswith("pcc_")
-    customer_client = pc.client(customer["token"])
+    customer = pc.customer_session(name="이손님", phone="010-2222-3333", subject="messenger-user-7")
+    again = pc.customer_session(name="이손님", phone="010-2222-3333", subject="messenger-user-7")
+    assert again.customer_id == customer.customer_id and again.token != customer.token
+    assert customer.token.startswith("pcc_")
+    customer_client = customer.client
     assert_error(customer_client.get("/v1/me"), 403)
     assert_error(customer_client.get("/v1/notices"), 403)
-    assert_error(pc.anonymous.post("/v1/customer-sessions", json={"name": "x", "phone": "call me"}), 422)
+    assert_error(pc.anonymous.post("/v1/customer-sessions", json={"id_token": 7}), 422)
     assert expect(customer_client.delete("/v1/sessions/current"), 204) is None
     assert_error(customer_client.delete("/v1/sessions/current"), 401)
 

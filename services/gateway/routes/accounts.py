@@ -1,5 +1,6 @@
 """Accounts routes (api.md, Accounts): members, sessions, partners, staff,
-places, API keys, notices, customer sessions, operators' reviews, dashboard.
+places, API keys, notices, customer sessions (by the messenger's ID token,
+``gateway.idtoken``), operators' reviews, dashboard.
 
 The handlers stay thin: the body goes to the accounts RPC as it came (the
 service validates it, 422 naming the fields) together with the caller
@@ -32,11 +33,13 @@ from dataclasses import asdict
 
 import eventlet
 
-from chassis.errors import RateLimited, Unauthenticated
+from chassis.errors import NotFound, RateLimited, Unauthenticated
 from chassis.logging import get_logger
 
+from .. import devissuer
 from ..auth import bearer_token, customer_tokens
 from ..http import error_response, query_of, route
+from ..idtoken import IdTokens
 from ..ratelimit import RateLimits
 
 log = get_logger(__name__)
@@ -51,6 +54,7 @@ def actor_of(request) -> dict:
 
 class AccountsRoutes:
     rate_limits = RateLimits()
+    id_tokens = IdTokens()
 
     def _rate_limited(self, rule: str, request):
         """None when the client may go on, else the 429 response."""
@@ -81,10 +85,20 @@ class AccountsRoutes:
         customer_tokens.forget(token)
         return 204, None
 
-    @route("POST", "/v1/customer-sessions", access="public", summary="a customer token (name and phone)")
+    @route("POST", "/v1/customer-sessions", access="public",
+           summary="a customer token for the messenger's ID token (R-ACC-12); 401 invalid_id_token")
     def customer_session(self, request):
-        return self._rate_limited("login", request) or (
-            201, self.services.accounts.customer_session(request.json_body))
+        limited = self._rate_limited("login", request)
+        if limited:
+            return limited
+        return 201, self.services.accounts.customer_session(self.id_tokens.verify(request.json_body))
+
+    @route("GET", devissuer.JWKS_PATH, access="public",
+           summary="the development issuer's public keys (404 unless it is the configured issuer)")
+    def dev_issuer_jwks(self, request):
+        if self.id_tokens.dev_issuer is None:
+            raise NotFound("route_not_found", "there is no development issuer here")
+        return 200, self.id_tokens.dev_issuer.jwks()
 
     @route("GET", "/v1/me", access="member", summary="my profile (R-ACC-2)")
     def get_me(self, request):
