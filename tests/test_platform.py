@@ -1,6 +1,7 @@
 """`make run`'s launcher: every service and the gateway come up and answer
 /healthz naming each, a service killed under it is started again while the
-others keep answering, and Ctrl-C leaves no process behind."""
+others keep answering, and Ctrl-C leaves no process behind; it says how many
+PostgreSQL connections it may open, and refuses when the server lacks room."""
 import os
 import signal
 import subprocess
@@ -8,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+import psycopg
 import requests
 
 from chassis.config import REPO_ROOT
@@ -99,6 +101,7 @@ def test_platform_comes_up_healthy_restarts_a_killed_service_and_ctrl_c_stops_ev
         # The launcher says so itself once its own health check passes.
         eventually(lambda: "Partner Center is up" in output.read_text(), timeout=90, interval=0.5,
                    message="platform announced")
+        assert "make run may open up to" in output.read_text()
         response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
         assert response.status_code == 200
         assert sorted(response.json()["services"]) == sorted(["gateway", *SERVICES])
@@ -115,3 +118,17 @@ def test_platform_comes_up_healthy_restarts_a_killed_service_and_ctrl_c_stops_ev
             launcher.send_signal(signal.SIGINT)
             launcher.wait(timeout=60)
             print(output.read_text()[-5000:])
+
+
+def test_launcher_refuses_to_start_when_postgres_has_too_little_room(amqp_uri, make_database):
+    databases = {s: make_database(s, migrate=False) for s in SERVICES}
+    env = {**os.environ, "PC_AMQP_URI": amqp_uri, "PC_GATEWAY_PORT": str(free_port()),
+           **{f"PC_{s.upper()}_DATABASE_URL": url for s, url in databases.items()},
+           "PC_ACCOUNTS_DB_POOL_MAX": "100000"}   # more than any PostgreSQL here allows
+    done = subprocess.run([sys.executable, "tools/run_platform.py"], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1
+    assert "make run needs up to 1000" in done.stderr and "PC_<SERVICE>_DB_POOL_MAX" in done.stderr
+    assert "accounts 100000" in done.stdout   # the budget, by service, printed before the refusal
+    with psycopg.connect(databases["accounts"]) as conn:   # no service started: none migrated its database
+        assert conn.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is None

@@ -4,6 +4,7 @@ the same run (as ratios), because these machines are shared and noisy.
 
 Each module in tools/benches/ adds a section: ``def run(ctx) -> list[dict]``,
 each dict ``{"name", "value", "unit"}`` (and optionally "ratio_to_echo", "note").
+Each section also reports the peak resident memory of the processes it started.
 """
 from __future__ import annotations
 
@@ -74,6 +75,24 @@ class BenchContext:
         self.named[name] = process
         return url
 
+    def start_process(self, argv: list[str], env: dict) -> subprocess.Popen:
+        """Any other process (``make run``'s launcher); its output goes to run/<vhost>.log."""
+        log_path = REPO / "run" / f"{self.vhost}.log"
+        log_path.parent.mkdir(exist_ok=True)
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        process.log_path = log_path
+        self.processes.append(process)
+        return process
+
+    def memory_figure(self, section: str) -> dict | None:
+        """Peak RSS (VmHWM) of each service process the section started, read before they stop."""
+        peaks = {name: peak_rss_mib(p.pid) for name, p in self.named.items() if p.poll() is None}
+        if not peaks:
+            return None
+        return {"name": f"{section}: peak RSS per process", "value": max(peaks.values()), "unit": "MiB",
+                "note": ", ".join(f"{name} {mib:.0f}" for name, mib in peaks.items())}
+
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time used so far by each service process started here, and by this
         process (the bench's own clients). CPU time, unlike throughput, is
@@ -140,6 +159,15 @@ def verified_partner(url: str, accounts_url: str, category: str) -> str:
 def process_cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")   # utime + stime
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident memory so far, in MiB (0 when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0.0)
 
 
 def cpu_per_unit(before: dict[str, float], after: dict[str, float], units: int) -> dict[str, float]:
@@ -249,6 +277,8 @@ def main(chosen: list[str]) -> int:
                 if ctx.echo_rate and figure.get("unit", "").endswith("/s") and "ratio_to_echo" not in figure:
                     figure["ratio_to_echo"] = figure["value"] / ctx.echo_rate
                 figures.append(figure)
+            if memory := ctx.memory_figure(section.__name__.rsplit(".", 1)[-1]):
+                figures.append(memory)
             echo_rate, echo_cpu_ms = ctx.echo_rate, ctx.echo_cpu_ms
         finally:
             ctx.close()

@@ -1,5 +1,7 @@
-"""`make run`: start every service and the gateway, wait until the gateway's
-health check passes, print its URL, and stop everything on Ctrl-C.
+"""`make run`: say how many PostgreSQL connections the platform may open (and
+refuse when the server has too little room: connection_budget), start every
+service and the gateway, wait until the gateway's health check passes, print
+its URL, and stop everything on Ctrl-C.
 
 A service that exits by itself (a crash, kill -9, a lost broker connection
 it gives up on) is started again, as a supervisor (systemd, Kubernetes)
@@ -19,6 +21,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from connection_budget import check as check_connection_budget
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement", "insights", "gateway"]
@@ -121,6 +125,11 @@ def main() -> int:
     stop_requested: list[int] = []
     signal.signal(signal.SIGINT, lambda signum, _f: stop_requested.append(signum))
     signal.signal(signal.SIGTERM, lambda signum, _f: stop_requested.append(signum))
+    budget, refusal = check_connection_budget(SERVICES)
+    print("\n".join(budget), flush=True)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 1
     processes = {name: start(name) for name in SERVICES}
     restarts = Restarts()
     for name in SERVICES:

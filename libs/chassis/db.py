@@ -1,6 +1,16 @@
 """The database provider: one psycopg 3 pool per service process, one
 transaction per unit of work, rolled back unless it completes.
 
+The pool is small and elastic (``pool_limits``): it keeps ``DB_POOL_MIN``
+connections, opens more only when a worker would otherwise wait, up to
+``DB_POOL_MAX``, and closes one connection each ``DB_POOL_MAX_IDLE`` seconds
+in which some stayed unused. The sizes come from measurement (README,
+"Connections"), not from ``max_workers``: a booking holds a connection only
+for its SQL, never across an RPC, so a few connections serve ten workers. A
+worker that gets no connection within ``DB_POOL_TIMEOUT`` answers 503
+(``ServiceUnavailable``); that timeout stays under the callers' RPC deadline,
+so the worker says so itself instead of working on after its caller gave up.
+
 psycopg's default wait function (C, ``wait_c``) blocks the whole eventlet hub,
 so every other worker stalls behind one query. ``wait_select`` goes through
 the (monkey-patched, cooperative) ``select`` module instead. A service refuses
@@ -10,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
@@ -38,6 +49,13 @@ COOPERATIVE_WAIT_FUNCTIONS = ("wait_select",)
 IDLE_CHECK_SECONDS = 2.0
 
 
+# Defaults for a service whose config.yaml does not name its own (tests' stand-ins).
+DEFAULT_POOL_MIN = 1
+DEFAULT_POOL_MAX = 4
+DEFAULT_POOL_MAX_IDLE = 5.0     # seconds; a pool at 8 is back at 1 within 35-40 s
+DEFAULT_POOL_TIMEOUT = 2.0      # seconds; under the default RPC_TIMEOUT (5)
+
+
 class BlockingWaitFunction(RuntimeError):
     pass
 
@@ -54,6 +72,30 @@ def ensure_cooperative_wait() -> None:
             "set PSYCOPG_WAIT_FUNC=wait_select before psycopg is imported")
 
 
+@dataclass(frozen=True)
+class PoolLimits:
+    min_size: int
+    max_size: int
+    max_idle: float
+    timeout: float
+
+
+def pool_limits(config: dict) -> PoolLimits:
+    """The pool a service's config asks for (``make run`` adds up the maxima)."""
+    limits = PoolLimits(
+        min_size=int(config.get("DB_POOL_MIN", DEFAULT_POOL_MIN)),
+        max_size=int(config.get("DB_POOL_MAX", DEFAULT_POOL_MAX)),
+        max_idle=float(config.get("DB_POOL_MAX_IDLE", DEFAULT_POOL_MAX_IDLE)),
+        timeout=float(config.get("DB_POOL_TIMEOUT", DEFAULT_POOL_TIMEOUT)),
+    )
+    if not 0 <= limits.min_size <= limits.max_size or limits.max_size < 1:
+        raise ValueError(f"DB_POOL_MIN {limits.min_size} and DB_POOL_MAX {limits.max_size}: "
+                         "need 0 <= DB_POOL_MIN <= DB_POOL_MAX and DB_POOL_MAX >= 1")
+    if limits.max_idle <= 0 or limits.timeout <= 0:
+        raise ValueError("DB_POOL_MAX_IDLE and DB_POOL_TIMEOUT must be positive seconds")
+    return limits
+
+
 class DatabasePool(SharedExtension):
     """One pool per container, shared by the Database provider and the relay."""
 
@@ -65,15 +107,12 @@ class DatabasePool(SharedExtension):
         ensure_cooperative_wait()
         config = self.container.config
         self.url = config["DATABASE_URL"]
-        max_workers = int(config.get("max_workers", 10))
-        # Every worker may hold a connection, and the relay holds one more.
-        size = max(int(config.get("DB_POOL_SIZE", 0)), max_workers + 2)
+        limits = pool_limits(config)
         self.pool = ConnectionPool(
-            self.url, min_size=2, max_size=size, open=False, name=self.container.service_name,
+            self.url, min_size=limits.min_size, max_size=limits.max_size, max_idle=limits.max_idle,
+            timeout=limits.timeout, open=False, name=self.container.service_name,
             kwargs={"row_factory": dict_row}, check=check_if_idle,
-            timeout=float(config.get("DB_POOL_TIMEOUT", 10)),
         )
-
 
     def start(self):
         self.pool.open(wait=False)

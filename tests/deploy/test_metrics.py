@@ -80,7 +80,7 @@ def test_every_service_metrics_endpoint_is_scraped(run_service, gateway):
 def test_probe_metrics_show_errors_backlog_age_dead_letters_and_pool(run_service, rpc, amqp_uri):
     port = free_port()
     # No relay: what is recorded stays in the outbox, so backlog and age are exact.
-    run_service(PROBE, METRICS_PORT=port, OUTBOX_RELAY=False, EVENT_MAX_ATTEMPTS=1)
+    run_service(PROBE, METRICS_PORT=port, OUTBOX_RELAY=False, EVENT_MAX_ATTEMPTS=1, DB_POOL_MAX=7)
     rpc.chassis_probe.record("m-1")
     rpc.chassis_probe.record("m-2")
     with pytest.raises(Exception, match="probe_conflict"):
@@ -109,7 +109,7 @@ def test_probe_metrics_show_errors_backlog_age_dead_letters_and_pool(run_service
     assert value(families["pc_outbox_backlog"], "pc_outbox_backlog") == 2  # the failed unit of work left none
     assert value(families["pc_outbox_oldest_age_seconds"], "pc_outbox_oldest_age_seconds") > 0
     assert value(families["pc_db_pool_requests"], "pc_db_pool_requests_total") >= 5
-    assert value(families["pc_db_pool_max"], "pc_db_pool_max") == 22  # max_workers 20 + 2
+    assert value(families["pc_db_pool_max"], "pc_db_pool_max") == 7  # DB_POOL_MAX, not max_workers
     assert value(families["pc_workers_max"], "pc_workers_max") == 20
     assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).text == "ok"
     assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).text == "ready"

@@ -27,6 +27,13 @@ class ChassisProbeService(DataService):
         return seconds
 
     @rpc
+    def wait_for_lock(self, key: int) -> int:
+        """Holds a pooled connection until the advisory lock ``key`` (taken by a test) is free."""
+        with self.db.transaction() as uow:
+            uow.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+        return key
+
+    @rpc
     def record(self, probe_id: str, note: str = "") -> dict:
         """A change and its event, committed together."""
         with self.db.transaction() as uow:
