@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)/libs:$(CURDIR)/services
 export PSYCOPG_WAIT_FUNC := wait_select
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: run test bench infra venv clean operator reconcile $(addprefix run-,$(SERVICES))
+.PHONY: run test bench infra infra-browser venv clean operator reconcile $(addprefix run-,$(SERVICES))
 
 venv: $(VENV)/.installed
 
@@ -16,37 +16,43 @@ $(VENV)/.installed: requirements.lock
 	@tools/make_venv.sh $(VENV)
 	@touch $@
 
+## infra: RabbitMQ, PostgreSQL, Redis (and Python's venv module) installed when missing and run as root,
+## started when stopped; infra-browser adds Chromium with a Korean font (make test). Before venv: a
+## fresh Debian lacks python3-venv.
 infra:
 	@tools/ensure_infra.sh
 
+infra-browser:
+	@tools/ensure_infra.sh --browser
+
 ## run: the whole platform (every service and the gateway); Ctrl-C stops it all
-run: venv infra
+run: infra venv
 	@$(PY) tools/run_platform.py
 
 ## run-<service>: one service alone, e.g. make run-accounts
-$(addprefix run-,$(SERVICES)): run-%: venv infra
+$(addprefix run-,$(SERVICES)): run-%: infra venv
 	@$(PY) -m chassis.run $*
 
 ## test: every test, against the real RabbitMQ and PostgreSQL
-test: venv infra
+test: infra-browser venv
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests collected"; exit 0; fi; exit $$rc
 
 ## bench: throughput figures, written to reports/bench.json and reports/bench.md;
 ## make bench SECTIONS="reservations orders" runs the echo and those only (reports/bench-partial.md)
-bench: venv infra
+bench: infra venv
 	@$(PY) tools/bench.py $(SECTIONS)
 
 ## proof: the platform under fire (faults, load, abuse, reconciliation), at most 15 minutes;
 ## prints the table and writes reports/proof-<date>.md and reports/proof-latest.md.
 ## PROOF_ARGS="--quick" leaves out the RabbitMQ and PostgreSQL faults (they disturb this machine's other users).
 .PHONY: proof
-proof: venv infra
+proof: infra venv
 	@PYTHONPATH=$(CURDIR)/tools:$$PYTHONPATH $(PY) -m proof $(PROOF_ARGS)
 
 ## operator: a platform operator (ops only, never sign-up): make operator LOGIN=ops1 PASSWORD=...
 ## Run again for the same LOGIN to reset its password.
-operator: venv infra
+operator: infra venv
 	@test -n "$(LOGIN)" -a -n "$(PASSWORD)" || { echo "usage: make operator LOGIN=.. PASSWORD=.."; exit 2; }
 	@PASSWORD="$(PASSWORD)" $(PY) -m accounts.ops create-operator --login "$(LOGIN)"
 
