@@ -17,10 +17,9 @@ from pathlib import Path
 
 import eventlet
 import psycopg
-from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench import POSTGRES, REPO, peak_rss_mib, verified_partner
-from benches.reservations import CLIENTS, SECONDS, drive, free_port, set_up, wait_for_http
+from bench import POSTGRES, REPO, peak_rss_mib
+from benches.reservations import CLIENTS, SECONDS, booking_load, drive, free_port, wait_for_http
 
 SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement", "insights"]
 IDLE_SECONDS = 60
@@ -78,7 +77,8 @@ def children(pid: int) -> dict[str, int]:
 def run(ctx) -> list[dict]:
     databases = {service: ctx.database(service) for service in SERVICES}
     port = free_port()
-    env = {"PC_AMQP_URI": ctx.amqp_uri, "PYTHONPATH": f"{REPO / 'libs'}:{REPO / 'services'}", "PC_GATEWAY_PORT": str(port), "PC_LOG_LEVEL": "WARNING",
+    env = {"PC_AMQP_URI": ctx.amqp_uri, "PYTHONPATH": f"{REPO / 'libs'}:{REPO / 'services'}",
+           "PC_GATEWAY_PORT": str(port), "PC_LOG_LEVEL": "WARNING",
            **{f"PC_{s.upper()}_DATABASE_URL": url for s, url in databases.items()},
            **{f"PC_{s.upper()}_METRICS_PORT": "0" for s in ["gateway", *SERVICES]}}
     launcher = ctx.start_process([sys.executable, str(REPO / "tools" / "run_platform.py")], env)
@@ -88,17 +88,7 @@ def run(ctx) -> list[dict]:
     wait_for_http(base, timeout=60)
     budget = next(line for line in launcher.log_path.read_text().splitlines() if line.startswith("PostgreSQL"))
     processes = children(launcher.pid)
-    partner_id = verified_partner(base, databases["accounts"], "salon")
-    with ClusterRpcProxy({"AMQP_URI": ctx.amqp_uri}, timeout=60) as rpc:
-        product_id, price_id, slots = set_up(rpc, partner_id)
-        tokens = [rpc.accounts.customer_session({"name": f"Bench {i}", "phone": f"010-7{i:03d}-{i:04d}"})["token"]
-                  for i in range(CLIENTS)]
-
-    def body(i: int) -> dict:
-        date, at = slots[i % len(slots)]
-        return {"product_id": product_id, "date": date, "time": at, "lines": [{"price_id": price_id, "quantity": 1}],
-                "booker": {"name": "김다온", "phone": "010-1234-5678"}}
-
+    tokens, body, _product_id = booking_load(ctx, base, databases["accounts"])
     counter = ConnectionCounter(databases).start()
     load_started = time.monotonic()
     _latencies, statuses = drive(base, tokens, body, None, SECONDS)

@@ -49,19 +49,7 @@ def run(ctx) -> list[dict]:
         ctx.rpc_ready(service)
     base = f"http://127.0.0.1:{port}"
     wait_for_http(base)
-    partner_id = verified_partner(base, accounts_url, "salon")
-    with ClusterRpcProxy({"AMQP_URI": ctx.amqp_uri}, timeout=60) as rpc:
-        product_id, price_id, slots = set_up(rpc, partner_id)
-        # accounts' side of the sign-in (R-ACC-12): the identity the gateway verified
-        tokens = [rpc.accounts.customer_session({"issuer": "bench", "subject": f"bench-{i}", "name": f"Bench {i}",
-                                                 "phone_number": f"+82107{i:03d}{i:04d}"})["token"]
-                  for i in range(CLIENTS)]
-
-    def body(i: int) -> dict:
-        date, at = slots[i % len(slots)]
-        return {"product_id": product_id, "date": date, "time": at, "lines": [{"price_id": price_id, "quantity": 1}],
-                "booker": {"name": "김다온", "phone": "010-1234-5678"}}
-
+    tokens, body, product_id = booking_load(ctx, base, accounts_url)
     latencies, statuses = drive(base, tokens, body, WARM_UP // CLIENTS + 1, None)   # warm caches and pools
     before = ctx.cpu_seconds()
     latencies, statuses = drive(base, tokens, body, None, SECONDS)
@@ -85,6 +73,24 @@ def run(ctx) -> list[dict]:
          "unit": "requests/s"},
         cpu_figure("gateway HTTP echo: CPU per request (gateway + client)", floor_cpu, ctx.echo_cpu_ms),
     ]
+
+
+def booking_load(ctx, base: str, accounts_url: str):
+    """A verified salon with spread slots, and CLIENTS signed-in customers:
+    (their tokens, ``body(i)`` of the i-th booking, the product id)."""
+    partner_id = verified_partner(base, accounts_url, "salon")
+    with ClusterRpcProxy({"AMQP_URI": ctx.amqp_uri}, timeout=60) as rpc:
+        product_id, price_id, slots = set_up(rpc, partner_id)
+        # accounts' side of the sign-in (R-ACC-12): the identity the gateway verified
+        tokens = [rpc.accounts.customer_session({"issuer": "bench", "subject": f"bench-{i}", "name": f"Bench {i}",
+                                                 "phone_number": f"+82107{i:03d}{i:04d}"})["token"]
+                  for i in range(CLIENTS)]
+
+    def body(i: int) -> dict:
+        date, at = slots[i % len(slots)]
+        return {"product_id": product_id, "date": date, "time": at, "lines": [{"price_id": price_id, "quantity": 1}],
+                "booker": {"name": "김다온", "phone": "010-1234-5678"}}
+    return tokens, body, product_id
 
 
 def http_echo(ctx, base: str, token: str) -> tuple[float, dict[str, float]]:
