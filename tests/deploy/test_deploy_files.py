@@ -271,6 +271,19 @@ def test_every_data_service_has_a_postgres_cluster_and_a_migration_job():
         assert job["template"]["spec"]["restartPolicy"] == "Never" and job["backoffLimit"] >= 1
 
 
+def test_each_database_has_room_for_every_pool_of_its_service_at_full_scale_mid_rollout():
+    clusters, deployments, configs = by_kind("Cluster"), by_kind("Deployment"), by_kind("ConfigMap")
+    autoscalers = {d["spec"]["scaleTargetRef"]["name"]: d for d in by_kind("HorizontalPodAutoscaler").values()}
+    for service in DATA_SERVICES:
+        pool = int(configs[f"pc-{service}-config"]["data"][f"PC_{service.upper()}_DB_POOL_MAX"])
+        assert pool == int(load_config(service)["DB_POOL_MAX"]), "the pods run the pool make run measured"
+        pods = autoscalers[f"pc-{service}"]["spec"]["maxReplicas"] + \
+            deployments[f"pc-{service}"]["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+        room = int(clusters[f"pc-{service}-db"]["spec"]["postgresql"]["parameters"]["max_connections"])
+        superusers, migration_job = 3, 1
+        assert room >= pods * pool + migration_job + superusers, service
+
+
 def test_rabbitmq_cluster_quorum_vhost_users_and_a_dead_letter_policy_per_subscription():
     (cluster,) = by_kind("RabbitmqCluster").values()
     assert cluster["apiVersion"] == "rabbitmq.com/v1beta1" and cluster["spec"]["replicas"] >= 3
