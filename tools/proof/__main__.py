@@ -82,9 +82,11 @@ class Proof:
     # --- background watchers ---------------------------------------------------------
 
     def watch(self, platform: Platform) -> None:
-        """Every second: peak RSS of every process, and /healthz during load and abuse."""
+        """Every second: peak RSS of every process and PostgreSQL connections, and
+        /healthz during load and abuse."""
         while True:
             platform.sample_rss()
+            platform.sample_connections()
             if self.health_phase:
                 counts = self.health[self.health_phase]
                 counts[0] += 1
@@ -282,6 +284,11 @@ class Proof:
             platform.sample_rss()
             for service, mib in platform.peak_rss_mib().items():
                 self.add("memory", f"peak RSS {service}", round(mib, 1), note="MiB, the larger of its processes")
+            self.add("budget", "peak PostgreSQL connections to the proof's databases", platform.peak_connections,
+                     note=f"sampled every second; the pools may open {platform.pool_budget()}, the harness's "
+                          f"own look-ups come on top; the whole server "
+                          f"peaked at {platform.peak_server_connections} of its {platform.max_connections} "
+                          "(everyone on this machine)")
             unplanned = platform.unplanned_restarts()
             self.add("faults", "processes that exited by themselves (restarted by the proof's supervisor)",
                      sum(unplanned.values()), sum(len(i) for i in platform.instances.values()),

@@ -16,6 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
+import psycopg
 import requests
 
 from chassis.config import DEFAULT_AMQP_URI
@@ -37,9 +38,10 @@ PROOF_ENV = {
     "PC_ORDERS_TIMER_INTERVAL": "2",
     "PC_SETTLEMENT_SCHEDULED_RUNS": "false",
     "PC_LOG_LEVEL": "WARNING",
-    # 14 service processes share one PostgreSQL (max_connections 100) with everyone else on
-    # this machine: 4 workers each keeps their pools (workers + 2) at 84 connections at most.
     "PC_MAX_WORKERS": "4",
+    # 14 service processes share one PostgreSQL (max_connections 100 by default) with everyone
+    # else on this machine, `make run` included (up to 32): pools of 3 keep the proof at 42.
+    **{f"PC_{service.upper()}_DB_POOL_MAX": "3" for service in DOMAIN_SERVICES},
 }
 
 
@@ -119,6 +121,8 @@ class Platform:
         self.instances: dict[str, list[Instance]] = {}
         self.proxy: TcpProxy | None = None
         self.gateway_port = free_port()
+        self.stats_conn = None
+        self.peak_connections = self.peak_server_connections = self.max_connections = 0
         self.url = f"http://127.0.0.1:{self.gateway_port}"
         self.dev_key_file = str(self.log_dir / "dev-oidc-key.pem")  # the development issuer's (R-ACC-12)
 
@@ -219,6 +223,26 @@ class Platform:
         for instances in self.instances.values():
             for instance in instances:
                 instance.sample_rss()
+
+    def sample_connections(self) -> None:
+        """Connections to the proof's databases now, and to the whole server (everyone's)."""
+        try:
+            if self.stats_conn is None or self.stats_conn.closed:
+                self.stats_conn = psycopg.connect(f"{POSTGRES}/postgres", autocommit=True, connect_timeout=3)
+            ours, everyone, limit = self.stats_conn.execute(
+                """SELECT count(*) FILTER (WHERE datname = ANY(%s)), count(*),
+                          current_setting('max_connections')::int
+                   FROM pg_stat_activity WHERE backend_type = 'client backend'""",
+                ([url.rsplit("/", 1)[1] for url in self.databases.values()],)).fetchone()
+        except psycopg.Error:  # the database faults restart the server: sample again next time
+            self.stats_conn = None
+            return
+        self.peak_connections = max(self.peak_connections, ours)
+        self.peak_server_connections = max(self.peak_server_connections, everyone)
+        self.max_connections = limit
+
+    def pool_budget(self) -> int:
+        return sum(int(PROOF_ENV[f"PC_{s.upper()}_DB_POOL_MAX"]) * len(self.instances[s]) for s in DOMAIN_SERVICES)
 
     def peak_rss_mib(self) -> dict[str, float]:
         return {service: max(i.peak_rss_kib for i in instances) / 1024
