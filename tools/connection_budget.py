@@ -10,12 +10,16 @@ the server (README, "Connections").
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
-import psycopg
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")   # nameko's import, not make run's news
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
-from chassis.config import load_config
-from chassis.db import pool_limits
+import psycopg  # noqa: E402
+
+from chassis.config import load_config  # noqa: E402
+from chassis.db import pool_limits  # noqa: E402
 
 
 @dataclass
