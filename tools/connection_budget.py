@@ -6,7 +6,7 @@ up per server, prints the total, and refuses to start when the server's free
 connections (``max_connections``, less the slots reserved for superusers, less
 the client connections open now) are fewer: a platform that runs out of
 connections under load answers 503s, and takes them from everything else on
-the server (README, "Connections").
+the server (README, "Connections and memory").
 """
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class Server:
                 f"{max(self.free, 0)} of its max_connections {self.max_connections} are free ({self.in_use} in "
                 f"use, {self.reserved} reserved for superusers). Close what holds them, raise max_connections "
                 "(ALTER SYSTEM SET max_connections = 200; then restart PostgreSQL), or lower the pools with "
-                "PC_<SERVICE>_DB_POOL_MAX (README, \"Connections\").")
+                "PC_<SERVICE>_DB_POOL_MAX (README, \"Connections and memory\").")
 
 
 def servers(services: list[str]) -> list[Server]:

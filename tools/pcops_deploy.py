@@ -45,7 +45,7 @@ GATEWAY_HTTP_PORT = 8000
 DEFAULT_DELIVERY_LIMIT = 20
 UID = 10001
 # Memory (request, limit) per container, from the peak RSS `make proof` and `make bench` report
-# (README, "Machine budget"): most services peak at 70-90 MiB; accounts at 326 MiB in the proof's
+# (README, "Connections and memory"): most services peak at 70-90 MiB; accounts at 326 MiB in the proof's
 # login flood (argon2id takes 64 MiB per hash in flight).
 MEMORY = {"accounts": ("256Mi", "512Mi")}
 DEFAULT_MEMORY = ("128Mi", "256Mi")
