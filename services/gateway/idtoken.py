@@ -87,7 +87,8 @@ class JwksCache:
         return self.fetched_at is None or self.clock() - self.fetched_at >= self.min_refresh
 
     def _refresh(self) -> None:
-        self.fetched_at = self.clock()  # a failed fetch also waits min_refresh before the next
+        # fetched_at is set once the fetch is over (a failed one also waits min_refresh before the
+        # next): lookups arriving meanwhile still see the keys as stale and wait on the lock for them.
         self.fetches += 1
         try:
             document = self.fetch(self.url)
@@ -101,6 +102,8 @@ class JwksCache:
             self.keys = keys
         except Exception as exc:  # keep the keys we had: the issuer may be down a moment
             log.warning("jwks_fetch_failed", url=self.url, error=repr(exc)[:200])
+        finally:
+            self.fetched_at = self.clock()
 
 
 class IdTokenVerifier:

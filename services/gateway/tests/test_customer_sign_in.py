@@ -150,6 +150,21 @@ def test_R_ACC_12_unknown_key_ids_refetch_the_jwks_at_most_once_per_interval():
     assert cache.key("e") is None and len(fetched) == 2
 
 
+def test_R_ACC_12_sign_ins_racing_the_first_jwks_fetch_wait_for_its_keys():
+    """The first burst of sign-ins after a start (make proof's 20 at once): the
+    lookups that arrive while the one fetch is under way get its keys."""
+    import eventlet
+
+    issuer = DevIssuer(ec.generate_private_key(ec.SECP256R1()))
+    fetched, answer = [], eventlet.event.Event()
+    cache = JwksCache("http://idp/jwks", fetch=lambda url: fetched.append(url) or answer.wait())
+    lookups = [eventlet.spawn(cache.key, issuer.kid) for _ in range(5)]
+    eventlet.sleep(0.05)       # every lookup has started; the first is inside the fetch
+    answer.send(issuer.jwks())
+    assert [lookup.wait() is not None for lookup in lookups] == [True] * 5
+    assert len(fetched) == 1
+
+
 def test_R_ACC_12_production_refuses_the_development_issuer(service_config):
     config = service_config("gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port()}", PRODUCTION="true",
                             DOWNSTREAM_SERVICES=[])
