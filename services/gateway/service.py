@@ -11,6 +11,7 @@ from .openapi import build_document
 from .routes.accounts import AccountsRoutes
 from .routes.catalog import CatalogRoutes
 from .routes.coupons import CouponsRoutes
+from .routes.events import EventsRoutes
 from .routes.insights import InsightsRoutes
 from .routes.notifications import NotificationsRoutes
 from .routes.orders import OrdersRoutes
@@ -19,7 +20,7 @@ from .routes.settlement import SettlementRoutes
 
 
 class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRoutes, ReservationsRoutes, NotificationsRoutes,
-                     InsightsRoutes, CouponsRoutes, ChassisService):
+                     InsightsRoutes, CouponsRoutes, EventsRoutes, ChassisService):
     name = "gateway"
 
     @route("GET", "/healthz", summary="200 when the gateway and every service answer")

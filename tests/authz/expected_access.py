@@ -160,6 +160,7 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     ("GET", f"{P}/notifications"): STAFF - {API_KEY},        # a member's own inbox: an API key has none (403)
     ("POST", f"{P}/notifications/<message_id>/read"): STAFF - {API_KEY},
     ("GET", "/v1/me/notifications"): MEMBERS,
+    ("GET", f"{P}/events"): STAFF - {API_KEY},               # live events (#22): a member's inbox as it grows
     ("GET", "/v1/shop/messages"): CUSTOMERS,
     ("POST", "/v1/shop/messages/<message_id>/read"): CUSTOMERS,
     ("POST", f"{P}/webhooks"): MANAGERS,

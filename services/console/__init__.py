@@ -1,0 +1,1 @@
+"""The partner-center web console: server-rendered pages over the gateway's public API (README, Console)."""
