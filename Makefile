@@ -33,6 +33,12 @@ run: infra venv
 $(addprefix run-,$(SERVICES)): run-%: infra venv
 	@$(PY) -m chassis.run $*
 
+## run-console: the partner-center web console alone (services/console), on PC_CONSOLE_PORT (8080),
+## talking to the gateway at PC_GATEWAY_URL (http://127.0.0.1:8000)
+.PHONY: run-console
+run-console: venv
+	@$(PY) -m console
+
 ## test: every test, against the real RabbitMQ and PostgreSQL
 test: infra-browser venv
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \

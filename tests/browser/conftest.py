@@ -42,7 +42,8 @@ class ConsoleSite:
 
     def play(self, story: str, **extra) -> None:
         setting = {"console_url": self.url, "gateway_url": self.pc.url,
-                   "operator_login": self.pc.operator().login_id, **extra}
+                   "operator_login": self.pc.operator().login_id,
+                   "dev_key_file": self.pc.dev_key_file, **extra}
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / d) for d in ("libs", "services", "tests"))}
         process = subprocess.Popen([sys.executable, "-m", "browser.stories", story, json.dumps(setting)],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=str(REPO))

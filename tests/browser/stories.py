@@ -129,7 +129,7 @@ def main(name: str, setting: dict) -> None:
         browser = playwright.chromium.launch(executable_path=setting.get("chromium", CHROMIUM), headless=True,
                                              args=CHROMIUM_ARGS)
         try:
-            site = Site(setting["console_url"], Platform(setting["gateway_url"], {}), setting["operator_login"],
+            site = Site(setting["console_url"], Platform(setting["gateway_url"], {}, setting["dev_key_file"]), setting["operator_login"],
                         browser, setting)
             STORIES[name](site)
         finally:
