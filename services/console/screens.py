@@ -43,6 +43,16 @@ def or_show(ctx: Ctx, view, error: ApiError, **values) -> Response:
     return response
 
 
+def act(ctx: Ctx, method: str, path: str, body: dict | None, screen, done: str, **values) -> Response:
+    """A form's one gateway call: on success back to ``done`` (303), else
+    ``screen`` again with the error on top."""
+    try:
+        ctx.api.call(method, path, body=body if body is not None else {})
+    except ApiError as error:
+        return or_show(ctx, screen, error, **values)
+    return see_other(done)
+
+
 def partner_path(pid: str) -> str:
     return f"/v1/partners/{pid}"
 
@@ -185,11 +195,8 @@ def reservation_action(ctx: Ctx, pid: str, number: str, action: str) -> Response
     if action not in RESERVATION_ACTIONS and action != "chat-requests":
         return ctx.render("error.html", status=404, message=ctx.words("nothing"))
     body = {"reason": ctx.form.get("reason", "")} if RESERVATION_ACTIONS.get(action, ((), False))[1] else {}
-    try:
-        ctx.api.post(f"{partner_path(pid)}/reservations/{number}/{action}", body)
-    except ApiError as error:
-        return or_show(ctx, reservation, error, pid=pid, number=number)
-    return see_other(f"/p/{pid}/reservations/{number}?done=1")
+    return act(ctx, "POST", f"{partner_path(pid)}/reservations/{number}/{action}", body, reservation,
+               f"/p/{pid}/reservations/{number}?done=1", pid=pid, number=number)
 
 
 def events(ctx: Ctx, pid: str) -> Response:
@@ -283,11 +290,8 @@ def product(ctx: Ctx, pid: str, product_id: str) -> Response:
 
 
 def product_submit(ctx: Ctx, pid: str, product_id: str) -> Response:
-    try:
-        ctx.api.post(f"{partner_path(pid)}/products/{product_id}/submit")
-    except ApiError as error:
-        return or_show(ctx, product, error, pid=pid, product_id=product_id)
-    return see_other(f"/p/{pid}/products/{product_id}?done=1")
+    return act(ctx, "POST", f"{partner_path(pid)}/products/{product_id}/submit", None, product,
+               f"/p/{pid}/products/{product_id}?done=1", pid=pid, product_id=product_id)
 
 
 def product_inventory(ctx: Ctx, pid: str, product_id: str) -> Response:
@@ -296,11 +300,8 @@ def product_inventory(ctx: Ctx, pid: str, product_id: str) -> Response:
             else form.get("capacity")}
     if form.get("time"):
         slot["time"] = form["time"]
-    try:
-        ctx.api.put(f"{partner_path(pid)}/products/{product_id}/inventory", {"slots": [slot]})
-    except ApiError as error:
-        return or_show(ctx, product, error, pid=pid, product_id=product_id)
-    return see_other(f"/p/{pid}/products/{product_id}?done=1")
+    return act(ctx, "PUT", f"{partner_path(pid)}/products/{product_id}/inventory", {"slots": [slot]}, product,
+               f"/p/{pid}/products/{product_id}?done=1", pid=pid, product_id=product_id)
 
 
 def product_block(ctx: Ctx, pid: str, product_id: str) -> Response:
@@ -310,11 +311,8 @@ def product_block(ctx: Ctx, pid: str, product_id: str) -> Response:
         body["times"] = [{"date": form.get("date", ""), "time": form["time"]}]
     else:
         body["dates"] = [form.get("date", "")]
-    try:
-        ctx.api.post(f"{partner_path(pid)}/products/{product_id}/blocks", body)
-    except ApiError as error:
-        return or_show(ctx, product, error, pid=pid, product_id=product_id)
-    return see_other(f"/p/{pid}/products/{product_id}?done=1")
+    return act(ctx, "POST", f"{partner_path(pid)}/products/{product_id}/blocks", body, product,
+               f"/p/{pid}/products/{product_id}?done=1", pid=pid, product_id=product_id)
 
 
 def settlement(ctx: Ctx, pid: str) -> Response:
@@ -334,32 +332,19 @@ def ops(ctx: Ctx) -> Response:
 
 
 def ops_partner(ctx: Ctx) -> Response:
-    pid, decision = ctx.form.get("partner_id", "").strip(), ctx.form.get("decision")
-    try:
-        if decision == "reject":
-            ctx.api.post(f"/v1/ops/partners/{pid}/reject", {"reason": ctx.form.get("reason", "")})
-        else:
-            ctx.api.post(f"/v1/ops/partners/{pid}/verify", {})
-    except ApiError as error:
-        return or_show(ctx, ops, error)
-    return see_other("/ops?done=1")
+    pid, rejected = ctx.form.get("partner_id", "").strip(), ctx.form.get("decision") == "reject"
+    return act(ctx, "POST", f"/v1/ops/partners/{pid}/{'reject' if rejected else 'verify'}",
+               {"reason": ctx.form.get("reason", "")} if rejected else {}, ops, "/ops?done=1")
 
 
 def ops_review(ctx: Ctx, rid: str, decision: str) -> Response:
-    try:
-        ctx.api.post(f"/v1/ops/reviews/{rid}/{'reject' if decision == 'reject' else 'approve'}",
-                     {"reason": ctx.form.get("reason", "")})
-    except ApiError as error:
-        return or_show(ctx, ops, error)
-    return see_other("/ops?done=1")
+    return act(ctx, "POST", f"/v1/ops/reviews/{rid}/{'reject' if decision == 'reject' else 'approve'}",
+               {"reason": ctx.form.get("reason", "")}, ops, "/ops?done=1")
 
 
 def ops_notice(ctx: Ctx) -> Response:
-    try:
-        ctx.api.post("/v1/ops/notices", {"title": ctx.form.get("title", ""), "body": ctx.form.get("body", "")})
-    except ApiError as error:
-        return or_show(ctx, ops, error)
-    return see_other("/ops?done=1")
+    return act(ctx, "POST", "/v1/ops/notices", {"title": ctx.form.get("title", ""), "body": ctx.form.get("body", "")},
+               ops, "/ops?done=1")
 
 
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
