@@ -79,8 +79,9 @@ class ReservationChanged(Payload):
     reservation_number: str
     product_id: str
     product_name: str
-    customer_id: str
+    customer_id: str                # the booker
     status: str
+    holder_customer_id: str | None = None   # who holds the ticket (R-RSV-10); the booker unless handed over
     use_date: str | None = None
     use_time: str | None = None
     total: int = 0

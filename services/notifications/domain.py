@@ -64,8 +64,9 @@ def _recipients(template: tpl.Template, payload: dict, staff: list[StaffMember])
     if template.audience == tpl.STAFF:
         roles = STAFF_ROLE_GROUPS[template.roles]
         return [Recipient("member", s.member_id) for s in staff if s.role in roles]
-    field = {tpl.CUSTOMER: "customer_id", tpl.NEW_HOLDER: "to_customer_id", tpl.INVITEE: "member_id"}[template.audience]
-    identifier = payload.get(field)
+    fields = {tpl.CUSTOMER: ("holder_customer_id", "customer_id"), tpl.BOOKER: ("customer_id",),
+              tpl.NEW_HOLDER: ("to_customer_id",), tpl.INVITEE: ("member_id",)}[template.audience]
+    identifier = next((payload[f] for f in fields if payload.get(f)), None)
     if not identifier:
         return []
     return [Recipient("member" if template.audience == tpl.INVITEE else "customer", identifier)]

@@ -23,7 +23,8 @@ LANGUAGES = ("ko", "en")
 
 # Who receives a template's message.
 STAFF = "staff"            # the partner's staff, filtered by ``roles`` (R-NTF-1)
-CUSTOMER = "customer"      # payload.customer_id
+CUSTOMER = "customer"      # payload.holder_customer_id, else customer_id: after a hand-over the holder (R-RSV-10)
+BOOKER = "booker"          # payload.customer_id even after a hand-over: who booked (told of the hand-over)
 NEW_HOLDER = "new_holder"  # payload.to_customer_id: who a ticket was handed to (R-RSV-10)
 INVITEE = "invitee"        # payload.member_id: the member invited to a partner (R-ACC-6)
 
@@ -201,7 +202,7 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
            ("A ticket for you", "You received a ticket for {product_name} on {when} "
                                 "(reservation {reservation_number})."),
            (VIEW_RSV_C,)),
-        _t("reservation.transferred/customer", CUSTOMER,
+        _t("reservation.transferred/customer", BOOKER,
            ("티켓 양도 완료", "{product_name} {when} 티켓을 양도했습니다 (예약번호 {reservation_number})."),
            ("Ticket handed over", "You handed over your ticket for {product_name} on {when} "
                                   "(reservation {reservation_number})."),

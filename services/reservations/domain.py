@@ -140,7 +140,9 @@ def use_at(use_date: dt.date | None, use_time: dt.time | None) -> dt.datetime | 
 
 
 def cancel_deadline(policy: dict, at: dt.datetime | None) -> dt.datetime | None:
-    if at is None:
+    """Until when the customer may cancel; None for an anytime booking and for a
+    non-refundable one, which no deadline would open (issue 17 item 6)."""
+    if at is None or policy.get("non_refundable"):
         return None
     return at - dt.timedelta(hours=policy.get("deadline_hours_before", 0))
 
@@ -199,11 +201,18 @@ class Quote:
     fee_percent: int = 0
 
 
-def quote_cancellation(policy: dict, amount: int, paid: bool, at: dt.datetime | None, now: dt.datetime) -> Quote:
+def quote_cancellation(policy: dict, amount: int, paid: bool, at: dt.datetime | None, now: dt.datetime,
+                       committed: bool = True) -> Quote:
     """R-RSV-4 on the policy snapshotted at booking (catalog's rule, R-CAT-6):
     nothing after the deadline, nothing for a non-refundable sale, otherwise
     the fee of the tier closest to the use among those that apply (rounded
-    down). Only a paid booking has money to refund or keep."""
+    down). Only a paid booking has money to refund or keep.
+
+    A request the partner has not confirmed (``committed`` False) is cancelled
+    free and in full whatever the policy: the policy binds a sale both sides
+    agreed to (R-RSV-4, issue 17 item 5)."""
+    if not committed:
+        return Quote(True, None, 0, amount if paid else 0)
     hours_left = None if at is None else (at - now).total_seconds() / 3600
     if hours_left is not None and hours_left < policy.get("deadline_hours_before", 0):
         return Quote(False, "deadline_passed", 0, 0)
@@ -261,7 +270,8 @@ def plan_customer_cancel(reservation: dict, wanted: list[dict] | None, expected_
     amount = paid_amount(reservation["lines"], discount) - paid_amount(
         apply_cancellation(reservation["lines"], release), discount)   # what was paid for them (issue #11)
     at = use_at(reservation["use_date"], reservation["use_time"])
-    quote = quote_cancellation(reservation["cancel_policy"], amount, is_paid(reservation["payment"]), at, now)
+    quote = quote_cancellation(reservation["cancel_policy"], amount, is_paid(reservation["payment"]), at, now,
+                               committed=status != REQUESTED)
     if not quote.allowed:
         deadline = cancel_deadline(reservation["cancel_policy"], at)
         raise errors.refused(quote.reason, {
@@ -400,9 +410,34 @@ def check_direct_listing(reservation: dict, partner: dict) -> None:
                              reservation["number"])
 
 
+# --- hand-over (R-RSV-10) -------------------------------------------------------------------
+
+def check_holder(reservation: dict, customer_id: str) -> None:
+    """The holder acts on the ticket; the booker who handed it over gets 409
+    ``not_ticket_holder`` (they still see it), anyone else 404."""
+    if customer_id == reservation["holder_customer_id"]:
+        return
+    if customer_id == reservation["customer_id"]:
+        raise Conflict("not_ticket_holder", "the ticket was handed to a friend; only they can cancel, change "
+                       "or pass it on", {"number": reservation["number"]})
+    raise errors.reservation_not_found(reservation["number"])
+
+
+def transfer_open_to(transfer: dict | None, customer_id: str, verified_phone: str | None) -> bool:
+    """A pending transfer is open to the customer whose verified phone is its
+    ``to_phone`` (issue 17 item 1); an accepted one only to who took it (a retry)."""
+    if transfer is None or transfer["state"] == "withdrawn":
+        return False
+    if transfer["state"] == "accepted":
+        return transfer["to_customer_id"] == customer_id
+    return verified_phone is not None and phone_digits(verified_phone) == transfer["to_phone"]
+
+
 # --- status board (R-RSV-9) --------------------------------------------------------------
 
-BOARD_STATES = (REQUESTED, CONFIRMED, COMPLETED)
+# Every state that holds seats (HOLDING), so the counts explain the slot's ``taken``
+# (a no-show keeps its seat: issue 17 item 7).
+BOARD_STATES = (REQUESTED, CONFIRMED, COMPLETED, NO_SHOW)
 
 
 def board(slot_board: dict, counts: list[dict]) -> dict:

@@ -39,6 +39,8 @@ def reservation_event(r: dict, *, actor: str, reason: str | None = None, refund:
     return {
         "partner_id": r["partner_id"], "reservation_number": r["number"], "product_id": r["product_id"],
         "product_name": r["product_name"], "customer_id": r["customer_id"], "status": r["status"],
+        # R-RSV-10: after a hand-over the holder, not the booker, gets the reservation's messages
+        "holder_customer_id": r["holder_customer_id"],
         "use_date": _date(r["use_date"]), "use_time": _time(r["use_time"]), "total": r["total"],
         "lines": line_payloads(r["lines"]), "booker_name_masked": mask_name(r["booker_name"]),
         "reason": reason, "actor": actor, "refund_amount": refund, "fee_amount": fee,

@@ -265,11 +265,11 @@ class ReservationsService(DataService):
             raise errors.reservation_not_found(number if isinstance(number, str) else None)
         return r
 
-    def _booked_by(self, uow, customer_id: str, number, lock: bool = False) -> dict:
-        """Cancelling and moving are for the customer who booked (and paid)."""
+    def _held_by(self, uow, customer_id: str, number, lock: bool = False) -> dict:
+        """Cancelling, moving and reviewing are for the ticket's holder: the booker
+        until a hand-over, then the friend (R-RSV-10)."""
         r = self._reservation(uow, number, lock=lock)
-        if r["customer_id"] != customer_id:
-            raise errors.reservation_not_found(r["number"])
+        domain.check_holder(r, customer_id)
         return r
 
     # --- customers: cancellation (R-RSV-4) -------------------------------------------------
@@ -279,7 +279,7 @@ class ReservationsService(DataService):
         """What cancelling now would refund and cost, or why it is refused (R-RSV-4)."""
         wanted = parse(QuoteQuery, query).cancel_lines()
         with self.db.transaction() as uow:
-            r = self._booked_by(uow, require_id(customer_id, "customer_id"), number)
+            r = self._held_by(uow, require_id(customer_id, "customer_id"), number)
         try:
             plan = domain.plan_customer_cancel(r, wanted, None, self.now())
         except Conflict as refusal:
@@ -295,7 +295,7 @@ class ReservationsService(DataService):
         data = parse(CustomerCancelIn, body)
         wanted = [l.model_dump() for l in data.lines] if data.lines is not None else None
         with self.db.transaction() as uow:
-            r = self._booked_by(uow, customer_id, number, lock=True)
+            r = self._held_by(uow, customer_id, number, lock=True)
             plan = domain.plan_customer_cancel(r, wanted, data.expected_fee, self.now())
             updated, release_id = self._cancel(uow, r, plan, data.reason or None)
         self._send_releases([release_id])
@@ -336,7 +336,7 @@ class ReservationsService(DataService):
         customer_id = require_id(customer_id, "customer_id")
         data = parse(ChangeDateIn, body)
         with self.db.transaction() as uow:
-            r = self._booked_by(uow, customer_id, number)
+            r = self._held_by(uow, customer_id, number)
         domain.check_date_change(r, data.date, data.time, self.now())
         domain.check_direct_listing(r, self.services.accounts.partner_info(r["partner_id"]))
         new_sequence, new_hold = self._guarded_hold_number(r)
@@ -357,7 +357,7 @@ class ReservationsService(DataService):
             raise
         refusal = None
         with self.db.transaction() as uow:
-            current = self._booked_by(uow, customer_id, number, lock=True)
+            current = self._held_by(uow, customer_id, number, lock=True)
             try:
                 if current["hold_sequence"] != r["hold_sequence"] or hold["status"] != "held":
                     raise Conflict("concurrent_change", "the booking changed meanwhile; try again",
@@ -452,11 +452,7 @@ class ReservationsService(DataService):
         token = domain.new_token()
         with self.db.transaction() as uow:
             r = self._reservation(uow, number, lock=True)
-            if customer_id not in (r["customer_id"], r["holder_customer_id"]):
-                raise errors.reservation_not_found(r["number"])
-            if r["holder_customer_id"] != customer_id:
-                raise Conflict("not_ticket_holder", "the ticket was handed to a friend; only they can pass it on",
-                               {"number": r["number"]})
+            domain.check_holder(r, customer_id)
             if r["status"] not in domain.OPEN:
                 raise errors.invalid_state(r["number"], r["status"], "transfer")
             if r["customer_id"] == customer_id and to_phone == r["booker_phone"]:
@@ -470,19 +466,24 @@ class ReservationsService(DataService):
 
     @rpc
     def accept_transfer(self, customer_id: str, token: str) -> dict:
+        """Only the customer whose verified phone (as accounts knows it, R-ACC-12) is
+        the transfer's ``to_phone`` takes the ticket; anyone else gets the 404 of an
+        unknown token. The transfer row is locked, so of two racing accepts one wins."""
         customer_id = require_id(customer_id, "customer_id")
+        contact = self.services.accounts.customer_contact(customer_id)
         with self.db.transaction() as uow:
             transfer = store.transfer_by_token(uow, domain.token_hash(token)) \
                 if isinstance(token, str) and 0 < len(token) <= 100 else None
-            if transfer is None or transfer["state"] == "withdrawn" or (
-                    transfer["state"] == "accepted" and transfer["to_customer_id"] != customer_id):
+            if not domain.transfer_open_to(transfer, customer_id, contact.get("phone")):
                 raise errors.transfer_not_found()
             r = store.reservation_by_id(uow, transfer["reservation_id"], lock=True)
             if transfer["state"] == "pending":
                 if r["status"] not in domain.OPEN:
                     raise errors.invalid_state(r["number"], r["status"], "transfer")
                 store.accept_transfer(uow, transfer["transfer_id"], customer_id)
-                r = store.update_reservation(uow, r["reservation_id"], {"holder_customer_id": customer_id})
+                r = store.update_reservation(uow, r["reservation_id"], {
+                    "holder_customer_id": customer_id, "holder_name": contact.get("name"),
+                    "holder_phone": domain.phone_digits(contact.get("phone"))})
                 store.record_history(uow, r["reservation_id"], "transferred", "customer", customer_id,
                                      {"from": transfer["from_customer_id"]})
                 events.publish(uow, "reservation.transferred",
@@ -660,7 +661,7 @@ class ReservationsService(DataService):
         key = domain.check_idempotency_key(idempotency_key) if idempotency_key else None
         data = parse(ReviewIn, body)
         with self.db.transaction() as uow:
-            r = self._booked_by(uow, customer_id, number, lock=True)   # one review decision at a time
+            r = self._held_by(uow, customer_id, number, lock=True)   # one review decision at a time
             fingerprint = domain.request_fingerprint({"review_of": r["number"], **data.model_dump()})
             if key and (first := self._first_review_response(uow, customer_id, key, fingerprint)) is not None:
                 return first

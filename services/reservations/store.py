@@ -17,10 +17,10 @@ RESERVATION_COLUMNS = """
     schedule_type, payment, cancel_policy, confirmation, allow_partial_cancel, request_ttl_hours, customer_id,
     holder_customer_id, booker_name, booker_phone, booker_phone_last4, status, use_date, use_time, lines, total,
     refund_amount, fee_amount, hold_sequence, reason, due_at, conversation_id, pseudonymised, created_at, updated_at,
-    coupon, discount_amount
+    coupon, discount_amount, holder_name, holder_phone
 """
 UPDATABLE = {"status", "use_date", "use_time", "lines", "total", "refund_amount", "fee_amount", "hold_sequence",
-             "reason", "due_at", "conversation_id", "holder_customer_id"}
+             "reason", "due_at", "conversation_id", "holder_customer_id", "holder_name", "holder_phone"}
 
 
 def as_uuid(value) -> uuid.UUID | None:
@@ -420,8 +420,8 @@ def pseudonymise_customer(uow, customer_id: str, pseudonym: str) -> dict:
         """UPDATE reservations SET customer_id = %(p)s, booker_name = NULL, booker_phone = NULL,
                   booker_phone_last4 = NULL, pseudonymised = true, updated_at = now()
            WHERE customer_id = %(c)s""", {"c": customer_id, "p": pseudonym}).rowcount
-    uow.execute("UPDATE reservations SET holder_customer_id = %s WHERE holder_customer_id = %s",
-                (pseudonym, customer_id))
+    uow.execute("""UPDATE reservations SET holder_customer_id = %s, holder_name = NULL, holder_phone = NULL
+                   WHERE holder_customer_id = %s""", (pseudonym, customer_id))
     uow.execute("""UPDATE booking_intents SET customer_id = %s, response = NULL
                    WHERE customer_id = %s""", (pseudonym, customer_id))
     uow.execute("""UPDATE saved_reservations SET customer_id = %s WHERE customer_id = %s""", (pseudonym, customer_id))

@@ -57,7 +57,16 @@ def _common(r: dict) -> dict:
 def partner_view(r: dict) -> dict:
     return {**_common(r), "partner_id": r["partner_id"], "customer_id": r["customer_id"],
             "confirmation": r["confirmation"],
-            "booker": {"name": r["booker_name"], "phone": mask_phone(r["booker_phone"])}}
+            "booker": {"name": r["booker_name"], "phone": mask_phone(r["booker_phone"])},
+            "holder": holder_view(r)}
+
+
+def holder_view(r: dict) -> dict | None:
+    """Who holds a handed-over ticket (R-RSV-10), phone masked like the booker's; None while the booker does."""
+    if r["holder_customer_id"] == r["customer_id"]:
+        return None
+    return {"customer_id": r["holder_customer_id"], "name": r.get("holder_name"),
+            "phone": mask_phone(r.get("holder_phone"))}
 
 
 def customer_view(r: dict, customer_id: str, pending_transfer: dict | None = None) -> dict:

@@ -10,6 +10,11 @@ from .helpers import booked, day, live_product, outbox
 PREPAID = {"payment": "prepaid"}
 
 
+def confirmed(partner, reservation: dict) -> dict:
+    expect(partner.admin.client.post(f"{partner.path}/reservations/{reservation['number']}/confirm"), 200)
+    return reservation
+
+
 def remaining(partner, product, date=None, time="10:00") -> int:
     board = expect(partner.admin.client.get(
         f"{partner.path}/reservation-board?product_id={product['product_id']}&from={date or day()}"
@@ -28,6 +33,10 @@ def test_r_rsv_4_cancellation_refunds_by_the_policy_as_sold_and_refuses_with_eac
     whole = booked(customer, tiered, quantities=(2, 0))
     path = f"/v1/shop/reservations/{whole['number']}"
     assert remaining(partner, tiered) == 3
+    # Still requested: the partner has not committed, so cancelling would be free (issue 17 item 5).
+    quote = expect(customer.client.get(f"{path}/cancellation-quote"), 200)
+    assert (quote["allowed"], quote["fee"], quote["refund"]) == (True, 0, 60000)
+    confirmed(partner, whole)
 
     refused = assert_error(customer.client.post(f"{path}/cancel", json={"lines": [{"line": 0, "quantity": 1}]}),
                            409, "partial_cancel_not_allowed")
@@ -49,23 +58,28 @@ def test_r_rsv_4_cancellation_refunds_by_the_policy_as_sold_and_refuses_with_eac
 
     # Past the deadline (30 days before the use), and a sale that was final.
     late = live_product(pc, partner, name="Late", **PREPAID, cancel_policy={"deadline_hours_before": 720})
-    error = assert_error(customer.client.post(f"/v1/shop/reservations/{booked(customer, late)['number']}/cancel",
+    late_booking = confirmed(partner, booked(customer, late))
+    error = assert_error(customer.client.post(f"/v1/shop/reservations/{late_booking['number']}/cancel",
                                               json={}), 409, "deadline_passed")
     assert error["details"]["cancel_deadline"]
     final = live_product(pc, partner, name="Final", **PREPAID, cancel_policy={"deadline_hours_before": 1,
                                                                               "non_refundable": True})
-    assert_error(customer.client.post(f"/v1/shop/reservations/{booked(customer, final)['number']}/cancel",
+    final_booking = confirmed(partner, booked(customer, final))
+    assert final_booking["cancel_deadline"] is None   # no deadline would open it (issue 17 item 6)
+    assert expect(customer.client.get(f"/v1/shop/reservations/{final_booking['number']}"),
+                  200)["cancel_deadline"] is None
+    assert_error(customer.client.post(f"/v1/shop/reservations/{final_booking['number']}/cancel",
                                       json={}), 409, "non_refundable")
 
     # Partial cancellation where allowed: the fee is on the part, the seat comes back, the booking stays.
     partial = live_product(pc, partner, name="Partial", **PREPAID,
                            cancel_policy={"deadline_hours_before": 24, "fee_tiers": [{"hours_before": 240,
                                                                                       "fee_percent": 20}]})
-    family = booked(customer, partial, quantities=(2, 1))
+    family = confirmed(partner, booked(customer, partial, quantities=(2, 1)))
     part = expect(customer.client.post(f"/v1/shop/reservations/{family['number']}/cancel",
                                        json={"lines": [{"line": 1, "quantity": 1}]}), 200)
     assert (part["status"], part["total"], part["cancellation"]["fee"], part["cancellation"]["refund"]) == (
-        "requested", 60000, 3000, 12000)
+        "confirmed", 60000, 3000, 12000)
     assert [(l["quantity"], l["cancelled"]) for l in part["lines"]] == [(2, 0), (0, 1)]
     assert remaining(partner, partial) == 3
     event = outbox(pc.containers["reservations"].config["DATABASE_URL"], "reservation.cancelled",

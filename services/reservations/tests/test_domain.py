@@ -61,6 +61,19 @@ def test_r_rsv_4_each_refusal_has_its_own_code():
     assert domain.plan_customer_cancel(reservation(), None, 2500, now).fee == 2500   # the fee shown still holds
 
 
+def test_r_rsv_4_a_request_not_yet_confirmed_is_cancelled_free_whatever_the_policy():
+    for policy in (TIERED, {**TIERED, "non_refundable": True, "fee_tiers": []}):
+        plan = domain.plan_customer_cancel(reservation(status="requested", cancel_policy=policy), None, None,
+                                           hours_before(23))   # past the deadline, inside every fee tier
+        assert (plan.fee, plan.refund) == (0, 25000)
+    assert domain.plan_customer_cancel(reservation(), None, None, hours_before(60)).fee == 2500  # once confirmed
+
+
+def test_non_refundable_bookings_show_no_cancel_deadline():
+    assert domain.cancel_deadline({**TIERED, "non_refundable": True}, USE) is None
+    assert domain.cancel_deadline(TIERED, USE) == hours_before(24)
+
+
 def test_r_rsv_4_partial_cancellation_charges_the_part_and_names_bad_lines():
     plan = domain.plan_customer_cancel(reservation(), [{"line": 1, "quantity": 1}], None, hours_before(60))
     assert (plan.partial, plan.release, plan.amount, plan.fee, plan.refund) == (True, [{"line": 1, "quantity": 1}],
@@ -147,13 +160,15 @@ def test_r_rsv_9_board_adds_counts_per_slot_day_and_period():
     counts = [{"date": "2026-12-10", "time": "10:00", "status": "requested", "reservations": 1, "quantity": 2},
               {"date": "2026-12-10", "time": "10:00", "status": "confirmed", "reservations": 1, "quantity": 1},
               {"date": "2026-12-10", "time": "11:00", "status": "completed", "reservations": 1, "quantity": 1},
+              {"date": "2026-12-10", "time": "11:00", "status": "no_show", "reservations": 1, "quantity": 2},
               {"date": "2026-12-10", "time": "11:00", "status": "cancelled", "reservations": 4, "quantity": 4}]
     board = domain.board(slots, counts)
     ten, day = board["slots"]
     assert (ten["requested"], ten["confirmed"], ten["completed"], ten["booked_quantity"], ten["remaining"]) == (
         1, 1, 0, 3, 2)
-    assert (day["requested"], day["confirmed"], day["completed"], day["booked_quantity"]) == (1, 1, 1, 4)
-    assert board["totals"] == {"requested": 1, "confirmed": 1, "completed": 1, "booked_quantity": 4}
+    assert (day["requested"], day["confirmed"], day["completed"], day["no_show"], day["booked_quantity"]) == (
+        1, 1, 1, 1, 6)
+    assert board["totals"] == {"requested": 1, "confirmed": 1, "completed": 1, "no_show": 1, "booked_quantity": 6}
 
 
 def test_r_rsv_8_search_terms_and_identifiers():

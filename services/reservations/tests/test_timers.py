@@ -63,6 +63,10 @@ def test_r_cat_6_timers_expire_complete_and_no_show_once_with_two_instances(part
         assert [status(n)["status"] for n in ("patient", "unpaid", "unused", "kept")] == [
             "cancelled", "completed", "no_show", "confirmed"]
         assert status("unused")["fee_amount"] == 30000
+        # R-RSV-9: the board explains every seat taken, the no-show's included (issue 17 item 7).
+        slot = expect(partner.admin.client.get(f"{partner.path}/reservation-board?product_id="
+                                               f"{unused['product_id']}&from={day(1)}&to={day(1)}"), 200)["slots"][0]
+        assert (slot["no_show"], slot["taken"]) == (1, slot["requested"] + slot["confirmed"] + slot["completed"] + 1)
         assert race(rpc, day_after_use + dt.timedelta(days=1)) == {
             "expired": 0, "completed": 0, "no_show": 0, "abandoned_attempts": 0, "releases_sent": 0}
         totals = rpc.reservations.settlement_totals(partner.partner_id, day(0), day(0))[partner.partner_id]
