@@ -32,12 +32,16 @@ class CustomerErased(Payload):
 
 
 class PartnerChanged(Payload):
-    """partner.registered / partner.verified / partner.rejected (R-ACC-8)."""
+    """partner.registered / verified / rejected (R-ACC-8), resubmitted (R-ACC-15:
+    ``changes`` since the rejection, whose ``reason`` it carries) and closed
+    (R-ACC-14: ``open_bookings`` "cancel" or "serve")."""
     partner_id: str
     name: str
     category: str
     status: str
     reason: str | None = None
+    changes: dict = {}
+    open_bookings: str | None = None
 
 
 class StaffInvited(Payload):
@@ -194,7 +198,8 @@ _ORDER_EVENTS = ["received", "preparing", "completed", "cancelled", "shipment_pr
 PAYLOADS: dict[str, type[Payload]] = {
     "member.withdrawn": MemberWithdrawn,
     "customer.erased": CustomerErased,
-    **{f"partner.{kind}": PartnerChanged for kind in ("registered", "verified", "rejected")},
+    **{f"partner.{kind}": PartnerChanged for kind in ("registered", "verified", "rejected", "resubmitted",
+                                                       "closed")},
     "staff.invited": StaffInvited,
     **{f"product.{kind}": ProductChanged for kind in ("submitted", "approved", "rejected", "changed", "sold_out")},
     **{f"reservation.{kind}": ReservationChanged for kind in _RESERVATION_EVENTS},
@@ -227,6 +232,7 @@ NOTIFIED_EVENTS: tuple[str, ...] = (
     *(f"order.{kind}" for kind in _ORDER_EVENTS),
     "product.approved", "product.rejected", "product.sold_out",
     "partner.verified", "partner.rejected", "staff.invited",
+    "partner.registered", "partner.resubmitted",   # to the operators (issue 18 item 13)
     "payout.scheduled", "tax_invoice.issued",
     "member.withdrawn", "customer.erased", "webhook.disabled",
 )
@@ -247,10 +253,12 @@ SETTLEMENT_EVENTS: tuple[str, ...] = (
 )
 SUBSCRIPTIONS.update(Subscription(t, "settlement", "on_" + t.replace(".", "_")) for t in SETTLEMENT_EVENTS)
 
-# reservations: booker data is pseudonymised when its person is erased (R-ACC-3).
+# reservations: booker data is pseudonymised when its person is erased (R-ACC-3);
+# a closed partner's open bookings are cancelled or served (R-ACC-14).
 SUBSCRIPTIONS.update({
     Subscription("member.withdrawn", "reservations", "on_member_withdrawn"),
     Subscription("customer.erased", "reservations", "on_customer_erased"),
+    Subscription("partner.closed", "reservations", "on_partner_closed"),
 })
 
 # orders: pseudonymise the customer's personal data and withdrawn members' ids (issue #6).
@@ -261,6 +269,8 @@ SUBSCRIPTIONS.update({
 
 # catalog: coupon issues and redemptions keep counting under the erased customer's pseudonym (issue #11).
 SUBSCRIPTIONS.add(Subscription("customer.erased", "catalog", "on_customer_erased"))
+# catalog: a closed partner stops selling (R-ACC-14).
+SUBSCRIPTIONS.add(Subscription("partner.closed", "catalog", "on_partner_closed"))
 
 
 # insights (issue #11): the customers, statistics and reviews read models, fed

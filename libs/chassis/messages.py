@@ -103,6 +103,8 @@ CATALOGUE: dict[str, tuple[str, str] | list[tuple[str, str]]] = {
     "invalid_state:resubmit": ("파트너가 {status} 상태라 재심사를 요청할 수 없습니다. 거절된 파트너만 고쳐서 다시 제출합니다.",
                                "The partner is {status}: only a rejected partner is corrected and re-submitted."),
     "invalid_state:close": ("파트너가 이미 {status} 상태입니다.", "The partner is already {status}."),
+    "admin_only": ("파트너의 관리자만 할 수 있습니다({action}). 관리자에게 요청하세요.",
+                   "Only an admin of the partner may do this ({action}): ask an admin."),
     "partner_closed": ("운영을 종료한 파트너입니다. 새 예약이나 주문, 상품 변경은 받지 않습니다.",
                        "This partner is closed: it takes no new bookings, orders or product changes."),
     "nothing_changed": ("거절 사유({reason})에 맞게 정보를 고친 뒤 재심사를 요청하세요.",
@@ -115,11 +117,12 @@ CATALOGUE: dict[str, tuple[str, str] | list[tuple[str, str]]] = {
                           "No such product: pick it again from the product list."),
     "partner_not_open": ("이 파트너는 아직 판매를 시작하지 않았습니다. 파트너 인증이 끝난 뒤 예약할 수 있습니다.",
                          "This partner does not sell yet: it can be booked once the partner is verified."),
-    "capacity_exhausted": ("남은 수량이 부족합니다. 다른 날짜나 시간, 더 적은 수량을 골라 주세요.",
-                           "Not enough left: pick another date or time, or fewer."),
-    "price_maximum_reached": ("'{label}' 가격은 최대 {maximum}매까지 판매하며 {remaining}매 남았습니다. 수량을 줄이거나 다른 가격을 고르세요.",
-                              "The '{label}' price sells at most {maximum} and {remaining} are left: "
-                              "book fewer or another price."),
+    "capacity_exhausted": [("이 가격은 모든 날짜를 합쳐 최대 {max_quantity}매까지 판매하며 남은 수량이 부족합니다. "
+                            "수량을 줄이거나 다른 가격을 고르세요.",
+                            "This price sells at most {max_quantity} over all dates and not enough are left: "
+                            "book fewer or another price."),
+                           ("남은 수량이 부족합니다. 다른 날짜나 시간, 더 적은 수량을 골라 주세요.",
+                            "Not enough left: pick another date or time, or fewer.")],
     "out_of_stock": ("재고가 부족합니다. 수량을 줄이거나 다른 옵션을 고르세요.",
                      "Not enough stock: order fewer or pick another option."),
     "nothing_to_submit": ("검수 요청할 수정 내용이 없습니다. 상품을 먼저 고쳐 주세요.",

@@ -127,3 +127,55 @@ def dashboard_sections(category: str, role: str) -> list[str]:
 def like_pattern(text: str) -> str:
     """A title search (R-ACC-10) matches the text literally: % and _ are not wildcards."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+# --- a partner's application, closing (R-ACC-8, R-ACC-14, R-ACC-15) ----------------------
+#
+# Choices where the seeds are silent (also in the report):
+# - What an operator checks is the application: name, category, business
+#   number, the agency flag (lodging, R-ACC-9) and the places registered so far.
+#   A re-submission shows each of these that differs from the application as it
+#   was rejected, and the rejection's reason; re-submitting with nothing changed
+#   is refused (409 ``nothing_changed``), since the operator would reject it again.
+# - Closing is final (a closed partner does not reopen; a new partner is
+#   registered instead) and only an admin closes; open bookings are cancelled with
+#   a full refund or served to the end, as the admin chooses.
+
+APPLICATION_FIELDS = ("name", "category", "business_number", "via_agency", "places")
+CLOSE_MODES = ("cancel", "serve")
+
+
+def application_of(partner: dict, places: list[dict]) -> dict:
+    """The application as an operator reviews it (JSON, stored with each decision)."""
+    return {"name": partner["name"], "category": partner["category"],
+            "business_number": re.sub(r"\D", "", partner["business_number"]), "via_agency": partner["via_agency"],
+            "places": sorted(f"{p['name']} ({p['address']})" for p in places)}
+
+
+def application_changes(before: dict | None, after: dict) -> dict:
+    """{field: {before, after}} for each application field that differs."""
+    if before is None:
+        return {}
+    return {f: {"before": before.get(f), "after": after.get(f)} for f in APPLICATION_FIELDS
+            if before.get(f) != after.get(f)}
+
+
+def checks_for(application: dict) -> list[dict]:
+    """What an operator verifies before deciding (issue 18 item 13): each item
+    with the value to check against the business registration."""
+    checks = [
+        {"item": "business_number", "value": application["business_number"],
+         "check": "the business registration exists and is active (국세청 사업자 상태 조회)"},
+        {"item": "name", "value": application["name"], "check": "the name matches the business registration"},
+        {"item": "category", "value": application["category"], "check": "the business is of this category"},
+        {"item": "places", "value": application["places"],
+         "check": "the places are the business's own addresses (R-ACC-8: registered before products)"},
+    ]
+    if application["category"] in AGENCY_ONLY_CATEGORIES:
+        checks.append({"item": "via_agency", "value": application["via_agency"],
+                       "check": "lodging is onboarded through an official agency (R-ACC-9)"})
+    return checks
+
+
+def may_close(status: str) -> bool:
+    return status != "closed"

@@ -54,6 +54,20 @@ def invitation_not_pending(invitation: dict):
                      "partner_name": invitation["partner_name"]})
 
 
+def admin_only(action: str, role: str):
+    return Forbidden("admin_only", f"only an admin of the partner may {action} it", {"action": action, "role": role})
+
+
+def nothing_changed(reason: str | None):
+    """R-ACC-15: a re-submission corrects what the operator named."""
+    return Conflict("nothing_changed", "nothing changed since the rejection: correct what the operator named "
+                    f"({reason}) first", {"reason": reason})
+
+
+def invalid_fields(fields: dict):
+    return ValidationFailed(message="request is invalid", details={"fields": fields})
+
+
 def already_member():
     return Conflict("already_member", "this member already works for the partner")
 

@@ -69,14 +69,21 @@ class PartnerCreate(Strict):
     via_agency: StrictBool = False
 
 
+# Issue 17 item 14: the partner's messenger channel (its public id, e.g. "@daonhair" or
+# "_xYzAb") and a map link per place, both optional.
+ChannelId = Annotated[StrictStr, Field(min_length=2, max_length=64, pattern=r"^[@_]?[A-Za-z0-9_.-]+$")]
+MapUrl = Annotated[StrictStr, Field(max_length=500, pattern=r"^https?://[^\s]+$")]
+
+
 class PartnerUpdate(Strict):
     name: Annotated[StrictStr, Field(min_length=1, max_length=100)] | None = None
     business_number: Annotated[StrictStr, Field(pattern=r"^[0-9]{3}-?[0-9]{2}-?[0-9]{5}$")] | None = None
+    channel_id: ChannelId | None = None
 
     @model_validator(mode="after")
     def _something(self):
-        if self.name is None and self.business_number is None:
-            raise ValueError("send name or business_number")
+        if not self.model_fields_set:
+            raise ValueError("send name, business_number or channel_id")
         return self
 
 
@@ -94,6 +101,7 @@ class PlaceCreate(Strict):
     address: Annotated[StrictStr, Field(min_length=1, max_length=300)]
     phone: Phone | None = None
     info: LongText | None = None
+    map_url: MapUrl | None = None
 
 
 class PlaceUpdate(Strict):
@@ -101,6 +109,7 @@ class PlaceUpdate(Strict):
     address: Annotated[StrictStr, Field(min_length=1, max_length=300)] | None = None
     phone: Phone | None = None
     info: LongText | None = None
+    map_url: MapUrl | None = None
 
 
 class ApiKeyCreate(Strict):
@@ -140,3 +149,14 @@ class ListQuery(Strict):
 
 class NoticeQuery(ListQuery):
     q: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ClosePartner(Strict):
+    """R-ACC-14: what becomes of the open bookings when the partner closes."""
+    open_bookings: Literal["cancel", "serve"]
+    confirm: Literal[True]
+
+
+class PartnerQueueQuery(ListQuery):
+    """The operators' queue (issue 18 item 13): partners in one status, oldest submission first."""
+    status: Literal["pending_verification", "verified", "rejected", "closed"] = "pending_verification"

@@ -20,6 +20,7 @@ from chassis.service import DataService, rpc
 from chassis.validation import parse
 
 from . import domain, errors, events, store
+from .lifecycle import PartnerLifecycle
 from .passwords import hash_password, hasher_from_config, needs_rehash, verify_password
 from .schemas import (ApiKeyCreate, Invite, ListQuery, Login, NoticeCreate, NoticeQuery,
                       PartnerCreate, PartnerUpdate, PlaceCreate, PlaceUpdate, ProfileUpdate, Rejection,
@@ -54,7 +55,9 @@ def partner_view(row: dict, role: str | None = None) -> dict:
     view = {"partner_id": str(row["id"]), "name": row["name"], "category": row["category"],
             "business_number": row["business_number"], "via_agency": row["via_agency"],
             "status": row["status"], "status_reason": row["status_reason"], "time_zone": row["time_zone"],
-            "created_at": _time(row["created_at"]), "verified_at": _time(row["verified_at"])}
+            "channel_id": row.get("channel_id"), "submitted_at": _time(row.get("submitted_at")),
+            "created_at": _time(row["created_at"]), "verified_at": _time(row["verified_at"]),
+            "closed_at": _time(row.get("closed_at")), "open_bookings": row.get("open_bookings")}
     if role is not None:
         view["role"] = role
     return view
@@ -76,7 +79,7 @@ def invitation_view(row: dict) -> dict:
 def place_view(row: dict) -> dict:
     """A place's phone is the business's contact number, shown whole to its partner."""
     return {"place_id": str(row["id"]), "partner_id": str(row["partner_id"]), "name": row["name"],
-            "address": row["address"], "phone": row["phone"], "info": row["info"],
+            "address": row["address"], "phone": row["phone"], "info": row["info"], "map_url": row.get("map_url"),
             "created_at": _time(row["created_at"]), "updated_at": _time(row["updated_at"])}
 
 
@@ -104,8 +107,9 @@ def list_params(model, query) -> tuple:
     return params, paging.clamp_limit(params.limit), after
 
 
-class AccountsService(DataService):
+class AccountsService(PartnerLifecycle, DataService):
     name = "accounts"
+    _partner_view = staticmethod(partner_view)   # for the lifecycle entrypoints
 
     # --- helpers -------------------------------------------------------------------
 
@@ -394,7 +398,8 @@ class AccountsService(DataService):
             role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES)
             data = parse(PartnerUpdate, body)
             partner = store.partner_by_id(uow, partner_id, lock=True)
-            changes = data.model_dump(exclude_none=True)
+            # channel_id may be cleared with null; name and business number only replaced
+            changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None or k == "channel_id"}
             if "business_number" in changes and partner["status"] == "verified":
                 raise errors.field_locked("business_number", partner["status"])
             return partner_view(store.update_partner(uow, partner_id, changes), role)
@@ -433,6 +438,7 @@ class AccountsService(DataService):
                 raise errors.not_found("partner")
             if partner["status"] not in from_statuses:
                 raise errors.invalid_state(partner["status"], action)
+            self._record_decision(uow, partner, status, reason, operator_id)
             partner = store.set_partner_status(uow, pid, status, reason)
             uow.publish(f"partner.{status}", events.partner_changed(partner), partner_id=pid)
         return partner_view(partner)
@@ -539,6 +545,22 @@ class AccountsService(DataService):
         """For other services (catalog's place_id): the place of that partner, or 404."""
         with self.db.transaction() as uow:
             return place_view(self._place(uow, domain.as_uuid(partner_id), place_id))
+
+    @rpc
+    def storefront(self, partner_id, place_ids=()) -> dict:
+        """For the catalog's shop views (R-CAT-4): the partner's public name, status
+        (sale only when ``verified``) and channel, and its named places as
+        customers see them; an unknown partner has ``partner`` None."""
+        pid = domain.as_uuid(partner_id)
+        wanted = {str(p) for p in place_ids or () if domain.as_uuid(p)}
+        with self.db.transaction() as uow:
+            partner = store.partner_by_id(uow, pid) if pid else None
+            places = store.all_places_of_partner(uow, pid) if partner and wanted else []
+        return {"partner": {"partner_id": str(partner["id"]), "name": partner["name"], "status": partner["status"],
+                            "channel_id": partner.get("channel_id")} if partner else None,
+                "places": {str(p["id"]): {"place_id": str(p["id"]), "name": p["name"], "address": p["address"],
+                                          "phone": p["phone"], "map_url": p.get("map_url")}
+                           for p in places if str(p["id"]) in wanted}}
 
     def _place(self, uow, partner_id, place_id) -> dict:
         pid = domain.as_uuid(place_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+from psycopg.types.json import Jsonb
+
 from .domain import like_pattern
 
 # --- members ---------------------------------------------------------------------
@@ -243,9 +245,9 @@ def pending_invitations_of(uow, member_id, limit: int, after: tuple | None) -> l
 
 def insert_place(uow, partner_id: str, fields: dict) -> dict:
     return uow.fetch_one(
-        """INSERT INTO places (id, partner_id, name, address, phone, info)
-           VALUES (%(id)s, %(partner_id)s, %(name)s, %(address)s, %(phone)s, %(info)s) RETURNING *""",
-        {"id": uuid.uuid4(), "partner_id": partner_id, **fields})
+        """INSERT INTO places (id, partner_id, name, address, phone, info, map_url)
+           VALUES (%(id)s, %(partner_id)s, %(name)s, %(address)s, %(phone)s, %(info)s, %(map_url)s) RETURNING *""",
+        {"id": uuid.uuid4(), "partner_id": partner_id, "map_url": None, **fields})
 
 
 def place_of_partner(uow, partner_id: str, place_id: str, lock: bool = False) -> dict | None:
@@ -334,3 +336,56 @@ def erase_customer(uow, customer_id: str, pseudonym: str) -> bool:
 def customer_by_id(uow, customer_id: str) -> dict | None:
     return uow.fetch_one("SELECT * FROM customers WHERE id = %s", (customer_id,))
 
+
+
+# --- a partner's application, closing (R-ACC-14, R-ACC-15) ---------------------------------
+
+def all_places_of_partner(uow, partner_id) -> list[dict]:
+    return uow.fetch_all("SELECT * FROM places WHERE partner_id = %s ORDER BY created_at, id", (partner_id,))
+
+
+def insert_partner_review(uow, partner_id, decision: str, reason: str | None, snapshot: dict,
+                          decided_by) -> None:
+    uow.execute("""INSERT INTO partner_reviews (id, partner_id, decision, reason, snapshot, decided_by)
+                   VALUES (%s, %s, %s, %s, %s, %s)""",
+                (uuid.uuid4(), partner_id, decision, reason, Jsonb(snapshot), decided_by))
+
+
+def last_rejections(uow, partner_ids: list) -> dict[str, dict]:
+    """partner id -> its latest rejection (reason, snapshot, decided_at)."""
+    rows = uow.fetch_all(
+        """SELECT DISTINCT ON (partner_id) partner_id::text AS partner_id, reason, snapshot, decided_at
+           FROM partner_reviews WHERE partner_id = ANY(%s::uuid[]) AND decision = 'rejected'
+           ORDER BY partner_id, decided_at DESC""", ([str(p) for p in partner_ids],))
+    return {row["partner_id"]: row for row in rows}
+
+
+def partners_by_status(uow, status: str, limit: int, after: tuple | None) -> list[dict]:
+    """The operators' queue: oldest submission first."""
+    condition, params = _after(after, "submitted_at", "id")
+    return uow.fetch_all(f"""SELECT * FROM partners WHERE status = %s AND {condition}
+                             ORDER BY submitted_at, id LIMIT %s""", (status, *params, limit + 1))
+
+
+def places_of_partners(uow, partner_ids: list) -> dict[str, list[dict]]:
+    rows = uow.fetch_all("""SELECT * FROM places WHERE partner_id = ANY(%s::uuid[]) ORDER BY created_at, id""",
+                         ([str(p) for p in partner_ids],))
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(str(row["partner_id"]), []).append(row)
+    return grouped
+
+
+def resubmit_partner(uow, partner_id) -> dict:
+    return uow.fetch_one("""UPDATE partners SET status = 'pending_verification', submitted_at = now(),
+                                   updated_at = now() WHERE id = %s RETURNING *""", (partner_id,))
+
+
+def close_partner(uow, partner_id, open_bookings: str) -> dict:
+    return uow.fetch_one("""UPDATE partners SET status = 'closed', closed_at = now(), open_bookings = %s,
+                                   updated_at = now() WHERE id = %s RETURNING *""", (open_bookings, partner_id))
+
+
+def operator_ids(uow) -> list[str]:
+    return [str(r["id"]) for r in uow.fetch_all(
+        "SELECT id FROM members WHERE kind = 'operator' AND status = 'active' ORDER BY created_at, id")]

@@ -14,8 +14,9 @@ Choices made where ../shared/domain.md is silent (also in the service docstring)
   it from review (it is a draft again and must be resubmitted). After a
   rejection, the next edit starts a new draft from the rejected content, so
   the partner fixes what was refused rather than starting over.
-* A price maximum (R-CAT-2) counts within the product's quantity unit: per
-  slot, per date, or over the whole period.
+* A price maximum (R-CAT-2) counts across every booking of the product
+  "whatever schedule was picked": one row per price, whatever the slot, date
+  or period (issue 17 item 4; migration 0004 merged the per-unit rows).
 * Display state (R-CAT-4): ``upcoming`` before the sale window, ``closed``
   after it or when everything offered is sold out, ``unavailable`` when the
   product is paused, not approved yet, or offers nothing (no future slot,
@@ -428,12 +429,17 @@ def _booking_line(index, line, product, content, blocks, today, now_time):
         needs.append(BucketNeed(pid, unit_key, mode, line["quantity"], enforce=True, required=True,
                                 lines=[index], detail=where))
     if price["max_quantity"] is not None and unit_key is not None:
-        needs.append(BucketNeed(pid, f"price:{price['price_id']}:{unit_key}", "price", line["quantity"],
+        needs.append(BucketNeed(pid, price_key(price["price_id"]), "price", line["quantity"],
                                 enforce=True, required=True, upsert_capacity=price["max_quantity"],
                                 lines=[index], detail={**where, "max_quantity": price["max_quantity"]}))
     priced = {"price_id": price["price_id"], "label": price["label"], "unit_price": price["amount"],
               "date": where["date"], "time": where["time"]}
     return needs, priced
+
+
+def price_key(price_id: str) -> str:
+    """The one row of a price's maximum (R-CAT-2), shared by every date and time."""
+    return f"price:{price_id}"
 
 
 def merge_needs(needs: list[BucketNeed]) -> list[BucketNeed]:

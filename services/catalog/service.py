@@ -128,7 +128,7 @@ from chassis.logging import get_logger
 from chassis.service import DataService, rpc
 from chassis.validation import parse
 
-from . import domain, errors, events, store, views
+from . import domain, errors, events, store, storefront, views
 from .schemas import (ApproveIn, BlocksIn, BoardQuery, CancellationQuoteIn, CouponCreate, CouponListQuery,
                       CouponPatch, HoldIn, InventoryIn, IssueIn, ListQuery, ProductCreate, ProductPatch, ReasonIn,
                       ReleaseIn)
@@ -152,6 +152,7 @@ class CatalogService(DataService):
     def create_product(self, partner_id: str, body: dict, actor: str | None = None) -> dict:
         """A new product: a draft revision, seen by nobody but the partner (R-CAT-5)."""
         data = parse(ProductCreate, body)
+        storefront.check_place(self.services.accounts, partner_id, data.place_id)
         content = domain.normalize_content(data.kind, data.model_dump(mode="json", include=set(domain.REVIEW_FIELDS)))
         settings = data.model_dump(include=set(domain.SETTINGS_FIELDS))
         domain.check_sale_window(settings["sale_starts_at"], settings["sale_ends_at"])
@@ -189,6 +190,7 @@ class CatalogService(DataService):
         review_patch = data.model_dump(mode="json", include=given & set(domain.REVIEW_FIELDS))
         settings_patch = data.model_dump(include=given & set(domain.SETTINGS_FIELDS))
         domain.check_patch_nulls({**review_patch, **settings_patch})
+        storefront.check_place(self.services.accounts, partner_id, review_patch.get("place_id"))
         with self.db.transaction() as uow:
             if store.lock_product(uow, partner_id, product_id) is None:
                 raise errors.product_not_found(product_id)
@@ -239,6 +241,7 @@ class CatalogService(DataService):
                 raise errors.nothing_to_submit(product_id)
             if row["open_status"] == "pending":
                 raise errors.already_in_review(product_id, row["open_revision_id"])
+            storefront.check_place_before_review(row["kind"], row["open_content"])
             store.set_revision_status(uow, row["open_revision_id"], "pending")
             fields = domain.changed_fields(row["live_content"], row["open_content"])
             store.record_history(uow, product_id, actor, "submitted", row["open_revision_id"], {"fields": fields})
@@ -435,8 +438,10 @@ class CatalogService(DataService):
             rows = store.list_product_rows(uow, partner_id, q.limit, after, q.kind, live_only=True)
             available = self._availability(uow, rows)
         now = self.now()
+        shown = storefront.storefronts(self.services.accounts, partner_id,
+                                       [(r["live_content"] or {}).get("place_id") for r in rows[:q.limit]])
         return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["created_at"].isoformat(), r["product_id"]),
-                          lambda r: views.shop_view(r, available[r["product_id"]], now))
+                          lambda r: storefront.decorate(views.shop_view(r, available[r["product_id"]], now), shown))
 
     @rpc
     def shop_get_product(self, product_id: str) -> dict:
@@ -452,7 +457,8 @@ class CatalogService(DataService):
             period = [r for r in store.bucket_rows(uow, product_id) if r["kind"] == "period"]
         view = views.shop_view(row, available[row["product_id"]], now, slots)
         view["availability"]["period"] = views.slot_view(period[0]) if period else None
-        return view
+        return storefront.decorate(view, storefront.storefronts(self.services.accounts, row["partner_id"],
+                                                                [row["live_content"].get("place_id")]))
 
     # --- other services ----------------------------------------------------------------
 
@@ -554,6 +560,8 @@ class CatalogService(DataService):
                                                       coupon_ref)
         now = self.now()
         with self.db.transaction() as uow:
+            if store.partner_closed(uow, partner_id):
+                raise errors.partner_not_open(partner_id, "closed")
             products = store.live_products_for_hold(uow, partner_id, [l["product_id"] for l in line_dicts],
                                                     [l["date"] for l in line_dicts if l["date"] is not None])
             try:
@@ -586,9 +594,10 @@ class CatalogService(DataService):
 
     def _check_partner_open(self, partner_id: str) -> None:
         """R-ACC-8: only a verified partner sells, whoever sells for it (reservations,
-        orders). Accounts owns the status; verified is final there (nothing takes it
-        back), so a verified answer is remembered for a while and any other is asked
-        again on the next hold."""
+        orders). Accounts owns the status; only closing (R-ACC-14) takes verified
+        back, and a closure is recorded here (``partner.closed``) and read by every
+        hold, so a verified answer is remembered for a while and any other is asked
+        again on the next hold (the closure is checked inside the hold's transaction)."""
         if self.partner_cache.get(partner_id, 0.0) > time.monotonic():
             return
         info = self.services.accounts.partner_info(partner_id)
@@ -858,6 +867,14 @@ class CatalogService(DataService):
         other = store.coupon_by_code(uow, partner_id, code)
         if other is not None and other["coupon_id"] != coupon_id:
             raise errors.coupon_code_taken(code)
+
+    @event_handler("partner.closed")
+    def on_partner_closed(self, event):
+        """R-ACC-14: the partner stops selling; every hold reads this."""
+        with self.db.consuming(event) as uow:
+            if uow is not None:
+                store.close_partner(uow, event.payload["partner_id"])
+        self.partner_cache.pop(event.payload["partner_id"], None)
 
     @event_handler("customer.erased")
     def on_customer_erased(self, event):

@@ -564,3 +564,13 @@ def pseudonymise_customer(uow, customer_id: str, pseudonym: str) -> dict[str, in
     redemptions = uow.execute("UPDATE coupon_redemptions SET customer_id = %s WHERE customer_id = %s",
                               (pseudonym, customer_id)).rowcount
     return {"coupon_issues": issues, "coupon_redemptions": redemptions}
+
+
+# --- closed partners (R-ACC-14) --------------------------------------------------------------
+
+def close_partner(uow, partner_id: str) -> None:
+    uow.execute("INSERT INTO closed_partners (partner_id) VALUES (%s) ON CONFLICT DO NOTHING", (partner_id,))
+
+
+def partner_closed(uow, partner_id: str) -> bool:
+    return uow.fetch_one("SELECT 1 FROM closed_partners WHERE partner_id = %s", (partner_id,)) is not None

@@ -60,10 +60,19 @@ def needs_staff(event_type: str, payload: dict) -> bool:
     return any(t.audience == tpl.STAFF for t in applicable_templates(event_type, params))
 
 
-def _recipients(template: tpl.Template, payload: dict, staff: list[StaffMember]) -> list[Recipient]:
+def needs_operators(event_type: str, payload: dict) -> bool:
+    """Whether the event has a message for the platform's operators (then accounts is asked who they are)."""
+    params = tpl.params_from(payload)
+    return any(t.audience == tpl.OPERATORS for t in applicable_templates(event_type, params))
+
+
+def _recipients(template: tpl.Template, payload: dict, staff: list[StaffMember],
+                operators: list[str]) -> list[Recipient]:
     if template.audience == tpl.STAFF:
         roles = STAFF_ROLE_GROUPS[template.roles]
         return [Recipient("member", s.member_id) for s in staff if s.role in roles]
+    if template.audience == tpl.OPERATORS:
+        return [Recipient("member", operator_id) for operator_id in operators]
     fields = {tpl.CUSTOMER: ("holder_customer_id", "customer_id"), tpl.BOOKER: ("customer_id",),
               tpl.NEW_HOLDER: ("to_customer_id",), tpl.INVITEE: ("member_id",)}[template.audience]
     identifier = next((payload[f] for f in fields if payload.get(f)), None)
@@ -72,7 +81,8 @@ def _recipients(template: tpl.Template, payload: dict, staff: list[StaffMember])
     return [Recipient("member" if template.audience == tpl.INVITEE else "customer", identifier)]
 
 
-def plan_messages(event_type: str, payload: dict, staff: list[StaffMember]) -> list[PlannedMessage]:
+def plan_messages(event_type: str, payload: dict, staff: list[StaffMember],
+                  operators: list[str] = ()) -> list[PlannedMessage]:
     """One message per recipient for this event (R-NTF-1): when two templates
     reach the same person (a ticket handed to oneself), the first one wins."""
     params = tpl.params_from(payload)
@@ -80,7 +90,7 @@ def plan_messages(event_type: str, payload: dict, staff: list[StaffMember]) -> l
     planned: dict[Recipient, PlannedMessage] = {}
     for template in applicable_templates(event_type, params):
         content, actions = tpl.render(template, params)
-        for recipient in _recipients(template, payload, staff):
+        for recipient in _recipients(template, payload, staff, list(operators)):
             if recipient not in planned:
                 planned[recipient] = PlannedMessage(
                     payload["partner_id"], recipient, template.key, params, content, actions,

@@ -51,7 +51,8 @@ class NotificationsService(DataService):
         if event.type == "reservation.chat_accepted":
             payload["conversation_id"] = self._conversation_id(payload)
         staff = self._staff_for(event, payload) if domain.needs_staff(event.type, payload) else []
-        planned = domain.plan_messages(event.type, payload, staff)
+        operators = self.services.accounts.operator_ids() if domain.needs_operators(event.type, payload) else []
+        planned = domain.plan_messages(event.type, payload, staff, operators)
         with self.db.consuming(event) as uow:
             if uow is None:
                 return  # processed meanwhile by another delivery of the same event

@@ -27,6 +27,7 @@ CUSTOMER = "customer"      # payload.holder_customer_id, else customer_id: after
 BOOKER = "booker"          # payload.customer_id even after a hand-over: who booked (told of the hand-over)
 NEW_HOLDER = "new_holder"  # payload.to_customer_id: who a ticket was handed to (R-RSV-10)
 INVITEE = "invitee"        # payload.member_id: the member invited to a partner (R-ACC-6)
+OPERATORS = "operators"    # every platform operator (accounts.operator_ids): applications to review
 
 # Params that are personal data: dropped, and the message re-rendered, on erasure.
 PERSONAL_PARAMS = ("booker",)
@@ -97,6 +98,11 @@ def _request_actions(kind: str, ko_noun: str, en_noun: str) -> tuple[Action, ...
 
 VIEW_PRODUCT = Action("view", "GET", "/v1/partners/{partner_id}/products/{product_id}", "상품 보기", "View product")
 VIEW_PARTNER = Action("view", "GET", "/v1/partners/{partner_id}", "파트너 정보", "View partner")
+RESUBMIT = Action("resubmit", "POST", "/v1/partners/{partner_id}/resubmit", "재심사 요청", "Re-submit")
+REVIEW_QUEUE = Action("queue", "GET", "/v1/ops/partners?status=pending_verification", "검수 대기 목록",
+                      "Review queue")
+VERIFY_PARTNER = Action("verify", "POST", "/v1/ops/partners/{partner_id}/verify", "승인", "Verify")
+REJECT_PARTNER = Action("reject", "POST", "/v1/ops/partners/{partner_id}/reject", "반려", "Reject")
 
 
 # --- templates ------------------------------------------------------------------
@@ -420,9 +426,26 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     ),
     "partner.rejected": (
         _t("partner.rejected/partner", STAFF,
-           ("입점 심사 반려", "{name} 비즈니스 인증이 반려되었습니다. 사유: {reason}"),
-           ("Partner verification rejected", "The verification of {name} was rejected. Reason: {reason}"),
-           (VIEW_PARTNER,), roles="manage"),
+           ("입점 심사 반려", "{name} 비즈니스 인증이 반려되었습니다. 사유: {reason}. "
+                          "사유에 맞게 정보를 고친 뒤 재심사를 요청하세요."),
+           ("Partner verification rejected", "The verification of {name} was rejected. Reason: {reason}. "
+                                             "Correct what it names, then re-submit."),
+           (VIEW_PARTNER, RESUBMIT), roles="manage"),
+    ),
+    # Issue 18 item 13 (R-ACC-8, R-ACC-15): operators hear of every application and re-submission.
+    "partner.registered": (
+        _t("partner.registered/operators", OPERATORS,
+           ("새 입점 신청", "{name} ({category}) 파트너가 입점을 신청했습니다. 검수 대기 목록에서 확인하세요."),
+           ("New partner application", "{name} ({category}) applied to sell on the platform. "
+                                       "See the review queue."),
+           (REVIEW_QUEUE, VERIFY_PARTNER, REJECT_PARTNER)),
+    ),
+    "partner.resubmitted": (
+        _t("partner.resubmitted/operators", OPERATORS,
+           ("입점 재심사 요청", "{name} 파트너가 반려 사유({reason})를 고쳐 다시 제출했습니다. 바뀐 항목: {changed}."),
+           ("Partner re-submitted", "{name} corrected its application after the rejection ({reason}) "
+                                    "and re-submitted it. Changed: {changed}."),
+           (REVIEW_QUEUE, VERIFY_PARTNER, REJECT_PARTNER)),
     ),
     "staff.invited": (
         _t("staff.invited/invitee", INVITEE,
@@ -470,7 +493,7 @@ _PARAM_FIELDS = (
     "use_time", "total", "reason", "actor", "refund_amount", "fee_amount", "previous_date", "previous_time",
     "to_customer_id", "invitation_id", "conversation_id", "order_id", "channel", "request_id", "courier",
     "invoice_number", "name", "kind", "option_id", "role", "member_id", "period_start", "period_end", "amount",
-    "pay_date", "webhook_id", "url", "failures", "partial", "review_id", "rating",
+    "pay_date", "webhook_id", "url", "failures", "partial", "review_id", "rating", "category",
 )
 
 
@@ -479,6 +502,8 @@ def params_from(payload: dict) -> dict:
     params = {key: payload.get(key) for key in _PARAM_FIELDS if payload.get(key) is not None}
     if payload.get("booker_name_masked"):
         params["booker"] = payload["booker_name_masked"]
+    if payload.get("changes"):   # partner.resubmitted: the application fields that changed
+        params["changed"] = ", ".join(sorted(payload["changes"]))
     lines = payload.get("lines") or []
     if lines and "product_name" in lines[0]:  # order lines name the product
         params["first_item"] = lines[0]["product_name"]

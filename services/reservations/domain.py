@@ -300,6 +300,9 @@ class Transition:
     needs_reason: bool = False
 
 
+# R-ACC-14: the reason a closing partner's open bookings are cancelled with, as customers read it.
+PARTNER_CLOSED_REASON = "파트너 운영 종료 (the partner has closed)"
+
 PARTNER_ACTIONS: dict[str, Transition] = {
     "confirm": Transition((REQUESTED,), CONFIRMED, "reservation.confirmed"),
     "reject": Transition((REQUESTED,), REJECTED, "reservation.rejected", needs_reason=True),

@@ -870,6 +870,26 @@ class ReservationsService(DataService):
                                                                     event.payload["pseudonym"])
         log.info("customer_pseudonymised", **counts)
 
+    @event_handler("partner.closed")
+    def on_partner_closed(self, event):
+        """R-ACC-14: the admin chose what becomes of the open bookings. ``cancel``:
+        each is cancelled by the partner with a full refund (its customer is told,
+        its seats go back); ``serve``: they stay and are served to the end, while
+        the catalog refuses new ones."""
+        if event.payload.get("open_bookings") != "cancel":
+            return
+        releases = []
+        with self.db.consuming(event) as uow:
+            if uow is None:
+                return
+            for r in store.open_reservations_of(uow, event.payload["partner_id"]):
+                outcome = domain.partner_outcome("cancel", r, self.now())
+                _, release_id = self._apply(uow, r, outcome, "cancel", "system", None, "partner",
+                                            domain.PARTNER_CLOSED_REASON)
+                releases.append(release_id)
+        self._send_releases(releases)
+        log.info("partner_closed", partner_id=event.payload["partner_id"], cancelled=len(releases))
+
     @event_handler("member.withdrawn")
     def on_member_withdrawn(self, event):
         """A withdrawn staff member stays only as a pseudonym in who-did-what."""

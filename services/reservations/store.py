@@ -157,6 +157,13 @@ def reservation_by_id(uow, reservation_id, lock: bool = False) -> dict | None:
                          f"{'FOR UPDATE' if lock else ''}", (reservation_id,))
 
 
+def open_reservations_of(uow, partner_id: str) -> list[dict]:
+    """A partner's requested and confirmed reservations, locked (R-ACC-14)."""
+    return uow.fetch_all(f"""SELECT {RESERVATION_COLUMNS} FROM reservations
+                             WHERE partner_id = %s AND status IN ('requested', 'confirmed')
+                             ORDER BY reservation_id FOR UPDATE""", (partner_id,))
+
+
 def update_reservation(uow, reservation_id: str, changes: dict) -> dict:
     unknown = set(changes) - UPDATABLE
     if unknown:

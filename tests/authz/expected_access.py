@@ -75,6 +75,11 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     ("POST", "/v1/ops/partners/<pid>/verify"): OPERATORS,
     ("POST", "/v1/ops/partners/<pid>/reject"): OPERATORS,
     ("POST", "/v1/ops/notices"): OPERATORS,
+    # --- issue 17: closing, re-applying, the operators' queue (R-ACC-14, R-ACC-15) --------------
+    ("POST", f"{P}/close"): frozenset({PARTNER_ADMIN}),
+    ("POST", f"{P}/resubmit"): frozenset({PARTNER_ADMIN}),
+    ("GET", "/v1/ops/partners"): OPERATORS,
+    ("GET", "/v1/ops/notifications"): OPERATORS,
     # --- catalog (#4) -------------------------------------------------------------------------
     ("POST", f"{P}/products"): MANAGERS,
     ("GET", f"{P}/products"): STAFF,

@@ -43,7 +43,7 @@ def set_up(rpc, partner_id: str):
     """An approved datetime product with one hot slot and 1,000 others."""
     product = rpc.catalog.create_product(partner_id, {
         "kind": "booking", "name": "bench", "schedule_type": "datetime", "quantity_mode": "slot",
-        "prices": [{"label": "adult", "amount": 10000}]})
+        "prices": [{"label": "adult", "amount": 10000}], "place_id": "place-bench"})   # the stand-in's place
     review = rpc.catalog.submit_product(partner_id, product["product_id"])
     live = rpc.catalog.approve_review(review["revision_id"], {}, "bench")
     first = dt.date.today() + dt.timedelta(days=2)

@@ -108,9 +108,12 @@ def http_echo(ctx, base: str, token: str) -> tuple[float, dict[str, float]]:
 
 
 def set_up(rpc, partner_id: str):
+    # R-CAT-4: a booking product names its place before review (made as the partner's own system would)
+    place = rpc.accounts.create_place({"kind": "api_key", "partner_id": partner_id, "member_id": None}, partner_id,
+                                      {"name": "bench", "address": "Seoul"})
     product = rpc.catalog.create_product(partner_id, {
         "kind": "booking", "name": "bench", "schedule_type": "datetime", "quantity_mode": "slot",
-        "prices": [{"label": "adult", "amount": 10000}]})
+        "prices": [{"label": "adult", "amount": 10000}], "place_id": place["place_id"]})
     review = rpc.catalog.submit_product(partner_id, product["product_id"])
     live = rpc.catalog.approve_review(review["revision_id"], {}, "bench")
     first = dt.date.today() + dt.timedelta(days=3)

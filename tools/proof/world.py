@@ -119,8 +119,9 @@ def approve(pc: ProofPlatform, partner: Partner, body: dict) -> dict:
 
 
 def booking_product(pc: ProofPlatform, partner: Partner, slots: list[dict], name: str = "Hair cut") -> BookingProduct:
+    place = expect(partner.admin.client.post(f"{partner.path}/places", json={"name": "본점", "address": "서울"}), 201)
     body = {"kind": "booking", "name": name, "schedule_type": "datetime", "quantity_mode": "slot",
-            "prices": [{"label": "adult", "amount": 30000}], "payment": "none"}
+            "prices": [{"label": "adult", "amount": 30000}], "payment": "none", "place_id": place["place_id"]}
     product = approve(pc, partner, body)
     path = f"{partner.path}/products/{product['product_id']}"
     expect(partner.admin.client.put(f"{path}/inventory", json={"slots": slots}), 200)

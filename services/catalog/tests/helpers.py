@@ -26,7 +26,7 @@ def booking_body(**overrides) -> dict:
     body = {"kind": "booking", "name": "Hair cut", "description": "Cut and styling",
             "images": ["https://img.example/cut.jpg"], "schedule_type": "datetime", "quantity_mode": "slot",
             "prices": [{"label": "adult", "amount": 30000}, {"label": "child", "amount": 15000}],
-            "payment": "none"}
+            "payment": "none", "place_id": "place-main"}
     body.update(overrides)
     return body
 

@@ -147,26 +147,26 @@ def keys(needs):
     return [(n.key, n.enforce, n.upsert_capacity) for n in needs]
 
 
-def test_r_rsv_3_a_line_takes_its_slot_and_its_price_maximum_within_the_quantity_unit():
+def test_r_cat_2_a_line_takes_its_slot_and_its_price_maximum_across_every_schedule():
     day = TODAY + dt.timedelta(days=2)
     line = {"quantity": 2, "date": day, "time": dt.time(10, 0)}
     slot = booking(prices=[{"label": "a", "amount": 5, "max_quantity": 3}])
     pid = slot["prices"][0]["price_id"]
     needs, priced = domain.hold_line_needs(0, {**line, "price_id": pid}, product(slot), set(), TODAY, NOW_TIME)
-    assert keys(needs) == [(f"slot:{day}T10:00", True, None), (f"price:{pid}:slot:{day}T10:00", True, 3)]
+    assert keys(needs) == [(f"slot:{day}T10:00", True, None), (f"price:{pid}", True, 3)]
     assert priced == {"price_id": pid, "label": "a", "unit_price": 5, "date": day.isoformat(), "time": "10:00"}
 
     per_date = booking(quantity_mode="date", prices=[{"label": "a", "amount": 5, "max_quantity": 3}])
     pid = per_date["prices"][0]["price_id"]
     needs, _ = domain.hold_line_needs(0, {**line, "price_id": pid}, product(per_date), set(), TODAY, NOW_TIME)
     assert keys(needs) == [(f"slot:{day}T10:00", False, None), (f"date:{day}", True, None),
-                           (f"price:{pid}:date:{day}", True, 3)]
+                           (f"price:{pid}", True, 3)]
 
     period = booking(schedule_type="anytime", quantity_mode="period",
                      prices=[{"label": "a", "amount": 5, "max_quantity": 3}])
     pid = period["prices"][0]["price_id"]
     needs, _ = domain.hold_line_needs(0, {"quantity": 1, "price_id": pid}, product(period), set(), TODAY, NOW_TIME)
-    assert keys(needs) == [("period", True, None), (f"price:{pid}:period", True, 3)]
+    assert keys(needs) == [("period", True, None), (f"price:{pid}", True, 3)]
 
 
 def test_hold_lines_that_do_not_fit_past_or_blocked_are_refused_naming_the_line():

@@ -33,6 +33,7 @@ from dataclasses import asdict
 
 import eventlet
 
+from chassis import messages
 from chassis.errors import NotFound, RateLimited, Unauthenticated
 from chassis.logging import get_logger
 
@@ -162,6 +163,16 @@ class AccountsRoutes:
 
     # --- places (R-ACC-9) and API keys --------------------------------------------------------------
 
+    @route("POST", "/v1/partners/<pid>/close", access="partner:staff",
+           summary="admin: stop operating, open bookings cancelled (full refund) or served (R-ACC-14)")
+    def close_partner(self, request, pid):
+        return 200, self.services.accounts.close_partner(actor_of(request), pid, request.json_body)
+
+    @route("POST", "/v1/partners/<pid>/resubmit", access="partner:staff",
+           summary="admin: re-submit a rejected partner once corrected (R-ACC-15)")
+    def resubmit_partner(self, request, pid):
+        return 200, self.services.accounts.resubmit_partner(actor_of(request), pid, request.json_body)
+
     @route("POST", "/v1/partners/<pid>/places", access="partner:manage", summary="add a place (R-ACC-9)")
     def create_place(self, request, pid):
         return 201, self.services.accounts.create_place(actor_of(request), pid, request.json_body)
@@ -218,6 +229,20 @@ class AccountsRoutes:
         return eventlet.GreenPool(max(1, len(services))).imap(ask, services)
 
     # --- operators -----------------------------------------------------------------------------------
+
+    @route("GET", "/v1/ops/partners", access="operator",
+           summary="partners by ?status= (default pending_verification), oldest first, with what to check "
+                   "and, for a re-submission, what changed (R-ACC-15)")
+    def partner_queue(self, request):
+        return 200, self.services.accounts.partner_queue(request.principal.member_id, query_of(request))
+
+    @route("GET", "/v1/ops/notifications", access="operator",
+           summary="the operator's messages: new applications and re-submissions; ?lang=ko|en")
+    def operator_notifications(self, request):
+        query = query_of(request)
+        if "lang" not in query:
+            query["lang"] = messages.language_of(request.headers.get("Accept-Language"))
+        return 200, self.services.notifications.list_member_notifications(request.principal.member_id, query)
 
     @route("POST", "/v1/ops/partners/<pid>/verify", access="operator", summary="verify a partner (R-ACC-8)")
     def verify_partner(self, request, pid):

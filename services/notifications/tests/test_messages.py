@@ -54,6 +54,8 @@ EXPECTED = {
     "product.sold_out": (MANAGERS, (), "품절 알림", "Sold out"),
     "partner.verified": (MANAGERS, (), "입점 심사 승인", "Partner verified"),
     "partner.rejected": (MANAGERS, (), "입점 심사 반려", "Partner verification rejected"),
+    "partner.registered": ((), ("operator",), "새 입점 신청", "New partner application"),   # issue 18 item 13
+    "partner.resubmitted": ((), ("operator",), "입점 재심사 요청", "Partner re-submitted"),
     "staff.invited": ((), ("invitee",), "파트너 초대", "Invitation"),
     "payout.scheduled": (MANAGERS, (), "정산 예정", "Payout scheduled"),
     "tax_invoice.issued": (MANAGERS, (), "세금계산서 발행", "Tax invoice issued"),
@@ -73,7 +75,8 @@ def payload_for(event_type: str, partner_id: str, customer_id: str, friend_id: s
         return {"partner_id": partner_id, "product_id": "prod-1", "name": "봄 전시", "kind": "booking",
                 "reason": "사진이 흐립니다"}
     if family == "partner":
-        return {"partner_id": partner_id, "name": "다온 살롱", "category": "beauty", "status": kind}
+        return {"partner_id": partner_id, "name": "다온 살롱", "category": "beauty", "status": kind,
+                "reason": "사업자번호 불일치", "changes": {"business_number": {"before": "1", "after": "2"}}}
     if event_type == "staff.invited":
         return {"partner_id": partner_id, "invitation_id": new_id("inv"), "member_id": invitee_id, "role": "member"}
     if event_type == "webhook.disabled":
@@ -86,8 +89,8 @@ def test_each_event_kind_gives_each_recipient_one_message_in_both_languages_even
         run_service, rpc, amqp_uri):
     """R-NTF-1 / R-NTF-2: every kind, every recipient, ko and en, one message
     per recipient per event although every event is delivered twice."""
-    partner_id, customer_id, friend_id, invitee_id = (new_id(p) for p in ("p", "c", "friend", "m"))
-    run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
+    partner_id, customer_id, friend_id, invitee_id, operator_id = (new_id(p) for p in ("p", "c", "friend", "m", "op"))
+    run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id), OPERATORS=[operator_id])
     container = run_service("notifications", **FAST)
     db = container.config["DATABASE_URL"]
 
@@ -99,7 +102,7 @@ def test_each_event_kind_gives_each_recipient_one_message_in_both_languages_even
                message="every duplicate consumed")
 
     people = {"customer": ("customer", customer_id), "friend": ("customer", friend_id),
-              "invitee": ("member", invitee_id)}
+              "invitee": ("member", invitee_id), "operator": ("member", operator_id)}
     for event_type, (roles, others, title_ko, title_en) in EXPECTED.items():
         rows = query(db, """SELECT recipient_kind, recipient_id, content, actions FROM messages
                             WHERE source_id = %s""", (events[event_type].event_id,))

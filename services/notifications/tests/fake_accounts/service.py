@@ -16,6 +16,10 @@ class FakeAccounts:
             raise NotFound("partner_not_found", "no such partner")
         return {"items": (self.config.get("STAFF") or {}).get(partner_id, []), "next_cursor": None}
 
+    @rpc
+    def operator_ids(self):
+        return list(self.config.get("OPERATORS") or [])
+
 
 class AccountsWithoutStaffDirectory:
     """accounts as it may be before the RPC exists: calling list_staff fails (MethodNotFound)."""
