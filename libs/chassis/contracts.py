@@ -91,6 +91,7 @@ class ReservationChanged(Payload):
     total: int = 0
     lines: list[ReservationLine] = []
     booker_name_masked: str | None = None
+    customer_name_masked: str | None = None   # chat events: who accepted (the holder), masked (issue 17 item 9)
     reason: str | None = None
     actor: str | None = None        # "customer", "partner" or "system"
     refund_amount: int = 0

@@ -136,6 +136,11 @@ class DatabasePool(SharedExtension):
             raise ServiceUnavailable(message="database unavailable") from exc
 
 
+def like_part(text: str) -> str:
+    """A ``LIKE`` pattern matching values that contain ``text`` taken literally."""
+    return "%" + like_prefix(text)
+
+
 def like_prefix(text: str) -> str:
     """A ``LIKE`` pattern matching values that start with ``text`` taken literally."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -47,11 +47,25 @@ def pseudonym(kind: str, identifier: str) -> str:
 
 
 def search_terms(q: str | None) -> tuple[str | None, str | None]:
-    """A search box for people (R-RSV-8): 4 digits are the last 4 of a phone,
-    anything else the start of a name; as (last 4 digits, lower-cased name prefix)."""
-    if not q:
+    """A search box for people (R-RSV-8): a phone number, whole or its last 4
+    digits (spaces and dashes ignored), is searched by its last 4 digits;
+    anything else is a part of the name, anywhere in it (issue 17 item 8: 길동
+    finds 홍길동). As (last 4 digits, lower-cased name part)."""
+    if not q or not q.strip():
         return None, None
     q = q.strip()
-    if re.fullmatch(r"\d{4}", q):
-        return q, None
+    digits = re.sub(r"[\s-]", "", q)
+    if digits.isdigit() and len(digits) >= 4:
+        return digits[-4:], None
     return None, q.lower()
+
+
+def name_grams(part: str) -> list[str]:
+    """The index keys a name part needs (R-RSV-8): its characters' pairs, or the
+    one character. Names are indexed by every character and every pair of
+    neighbours (the SQL function ``name_grams``), so any part of a name, Korean
+    included, is found through a GIN index whatever its length; the LIKE that
+    follows removes pairs found apart."""
+    if len(part) < 2:
+        return [part]
+    return sorted({part[i:i + 2] for i in range(len(part) - 1)})

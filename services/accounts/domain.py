@@ -179,3 +179,16 @@ def checks_for(application: dict) -> list[dict]:
 
 def may_close(status: str) -> bool:
     return status != "closed"
+
+
+# --- dashboard: notices and help (R-ACC-10, R-ACC-11, issue 17 item 13) ----------------------
+
+DASHBOARD_NOTICES = 3
+# The help centre the seeds quote (001, 002): booking partners get the booking guide.
+HELP_PAGES = {"booking": "https://kakaobusiness.gitbook.io/main/tool/booking",
+              "order": "https://kakaobusiness.gitbook.io/main"}
+
+
+def help_page(category: str) -> dict:
+    kind = "booking" if category in BOOKING_CATEGORIES else "order"
+    return {"label": {"ko": "도움말", "en": "Help"}, "url": HELP_PAGES[kind]}

@@ -116,9 +116,14 @@ class ApiKeyCreate(Strict):
     name: Annotated[StrictStr, Field(min_length=1, max_length=100)]
 
 
+NoticeCategory = Literal["notice", "tip", "policy", "event"]   # 공지, 운영팁, 정책, 이벤트 (seed 000)
+
+
 class NoticeCreate(Strict):
     title: Text
     body: Annotated[StrictStr, Field(min_length=1, max_length=20000)]
+    category: NoticeCategory = "notice"
+    important: StrictBool = False
 
 
 class Verification(Strict):
@@ -149,6 +154,7 @@ class ListQuery(Strict):
 
 class NoticeQuery(ListQuery):
     q: Annotated[str, Field(max_length=200)] | None = None
+    category: NoticeCategory | None = None
 
 
 class ClosePartner(Strict):

@@ -90,7 +90,7 @@ def api_key_view(row: dict) -> dict:
 
 def notice_view(row: dict) -> dict:
     return {"notice_id": str(row["id"]), "title": row["title"], "body": row["body"],
-            "created_at": _time(row["created_at"])}
+            "category": row["category"], "important": row["important"], "created_at": _time(row["created_at"])}
 
 
 def listing(rows: list[dict], limit: int, view) -> dict:
@@ -604,14 +604,17 @@ class AccountsService(PartnerLifecycle, DataService):
         data = parse(NoticeCreate, body)
         with self.db.transaction() as uow:
             operator = self._operator(uow, operator_id)
-            return notice_view(store.insert_notice(uow, data.title, data.body, operator["id"]))
+            return notice_view(store.insert_notice(uow, data.title, data.body, operator["id"], data.category,
+                                                   data.important))
 
     @rpc
     def list_notices(self, query=None) -> dict:
-        """Newest first; ``q`` searches titles (literally, case-insensitively)."""
+        """Newest first; ``q`` searches titles: each of its words anywhere in the
+        title, any order and case; ``category`` filters."""
         params, limit, after = list_params(NoticeQuery, query)
         with self.db.transaction() as uow:
-            return listing(store.notices(uow, params.q, limit, after), limit, notice_view)
+            return listing(store.notices(uow, (params.q or "").split(), params.category, limit, after), limit,
+                           notice_view)
 
     @rpc
     def dashboard_context(self, actor, partner_id) -> dict:
@@ -620,7 +623,8 @@ class AccountsService(PartnerLifecycle, DataService):
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id)
             partner = store.partner_by_id(uow, partner_id)
-            recent = store.notices(uow, None, 3, None)[:3]
+            shown = store.dashboard_notices(uow, domain.DASHBOARD_NOTICES)
         return {"partner": {key: partner_view(partner)[key] for key in ("partner_id", "name", "category", "status")},
                 "role": role, "sections": domain.dashboard_sections(partner["category"], role),
-                "notices": [{k: v for k, v in notice_view(n).items() if k != "body"} for n in recent]}
+                "notices": [{k: v for k, v in notice_view(n).items() if k != "body"} for n in shown],
+                "help": domain.help_page(partner["category"])}

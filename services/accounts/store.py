@@ -295,19 +295,31 @@ def revoke_api_key(uow, partner_id: str, key_id: str) -> bool:
 
 # --- notices ------------------------------------------------------------------------------
 
-def insert_notice(uow, title: str, body: str, created_by) -> dict:
-    return uow.fetch_one("INSERT INTO notices (id, title, body, created_by) VALUES (%s, %s, %s, %s) RETURNING *",
-                         (uuid.uuid4(), title, body, created_by))
+def insert_notice(uow, title: str, body: str, created_by, category: str = "notice",
+                  important: bool = False) -> dict:
+    return uow.fetch_one(
+        """INSERT INTO notices (id, title, body, created_by, category, important)
+           VALUES (%s, %s, %s, %s, %s, %s) RETURNING *""",
+        (uuid.uuid4(), title, body, created_by, category, important))
 
 
-def notices(uow, query: str | None, limit: int, after: tuple | None) -> list[dict]:
-    """Newest first; ``query`` matches the title literally, case-insensitively (R-ACC-10)."""
+def notices(uow, words: list[str], category: str | None, limit: int, after: tuple | None) -> list[dict]:
+    """Newest first; every one of ``words`` somewhere in the title, in any order
+    and case (R-ACC-10, issue 17 item 8: "정산 안내" finds "12월 정산 일정 안내")."""
     condition, params = _after(after, descending=True)
-    title = "title ILIKE %s" if query else "TRUE"
-    title_params = (like_pattern(query),) if query else ()
+    where = ["title ILIKE %s"] * len(words) + (["category = %s"] if category else [])
+    filters = [like_pattern(word) for word in words] + ([category] if category else [])
     return uow.fetch_all(
-        f"""SELECT id, title, body, created_at FROM notices WHERE {title} AND {condition}
-            ORDER BY created_at DESC, id DESC LIMIT %s""", (*title_params, *params, limit + 1))
+        f"""SELECT id, title, body, category, important, created_at FROM notices
+            WHERE {' AND '.join(where + [condition])}
+            ORDER BY created_at DESC, id DESC LIMIT %s""", (*filters, *params, limit + 1))
+
+
+def dashboard_notices(uow, limit: int) -> list[dict]:
+    """Important notices first (issue 17 item 13), then the newest."""
+    return uow.fetch_all(
+        """SELECT id, title, body, category, important, created_at FROM notices
+           ORDER BY important DESC, created_at DESC, id DESC LIMIT %s""", (limit,))
 
 
 # --- customers ------------------------------------------------------------------------------

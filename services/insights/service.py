@@ -121,10 +121,10 @@ class InsightsService(DataService):
         partner_id = require_id(partner_id, "partner_id")
         q = parse(CustomerQuery, query)
         after = decode_cursor(q.cursor, datetime.fromisoformat, str)
-        last4, name_prefix = privacy.search_terms(q.q)
+        last4, name_part = privacy.search_terms(q.q)
         since = visited_since(q.visited_within_days)
         with self.db.transaction() as uow:
-            rows = store.list_customers(uow, partner_id, last4=last4, name_prefix=name_prefix, visited_since=since,
+            rows = store.list_customers(uow, partner_id, last4=last4, name_part=name_part, visited_since=since,
                                         after=after, limit=q.limit)
         body = page(rows, q.limit, lambda r: (r["last_activity_at"].isoformat(), r["customer_id"]))
         body["items"] = [views.customer_view(r) for r in body["items"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from chassis.db import like_prefix
+from chassis.db import like_part
 
 from . import domain
 
@@ -287,16 +287,17 @@ def apply_review(uow, fact: dict, key: str, author: str | None) -> None:
 
 # --- customer list and segments ---------------------------------------------------------------
 
-def list_customers(uow, partner_id: str, *, last4: str | None, name_prefix: str | None,
+def list_customers(uow, partner_id: str, *, last4: str | None, name_part: str | None,
                    visited_since: datetime | None, after: tuple | None, limit: int) -> list[dict]:
-    """Most recent activity first; one row more than asked tells whether there is a next page."""
+    """Most recent activity first; one row more than asked tells whether there is a next page.
+    ``name_part`` anywhere in the name (R-RSV-8 as reservations search it; one partner's customers)."""
     where, params = ["partner_id = %s"], [partner_id]
     if last4 is not None:
         where.append("phone_last4 = %s")
         params.append(last4)
-    if name_prefix is not None:
+    if name_part is not None:
         where.append("lower(name) LIKE %s")
-        params.append(like_prefix(name_prefix))
+        params.append(like_part(name_part))
     if visited_since is not None:
         where.append("last_visit_at >= %s")
         params.append(visited_since)

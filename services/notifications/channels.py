@@ -100,7 +100,7 @@ class WebhookChannel(Channel):
     def __init__(self, config: dict):
         super().__init__(config)
         self.timeout = float(config.get("WEBHOOK_TIMEOUT", 5))
-        self.allow_private = str(config.get("WEBHOOK_ALLOW_PRIVATE", False)).lower() in ("true", "1", "yes")
+        self.allow_private = allows_private(config)
 
     def send(self, delivery: dict) -> Outcome:
         body = json.dumps(delivery["payload"], ensure_ascii=False, separators=(",", ":")).encode()
@@ -131,15 +131,25 @@ class WebhookChannel(Channel):
         return Outcome(False, response.status_code, f"HTTP {response.status_code}")
 
     def _check_address(self, url: str) -> None:
-        if self.allow_private:
-            return
-        parts = urlsplit(url)
-        try:
-            infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-        except OSError as exc:
-            raise BlockedAddress(f"cannot resolve {parts.hostname}: {exc}") from None
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0])
-            if (address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
-                    or address.is_reserved or address.is_unspecified):
-                raise BlockedAddress(f"{parts.hostname} resolves to a non-public address")
+        if not self.allow_private:
+            check_public_address(url)
+
+
+def allows_private(config: dict) -> bool:
+    return str(config.get("WEBHOOK_ALLOW_PRIVATE", False)).lower() in ("true", "1", "yes")
+
+
+def check_public_address(url: str) -> None:
+    """BlockedAddress unless every address the URL's host resolves to is public:
+    checked when a webhook is created (issue 17 item 10: refused at once, not
+    failing every delivery) and again on every delivery (DNS may change)."""
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except OSError as exc:
+        raise BlockedAddress(f"cannot resolve {parts.hostname}: {exc}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if (address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
+                or address.is_reserved or address.is_unspecified):
+            raise BlockedAddress(f"{parts.hostname} resolves to a non-public address")

@@ -28,3 +28,9 @@ def channel_rate_limited(limit: int, window_seconds: float, retry_after: float) 
 
 def invalid_field(field: str, why: str) -> ValidationFailed:
     return ValidationFailed(message="request is invalid", details={"fields": {field: why}})
+
+
+def webhook_url_not_public(url: str, why: str) -> ValidationFailed:
+    """Issue 17 item 10: the platform never calls into a private network, so such a webhook is refused at once."""
+    return ValidationFailed("webhook_url_not_public", f"{why}: give a public https address",
+                            {"fields": {"url": why}, "url": url})

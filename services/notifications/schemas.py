@@ -108,3 +108,4 @@ class OpenConversation(Strict):
     reservation_number: str = Field(min_length=1, max_length=100)
     invitation_id: str = Field(min_length=1, max_length=100)
     conversation_id: str | None = Field(None, max_length=100)
+    customer_name_masked: str | None = Field(None, max_length=100)   # shown in the partner's list (issue 17)

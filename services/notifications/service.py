@@ -23,7 +23,7 @@ from chassis.contracts import NOTIFIED_EVENTS, notification_handler, validate_pa
 from chassis.service import DataService, rpc
 from chassis.validation import parse
 
-from . import domain, errors, store, templates
+from . import channels, domain, errors, store, templates
 from .schemas import (ChannelMessageCreate, ConversationMessageCreate, InboxQuery, ListQuery, OpenConversation,
                       WebhookCreate)
 from .staff import StaffCache
@@ -160,6 +160,11 @@ class NotificationsService(DataService):
     def create_webhook(self, partner_id: str, body: dict | None) -> dict:
         """The secret is returned here once; later reads never show it."""
         data = parse(WebhookCreate, body)
+        if not channels.allows_private(self.config):
+            try:
+                channels.check_public_address(data.url)
+            except channels.BlockedAddress as exc:
+                raise errors.webhook_url_not_public(data.url, str(exc)) from None
         secret = "whsec_" + secrets.token_urlsafe(32)
         with self.db.transaction() as uow:
             row = store.create_webhook(uow, partner_id, data.url, data.events, data.description, secret)
@@ -272,7 +277,8 @@ class NotificationsService(DataService):
     def _open_conversation(uow, payload: dict) -> dict:
         return store.open_conversation(uow, payload["conversation_id"], payload["partner_id"],
                                        payload["customer_id"], payload["reservation_number"],
-                                       payload.get("invitation_id") or payload["conversation_id"])
+                                       payload.get("invitation_id") or payload["conversation_id"],
+                                       payload.get("customer_name_masked"))
 
     @rpc
     def list_conversations(self, partner_id: str, query: dict | None = None) -> dict:
@@ -405,6 +411,7 @@ def _conversation_out(row: dict, side: str) -> dict:
            "last_message_at": _iso(row["last_message_at"]), "created_at": _iso(row["created_at"])}
     if side == "partner":
         out["customer_id"] = row["customer_id"]
+        out["customer_name"] = row.get("customer_name")   # masked (issue 17 item 9)
     if row.get("last_message"):
         last = row["last_message"]
         out["last_message"] = {"author": "partner" if last["author_kind"] == "member" else "customer",

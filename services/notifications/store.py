@@ -300,16 +300,17 @@ def list_channel_messages(uow, partner_id: str, before: int | None, limit: int) 
 # --- conversations (R-RSV-11) -------------------------------------------------------------------
 
 CONVERSATION_COLUMNS = """c.seq, c.id, c.partner_id, c.customer_id, c.reservation_number,
-                          c.invitation_id, c.partner_unread, c.customer_unread, c.last_message_at, c.created_at"""
+                          c.invitation_id, c.partner_unread, c.customer_unread, c.last_message_at, c.created_at,
+                          c.customer_name"""
 
 
 def open_conversation(uow, conversation_id: str, partner_id: str, customer_id: str, reservation_number: str,
-                      invitation_id: str) -> dict:
+                      invitation_id: str, customer_name: str | None = None) -> dict:
     """Idempotent by invitation: the event and a direct call converge on one conversation."""
     uow.execute(
-        """INSERT INTO conversations (id, partner_id, customer_id, reservation_number, invitation_id)
-           VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-        (conversation_id, partner_id, customer_id, reservation_number, invitation_id))
+        """INSERT INTO conversations (id, partner_id, customer_id, reservation_number, invitation_id, customer_name)
+           VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+        (conversation_id, partner_id, customer_id, reservation_number, invitation_id, customer_name))
     return uow.fetch_one(
         f"SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.partner_id = %s AND c.invitation_id = %s",
         (partner_id, invitation_id))
@@ -423,7 +424,8 @@ def pseudonymise_conversations(uow, kind: str, person_id: str, pseudonym: str) -
     own messages are redacted; staff messages stay (the partner's record) under
     the pseudonymous author."""
     if kind == "customer":
-        uow.execute("UPDATE conversations SET customer_id = %s WHERE customer_id = %s", (pseudonym, person_id))
+        uow.execute("UPDATE conversations SET customer_id = %s, customer_name = NULL WHERE customer_id = %s",
+                    (pseudonym, person_id))
         uow.execute("""UPDATE conversation_messages SET author_id = %s, body = '', redacted = true
                        WHERE author_kind = 'customer' AND author_id = %s""", (pseudonym, person_id))
     else:

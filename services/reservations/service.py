@@ -57,6 +57,7 @@ from .schemas import (BoardQuery, ChangeDateIn, CustomerCancelIn, CustomerListQu
                       ReservationCreate, TimerPassIn, TransferIn)
 
 log = get_logger(__name__)
+OPEN_CONVERSATION_TIMEOUT = 2.0   # seconds the customer's accept waits for the partner's list to show it
 
 TIMER_INTERVAL_SECONDS = 10
 DEFAULT_INTENT_GRACE_SECONDS = 60
@@ -548,10 +549,24 @@ class ReservationsService(DataService):
                 r = store.update_reservation(uow, r["reservation_id"], {"conversation_id": conversation_id})
             store.record_history(uow, r["reservation_id"], f"chat_{wanted}", "customer", customer_id,
                                  {"invitation_id": invitation["invitation_id"]})
-            events.publish(uow, f"reservation.chat_{wanted}", {
-                **events.reservation_event(r, actor="customer", invitation_id=invitation["invitation_id"],
-                                           conversation_id=conversation_id), "customer_id": customer_id})
+            answered = {**events.reservation_event(r, actor="customer", invitation_id=invitation["invitation_id"],
+                                                   conversation_id=conversation_id),
+                        "customer_id": customer_id, "customer_name_masked": views.holder_name_masked(r)}
+            events.publish(uow, f"reservation.chat_{wanted}", answered)
+        if accept:
+            self._open_conversation_now(answered)
         return views.invitation_view(invitation)
+
+    def _open_conversation_now(self, answered: dict) -> None:
+        """The partner's list shows the conversation as soon as the customer accepts
+        (issue 17 item 9); if notifications does not answer in time, the
+        ``reservation.chat_accepted`` event opens the same one a moment later."""
+        try:
+            self.services.notifications.call_with_timeout("open_conversation", OPEN_CONVERSATION_TIMEOUT, {
+                key: answered[key] for key in ("partner_id", "customer_id", "reservation_number", "invitation_id",
+                                               "conversation_id", "customer_name_masked")})
+        except DomainError as exc:
+            log.warning("conversation_opened_by_event_instead", error=str(exc))
 
     # --- partners: reading (R-RSV-8, R-RSV-9) ---------------------------------------------------
 
@@ -560,10 +575,10 @@ class ReservationsService(DataService):
         """Newest first, by status, product, use date, and ``q`` (R-RSV-8)."""
         partner_id = require_id(partner_id, "partner_id")
         q = parse(PartnerListQuery, query)
-        last4, name_prefix = privacy.search_terms(q.q)
+        last4, name_part = privacy.search_terms(q.q)
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
-            rows = store.partner_reservations(uow, partner_id, status=q.status, last4=last4, name_prefix=name_prefix,
+            rows = store.partner_reservations(uow, partner_id, status=q.status, last4=last4, name_part=name_part,
                                               product_id=q.product_id, use_date=q.date, after=after, limit=q.limit)
         return views.page(rows, q.limit, views.partner_view, _cursor)
 

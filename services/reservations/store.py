@@ -10,7 +10,8 @@ import uuid
 
 from psycopg.types.json import Jsonb
 
-from chassis.db import like_prefix
+from chassis.db import like_part
+from chassis.privacy import name_grams
 
 RESERVATION_COLUMNS = """
     reservation_id::text AS reservation_id, number, partner_id, product_id, product_name, product_version,
@@ -201,18 +202,19 @@ def record_money(uow, partner_id: str, number: str, kind: str, amount: int) -> N
 
 # --- lists, board, dashboard --------------------------------------------------------------
 
-def partner_reservations(uow, partner_id: str, *, status=None, last4=None, name_prefix=None, product_id=None,
+def partner_reservations(uow, partner_id: str, *, status=None, last4=None, name_part=None, product_id=None,
                          use_date=None, after=None, limit: int = 20) -> list[dict]:
-    """Newest first; one row more than asked tells whether there is a next page."""
+    """Newest first; one row more than asked tells whether there is a next page.
+    ``name_part`` anywhere in the booker's name (R-RSV-8, migration 0005's index)."""
     where, params = ["partner_id = %s"], [partner_id]
     for column, value in (("status", status), ("product_id", product_id), ("use_date", use_date),
                           ("booker_phone_last4", last4)):
         if value is not None:
             where.append(f"{column} = %s")
             params.append(value)
-    if name_prefix is not None:
-        where.append("lower(booker_name) LIKE %s")
-        params.append(like_prefix(name_prefix))
+    if name_part is not None:
+        where.append("name_grams(booker_name) @> %s::text[] AND lower(booker_name) LIKE %s")
+        params += [name_grams(name_part), like_part(name_part)]
     if after is not None:
         where.append("(created_at, reservation_id) < (%s, %s)")
         params += [after[0], after[1]]

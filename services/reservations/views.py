@@ -61,6 +61,11 @@ def partner_view(r: dict) -> dict:
             "holder": holder_view(r)}
 
 
+def holder_name_masked(r: dict) -> str | None:
+    """Whoever holds the ticket (the booker until a hand-over), masked as staff see names."""
+    return mask_name(r.get("holder_name") if r["holder_customer_id"] != r["customer_id"] else r["booker_name"])
+
+
 def holder_view(r: dict) -> dict | None:
     """Who holds a handed-over ticket (R-RSV-10), phone masked like the booker's; None while the booker does."""
     if r["holder_customer_id"] == r["customer_id"]:

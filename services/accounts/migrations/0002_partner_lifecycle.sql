@@ -29,3 +29,10 @@ CREATE INDEX partner_reviews_by_partner ON partner_reviews (partner_id, decided_
 CREATE INDEX partners_pending ON partners (submitted_at, id) WHERE status = 'pending_verification';
 
 ALTER TABLE places ADD COLUMN map_url text;                 -- a map link (optional)
+
+-- Notices (issue 17 item 13, seed 000: 공지사항, 운영팁, 중요 안내사항): a category and
+-- an "important" flag; important ones come first on the dashboard.
+ALTER TABLE notices ADD COLUMN category text NOT NULL DEFAULT 'notice'
+    CHECK (category IN ('notice', 'tip', 'policy', 'event'));
+ALTER TABLE notices ADD COLUMN important boolean NOT NULL DEFAULT false;
+CREATE INDEX notices_important ON notices (created_at DESC, id DESC) WHERE important;

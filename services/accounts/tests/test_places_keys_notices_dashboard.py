@@ -77,6 +77,8 @@ def test_notices_customers_and_lists(platform):
     def search(q):
         return [n["title"] for n in expect(member.client.get("/v1/notices", params={"q": q}), 200)["items"]]
     assert search("정산") == list(reversed(titles[:5]))
+    assert search("안내 정산") == list(reversed(titles[:5]))   # issue 17 item 8: words in any order
+    assert search("환불 변경") == ["100% 환불 정책 변경"]
     assert search("100%") == ["100% 환불 정책 변경"]          # % is a character, not a wildcard
     assert search("예약_") == ["예약_취소 규정"]
     assert search("%") == ["100% 환불 정책 변경"]
@@ -112,8 +114,19 @@ def test_dashboard_by_category_and_role(platform, amqp_uri):
     fake.start()
     try:
         salon = pc.create_partner(category="salon")
-        expect(pc.operator().client.post("/v1/ops/notices", json={"title": "설 연휴 정산 안내", "body": "."}), 201)
+        operator = pc.operator().client
+        important = expect(operator.post("/v1/ops/notices", json={
+            "title": "개인정보 처리방침 변경", "body": ".", "category": "policy", "important": True}), 201)
+        assert (important["category"], important["important"]) == ("policy", True)
+        assert_error(operator.post("/v1/ops/notices", json={"title": "x", "body": ".", "category": "gossip"}), 422)
+        for title in ("운영팁: 리뷰 답글", "설 연휴 정산 안내", "신규 기능 안내"):
+            expect(operator.post("/v1/ops/notices", json={"title": title, "body": ".", "category": "tip"}), 201)
         board = expect(salon.admin.client.get(f"{salon.path}/dashboard"), 200)
+        # Issue 17 item 13: the important notice first, then the newest; a help page is linked.
+        assert [n["title"] for n in board["notices"]] == ["개인정보 처리방침 변경", "신규 기능 안내", "설 연휴 정산 안내"]
+        assert board["help"]["url"].startswith("https://") and board["help"]["label"]["ko"] == "도움말"
+        assert [n["title"] for n in expect(salon.admin.client.get("/v1/notices?category=policy"), 200)["items"]] == [
+            "개인정보 처리방침 변경"]
         assert board["partner"]["partner_id"] == salon.partner_id and board["role"] == "admin"
         assert board["sections"]["reservations"] == {"counts": {"requested": 2, "confirmed": 5},
                                                      "today": {"bookings": 3},
@@ -121,7 +134,6 @@ def test_dashboard_by_category_and_role(platform, amqp_uri):
         assert set(board["sections"]) == {"catalog", "reservations", "insights", "settlement"}
         assert board["unavailable"] == ["catalog", "insights", "settlement"]
         assert board["sections"]["catalog"] == {"counts": {}}
-        assert [n["title"] for n in board["notices"]] == ["설 연휴 정산 안내"]
 
         member = pc.staff(salon, "member")
         board = expect(member.client.get(f"{salon.path}/dashboard"), 200)

@@ -216,7 +216,8 @@ class AccountsRoutes:
                 summary = {"counts": {}}
             sections[service] = summary
         return 200, {"partner": context["partner"], "role": context["role"], "sections": sections,
-                     "unavailable": sorted(unavailable), "notices": context["notices"]}
+                     "unavailable": sorted(unavailable), "notices": context["notices"],
+                     "help": context.get("help")}
 
     def _ask_summaries(self, services: list[str], partner_id: str, role: str, timeout: float):
         def ask(service):

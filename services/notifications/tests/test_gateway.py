@@ -102,3 +102,14 @@ def test_inboxes_webhooks_channel_messages_and_conversations_through_the_gateway
                  404, "conversation_not_found")
     assert_error(customer.client.post(f"/v1/shop/conversations/{conversation_id}/messages", json={"text": "x"}),
                  422, "validation_failed")
+
+
+def test_a_webhook_to_a_non_public_address_is_refused_at_once_saying_what_to_do(partner_center):
+    """Issue 17 item 10: refused when created (422 naming url), not accepted and then failing every delivery."""
+    pc = partner_center("notifications")   # the default config: private addresses refused
+    partner = pc.create_partner()
+    for url in ("http://127.0.0.1:8080/hook", "https://10.1.2.3/hook", "http://localhost/hook"):
+        error = assert_error(partner.admin.client.post(f"{partner.path}/webhooks", json={"url": url, "events": ["*"]},
+                                                       headers={"Accept-Language": "en"}), 422,
+                             "webhook_url_not_public")
+        assert "url" in error["details"]["fields"] and "public https address" in error["message"]

@@ -175,6 +175,10 @@ def test_r_rsv_8_search_terms_and_identifiers():
     assert privacy.search_terms("5678") == ("5678", None)
     assert privacy.search_terms(" 김다 ") == (None, "김다")
     assert privacy.search_terms("Kim") == (None, "kim")
+    assert privacy.search_terms("010-1234-5678") == ("5678", None)   # a whole phone: its last 4 digits
+    assert privacy.search_terms("010 98761111") == ("1111", None)
+    assert privacy.search_terms("길동") == (None, "길동") and privacy.search_terms("  ") == (None, None)
+    assert privacy.name_grams("길") == ["길"] and privacy.name_grams("홍길동") == ["길동", "홍길"]
     numbers = {domain.new_number() for _ in range(2000)}
     assert len(numbers) == 2000 and all(domain.canonical_number(n) == n for n in numbers)
     assert domain.canonical_number("abcd-efgh-23") == "ABCDEFGH23"

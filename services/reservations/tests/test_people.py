@@ -16,7 +16,7 @@ def numbers(response) -> list[str]:
     return [r["number"] for r in expect(response, 200)["items"]]
 
 
-def test_r_rsv_8_search_by_name_or_last_four_digits_filters_pages_and_the_dashboard(partner_center):
+def test_r_rsv_8_search_by_name_part_or_phone_filters_pages_and_the_dashboard(partner_center):
     pc = partner_center("catalog", "reservations")
     partner = pc.create_partner(category="salon")
     product = live_product(pc, partner, slots=[{"date": day(), "time": "10:00", "capacity": 9},
@@ -31,6 +31,13 @@ def test_r_rsv_8_search_by_name_or_last_four_digits_filters_pages_and_the_dashbo
     assert numbers(staff.get(f"{rsv}?q=5678")) == [seojun["number"], dahon["number"]]
     assert numbers(staff.get(f"{rsv}?q=kim")) == [minji["number"]]       # any case, from the start of the name
     assert numbers(staff.get(f"{rsv}?q=김다")) == [dahon["number"]]
+    # Issue 17 item 8: any part of the name (Korean included), and a whole phone number.
+    assert numbers(staff.get(f"{rsv}?q=다온")) == [dahon["number"]]
+    assert numbers(staff.get(f"{rsv}?q=온")) == [dahon["number"]]
+    assert numbers(staff.get(f"{rsv}?q=minj")) == [minji["number"]]
+    assert numbers(staff.get(f"{rsv}?q=서김")) == []                 # both characters, but not side by side
+    assert numbers(staff.get(f"{rsv}?q=010-1234-5678")) == [seojun["number"], dahon["number"]]
+    assert numbers(staff.get(f"{rsv}?q=01098761111")) == [minji["number"]]
     assert numbers(staff.get(f"{rsv}?q=9999")) == []
     assert numbers(staff.get(f"{rsv}?date={day(4)}")) == [seojun["number"]]
     assert numbers(staff.get(f"{rsv}?product_id={product['product_id']}&status=requested&q=1111")) == [

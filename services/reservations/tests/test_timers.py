@@ -7,6 +7,7 @@ import datetime as dt
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from reservations.domain import PARTNER_TIME_ZONE
+from chassis.testing import eventually
 from support.api import expect
 
 from .helpers import booked, day, live_product, outbox
@@ -25,7 +26,7 @@ def race(rpc, as_of: dt.datetime, copies: int = 4) -> dict:
 
 
 def test_r_cat_6_timers_expire_complete_and_no_show_once_with_two_instances(partner_center, run_service):
-    pc = partner_center("catalog", "reservations", service_config={"reservations": NO_TIMERS})
+    pc = partner_center("catalog", "reservations", "notifications", service_config={"reservations": NO_TIMERS})
     url = pc.containers["reservations"].config["DATABASE_URL"]
     run_service("reservations", DATABASE_URL=url, **NO_TIMERS)   # a second instance on the same database
     partner = pc.create_partner(category="studio")
@@ -67,6 +68,15 @@ def test_r_cat_6_timers_expire_complete_and_no_show_once_with_two_instances(part
         slot = expect(partner.admin.client.get(f"{partner.path}/reservation-board?product_id="
                                                f"{unused['product_id']}&from={day(1)}&to={day(1)}"), 200)["slots"][0]
         assert (slot["no_show"], slot["taken"]) == (1, slot["requested"] + slot["confirmed"] + slot["completed"] + 1)
+        # R-CAT-6 (issue 17 item 15): nobody acted, yet the unpaid booking's customer is invited to
+        # review, once, and may review it.
+        def completed_messages():
+            items = expect(customer.client.get("/v1/shop/messages?limit=100"), 200)["items"]
+            return [m for m in items if m["title"] == "이용 완료"] or None
+        invited = eventually(completed_messages, message="visit-complete message")
+        assert len(invited) == 1 and "write_review" in [a["kind"] for a in invited[0]["actions"]]
+        expect(customer.client.post(f"/v1/shop/reservations/{made['unpaid']}/reviews",
+                                    json={"rating": 5, "body": "좋았어요"}), 201)
         assert race(rpc, day_after_use + dt.timedelta(days=1)) == {
             "expired": 0, "completed": 0, "no_show": 0, "abandoned_attempts": 0, "releases_sent": 0}
         totals = rpc.reservations.settlement_totals(partner.partner_id, day(0), day(0))[partner.partner_id]

@@ -44,6 +44,13 @@ def test_r_rsv_10_only_the_named_phone_takes_the_ticket_then_the_holder_owns_it(
         assert_error(booker.client.post(f"{path}/{action}", json=body), 409, "not_ticket_holder")
     assert expect(recipient.client.get(f"{path}/cancellation-quote"), 200)["allowed"] is True
 
+    # R-RSV-11 (issue 17 item 9): the holder accepts a chat; the partner's list shows it at once, named.
+    chat = expect(partner.admin.client.post(f"{partner.path}/reservations/{reservation['number']}/chat-requests"),
+                  201)
+    accepted = expect(recipient.client.post(f"/v1/shop/chat-invitations/{chat['invitation_id']}/accept"), 200)
+    listed = expect(partner.admin.client.get(f"{partner.path}/conversations"), 200)["items"]
+    assert [(c["id"], c["customer_name"]) for c in listed] == [(accepted["conversation_id"], "이*준")]
+
     # The partner sees who holds it (phone masked), and its cancellation reaches the holder.
     seen = expect(partner.admin.client.get(f"{partner.path}/reservations/{reservation['number']}"), 200)
     assert seen["holder"] == {"customer_id": recipient.customer_id, "name": "이서준", "phone": "010-****-3333"}
