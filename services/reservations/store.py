@@ -215,6 +215,9 @@ def partner_reservations(uow, partner_id: str, *, status=None, last4=None, name_
     if name_part is not None:
         where.append("name_grams(booker_name) @> %s::text[] AND lower(booker_name) LIKE %s")
         params += [name_grams(name_part), like_part(name_part)]
+        # A common part (one character) is found fastest by walking the newest first;
+        # parallel workers then cost more to start (~20 ms) than the walk itself.
+        uow.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     if after is not None:
         where.append("(created_at, reservation_id) < (%s, %s)")
         params += [after[0], after[1]]

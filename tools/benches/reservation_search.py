@@ -5,8 +5,9 @@ phone number).
 
 The reservations are seeded in bulk with SQL straight into reservations'
 database (``INSERT ... SELECT generate_series``: 1,000,000 bookings of one
-partner over the last year, names made of 20 family names and 40 x 40 given
-names, phones spread over 10,000 endings), with the search index dropped during
+partner over the last year, names drawn at random (hashed) from 20 family names
+and 40 x 40 given-name characters, so each of the 32,000 names, 홍길동 too,
+comes about 31 times and 길동 about 625; phones spread over 10,000 endings), with the search index dropped during
 the load and built after it, as a bulk load does, then ``VACUUM ANALYZE``.
 
 Two figures per kind of search: the query the service runs
@@ -82,8 +83,9 @@ def seed(url: str, partner_id: str) -> None:
                                          created_at, updated_at)
                SELECT md5(n::text)::uuid, 'S' || n, %(partner)s, 'prod-' || (n %% 20), 'bench', 1,
                       'datetime', 'none', '{}', 'manual', true, 24, 'cust-' || (n %% 50000), 'cust-' || (n %% 50000),
-                      substr(%(family)s, 1 + (n * 7) %% 20, 1) || substr(%(given)s, 1 + (n * 13) %% 40, 1)
-                          || substr(%(given)s, 1 + (n * 31 / 7) %% 40, 1),
+                      substr(%(family)s, 1 + (hashint4(n) & 65535) %% 20, 1)
+                          || substr(%(given)s, 1 + (hashint4(-n) & 65535) %% 40, 1)
+                          || substr(%(given)s, 1 + (hashint4(n + 1000000007) & 65535) %% 40, 1),
                       phone, right(phone, 4),
                       (ARRAY['requested','confirmed','completed','cancelled'])[1 + n %% 4],
                       current_date - (n %% 365), time '10:00', '[]', 30000,
