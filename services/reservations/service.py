@@ -565,8 +565,8 @@ class ReservationsService(DataService):
             self.services.notifications.call_with_timeout("open_conversation", OPEN_CONVERSATION_TIMEOUT, {
                 key: answered[key] for key in ("partner_id", "customer_id", "reservation_number", "invitation_id",
                                                "conversation_id", "customer_name_masked")})
-        except DomainError as exc:
-            log.warning("conversation_opened_by_event_instead", error=str(exc))
+        except Exception as exc:   # the acceptance is committed; the event is the way that never fails
+            log.warning("conversation_opened_by_event_instead", error=repr(exc)[:300])
 
     # --- partners: reading (R-RSV-8, R-RSV-9) ---------------------------------------------------
 
