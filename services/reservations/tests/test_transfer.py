@@ -28,15 +28,20 @@ def test_r_rsv_10_only_the_named_phone_takes_the_ticket_then_the_holder_owns_it(
 
     # Knowing the token is not enough: another phone gets the 404 of an unknown token.
     assert_error(impostor.client.post(accept), 404, "transfer_not_found")
-    # The named customer and the impostor race: the named one wins, whatever the order.
-    with ThreadPoolExecutor(2) as pool:
-        raced = list(pool.map(lambda c: c.client.post(accept), (impostor, recipient)))
-    assert [r.status_code for r in raced] == [404, 200]
-    assert raced[1].json()["role"] == "holder"
-    assert expect(recipient.client.post(accept), 200)["role"] == "holder"   # a retry answers the same
+    # Two customers whose verified phone is the one named (two accounts of the identity
+    # provider) race with the impostor: exactly one takes the ticket.
+    twin = pc.customer_session(name="이서준", phone="010-2222-3333", subject=f"twin-{recipient.customer_id}")
+    assert twin.customer_id != recipient.customer_id
+    with ThreadPoolExecutor(3) as pool:
+        raced = list(pool.map(lambda c: c.client.post(accept), (impostor, recipient, twin)))
+    assert raced[0].status_code == 404 and sorted(r.status_code for r in raced[1:]) == [200, 404]
+    winner, loser = (recipient, twin) if raced[1].status_code == 200 else (twin, recipient)
+    assert expect(winner.client.post(accept), 200)["role"] == "holder"   # a retry answers the same
+    assert_error(loser.client.post(accept), 404, "transfer_not_found")
+    recipient = winner
     url = pc.containers["reservations"].config["DATABASE_URL"]
     assert [e["holder_customer_id"] for e in outbox(url, "reservation.transferred", reservation["number"])] == [
-        recipient.customer_id]
+        recipient.customer_id]   # one hand-over, one event
 
     # The booker can no longer cancel, move or hand it on; the holder can.
     for action, body in (("cancel", {}), ("change-date", {"date": "2099-01-01", "time": "10:00"}),
