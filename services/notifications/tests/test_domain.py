@@ -44,7 +44,8 @@ def sample_payload(event_type: str) -> dict:
     if family == "product":
         return {"partner_id": "p-1", "product_id": "prod-1", "name": "봄 전시", "kind": "booking", "reason": "blurry"}
     if family == "partner":
-        return {"partner_id": "p-1", "name": "다온 살롱", "category": "beauty", "status": "verified", "reason": "x"}
+        return {"partner_id": "p-1", "name": "다온 살롱", "category": "beauty", "status": "verified", "reason": "x",
+                "changes": {"name": {"before": "다온", "after": "다온 살롱"}}}
     if event_type == "staff.invited":
         return {"partner_id": "p-1", "invitation_id": "inv-9", "member_id": "m-new", "role": "master"}
     if event_type in ("payout.scheduled", "tax_invoice.issued"):
@@ -64,7 +65,7 @@ def test_every_notified_event_kind_renders_in_korean_and_english_with_working_li
     title and body in both languages, nothing left unformatted, and actions
     whose links are complete API paths."""
     payload = PAYLOADS[event_type].model_validate(sample_payload(event_type)).model_dump(mode="json")
-    planned = domain.plan_messages(event_type, payload, STAFF)
+    planned = domain.plan_messages(event_type, payload, STAFF, ["operator-1"])
     assert planned, f"{event_type} produces no message"
     for message in planned:
         for lang in ("ko", "en"):
