@@ -62,9 +62,9 @@ class PartnerLifecycle:
     def close_partner(self, actor, partner_id, body) -> dict:
         """R-ACC-14: an admin stops the partner operating, once and for good; its
         members may then withdraw (R-ACC-4 no longer holds them)."""
-        data = parse(ClosePartner, body)
         with self.db.transaction() as uow:
-            role = self._admin(uow, actor, partner_id, "close")
+            role = self._admin(uow, actor, partner_id, "close")   # who may, before what they sent
+            data = parse(ClosePartner, body)
             partner = store.partner_by_id(uow, partner_id, lock=True)
             if not domain.may_close(partner["status"]):
                 raise errors.invalid_state(partner["status"], "close")
