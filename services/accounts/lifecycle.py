@@ -40,10 +40,11 @@ class PartnerLifecycle:
     def resubmit_partner(self, actor, partner_id, body=None) -> dict:
         """R-ACC-15: an admin re-submits a rejected partner once something the
         operator could have named changed; 409 ``nothing_changed`` otherwise."""
-        if body:
-            raise errors.invalid_fields({"body": "resubmit takes no body: correct the partner or its places first"})
         with self.db.transaction() as uow:
             role = self._admin(uow, actor, partner_id, "resubmit")
+            if body:
+                raise errors.invalid_fields({"body": "resubmit takes no body: correct the partner or its places "
+                                                     "first"})
             partner = store.partner_by_id(uow, partner_id, lock=True)
             if partner["status"] != "rejected":
                 raise errors.invalid_state(partner["status"], "resubmit")
