@@ -7,6 +7,12 @@
   backoff (per-message TTL), then dead-letters back to the main queue.
 - ``pc.dlq.<service>.<handler>``: deliveries that failed every attempt are
   parked here for ops to list and replay (``chassis.deadletters``).
+
+``AMQP_URI`` may name several brokers of one cluster separated by ``;``
+(``pyamqp://u:p@node1:5672/pc;pyamqp://u:p@node2:5672/pc``): kombu, and so
+nameko's consumers and publishers, fail over between them on connection loss
+(round-robin), and ``connect`` below tries them in turn, the last one that
+answered first.
 """
 from __future__ import annotations
 
@@ -55,8 +61,35 @@ def declare_subscription(channel: amqp.Channel, sub: Subscription) -> None:
     channel.queue_declare(dead_letter_queue(sub), durable=True, auto_delete=False)
 
 
+_last_answered: dict[str, int] = {}   # failover list -> index of the broker that last answered
+
+
+def broker_uris(amqp_uri: str) -> list[str]:
+    """The brokers of a ``;``-separated failover list (one for a plain URI)."""
+    uris = [uri.strip() for uri in amqp_uri.split(";") if uri.strip()]
+    if not uris:
+        raise ValueError("AMQP_URI names no broker")
+    return uris
+
+
 def connect(amqp_uri: str, heartbeat: int = 0) -> amqp.Connection:
-    """A plain py-amqp connection (the relay batches its own confirms)."""
+    """A plain py-amqp connection (the relay batches its own confirms) to the
+    first broker of the list that accepts it; raises the last broker's error."""
+    uris = broker_uris(amqp_uri)
+    first = _last_answered.get(amqp_uri, 0) % len(uris)
+    error: Exception | None = None
+    for index in [*range(first, len(uris)), *range(first)]:
+        try:
+            connection = connect_one(uris[index], heartbeat)
+        except (OSError, amqp.exceptions.AMQPError) as exc:
+            error = exc
+            continue
+        _last_answered[amqp_uri] = index
+        return connection
+    raise error
+
+
+def connect_one(amqp_uri: str, heartbeat: int) -> amqp.Connection:
     params = Connection(amqp_uri)
     connection = amqp.Connection(
         host=f"{params.hostname or '127.0.0.1'}:{params.port or 5672}",
@@ -64,5 +97,9 @@ def connect(amqp_uri: str, heartbeat: int = 0) -> amqp.Connection:
         virtual_host=params.virtual_host or "/", heartbeat=heartbeat,
         connect_timeout=5,
     )
-    connection.connect()
+    try:
+        connection.connect()
+    except BaseException:
+        connection.collect()
+        raise
     return connection
