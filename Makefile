@@ -52,9 +52,21 @@ bench: infra venv
 ## proof: the platform under fire (faults, load, abuse, reconciliation), at most 15 minutes;
 ## prints the table and writes reports/proof-<date>.md and reports/proof-latest.md.
 ## PROOF_ARGS="--quick" leaves out the RabbitMQ and PostgreSQL faults (they disturb this machine's other users).
+## make proof CLUSTER=1: the proof's stream on `make cluster` (started here if it is not running,
+## stopped after) with the cluster faults: a broker node killed, one partitioned, a PostgreSQL failover.
 .PHONY: proof
 proof: infra venv
-	@PYTHONPATH=$(CURDIR)/tools:$$PYTHONPATH $(PY) -m proof $(PROOF_ARGS)
+	@PYTHONPATH=$(CURDIR)/tools:$$PYTHONPATH $(PY) -m proof $(if $(CLUSTER),--cluster) $(PROOF_ARGS)
+
+## cluster: a 3-node RabbitMQ cluster (AMQP 5681-5683) and a PostgreSQL primary with a synchronous
+## standby (5441, 5442) on this machine, beside the default broker and database (tools/cluster.sh);
+## prints the PC_AMQP_URI and database URLs to use. cluster-stop stops and removes them.
+.PHONY: cluster cluster-stop
+cluster: venv
+	@tools/cluster.sh start
+
+cluster-stop:
+	@tools/cluster.sh stop
 
 ## operator: a platform operator (ops only, never sign-up): make operator LOGIN=ops1 PASSWORD=...
 ## Run again for the same LOGIN to reset its password.

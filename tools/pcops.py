@@ -312,8 +312,9 @@ def rabbitmq_apply(args) -> int:
     import pcops_deploy
 
     policies = pcops_deploy.event_queue_policies(args.delivery_limit, args.service and service_name(args.service))
+    node = ["-n", args.node] if args.node else []
     for policy in policies:
-        subprocess.run(["rabbitmqctl", "-q", "set_policy", "-p", args.vhost, "--apply-to", policy["apply-to"],
+        subprocess.run(["rabbitmqctl", "-q", *node, "set_policy", "-p", args.vhost, "--apply-to", policy["apply-to"],
                         "--priority", str(policy["priority"]), policy["name"], policy["pattern"],
                         json.dumps(policy["definition"])], check=True, capture_output=True, timeout=60)
     print(f"{len(policies)} policies set on vhost {args.vhost}")
@@ -413,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     rabbit_apply.add_argument("--vhost", default="/")
     rabbit_apply.add_argument("--delivery-limit", type=int, default=DEFAULT_DELIVERY_LIMIT)
     rabbit_apply.add_argument("--service", type=checked_service, help="one service's queues only")
+    rabbit_apply.add_argument("--node", help="the RabbitMQ node rabbitmqctl talks to (default: its own default)")
 
     deploy = area("deploy", "the deploy/ files generated from the service list and contracts")
     render = command(deploy, "render", deploy_render,
