@@ -13,6 +13,7 @@
 #
 #   tools/cluster.sh start|stop|status|env
 #   tools/cluster.sh pg-failover     # stop the primary, promote the standby, rewind and rejoin the old one
+#   tools/cluster.sh node-kill <1-3> # kill -9 of one broker node; node-start <1-3> brings it back
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,6 +80,21 @@ EOF
   echo $! >"$base/launcher.pid"
 }
 
+await_node() {
+  local i=$1
+  for _ in $(seq 1 60); do ctl "$i" -q ping >/dev/null 2>&1 && break; sleep 1; done
+  ctl "$i" -q await_startup --timeout 120 >/dev/null || {
+    say "node $(node_name "$i") did not start (logs: $DIR/rabbitmq/${NODES[$i]}/log)"; return 1; }
+}
+
+node_kill() {  # kill -9 of the node's Erlang VM, as when its machine dies
+  local i=$1 pid
+  pid=$(cat "$DIR/rabbitmq/${NODES[$i]}/pid")
+  kill -9 "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  say "$(node_name "$i") killed (pid $pid)"
+}
+
 rabbit_start() {
   mkdir -p "$DIR/rabbitmq"
   if [ ! -f "$DIR/rabbitmq/.erlang.cookie" ]; then
@@ -86,11 +102,8 @@ rabbit_start() {
     chmod 400 "$DIR/rabbitmq/.erlang.cookie"
   fi
   write_ctl_wrapper
-  for i in 0 1 2; do start_node "$i"; done
-  for i in 0 1 2; do
-    for _ in $(seq 1 60); do ctl "$i" -q ping >/dev/null 2>&1 && break; sleep 1; done
-    ctl "$i" -q await_startup --timeout 120 >/dev/null || { say "node $(node_name "$i") did not start (logs: $DIR/rabbitmq/${NODES[$i]}/log)"; return 1; }
-  done
+  for i in 0 1 2; do ctl "$i" -q ping >/dev/null 2>&1 || start_node "$i"; done
+  for i in 0 1 2; do await_node "$i" || return 1; done
   for i in 1 2; do
     if ! ctl "$i" -q cluster_status --formatter json | grep -q "$(node_name 0)"; then
       ctl "$i" -q stop_app
@@ -169,12 +182,12 @@ synchronous_standby_names = '*'
 synchronous_commit = on
 EOF
   fi
-  pg_ctl_node 0 start
+  [ -f "$(pg_dir 0)/postmaster.pid" ] || pg_ctl_node 0 start
   if [ ! -d "$(pg_dir 1)" ]; then
     as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "${PG_PORTS[0]}" -U postgres -D "$(pg_dir 1)" -R -X stream \
       >/dev/null
   fi
-  pg_ctl_node 1 start
+  [ -f "$(pg_dir 1)/postmaster.pid" ] || pg_ctl_node 1 start
   for _ in $(seq 1 60); do
     [ "$(psql_node 0 "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ] && break
     sleep 0.5
@@ -201,6 +214,22 @@ primary_index() {
   return 1
 }
 
+rejoin() {  # rejoin <old> <new>: the old primary follows the new one; pg_rewind, else a fresh copy
+  local old=$1 new=$2 how=pg_rewind
+  rm -f "$(pg_dir "$old")/standby.signal"
+  if ! as_postgres "$PG_BIN/pg_rewind" -D "$(pg_dir "$old")" -R \
+      --source-server="host=127.0.0.1 port=${PG_PORTS[$new]} user=postgres dbname=postgres" \
+      >>"$DIR/pg/rewind.log" 2>&1 || ! pg_ctl_node "$old" start; then
+    how="pg_basebackup (pg_rewind failed: $DIR/pg/rewind.log)"
+    [ -f "$(pg_dir "$old")/postmaster.pid" ] && pg_ctl_node "$old" stop -m immediate
+    rm -rf "$(pg_dir "$old")"
+    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "${PG_PORTS[$new]}" -U postgres -D "$(pg_dir "$old")" \
+      -R -X stream >/dev/null
+    pg_ctl_node "$old" start
+  fi
+  say "old primary ${PG_NODES[$old]} rejoined by $how"
+}
+
 pg_failover() {
   # What CloudNativePG does when the primary's pod dies: promote the standby, then
   # bring the old primary back as its standby (pg_rewind drops what it wrote alone).
@@ -215,17 +244,18 @@ pg_failover() {
 pg_promote() {  # pg_promote <index>: the standby becomes the primary, the other node rejoins it
   local new=$1 old=$((1 - $1))
   pg_ctl_node "$new" promote
+  # pg_rewind reads the new timeline from the source's control file, written by a checkpoint
+  psql_node "$new" "CHECKPOINT" >/dev/null
   set_sync_standbys "$new" "''"
   say "standby ${PG_NODES[$new]} (${PG_PORTS[$new]}) promoted"
-  rm -f "$(pg_dir "$old")/standby.signal"
-  as_postgres "$PG_BIN/pg_rewind" -D "$(pg_dir "$old")" -R \
-    --source-server="host=127.0.0.1 port=${PG_PORTS[$new]} user=postgres dbname=postgres" >/dev/null 2>&1
-  pg_ctl_node "$old" start
+  rejoin "$old" "$new"
   for _ in $(seq 1 60); do
-    [ "$(psql_node "$new" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ] && break
+    if [ "$(psql_node "$new" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ]; then
+      set_sync_standbys "$new" "'*'"   # only once it streams: commits would wait for it otherwise
+      break
+    fi
     sleep 0.5
   done
-  set_sync_standbys "$new" "'*'"
   say "old primary ${PG_NODES[$old]} rejoined as standby ($(psql_node "$new" \
     "SELECT state || ', ' || sync_state FROM pg_stat_replication"))"
 }
@@ -237,6 +267,9 @@ env_lines() {
   for i in 0 1 2; do amqp+="${amqp:+;}pyamqp://guest:guest@127.0.0.1:${AMQP_PORTS[$i]}/$VHOST"; done
   echo "PC_AMQP_URI='$amqp'"
   echo "PC_CLUSTER_POSTGRES='postgresql://postgres@127.0.0.1:${PG_PORTS[0]},127.0.0.1:${PG_PORTS[1]}'"
+  local nodes=""
+  for i in 0 1 2; do nodes+="${nodes:+ }$(node_name "$i")=${AMQP_PORTS[$i]}"; done
+  echo "PC_CLUSTER_NODES='$nodes'"
   echo "# each service: PC_<SERVICE>_DATABASE_URL=\$PC_CLUSTER_POSTGRES/pc_<service>?target_session_attrs=read-write"
 }
 
@@ -268,5 +301,7 @@ case "${1:-}" in
   status) status ;;
   env) env_lines ;;
   pg-failover) pg_failover ;;
+  node-kill) node_kill "$(( ${2:?node 1-3} - 1 ))" ;;
+  node-start) start_node "$(( ${2:?node 1-3} - 1 ))"; await_node "$(( $2 - 1 ))" ;;
   *) echo "usage: $0 start|stop|status|env|pg-failover" >&2; exit 2 ;;
 esac

@@ -12,6 +12,10 @@ SERVICES_DIR = REPO_ROOT / "services"
 
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# nameko's AMQP heartbeat, seconds: how soon a consumer notices a broker node it can no
+# longer reach (a partition: nothing refused, nothing arrives) and moves to the next node
+# of its AMQP_URI list. nameko's default; PC_AMQP_HEARTBEAT overrides it for every service.
+DEFAULT_AMQP_HEARTBEAT = 60
 
 setup_yaml_parser()  # the same ${VAR:default} rules as `nameko run --config`
 
@@ -28,6 +32,7 @@ def service_name(service: str) -> str:
 def load_config(service: str, overrides: dict | None = None) -> dict:
     with open(service_dir(service) / "config.yaml") as handle:
         config = yaml.safe_load(handle) or {}
+    config.setdefault("HEARTBEAT", int(os.environ.get("PC_AMQP_HEARTBEAT", DEFAULT_AMQP_HEARTBEAT)))
     config.update(overrides or {})
     return config
 

@@ -10,6 +10,12 @@ every service holds. Prints the table and writes reports/proof-<date>.md and
 reports/proof-latest.md. Bounded to 15 minutes (a watchdog ends the run and
 still writes the report). ``--quick`` skips the broker and database faults
 (they disturb anyone else using this machine's RabbitMQ and PostgreSQL).
+
+``--cluster`` (``make proof CLUSTER=1``) runs on ``make cluster`` instead (started
+and stopped here if it is not running): the oversell probes, then the stream
+under the cluster's faults (a broker node killed, one cut off, a PostgreSQL
+failover; ``proof.cluster``), then the same reconciliation. Latency and abuse
+are left to the single-broker run: they measure the code, not the topology.
 """
 from __future__ import annotations
 
@@ -38,6 +44,7 @@ for sub in ("libs", "services", "tests", "tools"):
         sys.path.insert(0, str(REPO / sub))
 
 from proof import abuse, faults, load, reconcile  # noqa: E402
+from proof.cluster import Cluster  # noqa: E402
 from proof.platform import Platform  # noqa: E402
 from proof.report import Row, now, render, write  # noqa: E402
 from proof.traffic import Ledger, Stream, booking_days  # noqa: E402
@@ -110,6 +117,10 @@ class Proof:
         self.stream_customers, self.customers = customers[:40], customers[40:]
 
     def load(self, platform: Platform) -> None:
+        self.oversell(platform)
+        self.latency()
+
+    def oversell(self, platform: Platform) -> None:
         capacities = [1, 5, 25]
         probe = booking_product(self.pc, self.salon, load.slots(capacities), name="Probe")
         shop = self.pc.create_partner(category="fashion")
@@ -120,6 +131,8 @@ class Proof:
             self.add("oversell", f"{r['what']}: sold past it", r["oversold"], r["buyers"], "= 0",
                      f"accepted {r['accepted']}, stored {r['stored']}, 409 {r['refused_409']}, "
                      f"503 {r['refused_503']}, other {r['other']}")
+
+    def latency(self) -> None:
         for clients in (50, 200):
             r = load.latency(self.stream_product, self.customers, clients, self.args.load_seconds, self.days)
             note = f"{r['requests']} requests, statuses {r['statuses']}"
@@ -159,7 +172,26 @@ class Proof:
         self.add("abuse", "login flood: another address logs in", int(flood["bystander_login"] == 201), 1, "= 1",
                  f"status {flood['bystander_login']}; /healthz {flood['health_during']}")
 
+    def cluster_faults(self, platform: Platform) -> None:
+        for name, fault in faults.cluster_plan(platform):
+            if self.left() < RESERVE_SECONDS + fault.hold + 30:
+                self.add("cluster", name, None, target="= 0", note="not run: out of time budget")
+                continue
+            print(f"proof:   fault: {name}", flush=True)
+            result = faults.run_lasting(platform, self.ledger, name, fault)
+            c = result.counts
+            self.add("cluster", f"{name}: 5xx other than 503, or no answer", c["other_5xx"] + c["no_answer"] +
+                     c["bad_error_body"], c["requests"], "= 0",
+                     f"ok {c['ok']}, clean 503 {c['refused_503']}; {result.detail}"
+                     + (f"; fault error: {result.error}" if result.error else ""))
+            self.add("cluster", f"{name}: seconds until bookings succeed again", result.recovery_seconds,
+                     target=f"<= {faults.RECOVERY_LIMIT}",
+                     note="from the fault's start to a booking and an order accepted after the last failed "
+                          "request (0 failed: the first ones after the start)")
+
     def faults(self, platform: Platform, stream: Stream) -> None:
+        if platform.cluster:
+            return self.cluster_faults(platform)
         steps = faults.plan(platform, kill_rounds=2)
         if self.args.quick:
             steps = [s for s in steps if s[0].startswith(("kill", "network"))]
@@ -192,8 +224,15 @@ class Proof:
         ledger = reconcile.ledger_entries(db, self.ledger)
         self.add("reconcile", "ledger: completed orders without their sale", ledger["missing"],
                  ledger["completed_orders"], "= 0")
-        self.add("reconcile", "ledger: duplicated or unexpected transactions",
-                 ledger["duplicated"] + ledger["unexpected"], ledger["transactions"], "= 0")
+        self.add("reconcile", "ledger: duplicated transactions, or sales of orders not completed",
+                 ledger["duplicated"] + ledger["unexpected"], ledger["transactions"], "= 0",
+                 f"duplicated {ledger['duplicated']}, sale without a completed order {ledger['unexpected']} "
+                 "(completed = what the orders database holds)")
+        self.add("reconcile", "orders: completions the client was told of, not held", ledger["told_not_held"],
+                 len(self.ledger.completed_orders), "= 0")
+        self.add("reconcile", "orders: completions told 503 (or unanswered) that happened", ledger["completed_unseen"],
+                 ledger["completed_orders"], note="the client stopped retrying (the run ended); the database "
+                 "holds the completion and the ledger its one sale, counted apart from duplicates")
         self.add("reconcile", "ledger: unbalanced transactions", ledger["unbalanced"], ledger["transactions"], "= 0")
         h = reconcile.holds(db)
         self.add("reconcile", "holds without an owner", h["orphaned"], h["held"], "= 0",
@@ -208,7 +247,7 @@ class Proof:
             self.add("reconcile", "outbox rows no subscriber will ever take", sum(o["unsubscribed"].values()), len(db),
                      "= 0", ("unroutable with mandatory, retried forever: " + ", ".join(
                          f"{k} x{v}" for k, v in sorted(o["unsubscribed"].items()))) if o["unsubscribed"] else "")
-        q = reconcile.queues(platform.vhost)
+        q = reconcile.queues(platform.ctl, platform.vhost)
         self.add("reconcile", "messages left in event and RPC request queues", q["undrained"], q["queues"], "= 0",
                  str(q["undrained_queues"]) if q["undrained"] else "")
         self.add("reconcile", "late RPC replies left in reply queues", q["late_replies"], q["queues"],
@@ -223,7 +262,7 @@ class Proof:
         last = None
         while time.monotonic() < started + timeout:
             try:
-                last = (reconcile.outboxes(platform.databases), reconcile.queues(platform.vhost))
+                last = (reconcile.outboxes(platform.databases), reconcile.queues(platform.ctl, platform.vhost))
                 if last[0].get("subscribed_pending", 1) == 0 and last[1]["undrained"] == 0:
                     print(f"proof: drained in {time.monotonic() - started:.1f}s", flush=True)
                     return
@@ -238,9 +277,18 @@ class Proof:
         started_at = now()
         if self.args.skip:
             self.notes.append(f"parts left out of this run: {', '.join(self.args.skip)}")
-        platform = Platform(instances_per_service=2)
+        cluster = None
         watchdog = eventlet.spawn_after(BUDGET_SECONDS - 30, self.overtime)
         try:
+            if self.args.cluster:
+                print("proof: make cluster (tools/cluster.sh)", flush=True)
+                cluster = Cluster.up()
+                self.notes.append("on make cluster: 3 RabbitMQ nodes (quorum queues, deploy/'s policies), "
+                                  "PostgreSQL primary + synchronous standby; every instance lists the 3 nodes "
+                                  "(own order, one TCP proxy per node), databases by multi-host URL with "
+                                  "target_session_attrs=read-write; latency and abuse left to the single-broker run; "
+                                  "one reconciliation at the end covers every fault")
+            platform = Platform(instances_per_service=2, cluster=cluster)
             print(f"proof: starting the platform (vhost {platform.vhost}, logs {platform.log_dir})", flush=True)
             platform.start()
             self.watcher = eventlet.spawn(self.watch, platform)
@@ -251,7 +299,7 @@ class Proof:
             print(f"proof: seeded ({self.left():.0f}s left)", flush=True)
             self.health_phase = "load"
             if "load" not in self.args.skip:
-                self.section("load", lambda: self.load(platform))
+                self.section("load", lambda: (self.oversell if cluster else self.load)(platform))
             self.ledger = Ledger()
             stream = Stream(self.ledger, self.stream_product, self.store, self.stream_customers,
                             client_from(platform.url, next_address(), self.cafe_staff.token), self.days)
@@ -262,7 +310,7 @@ class Proof:
             else:
                 eventlet.sleep(10)
             self.health_phase = "abuse"
-            if "abuse" not in self.args.skip:
+            if "abuse" not in self.args.skip and not cluster:
                 self.section("abuse", lambda: self.abuse(platform))
             self.health_phase = None
             stream.stop()
@@ -277,6 +325,8 @@ class Proof:
                                          f"({len(self.ledger.completed_orders)} completed); statuses of all "
                                          f"{requests_made} requests: {dict(sorted(statuses.items()))}")
             for phase, (polls, ok) in self.health.items():
+                if not polls:
+                    continue
                 self.add("health", f"/healthz answered 200 during {phase} (polled every second)", ok, polls,
                          "" if phase == "faults" else f">= {polls}",
                          "503 while a service is down, by design" if phase == "faults" else
@@ -303,14 +353,19 @@ class Proof:
             for thread in (getattr(self, "watcher", None), getattr(self, "supervisor", None)):
                 if thread is not None:
                     thread.kill()
-            platform.stop()
-            if not self.args.keep:
-                platform.cleanup()
+            if "platform" in locals():
+                platform.stop()
+                if not self.args.keep:
+                    platform.cleanup()
+            if cluster is not None:
+                cluster.close()
         machine = f"{os.cpu_count()} CPUs, Python {host.python_version()}"
-        text = render(self.rows, started_at, time.monotonic() - self.started, REPO, machine, self.notes)
+        name = "proof-cluster" if self.args.cluster else "proof"
+        text = render(self.rows, started_at, time.monotonic() - self.started, REPO, machine, self.notes,
+                      "make proof CLUSTER=1" if self.args.cluster else "make proof")
         print(text)
-        path = write(text, REPO, started_at)
-        print(f"proof: written to {path.relative_to(REPO)} and reports/proof-latest.md")
+        path = write(text, REPO, started_at, name)
+        print(f"proof: written to {path.relative_to(REPO)} and reports/{name}-latest.md")
         return 0 if all(r.verdict != "FAIL" for r in self.rows) else 1
 
     def overtime(self) -> None:
@@ -322,6 +377,8 @@ class Proof:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the RabbitMQ and PostgreSQL faults")
+    parser.add_argument("--cluster", action="store_true",
+                        help="on make cluster, with the cluster's faults (make proof CLUSTER=1)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["load", "abuse", "faults"],
                         help="leave parts out (while developing the harness; the report says so)")
     parser.add_argument("--keep", action="store_true", help="keep the vhost and databases for a look afterwards")

@@ -6,6 +6,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import eventlet
 import psycopg
@@ -15,6 +16,17 @@ from .platform import DOMAIN_SERVICES, POSTGRES, Platform, rabbitmqctl
 BLACKHOLE_SECONDS = 75          # longer than the AMQP heartbeat (nameko's default, 60 s)
 SERVICE_DOWN_SECONDS = 3
 RECOVERY_LIMIT = 120
+NODE_DOWN_SECONDS = 30          # a killed broker node stays down this long, then is started again
+SETTLE_SECONDS = 5              # after a lasting fault is cleared: what its end disturbs is counted too
+
+
+@dataclass
+class Lasting:
+    """A fault that lasts ``hold`` seconds under the stream, then is cleared: the platform is
+    measured from its start (does it keep serving, how long was it disturbed)."""
+    start: Callable[[], object]
+    clear: Callable[[], object]
+    hold: float
 
 
 @dataclass
@@ -25,6 +37,7 @@ class FaultResult:
     recovered_at: float | None = None
     counts: dict = field(default_factory=dict)
     error: str | None = None
+    detail: str = ""
 
     @property
     def recovery_seconds(self) -> float | None:
@@ -96,6 +109,72 @@ def plan(platform: Platform, kill_rounds: int = 2) -> list[tuple[str, callable]]
     return steps
 
 
+def cluster_plan(platform: Platform) -> list[tuple[str, Lasting]]:
+    """The faults of a spread-out platform, each once (``make proof CLUSTER=1``)."""
+    cluster = platform.cluster
+    victim: dict = {}
+
+    def kill_busiest():
+        victim["node"], queues = cluster.busiest_leader(platform.vhost)
+        cluster.kill_node(victim["node"])
+        return f"{victim['node']} led {', '.join(queues)}"
+
+    def cut_off():
+        victim["proxy"] = max(platform.proxies, key=lambda proxy: len(proxy.connections))
+        victim["proxy"].blackhole()
+        node = cluster.nodes[platform.proxies.index(victim["proxy"])][0]
+        return f"{node}: {len(victim['proxy'].connections)} service connections held without a byte moving"
+
+    return [
+        (f"broker node leading the busiest queues: kill -9, back after {NODE_DOWN_SECONDS}s",
+         Lasting(kill_busiest, lambda: cluster.start_node(victim["node"]), NODE_DOWN_SECONDS)),
+        (f"broker node cut off from every service ({BLACKHOLE_SECONDS}s, TCP proxy blackhole)",
+         Lasting(cut_off, lambda: victim["proxy"].restore(), BLACKHOLE_SECONDS)),
+        ("postgres failover: primary stopped (immediate), standby promoted, old primary rewound and rejoined",
+         Lasting(cluster.pg_failover, lambda: None, 0)),
+    ]
+
+
+def run_lasting(platform: Platform, ledger, name: str, fault: Lasting) -> FaultResult:
+    """Start, hold, clear, let it settle; then: failed requests in the whole window, and the
+    seconds from the fault's start until bookings and orders succeeded after the last failure."""
+    started = time.monotonic()
+    result = FaultResult(name, started, started)
+    try:
+        result.detail = str(fault.start() or "")[:300]
+    except Exception as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    eventlet.sleep(max(0.0, started + fault.hold - time.monotonic()))
+    try:
+        fault.clear()
+    except Exception as exc:
+        result.error = (result.error + "; " if result.error else "") + f"clearing: {type(exc).__name__}: {exc}"
+    try:
+        platform.wait_healthy(timeout=RECOVERY_LIMIT)
+    except RuntimeError as exc:
+        result.error = (result.error + "; " if result.error else "") + str(exc)
+    eventlet.sleep(SETTLE_SECONDS)
+    window = [o for o in ledger.outcomes if o.at >= started]
+    failures = [o.at for o in window if o.status == 0 or o.status >= 500]
+    calm_from = max(failures, default=started)
+    booking = first_success_after(window, "booking", calm_from)
+    order = first_success_after(window, "order", calm_from)
+    result.recovered_at = max(booking, order) if booking and order else None
+    result.counts = count_outcomes(window)
+    return result
+
+
+def count_outcomes(window) -> dict:
+    return {
+        "requests": len(window),
+        "ok": sum(1 for o in window if 200 <= o.status < 300),
+        "refused_503": sum(1 for o in window if o.status == 503),
+        "other_5xx": sum(1 for o in window if o.status >= 500 and o.status != 503),
+        "no_answer": sum(1 for o in window if o.status == 0),
+        "bad_error_body": sum(1 for o in window if not o.body_ok),
+    }
+
+
 def first_success_after(outcomes, kind: str, after: float) -> float | None:
     return next((o.at for o in outcomes if o.kind == kind and o.at >= after and o.status == 201), None)
 
@@ -118,15 +197,7 @@ def run_fault(platform: Platform, ledger, name: str, action) -> FaultResult:
             break
         eventlet.sleep(0.25)
     window_end = result.recovered_at or time.monotonic()
-    window = [o for o in ledger.outcomes if started <= o.at <= window_end]
-    result.counts = {
-        "requests": len(window),
-        "ok": sum(1 for o in window if 200 <= o.status < 300),
-        "refused_503": sum(1 for o in window if o.status == 503),
-        "other_5xx": sum(1 for o in window if o.status >= 500 and o.status != 503),
-        "no_answer": sum(1 for o in window if o.status == 0),
-        "bad_error_body": sum(1 for o in window if not o.body_ok),
-    }
+    result.counts = count_outcomes([o for o in ledger.outcomes if started <= o.at <= window_end])
     # Everything back before the next fault (the supervisor restarts what exited).
     try:
         platform.wait_healthy(timeout=RECOVERY_LIMIT)

@@ -4,6 +4,11 @@ Every domain service runs as two processes (``python -m chassis.run``), the
 gateway as one, all reaching the broker through the blackhole-able TCP proxy.
 Metrics endpoints are off (``PC_<SERVICE>_METRICS_PORT=0``) so the run never
 collides with ``make run`` or another developer's services on this machine.
+
+With a ``Cluster`` (``make proof CLUSTER=1``) the broker is the 3-node cluster,
+one TCP proxy per node, each instance given the nodes in its own order (a
+``;`` failover list), and the databases live on the primary/standby pair
+behind a multi-host URL.
 """
 from __future__ import annotations
 
@@ -111,7 +116,8 @@ class Instance:
 
 
 class Platform:
-    def __init__(self, instances_per_service: int = 2):
+    def __init__(self, instances_per_service: int = 2, cluster=None):
+        self.cluster = cluster
         self.run_id = uuid.uuid4().hex[:8]
         self.vhost = f"pc_proof_{self.run_id}"
         self.log_dir = REPO / "run" / f"proof-{self.run_id}"
@@ -119,7 +125,8 @@ class Platform:
         self.per_service = instances_per_service
         self.databases: dict[str, str] = {}
         self.instances: dict[str, list[Instance]] = {}
-        self.proxy: TcpProxy | None = None
+        self.proxy: TcpProxy | None = None          # the first (single broker: the only) proxy
+        self.proxies: list[TcpProxy] = []
         self.gateway_port = free_port()
         self.stats_conn = None
         self.peak_connections = self.peak_server_connections = self.max_connections = 0
@@ -128,14 +135,39 @@ class Platform:
 
     # --- lifecycle -----------------------------------------------------------------
 
+    def ctl(self, *args: str, check: bool = True, timeout: float = 120) -> str:
+        """rabbitmqctl against the broker the platform runs on."""
+        return (self.cluster.ctl if self.cluster else rabbitmqctl)(*args, check=check, timeout=timeout)
+
+    def amqp_uri_for(self, instance_number: int) -> str:
+        """Through the proxies; with a cluster, every node in a failover list starting at a different one."""
+        uris = [f"pyamqp://guest:guest@127.0.0.1:{proxy.port}/{self.vhost}" for proxy in self.proxies]
+        first = instance_number % len(uris)
+        return ";".join(uris[first:] + uris[:first])
+
+    def _start_broker(self) -> None:
+        if self.cluster:
+            self.cluster.prepare_vhost(self.vhost)
+            upstreams = [("127.0.0.1", port) for _, port in self.cluster.nodes]
+            # the harness's own look-ups bypass the proxies
+            self.direct_amqp_uri = ";".join(f"pyamqp://guest:guest@127.0.0.1:{port}/{self.vhost}"
+                                            for _, port in self.cluster.nodes)
+        else:
+            rabbitmqctl("add_vhost", self.vhost)
+            rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+            upstreams = [(AMQP_HOST, AMQP_PORT)]
+            self.direct_amqp_uri = f"{BROKER}/{self.vhost}"
+        self.proxies = [TcpProxy(upstream).start() for upstream in upstreams]
+        self.proxy = self.proxies[0]
+
+    def database_url(self, service: str) -> str:
+        name = f"pc_proof_{service}_{self.run_id}"
+        return self.cluster.database_url(name) if self.cluster else f"{POSTGRES}/{name}"
+
     def start(self) -> None:
-        rabbitmqctl("add_vhost", self.vhost)
-        rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
-        self.proxy = TcpProxy((AMQP_HOST, AMQP_PORT)).start()
-        self.amqp_uri = f"pyamqp://guest:guest@127.0.0.1:{self.proxy.port}/{self.vhost}"
-        self.direct_amqp_uri = f"{BROKER}/{self.vhost}"  # the harness's own look-ups bypass the proxy
+        self._start_broker()
         for service in DOMAIN_SERVICES:
-            url = f"{POSTGRES}/pc_proof_{service}_{self.run_id}"
+            url = self.database_url(service)
             self.databases[service] = url
             for attempt in range(5):  # other developers' outage tests restart this PostgreSQL too
                 try:
@@ -146,16 +178,21 @@ class Platform:
                     if attempt == 4:
                         raise
                     time.sleep(3)
-        base_env = {"PC_AMQP_URI": self.amqp_uri, **PROOF_ENV,
+        # With a cluster, a node cut off is noticed after two missed heartbeats; then its consumers move on.
+        heartbeat = {"PC_AMQP_HEARTBEAT": str(self.cluster.heartbeat)} if self.cluster else {}
+        base_env = {**PROOF_ENV, **heartbeat,
                     "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")]),
                     "PSYCOPG_WAIT_FUNC": "wait_select"}
+        numbers = iter(range(1000))
         for service in DOMAIN_SERVICES:
             env = {**base_env, f"PC_{service.upper()}_DATABASE_URL": self.databases[service],
                    f"PC_{service.upper()}_METRICS_PORT": "0"}
-            self.instances[service] = [Instance(service, i, env, self.log_dir) for i in range(self.per_service)]
+            self.instances[service] = [Instance(service, i, {**env, "PC_AMQP_URI": self.amqp_uri_for(next(numbers))},
+                                                self.log_dir) for i in range(self.per_service)]
         self.instances["gateway"] = [Instance("gateway", 0, {
-            **base_env, "PC_GATEWAY_PORT": str(self.gateway_port), "PC_GATEWAY_HOST": "127.0.0.1",
-            "PC_GATEWAY_METRICS_PORT": "0", "PC_OIDC_DEV_KEY_FILE": self.dev_key_file}, self.log_dir)]
+            **base_env, "PC_AMQP_URI": self.amqp_uri_for(next(numbers)), "PC_GATEWAY_PORT": str(self.gateway_port),
+            "PC_GATEWAY_HOST": "127.0.0.1", "PC_GATEWAY_METRICS_PORT": "0", "PC_OIDC_DEV_KEY_FILE": self.dev_key_file},
+            self.log_dir)]
         for instances in self.instances.values():
             for instance in instances:
                 instance.start()
@@ -188,8 +225,8 @@ class Platform:
         for instances in self.instances.values():
             for instance in instances:
                 instance.wait_stopped(25)
-        if self.proxy:
-            self.proxy.stop()
+        for proxy in self.proxies:
+            proxy.stop()
 
     def cleanup(self) -> None:
         for url in self.databases.values():
@@ -197,7 +234,7 @@ class Platform:
                 drop_database(url)
             except Exception as exc:  # a failed drop must not hide the report
                 print(f"proof: could not drop {url}: {exc}", file=sys.stderr)
-        rabbitmqctl("delete_vhost", self.vhost, check=False)
+        self.ctl("delete_vhost", self.vhost, check=False)
 
     # --- health ------------------------------------------------------------------------
 

@@ -52,10 +52,11 @@ def commit(repo: Path) -> str:
     return sha + (" (working tree with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
-def render(rows: list[Row], started: datetime, seconds: float, repo: Path, machine: str, notes: list[str]) -> str:
+def render(rows: list[Row], started: datetime, seconds: float, repo: Path, machine: str, notes: list[str],
+           command: str = "make proof") -> str:
     failed = [r for r in rows if r.verdict == "FAIL"]
     lines = [f"# Proof under fire ({started.isoformat(timespec='seconds')}, commit {commit(repo)})", "",
-             f"`make proof`, {seconds / 60:.1f} min on {machine}. "
+             f"`{command}`, {seconds / 60:.1f} min on {machine}. "
              f"Verdict: {'every target met' if not failed else f'{len(failed)} target(s) missed'}.", "",
              *table(rows), ""]
     if notes:
@@ -63,12 +64,13 @@ def render(rows: list[Row], started: datetime, seconds: float, repo: Path, machi
     return "\n".join(lines)
 
 
-def write(text: str, repo: Path, started: datetime) -> Path:
+def write(text: str, repo: Path, started: datetime, name: str = "proof") -> Path:
+    """reports/<name>-<date>.md and reports/<name>-latest.md (``proof-cluster`` for the cluster run)."""
     reports = repo / "reports"
     reports.mkdir(exist_ok=True)
-    dated = reports / f"proof-{started.astimezone(timezone.utc):%Y-%m-%d}.md"
+    dated = reports / f"{name}-{started.astimezone(timezone.utc):%Y-%m-%d}.md"
     dated.write_text(text)
-    (reports / "proof-latest.md").write_text(text)
+    (reports / f"{name}-latest.md").write_text(text)
     return dated
 
 
