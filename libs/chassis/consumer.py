@@ -19,6 +19,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 
 from . import topology
+from .topology import BROKER_ERRORS
 from .context import CORRELATION_KEY
 from .contracts import SUBSCRIPTIONS, Subscription
 from .envelope import Envelope
@@ -77,10 +78,18 @@ class EventHandler(Consumer):
         if exc_info is not None:
             attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
             error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
-            if attempt < self.max_attempts:
-                self._retry_later(message, attempt, error)
-            else:
-                self._park(message.payload, message, attempt, error)
+            try:
+                if attempt < self.max_attempts:
+                    self._retry_later(message, attempt, error)
+                else:
+                    self._park(message.payload, message, attempt, error)
+            except BROKER_ERRORS as exc:
+                # The broker link failed while the event was being set aside (a node going
+                # down, a cluster failing over): it goes back to its queue instead, and the
+                # process carries on. Raising here would kill the whole container.
+                log.warning("event_requeued", queue=self.queue.name, attempt=attempt, error=repr(exc))
+                self.queue_consumer.requeue_message(message)
+                return result, exc_info
         self.queue_consumer.ack_message(message)
         return result, exc_info
 

@@ -14,9 +14,7 @@ through the outbox relay, persistent and confirmed.
 """
 from __future__ import annotations
 
-import amqp
 import eventlet
-import kombu.exceptions
 from nameko.amqp.publish import Publisher
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
                               NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
@@ -26,8 +24,7 @@ from nameko.rpc import (MethodProxy, ReplyListener, Responder, Rpc, RpcConsumer,
                         get_rpc_exchange)
 
 from .errors import ServiceUnavailable
-
-BROKER_ERRORS = (OSError, amqp.exceptions.AMQPError, kombu.exceptions.KombuError)
+from .topology import BROKER_ERRORS
 
 DEFAULT_TIMEOUT = 5.0
 

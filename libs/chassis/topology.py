@@ -17,11 +17,14 @@ answered first.
 from __future__ import annotations
 
 import amqp
+import kombu.exceptions
 from kombu import Connection, Exchange, Queue
 
 from .contracts import Subscription
 
 EVENTS_EXCHANGE = "pc.events"
+# What a lost or refused broker connection raises, through py-amqp or kombu.
+BROKER_ERRORS = (OSError, amqp.exceptions.AMQPError, kombu.exceptions.KombuError)
 
 
 def main_queue(sub: Subscription) -> str:

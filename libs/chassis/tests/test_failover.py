@@ -74,3 +74,25 @@ def test_migrations_create_and_drop_a_database_by_a_multi_host_url(probe_path):
     with psycopg.connect(f"{POSTGRES_BASE}/postgres") as conn:
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                             (psycopg.conninfo.conninfo_to_dict(url)["dbname"],)).fetchone() is None
+
+
+def test_handler_failure_while_the_broker_link_fails_requeues_the_event_and_the_service_lives_on(
+        run_service, rpc, probe_path, amqp_uri):
+    from nameko.amqp.publish import Publisher
+
+    from chassis.consumer import EventHandler
+
+    container = run_service(probe_path, EVENT_MAX_ATTEMPTS=3)
+    handler = next(e for e in container.entrypoints if isinstance(e, EventHandler))
+    # Setting the failed delivery aside (retry or dead-letter queue) cannot reach any broker.
+    handler.publisher = Publisher(refusing_broker(amqp_uri), mandatory=True)
+    requeued = []
+    requeue = handler.queue_consumer.requeue_message
+    handler.queue_consumer.requeue_message = lambda message: (requeued.append(message), requeue(message))
+    rpc.chassis_probe.set_failing("requeue-1", True)
+    event_id = rpc.chassis_probe.record("requeue-1")["event_id"]
+    eventually(lambda: requeued, timeout=60, interval=0.2, message="the failed delivery requeued")
+    rpc.chassis_probe.set_failing("requeue-1", False)
+    effects = eventually(lambda: rpc.chassis_probe.effects("requeue-1"), timeout=60, message="event handled")
+    assert [e["event_id"] for e in effects] == [event_id]
+    assert not container._died.ready()   # the container carried on (it used to die here)
