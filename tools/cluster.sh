@@ -74,10 +74,12 @@ cluster_partition_handling = pause_minority
 log.file.level = warning
 EOF
   # One scheduler, no busy-waiting: three nodes share this machine's two cores with others.
-  env $(node_env "$i") \
+  # Started from its own directory: a crash dump lands there, not in the repository.
+  cd "$base" && env $(node_env "$i") ERL_CRASH_DUMP="$base/log/erl_crash.dump" \
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+S 1:1 +sbwt none +sbwtdcpu none +sbwtdio none -kernel inet_dist_use_interface {127,0,0,1}" \
     "$RMQ_LIB/rabbitmq-server" >"$base/log/stdout.log" 2>&1 &
   echo $! >"$base/launcher.pid"
+  cd "$REPO"
 }
 
 await_node() {

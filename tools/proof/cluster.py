@@ -12,6 +12,7 @@ connections; databases are libpq multi-host URLs with
 """
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 from collections import Counter
@@ -38,6 +39,7 @@ class Cluster:
     postgres: str = ""                                            # postgresql://u@h1:p1,h2:p2
     started_here: bool = False
     down: set[str] = field(default_factory=set)                   # nodes killed and not yet back
+    restarting: dict = field(default_factory=dict)                # node -> its node-start process
     heartbeat: int = 10        # AMQP heartbeat of the services (s): what production should set with a cluster
 
     @classmethod
@@ -54,6 +56,9 @@ class Cluster:
         return cls(nodes=nodes, postgres=env["PC_CLUSTER_POSTGRES"], started_here=started_here)
 
     def close(self) -> None:
+        for name, process in list(self.restarting.items()):
+            process.wait(timeout=900)
+        self.settle_restarts()
         for name in sorted(self.down):
             self.start_node(name)
         if self.started_here:
@@ -63,6 +68,7 @@ class Cluster:
         return f"{self.postgres}/{name}?target_session_attrs=read-write"
 
     def live_node(self) -> str:
+        self.settle_restarts()
         return next(name for name, _ in self.nodes if name not in self.down)
 
     def ctl(self, *args: str, check: bool = True, timeout: float = 120) -> str:
@@ -74,12 +80,23 @@ class Cluster:
         return done.stdout
 
     def prepare_vhost(self, vhost: str) -> None:
-        """The vhost as deploy/ declares it: quorum queues by default and the per-subscription policies."""
-        self.ctl("add_vhost", vhost, "--default-queue-type", "quorum")
-        self.ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        subprocess.run([str(REPO / ".venv" / "bin" / "python"), str(REPO / "tools" / "pcops.py"), "rabbitmq",
-                        "apply", "--vhost", vhost, "--node", self.live_node()], check=True, capture_output=True,
-                       timeout=300, env={"PATH": f"{CTL.parent}:/usr/bin:/bin:/usr/sbin:/sbin"})
+        """The vhost as deploy/ declares it: quorum queues by default and the per-subscription
+        policies (pcops_deploy's), imported as one definitions file (a rabbitmqctl call per
+        policy takes minutes on a busy machine)."""
+        import pcops_deploy
+
+        definitions = {
+            "vhosts": [{"name": vhost, "metadata": {"description": "make proof CLUSTER=1", "tags": [],
+                                                    "default_queue_type": "quorum"}}],
+            "permissions": [{"user": "guest", "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"}],
+            "policies": [{"vhost": vhost, **policy} for policy in pcops_deploy.event_queue_policies()],
+        }
+        path = REPO / "run" / f"definitions-{vhost}.json"
+        path.write_text(json.dumps(definitions))
+        try:
+            self.ctl("import_definitions", str(path), timeout=300)
+        finally:
+            path.unlink()
 
     def leaders(self, vhost: str) -> dict[str, str]:
         """queue -> the node leading it (quorum queues)."""
@@ -104,6 +121,19 @@ class Cluster:
     def start_node(self, node: str) -> None:
         script("node-start", str(self.index(node)))
         self.down.discard(node)
+
+    def restart_node(self, node: str) -> None:
+        """Start the node again without waiting: recovering its queues takes minutes on a busy
+        machine, and the platform is meant to serve from the other two meanwhile."""
+        self.restarting[node] = subprocess.Popen([str(SCRIPT), "node-start", str(self.index(node))],
+                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def settle_restarts(self) -> None:
+        for node, process in list(self.restarting.items()):
+            if process.poll() is not None:
+                del self.restarting[node]
+                if process.returncode == 0:
+                    self.down.discard(node)
 
     def pg_failover(self) -> str:
         return script("pg-failover")

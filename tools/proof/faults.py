@@ -16,7 +16,7 @@ from .platform import DOMAIN_SERVICES, POSTGRES, Platform, rabbitmqctl
 BLACKHOLE_SECONDS = 75          # longer than the AMQP heartbeat (nameko's default, 60 s)
 SERVICE_DOWN_SECONDS = 3
 RECOVERY_LIMIT = 120
-NODE_DOWN_SECONDS = 30          # a killed broker node stays down this long, then is started again
+NODE_DOWN_SECONDS = 30          # a killed broker node stays down this long, then is started again (not awaited)
 SETTLE_SECONDS = 5              # after a lasting fault is cleared: what its end disturbs is counted too
 
 
@@ -126,8 +126,8 @@ def cluster_plan(platform: Platform) -> list[tuple[str, Lasting]]:
         return f"{node}: {len(victim['proxy'].connections)} service connections held without a byte moving"
 
     return [
-        (f"broker node leading the busiest queues: kill -9, back after {NODE_DOWN_SECONDS}s",
-         Lasting(kill_busiest, lambda: cluster.start_node(victim["node"]), NODE_DOWN_SECONDS)),
+        (f"broker node leading the busiest queues: kill -9, started again after {NODE_DOWN_SECONDS}s",
+         Lasting(kill_busiest, lambda: cluster.restart_node(victim["node"]), NODE_DOWN_SECONDS)),
         (f"broker node cut off from every service ({BLACKHOLE_SECONDS}s, TCP proxy blackhole)",
          Lasting(cut_off, lambda: victim["proxy"].restore(), BLACKHOLE_SECONDS)),
         ("postgres failover: primary stopped (immediate), standby promoted, old primary rewound and rejoined",
