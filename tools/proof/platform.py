@@ -161,7 +161,10 @@ class Platform:
         self.proxy = self.proxies[0]
 
     def database_url(self, service: str) -> str:
-        name = f"pc_proof_{service}_{self.run_id}"
+        return self.database_url_of(f"pc_proof_{service}_{self.run_id}")
+
+    def database_url_of(self, name: str) -> str:
+        """The URL of database ``name`` on the server the platform uses (with a cluster: its primary)."""
         return self.cluster.database_url(name) if self.cluster else f"{POSTGRES}/{name}"
 
     def start(self) -> None:
@@ -265,12 +268,13 @@ class Platform:
         """Connections to the proof's databases now, and to the whole server (everyone's)."""
         try:
             if self.stats_conn is None or self.stats_conn.closed:
-                self.stats_conn = psycopg.connect(f"{POSTGRES}/postgres", autocommit=True, connect_timeout=3)
+                self.stats_conn = psycopg.connect(self.database_url_of("postgres"), autocommit=True,
+                                                  connect_timeout=3)
             ours, everyone, limit = self.stats_conn.execute(
                 """SELECT count(*) FILTER (WHERE datname = ANY(%s)), count(*),
                           current_setting('max_connections')::int
                    FROM pg_stat_activity WHERE backend_type = 'client backend'""",
-                ([url.rsplit("/", 1)[1] for url in self.databases.values()],)).fetchone()
+                ([psycopg.conninfo.conninfo_to_dict(url)["dbname"] for url in self.databases.values()],)).fetchone()
         except psycopg.Error:  # the database faults restart the server: sample again next time
             self.stats_conn = None
             return
