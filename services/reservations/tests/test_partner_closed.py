@@ -17,6 +17,12 @@ def test_r_acc_14_closing_cancels_or_serves_open_bookings_stops_selling_and_free
     expect(closing.admin.client.post(f"{closing.path}/reservations/{confirmed['number']}/confirm"), 200)
     requested = booked(customer, to_cancel, quantities=(1, 1))
     kept = booked(customer, to_serve)
+    # Issue 17 item 10: the refusal names the booking and the next step, in Korean unless asked otherwise.
+    complete = f"{closing.path}/reservations/{requested['number']}/complete"
+    refusal = assert_error(closing.admin.client.post(complete), 409, "invalid_state")
+    assert requested["number"] in refusal["message"] and "먼저 확정한 뒤" in refusal["message"]
+    assert "confirm it first" in assert_error(closing.admin.client.post(
+        complete, headers={"Accept-Language": "en-US,en;q=0.9"}), 409, "invalid_state")["message"]
 
     assert_error(pc.staff(closing, "master").client.post(f"{closing.path}/close", json={
         "open_bookings": "cancel", "confirm": True}), 403, "admin_only")
