@@ -172,6 +172,18 @@ class Proof:
         self.add("abuse", "login flood: another address logs in", int(flood["bystander_login"] == 201), 1, "= 1",
                  f"status {flood['bystander_login']}; /healthz {flood['health_during']}")
 
+    def fault_rows(self, area: str, name: str, result, what: str, recovery: str, note: str) -> None:
+        """Two rows per fault: requests not answered with 2xx/4xx/clean 503, and the recovery figure."""
+        c = result.counts
+        recovered = f"{result.recovery_seconds:.1f}s" if result.recovery_seconds is not None else "NOT recovered"
+        self.add(area, f"{name}: 5xx other than 503, or no answer", c["other_5xx"] + c["no_answer"] +
+                 c["bad_error_body"], c["requests"], "= 0",
+                 f"ok {c['ok']}, clean 503 {c['refused_503']}; {what} {recovered}"
+                 + (f"; {result.detail}" if result.detail else "")
+                 + (f"; fault error: {result.error}" if result.error else ""))
+        self.add(area, f"{name}: {recovery}", result.recovery_seconds, target=f"<= {faults.RECOVERY_LIMIT}",
+                 note=note)
+
     def cluster_faults(self, platform: Platform) -> None:
         for name, fault in faults.cluster_plan(platform):
             if self.left() < RESERVE_SECONDS + fault.hold + 30:
@@ -179,15 +191,9 @@ class Proof:
                 continue
             print(f"proof:   fault: {name}", flush=True)
             result = faults.run_lasting(platform, self.ledger, name, fault)
-            c = result.counts
-            self.add("cluster", f"{name}: 5xx other than 503, or no answer", c["other_5xx"] + c["no_answer"] +
-                     c["bad_error_body"], c["requests"], "= 0",
-                     f"ok {c['ok']}, clean 503 {c['refused_503']}; {result.detail}"
-                     + (f"; fault error: {result.error}" if result.error else ""))
-            self.add("cluster", f"{name}: seconds until bookings succeed again", result.recovery_seconds,
-                     target=f"<= {faults.RECOVERY_LIMIT}",
-                     note="from the fault's start to a booking and an order accepted after the last failed "
-                          "request (0 failed: the first ones after the start)")
+            self.fault_rows("cluster", name, result, "bookings succeeded again after", "seconds until bookings "
+                            "succeed again", "from the fault's start to a booking and an order accepted after "
+                            "the last failed request (none failed: the first ones after the start)")
 
     def faults(self, platform: Platform, stream: Stream) -> None:
         if platform.cluster:
@@ -202,14 +208,8 @@ class Proof:
                 continue
             print(f"proof:   fault: {name}", flush=True)
             result = faults.run_fault(platform, self.ledger, name, action)
-            c = result.counts
-            self.add("faults", f"{name}: 5xx other than 503, or no answer", c["other_5xx"] + c["no_answer"] +
-                     c["bad_error_body"], c["requests"], "= 0",
-                     f"ok {c['ok']}, clean 503 {c['refused_503']}; recovered in "
-                     + (f"{result.recovery_seconds:.1f}s" if result.recovery_seconds is not None else "NOT recovered")
-                     + (f"; fault error: {result.error}" if result.error else ""))
-            self.add("faults", f"{name}: recovery", result.recovery_seconds, target=f"<= {faults.RECOVERY_LIMIT}",
-                     note="s from the fault's end to a booking and an order accepted and /healthz 200")
+            self.fault_rows("faults", name, result, "recovered in", "recovery",
+                            "s from the fault's end to a booking and an order accepted and /healthz 200")
 
     def reconcile(self, platform: Platform) -> None:
         db = platform.databases
