@@ -128,6 +128,11 @@ class OrderLine(Payload):
     refunded_quantity: int = 0          # units of the line refunded so far (R-ORD-8)
 
 
+class ProductAmount(Payload):
+    product_id: str
+    amount: int
+
+
 class OrderChanged(Payload):
     """Every order transition (R-ORD-1..9). Amounts in KRW, per line."""
     partner_id: str
@@ -139,6 +144,7 @@ class OrderChanged(Payload):
     lines: list[OrderLine] = []
     refund_amount: int = 0
     refunded_line_ids: list[str] = []
+    refund_products: list[ProductAmount] = []   # this event's refund by product (chassis.money)
     request_id: str | None = None   # refund, exchange, inquiry or review id
     reason: str | None = None
     actor: str | None = None

@@ -41,9 +41,11 @@ Dates are in the partner's zone (Asia/Seoul, ../shared/api.md).
   sales - refunds. Each sale and its refunds fall on the day the booking or
   order counts on, so a later refund lowers that day's revenue. Money kept
   from bookings that were not sales (cancellation and no-show **fees**) is
-  reported apart and is not revenue. By product: a booking is one product;
-  an order's sales are split over its products by line amounts, its refunds
-  by the value of the refunded units (integers that add up exactly).
+  reported apart and is not revenue. This is the one definition of revenue
+  (``chassis.money``), the settlement sales summary's ``revenue`` too (there
+  by the day each sale or refund was booked). By product: a booking is one
+  product; an order's sales and refunds per product follow chassis.money's
+  one allocation rule (the one orders refund by and settlement books by).
 * **Busiest slots**: the (use date, time) pairs with the most bookings that
   hold or held the slot (requested, confirmed, completed, no-show), then the
   most people; ten at most.
@@ -73,6 +75,7 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from chassis.money import products_of
 from chassis.privacy import last_four_digits, mask_name
 
 PARTNER_TIME_ZONE = ZoneInfo("Asia/Seoul")
@@ -190,42 +193,13 @@ def order_fact(event_type: str, payload: dict, occurred_at: datetime) -> dict:
     }
 
 
-def split_amount(amount: int, weights: list[int]) -> list[int]:
-    """``amount`` in integer shares proportional to ``weights`` that add up
-    exactly (the remainder goes to the largest weights first); all to the
-    first share when every weight is 0."""
-    if not weights:
-        return []
-    total = sum(weights)
-    if total <= 0:
-        return [amount] + [0] * (len(weights) - 1)
-    shares = [amount * w // total for w in weights]
-    for index in sorted(range(len(weights)), key=lambda i: -weights[i])[:amount - sum(shares)]:
-        shares[index] += 1
-    return shares
-
-
 def order_product_shares(payload: dict) -> list[dict]:
-    """An order's sales (its total) split over its products by line amounts,
-    and its refunds (``refunded_total``) by the value of the refunded units
-    (by line amounts when no unit is marked refunded)."""
-    by_product: dict[str, dict] = {}
-    for line in payload.get("lines") or []:
-        entry = by_product.setdefault(line["product_id"], {"product_id": line["product_id"],
-                                                           "product_name": line["product_name"],
-                                                           "amount": 0, "refunded_value": 0})
-        entry["amount"] += max(int(line.get("amount") or 0), 0)
-        entry["refunded_value"] += max(int(line.get("refunded_quantity") or 0), 0) * int(line.get("unit_price") or 0)
-    products = list(by_product.values())
-    if not products:
-        return []
-    sales = split_amount(int(payload.get("total") or 0), [p["amount"] for p in products])
-    refund_weights = [p["refunded_value"] for p in products]
-    if not any(refund_weights):
-        refund_weights = [p["amount"] for p in products]
-    refunds = split_amount(int(payload.get("refunded_total") or 0), refund_weights)
-    return [{"product_id": p["product_id"], "product_name": p["product_name"], "sales": s, "refunds": r}
-            for p, s, r in zip(products, sales, refunds)]
+    """An order's sales (what was paid for each product) and refunds (what was
+    paid back for it), by the one allocation rule of chassis.money (the one
+    orders refund by and settlement books by)."""
+    products = products_of(payload.get("lines") or [], int(payload.get("discount_amount") or 0))
+    return [{"product_id": p.product_id, "product_name": p.product_name, "sales": p.paid, "refunds": p.refunded}
+            for p in products]
 
 
 def products_named(event_type: str, payload: dict) -> list[tuple[str, str]]:

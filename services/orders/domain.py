@@ -29,10 +29,13 @@ Choices made where the seeds are silent (also in the service docstring)
 * Refunds and exchanges (R-ORD-8) are for parcel orders. A refund names
   lines and units (all remaining ones by default); it returns stock only
   when approved before shipment. Before shipment a refund may not cover
-  every remaining unit (the order is cancelled instead), and an order with
-  an approved refund can no longer be cancelled: the settlement ledger only
-  books a sale on completion and refunds as they are approved, so an order
-  must complete once part of it was refunded or its ledger would be wrong.
+  every remaining unit: that is a cancellation, which the customer makes
+  while the order is ``received`` and the partner until it is shipped
+  (R-ORD-5), partly refunded or not. The settlement ledger books refunds
+  approved before completion with the sale, when the order completes, and
+  nothing for an order that never completes (issue 18, R-STL-1).
+* Every open state has a way out for someone (``EXITS``), and every refusal
+  says what the order is and who may do what next.
 * An exchange is for goods the customer has (shipped or completed orders),
   to another option of the same product at the same price. Approval holds
   the new option first, then gives the old one back to stock.
@@ -57,7 +60,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from chassis import paging
-from chassis.coupons import discount_share
+from chassis.money import refund_by_product
 
 from . import errors
 
@@ -103,20 +106,45 @@ def auto_complete_at(channel: str, received_at: dt.datetime) -> dt.datetime | No
     return received_at + AUTO_COMPLETE_AFTER if channel in IN_STORE else None
 
 
+# R-ORD-2..5, R-ORD-8: the ways out of every open state, by who may take them
+# (customer, partner, system). ``completed`` and ``cancelled`` are final
+# (a completed parcel order still takes refund and exchange requests).
+EXITS = {
+    "in_store": {
+        "received": {"customer": ("cancel",), "partner": ("start_preparing", "cancel"), "system": ("auto_complete",)},
+        "preparing": {"partner": ("complete", "cancel"), "system": ("auto_complete",)},
+    },
+    "shipped": {
+        "received": {"customer": ("cancel",), "partner": ("prepare_shipment", "cancel")},
+        "preparing_shipment": {"partner": ("ship", "cancel")},
+        "shipped": {"partner": ("deliver",)},
+    },
+}
+
+
+def exits(order: dict) -> dict[str, list[str]]:
+    """Who may do what next with this order (empty once it is final)."""
+    group = "in_store" if order["channel"] in IN_STORE else "shipped"
+    return {who: list(actions) for who, actions in EXITS[group].get(order["status"], {}).items()}
+
+
 def transition(order: dict, action: str) -> tuple[str, str]:
     """(new status, timestamp column) or 409 invalid_state (R-ORD-2, R-ORD-3)."""
     channels, from_states, to_state, column = TRANSITIONS[action]
     if order["channel"] not in channels:
-        raise errors.invalid_state(order["order_id"], order["status"], action, ())
+        raise errors.wrong_channel(order, action, channels, exits(order))
     if order["status"] not in from_states:
-        raise errors.invalid_state(order["order_id"], order["status"], action, from_states)
+        raise errors.invalid_state(order["order_id"], order["status"], action, from_states, exits(order))
     return to_state, column
 
 
 def check_shipment_correctable(order: dict) -> None:
     """R-ORD-3: the invoice can be corrected while shipped, not before or after."""
-    if order["channel"] not in SHIPPED_CHANNELS or order["status"] != "shipped":
-        raise errors.invalid_state(order["order_id"], order["status"], "correct_shipment", ("shipped",))
+    if order["channel"] not in SHIPPED_CHANNELS:
+        raise errors.wrong_channel(order, "correct_shipment", SHIPPED_CHANNELS, exits(order))
+    if order["status"] != "shipped":
+        raise errors.invalid_state(order["order_id"], order["status"], "correct_shipment", ("shipped",),
+                                   exits(order))
 
 
 # --- cancellation (R-ORD-5) ------------------------------------------------------------
@@ -124,30 +152,28 @@ def check_shipment_correctable(order: dict) -> None:
 CUSTOMER_REFUSALS = {
     "preparing": ("preparation_started", "the cafe has started preparing this order; ask the cafe to cancel it"),
     "preparing_shipment": ("shipment_started", "shipment preparation has started; ask the partner to cancel it"),
-    "shipped": ("already_shipped", "a shipped order cannot be cancelled"),
+    "shipped": ("already_shipped", "a shipped order cannot be cancelled; ask for a refund once it arrives"),
     "completed": ("already_completed", "a completed order cannot be cancelled"),
     "cancelled": ("already_cancelled", "the order is already cancelled"),
 }
 PARTNER_REFUSALS = {
-    "shipped": ("already_shipped", "a shipped order can be neither cancelled nor changed"),
+    "shipped": ("already_shipped", "a shipped order can be neither cancelled nor changed; mark it delivered, "
+                                   "then handle refund requests"),
     "completed": ("already_completed", "a completed order cannot be cancelled"),
     "cancelled": ("already_cancelled", "the order is already cancelled"),
 }
-PARTIALLY_REFUNDED = ("partially_refunded", "part of this order was refunded: it is shipped and completed, "
-                                            "and further units are refunded on request")
 
 
 def check_cancel(order: dict, by: str) -> None:
     """R-ORD-5. Customer: only while ``received``. Partner: dine-in/takeout
-    before completion, delivery/parcel before shipment. Each refusal is a 409
-    ``cancel_not_allowed`` naming its reason code."""
+    before completion, delivery/parcel before shipment, partly refunded or
+    not (the rest is refunded). Each refusal is a 409 ``cancel_not_allowed``
+    naming its reason code and who may do what next."""
     refusals = CUSTOMER_REFUSALS if by == "customer" else PARTNER_REFUSALS
     refusal = refusals.get(order["status"])
-    if refusal is None and order.get("refunded_amount", 0) > 0:
-        refusal = PARTIALLY_REFUNDED
     if refusal is not None:
         reason, message = refusal
-        raise errors.cancel_not_allowed(order["order_id"], order["status"], reason, message)
+        raise errors.cancel_not_allowed(order["order_id"], order["status"], reason, message, exits(order))
 
 
 # --- refunds and exchanges (R-ORD-8) ----------------------------------------------------
@@ -197,17 +223,10 @@ def reserved_units(open_requests: list[dict], kind: str) -> dict[str, int]:
 
 
 def refund_amount(lines: list[dict], refund: list[dict], discount: int = 0) -> int:
-    """What was paid for the units refunded (issue #11): their amount less their
-    share of the order's coupon discount, counted on everything refunded so far,
-    so that refunding every unit, in however many parts, gives back ``total``."""
-    prices = {line["line_id"]: line["unit_price"] for line in lines}
-    asked = sum(prices[item["line_id"]] * item["quantity"] for item in refund)
-    sold = sum(line["unit_price"] * line["quantity"] for line in lines)
-    before = sum(line["unit_price"] * line["refunded_quantity"] for line in lines)
-
-    def paid(amount: int) -> int:
-        return amount - discount_share(discount, amount, sold)
-    return paid(before + asked) - paid(before)
+    """What was paid for the units refunded (issue #11), by the one allocation
+    rule of chassis.money: refunding every unit, in however many parts, gives
+    back ``total``, and each product's refunds add up to what was paid for it."""
+    return sum(refund_by_product(lines, refund, discount).values())
 
 
 def check_refund_leaves_something(order: dict, lines: list[dict], refund: list[dict]) -> None:
@@ -217,7 +236,7 @@ def check_refund_leaves_something(order: dict, lines: list[dict], refund: list[d
         return
     asked = {item["line_id"]: item["quantity"] for item in refund}
     if all(remaining_units(line) - asked.get(line["line_id"], 0) <= 0 for line in lines):
-        raise errors.cancel_instead(order["order_id"], order["status"])
+        raise errors.cancel_instead(order["order_id"], order["status"], exits(order))
 
 
 def payment_status(total: int, refunded: int) -> str:

@@ -28,14 +28,34 @@ def review_not_found(review_id: str) -> NotFound:
     return reviews.review_not_found(review_id)
 
 
-def invalid_state(order_id: str, status: str, action: str, allowed: tuple[str, ...] = ()) -> Conflict:
-    return Conflict("invalid_state", f"an order that is {status} cannot {action.replace('_', ' ')}",
-                    {"order_id": order_id, "status": status, "action": action, "allowed_from": list(allowed)})
+def _next_steps(exits: dict[str, list[str]] | None) -> str:
+    """``the partner may ship or cancel it``: who may do what next, for messages."""
+    steps = [f"the {who} may {' or '.join(a.replace('_', ' ') for a in actions)}"
+             for who, actions in (exits or {}).items() if who != "system" and actions]
+    return "; ".join(steps) if steps else "nothing more can happen to it"
 
 
-def cancel_not_allowed(order_id: str, status: str, reason: str, message: str) -> Conflict:
+def invalid_state(order_id: str, status: str, action: str, allowed: tuple[str, ...] = (),
+                  exits: dict[str, list[str]] | None = None) -> Conflict:
+    return Conflict("invalid_state", f"an order that is {status} cannot {action.replace('_', ' ')}: "
+                    f"{_next_steps(exits)}",
+                    {"order_id": order_id, "status": status, "action": action, "allowed_from": list(allowed),
+                     "next": exits or {}})
+
+
+def wrong_channel(order: dict, action: str, channels: tuple[str, ...], exits: dict[str, list[str]]) -> Conflict:
+    """An action of another channel's flow (start preparing a parcel): named as such (issue 18 item 8)."""
+    return Conflict("invalid_state", f"{action.replace('_', ' ')} is for {' and '.join(channels)} orders, not "
+                    f"{order['channel']}; this order is {order['status']}: {_next_steps(exits)}",
+                    {"order_id": str(order["order_id"]), "status": order["status"], "channel": order["channel"],
+                     "action": action, "channels": list(channels), "allowed_from": [], "next": exits})
+
+
+def cancel_not_allowed(order_id: str, status: str, reason: str, message: str,
+                       exits: dict[str, list[str]] | None = None) -> Conflict:
     """R-ORD-5: every refusal names its reason code in ``details.reason``."""
-    return Conflict("cancel_not_allowed", message, {"order_id": order_id, "status": status, "reason": reason})
+    return Conflict("cancel_not_allowed", message, {"order_id": order_id, "status": status, "reason": reason,
+                                                    "next": exits or {}})
 
 
 def order_not_changeable(order_id: str) -> Conflict:
@@ -80,9 +100,13 @@ def exceeds_order(order_id: str, line_id: str, requested: int, available: int) -
                     {"order_id": order_id, "line_id": line_id, "requested": requested, "available": available})
 
 
-def cancel_instead(order_id: str, status: str) -> Conflict:
-    return Conflict("cancel_instead", "this would refund every unit of an order not shipped yet: cancel the "
-                    "order instead (R-ORD-5)", {"order_id": order_id, "status": status})
+def cancel_instead(order_id: str, status: str, exits: dict[str, list[str]]) -> Conflict:
+    """Refunding every unit left of an unshipped order is a cancellation (R-ORD-5):
+    the customer's while it is received, the partner's afterwards."""
+    who = "cancel the order instead" if "cancel" in exits.get("customer", ()) else \
+        "shipment preparation has started, so ask the partner to cancel the order"
+    return Conflict("cancel_instead", f"this would refund every unit of an order not shipped yet: {who} (R-ORD-5)",
+                    {"order_id": order_id, "status": status, "next": exits})
 
 
 def exchange_price_differs(line_id: str, option_id: str, old: int, new: int) -> Conflict:

@@ -19,7 +19,8 @@ def line_payload(line: dict) -> dict:
 
 def order_payload(order: dict, lines: list[dict], *, actor: str, reason: str | None = None,
                   refund_amount: int = 0, refunded_line_ids: list[str] | None = None,
-                  request_id: str | None = None, review: dict | None = None) -> dict:
+                  request_id: str | None = None, review: dict | None = None,
+                  refund_products: dict[str, int] | None = None) -> dict:
     """``review``: the reviews row of order.review_posted / review_replied, whose
     line, rating, text and reply the event carries (issue #11: insights lists
     reviews from the events alone)."""
@@ -27,7 +28,10 @@ def order_payload(order: dict, lines: list[dict], *, actor: str, reason: str | N
         "partner_id": order["partner_id"], "order_id": str(order["order_id"]), "customer_id": order["customer_id"],
         "channel": order["channel"], "status": order["status"], "total": order["total"],
         "lines": [line_payload(line) for line in lines], "refund_amount": refund_amount,
-        "refunded_line_ids": refunded_line_ids or [], "request_id": str(request_id) if request_id else None,
+        "refunded_line_ids": refunded_line_ids or [],
+        # issue 18: this event's refund per product, by chassis.money's one allocation rule
+        "refund_products": [{"product_id": pid, "amount": amount} for pid, amount in (refund_products or {}).items()],
+        "request_id": str(request_id) if request_id else None,
         "reason": reason, "actor": actor, "courier": order["courier"], "invoice_number": order["invoice_number"],
         "payment_status": order["payment_status"], "refunded_total": order["refunded_amount"],
         # issue #11: ``total`` is what the customer paid, after this coupon discount

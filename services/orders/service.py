@@ -54,7 +54,7 @@ import uuid
 
 from nameko.timer import Timer
 
-from chassis import coupons, paging
+from chassis import coupons, money, paging
 from chassis.consumer import event_handler
 from chassis.errors import DomainError, NotFound, ServiceUnavailable
 from chassis.logging import get_logger
@@ -351,6 +351,7 @@ class OrdersService(DataService):
                                        cancelled_by=by, cancel_reason=reason, refunded_amount=order["total"],
                                        payment_status=domain.payment_status(order["total"], order["total"]),
                                        actor_id=actor_id(actor) if by == "partner" else None)
+            store.close_open_requests(uow, order["order_id"], "the order was cancelled")
             release_id = f"cancel:{order['order_id']}"
             store.insert_release(uow, release_id, order, order["hold_id"], None)   # R-ORD-6: stock returns
             lines = store.line_rows(uow, order["order_id"])
@@ -402,7 +403,8 @@ class OrdersService(DataService):
                 if item["quantity"] > available:
                     raise errors.exceeds_order(str(order["order_id"]), item["line_id"], item["quantity"], available)
             domain.check_refund_leaves_something(order, lines, refund)
-            amount = domain.refund_amount(lines, refund, order["discount_amount"])   # on what was paid (issue #11)
+            by_product = money.refund_by_product(lines, refund, order["discount_amount"])   # what was paid (issue #11)
+            amount = sum(by_product.values())
             store.refund_line_units(uow, order["order_id"], refund)
             refunded = order["refunded_amount"] + amount
             if order["status"] in domain.UNSHIPPED_STATES:
@@ -414,7 +416,8 @@ class OrdersService(DataService):
                                            amount=amount)
             lines = store.line_rows(uow, order["order_id"])
             events.publish(uow, "order.refund_approved", order, lines, actor="partner", refund_amount=amount,
-                           refunded_line_ids=[item["line_id"] for item in refund], request_id=request["request_id"])
+                           refunded_line_ids=[item["line_id"] for item in refund], request_id=request["request_id"],
+                           refund_products=by_product)
             view = views.request_view(request)
         self._send_releases(release_ids)
         return view

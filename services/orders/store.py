@@ -285,6 +285,13 @@ def decide_request(uow, request_id, status: str, actor_id: str | None, reason: s
             WHERE request_id = %s RETURNING *""", (status, actor_id, reason, amount, request_id))
 
 
+def close_open_requests(uow, order_id, reason: str) -> None:
+    """A cancelled order's open refund and exchange requests are rejected with it
+    (its cancellation refunded everything left)."""
+    uow.execute("UPDATE order_requests SET status = 'rejected', decision_reason = %s, decided_at = now() "
+                "WHERE order_id = %s AND status = 'requested'", (reason, order_id))
+
+
 def list_requests(uow, partner_id: str, kind: str, status: str | None, limit: int, after) -> list[dict]:
     where, params = ["partner_id = %s", "kind = %s"], [partner_id, kind]
     if status:

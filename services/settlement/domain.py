@@ -24,9 +24,19 @@ reservation.completed  (total > 0)      sale + commission                  reser
 reservation.cancelled  (fee_amount > 0) fee + commission                   reservation:<number>:fee:<event_id>
 reservation.no_show    (fee_amount > 0) fee + commission                   reservation:<number>:no_show_fee
 order.completed / order.delivered       sale + commission                  order:<id>:sale
-order.refund_approved  (refund > 0)     refund + commission_reversal       order:<id>:refund:<request_id|event_id>
+  ... with refunds before completion    refund + commission_reversal       order:<id>:refund:before_completion
+order.refund_approved  (completed)      refund + commission_reversal       order:<id>:refund:<request_id|event_id>
 anything else                           nothing
 ======================================  =================================  ==========================================
+
+A refund approved before the order completed (issue 18) reverses the
+customer's payment, not a sale: nothing is booked when it is approved, and
+the order's completion books the sale of its total with, beside it, one
+refund of everything paid back so far (its ``refunded_total``). An order
+that never completes (cancelled, partly refunded or not) books nothing. So
+no refund and no commission reversal is ever booked without its sale.
+Products' shares of sales and refunds follow the one allocation rule of
+``chassis.money`` (the one orders and insights use).
 
 Coupons (issue #11): the partner funds a coupon's discount. The sale is
 booked at the event's ``total``, what the customer paid after the discount,
@@ -51,9 +61,10 @@ effective from a date. The rate in force on the sale's business date is copied
 onto the commission transaction, so a rate change never rewrites the past; a
 new rate may only start in the future. Commission is taken on sales and fees
 alike and rounded down (in the partner's favour). A refund gives back the
-commission of the refunded part at the rate of the original sale, computed on
-the cumulative refunded amount so that a full refund, in however many parts,
-gives back exactly the commission taken.
+commission at the rate of the original sale so that, after every refund, the
+commission kept is the commission on what the customer kept (the sale less
+everything refunded): never below 0, and a full refund, in however many
+parts, gives back exactly the commission taken.
 
 Business date: the event's ``occurred_at`` as a date in Asia/Seoul (the
 partner's time zone by default, ../shared/api.md).
@@ -84,6 +95,8 @@ import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from chassis.money import products_of, split_amount
 
 PARTNER_TIME_ZONE = ZoneInfo("Asia/Seoul")
 
@@ -164,23 +177,6 @@ def today_in_partner_zone(now: datetime | None = None) -> date:
     return business_date(now or datetime.now(PARTNER_TIME_ZONE))
 
 
-def split_amount(amount: int, weights: list[int]) -> list[int]:
-    """``amount`` split in proportion to ``weights``, in integers that add up
-    exactly (the remainder goes to the largest shares first)."""
-    if not weights:
-        return []
-    total = sum(weights)
-    if total <= 0:
-        shares = [0] * len(weights)
-        shares[0] = amount
-        return shares
-    shares = [amount * w // total for w in weights]
-    remainder = amount - sum(shares)
-    for index in sorted(range(len(weights)), key=lambda i: -weights[i])[:remainder]:
-        shares[index] += 1
-    return shares
-
-
 def movements_for(event_type: str, payload: dict, event_id: str) -> list[Movement]:
     """The sales, fees and refunds an event brings (the table in this module's doc)."""
     if event_type.startswith("reservation."):
@@ -213,33 +209,44 @@ def _reservation_movements(kind: str, payload: dict, event_id: str) -> list[Move
 def _order_movements(kind: str, payload: dict, event_id: str) -> list[Movement]:
     order_id = payload["order_id"]
     lines = payload.get("lines", [])
+    products = products_of(lines, payload.get("discount_amount") or 0)
     if kind in ("completed", "delivered"):
         amount = payload.get("total", 0)
-        return [Movement(SALE, "orders", order_id, f"order:{order_id}:sale", amount, _product_split(amount, lines),
-                         discount=payload.get("discount_amount") or 0,
-                         coupon_id=payload.get("coupon_id"))] if amount > 0 else []
-    if kind == "refund_approved":
+        if amount <= 0:
+            return []
+        sale = Movement(SALE, "orders", order_id, f"order:{order_id}:sale", amount,
+                        _shares([(p, p.paid) for p in products], amount),
+                        discount=payload.get("discount_amount") or 0, coupon_id=payload.get("coupon_id"))
+        refunded = min(payload.get("refunded_total") or 0, amount)
+        if refunded <= 0:
+            return [sale]
+        before = Movement(REFUND, "orders", order_id, f"order:{order_id}:refund:before_completion", refunded,
+                          _shares([(p, p.refunded) for p in products], refunded))
+        return [sale, before]
+    if kind == "refund_approved" and payload.get("status") == "completed":
         amount = payload.get("refund_amount", 0)
-        refunded = set(payload.get("refunded_line_ids") or [])
-        # The refund is spread over the refunded lines when they are named, else over all lines.
-        basis = [line for line in lines if line["line_id"] in refunded] or lines
+        if amount <= 0:
+            return []
+        names = {p.product_id: p for p in products}
+        asked = [(names[r["product_id"]], r["amount"]) for r in payload.get("refund_products") or []
+                 if r["product_id"] in names]
         reference = payload.get("request_id") or event_id
         return [Movement(REFUND, "orders", order_id, f"order:{order_id}:refund:{reference}", amount,
-                         _product_split(amount, basis))] if amount > 0 else []
+                         _shares(asked or [(p, p.gross) for p in products], amount))]
     return []
 
 
-def _product_split(amount: int, lines: list[dict]) -> tuple[ProductShare, ...]:
-    """Per-product shares of an order amount, for the sales summary by product (R-STL-4)."""
-    if not lines:
+def _shares(weighted: list[tuple], amount: int) -> tuple[ProductShare, ...]:
+    """Per-product shares of an order amount for the sales summary by product
+    (R-STL-4): the figures of chassis.money when they add up to ``amount``
+    (they do for every event orders publishes), else split in their proportion."""
+    if not weighted:
         return (ProductShare("unknown", "unknown", amount),)
-    by_product: dict[str, list] = {}
-    for line in lines:
-        entry = by_product.setdefault(line["product_id"], [line["product_name"], 0])
-        entry[1] += max(int(line.get("amount", 0)), 0)
-    products = list(by_product.items())
-    shares = split_amount(amount, [weight for _, (_, weight) in products])
-    return tuple(ProductShare(pid, name, share) for (pid, (name, _)), share in zip(products, shares) if share)
+    figures = [max(int(value), 0) for _, value in weighted]
+    if sum(figures) != amount:
+        figures = split_amount(amount, figures)
+    return tuple(ProductShare(p.product_id, p.product_name, share) for (p, _), share in zip(weighted, figures)
+                 if share)
 
 
 # --- commission ----------------------------------------------------------------
@@ -249,15 +256,13 @@ def commission_for(amount: int, rate_bps: int) -> int:
     return amount * rate_bps // 10_000
 
 
-def commission_reversal_for(refunded_before: int, refund: int, rate_bps: int,
-                            commission_left: int | None = None) -> int:
-    """Commission given back for a refund: the difference of the commission on
-    the cumulative refunded amount, so refunds in parts add up to the commission
-    of the whole; never more than what the sale's commission still holds."""
-    reversal = commission_for(refunded_before + refund, rate_bps) - commission_for(refunded_before, rate_bps)
-    if commission_left is not None:
-        reversal = min(reversal, max(commission_left, 0))
-    return reversal
+def commission_reversal_for(sale: int, refunded_before: int, refund: int, rate_bps: int) -> int:
+    """Commission given back for a refund of a sale of ``sale``: what brings the
+    commission kept to the commission on what the customer kept, so it never
+    goes below 0 and refunds in parts add up to the commission of the whole."""
+    kept_before = max(sale - refunded_before, 0)
+    kept_after = max(kept_before - refund, 0)
+    return commission_for(kept_before, rate_bps) - commission_for(kept_after, rate_bps)
 
 
 def rate_change_allowed(effective_from: date, today: date) -> bool:

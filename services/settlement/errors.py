@@ -24,3 +24,12 @@ def rate_change_in_past(effective_from: date, today: date) -> ValidationFailed:
 
 def invalid_field(field: str, why: str) -> ValidationFailed:
     return ValidationFailed(message="request is invalid", details={"fields": {field: why}})
+
+
+class SaleNotBookedYet(Exception):
+    """A refund of a completed order seen before the order's sale (events out of
+    order): not an answer to anyone, so the consumer retries it later."""
+
+
+def sale_not_booked_yet(source: str, source_ref: str) -> SaleNotBookedYet:
+    return SaleNotBookedYet(f"no sale of {source} {source_ref} yet")

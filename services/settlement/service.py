@@ -174,8 +174,8 @@ class SettlementService(DataService):
 
     @rpc
     def sales_summary(self, partner_id: str, query: dict | None = None) -> dict:
-        """Sales, fees, refunds and commission by day and by product (R-STL-4);
-        defaults to the current month. ``discounts`` (by day) is what the
+        """Sales, fees, refunds, commission and revenue (chassis.money's definition,
+        as insights') by day and by product (R-STL-4); defaults to the current month. ``discounts`` (by day) is what the
         partner's coupons took off its sales (issue #11): sales are already net of it."""
         partner_id = require_partner(partner_id)
         q = parse(SummaryQuery, query)
@@ -187,10 +187,8 @@ class SettlementService(DataService):
         with self.db.transaction() as uow:
             days = store.sales_by_day(uow, partner_id, date_from, date_to)
             products = store.sales_by_product(uow, partner_id, date_from, date_to)
-        for row in days:
-            row["net_sales"] = row["sales"] + row["fees"] - row["refunds"]
-        for row in products:
-            row["net_sales"] = row["sales"] + row["fees"] - row["refunds"]
+        for row in [*days, *products]:
+            _add_revenue(row)
         return jsonable({"from": date_from, "to": date_to, "days": days, "products": products,
                          "totals": _totals(days)})
 
@@ -300,9 +298,15 @@ class SettlementService(DataService):
 
 def _totals(days: list[dict]) -> dict:
     keys = ("sales", "sales_count", "discounts", "fees", "refunds", "commission")
-    totals = {k: sum(int(d[k]) for d in days) for k in keys}
-    totals["net_sales"] = totals["sales"] + totals["fees"] - totals["refunds"]
-    return totals
+    return _add_revenue({k: sum(int(d[k]) for d in days) for k in keys})
+
+
+def _add_revenue(row: dict) -> dict:
+    """``revenue``: sales less refunds, the one definition of chassis.money that
+    insights' ``revenue.net`` shares (issue 18); ``net_sales`` adds the fees kept."""
+    row["revenue"] = int(row["sales"]) - int(row["refunds"])
+    row["net_sales"] = row["revenue"] + int(row["fees"])
+    return row
 
 
 def _statement_view(row: dict) -> dict:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from psycopg.types.json import Jsonb
 
-from . import domain
+from . import domain, errors
 from .domain import Movement
 
 # --- partners ------------------------------------------------------------------
@@ -153,24 +153,25 @@ def record_movement(uow, partner_id: str, movement: Movement, *, event_id, occur
 
 
 def _commission_reversal(uow, partner_id: str, movement: Movement, on: date) -> tuple[int, int]:
-    """The commission a refund gives back, at the rate of the original sale."""
+    """The commission a refund gives back, at the rate of the original sale
+    (domain.commission_reversal_for). A refund never comes without its sale:
+    orders book refunds before completion with the sale (domain.py), so a
+    refund seen first is retried by the consumer until its sale is there."""
     row = uow.fetch_one(
-        """SELECT
-             (SELECT commission_bps FROM ledger_transactions
-               WHERE partner_id = %(p)s AND source_ref = %(ref)s AND source = %(src)s AND kind = 'sale') AS sale_bps,
-             (SELECT sum(e.credit) FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
-               WHERE t.partner_id = %(p)s AND t.source_ref = %(ref)s AND t.source = %(src)s
-                 AND t.kind = 'commission' AND e.account = 'commission_revenue' AND t.txn_key LIKE '%%:sale:commission') AS taken,
-             (SELECT sum(e.debit) FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
-               WHERE t.partner_id = %(p)s AND t.source_ref = %(ref)s AND t.source = %(src)s
-                 AND t.kind = 'refund' AND e.account = 'partner_payable') AS refunded,
-             (SELECT sum(e.debit) FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
-               WHERE t.partner_id = %(p)s AND t.source_ref = %(ref)s AND t.source = %(src)s
-                 AND t.kind = 'commission_reversal' AND e.account = 'commission_revenue') AS reversed""",
+        """SELECT t.commission_bps AS sale_bps,
+                  (SELECT sum(e.debit) FROM ledger_entries e
+                    WHERE e.transaction_id = t.id AND e.account = 'customer_funds') AS sale,
+                  (SELECT sum(e.debit) FROM ledger_transactions r JOIN ledger_entries e ON e.transaction_id = r.id
+                    WHERE r.partner_id = %(p)s AND r.source_ref = %(ref)s AND r.source = %(src)s
+                      AND r.kind = 'refund' AND e.account = 'partner_payable') AS refunded
+             FROM ledger_transactions t
+            WHERE t.partner_id = %(p)s AND t.source_ref = %(ref)s AND t.source = %(src)s AND t.kind = 'sale'""",
         {"p": partner_id, "ref": movement.source_ref, "src": movement.source})
-    bps = row["sale_bps"] if row["sale_bps"] is not None else rate_on(uow, partner_id, on)
-    left = None if row["sale_bps"] is None else int(row["taken"] or 0) - int(row["reversed"] or 0)
-    return domain.commission_reversal_for(int(row["refunded"] or 0), movement.amount, bps, left), bps
+    if row is None:
+        raise errors.sale_not_booked_yet(movement.source, movement.source_ref)
+    reversal = domain.commission_reversal_for(int(row["sale"] or 0), int(row["refunded"] or 0), movement.amount,
+                                              row["sale_bps"])
+    return reversal, row["sale_bps"]
 
 
 def list_transactions(uow, partner_id: str, date_from: date | None, date_to: date | None,

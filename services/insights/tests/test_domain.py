@@ -10,13 +10,6 @@ from insights import domain
 AT = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)   # 12:00 in Seoul
 
 
-def test_split_amount_adds_up_exactly():
-    for amount, weights in ((100, [1, 1, 1]), (93000, [78000, 15000]), (7, [0, 0]), (5, [3])):
-        shares = domain.split_amount(amount, weights)
-        assert sum(shares) == amount and len(shares) == len(weights)
-    assert domain.split_amount(100, [1, 1, 1]) == [34, 33, 33]
-
-
 def test_order_sales_split_by_line_amounts_and_refunds_by_refunded_units():
     payload = {"total": 93000, "refunded_total": 15000, "lines": [
         {"line_id": "l1", "product_id": "shirt", "product_name": "Shirt", "quantity": 2, "unit_price": 39000,
@@ -26,7 +19,7 @@ def test_order_sales_split_by_line_amounts_and_refunds_by_refunded_units():
     shares = {s["product_id"]: (s["sales"], s["refunds"]) for s in domain.order_product_shares(payload)}
     assert shares == {"shirt": (78000, 0), "cap": (15000, 15000)}
     # A discount (total below the line amounts) is spread too; nothing is lost to rounding.
-    discounted = {**payload, "total": 90000, "refunded_total": 0}
+    discounted = {**payload, "total": 90000, "discount_amount": 3000, "refunded_total": 0}
     assert sum(s["sales"] for s in domain.order_product_shares(discounted)) == 90000
 
 

@@ -18,8 +18,10 @@ def an_order(channel="parcel", status="received", refunded=0):
 
 
 def lines():
-    return [{"line_id": "a", "quantity": 2, "refunded_quantity": 0, "unit_price": 1000, "option_id": "m"},
-            {"line_id": "b", "quantity": 1, "refunded_quantity": 0, "unit_price": 3000, "option_id": "l"}]
+    return [{"line_id": "a", "quantity": 2, "refunded_quantity": 0, "unit_price": 1000, "option_id": "m",
+             "product_id": "p", "product_name": "P"},
+            {"line_id": "b", "quantity": 1, "refunded_quantity": 0, "unit_price": 3000, "option_id": "l",
+             "product_id": "p", "product_name": "P"}]
 
 
 def code_of(call):
@@ -75,8 +77,39 @@ def test_r_ord_5_who_may_cancel_in_which_state_and_the_reason_of_each_refusal(ch
                             "cancelled": "already_cancelled"}
         assert partner == {"received": "allowed", "preparing_shipment": "allowed", "shipped": "already_shipped",
                            "completed": "already_completed", "cancelled": "already_cancelled"}
-    assert code_of(lambda: domain.check_cancel(an_order(channel, "received", refunded=1000), "partner")).details[
-        "reason"] == "partially_refunded"
+    domain.check_cancel(an_order(channel, "received", refunded=1000), "partner")   # the rest is refunded
+
+
+@pytest.mark.parametrize("channel", ["dine_in", "takeout", "delivery", "parcel"])
+def test_r_ord_5_every_open_state_has_a_way_out_and_every_refusal_names_it(channel):
+    """The state machine (domain.EXITS): each state an order can be in before it is
+    final has an exit for someone, each exit listed is one the rules accept, and
+    every refusal names the state and the ways out (issue 18 item 1)."""
+    states = [s for s in ALL_STATES if s not in ("completed", "cancelled")
+              and (s in ("received", "preparing")) == (channel in domain.IN_STORE) or s == "received"]
+    for status in states:
+        order = an_order(channel, status, refunded=1000)
+        exits = domain.exits(order)
+        assert any(exits.get(who) for who in ("customer", "partner")), status
+        for who, actions in exits.items():
+            for action in actions:
+                if action == "cancel":
+                    domain.check_cancel(order, who)
+                elif action != "auto_complete":
+                    domain.transition(order, action)
+        for action in set(domain.TRANSITIONS) - set(exits.get("partner", ())):
+            refusal = code_of(lambda: domain.transition(order, action))
+            assert refusal.details["next"] == exits and status in refusal.message
+            assert ("partner may" in refusal.message) and refusal.details["status"] == status
+    for final in ("completed", "cancelled"):
+        assert domain.exits(an_order(channel, final)) == {}
+
+
+def test_r_ord_5_an_action_of_another_channel_names_the_channel():
+    refusal = code_of(lambda: domain.transition(an_order("parcel", "received"), "start_preparing"))
+    assert refusal.details["channels"] == ["dine_in", "takeout"] and refusal.details["channel"] == "parcel"
+    assert "for dine_in and takeout orders, not parcel" in refusal.message
+    assert "prepare shipment" in refusal.message
 
 
 def test_r_ord_6_shipping_address_by_channel():
@@ -159,8 +192,10 @@ def test_business_dates_are_days_in_seoul():
 def test_refunds_of_a_discounted_order_pay_back_what_was_paid_and_add_up_to_its_total():
     """Issue #11: each refund is the units' amount less their share of the coupon
     discount, counted on everything refunded so far, so all refunds make ``total``."""
-    lines = [{"line_id": "a", "unit_price": 39000, "quantity": 2, "refunded_quantity": 0},
-             {"line_id": "b", "unit_price": 41000, "quantity": 1, "refunded_quantity": 0}]
+    lines = [{"line_id": "a", "unit_price": 39000, "quantity": 2, "refunded_quantity": 0, "product_id": "shirt",
+              "product_name": "Shirt"},
+             {"line_id": "b", "unit_price": 41000, "quantity": 1, "refunded_quantity": 0, "product_id": "coat",
+              "product_name": "Coat"}]
     discount = 11111
     total = sum(l["unit_price"] * l["quantity"] for l in lines) - discount
     refunds = []

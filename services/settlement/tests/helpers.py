@@ -55,11 +55,14 @@ def reservation_event(kind: str, partner_id: str, number: str, *, total: int = 0
 
 def order_event(kind: str, partner_id: str, order_id: str, lines: list[tuple[str, str, int]], *,
                 refund: int = 0, refunded_lines: list[str] | None = None, request_id: str | None = None,
-                occurred_at: datetime | None = None, customer_id: str = "cust-2") -> Envelope:
+                occurred_at: datetime | None = None, customer_id: str = "cust-2",
+                status: str | None = None) -> Envelope:
+    """``status``: the order's after the event (a refund is of a completed order unless told)."""
     order_lines = [{"line_id": f"{order_id}-l{i}", "product_id": pid, "product_name": name, "quantity": 1,
                     "unit_price": amount, "amount": amount} for i, (pid, name, amount) in enumerate(lines)]
+    status = status or ("completed" if kind in ("delivered", "refund_approved") else kind)
     payload = {"partner_id": partner_id, "order_id": order_id, "customer_id": customer_id, "channel": "parcel",
-               "status": kind, "total": sum(amount for _, _, amount in lines), "lines": order_lines,
+               "status": status, "total": sum(amount for _, _, amount in lines), "lines": order_lines,
                "refund_amount": refund, "refunded_line_ids": refunded_lines or [], "request_id": request_id}
     return Envelope(type=f"order.{kind}", source="orders", partner_id=partner_id, payload=payload,
                     **({"occurred_at": occurred_at} if occurred_at else {}))

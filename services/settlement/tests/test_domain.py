@@ -30,36 +30,47 @@ def test_r_stl_1_which_events_make_which_movements():
     assert domain.movements_for("reservation.confirmed", reservation, "e4") == []
     assert domain.movements_for("reservation.completed", {**reservation, "total": 0}, "e5") == []  # free booking
 
-    lines = [{"line_id": "l1", "product_id": "a", "product_name": "A", "amount": 3000},
-             {"line_id": "l2", "product_id": "b", "product_name": "B", "amount": 1000}]
-    order = {"order_id": "O1", "total": 4000, "lines": lines, "refund_amount": 0, "refunded_line_ids": [],
-             "request_id": None}
+    lines = [{"line_id": "l1", "product_id": "a", "product_name": "A", "unit_price": 3000, "quantity": 1,
+              "amount": 3000, "refunded_quantity": 0},
+             {"line_id": "l2", "product_id": "b", "product_name": "B", "unit_price": 500, "quantity": 2,
+              "amount": 1000, "refunded_quantity": 0}]
+    order = {"order_id": "O1", "status": "completed", "total": 4000, "lines": lines, "refund_amount": 0,
+             "refunded_line_ids": [], "request_id": None}
     completed = domain.movements_for("order.completed", order, "e6")
     delivered = domain.movements_for("order.delivered", order, "e7")
     assert completed[0].key == delivered[0].key == "order:O1:sale"  # R-ORD-3: one sale, whichever event
     assert [(p.product_id, p.amount) for p in completed[0].products] == [("a", 3000), ("b", 1000)]
-    refund, = domain.movements_for("order.refund_approved",
-                                   {**order, "refund_amount": 500, "refunded_line_ids": ["l2"], "request_id": "rq1"}, "e8")
+    refund_of_b = {**order, "refund_amount": 500, "refunded_line_ids": ["l2"], "request_id": "rq1",
+                   "refund_products": [{"product_id": "b", "amount": 500}]}
+    refund, = domain.movements_for("order.refund_approved", refund_of_b, "e8")
     assert (refund.kind, refund.key, [(p.product_id, p.amount) for p in refund.products]) == (
         "refund", "order:O1:refund:rq1", [("b", 500)])
     assert domain.movements_for("order.cancelled", order, "e9") == []  # R-ORD-5: never after completion
 
 
-def test_split_amount_adds_up_exactly():
-    assert domain.split_amount(100, [1, 1, 1]) == [34, 33, 33]
-    assert sum(domain.split_amount(9999, [3, 7, 11, 0])) == 9999
-    assert domain.split_amount(5, [0, 0]) == [5, 0]
+def test_r_stl_1_a_refund_before_completion_is_booked_with_the_sale_never_alone():
+    lines = [{"line_id": "l1", "product_id": "a", "product_name": "A", "unit_price": 37500, "quantity": 2,
+              "amount": 75000, "refunded_quantity": 1}]
+    order = {"order_id": "O2", "status": "preparing_shipment", "total": 75000, "lines": lines, "refund_amount": 37500,
+             "refunded_total": 37500, "refunded_line_ids": ["l1"], "request_id": "rq2",
+             "refund_products": [{"product_id": "a", "amount": 37500}]}
+    assert domain.movements_for("order.refund_approved", order, "e1") == []   # no sale yet: nothing booked
+    assert domain.movements_for("order.cancelled", {**order, "status": "cancelled"}, "e2") == []
+    sale, refund = domain.movements_for("order.delivered", {**order, "status": "completed", "refund_amount": 0}, "e3")
+    assert (sale.kind, sale.amount, refund.kind, refund.amount, refund.key) == (
+        "sale", 75000, "refund", 37500, "order:O2:refund:before_completion")
 
 
-def test_r_stl_2_commission_rounds_down_and_refunds_in_parts_give_back_exactly_what_was_taken():
+def test_r_stl_2_commission_kept_is_the_commission_on_what_the_customer_kept():
     assert domain.commission_for(12345, 800) == 987
     taken = domain.commission_for(10001, 333)
     refunded, given_back = 0, 0
     for part in (1, 2999, 3001, 4000):
-        given_back += domain.commission_reversal_for(refunded, part, 333, taken - given_back)
+        given_back += domain.commission_reversal_for(10001, refunded, part, 333)
         refunded += part
+        assert taken - given_back == domain.commission_for(10001 - refunded, 333) >= 0
     assert refunded == 10001 and given_back == taken
-    assert domain.commission_reversal_for(0, 500, 1000, commission_left=20) == 20  # never more than is left
+    assert domain.commission_reversal_for(500, 500, 500, 1000) == 0   # nothing left to give back
 
 
 def test_r_stl_2_a_rate_change_only_starts_in_the_future():
