@@ -150,7 +150,10 @@ class OrderChanged(Payload):
     actor: str | None = None
     courier: str | None = None
     invoice_number: str | None = None
+    tracking_url: str | None = None     # the courier's tracking page for the invoice (R-ORD-7)
     payment_status: str | None = None   # paid, partially_refunded, refunded (R-ORD-6)
+    number: int | None = None           # the short number of the partner's day, "37번" (issue 18)
+    ready_at: str | None = None         # expected ready time, RFC 3339 (seed 004 소요 시간)
     refunded_total: int = 0             # everything refunded on the order so far
     # issue #11: coupons (the discount is part of the price snapshot; the partner funds it)
     coupon_id: str | None = None

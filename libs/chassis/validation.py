@@ -30,3 +30,9 @@ def parse(model: type[M], data) -> M:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         raise validation_error_from_pydantic(exc) from None
+
+
+class NoBody(Strict):
+    """The body of a route that takes none (an action such as ``deliver``): an
+    empty body or ``{}`` is fine, any field is refused with a 422 naming it, so
+    nothing a client sends is silently dropped (issue 18)."""

@@ -87,6 +87,10 @@ def coupon_not_found(reference: dict | None = None) -> NotFound:
     return NotFound("coupon_not_found", "no such coupon", reference or {})
 
 
+def invalid_coupon_code(why: str) -> ValidationFailed:
+    return ValidationFailed(message="request body is invalid", details={"fields": {"coupon_code": why}})
+
+
 def coupon_refused(code: str, message: str, details: dict) -> Conflict:
     """coupon_paused, coupon_not_started, coupon_expired, coupon_not_issued, coupon_not_applicable,
     coupon_min_spend, coupon_exhausted, coupon_limit_reached."""

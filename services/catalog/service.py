@@ -338,7 +338,7 @@ class CatalogService(DataService):
             self._publish_change(uow, row, "product.changed", fields=["inventory"])
             for option_id in sold_out:
                 self._publish_change(uow, row, "product.sold_out", option_id=option_id)
-            return self._inventory(uow, row["product_id"])
+            return self._inventory(uow, row["product_id"], content)
 
     def _checked_stock(self, row: dict, content: dict, data: InventoryIn) -> list[dict]:
         if not data.stock:
@@ -374,19 +374,25 @@ class CatalogService(DataService):
     @rpc
     def get_inventory(self, partner_id: str, product_id: str) -> dict:
         with self.db.transaction() as uow:
-            if store.product_view_row(uow, product_id, partner_id) is None:
+            row = store.product_view_row(uow, product_id, partner_id)
+            if row is None:
                 raise errors.product_not_found(product_id)
-            return self._inventory(uow, store.as_uuid(product_id))
+            content = row["live_content"] or row["open_content"] or row["rejected_content"]
+            return self._inventory(uow, store.as_uuid(product_id), content)
 
-    def _inventory(self, uow, product_id) -> dict:
+    def _inventory(self, uow, product_id, content: dict | None) -> dict:
+        """Stock per option names the option's label beside its id (issue 18 item 8)."""
         rows = store.bucket_rows(uow, str(product_id))
         blocks = store.block_rows(uow, product_id)
+        labels = {o.get("option_id"): o.get("label") for o in (content or {}).get("options") or []}
         return {
             "product_id": str(product_id),
             "slots": [views.slot_view(r) for r in rows if r["kind"] in ("slot", "date")],
             "period": next((views.slot_view(r) for r in rows if r["kind"] == "period"), None),
-            "stock": [{"option_id": r["bucket_key"][len("option:"):], "stock": views.slot_view(r)["remaining"],
-                       "taken": r["taken"]} for r in rows if r["kind"] == "option"],
+            "stock": [{"option_id": r["bucket_key"][len("option:"):],
+                       "label": labels.get(r["bucket_key"][len("option:"):]),
+                       "stock": views.slot_view(r)["remaining"], "taken": r["taken"]}
+                      for r in rows if r["kind"] == "option"],
             "price_maxima": [{"bucket": r["bucket_key"], **views.slot_view(r)} for r in rows if r["kind"] == "price"],
             "blocks": [views.block_view(b) for b in blocks],
         }
@@ -782,6 +788,20 @@ class CatalogService(DataService):
     def get_coupon(self, partner_id: str, coupon_id: str) -> dict:
         with self.db.transaction() as uow:
             return self._coupon_out(uow, self._coupon(uow, partner_id, coupon_id))
+
+    @rpc
+    def live_coupon_by_code(self, partner_id: str, code: str) -> dict:
+        """The partner's coupon of this code when customers can redeem it now; a
+        422 naming ``coupon_code`` otherwise (a coupon channel message names a
+        live coupon of its partner, issue 18 item 5)."""
+        with self.db.transaction() as uow:
+            row = store.coupon_by_code(uow, partner_id, code) if isinstance(code, str) and code else None
+            if row is None:
+                raise errors.invalid_coupon_code("no coupon of this partner has this code")
+            state = domain.coupon_state(row, self.now())
+            if state != "active":
+                raise errors.invalid_coupon_code(f"the coupon is {state}: customers cannot use it now")
+            return self._coupon_out(uow, row)
 
     @rpc
     def update_coupon(self, partner_id: str, coupon_id: str, body: dict, actor: str | None = None) -> dict:

@@ -23,6 +23,7 @@ from chassis.context import CORRELATION_KEY, new_correlation_id
 from chassis import messages
 from chassis.errors import DomainError, MalformedRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from chassis.logging import get_logger
+from chassis.validation import parse
 
 from .auth import ACCESS_LEVELS, authorize
 
@@ -187,7 +188,10 @@ def query_of(request) -> dict:
 
 def route(method: str, url: str, access: str = "public", summary: str = "", body_model=None, **kwargs):
     """Declare a gateway route. The access level (``gateway.auth``) is checked
-    before the handler runs; ``request.principal`` is the authorised caller."""
+    before the handler runs; ``request.principal`` is the authorised caller.
+    ``body_model``: the body is validated against it first (unknown fields
+    422); ``chassis.validation.NoBody`` for a route that takes none. A route
+    without one passes its body on to the service that validates it."""
     if access not in ACCESS_LEVELS:
         raise ValueError(f"unknown access level {access!r}")
 
@@ -196,6 +200,8 @@ def route(method: str, url: str, access: str = "public", summary: str = "", body
         def guarded(self, request, **path_values):
             request.principal = authorize(self.services, request, access, path_values.get("pid"),
                                           float(self.config.get("CUSTOMER_AUTH_CACHE_SECONDS", 0)))
+            if body_model is not None:   # refused before anything is done (422 naming the fields)
+                parse(body_model, request.json_body)
             return handler(self, request, **path_values)
         # Domain errors are answers (4xx), not failures: nameko logs them as expected.
         kwargs.setdefault("expected_exceptions", DomainError)

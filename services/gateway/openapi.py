@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from chassis.validation import NoBody
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -39,7 +41,7 @@ def operation(route) -> dict:
         op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                             for p in params]
     if route.body_model is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {
+        op["requestBody"] = {"required": route.body_model is not NoBody, "content": {"application/json": {
             "schema": route.body_model.model_json_schema()}}}
     return op
 

@@ -72,9 +72,19 @@ class ChannelMessageCreate(Strict):
     kind: Literal["coupon", "notice"]
     body: str = Field(min_length=1, max_length=1000)
     title: str | None = Field(None, min_length=1, max_length=100)
-    coupon_code: str | None = Field(None, min_length=1, max_length=50)
+    coupon_code: str | None = Field(None, min_length=1, max_length=50, validate_default=True)
     use_date: dt.date | None = Field(None, validate_default=True)
     customer_ids: list[str] | None = Field(None, max_length=1000, validate_default=True)
+
+    @field_validator("coupon_code")
+    @classmethod
+    def _code_for_coupons(cls, value, info: ValidationInfo):
+        """A coupon message names its coupon (the gateway checks it is live, issue 18)."""
+        if info.data.get("kind") == "coupon" and not value:
+            raise ValueError("required for a coupon message: the code of one of your live coupons")
+        if info.data.get("kind") == "notice" and value:
+            raise ValueError("only for coupon messages")
+        return value
 
     @field_validator("use_date")
     @classmethod

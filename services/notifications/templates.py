@@ -80,6 +80,8 @@ OPEN_CHAT_P = Action("open_chat", "GET", "/v1/partners/{partner_id}/conversation
                      "채팅방 열기", "Open chat")
 
 VIEW_ORDER_P = Action("view", "GET", P_ORDER, "주문 상세보기", "View order")
+TRACK_ORDER = Action("track", "GET", "{tracking_url}", "배송 조회", "Track the parcel")   # the courier's page (R-ORD-7)
+SHIPPED_CHANNELS = ("delivery", "parcel")
 START_PREPARING = Action("start_preparing", "POST", P_ORDER + "/start-preparing", "준비 시작", "Start preparing",
                          lambda p: p.get("channel") in ("dine_in", "takeout"))
 PREPARE_SHIPMENT = Action("prepare_shipment", "POST", P_ORDER + "/prepare-shipment", "배송 준비", "Prepare shipment",
@@ -267,12 +269,12 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     # Orders (R-ORD-1..9)
     "order.received": (
         _t("order.received/partner", STAFF,
-           ("새 주문 ({channel})", "{items} 주문이 접수되었습니다. 주문번호 {order_id}, 결제 금액 {total}."),
-           ("New order ({channel})", "New order: {items}. Order {order_id}, total {total}."),
+           ("새 주문 ({channel})", "{items} 주문이 접수되었습니다. 주문번호 {order_no}, 결제 금액 {total}."),
+           ("New order ({channel})", "New order: {items}. Order {order_no}, total {total}."),
            (VIEW_ORDER_P, START_PREPARING, PREPARE_SHIPMENT, CANCEL_ORDER_P)),
         _t("order.received/customer", CUSTOMER,
-           ("주문 접수", "{items} 주문이 접수되었습니다 (주문번호 {order_id}, {total})."),
-           ("Order received", "Your order ({items}) was received (order {order_id}, {total})."),
+           ("주문 접수", "{items} 주문이 접수되었습니다 (주문번호 {order_no}, {total})."),
+           ("Order received", "Your order ({items}) was received (order {order_no}, {total})."),
            (VIEW_ORDER_C,)),
     ),
     "order.preparing": (
@@ -281,21 +283,21 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
            ("Order being prepared", "The partner is preparing your order: {items}."),
            (VIEW_ORDER_C,)),
     ),
-    "order.completed": (
+    "order.completed": (   # a delivered order's completion is told by its one delivery message (issue 18)
         _t("order.completed/customer", CUSTOMER,
            ("주문 완료", "{items} 주문이 완료되었습니다. 후기를 남겨 주세요!"),
            ("Order completed", "Your order ({items}) is complete. Tell others how it went: write a review!"),
-           (VIEW_ORDER_C, REVIEW_ORDER)),
+           (VIEW_ORDER_C, REVIEW_ORDER), applies=lambda params: params.get("channel") not in SHIPPED_CHANNELS),
     ),
     "order.cancelled": (
         _t("order.cancelled/customer", CUSTOMER,
-           ("주문 취소", "{items} 주문이 취소되었습니다 (주문번호 {order_id}). 환불 금액 {refund_amount}. 사유: {reason}"),
-           ("Order cancelled", "Your order ({items}) was cancelled (order {order_id}). Refund {refund_amount}. "
-                               "Reason: {reason}"),
+           ("주문 취소", "{items} 주문이 취소되었습니다 (주문번호 {order_no}). 환불 금액 {refund_amount}.{reason_note}"),
+           ("Order cancelled", "Your order ({items}) was cancelled (order {order_no}). Refund {refund_amount}."
+                               "{reason_note}"),
            (VIEW_ORDER_C,)),
         _t("order.cancelled/partner", STAFF,
-           ("주문 취소", "주문번호 {order_id} ({items}) 주문이 취소되었습니다. 사유: {reason}"),
-           ("Order cancelled", "Order {order_id} ({items}) was cancelled. Reason: {reason}"),
+           ("주문 취소", "주문번호 {order_no} ({items}) 주문이 취소되었습니다.{reason_note}"),
+           ("Order cancelled", "Order {order_no} ({items}) was cancelled.{reason_note}"),
            (VIEW_ORDER_P,), applies=_not_by_partner),
     ),
     "order.shipment_prepared": (
@@ -306,27 +308,29 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     ),
     "order.shipped": (
         _t("order.shipped/customer", CUSTOMER,
-           ("배송 시작", "{items} 상품이 발송되었습니다. 택배사 {courier}, 송장번호 {invoice_number}."),
-           ("Shipped", "Your order ({items}) is on its way. Courier {courier}, tracking number {invoice_number}."),
-           (VIEW_ORDER_C,)),
+           ("배송 시작", "{items} 상품이 발송되었습니다. 택배사 {courier}, 송장번호 {invoice_number}.{tracking_note}"),
+           ("Shipped", "Your order ({items}) is on its way. Courier {courier}, tracking number {invoice_number}."
+                       "{tracking_note}"),
+           (VIEW_ORDER_C, TRACK_ORDER)),
     ),
     "order.shipment_corrected": (
         _t("order.shipment_corrected/customer", CUSTOMER,
-           ("송장 정보 변경", "{items} 상품의 배송 정보가 변경되었습니다. 택배사 {courier}, 송장번호 {invoice_number}."),
+           ("송장 정보 변경", "{items} 상품의 배송 정보가 변경되었습니다. 택배사 {courier}, 송장번호 {invoice_number}."
+                        "{tracking_note}"),
            ("Tracking details corrected", "The shipping details of your order ({items}) changed. Courier "
-                                          "{courier}, tracking number {invoice_number}."),
-           (VIEW_ORDER_C,)),
+                                          "{courier}, tracking number {invoice_number}.{tracking_note}"),
+           (VIEW_ORDER_C, TRACK_ORDER)),
     ),
     "order.delivered": (
         _t("order.delivered/customer", CUSTOMER,
-           ("배송 완료", "{items} 상품이 배송 완료되었습니다."),
-           ("Delivered", "Your order ({items}) was delivered."),
-           (VIEW_ORDER_C,)),
+           ("배송 완료", "{items} 상품이 배송 완료되었습니다. 후기를 남겨 주세요!"),
+           ("Delivered", "Your order ({items}) was delivered. Tell others how it went: write a review!"),
+           (VIEW_ORDER_C, REVIEW_ORDER)),
     ),
     "order.refund_requested": (
         _t("order.refund_requested/partner", STAFF,
-           ("환불 요청", "주문번호 {order_id} ({items}) 환불 요청이 접수되었습니다. 사유: {reason}"),
-           ("Refund requested", "A refund was requested for order {order_id} ({items}). Reason: {reason}"),
+           ("환불 요청", "주문번호 {order_no} ({items}) 환불 요청이 접수되었습니다. 사유: {reason}"),
+           ("Refund requested", "A refund was requested for order {order_no} ({items}). Reason: {reason}"),
            _request_actions("refund-requests", "환불", "refund")),
         _t("order.refund_requested/customer", CUSTOMER,
            ("환불 요청 접수", "{items} 환불 요청이 접수되었습니다. 처리 결과를 알려 드릴게요."),
@@ -347,8 +351,8 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     ),
     "order.exchange_requested": (
         _t("order.exchange_requested/partner", STAFF,
-           ("교환 요청", "주문번호 {order_id} ({items}) 교환 요청이 접수되었습니다. 사유: {reason}"),
-           ("Exchange requested", "An exchange was requested for order {order_id} ({items}). Reason: {reason}"),
+           ("교환 요청", "주문번호 {order_no} ({items}) 교환 요청이 접수되었습니다. 사유: {reason}"),
+           ("Exchange requested", "An exchange was requested for order {order_no} ({items}). Reason: {reason}"),
            _request_actions("exchange-requests", "교환", "exchange")),
         _t("order.exchange_requested/customer", CUSTOMER,
            ("교환 요청 접수", "{items} 교환 요청이 접수되었습니다. 처리 결과를 알려 드릴게요."),
@@ -370,8 +374,8 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     ),
     "order.inquiry_posted": (
         _t("order.inquiry_posted/partner", STAFF,
-           ("새 문의", "주문번호 {order_id} ({items})에 고객 문의가 등록되었습니다."),
-           ("New inquiry", "A customer asked a question about order {order_id} ({items})."),
+           ("새 문의", "주문번호 {order_no} ({items})에 고객 문의가 등록되었습니다."),
+           ("New inquiry", "A customer asked a question about order {order_no} ({items})."),
            (VIEW_ORDER_P, Action("answer", "POST", "/v1/partners/{partner_id}/inquiries/{request_id}/answer",
                                  "답변하기", "Answer"))),
     ),
@@ -383,8 +387,8 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     ),
     "order.review_posted": (
         _t("order.review_posted/partner", STAFF,
-           ("새 후기", "주문번호 {order_id} ({items})에 후기가 등록되었습니다."),
-           ("New review", "A customer reviewed order {order_id} ({items})."),
+           ("새 후기", "주문번호 {order_no} ({items})에 후기가 등록되었습니다."),
+           ("New review", "A customer reviewed order {order_no} ({items})."),
            (VIEW_ORDER_P, Action("reply", "POST", "/v1/partners/{partner_id}/reviews/{request_id}/reply",
                                  "답글 달기", "Reply"))),
     ),
@@ -493,7 +497,8 @@ _PARAM_FIELDS = (
     "use_time", "total", "reason", "actor", "refund_amount", "fee_amount", "previous_date", "previous_time",
     "to_customer_id", "invitation_id", "conversation_id", "order_id", "channel", "request_id", "courier",
     "invoice_number", "name", "kind", "option_id", "role", "member_id", "period_start", "period_end", "amount",
-    "pay_date", "webhook_id", "url", "failures", "partial", "review_id", "rating", "category",
+    "pay_date", "webhook_id", "url", "failures", "partial", "review_id", "rating", "category", "number",
+    "tracking_url",
 )
 
 
@@ -559,6 +564,15 @@ class _LanguageView(dict):
             return _when(self.get("previous_date"), self.get("previous_time"), lang, _MISSING)
         if key == "items":
             return _items(self, lang)
+        if key == "order_no":   # the short number of the partner's day ("37번"), else the order id (issue 18)
+            number = self.get("number")
+            return (f"{number}번" if lang == "ko" else f"#{number}") if number else self.get("order_id") or "-"
+        if key == "reason_note":   # no "사유: 사유 없음" when none was given (issue 18)
+            reason = self.get("reason")
+            return (f" 사유: {reason}" if lang == "ko" else f" Reason: {reason}") if reason else ""
+        if key == "tracking_note":
+            url = self.get("tracking_url")
+            return (f" 배송 조회: {url}" if lang == "ko" else f" Track it: {url}") if url else ""
         value = self.get(key)
         if value is None or value == "":
             return _NO_REASON[lang] if key == "reason" else _MISSING[lang]

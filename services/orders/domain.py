@@ -101,9 +101,31 @@ def check_channel_fields(channel: str, has_shipping_address: bool) -> None:
         raise errors.invalid_fields({"shipping_address": f"{channel} orders are not shipped"})
 
 
-def auto_complete_at(channel: str, received_at: dt.datetime) -> dt.datetime | None:
-    """R-ORD-2: one hour after receipt, for dine-in and takeout only."""
-    return received_at + AUTO_COMPLETE_AFTER if channel in IN_STORE else None
+def auto_complete_at(channel: str, received_at: dt.datetime,
+                     after: dt.timedelta = AUTO_COMPLETE_AFTER) -> dt.datetime | None:
+    """R-ORD-2: one hour (the ``AUTO_COMPLETE_MINUTES`` setting) after receipt,
+    for dine-in and takeout only."""
+    return received_at + after if channel in IN_STORE else None
+
+
+def tracking_url(courier: dict | None, invoice_number: str | None) -> str | None:
+    """R-ORD-7: the courier's tracking page for this invoice (None for a courier
+    the platform does not know)."""
+    if courier is None or not invoice_number:
+        return None
+    return courier["tracking_template"].replace("{invoice}", invoice_number)
+
+
+def ready_at(started: dt.datetime, minutes: int | None) -> dt.datetime | None:
+    """Seed 004 소요 시간: when an order the partner started preparing should be
+    ready. It changes nothing of the auto-complete, which seed 004 ties to receipt."""
+    return started + dt.timedelta(minutes=minutes) if minutes else None
+
+
+def shows_customer_name(channel: str) -> bool:
+    """In-store orders are called out by number and name at the counter (issue 18 item 9);
+    a delivery or parcel names its recipient in the shipping address instead."""
+    return channel in IN_STORE
 
 
 # R-ORD-2..5, R-ORD-8: the ways out of every open state, by who may take them

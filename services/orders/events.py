@@ -33,7 +33,10 @@ def order_payload(order: dict, lines: list[dict], *, actor: str, reason: str | N
         "refund_products": [{"product_id": pid, "amount": amount} for pid, amount in (refund_products or {}).items()],
         "request_id": str(request_id) if request_id else None,
         "reason": reason, "actor": actor, "courier": order["courier"], "invoice_number": order["invoice_number"],
+        "tracking_url": order.get("tracking_url"),
         "payment_status": order["payment_status"], "refunded_total": order["refunded_amount"],
+        # issue 18: the short number called out ("37번"), the expected ready time (seed 004 소요 시간)
+        "number": order.get("number"), "ready_at": order["ready_at"].isoformat() if order.get("ready_at") else None,
         # issue #11: ``total`` is what the customer paid, after this coupon discount
         "coupon_id": (order.get("coupon") or {}).get("coupon_id"), "discount_amount": order.get("discount_amount", 0),
     }

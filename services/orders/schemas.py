@@ -113,6 +113,17 @@ class ShipmentIn(Strict):
     invoice_number: Annotated[str, Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
 
 
+class ShipmentCorrectionIn(Strict):
+    """R-ORD-3: correct the courier, the invoice number or both while shipped (issue 18 item 8)."""
+    courier: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    invoice_number: Annotated[str, Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")] | None = None
+
+
+class StartPreparingIn(Strict):
+    """Seed 004 소요 시간: how long preparation takes; sets the expected ready time (issue 18 item 10)."""
+    minutes: int | None = Field(None, ge=1, le=240)
+
+
 class RequestLineIn(Strict):
     line_id: LineId
     quantity: int = Field(ge=1, le=99)

@@ -63,7 +63,8 @@ from chassis.validation import parse
 
 from . import domain, errors, events, store, views
 from .schemas import (IDEMPOTENCY_KEY, AnswerIn, ExchangeRequestIn, InquiryIn, ListQuery, OrderCreate, PeriodIn,
-                      ReasonIn, ReasonRequired, RefundRequestIn, RequestListQuery, ReviewIn, ShipmentIn)
+                      ReasonIn, ReasonRequired, RefundRequestIn, RequestListQuery, ReviewIn, ShipmentCorrectionIn,
+                      ShipmentIn, StartPreparingIn)
 
 log = get_logger(__name__)
 
@@ -214,23 +215,39 @@ class OrdersService(DataService):
         received_at = self.now()
         lines = domain.lines_from_hold(str(order_id), hold)
         order = {"order_id": order_id, "partner_id": data.partner_id, "customer_id": customer_id,
+                 "customer_name": self._customer_name(customer_id) if domain.shows_customer_name(data.channel)
+                 else None, "number_day": domain.business_date(received_at),
                  "channel": data.channel, "total": hold["total"], "hold_id": hold_id,
                  "coupon": coupons.coupon_of_hold(hold), "discount_amount": hold.get("discount_amount", 0),
                  "shipping": data.shipping_address.model_dump() if data.shipping_address else None,
                  "note": data.note, "received_at": received_at,
-                 "auto_complete_at": domain.auto_complete_at(data.channel, received_at)}
+                 "auto_complete_at": domain.auto_complete_at(data.channel, received_at, self._auto_complete_after())}
         with self.db.transaction() as uow:
             claimed = store.creation_key(uow, customer_id, key, lock=True)
             if claimed is None or claimed["hold_id"] != hold_id:
                 raise errors.creation_interrupted(key)   # swept meanwhile: its hold was given back
             if claimed["response"] is not None:
                 return claimed["response"]               # a racing request with the same key won
+            order["number"] = store.next_order_number(uow, data.partner_id, order["number_day"])
             row = store.insert_order(uow, order, lines)
             line_rows = [{**vars(line), "refunded_quantity": 0, "replaces_line_id": None} for line in lines]
             response = views.order_view(row, line_rows, owner=True)
             store.finish_creation_key(uow, customer_id, key, order_id, response)
             events.publish(uow, "order.received", row, line_rows, actor="customer")
         return response
+
+    def _customer_name(self, customer_id: str) -> str | None:
+        """The name an in-store order is called by (issue 18 item 9); an order never
+        waits on it: without an answer from accounts it carries none."""
+        try:
+            return self.services.accounts.customer_contact(customer_id).get("name")
+        except Exception as exc:
+            log.info("customer_name_unavailable", error=repr(exc)[:200])
+            return None
+
+    def _auto_complete_after(self) -> dt.timedelta:
+        """R-ORD-2, seed 004: one hour after receipt; the hour is the ``AUTO_COMPLETE_MINUTES`` setting."""
+        return dt.timedelta(minutes=float(self.config.get("AUTO_COMPLETE_MINUTES") or 60))
 
     def _release_quietly(self, hold_id: str, partner_id: str) -> None:
         try:
@@ -266,6 +283,12 @@ class OrdersService(DataService):
     # --- partners: the order board (R-ORD-1..5, R-ORD-7) ------------------------------------------
 
     @rpc
+    def list_couriers(self) -> dict:
+        """The couriers the platform knows, with their tracking URL templates (R-ORD-7)."""
+        with self.db.transaction() as uow:
+            return {"items": store.couriers(uow), "next_cursor": None}
+
+    @rpc
     def list_orders(self, partner_id: str, query: dict | None = None) -> dict:
         """Newest first, ``?channel=dine_in,takeout`` / ``delivery`` tabs, ``?status=`` (R-ORD-1)."""
         return self._list(query, partner_id=partner_id)
@@ -279,8 +302,11 @@ class OrdersService(DataService):
             return self._detail(uow, order, owner=False)
 
     @rpc
-    def start_preparing(self, partner_id: str, order_id: str, actor: dict | None = None) -> dict:
-        return self._transition(partner_id, order_id, "start_preparing", actor)
+    def start_preparing(self, partner_id: str, order_id: str, body: dict | None = None,
+                        actor: dict | None = None) -> dict:
+        """R-ORD-2; ``{minutes}`` (seed 004 소요 시간) sets the expected ready time."""
+        minutes = parse(StartPreparingIn, body).minutes
+        return self._transition(partner_id, order_id, "start_preparing", actor, preparation_minutes=minutes)
 
     @rpc
     def complete(self, partner_id: str, order_id: str, actor: dict | None = None) -> dict:
@@ -293,8 +319,10 @@ class OrdersService(DataService):
     @rpc
     def ship(self, partner_id: str, order_id: str, body: dict, actor: dict | None = None) -> dict:
         shipment = parse(ShipmentIn, body)
+        with self.db.transaction() as uow:
+            url = domain.tracking_url(store.courier(uow, shipment.courier), shipment.invoice_number)
         return self._transition(partner_id, order_id, "ship", actor, courier=shipment.courier,
-                                invoice_number=shipment.invoice_number)
+                                invoice_number=shipment.invoice_number, tracking_url=url)
 
     @rpc
     def deliver(self, partner_id: str, order_id: str, actor: dict | None = None) -> dict:
@@ -303,13 +331,18 @@ class OrdersService(DataService):
 
     @rpc
     def correct_shipment(self, partner_id: str, order_id: str, body: dict, actor: dict | None = None) -> dict:
-        """R-ORD-3: courier and invoice number corrected while shipped."""
-        shipment = parse(ShipmentIn, body)
+        """R-ORD-3: courier, invoice number or both corrected while shipped."""
+        shipment = parse(ShipmentCorrectionIn, body)
+        if shipment.courier is None and shipment.invoice_number is None:
+            raise errors.invalid_fields({"invoice_number": "give the invoice number, the courier or both"})
         with self.db.transaction() as uow:
             order = self._locked(uow, order_id, partner_id)
             domain.check_shipment_correctable(order)
-            order = store.update_order(uow, order["order_id"], courier=shipment.courier,
-                                       invoice_number=shipment.invoice_number, actor_id=actor_id(actor))
+            invoice_number = shipment.invoice_number or order["invoice_number"]
+            courier = shipment.courier or order["courier"]
+            order = store.update_order(uow, order["order_id"], courier=courier, invoice_number=invoice_number,
+                                       tracking_url=domain.tracking_url(store.courier(uow, courier), invoice_number),
+                                       actor_id=actor_id(actor))
             lines = store.line_rows(uow, order["order_id"])
             events.publish(uow, "order.shipment_corrected", order, lines, actor="partner")
             return self._detail(uow, order, owner=False, lines=lines)
@@ -332,6 +365,8 @@ class OrdersService(DataService):
             status, column = domain.transition(order, action)
             now = self.now()
             changes = {"status": status, column: now, "actor_id": actor_id(actor), **fields}
+            if "preparation_minutes" in fields:
+                changes["ready_at"] = domain.ready_at(now, fields["preparation_minutes"])
             if status == "completed":
                 changes.update(completed_at=now, completed_by="partner", booked_at=now)
             order = store.update_order(uow, order["order_id"], **changes)

@@ -85,12 +85,23 @@ def delete_key(uow, customer_id: str, key: str) -> None:
                 (customer_id, key))
 
 
+def next_order_number(uow, partner_id: str, day) -> int:
+    """The partner's next short order number of the day (1, 2, 3 ...): the counter
+    row's lock orders concurrent creations, so no two orders share a number."""
+    return uow.fetch_one(
+        """INSERT INTO order_numbers (partner_id, day, last_number) VALUES (%s, %s, 1)
+           ON CONFLICT (partner_id, day) DO UPDATE SET last_number = order_numbers.last_number + 1
+           RETURNING last_number""", (partner_id, day))["last_number"]
+
+
 def insert_order(uow, order: dict, lines: list) -> dict:
     row = uow.fetch_one(
         """INSERT INTO orders (order_id, partner_id, customer_id, channel, status, total, hold_id, shipping,
-                               note, received_at, auto_complete_at, coupon, discount_amount)
+                               note, received_at, auto_complete_at, coupon, discount_amount, number, number_day,
+                               customer_name)
            VALUES (%(order_id)s, %(partner_id)s, %(customer_id)s, %(channel)s, 'received', %(total)s, %(hold_id)s,
-                   %(shipping)s, %(note)s, %(received_at)s, %(auto_complete_at)s, %(coupon)s, %(discount_amount)s)
+                   %(shipping)s, %(note)s, %(received_at)s, %(auto_complete_at)s, %(coupon)s, %(discount_amount)s,
+                   %(number)s, %(number_day)s, %(customer_name)s)
            RETURNING *""",
         {**order, "shipping": Jsonb(order["shipping"]) if order["shipping"] else None,
          "coupon": Jsonb(order["coupon"]) if order.get("coupon") else None,
@@ -170,7 +181,7 @@ def list_orders(uow, *, partner_id: str | None = None, customer_id: str | None =
 
 UPDATABLE = {"status", "preparing_at", "shipment_prepared_at", "shipped_at", "delivered_at", "completed_at",
              "completed_by", "booked_at", "cancelled_at", "cancelled_by", "cancel_reason", "courier", "invoice_number",
-             "actor_id", "refunded_amount", "payment_status"}
+             "actor_id", "refunded_amount", "payment_status", "preparation_minutes", "ready_at", "tracking_url"}
 
 
 def update_order(uow, order_id, **fields) -> dict:
@@ -283,6 +294,19 @@ def decide_request(uow, request_id, status: str, actor_id: str | None, reason: s
         """UPDATE order_requests SET status = %s, decided_by = %s, decision_reason = %s, decided_at = now(),
                   amount = coalesce(%s, amount)
             WHERE request_id = %s RETURNING *""", (status, actor_id, reason, amount, request_id))
+
+
+def courier(uow, name: str) -> dict | None:
+    """The courier a partner typed, by its code, name or an alias (case and spaces aside)."""
+    return uow.fetch_one(
+        """SELECT code, name, tracking_template FROM couriers
+            WHERE lower(replace(%(n)s, ' ', '')) IN (lower(code), lower(replace(name, ' ', '')))
+               OR lower(replace(%(n)s, ' ', '')) IN (SELECT lower(replace(a, ' ', '')) FROM unnest(aliases) AS a)
+            LIMIT 1""", {"n": name})
+
+
+def couriers(uow) -> list[dict]:
+    return uow.fetch_all("SELECT code, name, aliases, tracking_template FROM couriers ORDER BY code")
 
 
 def close_open_requests(uow, order_id, reason: str) -> None:

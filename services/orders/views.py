@@ -8,7 +8,7 @@ import uuid
 from chassis import paging, reviews
 from chassis.privacy import mask_phone
 
-ORDER_TIMES = ("received_at", "auto_complete_at", "preparing_at", "shipment_prepared_at", "shipped_at",
+ORDER_TIMES = ("received_at", "auto_complete_at", "preparing_at", "ready_at", "shipment_prepared_at", "shipped_at",
                "delivered_at", "completed_at", "cancelled_at")
 
 
@@ -35,13 +35,17 @@ def shipping_view(shipping: dict | None, owner: bool) -> dict | None:
 
 def order_view(order: dict, lines: list[dict], owner: bool) -> dict:
     """``owner``: the customer who ordered sees their phone whole; partners see it masked."""
-    view = {"order_id": str(order["order_id"]), "partner_id": order["partner_id"], "channel": order["channel"],
+    view = {"order_id": str(order["order_id"]), "number": order.get("number"),
+            "number_day": iso(order.get("number_day")), "customer_name": order.get("customer_name"),
+            "preparation_minutes": order.get("preparation_minutes"),
+            "partner_id": order["partner_id"], "channel": order["channel"],
             "status": order["status"], "payment_status": order["payment_status"], "total": order["total"],
             "subtotal": order["total"] + order.get("discount_amount", 0),
             "discount_amount": order.get("discount_amount", 0), "coupon": order.get("coupon"),
             "refunded_amount": order["refunded_amount"], "lines": [line_view(l) for l in lines],
             "shipping_address": shipping_view(order["shipping"], owner), "note": order["note"],
             "courier": order["courier"], "invoice_number": order["invoice_number"],
+            "tracking_url": order.get("tracking_url"),
             "completed_by": order["completed_by"], "cancelled_by": order["cancelled_by"],
             "cancel_reason": order["cancel_reason"], **{k: iso(order[k]) for k in ORDER_TIMES}}
     if not owner:

@@ -309,6 +309,30 @@ def schedule_period_end(schedule: str, run_period_end: date) -> date:
     raise ValueError(f"unknown payout schedule {schedule!r}")
 
 
+def next_period_end(schedule: str, today: date) -> date:
+    """The end of the schedule's period that holds ``today`` (this week's Sunday,
+    this month's last day): what the next run settles."""
+    if schedule == WEEKLY:
+        return today + timedelta(days=6 - today.weekday())
+    return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+
+
+@dataclass(frozen=True)
+class UpcomingPayout:
+    period_end: date
+    pay_date: date
+    amount: int          # >= 0; what is not settled yet, with the carried balance, as of now
+
+
+def upcoming_payout(schedule: dict, today: date, unsettled: int, carried: int) -> UpcomingPayout:
+    """The next payout as it stands (R-STL-2, issue 18 item 14): the period
+    that holds today, paid ``delay_days`` after it, carrying what the ledger
+    holds unsettled plus the balance carried from the last statement (0 when
+    that is not positive: the run then carries it forward instead)."""
+    end = next_period_end(schedule["schedule"], today)
+    return UpcomingPayout(end, pay_date(end, schedule["delay_days"]), max(unsettled + carried, 0))
+
+
 def pay_date(period_end: date, delay_days: int) -> date:
     """``delay_days`` after the period, moved to Monday when it falls on a weekend."""
     day = period_end + timedelta(days=delay_days)

@@ -136,7 +136,9 @@ class SettlementService(DataService):
     def list_payouts(self, partner_id: str, query: dict | None = None) -> dict:
         """Upcoming and past payouts, newest period first: one item per settled
         period, with ``payout`` null when its balance was carried forward; plus
-        the payout schedule and the balance not settled yet."""
+        the payout schedule, the balance not settled yet and ``upcoming``: the
+        next payout's period end, pay date and the amount it will carry as the
+        ledger stands now (issue 18 item 14, domain.upcoming_payout)."""
         partner_id = require_partner(partner_id)
         q = parse(ListQuery, query)
         before = decode_cursor(q.cursor, int)
@@ -145,11 +147,15 @@ class SettlementService(DataService):
             rows = store.list_payouts(uow, partner_id, before[0] if before else None, q.limit + 1)
             schedule = store.payout_schedule(uow, partner_id)
             unsettled = store.unsettled_net(uow, partner_id)
+            last = store.last_statement(uow, partner_id)
         items = [self._payout_item(row, today) for row in rows]
         body = page(items, q.limit, lambda last: encode_cursor(last["statement_id"]))
         # What the next runs will settle: sales not in any statement yet, net of commission and refunds.
         body["schedule"] = schedule
         body["unsettled_balance"] = unsettled
+        upcoming = domain.upcoming_payout(schedule, today, unsettled, last["carried_out"] if last else 0)
+        body["upcoming"] = jsonable({"period_end": upcoming.period_end, "pay_date": upcoming.pay_date,
+                                     "amount": upcoming.amount, "status": "estimated"})
         return body
 
     @staticmethod

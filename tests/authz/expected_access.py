@@ -134,6 +134,7 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     ("POST", "/v1/shop/orders/<order_id>/reviews"): CUSTOMERS,
     ("GET", f"{P}/orders"): STAFF,
     ("GET", f"{P}/orders/<order_id>"): STAFF,
+    ("GET", f"{P}/couriers"): STAFF,
     ("PATCH", f"{P}/orders/<order_id>"): STAFF,
     ("POST", f"{P}/orders/<order_id>/start-preparing"): STAFF,
     ("POST", f"{P}/orders/<order_id>/complete"): STAFF,

@@ -29,6 +29,7 @@ is listed in ``unavailable`` and its section is ``{"counts": {}}``.
 """
 from __future__ import annotations
 
+from chassis.validation import NoBody
 from dataclasses import asdict
 
 import eventlet
@@ -122,11 +123,11 @@ class AccountsRoutes:
     def my_invitations(self, request):
         return 200, self.services.accounts.my_invitations(request.principal.member_id, query_of(request))
 
-    @route("POST", "/v1/invitations/<invitation_id>/accept", access="member", summary="accept (R-ACC-6)")
+    @route("POST", "/v1/invitations/<invitation_id>/accept", body_model=NoBody, access="member", summary="accept (R-ACC-6)")
     def accept_invitation(self, request, invitation_id):
         return 200, self.services.accounts.accept_invitation(request.principal.member_id, invitation_id)
 
-    @route("POST", "/v1/invitations/<invitation_id>/decline", access="member", summary="decline (R-ACC-6)")
+    @route("POST", "/v1/invitations/<invitation_id>/decline", body_model=NoBody, access="member", summary="decline (R-ACC-6)")
     def decline_invitation(self, request, invitation_id):
         return 200, self.services.accounts.decline_invitation(request.principal.member_id, invitation_id)
 

@@ -9,6 +9,7 @@ query by that partner, so another partner's product is a 404 there too.
 """
 from __future__ import annotations
 
+from chassis.validation import NoBody
 from ..http import query_of, route
 
 
@@ -43,7 +44,7 @@ class CatalogRoutes:
     def update_product(self, request, pid, product_id):
         return 200, self.services.catalog.update_product(pid, product_id, request.json_body, actor_of(request))
 
-    @route("POST", "/v1/partners/<pid>/products/<product_id>/submit", access="partner:manage",
+    @route("POST", "/v1/partners/<pid>/products/<product_id>/submit", body_model=NoBody, access="partner:manage",
            summary="send the draft revision to review (R-CAT-5)")
     def submit_product(self, request, pid, product_id):
         return 201, self.services.catalog.submit_product(pid, product_id, actor_of(request))

@@ -12,6 +12,7 @@ reading ``partner:read``.
 """
 from __future__ import annotations
 
+from chassis.validation import NoBody
 from ..http import query_of, route
 from .catalog import actor_of
 
@@ -45,12 +46,12 @@ class CouponsRoutes:
     def issue_coupon(self, request, pid, coupon_id):
         return 200, self.services.catalog.issue_coupon(pid, coupon_id, request.json_body, actor_of(request))
 
-    @route("POST", "/v1/partners/<pid>/coupons/<coupon_id>/pause", access="partner:manage",
+    @route("POST", "/v1/partners/<pid>/coupons/<coupon_id>/pause", body_model=NoBody, access="partner:manage",
            summary="pause a coupon: new redemptions are refused with coupon_paused, taken ones stay")
     def pause_coupon(self, request, pid, coupon_id):
         return 200, self.services.catalog.pause_coupon(pid, coupon_id, True, actor_of(request))
 
-    @route("POST", "/v1/partners/<pid>/coupons/<coupon_id>/resume", access="partner:manage",
+    @route("POST", "/v1/partners/<pid>/coupons/<coupon_id>/resume", body_model=NoBody, access="partner:manage",
            summary="resume a paused coupon")
     def resume_coupon(self, request, pid, coupon_id):
         return 200, self.services.catalog.pause_coupon(pid, coupon_id, False, actor_of(request))

@@ -19,6 +19,7 @@ customer's side of conversations (``/v1/shop/conversations...``).
 """
 from __future__ import annotations
 
+from chassis.validation import NoBody
 from chassis.errors import Forbidden, ValidationFailed
 
 from ..http import query_of, route
@@ -51,7 +52,7 @@ class NotificationsRoutes:
         return 200, self.services.notifications.list_partner_notifications(
             pid, inbox_owner(request), inbox_query(request))
 
-    @route("POST", f"{P}/notifications/<message_id>/read", access="partner:read", summary="mark a message read")
+    @route("POST", f"{P}/notifications/<message_id>/read", body_model=NoBody, access="partner:read", summary="mark a message read")
     def read_partner_notification(self, request, pid, message_id):
         return 200, self.services.notifications.mark_partner_notification_read(
             pid, inbox_owner(request), message_id, inbox_query(request))
@@ -68,7 +69,7 @@ class NotificationsRoutes:
         return 200, self.services.notifications.list_customer_messages(
             request.principal.customer_id, inbox_query(request))
 
-    @route("POST", "/v1/shop/messages/<message_id>/read", access="customer", summary="mark a message read")
+    @route("POST", "/v1/shop/messages/<message_id>/read", body_model=NoBody, access="customer", summary="mark a message read")
     def read_customer_message(self, request, message_id):
         return 200, self.services.notifications.mark_customer_message_read(
             request.principal.customer_id, message_id, inbox_query(request))
@@ -93,7 +94,7 @@ class NotificationsRoutes:
         self.services.notifications.delete_webhook(pid, webhook_id)
         return 204, None
 
-    @route("POST", f"{P}/webhooks/<webhook_id>/enable", access="partner:manage",
+    @route("POST", f"{P}/webhooks/<webhook_id>/enable", body_model=NoBody, access="partner:manage",
            summary="switch a disabled webhook back on")
     def enable_webhook(self, request, pid, webhook_id):
         return 200, self.services.notifications.enable_webhook(pid, webhook_id)
@@ -106,13 +107,17 @@ class NotificationsRoutes:
     # --- channel messages (R-NTF-3) ------------------------------------------------------------------
 
     @route("POST", f"{P}/channel-messages", access="partner:manage",
-           summary="coupon or notice to customers: audience all | booked_on (use_date) | customers "
+           summary="coupon (coupon_code of a live coupon of the partner, else 422) or notice to customers: "
+                   "audience all | booked_on (use_date) | customers "
                    "(customer_ids) | segment (segment: {visited_within_days, min_visits, min_total_spent}); "
                    "429 rate_limited")
     def send_channel_message(self, request, pid):
         body = request.json_body
         if isinstance(body, dict) and body.get("audience") == "segment":
             body = self._segment_as_customers(pid, body)
+        if isinstance(body, dict) and body.get("kind") == "coupon" and body.get("coupon_code"):
+            # issue 18: a coupon message names a live coupon of this partner (the catalog's), else 422
+            self.services.catalog.live_coupon_by_code(pid, body["coupon_code"])
         return 201, self.services.notifications.send_channel_message(pid, request.principal.member_id, body)
 
     def _segment_as_customers(self, pid: str, body: dict) -> dict:

@@ -11,6 +11,7 @@ inquiries, reviews).
 """
 from __future__ import annotations
 
+from chassis.validation import NoBody
 from dataclasses import asdict
 
 from chassis.errors import NotFound, ServiceUnavailable
@@ -88,6 +89,11 @@ class OrdersRoutes:
     def orders_list_orders(self, request, pid):
         return 200, self.services.orders.list_orders(pid, query_of(request))
 
+    @route("GET", "/v1/partners/<pid>/couriers", access="partner:read",
+           summary="the couriers the platform knows and their tracking URL templates (R-ORD-7)")
+    def orders_couriers(self, request, pid):
+        return 200, self.services.orders.list_couriers()
+
     @route("GET", "/v1/partners/<pid>/orders/<order_id>", access="partner:read",
            summary="an order with its requests, inquiries and reviews")
     def orders_get_order(self, request, pid, order_id):
@@ -99,16 +105,16 @@ class OrdersRoutes:
         return 200, self.services.orders.partner_change_order(pid, order_id, request.json_body)
 
     @route("POST", "/v1/partners/<pid>/orders/<order_id>/start-preparing", access="partner:operate",
-           summary="dine-in/takeout: received -> preparing (R-ORD-2)")
+           summary="dine-in/takeout: received -> preparing, {minutes}? sets ready_at (R-ORD-2, seed 004 소요 시간)")
     def orders_start_preparing(self, request, pid, order_id):
-        return 200, self.services.orders.start_preparing(pid, order_id, _actor(request))
+        return 200, self.services.orders.start_preparing(pid, order_id, request.json_body, _actor(request))
 
-    @route("POST", "/v1/partners/<pid>/orders/<order_id>/complete", access="partner:operate",
+    @route("POST", "/v1/partners/<pid>/orders/<order_id>/complete", body_model=NoBody, access="partner:operate",
            summary="dine-in/takeout: preparing -> completed (R-ORD-2)")
     def orders_complete(self, request, pid, order_id):
         return 200, self.services.orders.complete(pid, order_id, _actor(request))
 
-    @route("POST", "/v1/partners/<pid>/orders/<order_id>/prepare-shipment", access="partner:operate",
+    @route("POST", "/v1/partners/<pid>/orders/<order_id>/prepare-shipment", body_model=NoBody, access="partner:operate",
            summary="delivery/parcel: received -> preparing_shipment (R-ORD-3)")
     def orders_prepare_shipment(self, request, pid, order_id):
         return 200, self.services.orders.prepare_shipment(pid, order_id, _actor(request))
@@ -118,7 +124,7 @@ class OrdersRoutes:
     def orders_ship(self, request, pid, order_id):
         return 200, self.services.orders.ship(pid, order_id, request.json_body, _actor(request))
 
-    @route("POST", "/v1/partners/<pid>/orders/<order_id>/deliver", access="partner:operate",
+    @route("POST", "/v1/partners/<pid>/orders/<order_id>/deliver", body_model=NoBody, access="partner:operate",
            summary="shipped -> completed (R-ORD-3)")
     def orders_deliver(self, request, pid, order_id):
         return 200, self.services.orders.deliver(pid, order_id, _actor(request))
@@ -129,7 +135,7 @@ class OrdersRoutes:
         return 200, self.services.orders.partner_cancel(pid, order_id, request.json_body, _actor(request))
 
     @route("PATCH", "/v1/partners/<pid>/orders/<order_id>/shipment", access="partner:operate",
-           summary="correct courier and invoice_number while shipped (R-ORD-3)")
+           summary="correct courier, invoice_number or both while shipped (R-ORD-3)")
     def orders_correct_shipment(self, request, pid, order_id):
         return 200, self.services.orders.correct_shipment(pid, order_id, request.json_body, _actor(request))
 
@@ -139,7 +145,7 @@ class OrdersRoutes:
     def orders_list_refund_requests(self, request, pid):
         return 200, self.services.orders.list_requests(pid, "refund", query_of(request))
 
-    @route("POST", "/v1/partners/<pid>/refund-requests/<request_id>/approve", access="partner:operate",
+    @route("POST", "/v1/partners/<pid>/refund-requests/<request_id>/approve", body_model=NoBody, access="partner:operate",
            summary="refund the lines asked; unshipped stock returns (R-ORD-8)")
     def orders_approve_refund(self, request, pid, request_id):
         return 200, self.services.orders.approve_refund(pid, request_id, _actor(request))
@@ -153,7 +159,7 @@ class OrdersRoutes:
     def orders_list_exchange_requests(self, request, pid):
         return 200, self.services.orders.list_requests(pid, "exchange", query_of(request))
 
-    @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/approve", access="partner:operate",
+    @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/approve", body_model=NoBody, access="partner:operate",
            summary="hold the new option, give the old back (R-ORD-8)")
     def orders_approve_exchange(self, request, pid, request_id):
         return 200, self.services.orders.approve_exchange(pid, request_id, _actor(request))

@@ -17,6 +17,7 @@ are notifications' routes.
 """
 from __future__ import annotations
 
+from chassis.validation import NoBody
 from dataclasses import asdict
 
 from chassis.reviews import ReviewIn
@@ -70,7 +71,7 @@ class ReservationsRoutes:
     def shop_change_date(self, request, number):
         return 200, self.services.reservations.change_date(customer_of(request), number, request.json_body)
 
-    @route("POST", "/v1/shop/reservations/<number>/share", access="customer",
+    @route("POST", "/v1/shop/reservations/<number>/share", body_model=NoBody, access="customer",
            summary="a share token for friends (R-RSV-10)")
     def shop_share_reservation(self, request, number):
         return 201, self.services.reservations.share(customer_of(request), number)
@@ -79,7 +80,7 @@ class ReservationsRoutes:
     def shop_get_shared(self, request, token):
         return 200, self.services.reservations.get_shared(customer_of(request), token)
 
-    @route("POST", "/v1/shop/shared/<token>/save", access="customer",
+    @route("POST", "/v1/shop/shared/<token>/save", body_model=NoBody, access="customer",
            summary="save a shared reservation to my list (R-RSV-10)")
     def shop_save_shared(self, request, token):
         return 200, self.services.reservations.save_shared(customer_of(request), token)
@@ -89,7 +90,7 @@ class ReservationsRoutes:
     def shop_transfer_reservation(self, request, number):
         return 200, self.services.reservations.transfer(customer_of(request), number, request.json_body)
 
-    @route("POST", "/v1/shop/transfers/<token>/accept", access="customer",
+    @route("POST", "/v1/shop/transfers/<token>/accept", body_model=NoBody, access="customer",
            summary="take the ticket handed to me (R-RSV-10)")
     def shop_accept_transfer(self, request, token):
         return 200, self.services.reservations.accept_transfer(customer_of(request), token)
@@ -106,12 +107,12 @@ class ReservationsRoutes:
     def shop_chat_invitations(self, request):
         return 200, self.services.reservations.list_chat_invitations(customer_of(request), query_of(request))
 
-    @route("POST", "/v1/shop/chat-invitations/<invitation_id>/accept", access="customer",
+    @route("POST", "/v1/shop/chat-invitations/<invitation_id>/accept", body_model=NoBody, access="customer",
            summary="accept: the conversation is created and linked to the reservation (R-RSV-11)")
     def shop_accept_chat(self, request, invitation_id):
         return 200, self.services.reservations.answer_chat(customer_of(request), invitation_id, True)
 
-    @route("POST", "/v1/shop/chat-invitations/<invitation_id>/decline", access="customer",
+    @route("POST", "/v1/shop/chat-invitations/<invitation_id>/decline", body_model=NoBody, access="customer",
            summary="decline a chat request (R-RSV-11)")
     def shop_decline_chat(self, request, invitation_id):
         return 200, self.services.reservations.answer_chat(customer_of(request), invitation_id, False)
@@ -162,7 +163,7 @@ class ReservationsRoutes:
     def partner_reservation_board(self, request, pid):
         return 200, self.services.reservations.reservation_board(pid, query_of(request))
 
-    @route("POST", "/v1/partners/<pid>/reservations/<number>/chat-requests", access="partner:operate",
+    @route("POST", "/v1/partners/<pid>/reservations/<number>/chat-requests", body_model=NoBody, access="partner:operate",
            summary="invite the customer to chat; a conversation only once they accept (R-RSV-11)")
     def partner_request_chat(self, request, pid, number):
         return 201, self.services.reservations.request_chat(pid, number, staff_of(request))

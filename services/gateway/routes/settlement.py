@@ -37,7 +37,8 @@ class SettlementRoutes:
         return 200, self.services.settlement.sales_summary(pid, query_of(request))
 
     @route("POST", "/v1/ops/settlement/runs", access="operator",
-           summary="close the period ending period_end: payouts and tax invoices (R-STL-2, R-STL-3)")
+           summary="close the period ending period_end: payouts and tax invoices (R-STL-2, R-STL-3); 201 for "
+                   "a new run, 200 with the run as it was for a period already settled (created: false)")
     def settlement_run(self, request):
         run = self.services.settlement.run_settlement(request.json_body, f"operator:{request.principal.member_id}")
         return (201 if run["created"] else 200), run
@@ -48,9 +49,13 @@ class SettlementRoutes:
         return 200, self.services.settlement.list_commission_rates()
 
     @route("POST", "/v1/ops/settlement/commission-rates", access="operator",
-           summary="a new commission rate from a future date: scope, subject, rate_bps, effective_from")
+           summary="a new commission rate from a future date: scope, subject, rate_bps, effective_from; "
+                   "404 partner_not_found for a partner that does not exist")
     def settlement_add_commission_rate(self, request):
-        return 201, self.services.settlement.set_commission_rate(request.json_body)
+        body = request.json_body
+        if isinstance(body, dict) and body.get("scope") == "partner" and isinstance(body.get("subject"), str):
+            self.services.accounts.partner_info(body["subject"])   # issue 18: 404 for a partner that does not exist
+        return 201, self.services.settlement.set_commission_rate(body)
 
     @route("PUT", "/v1/ops/partners/<pid>/payout-schedule", access="operator",
            summary="a partner's payout schedule: weekly or monthly, delay_days after the period")

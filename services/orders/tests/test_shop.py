@@ -58,8 +58,7 @@ def test_r_ord_6_to_r_ord_9_a_parcel_from_order_to_review(partner_center, rpc):
     assert (after_refund["payment_status"], after_refund["refunded_amount"]) == ("partially_refunded", 39000)
     assert_error(customer.client.post(f"{my_order}/refund-requests", json={"reason": "all of it"}), 409,
                  "cancel_instead")
-    refused = assert_error(staff.post(f"{order_path}/cancel", json={"reason": "x"}), 409, "cancel_not_allowed")
-    assert refused["details"]["reason"] == "partially_refunded"
+    # (the partner may still cancel it, the rest refunded: test_shop_money.py, issue 18)
     assert_error(customer.client.post(f"{my_order}/exchange-requests", json={
         "reason": "size", "lines": [{"line_id": white_m, "quantity": 1, "option_id": shop.option(
             "Linen shirt", "White / L")}]}), 409, "invalid_state")    # R-ORD-4: not before it is shipped

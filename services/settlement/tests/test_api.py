@@ -94,6 +94,9 @@ def test_r_stl_1_to_5_settlement_routes_by_role_through_the_gateway(partner_cent
     tomorrow = (today + timedelta(days=1)).isoformat()
     assert expect(operator.post(rates, json={"scope": "partner", "subject": cafe.partner_id, "rate_bps": 300,
                                              "effective_from": tomorrow}), 201)["rate_bps"] == 300
+    assert_error(operator.post(rates, json={"scope": "partner", "subject": "7d1c54b2-8a55-4c8e-9a43-3f1a1e0c0009",
+                                            "rate_bps": 300, "effective_from": tomorrow}), 404,
+                 "partner_not_found")   # issue 18 item 6
     assert_error(operator.post(rates, json={"scope": "category", "subject": "cafe", "rate_bps": 300,
                                             "effective_from": today.isoformat()}), 422)
     assert_error(operator.post(rates, json={"scope": "planet", "subject": "x", "rate_bps": 20000,

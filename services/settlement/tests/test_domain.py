@@ -123,3 +123,12 @@ def test_r_stl_4_members_see_sales_counts_not_money():
     counts = {"sales_today": 1, "sales_month_to_date": 2}
     assert domain.dashboard_view("admin", figures) == {"counts": counts, "sales": figures}
     assert domain.dashboard_view("member", figures) == {"counts": counts}
+
+
+def test_r_stl_2_the_upcoming_payout_is_the_period_holding_today_with_what_is_unsettled():
+    wednesday = date(2026, 12, 2)
+    weekly = domain.upcoming_payout({"schedule": "weekly", "delay_days": 3}, wednesday, 50000, -8000)
+    assert (weekly.period_end, weekly.pay_date, weekly.amount) == (date(2026, 12, 6), date(2026, 12, 9), 42000)
+    monthly = domain.upcoming_payout({"schedule": "monthly", "delay_days": 10}, wednesday, 1000, -5000)
+    assert (monthly.period_end, monthly.pay_date, monthly.amount) == (date(2026, 12, 31), date(2027, 1, 11), 0)
+    assert domain.next_period_end("weekly", date(2026, 12, 6)) == date(2026, 12, 6)   # a Sunday closes itself

@@ -74,7 +74,7 @@ def test_r_stl_1_sales_fees_and_refunds_enter_the_ledger_once_balanced_even_deli
     today = domain.today_in_partner_zone()
     summary = rpc.settlement.sales_summary(partner, {"from": today.isoformat(), "to": today.isoformat()})
     assert summary["totals"] == {"sales": 40000, "sales_count": 2, "discounts": 0, "fees": 4000, "refunds": 3000,
-                                 "commission": 2050, "net_sales": 41000}
+                                 "commission": 2050, "revenue": 37000, "net_sales": 41000}
     assert [(d["date"], d["net_sales"]) for d in summary["days"]] == [(today.isoformat(), 41000)]
     by_product = {p["product_id"]: (p["sales"], p["fees"], p["refunds"]) for p in summary["products"]}
     assert by_product == {"p-a": (37000, 4000, 0), "p-b": (3000, 0, 3000)}
