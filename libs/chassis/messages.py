@@ -33,6 +33,10 @@ KOREAN_WORDS = {
     "confirm": "확정", "reject": "거절", "complete": "이용 완료 처리", "cancel": "취소",
     "no-show": "노쇼 처리", "no_show_mark": "노쇼 처리", "verify": "인증", "resubmit": "재심사 요청",
     "close": "운영 종료",
+    # orders (issue 18): channels and the order board's actions, as seed 004 says them
+    "dine_in": "매장", "takeout": "포장", "delivery": "배달", "parcel": "택배", "start_preparing": "준비 시작",
+    "prepare_shipment": "배송 준비", "ship": "발송 처리", "deliver": "배송 완료 처리", "auto_complete": "자동 완료",
+    "correct_shipment": "송장 수정", "request_refund": "환불 요청", "request_exchange": "교환 요청",
 }
 
 # code[:action][:status] -> (Korean, English), or a list of them tried in order (the
@@ -157,8 +161,40 @@ CATALOGUE: dict[str, tuple[str, str] | list[tuple[str, str]]] = {
     "invalid_state:cancel": ("예약 {number}은(는) {status} 상태라 취소할 수 없습니다. 확정 대기 또는 확정된 예약만 취소합니다.",
                              "Reservation {number} is {status}: only a requested or confirmed reservation "
                              "can be cancelled."),
-    "invalid_state": ("지금 상태({status})에서는 할 수 없습니다. 새로 고쳐 현재 상태를 확인하세요.",
-                      "This cannot be done while it is {status}: refresh and check its current state."),
+    "invalid_state": [
+        # orders (issue 18): another channel's step names the channel, and every refusal the ways out
+        ("'{action}'은(는) {channels} 주문의 단계입니다. 이 {channel} 주문은 {status} 상태이며 다음 단계는 {partner_may}입니다.",
+         "'{action}' is a step of {channels} orders, not {channel}: this order is {status}, and the partner may "
+         "{partner_may} next."),
+        ("이 주문은 {status} 상태라 '{action}'을(를) 할 수 없습니다. 파트너가 할 수 있는 다음 단계: {partner_may}.",
+         "The order is {status}, so it cannot '{action}': the partner may {partner_may} next."),
+        ("이 주문은 {status} 상태라 더 진행할 수 없습니다. 주문 {order_id}을(를) 확인하세요.",
+         "Order {order_id} is {status}: nothing more can be done to it."),
+        ("지금 상태({status})에서는 할 수 없습니다. 새로 고쳐 현재 상태를 확인하세요.",
+         "This cannot be done while it is {status}: refresh and check its current state.")],
+    # --- orders (issue 18): who may cancel, and what to do instead (R-ORD-5) ---
+    "cancel_not_allowed:customer_cancel:preparing": (
+        "매장에서 이미 준비를 시작해 취소할 수 없습니다. 매장에 취소를 요청하세요.",
+        "The cafe has started preparing this order: ask the cafe to cancel it."),
+    "cancel_not_allowed:customer_cancel:preparing_shipment": (
+        "배송 준비가 시작되어 직접 취소할 수 없습니다. 판매자에게 주문 취소를 요청하세요.",
+        "Shipment preparation has started: ask the partner to cancel the order."),
+    "cancel_not_allowed:customer_cancel:shipped": (
+        "이미 발송된 주문은 취소할 수 없습니다. 상품을 받은 뒤 환불을 요청하세요.",
+        "A shipped order cannot be cancelled: ask for a refund once it arrives."),
+    "cancel_not_allowed:partner_cancel:shipped": (
+        "이미 발송된 주문은 취소하거나 바꿀 수 없습니다. 배송 완료 처리 뒤 환불 요청을 처리하세요.",
+        "A shipped order can be neither cancelled nor changed: mark it delivered, then handle refund requests."),
+    "cancel_not_allowed:completed": ("완료된 주문은 취소할 수 없습니다. 환불은 환불 요청으로 처리합니다.",
+                                     "A completed order cannot be cancelled: refunds go through refund requests."),
+    "cancel_not_allowed:cancelled": ("이미 취소된 주문입니다.", "The order is already cancelled."),
+    "cancel_instead:received": ("발송 전 주문의 남은 상품을 모두 환불하면 주문 취소와 같습니다. 주문을 취소하세요.",
+                                "This would refund every unit of an order not shipped yet: cancel the order "
+                                "instead."),
+    "cancel_instead:preparing_shipment": (
+        "발송 전 주문의 남은 상품을 모두 환불하면 주문 취소와 같습니다. 배송 준비가 시작되었으니 판매자에게 주문 취소를 요청하세요.",
+        "This would refund every unit of an order not shipped yet: shipment preparation has started, so ask the "
+        "partner to cancel the order."),
     "not_cancellable_state": ("예약 {number}은(는) {status} 상태라 취소할 수 없습니다. 확정 대기 또는 확정된 예약만 취소됩니다.",
                               "Reservation {number} is {status}: only a requested or confirmed reservation "
                               "can be cancelled."),

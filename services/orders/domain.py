@@ -195,7 +195,7 @@ def check_cancel(order: dict, by: str) -> None:
     refusal = refusals.get(order["status"])
     if refusal is not None:
         reason, message = refusal
-        raise errors.cancel_not_allowed(order["order_id"], order["status"], reason, message, exits(order))
+        raise errors.cancel_not_allowed(order["order_id"], order["status"], reason, message, by, exits(order))
 
 
 # --- refunds and exchanges (R-ORD-8) ----------------------------------------------------

@@ -29,18 +29,26 @@ def review_not_found(review_id: str) -> NotFound:
 
 
 def _next_steps(exits: dict[str, list[str]] | None) -> str:
-    """``the partner may ship or cancel it``: who may do what next, for messages."""
+    """``the partner may ship or cancel it``: who may do what next (the service's
+    English; the gateway renders the message from chassis.messages and these details)."""
     steps = [f"the {who} may {' or '.join(a.replace('_', ' ') for a in actions)}"
              for who, actions in (exits or {}).items() if who != "system" and actions]
     return "; ".join(steps) if steps else "nothing more can happen to it"
+
+
+def _ways_out(exits: dict[str, list[str]] | None) -> dict:
+    """What the error details say of the ways out: ``next`` by who, and
+    ``partner_may`` / ``customer_may`` for the messages' catalogue."""
+    exits = exits or {}
+    return {"next": exits, "partner_may": exits.get("partner", []), "customer_may": exits.get("customer", [])}
 
 
 def invalid_state(order_id: str, status: str, action: str, allowed: tuple[str, ...] = (),
                   exits: dict[str, list[str]] | None = None) -> Conflict:
     return Conflict("invalid_state", f"an order that is {status} cannot {action.replace('_', ' ')}: "
                     f"{_next_steps(exits)}",
-                    {"order_id": order_id, "status": status, "action": action, "allowed_from": list(allowed),
-                     "next": exits or {}})
+                    {"order_id": str(order_id), "status": status, "action": action, "allowed_from": list(allowed),
+                     **_ways_out(exits)})
 
 
 def wrong_channel(order: dict, action: str, channels: tuple[str, ...], exits: dict[str, list[str]]) -> Conflict:
@@ -48,14 +56,15 @@ def wrong_channel(order: dict, action: str, channels: tuple[str, ...], exits: di
     return Conflict("invalid_state", f"{action.replace('_', ' ')} is for {' and '.join(channels)} orders, not "
                     f"{order['channel']}; this order is {order['status']}: {_next_steps(exits)}",
                     {"order_id": str(order["order_id"]), "status": order["status"], "channel": order["channel"],
-                     "action": action, "channels": list(channels), "allowed_from": [], "next": exits})
+                     "action": action, "channels": list(channels), "allowed_from": [], **_ways_out(exits)})
 
 
-def cancel_not_allowed(order_id: str, status: str, reason: str, message: str,
+def cancel_not_allowed(order_id: str, status: str, reason: str, message: str, by: str,
                        exits: dict[str, list[str]] | None = None) -> Conflict:
-    """R-ORD-5: every refusal names its reason code in ``details.reason``."""
-    return Conflict("cancel_not_allowed", message, {"order_id": order_id, "status": status, "reason": reason,
-                                                    "next": exits or {}})
+    """R-ORD-5: every refusal names its reason code in ``details.reason``; ``action``
+    (``customer_cancel`` / ``partner_cancel``) picks the catalogue's message."""
+    return Conflict("cancel_not_allowed", message, {"order_id": str(order_id), "status": status, "reason": reason,
+                                                    "action": f"{by}_cancel", **_ways_out(exits)})
 
 
 def order_not_changeable(order_id: str) -> Conflict:
@@ -106,7 +115,7 @@ def cancel_instead(order_id: str, status: str, exits: dict[str, list[str]]) -> C
     who = "cancel the order instead" if "cancel" in exits.get("customer", ()) else \
         "shipment preparation has started, so ask the partner to cancel the order"
     return Conflict("cancel_instead", f"this would refund every unit of an order not shipped yet: {who} (R-ORD-5)",
-                    {"order_id": order_id, "status": status, "next": exits})
+                    {"order_id": str(order_id), "status": status, **_ways_out(exits)})
 
 
 def exchange_price_differs(line_id: str, option_id: str, old: int, new: int) -> Conflict:

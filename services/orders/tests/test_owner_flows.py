@@ -63,9 +63,12 @@ def test_r_ord_1_r_ord_2_cafe_numbers_preparation_minutes_and_bodies_validated(p
     assert_error(staff.post(f"{delivery_path}/prepare-shipment", json={"status": "completed", "amount": 1}), 422)
     assert expect(staff.get(delivery_path), 200)["status"] == "received"
     # Item 8: an action of another channel's flow names the channel and the ways out.
-    refused = assert_error(staff.post(f"{delivery_path}/start-preparing"), 409, "invalid_state")
+    refused = assert_error(staff.post(f"{delivery_path}/start-preparing", headers={"Accept-Language": "en"}), 409,
+                           "invalid_state")
     assert refused["details"]["channels"] == ["dine_in", "takeout"] and "not delivery" in refused["message"]
     assert refused["details"]["next"]["partner"] == ["prepare_shipment", "cancel"]
+    korean = assert_error(staff.post(f"{delivery_path}/start-preparing"), 409, "invalid_state")["message"]
+    assert "매장, 포장 주문의 단계" in korean and "배송 준비, 취소" in korean
 
 
 def test_r_ord_3_r_ord_7_r_ntf_3_r_stl_2_shop_tracking_messages_coupons_and_upcoming_payout(partner_center):
