@@ -114,3 +114,13 @@ def coupon_not_issuable(coupon_id: str) -> Conflict:
 def redemption_key_reused(redemption_key: str) -> Conflict:
     return Conflict("redemption_key_reused", "this booking or order already redeemed another coupon",
                     {"redemption_key": redemption_key})
+
+
+def question_not_found(question_id: str) -> NotFound:
+    """Unknown, or a question about another partner's product: both look the same."""
+    return NotFound("question_not_found", "no such product question", {"question_id": question_id})
+
+
+def already_answered(question_id: str) -> Conflict:
+    return Conflict("already_answered", "this question was already answered (one answer per question)",
+                    {"question_id": question_id})

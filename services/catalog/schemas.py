@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, field_validator
 
+from chassis import paging
 from chassis.coupons import COUPON_CODE
 from chassis.validation import Strict
 
@@ -255,3 +256,25 @@ class CouponListQuery(Strict):
     @classmethod
     def _clamp(cls, value: int) -> int:
         return max(1, min(value, 100))
+
+
+class QuestionIn(Strict):
+    """A question about a product before buying (issue 18 item 12); ``private``: only
+    the asker and the partner read it."""
+    body: str = Field(min_length=1, max_length=2000)
+    private: bool = False
+
+
+class AnswerIn(Strict):
+    body: str = Field(min_length=1, max_length=2000)
+
+
+class QuestionListQuery(Strict):
+    limit: int = 20
+    cursor: str | None = Field(None, max_length=500)
+    answered: Literal["true", "false"] | None = None
+
+    @field_validator("limit", mode="after")
+    @classmethod
+    def _clamp(cls, value: int) -> int:
+        return paging.clamp_limit(value)

@@ -129,9 +129,9 @@ from chassis.service import DataService, rpc
 from chassis.validation import parse
 
 from . import domain, errors, events, store, storefront, views
-from .schemas import (ApproveIn, BlocksIn, BoardQuery, CancellationQuoteIn, CouponCreate, CouponListQuery,
-                      CouponPatch, HoldIn, InventoryIn, IssueIn, ListQuery, ProductCreate, ProductPatch, ReasonIn,
-                      ReleaseIn)
+from .schemas import (AnswerIn, ApproveIn, BlocksIn, BoardQuery, CancellationQuoteIn, CouponCreate, CouponListQuery,
+                      CouponPatch, HoldIn, InventoryIn, IssueIn, ListQuery, ProductCreate, ProductPatch, QuestionIn,
+                      QuestionListQuery, ReasonIn, ReleaseIn)
 
 log = get_logger(__name__)
 
@@ -465,6 +465,55 @@ class CatalogService(DataService):
         view["availability"]["period"] = views.slot_view(period[0]) if period else None
         return storefront.decorate(view, storefront.storefronts(self.services.accounts, row["partner_id"],
                                                                 [row["live_content"].get("place_id")]))
+
+    # --- product questions before buying (issue 18 item 12, seed 003) -----------------------
+
+    @rpc
+    def ask_question(self, customer_id: str, product_id: str, body: dict) -> dict:
+        """A customer's question about an approved product, without an order."""
+        data = parse(QuestionIn, body)
+        with self.db.transaction() as uow:
+            product = store.product_view_row(uow, product_id)
+            if product is None or product["live_content"] is None:
+                raise errors.product_not_found(product_id)
+            row = store.insert_question(uow, {"question_id": uuid.uuid4(), "product_id": product["product_id"],
+                                              "partner_id": product["partner_id"], "customer_id": customer_id,
+                                              "body": data.body, "private": data.private})
+        return views.question_view(row, "customer", customer_id)
+
+    @rpc
+    def list_product_questions(self, product_id: str, customer_id: str | None = None,
+                               query: dict | None = None) -> dict:
+        """Everyone's view, newest first: private questions show only to their asker."""
+        q = parse(QuestionListQuery, query)
+        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
+        with self.db.transaction() as uow:
+            product = store.product_view_row(uow, product_id)
+            if product is None or product["live_content"] is None:
+                raise errors.product_not_found(product_id)
+            rows = store.product_questions(uow, product["product_id"], q.limit, after)
+        return views.page(rows, q.limit, _question_cursor, lambda r: views.question_view(r, "customer", customer_id))
+
+    @rpc
+    def list_partner_questions(self, partner_id: str, query: dict | None = None) -> dict:
+        q = parse(QuestionListQuery, query)
+        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
+        answered = None if q.answered is None else q.answered == "true"
+        with self.db.transaction() as uow:
+            rows = store.partner_questions(uow, partner_id, answered, q.limit, after)
+        return views.page(rows, q.limit, _question_cursor, lambda r: views.question_view(r, "partner"))
+
+    @rpc
+    def answer_question(self, partner_id: str, question_id: str, body: dict, actor: str | None = None) -> dict:
+        """One answer per question (409 ``already_answered``); another partner's is 404."""
+        data = parse(AnswerIn, body)
+        with self.db.transaction() as uow:
+            row, answered = store.answer_question(uow, partner_id, question_id, data.body, actor)
+        if row is None:
+            raise errors.question_not_found(question_id)
+        if not answered:
+            raise errors.already_answered(question_id)
+        return views.question_view(row, "partner")
 
     # --- other services ----------------------------------------------------------------
 
@@ -924,3 +973,7 @@ class CatalogService(DataService):
         events.publish(uow, event_type, events.product_event(
             row["product_id"], row["partner_id"], row["kind"], row["live_content"]["name"],
             version=row["live_version"], **extra))
+
+
+def _question_cursor(row: dict) -> str:
+    return paging.encode_cursor(row["created_at"].isoformat(), row["question_id"])

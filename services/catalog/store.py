@@ -563,7 +563,54 @@ def pseudonymise_customer(uow, customer_id: str, pseudonym: str) -> dict[str, in
                          (pseudonym, customer_id)).rowcount
     redemptions = uow.execute("UPDATE coupon_redemptions SET customer_id = %s WHERE customer_id = %s",
                               (pseudonym, customer_id)).rowcount
-    return {"coupon_issues": issues, "coupon_redemptions": redemptions}
+    questions = uow.execute("UPDATE product_questions SET customer_id = %s WHERE customer_id = %s",
+                            (pseudonym, customer_id)).rowcount
+    return {"coupon_issues": issues, "coupon_redemptions": redemptions, "product_questions": questions}
+
+
+# --- product questions (issue 18 item 12) -------------------------------------------------
+
+def insert_question(uow, question: dict) -> dict:
+    return uow.fetch_one(
+        """INSERT INTO product_questions (question_id, product_id, partner_id, customer_id, body, private)
+           VALUES (%(question_id)s, %(product_id)s, %(partner_id)s, %(customer_id)s, %(body)s, %(private)s)
+           RETURNING *""", question)
+
+
+def product_questions(uow, product_id, limit: int, after: tuple | None) -> list[dict]:
+    """A product's questions, newest first (limit + 1 rows: the page knows if more follow)."""
+    return uow.fetch_all(
+        """SELECT * FROM product_questions WHERE product_id = %(p)s
+             AND (%(at)s::timestamptz IS NULL OR (created_at, question_id) < (%(at)s, %(id)s))
+           ORDER BY created_at DESC, question_id DESC LIMIT %(n)s""",
+        {"p": product_id, "at": after[0] if after else None, "id": after[1] if after else None, "n": limit + 1})
+
+
+def partner_questions(uow, partner_id: str, answered: bool | None, limit: int, after: tuple | None) -> list[dict]:
+    return uow.fetch_all(
+        """SELECT q.*, lr.content ->> 'name' AS product_name FROM product_questions q
+             JOIN products p ON p.product_id = q.product_id
+             LEFT JOIN revisions lr ON lr.revision_id = p.live_revision_id
+            WHERE q.partner_id = %(pid)s AND (%(answered)s::boolean IS NULL OR (q.answer IS NOT NULL) = %(answered)s)
+              AND (%(at)s::timestamptz IS NULL OR (q.created_at, q.question_id) < (%(at)s, %(id)s))
+            ORDER BY q.created_at DESC, q.question_id DESC LIMIT %(n)s""",
+        {"pid": partner_id, "answered": answered, "at": after[0] if after else None,
+         "id": after[1] if after else None, "n": limit + 1})
+
+
+def answer_question(uow, partner_id: str, question_id, text: str, actor: str | None) -> tuple[dict | None, bool]:
+    """(the question, answered now): one answer per question, whoever comes first."""
+    qid = as_uuid(question_id)
+    if qid is None:
+        return None, False
+    row = uow.fetch_one(
+        """UPDATE product_questions SET answer = %s, answered_by = %s, answered_at = now()
+            WHERE question_id = %s AND partner_id = %s AND answer IS NULL RETURNING *""",
+        (text, actor, qid, partner_id))
+    if row is not None:
+        return row, True
+    return uow.fetch_one("SELECT * FROM product_questions WHERE question_id = %s AND partner_id = %s",
+                         (qid, partner_id)), False
 
 
 # --- closed partners (R-ACC-14) --------------------------------------------------------------

@@ -152,3 +152,18 @@ def page(rows: list[dict], limit: int, cursor_of, render) -> dict:
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [render(r) for r in rows], "next_cursor": cursor_of(rows[-1]) if more and rows else None}
+
+
+def question_view(row: dict, reader: str, customer_id: str | None = None) -> dict:
+    """A product question (issue 18 item 12). ``reader``: ``partner`` sees every
+    question whole; anyone else sees a private question's text and answer only
+    when they asked it (``mine``), else that it exists and whether it was answered."""
+    mine = customer_id is not None and row["customer_id"] == customer_id
+    hidden = row["private"] and reader != "partner" and not mine
+    view = {"question_id": str(row["question_id"]), "product_id": str(row["product_id"]),
+            "private": row["private"], "mine": mine, "body": None if hidden else row["body"],
+            "answer": None if hidden else row["answer"], "answered": row["answer"] is not None,
+            "created_at": iso(row["created_at"]), "answered_at": iso(row["answered_at"])}
+    if reader == "partner":
+        view["product_name"] = row.get("product_name")
+    return view

@@ -9,7 +9,10 @@ query by that partner, so another partner's product is a 404 there too.
 """
 from __future__ import annotations
 
+from chassis.errors import DomainError
 from chassis.validation import NoBody
+
+from ..auth import authorize, bearer_token
 from ..http import query_of, route
 
 
@@ -106,3 +109,33 @@ class CatalogRoutes:
            summary="the approved version, display state and availability (R-CAT-4, R-CAT-5)")
     def shop_product(self, request, product_id):
         return 200, self.services.catalog.shop_get_product(product_id)
+
+    # --- product questions before buying (issue 18 item 12, seed 003) --------------------------------
+
+    @route("POST", "/v1/shop/products/<product_id>/questions", access="customer",
+           summary="ask about a product before buying {body, private?}; private: only you and the partner read it")
+    def catalog_ask_question(self, request, product_id):
+        return 201, self.services.catalog.ask_question(request.principal.customer_id, product_id, request.json_body)
+
+    @route("GET", "/v1/shop/products/<product_id>/questions", access="public",
+           summary="a product's questions and answers, newest first; private ones show only to their asker")
+    def catalog_product_questions(self, request, product_id):
+        """Public; a signed-in customer's token, when sent, also shows their own private questions."""
+        customer_id = None
+        if bearer_token(request):
+            try:
+                customer_id = authorize(self.services, request, "customer", None).customer_id
+            except DomainError:
+                pass   # a stale or staff token reads what everyone reads
+        return 200, self.services.catalog.list_product_questions(product_id, customer_id, query_of(request))
+
+    @route("GET", "/v1/partners/<pid>/product-questions", access="partner:read",
+           summary="customers' questions about the partner's products, ?answered=true|false")
+    def catalog_partner_questions(self, request, pid):
+        return 200, self.services.catalog.list_partner_questions(pid, query_of(request))
+
+    @route("POST", "/v1/partners/<pid>/product-questions/<question_id>/answer", access="partner:operate",
+           summary="answer a product question {body}, once; 409 already_answered")
+    def catalog_answer_question(self, request, pid, question_id):
+        return 200, self.services.catalog.answer_question(pid, question_id, request.json_body,
+                                                          request.principal.member_id)
