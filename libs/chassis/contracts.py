@@ -163,6 +163,13 @@ class OrderChanged(Payload):
     rating: int | None = None
     review_text: str | None = None
     reply_text: str | None = None
+    # issue 18 item 7: an exchange's return pickup and replacement shipment (order.exchange_*)
+    return_courier: str | None = None
+    return_invoice_number: str | None = None
+    return_tracking_url: str | None = None
+    exchange_courier: str | None = None
+    exchange_invoice_number: str | None = None
+    exchange_tracking_url: str | None = None
 
 
 # --- settlement -----------------------------------------------------------
@@ -201,7 +208,8 @@ _RESERVATION_EVENTS = ["requested", "confirmed", "rejected", "cancelled", "compl
                        "chat_declined", "expired", "review_posted", "review_replied"]
 _ORDER_EVENTS = ["received", "preparing", "completed", "cancelled", "shipment_prepared", "shipped",
                  "shipment_corrected", "delivered", "refund_requested", "refund_approved", "refund_rejected",
-                 "exchange_requested", "exchange_approved", "exchange_rejected", "inquiry_posted",
+                 "exchange_requested", "exchange_approved", "exchange_rejected", "exchange_returned",
+                 "exchange_shipped", "exchange_delivered", "inquiry_posted",
                  "inquiry_answered", "review_posted", "review_replied"]
 
 # Producers may add optional fields to a payload; anything else is a new version.

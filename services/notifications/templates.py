@@ -80,7 +80,6 @@ OPEN_CHAT_P = Action("open_chat", "GET", "/v1/partners/{partner_id}/conversation
                      "채팅방 열기", "Open chat")
 
 VIEW_ORDER_P = Action("view", "GET", P_ORDER, "주문 상세보기", "View order")
-TRACK_ORDER = Action("track", "GET", "{tracking_url}", "배송 조회", "Track the parcel")   # the courier's page (R-ORD-7)
 SHIPPED_CHANNELS = ("delivery", "parcel")
 START_PREPARING = Action("start_preparing", "POST", P_ORDER + "/start-preparing", "준비 시작", "Start preparing",
                          lambda p: p.get("channel") in ("dine_in", "takeout"))
@@ -311,7 +310,7 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
            ("배송 시작", "{items} 상품이 발송되었습니다. 택배사 {courier}, 송장번호 {invoice_number}.{tracking_note}"),
            ("Shipped", "Your order ({items}) is on its way. Courier {courier}, tracking number {invoice_number}."
                        "{tracking_note}"),
-           (VIEW_ORDER_C, TRACK_ORDER)),
+           (VIEW_ORDER_C,)),
     ),
     "order.shipment_corrected": (
         _t("order.shipment_corrected/customer", CUSTOMER,
@@ -319,7 +318,7 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
                         "{tracking_note}"),
            ("Tracking details corrected", "The shipping details of your order ({items}) changed. Courier "
                                           "{courier}, tracking number {invoice_number}.{tracking_note}"),
-           (VIEW_ORDER_C, TRACK_ORDER)),
+           (VIEW_ORDER_C,)),
     ),
     "order.delivered": (
         _t("order.delivered/customer", CUSTOMER,
@@ -362,8 +361,30 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     ),
     "order.exchange_approved": (
         _t("order.exchange_approved/customer", CUSTOMER,
-           ("교환 승인", "{items} 교환 요청이 승인되었습니다."),
-           ("Exchange approved", "Your exchange request for {items} was approved."),
+           ("교환 승인", "{items} 교환 요청이 승인되었습니다. 교환할 상품을 반송해 주세요.{return_note}"),
+           ("Exchange approved", "Your exchange request for {items} was approved. Send the item back to us."
+                                 "{return_note}"),
+           (VIEW_ORDER_C,)),
+    ),
+    # issue 18 item 7: the exchange's own steps, each told to the customer (R-ORD-8)
+    "order.exchange_returned": (
+        _t("order.exchange_returned/customer", CUSTOMER,
+           ("반송 상품 도착", "반송하신 {items} 상품이 도착했습니다. 교환 상품을 보내 드릴게요."),
+           ("Return received", "We received the {items} you sent back. Your replacement is next."),
+           (VIEW_ORDER_C,)),
+    ),
+    "order.exchange_shipped": (
+        _t("order.exchange_shipped/customer", CUSTOMER,
+           ("교환 상품 발송", "교환 상품이 발송되었습니다. 택배사 {exchange_courier}, 송장번호 {exchange_invoice_number}."
+                          "{exchange_tracking_note}"),
+           ("Replacement shipped", "Your replacement is on its way. Courier {exchange_courier}, tracking number "
+                                   "{exchange_invoice_number}.{exchange_tracking_note}"),
+           (VIEW_ORDER_C,)),
+    ),
+    "order.exchange_delivered": (
+        _t("order.exchange_delivered/customer", CUSTOMER,
+           ("교환 완료", "교환 상품이 배송 완료되어 교환이 끝났습니다."),
+           ("Exchange completed", "Your replacement was delivered: the exchange is complete."),
            (VIEW_ORDER_C,)),
     ),
     "order.exchange_rejected": (
@@ -498,7 +519,8 @@ _PARAM_FIELDS = (
     "to_customer_id", "invitation_id", "conversation_id", "order_id", "channel", "request_id", "courier",
     "invoice_number", "name", "kind", "option_id", "role", "member_id", "period_start", "period_end", "amount",
     "pay_date", "webhook_id", "url", "failures", "partial", "review_id", "rating", "category", "number",
-    "tracking_url",
+    "tracking_url", "return_courier", "return_invoice_number", "return_tracking_url", "exchange_courier",
+    "exchange_invoice_number", "exchange_tracking_url",
 )
 
 
@@ -570,9 +592,15 @@ class _LanguageView(dict):
         if key == "reason_note":   # no "사유: 사유 없음" when none was given (issue 18)
             reason = self.get("reason")
             return (f" 사유: {reason}" if lang == "ko" else f" Reason: {reason}") if reason else ""
-        if key == "tracking_note":
-            url = self.get("tracking_url")
+        if key in ("tracking_note", "exchange_tracking_note"):   # the courier's tracking page (R-ORD-7)
+            url = self.get(key.replace("_note", "_url"))
             return (f" 배송 조회: {url}" if lang == "ko" else f" Track it: {url}") if url else ""
+        if key == "return_note":   # the return pickup, when the partner booked it (issue 18 item 7)
+            courier, invoice = self.get("return_courier"), self.get("return_invoice_number")
+            if not courier:
+                return ""
+            return (f" 회수 택배사 {courier}, 송장번호 {invoice}." if lang == "ko"
+                    else f" Pickup by {courier}, tracking number {invoice}.")
         value = self.get(key)
         if value is None or value == "":
             return _NO_REASON[lang] if key == "reason" else _MISSING[lang]

@@ -37,8 +37,12 @@ Choices made where the seeds are silent (also in the service docstring)
 * Every open state has a way out for someone (``EXITS``), and every refusal
   says what the order is and who may do what next.
 * An exchange is for goods the customer has (shipped or completed orders),
-  to another option of the same product at the same price. Approval holds
-  the new option first, then gives the old one back to stock.
+  to another option of the same product at the same price, and is its own
+  small flow (issue 18 item 7, ``EXCHANGE_STEPS``): approval holds the new
+  option and may name the return pickup's courier and invoice; receiving the
+  return puts the old unit back in stock; the replacement ships with its
+  courier and invoice (and tracking link), then is delivered. The order's
+  own status does not change.
 * Reviews: one per order line, on completed orders of every channel; the
   partner replies once. Inquiries: any order, answered once.
 * Coupons (issue #11): one per order (``coupon_code`` or ``coupon_id``),
@@ -272,6 +276,27 @@ def check_exchangeable(order: dict) -> None:
     check_shop_order(order)
     if order["status"] not in ("shipped", "completed"):
         raise errors.invalid_state(order["order_id"], order["status"], "request_exchange", ("shipped", "completed"))
+
+
+# Issue 18 item 7: an exchange's own steps after approval, step -> (from, to, time column).
+# The order follows in order: the return is received before the replacement ships
+# (the unit goes back to stock only once it is back in the shop).
+EXCHANGE_STEPS = {
+    "receive_return": ("approved", "returned", "returned_at"),
+    "ship_replacement": ("returned", "reshipped", "shipped_at"),
+    "deliver_replacement": ("reshipped", "exchanged", "delivered_at"),
+}
+EXCHANGE_STEP_EVENTS = {"receive_return": "order.exchange_returned", "ship_replacement": "order.exchange_shipped",
+                        "deliver_replacement": "order.exchange_delivered"}
+
+
+def exchange_step(request: dict, step: str) -> tuple[str, str]:
+    """(new status, time column) of an exchange step, or 409 invalid_state naming the step's state."""
+    from_status, to_status, column = EXCHANGE_STEPS[step]
+    if request["kind"] != "exchange" or request["status"] != from_status:
+        raise errors.request_step_refused("exchange", str(request["request_id"]), request["status"], step,
+                                          from_status)
+    return to_status, column
 
 
 def exchange_lines(order: dict, lines: list[dict], wanted: list[dict], open_requests: list[dict]) -> list[dict]:

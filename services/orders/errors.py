@@ -104,6 +104,12 @@ def request_not_open(kind: str, request_id: str, status: str) -> Conflict:
                     {"request_id": request_id, "status": status})
 
 
+def request_step_refused(kind: str, request_id: str, status: str, step: str, needed: str) -> Conflict:
+    return Conflict("invalid_state", f"the {kind} request is {status}: {step.replace('_', ' ')} comes when it is "
+                    f"{needed}", {"request_id": request_id, "status": status, "action": step,
+                                  "allowed_from": [needed]})
+
+
 def exceeds_order(order_id: str, line_id: str, requested: int, available: int) -> Conflict:
     return Conflict("quantity_exceeds_order", "more units than the line still has",
                     {"order_id": order_id, "line_id": line_id, "requested": requested, "available": available})

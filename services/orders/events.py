@@ -20,11 +20,11 @@ def line_payload(line: dict) -> dict:
 def order_payload(order: dict, lines: list[dict], *, actor: str, reason: str | None = None,
                   refund_amount: int = 0, refunded_line_ids: list[str] | None = None,
                   request_id: str | None = None, review: dict | None = None,
-                  refund_products: dict[str, int] | None = None) -> dict:
+                  refund_products: dict[str, int] | None = None, exchange: dict | None = None) -> dict:
     """``review``: the reviews row of order.review_posted / review_replied, whose
     line, rating, text and reply the event carries (issue #11: insights lists
     reviews from the events alone)."""
-    return {**(review_fields(review) if review else {}),
+    return {**(review_fields(review) if review else {}), **(exchange_fields(exchange) if exchange else {}),
         "partner_id": order["partner_id"], "order_id": str(order["order_id"]), "customer_id": order["customer_id"],
         "channel": order["channel"], "status": order["status"], "total": order["total"],
         "lines": [line_payload(line) for line in lines], "refund_amount": refund_amount,
@@ -40,6 +40,14 @@ def order_payload(order: dict, lines: list[dict], *, actor: str, reason: str | N
         # issue #11: ``total`` is what the customer paid, after this coupon discount
         "coupon_id": (order.get("coupon") or {}).get("coupon_id"), "discount_amount": order.get("discount_amount", 0),
     }
+
+
+def exchange_fields(request: dict) -> dict:
+    """Issue 18 item 7: the exchange's return pickup and replacement shipment."""
+    return {"return_courier": request.get("return_courier"), "return_invoice_number": request.get(
+        "return_invoice_number"), "return_tracking_url": request.get("return_tracking_url"),
+            "exchange_courier": request.get("courier"), "exchange_invoice_number": request.get("invoice_number"),
+            "exchange_tracking_url": request.get("tracking_url")}
 
 
 def review_fields(review: dict) -> dict:

@@ -80,7 +80,7 @@ class ListQuery(Strict):
 class RequestListQuery(Strict):
     limit: int = 20
     cursor: str | None = Field(None, max_length=500)
-    status: Literal["requested", "approved", "rejected"] | None = None
+    status: Literal["requested", "approved", "rejected", "returned", "reshipped", "exchanged"] | None = None
     answered: Literal["true", "false"] | None = None    # inquiries
 
     @field_validator("limit", mode="after")
@@ -117,6 +117,12 @@ class ShipmentCorrectionIn(Strict):
     """R-ORD-3: correct the courier, the invoice number or both while shipped (issue 18 item 8)."""
     courier: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     invoice_number: Annotated[str, Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")] | None = None
+
+
+class ExchangeApproveIn(Strict):
+    """Issue 18 item 7: the return pickup's courier and invoice, when already booked."""
+    return_courier: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    return_invoice_number: Annotated[str, Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")] | None = None
 
 
 class StartPreparingIn(Strict):

@@ -62,7 +62,7 @@ from chassis.service import DataService, rpc
 from chassis.validation import parse
 
 from . import domain, errors, events, store, views
-from .schemas import (IDEMPOTENCY_KEY, AnswerIn, ExchangeRequestIn, InquiryIn, ListQuery, OrderCreate, PeriodIn,
+from .schemas import (IDEMPOTENCY_KEY, AnswerIn, ExchangeApproveIn, ExchangeRequestIn, InquiryIn, ListQuery, OrderCreate, PeriodIn,
                       ReasonIn, ReasonRequired, RefundRequestIn, RequestListQuery, ReviewIn, ShipmentCorrectionIn,
                       ShipmentIn, StartPreparingIn)
 
@@ -508,8 +508,15 @@ class OrdersService(DataService):
                                                     option["amount"])
 
     @rpc
-    def approve_exchange(self, partner_id: str, request_id: str, actor: dict | None = None) -> dict:
-        """Hold the new options first, then give the old ones back (R-ORD-8)."""
+    def approve_exchange(self, partner_id: str, request_id: str, body: dict | None = None,
+                         actor: dict | None = None) -> dict:
+        """Hold the new options (R-ORD-8); ``{return_courier, return_invoice_number}``
+        name the return pickup. The old units go back to stock when the return is
+        received (``receive_exchange_return``, issue 18 item 7)."""
+        pickup = parse(ExchangeApproveIn, body)
+        if (pickup.return_courier is None) != (pickup.return_invoice_number is None):
+            raise errors.invalid_fields({"return_invoice_number": "give the return pickup's courier and invoice "
+                                                                  "number together"})
         with self.db.transaction() as uow:
             order, request = self._locked_request(uow, partner_id, "exchange", request_id)
             hold_id = request["exchange_hold_id"] or f"xch-{uuid.uuid4().hex}"
@@ -525,9 +532,10 @@ class OrdersService(DataService):
                 self._give_back_exchange_hold(request["request_id"], hold_id, partner_id)
                 raise errors.exchange_price_differs(item["line_id"], item["option_id"],
                                                     lines[item["line_id"]]["unit_price"], held["unit_price"])
-        return self._apply_exchange(partner_id, request_id, hold_id, hold, actor)
+        return self._apply_exchange(partner_id, request_id, hold_id, hold, actor, pickup)
 
-    def _apply_exchange(self, partner_id: str, request_id: str, hold_id: str, hold: dict, actor) -> dict:
+    def _apply_exchange(self, partner_id: str, request_id: str, hold_id: str, hold: dict, actor,
+                        pickup: ExchangeApproveIn) -> dict:
         with self.db.transaction() as uow:
             # Approved or rejected meanwhile: an approval keeps the hold, a rejection released it.
             order, request = self._locked_request(uow, partner_id, "exchange", request_id)
@@ -549,12 +557,58 @@ class OrdersService(DataService):
                 new_lines.append(line)
                 replaces[line.line_id] = old["line_id"]
             store.insert_lines(uow, order["order_id"], hold_id, new_lines, replaces)
-            release_ids = self._release_units(uow, order, by_id, request["lines"], f"xo:{request['request_id']}")
             request = store.decide_request(uow, request["request_id"], "approved", actor_id(actor), None)
+            if pickup.return_courier is not None:
+                request = store.update_request(
+                    uow, request["request_id"], return_courier=pickup.return_courier,
+                    return_invoice_number=pickup.return_invoice_number,
+                    return_tracking_url=domain.tracking_url(store.courier(uow, pickup.return_courier),
+                                                            pickup.return_invoice_number))
             order = store.update_order(uow, order["order_id"], actor_id=actor_id(actor))
             lines = store.line_rows(uow, order["order_id"])
             events.publish(uow, "order.exchange_approved", order, lines, actor="partner",
-                           request_id=request["request_id"])
+                           request_id=request["request_id"], exchange=request)
+            return views.request_view(request)
+
+    # --- an exchange's own flow after approval (issue 18 item 7) ---------------------------------
+
+    @rpc
+    def receive_exchange_return(self, partner_id: str, request_id: str, actor: dict | None = None) -> dict:
+        """The returned units arrived: they go back to stock now (R-ORD-6)."""
+        return self._exchange_step(partner_id, request_id, "receive_return", actor)
+
+    @rpc
+    def ship_exchange(self, partner_id: str, request_id: str, body: dict, actor: dict | None = None) -> dict:
+        """The replacement leaves with its courier and invoice (and tracking link, R-ORD-7)."""
+        shipment = parse(ShipmentIn, body)
+        return self._exchange_step(partner_id, request_id, "ship_replacement", actor, courier=shipment.courier,
+                                   invoice_number=shipment.invoice_number)
+
+    @rpc
+    def deliver_exchange(self, partner_id: str, request_id: str, actor: dict | None = None) -> dict:
+        """The replacement was delivered: the exchange is done."""
+        return self._exchange_step(partner_id, request_id, "deliver_replacement", actor)
+
+    def _exchange_step(self, partner_id: str, request_id: str, step: str, actor, **fields) -> dict:
+        release_ids = []
+        with self.db.transaction() as uow:
+            found = store.request_row(uow, partner_id, "exchange", request_id)
+            if found is None:
+                raise errors.request_not_found("exchange", request_id)
+            order = self._locked(uow, found["order_id"], partner_id)
+            request = store.request_row(uow, partner_id, "exchange", request_id)
+            status, column = domain.exchange_step(request, step)
+            lines = store.line_rows(uow, order["order_id"])
+            if step == "receive_return":
+                by_id = {line["line_id"]: line for line in lines}
+                release_ids = self._release_units(uow, order, by_id, request["lines"], f"xo:{request['request_id']}")
+            if "courier" in fields:
+                fields["tracking_url"] = domain.tracking_url(store.courier(uow, fields["courier"]),
+                                                             fields["invoice_number"])
+            request = store.update_request(uow, request["request_id"], status=status, **{column: self.now()},
+                                           **fields)
+            events.publish(uow, domain.EXCHANGE_STEP_EVENTS[step], order, lines, actor="partner",
+                           request_id=request["request_id"], exchange=request)
             view = views.request_view(request)
         self._send_releases(release_ids)
         return view

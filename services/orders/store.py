@@ -296,6 +296,17 @@ def decide_request(uow, request_id, status: str, actor_id: str | None, reason: s
             WHERE request_id = %s RETURNING *""", (status, actor_id, reason, amount, request_id))
 
 
+def update_request(uow, request_id, **fields) -> dict:
+    """An exchange's steps (issue 18 item 7): status, courier, invoice, link and times."""
+    allowed = {"status", "return_courier", "return_invoice_number", "return_tracking_url", "returned_at", "courier",
+               "invoice_number", "tracking_url", "shipped_at", "delivered_at"}
+    if set(fields) - allowed:
+        raise ValueError(f"not updatable: {set(fields) - allowed}")
+    assignments = ", ".join(f"{name} = %({name})s" for name in fields)
+    return uow.fetch_one(f"UPDATE order_requests SET {assignments} WHERE request_id = %(request_id)s RETURNING *",
+                         {**fields, "request_id": request_id})
+
+
 def courier(uow, name: str) -> dict | None:
     """The courier a partner typed, by its code, name or an alias (case and spaces aside)."""
     return uow.fetch_one(

@@ -57,7 +57,16 @@ def request_view(row: dict) -> dict:
     return {"request_id": str(row["request_id"]), "order_id": str(row["order_id"]), "kind": row["kind"],
             "status": row["status"], "reason": row["reason"], "lines": row["lines"], "amount": row["amount"],
             "decision_reason": row["decision_reason"], "created_at": iso(row["created_at"]),
-            "decided_at": iso(row["decided_at"])}
+            "decided_at": iso(row["decided_at"]), **(exchange_view(row) if row["kind"] == "exchange" else {})}
+
+
+def exchange_view(row: dict) -> dict:
+    """An exchange's own flow (issue 18 item 7): the return and the replacement shipment."""
+    return {"return": {"courier": row.get("return_courier"), "invoice_number": row.get("return_invoice_number"),
+                       "tracking_url": row.get("return_tracking_url"), "received_at": iso(row.get("returned_at"))},
+            "replacement": {"courier": row.get("courier"), "invoice_number": row.get("invoice_number"),
+                            "tracking_url": row.get("tracking_url"), "shipped_at": iso(row.get("shipped_at")),
+                            "delivered_at": iso(row.get("delivered_at"))}}
 
 
 def inquiry_view(row: dict) -> dict:

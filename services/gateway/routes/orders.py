@@ -159,10 +159,25 @@ class OrdersRoutes:
     def orders_list_exchange_requests(self, request, pid):
         return 200, self.services.orders.list_requests(pid, "exchange", query_of(request))
 
-    @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/approve", body_model=NoBody, access="partner:operate",
-           summary="hold the new option, give the old back (R-ORD-8)")
+    @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/approve", access="partner:operate",
+           summary="hold the new option; {return_courier, return_invoice_number}? for the return pickup (R-ORD-8)")
     def orders_approve_exchange(self, request, pid, request_id):
-        return 200, self.services.orders.approve_exchange(pid, request_id, _actor(request))
+        return 200, self.services.orders.approve_exchange(pid, request_id, request.json_body, _actor(request))
+
+    @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/receive", access="partner:operate",
+           body_model=NoBody, summary="the returned units arrived: back in stock (R-ORD-8, issue 18)")
+    def orders_receive_exchange_return(self, request, pid, request_id):
+        return 200, self.services.orders.receive_exchange_return(pid, request_id, _actor(request))
+
+    @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/ship", access="partner:operate",
+           summary="the replacement ships {courier, invoice_number}, after the return arrived (R-ORD-7, R-ORD-8)")
+    def orders_ship_exchange(self, request, pid, request_id):
+        return 200, self.services.orders.ship_exchange(pid, request_id, request.json_body, _actor(request))
+
+    @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/deliver", access="partner:operate",
+           body_model=NoBody, summary="the replacement was delivered: the exchange is done (R-ORD-8)")
+    def orders_deliver_exchange(self, request, pid, request_id):
+        return 200, self.services.orders.deliver_exchange(pid, request_id, _actor(request))
 
     @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/reject", access="partner:operate",
            summary="reject with a reason (R-ORD-8)")

@@ -120,7 +120,6 @@ def test_r_ord_3_r_ord_7_r_ntf_3_r_stl_2_shop_tracking_messages_coupons_and_upco
     assert "write_review" in {a["kind"] for a in delivered["actions"]}
     tracking = next(m for m in messages if m["title"] == "송장 정보 변경")
     assert corrected["tracking_url"] in tracking["body"]
-    assert corrected["tracking_url"] in {a["href"] for a in tracking["actions"]}
     cancelled = next(m for m in messages if m["title"] == "주문 취소")
     assert "사유" not in cancelled["body"] and f"{unreasoned['number']}번" in cancelled["body"]
     assert stock_of(shop, "Linen shirt")["Black / L"] == 10
@@ -150,3 +149,50 @@ def test_r_ord_3_r_ord_7_r_ntf_3_r_stl_2_shop_tracking_messages_coupons_and_upco
     assert upcoming["amount"] == body["unsettled_balance"] and upcoming["status"] == "estimated"
     assert dt.date.fromisoformat(upcoming["pay_date"]) > dt.date.fromisoformat(upcoming["period_end"])
     assert dt.date.fromisoformat(upcoming["period_end"]).weekday() == 6   # weekly schedule: the week's Sunday
+
+
+def test_r_ord_8_an_exchange_is_its_own_flow_return_receipt_replacement_delivered(partner_center):
+    """Issue 18 item 7: approval holds the replacement and names the return pickup;
+    the old unit goes back to stock only when it is received; the replacement ships
+    with its courier, invoice and tracking link, then is delivered; each step in
+    order, and the customer is told of each."""
+    pc = partner_center("catalog", "orders", "notifications")
+    shop = fashion_shop(pc)
+    admin = shop.partner.admin.client
+    customer = pc.customer_session()
+    placed = order(customer, shop, "parcel", [shop.line("Linen shirt", 1, "White / M")])
+    path = f"{shop.path}/orders/{placed['order_id']}"
+    expect(admin.post(f"{path}/prepare-shipment"), 200)
+    expect(admin.post(f"{path}/ship", json={"courier": "한진", "invoice_number": "1000-2000"}), 200)
+    expect(admin.post(f"{path}/deliver"), 200)
+    asked = expect(customer.client.post(f"/v1/shop/orders/{placed['order_id']}/exchange-requests", json={
+        "reason": "too small", "lines": [{"line_id": placed["lines"][0]["line_id"], "quantity": 1,
+                                          "option_id": shop.option("Linen shirt", "White / L")}]}), 201)
+    exchange = f"{shop.path}/exchange-requests/{asked['request_id']}"
+    assert_error(admin.post(f"{exchange}/receive"), 409, "invalid_state")          # not approved yet
+    assert "return_invoice_number" in assert_error(admin.post(f"{exchange}/approve", json={
+        "return_courier": "로젠"}), 422)["details"]["fields"]
+    approved = expect(admin.post(f"{exchange}/approve", json={"return_courier": "로젠",
+                                                               "return_invoice_number": "7000-8000"}), 200)
+    assert approved["status"] == "approved"
+    assert approved["return"]["tracking_url"] == "https://www.ilogen.com/web/personal/trace/7000-8000"
+    assert stock_of(shop, "Linen shirt") == {"White / M": 9, "White / L": 9, "Black / L": 10}   # held, not returned
+    assert_error(admin.post(f"{exchange}/ship", json={"courier": "CJ", "invoice_number": "3000-4000"}), 409,
+                 "invalid_state")                                                       # the return comes first
+    assert expect(admin.post(f"{exchange}/receive"), 200)["status"] == "returned"
+    assert stock_of(shop, "Linen shirt") == {"White / M": 10, "White / L": 9, "Black / L": 10}
+    assert_error(admin.post(f"{exchange}/receive"), 409, "invalid_state")          # once
+    assert_error(admin.post(f"{exchange}/ship", json={"courier": "CJ"}), 422)
+    shipped = expect(admin.post(f"{exchange}/ship", json={"courier": "우체국", "invoice_number": "3000-4000"}), 200)
+    assert (shipped["status"], shipped["replacement"]["tracking_url"]) == (
+        "reshipped", "https://service.epost.go.kr/trace.RetrieveDomRigiTraceList.comm?sid1=3000-4000")
+    done = expect(admin.post(f"{exchange}/deliver"), 200)
+    assert done["status"] == "exchanged" and done["replacement"]["delivered_at"]
+    lines = expect(customer.client.get(f"/v1/shop/orders/{placed['order_id']}"), 200)["lines"]
+    assert [(l["option_label"], l["quantity"]) for l in lines] == [("White / M", 0), ("White / L", 1)]
+
+    def titles():
+        return [m["title"] for m in expect(customer.client.get("/v1/shop/messages", params={"limit": 50}),
+                                           200)["items"]]
+    eventually(lambda: "교환 완료" in titles(), timeout=30, message="the exchange's steps told")
+    assert {"교환 승인", "반송 상품 도착", "교환 상품 발송", "교환 완료"} <= set(titles())

@@ -91,6 +91,8 @@ def test_r_ord_6_to_r_ord_9_a_parcel_from_order_to_review(partner_center, rpc):
         "reason": "too small", "lines": [{"line_id": white_m, "quantity": 1,
                                           "option_id": shop.option("Linen shirt", "White / L")}]}), 201)
     expect(staff.post(f"{shop.path}/exchange-requests/{swap['request_id']}/approve"), 200)
+    assert stock_of(shop, "Linen shirt") == {"White / M": 4, "White / L": 0, "Black / L": 2}   # not returned yet
+    expect(staff.post(f"{shop.path}/exchange-requests/{swap['request_id']}/receive"), 200)   # issue 18 item 7
     assert stock_of(shop, "Linen shirt") == {"White / M": 5, "White / L": 0, "Black / L": 2}
     white_l = expect(customer.client.get(my_order), 200)["lines"][2]["line_id"]
     shirt = shop.products["Linen shirt"]["product_id"]
@@ -144,7 +146,7 @@ def test_r_ord_6_to_r_ord_9_a_parcel_from_order_to_review(partner_center, rpc):
         "items"]] == [second["review_id"]], message="the unreplied review listed")
     assert [r["status"] for r in expect(staff.get(f"{shop.path}/refund-requests"), 200)["items"]] == [
         "approved", "rejected", "approved"]
-    assert len(expect(staff.get(f"{shop.path}/exchange-requests?status=approved"), 200)["items"]) == 1
+    assert len(expect(staff.get(f"{shop.path}/exchange-requests?status=returned"), 200)["items"]) == 1
 
     # Events carry what notifications and settlement need: amounts per line, refunds and their lines.
     events = outbox(orders_db)
