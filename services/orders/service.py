@@ -920,8 +920,9 @@ class OrdersService(DataService):
         ``period_start``..``period_end`` (inclusive, Asia/Seoul), per partner:
         ``{partner_id: {"sales", "sales_count", "fees", "refunds"}}``. Sales are
         completed orders (by when the completion was recorded, i.e. its
-        ``order.completed`` event), refunds approved refund requests (by
-        approval). Orders take no cancellation fees (always 0)."""
+        ``order.completed`` event), refunds the approved refund requests of
+        completed orders (by approval, or by completion when approved before
+        it, as the ledger books them). Orders take no cancellation fees (always 0)."""
         parse(PeriodIn, {"period_start": period_start, "period_end": period_end})
         first, last = domain.parse_period(period_start, period_end)
         start, _ = domain.day_bounds(first)

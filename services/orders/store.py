@@ -448,16 +448,19 @@ def open_feedback_counts(uow, partner_id: str) -> dict:
 
 
 def sales_and_refunds(uow, partner_id: str | None, start, end) -> list[dict]:
-    """Per partner: completed sales by completion time, approved refunds by decision time."""
-    partner_filter = "AND partner_id = %(pid)s" if partner_id else ""
+    """Per partner: completed sales by completion time; approved refunds of completed
+    orders, by decision time, or by completion time when approved before it (the
+    ledger books those with the sale, issue 18); a cancelled order's are none."""
+    partner_filter = "AND o.partner_id = %(pid)s" if partner_id else ""
     return uow.fetch_all(
         f"""SELECT partner_id, sum(sales) AS sales, sum(sales_count) AS sales_count, sum(refunds) AS refunds
-              FROM (SELECT partner_id, total AS sales, 1 AS sales_count, 0 AS refunds FROM orders
-                     WHERE status = 'completed' AND total > 0 AND booked_at >= %(start)s
-                       AND booked_at < %(end)s {partner_filter}
+              FROM (SELECT o.partner_id, o.total AS sales, 1 AS sales_count, 0 AS refunds FROM orders o
+                     WHERE o.status = 'completed' AND o.total > 0 AND o.booked_at >= %(start)s
+                       AND o.booked_at < %(end)s {partner_filter}
                     UNION ALL
-                    SELECT partner_id, 0, 0, amount FROM order_requests
-                     WHERE kind = 'refund' AND status = 'approved' AND amount > 0 AND decided_at >= %(start)s
-                       AND decided_at < %(end)s {partner_filter}) AS movements
+                    SELECT o.partner_id, 0, 0, r.amount FROM order_requests r JOIN orders o USING (order_id)
+                     WHERE r.kind = 'refund' AND r.status = 'approved' AND r.amount > 0 AND o.status = 'completed'
+                       AND greatest(r.decided_at, o.booked_at) >= %(start)s
+                       AND greatest(r.decided_at, o.booked_at) < %(end)s {partner_filter}) AS movements
              GROUP BY partner_id ORDER BY partner_id""",
         {"pid": partner_id, "start": start, "end": end})

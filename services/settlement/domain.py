@@ -230,9 +230,12 @@ def _order_movements(kind: str, payload: dict, event_id: str) -> list[Movement]:
         names = {p.product_id: p for p in products}
         asked = [(names[r["product_id"]], r["amount"]) for r in payload.get("refund_products") or []
                  if r["product_id"] in names]
+        if not asked:   # an event from before refund_products: spread over the refunded lines' products
+            refunded = {l["product_id"] for l in lines if l["line_id"] in set(payload.get("refunded_line_ids") or [])}
+            asked = [(p, p.gross) for p in products if p.product_id in refunded or not refunded]
         reference = payload.get("request_id") or event_id
         return [Movement(REFUND, "orders", order_id, f"order:{order_id}:refund:{reference}", amount,
-                         _shares(asked or [(p, p.gross) for p in products], amount))]
+                         _shares(asked, amount))]
     return []
 
 

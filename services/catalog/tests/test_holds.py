@@ -115,7 +115,8 @@ def test_r_cat_3_goods_stock_sells_out_and_comes_back(catalog, rpc):
     rpc.catalog.hold("o-3", pid, [{**line, "quantity": 1}])
     rpc.catalog.set_inventory(pid, shirt["product_id"], {"stock": [{"option_id": tracked, "quantity": 5}]})
     stock = rpc.catalog.get_inventory(pid, shirt["product_id"])["stock"]
-    assert stock == [{"option_id": tracked, "stock": 5, "taken": 2}]     # stock is what is available now
+    label = shirt["live"]["options"][0]["label"]   # the inventory names the option (issue 18)
+    assert stock == [{"option_id": tracked, "label": label, "stock": 5, "taken": 2}]   # stock: available now
     with pytest.raises(ValidationFailed) as raised:
         rpc.catalog.set_inventory(pid, shirt["product_id"], {"stock": [{"option_id": "op_other", "quantity": 1}]})
     assert raised.value.details["fields"] == {"stock.0.option_id": "not an option of this product"}
