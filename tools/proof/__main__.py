@@ -336,9 +336,9 @@ class Proof:
                 self.add("memory", f"peak RSS {service}", round(mib, 1), note="MiB, the larger of its processes")
             self.add("budget", "peak PostgreSQL connections to the proof's databases", platform.peak_connections,
                      note=f"sampled every second; the pools may open {platform.pool_budget()}, the harness's "
-                          f"own look-ups come on top; the whole server "
-                          f"peaked at {platform.peak_server_connections} of its {platform.max_connections} "
-                          "(everyone on this machine)")
+                          f"own look-ups come on top; the whole server peaked at "
+                          f"{platform.peak_server_connections} of its {platform.max_connections}, "
+                          f"{platform.ours_at_server_peak} of them the proof's")
             unplanned = platform.unplanned_restarts()
             self.add("faults", "processes that exited by themselves (restarted by the proof's supervisor)",
                      sum(unplanned.values()), sum(len(i) for i in platform.instances.values()),

@@ -129,7 +129,7 @@ class Platform:
         self.proxies: list[TcpProxy] = []
         self.gateway_port = free_port()
         self.stats_conn = None
-        self.peak_connections = self.peak_server_connections = self.max_connections = 0
+        self.peak_connections = self.peak_server_connections = self.ours_at_server_peak = self.max_connections = 0
         self.url = f"http://127.0.0.1:{self.gateway_port}"
         self.dev_key_file = str(self.log_dir / "dev-oidc-key.pem")  # the development issuer's (R-ACC-12)
 
@@ -279,7 +279,8 @@ class Platform:
             self.stats_conn = None
             return
         self.peak_connections = max(self.peak_connections, ours)
-        self.peak_server_connections = max(self.peak_server_connections, everyone)
+        if everyone > self.peak_server_connections:   # whose they were: tells others' load apart from ours
+            self.peak_server_connections, self.ours_at_server_peak = everyone, ours
         self.max_connections = limit
 
     def pool_budget(self) -> int:
