@@ -328,7 +328,7 @@ def ops(ctx: Ctx) -> Response:
     if not ctx.is_operator():
         raise ApiError(403, "forbidden")
     reviews = ctx.api.get("/v1/ops/reviews", status="pending", limit=100)["items"]
-    return ctx.render("ops.html", reviews=reviews)
+    return ctx.render("ops.html", reviews=reviews, operator=True)
 
 
 def ops_partner(ctx: Ctx) -> Response:

@@ -199,7 +199,7 @@ class Words:
     def __getattr__(self, key: str) -> str:
         return self(key)
 
-    def status(self, state: str) -> str:
+    def state_name(self, state: str) -> str:
         return self(f"rsv_{state}")
 
     def error_text(self, error: ApiError) -> str:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from support.api import Platform
 
 from browser.support import book, day, eventually, log_in, message_kinds, sign_up
 
 CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
@@ -119,7 +121,158 @@ def booking_story(site: Site) -> None:
                "the customer is told of the confirmation and the completion")
 
 
-STORIES = {"booking_story": booking_story}
+def desk_story(site: Site) -> None:
+    """Search, the status board, a rejection with its reason, a chat; screenshots."""
+    pc, s = site.pc, site.setting
+    pid = s["partner_id"]
+    owner = site.page()
+    log_in(owner, s["admin_login"])
+    owner.wait_for_url(f"**/p/{pid}")
+    shoot(owner, "dashboard")
+    owner.get_by_role("link", name="예약관리").click()
+    first, second = s["numbers"]
+
+    # Search by the last four phone digits, then by name (R-RSV-8).
+    owner.get_by_label("검색").fill("5678")
+    owner.get_by_role("button", name="검색").click()
+    owner.wait_for_url("**q=5678**")
+    rows = owner.locator("#reservation-list tbody tr")
+    assert rows.count() == 1 and rows.first.get_attribute("data-number") == first
+    owner.get_by_label("검색").fill("이서준")
+    owner.get_by_role("button", name="검색").click()
+    owner.wait_for_url("**q=**")
+    owner.locator(f"tr[data-number='{second}']").wait_for()
+    assert rows.count() == 1
+    shoot(owner, "reservations")
+
+    # A rejection with its reason: the reason stays on the reservation and reaches the customer.
+    owner.get_by_role("link", name=second).click()
+    owner.get_by_label("확정거절 사유").fill("디자이너 일정이 변경되었습니다")
+    owner.locator("#btn-reject").click()
+    owner.wait_for_url("**?done=1")
+    assert "확정거절" in owner.locator("h1 .state").inner_text()
+    assert "디자이너 일정이 변경되었습니다" in owner.locator("dl.facts").inner_text()
+    rejected_customer = pc.client(s["customer_tokens"][1])
+    eventually(lambda: any(m["kind"] == "reservation.rejected"
+                           for m in rejected_customer.get("/v1/shop/messages").json()["items"]),
+               "the customer is told of the rejection")
+
+    # A chat: requested from the reservation, accepted by the customer, answered in 채팅.
+    owner.goto(f"/p/{pid}/reservations/{first}")
+    shoot(owner, "reservation")
+    owner.get_by_role("button", name="채팅하기").click()
+    owner.wait_for_url("**?done=1")
+    customer = pc.client(s["customer_tokens"][0])
+    invitation = eventually(lambda: [i for i in customer.get("/v1/shop/chat-invitations").json()["items"]
+                                     if i["state"] == "pending"], "the chat invitation reaches the customer")[0]
+    assert customer.post(f"/v1/shop/chat-invitations/{invitation['invitation_id']}/accept").status_code == 200
+    owner.get_by_role("link", name="채팅", exact=True).click()
+    owner.get_by_role("link", name=f"예약번호 {first}").click()
+    owner.get_by_label("메시지").fill("안녕하세요, 예약 확인드립니다.")
+    owner.get_by_role("button", name="보내기").click()
+    owner.locator("ol.chat li", has_text="예약 확인드립니다").wait_for()
+    shoot(owner, "chat")
+    conversation = owner.url.rstrip("/").split("/chats/")[1]
+    said = customer.get(f"/v1/shop/conversations/{conversation}/messages").json()["items"]
+    assert any(m["body"] == "안녕하세요, 예약 확인드립니다." and m["author"] == "partner" for m in said)
+
+    # The status board (예약현황): the slot with one request and one rejection left out of it.
+    owner.get_by_role("link", name="예약현황").click()
+    slot = owner.locator("table.board tbody tr", has_text=s["date"])
+    cells = slot.locator("td").all_inner_texts()
+    assert cells[:4] == [s["date"], "10:00", "1", "0"], cells
+    shoot(owner, "board")
+
+    # Phone width: the same screens, laid out for a phone.
+    phone = site.page(width=390, height=844)
+    log_in(phone, s["admin_login"])
+    for name, path in (("dashboard", f"/p/{pid}"), ("reservations", f"/p/{pid}/reservations?status=all"),
+                       ("reservation", f"/p/{pid}/reservations/{first}"), ("board", f"/p/{pid}/board")):
+        phone.goto(path)
+        shoot(phone, name, "phone")
+
+
+SHOTS = REPO / "reports" / "console"
+
+
+def shoot(page, name: str, width: str = "desktop") -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+
+
+def labelled_fields_missing(page) -> list[str]:
+    """Form fields (not hidden) that no label names: accessibility basics."""
+    return page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+        .filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+        .map(el => el.outerHTML)""")
+
+
+def crawl(page, start: str, limit: int = 20) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Every same-site link the console renders, breadth first from ``start``:
+    (path -> status, path -> its form fields without a label)."""
+    statuses, unlabelled, queue = {}, {}, [start]
+    while queue and len(statuses) < limit:
+        path = queue.pop(0)
+        if path in statuses or path.endswith("/events") or path.startswith("/static/"):
+            continue
+        response = page.request.get(path, max_redirects=0)   # the context's base URL
+        statuses[path] = response.status
+        if response.status in (301, 302, 303, 307):
+            queue.append("/" + response.headers["location"].split("://", 1)[-1].split("/", 1)[-1])
+            continue
+        if response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
+            continue
+        page.goto(path, wait_until="domcontentloaded")
+        unlabelled[path] = labelled_fields_missing(page)
+        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
+            if href.startswith("/") and not href.startswith("//") and not href.startswith("/lang/"):
+                queue.append(href)
+    return statuses, unlabelled
+
+
+def roles_story(site: Site) -> None:
+    """R-ACC-11 roles, the crawl, labels on every field and the focus order of the actions."""
+    s = site.setting
+    pid, number = s["partner_id"], s["numbers"][0]
+
+    # A member: the partner list (not the dashboard), no product editing, no settlement.
+    member = site.page()
+    log_in(member, s["member_login"])
+    member.get_by_role("link", name=s["partner_name"]).click()
+    nav = member.locator("header nav")
+    assert nav.get_by_role("link", name="예약관리").count() == 1
+    assert nav.get_by_role("link", name="상품").count() == 0 and nav.get_by_role("link", name="정산").count() == 0
+    for path in (f"/p/{pid}/products/new", f"/p/{pid}/products", f"/p/{pid}/settlement"):
+        response = member.goto(path)
+        assert response.status == 403, (path, response.status)
+        assert "권한이 없습니다" in member.locator(".error").inner_text()
+    # ...but a member handles reservations (api.md Roles): the actions are there, in keyboard order.
+    member.goto(f"/p/{pid}/reservations/{number}")
+    member.locator("#btn-confirm").focus()
+    order = ["btn-confirm"]
+    for _ in range(5):
+        member.keyboard.press("Tab")
+        order.append(member.evaluate("() => document.activeElement.id"))
+    assert order == ["btn-confirm", "reason-reject", "btn-reject", "reason-cancel", "btn-cancel", "btn-chat"], order
+
+    # The crawl: no page the console links to answers 5xx, for an admin and for the operator;
+    # on every page, every form field has a label.
+    admin = site.page()
+    log_in(admin, s["admin_login"])
+    operator = site.page()
+    log_in(operator, site.operator_login)
+    for who, start in ((admin, "/?list=1"), (member, f"/p/{pid}/reservations?status=all"), (operator, "/ops")):
+        statuses, unlabelled = crawl(who, start)
+        assert len(statuses) >= (2 if who is operator else 5), statuses
+        assert {path: status for path, status in statuses.items() if status >= 500} == {}, statuses
+        assert {path: fields for path, fields in unlabelled.items() if fields} == {}
+    for anonymous_path in ("/login", "/signup"):
+        page = site.page()
+        page.goto(anonymous_path)
+        assert labelled_fields_missing(page) == [], anonymous_path
+
+
+STORIES = {"booking_story": booking_story, "desk_story": desk_story, "roles_story": roles_story}
 
 
 def main(name: str, setting: dict) -> None:
