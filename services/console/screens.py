@@ -263,6 +263,21 @@ def products(ctx: Ctx, pid: str) -> Response:
     return ctx.render("products.html", partner=partner, items=listing["items"])
 
 
+def places(ctx: Ctx, pid: str) -> Response:
+    """장소 (seed 001): where booking products are used; a booking product names one before review."""
+    partner = ctx.require_role(pid, *MANAGERS)
+    if ctx.request.method == "POST":
+        body = {key: ctx.form.get(key, "").strip() for key in ("name", "address", "phone")}
+        return act(ctx, "POST", f"{partner_path(pid)}/places", {k: v for k, v in body.items() if v}, places,
+                   f"/p/{pid}/places?done=1", pid=pid)
+    return ctx.render("places.html", partner=partner, items=partner_places(ctx, pid))
+
+
+def partner_places(ctx: Ctx, pid: str) -> list[dict]:
+    answer = ctx.api.get(f"{partner_path(pid)}/places", limit=100)
+    return answer["items"] if isinstance(answer, dict) else answer
+
+
 def product_new(ctx: Ctx, pid: str) -> Response:
     partner = ctx.require_role(pid, *MANAGERS)
     if ctx.request.method == "POST":
@@ -272,6 +287,8 @@ def product_new(ctx: Ctx, pid: str) -> Response:
                   if label.strip() and amount.strip().isdigit()]
         body = {"kind": "booking", "name": form.get("name", ""), "schedule_type": form.get("schedule_type", ""),
                 "quantity_mode": "slot", "prices": prices, "payment": form.get("payment", "none")}
+        if form.get("place_id"):
+            body["place_id"] = form["place_id"]
         if form.get("deadline_hours", "").isdigit():
             body["cancel_policy"] = {"deadline_hours_before": int(form["deadline_hours"])}
         try:
@@ -279,7 +296,7 @@ def product_new(ctx: Ctx, pid: str) -> Response:
         except ApiError as error:
             return or_show(ctx, product_new, error, pid=pid)
         return see_other(f"/p/{pid}/products/{created['product_id']}")
-    return ctx.render("product_new.html", partner=partner)
+    return ctx.render("product_new.html", partner=partner, places=partner_places(ctx, pid))
 
 
 def product(ctx: Ctx, pid: str, product_id: str) -> Response:
@@ -368,6 +385,7 @@ ROUTES = [
     (f"{P}/chats", GET, chats),
     (f"{P}/chats/<conversation_id>", BOTH, chat),
     (f"{P}/notifications", GET, notifications),
+    (f"{P}/places", BOTH, places),
     (f"{P}/products", GET, products),
     (f"{P}/products/new", BOTH, product_new),
     (f"{P}/products/<product_id>", GET, product),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ class Site:
     def page(self, width: int = 1280, height: int = 900, locale: str = "ko-KR"):
         context = self.browser.new_context(viewport={"width": width, "height": height}, locale=locale,
                                            base_url=self.url)
-        context.set_default_timeout(20_000)
+        context.set_default_timeout(30_000)   # a machine shared by many
         return context.new_page()
 
 
@@ -66,14 +67,20 @@ def booking_story(site: Site) -> None:
     # The owner creates a timed product and submits it for review.
     owner.goto(f"/p/{partner_id}")
     assert "운영중" in owner.locator("h1").inner_text()
-    owner.get_by_role("link", name="상품").click()
+    owner.get_by_role("link", name="장소").click()
+    owner.get_by_label("장소명").fill("본점")
+    owner.get_by_label("주소").fill("서울 강남구 테헤란로 1")
+    owner.get_by_role("button", name="장소 추가").click()
+    owner.wait_for_url("**?done=1")
+    owner.get_by_role("link", name="상품", exact=True).click()
     owner.get_by_role("link", name="상품 등록").click()
+    owner.get_by_label("예약장소").select_option(label="본점")
     owner.get_by_label("상품명").fill("디자인 컷")
     owner.get_by_label("일정 유형").select_option("datetime")
     owner.get_by_label("가격(원) 1").fill("30000")
     owner.get_by_label("가격(원) 2").fill("15000")
     owner.get_by_role("button", name="저장").click()
-    owner.wait_for_url("**/products/*")
+    owner.wait_for_url(re.compile(r".*/products/(?!new\b)[^/?]+$"))   # the new product's page, not the form's
     product_id = owner.url.split("/products/")[1].split("?")[0]
     owner.get_by_role("button", name="심사 요청").click()
     owner.wait_for_url("**?done=1")
