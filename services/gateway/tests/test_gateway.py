@@ -101,3 +101,20 @@ def test_a_downstream_call_past_its_deadline_is_a_clean_503(gateway, amqp_uri):
     url = gateway(SERVICE_CLASS=PROBE_GATEWAY, RPC_TIMEOUT=0.5)
     error = assert_error(requests.get(f"{url}/v1/test-hung", timeout=10), 503, "service_unavailable")
     assert error["details"] == {"service": "hung"}
+
+
+def test_fuzzer_defects_of_the_conventions_are_gone(gateway):
+    """Issue 15, defects 4 and 6: 405 names the allowed methods, an over-long URL
+    is a 414 in the error shape, authentication comes before the content type,
+    and a JSON null body is not taken as {}."""
+    url = gateway()
+    refused = requests.post(f"{url}/healthz", json={}, timeout=10)
+    assert_error(refused, 405, "method_not_allowed")
+    assert "GET" in refused.headers["Allow"].split(", ")
+    assert_error(requests.get(f"{url}/v1/notices?q={'x' * 9000}", timeout=10), 414, "uri_too_long")
+    assert_error(requests.post(f"{url}/v1/partners", data="x", headers={"Content-Type": "text/plain"}, timeout=10),
+                 401, "unauthenticated")
+    null_body = assert_error(requests.post(f"{url}/v1/sessions", data="null",
+                                           headers={"Content-Type": "application/json"}, timeout=10),
+                             422, "validation_failed")
+    assert null_body["details"]["fields"] == {"body": "must be a JSON object"}
