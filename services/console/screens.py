@@ -273,6 +273,22 @@ def places(ctx: Ctx, pid: str) -> Response:
     return ctx.render("places.html", partner=partner, items=partner_places(ctx, pid))
 
 
+def staff(ctx: Ctx, pid: str) -> Response:
+    """Staff, invitations and roles (seed 000): admins and masters invite by login id and
+    change roles (the gateway enforces that masters manage only masters and members)."""
+    partner = ctx.require_role(pid, *MANAGERS)
+    if ctx.request.method == "POST":
+        form = ctx.form
+        if form.get("member_id"):
+            return act(ctx, "PATCH", f"{partner_path(pid)}/members/{form['member_id']}",
+                       {"role": form.get("role", "")}, staff, f"/p/{pid}/staff?done=1", pid=pid)
+        return act(ctx, "POST", f"{partner_path(pid)}/invitations",
+                   {"login_id": form.get("login_id", "").strip(), "role": form.get("role", "")}, staff,
+                   f"/p/{pid}/staff?done=1", pid=pid)
+    answer = ctx.api.get(f"{partner_path(pid)}/members", limit=100)
+    return ctx.render("staff.html", partner=partner, members=answer["items"] if isinstance(answer, dict) else answer)
+
+
 def partner_places(ctx: Ctx, pid: str) -> list[dict]:
     answer = ctx.api.get(f"{partner_path(pid)}/places", limit=100)
     return answer["items"] if isinstance(answer, dict) else answer
@@ -386,6 +402,7 @@ ROUTES = [
     (f"{P}/chats/<conversation_id>", BOTH, chat),
     (f"{P}/notifications", GET, notifications),
     (f"{P}/places", BOTH, places),
+    (f"{P}/staff", BOTH, staff),
     (f"{P}/products", GET, products),
     (f"{P}/products/new", BOTH, product_new),
     (f"{P}/products/<product_id>", GET, product),

@@ -278,6 +278,15 @@ def roles_story(site: Site) -> None:
         assert len(statuses) >= (2 if who is operator else 5), statuses
         assert {path: status for path, status in statuses.items() if status >= 500} == {}, statuses
         assert {path: fields for path, fields in unlabelled.items() if fields} == {}
+    # English second: by the browser's language, and the member's own choice in the header.
+    english = site.page(locale="en-US")
+    english.goto("/login")
+    assert english.locator("h1").inner_text() == "Log in"
+    log_in_english = english.get_by_role("link", name="한국어")
+    log_in_english.click()
+    english.wait_for_url("**/login")
+    assert english.locator("h1").inner_text() == "로그인"
+
     for anonymous_path in ("/login", "/signup"):
         page = site.page()
         page.goto(anonymous_path)
