@@ -105,8 +105,11 @@ class PlaceCreate(Strict):
 
 
 class PlaceUpdate(Strict):
-    name: Text | None = None
-    address: Annotated[StrictStr, Field(min_length=1, max_length=300)] | None = None
+    """Left out: unchanged. ``name`` and ``address`` may not be null: a place has
+    both (issue 15, defect 1: null reached a NOT NULL column, a 500)."""
+    name: Text = Field(None, json_schema_extra=lambda schema: schema.pop("default", None))
+    address: Annotated[StrictStr, Field(min_length=1, max_length=300)] = Field(
+        None, json_schema_extra=lambda schema: schema.pop("default", None))
     phone: Phone | None = None
     info: LongText | None = None
     map_url: MapUrl | None = None

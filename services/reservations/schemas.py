@@ -126,6 +126,16 @@ class QuoteQuery(Strict):
     """``?lines=0:1,2:1`` quotes a partial cancellation (line index: quantity)."""
     lines: str | None = Field(None, pattern=r"^\d{1,2}:\d{1,3}(,\d{1,2}:\d{1,3}){0,19}$")
 
+    @field_validator("lines", mode="after")
+    @classmethod
+    def _each_line(cls, value: str | None) -> str | None:
+        # ``0:0`` matches the pattern but is no line to cancel: a 422 on ``lines`` (issue 15, defect 2), not a 500
+        for item in value.split(",") if value else ():
+            line, quantity = (int(part) for part in item.split(":"))
+            if not (0 <= line < MAX_LINES and 1 <= quantity <= 100):
+                raise ValueError(f"{item}: a line is 0..{MAX_LINES - 1}, a quantity 1..100")
+        return value
+
     def cancel_lines(self) -> list[dict] | None:
         if not self.lines:
             return None

@@ -87,3 +87,13 @@ def test_passwords_verify_and_rehash_at_a_new_cost():
     assert not verify_password(cheap, "not a hash", "long password")
     assert not needs_rehash(cheap, stored) and needs_rehash(dearer, stored)
     assert verify_password(dearer, stored, "long password")  # each hash carries its own cost
+
+
+def test_issue_15_a_place_keeps_its_name_and_address_null_is_refused_not_stored():
+    from accounts.schemas import PlaceUpdate
+    for field in ("name", "address"):
+        with pytest.raises(ValidationFailed) as refused:
+            parse(PlaceUpdate, {field: None})
+        assert list(refused.value.details["fields"]) == [field]
+    assert parse(PlaceUpdate, {"phone": None}).model_dump(exclude_unset=True) == {"phone": None}   # cleared
+    assert "default" not in PlaceUpdate.model_json_schema()["properties"]["name"]

@@ -42,4 +42,6 @@ class InsightsRoutes:
     @route("GET", "/v1/shop/products/<product_id>/reviews", access="public",
            summary="a product's reviews (author masked), newest first, with its average rating and count")
     def insights_product_reviews(self, request, product_id):
+        # insights knows reviews, not which products exist: an unknown product is a 404 (issue 15, defect 5)
+        self.services.catalog.shop_get_product(product_id)
         return 200, self.services.insights.product_reviews(product_id, query_of(request))

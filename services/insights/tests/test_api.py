@@ -260,6 +260,7 @@ def test_issue_11_statistics_customers_reviews_segments_and_erasure(partner_cent
     salon_reviews = expect(admin.get(f"{salon.path}/reviews"), 200)["items"]
     assert [(r["kind"], r["number"], r["body"]) for r in salon_reviews] == [("reservation", done, "Nice colour")]
     assert expect(pc.anonymous.get(f"/v1/shop/products/{shirt}/reviews"), 200)["average"] == 5.0
+    assert_error(pc.anonymous.get(f"/v1/shop/products/{uuid.uuid4()}/reviews"), 404)   # issue 15, defect 5
 
     # --- every event again, and older snapshots: nothing changes --------------------------------
     before = (salon_statistics(), shop_statistics(), customers(salon), customers(shop.partner))

@@ -208,3 +208,14 @@ def test_coupon_discount_is_shared_by_what_each_cancellation_takes_and_refunds_a
     assert domain.discount_left(current["lines"], 2501) == 0 and domain.paid_amount(current["lines"], 2501) == 0
     completed = domain.partner_outcome("complete", booked, hours_before(1))
     assert completed.sale == paid                              # the sale settlement books is what was paid
+
+
+def test_issue_15_a_quote_of_no_line_is_a_422_on_lines_not_a_500():
+    from chassis.validation import parse
+    from reservations.schemas import QuoteQuery
+    for bad in ("0:0", "25:1", "1:101"):
+        with pytest.raises(ValidationFailed) as refused:
+            parse(QuoteQuery, {"lines": bad})
+        assert list(refused.value.details["fields"]) == ["lines"]
+    assert parse(QuoteQuery, {"lines": "0:1,2:3"}).cancel_lines() == [{"line": 0, "quantity": 1},
+                                                                      {"line": 2, "quantity": 3}]
