@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -37,6 +38,8 @@ NAMESPACE = "pc"
 VHOST = "pc"
 RABBITMQ_CLUSTER = "pc-rabbitmq"
 RABBITMQ_IMAGE = "rabbitmq:3.13.7-management"
+RABBITMQ_TLS_SECRET = "pc-rabbitmq-tls"      # tls.crt, tls.key, ca.crt (e.g. from cert-manager)
+RABBITMQ_CA_MOUNT = "/etc/pc/rabbitmq-ca"
 POSTGRES_IMAGE = "postgres:16.4-bookworm"
 CNPG_POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:16.4"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.54.1"
@@ -287,9 +290,18 @@ def service_env(service: str) -> list[dict]:
     env = [
         {"name": "PC_AMQP_USERNAME", "valueFrom": {"secretKeyRef": {"name": f"pc-{service}-amqp", "key": "username"}}},
         {"name": "PC_AMQP_PASSWORD", "valueFrom": {"secretKeyRef": {"name": f"pc-{service}-amqp", "key": "password"}}},
+        # TLS to the broker (issue 16): amqps on 5671, the server's certificate checked against the
+        # cluster's CA (mounted from its secret; OpenSSL reads SSL_CERT_FILE), plain AMQP switched off.
         {"name": "PC_AMQP_URI",
-         "value": f"pyamqp://$(PC_AMQP_USERNAME):$(PC_AMQP_PASSWORD)@{RABBITMQ_CLUSTER}.{NAMESPACE}.svc:5672/{VHOST}"},
+         "value": f"amqps://$(PC_AMQP_USERNAME):$(PC_AMQP_PASSWORD)@{RABBITMQ_CLUSTER}.{NAMESPACE}.svc:5671/{VHOST}"},
+        {"name": "SSL_CERT_FILE", "value": f"{RABBITMQ_CA_MOUNT}/ca.crt"},
+        # Keyed pseudonyms (chassis.privacy): one key for every service, from the platform's secret.
+        {"name": "PC_PSEUDONYM_KEY", "valueFrom": {"secretKeyRef": {"name": "pc-keys", "key": "pseudonym-key"}}},
+        {"name": "PC_PRODUCTION", "value": "true"},
     ]
+    if service == "notifications":
+        env.append({"name": "PC_WEBHOOK_SECRET_KEY",
+                    "valueFrom": {"secretKeyRef": {"name": "pc-keys", "key": "webhook-secret-key"}}})
     if has_database(service):
         env.append({"name": env_name(service, "DATABASE_URL"),
                     "valueFrom": {"secretKeyRef": {"name": f"pc-{service}-db-app", "key": "uri"}}})
@@ -312,6 +324,7 @@ def container(service: str, args: list[str], with_ports: bool) -> dict:
         "env": service_env(service),
         "resources": resources(memory_request=memory(service)[0], memory_limit=memory(service)[1]),
         "securityContext": container_security(),
+        "volumeMounts": [{"name": "rabbitmq-ca", "mountPath": RABBITMQ_CA_MOUNT, "readOnly": True}],
     }
     if with_ports:
         port = metrics_port(service)
@@ -336,6 +349,11 @@ def k8s_app(service: str) -> list[dict]:
               "PC_EVENT_MAX_ATTEMPTS": "8", "PC_EVENT_RETRY_BASE_MS": "500"}
     if service == "gateway":
         config["PC_GATEWAY_HOST"] = "0.0.0.0"
+        # Production: no development issuer; the messenger's identity provider signs customers in
+        # (set these two to its issuer and JWKS), rate limits counted in the shared Redis.
+        config.update({"PC_OIDC_ISSUER": "https://id.messenger.example",
+                       "PC_OIDC_JWKS_URL": "https://id.messenger.example/.well-known/jwks.json",
+                       "PC_REDIS_URL": f"redis://pc-redis.{NAMESPACE}.svc:6379/0"})
     if has_database(service):  # beside its database's max_connections (k8s_database)
         config[env_name(service, "DB_POOL_MAX")] = str(pool_max(service))
     pod_annotations = {"prometheus.io/scrape": "true", "prometheus.io/port": str(metrics_port(service))}
@@ -365,6 +383,7 @@ def k8s_app(service: str) -> list[dict]:
                                                     "labelSelector": {"matchLabels": {
                                                         "app.kubernetes.io/name": service}}}],
                      "containers": [container(service, [service, "--no-migrate"], with_ports=True)],
+                     "volumes": [rabbitmq_ca_volume()],
                  }}}},
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "labels": labels(service)},
          "spec": {"selector": {"app.kubernetes.io/name": service}, "ports": ports}},
@@ -381,6 +400,12 @@ def k8s_app(service: str) -> list[dict]:
     ]
 
 
+def rabbitmq_ca_volume() -> dict:
+    """The broker's CA only (not its key), for the services' TLS check."""
+    return {"name": "rabbitmq-ca", "secret": {"secretName": RABBITMQ_TLS_SECRET,
+                                              "items": [{"key": "ca.crt", "path": "ca.crt"}]}}
+
+
 def k8s_migrate(service: str) -> list[dict]:
     """Run before each rollout (deploy/k8s/deploy.sh); migrations must be
     backwards compatible with the release still running (expand, then contract)."""
@@ -391,6 +416,7 @@ def k8s_migrate(service: str) -> list[dict]:
                                    "spec": {"restartPolicy": "Never", "serviceAccountName": f"pc-{service}",
                                             "automountServiceAccountToken": False,
                                             "securityContext": pod_security(),
+                                            "volumes": [rabbitmq_ca_volume()],
                                             "containers": [{
                                                 **container(service, [], with_ports=False),
                                                 "command": ["python", "/app/tools/pcops.py"],
@@ -409,6 +435,50 @@ def k8s_database(service: str) -> list[dict]:
                       "monitoring": {"enablePodMonitor": True}}}]
 
 
+# Who publishes each family of events (the part of the type before the dot):
+# a relay declares its subscribers' main queues before publishing, so its user
+# may configure and write those, and only those (issue 16, least privilege).
+EVENT_PUBLISHERS = {"customer": "accounts", "member": "accounts", "partner": "accounts", "staff": "accounts",
+                    "product": "catalog", "coupon": "catalog", "reservation": "reservations", "order": "orders",
+                    "payout": "settlement", "tax_invoice": "settlement", "webhook": "notifications",
+                    "chassis": None}
+
+
+def published_families(service: str) -> set[str]:
+    from chassis.contracts import PAYLOADS
+
+    unknown = {t.split(".")[0] for t in PAYLOADS} - set(EVENT_PUBLISHERS)
+    if unknown:
+        raise SystemExit(f"deploy render: name the publisher of the event families {sorted(unknown)} "
+                         "in EVENT_PUBLISHERS")
+    return {family for family, publisher in EVENT_PUBLISHERS.items() if publisher == service}
+
+
+def either(patterns) -> str:
+    return "^(" + "|".join(sorted(set(patterns))) + ")$"
+
+
+def amqp_permissions(service: str) -> dict:
+    """A service's RabbitMQ user may configure, write and read its own queues
+    (its RPC queue and reply queues, its event, retry and dead-letter queues)
+    and the exchanges it uses (``nameko-rpc``, ``pc.events``; the default
+    exchange for retries), plus configure and write the main queues of the
+    subscribers of the events it publishes (its relay declares and binds them
+    before publishing). It reads no other service's queue."""
+    families = published_families(service)
+    on_events = bool(families) or any(sub.service == service for sub in SUBSCRIPTIONS)
+    own = [f"rpc-{service}", rf"rpc\.reply-{service}-.*"]
+    exchanges = ["nameko-rpc"]
+    if on_events:
+        own.append(rf"pc\.(evt|retry|dlq)\.{service}\..*")
+        exchanges.append(r"pc\.events")
+    subscribers = [re.escape(main_queue(sub)) for sub in sorted(SUBSCRIPTIONS)
+                   if sub.event_type.split(".")[0] in families]
+    return {"configure": either(own + exchanges + subscribers),
+            "write": either(own + exchanges + subscribers + ["amq\\.default"]),
+            "read": either(own + exchanges)}
+
+
 def k8s_platform() -> dict[str, list[dict]]:
     users, permissions = [], []
     for service in services():
@@ -419,7 +489,7 @@ def k8s_platform() -> dict[str, list[dict]]:
         permissions.append({"apiVersion": "rabbitmq.com/v1beta1", "kind": "Permission",
                             "metadata": {"name": f"pc-{service}", "namespace": NAMESPACE},
                             "spec": {"vhost": VHOST, "userReference": {"name": f"pc-{service}"},
-                                     "permissions": {"configure": ".*", "write": ".*", "read": ".*"},
+                                     "permissions": amqp_permissions(service),
                                      "rabbitmqClusterReference": {"name": RABBITMQ_CLUSTER}}})
     rabbitmq = [
         {"apiVersion": "rabbitmq.com/v1beta1", "kind": "RabbitmqCluster",
@@ -427,6 +497,8 @@ def k8s_platform() -> dict[str, list[dict]]:
          "spec": {"replicas": 3, "image": RABBITMQ_IMAGE,
                   "resources": resources("500m", "1Gi", "2", "2Gi"),
                   "persistence": {"storage": "20Gi"},
+                  "tls": {"secretName": RABBITMQ_TLS_SECRET, "caSecretName": RABBITMQ_TLS_SECRET,
+                          "disableNonTLSListeners": True},
                   "rabbitmq": {"additionalConfig": "vm_memory_high_watermark.relative = 0.6\n"
                                                    "cluster_partition_handling = pause_minority\n"}}},
         {"apiVersion": "rabbitmq.com/v1beta1", "kind": "Vhost", "metadata": {"name": "pc", "namespace": NAMESPACE},

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import re
 
 
@@ -41,9 +43,15 @@ def last_four_digits(phone: str | None) -> str | None:
     return digits[-4:] if len(digits) >= 4 else None
 
 
+DEVELOPMENT_PSEUDONYM_KEY = "partner-center development pseudonym key"
+
+
 def pseudonym(kind: str, identifier: str) -> str:
-    """A stable pseudonymous reference that reveals nothing of the person."""
-    return f"{kind}-" + hashlib.sha256(f"{kind}:{identifier}".encode()).hexdigest()[:16]
+    """A stable pseudonymous reference that reveals nothing of the person:
+    keyed (HMAC-SHA256 with ``PC_PSEUDONYM_KEY``, the same in every service),
+    so a partner who knows customer ids cannot recompute it (a bare hash they could)."""
+    key = (os.environ.get("PC_PSEUDONYM_KEY") or DEVELOPMENT_PSEUDONYM_KEY).encode()
+    return f"{kind}-" + hmac.new(key, f"{kind}:{identifier}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def search_terms(q: str | None) -> tuple[str | None, str | None]:

@@ -1,10 +1,10 @@
 """Accounts rules (R-ACC-1..11), free of I/O: roles, categories, tokens, paging.
 
 Choices where the seeds are silent (also in the final report):
-- Partner API keys act with the ``master`` role of their own partner: they may
-  read and operate and manage products, places and the rest a partner's own
-  systems need (seed 000: official agencies' systems register products), but
-  staff management and API keys themselves need a person (``api_key_not_allowed``).
+- Partner API keys act with the ``master`` role of their own partner, held to
+  the scopes an admin gave them (R-ACC-13, ``chassis.scopes``, checked by the
+  gateway); staff management and API keys themselves need a person
+  (``api_key_not_allowed``). Only admins create, list and revoke keys.
 - A partner "operates" (R-ACC-4) while it is ``pending_verification`` or
   ``verified``; a rejected partner does not hold its last admin back.
 - Masters may invite, promote and remove masters and members, never admins
@@ -45,6 +45,11 @@ def token_hash(token: str) -> bytes:
     """Tokens carry 256 random bits, so a fast hash is enough: a stolen
     database yields no usable token."""
     return hashlib.sha256(token.encode()).digest()
+
+
+def temporary_password() -> str:
+    """An operator's reset (R-ACC-16): long enough for the password rule, to be changed at once."""
+    return secrets.token_urlsafe(12)
 
 
 def token_kind(token: str) -> str | None:

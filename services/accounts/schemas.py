@@ -2,10 +2,12 @@
 fields, wrong types and NUL characters are a 422 naming the field."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
 
+from chassis.scopes import ALL_SCOPES
 from chassis.validation import Strict
 
 from .domain import CATEGORIES
@@ -33,6 +35,18 @@ class SignUp(Strict):
         if value is not True:
             raise ValueError("the terms of service must be agreed to (R-ACC-1)")
         return value
+
+
+class PasswordChange(Strict):
+    """R-ACC-16: the old password proves it is the member; the new one differs."""
+    old_password: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+    new_password: Password
+
+    @model_validator(mode="after")
+    def _differs(self):
+        if self.old_password == self.new_password:
+            raise ValueError("new_password must differ from old_password")
+        return self
 
 
 class Login(Strict):
@@ -116,7 +130,17 @@ class PlaceUpdate(Strict):
 
 
 class ApiKeyCreate(Strict):
+    """R-ACC-13: at least one scope (chassis.scopes); ``expires_at`` in the future when given."""
     name: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    scopes: Annotated[list[Literal[ALL_SCOPES]], Field(min_length=1, max_length=len(ALL_SCOPES))]  # type: ignore[valid-type]
+    expires_at: AwareDatetime | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _future(cls, value):
+        if value is not None and value <= datetime.now(timezone.utc):
+            raise ValueError("must be in the future")
+        return value
 
 
 NoticeCategory = Literal["notice", "tip", "policy", "event"]   # 공지, 운영팁, 정책, 이벤트 (seed 000)

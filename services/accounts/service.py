@@ -21,8 +21,8 @@ from chassis.validation import parse
 
 from . import domain, errors, events, store
 from .lifecycle import PartnerLifecycle
-from .passwords import hash_password, hasher_from_config, needs_rehash, verify_password
-from .schemas import (ApiKeyCreate, Invite, ListQuery, Login, NoticeCreate, NoticeQuery,
+from .passwords import hash_password, hasher_from_config, needs_rehash, slots_from_config, verify_password
+from .schemas import (ApiKeyCreate, Invite, ListQuery, Login, NoticeCreate, NoticeQuery, PasswordChange,
                       PartnerCreate, PartnerUpdate, PlaceCreate, PlaceUpdate, ProfileUpdate, Rejection,
                       RoleChange, SignUp, Verification, VerifiedIdentity, Withdraw)
 
@@ -84,8 +84,12 @@ def place_view(row: dict) -> dict:
 
 
 def api_key_view(row: dict) -> dict:
+    """A key as its partner's admins see it: never the key itself (R-ACC-13)."""
     return {"api_key_id": str(row["id"]), "partner_id": str(row["partner_id"]), "name": row["name"],
-            "key_prefix": row["key_prefix"], "created_at": _time(row["created_at"])}
+            "key_prefix": row["key_prefix"], "scopes": list(row["scopes"]), "expires_at": _time(row["expires_at"]),
+            "last_used_at": _time(row["last_used_at"]),
+            "created_by": str(row["created_by"]) if row["created_by"] else None,
+            "created_at": _time(row["created_at"])}
 
 
 def notice_view(row: dict) -> dict:
@@ -116,6 +120,10 @@ class AccountsService(PartnerLifecycle, DataService):
     @property
     def _hasher(self):
         return hasher_from_config(self.config)
+
+    @property
+    def _hash_slots(self):
+        return slots_from_config(self._hasher, self.config)
 
     def _ttl(self, key: str, default: int) -> int:
         return int(self.config.get(key) or default)
@@ -167,7 +175,8 @@ class AccountsService(PartnerLifecycle, DataService):
                     raise errors.invalid_token()
                 own = str(key["partner_id"])
                 return {"kind": "api_key", "member_id": None, "customer_id": None, "partner_id": own,
-                        "role": domain.API_KEY_ROLE if pid == own else None, "api_key_id": str(key["id"])}
+                        "role": domain.API_KEY_ROLE if pid == own else None, "api_key_id": str(key["id"]),
+                        "scopes": list(key["scopes"])}
             row = store.session_principal(uow, domain.token_hash(token), pid)
         if row is None or (kind == "customer") != (row["kind"] == "customer"):
             raise errors.invalid_token()
@@ -181,7 +190,7 @@ class AccountsService(PartnerLifecycle, DataService):
     def sign_up(self, body) -> dict:
         """R-ACC-1: a member only with ``agree_terms: true``; login ids unique case-insensitively."""
         data = parse(SignUp, body)
-        password_hash = hash_password(self._hasher, data.password)
+        password_hash = hash_password(self._hasher, self._hash_slots, data.password)
         with self.db.transaction() as uow:
             row = store.insert_member(uow, kind="member", login_id=data.login_id, password_hash=password_hash,
                                       name=data.name, phone=domain.normalize_phone(data.phone), terms_agreed=True)
@@ -194,10 +203,10 @@ class AccountsService(PartnerLifecycle, DataService):
         data = parse(Login, body)
         with self.db.transaction() as uow:
             member = store.member_by_login(uow, data.login_id)
-        if not verify_password(self._hasher, member and member["password_hash"], data.password):
+        if not verify_password(self._hasher, self._hash_slots, member and member["password_hash"], data.password):
             raise errors.invalid_credentials()
         token = domain.new_token(member["kind"])
-        rehashed = hash_password(self._hasher, data.password) if needs_rehash(self._hasher, member["password_hash"]) else None
+        rehashed = hash_password(self._hasher, self._hash_slots, data.password) if needs_rehash(self._hasher, member["password_hash"]) else None
         with self.db.transaction() as uow:
             if store.member_by_id(uow, member["id"], lock=True) is None:
                 raise errors.invalid_credentials()  # withdrew meanwhile
@@ -208,7 +217,57 @@ class AccountsService(PartnerLifecycle, DataService):
                                            member_id=member["id"],
                                            ttl_seconds=self._ttl("SESSION_TTL_SECONDS", DEFAULT_SESSION_TTL))
         return {"token": token, "expires_at": _time(session["expires_at"]), "member_id": str(member["id"]),
-                "kind": member["kind"]}
+                "kind": member["kind"], "must_change_password": member["must_change_password"]}
+
+    # --- passwords and sessions (R-ACC-16) ------------------------------------------------
+
+    @rpc
+    def change_password(self, member_id, token, body) -> None:
+        """The old password required; every other session of the member ends
+        (this one stays, so the app that changed it stays signed in)."""
+        data = parse(PasswordChange, body)
+        with self.db.transaction() as uow:
+            member = self._member(uow, member_id)
+        if not verify_password(self._hasher, self._hash_slots, member["password_hash"], data.old_password):
+            raise errors.invalid_credentials()
+        new_hash = hash_password(self._hasher, self._hash_slots, data.new_password)
+        with self.db.transaction() as uow:
+            self._member(uow, member_id, lock=True)
+            store.change_password(uow, member_id, new_hash, must_change=False)
+            store.end_sessions(uow, member_id, except_token_hash=domain.token_hash(token))
+
+    @rpc
+    def list_sessions(self, member_id, token) -> dict:
+        current = domain.token_hash(token)
+        with self.db.transaction() as uow:
+            self._member(uow, member_id)
+            rows = store.sessions_of_member(uow, member_id)
+        return {"items": [{"session_id": str(r["id"]), "created_at": _time(r["created_at"]),
+                           "expires_at": _time(r["expires_at"]), "current": bytes(r["token_hash"]) == current}
+                          for r in rows], "next_cursor": None}
+
+    @rpc
+    def end_session(self, member_id, session_id) -> None:
+        sid = domain.as_uuid(session_id)
+        with self.db.transaction() as uow:
+            if sid is None or not store.end_session(uow, member_id, sid):
+                raise errors.not_found("session")
+
+    @rpc
+    def reset_password(self, operator_id, member_id) -> dict:
+        """An operator's forced reset (R-ACC-16): a temporary password, shown
+        to the operator once to hand over; every session of the member ends,
+        and their next login says ``must_change_password``."""
+        temporary = domain.temporary_password()
+        new_hash = hash_password(self._hasher, self._hash_slots, temporary)
+        with self.db.transaction() as uow:
+            self._operator(uow, operator_id)
+            member = self._member(uow, member_id, lock=True)
+            if member["kind"] != "member":
+                raise errors.not_found("member")
+            store.change_password(uow, member["id"], new_hash, must_change=True)
+            ended = store.end_sessions(uow, member["id"])
+        return {"member_id": str(member["id"]), "temporary_password": temporary, "sessions_ended": ended}
 
     @rpc
     def logout(self, token) -> None:
@@ -573,26 +632,28 @@ class AccountsService(PartnerLifecycle, DataService):
 
     @rpc
     def create_api_key(self, actor, partner_id, body) -> dict:
-        """The key is returned once; only its hash is kept."""
+        """R-ACC-13: an admin gives the partner a key with scopes and an optional
+        expiry. The key is returned once; only its hash is kept. It belongs to
+        the partner: its creator's later role or withdrawal changes nothing."""
         with self.db.transaction() as uow:
-            self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
+            self._role(uow, actor, partner_id, ("admin",), person_only=True)
             data = parse(ApiKeyCreate, body)
             key = domain.new_token("api_key")
             row = store.insert_api_key(uow, partner_id, data.name, domain.token_hash(key), key[:10],
-                                       actor["member_id"])
+                                       actor["member_id"], sorted(set(data.scopes)), data.expires_at)
         return {**api_key_view(row), "key": key}
 
     @rpc
     def list_api_keys(self, actor, partner_id, query=None) -> dict:
         params, limit, after = list_params(ListQuery, query)
         with self.db.transaction() as uow:
-            self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
+            self._role(uow, actor, partner_id, ("admin",), person_only=True)
             return listing(store.api_keys_of_partner(uow, partner_id, limit, after), limit, api_key_view)
 
     @rpc
     def revoke_api_key(self, actor, partner_id, key_id) -> None:
         with self.db.transaction() as uow:
-            self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
+            self._role(uow, actor, partner_id, ("admin",), person_only=True)
             kid = domain.as_uuid(key_id)
             if not kid or not store.revoke_api_key(uow, partner_id, kid):
                 raise errors.not_found("api_key")

@@ -51,6 +51,28 @@ def set_password_hash(uow, member_id, password_hash: str) -> None:
     uow.execute("UPDATE members SET password_hash = %s WHERE id = %s", (password_hash, member_id))
 
 
+def change_password(uow, member_id, password_hash: str, must_change: bool) -> None:
+    uow.execute("""UPDATE members SET password_hash = %s, must_change_password = %s, password_changed_at = now(),
+                   updated_at = now() WHERE id = %s""", (password_hash, must_change, member_id))
+
+
+def end_sessions(uow, member_id, except_token_hash: bytes | None = None) -> int:
+    """Every session of the member but the one given (R-ACC-16)."""
+    return uow.execute("DELETE FROM sessions WHERE member_id = %s AND token_hash IS DISTINCT FROM %s",
+                       (member_id, except_token_hash)).rowcount
+
+
+def sessions_of_member(uow, member_id) -> list[dict]:
+    return uow.fetch_all("""SELECT id, token_hash, created_at, expires_at FROM sessions
+                            WHERE member_id = %s AND expires_at > now() ORDER BY created_at DESC, id""",
+                         (member_id,))
+
+
+def end_session(uow, member_id, session_id) -> bool:
+    return uow.fetch_one("DELETE FROM sessions WHERE member_id = %s AND id = %s RETURNING 1",
+                         (member_id, session_id)) is not None
+
+
 def update_profile(uow, member_id: str, changes: dict) -> dict:
     columns = ", ".join(f"{column} = %({column})s" for column in changes)
     return uow.fetch_one(f"UPDATE members SET {columns}, updated_at = now() WHERE id = %(id)s RETURNING *",
@@ -65,7 +87,8 @@ def erase_member(uow, member_id: str, pseudonym: str) -> None:
                   status = 'withdrawn', pseudonym = %s, withdrawn_at = now(), updated_at = now()
            WHERE id = %s""", (pseudonym, member_id))
     uow.execute("DELETE FROM sessions WHERE member_id = %s", (member_id,))
-    uow.execute("DELETE FROM api_keys WHERE created_by = %s", (member_id,))
+    # The partner's API keys stay (R-ACC-13): a withdrawal must not break its integrations.
+    uow.execute("UPDATE api_keys SET created_by = NULL WHERE created_by = %s", (member_id,))
     uow.execute("DELETE FROM memberships WHERE member_id = %s", (member_id,))
     uow.execute("DELETE FROM invitations WHERE member_id = %s", (member_id,))
     uow.execute("UPDATE invitations SET invited_by = NULL WHERE invited_by = %s", (member_id,))
@@ -100,9 +123,19 @@ def session_principal(uow, token_hash: bytes, partner_id: str | None) -> dict | 
         (partner_id, token_hash))
 
 
+API_KEY_LAST_USE_STEP = "1 minute"  # last use is kept to the minute: no write on every request
+
+
 def api_key_principal(uow, key_hash: bytes) -> dict | None:
-    return uow.fetch_one("SELECT id, partner_id FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
-                         (key_hash,))
+    """A live key (not revoked, not expired), its last use brought up to date."""
+    key = uow.fetch_one("""SELECT id, partner_id, scopes, last_used_at FROM api_keys
+                           WHERE key_hash = %s AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())""",
+                        (key_hash,))
+    if key is not None:
+        uow.execute(f"""UPDATE api_keys SET last_used_at = now() WHERE id = %s
+                        AND (last_used_at IS NULL OR last_used_at < now() - interval '{API_KEY_LAST_USE_STEP}')""",
+                    (key["id"],))
+    return key
 
 
 # --- partners and roles -----------------------------------------------------------------
@@ -271,17 +304,21 @@ def places_of_partner(uow, partner_id: str, limit: int, after: tuple | None) -> 
 
 # --- API keys ---------------------------------------------------------------------------
 
-def insert_api_key(uow, partner_id: str, name: str, key_hash: bytes, key_prefix: str, created_by) -> dict:
+API_KEY_COLUMNS = "id, partner_id, name, key_prefix, scopes, expires_at, last_used_at, created_by, created_at, revoked_at"
+
+
+def insert_api_key(uow, partner_id: str, name: str, key_hash: bytes, key_prefix: str, created_by,
+                   scopes: list[str], expires_at) -> dict:
     return uow.fetch_one(
-        """INSERT INTO api_keys (id, partner_id, name, key_hash, key_prefix, created_by)
-           VALUES (%s, %s, %s, %s, %s, %s) RETURNING id, partner_id, name, key_prefix, created_at, revoked_at""",
-        (uuid.uuid4(), partner_id, name, key_hash, key_prefix, created_by))
+        f"""INSERT INTO api_keys (id, partner_id, name, key_hash, key_prefix, created_by, scopes, expires_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {API_KEY_COLUMNS}""",
+        (uuid.uuid4(), partner_id, name, key_hash, key_prefix, created_by, scopes, expires_at))
 
 
 def api_keys_of_partner(uow, partner_id: str, limit: int, after: tuple | None) -> list[dict]:
     condition, params = _after(after)
     return uow.fetch_all(
-        f"""SELECT id, partner_id, name, key_prefix, created_at, revoked_at FROM api_keys
+        f"""SELECT {API_KEY_COLUMNS} FROM api_keys
             WHERE partner_id = %s AND revoked_at IS NULL AND {condition}
             ORDER BY created_at, id LIMIT %s""", (partner_id, *params, limit + 1))
 

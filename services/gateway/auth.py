@@ -5,7 +5,8 @@ the worker before the handler runs, so no handler can forget. The caller's
 token is resolved by the accounts service (``accounts.authenticate``), which
 also reports the caller's role in the partner named by the path (``<pid>``).
 Services re-check partner scope on every call that names a partner: this is
-the first guard, not the only one.
+the first guard, not the only one. API keys are also held to their scopes
+(R-ACC-13, ``chassis.scopes``: the route's path says which one it needs).
 
 Customer tokens are remembered for ``CUSTOMER_AUTH_CACHE_SECONDS`` (5 s by
 default, 0 turns it off): customer routes carry the consumer app's traffic,
@@ -20,6 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from chassis import scopes
 from chassis.errors import Forbidden, NotFound, Unauthenticated
 
 # access level -> who may call. Partner levels list the partner roles allowed.
@@ -40,10 +42,13 @@ class Principal:
     customer_id: str | None = None
     partner_id: str | None = None   # the partner of an API key, or the one in the path
     role: str | None = None         # the caller's role in ``partner_id``
+    api_key_id: str | None = None   # an API key: recorded as ``api_key:<id>`` in histories (R-ACC-13)
+    scopes: tuple = ()              # an API key's scopes (chassis.scopes)
 
     @classmethod
     def from_rpc(cls, data: dict) -> "Principal":
-        return cls(**{k: data.get(k) for k in ("kind", "member_id", "customer_id", "partner_id", "role")})
+        fields = {k: data.get(k) for k in ("kind", "member_id", "customer_id", "partner_id", "role", "api_key_id")}
+        return cls(**fields, scopes=tuple(data.get("scopes") or ()))
 
 
 ANONYMOUS = Principal(kind="anonymous")
@@ -86,7 +91,8 @@ class CustomerTokenCache:
 customer_tokens = CustomerTokenCache()
 
 
-def authorize(services, request, access: str, partner_id: str | None, customer_cache_seconds: float = 0) -> Principal:
+def authorize(services, request, access: str, partner_id: str | None, customer_cache_seconds: float = 0,
+              scope: str | None = None) -> Principal:
     """The caller as a Principal, or the contract's 401/403/404."""
     if access == "public":
         return ANONYMOUS
@@ -99,7 +105,17 @@ def authorize(services, request, access: str, partner_id: str | None, customer_c
         if principal.kind == "customer" and customer_cache_seconds > 0:
             customer_tokens.put(token, principal, customer_cache_seconds)
     check_access(access, principal)
+    if principal.kind == "api_key":
+        check_scope(scope, principal)
     return principal
+
+
+def check_scope(needed: str | None, principal: Principal) -> None:
+    """R-ACC-13: a key does what its scopes say, whoever made it and whatever their role is now."""
+    if needed == scopes.NO_SCOPE:
+        require_person(principal)
+    if not scopes.grants(principal.scopes, needed):
+        raise Forbidden("scope_missing", f"this API key lacks the {needed} scope", details={"scope": needed})
 
 
 def check_access(access: str, principal: Principal) -> None:
@@ -114,3 +130,9 @@ def check_access(access: str, principal: Principal) -> None:
                             details={"role": principal.role})
     elif principal.kind != access:
         raise Forbidden(message=f"this route is for the {access} role")
+
+
+def require_person(principal: Principal) -> None:
+    """Acts that are a person's judgement (revealing a customer's phone, R-RSV-12), never an integration's."""
+    if principal.kind == "api_key":
+        raise Forbidden("api_key_not_allowed", "this is done by a person, not an API key")

@@ -15,7 +15,6 @@ disable rule are the worker's.
 from __future__ import annotations
 
 import importlib
-import ipaddress
 import json
 import socket
 import time
@@ -23,8 +22,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import certifi
 import eventlet
-import requests
+import urllib3
 
 from chassis.logging import get_logger
 
@@ -85,17 +85,82 @@ class BlockedAddress(Exception):
     pass
 
 
+MAX_RESPONSE_BYTES = 16 * 1024   # an answer's status is what counts; its body is read only this far
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to (one lookup; tests put a stub resolver here)."""
+    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def checked_address(url: str, allow_private: bool, resolver=None) -> str:
+    """The one address a webhook URL is called at: its host resolved once, and
+    every address it resolves to global (``ipaddress.is_global``: not private,
+    loopback, link-local, shared 100.64.0.0/10, 192.0.0.0/24, documentation,
+    multicast...), unless ``allow_private`` (tests, local development). The
+    connection then goes to this address, never through a second lookup, so a
+    name that re-binds to an inside address after the check cannot reach it."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = (resolver or resolve)(parts.hostname, port)
+    except OSError as exc:
+        raise BlockedAddress(f"cannot resolve {parts.hostname}: {exc}") from None
+    if not addresses:
+        raise BlockedAddress(f"{parts.hostname} has no address")
+    if not allow_private:
+        refused = [a for a in addresses if domain.address_refusal(a)]
+        if refused:
+            raise BlockedAddress(f"{parts.hostname} resolves to {refused[0]}: {domain.address_refusal(refused[0])}")
+    return addresses[0]
+
+
+def post_pinned(url: str, address: str, body: bytes, headers: dict, timeout: float) -> int:
+    """POST ``body`` to ``url`` over a connection to ``address`` (the checked
+    one), with the URL's host in ``Host`` and, for https, in SNI and the
+    certificate check. Redirects are not followed; the answer's body is read
+    up to ``MAX_RESPONSE_BYTES``. Returns the status."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    options = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False, "maxsize": 1}
+    if parts.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(address, port, server_hostname=parts.hostname,
+                                           assert_hostname=parts.hostname, cert_reqs="CERT_REQUIRED",
+                                           ca_certs=certifi.where(), **options)
+    else:
+        pool = urllib3.HTTPConnectionPool(address, port, **options)
+    host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        response = pool.urlopen("POST", path, body=body, headers={**headers, "Host": host}, redirect=False,
+                                preload_content=False, assert_same_host=False)
+        try:
+            response.read(MAX_RESPONSE_BYTES, decode_content=False)
+        finally:
+            response.release_conn()
+        return response.status
+    finally:
+        pool.close()
+
+
+def allows_private(config: dict) -> bool:
+    """``WEBHOOK_ALLOW_PRIVATE``: tests and local development call endpoints on this machine."""
+    return str(config.get("WEBHOOK_ALLOW_PRIVATE", False)).lower() in ("true", "1", "yes")
+
+
 class WebhookChannel(Channel):
     """POSTs the event as JSON with ``X-PC-Timestamp`` and ``X-PC-Signature``
-    (``sha256=`` HMAC of ``"<timestamp>.<body>"`` with the webhook's secret).
-    Only a 2xx answer counts as delivered; redirects are not followed. The
-    whole exchange has one deadline (``WEBHOOK_TIMEOUT``), so an endpoint
-    that trickles its answer cannot hold a worker slot. Private, loopback and
-    link-local addresses are refused unless ``WEBHOOK_ALLOW_PRIVATE`` (tests,
-    local development): a partner must not make the platform call into its
-    own network."""
+    (``sha256=`` HMAC of ``"<timestamp>.<body>"`` with the webhook's secret;
+    while a rotated secret overlaps, a second ``,sha256=`` signature with the
+    previous one). Only a 2xx answer counts as delivered; redirects are not
+    followed. The whole exchange has one deadline (``WEBHOOK_TIMEOUT``), so an
+    endpoint that trickles its answer cannot hold a worker slot, and only
+    ``MAX_RESPONSE_BYTES`` of an answer are read. The address is checked and
+    pinned (``checked_address``): a partner must not make the platform call
+    into its own network."""
 
     name = "webhook"
+    resolver = None   # None: the system's (socket.getaddrinfo); tests set a stub
 
     def __init__(self, config: dict):
         super().__init__(config)
@@ -109,47 +174,23 @@ class WebhookChannel(Channel):
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "partner-center-webhooks/1",
             domain.TIMESTAMP_HEADER: str(timestamp),
-            domain.SIGNATURE_HEADER: domain.sign(delivery["secret"], timestamp, body),
+            domain.SIGNATURE_HEADER: ",".join(domain.sign(secret, timestamp, body)
+                                              for secret in delivery["secrets"]),
             domain.EVENT_HEADER: delivery["source_type"],
             domain.DELIVERY_HEADER: delivery["id"],
         }
         try:
-            self._check_address(delivery["url"])
+            address = checked_address(delivery["url"], self.allow_private, self.resolver)
             with eventlet.Timeout(self.timeout + 0.5):
-                response = requests.post(delivery["url"], data=body, headers=headers, timeout=self.timeout,
-                                         allow_redirects=False)
+                status = post_pinned(delivery["url"], address, body, headers, self.timeout)
         except eventlet.Timeout:
-            return Outcome(False, None, f"timeout after {self.timeout}s")
-        except requests.Timeout:
             return Outcome(False, None, f"timeout after {self.timeout}s")
         except BlockedAddress as exc:
             return Outcome(False, None, str(exc))
-        except requests.RequestException as exc:
+        except urllib3.exceptions.TimeoutError:
+            return Outcome(False, None, f"timeout after {self.timeout}s")
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:500])
-        if 200 <= response.status_code < 300:
-            return Outcome(True, response.status_code)
-        return Outcome(False, response.status_code, f"HTTP {response.status_code}")
-
-    def _check_address(self, url: str) -> None:
-        if not self.allow_private:
-            check_public_address(url)
-
-
-def allows_private(config: dict) -> bool:
-    return str(config.get("WEBHOOK_ALLOW_PRIVATE", False)).lower() in ("true", "1", "yes")
-
-
-def check_public_address(url: str) -> None:
-    """BlockedAddress unless every address the URL's host resolves to is public:
-    checked when a webhook is created (issue 17 item 10: refused at once, not
-    failing every delivery) and again on every delivery (DNS may change)."""
-    parts = urlsplit(url)
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except OSError as exc:
-        raise BlockedAddress(f"cannot resolve {parts.hostname}: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
-                or address.is_reserved or address.is_unspecified):
-            raise BlockedAddress(f"{parts.hostname} resolves to a non-public address")
+        if 200 <= status < 300:
+            return Outcome(True, status)
+        return Outcome(False, status, f"HTTP {status}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import random
 from dataclasses import dataclass
 
@@ -144,7 +145,43 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def verify(secret: str, timestamp: int, body: bytes, signature: str) -> bool:
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+    """True when any of the header's signatures (two while a rotated secret overlaps) is this secret's."""
+    expected = sign(secret, timestamp, body)
+    return any(hmac.compare_digest(expected, one.strip()) for one in signature.split(","))
+
+
+# IANA special-purpose blocks that some Python versions' ``is_global`` still
+# calls global (3.11 says so of 192.0.0.192), with the registry's exceptions.
+NOT_GLOBAL_BLOCKS = (ipaddress.ip_network("192.0.0.0/24"),)
+GLOBAL_EXCEPTIONS = (ipaddress.ip_address("192.0.0.9"), ipaddress.ip_address("192.0.0.10"))
+
+
+def address_refusal(address: str) -> str | None:
+    """Why the platform will not call this address, or None: only global
+    addresses (``ipaddress.is_global``) are called, so a partner cannot point a
+    webhook into the platform's or anyone's inside network (issue 16)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "not an IP address"
+    if getattr(ip, "ipv4_mapped", None):
+        ip = ip.ipv4_mapped
+    in_special_block = any(ip in block for block in NOT_GLOBAL_BLOCKS if block.version == ip.version) and \
+        ip not in GLOBAL_EXCEPTIONS
+    return None if ip.is_global and not ip.is_multicast and not in_special_block else "not a global address"
+
+
+def host_refusal(host: str) -> str | None:
+    """At registration: a literal address must be global; names are checked when called."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "not an address on the internet" if host.lower().rstrip(".") in ("localhost",) or \
+            host.lower().rstrip(".").endswith((".localhost", ".internal", ".local")) else None
+    return address_refusal(host)
+
+
+WEBHOOK_SECRET_OVERLAP_HOURS = 24   # default window in which the previous secret still signs
 
 
 def webhook_wants(patterns: list[str], event_type: str) -> bool:

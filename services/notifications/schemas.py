@@ -36,6 +36,11 @@ class InboxQuery(ListQuery):
     unread: bool = False
 
 
+class SecretRotation(Strict):
+    """How long the previous secret keeps signing, 0 (at once) to a week."""
+    overlap_hours: float = Field(domain.WEBHOOK_SECRET_OVERLAP_HOURS, ge=0, le=168)
+
+
 class WebhookCreate(Strict):
     url: str = Field(max_length=2048)
     events: list[str] = Field(min_length=1, max_length=100)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from chassis import paging
 from chassis.consumer import event_handler
@@ -23,11 +24,16 @@ from chassis.contracts import NOTIFIED_EVENTS, notification_handler, validate_pa
 from chassis.service import DataService, rpc
 from chassis.validation import parse
 
-from . import channels, domain, errors, store, templates
+from . import domain, errors, sealing, store, templates
+from .channels import BlockedAddress, WebhookChannel, allows_private, checked_address
 from .schemas import (ChannelMessageCreate, ConversationMessageCreate, InboxQuery, ListQuery, OpenConversation,
-                      WebhookCreate)
+                      SecretRotation, WebhookCreate)
 from .staff import StaffCache
 from .worker import DeliveryWorker
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
 
 CONVERSATION_NAMESPACE = uuid.UUID("0f4d4d1e-6c1b-4d0f-9a57-2c1d8f0e3b7a")
 
@@ -158,17 +164,47 @@ class NotificationsService(DataService):
 
     @rpc
     def create_webhook(self, partner_id: str, body: dict | None) -> dict:
-        """The secret is returned here once; later reads never show it."""
+        """The secret is returned here once, and kept sealed (notifications.sealing).
+        The URL's host must be on the internet (issue 16): a literal address
+        must be global, and a name must resolve only to global addresses now
+        (each delivery checks again, on the address it connects to)."""
         data = parse(WebhookCreate, body)
-        if not channels.allows_private(self.config):
-            try:
-                channels.check_public_address(data.url)
-            except channels.BlockedAddress as exc:
-                raise errors.webhook_url_not_public(data.url, str(exc)) from None
-        secret = "whsec_" + secrets.token_urlsafe(32)
+        self._check_destination(data.url)
+        secret = new_webhook_secret()
         with self.db.transaction() as uow:
-            row = store.create_webhook(uow, partner_id, data.url, data.events, data.description, secret)
+            row = store.create_webhook(uow, partner_id, data.url, data.events, data.description,
+                                       sealing.seal(self._secret_key, secret))
         return {**_webhook_out(row), "secret": secret}
+
+    @rpc
+    def rotate_webhook_secret(self, partner_id: str, webhook_id: str, body: dict | None) -> dict:
+        """A new secret, shown once; the previous one keeps signing deliveries
+        (a second signature) for ``overlap_hours`` (default 24), so the
+        partner's receiver can switch without missing one."""
+        data = parse(SecretRotation, body)
+        secret = new_webhook_secret()
+        with self.db.transaction() as uow:
+            self._own_webhook(uow, partner_id, webhook_id)
+            row = store.rotate_webhook_secret(uow, partner_id, webhook_id, sealing.seal(self._secret_key, secret),
+                                              int(data.overlap_hours * 3600))
+        return {**_webhook_out(row), "secret": secret, "previous_secret_valid_until": _iso(row["previous_secret_until"])}
+
+    @property
+    def _secret_key(self) -> bytes:
+        return sealing.key_from_config(self.config)
+
+    def _check_destination(self, url: str) -> None:
+        allow_private = allows_private(self.config)
+        host = urlsplit(url).hostname
+        refusal = None if allow_private else domain.host_refusal(host)
+        if refusal is None and not allow_private:
+            try:
+                checked_address(url, allow_private, WebhookChannel.resolver)
+            except BlockedAddress as exc:
+                # a name that does not resolve yet is taken: each delivery resolves and checks again
+                refusal = None if str(exc).startswith("cannot resolve") else str(exc)
+        if refusal:
+            raise errors.webhook_url_not_public(url, refusal)
 
     @rpc
     def list_webhooks(self, partner_id: str, query: dict | None = None) -> dict:

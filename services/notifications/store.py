@@ -120,10 +120,30 @@ WEBHOOK_COLUMNS = """id::text AS id, partner_id, url, events, description, statu
                      failing_since, disabled_at, disabled_reason, created_at"""
 
 
-def create_webhook(uow, partner_id: str, url: str, events: list[str], description: str, secret: str) -> dict:
+def create_webhook(uow, partner_id: str, url: str, events: list[str], description: str,
+                   secret_sealed: bytes) -> dict:
     return uow.fetch_one(
-        f"""INSERT INTO webhooks (partner_id, url, events, description, secret) VALUES (%s, %s, %s, %s, %s)
-            RETURNING {WEBHOOK_COLUMNS}""", (partner_id, url, events, description, secret))
+        f"""INSERT INTO webhooks (partner_id, url, events, description, secret_sealed) VALUES (%s, %s, %s, %s, %s)
+            RETURNING {WEBHOOK_COLUMNS}""", (partner_id, url, events, description, secret_sealed))
+
+
+def rotate_webhook_secret(uow, partner_id: str, webhook_id: str, secret_sealed: bytes,
+                          overlap_seconds: int) -> dict | None:
+    """The new secret signs from now on; the current one also signs for ``overlap_seconds``."""
+    return uow.fetch_one(
+        f"""UPDATE webhooks SET previous_secret_sealed = secret_sealed, secret_sealed = %s,
+                   previous_secret_until = now() + make_interval(secs => %s), secret_rotated_at = now()
+            WHERE id = %s AND partner_id = %s
+            RETURNING {WEBHOOK_COLUMNS}, previous_secret_until""",
+        (secret_sealed, overlap_seconds, webhook_id, partner_id))
+
+
+def legacy_clear_secrets(conn) -> list[tuple]:
+    return conn.execute("SELECT id, secret FROM webhooks WHERE secret IS NOT NULL FOR UPDATE").fetchall()
+
+
+def seal_secret(conn, webhook_id, secret_sealed: bytes) -> None:
+    conn.execute("UPDATE webhooks SET secret_sealed = %s, secret = NULL WHERE id = %s", (secret_sealed, webhook_id))
 
 
 def list_webhooks(uow, partner_id: str) -> list[dict]:
@@ -178,7 +198,9 @@ def claim_due_deliveries(conn, channel: str, limit: int, lease_seconds: float) -
            RETURNING d.id::text AS id, d.channel, d.partner_id, d.webhook_id::text AS webhook_id,
                      d.source_id::text AS source_id, d.source_type, d.payload, d.attempts,
                      (SELECT w.url FROM webhooks w WHERE w.id = d.webhook_id) AS url,
-                     (SELECT w.secret FROM webhooks w WHERE w.id = d.webhook_id) AS secret,
+                     (SELECT w.secret_sealed FROM webhooks w WHERE w.id = d.webhook_id) AS secret_sealed,
+                     (SELECT CASE WHEN w.previous_secret_until > now() THEN w.previous_secret_sealed END
+                        FROM webhooks w WHERE w.id = d.webhook_id) AS previous_secret_sealed,
                      (SELECT w.status FROM webhooks w WHERE w.id = d.webhook_id) AS webhook_status""",
         (channel, limit, lease_seconds)).fetchall()
 

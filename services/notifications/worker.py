@@ -23,7 +23,7 @@ from chassis.background import PollingLoop
 from chassis.db import DatabasePool, UnitOfWork
 from chassis.logging import get_logger
 
-from . import domain, events, store
+from . import domain, events, sealing, store
 from .channels import Outcome, WebhookChannel, load_messenger
 
 log = get_logger(__name__)
@@ -55,6 +55,8 @@ class DeliveryWorker(PollingLoop):
         webhook_timeout = float(config.get("WEBHOOK_TIMEOUT", 5))
         self.lease_seconds = float(config.get("DELIVERY_LEASE_S", webhook_timeout + 30))
         self.green_pool = GreenPool(self.concurrency)
+        self.secret_key = sealing.key_from_config(config)
+        self.legacy_sealed = False
 
     def stop(self):
         super().stop()
@@ -73,6 +75,8 @@ class DeliveryWorker(PollingLoop):
         free = self.green_pool.free()
         if free == 0:
             return 0  # a finishing send wakes the loop
+        if not self.legacy_sealed:
+            self._seal_legacy_secrets()
         with self.pool.connection() as conn, conn.transaction():
             pushes = store.claim_due_deliveries(conn, "messenger", self.messenger_batch, self.lease_seconds)
             hook_slots = free - (1 if pushes else 0)
@@ -82,6 +86,13 @@ class DeliveryWorker(PollingLoop):
         for delivery in hooks:
             self.green_pool.spawn_n(self._deliver, delivery)
         return len(pushes) + len(hooks)
+
+    def _seal_legacy_secrets(self) -> None:
+        """Webhooks made before secrets were sealed: sealed once, their clear copy dropped."""
+        with self.pool.connection() as conn, conn.transaction():
+            for webhook_id, secret in store.legacy_clear_secrets(conn):
+                store.seal_secret(conn, webhook_id, sealing.seal(self.secret_key, secret))
+        self.legacy_sealed = True
 
     def _send(self, channel, delivery: dict) -> tuple[Outcome, datetime, int]:
         started_at = datetime.now(timezone.utc)
@@ -124,6 +135,8 @@ class DeliveryWorker(PollingLoop):
                 with self.pool.connection() as conn, conn.transaction():
                     store.abandon(conn, delivery["id"], "webhook is not active")
                 return
+            delivery["secrets"] = [sealing.unseal(self.secret_key, sealed) for sealed in
+                                   (delivery["secret_sealed"], delivery["previous_secret_sealed"]) if sealed]
             outcome, started_at, duration_ms = self._send(self.channels["webhook"], delivery)
             self._record(delivery, outcome, started_at, duration_ms)
         except Exception as exc:  # recording failed (database away): the lease brings the row back

@@ -73,6 +73,14 @@ AUTO_COMPLETE_AFTER = dt.timedelta(hours=1)  # R-ORD-2
 
 IN_STORE = ("dine_in", "takeout")
 SHIPPED_CHANNELS = ("delivery", "parcel")
+WAYBILL_STATES = ("preparing_shipment", "shipped")
+
+
+def recipient_shown_whole(order: dict) -> bool:
+    """R-RSV-12: staff see a delivery or parcel recipient's name, phone and
+    address whole from ``preparing_shipment`` until delivered (a waybill needs
+    them); otherwise the phone is masked."""
+    return order["channel"] in SHIPPED_CHANNELS and order["status"] in WAYBILL_STATES
 OPEN_STATES = ("received", "preparing", "preparing_shipment", "shipped")
 UNSHIPPED_STATES = ("received", "preparing_shipment")
 

@@ -58,6 +58,7 @@ from chassis import coupons, money, paging
 from chassis.consumer import event_handler
 from chassis.errors import DomainError, NotFound, ServiceUnavailable
 from chassis.logging import get_logger
+from chassis.privacy import format_phone
 from chassis.service import DataService, rpc
 from chassis.validation import parse
 
@@ -294,12 +295,40 @@ class OrdersService(DataService):
         return self._list(query, partner_id=partner_id)
 
     @rpc
-    def get_order(self, partner_id: str, order_id: str) -> dict:
+    def get_order(self, partner_id: str, order_id: str, actor: dict | None = None) -> dict:
+        """The staff view; a recipient shown whole for the waybill is a recorded access (R-RSV-12)."""
         with self.db.transaction() as uow:
-            order = store.order_row(uow, order_id, partner_id=partner_id)
-            if order is None:
-                raise errors.order_not_found(order_id)
-            return self._detail(uow, order, owner=False)
+            order = self._partner_order(uow, partner_id, order_id)
+            whole = domain.recipient_shown_whole(order) and bool(order["shipping"])
+            if whole:
+                self._record_contact_access(uow, order, "shipping_shown", actor)
+            return self._detail(uow, order, owner=False, recipient_whole=whole)
+
+    @rpc
+    def reveal_phone(self, partner_id: str, order_id: str, actor: dict) -> dict:
+        """R-RSV-12: an admin or master sees the whole phone to call about this
+        order: the recipient's when it ships, else the customer's verified one
+        (accounts); recorded with who and when."""
+        with self.db.transaction() as uow:
+            order = self._partner_order(uow, partner_id, order_id)
+            self._record_contact_access(uow, order, "phone_revealed", actor)
+        phone = (order["shipping"] or {}).get("phone")
+        if not phone:
+            try:
+                phone = self.services.accounts.customer_contact(order["customer_id"])["phone"]
+            except NotFound:  # an erased customer (R-ACC-3) has no phone left to reveal
+                phone = None
+        return {"order_id": str(order["order_id"]), "phone": format_phone(phone)}
+
+    def _partner_order(self, uow, partner_id: str, order_id: str) -> dict:
+        order = store.order_row(uow, order_id, partner_id=partner_id)
+        if order is None:
+            raise errors.order_not_found(order_id)
+        return order
+
+    def _record_contact_access(self, uow, order: dict, reason: str, actor: dict | None) -> None:
+        store.record_contact_access(uow, order["partner_id"], order["order_id"], reason,
+                                    (actor or {}).get("kind") or "system", actor_id(actor))
 
     @rpc
     def start_preparing(self, partner_id: str, order_id: str, body: dict | None = None,
@@ -785,8 +814,13 @@ class OrdersService(DataService):
         return views.page(rows, q.limit, views.order_cursor,
                           lambda r: views.order_view(r, lines.get(r["order_id"], []), owner=owner_view))
 
-    def _detail(self, uow, order: dict, owner: bool, lines: list[dict] | None = None) -> dict:
-        view = views.order_view(order, lines if lines is not None else store.line_rows(uow, order["order_id"]), owner)
+    def _detail(self, uow, order: dict, owner: bool, lines: list[dict] | None = None,
+                recipient_whole: bool = False) -> dict:
+        view = views.order_view(order, lines if lines is not None else store.line_rows(uow, order["order_id"]), owner,
+                                recipient_whole)
+        if not owner:
+            view["contact_access"] = [views.contact_access_view(r)
+                                      for r in store.contact_access_of_order(uow, order["order_id"])]
         view["requests"] = [views.request_view(r) for r in store.requests_of_order(uow, order["order_id"])]
         view["inquiries"] = [views.inquiry_view(r) for r in store.feedback_of_order(uow, "inquiries", order["order_id"])]
         view["reviews"] = [views.review_view(r) for r in store.feedback_of_order(uow, "reviews", order["order_id"])]

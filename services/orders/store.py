@@ -397,6 +397,9 @@ def erase_customer(uow, customer_id: str, pseudonym: str) -> int:
             WHERE customer_id = %s""", (pseudonym, customer_id)).rowcount
     for table in ("order_requests", "inquiries", "reviews"):
         uow.execute(f"UPDATE {table} SET customer_id = %s WHERE customer_id = %s", (pseudonym, customer_id))
+    # R-ACC-3: free text the customer wrote may name them or give a phone: it goes too.
+    uow.execute("UPDATE inquiries SET body = '' WHERE customer_id = %s", (pseudonym,))
+    uow.execute("UPDATE order_requests SET reason = '' WHERE customer_id = %s", (pseudonym,))
     # Stored responses hold the address: the replay window closes for an erased customer. Creations
     # still pending keep their row (the timer releases their hold) under the pseudonym.
     uow.execute("DELETE FROM creation_keys WHERE customer_id = %s AND order_id IS NOT NULL", (customer_id,))
@@ -411,6 +414,7 @@ def erase_member(uow, member_id: str, pseudonym: str) -> None:
     uow.execute("UPDATE order_requests SET decided_by = %s WHERE decided_by = %s", (pseudonym, member_id))
     uow.execute("UPDATE inquiries SET answered_by = %s WHERE answered_by = %s", (pseudonym, member_id))
     uow.execute("UPDATE reviews SET replied_by = %s WHERE replied_by = %s", (pseudonym, member_id))
+    uow.execute("UPDATE contact_access SET actor_id = %s WHERE actor_id = %s", (pseudonym, member_id))
 
 
 # --- dashboard and reconciliation ---------------------------------------------------------------
@@ -464,3 +468,16 @@ def sales_and_refunds(uow, partner_id: str | None, start, end) -> list[dict]:
                        AND greatest(r.decided_at, o.booked_at) < %(end)s {partner_filter}) AS movements
              GROUP BY partner_id ORDER BY partner_id""",
         {"pid": partner_id, "start": start, "end": end})
+
+
+# --- staff access to a customer's contact (R-RSV-12) ------------------------------------------
+
+def record_contact_access(uow, partner_id: str, order_id: str, reason: str, actor_kind: str,
+                          actor_id: str | None) -> None:
+    uow.execute("""INSERT INTO contact_access (partner_id, order_id, reason, actor_kind, actor_id)
+                   VALUES (%s, %s, %s, %s, %s)""", (partner_id, order_id, reason, actor_kind, actor_id))
+
+
+def contact_access_of_order(uow, order_id: str) -> list[dict]:
+    return uow.fetch_all("""SELECT reason, actor_kind, actor_id, at FROM contact_access
+                            WHERE order_id = %s ORDER BY id""", (order_id,))

@@ -33,8 +33,9 @@ def shipping_view(shipping: dict | None, owner: bool) -> dict | None:
     return {**shipping, "phone": shipping.get("phone") if owner else mask_phone(shipping.get("phone"))}
 
 
-def order_view(order: dict, lines: list[dict], owner: bool) -> dict:
-    """``owner``: the customer who ordered sees their phone whole; partners see it masked."""
+def order_view(order: dict, lines: list[dict], owner: bool, recipient_whole: bool = False) -> dict:
+    """``owner``: the customer who ordered sees their phone whole; partners see
+    it masked, unless ``recipient_whole`` (a waybill to fill, R-RSV-12)."""
     view = {"order_id": str(order["order_id"]), "number": order.get("number"),
             "number_day": iso(order.get("number_day")), "customer_name": order.get("customer_name"),
             "preparation_minutes": order.get("preparation_minutes"),
@@ -43,7 +44,7 @@ def order_view(order: dict, lines: list[dict], owner: bool) -> dict:
             "subtotal": order["total"] + order.get("discount_amount", 0),
             "discount_amount": order.get("discount_amount", 0), "coupon": order.get("coupon"),
             "refunded_amount": order["refunded_amount"], "lines": [line_view(l) for l in lines],
-            "shipping_address": shipping_view(order["shipping"], owner), "note": order["note"],
+            "shipping_address": shipping_view(order["shipping"], owner or recipient_whole), "note": order["note"],
             "courier": order["courier"], "invoice_number": order["invoice_number"],
             "tracking_url": order.get("tracking_url"),
             "completed_by": order["completed_by"], "cancelled_by": order["cancelled_by"],
@@ -87,3 +88,7 @@ def page(rows: list[dict], limit: int, cursor_of, render) -> dict:
 
 def order_cursor(row: dict) -> str:
     return paging.encode_cursor(row["received_at"].isoformat(), row["order_id"])
+
+
+def contact_access_view(row: dict) -> dict:
+    return {"reason": row["reason"], "actor_kind": row["actor_kind"], "actor_id": row["actor_id"], "at": iso(row["at"])}

@@ -71,8 +71,11 @@ def require_id(value, name: str) -> str:
 
 
 def actor_of(actor) -> tuple[str, str | None]:
-    """(kind, id) of the gateway's principal: a member, an API key or an operator."""
+    """(kind, id) of the gateway's principal: a member, an API key (recorded
+    as ``api_key:<id>``, R-ACC-13) or an operator."""
     if isinstance(actor, dict):
+        if actor.get("kind") == "api_key":
+            return "api_key", f"api_key:{actor['api_key_id']}" if actor.get("api_key_id") else None
         return actor.get("kind") or "member", actor.get("member_id")
     return ("member", actor) if actor else ("system", None)
 
@@ -625,6 +628,18 @@ class ReservationsService(DataService):
         return domain.dashboard(counts, {"date": today.isoformat(), **today_figures})
 
     # --- partners: acting on a whole reservation (R-RSV-2, R-RSV-6) ---------------------------
+
+    @rpc
+    def reveal_phone(self, partner_id: str, number: str, actor: dict) -> dict:
+        """R-RSV-12: an admin or master (the gateway's access level) sees the
+        booker's whole phone, to call them; the reveal is a step of the
+        reservation's history (who and when), as any other act on it."""
+        partner_id = require_id(partner_id, "partner_id")
+        kind, actor_id = actor_of(actor)
+        with self.db.transaction() as uow:
+            r = self._reservation(uow, number, partner_id=partner_id)
+            store.record_history(uow, r["reservation_id"], "phone_revealed", kind, actor_id)
+        return {"number": r["number"], "phone": privacy.format_phone(r["booker_phone"])}
 
     @rpc
     def partner_action(self, partner_id: str, number: str, action: str, body: dict | None = None, actor=None) -> dict:

@@ -440,7 +440,9 @@ def pseudonymise_customer(uow, customer_id: str, pseudonym: str) -> dict:
     uow.execute("UPDATE shares SET created_by = %s WHERE created_by = %s", (pseudonym, customer_id))
     uow.execute("UPDATE transfers SET from_customer_id = %s, to_phone = NULL WHERE from_customer_id = %s",
                 (pseudonym, customer_id))
-    uow.execute("UPDATE transfers SET to_customer_id = %s WHERE to_customer_id = %s", (pseudonym, customer_id))
+    # R-ACC-3: a transfer handed to the erased customer names them by phone too.
+    uow.execute("UPDATE transfers SET to_customer_id = %s, to_phone = NULL WHERE to_customer_id = %s",
+                (pseudonym, customer_id))
     uow.execute("UPDATE chat_invitations SET customer_id = %s WHERE customer_id = %s", (pseudonym, customer_id))
     uow.execute("UPDATE reservation_history SET actor_id = %s WHERE actor_id = %s", (pseudonym, customer_id))
     return {"reservations": booked}

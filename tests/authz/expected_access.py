@@ -36,7 +36,8 @@ OPERATORS = frozenset({OPERATOR})
 # Roles table of api.md, for partner A's paths:
 STAFF = frozenset({PARTNER_MEMBER, PARTNER_MASTER, PARTNER_ADMIN, API_KEY})   # read; operate reservations/orders
 MANAGERS = frozenset({PARTNER_MASTER, PARTNER_ADMIN, API_KEY})               # manage products/places/...; finance
-STAFF_MANAGERS = frozenset({PARTNER_MASTER, PARTNER_ADMIN})                   # invite staff, roles, API keys
+STAFF_MANAGERS = frozenset({PARTNER_MASTER, PARTNER_ADMIN})                   # invite staff, roles
+ADMINS = frozenset({PARTNER_ADMIN})                                           # API keys (R-ACC-13)
 
 P = "/v1/partners/<pid>"
 
@@ -67,9 +68,9 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     ("POST", f"{P}/places"): MANAGERS,
     ("GET", f"{P}/places"): STAFF,
     ("PATCH", f"{P}/places/<place_id>"): MANAGERS,
-    ("POST", f"{P}/api-keys"): STAFF_MANAGERS,
-    ("GET", f"{P}/api-keys"): STAFF_MANAGERS,
-    ("DELETE", f"{P}/api-keys/<key_id>"): STAFF_MANAGERS,
+    ("POST", f"{P}/api-keys"): ADMINS,   # R-ACC-13: keys are given by an admin
+    ("GET", f"{P}/api-keys"): ADMINS,
+    ("DELETE", f"{P}/api-keys/<key_id>"): ADMINS,
     ("GET", f"{P}/dashboard"): STAFF,
     ("GET", "/v1/notices"): MEMBERS,
     ("POST", "/v1/ops/partners/<pid>/verify"): OPERATORS,
@@ -208,4 +209,13 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     # --- the docs page (#15) ------------------------------------------------------------------
     ("GET", "/docs"): EVERYONE,
     ("GET", "/docs/<name>"): EVERYONE,
+    # --- issue 16: revealing a customer's phone is a person's act, admins and masters (R-RSV-12) -----
+    ("POST", f"{P}/reservations/<number>/reveal-phone"): STAFF_MANAGERS,
+    ("POST", f"{P}/orders/<order_id>/reveal-phone"): STAFF_MANAGERS,
+    ("POST", f"{P}/webhooks/<webhook_id>/rotate-secret"): MANAGERS,
+    # --- issue 16: staff passwords and sessions (R-ACC-16) ----------------------------------------
+    ("POST", "/v1/me/password"): MEMBERS,
+    ("GET", "/v1/me/sessions"): MEMBERS,
+    ("DELETE", "/v1/me/sessions/<session_id>"): MEMBERS,
+    ("POST", "/v1/ops/members/<member_id>/password-reset"): OPERATORS,
 }

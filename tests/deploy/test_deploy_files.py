@@ -189,6 +189,42 @@ def pod_specs() -> list[tuple[str, dict]]:
     return pods + [(f"Job/{n}", d["spec"]["template"]["spec"]) for n, d in by_kind("Job").items()]
 
 
+def test_each_service_may_use_only_its_own_queues_and_reaches_the_broker_over_tls():
+    """Least privilege on the bus (issue 16): a service's RabbitMQ user reads only
+    its own queues; it configures and writes only those, the exchanges it uses and
+    the main queues of its own events' subscribers (its relay declares them)."""
+    from chassis.topology import retry_queue
+    permissions = {p["spec"]["userReference"]["name"].removeprefix("pc-"): p["spec"]["permissions"]
+                   for p in by_kind("Permission").values()}
+    subscriptions = [s for s in SUBSCRIPTIONS if s.service in SERVICES]
+
+    def allows(service, access, name):
+        return re.match(permissions[service][access], name) is not None
+
+    for service in SERVICES:
+        assert allows(service, "read", f"rpc-{service}") and allows(service, "read", f"rpc.reply-{service}-x1")
+        assert allows(service, "write", "nameko-rpc") and allows(service, "configure", f"rpc-{service}")
+        for other in set(SERVICES) - {service}:
+            for access in ("configure", "write", "read"):
+                assert not allows(service, access, f"rpc-{other}"), (service, access, other)
+                assert not allows(service, access, f"rpc.reply-{other}-x1"), (service, access, other)
+        for sub in subscriptions:
+            own = sub.service == service
+            for queue in (main_queue(sub), retry_queue(sub), dead_letter_queue(sub)):
+                assert allows(service, "read", queue) is own, (service, queue)
+            for queue in (retry_queue(sub), dead_letter_queue(sub)):
+                assert allows(service, "configure", queue) is own, (service, queue)
+    assert not allows("gateway", "write", "pc.events")            # the gateway publishes no events
+    (cluster,) = by_kind("RabbitmqCluster").values()
+    assert cluster["spec"]["tls"]["disableNonTLSListeners"] is True
+    for service in SERVICES:
+        pod = by_kind("Deployment")[f"pc-{service}"]["spec"]["template"]["spec"]
+        env = {e["name"]: e for e in pod["containers"][0]["env"]}
+        assert env["PC_AMQP_URI"]["value"].startswith("amqps://") and ":5671/" in env["PC_AMQP_URI"]["value"]
+        mounted = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+        assert env["SSL_CERT_FILE"]["value"] == mounted["rabbitmq-ca"] + "/ca.crt"
+
+
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_every_kustomization_builds():
     directories = sorted(p.parent for p in (DEPLOY / "k8s").rglob("kustomization.yaml"))

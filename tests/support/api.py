@@ -28,7 +28,8 @@ Platform (``pc``):
   app does (R-ACC-12): an ID token of the development issuer (a new messenger user unless
   ``subject`` is given) exchanged at ``POST /v1/customer-sessions``
 - ``pc.id_token(phone, name=None, subject=None, **claims)`` -> that ID token (claims override, to forge)
-- ``pc.api_key(partner, by=None)`` -> ApiClient authenticated with a new API key (acts as master)
+- ``pc.api_key(partner, by=None, scopes=None, **fields)`` -> ApiClient authenticated with a new API key
+  (acts as master within its scopes, by default every area's write; ``.api_key_id``)
 - ``pc.containers[name]``: the running nameko containers (e.g. ``.config["DATABASE_URL"]``)
 
 Responses: ``expect(response, 201)`` asserts the status and returns the JSON
@@ -232,10 +233,18 @@ class Platform:
         self.accept(member, self.invite(partner, member, role)["invitation_id"])
         return member
 
-    def api_key(self, partner: Partner, by: Member | None = None, name: str = "partner system") -> ApiClient:
+    def api_key(self, partner: Partner, by: Member | None = None, name: str = "partner system",
+                scopes: tuple[str, ...] | None = None, **fields) -> ApiClient:
+        """A key with ``scopes`` (default: every area's write, so read too; R-ACC-13)."""
+        from chassis.scopes import AREAS
+
         by = by or partner.admin
-        key = expect(by.client.post(f"{partner.path}/api-keys", json={"name": name}), 201)["key"]
-        return self.client(key)
+        scopes = list(scopes) if scopes is not None else [f"{area}:write" for area in AREAS]
+        key = expect(by.client.post(f"{partner.path}/api-keys", json={"name": name, "scopes": scopes, **fields}),
+                     201)
+        client = self.client(key["key"])
+        client.api_key_id = key["api_key_id"]
+        return client
 
     # --- customers --------------------------------------------------------------------
 

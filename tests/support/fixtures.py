@@ -4,13 +4,16 @@
 accounts, the named services and a gateway (in this process, on the test's own
 vhost and databases) and returns a ``support.api.Platform``; they are killed
 after the test. ``pc.containers`` holds them by name (and "gateway"). Passwords are
-hashed at a low argon2 cost and the login/sign-up rate limits are lifted, so
-tests may sign up and log in freely (tests of the limits set them back).
+hashed at a low argon2 cost and the rate limits are lifted, so tests may sign
+up, log in, book and order freely (tests of the limits set them back); each
+gateway counts in Redis under its own namespace.
 The gateway trusts the development issuer, whose key (one per test run) the
 Platform reads to sign customers in (``pc.customer_session``).
 ``service_config={"catalog": {"KEY": value}}`` overrides a service's config.
 """
 from __future__ import annotations
+
+import uuid
 
 import pytest
 
@@ -18,7 +21,8 @@ from chassis.testing import free_port, start_container
 from support.api import Platform
 
 CHEAP_PASSWORD_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALLELISM": 1}
-NO_RATE_LIMITS = {"RATE_LIMIT_LOGIN": "1000000/1", "RATE_LIMIT_SIGNUP": "1000000/1"}
+NO_RATE_LIMITS = {"RATE_LIMIT_LOGIN": "1000000/1", "RATE_LIMIT_SIGNUP": "1000000/1",
+                  "RATE_LIMIT_BOOKING": "1000000/1", "RATE_LIMIT_ORDER": "1000000/1"}
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +50,7 @@ def partner_center(service_config, dev_issuer_key_file):
         started["gateway"] = run("gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
                                  DOWNSTREAM_SERVICES=[name for name in started],
                                  **{**NO_RATE_LIMITS, "OIDC_DEV_KEY_FILE": dev_issuer_key_file,
+                                    "RATE_LIMIT_NAMESPACE": f"pc_test_{uuid.uuid4().hex[:12]}",
                                     **(gateway_config or {})})
         return Platform(f"http://127.0.0.1:{port}", started)
 

@@ -20,6 +20,7 @@ import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from benches.accounts import BENCH_RATE_LIMITS
 from bench import cpu_figure, cpu_per_unit, http_rate, verified_partner
 
 CLIENTS = 50
@@ -43,7 +44,8 @@ def run(ctx) -> list[dict]:
     catalog_url = ctx.start_service("catalog", quiet)
     reservations_url = ctx.start_service("reservations", quiet)
     port = free_port()
-    ctx.start_service("gateway", {**quiet, "PC_GATEWAY_PORT": str(port), "PC_GATEWAY_MAX_WORKERS": "100",
+    ctx.start_service("gateway", {**quiet, **BENCH_RATE_LIMITS, "PC_GATEWAY_PORT": str(port),
+                                  "PC_GATEWAY_MAX_WORKERS": "100",
                                   "PC_GATEWAY_SERVICE_CLASS": PROBE_GATEWAY})
     for service in ("accounts", "catalog", "reservations"):
         ctx.rpc_ready(service)

@@ -166,11 +166,13 @@ class Proof:
         self.add("abuse", "login flood: 5xx other than 503, or no answer", flood["server_errors"], flood["attempts"],
                  "= 0", f"statuses {flood['statuses']} in {flood['seconds']:.1f}s")
         self.add("abuse", "login flood: clean 503 (accounts busy hashing)", flood["refused_503"], flood["attempts"],
-                 note="the attempts under the limit wait for argon2 (64 MiB each) past the RPC deadline")
+                 note="beyond the hashes its memory budget holds, accounts answers 503 busy at once")
         self.add("abuse", "login flood: refused with 429", flood["rate_limited"], flood["attempts"],
                  f">= {flood['attempts'] - 40}", "limit 20/60 s per address")
         self.add("abuse", "login flood: another address logs in", int(flood["bystander_login"] == 201), 1, "= 1",
-                 f"status {flood['bystander_login']}; /healthz {flood['health_during']}")
+                 f"status {flood['bystander_login']}")
+        self.add("abuse", "login flood: /healthz not 200 while logins queue", flood["health_not_200"],
+                 flood["health_checks"], "= 0", "polled every 0.25 s throughout the flood")
 
     def fault_rows(self, area: str, name: str, result, what: str, recovery: str, note: str) -> None:
         """Two rows per fault: requests not answered with 2xx/4xx/clean 503, and the recovery figure."""

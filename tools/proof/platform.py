@@ -47,6 +47,10 @@ PROOF_ENV = {
     # 14 service processes share one PostgreSQL (max_connections 100 by default) with everyone
     # else on this machine, `make run` included (up to 32): pools of 3 keep the proof at 42.
     **{f"PC_{service.upper()}_DB_POOL_MAX": "3" for service in DOMAIN_SERVICES},
+    # The load drives ~240 customers far past a real one's bookings and orders per hour
+    # (the per-customer limits are tested in services/gateway/tests/test_shared_rate_limits.py).
+    "PC_RATE_LIMIT_BOOKING": "1000000/1",
+    "PC_RATE_LIMIT_ORDER": "1000000/1",
 }
 
 
@@ -194,7 +198,8 @@ class Platform:
                                                 self.log_dir) for i in range(self.per_service)]
         self.instances["gateway"] = [Instance("gateway", 0, {
             **base_env, "PC_AMQP_URI": self.amqp_uri_for(next(numbers)), "PC_GATEWAY_PORT": str(self.gateway_port),
-            "PC_GATEWAY_HOST": "127.0.0.1", "PC_GATEWAY_METRICS_PORT": "0", "PC_OIDC_DEV_KEY_FILE": self.dev_key_file},
+            "PC_GATEWAY_HOST": "127.0.0.1", "PC_GATEWAY_METRICS_PORT": "0", "PC_OIDC_DEV_KEY_FILE": self.dev_key_file,
+            "PC_RATE_LIMIT_NAMESPACE": f"pc_proof_{self.run_id}"},
             self.log_dir)]
         for instances in self.instances.values():
             for instance in instances:

@@ -27,7 +27,7 @@ def body_routes(pc, partner, member, place_id):
         (admin, "POST", f"{partner.path}/places", {"name": "p", "address": "a", "phone": "02-555-1234", "info": "i"}),
         (admin, "PATCH", f"{partner.path}/places/{place_id}", {"name": "p", "address": "a", "phone": "02-555-1234",
                                                                 "info": "i"}),
-        (admin, "POST", f"{partner.path}/api-keys", {"name": "k"}),
+        (admin, "POST", f"{partner.path}/api-keys", {"name": "k", "scopes": ["orders:read"]}),
         (operator, "POST", "/v1/ops/notices", {"title": "t", "body": "b"}),
         (operator, "POST", f"/v1/ops/partners/{partner.partner_id}/verify", {"reason": "r"}),
         (operator, "POST", f"/v1/ops/partners/{partner.partner_id}/reject", {"reason": "r"}),

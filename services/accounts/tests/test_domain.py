@@ -2,7 +2,7 @@
 import pytest
 
 from accounts import domain
-from accounts.passwords import hasher, needs_rehash, verify_password
+from accounts.passwords import hash_slots, hasher, needs_rehash, verify_password
 from accounts.schemas import ListQuery, PartnerCreate, SignUp, Withdraw
 from chassis.errors import ValidationFailed
 from chassis.validation import parse
@@ -80,13 +80,14 @@ def test_request_schemas_refuse_what_the_contract_refuses():
 
 def test_passwords_verify_and_rehash_at_a_new_cost():
     cheap, dearer = hasher(1, 1024, 1), hasher(2, 2048, 1)
+    slots = hash_slots(1024, 16, 1.0)
     stored = cheap.hash("long password")
-    assert verify_password(cheap, stored, "long password")
-    assert not verify_password(cheap, stored, "wrong password")
-    assert not verify_password(cheap, None, "anything")  # unknown member: same work, never a match
-    assert not verify_password(cheap, "not a hash", "long password")
+    assert verify_password(cheap, slots, stored, "long password")
+    assert not verify_password(cheap, slots, stored, "wrong password")
+    assert not verify_password(cheap, slots, None, "anything")  # unknown member: same work, never a match
+    assert not verify_password(cheap, slots, "not a hash", "long password")
     assert not needs_rehash(cheap, stored) and needs_rehash(dearer, stored)
-    assert verify_password(dearer, stored, "long password")  # each hash carries its own cost
+    assert verify_password(dearer, slots, stored, "long password")  # each hash carries its own cost
 
 
 def test_issue_15_a_place_keeps_its_name_and_address_null_is_refused_not_stored():

@@ -123,7 +123,7 @@ def test_another_partners_objects_are_not_found(platform):
     pc = platform
     a, b = pc.create_partner(), pc.create_partner()
     place = expect(a.admin.client.post(f"{a.path}/places", json={"name": "본점", "address": "서울 중구 1"}), 201)
-    key_a = expect(a.admin.client.post(f"{a.path}/api-keys", json={"name": "pos"}), 201)
+    key_a = expect(a.admin.client.post(f"{a.path}/api-keys", json={"name": "pos", "scopes": ["orders:write"]}), 201)
     a_member = pc.staff(a, "member")
     b_key = pc.api_key(b)
 

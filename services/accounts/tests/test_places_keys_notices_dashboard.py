@@ -27,12 +27,13 @@ def test_places_and_api_keys(platform):
     assert_error(admin.client.patch(f"{places}/not-a-uuid", json={"name": "x"}), 404, "place_not_found")
     assert [p["name"] for p in expect(member.client.get(places), 200)["items"]] == ["강남 본점"]
 
-    created = expect(admin.client.post(f"{partner.path}/api-keys", json={"name": "예약 연동"}), 201)
+    created = expect(admin.client.post(f"{partner.path}/api-keys", json={"name": "예약 연동",
+                                                                          "scopes": ["products:write"]}), 201)
     key = created["key"]
     assert key.startswith("pck_") and created["key_prefix"] == key[:10]
     listed = expect(admin.client.get(f"{partner.path}/api-keys"), 200)["items"]
     assert [k["api_key_id"] for k in listed] == [created["api_key_id"]] and key not in str(listed)
-    assert_error(member.client.post(f"{partner.path}/api-keys", json={"name": "x"}), 403)
+    assert_error(member.client.post(f"{partner.path}/api-keys", json={"name": "x", "scopes": ["orders:read"]}), 403)
 
     with psycopg.connect(pc.containers["accounts"].config["DATABASE_URL"]) as conn:
         stored = conn.execute("SELECT key_hash, key_prefix, name FROM api_keys").fetchall()
@@ -41,7 +42,8 @@ def test_places_and_api_keys(platform):
     system = pc.client(key)
     assert expect(system.get(partner.path), 200)["role"] == "master"
     assert expect(system.post(places, json={"name": "홍대점", "address": "서울 마포구"}), 201)["name"] == "홍대점"
-    assert_error(system.post(f"{partner.path}/api-keys", json={"name": "more"}), 403, "api_key_not_allowed")
+    assert_error(system.post(f"{partner.path}/api-keys", json={"name": "more", "scopes": ["orders:read"]}), 403,
+                 "api_key_not_allowed")
     assert_error(system.post(f"{partner.path}/invitations", json={"login_id": admin.login_id, "role": "admin"}),
                  403, "api_key_not_allowed")
     assert_error(system.get("/v1/me"), 403)           # a key is no member

@@ -50,7 +50,7 @@ def test_withdrawal_last_admin_rule_erasure_and_event(platform, amqp_uri):
 
     for token in (leaver.token, second_session):
         assert_error(pc.client(token).get("/v1/me"), 401, "invalid_token")
-    assert_error(leaver_key.get(partner.path), 401, "invalid_token")  # the keys they made are gone too
+    assert expect(leaver_key.get(partner.path), 200)["partner_id"] == partner.partner_id  # the partner's key stays (R-ACC-13)
     assert_error(pc.anonymous.post("/v1/sessions", json={"login_id": "leaving.kim", "password": leaver.password}),
                  401, "invalid_credentials")
     staff = expect(successor.client.get(f"{partner.path}/members"), 200)["items"]

@@ -35,14 +35,15 @@ from dataclasses import asdict
 import eventlet
 
 from chassis import messages
-from chassis.errors import NotFound, RateLimited, Unauthenticated
+from chassis.errors import NotFound, Unauthenticated
 from chassis.logging import get_logger
 
 from .. import devissuer
 from ..auth import bearer_token, customer_tokens
-from ..http import error_response, query_of, route
-from ..idtoken import IdTokens
-from ..ratelimit import RateLimits
+from ..http import query_of, route
+from ..identity_models import PasswordChangeIn, PasswordResetOut, SessionList
+from ..idtoken import IdTokenIn, IdTokens
+from ..ratelimit import RateLimitedRoutes
 
 log = get_logger(__name__)
 
@@ -54,19 +55,8 @@ def actor_of(request) -> dict:
 
 
 
-class AccountsRoutes:
-    rate_limits = RateLimits()
+class AccountsRoutes(RateLimitedRoutes):
     id_tokens = IdTokens()
-
-    def _rate_limited(self, rule: str, request):
-        """None when the client may go on, else the 429 response."""
-        try:
-            self.rate_limits.check(rule, request.remote_addr)
-        except RateLimited as exc:
-            response = error_response(exc, request)
-            response.headers["Retry-After"] = str(exc.details["retry_after_seconds"])
-            return response
-        return None
 
     # --- members and sessions -----------------------------------------------------------
 
@@ -87,7 +77,7 @@ class AccountsRoutes:
         customer_tokens.forget(token)
         return 204, None
 
-    @route("POST", "/v1/customer-sessions", access="public",
+    @route("POST", "/v1/customer-sessions", access="public", body_model=IdTokenIn,
            summary="a customer token for the messenger's ID token (R-ACC-12); 401 invalid_id_token")
     def customer_session(self, request):
         limited = self._rate_limited("login", request)
@@ -101,6 +91,24 @@ class AccountsRoutes:
         if self.id_tokens.dev_issuer is None:
             raise NotFound("route_not_found", "there is no development issuer here")
         return 200, self.id_tokens.dev_issuer.jwks()
+
+    @route("POST", "/v1/me/password", access="member", body_model=PasswordChangeIn, status=204,
+           errors={401: ["invalid_credentials"]},
+           summary="change my password, the old one required; my other sessions end (R-ACC-16)")
+    def change_password(self, request):
+        self.services.accounts.change_password(request.principal.member_id, bearer_token(request),
+                                               request.json_body)
+        return 204, None
+
+    @route("GET", "/v1/me/sessions", access="member", response_model=SessionList, summary="my open sessions, the current one marked")
+    def my_sessions(self, request):
+        return 200, self.services.accounts.list_sessions(request.principal.member_id, bearer_token(request))
+
+    @route("DELETE", "/v1/me/sessions/<session_id>", access="member", status=204,
+           errors={404: ["session_not_found"]}, summary="end one of my sessions")
+    def end_my_session(self, request, session_id):
+        self.services.accounts.end_session(request.principal.member_id, session_id)
+        return 204, None
 
     @route("GET", "/v1/me", access="member", summary="my profile (R-ACC-2)")
     def get_me(self, request):
@@ -253,6 +261,12 @@ class AccountsRoutes:
     @route("POST", "/v1/ops/partners/<pid>/reject", access="operator", summary="reject a partner (R-ACC-8)")
     def reject_partner(self, request, pid):
         return 200, self.services.accounts.reject_partner(request.principal.member_id, pid, request.json_body)
+
+    @route("POST", "/v1/ops/members/<member_id>/password-reset", access="operator", body_model=NoBody,
+           response_model=PasswordResetOut, errors={404: ["member_not_found"]},
+           summary="force a password reset: a temporary password shown once; the member's sessions end (R-ACC-16)")
+    def reset_password(self, request, member_id):
+        return 200, self.services.accounts.reset_password(request.principal.member_id, member_id)
 
     @route("POST", "/v1/ops/notices", access="operator", summary="publish a notice (R-ACC-10)")
     def create_notice(self, request):

@@ -22,6 +22,7 @@ from __future__ import annotations
 from chassis.validation import NoBody
 from chassis.errors import Forbidden, ValidationFailed
 
+from ..identity_models import RotatedSecretOut, SecretRotationIn
 from ..http import query_of, route
 
 P = "/v1/partners/<pid>"
@@ -98,6 +99,12 @@ class NotificationsRoutes:
            summary="switch a disabled webhook back on")
     def enable_webhook(self, request, pid, webhook_id):
         return 200, self.services.notifications.enable_webhook(pid, webhook_id)
+
+    @route("POST", f"{P}/webhooks/<webhook_id>/rotate-secret", access="partner:manage", body_model=SecretRotationIn,
+           response_model=RotatedSecretOut, status=201, errors={404: ["webhook_not_found"]},
+           summary="a new secret, shown once; the previous one also signs for overlap_hours (default 24)")
+    def rotate_webhook_secret(self, request, pid, webhook_id):
+        return 201, self.services.notifications.rotate_webhook_secret(pid, webhook_id, request.json_body)
 
     @route("GET", f"{P}/webhooks/<webhook_id>/deliveries", access="partner:manage",
            summary="delivery log: newest first, each delivery with its attempts")

@@ -17,7 +17,10 @@ from dataclasses import asdict
 from chassis.errors import NotFound, ServiceUnavailable
 from chassis.reviews import ReplyIn
 
+from ..auth import require_person
+from ..identity_models import OrderPhoneOut
 from ..http import query_of, route
+from ..ratelimit import RateLimitedRoutes
 
 
 def _actor(request) -> dict:
@@ -29,7 +32,7 @@ def _key(request) -> str | None:
     return request.headers.get("Idempotency-Key")
 
 
-class OrdersRoutes:
+class OrdersRoutes(RateLimitedRoutes):
 
     # --- customers (the consumer app) -------------------------------------------------
 
@@ -37,6 +40,9 @@ class OrdersRoutes:
            summary="order (Idempotency-Key required), coupon_code or coupon_id optional; 409 out_of_stock, "
                    "partner_not_open, coupon_* refusals (R-ORD-1, R-ORD-6, R-ACC-8, issue #11)")
     def orders_create_order(self, request):
+        limited = self._rate_limited("order", request, request.principal.customer_id)   # per customer (issue 16)
+        if limited:
+            return limited
         return 201, self.services.orders.create_order(request.principal.customer_id, request.json_body,
                                                       _key(request))
 
@@ -97,7 +103,14 @@ class OrdersRoutes:
     @route("GET", "/v1/partners/<pid>/orders/<order_id>", access="partner:read",
            summary="an order with its requests, inquiries and reviews")
     def orders_get_order(self, request, pid, order_id):
-        return 200, self.services.orders.get_order(pid, order_id)
+        return 200, self.services.orders.get_order(pid, order_id, _actor(request))
+
+    @route("POST", "/v1/partners/<pid>/orders/<order_id>/reveal-phone", access="partner:manage", body_model=NoBody,
+           response_model=OrderPhoneOut, errors={403: ["api_key_not_allowed"], 404: ["order_not_found"]},
+           summary="the recipient's or customer's whole phone, for admins and masters; recorded (R-RSV-12)")
+    def orders_reveal_phone(self, request, pid, order_id):
+        require_person(request.principal)
+        return 200, self.services.orders.reveal_phone(pid, order_id, _actor(request))
 
     @route("PATCH", "/v1/partners/<pid>/orders/<order_id>", access="partner:operate",
            summary="always 409 order_not_changeable: cancel and have the customer order again (R-ORD-4)")

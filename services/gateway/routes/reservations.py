@@ -22,7 +22,10 @@ from dataclasses import asdict
 
 from chassis.reviews import ReviewIn
 
+from ..auth import require_person
+from ..identity_models import ReservationPhoneOut
 from ..http import query_of, route
+from ..ratelimit import RateLimitedRoutes
 
 
 def customer_of(request) -> str:
@@ -34,7 +37,7 @@ def staff_of(request) -> dict:
 
 
 
-class ReservationsRoutes:
+class ReservationsRoutes(RateLimitedRoutes):
 
     # --- the shop: customers (R-RSV-3..5, R-RSV-10, R-RSV-11) -------------------------------
 
@@ -43,6 +46,9 @@ class ReservationsRoutes:
                    "total, discount_amount, cancel_deadline}; 409 capacity_exhausted, partner_not_open, coupon_* "
                    "refusals (R-RSV-1, R-RSV-3, R-ACC-8, issue #11)")
     def shop_create_reservation(self, request):
+        limited = self._rate_limited("booking", request, request.principal.customer_id)   # per customer (issue 16)
+        if limited:
+            return limited
         return 201, self.services.reservations.create_reservation(
             customer_of(request), request.json_body, request.headers.get("Idempotency-Key"))
 
@@ -128,6 +134,13 @@ class ReservationsRoutes:
            summary="a reservation with its history")
     def partner_get_reservation(self, request, pid, number):
         return 200, self.services.reservations.get_reservation(pid, number)
+
+    @route("POST", "/v1/partners/<pid>/reservations/<number>/reveal-phone", access="partner:manage", body_model=NoBody,
+           response_model=ReservationPhoneOut, errors={403: ["api_key_not_allowed"], 404: ["reservation_not_found"]},
+           summary="the booker's whole phone, for admins and masters; recorded in the history (R-RSV-12)")
+    def partner_reveal_reservation_phone(self, request, pid, number):
+        require_person(request.principal)
+        return 200, self.services.reservations.reveal_phone(pid, number, staff_of(request))
 
     def _act(self, request, pid, number, action):
         return 200, self.services.reservations.partner_action(pid, number, action, request.json_body,

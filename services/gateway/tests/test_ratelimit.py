@@ -43,3 +43,16 @@ def test_rules_parse_or_refuse():
     for bad in ("0/60", "5/0", "five/60", "5"):
         with pytest.raises(ValueError):
             parse_rule(bad)
+
+
+def test_x_forwarded_for_is_believed_only_through_trusted_proxies():
+    from gateway.ratelimit import client_address, trusted_networks
+
+    proxies = trusted_networks("10.0.0.0/8, 192.168.1.1")
+    assert client_address("203.0.113.9", "1.2.3.4", proxies) == "203.0.113.9"       # not from our proxy
+    assert client_address("10.1.2.3", "198.51.100.7", proxies) == "198.51.100.7"
+    # A client's own header is to the left of what our proxies appended: the rightmost untrusted hop wins.
+    assert client_address("10.1.2.3", "6.6.6.6, 198.51.100.7, 192.168.1.1", proxies) == "198.51.100.7"
+    assert client_address("10.1.2.3", "not-an-address", proxies) == "10.1.2.3"
+    assert client_address("10.1.2.3", None, proxies) == "10.1.2.3"
+    assert client_address("10.1.2.3", "198.51.100.7", trusted_networks("")) == "10.1.2.3"   # none trusted
