@@ -170,9 +170,16 @@ class IdTokens(DependencyProvider):
         if not jwks_url:
             raise RuntimeError("OIDC_JWKS_URL is required with OIDC_ISSUER")
         jwks = JwksCache(jwks_url, ttl=seconds(config, "OIDC_JWKS_TTL_SECONDS", 3600),
-                         min_refresh=seconds(config, "OIDC_JWKS_MIN_REFRESH_SECONDS", 30))
+                         min_refresh=seconds(config, "OIDC_JWKS_MIN_REFRESH_SECONDS", 30),
+                         fetch=self.own_jwks if self.dev_issuer else fetch_jwks)
         self.verifier = IdTokenVerifier(issuer, str(config.get("OIDC_AUDIENCE") or devissuer.DEFAULT_AUDIENCE),
                                         str(config.get("OIDC_ALGORITHM") or devissuer.ALGORITHM), jwks)
+
+    def own_jwks(self, _url: str) -> dict:
+        # The built-in issuer's keys are read in-process: fetching them over HTTP from this very
+        # gateway takes one of its own workers, and a burst of sign-ins holding every worker while
+        # they wait for that fetch stalls until its timeout (seen: 20 at once on a loaded machine).
+        return self.dev_issuer.jwks()
 
     def get_dependency(self, worker_ctx):
         return self

@@ -49,7 +49,8 @@ def scalar(url: str, sql: str, params=()):
 
 
 def start_platform(run_service, gateway, service_process, make_database, amqp_uri, *, catalogs: int,
-                   reservations: int, gateway_config: dict | None = None) -> tuple[Platform, str, list]:
+                   reservations: int, dev_key_file: str,
+                   gateway_config: dict | None = None) -> tuple[Platform, str, list]:
     """accounts and the gateway in this process; reservations then catalog as real processes."""
     accounts = run_service("accounts", **CHEAP_PASSWORD_HASHING)
     catalog_url, reservations_url = make_database("catalog"), make_database("reservations")
@@ -59,8 +60,9 @@ def start_platform(run_service, gateway, service_process, make_database, amqp_ur
     eventually(lambda: rpc_consumers(amqp_uri, "rpc-catalog") == catalogs
                and rpc_consumers(amqp_uri, "rpc-reservations") == reservations,
                timeout=90, interval=0.5, message="service processes consuming")
-    url = gateway(downstream=["accounts", "catalog", "reservations"], **{**NO_RATE_LIMITS, **(gateway_config or {})})
-    return Platform(url, {"accounts": accounts}), reservations_url, processes
+    url = gateway(downstream=["accounts", "catalog", "reservations"],
+                  **{**NO_RATE_LIMITS, "OIDC_DEV_KEY_FILE": dev_key_file, **(gateway_config or {})})
+    return Platform(url, {"accounts": accounts}, dev_key_file), reservations_url, processes
 
 
 def customers(pc: Platform, count: int) -> list:
@@ -94,9 +96,10 @@ def slot_of(partner, product, time) -> dict:
 
 
 def test_r_rsv_3_no_oversell_with_two_processes_each_and_one_key_sent_50_times_books_once(
-        run_service, gateway, service_process, make_database, amqp_uri):
+        run_service, gateway, service_process, make_database, amqp_uri, dev_issuer_key_file):
     pc, url, processes = start_platform(run_service, gateway, service_process, make_database, amqp_uri,
-                                catalogs=2, reservations=2, gateway_config={"RPC_TIMEOUT": 30})
+                                        catalogs=2, reservations=2, dev_key_file=dev_issuer_key_file,
+                                        gateway_config={"RPC_TIMEOUT": 30})
     partner = pc.create_partner(category="exhibition")
     capacities = {"09:00": 1, "10:00": 25, "12:00": 10}
     product = live_product(pc, partner, slots=[{"date": day(), "time": t, "capacity": c}
@@ -144,9 +147,10 @@ def test_r_rsv_3_no_oversell_with_two_processes_each_and_one_key_sent_50_times_b
 
 
 def test_kill_9_during_a_booking_stream_loses_no_accepted_booking_and_leaks_no_capacity(
-        run_service, gateway, service_process, make_database, amqp_uri):
+        run_service, gateway, service_process, make_database, amqp_uri, dev_issuer_key_file):
     pc, url, (first, catalog) = start_platform(run_service, gateway, service_process, make_database, amqp_uri,
-                                       catalogs=1, reservations=1, gateway_config={"RPC_TIMEOUT": 3})
+                                               catalogs=1, reservations=1, dev_key_file=dev_issuer_key_file,
+                                               gateway_config={"RPC_TIMEOUT": 3})
     partner = pc.create_partner(category="exhibition")
     product = live_product(pc, partner, slots=[{"date": day(), "time": "10:00", "capacity": 5000}],
                            settings={"confirmation": "auto"})
