@@ -14,6 +14,7 @@ stack trace.
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 from dataclasses import dataclass, field
@@ -278,6 +279,8 @@ def serialise(spec: RouteSpec, result):
     if isinstance(result, Response):
         return result
     status, payload = result if isinstance(result, tuple) else (200, result)
+    if RESPONSE_SAMPLES_DIR and payload is not None and status < 300:
+        record_sample(spec, status, payload)
     if payload is None or spec.response_model is None or status >= 300:
         return status, payload
     try:
@@ -290,6 +293,36 @@ def serialise(spec: RouteSpec, result):
         del CONTRACT_BREACHES[:-100]
         CONTRACT_BREACHES.append((route_name, str(exc)[:2000]))
         return status, payload
+
+
+# Where a test run may keep examples of what each operation answered (a JSON line per
+# answer, ``<dir>/<operationId>.jsonl``): the material response models are written from.
+RESPONSE_SAMPLES_DIR = os.environ.get("PC_RECORD_RESPONSES", "")
+SAMPLES_PER_OPERATION = 30
+
+
+def key_paths(value, prefix: str = "") -> list[str]:
+    """Every key path of a JSON value with the kind at its end (``items[].status:str``)."""
+    if isinstance(value, dict):
+        return [path for key, item in value.items() for path in key_paths(item, f"{prefix}.{key}")] or [prefix + ":{}"]
+    if isinstance(value, list):
+        return [path for item in value for path in key_paths(item, prefix + "[]")] or [prefix + ":[]"]
+    return [f"{prefix}:{type(value).__name__}"]
+
+
+def record_sample(spec: RouteSpec, status: int, payload) -> None:
+    """Keeps an answer whose shape (key paths and kinds) has not been kept yet."""
+    path = os.path.join(RESPONSE_SAMPLES_DIR, f"{spec.handler_name}.jsonl")
+    shape = sorted(set(key_paths(payload)))
+    try:
+        with open(path, "a+", encoding="utf-8") as samples:
+            samples.seek(0)
+            kept = [json.loads(line)["shape"] for line in samples if line.strip()]
+            if shape not in kept and len(kept) < SAMPLES_PER_OPERATION:
+                samples.write(json.dumps({"status": status, "shape": shape, "payload": payload}, default=str,
+                                         ensure_ascii=False) + "\n")
+    except (OSError, ValueError):
+        pass    # examples are a convenience; never fail an answer for them
 
 
 def route(method: str, url: str, access: str = "public", summary: str = "", *, body_model=None,
