@@ -28,11 +28,11 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
+
+from chassis.partner_time import PARTNER_TIME_ZONE
 
 from . import errors
 
-PARTNER_TIME_ZONE = ZoneInfo("Asia/Seoul")   # ../shared/api.md: the partner's zone, default Asia/Seoul
 
 REVIEW_FIELDS = ("name", "description", "images", "schedule_type", "quantity_mode", "prices", "options",
                  "goods_type", "place_id", "payment", "cancel_policy")

@@ -73,12 +73,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from chassis.partner_time import PARTNER_TIME_ZONE, business_date, today_in_partner_zone  # noqa: F401 (the service reads them as domain.*)
 from chassis.money import products_of
 from chassis.privacy import last_four_digits, mask_name
 
-PARTNER_TIME_ZONE = ZoneInfo("Asia/Seoul")
 
 BOOKING_STATES = ("requested", "confirmed", "rejected", "cancelled", "completed", "no_show")
 ORDER_STATES = ("received", "preparing", "preparing_shipment", "shipped", "completed", "cancelled")
@@ -89,14 +88,6 @@ MAX_RANGE_DAYS = 366
 SEGMENT_MAX_CUSTOMERS = 1000   # notifications takes at most this many customer_ids per message
 
 VISIT_EVENTS = ("reservation.completed", "order.completed", "order.delivered")
-
-
-def business_date(moment: datetime) -> date:
-    return moment.astimezone(PARTNER_TIME_ZONE).date()
-
-
-def today_in_partner_zone(now: datetime | None = None) -> date:
-    return business_date(now or datetime.now(PARTNER_TIME_ZONE))
 
 
 def default_period(today: date) -> tuple[date, date]:

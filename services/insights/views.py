@@ -2,27 +2,9 @@
 RFC 3339, phones masked for everyone (chassis.privacy: one masking rule)."""
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime, time
-from decimal import Decimal
-
+from chassis.jsonvalues import jsonable
 from chassis.privacy import mask_phone
 
-
-def jsonable(value):
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Decimal):
-        return float(value) if value != value.to_integral_value() else int(value)
-    return value
 
 
 def customer_view(row: dict) -> dict:

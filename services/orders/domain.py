@@ -61,14 +61,13 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
+from chassis.partner_time import PARTNER_TIME_ZONE, business_date  # noqa: F401 (the service reads them as domain.*)
 from chassis import paging
 from chassis.money import refund_by_product
 
 from . import errors
 
-PARTNER_TIME_ZONE = ZoneInfo("Asia/Seoul")   # ../shared/api.md: the partner's zone by default
 AUTO_COMPLETE_AFTER = dt.timedelta(hours=1)  # R-ORD-2
 
 IN_STORE = ("dine_in", "takeout")
@@ -407,11 +406,6 @@ def _aware_time(value: str) -> dt.datetime:
     if moment.tzinfo is None:
         raise ValueError(value)
     return moment
-
-
-def business_date(moment: dt.datetime) -> dt.date:
-    """The partner's calendar day of a moment (Asia/Seoul), as settlement books it."""
-    return moment.astimezone(PARTNER_TIME_ZONE).date()
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

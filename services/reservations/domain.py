@@ -53,14 +53,13 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
+from chassis.partner_time import PARTNER_TIME_ZONE
 from chassis.coupons import discount_share
 from chassis.errors import Conflict, ValidationFailed
 
 from . import errors
 
-PARTNER_TIME_ZONE = ZoneInfo("Asia/Seoul")   # ../shared/api.md: the partner's zone, default Asia/Seoul
 
 REQUESTED, CONFIRMED, REJECTED, CANCELLED, COMPLETED, NO_SHOW = (
     "requested", "confirmed", "rejected", "cancelled", "completed", "no_show")

@@ -93,12 +93,11 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
+from chassis.partner_time import PARTNER_TIME_ZONE, business_date, today_in_partner_zone  # noqa: F401 (the service reads them as domain.*)
 from chassis.money import products_of, split_amount
 
-PARTNER_TIME_ZONE = ZoneInfo("Asia/Seoul")
 
 CUSTOMER_FUNDS = "customer_funds"
 PARTNER_PAYABLE = "partner_payable"
@@ -167,14 +166,6 @@ def partner_effect(kind: str, amount: int) -> int:
     """What a transaction does to the partner's net (its partner_payable balance)."""
     debited, credited = POSTING_RULES[kind]
     return amount if credited == PARTNER_PAYABLE else -amount if debited == PARTNER_PAYABLE else 0
-
-
-def business_date(occurred_at: datetime) -> date:
-    return occurred_at.astimezone(PARTNER_TIME_ZONE).date()
-
-
-def today_in_partner_zone(now: datetime | None = None) -> date:
-    return business_date(now or datetime.now(PARTNER_TIME_ZONE))
 
 
 def movements_for(event_type: str, payload: dict, event_id: str) -> list[Movement]:

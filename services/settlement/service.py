@@ -8,15 +8,14 @@ need no handler here).
 """
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 
 from nameko.timer import timer
 
 from chassis.consumer import event_handler
 from chassis.contracts import PAYLOADS
 from chassis.errors import DomainError, NotFound
+from chassis.jsonvalues import jsonable
 from chassis.logging import get_logger
 from chassis.paging import decode_cursor, encode_cursor
 from chassis.privacy import pseudonym
@@ -31,20 +30,6 @@ log = get_logger(__name__)
 
 SCHEDULER_INTERVAL_SECONDS = 300
 
-
-def jsonable(value):
-    """Rows as plain JSON values (dates as YYYY-MM-DD, times as RFC 3339)."""
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Decimal):
-        return int(value)
-    return value
 
 
 def require_partner(partner_id) -> str:

@@ -1,0 +1,26 @@
+"""Rows as the contract's JSON values, one rule for every service
+(../shared/api.md, Conventions): ids as strings, dates ``YYYY-MM-DD``, times
+of day ``HH:MM``, instants RFC 3339, and numbers as numbers: PostgreSQL's
+``SUM`` of integer won arrives as ``Decimal`` and leaves as an int; only a
+fractional value (a rate, an average) leaves as a float."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from decimal import Decimal
+
+
+def jsonable(value):
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
