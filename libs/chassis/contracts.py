@@ -26,9 +26,12 @@ class MemberWithdrawn(Payload):
 
 
 class CustomerErased(Payload):
-    """A customer's erasure request: bookings and orders keep amounts, lose personal data."""
+    """A customer's erasure request: bookings and orders keep amounts, lose personal data.
+    ``phone_key`` (``chassis.privacy.phone_key`` of their phone, never the phone) lets
+    reservations clear a pending ticket transfer addressed to that phone (issue 16)."""
     customer_id: str
     pseudonym: str
+    phone_key: str | None = None
 
 
 class PartnerChanged(Payload):

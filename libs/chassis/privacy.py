@@ -54,6 +54,15 @@ def pseudonym(kind: str, identifier: str) -> str:
     return f"{kind}-" + hmac.new(key, f"{kind}:{identifier}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
+def phone_key(phone: str | None) -> str | None:
+    """A phone number as a keyed pseudonym (``pseudonym("phone", digits)``): what
+    ``customer.erased`` carries so that a service holding that phone for someone
+    else's purpose (a ticket handed to it, R-RSV-10) can find and clear it
+    (R-ACC-3) without the phone itself ever travelling on the bus."""
+    digits = re.sub(r"\D", "", phone or "")
+    return pseudonym("phone", digits) if digits else None
+
+
 def search_terms(q: str | None) -> tuple[str | None, str | None]:
     """A search box for people (R-RSV-8): a phone number, whole or its last 4
     digits (spaces and dashes ignored), is searched by its last 4 digits;

@@ -1,7 +1,7 @@
 """Payloads of the events accounts publishes (models in chassis.contracts)."""
 from __future__ import annotations
 
-from chassis.privacy import pseudonym
+from chassis.privacy import phone_key, pseudonym
 
 
 def member_withdrawn(member_id) -> dict:
@@ -25,9 +25,11 @@ def staff_invited(invitation: dict) -> dict:
             "member_id": str(invitation["member_id"]), "role": invitation["role"]}
 
 
-def customer_erased(customer_id) -> dict:
-    """Reservations, orders and notifications pseudonymise what they hold; amounts stay."""
-    return {"customer_id": str(customer_id), "pseudonym": customer_pseudonym(customer_id)}
+def customer_erased(customer_id, phone: str | None = None) -> dict:
+    """Reservations, orders and notifications pseudonymise what they hold; amounts stay.
+    The phone leaves only as its keyed pseudonym (pending transfers addressed to it)."""
+    return {"customer_id": str(customer_id), "pseudonym": customer_pseudonym(customer_id),
+            "phone_key": phone_key(phone)}
 
 
 def customer_pseudonym(customer_id) -> str:

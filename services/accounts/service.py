@@ -360,9 +360,10 @@ class AccountsService(PartnerLifecycle, DataService):
         if customer_id is None:
             raise errors.not_found("customer")
         with self.db.transaction() as uow:
-            if not store.erase_customer(uow, customer_id, events.customer_pseudonym(customer_id)):
+            erased = store.erase_customer(uow, customer_id, events.customer_pseudonym(customer_id))
+            if erased is None:
                 raise errors.not_found("customer")
-            payload = events.customer_erased(customer_id)
+            payload = events.customer_erased(customer_id, erased["phone"])
             uow.publish("customer.erased", payload)
         return {**payload, "status": "erased", "reason": reason}
 

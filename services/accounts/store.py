@@ -371,15 +371,18 @@ def upsert_customer(uow, issuer: str, subject: str, name: str, phone: str, keep_
            RETURNING *""", (uuid.uuid4(), issuer, subject, name, phone))
 
 
-def erase_customer(uow, customer_id: str, pseudonym: str) -> bool:
+def erase_customer(uow, customer_id: str, pseudonym: str) -> dict | None:
     """An erasure request: name and phone become the pseudonym, the link to
     the identity provider's user is cut (signing in again makes a new
-    customer) and every session of the customer ends."""
-    erased = uow.fetch_one("""UPDATE customers SET name = %s, phone = %s, subject = NULL, updated_at = now()
-                              WHERE id = %s RETURNING 1""",
-                           (pseudonym, pseudonym, customer_id)) is not None
+    customer) and every session of the customer ends. Returns {"phone": the
+    phone as it was} (None when erased before), or None for no such customer."""
+    before = uow.fetch_one("SELECT phone FROM customers WHERE id = %s FOR UPDATE", (customer_id,))
+    if before is None:
+        return None
+    uow.execute("""UPDATE customers SET name = %s, phone = %s, subject = NULL, updated_at = now()
+                   WHERE id = %s""", (pseudonym, pseudonym, customer_id))
     uow.execute("DELETE FROM sessions WHERE customer_id = %s", (customer_id,))
-    return erased
+    return {"phone": None if before["phone"] == pseudonym else before["phone"]}
 
 
 def customer_by_id(uow, customer_id: str) -> dict | None:

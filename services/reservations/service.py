@@ -891,13 +891,16 @@ class ReservationsService(DataService):
 
     @event_handler("customer.erased")
     def on_customer_erased(self, event):
-        """Booker name and phone go, the customer id becomes the pseudonym (of reviews too); amounts stay."""
+        """Booker name and phone go, the customer id becomes the pseudonym (of reviews too); amounts stay.
+        A ticket handed to the erased customer's phone loses it (withdrawn if still pending)."""
         with self.db.consuming(event) as uow:
             if uow is None:
                 return
             counts = store.pseudonymise_customer(uow, event.payload["customer_id"], event.payload["pseudonym"])
             counts["reviews"] = store.pseudonymise_customer_reviews(uow, event.payload["customer_id"],
                                                                     event.payload["pseudonym"])
+            if event.payload.get("phone_key"):   # tickets handed to their phone (issue 16, R-RSV-10)
+                counts["transfers_to_phone"] = store.forget_transfers_to_phone(uow, event.payload["phone_key"])
         log.info("customer_pseudonymised", **counts)
 
     @event_handler("partner.closed")

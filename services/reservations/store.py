@@ -11,7 +11,7 @@ import uuid
 from psycopg.types.json import Jsonb
 
 from chassis.db import like_part
-from chassis.privacy import name_grams
+from chassis.privacy import name_grams, phone_key
 
 RESERVATION_COLUMNS = """
     reservation_id::text AS reservation_id, number, partner_id, product_id, product_name, product_version,
@@ -354,9 +354,10 @@ def withdraw_pending_transfer(uow, reservation_id: str) -> None:
 
 def insert_transfer(uow, token_hash: bytes, reservation_id: str, from_customer: str, to_phone: str) -> dict:
     return uow.fetch_one(
-        """INSERT INTO transfers (transfer_id, token_hash, reservation_id, from_customer_id, to_phone, state)
-           VALUES (%s, %s, %s, %s, %s, 'pending') RETURNING transfer_id::text AS transfer_id, to_phone, state,
-           created_at""", (uuid.uuid4(), token_hash, reservation_id, from_customer, to_phone))
+        """INSERT INTO transfers (transfer_id, token_hash, reservation_id, from_customer_id, to_phone, to_phone_key,
+                                  state)
+           VALUES (%s, %s, %s, %s, %s, %s, 'pending') RETURNING transfer_id::text AS transfer_id, to_phone, state,
+           created_at""", (uuid.uuid4(), token_hash, reservation_id, from_customer, to_phone, phone_key(to_phone)))
 
 
 def transfer_by_token(uow, token_hash: bytes) -> dict | None:
@@ -438,14 +439,28 @@ def pseudonymise_customer(uow, customer_id: str, pseudonym: str) -> dict:
                    WHERE customer_id = %s""", (pseudonym, customer_id))
     uow.execute("""UPDATE saved_reservations SET customer_id = %s WHERE customer_id = %s""", (pseudonym, customer_id))
     uow.execute("UPDATE shares SET created_by = %s WHERE created_by = %s", (pseudonym, customer_id))
-    uow.execute("UPDATE transfers SET from_customer_id = %s, to_phone = NULL WHERE from_customer_id = %s",
-                (pseudonym, customer_id))
+    uow.execute("UPDATE transfers SET from_customer_id = %s, to_phone = NULL, to_phone_key = NULL "
+                "WHERE from_customer_id = %s", (pseudonym, customer_id))
     # R-ACC-3: a transfer handed to the erased customer names them by phone too.
-    uow.execute("UPDATE transfers SET to_customer_id = %s, to_phone = NULL WHERE to_customer_id = %s",
-                (pseudonym, customer_id))
+    uow.execute("UPDATE transfers SET to_customer_id = %s, to_phone = NULL, to_phone_key = NULL "
+                "WHERE to_customer_id = %s", (pseudonym, customer_id))
     uow.execute("UPDATE chat_invitations SET customer_id = %s WHERE customer_id = %s", (pseudonym, customer_id))
     uow.execute("UPDATE reservation_history SET actor_id = %s WHERE actor_id = %s", (pseudonym, customer_id))
     return {"reservations": booked}
+
+
+def forget_transfers_to_phone(uow, key: str) -> int:
+    """R-ACC-3 (issue 16): transfers addressed to an erased customer's phone (by its
+    keyed pseudonym) lose it; a pending one is withdrawn, since nobody can take it
+    any more (the booker may hand the ticket on again). Rows from before the key
+    was stored get theirs first."""
+    for row in uow.fetch_all("""SELECT transfer_id, to_phone FROM transfers
+                                WHERE to_phone_key IS NULL AND to_phone IS NOT NULL FOR UPDATE"""):
+        uow.execute("UPDATE transfers SET to_phone_key = %s WHERE transfer_id = %s",
+                    (phone_key(row["to_phone"]), row["transfer_id"]))
+    return uow.execute("""UPDATE transfers SET to_phone = NULL, to_phone_key = NULL,
+                                 state = CASE WHEN state = 'pending' THEN 'withdrawn' ELSE state END
+                          WHERE to_phone_key = %s""", (key,)).rowcount
 
 
 def pseudonymise_member(uow, member_id: str, pseudonym: str) -> dict:
