@@ -286,6 +286,8 @@ SUBSCRIPTIONS.update({
 SUBSCRIPTIONS.update({
     Subscription("member.withdrawn", "orders", "on_member_withdrawn"),
     Subscription("customer.erased", "orders", "on_customer_erased"),
+    # R-ACC-14: a closing partner's open orders are cancelled (full refund) or left to finish.
+    Subscription("partner.closed", "orders", "on_partner_closed"),
 })
 
 # catalog: coupon issues and redemptions keep counting under the erased customer's pseudonym (issue #11).

@@ -209,6 +209,24 @@ def check_cancel(order: dict, by: str) -> None:
         raise errors.cancel_not_allowed(order["order_id"], order["status"], reason, message, by, exits(order))
 
 
+# --- a partner closing (R-ACC-14) ------------------------------------------------------
+#
+# The admin chose "cancel": every open order the partner may still cancel (its
+# ``EXITS``: received, preparing, preparing_shipment) is cancelled by the partner
+# with a full refund of what is left to pay back, its stock returned. An order
+# already ``shipped`` cannot be cancelled (the goods are on the road): it is left
+# to finish as a served booking is; its one exit stays the partner's ``deliver``
+# (then refund requests as usual). "serve": every open order is left to finish.
+# New orders are refused by the catalog's hold (``partner_not_open``).
+
+PARTNER_CLOSED_REASON = "파트너 운영 종료 (the partner has closed)"
+
+
+def cancelled_on_closing(order: dict) -> bool:
+    """Whether closing with "cancel" cancels this order: the partner's own exits decide."""
+    return "cancel" in exits(order).get("partner", ())
+
+
 # --- refunds and exchanges (R-ORD-8) ----------------------------------------------------
 
 def remaining_units(line: dict) -> int:

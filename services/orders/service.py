@@ -410,20 +410,26 @@ class OrdersService(DataService):
         with self.db.transaction() as uow:
             order = self._locked(uow, order_id, partner_id, customer_id)
             domain.check_cancel(order, by)
-            refund = order["total"] - order["refunded_amount"]
-            order = store.update_order(uow, order["order_id"], status="cancelled", cancelled_at=self.now(),
-                                       cancelled_by=by, cancel_reason=reason, refunded_amount=order["total"],
-                                       payment_status=domain.payment_status(order["total"], order["total"]),
-                                       actor_id=actor_id(actor) if by == "partner" else None)
-            store.close_open_requests(uow, order["order_id"], "the order was cancelled")
-            release_id = f"cancel:{order['order_id']}"
-            store.insert_release(uow, release_id, order, order["hold_id"], None)   # R-ORD-6: stock returns
-            lines = store.line_rows(uow, order["order_id"])
-            events.publish(uow, "order.cancelled", order, lines, actor=by, reason=reason, refund_amount=refund,
-                           refunded_line_ids=[l["line_id"] for l in lines])
+            order, lines, release_id = self._cancel_locked(uow, order, by, reason, actor)
             view = self._detail(uow, order, owner=by == "customer", lines=lines)
         self._send_releases([release_id])
         return view
+
+    def _cancel_locked(self, uow, order: dict, by: str, reason: str | None, actor: dict | None):
+        """Cancel an order locked in ``uow``: the rest of the money back, open
+        requests closed, stock to return (the release id to send after commit)."""
+        refund = order["total"] - order["refunded_amount"]
+        order = store.update_order(uow, order["order_id"], status="cancelled", cancelled_at=self.now(),
+                                   cancelled_by=by, cancel_reason=reason, refunded_amount=order["total"],
+                                   payment_status=domain.payment_status(order["total"], order["total"]),
+                                   actor_id=actor_id(actor) if by == "partner" else None)
+        store.close_open_requests(uow, order["order_id"], "the order was cancelled")
+        release_id = f"cancel:{order['order_id']}"
+        store.insert_release(uow, release_id, order, order["hold_id"], None)   # R-ORD-6: stock returns
+        lines = store.line_rows(uow, order["order_id"])
+        events.publish(uow, "order.cancelled", order, lines, actor=by, reason=reason, refund_amount=refund,
+                       refunded_line_ids=[l["line_id"] for l in lines])
+        return order, lines, release_id
 
     def _refuse_change(self, order_id: str, partner_id: str | None = None, customer_id: str | None = None):
         with self.db.transaction() as uow:
@@ -975,6 +981,28 @@ class OrdersService(DataService):
                 return   # a duplicate delivery
             count = store.erase_customer(uow, event.payload["customer_id"], event.payload["pseudonym"])
         log.info("customer_erased", orders=count)
+
+    @event_handler("partner.closed")
+    def on_partner_closed(self, event):
+        """R-ACC-14 (domain.py, "a partner closing"): with "cancel", each open order the
+        partner may still cancel is cancelled by the partner with a full refund; shipped
+        ones, and every one with "serve", are left to finish. Once per event (the inbox):
+        a redelivery changes nothing."""
+        if event.payload.get("open_bookings") != "cancel":
+            return
+        release_ids, left = [], 0
+        with self.db.consuming(event) as uow:
+            if uow is None:
+                return   # a duplicate delivery
+            for order in store.open_orders_of(uow, event.payload["partner_id"], domain.OPEN_STATES):
+                if not domain.cancelled_on_closing(order):
+                    left += 1
+                    continue
+                release_ids.append(self._cancel_locked(uow, order, "partner", domain.PARTNER_CLOSED_REASON,
+                                                       None)[2])
+        self._send_releases(release_ids)
+        log.info("partner_closed", partner_id=event.payload["partner_id"], cancelled=len(release_ids),
+                 left_to_finish=left)
 
     @event_handler("member.withdrawn")
     def on_member_withdrawn(self, event):

@@ -184,6 +184,12 @@ UPDATABLE = {"status", "preparing_at", "shipment_prepared_at", "shipped_at", "de
              "actor_id", "refunded_amount", "payment_status", "preparation_minutes", "ready_at", "tracking_url"}
 
 
+def open_orders_of(uow, partner_id: str, states: tuple[str, ...]) -> list[dict]:
+    """A partner's orders in ``states``, locked in id order (R-ACC-14)."""
+    return uow.fetch_all("""SELECT * FROM orders WHERE partner_id = %s AND status = ANY(%s)
+                            ORDER BY order_id FOR UPDATE""", (partner_id, list(states)))
+
+
 def update_order(uow, order_id, **fields) -> dict:
     unknown = set(fields) - UPDATABLE
     if unknown:
