@@ -15,6 +15,12 @@ whole shape of a Kubernetes service in ``k8s_app``.
 - ``deploy/k8s/services/<service>/{database,migrate,app}/``: a CloudNativePG
   Cluster, the migration Job run before a rollout, and the Deployment with
   its Service, config, autoscaler and disruption budget.
+- ``deploy/k8s/services/<app>/app/`` for a web app that is not a nameko
+  service (the console): it declares its shape in ``services/<app>/deploy.yaml``
+  (port, health path, memory, environment, whether it has a database or a
+  broker), and gets a Deployment, Service, config, autoscaler and budget only.
+- ``deploy/k8s/platform/redis.yaml``: the gateways' shared rate-limit counters
+  (issue 16): one Redis without persistence, reachable only from gateway pods.
 """
 from __future__ import annotations
 
@@ -44,6 +50,11 @@ POSTGRES_IMAGE = "postgres:16.4-bookworm"
 CNPG_POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:16.4"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.54.1"
 IMAGE_REPOSITORY = "partner-center"          # images are <repository>/<service>:<tag>
+REDIS_IMAGE = "redis:7.2.6-alpine"
+REDIS_NAME = "pc-redis"                      # the gateway's PC_REDIS_URL host
+REDIS_PORT = 6379
+REDIS_UID = 999                              # the image's redis user
+REDIS_MAXMEMORY = "96mb"                     # below the container's limit (128Mi): counters only
 GATEWAY_HTTP_PORT = 8000
 DEFAULT_DELIVERY_LIMIT = 20
 UID = 10001
@@ -94,6 +105,21 @@ def services() -> list[str]:
 
 def has_database(service: str) -> bool:
     return "DATABASE_URL" in load_config(service)
+
+
+def web_apps() -> list[str]:
+    """Deployed programs that are not nameko services: each declares itself in
+    ``services/<app>/deploy.yaml`` (see services/console/deploy.yaml)."""
+    return sorted(p.parent.name for p in SERVICES_DIR.glob("*/deploy.yaml")
+                  if not (p.parent / "config.yaml").exists())
+
+
+def web_app(app: str) -> dict:
+    declared = yaml.safe_load((SERVICES_DIR / app / "deploy.yaml").read_text())
+    if declared.get("kind") != "web" or declared.get("database") or declared.get("broker"):
+        raise SystemExit(f"deploy render: services/{app}/deploy.yaml declares what only a nameko service "
+                         "(config.yaml) can have: a database or a broker")
+    return declared
 
 
 def metrics_port(service: str) -> int:
@@ -353,7 +379,7 @@ def k8s_app(service: str) -> list[dict]:
         # (set these two to its issuer and JWKS), rate limits counted in the shared Redis.
         config.update({"PC_OIDC_ISSUER": "https://id.messenger.example",
                        "PC_OIDC_JWKS_URL": "https://id.messenger.example/.well-known/jwks.json",
-                       "PC_REDIS_URL": f"redis://pc-redis.{NAMESPACE}.svc:6379/0"})
+                       "PC_REDIS_URL": f"redis://{REDIS_NAME}.{NAMESPACE}.svc:{REDIS_PORT}/0"})
     if has_database(service):  # beside its database's max_connections (k8s_database)
         config[env_name(service, "DB_POOL_MAX")] = str(pool_max(service))
     pod_annotations = {"prometheus.io/scrape": "true", "prometheus.io/port": str(metrics_port(service))}
@@ -397,6 +423,114 @@ def k8s_app(service: str) -> list[dict]:
         {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
          "metadata": {"name": name, "labels": labels(service)},
          "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": service}}}},
+    ]
+
+
+def k8s_web_app(app: str) -> list[dict]:
+    """A web app's Deployment (from its deploy.yaml): no broker, no database, so no
+    RabbitMQ credentials or CA, no pools; probes on its own health path; the same
+    security, rollout, autoscaler and budget as every service."""
+    declared, name = web_app(app), f"pc-{app}"
+    web_labels = labels(app, "web")   # not "service": the PodMonitor scrapes services' metrics ports
+    env = [{"name": key, "valueFrom": {"secretKeyRef": ref}} for key, ref in declared.get("secrets", {}).items()]
+    probe = {"httpGet": {"path": declared["health"], "port": "http"}}
+    container_ = {
+        "name": app, "image": f"{IMAGE_REPOSITORY}/{app}:latest", "imagePullPolicy": "IfNotPresent",
+        "envFrom": [{"configMapRef": {"name": f"{name}-config"}}], "env": env,
+        "ports": [{"name": "http", "containerPort": declared["port"], "protocol": "TCP"}],
+        "resources": resources(memory_request=declared["memory"][0], memory_limit=declared["memory"][1]),
+        "securityContext": container_security(),
+        "startupProbe": {**probe, "periodSeconds": 2, "failureThreshold": 30},
+        "livenessProbe": {**probe, "periodSeconds": 10, "timeoutSeconds": 3, "failureThreshold": 3},
+        "readinessProbe": {**probe, "periodSeconds": 5, "timeoutSeconds": 3, "failureThreshold": 2},
+        # let the Service drop this pod before the server stops (open event streams reconnect elsewhere)
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", "5"]}}},
+    }
+    selector = {"app.kubernetes.io/name": app}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount",
+         "metadata": {"name": name, "labels": web_labels}, "automountServiceAccountToken": False},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{name}-config", "labels": web_labels},
+         "data": {key: str(value) for key, value in declared.get("env", {}).items()}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "labels": web_labels},
+         "spec": {
+             "selector": {"matchLabels": selector},
+             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": MAX_SURGE}},
+             "revisionHistoryLimit": 5,
+             "template": {
+                 "metadata": {"labels": web_labels},
+                 "spec": {
+                     "serviceAccountName": name, "automountServiceAccountToken": False,
+                     "terminationGracePeriodSeconds": 30,
+                     "securityContext": pod_security(),
+                     "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
+                                                    "whenUnsatisfiable": "ScheduleAnyway",
+                                                    "labelSelector": {"matchLabels": selector}}],
+                     "containers": [container_],
+                 }}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "labels": web_labels},
+         "spec": {"selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}},
+        {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+         "metadata": {"name": name, "labels": web_labels},
+         "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                  "minReplicas": 2, "maxReplicas": 4,
+                  "metrics": [{"type": "Resource", "resource": {
+                      "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}],
+                  "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}}}},
+        {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+         "metadata": {"name": name, "labels": web_labels},
+         "spec": {"minAvailable": 1, "selector": {"matchLabels": selector}}},
+    ]
+
+
+def k8s_redis() -> list[dict]:
+    """The gateways' shared rate-limit counters (issue 16): short-lived keys, so no
+    persistence (no volume claim, no RDB snapshots, no AOF) and an eviction policy
+    instead of refusing writes when full; one replica (a restart forgets the
+    counters, which only lifts the limits for a window). Redis has no password
+    here: the NetworkPolicy lets only gateway pods reach it."""
+    labels_ = labels("redis", "rate-limits")
+    selector = {"app.kubernetes.io/name": "redis"}
+    probe = {"exec": {"command": ["redis-cli", "-p", str(REDIS_PORT), "ping"]}}
+    security = {**container_security(), "runAsUser": REDIS_UID, "runAsGroup": REDIS_UID}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": REDIS_NAME, "labels": labels_},
+         "automountServiceAccountToken": False},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": REDIS_NAME, "labels": labels_},
+         "spec": {
+             "replicas": 1,
+             "selector": {"matchLabels": selector},
+             "strategy": {"type": "Recreate"},
+             "template": {
+                 "metadata": {"labels": labels_},
+                 "spec": {
+                     "serviceAccountName": REDIS_NAME, "automountServiceAccountToken": False,
+                     "securityContext": {**pod_security(), "runAsUser": REDIS_UID, "runAsGroup": REDIS_UID,
+                                         "fsGroup": REDIS_UID},
+                     "containers": [{
+                         "name": "redis", "image": REDIS_IMAGE, "imagePullPolicy": "IfNotPresent",
+                         "command": ["redis-server"],
+                         "args": ["--port", str(REDIS_PORT), "--save", "", "--appendonly", "no",
+                                  "--maxmemory", REDIS_MAXMEMORY, "--maxmemory-policy", "volatile-ttl",
+                                  "--protected-mode", "no"],
+                         "ports": [{"name": "redis", "containerPort": REDIS_PORT, "protocol": "TCP"}],
+                         "resources": resources("50m", "64Mi", "500m", "128Mi"),
+                         "securityContext": security,
+                         "startupProbe": {**probe, "periodSeconds": 2, "failureThreshold": 30},
+                         "livenessProbe": {**probe, "periodSeconds": 10, "timeoutSeconds": 3, "failureThreshold": 3},
+                         "readinessProbe": {**probe, "periodSeconds": 5, "timeoutSeconds": 3, "failureThreshold": 2},
+                         # the working directory only (nothing is saved): the root stays read-only
+                         "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                     }],
+                     "volumes": [{"name": "data", "emptyDir": {"sizeLimit": "16Mi"}}],
+                 }}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": REDIS_NAME, "labels": labels_},
+         "spec": {"selector": selector, "ports": [{"name": "redis", "port": REDIS_PORT, "targetPort": "redis"}]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": REDIS_NAME, "labels": labels_},
+         "spec": {"podSelector": {"matchLabels": selector}, "policyTypes": ["Ingress"],
+                  "ingress": [{"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}],
+                               "ports": [{"protocol": "TCP", "port": REDIS_PORT}]}]}},
     ]
 
 
@@ -520,6 +654,7 @@ def k8s_platform() -> dict[str, list[dict]]:
         "rabbitmq.yaml": rabbitmq,
         "rabbitmq-users.yaml": users + permissions,
         "rabbitmq-policies.yaml": k8s_policies(event_queue_policies()),
+        "redis.yaml": k8s_redis(),
         "monitoring.yaml": monitoring,
     }
 
@@ -561,6 +696,10 @@ def files() -> dict[Path, str]:
             out[base / part / f"{part}.yaml"] = dump_yaml(documents)
             out[base / part / "kustomization.yaml"] = dump_yaml(
                 kustomization([f"{part}.yaml"], image_of=service if part in ("app", "migrate") else None))
+    for app in web_apps():
+        base = DEPLOY / "k8s/services" / app / "app"
+        out[base / "app.yaml"] = dump_yaml(k8s_web_app(app))
+        out[base / "kustomization.yaml"] = dump_yaml(kustomization(["app.yaml"], image_of=app))
     return out
 
 

@@ -37,8 +37,12 @@ sys.path.insert(0, str(DEPLOY))
 import pcops_deploy  # noqa: E402
 from runtime_requirements import DEV_ONLY, requirement_name, runtime_requirements  # noqa: E402
 
-SERVICES = sorted(p.parent.name for p in SERVICES_DIR.glob("*/config.yaml"))
+SERVICES = sorted(p.parent.name for p in SERVICES_DIR.glob("*/config.yaml"))   # nameko services: a broker each
 DATA_SERVICES = [s for s in SERVICES if "DATABASE_URL" in load_config(s)]
+# Web apps (the console): no config.yaml, declared by services/<app>/deploy.yaml with neither
+# database nor broker; they get an image and a Deployment like every service, nothing else.
+WEB_APPS = pcops_deploy.web_apps()
+DEPLOYED = sorted(SERVICES + WEB_APPS)
 PINNED_PYTHON = re.compile(r"^python:3\.11\.\d+-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?$")
 
 
@@ -81,6 +85,14 @@ def test_image_definitions_lint_clean_pinned_non_root_one_target_per_service():
         # Only its own service: one image per service.
         copied = [i.value for i in stage if i.cmd == "COPY"]
         assert all(value[0] == f"services/{service}" for value in copied)
+    for app in WEB_APPS:   # its own program, not chassis.run, on the port its deploy.yaml declares
+        assert app in stages, f"no image target for {app}"
+        stage = stages[app]
+        assert stage[0].value[0] == "runtime"
+        commands = {i.cmd: i.value for i in stage[1:]}
+        assert [i.value for i in stage if i.cmd == "COPY"] == [(f"services/{app}", f"/app/services/{app}")]
+        assert commands["ENTRYPOINT"] == ("python", "-m", app)
+        assert str(pcops_deploy.web_app(app)["port"]) in commands["EXPOSE"]
 
     ignore = [line for line in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
               if line and not line.startswith("#")]
@@ -228,7 +240,7 @@ def test_each_service_may_use_only_its_own_queues_and_reaches_the_broker_over_tl
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_every_kustomization_builds():
     directories = sorted(p.parent for p in (DEPLOY / "k8s").rglob("kustomization.yaml"))
-    assert len(directories) == 1 + len(SERVICES) + 2 * len(DATA_SERVICES)
+    assert len(directories) == 1 + len(DEPLOYED) + 2 * len(DATA_SERVICES)
     for directory in directories:
         built = subprocess.run(["kubectl", "kustomize", str(directory)], capture_output=True, text=True, timeout=60)
         assert built.returncode == 0, f"{directory}: {built.stderr}"
@@ -240,7 +252,7 @@ def test_builtin_kinds_match_the_kubernetes_schemas_strictly():
     checked = 0
     for path, doc in manifests():
         if "." in doc["apiVersion"].split("/")[0] and not doc["apiVersion"].startswith(("apps/", "batch/")) \
-                and doc["apiVersion"].split("/")[0] not in ("autoscaling", "policy"):
+                and doc["apiVersion"].split("/")[0] not in ("autoscaling", "policy", "networking.k8s.io"):
             continue  # custom resources (operators): checked below
         kubernetes_validate.validate(doc, "1.30.0", strict=True)
         checked += 1
@@ -249,7 +261,7 @@ def test_builtin_kinds_match_the_kubernetes_schemas_strictly():
 
 def test_every_workload_is_non_root_with_requests_and_limits():
     workloads = pod_specs()
-    assert len(workloads) == len(SERVICES) + len(DATA_SERVICES)
+    assert len(workloads) == len(DEPLOYED) + len(DATA_SERVICES) + 1   # + the rate limits' Redis
     for name, pod in workloads:
         assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] > 0, name
         assert pod["automountServiceAccountToken"] is False, name
@@ -270,8 +282,8 @@ def test_every_deployment_has_probes_autoscaler_budget_and_graceful_stop():
     autoscalers = {d["spec"]["scaleTargetRef"]["name"]: d for d in by_kind("HorizontalPodAutoscaler").values()}
     budgets = {d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]: d
                for d in by_kind("PodDisruptionBudget").values()}
-    assert sorted(deployments) == [f"pc-{s}" for s in SERVICES]
-    for service in SERVICES:
+    assert sorted(deployments) == sorted([f"pc-{s}" for s in DEPLOYED] + ["pc-redis"])
+    for service in DEPLOYED:
         deployment = deployments[f"pc-{service}"]
         assert "replicas" not in deployment["spec"], "the autoscaler owns the replica count"
         assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
@@ -279,14 +291,16 @@ def test_every_deployment_has_probes_autoscaler_budget_and_graceful_stop():
         assert pod["terminationGracePeriodSeconds"] > STOP_TIMEOUT
         (container,) = pod["containers"]
         assert container["image"].startswith(f"partner-center/{service}:")
-        assert container["args"] == [service, "--no-migrate"], "migrations run in the Job, before the rollout"
-        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        assert ports["metrics"] == DEFAULT_PORTS[service]
-        for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz"), ("startupProbe", "/healthz")):
-            assert container[probe]["httpGet"] == {"path": path, "port": "metrics"}, f"{service} {probe}"
         assert autoscalers[f"pc-{service}"]["spec"]["minReplicas"] >= 2
         assert budgets[service]["spec"]["minAvailable"] == 1
         env = {e["name"]: e for e in container["env"]}
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        if service in WEB_APPS:
+            continue   # test_a_web_app_has_probes_on_its_health_path_and_nothing_of_a_broker_or_database
+        assert container["args"] == [service, "--no-migrate"], "migrations run in the Job, before the rollout"
+        assert ports["metrics"] == DEFAULT_PORTS[service]
+        for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz"), ("startupProbe", "/healthz")):
+            assert container[probe]["httpGet"] == {"path": path, "port": "metrics"}, f"{service} {probe}"
         assert env["PC_AMQP_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == f"pc-{service}-amqp"
         if service in DATA_SERVICES:
             assert env[f"PC_{service.upper()}_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == \
@@ -358,3 +372,102 @@ def test_deploy_script_migrates_then_rolls_out_the_release_image_of_one_service_
     assert "job/pc-settlement-migrate" in steps[2] and "rollout status deployment/pc-settlement" in steps[3]
     unknown = subprocess.run([str(DEPLOY / "k8s/deploy.sh"), "nope", "1"], capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 2
+
+
+def test_a_web_app_has_probes_on_its_health_path_and_nothing_of_a_broker_or_database():
+    """Issue 22: the console (declared in services/console/deploy.yaml, no config.yaml)
+    is deployed as a client of the gateway only: its Service URL in the config, probes on
+    the health path it really answers, no RabbitMQ user, CA or credentials, no database."""
+    from werkzeug.test import Client
+
+    from console.web import Console
+
+    assert WEB_APPS, "the console declares its deployment"
+    deployments, configs, services = by_kind("Deployment"), by_kind("ConfigMap"), by_kind("Service")
+    for app in WEB_APPS:
+        declared = pcops_deploy.web_app(app)
+        assert declared["database"] is False and declared["broker"] is False
+        pod = deployments[f"pc-{app}"]["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"http": declared["port"]}
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            assert container[probe]["httpGet"] == {"path": declared["health"], "port": "http"}, f"{app} {probe}"
+        env = {e["name"]: e for e in container["env"]}
+        assert not [name for name in env if "AMQP" in name or "DATABASE" in name or name == "SSL_CERT_FILE"]
+        assert all("secretKeyRef" in e["valueFrom"] for e in env.values()), "secrets only from Secrets"
+        assert "volumes" not in pod and "volumeMounts" not in container
+        assert f"pc-{app}-db" not in by_kind("Cluster") and f"pc-{app}-migrate" not in by_kind("Job")
+        assert f"pc-{app}" not in by_kind("User") and f"pc-{app}" not in by_kind("Permission")
+        # It reaches the gateway through the gateway's own Service (http, port 80).
+        gateway_url = configs[f"pc-{app}-config"]["data"]["PC_GATEWAY_URL"]
+        host = re.fullmatch(r"http://([a-z0-9-]+)\.pc\.svc", gateway_url).group(1)
+        assert host == "pc-gateway" and {"name": "http", "port": 80, "targetPort": "http"} in \
+            services[host]["spec"]["ports"]
+        assert services[f"pc-{app}"]["spec"]["selector"].items() <= \
+            deployments[f"pc-{app}"]["spec"]["template"]["metadata"]["labels"].items()
+    # The console answers its probes' path itself, without asking the gateway (nothing listens on port 9).
+    response = Client(Console("http://127.0.0.1:9")).get(pcops_deploy.web_app("console")["health"])
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "ok")
+
+
+def test_the_gateways_rate_limit_redis_has_no_persistence_limits_and_only_gateways_reach_it():
+    """Issue 16: the gateway's PC_REDIS_URL names a Service that exists and selects the
+    Redis Deployment; counters need no persistence; only gateway pods may connect; and a
+    real redis-server accepts the manifest's arguments and runs as they say."""
+    gateway = by_kind("ConfigMap")["pc-gateway-config"]["data"]["PC_REDIS_URL"]
+    host, port = re.fullmatch(r"redis://([a-z0-9-]+)\.pc\.svc:(\d+)/0", gateway).groups()
+    service, deployment = by_kind("Service")[host], by_kind("Deployment")[host]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    assert [p["port"] for p in service["spec"]["ports"]] == [int(port)]
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert re.fullmatch(r"redis:\d+\.\d+\.\d+-alpine", container["image"]), "pinned"
+    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"]["type"] == "Recreate"
+    assert all("emptyDir" in v for v in pod["volumes"]), "no persistent volume"
+    assert not by_kind("PersistentVolumeClaim") and "volumeClaimTemplates" not in deployment["spec"]
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert container[probe]["exec"]["command"][0] == "redis-cli"
+    args = container["args"]
+    options = {args[i]: args[i + 1] for i in range(0, len(args), 2)}
+    assert options["--save"] == "" and options["--appendonly"] == "no"
+    maxmemory = int(options["--maxmemory"].removesuffix("mb")) * 2**20
+    limit = int(container["resources"]["limits"]["memory"].removesuffix("Mi")) * 2**20
+    assert maxmemory < limit, "Redis evicts before the pod is killed"
+    (policy,) = [p for p in by_kind("NetworkPolicy").values()
+                 if p["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()]
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    (rule,) = policy["spec"]["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+    assert rule["ports"] == [{"protocol": "TCP", "port": int(port)}]
+    gateway_pods = by_kind("Deployment")["pc-gateway"]["spec"]["template"]["metadata"]["labels"]
+    assert gateway_pods["app.kubernetes.io/name"] == "gateway"
+    if shutil.which("redis-server"):
+        check_redis_runs_with(container["command"], {**options, "--port": "0"})
+
+
+def check_redis_runs_with(command: list[str], options: dict) -> None:
+    """A real redis-server on a Unix socket of its own, with the manifest's options."""
+    import tempfile
+    import time
+
+    import redis
+
+    with tempfile.TemporaryDirectory() as directory:
+        sock = os.path.join(directory, "redis.sock")
+        argv = [shutil.which(command[0])] + [x for k, v in options.items() for x in (k, v)] + \
+            ["--unixsocket", sock, "--dir", directory]
+        server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            client = redis.Redis(unix_socket_path=sock, socket_timeout=5)
+            while not os.path.exists(sock):   # up (or it said why not)
+                assert server.poll() is None, server.stdout.read()
+                time.sleep(0.05)
+            assert client.ping()
+            config = client.config_get("*")
+            assert (config["save"], config["appendonly"], config["maxmemory-policy"]) == (
+                "", "no", options["--maxmemory-policy"])
+            assert int(config["maxmemory"]) == int(options["--maxmemory"].removesuffix("mb")) * 2**20
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
