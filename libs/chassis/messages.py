@@ -88,6 +88,9 @@ CATALOGUE: dict[str, tuple[str, str] | list[tuple[str, str]]] = {
     "last_admin": ("{partner_names}의 유일한 관리자입니다. 다른 관리자를 초대하거나 파트너 운영을 종료한 뒤 탈퇴하세요.",
                    "You are the only admin of {partner_names}: invite another admin or close the partner, "
                    "then withdraw."),
+    "orders_to_finish": ("운영을 종료한 {partner_names}에 아직 끝나지 않은 주문(배송 중)이 있습니다. 배송 완료로 처리한 뒤 "
+                         "탈퇴하세요.",
+                         "{partner_names} closed with orders still on their way: mark them delivered, then withdraw."),
     "role_not_allowed": ("{role} 역할로는 이 역할을 주거나 바꿀 수 없습니다. 관리자에게 요청하세요.",
                          "The {role} role may not give or take this role: ask an admin."),
     "already_member": ("이미 이 파트너에서 일하는 멤버입니다.", "This member already works for the partner."),

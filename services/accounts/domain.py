@@ -106,6 +106,14 @@ def last_admin_partners(admin_partners: list[dict], admin_counts: dict[str, int]
                   key=lambda p: p["id"])
 
 
+def closed_partners_alone(admin_partners: list[dict], admin_counts: dict[str, int]) -> list[dict]:
+    """R-ACC-14: the closed partners where this member is the only admin: orders left
+    to finish there (shipped when it closed, or all of them with "serve") need
+    someone to mark them delivered before the last admin goes."""
+    return sorted((p for p in admin_partners if p["status"] == "closed" and admin_counts.get(p["id"], 0) <= 1),
+                  key=lambda p: p["id"])
+
+
 def landing_for(partners: list[dict]) -> dict:
     """R-ACC-7: an admin goes straight to the dashboard of its partner; masters
     and members pick one from the list."""

@@ -31,6 +31,16 @@ def last_admin(partners: list[dict]):
                     {"partner_ids": [str(p["id"]) for p in partners], "partner_names": names})
 
 
+def orders_to_finish(partners: list[dict]):
+    """R-ACC-14: a closed partner's orders left to finish (shipped) need someone to
+    mark them delivered: its only admin stays until they are done."""
+    names = [p["name"] for p in partners]
+    return Conflict("orders_to_finish", f"{', '.join(names)} closed with orders still on their way: mark them "
+                    "delivered, then withdraw",
+                    {"partner_ids": [str(p["id"]) for p in partners], "partner_names": names,
+                     "open_orders": {str(p["id"]): p["open_orders"] for p in partners}})
+
+
 def role_not_allowed(actor_role: str):
     return Forbidden("role_not_allowed", f"the {actor_role} role may not give or take this role",
                      {"role": actor_role})

@@ -340,6 +340,7 @@ class AccountsService(PartnerLifecycle, DataService):
         API keys they made are gone at once, and ``member.withdrawn`` goes out.
         Partners and their settlement data stay (R-ACC-5)."""
         parse(Withdraw, body)
+        self._check_no_orders_left_alone(member_id)
         with self.db.transaction() as uow:
             member = self._member(uow, member_id, lock=True)
             admin_of = store.lock_admin_partners(uow, member["id"])
@@ -349,6 +350,23 @@ class AccountsService(PartnerLifecycle, DataService):
                 raise errors.last_admin(blocking)
             store.erase_member(uow, member["id"], events.member_pseudonym(member["id"]))
             uow.publish("member.withdrawn", events.member_withdrawn(member["id"]))
+
+    def _check_no_orders_left_alone(self, member_id) -> None:
+        """R-ACC-14: the only admin of a closed partner with orders still to finish
+        stays until they are delivered (409 ``orders_to_finish``). Asked of orders
+        before the withdrawal's locks: a closed partner takes no new order, so the
+        answer can only shrink meanwhile."""
+        with self.db.transaction() as uow:
+            member = self._member(uow, member_id)
+            admin_of = store.admin_partners(uow, member["id"])
+            counts = store.admin_counts(uow, [p["id"] for p in admin_of]) if admin_of else {}
+        alone = domain.closed_partners_alone(admin_of, counts)
+        if not alone:
+            return
+        open_orders = self.services.orders.unfinished_orders([p["id"] for p in alone])
+        waiting = [{**p, "open_orders": open_orders[p["id"]]} for p in alone if open_orders.get(p["id"])]
+        if waiting:
+            raise errors.orders_to_finish(waiting)
 
     # --- data-erasure requests (ops: tools/pcops.py erasure request) -------------------
 

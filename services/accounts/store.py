@@ -191,6 +191,14 @@ def admin_count(uow, partner_id: str) -> int:
                          (partner_id,))["n"]
 
 
+def admin_partners(uow, member_id) -> list[dict]:
+    """The partners this member is admin of (id, name, status), not locked."""
+    return uow.fetch_all(
+        """SELECT p.id::text AS id, p.name, p.status FROM partners p
+           JOIN memberships m ON m.partner_id = p.id
+           WHERE m.member_id = %s AND m.role = 'admin' ORDER BY p.id""", (member_id,))
+
+
 def lock_admin_partners(uow, member_id) -> list[dict]:
     """The partners this member is admin of, locked in id order so that two
     admins withdrawing at once are serialised (R-ACC-4) without deadlock."""

@@ -217,6 +217,8 @@ def check_cancel(order: dict, by: str) -> None:
 # already ``shipped`` cannot be cancelled (the goods are on the road): it is left
 # to finish as a served booking is; its one exit stays the partner's ``deliver``
 # (then refund requests as usual). "serve": every open order is left to finish.
+# Until they are, the partner's only admin may not withdraw (accounts asks
+# ``unfinished_orders``; 409 ``orders_to_finish``): someone must deliver them.
 # New orders are refused by the catalog's hold (``partner_not_open``).
 
 PARTNER_CLOSED_REASON = "파트너 운영 종료 (the partner has closed)"

@@ -982,6 +982,13 @@ class OrdersService(DataService):
             count = store.erase_customer(uow, event.payload["customer_id"], event.payload["pseudonym"])
         log.info("customer_erased", orders=count)
 
+    @rpc
+    def unfinished_orders(self, partner_ids: list[str]) -> dict[str, int]:
+        """For accounts (R-ACC-14): open orders per partner (those with none left out),
+        which a closed partner's only admin must see finished before withdrawing."""
+        with self.db.transaction() as uow:
+            return store.open_order_counts(uow, [str(p) for p in partner_ids], domain.OPEN_STATES)
+
     @event_handler("partner.closed")
     def on_partner_closed(self, event):
         """R-ACC-14 (domain.py, "a partner closing"): with "cancel", each open order the

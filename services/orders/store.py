@@ -190,6 +190,13 @@ def open_orders_of(uow, partner_id: str, states: tuple[str, ...]) -> list[dict]:
                             ORDER BY order_id FOR UPDATE""", (partner_id, list(states)))
 
 
+def open_order_counts(uow, partner_ids: list[str], states: tuple[str, ...]) -> dict[str, int]:
+    rows = uow.fetch_all("""SELECT partner_id, count(*) AS n FROM orders
+                            WHERE partner_id = ANY(%s) AND status = ANY(%s) GROUP BY partner_id""",
+                         (list(partner_ids), list(states)))
+    return {row["partner_id"]: row["n"] for row in rows}
+
+
 def update_order(uow, order_id, **fields) -> dict:
     unknown = set(fields) - UPDATABLE
     if unknown:

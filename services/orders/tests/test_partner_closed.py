@@ -3,6 +3,7 @@ with ``open_bookings: cancel`` cancels each open order the partner may still can
 (its EXITS: received, preparing, preparing_shipment) with a full refund of what is
 left and its stock back; a shipped order cannot be cancelled and is left to finish
 (the partner still marks it delivered); ``serve`` leaves every order to finish.
+Until they are finished the partner's only admin may not withdraw (``orders_to_finish``).
 New orders are refused. A redelivered ``partner.closed`` changes nothing (inbox)."""
 from chassis.envelope import Envelope
 from chassis.testing import eventually
@@ -56,13 +57,19 @@ def test_r_acc_14_closing_cancels_open_orders_with_a_full_refund_leaves_shipped_
     refunds = {o["order_id"]: o["refund_amount"] for o in outbox(orders_db, "order.cancelled")}
     assert refunds == {received["order_id"]: received["total"],
                        partly_refunded["order_id"]: partly_refunded["total"] - 39000}   # the rest of the money
-    # The shipped order is left to finish: the partner still delivers it, which completes it.
+    # The shipped order is left to finish, so its only admin stays until it is delivered (R-ACC-4 gives way
+    # to R-ACC-14 only then); delivering it completes it, and the admin may go.
     assert seen(shipped)["status"] == "shipped"
+    held = assert_error(admin.post("/v1/me/withdraw", json={"confirm": True}), 409, "orders_to_finish")
+    assert held["details"]["open_orders"] == {shop.partner.partner_id: 1} and shop.partner.name in held["message"]
     assert expect(admin.post(f"{shop.path}/orders/{shipped['order_id']}/deliver"), 200)["status"] == "completed"
-    # "serve": the cafe's order stays open and is served to the end.
+    # "serve": the cafe's order stays open and is served to the end, its admin with it.
     assert seen(kept)["status"] == "received"
-    expect(serving.partner.admin.client.post(f"{serving.path}/orders/{kept['order_id']}/start-preparing",
-                                             json={}), 200)
+    cafe_admin = serving.partner.admin.client
+    assert_error(cafe_admin.post("/v1/me/withdraw", json={"confirm": True}), 409, "orders_to_finish")
+    expect(cafe_admin.post(f"{serving.path}/orders/{kept['order_id']}/start-preparing", json={}), 200)
+    expect(cafe_admin.post(f"{serving.path}/orders/{kept['order_id']}/complete"), 200)
+    expect(cafe_admin.post("/v1/me/withdraw", json={"confirm": True}), 204)
     # New orders are refused, in the closed partner's words.
     assert_error(order(customer, shop, "parcel", [shop.line("Linen shirt", 1, "White / L")], expect_status=None),
                  409, "partner_not_open")
@@ -81,3 +88,4 @@ def test_r_acc_14_closing_cancels_open_orders_with_a_full_refund_leaves_shipped_
     assert stock_of(shop, "Linen shirt") == {"White / M": 10, "White / L": 10, "Black / L": 9}
     assert db_rows(orders_db, "SELECT count(*) FROM inbox WHERE event_id = %s",
                    (closed_body["event_id"],)) == [(1,)]
+    expect(admin.post("/v1/me/withdraw", json={"confirm": True}), 204)   # nothing left to finish
