@@ -1,7 +1,14 @@
 """Lists the contract's way (../shared/api.md, Conventions): ``?limit=``
-(default 20, clamped to 100) and an opaque ``?cursor=``; the body is
-``{"items": [...], "next_cursor": "..." | null}``. One implementation for
-every service: keyset pagination on the values of the last row of a page.
+(default 20, clamped to 1..100) and an opaque ``?cursor=``; the body is
+``{"items": [...], "next_cursor": "..." | null}``. The one implementation for
+every service (issue 15: six copies disagreed on their arguments): keyset
+pagination on the values of the last row of a page.
+
+    class ListQuery(PageQuery): status: str | None = None     # the query model
+    q = parse_query(ListQuery, query)
+    after = decode_cursor(q.cursor, datetime.fromisoformat, uuid.UUID)
+    rows = store.rows(..., after, limit=q.limit + 1)
+    return page(rows, q.limit, lambda row: (row["created_at"].isoformat(), row["id"]), render=view)
 """
 from __future__ import annotations
 
@@ -10,7 +17,10 @@ import binascii
 import json
 from typing import Callable
 
+from pydantic import Field, field_validator
+
 from .errors import ValidationFailed
+from .validation import Strict
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -43,8 +53,23 @@ def decode_cursor(cursor: str | None, *types: Callable) -> tuple | None:
                                details={"fields": {"cursor": "not a cursor this list gave out"}}) from None
 
 
-def page(rows: list, limit: int, cursor_of: Callable) -> dict:
-    """``rows`` fetched with ``LIMIT limit + 1``: the page and the cursor of the next one."""
+class PageQuery(Strict):
+    """``?limit=&cursor=``, the base of every list's query model: a limit out
+    of 1..100 is clamped, not refused; the cursor is opaque (``decode_cursor``
+    refuses one this list did not give out, naming ``cursor``)."""
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = Field(None, max_length=500)
+
+    @field_validator("limit", mode="after")
+    @classmethod
+    def _clamp(cls, value: int) -> int:
+        return clamp_limit(value)
+
+
+def page(rows: list, limit: int, cursor_of: Callable, render: Callable | None = None) -> dict:
+    """``rows`` fetched with ``LIMIT limit + 1``: the page (each row through
+    ``render`` when given) and the cursor of the next one, made of the values
+    ``cursor_of(last row)`` returns (a tuple)."""
     items = rows[:limit]
     next_cursor = encode_cursor(*cursor_of(items[-1])) if len(rows) > limit and items else None
-    return {"items": items, "next_cursor": next_cursor}
+    return {"items": [render(item) for item in items] if render is not None else items, "next_cursor": next_cursor}

@@ -15,7 +15,7 @@ import uuid
 
 from chassis import paging
 from chassis.service import rpc
-from chassis.validation import parse
+from chassis.validation import parse, parse_query
 
 from . import domain, errors, events, store
 from .schemas import ClosePartner, PartnerQueueQuery
@@ -79,7 +79,7 @@ class PartnerLifecycle:
         """Issue 18 item 13: partners in a status (default ``pending_verification``),
         oldest submission first, each with what to check and, for a
         re-submission, the last rejection and what changed since."""
-        params = parse(PartnerQueueQuery, query or {})
+        params = parse_query(PartnerQueueQuery, query or {})
         after = paging.decode_cursor(params.cursor, dt.datetime.fromisoformat, uuid.UUID)
         limit = paging.clamp_limit(params.limit)
         with self.db.transaction() as uow:

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictStr, fi
 
 from chassis.scopes import ALL_SCOPES
 from chassis.validation import Strict
+from chassis.paging import PageQuery
 
 from .domain import CATEGORIES
 
@@ -170,13 +171,10 @@ class VerifiedIdentity(Strict):
     name: Annotated[StrictStr, Field(max_length=50)] | None = None
 
 
-class ListQuery(Strict):
+class ListQuery(PageQuery):
     """``?limit=&cursor=`` (api.md, Lists). Query values arrive as strings;
     unknown query parameters are ignored, unlike body fields."""
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-    limit: int | None = None
-    cursor: Annotated[str, Field(max_length=200)] | None = None
 
 
 class NoticeQuery(ListQuery):

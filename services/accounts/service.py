@@ -17,7 +17,7 @@ from datetime import datetime
 from chassis import paging
 from chassis.privacy import format_phone, mask_phone
 from chassis.service import DataService, rpc
-from chassis.validation import parse
+from chassis.validation import parse, parse_query
 
 from . import domain, errors, events, store
 from .lifecycle import PartnerLifecycle
@@ -106,7 +106,7 @@ def listing(rows: list[dict], limit: int, view) -> dict:
 def list_params(model, query) -> tuple:
     """The query, the clamped limit and where the page starts (a 422 naming
     ``cursor`` for one this list did not give out)."""
-    params = parse(model, query or {})
+    params = parse_query(model, query or {})
     after = paging.decode_cursor(params.cursor, datetime.fromisoformat, uuid.UUID)
     return params, paging.clamp_limit(params.limit), after
 

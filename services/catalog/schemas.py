@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, Field
 
-from chassis import paging
 from chassis.coupons import COUPON_CODE
 from chassis.validation import Strict
+from chassis.paging import PageQuery
 
 CLIENT_ID = r"^[A-Za-z0-9_-]{1,40}$"          # price and option ids (server-made or kept from a revision)
 HOLD_ID = r"^[A-Za-z0-9_.:-]{1,100}$"
@@ -142,17 +142,10 @@ class ApproveIn(Strict):
     reason: str = Field("", max_length=500)
 
 
-class ListQuery(Strict):
+class ListQuery(PageQuery):
     """?limit (default 20, clamped to 1..100) and ?cursor, as ../shared/api.md says."""
-    limit: int = 20
-    cursor: str | None = Field(None, max_length=500)
     kind: Kind | None = None
     status: Literal["pending", "approved", "rejected"] | None = None
-
-    @field_validator("limit", mode="after")
-    @classmethod
-    def _clamp(cls, value: int) -> int:
-        return max(1, min(value, 100))
 
 
 class HoldLineIn(Strict):
@@ -247,15 +240,8 @@ class IssueIn(Strict):
     customer_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=1000)
 
 
-class CouponListQuery(Strict):
-    limit: int = 20
-    cursor: str | None = Field(None, max_length=500)
+class CouponListQuery(PageQuery):
     partner_id: str | None = Field(None, min_length=1, max_length=64)
-
-    @field_validator("limit", mode="after")
-    @classmethod
-    def _clamp(cls, value: int) -> int:
-        return max(1, min(value, 100))
 
 
 class QuestionIn(Strict):
@@ -269,12 +255,5 @@ class AnswerIn(Strict):
     body: str = Field(min_length=1, max_length=2000)
 
 
-class QuestionListQuery(Strict):
-    limit: int = 20
-    cursor: str | None = Field(None, max_length=500)
+class QuestionListQuery(PageQuery):
     answered: Literal["true", "false"] | None = None
-
-    @field_validator("limit", mode="after")
-    @classmethod
-    def _clamp(cls, value: int) -> int:
-        return paging.clamp_limit(value)

@@ -126,7 +126,7 @@ from chassis.consumer import event_handler
 from chassis.errors import DomainError, NotFound
 from chassis.logging import get_logger
 from chassis.service import DataService, rpc
-from chassis.validation import parse
+from chassis.validation import invalid_query, parse, parse_query
 
 from . import domain, errors, events, store, storefront, views
 from .schemas import (AnswerIn, ApproveIn, BlocksIn, BoardQuery, CancellationQuoteIn, CouponCreate, CouponListQuery,
@@ -166,13 +166,13 @@ class CatalogService(DataService):
 
     @rpc
     def list_products(self, partner_id: str, query: dict | None = None) -> dict:
-        q = parse(ListQuery, query)
+        q = parse_query(ListQuery, query)
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.list_product_rows(uow, partner_id, q.limit, after, q.kind)
             available = self._availability(uow, rows)
         now = self.now()
-        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["created_at"].isoformat(), r["product_id"]),
+        return paging.page(rows, q.limit, lambda r: (r["created_at"].isoformat(), r["product_id"]),
                           lambda r: views.product_view(r, available[r["product_id"]], now))
 
     @rpc
@@ -263,11 +263,11 @@ class CatalogService(DataService):
 
     @rpc
     def list_reviews(self, query: dict | None = None) -> dict:
-        q = parse(ListQuery, query)
+        q = parse_query(ListQuery, query)
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.list_review_rows(uow, q.status or "pending", q.limit, after)
-        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["submitted_at"].isoformat(),
+        return paging.page(rows, q.limit, lambda r: (r["submitted_at"].isoformat(),
                                                                        r["revision_id"]), views.revision_view)
 
     @rpc
@@ -438,7 +438,7 @@ class CatalogService(DataService):
         """A partner's approved products, newest first, with their display state (R-CAT-4)."""
         if not partner_id:
             raise errors.invalid_fields({"partner_id": "name the partner whose products to list"})
-        q = parse(ListQuery, query)
+        q = parse_query(ListQuery, query)
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.list_product_rows(uow, partner_id, q.limit, after, q.kind, live_only=True)
@@ -446,7 +446,7 @@ class CatalogService(DataService):
         now = self.now()
         shown = storefront.storefronts(self.services.accounts, partner_id,
                                        [(r["live_content"] or {}).get("place_id") for r in rows[:q.limit]])
-        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["created_at"].isoformat(), r["product_id"]),
+        return paging.page(rows, q.limit, lambda r: (r["created_at"].isoformat(), r["product_id"]),
                           lambda r: storefront.decorate(views.shop_view(r, available[r["product_id"]], now), shown))
 
     @rpc
@@ -485,23 +485,24 @@ class CatalogService(DataService):
     def list_product_questions(self, product_id: str, customer_id: str | None = None,
                                query: dict | None = None) -> dict:
         """Everyone's view, newest first: private questions show only to their asker."""
-        q = parse(QuestionListQuery, query)
+        q = parse_query(QuestionListQuery, query)
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             product = store.product_view_row(uow, product_id)
             if product is None or product["live_content"] is None:
                 raise errors.product_not_found(product_id)
             rows = store.product_questions(uow, product["product_id"], q.limit, after)
-        return views.page(rows, q.limit, _question_cursor, lambda r: views.question_view(r, "customer", customer_id))
+        return paging.page(rows, q.limit, _question_cursor,
+                           render=lambda r: views.question_view(r, "customer", customer_id))
 
     @rpc
     def list_partner_questions(self, partner_id: str, query: dict | None = None) -> dict:
-        q = parse(QuestionListQuery, query)
+        q = parse_query(QuestionListQuery, query)
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         answered = None if q.answered is None else q.answered == "true"
         with self.db.transaction() as uow:
             rows = store.partner_questions(uow, partner_id, answered, q.limit, after)
-        return views.page(rows, q.limit, _question_cursor, lambda r: views.question_view(r, "partner"))
+        return paging.page(rows, q.limit, _question_cursor, render=lambda r: views.question_view(r, "partner"))
 
     @rpc
     def answer_question(self, partner_id: str, question_id: str, body: dict, actor: str | None = None) -> dict:
@@ -549,11 +550,11 @@ class CatalogService(DataService):
     @rpc
     def slot_board(self, partner_id: str, product_id: str, date_from: str, date_to: str) -> dict:
         """Per slot and date in the range: capacity, taken, remaining, blocked, past (R-RSV-9)."""
-        q = parse(BoardQuery, {"date_from": date_from, "date_to": date_to})
+        q = parse_query(BoardQuery, {"date_from": date_from, "date_to": date_to})
         if q.date_to < q.date_from:
-            raise errors.invalid_fields({"date_to": "must not be before date_from"})
+            raise invalid_query(date_to="must not be before date_from")
         if (q.date_to - q.date_from).days > 92:
-            raise errors.invalid_fields({"date_to": "ask for at most 93 days at once"})
+            raise invalid_query(date_to="ask for at most 93 days at once")
         today, now_time = domain.local_now(self.now())
         with self.db.transaction() as uow:
             if store.product_view_row(uow, product_id, partner_id) is None:
@@ -824,13 +825,13 @@ class CatalogService(DataService):
 
     @rpc
     def list_coupons(self, partner_id: str, query: dict | None = None) -> dict:
-        q = parse(CouponListQuery, query)
+        q = parse_query(CouponListQuery, query)
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.list_coupon_rows(uow, partner_id, q.limit, after)
             issued = store.issued_counts(uow, [r["coupon_id"] for r in rows])
         now = self.now()
-        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["created_at"].isoformat(), r["coupon_id"]),
+        return paging.page(rows, q.limit, lambda r: (r["created_at"].isoformat(), r["coupon_id"]),
                           lambda r: views.coupon_view(r, now, issued.get(r["coupon_id"], 0)))
 
     @rpc
@@ -898,12 +899,12 @@ class CatalogService(DataService):
         newest first, with their state and the uses left to them."""
         if not isinstance(customer_id, str) or not customer_id:
             raise errors.invalid_fields({"customer_id": "required"})
-        q = parse(CouponListQuery, query)
+        q = parse_query(CouponListQuery, query)
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.customer_coupon_rows(uow, customer_id, q.partner_id, q.limit, after)
         now = self.now()
-        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["issued_at"].isoformat(), r["coupon_id"]),
+        return paging.page(rows, q.limit, lambda r: (r["issued_at"].isoformat(), r["coupon_id"]),
                           lambda r: views.customer_coupon_view(r, now))
 
     def _coupon_out(self, uow, row: dict) -> dict:
@@ -975,5 +976,5 @@ class CatalogService(DataService):
             version=row["live_version"], **extra))
 
 
-def _question_cursor(row: dict) -> str:
-    return paging.encode_cursor(row["created_at"].isoformat(), row["question_id"])
+def _question_cursor(row: dict) -> tuple:
+    return row["created_at"].isoformat(), row["question_id"]

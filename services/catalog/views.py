@@ -147,11 +147,6 @@ def customer_coupon_view(row: dict, now: dt.datetime) -> dict:
             "per_customer_limit": row["per_customer_limit"], "uses_left": uses_left}
 
 
-def page(rows: list[dict], limit: int, cursor_of, render) -> dict:
-    """``{"items", "next_cursor"}``; rows were fetched with limit + 1 to know if more follow."""
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": [render(r) for r in rows], "next_cursor": cursor_of(rows[-1]) if more and rows else None}
 
 
 def question_view(row: dict, reader: str, customer_id: str | None = None) -> dict:

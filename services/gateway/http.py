@@ -33,7 +33,7 @@ from chassis import messages
 from chassis.errors import (DomainError, MalformedRequest, NotFound, PayloadTooLarge, UnsupportedMediaType,
                             ValidationFailed)
 from chassis.logging import get_logger
-from chassis.validation import parse
+from chassis.validation import parse, parse_query
 
 from .auth import ACCESS_LEVELS, authorize
 
@@ -358,7 +358,7 @@ def route(method: str, url: str, access: str = "public", summary: str = "", *, b
                 parse(body_model, request.json_body)
             request.query = query_of(request)
             if query_model is not None:
-                parse(query_model, request.query)
+                parse_query(query_model, request.query)
             return serialise(spec, handler(self, request, **path_values))
         # Domain errors are answers (4xx), not failures: nameko logs them as expected.
         kwargs.setdefault("expected_exceptions", DomainError)

@@ -5,23 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from chassis import paging
 from chassis.validation import Strict
+from chassis.paging import PageQuery
 
 Days = Field(None, ge=1, le=3650)
 
 
-class ListQuery(Strict):
+class ListQuery(PageQuery):
     """``?limit=`` (default 20, clamped to 1..100) and an opaque ``?cursor=``."""
-    limit: int = paging.DEFAULT_LIMIT
-    cursor: str | None = Field(None, max_length=500)
-
-    @field_validator("limit", mode="after")
-    @classmethod
-    def _clamp(cls, value: int) -> int:
-        return paging.clamp_limit(value)
 
 
 class CustomerQuery(ListQuery):

@@ -30,7 +30,7 @@ from chassis.errors import NotFound
 from chassis.logging import get_logger
 from chassis.paging import decode_cursor, page
 from chassis.service import DataService, rpc
-from chassis.validation import parse
+from chassis.validation import parse, parse_query
 
 from . import domain, errors, store, views
 from .schemas import (CustomerQuery, DashboardRequest, ListQuery, PartnerReviewQuery, SegmentRequest,
@@ -119,7 +119,7 @@ class InsightsService(DataService):
         """The partner's customers, most recent activity first; ``q`` a name or
         the last 4 phone digits, ``visited_within_days`` a recent visit."""
         partner_id = require_id(partner_id, "partner_id")
-        q = parse(CustomerQuery, query)
+        q = parse_query(CustomerQuery, query)
         after = decode_cursor(q.cursor, datetime.fromisoformat, str)
         last4, name_part = privacy.search_terms(q.q)
         since = visited_since(q.visited_within_days)
@@ -157,7 +157,7 @@ class InsightsService(DataService):
         dates, inclusive; the current month by default). Definitions: domain.py.
         Revenue is left out for roles that do not read money (members)."""
         partner_id = require_id(partner_id, "partner_id")
-        q = parse(StatisticsQuery, query)
+        q = parse_query(StatisticsQuery, query)
         if (q.date_from is None) != (q.date_to is None):
             raise errors.invalid_field("to" if q.date_to is None else "from",
                                        "give both 'from' and 'to', or neither (the current month)")
@@ -203,7 +203,7 @@ class InsightsService(DataService):
         """Reservation and order reviews of the partner, newest first;
         ``?product_id=`` and ``?replied=true|false``."""
         partner_id = require_id(partner_id, "partner_id")
-        q = parse(PartnerReviewQuery, query)
+        q = parse_query(PartnerReviewQuery, query)
         after = decode_cursor(q.cursor, datetime.fromisoformat, str)
         with self.db.transaction() as uow:
             rows = store.list_reviews(uow, partner_id=partner_id, product_id=q.product_id,
@@ -219,7 +219,7 @@ class InsightsService(DataService):
         first, with its average rating and count. A product nobody reviewed
         (or unknown) has none: ``average`` null, ``count`` 0."""
         product_id = require_id(product_id, "product_id")
-        q = parse(ListQuery, query)
+        q = parse_query(ListQuery, query)
         after = decode_cursor(q.cursor, datetime.fromisoformat, str)
         with self.db.transaction() as uow:
             rows = store.list_reviews(uow, product_id=product_id, after=after, limit=q.limit)

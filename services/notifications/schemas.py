@@ -9,19 +9,14 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from chassis import paging
 from chassis.validation import Strict
+from chassis.paging import PageQuery
 
 from . import domain
 
-class ListQuery(Strict):
+
+class ListQuery(PageQuery):
     """``?limit`` (default 20, clamped to 100) and ``?cursor`` (../shared/api.md, Lists):
     lists are newest first, and the cursor holds the id to continue below."""
-    limit: int = Field(paging.DEFAULT_LIMIT, ge=1)
-    cursor: str | None = Field(None, max_length=200)
-
-    @field_validator("limit")
-    @classmethod
-    def _clamp(cls, value: int) -> int:
-        return paging.clamp_limit(value)
 
     @property
     def before(self) -> int | None:

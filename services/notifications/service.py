@@ -22,7 +22,7 @@ from chassis import paging
 from chassis.consumer import event_handler
 from chassis.contracts import NOTIFIED_EVENTS, notification_handler, validate_payload
 from chassis.service import DataService, rpc
-from chassis.validation import parse
+from chassis.validation import parse, parse_query
 
 from . import domain, errors, sealing, store, templates
 from .channels import BlockedAddress, WebhookChannel, allows_private, checked_address
@@ -143,7 +143,7 @@ class NotificationsService(DataService):
         return self._mark_read("customer", customer_id, None, message_id, query)
 
     def _inbox(self, kind: str, recipient_id: str, partner_id: str | None, query: dict | None) -> dict:
-        q = parse(InboxQuery, query)
+        q = parse_query(InboxQuery, query)
         with self.db.transaction() as uow:
             rows = store.list_messages(uow, kind, recipient_id, partner_id, q.before, q.limit, q.unread)
         items, next_cursor = next_page(rows, q.limit, "id")
@@ -151,7 +151,7 @@ class NotificationsService(DataService):
 
     def _mark_read(self, kind: str, recipient_id: str, partner_id: str | None, message_id: str,
                    query: dict | None) -> dict:
-        q = parse(InboxQuery, query)
+        q = parse_query(InboxQuery, query)
         if not _is_uuid(message_id):
             raise errors.message_not_found()
         with self.db.transaction() as uow:
@@ -208,7 +208,7 @@ class NotificationsService(DataService):
 
     @rpc
     def list_webhooks(self, partner_id: str, query: dict | None = None) -> dict:
-        parse(ListQuery, query)  # a partner has a handful: one page
+        parse_query(ListQuery, query)  # a partner has a handful: one page
         with self.db.transaction() as uow:
             rows = store.list_webhooks(uow, partner_id)
         return {"items": [_webhook_out(r) for r in rows], "next_cursor": None}
@@ -234,7 +234,7 @@ class NotificationsService(DataService):
     @rpc
     def webhook_deliveries(self, partner_id: str, webhook_id: str, query: dict | None = None) -> dict:
         """The delivery log: newest first, each delivery with every attempt."""
-        q = parse(ListQuery, query)
+        q = parse_query(ListQuery, query)
         with self.db.transaction() as uow:
             self._own_webhook(uow, partner_id, webhook_id)
             rows = store.list_webhook_deliveries(uow, partner_id, webhook_id, q.before, q.limit)
@@ -286,7 +286,7 @@ class NotificationsService(DataService):
 
     @rpc
     def list_channel_messages(self, partner_id: str, query: dict | None = None) -> dict:
-        q = parse(ListQuery, query)
+        q = parse_query(ListQuery, query)
         with self.db.transaction() as uow:
             rows = store.list_channel_messages(uow, partner_id, q.before, q.limit)
         items, next_cursor = next_page(rows, q.limit, "seq")
@@ -325,7 +325,7 @@ class NotificationsService(DataService):
         return self._conversations("customer", customer_id, query)
 
     def _conversations(self, side: str, owner_id: str, query: dict | None) -> dict:
-        q = parse(ListQuery, query)
+        q = parse_query(ListQuery, query)
         with self.db.transaction() as uow:
             rows = store.list_conversations(uow, side, owner_id, q.before, q.limit)
         items, next_cursor = next_page(rows, q.limit, "seq")
@@ -342,7 +342,7 @@ class NotificationsService(DataService):
 
     def _conversation_messages(self, side: str, owner_id: str, conversation_id: str, query: dict | None) -> dict:
         """Newest first; reading them clears the reader's unread count."""
-        q = parse(ListQuery, query)
+        q = parse_query(ListQuery, query)
         with self.db.transaction() as uow:
             self._own_conversation(uow, side, owner_id, conversation_id)
             rows = store.conversation_messages(uow, conversation_id, q.before, q.limit)

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from chassis import reviews as chassis_reviews
 from chassis.coupons import COUPON_CODE
 from chassis.validation import Strict
+from chassis.paging import PageQuery
 
 Channel = Literal["dine_in", "takeout", "delivery", "parcel"]
 Status = Literal["received", "preparing", "preparing_shipment", "shipped", "completed", "cancelled"]
@@ -52,19 +53,12 @@ class OrderCreate(Strict):
     coupon_id: str | None = Field(None, min_length=1, max_length=64)   # by its code or its id
 
 
-class ListQuery(Strict):
+class ListQuery(PageQuery):
     """?limit (default 20, clamped to 1..100) and ?cursor (../shared/api.md);
     ``channel`` and ``status`` take one value or several, comma-separated
     (the cafe's in-store tab is ``channel=dine_in,takeout``, R-ORD-1)."""
-    limit: int = 20
-    cursor: str | None = Field(None, max_length=500)
     channel: str | None = Field(None, max_length=100)
     status: str | None = Field(None, max_length=200)
-
-    @field_validator("limit", mode="after")
-    @classmethod
-    def _clamp(cls, value: int) -> int:
-        return max(1, min(value, 100))
 
     @field_validator("channel", mode="after")
     @classmethod
@@ -77,16 +71,9 @@ class ListQuery(Strict):
         return _one_of(value, ("received", "preparing", "preparing_shipment", "shipped", "completed", "cancelled"))
 
 
-class RequestListQuery(Strict):
-    limit: int = 20
-    cursor: str | None = Field(None, max_length=500)
+class RequestListQuery(PageQuery):
     status: Literal["requested", "approved", "rejected", "returned", "reshipped", "exchanged"] | None = None
     answered: Literal["true", "false"] | None = None    # inquiries
-
-    @field_validator("limit", mode="after")
-    @classmethod
-    def _clamp(cls, value: int) -> int:
-        return max(1, min(value, 100))
 
 
 def _one_of(value: str | None, allowed: tuple[str, ...]) -> str | None:

@@ -60,7 +60,7 @@ from chassis.errors import DomainError, NotFound, ServiceUnavailable
 from chassis.logging import get_logger
 from chassis.privacy import format_phone
 from chassis.service import DataService, rpc
-from chassis.validation import parse
+from chassis.validation import parse, parse_query
 
 from . import domain, errors, events, store, views
 from .schemas import (IDEMPOTENCY_KEY, AnswerIn, ExchangeApproveIn, ExchangeRequestIn, InquiryIn, ListQuery, OrderCreate, PeriodIn,
@@ -760,18 +760,17 @@ class OrdersService(DataService):
 
     @rpc
     def list_requests(self, partner_id: str, kind: str, query: dict | None = None) -> dict:
-        q = parse(RequestListQuery, query)
+        q = parse_query(RequestListQuery, query)
         if kind not in ("refund", "exchange"):
             raise errors.invalid_fields({"kind": "refund or exchange"})
         after = domain.list_position(q.cursor)
         with self.db.transaction() as uow:
             rows = store.list_requests(uow, partner_id, kind, q.status, q.limit, after)
-        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["created_at"].isoformat(), r["request_id"]),
-                          views.request_view)
+        return paging.page(rows, q.limit, lambda r: (r["created_at"].isoformat(), r["request_id"]), views.request_view)
 
     @rpc
     def list_inquiries(self, partner_id: str, query: dict | None = None) -> dict:
-        q = parse(RequestListQuery, query)
+        q = parse_query(RequestListQuery, query)
         return self._list_feedback(partner_id, "inquiries", q, q.answered, "inquiry_id", views.inquiry_view)
 
     def _list_feedback(self, partner_id, table, q, done, key, render) -> dict:
@@ -779,7 +778,7 @@ class OrdersService(DataService):
         with self.db.transaction() as uow:
             rows = store.list_feedback(uow, table, partner_id, None if done is None else done == "true", q.limit,
                                        after)
-        return views.page(rows, q.limit, lambda r: paging.encode_cursor(r["created_at"].isoformat(), r[key]), render)
+        return paging.page(rows, q.limit, lambda r: (r["created_at"].isoformat(), r[key]), render)
 
     # --- shared helpers ---------------------------------------------------------------------------
 
@@ -809,7 +808,7 @@ class OrdersService(DataService):
         return order
 
     def _list(self, query: dict | None, **owner) -> dict:
-        q = parse(ListQuery, query)
+        q = parse_query(ListQuery, query)
         after = domain.list_position(q.cursor)
         with self.db.transaction() as uow:
             rows = store.list_orders(uow, channels=q.channel.split(",") if q.channel else None,
@@ -817,8 +816,8 @@ class OrdersService(DataService):
                                      limit=q.limit, after=after, **owner)
             lines = store.lines_of_orders(uow, [r["order_id"] for r in rows[:q.limit]])
         owner_view = "customer_id" in owner
-        return views.page(rows, q.limit, views.order_cursor,
-                          lambda r: views.order_view(r, lines.get(r["order_id"], []), owner=owner_view))
+        return paging.page(rows, q.limit, views.order_cursor,
+                           lambda r: views.order_view(r, lines.get(r["order_id"], []), owner=owner_view))
 
     def _detail(self, uow, order: dict, owner: bool, lines: list[dict] | None = None,
                 recipient_whole: bool = False) -> dict:

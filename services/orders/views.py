@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from chassis import paging, reviews
+from chassis import reviews
 from chassis.privacy import mask_phone
 
 ORDER_TIMES = ("received_at", "auto_complete_at", "preparing_at", "ready_at", "shipment_prepared_at", "shipped_at",
@@ -79,15 +79,9 @@ def review_view(row: dict) -> dict:
     return reviews.review_view(row, order_id=str(row["order_id"]), line_id=row["line_id"])
 
 
-def page(rows: list[dict], limit: int, cursor_of, render) -> dict:
-    """``{"items", "next_cursor"}``; rows were fetched with limit + 1 to know if more follow."""
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": [render(r) for r in rows], "next_cursor": cursor_of(rows[-1]) if more and rows else None}
-
-
-def order_cursor(row: dict) -> str:
-    return paging.encode_cursor(row["received_at"].isoformat(), row["order_id"])
+def order_cursor(row: dict) -> tuple:
+    """The key of an order in lists (chassis.paging)."""
+    return row["received_at"].isoformat(), row["order_id"]
 
 
 def contact_access_view(row: dict) -> dict:

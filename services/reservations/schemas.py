@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, field_validator
 
 from chassis.coupons import COUPON_CODE
 from chassis.validation import Strict
+from chassis.paging import PageQuery
 
 PRICE_ID = r"^[A-Za-z0-9_-]{1,40}$"                 # catalog price ids
 PHONE = r"^\+?[0-9][0-9 -]{6,18}[0-9]$"             # digits, spaces and dashes; kept as digits
@@ -92,15 +93,8 @@ class OptionalReasonIn(Strict):
     reason: Reason = ""
 
 
-class Paging(Strict):
+class Paging(PageQuery):
     """?limit (default 20, clamped to 1..100) and ?cursor (../shared/api.md)."""
-    limit: int = 20
-    cursor: str | None = Field(None, max_length=500)
-
-    @field_validator("limit", mode="after")
-    @classmethod
-    def _clamp(cls, value: int) -> int:
-        return max(1, min(value, 100))
 
 
 class PartnerListQuery(Paging):

@@ -49,7 +49,7 @@ from chassis.errors import Conflict, DomainError, NotFound, ServiceUnavailable, 
 from chassis.logging import get_logger
 from chassis.reviews import ReplyIn, ReviewIn
 from chassis.service import DataService, rpc
-from chassis.validation import parse
+from chassis.validation import parse, parse_query
 
 from . import domain, errors, events, store, views
 from .schemas import (BoardQuery, ChangeDateIn, CustomerCancelIn, CustomerListQuery, OptionalReasonIn,
@@ -236,11 +236,11 @@ class ReservationsService(DataService):
     def list_customer_reservations(self, customer_id: str, query: dict | None = None) -> dict:
         """Booked, held (after a transfer) or saved from a friend's share; newest first."""
         customer_id = require_id(customer_id, "customer_id")
-        q = parse(CustomerListQuery, query)
+        q = parse_query(CustomerListQuery, query)
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.customer_reservations(uow, customer_id, status=q.status, after=after, limit=q.limit)
-        return views.page(rows, q.limit, lambda r: self._customer_view(r, customer_id), _cursor)
+        return paging.page(rows, q.limit, _cursor, lambda r: self._customer_view(r, customer_id))
 
     def _customer_view(self, r: dict, customer_id: str, pending_transfer: dict | None = None) -> dict:
         if customer_id in (r["customer_id"], r["holder_customer_id"]):
@@ -281,7 +281,7 @@ class ReservationsService(DataService):
     @rpc
     def cancellation_quote(self, customer_id: str, number: str, query: dict | None = None) -> dict:
         """What cancelling now would refund and cost, or why it is refused (R-RSV-4)."""
-        wanted = parse(QuoteQuery, query).cancel_lines()
+        wanted = parse_query(QuoteQuery, query).cancel_lines()
         with self.db.transaction() as uow:
             r = self._held_by(uow, require_id(customer_id, "customer_id"), number)
         try:
@@ -518,7 +518,7 @@ class ReservationsService(DataService):
     @rpc
     def list_chat_invitations(self, customer_id: str, query: dict | None = None) -> dict:
         customer_id = require_id(customer_id, "customer_id")
-        q = parse(Paging, {k: v for k, v in (query or {}).items() if k in ("limit", "cursor")})
+        q = parse_query(Paging, {k: v for k, v in (query or {}).items() if k in ("limit", "cursor")})
         state = (query or {}).get("state")
         if state not in (None, "pending", "accepted", "declined"):
             raise ValidationFailed(message="request query is invalid",
@@ -526,8 +526,8 @@ class ReservationsService(DataService):
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.customer_invitations(uow, customer_id, state, after, q.limit)
-        return views.page(rows, q.limit, views.invitation_view,
-                          lambda i: paging.encode_cursor(i["created_at"].isoformat(), i["invitation_id"]))
+        return paging.page(rows, q.limit, lambda i: (i["created_at"].isoformat(), i["invitation_id"]),
+                           views.invitation_view)
 
     @rpc
     def answer_chat(self, customer_id: str, invitation_id: str, accept: bool) -> dict:
@@ -577,13 +577,13 @@ class ReservationsService(DataService):
     def list_reservations(self, partner_id: str, query: dict | None = None) -> dict:
         """Newest first, by status, product, use date, and ``q`` (R-RSV-8)."""
         partner_id = require_id(partner_id, "partner_id")
-        q = parse(PartnerListQuery, query)
+        q = parse_query(PartnerListQuery, query)
         last4, name_part = privacy.search_terms(q.q)
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.partner_reservations(uow, partner_id, status=q.status, last4=last4, name_part=name_part,
                                               product_id=q.product_id, use_date=q.date, after=after, limit=q.limit)
-        return views.page(rows, q.limit, views.partner_view, _cursor)
+        return paging.page(rows, q.limit, _cursor, views.partner_view)
 
     @rpc
     def get_reservation(self, partner_id: str, number: str) -> dict:
@@ -600,7 +600,7 @@ class ReservationsService(DataService):
         """Per slot: requested, confirmed, completed, booked quantity, and the catalog's
         capacity, remaining, blocked and past (R-RSV-9)."""
         partner_id = require_id(partner_id, "partner_id")
-        q = parse(BoardQuery, query)
+        q = parse_query(BoardQuery, query)
         if not q.date_from <= q.date_to <= q.date_from + dt.timedelta(days=92):
             raise ValidationFailed(message="request query is invalid", details={"fields": {
                 "to": "from <= to, at most 93 days"}})
@@ -935,5 +935,5 @@ class ReservationsService(DataService):
         log.info("member_pseudonymised", **counts)
 
 
-def _cursor(r: dict) -> str:
-    return paging.encode_cursor(r["created_at"].isoformat(), r["reservation_id"])
+def _cursor(r: dict) -> tuple:
+    return r["created_at"].isoformat(), r["reservation_id"]

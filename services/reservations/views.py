@@ -126,7 +126,3 @@ def review_view(row: dict) -> dict:
     return reviews.review_view(row, number=row["number"], product_id=row["product_id"])
 
 
-def page(rows: list[dict], limit: int, view, cursor_of) -> dict:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": [view(r) for r in rows], "next_cursor": cursor_of(rows[-1]) if more and rows else None}

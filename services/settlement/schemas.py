@@ -5,26 +5,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from chassis.validation import Strict
+from chassis.validation import Strict, invalid_query
+from chassis.paging import PageQuery
 
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 MAX_RANGE_DAYS = 366
 
 
-class ListQuery(Strict):
+class ListQuery(PageQuery):
     """``?limit=`` (default 20, clamped to 1..100) and an opaque ``?cursor=``."""
     model_config = ConfigDict(populate_by_name=True)
-
-    limit: int = DEFAULT_LIMIT
-    cursor: str | None = None
-
-    @field_validator("limit", mode="after")
-    @classmethod
-    def _clamp(cls, value: int) -> int:
-        return max(1, min(value, MAX_LIMIT))
 
 
 class DateRangeQuery(ListQuery):
@@ -34,7 +27,7 @@ class DateRangeQuery(ListQuery):
     @model_validator(mode="after")
     def _ordered(self):
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("'from' must not be after 'to'")
+            raise invalid_query(**{"from": "must not be after 'to'"})   # a query error names its parameter
         return self
 
 
@@ -49,9 +42,9 @@ class SummaryQuery(Strict):
     def _bounded(self):
         if self.date_from and self.date_to:
             if self.date_from > self.date_to:
-                raise ValueError("'from' must not be after 'to'")
+                raise invalid_query(**{"from": "must not be after 'to'"})
             if (self.date_to - self.date_from).days >= MAX_RANGE_DAYS:
-                raise ValueError(f"a summary covers at most {MAX_RANGE_DAYS} days")
+                raise invalid_query(**{"from": f"a summary covers at most {MAX_RANGE_DAYS} days"})
         return self
 
 

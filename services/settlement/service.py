@@ -17,10 +17,10 @@ from chassis.contracts import PAYLOADS
 from chassis.errors import DomainError, NotFound
 from chassis.jsonvalues import jsonable
 from chassis.logging import get_logger
-from chassis.paging import decode_cursor, encode_cursor
+from chassis.paging import decode_cursor, page
 from chassis.privacy import pseudonym
 from chassis.service import DataService, rpc
-from chassis.validation import parse
+from chassis.validation import parse, parse_query
 
 from . import domain, errors, store
 from .schemas import (DashboardRequest, DateRangeQuery, ListQuery, RateRequest, RunRequest, ScheduleRequest,
@@ -37,12 +37,6 @@ def require_partner(partner_id) -> str:
         raise errors.invalid_field("partner_id", "a partner id is required")
     return partner_id
 
-
-def page(items: list[dict], limit: int, cursor_of) -> dict:
-    """The contract's list body; one extra row was fetched to know if there is more."""
-    more = len(items) > limit
-    items = items[:limit]
-    return {"items": jsonable(items), "next_cursor": cursor_of(items[-1]) if more else None}
 
 
 class SettlementService(DataService):
@@ -107,7 +101,7 @@ class SettlementService(DataService):
     def list_ledger(self, partner_id: str, query: dict | None = None) -> dict:
         """Ledger transactions with their entries, by business date (``from``/``to`` inclusive)."""
         partner_id = require_partner(partner_id)
-        q = parse(DateRangeQuery, query)
+        q = parse_query(DateRangeQuery, query)
         after = decode_cursor(q.cursor, date.fromisoformat, int)
         with self.db.transaction() as uow:
             rows = store.list_transactions(uow, partner_id, q.date_from, q.date_to, after, q.limit + 1)
@@ -115,7 +109,7 @@ class SettlementService(DataService):
             row["transaction_id"] = row.pop("id")
             row["amount"] = sum(e["debit"] for e in row["entries"])
             row["partner_effect"] = domain.partner_effect(row["kind"], row["amount"])
-        return page(rows, q.limit, lambda last: encode_cursor(last["business_date"], last["transaction_id"]))
+        return page(rows, q.limit, lambda last: (last["business_date"], last["transaction_id"]), jsonable)
 
     @rpc
     def list_payouts(self, partner_id: str, query: dict | None = None) -> dict:
@@ -125,7 +119,7 @@ class SettlementService(DataService):
         next payout's period end, pay date and the amount it will carry as the
         ledger stands now (issue 18 item 14, domain.upcoming_payout)."""
         partner_id = require_partner(partner_id)
-        q = parse(ListQuery, query)
+        q = parse_query(ListQuery, query)
         before = decode_cursor(q.cursor, int)
         today = domain.today_in_partner_zone()
         with self.db.transaction() as uow:
@@ -134,7 +128,7 @@ class SettlementService(DataService):
             unsettled = store.unsettled_net(uow, partner_id)
             last = store.last_statement(uow, partner_id)
         items = [self._payout_item(row, today) for row in rows]
-        body = page(items, q.limit, lambda last: encode_cursor(last["statement_id"]))
+        body = page(items, q.limit, lambda last: (last["statement_id"],), jsonable)
         # What the next runs will settle: sales not in any statement yet, net of commission and refunds.
         body["schedule"] = schedule
         body["unsettled_balance"] = unsettled
@@ -157,11 +151,11 @@ class SettlementService(DataService):
     @rpc
     def list_tax_invoices(self, partner_id: str, query: dict | None = None) -> dict:
         partner_id = require_partner(partner_id)
-        q = parse(ListQuery, query)
+        q = parse_query(ListQuery, query)
         before = decode_cursor(q.cursor, int)
         with self.db.transaction() as uow:
             rows = store.list_tax_invoices(uow, partner_id, before[0] if before else None, q.limit + 1)
-        return page(rows, q.limit, lambda last: encode_cursor(last["seq"]))
+        return page(rows, q.limit, lambda last: (last["seq"],), jsonable)
 
     @rpc
     def sales_summary(self, partner_id: str, query: dict | None = None) -> dict:
@@ -169,7 +163,7 @@ class SettlementService(DataService):
         as insights') by day and by product (R-STL-4); defaults to the current month. ``discounts`` (by day) is what the
         partner's coupons took off its sales (issue #11): sales are already net of it."""
         partner_id = require_partner(partner_id)
-        q = parse(SummaryQuery, query)
+        q = parse_query(SummaryQuery, query)
         today = domain.today_in_partner_zone()
         date_to = q.date_to or today
         date_from = q.date_from or date_to.replace(day=1)
