@@ -27,6 +27,7 @@ Platform (``pc``):
 - ``pc.customer_session(name=None, phone=None, subject=None)`` -> Customer, signed in as the consumer
   app does (R-ACC-12): an ID token of the development issuer (a new messenger user unless
   ``subject`` is given) exchanged at ``POST /v1/customer-sessions``
+- ``pc.typed(token=None)`` -> the client generated from the document (``support.typed_client``; ``pc_client``)
 - ``pc.id_token(phone, name=None, subject=None, **claims)`` -> that ID token (claims override, to forge)
 - ``pc.api_key(partner, by=None, scopes=None, **fields)`` -> ApiClient authenticated with a new API key
   (acts as master within its scopes, by default every area's write; ``.api_key_id``)
@@ -38,6 +39,7 @@ error shape and code and returns the ``error`` object.
 """
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 
@@ -169,6 +171,12 @@ class Platform:
     def client(self, token: str | None = None) -> ApiClient:
         return ApiClient(self.url, token)
 
+    def typed(self, token: str | None = None):
+        """The client generated from the gateway's document (``support.typed_client``)."""
+        from support.typed_client import client
+
+        return client(self.url, token)
+
     # --- members --------------------------------------------------------------
 
     def sign_up_member(self, login_id: str | None = None, password: str = DEFAULT_PASSWORD,
@@ -262,9 +270,18 @@ class Platform:
 
     def customer_session(self, name: str | None = None, phone: str | None = None,
                          subject: str | None = None) -> Customer:
+        """Signed in through the typed client: the operation and its body model are the document's."""
+        typed = self.typed()     # generates pc_client on first use
+        from pc_client.api.accounts import customer_session
+        from pc_client.models import IdTokenIn
+
         name = name or unique("Customer ")
         phone = phone or random_phone()
-        return self.customer_from(self.anonymous, self.id_token(phone, name, subject), name, phone)
+        answer = customer_session.sync_detailed(client=typed,
+                                                body=IdTokenIn(id_token=self.id_token(phone, name, subject)))
+        assert answer.status_code == 201, (answer.status_code, answer.content[:500])
+        body = json.loads(answer.content)
+        return Customer(body["customer_id"], name, phone, body["token"], self.client(body["token"]))
 
     def customer_from(self, opener: ApiClient, id_token: str, name: str, phone: str) -> Customer:
         body = expect(opener.post("/v1/customer-sessions", json={"id_token": id_token}), 201)
