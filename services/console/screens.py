@@ -38,6 +38,7 @@ def or_show(ctx: Ctx, view, error: ApiError, **values) -> Response:
     if error.status == 401:
         raise error
     ctx.error = ctx.words.error_text(error)
+    ctx.request.method = "GET"   # show the screen: a view that both shows and posts must not post again
     response = view(ctx, **values)
     response.status_code = error.status if error.status < 500 else 503
     return response
@@ -361,13 +362,8 @@ def ops(ctx: Ctx) -> Response:
     if not ctx.is_operator():
         raise ApiError(403, "forbidden")
     reviews = ctx.api.get("/v1/ops/reviews", status="pending", limit=100)["items"]
-    return ctx.render("ops.html", reviews=reviews, operator=True)
-
-
-def ops_partner(ctx: Ctx) -> Response:
-    pid, rejected = ctx.form.get("partner_id", "").strip(), ctx.form.get("decision") == "reject"
-    return act(ctx, "POST", f"/v1/ops/partners/{pid}/{'reject' if rejected else 'verify'}",
-               {"reason": ctx.form.get("reason", "")} if rejected else {}, ops, "/ops?done=1")
+    waiting = ctx.api.get("/v1/ops/partners", status="pending_verification", limit=50)["items"]
+    return ctx.render("ops.html", reviews=reviews, operator=True, waiting=len(waiting))
 
 
 def ops_review(ctx: Ctx, rid: str, decision: str) -> Response:
@@ -411,7 +407,11 @@ ROUTES = [
     (f"{P}/products/<product_id>/blocks", POST, product_block),
     (f"{P}/settlement", GET, settlement),
     ("/ops", GET, ops),
-    ("/ops/partners", POST, ops_partner),
     ("/ops/reviews/<rid>/<decision>", POST, ops_review),
     ("/ops/notices", POST, ops_notice),
 ]
+
+# Issue 22's booking-side additions live in their own module (kept apart from issue 23's screens).
+from .booking_screens import ROUTES as BOOKING_ROUTES  # noqa: E402  (it imports helpers from here)
+
+ROUTES += BOOKING_ROUTES

@@ -102,7 +102,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "new_requests": ("새 예약신청", "new requests"),
     "live_on": ("실시간 반영 중", "Live"),
     "phone_masked": ("휴대폰번호는 가려져 있습니다.", "The phone number is masked."),
-    "reveal_phone": ("휴대폰번호 보기", "Show phone number"),
+    "reveal_phone": ("전화번호 보기", "Show phone number"),
+    "phone_revealed_note": ("전체 번호 조회가 예약 처리 이력에 기록되었습니다.",
+                            "Showing the whole number was recorded in the reservation's history."),
     "new_product": ("상품 등록", "New product"),
     "product_name": ("상품명", "Product name"),
     "schedule_type": ("일정 유형", "Schedule type"),
@@ -161,6 +163,67 @@ WORDS: dict[str, tuple[str, str]] = {
     "review_approved": ("심사완료", "Approved"), "review_rejected": ("반려", "Rejected"),
     "display_bookable": ("예약가능", "Bookable"), "display_unavailable": ("예약불가", "Unavailable"),
     "display_closed": ("예약마감", "Closed"), "display_upcoming": ("판매예정", "Upcoming"),
+    # issue 22, booking side: 상품수정, 예약 설정, 예약 달력, 회원탈퇴, 입점 심사 (seeds 000-002)
+    "edit_product": ("상품수정", "Edit product"),
+    "edit_keeps_live": ("수정한 내용은 심사 완료 후 노출됩니다. 심사가 끝날 때까지 고객에게는 수정 전 상품이 그대로 "
+                        "보입니다.", "Your edit goes live once approved; until then customers keep seeing the "
+                        "live version."),
+    "save_edit": ("수정 내용 저장", "Save the edit"),
+    "description": ("상품설명", "Description"),
+    "changed_fields": ("변경된 항목", "Changed"),
+    "field_name": ("상품명", "name"), "field_description": ("상품설명", "description"),
+    "field_prices": ("가격", "prices"), "field_cancel_policy": ("취소규정", "cancellation policy"),
+    "field_schedule_type": ("일정 유형", "schedule type"), "field_payment": ("결제", "payment"),
+    "field_place_id": ("예약장소", "place"), "field_images": ("이미지", "images"),
+    "booking_settings": ("예약 설정", "Booking settings"),
+    "confirmation": ("예약확정 방식", "Confirmation"),
+    "confirmation_manual": ("파트너가 직접 확정 (확정대기 후 예약확정/확정거절)", "Manual: you confirm or reject each request"),
+    "confirmation_auto": ("예약 즉시 자동 확정", "Automatic: confirmed as soon as booked"),
+    "request_ttl_hours": ("확정대기 유효시간(시간)", "Request expiry (hours)"),
+    "request_ttl_hint": ("이 시간 안에 확정하지 않은 예약신청은 자동으로 취소됩니다 (1-720).",
+                         "A request not confirmed within this many hours is cancelled (1-720)."),
+    "hours_unit": ("시간", " hours"),
+    "allow_partial_cancel": ("부분 취소 허용", "Allow partial cancellation"),
+    "settings_from_now": ("변경한 설정은 이후 들어오는 예약부터 적용됩니다.", "Changes apply to bookings made from now on."),
+    "yes": ("예", "Yes"), "no": ("아니오", "No"),
+    "inventory_calendar": ("예약 달력", "Inventory calendar"),
+    "month": ("월", "Month"),
+    "weekdays": ("일,월,화,수,목,금,토", "Sun,Mon,Tue,Wed,Thu,Fri,Sat"),
+    "calendar_legend": ("날짜별 잔여예약/수량과 예약불가 설정", "Remaining/capacity and blocks per day"),
+    "all_day": ("종일", "all day"),
+    "block_time_hint": ("비우면 하루 전체", "empty: the whole day"),
+    "block_reason": ("예약불가 사유", "Reason for the block"),
+    "blocks_list": ("예약불가 날짜/시간", "Blocked dates and times"),
+    "unblock": ("예약불가 해제", "Open again"),
+    "withdraw_requirements": ("예약하기 파트너센터 회원탈퇴 요건 확인", "Before you withdraw"),
+    "withdraw_rule_erase": ("탈퇴와 동시에 모든 개인정보가 삭제되며, 이후에 삭제된 데이터는 복구가 불가능합니다.",
+                            "Withdrawing deletes all your personal data at once; it cannot be recovered."),
+    "withdraw_rule_admin": ("관리자의 경우 운영중인 파트너에 다른 관리자가 없는 경우 탈퇴가 불가합니다. 다른 관리자를 "
+                            "초대 후 탈퇴해주세요.", "An admin of an operating partner with no other admin cannot "
+                            "withdraw: invite another admin first."),
+    "withdraw_rule_settlement": ("서비스 탈퇴 후에도 파트너의 정산정보는 전자상거래 서비스 보호 법령에 의거하여 향후 5년간 "
+                                 "보관됩니다.", "The partner's settlement records are kept for five years after you "
+                                 "withdraw, as e-commerce law requires."),
+    "withdraw_admin_of": ("관리자로 있는 파트너 (다른 관리자가 없으면 먼저 운영자 관리에서 초대해 주세요)",
+                          "Partners you are an admin of (invite another admin in Staff first if you are the only one)"),
+    "ops_partner_queue": ("입점 심사 대기 목록", "Partners waiting for verification"),
+    "submission_application": ("신규 입점", "New application"),
+    "submission_resubmission": ("재신청", "Re-submission"),
+    "previous_rejection": ("이전 반려 사유", "Previous rejection"),
+    "changed_since": ("반려 후 변경된 항목", "Changed since the rejection"),
+    "what_to_check": ("심사 확인 항목", "What to check"),
+    "check_item": ("항목", "Item"), "check_value": ("신청 내용", "Applied with"), "check_how": ("확인 방법", "How to check"),
+    "check_business_number": ("사업자등록번호", "Business number"), "check_name": ("파트너명", "Name"),
+    "check_category": ("카테고리", "Category"), "check_places": ("장소", "Places"),
+    "check_via_agency": ("공식협력사 입점", "Through an agency"),
+    "check_how_business_number": ("국세청 사업자 상태 조회로 등록·운영 여부를 확인합니다.",
+                                  "The registration exists and is active (National Tax Service lookup)."),
+    "check_how_name": ("사업자등록증의 상호와 같은지 확인합니다.", "The name matches the business registration."),
+    "check_how_category": ("사업 업종이 이 카테고리인지 확인합니다.", "The business is of this category."),
+    "check_how_places": ("장소가 사업장의 실제 주소인지 확인합니다.", "The places are the business's own addresses."),
+    "check_how_via_agency": ("숙소는 공식협력사를 통해서만 입점할 수 있습니다.", "Lodging joins through an official agency only."),
+    "none_yet": ("없음", "none"),
+    "reject_reason": ("반려 사유", "Reason for rejecting"),
 }
 
 # What to do next, per error code; the gateway's own message is shown when a code is not listed here.
@@ -217,6 +280,9 @@ class Words:
         a 422 names."""
         known = NEXT_STEP.get(error.code)
         text = known[self.index] if known else (error.message or NEXT_STEP["service_unavailable"][self.index])
+        names = (error.details or {}).get("partner_names")
+        if isinstance(names, list) and names:   # last_admin: which partners still need another admin
+            text += " (" + ", ".join(str(name) for name in names) + ")"
         fields = (error.details or {}).get("fields")
         if isinstance(fields, dict) and fields:
             text += " (" + ", ".join(f"{name}: {why}" for name, why in fields.items()) + ")"
