@@ -244,6 +244,11 @@ NEXT_STEP: dict[str, tuple[str, str]] = {
                     "This page is out of date. Reload it and try again."),
     "last_admin": ("다른 관리자가 없는 파트너가 있어 탈퇴할 수 없습니다. 다른 관리자를 초대 후 탈퇴해 주세요.",
                    "You are the only admin of a partner. Invite another admin, then withdraw."),
+    "orders_to_finish": ("종료한 파트너에 아직 배송 중인 주문이 있어 탈퇴할 수 없습니다. 주문을 배송완료 처리한 후 "
+                         "탈퇴해 주세요.", "A partner you closed still has orders on their way. Mark them delivered, "
+                         "then withdraw."),
+    "slot_blocked": ("예약불가로 설정된 날짜/시간입니다. 예약 달력에서 예약불가를 해제하거나 다른 날짜를 선택해 주세요.",
+                     "That date or time is blocked. Open it again on the calendar or pick another date."),
     "validation_failed": ("입력값을 확인해 주세요.", "Check the fields below."),
     "rate_limited": ("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.", "Too many attempts. Wait a moment and try again."),
 }

@@ -31,6 +31,11 @@ def reveal_phone(site, s, admin, api) -> None:
     member.goto(f"/p/{pid}/reservations/{number}")
     assert member.get_by_role("button", name="전화번호 보기").count() == 0
     assert "010-1234-5678" not in member.content()
+    # R-ACC-11: a member cannot open the new product screens either (403 in words, never a 5xx).
+    for screen in ("edit", "booking-settings", "calendar"):
+        response = member.goto(f"/p/{pid}/products/{s['product_id']}/{screen}")
+        assert response.status == 403, (screen, response.status)
+        assert "권한이 없습니다" in member.locator(".error").inner_text()
 
 
 def edit_in_review(admin, s, api, customer) -> None:
@@ -106,6 +111,15 @@ def block_a_date(admin, s, customer) -> None:
         "product_id": product_id, "date": date, "time": "10:00", "lines": line,
         "booker": {"name": "박하늘", "phone": "010-5555-6666"}}, headers={"Idempotency-Key": f"block-{date}"})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "slot_blocked", refused.text
+
+    # 예약불가 해제: the date is open again and the same booking goes through.
+    admin.locator("ul.rows li", has_text="정기 휴무").get_by_role("button", name="예약불가 해제").click()
+    admin.wait_for_url("**done=1")
+    assert "예약불가" not in admin.locator(f"td[data-date='{date}']").inner_text()
+    booked = customer.post("/v1/shop/reservations", json={
+        "product_id": product_id, "date": date, "time": "10:00", "lines": line,
+        "booker": {"name": "박하늘", "phone": "010-5555-6666"}}, headers={"Idempotency-Key": f"open-{date}"})
+    assert booked.status_code == 201, booked.text
 
 
 def last_admin_refused(admin, s, api) -> None:
