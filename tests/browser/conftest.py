@@ -45,7 +45,9 @@ class ConsoleSite:
                    "operator_login": self.pc.operator().login_id,
                    "dev_key_file": self.pc.dev_key_file, **extra}
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / d) for d in ("libs", "services", "tests"))}
-        process = subprocess.Popen([sys.executable, "-m", "browser.stories", story, json.dumps(setting)],
+        module, _, story = story.rpartition(".")   # "commerce_stories.cafe_story": another module's story
+        process = subprocess.Popen([sys.executable, "-m", f"browser.{module or 'stories'}", story,
+                                    json.dumps(setting)],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=str(REPO))
         deadline = time.monotonic() + STORY_SECONDS
         while process.poll() is None and time.monotonic() < deadline:

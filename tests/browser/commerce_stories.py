@@ -1,0 +1,152 @@
+"""The commerce stories of the console tests (issue 23): the cafe's order
+board, the shop's orders, money and statistics. Run like ``browser.stories``
+(``python -m browser.commerce_stories <name> <setting json>``, see conftest.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import uuid
+
+from support.api import expect
+
+from browser.stories import CHROMIUM, CHROMIUM_ARGS, Site, shoot
+from browser.support import eventually, log_in
+
+SEOUL = dt.timezone(dt.timedelta(hours=9))
+ADDRESS = {"recipient_name": "김다온", "phone": "010-1234-5678", "address": "서울시 성동구 왕십리로 1",
+           "detail": "101호", "postal_code": "04778"}
+
+
+def place_order(customer, partner_id: str, channel: str, lines: list[dict], **extra) -> dict:
+    body = {"partner_id": partner_id, "channel": channel, "lines": lines, **extra}
+    if channel in ("delivery", "parcel"):
+        body.setdefault("shipping_address", ADDRESS)
+    return expect(customer.client.post("/v1/shop/orders", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}),
+                  201)
+
+
+def customer_view(customer, order_id: str) -> dict:
+    return expect(customer.client.get(f"/v1/shop/orders/{order_id}"), 200)
+
+
+def cafe_story(site: Site) -> None:
+    """Seed 004: a takeout order arrives live on 주문현황 (the tab's count, the title), 준비시작 from the
+    list with its minutes, the ready time and the auto-complete on the detail, 처리완료 (R-ORD-1, R-ORD-2);
+    a refusal is shown in the gateway's words; a delivery shipped and its invoice corrected (R-ORD-3)."""
+    s = site.setting
+    pid, americano, latte = s["partner_id"], s["americano"], s["latte"]
+    owner = site.page()
+    log_in(owner, s["admin_login"])
+    owner.wait_for_url(f"**/p/{pid}")
+    owner.get_by_role("link", name="주문현황").click()
+    owner.wait_for_selector("#live[data-connected=yes]", state="attached")
+    assert owner.locator("#order-board .empty").inner_text() == "주문 내역이 없습니다."
+    assert owner.locator("#new-count").inner_text() == "0"
+
+    # A customer orders takeout through the API: it appears on the open page, counted.
+    customer = site.pc.customer_session()
+    placed = place_order(customer, pid, "takeout", [{"product_id": americano, "quantity": 2}], note="덜 달게")
+    row = owner.locator(f"tr[data-order='{placed['order_id']}']")
+    row.wait_for()
+    assert "포장" in row.inner_text() and "신규" in row.inner_text() and "Americano ×2" in row.inner_text()
+    assert owner.locator("#new-count").inner_text() == "1"
+    assert owner.title().startswith("(1) 주문현황")
+    assert owner.locator("#live-badge").inner_text() == "1 새 주문"
+    assert "분 남음" in row.locator(".auto").inner_text()   # R-ORD-2: the one-hour auto-complete
+    shoot(owner, "orders")
+
+    # 준비시작 from the list, 15 minutes: the order moves to 준비중 with its ready time.
+    row.get_by_label("소요 시간(분)").select_option("15")
+    row.get_by_role("button", name="준비시작").click()
+    owner.wait_for_url("**done=1")
+    assert owner.locator(f"tr[data-order='{placed['order_id']}']").count() == 0
+    owner.locator("a[data-state=preparing]").click()
+    owner.wait_for_url("**status=preparing**")
+    row = owner.locator(f"tr[data-order='{placed['order_id']}']")
+    assert "준비중" in row.inner_text()
+    row.get_by_role("link").first.click()
+    owner.wait_for_url(f"**/orders/{placed['order_id']}")
+    seen = customer_view(customer, placed["order_id"])
+    ready = dt.datetime.fromisoformat(seen["ready_at"]).astimezone(SEOUL)
+    assert seen["status"] == "preparing" and seen["preparation_minutes"] == 15
+    assert owner.locator("#ready-at").inner_text().startswith(ready.strftime("%H:%M"))
+    due = dt.datetime.fromisoformat(seen["auto_complete_at"]).astimezone(SEOUL)
+    assert owner.locator("#auto-complete").inner_text().startswith(due.strftime("%H:%M"))
+    assert "덜 달게" in owner.locator("dl.facts").inner_text()
+    shoot(owner, "order")
+    owner.get_by_role("button", name="처리완료").click()
+    owner.wait_for_url("**done=1")
+    assert owner.locator("h1 .state").inner_text() == "완료"
+    done = customer_view(customer, placed["order_id"])
+    assert (done["status"], done["completed_by"]) == ("completed", "partner")
+    assert owner.locator("section.actions button").count() == 0   # nothing left to do with it
+
+    # A refusal in the gateway's words: the customer cancels while the detail is open (R-ORD-5).
+    second = place_order(customer, pid, "dine_in", [{"product_id": latte, "quantity": 1}])
+    owner.goto(f"/p/{pid}/orders/{second['order_id']}")
+    expect(customer.client.post(f"/v1/shop/orders/{second['order_id']}/cancel", json={}), 200)
+    owner.locator("#btn-start-preparing").click()
+    refusal = owner.locator(".error").inner_text()
+    assert "취소" in refusal, refusal
+    assert owner.locator("h1 .state").inner_text() == "취소"
+
+    # A delivery: 배송 준비 from the list, shipped with courier and invoice, the invoice corrected.
+    delivery = place_order(customer, pid, "delivery", [{"product_id": latte, "quantity": 3}])
+    owner.goto(f"/p/{pid}/orders?tab=shipped")
+    row = owner.locator(f"tr[data-order='{delivery['order_id']}']")
+    assert "배송" in row.inner_text() and "신규" in row.inner_text()
+    row.get_by_role("button", name="배송 준비").click()
+    owner.wait_for_url("**done=1")
+    owner.locator("a[data-state=preparing_shipment]").click()
+    owner.locator(f"tr[data-order='{delivery['order_id']}'] a").first.click()
+    owner.wait_for_url(f"**/orders/{delivery['order_id']}")
+    assert owner.locator("#btn-cancel").count() == 1   # before shipment the partner may cancel (seed 004)
+    owner.get_by_label("택배사").select_option(label="CJ대한통운")
+    owner.get_by_label("송장번호").fill("123456789012")
+    owner.get_by_role("button", name="발송 처리").click()
+    owner.wait_for_url("**done=1")
+    assert owner.locator("h1 .state").inner_text() == "배송 중"
+    assert owner.locator("#btn-cancel").count() == 0   # shipped: no cancelling (R-ORD-5)
+    assert owner.locator("#invoice").inner_text().startswith("123456789012")
+    owner.locator("#fix-invoice").fill("987654321098")
+    owner.get_by_role("button", name="송장 수정").click()
+    owner.wait_for_url("**done=1")
+    assert owner.locator("#invoice").inner_text().startswith("987654321098")
+    shipped = customer_view(customer, delivery["order_id"])
+    assert (shipped["courier"], shipped["invoice_number"]) == ("cj", "987654321098"), shipped
+    assert "987654321098" in (shipped["tracking_url"] or "")
+    assert owner.get_by_role("link", name="배송조회").get_attribute("href") == shipped["tracking_url"]
+    shoot(owner, "order-delivery")
+
+    phone = site.page(width=390, height=844)
+    log_in(phone, s["admin_login"])
+    for name, path in (("orders", f"/p/{pid}/orders?tab=in_store&status=completed"),
+                       ("order", f"/p/{pid}/orders/{placed['order_id']}"),
+                       ("order-delivery", f"/p/{pid}/orders/{delivery['order_id']}")):
+        phone.goto(path)
+        shoot(phone, name, "phone")
+
+
+STORIES = {"cafe_story": cafe_story}
+
+
+def main(name: str, setting: dict) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from support.api import Platform
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=setting.get("chromium", CHROMIUM), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            site = Site(setting["console_url"], Platform(setting["gateway_url"], {}, setting["dev_key_file"]),
+                        setting["operator_login"], browser, setting)
+            STORIES[name](site)
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], json.loads(sys.argv[2]))
