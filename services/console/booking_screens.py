@@ -5,9 +5,9 @@ inventory calendar with its blocks (R-CAT-2), 회원탈퇴 with its conditions
 (R-ACC-3..5) and the operators' partner queue (R-ACC-8, R-ACC-15).
 
 Kept apart from ``screens.py`` (issue 23 adds its own screens beside these);
-``screens.ROUTES`` takes ``ROUTES`` from here. Every call goes to the gateway
-with the member's token; the gateway enforces roles, the console only hides
-what a role may not use.
+the console's URL map is ``screens.ROUTES`` plus ``ROUTES`` from here.
+Every call goes to the gateway with the member's token; the gateway
+enforces roles, the console only hides what a role may not use.
 """
 from __future__ import annotations
 

@@ -410,8 +410,3 @@ ROUTES = [
     ("/ops/reviews/<rid>/<decision>", POST, ops_review),
     ("/ops/notices", POST, ops_notice),
 ]
-
-# Issue 22's booking-side additions live in their own module (kept apart from issue 23's screens).
-from .booking_screens import ROUTES as BOOKING_ROUTES  # noqa: E402  (it imports helpers from here)
-
-ROUTES += BOOKING_ROUTES

@@ -118,10 +118,10 @@ HEALTH_PATH = "/healthz"   # no gateway call: a gateway outage must not restart 
 
 
 class Console:
-    """The WSGI application. ``screens`` registers the routes."""
+    """The WSGI application. ``screens``, ``commerce`` and ``booking_screens`` register the routes."""
 
     def __init__(self, gateway_url: str, secret: bytes | None = None):
-        from . import commerce, screens
+        from . import booking_screens, commerce, screens
 
         self.gateway_url = gateway_url
         self.secret = secret or secrets.token_bytes(32)
@@ -129,7 +129,8 @@ class Console:
                                      autoescape=select_autoescape(["html"]))
         self.templates.globals["WORDS"] = WORDS
         self.url_map = Map([Rule(path, endpoint=view, methods=methods)
-                            for path, methods, view in screens.ROUTES + commerce.ROUTES], strict_slashes=False)
+                            for path, methods, view in screens.ROUTES + commerce.ROUTES + booking_screens.ROUTES],
+                            strict_slashes=False)
 
     def __call__(self, environ, start_response):
         request = Request(environ)

@@ -175,6 +175,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "field_prices": ("가격", "prices"), "field_cancel_policy": ("취소규정", "cancellation policy"),
     "field_schedule_type": ("일정 유형", "schedule type"), "field_payment": ("결제", "payment"),
     "field_place_id": ("예약장소", "place"), "field_images": ("이미지", "images"),
+    "field_quantity_mode": ("수량 관리 방식", "quantity mode"), "field_options": ("옵션", "options"),
+    "field_goods_type": ("상품 유형", "goods type"),
     "booking_settings": ("예약 설정", "Booking settings"),
     "confirmation": ("예약확정 방식", "Confirmation"),
     "confirmation_manual": ("파트너가 직접 확정 (확정대기 후 예약확정/확정거절)", "Manual: you confirm or reject each request"),
