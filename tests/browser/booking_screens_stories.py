@@ -190,6 +190,10 @@ def phone_shots(site, s) -> None:
                        ("withdraw", "/withdraw")):
         phone.goto(path)
         shoot(phone, name, "phone")
+    phone.goto(f"/p/{pid}/reservations/{s['number']}")
+    phone.get_by_role("button", name="전화번호 보기").click()
+    phone.locator("#revealed-phone").wait_for()
+    shoot(phone, "reservation-revealed", "phone")
     operator = site.page(width=390, height=844)
     log_in(operator, site.operator_login)
     operator.goto("/ops/partners?status=verified")
@@ -210,6 +214,29 @@ def booking_screens_story(site) -> None:
     operator = operator_queue(site, s)
     crawl_new_pages(admin, operator, s)
     phone_shots(site, s)
+    in_english(site, s)
+
+
+def in_english(site, s) -> None:
+    """English second: the new screens in the browser's language, no key left untranslated."""
+    english = site.page(locale="en-US")
+    log_in_english(english, s["admin_login"])
+    base = f"/p/{s['partner_id']}/products/{s['product_id']}"
+    for path, heading in ((f"{base}/edit", "Edit product"), (f"{base}/booking-settings", "Booking settings"),
+                          (f"{base}/calendar", "Inventory calendar"), ("/withdraw", "Withdraw")):
+        english.goto(path)
+        assert english.locator("h1").inner_text().startswith(heading), (path, english.locator("h1").inner_text())
+        assert "_" not in english.locator("main").inner_text().replace("__", ""), path   # no raw word keys
+
+
+def log_in_english(page, login_id: str) -> None:
+    from support.api import DEFAULT_PASSWORD
+
+    page.goto("/login")
+    page.get_by_label("Login ID").fill(login_id)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
 
 
 STORIES = {"booking_screens_story": booking_screens_story}
