@@ -82,6 +82,23 @@ WORDS.update({
     "amount": ("금액", "Amount"),
     "option": ("옵션", "Option"),
     "sound_on": ("새 주문 알림음", "Sound for new orders"),
+    "claims": ("환불/교환", "Refunds and exchanges"),
+    "refund": ("환불", "Refund"), "exchange": ("교환", "Exchange"),
+    "req_requested": ("요청", "Requested"), "req_approved": ("승인", "Approved"),
+    "req_rejected": ("거절", "Rejected"), "req_returned": ("반품 도착", "Return received"),
+    "req_reshipped": ("교환품 발송", "Replacement shipped"), "req_exchanged": ("교환 완료", "Exchanged"),
+    "ract_approve": ("승인", "Approve"), "ract_reject": ("거절", "Reject"),
+    "ract_receive": ("반품 도착", "Return received"), "ract_ship": ("교환품 발송", "Ship replacement"),
+    "ract_deliver": ("교환 완료", "Replacement delivered"),
+    "reject_reason": ("거절 사유", "Reason for rejecting"),
+    "request_reason": ("요청 사유", "Customer's reason"),
+    "inquiries": ("문의", "Inquiries"), "answer": ("답변", "Answer"), "send_answer": ("답변 등록", "Send answer"),
+    "unanswered": ("미답변", "Unanswered"), "answered": ("답변완료", "Answered"),
+    "reviews": ("리뷰", "Reviews"), "reply": ("답글", "Reply"), "send_reply": ("답글 등록", "Send reply"),
+    "rating": ("별점", "Rating"),
+    "to_option": ("교환 옵션", "New option"),
+    "goods": ("상품 재고", "Goods and stock"), "stock": ("재고", "Stock"), "sold_out": ("품절", "Sold out"),
+    "unlimited": ("제한없음", "Unlimited"),
 })
 
 
@@ -142,7 +159,9 @@ def order(ctx: Ctx, pid: str, order_id: str) -> Response:
     found = ctx.api.get(f"{partner_path(pid)}/orders/{order_id}")
     group = group_of(found["channel"])
     couriers = ctx.api.get(f"{partner_path(pid)}/couriers")["items"] if group == SHIPPED else []
-    return ctx.render("order.html", partner=partner, o=found, group=group,
+    return ctx.render("order.html", partner=partner, o=found, group=group, steps=REQUEST_STEPS,
+                      line_names={l["line_id"]: l["product_name"] + (f" ({l['option_label']})" if l["option_label"]
+                                  and l["option_label"] != "regular" else "") for l in found["lines"]},
                       actions=PARTNER_ACTIONS[group].get(found["status"], ()), minutes=PREPARATION_MINUTES,
                       couriers=couriers, when=seoul_time, auto_note=auto_complete_note(ctx, found))
 
@@ -180,10 +199,109 @@ def order_action(ctx: Ctx, pid: str, order_id: str, action: str) -> Response:
     return see_other(done + ("&" if "?" in done else "?") + "done=1")
 
 
+# --- refunds and exchanges by line, inquiries, reviews (seed 003; R-ORD-8, R-ORD-9) ---------------
+
+REQUEST_STEPS = {   # the partner's next steps per request kind and status (issue 18 item 7)
+    "refund": {"requested": ("approve", "reject")},
+    "exchange": {"requested": ("approve", "reject"), "approved": ("receive",), "returned": ("ship",),
+                 "reshipped": ("deliver",)},
+}
+
+
+def back_to(ctx: Ctx, fallback: str) -> str:
+    back = ctx.form.get("back", "")
+    target = back if back.startswith("/p/") else fallback
+    return target + ("&" if "?" in target else "?") + "done=1"
+
+
+def partner_call(ctx: Ctx, method: str, path: str, body: dict, fallback: str, screen, **values) -> Response:
+    """One gateway call from a form; refusals in the gateway's words on ``screen``."""
+    try:
+        ctx.api.call(method, path, body=body)
+    except ApiError as error:
+        if error.status == 401:
+            raise
+        ctx.error = order_error(ctx, error)
+        response = screen(ctx, **values)
+        response.status_code = error.status if error.status < 500 else 503
+        return response
+    return see_other(back_to(ctx, fallback))
+
+
+def request_step(ctx: Ctx, pid: str, kind: str, request_id: str, step: str) -> Response:
+    if kind not in REQUEST_STEPS or step not in ("approve", "reject", "receive", "ship", "deliver"):
+        return ctx.render("error.html", status=404, message=ctx.words("nothing"))
+    form = ctx.form
+    body = {}
+    if step == "reject":
+        body = {"reason": form.get("reason", "").strip()}
+    elif step == "ship":
+        body = {"courier": form.get("courier", ""), "invoice_number": form.get("invoice_number", "").strip()}
+    order_id = form.get("order_id", "")
+    return partner_call(ctx, "POST", f"{partner_path(pid)}/{kind}-requests/{request_id}/{step}", body,
+                        f"/p/{pid}/orders/{order_id}" if order_id else f"/p/{pid}/claims", claims, pid=pid)
+
+
+def claims(ctx: Ctx, pid: str) -> Response:
+    """환불/교환: open requests first (R-ORD-8); each links to its order, where its lines are."""
+    partner = ctx.partner(pid)
+    status = ctx.request.args.get("status") or "requested"
+    found = []
+    for kind in ("refund", "exchange"):
+        found += ctx.api.get(f"{partner_path(pid)}/{kind}-requests", status=status if status != "all" else None,
+                             limit=100)["items"]
+    found.sort(key=lambda r: r["created_at"], reverse=True)
+    return ctx.render("claims.html", partner=partner, items=found, status=status, steps=REQUEST_STEPS,
+                      when=seoul_time)
+
+
+def inquiries(ctx: Ctx, pid: str) -> Response:
+    partner = ctx.partner(pid)
+    answered = ctx.request.args.get("answered") or "false"
+    listing = ctx.api.get(f"{partner_path(pid)}/inquiries", answered=answered if answered != "all" else None,
+                          limit=100)
+    return ctx.render("inquiries.html", partner=partner, items=listing["items"], answered=answered, when=seoul_time)
+
+
+def inquiry_answer(ctx: Ctx, pid: str, inquiry_id: str) -> Response:
+    return partner_call(ctx, "POST", f"{partner_path(pid)}/inquiries/{inquiry_id}/answer",
+                        {"body": ctx.form.get("body", "").strip()}, f"/p/{pid}/inquiries", inquiries, pid=pid)
+
+
+def reviews(ctx: Ctx, pid: str) -> Response:
+    partner = ctx.partner(pid)
+    replied = ctx.request.args.get("replied") or ""
+    listing = ctx.api.get(f"{partner_path(pid)}/reviews", replied=replied or None, limit=100)
+    return ctx.render("reviews.html", partner=partner, items=listing["items"], replied=replied, when=seoul_time)
+
+
+def review_reply(ctx: Ctx, pid: str, review_id: str) -> Response:
+    return partner_call(ctx, "POST", f"{partner_path(pid)}/reviews/{review_id}/reply",
+                        {"body": ctx.form.get("body", "").strip()}, f"/p/{pid}/reviews", reviews, pid=pid)
+
+
+def goods(ctx: Ctx, pid: str) -> Response:
+    """상품 재고 (seed 003), read-only: goods with their options and stock, sold-out shown."""
+    partner = ctx.require_role(pid, *MANAGERS)
+    items = [p for p in ctx.api.get(f"{partner_path(pid)}/products", kind="goods", limit=100)["items"]]
+    stock = {}
+    for product in items:
+        inventory = ctx.api.get(f"{partner_path(pid)}/products/{product['product_id']}/inventory")
+        stock.update({s["option_id"]: s["stock"] for s in inventory.get("stock", [])})
+    return ctx.render("goods.html", partner=partner, items=items, stock=stock)
+
+
 GET, POST = ("GET",), ("POST",)
 P = "/p/<pid>"
 ROUTES = [
     (f"{P}/orders", GET, orders),
     (f"{P}/orders/<order_id>", GET, order),
     (f"{P}/orders/<order_id>/<action>", POST, order_action),
+    (f"{P}/claims", GET, claims),
+    (f"{P}/requests/<kind>/<request_id>/<step>", POST, request_step),
+    (f"{P}/inquiries", GET, inquiries),
+    (f"{P}/inquiries/<inquiry_id>/answer", POST, inquiry_answer),
+    (f"{P}/reviews", GET, reviews),
+    (f"{P}/reviews/<review_id>/reply", POST, review_reply),
+    (f"{P}/goods", GET, goods),
 ]

@@ -129,7 +129,92 @@ def cafe_story(site: Site) -> None:
         shoot(phone, name, "phone")
 
 
-STORIES = {"cafe_story": cafe_story}
+def shop_story(site: Site) -> None:
+    """Seed 003: a parcel order with a coupon is shipped from the console with its tracking, the customer asks
+    a refund of one of its two lines, the owner approves it on the order (R-ORD-3, R-ORD-7, R-ORD-8); an
+    inquiry answered (R-ORD-9); goods with their stock, sold-out shown."""
+    s = site.setting
+    pid = s["partner_id"]
+    owner = site.page()
+    log_in(owner, s["admin_login"])
+    owner.wait_for_url(f"**/p/{pid}")
+    customer = site.pc.customer_session()
+    placed = place_order(customer, pid, "parcel", [
+        {"product_id": s["shirt"], "option_id": s["white_m"], "quantity": 1},
+        {"product_id": s["hat"], "option_id": s["hat_free"], "quantity": 1}], coupon_code=s["coupon_code"])
+    assert placed["discount_amount"] == 5000 and placed["total"] == 39000 + 15000 - 5000
+
+    # 주문현황, 배송 tab (the shop has no in-store orders): 배송 준비, then 발송 처리 with the tracking link.
+    owner.get_by_role("link", name="주문현황").click()
+    owner.locator("nav.tabs a", has_text="배송").first.click()
+    row = owner.locator(f"tr[data-order='{placed['order_id']}']")
+    assert "택배" in row.inner_text() and "Linen shirt (White / M) ×1" in row.inner_text()
+    row.get_by_role("button", name="배송 준비").click()
+    owner.wait_for_url("**done=1")
+    owner.goto(f"/p/{pid}/orders/{placed['order_id']}")
+    facts = owner.locator("dl.facts").inner_text()
+    assert s["coupon_code"] in facts and "-5,000" in facts and "49,000" in facts, facts
+    owner.get_by_label("택배사").select_option(label="한진택배")
+    owner.get_by_label("송장번호").fill("555566667777")
+    owner.get_by_role("button", name="발송 처리").click()
+    owner.wait_for_url("**done=1")
+    assert owner.locator("h1 .state").inner_text() == "배송 중"
+    shipped = customer_view(customer, placed["order_id"])
+    assert shipped["tracking_url"] and owner.get_by_role("link", name="배송조회").get_attribute(
+        "href") == shipped["tracking_url"]
+
+    # The customer asks a refund of the hat only, and asks a question.
+    hat_line = next(l["line_id"] for l in placed["lines"] if l["product_id"] == s["hat"])
+    asked = expect(customer.client.post(f"/v1/shop/orders/{placed['order_id']}/refund-requests", json={
+        "reason": "사이즈가 맞지 않아요", "lines": [{"line_id": hat_line, "quantity": 1}]}), 201)
+    expect(customer.client.post(f"/v1/shop/orders/{placed['order_id']}/inquiries",
+                                json={"body": "셔츠는 언제 도착하나요?"}), 201)
+
+    # 환불/교환 lists it; the order shows it by line; the owner approves it there.
+    owner.get_by_role("link", name="환불/교환").click()
+    card = owner.locator(f"div[data-request='{asked['request_id']}']")
+    assert "환불" in card.inner_text() and "사이즈가 맞지 않아요" in card.inner_text()
+    shoot(owner, "claims")
+    card.get_by_role("link").click()
+    owner.wait_for_url(f"**/orders/{placed['order_id']}")
+    card = owner.locator(f"div[data-request='{asked['request_id']}']")
+    assert "Bucket hat (Free) ×1" in card.inner_text() and "Linen shirt" not in card.inner_text()
+    shoot(owner, "order-shop")
+    card.get_by_role("button", name="승인").click()
+    owner.wait_for_url("**done=1")
+    card = owner.locator(f"div[data-request='{asked['request_id']}']")
+    assert "승인" in card.locator(".state").inner_text()
+    refunded = customer_view(customer, placed["order_id"])
+    hat = next(l for l in refunded["lines"] if l["line_id"] == hat_line)
+    assert hat["refunded_quantity"] == 1 and refunded["refunded_amount"] == asked["amount"] > 0
+    assert f"{refunded['refunded_amount']:,}" in owner.locator("dl.facts").inner_text()
+    assert owner.locator(f"tr[data-line='{hat_line}']").inner_text().count("(-1)") == 1
+
+    # The question, answered from 문의.
+    owner.get_by_role("link", name="문의").click()
+    owner.get_by_label("답변").fill("내일 도착 예정입니다.")
+    owner.get_by_role("button", name="답변 등록").click()
+    owner.wait_for_url("**done=1")
+    answered = customer_view(customer, placed["order_id"])
+    assert [q["answer"] for q in answered.get("inquiries", [])] == ["내일 도착 예정입니다."] or eventually(
+        lambda: owner.goto(f"/p/{pid}/inquiries?answered=true") and "내일 도착 예정입니다." in owner.locator(
+            "main").inner_text(), "the answer is listed")
+
+    # 상품 재고: the sold-out option says so.
+    owner.get_by_role("link", name="상품 재고").click()
+    sold_out = owner.locator(f"tr[data-option='{s['black_l']}']")
+    assert "품절" in sold_out.inner_text()
+    shoot(owner, "goods")
+
+    phone = site.page(width=390, height=844)
+    log_in(phone, s["admin_login"])
+    for name, path in (("claims", f"/p/{pid}/claims?status=all"), ("order-shop", f"/p/{pid}/orders/{placed['order_id']}"),
+                       ("goods", f"/p/{pid}/goods")):
+        phone.goto(path)
+        shoot(phone, name, "phone")
+
+
+STORIES = {"cafe_story": cafe_story, "shop_story": shop_story}
 
 
 def main(name: str, setting: dict) -> None:

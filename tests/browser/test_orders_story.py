@@ -8,9 +8,12 @@ courier and invoice number and the invoice corrected (R-ORD-3, R-ORD-7).
 """
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from orders.tests.helpers import cafe
+from orders.tests.helpers import cafe, fashion_shop, shop_item
+from support.api import expect
 
 
 @pytest.mark.timeout(480)
@@ -20,3 +23,20 @@ def test_R_ORD_2_takeout_arrives_live_and_goes_through_preparation_and_a_deliver
     site.play("commerce_stories.cafe_story", partner_id=store.partner.partner_id,
               admin_login=store.partner.admin.login_id,
               americano=store.products["Americano"]["product_id"], latte=store.products["Latte"]["product_id"])
+
+
+@pytest.mark.timeout(480)
+def test_R_ORD_8_a_shop_order_with_a_coupon_shipped_then_a_refund_of_one_line_approved(console):
+    """Seed 003: the shop's order with a coupon shipped with tracking, one line's refund approved on the
+    order (R-ORD-3, R-ORD-7, R-ORD-8), an inquiry answered (R-ORD-9), sold-out goods shown."""
+    site = console("catalog", "orders", "notifications")
+    store = fashion_shop(site.pc, stock={"White / M": 10, "White / L": 10, "Black / L": 0})
+    store.add(shop_item("Bucket hat", [("Free", 15000)]), stock={"Free": 5})
+    coupon = expect(store.partner.admin.client.post(f"{store.path}/coupons", json={
+        "name": "오픈 기념", "discount_type": "fixed", "amount": 5000, "distribution": "code",
+        "code": f"OPEN{uuid.uuid4().hex[:6]}"}), 201)
+    site.play("commerce_stories.shop_story", partner_id=store.partner.partner_id,
+              admin_login=store.partner.admin.login_id, coupon_code=coupon["code"],
+              shirt=store.products["Linen shirt"]["product_id"], white_m=store.option("Linen shirt", "White / M"),
+              black_l=store.option("Linen shirt", "Black / L"),
+              hat=store.products["Bucket hat"]["product_id"], hat_free=store.option("Bucket hat", "Free"))
