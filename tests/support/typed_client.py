@@ -43,7 +43,8 @@ def generated_package():
     finished = subprocess.run([GENERATOR, "generate", "--path", str(source), "--config", str(config), "--meta", "none",
                                "--output-path", str(target / PACKAGE), "--overwrite"],
                               capture_output=True, text=True, timeout=300)
-    assert finished.returncode == 0, f"openapi-python-client cannot read the document:\n{finished.stdout}\n{finished.stderr}"
+    assert finished.returncode == 0, (
+        f"openapi-python-client cannot read the document:\n{finished.stdout}\n{finished.stderr}")
     sys.path.insert(0, str(target))
     return importlib.import_module(PACKAGE)
 
