@@ -13,7 +13,9 @@ are shown.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 from werkzeug.wrappers import Response
 
@@ -99,6 +101,29 @@ WORDS.update({
     "to_option": ("교환 옵션", "New option"),
     "goods": ("상품 재고", "Goods and stock"), "stock": ("재고", "Stock"), "sold_out": ("품절", "Sold out"),
     "unlimited": ("제한없음", "Unlimited"),
+    "ledger": ("원장", "Ledger"), "sales": ("매출", "Sales"),
+    "upcoming_payout": ("다음 지급 예정", "Next payout"), "pay_date": ("지급일", "Pay date"),
+    "estimated": ("예상", "estimated"), "schedule": ("정산 주기", "Payout schedule"),
+    "schedule_weekly": ("주간", "weekly"), "schedule_monthly": ("월간", "monthly"),
+    "delay_days": ("정산 후 {days}일 뒤 지급", "paid {days} days after the period"),
+    "unsettled_balance": ("정산 전 잔액", "Not settled yet"),
+    "payouts": ("정산 내역", "Payouts"), "period": ("정산기간", "Period"),
+    "fees": ("수수료 수입", "Fees kept"), "refunds": ("환불", "Refunds"), "commission": ("플랫폼 수수료", "Commission"),
+    "net": ("정산금액", "Net"), "payout": ("지급액", "Payout"), "carried": ("이월", "Carried forward"),
+    "payout_upcoming": ("지급예정", "Upcoming"), "payout_paid": ("지급완료", "Paid"),
+    "tax_invoices": ("세금계산서", "Tax invoices"), "invoice_no": ("계산서 번호", "Invoice number"),
+    "supply_amount": ("공급가액", "Supply amount"), "vat_amount": ("부가세", "VAT"),
+    "total_amount": ("합계", "Total"), "issued_at": ("발행일", "Issued"), "download": ("내려받기", "Download"),
+    "export_csv": ("CSV 내려받기", "Export CSV"),
+    "date": ("일자", "Date"), "kind": ("구분", "Kind"), "reference": ("참조", "Reference"),
+    "effect": ("파트너 영향", "Effect on partner"),
+    "sales_count": ("판매건수", "Sales"), "discounts": ("쿠폰 할인", "Coupon discounts"),
+    "revenue": ("순매출", "Revenue"), "by_day": ("일별", "By day"), "by_product": ("상품별", "By product"),
+    "today_sales": ("오늘 매출", "Sales today"), "month_sales": ("이번 달 매출", "Sales this month"),
+    "last_payout": ("최근 지급", "Last payout"),
+    "lk_sale": ("판매", "Sale"), "lk_fee": ("수수료", "Fee"), "lk_refund": ("환불", "Refund"),
+    "lk_commission": ("플랫폼 수수료", "Commission"), "lk_commission_reversal": ("수수료 환급", "Commission returned"),
+    "lk_payout": ("지급", "Payout"),
 })
 
 
@@ -291,6 +316,71 @@ def goods(ctx: Ctx, pid: str) -> Response:
     return ctx.render("goods.html", partner=partner, items=items, stock=stock)
 
 
+# --- 정산: payouts, tax invoices, the ledger, the sales summary (R-STL-1..4; managers only, R-ACC-11) -------
+
+def csv_response(filename: str, header: list[str], rows: list[list]) -> Response:
+    """A table as CSV, with a BOM so that spreadsheet programs read the Korean right."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def period_query(ctx: Ctx) -> dict:
+    today = dt.datetime.now(SEOUL).date()
+    args = ctx.request.args
+    return {"from": args.get("from") or today.replace(day=1).isoformat(), "to": args.get("to") or today.isoformat()}
+
+
+def settlement(ctx: Ctx, pid: str) -> Response:
+    partner = ctx.require_role(pid, *MANAGERS)
+    payouts = ctx.api.get(f"{partner_path(pid)}/payouts", limit=50)
+    invoices = ctx.api.get(f"{partner_path(pid)}/tax-invoices", limit=50)["items"]
+    return ctx.render("settlement.html", partner=partner, payouts=payouts, invoices=invoices)
+
+
+def tax_invoice_csv(ctx: Ctx, pid: str, invoice_number: str) -> Response:
+    """A tax invoice to keep (R-STL-3): its figures as the API gives them, one CSV per invoice."""
+    ctx.require_role(pid, *MANAGERS)
+    found = [i for i in ctx.api.get(f"{partner_path(pid)}/tax-invoices", limit=100)["items"]
+             if i["invoice_number"] == invoice_number]
+    if not found:
+        raise ApiError(404, "not_found", ctx.words("nothing"))
+    invoice, w = found[0], ctx.words
+    header = [w.invoice_no, w.period, w.supply_amount, w.vat_amount, w.total_amount, w.issued_at]
+    row = [invoice["invoice_number"], f"{invoice['period_start']}~{invoice['period_end']}", invoice["supply_amount"],
+           invoice["vat_amount"], invoice["total_amount"], invoice["issued_at"]]
+    return csv_response(f"{invoice_number}.csv", header, [row])
+
+
+def ledger(ctx: Ctx, pid: str) -> Response:
+    partner = ctx.require_role(pid, *MANAGERS)
+    query = period_query(ctx)
+    items = ctx.api.get(f"{partner_path(pid)}/ledger", limit=200, **query)["items"]
+    if ctx.request.args.get("format") == "csv":
+        w = ctx.words
+        return csv_response(f"ledger-{query['from']}-{query['to']}.csv",
+                            [w.date, w.kind, w.reference, w.amount, w.effect, w.discounts],
+                            [[t["business_date"], w("lk_" + t["kind"]), t.get("source_ref") or "", t["amount"],
+                              t.get("partner_effect"), t.get("discount_amount") or 0] for t in items])
+    return ctx.render("ledger.html", partner=partner, query=query, items=items)
+
+
+def sales(ctx: Ctx, pid: str) -> Response:
+    partner = ctx.require_role(pid, *MANAGERS)
+    query = period_query(ctx)
+    summary = ctx.api.get(f"{partner_path(pid)}/sales-summary", **query)
+    if ctx.request.args.get("format") == "csv":
+        w = ctx.words
+        keys = ("sales", "sales_count", "discounts", "fees", "refunds", "commission", "revenue")
+        return csv_response(f"sales-{summary['from']}-{summary['to']}.csv", [w.date] + [w(k) for k in keys],
+                            [[d["date"]] + [d[k] for k in keys] for d in summary["days"]])
+    return ctx.render("sales.html", partner=partner, query=query, s=summary,
+                      day_rows=[(d["date"], d["sales"]) for d in summary["days"]])
+
+
 GET, POST = ("GET",), ("POST",)
 P = "/p/<pid>"
 ROUTES = [
@@ -304,4 +394,8 @@ ROUTES = [
     (f"{P}/reviews", GET, reviews),
     (f"{P}/reviews/<review_id>/reply", POST, review_reply),
     (f"{P}/goods", GET, goods),
+    (f"{P}/settlement", GET, settlement),
+    (f"{P}/settlement/tax-invoices/<invoice_number>.csv", GET, tax_invoice_csv),
+    (f"{P}/ledger", GET, ledger),
+    (f"{P}/sales", GET, sales),
 ]

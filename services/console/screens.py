@@ -349,11 +349,7 @@ def product_block(ctx: Ctx, pid: str, product_id: str) -> Response:
                f"/p/{pid}/products/{product_id}?done=1", pid=pid, product_id=product_id)
 
 
-def settlement(ctx: Ctx, pid: str) -> Response:
-    partner = ctx.require_role(pid, *MANAGERS)
-    payouts = ctx.api.get(f"{partner_path(pid)}/payouts")
-    return ctx.render("settlement.html", partner=partner,
-                      payouts=payouts.get("items", payouts) if isinstance(payouts, dict) else payouts)
+# 정산 (settlement, the ledger, sales, payouts and tax invoices) lives in console/commerce.py.
 
 
 # --- operators ---------------------------------------------------------------------------------------
@@ -405,7 +401,6 @@ ROUTES = [
     (f"{P}/products/<product_id>/submit", POST, product_submit),
     (f"{P}/products/<product_id>/inventory", POST, product_inventory),
     (f"{P}/products/<product_id>/blocks", POST, product_block),
-    (f"{P}/settlement", GET, settlement),
     ("/ops", GET, ops),
     ("/ops/reviews/<rid>/<decision>", POST, ops_review),
     ("/ops/notices", POST, ops_notice),

@@ -214,7 +214,75 @@ def shop_story(site: Site) -> None:
         shoot(phone, name, "phone")
 
 
-STORIES = {"cafe_story": cafe_story, "shop_story": shop_story}
+def money_story(site: Site) -> None:
+    """R-STL-1..4: a settled period's payout and tax invoice (downloadable) on 정산 as the API gives them,
+    the sales summary with its discounts, the ledger as CSV, the dashboard's settlement summary; a member
+    sees none of it (R-ACC-11)."""
+    s = site.setting
+    pid, payout, invoice, summary = s["partner_id"], s["payout"], s["invoice"], s["summary"]
+    owner = site.page()
+    log_in(owner, s["admin_login"])
+    owner.wait_for_url(f"**/p/{pid}")
+    tiles = owner.locator("#money-summary").inner_text()
+    assert f"{s['dashboard']['unsettled_balance']:,}" in tiles, tiles
+    shoot(owner, "dashboard-money")
+
+    owner.locator("header nav").get_by_role("link", name="정산").click()
+    row = owner.locator(f"#payouts tr[data-period='{payout['period_end']}']")
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0] == f"{payout['period_start']} ~ {payout['period_end']}", cells
+    assert cells[1:6] == [f"{payout[k]:,}" for k in ("sales", "refunds", "commission", "net")] + [
+        f"{payout['payout']['amount']:,}"], cells
+    assert cells[6].startswith(payout["payout"]["pay_date"]) and cells[7] == invoice["invoice_number"]
+    upcoming = owner.locator("#payout-upcoming").inner_text()
+    assert f"{s['upcoming']['amount']:,}" in upcoming and s["upcoming"]["pay_date"] in upcoming
+    bill = owner.locator(f"#tax-invoices tr[data-invoice='{invoice['invoice_number']}']").locator("td").all_inner_texts()
+    assert bill[2:5] == [f"{invoice[k]:,}" for k in ("supply_amount", "vat_amount", "total_amount")], bill
+    shoot(owner, "settlement")
+    with owner.expect_download() as waiting:
+        owner.get_by_role("link", name="내려받기").click()
+    download = waiting.value
+    assert download.suggested_filename == f"{invoice['invoice_number']}.csv"
+    text = open(download.path(), encoding="utf-8-sig").read()
+    assert text.splitlines()[1].split(",")[:5] == [
+        invoice["invoice_number"], f"{invoice['period_start']}~{invoice['period_end']}",
+        str(invoice["supply_amount"]), str(invoice["vat_amount"]), str(invoice["total_amount"])], text
+
+    # 매출: the period's totals with the coupons' discounts, as the sales summary gives them.
+    owner.goto(f"/p/{pid}/sales?from={summary['from']}&to={summary['to']}")
+    for key in ("sales", "discounts", "refunds", "commission", "revenue"):
+        assert owner.locator(f"#sales-totals li[data-key={key}] strong").inner_text() == f"{summary['totals'][key]:,}"
+    bars = owner.locator("#sales-by-day g")
+    assert [(g.get_attribute("data-label"), int(g.get_attribute("data-value"))) for g in bars.all()] == [
+        (d["date"], d["sales"]) for d in summary["days"]]
+    shoot(owner, "sales")
+    owner.get_by_role("link", name="원장").click()
+    owner.goto(f"/p/{pid}/ledger?from={summary['from']}&to={summary['to']}")
+    shoot(owner, "ledger")
+    exported = owner.request.get(f"/p/{pid}/ledger?from={summary['from']}&to={summary['to']}&format=csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert len(exported.text().strip().splitlines()) == 1 + s["ledger_count"]
+
+    # A member: no 정산 link, and every money page refused.
+    member = site.page()
+    log_in(member, s["member_login"])
+    member.goto(f"/p/{pid}")
+    assert member.locator("#money-summary").count() == 0
+    assert member.locator("header nav").get_by_role("link", name="정산").count() == 0
+    for path in (f"/p/{pid}/settlement", f"/p/{pid}/sales", f"/p/{pid}/ledger",
+                 f"/p/{pid}/settlement/tax-invoices/{invoice['invoice_number']}.csv"):
+        assert member.goto(path).status == 403, path
+
+    phone = site.page(width=390, height=844)
+    log_in(phone, s["admin_login"])
+    for name, path in (("settlement", f"/p/{pid}/settlement"),
+                       ("sales", f"/p/{pid}/sales?from={summary['from']}&to={summary['to']}"),
+                       ("dashboard-money", f"/p/{pid}")):
+        phone.goto(path)
+        shoot(phone, name, "phone")
+
+
+STORIES = {"cafe_story": cafe_story, "shop_story": shop_story, "money_story": money_story}
 
 
 def main(name: str, setting: dict) -> None:
