@@ -1,9 +1,9 @@
 """Shapes every area shares: response base, lists, the health report."""
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 T = TypeVar("T")
 
@@ -35,3 +35,8 @@ class Document(Out):
     paths: dict[str, Any]
     components: dict[str, Any]
 
+
+
+# A moment as the services send it (ISO 8601 with its offset, ``2026-12-04T10:00:00+09:00``). Kept a
+# string on the wire: parsing it into a datetime would re-serialise UTC as ``Z``, changing what is sent.
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]

@@ -22,9 +22,8 @@ OPERATING_STATUSES = ("pending_verification", "verified")
 
 # Partner category -> the services whose summary its dashboard shows (R-ACC-11).
 # Booking categories come from seeds 000-002, the cafe from 004, the shop from 003.
-BOOKING_CATEGORIES = ("salon", "studio", "exhibition", "activity", "restaurant", "lodging")
-ORDER_CATEGORIES = ("cafe", "fashion")
-CATEGORIES = BOOKING_CATEGORIES + ORDER_CATEGORIES
+# The categories themselves are part of the HTTP contract (libs/contract/accounts.py).
+from contract.accounts import BOOKING_CATEGORIES, CATEGORIES, ORDER_CATEGORIES  # noqa: E402,F401
 AGENCY_ONLY_CATEGORIES = ("lodging",)  # R-ACC-9: lodging onboards only through an official agency
 
 # Roles that may read the ledger and sales (api.md, Roles).

@@ -67,6 +67,7 @@ class RouteSpec:
     rate_limited: bool = False        # may answer 429 (documented)
     rate_limit: str | None = None     # a gateway rate-limit rule counted before anything else (``gateway.ratelimit``)
     hidden: bool = False              # not an API operation (the docs page): left out of the document
+    service_checks_body: bool = False  # body_model documented, validated by the service after its own role check
 
 
 def routes_of(service_cls) -> dict[tuple[str, str], RouteSpec]:
@@ -328,12 +329,17 @@ def record_sample(spec: RouteSpec, status: int, payload) -> None:
 def route(method: str, url: str, access: str = "public", summary: str = "", *, body_model=None,
           query_model=None, response_model=None, status: int = 200, also_status: int | None = None,
           errors: dict | None = None, tags=(), description: str = "", idempotency: str | None = None,
-          rate_limited: bool = False, rate_limit: str | None = None, hidden: bool = False, **kwargs):
+          rate_limited: bool = False, rate_limit: str | None = None, hidden: bool = False,
+          service_checks_body: bool = False, **kwargs):
     """Declare a gateway route and what it promises (``RouteSpec``). The
     access level (``gateway.auth``) is checked before the handler runs;
     ``request.principal`` is the authorised caller. ``errors`` maps a status
     to the error codes the route may answer with beyond the conventions'
-    ones (``gateway.openapi`` adds 401/403/404/422/... from the declaration)."""
+    ones (``gateway.openapi`` adds 401/403/404/422/... from the declaration).
+    ``service_checks_body``: the body model is the one the service validates
+    with, after a finer role check of its own (admin-only acts of a route open
+    to masters): the gateway documents it but does not validate it first, so
+    a caller without the role hears 403 whatever they sent."""
     if access not in ACCESS_LEVELS:
         raise ValueError(f"unknown access level {access!r}")
     if idempotency not in (None, "optional", "required"):
@@ -344,7 +350,8 @@ def route(method: str, url: str, access: str = "public", summary: str = "", *, b
     def decorate(handler):
         spec = RouteSpec(method, url, access, summary, handler.__name__, body_model, query_model, response_model,
                          status, also_status, dict(errors or {}), tuple(tags) or (area_of(handler),), description,
-                         idempotency, rate_limited or rate_limit is not None, rate_limit, hidden)
+                         idempotency, rate_limited or rate_limit is not None, rate_limit, hidden,
+                         service_checks_body)
 
         @wraps(handler)
         def guarded(self, request, **path_values):
@@ -354,7 +361,7 @@ def route(method: str, url: str, access: str = "public", summary: str = "", *, b
                 return refused   # every attempt counts, a malformed one too
             if request.body_error is not None:
                 raise request.body_error
-            if body_model is not None:
+            if body_model is not None and not service_checks_body:
                 parse(body_model, request.json_body)
             request.query = query_of(request)
             if query_model is not None:

@@ -12,11 +12,6 @@ class Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class PasswordChangeIn(Strict):
-    old_password: StrictStr = Field(min_length=1, max_length=128)
-    new_password: StrictStr = Field(min_length=8, max_length=128)
-
-
 class SessionOut(Out):
     session_id: str
     created_at: str

@@ -11,7 +11,7 @@ def test_a_generated_client_signs_in_and_manages_its_sessions(partner_center):
     typed = pc.typed()
     from pc_client.api.accounts import change_password, my_sessions
     from pc_client.api.platform import healthz
-    from pc_client.models import Error, Health, PasswordChangeIn, SessionList
+    from pc_client.models import Error, Health, PasswordChange, SessionList
 
     health = healthz.sync(client=typed)
     assert isinstance(health, Health) and health.status == "ok"
@@ -23,10 +23,10 @@ def test_a_generated_client_signs_in_and_manages_its_sessions(partner_center):
     sessions = my_sessions.sync(client=mine)
     assert isinstance(sessions, SessionList) and len(sessions.items) == 2 and sessions.next_cursor is None
 
-    wrong = change_password.sync(client=mine, body=PasswordChangeIn(old_password="not my password",
+    wrong = change_password.sync(client=mine, body=PasswordChange(old_password="not my password",
                                                                     new_password="a new long password"))
     assert isinstance(wrong, Error) and wrong.error.code == "invalid_credentials"
-    answer = change_password.sync_detailed(client=mine, body=PasswordChangeIn(old_password=DEFAULT_PASSWORD,
+    answer = change_password.sync_detailed(client=mine, body=PasswordChange(old_password=DEFAULT_PASSWORD,
                                                                               new_password="a new long password"))
     assert answer.status_code == 204
     assert len(my_sessions.sync(client=mine).items) == 1          # the other session ended (R-ACC-16)
