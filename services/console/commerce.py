@@ -124,6 +124,18 @@ WORDS.update({
     "lk_sale": ("판매", "Sale"), "lk_fee": ("수수료", "Fee"), "lk_refund": ("환불", "Refund"),
     "lk_commission": ("플랫폼 수수료", "Commission"), "lk_commission_reversal": ("수수료 환급", "Commission returned"),
     "lk_payout": ("지급", "Payout"),
+    "statistics": ("통계", "Statistics"), "customers": ("고객", "Customers"),
+    "bookings_total": ("예약 건수", "Bookings"), "people": ("이용 인원", "People"),
+    "cancellation_rate": ("취소율", "Cancellation rate"), "no_show_rate": ("노쇼율", "No-show rate"),
+    "orders_total": ("주문 건수", "Orders"), "bookings_by_state": ("예약 상태별", "Bookings by state"),
+    "orders_by_state": ("주문 상태별", "Orders by state"), "revenue_by_day": ("일별 매출", "Revenue by day"),
+    "revenue_by_product": ("상품별 매출", "Revenue by product"), "busiest_slots": ("인기 시간대", "Busiest slots"),
+    "bookings": ("예약", "Bookings"),
+    "seg_all": ("전체", "All"), "seg_recent": ("최근 30일 방문", "Visited in 30 days"),
+    "seg_quarter": ("최근 90일 방문", "Visited in 90 days"), "seg_regular": ("단골 (3회 이상)", "Regulars (3+ visits)"),
+    "visits": ("방문", "Visits"), "last_visit": ("최근 방문", "Last visit"), "total_spent": ("총 이용금액", "Total spent"),
+    "coupon_uses": ("쿠폰 사용", "Coupons used"), "customer_search_hint": ("이름 또는 전화번호 뒤 4자리",
+                                                                      "Name or last 4 phone digits"),
 })
 
 
@@ -381,6 +393,70 @@ def sales(ctx: Ctx, pid: str) -> Response:
                       day_rows=[(d["date"], d["sales"]) for d in summary["days"]])
 
 
+# --- 통계 and 고객 (insights; issue 23 item 4) ---------------------------------------------------
+
+def percent(value) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+COLUMN_WORDS = {"product_name": "product", "net": "revenue", "time": "slot_time"}
+
+
+def statistics(ctx: Ctx, pid: str) -> Response:
+    """The period at a glance: counts and rates as tiles, states, days, products and slots as SVG bars."""
+    partner = ctx.partner(pid)
+    args = ctx.request.args
+    query = {"from": args.get("from"), "to": args.get("to")} if args.get("from") and args.get("to") else {}
+    stats = ctx.api.get(f"{partner_path(pid)}/statistics", **query)
+    query = {"from": stats["from"], "to": stats["to"]}
+    revenue = stats.get("revenue")
+    tables = {
+        "by_day": (["date", "sales", "refunds", "net"], revenue["by_day"] if revenue else []),
+        "by_product": (["product_name", "sales", "refunds", "net"], revenue["by_product"] if revenue else []),
+        "slots": (["date", "time", "bookings", "people"], stats["busiest_slots"]),
+    }
+    if args.get("format") == "csv" and args.get("table") in tables:
+        columns, rows = tables[args["table"]]
+        return csv_response(f"statistics-{args['table']}-{query['from']}-{query['to']}.csv",
+                            [ctx.words(COLUMN_WORDS.get(c, c)) for c in columns],
+                            [[row.get(c) if row.get(c) is not None else "" for c in columns] for row in rows])
+    w = ctx.words
+    charts = {
+        "bookings-by-state": [(w.state_name(k), v) for k, v in stats["bookings"]["by_state"].items()],
+        "orders-by-state": [(w("ord_" + k), v) for k, v in stats["orders"]["by_state"].items()],
+        "slots": [(f"{s['date']} {s.get('time') or ''}".strip(), s["bookings"]) for s in stats["busiest_slots"]],
+    }
+    if revenue:
+        charts["revenue-by-day"] = [(d["date"], d["net"]) for d in revenue["by_day"]]
+        charts["revenue-by-product"] = [(p.get("product_name") or p["product_id"], p["net"])
+                                        for p in revenue["by_product"]]
+    return ctx.render("statistics.html", partner=partner, query=query, stats=stats, charts=charts,
+                      percent=percent)
+
+
+CUSTOMER_SEGMENTS = {"all": {}, "recent": {"visited_within_days": 30}, "quarter": {"visited_within_days": 90},
+                     "regular": {}}
+REGULAR_VISITS = 3
+
+
+def customers(ctx: Ctx, pid: str) -> Response:
+    """고객: search by name or the last four digits (R-RSV-8) and segments; phones stay masked."""
+    partner = ctx.partner(pid)
+    args = ctx.request.args
+    segment = args.get("segment") if args.get("segment") in CUSTOMER_SEGMENTS else "all"
+    q = args.get("q", "").strip()
+    items = ctx.api.get(f"{partner_path(pid)}/customers", q=q or None, limit=100, **CUSTOMER_SEGMENTS[segment])["items"]
+    if segment == "regular":   # the API has no visit-count filter: the console keeps the regulars of what it read
+        items = [c for c in items if c["visit_count"] >= REGULAR_VISITS]
+    if args.get("format") == "csv":
+        w = ctx.words
+        return csv_response("customers.csv", [w.name, w.phone, w.visits, w.last_visit, w.total_spent, w.coupon_uses],
+                            [[c["name"] or "", c["phone"] or "", c["visit_count"], (c["last_visit_at"] or "")[:10],
+                              c["total_spent"], c["coupon_uses"]] for c in items])
+    return ctx.render("customers.html", partner=partner, items=items, segment=segment, q=q,
+                      segments=CUSTOMER_SEGMENTS)
+
+
 GET, POST = ("GET",), ("POST",)
 P = "/p/<pid>"
 ROUTES = [
@@ -398,4 +474,6 @@ ROUTES = [
     (f"{P}/settlement/tax-invoices/<invoice_number>.csv", GET, tax_invoice_csv),
     (f"{P}/ledger", GET, ledger),
     (f"{P}/sales", GET, sales),
+    (f"{P}/statistics", GET, statistics),
+    (f"{P}/customers", GET, customers),
 ]

@@ -282,7 +282,73 @@ def money_story(site: Site) -> None:
         shoot(phone, name, "phone")
 
 
-STORIES = {"cafe_story": cafe_story, "shop_story": shop_story, "money_story": money_story}
+def statistics_story(site: Site) -> None:
+    """A scripted sequence of orders (the test's): 통계 shows the API's figures, tile for tile and bar for bar,
+    and its CSV the API's rows; 고객 finds a customer by name and by the last four digits, phones masked; a
+    member sees counts but no money (R-ACC-11)."""
+    s = site.setting
+    pid, stats, names = s["partner_id"], s["stats"], s["customers"]
+    owner = site.page()
+    log_in(owner, s["admin_login"])
+    owner.wait_for_url(f"**/p/{pid}")
+    owner.locator("header nav").get_by_role("link", name="통계").click()
+    owner.goto(f"/p/{pid}/statistics?from={stats['from']}&to={stats['to']}")
+
+    def tile(key):
+        return owner.locator(f"#stat-tiles li[data-key={key}] strong").inner_text()
+
+    def bars(chart_id):
+        return [(g.get_attribute("data-label"), int(g.get_attribute("data-value")))
+                for g in owner.locator(f"svg#{chart_id} g").all()]
+
+    assert tile("orders_total") == str(stats["orders"]["total"])
+    assert tile("bookings_total") == str(stats["bookings"]["total"])
+    assert (tile("sales"), tile("refunds"), tile("net")) == tuple(
+        f"{stats['revenue'][k]:,}" for k in ("sales", "refunds", "net"))
+    order_words = {"received": "신규", "preparing": "준비중", "preparing_shipment": "배송 준비 중",
+                   "shipped": "배송 중", "completed": "완료", "cancelled": "취소"}
+    assert bars("orders-by-state") == [(order_words[k], v) for k, v in stats["orders"]["by_state"].items()]
+    assert bars("revenue-by-product") == [(p["product_name"], p["net"]) for p in stats["revenue"]["by_product"]]
+    assert bars("revenue-by-day") == [(d["date"], d["net"]) for d in stats["revenue"]["by_day"]]
+    exported = owner.request.get(f"/p/{pid}/statistics?from={stats['from']}&to={stats['to']}&format=csv&table=by_product")
+    rows = [line.split(",") for line in exported.text().lstrip("\ufeff").strip().splitlines()]
+    assert rows[0] == ["상품", "매출", "환불", "순매출"], rows[0]
+    assert [(r[0], int(r[3])) for r in rows[1:]] == [(p["product_name"], p["net"]) for p in stats["revenue"]["by_product"]]
+    shoot(owner, "statistics")
+
+    # 고객: by name, by the last four digits; the phone masked as the API gives it.
+    owner.locator("header nav").get_by_role("link", name="고객").click()
+    assert owner.locator("#customers tbody tr").count() == len(names)
+    first = names[0]
+    owner.get_by_label("검색").fill(first["name"])
+    owner.get_by_role("button", name="검색").click()
+    owner.wait_for_url("**q=**")
+    rows = owner.locator("#customers tbody tr")
+    assert rows.count() == 1 and rows.first.get_attribute("data-customer") == first["customer_id"]
+    assert rows.first.locator("td.phone").inner_text() == first["phone"]
+    owner.goto(f"/p/{pid}/customers?q={first['last4']}")
+    assert owner.locator(f"#customers tr[data-customer='{first['customer_id']}']").count() == 1
+    owner.goto(f"/p/{pid}/customers?segment=recent")
+    shoot(owner, "customers")
+    exported = owner.request.get(f"/p/{pid}/customers?format=csv")
+    assert len(exported.text().strip().splitlines()) == 1 + len(names)
+
+    # A member: counts and rates, no money.
+    member = site.page()
+    log_in(member, s["member_login"])
+    member.goto(f"/p/{pid}/statistics?from={stats['from']}&to={stats['to']}")
+    assert member.locator("#stat-tiles li[data-key=orders_total] strong").inner_text() == str(stats["orders"]["total"])
+    assert member.locator("#stat-tiles li[data-key=sales]").count() == 0
+
+    phone = site.page(width=390, height=844)
+    log_in(phone, s["admin_login"])
+    for name, path in (("statistics", f"/p/{pid}/statistics?from={stats['from']}&to={stats['to']}"),
+                       ("customers", f"/p/{pid}/customers")):
+        phone.goto(path)
+        shoot(phone, name, "phone")
+
+
+STORIES = {"statistics_story": statistics_story, "cafe_story": cafe_story, "shop_story": shop_story, "money_story": money_story}
 
 
 def main(name: str, setting: dict) -> None:

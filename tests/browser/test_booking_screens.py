@@ -15,7 +15,7 @@ from reservations.tests.helpers import booked, live_product
 
 @pytest.mark.timeout(480)
 def test_R_RSV_12_R_CAT_5_R_CAT_2_R_ACC_4_booking_side_screens_reveal_edit_settings_calendar_withdraw_queue(console):
-    site = console("catalog", "reservations", "notifications", "settlement")
+    site = console("catalog", "reservations", "notifications", "settlement", "insights")   # the nav links 통계, 고객
     pc = site.pc
     partner = pc.create_partner(category="salon")
     product = live_product(pc, partner, name="디자인 컷")

@@ -37,7 +37,7 @@ def test_R_RSV_8_search_board_rejection_with_reason_and_a_chat(console):
 
 @pytest.mark.timeout(480)
 def test_R_ACC_11_a_member_cannot_edit_products_or_see_settlement_and_no_console_link_fails(console):
-    site = console("catalog", "reservations", "notifications", "settlement")
+    site = console("catalog", "reservations", "notifications", "settlement", "insights")   # the nav links 통계, 고객
     pc = site.pc
     partner, product, customers, numbers = booked_partner(pc)
     member = pc.staff(partner, "member")
