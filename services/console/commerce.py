@@ -134,7 +134,19 @@ WORDS.update({
     "seg_all": ("전체", "All"), "seg_recent": ("최근 30일 방문", "Visited in 30 days"),
     "seg_quarter": ("최근 90일 방문", "Visited in 90 days"), "seg_regular": ("단골 (3회 이상)", "Regulars (3+ visits)"),
     "visits": ("방문", "Visits"), "last_visit": ("최근 방문", "Last visit"), "total_spent": ("총 이용금액", "Total spent"),
-    "coupon_uses": ("쿠폰 사용", "Coupons used"), "customer_search_hint": ("이름 또는 전화번호 뒤 4자리",
+    "coupons": ("쿠폰", "Coupons"), "coupon_new": ("쿠폰 만들기", "New coupon"), "coupon_name": ("쿠폰명", "Coupon name"),
+    "discount_type": ("할인 방식", "Discount type"), "dt_fixed": ("정액 할인(원)", "Fixed (KRW)"),
+    "dt_percent": ("정률 할인(%)", "Percent"), "discount_value": ("할인 금액 또는 %", "Amount or percent"),
+    "max_discount": ("최대 할인(원)", "Largest discount (KRW)"), "min_spend": ("최소 주문금액(원)", "Minimum spend (KRW)"),
+    "total_limit": ("총 사용 한도", "Total uses"), "per_customer_limit": ("1인당 사용 한도", "Uses per customer"),
+    "distribution": ("발급 방식", "Distribution"), "dist_code": ("코드 입력", "Code"), "dist_issued": ("고객에게 발급", "Issued to customers"),
+    "coupon_code": ("쿠폰 코드", "Coupon code"), "starts_on": ("시작일", "Starts"), "ends_on": ("종료일", "Ends"),
+    "create": ("만들기", "Create"), "pause": ("일시중지", "Pause"), "resume": ("재개", "Resume"),
+    "redeemed": ("사용", "Redeemed"), "remaining": ("남은 수량", "Remaining"), "issued": ("발급", "Issued"),
+    "cs_active": ("사용중", "Active"), "cs_paused": ("일시중지", "Paused"), "cs_scheduled": ("예정", "Scheduled"),
+    "cs_expired": ("기간만료", "Expired"), "cs_exhausted": ("소진", "Used up"),
+    "save_limits": ("한도 저장", "Save limits"), "issue_to": ("발급할 고객", "Customers to give it to"),
+    "issue": ("발급하기", "Give"), "customer_search_hint": ("이름 또는 전화번호 뒤 4자리",
                                                                       "Name or last 4 phone digits"),
 })
 
@@ -288,7 +300,7 @@ def claims(ctx: Ctx, pid: str) -> Response:
         found += ctx.api.get(f"{partner_path(pid)}/{kind}-requests", status=status if status != "all" else None,
                              limit=100)["items"]
     found.sort(key=lambda r: r["created_at"], reverse=True)
-    return ctx.render("claims.html", partner=partner, items=found, status=status, steps=REQUEST_STEPS,
+    return ctx.render("claims.html", partner=partner, items=found, req_status=status, steps=REQUEST_STEPS,
                       when=seoul_time)
 
 
@@ -457,6 +469,63 @@ def customers(ctx: Ctx, pid: str) -> Response:
                       segments=CUSTOMER_SEGMENTS)
 
 
+# --- 쿠폰 (issue #11; issue 23 item 5) -------------------------------------------------------------------
+
+def coupon_body(ctx: Ctx) -> dict:
+    """The create form as the API's body: empty fields left out, numbers as numbers, dates as the
+    partner's day (start of the first, end of the last)."""
+    form = ctx.form
+    body = {"name": form.get("name", "").strip(), "discount_type": form.get("discount_type", ""),
+            "distribution": form.get("distribution", "")}
+    value = form.get("value", "").strip()
+    if value.isdigit():
+        body["percent" if body["discount_type"] == "percent" else "amount"] = int(value)
+    for key in ("max_discount", "min_spend", "total_limit", "per_customer_limit"):
+        if form.get(key, "").strip().isdigit():
+            body[key] = int(form[key])
+    if body["distribution"] == "code" and form.get("code", "").strip():
+        body["code"] = form["code"].strip()
+    if form.get("starts_on"):
+        body["starts_at"] = f"{form['starts_on']}T00:00:00+09:00"
+    if form.get("ends_on"):
+        body["ends_at"] = f"{form['ends_on']}T23:59:59+09:00"
+    return body
+
+
+def coupons(ctx: Ctx, pid: str) -> Response:
+    partner = ctx.require_role(pid, *MANAGERS)
+    if ctx.request.method == "POST":
+        return partner_call(ctx, "POST", f"{partner_path(pid)}/coupons", coupon_body(ctx), f"/p/{pid}/coupons",
+                            coupons_page, pid=pid)
+    return coupons_page(ctx, pid)
+
+
+def coupons_page(ctx: Ctx, pid: str) -> Response:
+    partner = ctx.require_role(pid, *MANAGERS)
+    items = ctx.api.get(f"{partner_path(pid)}/coupons", limit=100)["items"]
+    known = []
+    if any(c["distribution"] == "issued" for c in items):
+        try:   # whom an issued coupon can be given to: the partner's customers (insights)
+            known = ctx.api.get(f"{partner_path(pid)}/customers", limit=100)["items"]
+        except ApiError:
+            known = []
+    return ctx.render("coupons.html", partner=partner, items=items, known=known, form=ctx.form)
+
+
+def coupon_step(ctx: Ctx, pid: str, coupon_id: str, step: str) -> Response:
+    path = f"{partner_path(pid)}/coupons/{coupon_id}"
+    if step in ("pause", "resume"):
+        return partner_call(ctx, "POST", f"{path}/{step}", {}, f"/p/{pid}/coupons", coupons_page, pid=pid)
+    if step == "limits":
+        body = {key: int(ctx.form[key]) if ctx.form.get(key, "").strip().isdigit() else None
+                for key in ("total_limit", "per_customer_limit")}
+        return partner_call(ctx, "PATCH", path, body, f"/p/{pid}/coupons", coupons_page, pid=pid)
+    if step == "issue":
+        return partner_call(ctx, "POST", f"{path}/issue", {"customer_ids": ctx.form.getlist("customer_id")},
+                            f"/p/{pid}/coupons", coupons_page, pid=pid)
+    return ctx.render("error.html", status=404, message=ctx.words("nothing"))
+
+
 GET, POST = ("GET",), ("POST",)
 P = "/p/<pid>"
 ROUTES = [
@@ -476,4 +545,6 @@ ROUTES = [
     (f"{P}/sales", GET, sales),
     (f"{P}/statistics", GET, statistics),
     (f"{P}/customers", GET, customers),
+    (f"{P}/coupons", ("GET", "POST"), coupons),
+    (f"{P}/coupons/<coupon_id>/<step>", POST, coupon_step),
 ]

@@ -11,7 +11,7 @@ import uuid
 
 from support.api import expect
 
-from browser.stories import CHROMIUM, CHROMIUM_ARGS, Site, shoot
+from browser.stories import CHROMIUM, CHROMIUM_ARGS, Site, crawl, shoot
 from browser.support import eventually, log_in
 
 SEOUL = dt.timezone(dt.timedelta(hours=9))
@@ -206,6 +206,7 @@ def shop_story(site: Site) -> None:
     assert "품절" in sold_out.inner_text()
     shoot(owner, "goods")
 
+    crawled_clean(owner, f"/p/{pid}/claims", {"orders", "claims", "inquiries", "goods", "reviews", "coupons"})
     phone = site.page(width=390, height=844)
     log_in(phone, s["admin_login"])
     for name, path in (("claims", f"/p/{pid}/claims?status=all"), ("order-shop", f"/p/{pid}/orders/{placed['order_id']}"),
@@ -348,7 +349,87 @@ def statistics_story(site: Site) -> None:
         shoot(phone, name, "phone")
 
 
-STORIES = {"statistics_story": statistics_story, "cafe_story": cafe_story, "shop_story": shop_story, "money_story": money_story}
+def crawled_clean(page, start: str, must_reach: set[str], limit: int = 70) -> None:
+    """The crawl of part one over the commerce pages: no 5xx, a label on every field, and the new pages reached."""
+    statuses, unlabelled = crawl(page, start, limit=limit)
+    assert {path: status for path, status in statuses.items() if status >= 500} == {}, statuses
+    assert {path: fields for path, fields in unlabelled.items() if fields} == {}
+    reached = {path.split("?")[0].rsplit("/", 1)[-1] for path in statuses}
+    assert must_reach <= reached, (must_reach - reached, statuses)
+
+
+def coupon_story(site: Site) -> None:
+    """Coupons (issue #11): created with a code and a limit of one, redeemed by an order, shown used up;
+    the limit raised; paused (an order with it is refused) and resumed. Then the crawl over every new page."""
+    s = site.setting
+    pid = s["partner_id"]
+    owner = site.page()
+    log_in(owner, s["admin_login"])
+    owner.wait_for_url(f"**/p/{pid}")
+    owner.locator("header nav").get_by_role("link", name="쿠폰").click()
+    owner.get_by_label("쿠폰명").fill("첫 주문 할인")
+    owner.get_by_label("할인 방식").select_option("fixed")
+    owner.get_by_label("할인 금액 또는 %").fill("1000")
+    owner.get_by_label("총 사용 한도").fill("1")
+    owner.get_by_label("발급 방식").select_option("code")
+    owner.get_by_label("쿠폰 코드").fill(s["code"])
+    owner.get_by_role("button", name="만들기").click()
+    owner.wait_for_url("**done=1")
+    card = owner.locator("div[data-coupon]", has_text="첫 주문 할인")
+    assert "사용중" in card.inner_text() and s["code"] in card.inner_text(), card.inner_text()
+    assert card.locator("[data-key=redeemed]").inner_text() == "사용 0"
+    assert card.locator("[data-key=remaining]").inner_text() == "남은 수량 1"
+
+    # The same code again: the API refuses it, in its words, and the form keeps what was typed.
+    owner.get_by_label("쿠폰명").fill("중복 코드")
+    owner.get_by_label("할인 금액 또는 %").fill("500")
+    owner.get_by_label("쿠폰 코드").fill(s["code"])
+    owner.get_by_role("button", name="만들기").click()
+    assert owner.locator(".error").inner_text().strip() != ""
+    assert owner.get_by_label("쿠폰명").input_value() == "중복 코드"
+
+    # A customer redeems it: used up.
+    customer = site.pc.customer_session()
+    placed = place_order(customer, pid, "takeout", [{"product_id": s["latte"], "quantity": 1}], coupon_code=s["code"])
+    assert placed["discount_amount"] == 1000
+    owner.goto(f"/p/{pid}/coupons")
+    card = owner.locator("div[data-coupon]", has_text="첫 주문 할인")
+    assert "소진" in card.locator(".state").inner_text()
+    assert card.locator("[data-key=redeemed]").inner_text() == "사용 1"
+    assert card.locator("[data-key=remaining]").inner_text() == "남은 수량 0"
+
+    # The limit raised to three: active again, two left.
+    card.get_by_label("총 사용 한도").fill("3")
+    card.get_by_role("button", name="한도 저장").click()
+    owner.wait_for_url("**done=1")
+    card = owner.locator("div[data-coupon]", has_text="첫 주문 할인")
+    assert "사용중" in card.locator(".state").inner_text()
+    assert card.locator("[data-key=remaining]").inner_text() == "남은 수량 2"
+
+    # Paused: an order with it is refused; resumed.
+    card.get_by_role("button", name="일시중지").click()
+    owner.wait_for_url("**done=1")
+    card = owner.locator("div[data-coupon]", has_text="첫 주문 할인")
+    assert "일시중지" in card.locator(".state").inner_text()
+    refused = customer.client.post("/v1/shop/orders", json={
+        "partner_id": pid, "channel": "takeout", "lines": [{"product_id": s["latte"], "quantity": 1}],
+        "coupon_code": s["code"]}, headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "coupon_paused", refused.text
+    shoot(owner, "coupons")
+    card.get_by_role("button", name="재개").click()
+    owner.wait_for_url("**done=1")
+    assert "사용중" in owner.locator("div[data-coupon]", has_text="첫 주문 할인").locator(".state").inner_text()
+
+    # The crawl over the cafe's new pages.
+    crawled_clean(owner, f"/p/{pid}/orders", {"orders", "coupons", "customers", "statistics", "settlement",
+                                              "sales", "ledger", "reviews"})
+    phone = site.page(width=390, height=844)
+    log_in(phone, s["admin_login"])
+    phone.goto(f"/p/{pid}/coupons")
+    shoot(phone, "coupons", "phone")
+
+
+STORIES = {"coupon_story": coupon_story, "statistics_story": statistics_story, "cafe_story": cafe_story, "shop_story": shop_story, "money_story": money_story}
 
 
 def main(name: str, setting: dict) -> None:

@@ -28,8 +28,9 @@ def test_R_ORD_2_takeout_arrives_live_and_goes_through_preparation_and_a_deliver
 @pytest.mark.timeout(480)
 def test_R_ORD_8_a_shop_order_with_a_coupon_shipped_then_a_refund_of_one_line_approved(console):
     """Seed 003: the shop's order with a coupon shipped with tracking, one line's refund approved on the
-    order (R-ORD-3, R-ORD-7, R-ORD-8), an inquiry answered (R-ORD-9), sold-out goods shown."""
-    site = console("catalog", "orders", "notifications")
+    order (R-ORD-3, R-ORD-7, R-ORD-8), an inquiry answered (R-ORD-9), sold-out goods shown; the crawl over
+    the shop's pages."""
+    site = console("catalog", "orders", "notifications", "insights", "settlement", "reservations")
     store = fashion_shop(site.pc, stock={"White / M": 10, "White / L": 10, "Black / L": 0})
     store.add(shop_item("Bucket hat", [("Free", 15000)]), stock={"Free": 5})
     coupon = expect(store.partner.admin.client.post(f"{store.path}/coupons", json={
@@ -40,3 +41,13 @@ def test_R_ORD_8_a_shop_order_with_a_coupon_shipped_then_a_refund_of_one_line_ap
               shirt=store.products["Linen shirt"]["product_id"], white_m=store.option("Linen shirt", "White / M"),
               black_l=store.option("Linen shirt", "Black / L"),
               hat=store.products["Bucket hat"]["product_id"], hat_free=store.option("Bucket hat", "Free"))
+
+
+@pytest.mark.timeout(480)
+def test_coupon_created_redeemed_limited_paused_and_resumed_in_the_console(console):
+    """Coupons (issue #11, issue 23 item 5), and the crawl over the cafe's new pages with no 5xx."""
+    site = console("catalog", "orders", "notifications", "insights", "settlement", "reservations")
+    store = cafe(site.pc)
+    site.play("commerce_stories.coupon_story", partner_id=store.partner.partner_id,
+              admin_login=store.partner.admin.login_id, code=f"FIRST{uuid.uuid4().hex[:6]}".upper(),
+              latte=store.products["Latte"]["product_id"])
