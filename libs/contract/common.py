@@ -40,3 +40,7 @@ class Document(Out):
 # A moment as the services send it (ISO 8601 with its offset, ``2026-12-04T10:00:00+09:00``). Kept a
 # string on the wire: parsing it into a datetime would re-serialise UTC as ``Z``, changing what is sent.
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+# An hour and minute as the services send it (``10:00``, the partner's local time): a time re-dumped
+# by pydantic would read ``10:00:00``.
+ClockTime = Annotated[str, WithJsonSchema({"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$",
+                                            "description": "HH:MM, the partner's local time"})]

@@ -187,8 +187,10 @@ class RateLimitedRoutes:
     rate_limits = RateLimits()
 
     def rate_limited(self, rule: str, request):
-        """``@route(..., rate_limit=rule)``'s hook (gateway.http): per client address."""
-        return self._rate_limited(rule, request)
+        """``@route(..., rate_limit=rule)``'s hook (gateway.http), counted before the body is
+        read: per customer when the caller is one (issue 16: a customer's bookings and orders,
+        wherever they come from), else per client address."""
+        return self._rate_limited(rule, request, getattr(request.principal, "customer_id", None) or None)
 
     def _rate_limited(self, rule: str, request, key: str | None = None):
         try:

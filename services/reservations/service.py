@@ -52,7 +52,7 @@ from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query
 
 from . import domain, errors, events, store, views
-from .schemas import (BoardQuery, ChangeDateIn, CustomerCancelIn, CustomerListQuery, OptionalReasonIn,
+from .schemas import (BoardQuery, ChangeDateIn, ChatInvitationQuery, CustomerCancelIn, CustomerListQuery, OptionalReasonIn,
                       PartnerListQuery, Paging, PeriodIn, ProductSettingsIn, QuoteQuery, RequiredReasonIn,
                       ReservationCreate, TimerPassIn, TransferIn)
 
@@ -518,11 +518,8 @@ class ReservationsService(DataService):
     @rpc
     def list_chat_invitations(self, customer_id: str, query: dict | None = None) -> dict:
         customer_id = require_id(customer_id, "customer_id")
-        q = parse_query(Paging, {k: v for k, v in (query or {}).items() if k in ("limit", "cursor")})
-        state = (query or {}).get("state")
-        if state not in (None, "pending", "accepted", "declined"):
-            raise ValidationFailed(message="request query is invalid",
-                                   details={"fields": {"state": "pending, accepted or declined"}})
+        q = parse_query(ChatInvitationQuery, query)
+        state = q.state
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.customer_invitations(uow, customer_id, state, after, q.limit)
