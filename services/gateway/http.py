@@ -68,6 +68,7 @@ class RouteSpec:
     rate_limit: str | None = None     # a gateway rate-limit rule counted before anything else (``gateway.ratelimit``)
     hidden: bool = False              # not an API operation (the docs page): left out of the document
     service_checks_body: bool = False  # body_model documented, validated by the service after its own role check
+    stream: str | None = None         # a media type streamed instead of a JSON body (text/event-stream)
 
 
 def routes_of(service_cls) -> dict[tuple[str, str], RouteSpec]:
@@ -330,7 +331,7 @@ def route(method: str, url: str, access: str = "public", summary: str = "", *, b
           query_model=None, response_model=None, status: int = 200, also_status: int | None = None,
           errors: dict | None = None, tags=(), description: str = "", idempotency: str | None = None,
           rate_limited: bool = False, rate_limit: str | None = None, hidden: bool = False,
-          service_checks_body: bool = False, **kwargs):
+          service_checks_body: bool = False, stream: str | None = None, **kwargs):
     """Declare a gateway route and what it promises (``RouteSpec``). The
     access level (``gateway.auth``) is checked before the handler runs;
     ``request.principal`` is the authorised caller. ``errors`` maps a status
@@ -351,7 +352,7 @@ def route(method: str, url: str, access: str = "public", summary: str = "", *, b
         spec = RouteSpec(method, url, access, summary, handler.__name__, body_model, query_model, response_model,
                          status, also_status, dict(errors or {}), tuple(tags) or (area_of(handler),), description,
                          idempotency, rate_limited or rate_limit is not None, rate_limit, hidden,
-                         service_checks_body)
+                         service_checks_body, stream)
 
         @wraps(handler)
         def guarded(self, request, **path_values):

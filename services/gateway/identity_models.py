@@ -40,10 +40,6 @@ class OrderPhoneOut(Out):
     phone: str | None
 
 
-class SecretRotationIn(Strict):
-    overlap_hours: float = Field(24, ge=0, le=168)
-
-
 class RotatedSecretOut(Out):
     id: str
     url: str

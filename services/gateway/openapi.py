@@ -150,7 +150,10 @@ def operation(route, refs: dict, schemas: dict) -> dict:
             "schema": refs[(route.body_model, "validation")]}}}
     op["responses"] = {}
     for success in filter(None, (route.status, route.also_status)):
-        if route.response_model is None:
+        if route.stream is not None:    # a stream, not one JSON body: documented as its media type
+            op["responses"][str(success)] = {"description": "a stream", "content": {route.stream: {
+                "schema": {"type": "string", "description": f"{route.stream}, see the description"}}}}
+        elif route.response_model is None:
             op["responses"][str(success)] = {"description": "done, no body"}
         else:
             op["responses"][str(success)] = {"description": "success", "content": {"application/json": {

@@ -9,7 +9,10 @@ import ipaddress
 import random
 from dataclasses import dataclass
 
-from chassis.contracts import NOTIFIED_EVENTS
+# Which events a webhook may subscribe to, and what a subscription may name, are the
+# contract's: the gateway documents and checks them too.
+from contract.notifications import (ERASURE_EVENTS, WEBHOOK_EVENTS,  # noqa: F401
+                                    WEBHOOK_SECRET_OVERLAP_HOURS, valid_event_pattern)
 
 from . import templates as tpl
 
@@ -22,10 +25,6 @@ STAFF_ROLE_GROUPS = {
     "manage": frozenset({"admin", "master"}),
     "finance": frozenset({"admin", "master"}),
 }
-
-ERASURE_EVENTS = frozenset({"member.withdrawn", "customer.erased"})
-# What a partner's webhook may subscribe to: the partner-scoped events.
-WEBHOOK_EVENTS = tuple(t for t in NOTIFIED_EVENTS if t not in ERASURE_EVENTS and t != "webhook.disabled")
 
 
 @dataclass(frozen=True)
@@ -181,19 +180,9 @@ def host_refusal(host: str) -> str | None:
     return address_refusal(host)
 
 
-WEBHOOK_SECRET_OVERLAP_HOURS = 24   # default window in which the previous secret still signs
-
-
 def webhook_wants(patterns: list[str], event_type: str) -> bool:
     family = event_type.split(".", 1)[0] + ".*"
     return any(p in ("*", event_type, family) for p in patterns)
-
-
-def valid_event_pattern(pattern: str) -> bool:
-    """An exact partner event type, ``<family>.*`` or ``*``."""
-    if pattern == "*" or pattern in WEBHOOK_EVENTS:
-        return True
-    return pattern.endswith(".*") and any(t.startswith(pattern[:-1]) for t in WEBHOOK_EVENTS)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ from werkzeug.wrappers import Response
 from chassis.errors import DomainError
 from chassis.logging import get_logger
 
+from contract.notifications import EventsQuery
+
 from ..http import route
 from .notifications import inbox_owner, inbox_query
 
@@ -131,7 +133,14 @@ def event_stream(feed: InboxFeed, start_id: str, resumed: bool, poll_seconds: fl
 
 class EventsRoutes:
 
-    @route("GET", f"{P}/events", access="partner:read",
+    @route("GET", f"{P}/events", access="partner:read", query_model=EventsQuery, stream="text/event-stream",
+           errors={403: ["member_inbox_only"]},
+           description="Server-sent events (text/event-stream), R-NTF-1: first ``event: ready`` with "
+                       "``{last_event_id}``, then ``event: notification`` whose data is an inbox message (the "
+                       "MessageOut shape of the inbox) with ``id:`` its message id, ``event: reset`` when a "
+                       "Last-Event-ID is no longer found (reload your lists), ``: idle`` comments while quiet. "
+                       "A stream lasts about a minute and ends with ``retry``; the client reconnects with "
+                       "Last-Event-ID (header, or ``?last_event_id=``) and gets what it missed.",
            summary="server-sent events: my new notifications from this partner (bookings, orders, "
                    "cancellations, chats); resumes from Last-Event-ID; ?lang=ko|en")
     def partner_events(self, request, pid):

@@ -28,44 +28,25 @@ PENDING: set[str] = {
     "catalog_ask_question",
     "catalog_partner_questions",
     "catalog_product_questions",
-    "conversation_messages",
     "create_coupon",
     "create_product",
-    "create_webhook",
-    "customer_conversation_messages",
-    "customer_conversations",
-    "customer_messages",
-    "delete_webhook",
-    "enable_webhook",
     "get_coupon",
     "get_inventory",
     "get_product",
-    "get_webhook",
     "insights_customers",
     "insights_partner_reviews",
     "insights_product_reviews",
     "insights_statistics",
     "issue_coupon",
-    "list_channel_messages",
-    "list_conversations",
     "list_coupons",
     "list_products",
     "list_reviews",
-    "list_webhooks",
-    "member_notifications",
     "operator_notifications",
-    "partner_events",
-    "partner_notifications",
     "pause_coupon",
-    "post_conversation_message",
-    "post_customer_conversation_message",
     "product_history",
-    "read_customer_message",
-    "read_partner_notification",
     "reject_review",
     "remove_block",
     "resume_coupon",
-    "send_channel_message",
     "set_inventory",
     "settlement_add_commission_rate",
     "settlement_commission_rates",
@@ -81,7 +62,6 @@ PENDING: set[str] = {
     "submit_product",
     "update_coupon",
     "update_product",
-    "webhook_deliveries",
 }
 
 ROUTES = {spec.handler_name: spec for spec in routes_of(GatewayService).values() if not spec.hidden}
@@ -113,7 +93,9 @@ def test_every_operation_is_complete(operation_id):
     successes = [status for status in op["responses"] if status.startswith("2")]
     assert successes, f"{verb} {path} documents its success"
     for status in set(successes) - {"204"}:
-        assert op["responses"][status].get("content", {}).get("application/json", {}).get("schema"), \
+        # a stream (server-sent events) documents its media type in place of a JSON schema
+        media = route.stream or "application/json"
+        assert op["responses"][status].get("content", {}).get(media, {}).get("schema"), \
             f"{verb} {path} documents its {status} body"
     for status, response in op["responses"].items():
         if status.startswith("4"):
