@@ -43,6 +43,7 @@ from ..auth import bearer_token, customer_tokens
 from ..http import query_of, route
 from contract import accounts as c
 from contract.accounts import PasswordChange
+from contract.notifications import InboxQuery, MessagePage
 from ..identity_models import PasswordResetOut, SessionList
 from ..idtoken import IdTokenIn, IdTokens
 from ..ratelimit import RateLimitedRoutes
@@ -324,8 +325,8 @@ class AccountsRoutes(RateLimitedRoutes):
     def partner_queue(self, request):
         return 200, self.services.accounts.partner_queue(request.principal.member_id, query_of(request))
 
-    @route("GET", "/v1/ops/notifications", access="operator",
-           summary="the operator's messages: new applications and re-submissions; ?lang=ko|en")
+    @route("GET", "/v1/ops/notifications", access="operator", query_model=InboxQuery, response_model=MessagePage,
+           summary="the operator's messages: new applications and re-submissions; ?lang=ko|en (R-NTF-1)")
     def operator_notifications(self, request):
         query = query_of(request)
         if "lang" not in query:

@@ -41,7 +41,6 @@ PENDING: set[str] = {
     "list_coupons",
     "list_products",
     "list_reviews",
-    "operator_notifications",
     "pause_coupon",
     "product_history",
     "reject_review",
