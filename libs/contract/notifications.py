@@ -5,7 +5,7 @@ gateway serialises through."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
@@ -52,11 +52,15 @@ class SecretRotation(Strict):
     overlap_hours: float = Field(WEBHOOK_SECRET_OVERLAP_HOURS, ge=0, le=168)
 
 
+# An event type (``order.received``), a family (``order.*``) or ``*``; which ones exist is checked below.
+EventPattern = Annotated[str, Field(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_.]+))$")]
+
+
 class WebhookCreate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"url": "https://partner.example.com/hooks/pc", "events": ["reservation.*", "order.received"], "description": "예약·주문 알림"}]})
 
     url: str = Field(max_length=2048)
-    events: list[str] = Field(min_length=1, max_length=100)
+    events: list[EventPattern] = Field(min_length=1, max_length=100)
     description: str = Field("", max_length=200)
 
     @field_validator("url")

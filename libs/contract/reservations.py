@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, ConfigDict, Field, RootModel, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, RootModel, WithJsonSchema, field_validator
 
 from chassis.coupons import COUPON_CODE
 from chassis.paging import PageQuery
@@ -29,7 +29,10 @@ def minute_time(value: dt.time) -> dt.time:
     return value
 
 
-MinuteTime = Annotated[dt.time, AfterValidator(minute_time)]
+# documented as what it accepts: HH:MM (``:00`` seconds tolerated), no zone
+MinuteTime = Annotated[dt.time, AfterValidator(minute_time),
+                       WithJsonSchema({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$",
+                                       "description": "HH:MM, the partner's local time"})]
 Phone = Annotated[str, Field(pattern=PHONE)]
 Reason = Annotated[str, Field(max_length=500)]
 
@@ -136,7 +139,7 @@ class BoardQuery(Strict):
 
 class QuoteQuery(Strict):
     """``?lines=0:1,2:1`` quotes a partial cancellation (line index: quantity)."""
-    lines: str | None = Field(None, pattern=r"^\d{1,2}:\d{1,3}(,\d{1,2}:\d{1,3}){0,19}$")
+    lines: str | None = Field(None, pattern=r"^1?[0-9]:([1-9][0-9]?|100)(,1?[0-9]:([1-9][0-9]?|100)){0,19}$")
 
     @field_validator("lines", mode="after")
     @classmethod

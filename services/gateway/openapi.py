@@ -53,6 +53,13 @@ SECURITY_SCHEMES = {
 }
 
 
+# One server-sent event as a client reads it (the fields of its lines); what each event
+# name carries is in the operation's description.
+SSE_EVENT = {"type": "object", "properties": {
+    "event": {"type": "string"}, "data": {"type": "string", "description": "JSON"},
+    "id": {"type": "string"}, "retry": {"type": "integer"}}}
+
+
 def security_of(access: str) -> list[dict]:
     """The access table of ../shared/api.md as OpenAPI security requirements."""
     if access == "public":
@@ -146,13 +153,15 @@ def operation(route, refs: dict, schemas: dict) -> dict:
     if params:
         op["parameters"] = params
     if route.body_model not in (None, NoBody):   # NoBody: a route that takes none
-        op["requestBody"] = {"required": True, "content": {"application/json": {
+        # a body whose fields are all optional may be left out (the gateway reads no body as {})
+        op["requestBody"] = {"required": bool(route.body_model.model_json_schema().get("required")),
+                             "content": {"application/json": {
             "schema": refs[(route.body_model, "validation")]}}}
     op["responses"] = {}
     for success in filter(None, (route.status, route.also_status)):
         if route.stream is not None:    # a stream, not one JSON body: documented as its media type
-            op["responses"][str(success)] = {"description": "a stream", "content": {route.stream: {
-                "schema": {"type": "string", "description": f"{route.stream}, see the description"}}}}
+            op["responses"][str(success)] = {"description": "a stream of events, see the description",
+                                             "content": {route.stream: {"schema": SSE_EVENT}}}
         elif route.response_model is None:
             op["responses"][str(success)] = {"description": "done, no body"}
         else:
