@@ -45,7 +45,12 @@ class ShippingAddressIn(Strict):
 
 
 class OrderCreate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"partner_id": "78b2b26b-8b5d-47e5-834a-993164278328", "channel": "takeout",
+    # R-ORD-6 in the document too: delivery and parcel orders name where they go, in-store ones do not
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        {"if": {"properties": {"channel": {"enum": ["delivery", "parcel"]}}, "required": ["channel"]},
+         "then": {"required": ["shipping_address"], "properties": {"shipping_address": {"type": "object"}}}},
+        {"if": {"properties": {"channel": {"enum": ["dine_in", "takeout"]}}, "required": ["channel"]},
+         "then": {"properties": {"shipping_address": {"type": "null"}}}}], "examples": [{"partner_id": "78b2b26b-8b5d-47e5-834a-993164278328", "channel": "takeout",
                                                             "lines": [{"product_id": "8c036250-6f81-422e-a86a-4dffb6ce17e9",
                                                                        "option_id": "op_1692d3023faa", "quantity": 2}],
                                                             "note": "얼음 적게"}]})
@@ -110,6 +115,10 @@ class ShipmentIn(Strict):
 
 class ShipmentCorrectionIn(Strict):
     """R-ORD-3: correct the courier, the invoice number or both while shipped (issue 18 item 8)."""
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["courier"], "properties": {"courier": {"type": "string"}}},
+        {"required": ["invoice_number"], "properties": {"invoice_number": {"type": "string"}}}]})
+
     courier: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     invoice_number: Annotated[str, Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")] | None = None
 

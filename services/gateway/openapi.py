@@ -154,7 +154,8 @@ def operation(route, refs: dict, schemas: dict) -> dict:
         op["parameters"] = params
     if route.body_model not in (None, NoBody):   # NoBody: a route that takes none
         # a body whose fields are all optional may be left out (the gateway reads no body as {})
-        op["requestBody"] = {"required": bool(route.body_model.model_json_schema().get("required")),
+        body_schema = route.body_model.model_json_schema()
+        op["requestBody"] = {"required": bool(body_schema.get("required") or body_schema.get("anyOf")),
                              "content": {"application/json": {
             "schema": refs[(route.body_model, "validation")]}}}
     op["responses"] = {}
