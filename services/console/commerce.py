@@ -59,6 +59,7 @@ WORDS.update({
     "oact_cancel": ("주문 취소", "Cancel order"),
     "oact_correct": ("송장 수정", "Correct invoice"),
     "order_number": ("주문번호", "Order number"),
+    "order_detail": ("주문상세", "Order"),
     "orderer": ("주문자", "Customer"),
     "channel": ("주문유형", "Type"),
     "menu": ("메뉴", "Items"),

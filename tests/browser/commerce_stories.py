@@ -200,6 +200,11 @@ def shop_story(site: Site) -> None:
         lambda: owner.goto(f"/p/{pid}/inquiries?answered=true") and "내일 도착 예정입니다." in owner.locator(
             "main").inner_text(), "the answer is listed")
 
+    owner.goto(f"/p/{pid}/inquiries?answered=all")
+    shoot(owner, "inquiries")
+    owner.goto(f"/p/{pid}/reviews")
+    shoot(owner, "reviews")
+
     # 상품 재고: the sold-out option says so.
     owner.get_by_role("link", name="상품 재고").click()
     sold_out = owner.locator(f"tr[data-option='{s['black_l']}']")
@@ -210,7 +215,8 @@ def shop_story(site: Site) -> None:
     phone = site.page(width=390, height=844)
     log_in(phone, s["admin_login"])
     for name, path in (("claims", f"/p/{pid}/claims?status=all"), ("order-shop", f"/p/{pid}/orders/{placed['order_id']}"),
-                       ("goods", f"/p/{pid}/goods")):
+                       ("goods", f"/p/{pid}/goods"), ("inquiries", f"/p/{pid}/inquiries?answered=all"),
+                       ("reviews", f"/p/{pid}/reviews")):
         phone.goto(path)
         shoot(phone, name, "phone")
 
@@ -278,6 +284,7 @@ def money_story(site: Site) -> None:
     log_in(phone, s["admin_login"])
     for name, path in (("settlement", f"/p/{pid}/settlement"),
                        ("sales", f"/p/{pid}/sales?from={summary['from']}&to={summary['to']}"),
+                       ("ledger", f"/p/{pid}/ledger?from={summary['from']}&to={summary['to']}"),
                        ("dashboard-money", f"/p/{pid}")):
         phone.goto(path)
         shoot(phone, name, "phone")
