@@ -190,6 +190,28 @@ def shop_story(site: Site) -> None:
     assert f"{refunded['refunded_amount']:,}" in owner.locator("dl.facts").inner_text()
     assert owner.locator(f"tr[data-line='{hat_line}']").inner_text().count("(-1)") == 1
 
+    # An exchange of the shirt for another size, through its steps on the order (issue 18 item 7).
+    shirt_line = next(l["line_id"] for l in placed["lines"] if l["product_id"] == s["shirt"])
+    swap = expect(customer.client.post(f"/v1/shop/orders/{placed['order_id']}/exchange-requests", json={
+        "reason": "L 사이즈로 바꿔주세요", "lines": [{"line_id": shirt_line, "quantity": 1,
+                                                "option_id": s["white_l"]}]}), 201)
+    owner.goto(f"/p/{pid}/orders/{placed['order_id']}")
+    for button, state in (("승인", "approved"), ("반품 도착", "returned")):
+        owner.locator(f"div[data-request='{swap['request_id']}']").get_by_role("button", name=button).click()
+        owner.wait_for_url("**done=1")
+    card = owner.locator(f"div[data-request='{swap['request_id']}']")
+    assert "반품 도착" in card.locator(".state").inner_text()
+    card.get_by_label("택배사").select_option(label="CJ대한통운")
+    card.get_by_label("송장번호").fill("880011223344")
+    card.get_by_role("button", name="교환품 발송").click()
+    owner.wait_for_url("**done=1")
+    owner.locator(f"div[data-request='{swap['request_id']}']").get_by_role("button", name="교환 완료").click()
+    owner.wait_for_url("**done=1")
+    assert "교환 완료" in owner.locator(f"div[data-request='{swap['request_id']}'] .state").inner_text()
+    swapped = next(r for r in customer_view(customer, placed["order_id"])["requests"]
+                   if r["request_id"] == swap["request_id"])
+    assert swapped["status"] == "exchanged" and swapped["replacement"]["invoice_number"] == "880011223344", swapped
+
     # The question, answered from 문의.
     owner.get_by_role("link", name="문의").click()
     owner.get_by_label("답변").fill("내일 도착 예정입니다.")
