@@ -452,6 +452,19 @@ def coupon_story(site: Site) -> None:
     # The crawl over the cafe's new pages.
     crawled_clean(owner, f"/p/{pid}/orders", {"orders", "coupons", "customers", "statistics", "settlement",
                                               "sales", "ledger", "reviews"})
+    # English second: the member's switch in the header, on the new screens too.
+    owner.goto(f"/p/{pid}/orders")
+    owner.get_by_role("link", name="English").click()
+    owner.wait_for_url(f"**/p/{pid}/orders")
+    assert owner.locator("h1").inner_text().startswith("Orders")
+    assert owner.locator("nav.tabs").first.inner_text().split() == ["Dine-in", "/", "takeout", "Delivery"]
+    for path, title in (("statistics", "Statistics"), ("coupons", "Coupons"), ("settlement", "Settlement"),
+                        ("customers", "Customers")):
+        owner.goto(f"/p/{pid}/{path}")
+        assert owner.locator("h1").inner_text().startswith(title), (path, owner.locator("h1").inner_text())
+    owner.goto(f"/p/{pid}/coupons")
+    assert owner.locator(".coupon-active").first.inner_text() == "Active"
+
     phone = site.page(width=390, height=844)
     log_in(phone, s["admin_login"])
     phone.goto(f"/p/{pid}/coupons")

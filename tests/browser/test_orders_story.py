@@ -45,7 +45,8 @@ def test_R_ORD_8_a_shop_order_with_a_coupon_shipped_then_a_refund_of_one_line_ap
 
 @pytest.mark.timeout(480)
 def test_coupon_created_redeemed_limited_paused_and_resumed_in_the_console(console):
-    """Coupons (issue #11, issue 23 item 5), and the crawl over the cafe's new pages with no 5xx."""
+    """Coupons (issue #11, issue 23 item 5), the crawl over the cafe's new pages with no 5xx, and the new
+    screens in English after the header's switch."""
     site = console("catalog", "orders", "notifications", "insights", "settlement", "reservations")
     store = cafe(site.pc)
     site.play("commerce_stories.coupon_story", partner_id=store.partner.partner_id,
