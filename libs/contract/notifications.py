@@ -52,8 +52,11 @@ class SecretRotation(Strict):
     overlap_hours: float = Field(WEBHOOK_SECRET_OVERLAP_HOURS, ge=0, le=168)
 
 
-# An event type (``order.received``), a family (``order.*``) or ``*``; which ones exist is checked below.
-EventPattern = Annotated[str, Field(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_.]+))$")]
+# An event type (``order.received``), a family (``order.*``) or ``*``: the document lists them
+# all (the validator below says which one is unknown).
+EVENT_PATTERNS = ("*", *sorted({t.split(".", 1)[0] + ".*" for t in WEBHOOK_EVENTS}), *WEBHOOK_EVENTS)
+EventPattern = Annotated[str, Field(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_.]+))$",
+                                    json_schema_extra={"enum": list(EVENT_PATTERNS)})]
 
 
 class WebhookCreate(Strict):

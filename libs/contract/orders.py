@@ -68,8 +68,11 @@ class ListQuery(PageQuery):
     """?limit (default 20, clamped to 1..100) and ?cursor (../shared/api.md);
     ``channel`` and ``status`` take one value or several, comma-separated
     (the cafe's in-store tab is ``channel=dine_in,takeout``, R-ORD-1)."""
-    channel: str | None = Field(None, max_length=100)
-    status: str | None = Field(None, max_length=200)
+    channel: str | None = Field(None, max_length=100, json_schema_extra={
+        "pattern": "^(dine_in|takeout|delivery|parcel)(,(dine_in|takeout|delivery|parcel))*$"})
+    status: str | None = Field(None, max_length=200, json_schema_extra={
+        "pattern": "^(received|preparing|preparing_shipment|shipped|completed|cancelled)"
+                   "(,(received|preparing|preparing_shipment|shipped|completed|cancelled))*$"})
 
     @field_validator("channel", mode="after")
     @classmethod
