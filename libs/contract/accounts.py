@@ -75,7 +75,8 @@ class Login(Strict):
 
 
 class ProfileUpdate(Strict):
-    model_config = examples({"name": "김다온", "phone": "010-2345-6789"})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "김다온", "phone": "010-2345-6789"}],
+                                                 "minProperties": 1})   # send name or phone
     name: PersonName | None = None
     phone: Phone | None = None
 
@@ -88,12 +89,13 @@ class ProfileUpdate(Strict):
 
 class Withdraw(Strict):
     model_config = examples({"confirm": True})
-    confirm: StrictBool
+    # true only, in the document too (const): a false is no withdrawal, a 422 on confirm (R-ACC-3)
+    confirm: Literal[True] = Field(description="withdrawal must be confirmed (R-ACC-3)")
 
-    @field_validator("confirm")
+    @field_validator("confirm", mode="before")
     @classmethod
-    def _confirmed(cls, value: bool) -> bool:
-        if value is not True:
+    def _confirmed(cls, value):
+        if value is not True:     # the JSON true itself: Literal[True] alone would take 1
             raise ValueError("withdrawal must be confirmed (R-ACC-3)")
         return value
 

@@ -62,7 +62,7 @@ EventPattern = Annotated[str, Field(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_.]+))$",
 class WebhookCreate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"url": "https://partner.example.com/hooks/pc", "events": ["reservation.*", "order.received"], "description": "예약·주문 알림"}]})
 
-    url: str = Field(max_length=2048)
+    url: str = Field(max_length=2048, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^ ]*)?$")   # http(s), a host
     events: list[EventPattern] = Field(min_length=1, max_length=100)
     description: str = Field("", max_length=200)
 

@@ -41,7 +41,7 @@ ERROR_SCHEMA = {
 ERROR_MEANING = {400: "malformed body", 401: "no or invalid token", 403: "role not allowed",
                  404: "unknown or another partner's object", 409: "state or capacity conflict",
                  413: "body over 1 MiB", 415: "not JSON", 422: "validation failed (details.fields names them)",
-                 429: "rate limited (Retry-After)", 503: "a service is unavailable"}
+                 414: "URL too long", 429: "rate limited (Retry-After)", 503: "a service is unavailable"}
 
 SECURITY_SCHEMES = {
     "staffToken": {"type": "http", "scheme": "bearer",
@@ -77,7 +77,8 @@ def openapi_path(werkzeug_rule: str) -> str:
 
 def error_codes(route) -> dict[int, list[str]]:
     """Every error status the route may answer with, and its codes."""
-    codes: dict[int, list[str]] = {503: ["service_unavailable"]}
+    codes: dict[int, list[str]] = {503: ["service_unavailable"],
+                                   414: ["uri_too_long"]}   # any URL past gateway.http.MAX_URL_BYTES
     if route.access != "public":
         codes[401] = ["unauthenticated"]
         codes[403] = ["forbidden"]

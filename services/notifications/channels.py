@@ -101,10 +101,10 @@ def checked_address(url: str, allow_private: bool, resolver=None) -> str:
     connection then goes to this address, never through a second lookup, so a
     name that re-binds to an inside address after the check cannot reach it."""
     parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         addresses = (resolver or resolve)(parts.hostname, port)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:   # ValueError: a port out of range, a label idna cannot encode (was a 500)
         raise BlockedAddress(f"cannot resolve {parts.hostname}: {exc}") from None
     if not addresses:
         raise BlockedAddress(f"{parts.hostname} has no address")

@@ -62,7 +62,10 @@ def people(pc) -> dict:
         "place_id": place["place_id"]}), 201)
     return {"PC_ST_STAFF": partner.admin.token, "PC_ST_API_KEY": pc.api_key(partner).token,
             "PC_ST_CUSTOMER": pc.customer_session().token, "PC_ST_PARTNER": partner.partner_id,
-            "PC_ST_PLACE": place["place_id"], "PC_ST_PRODUCT": product["product_id"]}
+            "PC_ST_PLACE": place["place_id"], "PC_ST_PRODUCT": product["product_id"],
+            # the document's example placeholders (st_hooks): <place_id>, <product_id>, <partner_id>
+            "PC_ST_PLACE_ID": place["place_id"], "PC_ST_PRODUCT_ID": product["product_id"],
+            "PC_ST_PARTNER_ID": partner.partner_id}
 
 
 SERVER_ERRORS = {"ST101", "ST102"}     # a 5xx: never acceptable, on any operation

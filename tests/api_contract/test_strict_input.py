@@ -55,6 +55,7 @@ def test_query_errors_name_the_parameter(partner_center):
     # A limit out of range is clamped to 1..100, not refused (../shared/api.md, Lists).
     assert expect(admin.get(f"{partner.path}/products?limit=0"), 200)["items"] == []
     assert expect(admin.get(f"{partner.path}/products?limit=1000"), 200)["next_cursor"] is None
+    assert expect(admin.get(f"{partner.path}/products?limit=2177167942085972736"), 200)["next_cursor"] is None
 
 
 def test_bodies_take_only_their_json_types(partner_center):

@@ -76,6 +76,7 @@ def test_a_query_reads_ints_from_digits_and_dates_from_yyyy_mm_dd():
     assert (query.limit, query.date_from, query.date_to, query.unread, query.q) == (
         20, date(2026, 1, 1), date(2026, 1, 31), True, "5678")
     assert parse_query(Query, {}) == Query()
+    assert parse_query(Query, {"limit": "2177167942085972736"}).limit == 2177167942085972736   # a number, not refused
 
 
 @pytest.mark.parametrize("query, parameter", [

@@ -5,7 +5,7 @@ from accounts import domain
 from accounts.passwords import hash_slots, hasher, needs_rehash, verify_password
 from accounts.schemas import ListQuery, PartnerCreate, SignUp, Withdraw
 from chassis.errors import ValidationFailed
-from chassis.validation import parse
+from chassis.validation import parse, parse_query
 
 SIGN_UP = {"login_id": "daon", "password": "long password", "name": "n", "phone": "010-1234-5678",
            "agree_terms": True}
@@ -75,7 +75,7 @@ def test_request_schemas_refuse_what_the_contract_refuses():
             parse(Withdraw, {"confirm": confirm})
     with pytest.raises(ValidationFailed):
         parse(PartnerCreate, {"name": "p", "category": "salon", "business_number": "12-34"})
-    assert parse(ListQuery, {"limit": "5", "unknown": "ignored"}).limit == 5
+    assert parse_query(ListQuery, {"limit": "5", "unknown": "ignored"}).limit == 5
 
 
 def test_passwords_verify_and_rehash_at_a_new_cost():

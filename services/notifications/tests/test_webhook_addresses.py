@@ -142,3 +142,10 @@ def test_secrets_are_sealed_at_rest_and_rotate_with_an_overlap(run_service, rpc,
             rpc.notifications.rotate_webhook_secret(partner_id, hook["id"], {"overlap_hours": 1000})
     finally:
         receiver.close()
+
+
+def test_a_host_or_port_no_lookup_can_take_is_refused_not_a_500():
+    """Found by schemathesis (issue 15): a 64-character label failed in the idna codec, a 500."""
+    for url in ("https://" + "a" * 64 + ".example/hook", "https://hooks.example:99999/hook"):
+        with pytest.raises(channels.BlockedAddress):
+            channels.checked_address(url, allow_private=False)
