@@ -2,38 +2,15 @@
 pydantic turns them into dates and integers or names the field in a 422."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from chassis.validation import Strict
-from chassis.paging import PageQuery
 
-Days = Field(None, ge=1, le=3650)
-
-
-class ListQuery(PageQuery):
-    """``?limit=`` (default 20, clamped to 1..100) and an opaque ``?cursor=``."""
-
-
-class CustomerQuery(ListQuery):
-    """``q``: the start of a name, or the last 4 phone digits (R-RSV-8)."""
-    q: str | None = Field(None, min_length=1, max_length=50)
-    visited_within_days: int | None = Days
-
-
-class PartnerReviewQuery(ListQuery):
-    product_id: str | None = Field(None, min_length=1, max_length=100)
-    replied: Literal["true", "false"] | None = None
-
-
-class StatisticsQuery(Strict):
-    """A period (``from`` and ``to`` inclusive, partner-zone dates); the service checks its bounds."""
-    model_config = ConfigDict(populate_by_name=True)
-
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
+# The query strings of HTTP routes live in the HTTP contract (libs/contract/insights.py, issue 15),
+# so the gateway documents and validates the very classes checked here.
+from contract.insights import CustomerQuery, Days, ListQuery, PartnerReviewQuery, StatisticsQuery  # noqa: E402,F401
 
 
 class Segment(Strict):
