@@ -118,7 +118,8 @@ MapUrl = Annotated[StrictStr, Field(max_length=500, pattern=r"^https?://[^\s]+$"
 
 
 class PartnerUpdate(Strict):
-    model_config = examples({"name": "다온 헤어 강남", "channel_id": "@daonhair"})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "다온 헤어 강남", "channel_id": "@daonhair"}],
+                                                 "minProperties": 1})   # send at least one field
     name: Annotated[StrictStr, Field(min_length=1, max_length=100)] | None = None
     business_number: BusinessNumber | None = None
     channel_id: ChannelId | None = None

@@ -99,7 +99,7 @@ class SettingsIn(Strict):
 class ProductCreate(ReviewFieldsIn, SettingsIn):
     model_config = examples(
         {"kind": "booking", "name": "디자인 컷", "description": "샴푸와 스타일링 포함", "schedule_type": "datetime",
-         "quantity_mode": "slot", "prices": [{"label": "성인", "amount": 30000}], "place_id": "<place_id>",
+         "quantity_mode": "slot", "prices": [{"label": "성인", "amount": 30000}],
          "payment": "prepaid", "cancel_policy": {"deadline_hours_before": 24,
                                                  "fee_tiers": [{"hours_before": 48, "fee_percent": 10}]}},
         {"kind": "goods", "name": "아메리카노", "goods_type": "menu",
@@ -148,8 +148,10 @@ class TimeRef(Strict):
 
 class BlocksIn(Strict):
     """Close whole dates, or single times of a date (at least one of the two)."""
-    model_config = examples({"dates": ["2026-12-25"], "reason": "성탄절 휴무"},
-                            {"times": [{"date": "2026-12-24", "time": "10:00"}]})
+    model_config = ConfigDict(json_schema_extra={
+        "examples": [{"dates": ["2026-12-25"], "reason": "성탄절 휴무"}, {"times": [{"date": "2026-12-24", "time": "10:00"}]}],
+        "anyOf": [{"required": ["dates"], "properties": {"dates": {"minItems": 1}}},
+                  {"required": ["times"], "properties": {"times": {"minItems": 1}}}]})
     dates: list[dt.date] = Field(default_factory=list, max_length=366)
     times: list[TimeRef] = Field(default_factory=list, max_length=2000)
     reason: str = Field("", max_length=200)
@@ -188,8 +190,7 @@ class ListQuery(PageQuery):
 
 class ShopListQuery(ListQuery):
     """The shop's list: one partner's approved products (R-CAT-4)."""
-    partner_id: str | None = Field(None, min_length=1, max_length=64,
-                                   description="required: the partner whose products to list")
+    partner_id: str = Field(min_length=1, max_length=64, description="the partner whose products to list")
 
 
 class QuestionListQuery(PageQuery):

@@ -156,7 +156,8 @@ def operation(route, refs: dict, schemas: dict) -> dict:
     if route.body_model not in (None, NoBody):   # NoBody: a route that takes none
         # a body whose fields are all optional may be left out (the gateway reads no body as {})
         body_schema = route.body_model.model_json_schema()
-        op["requestBody"] = {"required": bool(body_schema.get("required") or body_schema.get("anyOf")),
+        op["requestBody"] = {"required": bool(body_schema.get("required") or body_schema.get("anyOf")
+                                         or body_schema.get("minProperties")),
                              "content": {"application/json": {
             "schema": refs[(route.body_model, "validation")]}}}
     op["responses"] = {}
