@@ -45,7 +45,7 @@ class SignUp(Strict):
     password: Password
     name: PersonName
     phone: Phone
-    agree_terms: StrictBool
+    agree_terms: StrictBool = Field(json_schema_extra={"const": True})   # only true, in the document too (R-ACC-1)
 
     @field_validator("agree_terms")
     @classmethod
