@@ -158,6 +158,10 @@ class QuoteQuery(Strict):
         return [CancelLineIn(line=int(line), quantity=int(quantity)).model_dump() for line, quantity in pairs]
 
 
+def _no_default(schema: dict) -> None:
+    schema.pop("default", None)     # absent means unchanged; null is not a value of the field
+
+
 class ProductSettingsIn(Strict):
     """How a product's bookings are handled (reservations' own settings, no review):
     ``confirmation`` auto (confirmed at once) or manual (requested until the
@@ -165,9 +169,10 @@ class ProductSettingsIn(Strict):
     booking may be cancelled (R-RSV-4)."""
     model_config = ConfigDict(json_schema_extra={"examples": [{"confirmation": "auto", "request_ttl_hours": 24, "allow_partial_cancel": True}]})
 
-    confirmation: Literal["auto", "manual"] | None = None
+    # left out: unchanged; never null (the service refuses it, so the document does not offer it)
+    confirmation: Literal["auto", "manual"] = Field(None, json_schema_extra=_no_default)
     request_ttl_hours: int | None = Field(None, ge=1, le=24 * 30)
-    allow_partial_cancel: bool | None = None
+    allow_partial_cancel: bool = Field(None, json_schema_extra=_no_default)
 
 
 
