@@ -76,15 +76,8 @@ class CouponListQuery(PageQuery):
 
 # --- responses ---------------------------------------------------------------------------------
 
-class Coupon(Out):
-    """A coupon as its partner manages it: settings, state and use. Money in KRW."""
-    model_config = examples({"coupon_id": "1c7e...", "partner_id": "9d1e...", "name": "첫 방문 5천원 할인",
-                             "discount_type": "fixed", "amount": 5000, "percent": None, "max_discount": None,
-                             "min_spend": 20000, "starts_at": None, "ends_at": None, "product_ids": [],
-                             "total_limit": 100, "per_customer_limit": 1, "distribution": "code",
-                             "code": "WELCOME5000", "paused": False, "state": "active", "redeemed": 3,
-                             "remaining": 97, "issued": 0, "created_at": "2026-12-01T09:00:00+00:00",
-                             "updated_at": "2026-12-01T09:00:00+00:00"})
+class CouponTerms(Out):
+    """What a coupon takes off and when: the part a partner's and a customer's view share."""
     coupon_id: str
     partner_id: str
     name: str
@@ -95,6 +88,17 @@ class Coupon(Out):
     min_spend: int
     starts_at: Timestamp | None
     ends_at: Timestamp | None
+
+
+class Coupon(CouponTerms):
+    """A coupon as its partner manages it: settings, state and use. Money in KRW."""
+    model_config = examples({"coupon_id": "1c7e...", "partner_id": "9d1e...", "name": "첫 방문 5천원 할인",
+                             "discount_type": "fixed", "amount": 5000, "percent": None, "max_discount": None,
+                             "min_spend": 20000, "starts_at": None, "ends_at": None, "product_ids": [],
+                             "total_limit": 100, "per_customer_limit": 1, "distribution": "code",
+                             "code": "WELCOME5000", "paused": False, "state": "active", "redeemed": 3,
+                             "remaining": 97, "issued": 0, "created_at": "2026-12-01T09:00:00+00:00",
+                             "updated_at": "2026-12-01T09:00:00+00:00"})
     product_ids: list[str] = Field(description="empty: every product of the partner")
     total_limit: int | None
     per_customer_limit: int | None
@@ -113,18 +117,8 @@ class CouponIssued(Coupon):
     issued_now: int = Field(description="customers given it by this call (giving twice is harmless)")
 
 
-class CustomerCoupon(Out):
+class CustomerCoupon(CouponTerms):
     """A coupon given to me: what it takes off, when, and what is left of it for me."""
-    coupon_id: str
-    partner_id: str
-    name: str
-    discount_type: DiscountType
-    amount: int | None
-    percent: int | None
-    max_discount: int | None
-    min_spend: int
-    starts_at: Timestamp | None
-    ends_at: Timestamp | None
     product_ids: list[str]
     state: CouponState
     issued_at: Timestamp
