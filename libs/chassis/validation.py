@@ -15,6 +15,7 @@ One rule for what a value may be (issue 15, defect 3: nothing is coerced):
 
 ``parse`` is the body's, ``parse_query`` the query's: a query error says
 ``request query is invalid`` and names the parameters (``from``, ``limit``).
+``require_id`` checks an id an RPC takes as an argument (``partner_id``).
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .errors import ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
+
+MAX_ID_LENGTH = 200   # ids are UUIDs or short names; this only bounds what a caller can make us look up
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?")
@@ -208,3 +211,14 @@ class NoBody(Strict):
     """The body of a route that takes none (an action such as ``deliver``): an
     empty body or ``{}`` is fine, any field is refused with a 422 naming it, so
     nothing a client sends is silently dropped (issue 18)."""
+
+
+def require_id(value, field: str) -> str:
+    """An id argument (``partner_id``, ``customer_id``): a non-blank string of
+    at most ``MAX_ID_LENGTH`` characters, or a 422 naming ``field``."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed(message=f"{field} is required", details={"fields": {field: "required"}})
+    if len(value) > MAX_ID_LENGTH:
+        raise ValidationFailed(message=f"{field} is invalid",
+                               details={"fields": {field: f"at most {MAX_ID_LENGTH} characters"}})
+    return value

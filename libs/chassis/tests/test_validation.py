@@ -9,7 +9,7 @@ import pytest
 from pydantic import Field, model_validator
 
 from chassis.errors import ValidationFailed
-from chassis.validation import Strict, invalid_query, parse, parse_query
+from chassis.validation import MAX_ID_LENGTH, Strict, invalid_query, parse, parse_query, require_id
 
 
 class Body(Strict):
@@ -90,3 +90,17 @@ def test_a_query_error_names_the_parameter(query, parameter):
     assert caught.value.message == "request query is invalid"
     assert list(caught.value.details["fields"]) == [parameter]
     assert "body" not in caught.value.details["fields"]
+
+
+@pytest.mark.parametrize("value", [None, "", "   ", 42, ["p-1"]])
+def test_an_id_argument_is_required_and_named(value):
+    with pytest.raises(ValidationFailed) as caught:
+        require_id(value, "partner_id")
+    assert caught.value.details["fields"] == {"partner_id": "required"}
+
+
+def test_an_id_argument_has_one_length_limit():
+    assert require_id("p" * MAX_ID_LENGTH, "customer_id") == "p" * MAX_ID_LENGTH
+    with pytest.raises(ValidationFailed) as caught:
+        require_id("p" * (MAX_ID_LENGTH + 1), "customer_id")
+    assert list(caught.value.details["fields"]) == ["customer_id"]
