@@ -52,11 +52,11 @@ import hashlib
 import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chassis.partner_time import PARTNER_TIME_ZONE
-from chassis.coupons import discount_share
-from chassis.errors import Conflict, ValidationFailed
+from chassis.coupons import coupon_of_hold, discount_share
+from chassis.errors import Conflict, NotFound, ValidationFailed
 
 from . import errors
 
@@ -66,12 +66,17 @@ REQUESTED, CONFIRMED, REJECTED, CANCELLED, COMPLETED, NO_SHOW = (
 STATUSES = (REQUESTED, CONFIRMED, REJECTED, CANCELLED, COMPLETED, NO_SHOW)   # R-RSV-1
 OPEN = (REQUESTED, CONFIRMED)                       # may still be cancelled or moved (R-RSV-4, R-RSV-5)
 HOLDING = (REQUESTED, CONFIRMED, COMPLETED, NO_SHOW)  # their seats stay taken in the catalog
+VISITING = (REQUESTED, CONFIRMED, COMPLETED)        # the dashboard's visits of a day (R-ACC-11)
 
 NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 NUMBER_LENGTH = 10
 NUMBER_PATTERN = re.compile(f"^[{NUMBER_ALPHABET}]{{{NUMBER_LENGTH}}}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 DEFAULT_REQUEST_TTL_HOURS = 24
+
+
+class NumberTaken(Exception):
+    """A drawn reservation number is already another booking's: draw again."""
 
 
 # --- identifiers ---------------------------------------------------------------------
@@ -105,6 +110,34 @@ def token_hash(token: str) -> bytes:
 
 def phone_digits(phone: str | None) -> str | None:
     return re.sub(r"\D", "", phone) if phone else None
+
+
+# --- booking settings (the partner's, per product) ---------------------------------
+
+@dataclass(frozen=True)
+class BookingSettings:
+    """A product's booking settings, the defaults of the module docstring where the
+    partner set none; ``request_ttl_hours`` None means the service's configured default."""
+    confirmation: str = "manual"
+    request_ttl_hours: int | None = None
+    allow_partial_cancel: bool = True
+    updated_at: dt.datetime | None = None
+
+    @classmethod
+    def of(cls, row: dict | None) -> BookingSettings:
+        return cls(**{k: v for k, v in (row or {}).items() if k in SETTING_FIELDS + ("updated_at",)})
+
+    def with_changes(self, changes: dict) -> BookingSettings:
+        return replace(self, **{k: v for k, v in changes.items() if k in SETTING_FIELDS})
+
+    def ttl_hours(self, default_ttl: int) -> int:
+        return self.request_ttl_hours or default_ttl
+
+    def stored(self) -> dict:
+        return {k: getattr(self, k) for k in SETTING_FIELDS}
+
+
+SETTING_FIELDS = ("confirmation", "request_ttl_hours", "allow_partial_cancel")
 
 
 # --- idempotency -----------------------------------------------------------------
@@ -289,6 +322,61 @@ def apply_cancellation(lines: list[dict], release: list[dict]) -> list[dict]:
     return [{**line, "cancelled": line.get("cancelled", 0) + taken_back.get(line["line"], 0)} for line in lines]
 
 
+# --- booking (R-RSV-1, R-RSV-3) ---------------------------------------------------------
+
+def hold_lines(request) -> list[dict]:
+    """The catalog hold's lines of a booking request (contract.reservations.ReservationCreate)."""
+    return [{"product_id": request.product_id, "price_id": line.price_id, "quantity": line.quantity,
+             "date": request.date.isoformat() if request.date else None,
+             "time": request.time.strftime("%H:%M") if request.time else None} for line in request.lines]
+
+
+def booked_reservation(intent: dict, request, hold: dict, settings: BookingSettings, default_ttl: int,
+                       now: dt.datetime) -> dict:
+    """The new reservation as the held catalog version priced it, with the product's
+    policy and booking settings copied onto it (what it keeps whatever changes later)."""
+    product = hold["products"][hold["lines"][0]["product_id"]]
+    ttl = settings.ttl_hours(default_ttl)
+    lines = lines_from_hold(hold)
+    discount = hold.get("discount_amount", 0)
+    status = CONFIRMED if settings.confirmation == "auto" else REQUESTED
+    policy = product["cancel_policy"]
+    phone = phone_digits(request.booker.phone)
+    return {"reservation_id": intent["reservation_id"], "number": intent["number"],
+            "partner_id": intent["partner_id"], "product_id": hold["lines"][0]["product_id"],
+            "product_name": product["name"], "product_version": product["version"],
+            "schedule_type": product["schedule_type"], "payment": product["payment"] or "none",
+            "cancel_policy": policy, "confirmation": settings.confirmation,
+            "allow_partial_cancel": settings.allow_partial_cancel, "request_ttl_hours": ttl,
+            "customer_id": intent["customer_id"], "holder_customer_id": intent["customer_id"],
+            "booker_name": request.booker.name, "booker_phone": phone, "booker_phone_last4": phone[-4:],
+            "status": status, "use_date": request.date, "use_time": request.time, "lines": lines,
+            "total": paid_amount(lines, discount), "refund_amount": 0, "fee_amount": 0, "reason": None,
+            "coupon": coupon_of_hold(hold), "discount_amount": discount,
+            "conversation_id": None, "hold_sequence": intent["hold_sequence"], "created_at": now,
+            "updated_at": now, "due_at": due_at(status, policy, request.date, request.time, now, ttl)}
+
+
+def check_booking_product(product: dict) -> None:
+    """Booking settings are for booking products (goods have none)."""
+    if product.get("kind") != "booking":
+        raise ValidationFailed(message="goods have no booking settings",
+                               details={"fields": {"product_id": "not a booking product"}})
+
+
+def check_setting_changes(changes: dict) -> None:
+    """A setting left out stays as it is; only ``request_ttl_hours`` may be null (the default)."""
+    nulls = {k: "may not be null" for k, v in changes.items() if v is None and k != "request_ttl_hours"}
+    if nulls:
+        raise ValidationFailed(message="request body is invalid", details={"fields": nulls})
+
+
+def check_open(reservation: dict, action: str) -> None:
+    """Sharing and handing over are for bookings still open; 409 ``invalid_state`` otherwise."""
+    if reservation["status"] not in OPEN:
+        raise errors.invalid_state(reservation["number"], reservation["status"], action)
+
+
 # --- partner actions (R-RSV-2, R-RSV-6) --------------------------------------------
 
 @dataclass(frozen=True)
@@ -301,6 +389,13 @@ class Transition:
 
 # R-ACC-14: the reason a closing partner's open bookings are cancelled with, as customers read it.
 PARTNER_CLOSED_REASON = "파트너 운영 종료 (the partner has closed)"
+
+def partner_transition(action: str) -> Transition:
+    """The transition an action names; 404 ``action_not_found`` for any other."""
+    if action not in PARTNER_ACTIONS:
+        raise NotFound("action_not_found", "no such action", {"action": action})
+    return PARTNER_ACTIONS[action]
+
 
 PARTNER_ACTIONS: dict[str, Transition] = {
     "confirm": Transition((REQUESTED,), CONFIRMED, "reservation.confirmed"),
@@ -320,6 +415,8 @@ class Outcome:
     fee: int = 0
     sale: int = 0
     release: bool = False
+    action: str | None = None      # the history's step and the timer's count, when not the status
+    reason: str | None = None      # the reason a timer gives (a partner gives their own)
 
 
 def partner_outcome(action: str, reservation: dict, now: dt.datetime) -> Outcome:
@@ -371,7 +468,8 @@ def timer_outcome(reservation: dict) -> Outcome | None:
     sold = paid_amount(reservation["lines"], reservation.get("discount_amount", 0))
     paid = sold if is_paid(reservation["payment"]) else 0
     if status == REQUESTED:
-        return Outcome(CANCELLED, "reservation.expired", refund=paid, release=True)
+        return Outcome(CANCELLED, "reservation.expired", refund=paid, release=True, action="expired",
+                       reason="request_expired")
     if status == CONFIRMED and policy.get("complete_after_use"):
         return Outcome(COMPLETED, "reservation.completed", sale=sold)
     if status == CONFIRMED and policy.get("auto_cancel_unused"):
@@ -379,7 +477,22 @@ def timer_outcome(reservation: dict) -> Outcome | None:
     return None
 
 
+# --- releases to the catalog ------------------------------------------------------------
+
+def release_retry_seconds(attempts: int) -> float:
+    """How long a release the catalog did not take waits before the next try: doubling, at most 5 minutes."""
+    return float(min(300, 2 * 2 ** attempts))
+
+
 # --- date change (R-RSV-5) ---------------------------------------------------------------
+
+def moved_hold_lines(reservation: dict, new_date: dt.date, new_time: dt.time | None) -> list[dict]:
+    """The catalog hold of the booking's lines still booked, on the new date."""
+    return [{"product_id": reservation["product_id"], "price_id": line["price_id"],
+             "quantity": active_quantity(line), "date": new_date.isoformat(),
+             "time": new_time.strftime("%H:%M") if new_time else None}
+            for line in reservation["lines"] if active_quantity(line) > 0]
+
 
 def check_date_change(reservation: dict, new_date: dt.date, new_time: dt.time | None, now: dt.datetime) -> None:
     """The conditions that need nothing but the reservation; each has its own code.
@@ -425,6 +538,20 @@ def check_holder(reservation: dict, customer_id: str) -> None:
     raise errors.reservation_not_found(reservation["number"])
 
 
+def check_transfer(reservation: dict, customer_id: str, to_phone: str | None) -> None:
+    """The holder hands an open booking to another phone than the booker's own."""
+    check_holder(reservation, customer_id)
+    check_open(reservation, "transfer")
+    if reservation["customer_id"] == customer_id and to_phone == reservation["booker_phone"]:
+        raise ValidationFailed(message="the ticket is already yours",
+                               details={"fields": {"to_phone": "this is the booker's own phone"}})
+
+
+def is_token(value) -> bool:
+    """Could be a share or transfer token (anything else is looked up as nothing)."""
+    return isinstance(value, str) and 0 < len(value) <= 100
+
+
 def transfer_open_to(transfer: dict | None, customer_id: str, verified_phone: str | None) -> bool:
     """A pending transfer is open to the customer whose verified phone is its
     ``to_phone`` (issue 17 item 1); an accepted one only to who took it (a retry)."""
@@ -435,11 +562,35 @@ def transfer_open_to(transfer: dict | None, customer_id: str, verified_phone: st
     return verified_phone is not None and phone_digits(verified_phone) == transfer["to_phone"]
 
 
+# --- chat (R-RSV-11) ------------------------------------------------------------------------
+
+def check_chat_requestable(reservation: dict) -> None:
+    if reservation["conversation_id"]:
+        raise Conflict("chat_already_open", "this reservation already has a conversation",
+                       {"number": reservation["number"], "conversation_id": reservation["conversation_id"]})
+
+
+def check_invitation_pending(invitation: dict) -> None:
+    """An invitation is answered once (the same answer again is a replay, not a change)."""
+    if invitation["state"] != "pending":
+        raise Conflict("invalid_state", f"the invitation is already {invitation['state']}",
+                       {"invitation_id": invitation["invitation_id"], "status": invitation["state"]})
+
+
 # --- status board (R-RSV-9) --------------------------------------------------------------
 
 # Every state that holds seats (HOLDING), so the counts explain the slot's ``taken``
 # (a no-show keeps its seat: issue 17 item 7).
 BOARD_STATES = (REQUESTED, CONFIRMED, COMPLETED, NO_SHOW)
+
+
+BOARD_MAX_DAYS = 92
+
+
+def check_board_period(date_from: dt.date, date_to: dt.date) -> None:
+    if not date_from <= date_to <= date_from + dt.timedelta(days=BOARD_MAX_DAYS):
+        raise ValidationFailed(message="request query is invalid", details={"fields": {
+            "to": "from <= to, at most 93 days"}})
 
 
 def board(slot_board: dict, counts: list[dict]) -> dict:
@@ -479,12 +630,39 @@ def _add(bucket: dict, row: dict) -> None:
         bucket["booked_quantity"] += row["quantity"]
 
 
-# --- search and lists ---------------------------------------------------------------------
-
 # --- dashboard (R-ACC-11) ------------------------------------------------------------------
 
 def dashboard(counts: dict[str, int], today: dict) -> dict:
     return {"counts": {state: counts.get(state, 0) for state in STATUSES}, "today": today}
+
+
+# --- settlement (reconciliation) ------------------------------------------------------
+
+def check_period(period_start: dt.date, period_end: dt.date) -> None:
+    if period_end < period_start:
+        raise ValidationFailed(message="request is invalid",
+                               details={"fields": {"period_end": "must not be before period_start"}})
+
+
+def business_days(period_start: dt.date, period_end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The instants that bound these business dates (partner's zone), the end excluded."""
+    return (dt.datetime.combine(period_start, dt.time(0, 0), PARTNER_TIME_ZONE),
+            dt.datetime.combine(period_end + dt.timedelta(days=1), dt.time(0, 0), PARTNER_TIME_ZONE))
+
+
+def ledger_totals(rows: list[dict]) -> dict:
+    """Sales are completed reservations' totals, fees those of cancellations and
+    no-shows; customers' refunds of cancelled bookings are not ledger refunds (no
+    sale was booked), so ``refunds`` is 0. ``rows``: {partner_id, kind, amount, n}."""
+    totals: dict = {}
+    for row in rows:
+        entry = totals.setdefault(row["partner_id"], {"sales": 0, "fees": 0, "refunds": 0, "sales_count": 0,
+                                                      "fees_count": 0})
+        plural = {"sale": "sales", "fee": "fees", "refund": "refunds"}[row["kind"]]
+        entry[plural] = int(row["amount"])
+        if plural != "refunds":
+            entry[f"{plural}_count"] = int(row["n"])
+    return totals
 
 
 # --- reviews (R-RSV-6, R-CAT-6) --------------------------------------------------------

@@ -8,10 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from chassis.db import like_part
 from chassis.privacy import name_grams, phone_key
+
+from .domain import NumberTaken
 
 RESERVATION_COLUMNS = """
     reservation_id::text AS reservation_id, number, partner_id, product_id, product_name, product_version,
@@ -39,11 +42,8 @@ def product_settings(uow, partner_id: str, product_id: str) -> dict | None:
                          (partner_id, product_id))
 
 
-def save_product_settings(uow, partner_id: str, product_id: str, changes: dict, actor: str | None) -> dict:
-    current = product_settings(uow, partner_id, product_id) or {}
-    merged = {"confirmation": "manual", "request_ttl_hours": None, "allow_partial_cancel": True,
-              **{k: current[k] for k in ("confirmation", "request_ttl_hours", "allow_partial_cancel") if k in current},
-              **changes}
+def save_product_settings(uow, partner_id: str, product_id: str, settings: dict, actor: str | None) -> dict:
+    """``settings``: every field (domain.BookingSettings.stored)."""
     return uow.fetch_one(
         """INSERT INTO product_settings (partner_id, product_id, confirmation, request_ttl_hours,
                                          allow_partial_cancel, updated_by)
@@ -53,8 +53,8 @@ def save_product_settings(uow, partner_id: str, product_id: str, changes: dict, 
                allow_partial_cancel = EXCLUDED.allow_partial_cancel, updated_by = EXCLUDED.updated_by,
                updated_at = now()
            RETURNING confirmation, request_ttl_hours, allow_partial_cancel, updated_at""",
-        (partner_id, product_id, merged["confirmation"], merged["request_ttl_hours"],
-         merged["allow_partial_cancel"], actor))
+        (partner_id, product_id, settings["confirmation"], settings["request_ttl_hours"],
+         settings["allow_partial_cancel"], actor))
 
 
 # --- idempotent creation -----------------------------------------------------------------
@@ -66,12 +66,17 @@ INTENT_COLUMNS = """customer_id, idempotency_key, fingerprint, reservation_id::t
 def claim_intent(uow, customer_id: str, key: str, fingerprint: str, reservation_id: uuid.UUID, number: str,
                  partner_id: str) -> dict | None:
     """The new intent, or None when the customer already used this key (a
-    concurrent first use waits for the other transaction to commit)."""
-    return uow.fetch_one(
-        f"""INSERT INTO booking_intents (customer_id, idempotency_key, fingerprint, reservation_id, number, partner_id)
-            VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (customer_id, idempotency_key) DO NOTHING
-            RETURNING {INTENT_COLUMNS}""",
-        (customer_id, key, fingerprint, reservation_id, number, partner_id))
+    concurrent first use waits for the other transaction to commit);
+    ``NumberTaken`` when the drawn number is another booking's (the transaction is then lost)."""
+    try:
+        return uow.fetch_one(
+            f"""INSERT INTO booking_intents (customer_id, idempotency_key, fingerprint, reservation_id, number,
+                                             partner_id)
+                VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (customer_id, idempotency_key) DO NOTHING
+                RETURNING {INTENT_COLUMNS}""",
+            (customer_id, key, fingerprint, reservation_id, number, partner_id))
+    except psycopg.errors.UniqueViolation as taken:
+        raise NumberTaken(number) from taken
 
 
 def intent(uow, customer_id: str, key: str, lock: bool = False) -> dict | None:
@@ -158,11 +163,11 @@ def reservation_by_id(uow, reservation_id, lock: bool = False) -> dict | None:
                          f"{'FOR UPDATE' if lock else ''}", (reservation_id,))
 
 
-def open_reservations_of(uow, partner_id: str) -> list[dict]:
-    """A partner's requested and confirmed reservations, locked (R-ACC-14)."""
+def open_reservations_of(uow, partner_id: str, statuses: tuple[str, ...]) -> list[dict]:
+    """A partner's reservations in these states, locked (R-ACC-14)."""
     return uow.fetch_all(f"""SELECT {RESERVATION_COLUMNS} FROM reservations
-                             WHERE partner_id = %s AND status IN ('requested', 'confirmed')
-                             ORDER BY reservation_id FOR UPDATE""", (partner_id,))
+                             WHERE partner_id = %s AND status = ANY(%s)
+                             ORDER BY reservation_id FOR UPDATE""", (partner_id, list(statuses)))
 
 
 def update_reservation(uow, reservation_id: str, changes: dict) -> dict:
@@ -266,15 +271,17 @@ def status_counts(uow, partner_id: str) -> dict[str, int]:
         "SELECT status, count(*) AS n FROM reservations WHERE partner_id = %s GROUP BY status", (partner_id,))}
 
 
-def today_counts(uow, partner_id: str, today: dt.date, day_start: dt.datetime) -> dict:
+def today_counts(uow, partner_id: str, today: dt.date, day_start: dt.datetime, *, visiting: tuple[str, ...],
+                 awaiting: str) -> dict:
+    """Bookings made today; today's visits (reservations in the ``visiting`` states) and those ``awaiting``."""
     row = uow.fetch_one(
         """SELECT (SELECT count(*) FROM reservations WHERE partner_id = %(p)s AND created_at >= %(start)s
                    AND created_at < %(start)s + interval '1 day') AS bookings,
                   (SELECT count(*) FROM reservations WHERE partner_id = %(p)s AND use_date = %(today)s
-                   AND status IN ('requested', 'confirmed', 'completed')) AS visits,
+                   AND status = ANY(%(visiting)s)) AS visits,
                   (SELECT count(*) FROM reservations WHERE partner_id = %(p)s AND use_date = %(today)s
-                   AND status = 'requested') AS awaiting_confirmation""",
-        {"p": partner_id, "start": day_start, "today": today})
+                   AND status = %(awaiting)s) AS awaiting_confirmation""",
+        {"p": partner_id, "start": day_start, "today": today, "visiting": list(visiting), "awaiting": awaiting})
     return {k: int(v) for k, v in row.items()}
 
 
@@ -318,10 +325,10 @@ def release_done(uow, release_id: str) -> None:
     uow.execute("DELETE FROM pending_releases WHERE release_id = %s", (release_id,))
 
 
-def release_failed(uow, release_id: str, error: str) -> None:
+def release_failed(uow, release_id: str, error: str, retry_seconds: float) -> None:
     uow.execute("""UPDATE pending_releases SET attempts = attempts + 1, last_error = %s,
-                          next_attempt_at = now() + make_interval(secs => least(300, 2 * power(2, attempts)))
-                   WHERE release_id = %s""", (error[:500], release_id))
+                          next_attempt_at = now() + make_interval(secs => %s)
+                   WHERE release_id = %s""", (error[:500], retry_seconds, release_id))
 
 
 def pending_release_count(uow) -> int:

@@ -61,6 +61,11 @@ def partner_view(r: dict) -> dict:
             "holder": holder_view(r)}
 
 
+def partner_detail_view(r: dict, steps: list[dict], pending_transfer: dict | None) -> dict:
+    return {**partner_view(r), "history": [history_view(s) for s in steps],
+            "transfer": transfer_view(pending_transfer) if pending_transfer else None}
+
+
 def holder_name_masked(r: dict) -> str | None:
     """Whoever holds the ticket (the booker until a hand-over), masked as staff see names."""
     return mask_name(r.get("holder_name") if r["holder_customer_id"] != r["customer_id"] else r["booker_name"])
@@ -89,6 +94,24 @@ def shared_view(r: dict) -> dict:
     return {**_schedule(r), "role": "friend", "booker": {"name": mask_name(r["booker_name"])}}
 
 
+def reader_view(r: dict, customer_id: str, pending_transfer: dict | None = None) -> dict:
+    """As the customer reading it sees it: their own booking or ticket, or a friend's share."""
+    if customer_id in (r["customer_id"], r["holder_customer_id"]):
+        return customer_view(r, customer_id, pending_transfer)
+    return shared_view(r)
+
+
+def saved_view(r: dict, customer_id: str, own: bool) -> dict:
+    """A share saved by a friend (``saved``), or opened by the customer whose it is."""
+    return {**(customer_view(r, customer_id) if own else shared_view(r)), "saved": not own}
+
+
+def cancellation_view(r: dict, customer_id: str, plan: domain.CancelPlan) -> dict:
+    return {**customer_view(r, customer_id),
+            "cancellation": {"partial": plan.partial, "amount": plan.amount, "refund": plan.refund,
+                             "fee": plan.fee, "lines": plan.release}}
+
+
 def creation_view(r: dict) -> dict:
     """201 of POST /v1/shop/reservations: {number, status, total, cancel_deadline, ...} as the booker sees it."""
     return customer_view(r, r["customer_id"])
@@ -108,11 +131,10 @@ def invitation_view(i: dict) -> dict:
     return view
 
 
-def settings_view(partner_id: str, product_id: str, row: dict | None, default_ttl: int) -> dict:
-    row = row or {}
-    return {"partner_id": partner_id, "product_id": product_id, "confirmation": row.get("confirmation", "manual"),
-            "request_ttl_hours": row.get("request_ttl_hours") or default_ttl,
-            "allow_partial_cancel": row.get("allow_partial_cancel", True), "updated_at": iso(row.get("updated_at"))}
+def settings_view(partner_id: str, product_id: str, settings: domain.BookingSettings, default_ttl: int) -> dict:
+    return {"partner_id": partner_id, "product_id": product_id, "confirmation": settings.confirmation,
+            "request_ttl_hours": settings.ttl_hours(default_ttl),
+            "allow_partial_cancel": settings.allow_partial_cancel, "updated_at": iso(settings.updated_at)}
 
 
 def history_view(h: dict) -> dict:

@@ -144,7 +144,7 @@ def test_r_cat_6_timers_due_times_and_outcomes():
     assert domain.due_at("confirmed", TIERED, USE.date(), USE.time(), booked_at, 24) is None   # no auto-cancel
     assert domain.due_at("confirmed", FREE, None, None, booked_at, 24) is None                  # anytime
     assert domain.timer_outcome(reservation(status="requested")) == domain.Outcome(
-        "cancelled", "reservation.expired", refund=25000, release=True)
+        "cancelled", "reservation.expired", refund=25000, release=True, action="expired", reason="request_expired")
     assert domain.timer_outcome(reservation(payment="none", cancel_policy=FREE)).status == "completed"
     auto_cancel = {**TIERED, "auto_cancel_unused": True}
     assert domain.timer_outcome(reservation(cancel_policy=auto_cancel)) == domain.Outcome(
