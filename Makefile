@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)/libs:$(CURDIR)/services
 export PSYCOPG_WAIT_FUNC := wait_select
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: run test bench infra infra-browser venv clean operator reconcile $(addprefix run-,$(SERVICES))
+.PHONY: run test check bench infra infra-browser venv clean operator reconcile $(addprefix run-,$(SERVICES))
 
 venv: $(VENV)/.installed
 
@@ -39,8 +39,15 @@ $(addprefix run-,$(SERVICES)): run-%: infra venv
 run-console: venv
 	@$(PY) -m console
 
-## test: every test, against the real RabbitMQ and PostgreSQL
-test: infra-browser venv
+## check: lint (ruff check), format where the tree is formatted (ruff format --check) and types (mypy),
+## all configured in pyproject.toml; seconds, so it runs first in make test
+check: venv
+	@$(VENV)/bin/ruff check --quiet .
+	@$(VENV)/bin/ruff format --check --quiet .
+	@$(VENV)/bin/mypy
+
+## test: the checks, then every test against the real RabbitMQ and PostgreSQL
+test: check infra-browser venv
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests collected"; exit 0; fi; exit $$rc
 

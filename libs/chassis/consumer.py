@@ -19,11 +19,11 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 
 from . import topology
-from .topology import BROKER_ERRORS
 from .context import CORRELATION_KEY
 from .contracts import SUBSCRIPTIONS, Subscription
 from .envelope import Envelope
 from .logging import get_logger
+from .topology import BROKER_ERRORS
 
 log = get_logger(__name__)
 

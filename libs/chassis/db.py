@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
+from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
-from typing import Any, Iterator  # noqa: E402
+from typing import Any
 
 import psycopg  # noqa: E402
 import psycopg.waiting  # noqa: E402
@@ -200,7 +201,7 @@ class UnitOfWork:
 class DatabaseSession:
     """What a worker gets: ``with self.db.transaction() as uow: ...``."""
 
-    def __init__(self, provider: "Database", worker_ctx):
+    def __init__(self, provider: Database, worker_ctx):
         self.provider = provider
         self.worker_ctx = worker_ctx
 
@@ -210,10 +211,9 @@ class DatabaseSession:
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
-        with self.provider.pool.connection() as conn:
-            with conn.transaction():
-                uow = UnitOfWork(conn, self.worker_ctx, self.worker_ctx.service_name)
-                yield uow
+        with self.provider.pool.connection() as conn, conn.transaction():
+            uow = UnitOfWork(conn, self.worker_ctx, self.worker_ctx.service_name)
+            yield uow
         if uow.published:
             self.provider.after_commit_with_events()
 

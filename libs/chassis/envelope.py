@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +14,7 @@ class Envelope(BaseModel):
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     type: str
     version: int = 1
-    occurred_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     source: str
     partner_id: str | None = None
     correlation_id: str | None = None
@@ -24,7 +24,7 @@ class Envelope(BaseModel):
         return self.model_dump_json()
 
     @classmethod
-    def from_json(cls, data: str | bytes | dict) -> "Envelope":
+    def from_json(cls, data: str | bytes | dict) -> Envelope:
         if isinstance(data, dict):
             return cls.model_validate(data)
         return cls.model_validate_json(data)

@@ -11,7 +11,6 @@ import json
 
 from nameko.exceptions import deserialize_to_instance
 
-
 # nameko stringifies every non-string exception argument on the wire; the
 # error travels as one JSON argument instead, so details keep their types.
 WIRE_PREFIX = "pc-error:"

@@ -79,7 +79,7 @@ def products_of(lines: list[dict], discount: int = 0, refunded: dict[str, int] |
     shares = split_amount(discount, [gross for _, gross, _ in by_product.values()]) if discount else \
         [0] * len(by_product)
     return [ProductMoney(pid, name, gross, share, value)
-            for (pid, (name, gross, value)), share in zip(by_product.items(), shares)]
+            for (pid, (name, gross, value)), share in zip(by_product.items(), shares, strict=True)]
 
 
 def refund_by_product(lines: list[dict], refund: list[dict], discount: int = 0) -> dict[str, int]:

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import amqp
 
 from . import topology
-from .contracts import subscribers_of
 from .background import PollingLoop
+from .contracts import subscribers_of
 from .db import DatabasePool
 from .logging import get_logger
 
@@ -110,7 +109,7 @@ class ConfirmingPublisher:
             deadline = time.monotonic() + CONFIRM_TIMEOUT
             while self.pending and time.monotonic() < deadline:
                 self.connection.drain_events(timeout=max(0.01, deadline - time.monotonic()))
-        except (OSError, socket.timeout, amqp.exceptions.AMQPError):
+        except (TimeoutError, OSError, amqp.exceptions.AMQPError):
             self.close()
             raise
         for event_id in self.pending.values():

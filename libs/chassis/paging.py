@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Callable
+from collections.abc import Callable
 
 from pydantic import Field, field_validator
 
@@ -47,7 +47,7 @@ def decode_cursor(cursor: str | None, *types: Callable) -> tuple | None:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(values, list) or len(values) != len(types):
             raise ValueError(cursor)
-        return tuple(convert(value) for convert, value in zip(types, values))
+        return tuple(convert(value) for convert, value in zip(types, values, strict=True))
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise ValidationFailed(message="request query is invalid",
                                details={"fields": {"cursor": "not a cursor this list gave out"}}) from None

@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import eventlet
 from nameko.amqp.publish import Publisher
-from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
-                              NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    NON_PERSISTENT,
+    SERIALIZER_CONFIG_KEY,
+)
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
-from nameko.rpc import (MethodProxy, ReplyListener, Responder, Rpc, RpcConsumer, ServiceProxy,
-                        get_rpc_exchange)
+from nameko.rpc import MethodProxy, ReplyListener, Responder, Rpc, RpcConsumer, ServiceProxy, get_rpc_exchange
 
 from .errors import ServiceUnavailable
 from .topology import BROKER_ERRORS

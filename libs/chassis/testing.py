@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+
 import pytest
 
 from .config import DEFAULT_AMQP_URI, REPO_ROOT, load_config, service_dir, service_name
@@ -139,7 +140,7 @@ class ServiceProcess:
         self.env = env
         self.process: subprocess.Popen | None = None
 
-    def start(self, **extra_env) -> "ServiceProcess":
+    def start(self, **extra_env) -> ServiceProcess:
         env = {**os.environ, **self.env, **extra_env}
         self.log_path = os.path.join(REPO_ROOT, "run", f"{service_name(self.service)}-{uuid.uuid4().hex[:8]}.log")
         with open(self.log_path, "ab") as log:

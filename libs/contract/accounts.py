@@ -4,11 +4,10 @@ request bodies and query strings the accounts service validates with (its
 service checks the same class) and the responses the gateway sends."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import (AwareDatetime, ConfigDict, Field, StrictBool, StrictStr, field_validator,
-                      model_validator)
+from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
 
 from chassis.paging import PageQuery
 from chassis.scopes import ALL_SCOPES
@@ -178,7 +177,7 @@ class ApiKeyCreate(Strict):
     @field_validator("expires_at")
     @classmethod
     def _future(cls, value):
-        if value is not None and value <= datetime.now(timezone.utc):
+        if value is not None and value <= datetime.now(UTC):
             raise ValueError("must be in the future")
         return value
 

@@ -60,7 +60,9 @@ EventPattern = Annotated[str, Field(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_.]+))$",
 
 
 class WebhookCreate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"url": "https://partner.example.com/hooks/pc", "events": ["reservation.*", "order.received"], "description": "예약·주문 알림"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "url": "https://partner.example.com/hooks/pc", "events": ["reservation.*", "order.received"],
+        "description": "예약·주문 알림"}]})
 
     url: str = Field(max_length=2048, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^ ]*)?$")   # http(s), a host
     events: list[EventPattern] = Field(min_length=1, max_length=100)
@@ -93,7 +95,9 @@ class ChannelMessageCreate(Strict):
     with the partner), ``booked_on`` (customers holding a requested or
     confirmed booking on ``use_date``: on-site guidance), or ``customers``
     (the listed ``customer_ids``, each a customer of this partner)."""
-    model_config = ConfigDict(json_schema_extra={"examples": [{"audience": "booked_on", "use_date": "2026-12-08", "kind": "notice", "title": "주차 안내", "body": "주차는 건물 뒤편을 이용해 주세요."}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "audience": "booked_on", "use_date": "2026-12-08", "kind": "notice", "title": "주차 안내",
+        "body": "주차는 건물 뒤편을 이용해 주세요."}]})
 
     audience: Audience
     kind: Literal["coupon", "notice"]

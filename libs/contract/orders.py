@@ -4,7 +4,7 @@ and queries (the orders service validates with these very classes,
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
@@ -50,10 +50,11 @@ class OrderCreate(Strict):
         {"if": {"properties": {"channel": {"enum": ["delivery", "parcel"]}}, "required": ["channel"]},
          "then": {"required": ["shipping_address"], "properties": {"shipping_address": {"type": "object"}}}},
         {"if": {"properties": {"channel": {"enum": ["dine_in", "takeout"]}}, "required": ["channel"]},
-         "then": {"properties": {"shipping_address": {"type": "null"}}}}], "examples": [{"partner_id": "78b2b26b-8b5d-47e5-834a-993164278328", "channel": "takeout",
-                                                            "lines": [{"product_id": "8c036250-6f81-422e-a86a-4dffb6ce17e9",
-                                                                       "option_id": "op_1692d3023faa", "quantity": 2}],
-                                                            "note": "얼음 적게"}]})
+         "then": {"properties": {"shipping_address": {"type": "null"}}}}],
+        "examples": [{"partner_id": "78b2b26b-8b5d-47e5-834a-993164278328", "channel": "takeout",
+                      "lines": [{"product_id": "8c036250-6f81-422e-a86a-4dffb6ce17e9",
+                                 "option_id": "op_1692d3023faa", "quantity": 2}],
+                      "note": "얼음 적게"}]})
 
     partner_id: Annotated[str, Field(min_length=1, max_length=64)]
     channel: Channel
@@ -144,7 +145,8 @@ class RequestLineIn(Strict):
 
 class RefundRequestIn(Strict):
     """R-ORD-8: a refund of some units of some lines (all of them when ``lines`` is left out)."""
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "파손", "lines": [{"line_id": "ln_9c55e511be3541adade1ecac2cb01747_0", "quantity": 1}]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "reason": "파손", "lines": [{"line_id": "ln_9c55e511be3541adade1ecac2cb01747_0", "quantity": 1}]}]})
 
     reason: Annotated[str, Field(min_length=1, max_length=500)]
     lines: list[RequestLineIn] | None = Field(None, min_length=1, max_length=50)
@@ -337,7 +339,7 @@ class CourierOut(Out):
     tracking_template: str = Field(description="the tracking URL with {invoice} for the invoice number (R-ORD-7)")
 
 
-class ReplyOut(RootModel[Union[ReservationReviewOut, OrderReviewOut]]):
+class ReplyOut(RootModel[ReservationReviewOut | OrderReviewOut]):
     """The replied review: a reservation's (number, product_id) or an order line's (order_id, line_id)."""
 
 

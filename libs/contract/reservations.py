@@ -5,7 +5,7 @@ serialises through."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, RootModel, WithJsonSchema, field_validator
 
@@ -49,9 +49,10 @@ class LineIn(Strict):
 
 
 class ReservationCreate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"product_id": "776298b6-1546-428e-85e3-22a9db396146", "date": "2026-12-08", "time": "11:00",
-                                                            "lines": [{"price_id": "pr_e4e288e2c208", "quantity": 1}],
-                                                            "booker": {"name": "김다온", "phone": "010-1234-5678"}}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "product_id": "776298b6-1546-428e-85e3-22a9db396146", "date": "2026-12-08", "time": "11:00",
+        "lines": [{"price_id": "pr_e4e288e2c208", "quantity": 1}],
+        "booker": {"name": "김다온", "phone": "010-1234-5678"}}]})
 
     product_id: str = Field(min_length=1, max_length=64)
     date: dt.date | None = None
@@ -81,7 +82,8 @@ class CustomerCancelIn(Strict):
     """``lines`` for a partial cancellation (R-RSV-4); ``expected_fee`` is the fee
     the customer was shown: if it changed meanwhile the cancellation is refused
     with ``fee_changed`` instead of charging another amount."""
-    model_config = ConfigDict(json_schema_extra={"examples": [{"lines": [{"line": 0, "quantity": 1}], "expected_fee": 0, "reason": "일정 변경"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "lines": [{"line": 0, "quantity": 1}], "expected_fee": 0, "reason": "일정 변경"}]})
 
     lines: list[CancelLineIn] | None = Field(None, min_length=1, max_length=MAX_LINES)
     expected_fee: int | None = Field(None, ge=0)
@@ -167,7 +169,8 @@ class ProductSettingsIn(Strict):
     ``confirmation`` auto (confirmed at once) or manual (requested until the
     partner confirms), how long a request may wait, and whether part of a
     booking may be cancelled (R-RSV-4)."""
-    model_config = ConfigDict(json_schema_extra={"examples": [{"confirmation": "auto", "request_ttl_hours": 24, "allow_partial_cancel": True}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "confirmation": "auto", "request_ttl_hours": 24, "allow_partial_cancel": True}]})
 
     # left out: unchanged; never null (the service refuses it, so the document does not offer it)
     confirmation: Literal["auto", "manual"] = Field(None, json_schema_extra=_no_default)
@@ -277,7 +280,7 @@ class SharedReservationOut(ScheduleOut):
     booker: SharedBookerOut
 
 
-class MyReservationOut(RootModel[Annotated[Union[CustomerReservationOut, SharedReservationOut],
+class MyReservationOut(RootModel[Annotated[CustomerReservationOut | SharedReservationOut,
                                            Field(discriminator="role")]]):
     """One of my reservations: booked or handed to me (booker, holder), or a friend's I saved (friend)."""
 
@@ -302,14 +305,15 @@ class SavedOwnOut(CustomerReservationOut):
     saved: bool
 
 
-class SavedReservationOut(RootModel[Annotated[Union[SavedOwnOut, SavedSharedOut], Field(discriminator="role")]]):
+class SavedReservationOut(RootModel[Annotated[SavedOwnOut | SavedSharedOut, Field(discriminator="role")]]):
     """A saved share: a friend's (``saved`` true) or my own (``saved`` false, nothing changed)."""
 
 
 class CancellationQuoteOut(Out):
     """What cancelling now would refund and cost, or the refusal's code (R-RSV-4)."""
-    model_config = ConfigDict(json_schema_extra={"examples": [{"number": "MFDY2L85K5", "allowed": True, "reason": None, "amount": 60000, "fee": 0,
-                                                            "refund": 60000, "partial": False, "lines": [{"line": 0, "quantity": 2}]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "number": "MFDY2L85K5", "allowed": True, "reason": None, "amount": 60000, "fee": 0,
+        "refund": 60000, "partial": False, "lines": [{"line": 0, "quantity": 2}]}]})
 
     number: str
     allowed: bool
@@ -324,7 +328,8 @@ class CancellationQuoteOut(Out):
 
 
 class ShareOut(Out):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"number": "MFSJSRK9LP", "share_token": "_KihmjwW5H3m0PI17AIC5PVpC6fPZjVW"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "number": "MFSJSRK9LP", "share_token": "_KihmjwW5H3m0PI17AIC5PVpC6fPZjVW"}]})
 
     number: str
     share_token: str

@@ -24,6 +24,7 @@ OPERATING_STATUSES = ("pending_verification", "verified")
 # Booking categories come from seeds 000-002, the cafe from 004, the shop from 003.
 # The categories themselves are part of the HTTP contract (libs/contract/accounts.py).
 from contract.accounts import BOOKING_CATEGORIES, CATEGORIES, ORDER_CATEGORIES  # noqa: E402,F401
+
 AGENCY_ONLY_CATEGORIES = ("lodging",)  # R-ACC-9: lodging onboards only through an official agency
 
 # Roles that may read the ledger and sales (api.md, Roles).

@@ -22,9 +22,26 @@ from chassis.validation import parse, parse_query
 from . import domain, errors, events, store
 from .lifecycle import PartnerLifecycle
 from .passwords import hash_password, hasher_from_config, needs_rehash, slots_from_config, verify_password
-from .schemas import (ApiKeyCreate, Invite, ListQuery, Login, NoticeCreate, NoticeQuery, PasswordChange,
-                      PartnerCreate, PartnerUpdate, PlaceCreate, PlaceUpdate, ProfileUpdate, Rejection,
-                      RoleChange, SignUp, Verification, VerifiedIdentity, Withdraw)
+from .schemas import (
+    ApiKeyCreate,
+    Invite,
+    ListQuery,
+    Login,
+    NoticeCreate,
+    NoticeQuery,
+    PartnerCreate,
+    PartnerUpdate,
+    PasswordChange,
+    PlaceCreate,
+    PlaceUpdate,
+    ProfileUpdate,
+    Rejection,
+    RoleChange,
+    SignUp,
+    Verification,
+    VerifiedIdentity,
+    Withdraw,
+)
 
 DEFAULT_SESSION_TTL = 12 * 3600
 DEFAULT_CUSTOMER_SESSION_TTL = 30 * 24 * 3600
@@ -206,7 +223,8 @@ class AccountsService(PartnerLifecycle, DataService):
         if not verify_password(self._hasher, self._hash_slots, member and member["password_hash"], data.password):
             raise errors.invalid_credentials()
         token = domain.new_token(member["kind"])
-        rehashed = hash_password(self._hasher, self._hash_slots, data.password) if needs_rehash(self._hasher, member["password_hash"]) else None
+        rehashed = (hash_password(self._hasher, self._hash_slots, data.password)
+                    if needs_rehash(self._hasher, member["password_hash"]) else None)
         with self.db.transaction() as uow:
             if store.member_by_id(uow, member["id"], lock=True) is None:
                 raise errors.invalid_credentials()  # withdrew meanwhile

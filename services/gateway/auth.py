@@ -46,7 +46,7 @@ class Principal:
     scopes: tuple = ()              # an API key's scopes (chassis.scopes)
 
     @classmethod
-    def from_rpc(cls, data: dict) -> "Principal":
+    def from_rpc(cls, data: dict) -> Principal:
         fields = {k: data.get(k) for k in ("kind", "member_id", "customer_id", "partner_id", "role", "api_key_id")}
         return cls(**fields, scopes=tuple(data.get("scopes") or ()))
 

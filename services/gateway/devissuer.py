@@ -81,7 +81,7 @@ class DevIssuer:
         self.public_jwk = {**public, "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike, issuer: str = ISSUER) -> "DevIssuer":
+    def from_file(cls, path: str | os.PathLike, issuer: str = ISSUER) -> DevIssuer:
         return cls(load_or_create_key(path), issuer)
 
     def jwks(self) -> dict:

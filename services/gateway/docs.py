@@ -8,7 +8,7 @@ are served; the document itself is ``/v1/openapi.json``.
 from __future__ import annotations
 
 import mimetypes
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import swagger_ui
@@ -49,7 +49,7 @@ PAGE = """<!DOCTYPE html>
 """
 
 
-@lru_cache(maxsize=None)
+@cache
 def asset(name: str) -> bytes:
     return (ASSETS / name).read_bytes()
 

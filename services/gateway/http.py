@@ -18,7 +18,7 @@ import os
 import re
 import socket
 from dataclasses import dataclass, field
-from functools import lru_cache, partial, wraps
+from functools import cache, partial, wraps
 
 from eventlet.event import Event
 from nameko.web.handlers import HttpRequestHandler
@@ -27,11 +27,16 @@ from pydantic import TypeAdapter, ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from chassis import scopes
+from chassis import messages, scopes
 from chassis.context import CORRELATION_KEY, new_correlation_id
-from chassis import messages
-from chassis.errors import (DomainError, MalformedRequest, NotFound, PayloadTooLarge, UnsupportedMediaType,
-                            ValidationFailed)
+from chassis.errors import (
+    DomainError,
+    MalformedRequest,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from chassis.logging import get_logger
 from chassis.validation import parse, parse_query
 
@@ -262,7 +267,7 @@ def query_of(request) -> dict:
     return request.args.to_dict()
 
 
-@lru_cache(maxsize=None)
+@cache
 def adapter_of(model) -> TypeAdapter:
     return TypeAdapter(model)
 

@@ -3,9 +3,7 @@ webhook secret rotation), in the contract's pattern (issue 15): bodies are
 validated with them and responses serialised through them."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
-
-from chassis.validation import Strict
+from pydantic import BaseModel, ConfigDict
 
 
 class Out(BaseModel):

@@ -1,7 +1,7 @@
 """The gateway: HTTP in, RPC to the services out. No state of its own."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import eventlet
 
@@ -55,7 +55,7 @@ class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRout
         return 200, document_of(type(self))
 
 
-@lru_cache(maxsize=None)
+@cache
 def document_of(service_cls) -> dict:
     """Built once per process: the routes and models do not change while it runs."""
     return build_document(routes_of(service_cls))

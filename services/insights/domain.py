@@ -74,10 +74,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from chassis.partner_time import PARTNER_TIME_ZONE, business_date, today_in_partner_zone  # noqa: F401 (the service reads them as domain.*)
 from chassis.money import products_of
+from chassis.partner_time import PARTNER_TIME_ZONE, business_date, today_in_partner_zone  # noqa: F401 (the service reads them as domain.*)
 from chassis.privacy import last_four_digits, mask_name
-
 
 BOOKING_STATES = ("requested", "confirmed", "rejected", "cancelled", "completed", "no_show")
 ORDER_STATES = ("received", "preparing", "preparing_shipment", "shipped", "completed", "cancelled")

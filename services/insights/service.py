@@ -33,8 +33,7 @@ from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query
 
 from . import domain, errors, store, views
-from .schemas import (CustomerQuery, DashboardRequest, ListQuery, PartnerReviewQuery, SegmentRequest,
-                      StatisticsQuery)
+from .schemas import CustomerQuery, DashboardRequest, ListQuery, PartnerReviewQuery, SegmentRequest, StatisticsQuery
 
 log = get_logger(__name__)
 

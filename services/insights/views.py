@@ -6,7 +6,6 @@ from chassis.jsonvalues import jsonable
 from chassis.privacy import mask_phone
 
 
-
 def customer_view(row: dict) -> dict:
     """A partner's customer: the phone masked (staff never see it whole)."""
     return jsonable({"customer_id": row["customer_id"], "name": row["name"], "phone": mask_phone(row["phone"]),

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 # Which events a webhook may subscribe to, and what a subscription may name, are the
 # contract's: the gateway documents and checks them too.
-from contract.notifications import (ERASURE_EVENTS, WEBHOOK_EVENTS,  # noqa: F401
-                                    WEBHOOK_SECRET_OVERLAP_HOURS, valid_event_pattern)
+from contract.notifications import ERASURE_EVENTS, WEBHOOK_EVENTS, WEBHOOK_SECRET_OVERLAP_HOURS, valid_event_pattern  # noqa: F401
 
 from . import templates as tpl
 

@@ -6,8 +6,15 @@ from __future__ import annotations
 from pydantic import Field
 
 from chassis.validation import Strict
-from contract.notifications import (Audience, ChannelMessageCreate, ConversationMessageCreate,  # noqa: F401
-                                    InboxQuery, ListQuery, SecretRotation, WebhookCreate)
+from contract.notifications import (  # noqa: F401
+    Audience,
+    ChannelMessageCreate,
+    ConversationMessageCreate,
+    InboxQuery,
+    ListQuery,
+    SecretRotation,
+    WebhookCreate,
+)
 
 
 class OpenConversation(Strict):

@@ -432,9 +432,11 @@ def pseudonymise_deliveries(uow, kind: str, person_id: str, pseudonym: str) -> N
         uow.execute(
             """UPDATE deliveries SET payload = jsonb_set(jsonb_set(jsonb_set(payload,
                       '{data,customer_id}', CASE WHEN payload->'data'->>'customer_id' = %(id)s
-                                                 THEN to_jsonb(%(p)s::text) ELSE coalesce(payload->'data'->'customer_id', 'null') END),
+                                                 THEN to_jsonb(%(p)s::text)
+                                                 ELSE coalesce(payload->'data'->'customer_id', 'null') END),
                       '{data,to_customer_id}', CASE WHEN payload->'data'->>'to_customer_id' = %(id)s
-                                                    THEN to_jsonb(%(p)s::text) ELSE coalesce(payload->'data'->'to_customer_id', 'null') END),
+                                                    THEN to_jsonb(%(p)s::text)
+                                                    ELSE coalesce(payload->'data'->'to_customer_id', 'null') END),
                       '{data,booker_name_masked}', 'null')
                WHERE channel = 'webhook'
                  AND (payload->'data'->>'customer_id' = %(id)s OR payload->'data'->>'to_customer_id' = %(id)s)""",

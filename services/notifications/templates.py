@@ -16,8 +16,8 @@ carry (an order event without ``request_id``) is left out.
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 LANGUAGES = ("ko", "en")
 

@@ -14,7 +14,7 @@ partner told, through the service's own ``webhook.disabled`` event.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import eventlet
 from eventlet.greenpool import GreenPool
@@ -95,7 +95,7 @@ class DeliveryWorker(PollingLoop):
         self.legacy_sealed = True
 
     def _send(self, channel, delivery: dict) -> tuple[Outcome, datetime, int]:
-        started_at = datetime.now(timezone.utc)
+        started_at = datetime.now(UTC)
         started = time.monotonic()
         try:
             outcome = channel.send(delivery)

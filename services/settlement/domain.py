@@ -95,9 +95,8 @@ import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from chassis.partner_time import PARTNER_TIME_ZONE, business_date, today_in_partner_zone  # noqa: F401 (the service reads them as domain.*)
 from chassis.money import products_of, split_amount
-
+from chassis.partner_time import PARTNER_TIME_ZONE, business_date, today_in_partner_zone  # noqa: F401 (the service reads them as domain.*)
 
 CUSTOMER_FUNDS = "customer_funds"
 PARTNER_PAYABLE = "partner_payable"
@@ -222,7 +221,7 @@ def _order_movements(kind: str, payload: dict, event_id: str) -> list[Movement]:
         asked = [(names[r["product_id"]], r["amount"]) for r in payload.get("refund_products") or []
                  if r["product_id"] in names]
         if not asked:   # an event from before refund_products: spread over the refunded lines' products
-            refunded = {l["product_id"] for l in lines if l["line_id"] in set(payload.get("refunded_line_ids") or [])}
+            refunded = {line["product_id"] for line in lines if line["line_id"] in set(payload.get("refunded_line_ids") or [])}
             asked = [(p, p.gross) for p in products if p.product_id in refunded or not refunded]
         reference = payload.get("request_id") or event_id
         return [Movement(REFUND, "orders", order_id, f"order:{order_id}:refund:{reference}", amount,
@@ -239,7 +238,7 @@ def _shares(weighted: list[tuple], amount: int) -> tuple[ProductShare, ...]:
     figures = [max(int(value), 0) for _, value in weighted]
     if sum(figures) != amount:
         figures = split_amount(amount, figures)
-    return tuple(ProductShare(p.product_id, p.product_name, share) for (p, _), share in zip(weighted, figures)
+    return tuple(ProductShare(p.product_id, p.product_name, share) for (p, _), share in zip(weighted, figures, strict=True)
                  if share)
 
 

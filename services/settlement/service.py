@@ -23,8 +23,7 @@ from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query
 
 from . import domain, errors, store
-from .schemas import (DashboardRequest, DateRangeQuery, ListQuery, RateRequest, RunRequest, ScheduleRequest,
-                      SummaryQuery)
+from .schemas import DashboardRequest, DateRangeQuery, ListQuery, RateRequest, RunRequest, ScheduleRequest, SummaryQuery
 
 log = get_logger(__name__)
 

@@ -21,9 +21,9 @@ import warnings
 from pathlib import Path
 
 import pytest
-from support.api import expect
 
 from chassis.config import REPO_ROOT
+from support.api import expect
 
 SERVICES = ("catalog", "reservations", "orders", "notifications", "settlement", "insights")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -120,5 +120,5 @@ def test_schemathesis_finds_nothing_the_document_does_not_promise(partner_center
     if waiting:   # reported, not failed: these operations are on test_openapi's PENDING list
         print("schemathesis, operations whose models are pending:\n" + "\n".join(waiting))
         warnings.warn(f"schemathesis: {len(waiting)} failures on operations whose models are pending "
-                      f"(test_openapi PENDING); PC_SCHEMATHESIS_REPORT=1 keeps them in reports/schemathesis/")
+                      f"(test_openapi PENDING); PC_SCHEMATHESIS_REPORT=1 keeps them in reports/schemathesis/", stacklevel=1)
     assert not failed, "schemathesis failures:\n" + "\n".join(failed)

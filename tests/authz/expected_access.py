@@ -14,30 +14,41 @@ callers with 401, callers that are not staff of the partner in the path with
 Callers: a partner A with staff of each role and an API key; a member with no
 partner; the admin and the API key of another partner B; a customer; an operator.
 """
+
 ANONYMOUS = "anonymous"
 CUSTOMER = "customer"
-MEMBER = "member"                  # a partner-center member with no role in partner A
+MEMBER = "member"  # a partner-center member with no role in partner A
 PARTNER_MEMBER = "partner_member"  # role member in A
 PARTNER_MASTER = "partner_master"
 PARTNER_ADMIN = "partner_admin"
-API_KEY = "api_key"                # A's API key: acts as master of A, but manages no staff or keys
+API_KEY = "api_key"  # A's API key: acts as master of A, but manages no staff or keys
 OPERATOR = "operator"
-OTHER_ADMIN = "other_admin"        # admin of partner B
-OTHER_API_KEY = "other_api_key"    # B's API key
+OTHER_ADMIN = "other_admin"  # admin of partner B
+OTHER_API_KEY = "other_api_key"  # B's API key
 
-CALLERS = (ANONYMOUS, CUSTOMER, MEMBER, PARTNER_MEMBER, PARTNER_MASTER, PARTNER_ADMIN, API_KEY, OPERATOR,
-           OTHER_ADMIN, OTHER_API_KEY)
+CALLERS = (
+    ANONYMOUS,
+    CUSTOMER,
+    MEMBER,
+    PARTNER_MEMBER,
+    PARTNER_MASTER,
+    PARTNER_ADMIN,
+    API_KEY,
+    OPERATOR,
+    OTHER_ADMIN,
+    OTHER_API_KEY,
+)
 
 EVERYONE = frozenset(CALLERS)
-WITH_SESSION = frozenset(CALLERS) - {ANONYMOUS, API_KEY, OTHER_API_KEY}       # log out
+WITH_SESSION = frozenset(CALLERS) - {ANONYMOUS, API_KEY, OTHER_API_KEY}  # log out
 MEMBERS = frozenset({MEMBER, PARTNER_MEMBER, PARTNER_MASTER, PARTNER_ADMIN, OTHER_ADMIN})
 CUSTOMERS = frozenset({CUSTOMER})
 OPERATORS = frozenset({OPERATOR})
 # Roles table of api.md, for partner A's paths:
-STAFF = frozenset({PARTNER_MEMBER, PARTNER_MASTER, PARTNER_ADMIN, API_KEY})   # read; operate reservations/orders
-MANAGERS = frozenset({PARTNER_MASTER, PARTNER_ADMIN, API_KEY})               # manage products/places/...; finance
-STAFF_MANAGERS = frozenset({PARTNER_MASTER, PARTNER_ADMIN})                   # invite staff, roles
-ADMINS = frozenset({PARTNER_ADMIN})                                           # API keys (R-ACC-13)
+STAFF = frozenset({PARTNER_MEMBER, PARTNER_MASTER, PARTNER_ADMIN, API_KEY})  # read; operate reservations/orders
+MANAGERS = frozenset({PARTNER_MASTER, PARTNER_ADMIN, API_KEY})  # manage products/places/...; finance
+STAFF_MANAGERS = frozenset({PARTNER_MASTER, PARTNER_ADMIN})  # invite staff, roles
+ADMINS = frozenset({PARTNER_ADMIN})  # API keys (R-ACC-13)
 
 P = "/v1/partners/<pid>"
 
@@ -50,7 +61,7 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     ("POST", "/v1/sessions"): EVERYONE,
     ("DELETE", "/v1/sessions/current"): WITH_SESSION,
     ("POST", "/v1/customer-sessions"): EVERYONE,
-    ("GET", "/dev/oidc/jwks.json"): EVERYONE,     # the development issuer's public keys (R-ACC-12)
+    ("GET", "/dev/oidc/jwks.json"): EVERYONE,  # the development issuer's public keys (R-ACC-12)
     ("GET", "/v1/me"): MEMBERS,
     ("PATCH", "/v1/me"): MEMBERS,
     ("POST", "/v1/me/withdraw"): MEMBERS,
@@ -68,7 +79,7 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     ("POST", f"{P}/places"): MANAGERS,
     ("GET", f"{P}/places"): STAFF,
     ("PATCH", f"{P}/places/<place_id>"): MANAGERS,
-    ("POST", f"{P}/api-keys"): ADMINS,   # R-ACC-13: keys are given by an admin
+    ("POST", f"{P}/api-keys"): ADMINS,  # R-ACC-13: keys are given by an admin
     ("GET", f"{P}/api-keys"): ADMINS,
     ("DELETE", f"{P}/api-keys/<key_id>"): ADMINS,
     ("GET", f"{P}/dashboard"): STAFF,
@@ -171,10 +182,10 @@ EXPECTED: dict[tuple[str, str], frozenset] = {
     ("POST", "/v1/ops/settlement/commission-rates"): OPERATORS,
     ("PUT", "/v1/ops/partners/<pid>/payout-schedule"): OPERATORS,
     # --- notifications (#7) ------------------------------------------------------------------------
-    ("GET", f"{P}/notifications"): STAFF - {API_KEY},        # a member's own inbox: an API key has none (403)
+    ("GET", f"{P}/notifications"): STAFF - {API_KEY},  # a member's own inbox: an API key has none (403)
     ("POST", f"{P}/notifications/<message_id>/read"): STAFF - {API_KEY},
     ("GET", "/v1/me/notifications"): MEMBERS,
-    ("GET", f"{P}/events"): STAFF - {API_KEY},               # live events (#22): a member's inbox as it grows
+    ("GET", f"{P}/events"): STAFF - {API_KEY},  # live events (#22): a member's inbox as it grows
     ("GET", "/v1/shop/messages"): CUSTOMERS,
     ("POST", "/v1/shop/messages/<message_id>/read"): CUSTOMERS,
     ("POST", f"{P}/webhooks"): MANAGERS,

@@ -7,6 +7,7 @@ authorization, which counts as passed. Refused means 401, 403, or 404
 than ``<pid>`` (always partner A) get an id that exists nowhere, and bodies
 are ``{}``, so no route changes anything that matters to the next call.
 """
+
 import re
 
 import eventlet
@@ -14,10 +15,21 @@ import pytest
 
 from gateway.http import routes_of
 from gateway.service import GatewayService
-from support.api import expect
 
-from .expected_access import (ANONYMOUS, API_KEY, CALLERS, CUSTOMER, EXPECTED, MEMBER, OPERATOR, OTHER_ADMIN,
-                              OTHER_API_KEY, PARTNER_ADMIN, PARTNER_MASTER, PARTNER_MEMBER)
+from .expected_access import (
+    ANONYMOUS,
+    API_KEY,
+    CALLERS,
+    CUSTOMER,
+    EXPECTED,
+    MEMBER,
+    OPERATOR,
+    OTHER_ADMIN,
+    OTHER_API_KEY,
+    PARTNER_ADMIN,
+    PARTNER_MASTER,
+    PARTNER_MEMBER,
+)
 
 PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
 NOWHERE = "00000000-0000-4000-8000-00000000abcd"
@@ -77,8 +89,16 @@ def check_caller(caller: str, client, routes, partner_id: str) -> list[tuple[str
     for method, url in routes:
         path = PARAM.sub(lambda m: partner_id if m.group(1) == "pid" else NOWHERE, url)
         response = client.request(method, path, json={} if method in ("POST", "PUT", "PATCH") else None)
-        results.append((method, url, expected_outcome(caller, method, url), observed_outcome(response),
-                        response.status_code, response.text[:160]))
+        results.append(
+            (
+                method,
+                url,
+                expected_outcome(caller, method, url),
+                observed_outcome(response),
+                response.status_code,
+                response.text[:160],
+            )
+        )
     return results
 
 
@@ -86,8 +106,14 @@ def test_authorization_matrix_has_no_mismatch(callers):
     partner_a, clients = callers
     routes = sorted(routes_of(GatewayService), key=lambda r: (r in RUNS_LAST, r[1], r[0]))
     pool = eventlet.GreenPool(len(CALLERS))  # callers side by side; each one's routes in order
-    results = {caller: rows for caller, rows in zip(CALLERS, pool.imap(
-        lambda caller: check_caller(caller, clients[caller], routes, partner_a.partner_id), CALLERS))}
+    results = {
+        caller: rows
+        for caller, rows in zip(
+            CALLERS,
+            pool.imap(lambda caller: check_caller(caller, clients[caller], routes, partner_a.partner_id), CALLERS),
+            strict=True,
+        )
+    }
     mismatches, server_errors = [], []
     for caller, rows in results.items():
         for method, url, want, got, status, text in rows:
@@ -96,8 +122,10 @@ def test_authorization_matrix_has_no_mismatch(callers):
             if want != got:
                 mismatches.append(f"{method} {url} as {caller}: expected {want}, got {status} {text}")
     checked = sum(len(rows) for rows in results.values())
-    print(f"authorization matrix: {len(routes)} routes x {len(CALLERS)} callers = {checked} checks, "
-          f"{len(mismatches)} mismatches")
+    print(
+        f"authorization matrix: {len(routes)} routes x {len(CALLERS)} callers = {checked} checks, "
+        f"{len(mismatches)} mismatches"
+    )
     assert not server_errors, "\n".join(server_errors)
     assert not mismatches, f"{len(mismatches)} mismatches:\n" + "\n".join(sorted(mismatches))
     assert checked == len(EXPECTED) * len(CALLERS)

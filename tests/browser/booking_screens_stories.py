@@ -7,9 +7,8 @@ new pages and their screenshots at desktop and phone widths.
 """
 from __future__ import annotations
 
-from support.api import expect
-
 from browser.support import day, log_in
+from support.api import expect
 
 
 def reveal_phone(site, s, admin, api) -> None:

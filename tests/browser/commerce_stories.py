@@ -8,11 +8,11 @@ import datetime as dt
 import json
 import sys
 import uuid
-
-from support.api import expect
+from pathlib import Path
 
 from browser.stories import CHROMIUM, CHROMIUM_ARGS, Site, crawl, shoot
 from browser.support import eventually, log_in
+from support.api import expect
 
 SEOUL = dt.timezone(dt.timedelta(hours=9))
 ADDRESS = {"recipient_name": "김다온", "phone": "010-1234-5678", "address": "서울시 성동구 왕십리로 1",
@@ -164,7 +164,7 @@ def shop_story(site: Site) -> None:
         "href") == shipped["tracking_url"]
 
     # The customer asks a refund of the hat only, and asks a question.
-    hat_line = next(l["line_id"] for l in placed["lines"] if l["product_id"] == s["hat"])
+    hat_line = next(line["line_id"] for line in placed["lines"] if line["product_id"] == s["hat"])
     asked = expect(customer.client.post(f"/v1/shop/orders/{placed['order_id']}/refund-requests", json={
         "reason": "사이즈가 맞지 않아요", "lines": [{"line_id": hat_line, "quantity": 1}]}), 201)
     expect(customer.client.post(f"/v1/shop/orders/{placed['order_id']}/inquiries",
@@ -185,18 +185,18 @@ def shop_story(site: Site) -> None:
     card = owner.locator(f"div[data-request='{asked['request_id']}']")
     assert "승인" in card.locator(".state").inner_text()
     refunded = customer_view(customer, placed["order_id"])
-    hat = next(l for l in refunded["lines"] if l["line_id"] == hat_line)
+    hat = next(line for line in refunded["lines"] if line["line_id"] == hat_line)
     assert hat["refunded_quantity"] == 1 and refunded["refunded_amount"] == asked["amount"] > 0
     assert f"{refunded['refunded_amount']:,}" in owner.locator("dl.facts").inner_text()
     assert owner.locator(f"tr[data-line='{hat_line}']").inner_text().count("(-1)") == 1
 
     # An exchange of the shirt for another size, through its steps on the order (issue 18 item 7).
-    shirt_line = next(l["line_id"] for l in placed["lines"] if l["product_id"] == s["shirt"])
+    shirt_line = next(line["line_id"] for line in placed["lines"] if line["product_id"] == s["shirt"])
     swap = expect(customer.client.post(f"/v1/shop/orders/{placed['order_id']}/exchange-requests", json={
         "reason": "L 사이즈로 바꿔주세요", "lines": [{"line_id": shirt_line, "quantity": 1,
                                                 "option_id": s["white_l"]}]}), 201)
     owner.goto(f"/p/{pid}/orders/{placed['order_id']}")
-    for button, state in (("승인", "approved"), ("반품 도착", "returned")):
+    for button in ("승인", "반품 도착"):
         owner.locator(f"div[data-request='{swap['request_id']}']").get_by_role("button", name=button).click()
         owner.wait_for_url("**done=1")
     card = owner.locator(f"div[data-request='{swap['request_id']}']")
@@ -272,7 +272,7 @@ def money_story(site: Site) -> None:
         owner.get_by_role("link", name="내려받기").click()
     download = waiting.value
     assert download.suggested_filename == f"{invoice['invoice_number']}.csv"
-    text = open(download.path(), encoding="utf-8-sig").read()
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines()[1].split(",")[:5] == [
         invoice["invoice_number"], f"{invoice['period_start']}~{invoice['period_end']}",
         str(invoice["supply_amount"]), str(invoice["vat_amount"]), str(invoice["total_amount"])], text
@@ -471,7 +471,8 @@ def coupon_story(site: Site) -> None:
     shoot(phone, "coupons", "phone")
 
 
-STORIES = {"coupon_story": coupon_story, "statistics_story": statistics_story, "cafe_story": cafe_story, "shop_story": shop_story, "money_story": money_story}
+STORIES = {"coupon_story": coupon_story, "statistics_story": statistics_story, "cafe_story": cafe_story,
+           "shop_story": shop_story, "money_story": money_story}
 
 
 def main(name: str, setting: dict) -> None:

@@ -15,9 +15,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from support.api import Platform
-
 from browser.support import book, day, eventually, log_in, message_kinds, sign_up
+from support.api import Platform
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
@@ -310,8 +309,8 @@ def main(name: str, setting: dict) -> None:
         browser = playwright.chromium.launch(executable_path=setting.get("chromium", CHROMIUM), headless=True,
                                              args=CHROMIUM_ARGS)
         try:
-            site = Site(setting["console_url"], Platform(setting["gateway_url"], {}, setting["dev_key_file"]), setting["operator_login"],
-                        browser, setting)
+            platform = Platform(setting["gateway_url"], {}, setting["dev_key_file"])
+            site = Site(setting["console_url"], platform, setting["operator_login"], browser, setting)
             all_stories()[name](site)
         finally:
             browser.close()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import pytest
 
 
-
 @pytest.mark.timeout(480)
 def test_R_RSV_2_owner_runs_a_booking_from_sign_up_to_completion_in_the_console(console):
     console("catalog", "reservations", "notifications").play("booking_story")

@@ -28,8 +28,8 @@ def test_R_ORD_2_takeout_arrives_live_and_goes_through_preparation_and_a_deliver
 @pytest.mark.timeout(480)
 def test_R_ORD_8_a_shop_order_with_a_coupon_shipped_then_a_refund_of_one_line_approved(console):
     """Seed 003: the shop's order with a coupon shipped with tracking, one line's refund approved on the
-    order (R-ORD-3, R-ORD-7, R-ORD-8), the other line exchanged through its steps (issue 18 item 7), an inquiry answered (R-ORD-9), sold-out goods shown; the crawl over
-    the shop's pages."""
+    order (R-ORD-3, R-ORD-7, R-ORD-8), the other line exchanged through its steps (issue 18 item 7), an
+    inquiry answered (R-ORD-9), sold-out goods shown; the crawl over the shop's pages."""
     site = console("catalog", "orders", "notifications", "insights", "settlement", "reservations")
     store = fashion_shop(site.pc, stock={"White / M": 10, "White / L": 10, "Black / L": 0})
     store.add(shop_item("Bucket hat", [("Free", 15000)]), stock={"Free": 5})

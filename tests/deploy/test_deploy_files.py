@@ -7,8 +7,8 @@ one of everything per service)."""
 from __future__ import annotations
 
 import ast
-import os
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -34,8 +34,9 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "tools"))
 sys.path.insert(0, str(DEPLOY))
 
-import pcops_deploy  # noqa: E402
 from runtime_requirements import DEV_ONLY, requirement_name, runtime_requirements  # noqa: E402
+
+import pcops_deploy  # noqa: E402
 
 SERVICES = sorted(p.parent.name for p in SERVICES_DIR.glob("*/config.yaml"))   # nameko services: a broker each
 DATA_SERVICES = [s for s in SERVICES if "DATABASE_URL" in load_config(s)]
@@ -250,7 +251,7 @@ def test_every_kustomization_builds():
 
 def test_builtin_kinds_match_the_kubernetes_schemas_strictly():
     checked = 0
-    for path, doc in manifests():
+    for _path, doc in manifests():
         if "." in doc["apiVersion"].split("/")[0] and not doc["apiVersion"].startswith(("apps/", "batch/")) \
                 and doc["apiVersion"].split("/")[0] not in ("autoscaling", "policy", "networking.k8s.io"):
             continue  # custom resources (operators): checked below

@@ -3,11 +3,11 @@ and shows entrypoint latency, errors by code, outbox backlog and age,
 dead-letter counts and pool usage."""
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
 import requests
+from nameko.exceptions import RemoteError
 from prometheus_client.parser import text_string_to_metric_families
 
 from chassis.config import SERVICES_DIR
@@ -85,7 +85,7 @@ def test_probe_metrics_show_errors_backlog_age_dead_letters_and_pool(run_service
     rpc.chassis_probe.record("m-2")
     with pytest.raises(Exception, match="probe_conflict"):
         rpc.chassis_probe.record_then_fail("m-3")
-    with pytest.raises(Exception):
+    with pytest.raises(RemoteError):
         rpc.chassis_probe.sleep_query("soon")  # a bug (SQL error): counted as internal_error
     rpc.chassis_probe.set_failing("m-dead", True)
     publish_envelope(amqp_uri, Envelope(type="chassis.probed", source="test", payload={"probe_id": "m-dead"}))

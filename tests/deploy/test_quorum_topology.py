@@ -106,7 +106,7 @@ def test_quorum_queues_with_delivery_limit_and_dead_lettering(run_service, rpc, 
     rpc.chassis_probe.set_failing("q-2", False)
     assert pcops("deadletters", "replay", PROBE, "--json", amqp_uri=amqp_uri)["replayed"] == {"on_probed": 2}
     for probe_id, event_id in (("q-2", failing), ("q-3", str(poison.event_id))):
-        effects = eventually(lambda: rpc.chassis_probe.effects(probe_id), message=f"{probe_id} replayed")
+        effects = eventually(lambda probe_id=probe_id: rpc.chassis_probe.effects(probe_id), message=f"{probe_id} replayed")
         assert [e["event_id"] for e in effects] == [event_id]
     # quorum queues report their depth with a few seconds' delay
     eventually(lambda: queue_depths(amqp_uri)[topology.dead_letter_queue(PROBE_SUB)] == (0, 0),

@@ -1,5 +1,6 @@
 """The proof harness's own pure parts (tools/proof): the blackhole TCP proxy
 and the report table. `make proof` itself is not part of `make test`."""
+
 import sys
 from pathlib import Path
 
@@ -71,9 +72,13 @@ def test_a_connection_closed_upstream_is_closed_for_the_client():
 
 
 def test_report_rows_judge_their_targets_and_say_fail_for_a_missing_figure():
-    rows = [Row("reconcile", "lost", 0, 120, "= 0"), Row("abuse", "5xx", 2, 300, "= 0", "a | b"),
-            Row("faults", "recovery", None, target="<= 120"), Row("load", "p50", 12.345, 10, note="ms"),
-            Row("abuse", "429s", 380, 400, ">= 360")]
+    rows = [
+        Row("reconcile", "lost", 0, 120, "= 0"),
+        Row("abuse", "5xx", 2, 300, "= 0", "a | b"),
+        Row("faults", "recovery", None, target="<= 120"),
+        Row("load", "p50", 12.345, 10, note="ms"),
+        Row("abuse", "429s", 380, 400, ">= 360"),
+    ]
     assert [r.verdict for r in rows] == ["ok", "FAIL", "FAIL", "", "ok"]
     lines = table(rows)
     assert lines[0].startswith("| area | figure | value | cases | target | verdict |")

@@ -78,7 +78,7 @@ class ApiClient:
         self.timeout = timeout
         self.http = requests.Session()
 
-    def with_token(self, token: str | None) -> "ApiClient":
+    def with_token(self, token: str | None) -> ApiClient:
         return ApiClient(self.base_url, token, self.timeout)
 
     def request(self, method: str, path: str, headers: dict | None = None, **kwargs) -> requests.Response:

@@ -18,7 +18,7 @@ import json
 import subprocess
 import sys
 import tempfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 PACKAGE = "pc_client"
@@ -32,7 +32,7 @@ def document() -> dict:
     return document_of(GatewayService)
 
 
-@lru_cache(maxsize=None)
+@cache
 def generated_package():
     """``pc_client``, generated into a temporary directory and imported."""
     target = Path(tempfile.mkdtemp(prefix="pc-client-"))

@@ -20,7 +20,8 @@ from bench import REPO
 from chassis.contracts import Subscription, notification_handler
 from chassis.envelope import Envelope
 from chassis.outbox import ConfirmingPublisher
-from chassis.topology import connect as amqp_connect, declare_subscription
+from chassis.topology import connect as amqp_connect
+from chassis.topology import declare_subscription
 
 FAKE_ACCOUNTS = str(REPO / "services" / "notifications" / "tests" / "fake_accounts")
 PRODUCER = str(REPO / "tools" / "benches" / "notifications_producer")

@@ -96,7 +96,7 @@ def timer_pass(ctx) -> tuple[float, int]:
 
     url = ctx.database("orders")
     due_in = 8.0
-    due_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=due_in)
+    due_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=due_in)
     insert_orders(url, DUE_ORDERS, partner_id="bench-cafe", received_at=due_at - dt.timedelta(hours=1))
     for name in ("orders-a", "orders-b"):
         start_orders_on(ctx, url, name)

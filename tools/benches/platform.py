@@ -40,7 +40,7 @@ class ConnectionCounter:
                             (list(self.names),)).fetchall()
         return {self.names[name]: n for name, n in rows}
 
-    def start(self) -> "ConnectionCounter":
+    def start(self) -> ConnectionCounter:
         def sample():
             with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
                 while True:

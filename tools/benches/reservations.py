@@ -20,8 +20,8 @@ import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from benches.accounts import BENCH_RATE_LIMITS
 from bench import cpu_figure, cpu_per_unit, http_rate, verified_partner
+from benches.accounts import BENCH_RATE_LIMITS
 
 CLIENTS = 50
 SECONDS = 15.0
@@ -61,7 +61,7 @@ def run(ctx) -> list[dict]:
     latencies.sort()
     floor_rate, floor_cpu = http_echo(ctx, base, tokens[0])
     oversold, checked = oversell(catalog_url, reservations_url, product_id)
-    note = f"{CLIENTS} clients, {len(slots)} slots; statuses {dict(sorted(statuses.items()))}; " \
+    note = f"{CLIENTS} clients, {SLOT_DAYS * SLOT_TIMES} slots; statuses {dict(sorted(statuses.items()))}; " \
            f"slots checked {checked}, oversold {oversold}"
     return [
         {"name": f"reservations: bookings through the gateway ({CLIENTS} clients, spread slots)", "value": rate,

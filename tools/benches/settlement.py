@@ -3,7 +3,7 @@ settlement run over 100,000 ledger entries takes (issue #8)."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from kombu import Connection, Exchange, Producer
@@ -31,7 +31,7 @@ def run(ctx) -> list[dict]:
 
 
 def consume_rate(ctx, url: str) -> tuple[int, float]:
-    occurred = datetime.now(timezone.utc)
+    occurred = datetime.now(UTC)
     envelopes = [Envelope(type="reservation.completed", source="bench", occurred_at=occurred, payload={
         "partner_id": f"bench-{i % PARTNERS}", "reservation_number": f"B{i}", "product_id": "p", "product_name": "P",
         "customer_id": "c", "status": "completed", "total": 10_000 + i}) for i in range(EVENTS)]

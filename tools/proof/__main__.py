@@ -125,7 +125,7 @@ class Proof:
         probe = booking_product(self.pc, self.salon, load.slots(capacities), name="Probe")
         shop = self.pc.create_partner(category="fashion")
         results = [load.slot_probe(probe, self.customers, c, s["date"], s["time"], platform.databases["reservations"])
-                   for c, s in zip(capacities, load.slots(capacities))]
+                   for c, s in zip(capacities, load.slots(capacities), strict=True)]
         results += [load.stock_probe(self.pc, shop, self.customers, stock) for stock in (1, 10)]
         for r in results:
             self.add("oversell", f"{r['what']}: sold past it", r["oversold"], r["buyers"], "= 0",

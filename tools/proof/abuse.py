@@ -45,7 +45,7 @@ def authorization_sweep(pc) -> dict:
     routes = [r for r in routes if r in ea.EXPECTED]
     pool = eventlet.GreenPool(len(ea.CALLERS))
     results = dict(zip(ea.CALLERS, pool.imap(
-        lambda caller: check_caller(caller, clients[caller], routes, a.partner_id), ea.CALLERS)))
+        lambda caller: check_caller(caller, clients[caller], routes, a.partner_id), ea.CALLERS), strict=True))
     mismatches, server_errors = [], []
     for caller, rows in results.items():
         for method, url, want, got, status, text in rows:
@@ -148,29 +148,36 @@ def fuzz(pc, examples_per_operation: int) -> dict:
             client = caller_for(op.get("x-access", "public"), callers)
             schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
             bodies = mutated(strategy_for(schema, schema.get("$defs", {}))) if schema else st.just(None)
-
-            @settings(max_examples=examples_per_operation, database=None, deadline=None, derandomize=False,
-                      suppress_health_check=list(HealthCheck))
-            @given(values=st.fixed_dictionaries({p: path_value for p in PARAM.findall(path)}), body=bodies)
-            def case(values, body):
-                url = PARAM.sub(lambda m: partner.partner_id if m.group(1) == "pid" else values[m.group(1)], path)
-                try:
-                    response = client.request(method.upper(), url, json=body, timeout=30)
-                except requests.RequestException as exc:
-                    tally["server_errors"] += 1
-                    tally["examples"].append(f"{method.upper()} {url}: no answer ({type(exc).__name__})")
-                    return
-                tally["cases"] += 1
-                if response.status_code >= 500:
-                    tally["server_errors"] += 1
-                    tally["examples"].append(f"{method.upper()} {url}: {response.status_code} "
-                                             f"{json.dumps(body)[:100]} -> {response.text[:120]}")
-                elif response.status_code >= 400 and not error_shaped(response):
-                    tally["bad_error_body"] += 1
-                    tally["examples"].append(f"{method.upper()} {url}: {response.status_code} not the error shape")
-            case()
+            values = st.fixed_dictionaries({p: path_value for p in PARAM.findall(path)})
+            fuzz_operation(client, method.upper(), path, partner.partner_id, values, bodies, examples_per_operation,
+                           tally)
     tally["examples"] = tally["examples"][:10]
     return tally
+
+
+def fuzz_operation(client, method: str, path: str, partner_id: str, path_values, bodies, examples: int,
+                   tally: dict) -> None:
+    """One operation: ``examples`` generated path values and bodies, each answer counted in ``tally``."""
+    @settings(max_examples=examples, database=None, deadline=None, derandomize=False,
+              suppress_health_check=list(HealthCheck))
+    @given(values=path_values, body=bodies)
+    def case(values, body):
+        url = PARAM.sub(lambda m: partner_id if m.group(1) == "pid" else values[m.group(1)], path)
+        try:
+            response = client.request(method, url, json=body, timeout=30)
+        except requests.RequestException as exc:
+            tally["server_errors"] += 1
+            tally["examples"].append(f"{method} {url}: no answer ({type(exc).__name__})")
+            return
+        tally["cases"] += 1
+        if response.status_code >= 500:
+            tally["server_errors"] += 1
+            tally["examples"].append(f"{method} {url}: {response.status_code} "
+                                     f"{json.dumps(body)[:100]} -> {response.text[:120]}")
+        elif response.status_code >= 400 and not error_shaped(response):
+            tally["bad_error_body"] += 1
+            tally["examples"].append(f"{method} {url}: {response.status_code} not the error shape")
+    case()
 
 
 # --- hostile bodies -----------------------------------------------------------------
@@ -238,7 +245,8 @@ def hostile_path_values(routes, partner, callers, tally) -> None:
             continue
         client = caller_for(route.access, callers)
         for label, value in HOSTILE_PATH_VALUES.items():
-            path = re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", lambda m: partner.partner_id if m.group(1) == "pid" else value, url)
+            path = re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>",
+                          lambda m, value=value: partner.partner_id if m.group(1) == "pid" else value, url)
             try:
                 response = client.request(method, path, json={} if method in ("POST", "PUT", "PATCH") else None,
                                           timeout=60)

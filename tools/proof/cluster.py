@@ -43,7 +43,7 @@ class Cluster:
     heartbeat: int = 10        # AMQP heartbeat of the services (s): what production should set with a cluster
 
     @classmethod
-    def up(cls) -> "Cluster":
+    def up(cls) -> Cluster:
         """The running cluster, started (and later stopped) here when it is not running."""
         status = subprocess.run([str(SCRIPT), "status"], capture_output=True, text=True, timeout=120).stdout
         started_here = status.count("running") < 3 or "primary" not in status
@@ -56,7 +56,7 @@ class Cluster:
         return cls(nodes=nodes, postgres=env["PC_CLUSTER_POSTGRES"], started_here=started_here)
 
     def close(self) -> None:
-        for name, process in list(self.restarting.items()):
+        for process in list(self.restarting.values()):
             process.wait(timeout=900)
         self.settle_restarts()
         for name in sorted(self.down):

@@ -36,8 +36,11 @@ def existence(db: dict, ledger) -> dict:
     """Every accepted booking and order exists exactly once; nothing exists that no client was told of."""
     numbers = [r["number"] for r in ledger.reservations.values()]
     order_ids = [o["order_id"] for o in ledger.orders.values()]
-    stored_numbers = Counter(n for (n,) in rows(db["reservations"], "SELECT number FROM reservations WHERE number = ANY(%s)", (numbers,)))
-    stored_orders = Counter(str(o) for (o,) in rows(db["orders"], "SELECT order_id::text FROM orders WHERE order_id::text = ANY(%s)", (order_ids,)))
+    stored_numbers = Counter(n for (n,) in rows(db["reservations"],
+                                                "SELECT number FROM reservations WHERE number = ANY(%s)", (numbers,)))
+    stored_orders = Counter(str(o) for (o,) in rows(db["orders"],
+                                                    "SELECT order_id::text FROM orders WHERE order_id::text = ANY(%s)",
+                                                    (order_ids,)))
     customers = sorted({r["customer_id"] for r in ledger.reservations.values()} |
                        {o["customer_id"] for o in ledger.orders.values()})
     (all_reservations,), = rows(db["reservations"], "SELECT count(*) FROM reservations WHERE customer_id = ANY(%s)", (customers,))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -68,11 +68,11 @@ def write(text: str, repo: Path, started: datetime, name: str = "proof") -> Path
     """reports/<name>-<date>.md and reports/<name>-latest.md (``proof-cluster`` for the cluster run)."""
     reports = repo / "reports"
     reports.mkdir(exist_ok=True)
-    dated = reports / f"{name}-{started.astimezone(timezone.utc):%Y-%m-%d}.md"
+    dated = reports / f"{name}-{started.astimezone(UTC):%Y-%m-%d}.md"
     dated.write_text(text)
     (reports / f"{name}-latest.md").write_text(text)
     return dated
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

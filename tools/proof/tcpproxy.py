@@ -58,7 +58,7 @@ class TcpProxy:
     def port(self) -> int:
         return self.address[1]
 
-    def start(self) -> "TcpProxy":
+    def start(self) -> TcpProxy:
         self._server = eventlet.spawn(self._serve)
         return self
 

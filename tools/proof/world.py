@@ -68,9 +68,9 @@ class ProofPlatform(Platform):
 
     def operator(self) -> Member:
         if self._operator is None:
-            from accounts.ops import create_operator
-
             import psycopg
+
+            from accounts.ops import create_operator
 
             login_id = unique("ops_")
             for attempt in range(10):  # PostgreSQL's connections are shared with this machine's other users

@@ -1,7 +1,6 @@
 """The idempotent consumer: duplicates have one effect, failures are retried
 (database down) and finally dead-lettered, never dropped."""
 import subprocess
-import uuid
 from pathlib import Path
 
 from chassis.contracts import Subscription
@@ -92,7 +91,7 @@ def test_handler_that_always_fails_is_dead_lettered_and_replayed_once_fixed(
                         message="delivery parked in the dead-letter queue")
     assert parked
     letters = list_dead_letters(amqp_uri, PROBE_SUB)
-    assert [(l["envelope"]["event_id"], l["attempts"]) for l in letters] == [(event_id, 3)]
+    assert [(letter["envelope"]["event_id"], letter["attempts"]) for letter in letters] == [(event_id, 3)]
     assert "ProbeFailure" in letters[0]["error"]
     assert rpc.chassis_probe.effects("always-1") == []  # every failed attempt rolled back
     assert queue_depths(amqp_uri)[dead_letter_queue(PROBE_SUB)] == (1, 0)  # listing leaves it parked

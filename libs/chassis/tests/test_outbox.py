@@ -1,7 +1,6 @@
 """The transactional outbox and its relay: nothing committed is lost, even to
 kill -9; two relays never publish a row twice; unroutable events stay pending."""
 import json
-import uuid
 from contextlib import contextmanager
 
 import eventlet
@@ -68,11 +67,10 @@ def drain(amqp_uri, queue):
 
 
 def fill_outbox(url, count, event_type="chassis.probed"):
-    with psycopg.connect(url) as conn:
-        with conn.cursor() as cur:
-            cur.executemany("INSERT INTO outbox (event_id, event_type, body) VALUES (%s, %s, %s)", [
-                (e.event_id, e.type, Jsonb(e.model_dump(mode="json"))) for e in (
-                    Envelope(type=event_type, source="test", payload={"probe_id": f"p{i}"}) for i in range(count))])
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        cur.executemany("INSERT INTO outbox (event_id, event_type, body) VALUES (%s, %s, %s)", [
+            (e.event_id, e.type, Jsonb(e.model_dump(mode="json"))) for e in (
+                Envelope(type=event_type, source="test", payload={"probe_id": f"p{i}"}) for i in range(count))])
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ def test_limit_defaults_to_20_and_is_clamped_to_1_to_100():
 
 
 def test_cursor_round_trips_typed_values():
-    when, ident = datetime(2026, 11, 26, 9, 30, tzinfo=timezone.utc), uuid.uuid4()
+    when, ident = datetime(2026, 11, 26, 9, 30, tzinfo=UTC), uuid.uuid4()
     cursor = encode_cursor(when.isoformat(), ident, 42)
     assert decode_cursor(cursor, datetime.fromisoformat, uuid.UUID, int) == (when, ident, 42)
     assert decode_cursor(None, int) is None and decode_cursor("", int) is None

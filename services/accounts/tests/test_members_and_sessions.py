@@ -6,13 +6,12 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import psycopg
 
 from chassis.config import REPO_ROOT
-
 from support.api import assert_error, expect
 
 
@@ -131,7 +130,7 @@ def test_operators_come_from_the_ops_command_and_sessions_expire(partner_center)
     session = expect(pc.anonymous.post("/v1/sessions", json={"login_id": "ops.kim", "password": "operator password"}),
                      201)
     assert session["kind"] == "operator"
-    lifetime = datetime.fromisoformat(session["expires_at"]) - datetime.now(timezone.utc)
+    lifetime = datetime.fromisoformat(session["expires_at"]) - datetime.now(UTC)
     assert timedelta(seconds=500) < lifetime <= timedelta(seconds=600)
     operator = pc.client(session["token"])
     partner = pc.create_partner(admin=member, verified=False)

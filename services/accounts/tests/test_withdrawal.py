@@ -4,8 +4,8 @@ import json
 import subprocess
 import threading
 
-from chassis.topology import EVENTS_EXCHANGE, connect, declare_events_exchange
 from chassis.testing import eventually
+from chassis.topology import EVENTS_EXCHANGE, connect, declare_events_exchange
 from support.api import assert_error, expect
 
 WATCH_QUEUE = "test.watch.member_withdrawn"
@@ -88,7 +88,7 @@ def test_two_admins_withdrawing_at_once_leave_one_admin(platform):
         barrier = threading.Barrier(2)
         statuses = {}
 
-        def withdraw(member):
+        def withdraw(member, barrier=barrier, statuses=statuses):
             barrier.wait()
             statuses[member.member_id] = member.client.post("/v1/me/withdraw", json={"confirm": True}).status_code
 

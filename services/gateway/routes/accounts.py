@@ -29,7 +29,6 @@ is listed in ``unavailable`` and its section is ``{"counts": {}}``.
 """
 from __future__ import annotations
 
-from chassis.validation import NoBody
 from dataclasses import asdict
 
 import eventlet
@@ -37,13 +36,14 @@ import eventlet
 from chassis import messages
 from chassis.errors import NotFound, Unauthenticated
 from chassis.logging import get_logger
+from chassis.validation import NoBody
+from contract import accounts as c
+from contract.accounts import PasswordChange
+from contract.notifications import InboxQuery, MessagePage
 
 from .. import devissuer
 from ..auth import bearer_token, customer_tokens
 from ..http import query_of, route
-from contract import accounts as c
-from contract.accounts import PasswordChange
-from contract.notifications import InboxQuery, MessagePage
 from ..identity_models import PasswordResetOut, SessionList
 from ..idtoken import IdTokenIn, IdTokens
 from ..ratelimit import RateLimitedRoutes
@@ -114,7 +114,8 @@ class AccountsRoutes(RateLimitedRoutes):
                                                request.json_body)
         return 204, None
 
-    @route("GET", "/v1/me/sessions", access="member", response_model=SessionList, summary="my open sessions, the current one marked")
+    @route("GET", "/v1/me/sessions", access="member", response_model=SessionList,
+           summary="my open sessions, the current one marked")
     def my_sessions(self, request):
         return 200, self.services.accounts.list_sessions(request.principal.member_id, bearer_token(request))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from chassis.errors import DomainError
 from chassis.validation import NoBody
-
 from contract import catalog as c
 
 from ..auth import authorize, bearer_token

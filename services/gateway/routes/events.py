@@ -36,7 +36,6 @@ from werkzeug.wrappers import Response
 
 from chassis.errors import DomainError
 from chassis.logging import get_logger
-
 from contract.notifications import EventsQuery
 
 from ..http import route

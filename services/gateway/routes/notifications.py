@@ -19,16 +19,30 @@ customer's side of conversations (``/v1/shop/conversations...``).
 """
 from __future__ import annotations
 
-from chassis.validation import NoBody
 from chassis.errors import Forbidden, ValidationFailed
+from chassis.validation import NoBody
+from contract.notifications import (
+    ChannelMessageIn,
+    ChannelMessageOut,
+    ChannelMessagePage,
+    ChatMessageOut,
+    ChatMessagePage,
+    ConversationMessageCreate,
+    ConversationPage,
+    CreatedWebhookOut,
+    DeliveryPage,
+    InboxQuery,
+    ListQuery,
+    MessageOut,
+    MessagePage,
+    SecretRotation,
+    WebhookCreate,
+    WebhookOut,
+    WebhookPage,
+)
 
-from contract.notifications import (ChannelMessageIn, ChannelMessageOut, ChannelMessagePage, ChatMessageOut,
-                                    ChatMessagePage, ConversationMessageCreate, ConversationPage, CreatedWebhookOut,
-                                    DeliveryPage, InboxQuery, ListQuery, MessageOut, MessagePage, SecretRotation,
-                                    WebhookCreate, WebhookOut, WebhookPage)
-
-from ..identity_models import RotatedSecretOut
 from ..http import query_of, route
+from ..identity_models import RotatedSecretOut
 
 P = "/v1/partners/<pid>"
 
@@ -176,7 +190,8 @@ class NotificationsRoutes:
                                                                               query_of(request))
 
     @route("POST", f"{P}/conversations/<conversation_id>/messages", access="partner:operate",
-           body_model=ConversationMessageCreate, response_model=ChatMessageOut, status=201, errors={404: ["conversation_not_found"]},
+           body_model=ConversationMessageCreate, response_model=ChatMessageOut, status=201,
+           errors={404: ["conversation_not_found"]},
            summary="write to the customer: body")
     def post_conversation_message(self, request, pid, conversation_id):
         return 201, self.services.notifications.post_partner_conversation_message(
@@ -196,7 +211,8 @@ class NotificationsRoutes:
             request.principal.customer_id, conversation_id, query_of(request))
 
     @route("POST", "/v1/shop/conversations/<conversation_id>/messages", access="customer",
-           body_model=ConversationMessageCreate, response_model=ChatMessageOut, status=201, errors={404: ["conversation_not_found"]},
+           body_model=ConversationMessageCreate, response_model=ChatMessageOut, status=201,
+           errors={404: ["conversation_not_found"]},
            summary="write to the partner: body")
     def post_customer_conversation_message(self, request, conversation_id):
         return 201, self.services.notifications.post_customer_conversation_message(

@@ -11,20 +11,44 @@ inquiries, reviews).
 """
 from __future__ import annotations
 
-from chassis.validation import NoBody
 from dataclasses import asdict
 
 from chassis.errors import NotFound, ServiceUnavailable
 from chassis.reviews import ReplyIn
-from contract.orders import (AnswerIn, CourierPage, CustomerOrderDetailOut, CustomerOrderPage, ExchangeApproveIn,
-                             ExchangeRequestIn, InquiryIn, InquiryOut, InquiryPage, ListQuery, OrderChangeIn, OrderOut,
-                             OrderCreate, OrderRequestOut, OrderRequestPage, OrderReviewOut, PartnerOrderDetailOut,
-                             PartnerOrderPage, ReasonIn, ReasonRequired, RefundRequestIn, ReplyOut, RequestListQuery,
-                             ReviewIn, ShipmentCorrectionIn, ShipmentIn, StartPreparingIn)
+from chassis.validation import NoBody
+from contract.orders import (
+    AnswerIn,
+    CourierPage,
+    CustomerOrderDetailOut,
+    CustomerOrderPage,
+    ExchangeApproveIn,
+    ExchangeRequestIn,
+    InquiryIn,
+    InquiryOut,
+    InquiryPage,
+    ListQuery,
+    OrderChangeIn,
+    OrderCreate,
+    OrderOut,
+    OrderRequestOut,
+    OrderRequestPage,
+    OrderReviewOut,
+    PartnerOrderDetailOut,
+    PartnerOrderPage,
+    ReasonIn,
+    ReasonRequired,
+    RefundRequestIn,
+    ReplyOut,
+    RequestListQuery,
+    ReviewIn,
+    ShipmentCorrectionIn,
+    ShipmentIn,
+    StartPreparingIn,
+)
 
 from ..auth import require_person
-from ..identity_models import OrderPhoneOut
 from ..http import query_of, route
+from ..identity_models import OrderPhoneOut
 from ..ratelimit import RateLimitedRoutes
 
 
@@ -85,8 +109,8 @@ class OrdersRoutes(RateLimitedRoutes):
 
     @route("POST", "/v1/shop/orders/<order_id>/refund-requests", access="customer", body_model=RefundRequestIn,
            response_model=OrderRequestOut, status=201, idempotency="optional",
-           errors={404: ["order_not_found"], 409: ["not_a_shop_order", "invalid_state", "quantity_exceeds_order", "cancel_instead",
-                                "idempotency_key_reused"]},
+           errors={404: ["order_not_found"], 409: ["not_a_shop_order", "invalid_state", "quantity_exceeds_order",
+                                                   "cancel_instead", "idempotency_key_reused"]},
            summary="ask for a refund of some lines (R-ORD-8)")
     def orders_request_refund(self, request, order_id):
         return 201, self.services.orders.request_refund(request.principal.customer_id, order_id, request.json_body,
@@ -151,7 +175,8 @@ class OrdersRoutes(RateLimitedRoutes):
         return 200, self.services.orders.partner_change_order(pid, order_id, request.json_body)
 
     @route("POST", "/v1/partners/<pid>/orders/<order_id>/start-preparing", access="partner:operate",
-           body_model=StartPreparingIn, response_model=PartnerOrderDetailOut, errors={404: ["order_not_found"], 409: ["invalid_state"]},
+           body_model=StartPreparingIn, response_model=PartnerOrderDetailOut,
+           errors={404: ["order_not_found"], 409: ["invalid_state"]},
            summary="dine-in/takeout: received -> preparing, {minutes}? sets ready_at (R-ORD-2, seed 004 소요 시간)")
     def orders_start_preparing(self, request, pid, order_id):
         return 200, self.services.orders.start_preparing(pid, order_id, request.json_body, _actor(request))
@@ -207,7 +232,8 @@ class OrdersRoutes(RateLimitedRoutes):
         return 200, self.services.orders.approve_refund(pid, request_id, _actor(request))
 
     @route("POST", "/v1/partners/<pid>/refund-requests/<request_id>/reject", access="partner:operate",
-           body_model=ReasonRequired, response_model=OrderRequestOut, errors={404: ["refund_request_not_found"], 409: ["invalid_state"]},
+           body_model=ReasonRequired, response_model=OrderRequestOut,
+           errors={404: ["refund_request_not_found"], 409: ["invalid_state"]},
            summary="reject with a reason (R-ORD-8)")
     def orders_reject_refund(self, request, pid, request_id):
         return 200, self.services.orders.reject_refund(pid, request_id, request.json_body, _actor(request))
@@ -218,7 +244,9 @@ class OrdersRoutes(RateLimitedRoutes):
         return 200, self.services.orders.list_requests(pid, "exchange", query_of(request))
 
     @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/approve", access="partner:operate",
-           body_model=ExchangeApproveIn, response_model=OrderRequestOut, errors={404: ["exchange_request_not_found"], 409: ["invalid_state", "out_of_stock", "capacity_exhausted", "product_unavailable"]},
+           body_model=ExchangeApproveIn, response_model=OrderRequestOut,
+           errors={404: ["exchange_request_not_found"],
+                   409: ["invalid_state", "out_of_stock", "capacity_exhausted", "product_unavailable"]},
            summary="hold the new option; {return_courier, return_invoice_number}? for the return pickup (R-ORD-8)")
     def orders_approve_exchange(self, request, pid, request_id):
         return 200, self.services.orders.approve_exchange(pid, request_id, request.json_body, _actor(request))
@@ -230,7 +258,8 @@ class OrdersRoutes(RateLimitedRoutes):
         return 200, self.services.orders.receive_exchange_return(pid, request_id, _actor(request))
 
     @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/ship", access="partner:operate",
-           body_model=ShipmentIn, response_model=OrderRequestOut, errors={404: ["exchange_request_not_found"], 409: ["invalid_state"]},
+           body_model=ShipmentIn, response_model=OrderRequestOut,
+           errors={404: ["exchange_request_not_found"], 409: ["invalid_state"]},
            summary="the replacement ships {courier, invoice_number}, after the return arrived (R-ORD-7, R-ORD-8)")
     def orders_ship_exchange(self, request, pid, request_id):
         return 200, self.services.orders.ship_exchange(pid, request_id, request.json_body, _actor(request))
@@ -242,7 +271,8 @@ class OrdersRoutes(RateLimitedRoutes):
         return 200, self.services.orders.deliver_exchange(pid, request_id, _actor(request))
 
     @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/reject", access="partner:operate",
-           body_model=ReasonRequired, response_model=OrderRequestOut, errors={404: ["exchange_request_not_found"], 409: ["invalid_state"]},
+           body_model=ReasonRequired, response_model=OrderRequestOut,
+           errors={404: ["exchange_request_not_found"], 409: ["invalid_state"]},
            summary="reject with a reason (R-ORD-8)")
     def orders_reject_exchange(self, request, pid, request_id):
         return 200, self.services.orders.reject_exchange(pid, request_id, request.json_body, _actor(request))

@@ -17,21 +17,45 @@ are notifications' routes.
 """
 from __future__ import annotations
 
-from chassis.validation import NoBody
 from dataclasses import asdict
 
 from chassis.reviews import ReviewIn
-from contract.reservations import (BoardQuery, BookingSettingsOut, CancellationQuoteOut, CancelledReservationOut,
-                                   ChangeDateIn, ChatInvitationOut, ChatInvitationPage, ChatInvitationQuery,
-                                   CustomerCancelIn, CustomerListQuery, CustomerReservationOut, MyReservationOut,
-                                   MyReservationPage, OptionalReasonIn, PartnerListQuery, PartnerReservationDetailOut,
-                                   PartnerReservationOut, PartnerReservationPage, ProductSettingsIn, QuoteQuery,
-                                   RequiredReasonIn, ReservationBoardOut, ReservationCreate, ReservationReviewOut,
-                                   SavedReservationOut, SharedReservationOut, ShareOut, TransferIn, TransferOfferOut)
+from chassis.validation import NoBody
+from contract.reservations import (
+    BoardQuery,
+    BookingSettingsOut,
+    CancellationQuoteOut,
+    CancelledReservationOut,
+    ChangeDateIn,
+    ChatInvitationOut,
+    ChatInvitationPage,
+    ChatInvitationQuery,
+    CustomerCancelIn,
+    CustomerListQuery,
+    CustomerReservationOut,
+    MyReservationOut,
+    MyReservationPage,
+    OptionalReasonIn,
+    PartnerListQuery,
+    PartnerReservationDetailOut,
+    PartnerReservationOut,
+    PartnerReservationPage,
+    ProductSettingsIn,
+    QuoteQuery,
+    RequiredReasonIn,
+    ReservationBoardOut,
+    ReservationCreate,
+    ReservationReviewOut,
+    SavedReservationOut,
+    SharedReservationOut,
+    ShareOut,
+    TransferIn,
+    TransferOfferOut,
+)
 
 from ..auth import require_person
-from ..identity_models import ReservationPhoneOut
 from ..http import query_of, route
+from ..identity_models import ReservationPhoneOut
 from ..ratelimit import RateLimitedRoutes
 
 
@@ -94,9 +118,9 @@ class ReservationsRoutes(RateLimitedRoutes):
 
     @route("POST", "/v1/shop/reservations/<number>/change-date", access="customer", body_model=ChangeDateIn,
            response_model=CustomerReservationOut,
-           errors={404: ["reservation_not_found"], 409: ["not_changeable_state", "line_completed", "anytime_product", "priced_product",
-                                "use_date_passed", "not_direct_listing", "not_ticket_holder", "concurrent_change",
-                                "capacity_exhausted", "slot_not_offered", "slot_blocked", "slot_past",
+           errors={404: ["reservation_not_found"], 409: ["not_changeable_state", "line_completed", "anytime_product",
+                                "priced_product", "use_date_passed", "not_direct_listing", "not_ticket_holder",
+                                "concurrent_change", "capacity_exhausted", "slot_not_offered", "slot_blocked", "slot_past",
                                 "partner_not_open"]},
            summary="move to {date, time?}; 409 with the reason code of R-RSV-5")
     def shop_change_date(self, request, number):

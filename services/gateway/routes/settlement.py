@@ -15,7 +15,6 @@ from contract import settlement as c
 from ..http import query_of, route
 
 
-
 class SettlementRoutes:
 
     @route("GET", "/v1/partners/<pid>/ledger", access="partner:finance", query_model=c.DateRangeQuery,

@@ -3,7 +3,6 @@ conventions for bodies, errors and correlation ids."""
 import requests
 from kombu import Connection, Exchange, Queue
 
-
 PROBE_GATEWAY = "gateway.tests.gateway_probe:ProbeGateway"
 DOMAIN_SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement"]
 

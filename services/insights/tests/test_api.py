@@ -242,8 +242,7 @@ def test_issue_11_statistics_customers_reviews_segments_and_erasure(partner_cent
             listed["body"], listed["author"]) == ("order", delivered["order_id"], shirt_line, shirt, 5, "Fits well",
                                                   mask_name("한가람"))
     assert shop_reviews("replied=false") == [] and shop_reviews(f"product_id={cut['product_id']}") == []
-    done_view = views[1]
-    posted_at = dt.datetime.now(dt.timezone.utc)
+    posted_at = dt.datetime.now(dt.UTC)
     reservation_review = {**reservations_outbox(pc.containers["reservations"].config["DATABASE_URL"],
                                                 "reservation.completed", done)[0],
                           "review_id": str(uuid.uuid4()), "rating": 3, "review_text": "Nice colour"}
@@ -284,7 +283,7 @@ def test_issue_11_statistics_customers_reviews_segments_and_erasure(partner_cent
                  "coupon_id": "coupon-1", "discount_amount": 3000}
     for kind, hours_ago in (("completed", 1), ("requested", 30)):
         publish_envelope(amqp_uri, Envelope(type=f"reservation.{kind}", source="reservations",
-                                            occurred_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=hours_ago),
+                                            occurred_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours_ago),
                                             partner_id=other, payload={**synthetic, "status": kind}))
     eventually(lambda: rpc.insights.statistics(other, {"from": second, "to": second})["bookings"]["total"] == 1,
                message="out-of-order booking")

@@ -1,13 +1,13 @@
 """Insights rules without I/O (issue #11): order revenue split by product,
 statistics definitions, search terms, review facts, the dashboard by role."""
 import uuid
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from chassis import privacy
 from chassis.privacy import pseudonym
 from insights import domain
 
-AT = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)   # 12:00 in Seoul
+AT = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)   # 12:00 in Seoul
 
 
 def test_order_sales_split_by_line_amounts_and_refunds_by_refunded_units():

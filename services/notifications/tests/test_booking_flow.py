@@ -2,10 +2,9 @@
 the partner's staff get the message and act on it by following its links
 (R-RSV-7, R-NTF-2), the customer hears of the confirmation, accepts the chat
 invitation from their message's link, and both sides talk (R-RSV-11)."""
+from chassis.testing import eventually
 from reservations.tests.helpers import booked, live_product
 from support.api import expect
-
-from chassis.testing import eventually
 
 from .support import FAST
 

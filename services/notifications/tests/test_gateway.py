@@ -2,9 +2,8 @@
 service telling who the partner's staff are: inboxes per role and language,
 invitations in the member's own inbox, webhooks, channel messages and
 conversations, with the contract's errors."""
-from support.api import assert_error, expect
-
 from chassis.testing import eventually
+from support.api import assert_error, expect
 
 from .support import FAST, event, publish, reservation
 
@@ -27,7 +26,7 @@ def test_inboxes_webhooks_channel_messages_and_conversations_through_the_gateway
     publish(amqp_uri, [event("reservation.requested", booking)])
     inbox = lambda who, **kw: expect(who.client.get(f"{partner.path}/notifications", **kw), 200)["items"]  # noqa: E731
     for staff in (admin, master, member):
-        eventually(lambda: any(m["kind"] == "reservation.requested" for m in inbox(staff)),
+        eventually(lambda staff=staff: any(m["kind"] == "reservation.requested" for m in inbox(staff)),
                    message="staff told of the booking")
     english = inbox(member, headers={"Accept-Language": "en-US,en;q=0.9"})[0]
     assert english["title"] == "New booking request" and booking["reservation_number"] in english["body"]

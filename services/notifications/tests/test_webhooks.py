@@ -2,6 +2,7 @@
 on 500 and on timeout with backoff, disable after the failure limit with a
 notice to the partner, and a slow endpoint never holding up the bus."""
 import json
+from itertools import pairwise
 
 import pytest
 
@@ -9,8 +10,19 @@ from chassis.errors import NotFound, ValidationFailed
 from chassis.testing import eventually
 from notifications import domain
 
-from .support import FAKE_ACCOUNTS, FAST, WebhookReceiver, event, new_id, order, publish, query, reservation, \
-    scalar, staff_of
+from .support import (
+    FAKE_ACCOUNTS,
+    FAST,
+    WebhookReceiver,
+    event,
+    new_id,
+    order,
+    publish,
+    query,
+    reservation,
+    scalar,
+    staff_of,
+)
 
 
 def assert_signed(request: dict, secret: str) -> dict:
@@ -94,7 +106,7 @@ def test_retries_on_timeout_and_500_back_off_then_deliver_the_same_signed_delive
         policy = domain.RetryPolicy(FAST["WEBHOOK_RETRY_BASE_S"], FAST["WEBHOOK_RETRY_CAP_S"], 5)
         starts = [a["started_at"] for a in delivery["attempt_log"]]
         from datetime import datetime
-        gaps = [(datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() for a, b in zip(starts, starts[1:])]
+        gaps = [(datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() for a, b in pairwise(starts)]
         assert gaps[0] >= 0.5 + policy.nominal_delay(1) / 2  # the timed-out attempt took its 0.5 s first
         assert gaps[1] >= policy.nominal_delay(2) / 2
 
@@ -113,7 +125,7 @@ def test_failing_endpoint_is_retried_with_growing_gaps_then_disabled_and_the_man
         # No retry storm: the n-th gap is at least half of 0.2 s * 2^(n-1), whatever the jitter, so the
         # schedule backs off (0.1, 0.2, 0.4, 0.8 s at least), and nothing more comes once it gave up.
         times = [r["at"] for r in receiver.requests]
-        gaps = [b - a for a, b in zip(times, times[1:])]
+        gaps = [b - a for a, b in pairwise(times)]
         policy = domain.RetryPolicy(FAST["WEBHOOK_RETRY_BASE_S"], FAST["WEBHOOK_RETRY_CAP_S"], 5)
         assert all(gap >= policy.nominal_delay(n) / 2 - 0.01 for n, gap in enumerate(gaps, 1)), gaps
 

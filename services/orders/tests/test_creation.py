@@ -4,6 +4,7 @@ R-ORD-1, R-ORD-6), and out_of_stock (R-CAT-3)."""
 import uuid
 
 import eventlet
+
 from support.api import assert_error, expect
 
 from .helpers import ADDRESS, cafe, db_rows, fashion_shop, order, stock_of

@@ -6,6 +6,7 @@ import subprocess
 import uuid
 
 import eventlet
+
 from chassis.testing import eventually
 from support.api import assert_error, expect
 

@@ -1,5 +1,5 @@
 """Pure rules of settlement (no broker, no database)."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -114,7 +114,7 @@ def test_r_stl_5_retention_cutoff_is_five_years():
 
 
 def test_business_date_is_the_partner_zone_day():
-    assert domain.business_date(datetime(2026, 1, 1, 15, 30, tzinfo=timezone.utc)) == date(2026, 1, 2)
+    assert domain.business_date(datetime(2026, 1, 1, 15, 30, tzinfo=UTC)) == date(2026, 1, 2)
 
 
 def test_r_stl_4_members_see_sales_counts_not_money():

@@ -4,6 +4,7 @@ kind, and settlement runs that always account for every won."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 import psycopg
 import pytest
@@ -148,7 +149,7 @@ def test_r_stl_2_payouts_plus_carried_balance_equal_the_ledger_net_and_reruns_ch
                                 "ORDER BY period_end", (partner,))
     event(f"statements: {min(len(seqs), 3)}+")
     assert seqs == list(range(1, len(seqs) + 1))  # R-STL-3: sequential per partner
-    for earlier, later in zip(periods, periods[1:]):
+    for earlier, later in pairwise(periods):
         assert later["period_start"] == earlier["period_end"] + timedelta(days=1)
 
 
@@ -158,21 +159,19 @@ def test_r_stl_1_ledger_refuses_updates_deletes_and_unbalanced_transactions(ledg
     for sql in ("UPDATE ledger_entries SET credit = credit + 1", "DELETE FROM ledger_entries",
                 "UPDATE ledger_transactions SET kind = 'fee'", "DELETE FROM ledger_transactions",
                 "TRUNCATE ledger_entries CASCADE"):
-        with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"):
-            with ledger.uow() as uow:
-                uow.execute(sql)
-    with pytest.raises(psycopg.errors.CheckViolation, match="does not balance"):
-        with ledger.uow() as uow:
-            txn = store.insert_transaction(uow, partner, "manual:1", "sale", 500, source="orders", source_ref="x",
-                                           event_id="00000000-0000-0000-0000-000000000001",
-                                           occurred_at=at(START))
-            uow.execute("INSERT INTO ledger_entries (transaction_id, partner_id, account, debit) "
-                        "VALUES (%s, %s, 'customer_funds', 1)", (txn, partner))
-    with pytest.raises(psycopg.errors.CheckViolation, match="does not balance"):
-        with ledger.uow() as uow:  # a transaction with no entries at all
-            uow.execute("INSERT INTO ledger_transactions (partner_id, txn_key, kind, source, source_ref, "
-                        "source_event_id, business_date, occurred_at) VALUES (%s, 'lonely', 'sale', 'orders', "
-                        "'x', gen_random_uuid(), current_date, now())", (partner,))
+        with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"), ledger.uow() as uow:
+            uow.execute(sql)
+    with pytest.raises(psycopg.errors.CheckViolation, match="does not balance"), ledger.uow() as uow:
+        txn = store.insert_transaction(uow, partner, "manual:1", "sale", 500, source="orders", source_ref="x",
+                                       event_id="00000000-0000-0000-0000-000000000001",
+                                       occurred_at=at(START))
+        uow.execute("INSERT INTO ledger_entries (transaction_id, partner_id, account, debit) "
+                    "VALUES (%s, %s, 'customer_funds', 1)", (txn, partner))
+    # a transaction with no entries at all
+    with pytest.raises(psycopg.errors.CheckViolation, match="does not balance"), ledger.uow() as uow:
+        uow.execute("INSERT INTO ledger_transactions (partner_id, txn_key, kind, source, source_ref, "
+                    "source_event_id, business_date, occurred_at) VALUES (%s, 'lonely', 'sale', 'orders', "
+                    "'x', gen_random_uuid(), current_date, now())", (partner,))
     assert ledger.scalar("SELECT count(*) FROM ledger_transactions") == 2  # sale + commission, nothing else
 
 
@@ -192,6 +191,6 @@ def test_r_stl_5_purge_removes_only_settled_records_older_than_five_years(ledger
         refs = {r["source_ref"] for r in uow.fetch_all("SELECT source_ref FROM ledger_transactions")}
         assert refs == {"OLD-LATE", "NEW"}  # unsettled money is never purged
         assert store.unbalanced_transactions(uow) == []
-    with pytest.raises(psycopg.errors.RestrictViolation):  # the purge switch does not outlive its transaction
-        with ledger.uow() as uow:
-            uow.execute("DELETE FROM ledger_entries")
+    # the purge switch does not outlive its transaction
+    with pytest.raises(psycopg.errors.RestrictViolation), ledger.uow() as uow:
+        uow.execute("DELETE FROM ledger_entries")

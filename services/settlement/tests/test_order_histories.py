@@ -36,23 +36,23 @@ class Order:
         self.lines = [{"line_id": f"{order_id}-{i}", "product_id": f"p{pid}", "product_name": f"P{pid}",
                        "unit_price": price, "quantity": units, "amount": price * units, "refunded_quantity": 0}
                       for i, (pid, price, units) in enumerate(lines)]
-        self.discount = sum(l["amount"] for l in self.lines) * discount_pct // 100
-        self.total = sum(l["amount"] for l in self.lines) - self.discount
+        self.discount = sum(line["amount"] for line in self.lines) * discount_pct // 100
+        self.total = sum(line["amount"] for line in self.lines) - self.discount
         self.refunded = 0
 
     def remaining(self) -> list[str]:
-        return [l["line_id"] for l in self.lines for _ in range(l["quantity"] - l["refunded_quantity"])]
+        return [line["line_id"] for line in self.lines for _ in range(line["quantity"] - line["refunded_quantity"])]
 
     def event(self, kind: str, **fields) -> Envelope:
         payload = {"partner_id": self.partner, "order_id": self.order_id, "customer_id": "c", "channel": "parcel",
-                   "status": self.status, "total": self.total, "lines": [dict(l) for l in self.lines],
+                   "status": self.status, "total": self.total, "lines": [dict(line) for line in self.lines],
                    "discount_amount": self.discount, "refunded_total": self.refunded, **fields}
         return Envelope(type=f"order.{kind}", source="orders", partner_id=self.partner, payload=payload,
                         occurred_at=at(DAY))
 
     def refund(self, line_id: str) -> Envelope:
         by_product = refund_by_product(self.lines, [{"line_id": line_id, "quantity": 1}], self.discount)
-        next(l for l in self.lines if l["line_id"] == line_id)["refunded_quantity"] += 1
+        next(line for line in self.lines if line["line_id"] == line_id)["refunded_quantity"] += 1
         self.refunded += sum(by_product.values())
         return self.event("refund_approved", refund_amount=sum(by_product.values()), refunded_line_ids=[line_id],
                           request_id=f"rq-{line_id}-{self.refunded}",

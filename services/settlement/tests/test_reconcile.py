@@ -51,7 +51,7 @@ def test_reconciliation_reports_zero_difference_after_a_kill_9_mid_stream(
     reservations = run_service(STANDIN)
     orders = run_service(STANDIN, SERVICE_CLASS=ORDERS_STANDIN)
     deliver(amqp_uri, [partner_event("registered", p, c) for p, c in zip(PARTNERS, ["salon", "cafe", "fashion",
-                                                                                  "studio", "exhibition"])])
+                                                                                  "studio", "exhibition"], strict=True)])
 
     replies = [call.call_async(PARTNERS, BATCH_SIZE, seed) for batch in range(BATCHES)
                for call, seed in ((rpc.reservations.simulate, batch), (rpc.orders.simulate, 1000 + batch))]
@@ -65,7 +65,7 @@ def test_reconciliation_reports_zero_difference_after_a_kill_9_mid_stream(
 
     settlement.start()
     for producer in (reservations, orders):  # every event the producers committed is published ...
-        eventually(lambda: count(producer.config["DATABASE_URL"],
+        eventually(lambda producer=producer: count(producer.config["DATABASE_URL"],
                                  "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0, timeout=60)
     eventually(lambda: settlement_idle(amqp_uri), timeout=120, interval=0.2,  # ... and consumed
                message="settlement consumed the whole stream")

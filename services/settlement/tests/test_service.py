@@ -11,8 +11,7 @@ from nameko.testing.services import entrypoint_hook
 
 from chassis.errors import Conflict, NotFound, ValidationFailed
 from settlement import domain
-from settlement.tests.helpers import (at, days_ago, deliver, new_partner, order_event, partner_event,
-                                      reservation_event)
+from settlement.tests.helpers import at, days_ago, deliver, new_partner, order_event, partner_event, reservation_event
 
 
 @pytest.fixture
