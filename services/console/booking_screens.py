@@ -17,8 +17,8 @@ import datetime as dt
 from werkzeug.wrappers import Response
 
 from .gateway import ApiError
-from .screens import MANAGERS, act, or_show, partner_path, see_other
-from .web import SESSION_COOKIE, Ctx
+from .screens import BOTH, GET, MANAGERS, POST, P, act, or_show, partner_path, see_other, withdraw_or_show
+from .web import Ctx
 
 PARTNER_QUEUE_TABS = ("pending_verification", "rejected", "verified")
 TTL_CHOICES = (1, 3, 6, 12, 24, 48, 72)
@@ -57,7 +57,7 @@ def editable_content(found: dict) -> dict:
 def edit_body(form) -> dict:
     prices = []
     for price_id, label, amount in zip(form.getlist("price_id"), form.getlist("price_label"),
-                                       form.getlist("price_amount")):
+                                       form.getlist("price_amount"), strict=False):
         if label.strip() and amount.strip().isdigit():
             # an existing person type keeps its id, so bookings and carts that name it stay valid
             prices.append({"label": label.strip(), "amount": int(amount), **({"price_id": price_id} if price_id else {})})
@@ -170,13 +170,7 @@ def withdraw(ctx: Ctx) -> Response:
     if not ctx.token:
         return see_other("/login?next=/withdraw")
     if ctx.request.method == "POST":
-        try:
-            ctx.api.post("/v1/me/withdraw", {"confirm": ctx.form.get("confirm") == "yes"})
-        except ApiError as error:
-            return or_show(ctx, withdraw, error)
-        response = see_other("/login")
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
+        return withdraw_or_show(ctx, withdraw)
     return ctx.render("withdraw.html", me=ctx.me(), partners=ctx.partners())
 
 
@@ -199,8 +193,6 @@ def ops_partner_decision(ctx: Ctx, pid: str, decision: str) -> Response:
                "/ops/partners?done=1")
 
 
-GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
-P = "/p/<pid>"
 ROUTES = [
     (f"{P}/reservations/<number>/reveal-phone", POST, reveal_phone),
     (f"{P}/products/<product_id>/edit", BOTH, product_edit),

@@ -20,7 +20,7 @@ import io
 from werkzeug.wrappers import Response
 
 from .gateway import ApiError
-from .screens import MANAGERS, partner_path, see_other
+from .screens import GET, MANAGERS, POST, P, partner_path, see_other
 from .web import Ctx
 from .words import WORDS
 
@@ -140,7 +140,8 @@ WORDS.update({
     "dt_percent": ("정률 할인(%)", "Percent"), "discount_value": ("할인 금액 또는 %", "Amount or percent"),
     "max_discount": ("최대 할인(원)", "Largest discount (KRW)"), "min_spend": ("최소 주문금액(원)", "Minimum spend (KRW)"),
     "total_limit": ("총 사용 한도", "Total uses"), "per_customer_limit": ("1인당 사용 한도", "Uses per customer"),
-    "distribution": ("발급 방식", "Distribution"), "dist_code": ("코드 입력", "Code"), "dist_issued": ("고객에게 발급", "Issued to customers"),
+    "distribution": ("발급 방식", "Distribution"), "dist_code": ("코드 입력", "Code"),
+    "dist_issued": ("고객에게 발급", "Issued to customers"),
     "coupon_code": ("쿠폰 코드", "Coupon code"), "starts_on": ("시작일", "Starts"), "ends_on": ("종료일", "Ends"),
     "create": ("만들기", "Create"), "pause": ("일시중지", "Pause"), "resume": ("재개", "Resume"),
     "redeemed": ("사용", "Redeemed"), "remaining": ("남은 수량", "Remaining"), "issued": ("발급", "Issued"),
@@ -177,7 +178,7 @@ def auto_complete_note(ctx: Ctx, order: dict) -> str:
     due = seoul_time(order.get("auto_complete_at"))
     if not due or order["status"] not in ("received", "preparing"):
         return ""
-    left = int((due - dt.datetime.now(dt.timezone.utc)).total_seconds() // 60)
+    left = int((due - dt.datetime.now(dt.UTC)).total_seconds() // 60)
     if left < 0:
         return ctx.words("auto_complete_due").format(time=due.strftime("%H:%M"))
     return ctx.words("auto_complete_left").format(time=due.strftime("%H:%M"), minutes=left)
@@ -210,8 +211,8 @@ def order(ctx: Ctx, pid: str, order_id: str) -> Response:
     group = group_of(found["channel"])
     couriers = ctx.api.get(f"{partner_path(pid)}/couriers")["items"] if group == SHIPPED else []
     return ctx.render("order.html", partner=partner, o=found, group=group, steps=REQUEST_STEPS,
-                      line_names={l["line_id"]: l["product_name"] + (f" ({l['option_label']})" if l["option_label"]
-                                  and l["option_label"] != "regular" else "") for l in found["lines"]},
+                      line_names={line["line_id"]: line["product_name"] + (f" ({line['option_label']})" if line["option_label"]
+                                  and line["option_label"] != "regular" else "") for line in found["lines"]},
                       actions=PARTNER_ACTIONS[group].get(found["status"], ()), minutes=PREPARATION_MINUTES,
                       couriers=couriers, when=seoul_time, auto_note=auto_complete_note(ctx, found))
 
@@ -494,7 +495,7 @@ def coupon_body(ctx: Ctx) -> dict:
 
 
 def coupons(ctx: Ctx, pid: str) -> Response:
-    partner = ctx.require_role(pid, *MANAGERS)
+    ctx.require_role(pid, *MANAGERS)
     if ctx.request.method == "POST":
         return partner_call(ctx, "POST", f"{partner_path(pid)}/coupons", coupon_body(ctx), f"/p/{pid}/coupons",
                             coupons_page, pid=pid)
@@ -527,8 +528,6 @@ def coupon_step(ctx: Ctx, pid: str, coupon_id: str, step: str) -> Response:
     return ctx.render("error.html", status=404, message=ctx.words("nothing"))
 
 
-GET, POST = ("GET",), ("POST",)
-P = "/p/<pid>"
 ROUTES = [
     (f"{P}/orders", GET, orders),
     (f"{P}/orders/<order_id>", GET, order),

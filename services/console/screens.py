@@ -15,7 +15,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from .gateway import ApiError
-from .web import LANG_COOKIE, SESSION_COOKIE, COOKIE_FLAGS, Ctx
+from .web import COOKIE_FLAGS, LANG_COOKIE, SESSION_COOKIE, Ctx
 
 MANAGERS = ("admin", "master")
 STAFF = ("admin", "master", "member")
@@ -75,14 +75,29 @@ def login(ctx: Ctx) -> Response:
     return ctx.render("login.html")
 
 
+def to_login_signed_out() -> Response:
+    """Back to the login screen, the session cookie gone."""
+    response = see_other("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
 def logout(ctx: Ctx) -> Response:
     try:
         ctx.api.delete("/v1/sessions/current")
     except ApiError:
         pass   # an expired session is as logged out as it gets
-    response = see_other("/login")
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return to_login_signed_out()
+
+
+def withdraw_or_show(ctx: Ctx, screen) -> Response:
+    """A 회원탈퇴 form's post (R-ACC-3..5): the member withdrawn and signed out,
+    or ``screen`` again with the refusal (last_admin names the partners)."""
+    try:
+        ctx.api.post("/v1/me/withdraw", {"confirm": ctx.form.get("confirm") == "yes"})
+    except ApiError as error:
+        return or_show(ctx, screen, error)
+    return to_login_signed_out()
 
 
 def signup(ctx: Ctx) -> Response:
@@ -131,13 +146,7 @@ def invitation(ctx: Ctx, invitation_id: str, answer: str) -> Response:
 
 def me(ctx: Ctx) -> Response:
     if ctx.request.method == "POST":
-        try:
-            ctx.api.post("/v1/me/withdraw", {"confirm": ctx.form.get("confirm") == "yes"})
-        except ApiError as error:
-            return or_show(ctx, me, error)
-        response = see_other("/login")
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
+        return withdraw_or_show(ctx, me)
     return ctx.render("me.html", me=ctx.me())
 
 
@@ -300,7 +309,7 @@ def product_new(ctx: Ctx, pid: str) -> Response:
     if ctx.request.method == "POST":
         form = ctx.form
         prices = [{"label": label, "amount": int(amount or 0)}
-                  for label, amount in zip(form.getlist("price_label"), form.getlist("price_amount"))
+                  for label, amount in zip(form.getlist("price_label"), form.getlist("price_amount"), strict=False)
                   if label.strip() and amount.strip().isdigit()]
         body = {"kind": "booking", "name": form.get("name", ""), "schedule_type": form.get("schedule_type", ""),
                 "quantity_mode": "slot", "prices": prices, "payment": form.get("payment", "none")}
@@ -372,6 +381,7 @@ def ops_notice(ctx: Ctx) -> Response:
                ops, "/ops?done=1")
 
 
+# The URL map's methods and partner prefix, for this ROUTES and those of booking_screens and commerce.
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
 P = "/p/<pid>"
 ROUTES = [

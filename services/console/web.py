@@ -40,7 +40,7 @@ COOKIE_FLAGS = {"secure": True, "httponly": True, "samesite": "Lax", "path": "/"
 class Ctx:
     """One request as a screen sees it."""
 
-    def __init__(self, console: "Console", request: Request):
+    def __init__(self, console: Console, request: Request):
         self.console = console
         self.request = request
         self.lang = choose_language(request.cookies.get(LANG_COOKIE), request.headers.get("Accept-Language"))
