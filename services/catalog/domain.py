@@ -413,9 +413,9 @@ def _booking_line(index, line, product, content, blocks, today, now_time):
     where = {"product_id": pid, "price_id": price["price_id"], "date": day.isoformat() if day else None,
              "time": hhmm(at)}
     if day is not None:
-        if day < today or (at is not None and day == today and at <= now_time):
+        if is_past(day, at, today, now_time):
             raise errors.not_holdable("slot_past", "this date or time has passed", index, where)
-        if day in blocks or (day, at) in blocks:
+        if is_blocked(blocks, day, at):
             raise errors.not_holdable("slot_blocked", "the partner closed this date or time", index, where)
 
     needs = []
@@ -435,6 +435,29 @@ def _booking_line(index, line, product, content, blocks, today, now_time):
     priced = {"price_id": price["price_id"], "label": price["label"], "unit_price": price["amount"],
               "date": where["date"], "time": where["time"]}
     return needs, priced
+
+
+def is_past(day: dt.date, at: dt.time | None, today: dt.date, now_time: dt.time) -> bool:
+    """A date before today, or a time of today that has begun."""
+    return day < today or (at is not None and day == today and at <= now_time)
+
+
+def closed_set(block_rows: list[dict]) -> set:
+    """{date (a whole day closed) or (date, time)} of block rows (``day``, ``at_time``)."""
+    return {b["day"] if b["at_time"] is None else (b["day"], b["at_time"]) for b in block_rows}
+
+
+def is_blocked(closed: set, day: dt.date, at: dt.time | None) -> bool:
+    return day in closed or (day, at) in closed
+
+
+def check_blockable(content: dict, with_times: bool) -> None:
+    """Only products with dates block dates; only datetime ones block times."""
+    schedule = content.get("schedule_type")
+    if schedule not in ("datetime", "date"):
+        raise errors.invalid_fields({"dates": "only products with dates can block dates"})
+    if with_times and schedule != "datetime":
+        raise errors.invalid_fields({"times": "a date product blocks whole dates"})
 
 
 def price_key(price_id: str) -> str:
@@ -469,6 +492,11 @@ def refuse_need(need: BucketNeed, remaining: int | None, exists: bool) -> Except
     return errors.capacity_exhausted(line, detail)
 
 
+def sold_out_by(need: BucketNeed, taken: int | None, capacity: int | None) -> bool:
+    """Did this take sell out a goods option or a period (``product.sold_out``, R-CAT-3)?"""
+    return need.kind in ("option", "period") and capacity is not None and taken is not None and taken >= capacity
+
+
 def check_holdable(product: dict, now: dt.datetime, index: int) -> None:
     """The sale window and pause switch apply to holds as to the display (R-CAT-4)."""
     settings, where = product["settings"], {"product_id": product["product_id"]}
@@ -478,6 +506,39 @@ def check_holdable(product: dict, now: dt.datetime, index: int) -> None:
         raise errors.not_holdable("sale_not_started", "the sale has not started", index, where)
     if settings.get("sale_ends_at") and now >= settings["sale_ends_at"]:
         raise errors.not_holdable("sale_ended", "the sale has ended", index, where)
+
+
+def coupon_reference(coupon: dict | None) -> dict | None:
+    """The coupon a hold names, by code (in capitals, as codes are kept) or by id: one of the two."""
+    if coupon is None:
+        return None
+    if (coupon["code"] is None) == (coupon["coupon_id"] is None):
+        raise errors.invalid_fields({"coupon.code": "name the coupon by code or by coupon_id (one of them)"})
+    if coupon["code"] is not None:
+        return {**coupon, "code": coupon["code"].upper()}
+    return coupon
+
+
+def hold_result(hold_id: str, partner_id: str, now: dt.datetime, lines: list[dict], priced: list[dict],
+                products: dict[str, dict]) -> dict:
+    """The hold as granted: each line priced by the live version, and what the
+    caller keeps of each product sold (its version, payment and cancellation
+    policy, R-CAT-6). Without a coupon the subtotal is the total."""
+    result_lines = []
+    for index, (line, price) in enumerate(zip(lines, priced)):
+        product = products[line["product_id"]]
+        result_lines.append({
+            "line": index, "product_id": line["product_id"], "kind": product["kind"],
+            "version": product["version"], "name": product["live"]["name"], "quantity": line["quantity"],
+            "amount": price["unit_price"] * line["quantity"], "released": 0, **price})
+    summary = {pid: {"version": p["version"], "name": p["live"]["name"], "kind": p["kind"],
+                     "payment": p["live"].get("payment"), "schedule_type": p["live"].get("schedule_type"),
+                     "quantity_mode": p["live"].get("quantity_mode"),
+                     "cancel_policy": p["live"].get("cancel_policy")} for pid, p in products.items()}
+    total = sum(line["amount"] for line in result_lines)
+    return {"hold_id": hold_id, "partner_id": partner_id, "status": "held", "created_at": now.isoformat(),
+            "lines": result_lines, "total": total, "products": summary, "subtotal": total,
+            "discount_amount": 0, "coupon": None}
 
 
 def hold_request_fingerprint(partner_id: str, lines: list[dict], coupon: dict | None = None) -> str:
@@ -505,6 +566,8 @@ def release_plan(held: list[dict], wanted: list[dict] | None, hold_id: str) -> d
 
 COUPON_FIELDS = ("name", "discount_type", "amount", "percent", "max_discount", "min_spend", "starts_at", "ends_at",
                  "product_ids", "total_limit", "per_customer_limit", "distribution", "code", "paused")
+COUPON_UPDATABLE = {"name", "discount_type", "amount", "percent", "max_discount", "min_spend", "starts_at", "ends_at",
+                    "product_ids", "total_limit", "per_customer_limit", "code", "paused"}   # all but distribution
 COUPON_REQUIRED = ("name", "discount_type", "min_spend", "product_ids", "code")   # a PATCH cannot clear these
 COUPON_STATES = ("active", "paused", "scheduled", "expired", "exhausted")
 

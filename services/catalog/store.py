@@ -11,7 +11,7 @@ import uuid
 
 from psycopg.types.json import Jsonb
 
-from .domain import Availability, BucketNeed
+from .domain import COUPON_UPDATABLE, Availability, BucketNeed
 
 PRODUCT_VIEW = """
 SELECT p.product_id::text AS product_id, p.partner_id, p.kind, p.live_version, p.next_revision,
@@ -433,8 +433,6 @@ def review_counts(uow, partner_id: str) -> dict[str, int]:
 COUPON_COLUMNS = """coupon_id::text AS coupon_id, partner_id, name, discount_type, amount, percent, max_discount,
     min_spend, starts_at, ends_at, product_ids, total_limit, per_customer_limit, distribution, code, paused,
     redeemed, created_at, updated_at"""
-COUPON_UPDATABLE = {"name", "discount_type", "amount", "percent", "max_discount", "min_spend", "starts_at", "ends_at",
-                    "product_ids", "total_limit", "per_customer_limit", "code", "paused"}
 
 
 def insert_coupon(uow, coupon_id, partner_id: str, fields: dict) -> dict:

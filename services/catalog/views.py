@@ -82,6 +82,11 @@ def slot_view(row: dict, blocked: bool | None = None) -> dict:
     return view
 
 
+def price_maxima(bucket_rows: list[dict]) -> list[dict]:
+    """The rows of price maxima (R-CAT-2), each named by its bucket."""
+    return [{"bucket": r["bucket_key"], **slot_view(r)} for r in bucket_rows if r["kind"] == "price"]
+
+
 def revision_view(row: dict) -> dict:
     """A revision as the operator reviews it: its content, the live one, what changed."""
     return {"revision_id": row["revision_id"], "product_id": row["product_id"], "partner_id": row["partner_id"],
