@@ -64,6 +64,7 @@ from dataclasses import dataclass
 
 from chassis.partner_time import PARTNER_TIME_ZONE, business_date  # noqa: F401 (the service reads them as domain.*)
 from chassis import paging
+from chassis.coupons import coupon_of_hold
 from chassis.money import refund_by_product
 
 from . import errors
@@ -94,10 +95,13 @@ TRANSITIONS = {
     "ship": (SHIPPED_CHANNELS, ("preparing_shipment",), "shipped", "shipped_at"),
     "deliver": (SHIPPED_CHANNELS, ("shipped",), "completed", "delivered_at"),
 }
-# The event each transition publishes (contracts._ORDER_EVENTS).
-TRANSITION_EVENTS = {"start_preparing": "order.preparing", "complete": "order.completed",
-                     "prepare_shipment": "order.shipment_prepared", "ship": "order.shipped",
-                     "deliver": "order.delivered"}
+# The events each transition publishes (contracts._ORDER_EVENTS); R-ORD-3: delivery
+# completes the order, so it also publishes ``order.completed`` (the review invitation).
+TRANSITION_EVENTS = {"start_preparing": ("order.preparing",), "complete": ("order.completed",),
+                     "prepare_shipment": ("order.shipment_prepared",), "ship": ("order.shipped",),
+                     "deliver": ("order.delivered", "order.completed")}
+# The states the one-hour auto-complete takes an order from (R-ORD-2).
+AUTO_COMPLETING_STATES = ("received", "preparing")
 
 
 def offered_channels(category: str | None) -> tuple[str, ...]:
@@ -171,6 +175,19 @@ def transition(order: dict, action: str) -> tuple[str, str]:
     return to_state, column
 
 
+def transition_changes(order: dict, action: str, now: dt.datetime, actor: str | None,
+                       fields: dict) -> dict:
+    """The columns a partner's transition sets: the new status and its time, who acted,
+    the action's own ``fields`` (courier, minutes); completing books the sale."""
+    status, column = transition(order, action)
+    changes = {"status": status, column: now, "actor_id": actor, **fields}
+    if "preparation_minutes" in fields:
+        changes["ready_at"] = ready_at(now, fields["preparation_minutes"])
+    if status == "completed":
+        changes.update(completed_at=now, completed_by="partner", booked_at=now)
+    return changes
+
+
 def check_shipment_correctable(order: dict) -> None:
     """R-ORD-3: the invoice can be corrected while shipped, not before or after."""
     if order["channel"] not in SHIPPED_CHANNELS:
@@ -209,6 +226,21 @@ def check_cancel(order: dict, by: str) -> None:
         raise errors.cancel_not_allowed(order["order_id"], order["status"], reason, message, by, exits(order))
 
 
+CLOSED_WITH_ORDER = "the order was cancelled"   # the decision reason of requests a cancellation closes
+
+
+def cancellation_changes(order: dict, by: str, reason: str | None, now: dt.datetime, actor: str | None) -> dict:
+    """A cancellation refunds whatever is left to pay back; the actor is recorded for a partner's."""
+    return {"status": "cancelled", "cancelled_at": now, "cancelled_by": by, "cancel_reason": reason,
+            "refunded_amount": order["total"], "payment_status": payment_status(order["total"], order["total"]),
+            "actor_id": actor if by == "partner" else None}
+
+
+def cancel_release_id(order: dict) -> str:
+    """The stock release of a cancellation: the whole hold, once per order."""
+    return f"cancel:{order['order_id']}"
+
+
 # --- a partner closing (R-ACC-14) ------------------------------------------------------
 #
 # The admin chose "cancel": every open order the partner may still cancel (its
@@ -222,6 +254,11 @@ def check_cancel(order: dict, by: str) -> None:
 # New orders are refused by the catalog's hold (``partner_not_open``).
 
 PARTNER_CLOSED_REASON = "파트너 운영 종료 (the partner has closed)"
+
+
+def closing_cancels(payload: dict) -> bool:
+    """The admin chose to cancel open orders ("cancel"), not to serve them ("serve")."""
+    return payload.get("open_bookings") == "cancel"
 
 
 def cancelled_on_closing(order: dict) -> bool:
@@ -292,6 +329,33 @@ def check_refund_leaves_something(order: dict, lines: list[dict], refund: list[d
         raise errors.cancel_instead(order["order_id"], order["status"], exits(order))
 
 
+def check_refund_still_possible(order: dict, lines: list[dict], refund: list[dict]) -> None:
+    """At approval, the units asked for are still there (an exchange may have moved some)
+    and, before shipment, the refund still leaves something (else it is a cancellation)."""
+    by_id = {line["line_id"]: line for line in lines}
+    for item in refund:
+        available = remaining_units(by_id[item["line_id"]])
+        if item["quantity"] > available:
+            raise errors.exceeds_order(str(order["order_id"]), item["line_id"], item["quantity"], available)
+    check_refund_leaves_something(order, lines, refund)
+
+
+def new_request(order: dict, customer_id: str, kind: str, reason: str, lines: list[dict], amount: int) -> dict:
+    """A customer's refund or exchange request on ``order``, open (``requested``)."""
+    return {"request_id": uuid.uuid4(), "order_id": order["order_id"], "partner_id": order["partner_id"],
+            "customer_id": customer_id, "kind": kind, "reason": reason, "lines": lines, "amount": amount}
+
+
+def unit_releases(by_id: dict[str, dict], items: list[dict], prefix: str) -> list[tuple[str, str, list[dict]]]:
+    """Stock to give back for units of lines: ``(release id, hold id, [{line, quantity}])``,
+    one per hold the units came from (an exchanged unit comes from the exchange's hold)."""
+    per_hold: dict[str, list[dict]] = {}
+    for item in items:
+        line = by_id[item["line_id"]]
+        per_hold.setdefault(line["hold_id"], []).append({"line": line["hold_line"], "quantity": item["quantity"]})
+    return [(f"{prefix}:{index}", hold_id, lines) for index, (hold_id, lines) in enumerate(sorted(per_hold.items()))]
+
+
 def payment_status(total: int, refunded: int) -> str:
     if refunded <= 0:
         return "paid"
@@ -315,6 +379,47 @@ EXCHANGE_STEPS = {
 }
 EXCHANGE_STEP_EVENTS = {"receive_return": "order.exchange_returned", "ship_replacement": "order.exchange_shipped",
                         "deliver_replacement": "order.exchange_delivered"}
+
+
+def check_pickup(return_courier: str | None, return_invoice_number: str | None) -> None:
+    """An exchange's return pickup names its courier and invoice number together, or neither."""
+    if (return_courier is None) != (return_invoice_number is None):
+        raise errors.invalid_fields({"return_invoice_number": "give the return pickup's courier and invoice "
+                                                              "number together"})
+
+
+def check_exchange_option(product: dict, line: dict, item: dict, index: int) -> None:
+    """The option asked for is one of the line's product, at the price the customer paid."""
+    option = next((o for o in product["options"] if o["option_id"] == item["option_id"]), None)
+    if option is None:
+        raise errors.invalid_fields({f"lines.{index}.option_id": "not an option of this product"})
+    if option["amount"] != line["unit_price"]:
+        raise errors.exchange_price_differs(line["line_id"], item["option_id"], line["unit_price"], option["amount"])
+
+
+def new_exchange_hold_id() -> str:
+    return f"xch-{uuid.uuid4().hex}"
+
+
+def exchange_new_lines(order: dict, lines: list[dict], items: list[dict],
+                       held: list[dict]) -> tuple[list["NewLine"], dict[str, str]]:
+    """An approved exchange's new lines (the held options, at the old price), after the
+    order's last line, and which old line each replaces; the units must still be there."""
+    by_id = {line["line_id"]: line for line in lines}
+    next_position = max(line["position"] for line in lines) + 1
+    new_lines, replaces = [], {}
+    for offset, (item, hold_line) in enumerate(zip(items, held)):
+        old = by_id[item["line_id"]]
+        available = remaining_units(old)
+        if item["quantity"] > available:
+            raise errors.exceeds_order(str(order["order_id"]), old["line_id"], item["quantity"], available)
+        line = NewLine(line_id=line_id_of(str(order["order_id"]), next_position + offset),
+                       position=next_position + offset, product_id=old["product_id"], product_name=hold_line["name"],
+                       option_id=hold_line["option_id"], option_label=hold_line["label"], quantity=item["quantity"],
+                       unit_price=old["unit_price"], hold_line=hold_line["line"])
+        new_lines.append(line)
+        replaces[line.line_id] = old["line_id"]
+    return new_lines, replaces
 
 
 def exchange_step(request: dict, step: str) -> tuple[str, str]:
@@ -406,6 +511,33 @@ def lines_from_hold(order_id: str, hold: dict) -> list[NewLine]:
             for line in hold["lines"]]
 
 
+def only_option(product: dict, index: int) -> str:
+    """The option of a line that names none: the goods product's only one."""
+    if product["kind"] != "goods":
+        raise errors.invalid_fields({f"lines.{index}.product_id": "not a menu item or shop product"})
+    if len(product["options"]) != 1:
+        raise errors.invalid_fields({f"lines.{index}.option_id": "choose one of the product's options"})
+    option_id: str = product["options"][0]["option_id"]
+    return option_id
+
+
+def new_order(customer_id: str, hold_id: str, data, hold: dict, received_at: dt.datetime,
+              customer_name: str | None, auto_complete_after: dt.timedelta) -> dict:
+    """The row of an order just received, priced and discounted as the catalog held it."""
+    return {"order_id": order_id_of(hold_id), "partner_id": data.partner_id, "customer_id": customer_id,
+            "customer_name": customer_name, "number_day": business_date(received_at),
+            "channel": data.channel, "total": hold["total"], "hold_id": hold_id,
+            "coupon": coupon_of_hold(hold), "discount_amount": hold.get("discount_amount", 0),
+            "shipping": data.shipping_address.model_dump() if data.shipping_address else None,
+            "note": data.note, "received_at": received_at,
+            "auto_complete_at": auto_complete_at(data.channel, received_at, auto_complete_after)}
+
+
+def new_line_row(line: "NewLine") -> dict:
+    """A new line as its row reads back: nothing refunded, replacing nothing."""
+    return {**vars(line), "refunded_quantity": 0, "replaces_line_id": None}
+
+
 def check_goods(hold: dict) -> None:
     """Only goods are ordered; booking products are reserved (services/reservations)."""
     for line in hold["lines"]:
@@ -426,6 +558,46 @@ def _aware_time(value: str) -> dt.datetime:
     if moment.tzinfo is None:
         raise ValueError(value)
     return moment
+
+
+def listed(values: str | None) -> list[str] | None:
+    """A list query's comma-separated filter (``?channel=dine_in,takeout``)."""
+    return values.split(",") if values else None
+
+
+def actor_id(actor: dict | None) -> str | None:
+    """Who acted for the partner, as histories record it: the member, or the
+    partner's API key as ``api_key:<id>`` (R-ACC-13)."""
+    actor = actor or {}
+    return actor.get("member_id") or (f"api_key:{actor.get('api_key_id')}" if actor.get("api_key_id") else
+                                      ("api_key" if actor.get("kind") == "api_key" else None))
+
+
+def actor_kind(actor: dict | None) -> str:
+    return (actor or {}).get("kind") or "system"
+
+
+# --- the partner dashboard (R-ACC-11) -----------------------------------------------------
+
+SALES_READERS = ("admin", "master")   # they read the finances; members see counts
+
+
+def dashboard_summary(today: dt.date, by_state: dict[tuple[str, str], int], day: dict, waiting: dict,
+                      role: str | None) -> dict:
+    """Open orders by state and by tab (R-ORD-1), today's orders and what waits
+    for an answer; today's sales amount only for those who read the finances."""
+    counts = dict.fromkeys(OPEN_STATES, 0)
+    tabs = {"in_store": 0, "delivery": 0, "parcel": 0}
+    for (channel, status), n in by_state.items():
+        counts[status] += n
+        tabs["in_store" if channel in IN_STORE else channel] += n
+    summary = {"counts": counts, "open_by_tab": tabs,
+               "today": {"date": today.isoformat(), "received": day["received"], "completed": day["completed"],
+                         "cancelled": day["cancelled"]},
+               "waiting": {k: int(v) for k, v in waiting.items()}}
+    if role in SALES_READERS:
+        summary["today"]["completed_sales"] = int(day["completed_sales"])
+    return summary
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from contextlib import AbstractContextManager
 
 from psycopg.types.json import Jsonb
 
@@ -220,22 +221,26 @@ def move_line_units(uow, order_id, line_id: str, quantity: int) -> None:
 
 # --- the auto-complete timer (R-ORD-2) --------------------------------------------------------
 
-def claim_due_orders(uow, as_of: dt.datetime, limit: int) -> list[dict]:
-    """Open dine-in/takeout orders due by ``as_of``; rows another instance
-    holds are skipped, so each order is completed by exactly one pass."""
+def claim_due_orders(uow, as_of: dt.datetime, states: tuple[str, ...], limit: int) -> list[dict]:
+    """Orders in ``states`` due by ``as_of``; rows another instance holds are
+    skipped, so each order is completed by exactly one pass."""
     return uow.fetch_all(
         """SELECT * FROM orders
-            WHERE status IN ('received', 'preparing') AND auto_complete_at IS NOT NULL
-              AND auto_complete_at <= %s
-            ORDER BY auto_complete_at LIMIT %s FOR UPDATE SKIP LOCKED""", (as_of, limit))
+            WHERE status = ANY(%s) AND auto_complete_at IS NOT NULL AND auto_complete_at <= %s
+            ORDER BY auto_complete_at LIMIT %s FOR UPDATE SKIP LOCKED""", (list(states), as_of, limit))
 
 
-def complete_due(uow, order_ids: list) -> list[dict]:
-    """Completed at the due time itself, whenever the pass runs (R-ORD-2)."""
+def complete_due(uow, order_ids: list, states: tuple[str, ...]) -> list[dict]:
+    """Completed by the system at the due time itself, whenever the pass runs (R-ORD-2)."""
     return uow.fetch_all(
         """UPDATE orders SET status = 'completed', completed_at = auto_complete_at, completed_by = 'system',
                            booked_at = now()
-            WHERE order_id = ANY(%s) AND status IN ('received', 'preparing') RETURNING *""", (order_ids,))
+            WHERE order_id = ANY(%s) AND status = ANY(%s) RETURNING *""", (order_ids, list(states)))
+
+
+def pipeline(uow) -> AbstractContextManager:
+    """Statements sent in one round trip (a batch's outbox rows)."""
+    return uow.conn.pipeline()
 
 
 def record_timer_pass(uow, instance: str, as_of, started_at, completed: int) -> None:
@@ -298,6 +303,12 @@ def requests_of_order(uow, order_id) -> list[dict]:
 def set_exchange_hold(uow, request_id, hold_id: str) -> None:
     uow.execute("UPDATE order_requests SET exchange_hold_id = %s WHERE request_id = %s AND exchange_hold_id IS NULL",
                 (hold_id, request_id))
+
+
+def forget_exchange_hold(uow, request_id, hold_id: str) -> None:
+    """A spent exchange hold id (given back): the next approval takes a new one."""
+    uow.execute("UPDATE order_requests SET exchange_hold_id = NULL WHERE request_id = %s AND exchange_hold_id = %s",
+                (request_id, hold_id))
 
 
 def decide_request(uow, request_id, status: str, actor_id: str | None, reason: str | None,
@@ -432,10 +443,9 @@ def erase_member(uow, member_id: str, pseudonym: str) -> None:
 
 # --- dashboard and reconciliation ---------------------------------------------------------------
 
-def status_counts(uow, partner_id: str) -> dict[tuple[str, str], int]:
+def status_counts(uow, partner_id: str, states: tuple[str, ...]) -> dict[tuple[str, str], int]:
     rows = uow.fetch_all("SELECT channel, status, count(*) AS n FROM orders WHERE partner_id = %s "
-                         "AND status IN ('received', 'preparing', 'preparing_shipment', 'shipped') "
-                         "GROUP BY channel, status", (partner_id,))
+                         "AND status = ANY(%s) GROUP BY channel, status", (partner_id, list(states)))
     return {(r["channel"], r["status"]): r["n"] for r in rows}
 
 
