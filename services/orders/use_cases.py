@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from chassis import coupons, money, paging
 from chassis.errors import DomainError, NotFound, ServiceUnavailable
 from chassis.logging import get_logger
+from chassis.partner_time import business_date
 from chassis.privacy import format_phone
 
 from . import domain, errors, events, views
@@ -433,7 +434,7 @@ class Orders:
         hold = self.catalog.hold(hold_id, partner_id, wanted)   # 409 out_of_stock: still requested
         if hold["status"] != "held":
             raise errors.request_not_open("exchange", request_id, "rejected")
-        for item, held in zip(request["lines"], hold["lines"]):
+        for item, held in zip(request["lines"], hold["lines"], strict=True):
             if held["unit_price"] != lines[item["line_id"]]["unit_price"]:   # the price changed since the request
                 self._give_back_exchange_hold(request["request_id"], hold_id, partner_id)
                 raise errors.exchange_price_differs(item["line_id"], item["option_id"],
@@ -715,7 +716,7 @@ class Orders:
     # --- dashboard (R-ACC-11) and reconciliation (R-STL-1) ----------------------------------------------
 
     def dashboard_summary(self, partner_id: str, role: str | None) -> View:
-        today = domain.business_date(self.now())
+        today = business_date(self.now())
         start, end = domain.day_bounds(today)
         with self.uow.transaction() as tx:
             by_state = self.store.status_counts(tx, partner_id, domain.OPEN_STATES)
