@@ -311,14 +311,23 @@ def queue_release(uow, release_id: str, hold_id: str, partner_id: str, lines: li
                 (release_id, hold_id, partner_id, Jsonb(lines) if lines is not None else None, delay_seconds))
 
 
-def claim_release(uow, release_id: str) -> dict | None:
-    return uow.fetch_one("SELECT * FROM pending_releases WHERE release_id = %s FOR UPDATE SKIP LOCKED",
-                         (release_id,))
+def claim_releases(uow, release_ids: list[str], lease_seconds: float) -> list[dict]:
+    """These releases, if due and not claimed by another instance: each is then
+    not due again for ``lease_seconds`` (the sender marks it done or failed first)."""
+    return _claim_releases(uow, "release_id = ANY(%(ids)s) AND next_attempt_at <= now()",
+                           {"ids": list(release_ids), "limit": len(release_ids), "lease": lease_seconds})
 
 
-def due_releases(uow, limit: int) -> list[dict]:
-    return uow.fetch_all("""SELECT * FROM pending_releases WHERE next_attempt_at <= now()
-                            ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED""", (limit,))
+def claim_due_releases(uow, limit: int, lease_seconds: float) -> list[dict]:
+    return _claim_releases(uow, "next_attempt_at <= now()", {"limit": limit, "lease": lease_seconds})
+
+
+def _claim_releases(uow, where: str, params: dict) -> list[dict]:
+    return uow.fetch_all(
+        f"""UPDATE pending_releases SET next_attempt_at = now() + make_interval(secs => %(lease)s)
+            WHERE release_id IN (SELECT release_id FROM pending_releases WHERE {where}
+                                 ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+            RETURNING release_id, hold_id, partner_id, lines, attempts""", params)
 
 
 def release_done(uow, release_id: str) -> None:

@@ -29,6 +29,7 @@ Row = dict[str, Any]
 NUMBER_DRAWS = 5          # a drawn number already taken is drawn again, this many times at most
 ABANDON_BATCH = 50
 RELEASE_BATCH = 50
+RELEASE_LEASE_SECONDS = 30   # a claimed release is another instance's to send again after this (RPC_TIMEOUT is 5)
 
 
 # --- what the use cases work through ------------------------------------------------------------
@@ -637,17 +638,24 @@ class Reservations:
 
     def _abandon_stale_intents(self, grace_seconds: float) -> int:
         """Booking attempts that never finished (their process died, or the catalog
-        did not answer): their hold goes back, a retry of the key books afresh."""
+        did not answer) are marked abandoned with their hold's release queued, in one
+        short transaction; the release goes out after it commits (the queue retries
+        it), so no row stays locked while the catalog is asked. A retry of the key
+        books afresh with the next hold id."""
         count = 0
         older_than = self.now() - dt.timedelta(seconds=grace_seconds)
         while True:
+            released = []
             with self.db.transaction() as uow:
                 stale = self.store.stale_intents(uow, older_than, ABANDON_BATCH)
                 for intent in stale:
-                    self.catalog.release(domain.hold_id(intent["reservation_id"], intent["hold_sequence"]),
-                                         intent["partner_id"])
+                    hold_id = domain.hold_id(intent["reservation_id"], intent["hold_sequence"])
+                    self.store.queue_release(uow, f"{hold_id}:abandoned", hold_id, intent["partner_id"], None)
                     self.store.abandon_intent(uow, intent["customer_id"], intent["idempotency_key"])
-                    log.info("booking_attempt_abandoned", number=intent["number"])
+                    released.append(f"{hold_id}:abandoned")
+            for intent in stale:
+                log.info("booking_attempt_abandoned", number=intent["number"])
+            self.send_releases(released)
             count += len(stale)
             if len(stale) < ABANDON_BATCH:
                 return count
@@ -655,32 +663,42 @@ class Reservations:
     # --- releases to the catalog ---------------------------------------------------------------------------
 
     def send_releases(self, release_ids: list[str]) -> None:
-        for release_id in release_ids:
-            with self.db.transaction() as uow:
-                row = self.store.claim_release(uow, release_id)
-                if row is not None:
-                    self._send_release(uow, row)
+        """Right after the change that queued them committed."""
+        if release_ids:
+            self._send(lambda uow: self.store.claim_releases(uow, release_ids, RELEASE_LEASE_SECONDS))
 
     def _send_due_releases(self) -> int:
         sent = 0
         while True:
-            with self.db.transaction() as uow:
-                rows = self.store.due_releases(uow, RELEASE_BATCH)
-                for row in rows:
-                    sent += self._send_release(uow, row)
-            if len(rows) < RELEASE_BATCH:
+            claimed, sent_now = self._send(
+                lambda uow: self.store.claim_due_releases(uow, RELEASE_BATCH, RELEASE_LEASE_SECONDS))
+            sent += sent_now
+            if claimed < RELEASE_BATCH:
                 return sent
 
-    def _send_release(self, uow: UnitOfWork, row: Row) -> int:
+    def _send(self, claim: Callable[[UnitOfWork], list[Row]]) -> tuple[int, int]:
+        """Claims releases in one short transaction (another instance skips them for the
+        lease), asks the catalog with no transaction open, then records each outcome in
+        its own. A process that dies meanwhile leaves them to the next pass after the
+        lease: sending twice is safe, the catalog releases a hold or a release id once.
+        (Claimed, sent)."""
+        with self.db.transaction() as uow:
+            rows = claim(uow)
+        return len(rows), sum(self._send_release(row) for row in rows)
+
+    def _send_release(self, row: Row) -> int:
         try:
             self.catalog.release(row["hold_id"], row["partner_id"], row["lines"],
                                  row["release_id"] if row["lines"] is not None else None)
         except ServiceUnavailable as exc:
-            self.store.release_failed(uow, row["release_id"], str(exc), domain.release_retry_seconds(row["attempts"]))
+            with self.db.transaction() as uow:
+                self.store.release_failed(uow, row["release_id"], str(exc),
+                                          domain.release_retry_seconds(row["attempts"]))
             return 0
         except DomainError as exc:   # refused for good: retrying cannot help, someone must look
             log.error("release_refused", release_id=row["release_id"], code=exc.code, details=exc.details)
-        self.store.release_done(uow, row["release_id"])
+        with self.db.transaction() as uow:
+            self.store.release_done(uow, row["release_id"])
         return 1
 
     def _release_now(self, release_id: str, hold_id: str, partner_id: str) -> None:

@@ -135,13 +135,18 @@ class FakeStore:
             "release_id": release_id, "hold_id": hold_id, "partner_id": partner_id, "lines": copy.deepcopy(lines),
             "attempts": 0, "last_error": None, "next_attempt_at": self.clock() + dt.timedelta(seconds=delay_seconds)})
 
-    def claim_release(self, uow, release_id):
-        return copy.deepcopy(self.releases.get(release_id))
+    def claim_releases(self, uow, release_ids, lease_seconds):
+        return self._claim([self.releases[i] for i in release_ids if i in self.releases], len(release_ids),
+                           lease_seconds)
 
-    def due_releases(self, uow, limit):
-        due = sorted((r for r in self.releases.values() if r["next_attempt_at"] <= self.clock()),
-                     key=lambda r: r["next_attempt_at"])
-        return copy.deepcopy(due[:limit])
+    def claim_due_releases(self, uow, limit, lease_seconds):
+        return self._claim(sorted(self.releases.values(), key=lambda r: r["next_attempt_at"]), limit, lease_seconds)
+
+    def _claim(self, rows, limit, lease_seconds):
+        due = [r for r in rows if r["next_attempt_at"] <= self.clock()][:limit]
+        for r in due:
+            r["next_attempt_at"] = self.clock() + dt.timedelta(seconds=lease_seconds)
+        return copy.deepcopy(due)
 
     def release_done(self, uow, release_id):
         self.releases.pop(release_id, None)
@@ -165,16 +170,20 @@ class FakeTransactions:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
         self.outbox: list[tuple[str, dict]] = []
+        self.open = 0   # transactions open now (rows they locked stay locked until they end)
 
     @contextmanager
     def transaction(self):
         before = copy.deepcopy({k: v for k, v in vars(self.store).items() if k != "clock"})
         uow = FakeUnitOfWork()
+        self.open += 1
         try:
             yield uow
         except BaseException:
             vars(self.store).update(before)
             raise
+        finally:
+            self.open -= 1
         self.outbox += uow.published
 
     def consuming(self, envelope):
@@ -182,9 +191,11 @@ class FakeTransactions:
 
 
 class FakeCatalog:
-    """Capacity per date; holds are idempotent by hold id, as the catalog's are."""
+    """Capacity per date; holds are idempotent by hold id, as the catalog's are. It is
+    never asked while a transaction is open: no row stays locked during an RPC."""
 
-    def __init__(self, capacity: dict[str, int], unit_price: int = 30000) -> None:
+    def __init__(self, db: FakeTransactions, capacity: dict[str, int], unit_price: int = 30000) -> None:
+        self.db = db
         self.capacity = capacity
         self.unit_price = unit_price
         self.holds: dict[str, dict] = {}
@@ -198,6 +209,7 @@ class FakeCatalog:
         return PARTNER, "booking"
 
     def hold(self, hold_id, partner_id, lines, coupon=None):
+        assert not self.db.open, "hold asked inside a transaction"
         if self.down:
             raise ServiceUnavailable(message="catalog unavailable")
         if hold_id in self.holds:
@@ -215,6 +227,7 @@ class FakeCatalog:
         return copy.deepcopy(self.holds[hold_id])
 
     def release(self, hold_id, partner_id, lines=None, release_id=None):
+        assert not self.db.open, "release asked inside a transaction"
         if self.down:
             raise ServiceUnavailable(message="catalog unavailable")
         if self.refuse_releases:
@@ -252,7 +265,7 @@ class World:
         self.clock = Clock()
         self.store = FakeStore(self.clock)
         self.db = FakeTransactions(self.store)
-        self.catalog = FakeCatalog({USE_DATE.isoformat(): capacity, LATER_DATE.isoformat(): 1}, unit_price)
+        self.catalog = FakeCatalog(self.db, {USE_DATE.isoformat(): capacity, LATER_DATE.isoformat(): 1}, unit_price)
         self.crash_after_hold = False
         self.use_cases = Reservations(self.db, self.store, self.catalog, FakeAccounts(), FakeNotifications(),
                                       Settings(default_ttl_hours=24, intent_grace_seconds=GRACE), self.clock,
@@ -458,3 +471,20 @@ def test_a_release_refused_for_good_leaves_the_queue():
     cancelled_by_partner(world, catalog_refuses=True)
     assert world.store.releases == {}
     assert world.events() == ["reservation.requested", "reservation.cancelled"]
+
+
+def test_an_attempt_abandoned_while_the_catalog_is_down_is_abandoned_and_its_release_waits_in_the_queue():
+    world = World()
+    world.crash_after_hold = True
+    with pytest.raises(Crash):
+        world.book()
+    world.catalog.down = True
+    world.clock.advance(GRACE + 1)
+    assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["abandoned_attempts"] == 1
+    assert world.store.intents[(CUSTOMER, "k-1")]["state"] == "abandoned"   # a retry may book afresh at once
+    (queued,) = world.store.releases.values()
+    assert queued["release_id"].endswith(":abandoned") and queued["attempts"] == 1
+    world.catalog.down = False
+    world.clock.advance(2)
+    assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["releases_sent"] == 1
+    assert world.catalog.taken(USE_DATE.isoformat(), 5) == 0 and world.store.releases == {}
