@@ -60,12 +60,14 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 
-from chassis.partner_time import PARTNER_TIME_ZONE, business_date  # noqa: F401 (the service reads them as domain.*)
 from chassis import paging
 from chassis.coupons import coupon_of_hold
 from chassis.money import refund_by_product
+from chassis.partner_time import PARTNER_TIME_ZONE, business_date  # noqa: F401 (the service reads them as domain.*)
 
 from . import errors
 
@@ -287,8 +289,8 @@ def refund_lines(order: dict, lines: list[dict], wanted: list[dict] | None,
     by_id = {line["line_id"]: line for line in lines}
     reserved = reserved_units(open_requests, "refund")
     if wanted is None:
-        wanted = [{"line_id": l["line_id"], "quantity": remaining_units(l) - reserved.get(l["line_id"], 0)}
-                  for l in lines if remaining_units(l) - reserved.get(l["line_id"], 0) > 0]
+        wanted = [{"line_id": line["line_id"], "quantity": remaining_units(line) - reserved.get(line["line_id"], 0)}
+                  for line in lines if remaining_units(line) - reserved.get(line["line_id"], 0) > 0]
         if not wanted:
             raise errors.exceeds_order(order["order_id"], "*", 1, 0)
     merged: dict[str, int] = {}
@@ -402,13 +404,13 @@ def new_exchange_hold_id() -> str:
 
 
 def exchange_new_lines(order: dict, lines: list[dict], items: list[dict],
-                       held: list[dict]) -> tuple[list["NewLine"], dict[str, str]]:
+                       held: list[dict]) -> tuple[list[NewLine], dict[str, str]]:
     """An approved exchange's new lines (the held options, at the old price), after the
     order's last line, and which old line each replaces; the units must still be there."""
     by_id = {line["line_id"]: line for line in lines}
     next_position = max(line["position"] for line in lines) + 1
     new_lines, replaces = [], {}
-    for offset, (item, hold_line) in enumerate(zip(items, held)):
+    for offset, (item, hold_line) in enumerate(zip(items, held, strict=True)):
         old = by_id[item["line_id"]]
         available = remaining_units(old)
         if item["quantity"] > available:
@@ -521,19 +523,7 @@ def only_option(product: dict, index: int) -> str:
     return option_id
 
 
-def new_order(customer_id: str, hold_id: str, data, hold: dict, received_at: dt.datetime,
-              customer_name: str | None, auto_complete_after: dt.timedelta) -> dict:
-    """The row of an order just received, priced and discounted as the catalog held it."""
-    return {"order_id": order_id_of(hold_id), "partner_id": data.partner_id, "customer_id": customer_id,
-            "customer_name": customer_name, "number_day": business_date(received_at),
-            "channel": data.channel, "total": hold["total"], "hold_id": hold_id,
-            "coupon": coupon_of_hold(hold), "discount_amount": hold.get("discount_amount", 0),
-            "shipping": data.shipping_address.model_dump() if data.shipping_address else None,
-            "note": data.note, "received_at": received_at,
-            "auto_complete_at": auto_complete_at(data.channel, received_at, auto_complete_after)}
-
-
-def new_line_row(line: "NewLine") -> dict:
+def new_line_row(line: NewLine) -> dict:
     """A new line as its row reads back: nothing refunded, replacing nothing."""
     return {**vars(line), "refunded_quantity": 0, "replaces_line_id": None}
 
@@ -543,6 +533,96 @@ def check_goods(hold: dict) -> None:
     for line in hold["lines"]:
         if line.get("kind") != "goods":
             raise errors.invalid_fields({f"lines.{line['line']}.product_id": "not a menu item or shop product"})
+
+
+# --- the order aggregate ------------------------------------------------------------------
+
+@dataclass
+class Order:
+    """One order as stored (its row's columns), with the defaults of a new one
+    and its changes: a partner's transition and a cancellation. The changes
+    return the columns they set, for the repository to write."""
+    order_id: uuid.UUID
+    partner_id: str
+    customer_id: str
+    channel: str
+    total: int
+    hold_id: str
+    received_at: dt.datetime
+    status: str = "received"
+    payment_status: str = "paid"
+    refunded_amount: int = 0
+    discount_amount: int = 0
+    coupon: dict[str, Any] | None = None
+    shipping: dict[str, Any] | None = None
+    note: str | None = None
+    customer_name: str | None = None
+    number: int | None = None
+    number_day: dt.date | None = None
+    auto_complete_at: dt.datetime | None = None
+    preparation_minutes: int | None = None
+    ready_at: dt.datetime | None = None
+    courier: str | None = None
+    invoice_number: str | None = None
+    tracking_url: str | None = None
+    preparing_at: dt.datetime | None = None
+    shipment_prepared_at: dt.datetime | None = None
+    shipped_at: dt.datetime | None = None
+    delivered_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    completed_by: str | None = None
+    booked_at: dt.datetime | None = None
+    cancelled_at: dt.datetime | None = None
+    cancelled_by: str | None = None
+    cancel_reason: str | None = None
+    actor_id: str | None = None
+    erased_at: dt.datetime | None = None
+
+    @classmethod
+    def receive(cls, new: NewOrder, customer_id: str, hold_id: str, hold: Mapping[str, Any],
+                received_at: dt.datetime, customer_name: str | None,
+                auto_complete_after: dt.timedelta = AUTO_COMPLETE_AFTER) -> Order:
+        """An order just received, priced and discounted as the catalog held it; the
+        name it is called by only in store (``shows_customer_name``), the auto-complete
+        due time only for dine-in and takeout (R-ORD-2)."""
+        return cls(order_id=order_id_of(hold_id), partner_id=new.partner_id, customer_id=customer_id,
+                   channel=new.channel, total=hold["total"], hold_id=hold_id, received_at=received_at,
+                   discount_amount=hold.get("discount_amount", 0), coupon=coupon_of_hold(hold),
+                   shipping=new.shipping, note=new.note,
+                   customer_name=customer_name if shows_customer_name(new.channel) else None,
+                   number_day=business_date(received_at),
+                   auto_complete_at=auto_complete_at(new.channel, received_at, auto_complete_after))
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Order:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+    def row(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def _apply(self, changes: dict[str, Any]) -> dict[str, Any]:
+        for name, value in changes.items():
+            setattr(self, name, value)
+        return changes
+
+    def transition(self, action: str, now: dt.datetime, actor: str | None,
+                   fields_set: Mapping[str, Any]) -> dict[str, Any]:
+        """A partner's step of its channel's flow (``TRANSITIONS``), or 409 invalid_state."""
+        return self._apply(transition_changes(self.row(), action, now, actor, fields_set))
+
+    def cancel(self, by: str, reason: str | None, now: dt.datetime, actor: str | None) -> dict[str, Any]:
+        """R-ORD-5 for ``by`` (a 409 naming why not), then everything left refunded."""
+        check_cancel(self.row(), by)
+        return self._apply(cancellation_changes(self.row(), by, reason, now, actor))
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """What a customer's creation body says of the order itself (``OrderCreate``, validated)."""
+    partner_id: str
+    channel: str
+    shipping: dict[str, Any] | None
+    note: str | None
 
 
 # --- lists and dates -------------------------------------------------------------------

@@ -100,7 +100,7 @@ def insert_order(uow, order: dict, lines: list) -> dict:
         """INSERT INTO orders (order_id, partner_id, customer_id, channel, status, total, hold_id, shipping,
                                note, received_at, auto_complete_at, coupon, discount_amount, number, number_day,
                                customer_name)
-           VALUES (%(order_id)s, %(partner_id)s, %(customer_id)s, %(channel)s, 'received', %(total)s, %(hold_id)s,
+           VALUES (%(order_id)s, %(partner_id)s, %(customer_id)s, %(channel)s, %(status)s, %(total)s, %(hold_id)s,
                    %(shipping)s, %(note)s, %(received_at)s, %(auto_complete_at)s, %(coupon)s, %(discount_amount)s,
                    %(number)s, %(number_day)s, %(customer_name)s)
            RETURNING *""",

@@ -175,20 +175,22 @@ class Orders:
     def _record_order(self, customer_id: str, key: str, hold_id: str, data: Any, hold: Row) -> View:
         received_at = self.now()
         customer_name = self._customer_name(customer_id) if domain.shows_customer_name(data.channel) else None
-        order = domain.new_order(customer_id, hold_id, data, hold, received_at, customer_name,
-                                 self.settings.auto_complete_after)
-        lines = domain.lines_from_hold(str(order["order_id"]), hold)
+        new = domain.NewOrder(data.partner_id, data.channel,
+                              data.shipping_address.model_dump() if data.shipping_address else None, data.note)
+        order = domain.Order.receive(new, customer_id, hold_id, hold, received_at, customer_name,
+                                     self.settings.auto_complete_after)
+        lines = domain.lines_from_hold(str(order.order_id), hold)
         with self.uow.transaction() as tx:
             claimed = self.store.creation_key(tx, customer_id, key, lock=True)
             if claimed is None or claimed["hold_id"] != hold_id:
                 raise errors.creation_interrupted(key)   # swept meanwhile: its hold was given back
             if claimed["response"] is not None:
                 return dict(claimed["response"])         # a racing request with the same key won
-            order["number"] = self.store.next_order_number(tx, data.partner_id, order["number_day"])
-            row = self.store.insert_order(tx, order, lines)
+            order.number = self.store.next_order_number(tx, order.partner_id, order.number_day)
+            row = self.store.insert_order(tx, order.row(), lines)
             line_rows = [domain.new_line_row(line) for line in lines]
             response = views.order_view(row, line_rows, owner=True)
-            self.store.finish_creation_key(tx, customer_id, key, order["order_id"], response)
+            self.store.finish_creation_key(tx, customer_id, key, order.order_id, response)
             events.publish(tx, "order.received", row, line_rows, actor="customer")
         return response
 
@@ -268,13 +270,13 @@ class Orders:
 
     def transition(self, partner_id: str, order_id: str, action: str, actor: Row | None, **fields: Any) -> View:
         with self.uow.transaction() as tx:
-            order = self._locked(tx, order_id, partner_id)
-            changes = domain.transition_changes(order, action, self.now(), domain.actor_id(actor), fields)
-            order = self.store.update_order(tx, order["order_id"], **changes)
-            lines = self.store.line_rows(tx, order["order_id"])
+            order = domain.Order.from_row(self._locked(tx, order_id, partner_id))
+            changes = order.transition(action, self.now(), domain.actor_id(actor), fields)
+            row = self.store.update_order(tx, order.order_id, **changes)
+            lines = self.store.line_rows(tx, order.order_id)
             for event_type in domain.TRANSITION_EVENTS[action]:
-                events.publish(tx, event_type, order, lines, actor="partner")
-            return self._detail(tx, order, owner=False, lines=lines)
+                events.publish(tx, event_type, row, lines, actor="partner")
+            return self._detail(tx, row, owner=False, lines=lines)
 
     def ship(self, partner_id: str, order_id: str, courier: str, invoice_number: str, actor: Row | None) -> View:
         with self.uow.transaction() as tx:
@@ -302,9 +304,7 @@ class Orders:
 
     def cancel(self, order_id: str, by: str, reason: str | None, actor: Row | None = None, **owner: str) -> View:
         with self.uow.transaction() as tx:
-            order = self._locked(tx, order_id, **owner)
-            domain.check_cancel(order, by)
-            order, lines, release_id = self._cancel_locked(tx, order, by, reason, actor)
+            order, lines, release_id = self._cancel_locked(tx, self._locked(tx, order_id, **owner), by, reason, actor)
             view = self._detail(tx, order, owner=by == "customer", lines=lines)
         self._send_releases([release_id])
         return view
@@ -314,8 +314,8 @@ class Orders:
         """Cancel an order locked in ``tx``: the rest of the money back, open
         requests closed, stock to return (the release id to send after commit)."""
         refund = order["total"] - order["refunded_amount"]
-        order = self.store.update_order(tx, order["order_id"], **domain.cancellation_changes(
-            order, by, reason, self.now(), domain.actor_id(actor)))
+        changes = domain.Order.from_row(order).cancel(by, reason, self.now(), domain.actor_id(actor))
+        order = self.store.update_order(tx, order["order_id"], **changes)
         self.store.close_open_requests(tx, order["order_id"], domain.CLOSED_WITH_ORDER)
         release_id = domain.cancel_release_id(order)
         self.store.insert_release(tx, release_id, order, order["hold_id"], None)   # R-ORD-6: stock returns
