@@ -19,7 +19,7 @@ from orders import domain
 from orders.schemas import OrderCreate
 from orders.use_cases import Orders, Settings
 
-NOW = dt.datetime(2026, 5, 1, 3, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 5, 1, 3, 0, tzinfo=dt.UTC)
 PARTNER = "partner-1"
 PRODUCT = "product-1"
 
