@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from chassis import paging
+from chassis import Actor, paging
 from chassis.service import rpc
 from chassis.validation import parse, parse_query
 
@@ -40,6 +40,7 @@ class PartnerLifecycle:
     def resubmit_partner(self, actor, partner_id, body=None) -> dict:
         """R-ACC-15: an admin re-submits a rejected partner once something the
         operator could have named changed; 409 ``nothing_changed`` otherwise."""
+        actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._admin(uow, actor, partner_id, "resubmit")
             if body:
@@ -63,6 +64,7 @@ class PartnerLifecycle:
     def close_partner(self, actor, partner_id, body) -> dict:
         """R-ACC-14: an admin stops the partner operating, once and for good; its
         members may then withdraw (R-ACC-4 no longer holds them)."""
+        actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._admin(uow, actor, partner_id, "close")   # who may, before what they sent
             data = parse(ClosePartner, body)

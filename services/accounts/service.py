@@ -2,8 +2,8 @@
 
 Entrypoints validate (schemas.py), apply the rules (domain.py) and run SQL
 (store.py) in one unit of work each. Calls that name a partner take the
-caller (``actor``: the gateway's principal as a dict) and re-check the caller's
-role in that partner here: another partner's objects are ``*_not_found``.
+caller (``actor``: chassis.Actor's wire shape) and re-check the caller's role
+in that partner here: another partner's objects are ``*_not_found``.
 
 RPCs for other services: ``authenticate(token, partner_id)`` (the gateway, on
 every request), ``partner_info(partner_id)``, ``get_place(partner_id, place_id)`` and
@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from chassis import paging
+from chassis import Actor, paging
 from chassis.privacy import format_phone, mask_phone
 from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query
@@ -157,19 +157,18 @@ class AccountsService(PartnerLifecycle, DataService):
             raise errors.not_an_operator()
         return row
 
-    def _role(self, uow, actor: dict, partner_id, allowed=domain.ROLES, person_only: bool = False) -> str:
+    def _role(self, uow, actor: Actor, partner_id, allowed=domain.ROLES, person_only: bool = False) -> str:
         """The caller's role in the partner, re-checked here: not staff is a
         404 (no BOLA oracle), staff without the role a 403."""
         pid = domain.as_uuid(partner_id)
-        actor = actor or {}
         role = None
-        if pid is not None and actor.get("kind") == "api_key":
-            role = domain.API_KEY_ROLE if domain.as_uuid(actor.get("partner_id")) == pid else None
-        elif pid is not None and actor.get("kind") == "member" and domain.as_uuid(actor.get("member_id")):
-            role = store.role_of(uow, actor["member_id"], pid)
+        if pid is not None and actor.kind == "api_key":
+            role = domain.API_KEY_ROLE if domain.as_uuid(actor.partner_id) == pid else None
+        elif pid is not None and actor.kind == "member" and domain.as_uuid(actor.member_id):
+            role = store.role_of(uow, actor.member_id, pid)
         if role is None:
             raise errors.not_found("partner")
-        if person_only and actor.get("kind") != "member":
+        if person_only and actor.kind != "member":
             raise errors.api_key_not_allowed()
         if role not in allowed:
             raise errors.role_not_allowed(role)
@@ -482,6 +481,7 @@ class AccountsService(PartnerLifecycle, DataService):
 
     @rpc
     def get_partner(self, actor, partner_id) -> dict:
+        actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id)
             return partner_view(store.partner_by_id(uow, partner_id), role)
@@ -490,6 +490,7 @@ class AccountsService(PartnerLifecycle, DataService):
     def update_partner(self, actor, partner_id, body) -> dict:
         """Name at any time; the business number only until it is verified
         (changing it would void the review, R-ACC-8)."""
+        actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES)
             data = parse(PartnerUpdate, body)
@@ -543,16 +544,18 @@ class AccountsService(PartnerLifecycle, DataService):
 
     @rpc
     def list_staff(self, actor, partner_id, query=None) -> dict:
+        actor = Actor.from_wire(actor)
         params, limit, after = list_params(ListQuery, query)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id)
             rows = store.staff_of_partner(uow, partner_id, limit, after)
-        viewer = (actor or {}).get("member_id")
+        viewer = actor.member_id
         return listing(rows, limit, lambda row: staff_view(row, viewer))
 
     @rpc
     def invite(self, actor, partner_id, body) -> dict:
         """R-ACC-6: invite a member by login id with a role; they accept or decline."""
+        actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
             data = parse(Invite, body)
@@ -563,7 +566,7 @@ class AccountsService(PartnerLifecycle, DataService):
                 raise errors.not_found("member")
             if store.role_of(uow, invitee["id"], partner_id) is not None:
                 raise errors.already_member()
-            invitation = store.insert_invitation(uow, partner_id, invitee["id"], data.role, actor["member_id"])
+            invitation = store.insert_invitation(uow, partner_id, invitee["id"], data.role, actor.member_id)
             if invitation is None:
                 raise errors.already_invited()
             uow.publish("staff.invited", events.staff_invited(invitation), partner_id=str(partner_id))
@@ -573,6 +576,7 @@ class AccountsService(PartnerLifecycle, DataService):
     def change_role(self, actor, partner_id, member_id, body) -> dict:
         """Admins change any role; masters only between master and member. The
         last admin of a partner cannot be demoted (R-ACC-4)."""
+        actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
             data = parse(RoleChange, body)
@@ -582,10 +586,11 @@ class AccountsService(PartnerLifecycle, DataService):
             self._keep_an_admin(uow, partner_id, target, data.role)
             store.set_role(uow, partner_id, target["member_id"], data.role)
             row = store.staff_member(uow, partner_id, target["member_id"])
-        return staff_view(row, actor.get("member_id"))
+        return staff_view(row, actor.member_id)
 
     @rpc
     def remove_staff(self, actor, partner_id, member_id) -> None:
+        actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
             target = self._staff_target(uow, partner_id, member_id)
@@ -613,6 +618,7 @@ class AccountsService(PartnerLifecycle, DataService):
 
     @rpc
     def create_place(self, actor, partner_id, body) -> dict:
+        actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES)
             data = parse(PlaceCreate, body)
@@ -620,6 +626,7 @@ class AccountsService(PartnerLifecycle, DataService):
 
     @rpc
     def list_places(self, actor, partner_id, query=None) -> dict:
+        actor = Actor.from_wire(actor)
         params, limit, after = list_params(ListQuery, query)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id)
@@ -627,6 +634,7 @@ class AccountsService(PartnerLifecycle, DataService):
 
     @rpc
     def update_place(self, actor, partner_id, place_id, body) -> dict:
+        actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES)
             data = parse(PlaceUpdate, body)
@@ -672,16 +680,18 @@ class AccountsService(PartnerLifecycle, DataService):
         """R-ACC-13: an admin gives the partner a key with scopes and an optional
         expiry. The key is returned once; only its hash is kept. It belongs to
         the partner: its creator's later role or withdrawal changes nothing."""
+        actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id, ("admin",), person_only=True)
             data = parse(ApiKeyCreate, body)
             key = domain.new_token("api_key")
             row = store.insert_api_key(uow, partner_id, data.name, domain.token_hash(key), key[:10],
-                                       actor["member_id"], sorted(set(data.scopes)), data.expires_at)
+                                       actor.member_id, sorted(set(data.scopes)), data.expires_at)
         return {**api_key_view(row), "key": key}
 
     @rpc
     def list_api_keys(self, actor, partner_id, query=None) -> dict:
+        actor = Actor.from_wire(actor)
         params, limit, after = list_params(ListQuery, query)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id, ("admin",), person_only=True)
@@ -689,6 +699,7 @@ class AccountsService(PartnerLifecycle, DataService):
 
     @rpc
     def revoke_api_key(self, actor, partner_id, key_id) -> None:
+        actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id, ("admin",), person_only=True)
             kid = domain.as_uuid(key_id)
@@ -718,6 +729,7 @@ class AccountsService(PartnerLifecycle, DataService):
     def dashboard_context(self, actor, partner_id) -> dict:
         """What the gateway's dashboard needs from accounts: the partner, the
         viewer's role, the sections to ask for (R-ACC-11) and recent notices."""
+        actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id)
             partner = store.partner_by_id(uow, partner_id)

@@ -15,13 +15,16 @@ logged out through this gateway is forgotten at once; one ended any other way
 (erasure, expiry, logout through another gateway process) may be honoured for
 at most those seconds. Partner staff are never cached: a role change or a
 withdrawal takes effect on the next request.
+
+A service that acts for the caller takes them as one argument, ``actor``:
+``actor_of(request)``, chassis.Actor's wire shape (issue 19).
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-from chassis import scopes
+from chassis import Actor, scopes
 from chassis.errors import Forbidden, NotFound, Unauthenticated
 
 # access level -> who may call. Partner levels list the partner roles allowed.
@@ -52,6 +55,14 @@ class Principal:
 
 
 ANONYMOUS = Principal(kind="anonymous")
+
+
+def actor_of(request) -> dict:
+    """The caller as every RPC that acts for them takes it (``actor``)."""
+    principal = request.principal
+    person = principal.customer_id if principal.kind == "customer" else principal.member_id
+    return Actor(principal.kind, person, role=principal.role, partner_id=principal.partner_id,
+                 api_key_id=principal.api_key_id).to_wire()
 
 
 def bearer_token(request) -> str | None:

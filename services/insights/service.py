@@ -23,25 +23,19 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from chassis import privacy
+from chassis import Actor, privacy
 from chassis.consumer import event_handler
 from chassis.contracts import INSIGHTS_EVENTS, PAYLOADS
 from chassis.errors import NotFound
 from chassis.logging import get_logger
 from chassis.paging import decode_cursor, page
 from chassis.service import DataService, rpc
-from chassis.validation import parse, parse_query
+from chassis.validation import parse, parse_query, require_id
 
 from . import domain, errors, store, views
 from .schemas import CustomerQuery, DashboardRequest, ListQuery, PartnerReviewQuery, SegmentRequest, StatisticsQuery
 
 log = get_logger(__name__)
-
-
-def require_id(value, field: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 100:
-        raise errors.invalid_field(field, f"a {field} is required")
-    return value
 
 
 def visited_since(days: int | None) -> datetime | None:
@@ -150,11 +144,11 @@ class InsightsService(DataService):
     # --- statistics (issue #11) and the dashboard (R-ACC-11) -----------------------------------
 
     @rpc
-    def statistics(self, partner_id: str, query: dict | None = None, role: str | None = None) -> dict:
+    def statistics(self, partner_id: str, query: dict | None = None, actor=None) -> dict:
         """Bookings and orders by state, cancellation and no-show rates, revenue
         by product and by day, busiest slots over ``from``..``to`` (partner-zone
         dates, inclusive; the current month by default). Definitions: domain.py.
-        Revenue is left out for roles that do not read money (members)."""
+        Revenue is left out unless the actor's role reads money (admins, masters)."""
         partner_id = require_id(partner_id, "partner_id")
         q = parse_query(StatisticsQuery, query)
         if (q.date_from is None) != (q.date_to is None):
@@ -165,7 +159,7 @@ class InsightsService(DataService):
         if problem := domain.period_problem(date_from, date_to):
             raise errors.invalid_field(*problem)
         with self.db.transaction() as uow:
-            body = self._statistics(uow, partner_id, date_from, date_to, domain.may_see_money(role))
+            body = self._statistics(uow, partner_id, date_from, date_to, domain.may_see_money(Actor.from_wire(actor).role))
         return views.jsonable(body)
 
     @staticmethod

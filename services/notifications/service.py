@@ -18,7 +18,7 @@ import secrets
 import uuid
 from urllib.parse import urlsplit
 
-from chassis import paging
+from chassis import Actor, paging
 from chassis.consumer import event_handler
 from chassis.contracts import NOTIFIED_EVENTS, notification_handler, validate_payload
 from chassis.service import DataService, rpc
@@ -43,6 +43,14 @@ def new_webhook_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 CONVERSATION_NAMESPACE = uuid.UUID("0f4d4d1e-6c1b-4d0f-9a57-2c1d8f0e3b7a")
+
+
+def inbox_owner(actor) -> str:
+    """The staff member whose inbox a partner's notifications are; a partner API key has none."""
+    member_id = Actor.from_wire(actor).member_id
+    if not member_id:
+        raise errors.member_inbox_only()
+    return member_id
 
 
 def next_page(rows: list[dict], limit: int, key: str) -> tuple[list[dict], str | None]:
@@ -123,11 +131,9 @@ class NotificationsService(DataService):
     # --- inboxes ---------------------------------------------------------------------
 
     @rpc
-    def list_partner_notifications(self, partner_id: str, member_id: str | None, query: dict | None = None) -> dict:
+    def list_partner_notifications(self, partner_id: str, actor, query: dict | None = None) -> dict:
         """The calling staff member's messages from this partner, newest first."""
-        if not member_id:
-            raise errors.member_inbox_only()
-        return self._inbox("member", member_id, partner_id, query)
+        return self._inbox("member", inbox_owner(actor), partner_id, query)
 
     @rpc
     def list_member_notifications(self, member_id: str, query: dict | None = None) -> dict:
@@ -139,11 +145,9 @@ class NotificationsService(DataService):
         return self._inbox("customer", customer_id, None, query)
 
     @rpc
-    def mark_partner_notification_read(self, partner_id: str, member_id: str | None, message_id: str,
+    def mark_partner_notification_read(self, partner_id: str, actor, message_id: str,
                                        query: dict | None = None) -> dict:
-        if not member_id:
-            raise errors.member_inbox_only()
-        return self._mark_read("member", member_id, partner_id, message_id, query)
+        return self._mark_read("member", inbox_owner(actor), partner_id, message_id, query)
 
     @rpc
     def mark_customer_message_read(self, customer_id: str, message_id: str, query: dict | None = None) -> dict:
@@ -258,13 +262,14 @@ class NotificationsService(DataService):
     # --- channel messages (R-NTF-3) ------------------------------------------------------
 
     @rpc
-    def send_channel_message(self, partner_id: str, member_id: str | None, body: dict | None) -> dict:
+    def send_channel_message(self, partner_id: str, actor, body: dict | None) -> dict:
         """One inbox message (and messenger push) per customer of the audience.
         At most ``CHANNEL_RATE_LIMIT`` sends per ``CHANNEL_RATE_WINDOW_S`` per
         partner (429 ``rate_limited`` with ``retry_after_seconds``); a refused
         send does not count. Sends of one partner are serialised, so the limit
         holds under concurrent requests."""
         data = parse(ChannelMessageCreate, body)
+        sender = Actor.from_wire(actor).member_id   # None: the partner's own system (an API key)
         limit = int(self.config.get("CHANNEL_RATE_LIMIT", 20))
         window = float(self.config.get("CHANNEL_RATE_WINDOW_S", 86400))
         with self.db.transaction() as uow:
@@ -282,7 +287,7 @@ class NotificationsService(DataService):
             content = templates.render_channel_message(data.kind, data.title, data.body, data.coupon_code)
             audience = {"audience": data.audience, "use_date": data.use_date and data.use_date.isoformat(),
                         "customer_ids": data.customer_ids}
-            row = store.create_channel_message(uow, partner_id, member_id, data.kind, audience,
+            row = store.create_channel_message(uow, partner_id, sender, data.kind, audience,
                                                content["ko"]["title"], data.body, len(customers))
             planned = [domain.PlannedMessage(partner_id, domain.Recipient("customer", c), f"channel.{data.kind}",
                                              {"channel_message_id": row["id"]}, content, [], None)
@@ -358,14 +363,15 @@ class NotificationsService(DataService):
         return {"items": [_chat_message_out(r, side) for r in items], "next_cursor": next_cursor}
 
     @rpc
-    def post_partner_conversation_message(self, partner_id: str, member_id: str | None, conversation_id: str,
+    def post_partner_conversation_message(self, partner_id: str, actor, conversation_id: str,
                                           body: dict | None) -> dict:
         """Staff write to the customer; the customer also gets a messenger push.
         A partner's own system (API key, no member) writes as "partner"."""
         data = parse(ConversationMessageCreate, body)
         with self.db.transaction() as uow:
             conversation = self._own_conversation(uow, "partner", partner_id, conversation_id, lock=True)
-            row = store.add_conversation_message(uow, conversation_id, "member", member_id or "partner", data.body)
+            row = store.add_conversation_message(uow, conversation_id, "member",
+                                               Actor.from_wire(actor).member_id or "partner", data.body)
             if self._messenger_on:
                 store.queue_messenger_push(uow, partner_id, conversation_id, "customer", conversation["customer_id"],
                                            _chat_push_content(data.body), _chat_push_actions(conversation_id))

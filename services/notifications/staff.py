@@ -18,6 +18,8 @@ import time
 
 from nameko.extensions import DependencyProvider
 
+from chassis import Actor
+
 from . import domain
 
 MAX_PAGES = 50  # 5,000 staff: far beyond any partner; a loop guard, not a limit anyone meets
@@ -48,7 +50,7 @@ class StaffCache(DependencyProvider):
 
     def _fetch(self, services, partner_id: str) -> list[dict]:
         call = getattr(services.get(self.service), self.method)
-        actor = {"kind": "api_key", "partner_id": partner_id, "member_id": None}
+        actor = Actor("api_key", partner_id=partner_id).to_wire()   # the partner's own system may list its staff
         rows, cursor = [], None
         for _ in range(MAX_PAGES):
             page = call(actor, partner_id, {"limit": 100, **({"cursor": cursor} if cursor else {})})

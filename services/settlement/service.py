@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from nameko.timer import timer
 
+from chassis import Actor
 from chassis.consumer import event_handler
 from chassis.contracts import PAYLOADS
 from chassis.errors import DomainError, NotFound
@@ -20,7 +21,7 @@ from chassis.logging import get_logger
 from chassis.paging import decode_cursor, page
 from chassis.privacy import pseudonym
 from chassis.service import DataService, rpc
-from chassis.validation import parse, parse_query
+from chassis.validation import parse, parse_query, require_id
 
 from . import domain, errors, store
 from .schemas import DashboardRequest, DateRangeQuery, ListQuery, RateRequest, RunRequest, ScheduleRequest, SummaryQuery
@@ -28,14 +29,6 @@ from .schemas import DashboardRequest, DateRangeQuery, ListQuery, RateRequest, R
 log = get_logger(__name__)
 
 SCHEDULER_INTERVAL_SECONDS = 300
-
-
-
-def require_partner(partner_id) -> str:
-    if not isinstance(partner_id, str) or not partner_id.strip():
-        raise errors.invalid_field("partner_id", "a partner id is required")
-    return partner_id
-
 
 
 class SettlementService(DataService):
@@ -99,7 +92,7 @@ class SettlementService(DataService):
     @rpc
     def list_ledger(self, partner_id: str, query: dict | None = None) -> dict:
         """Ledger transactions with their entries, by business date (``from``/``to`` inclusive)."""
-        partner_id = require_partner(partner_id)
+        partner_id = require_id(partner_id, "partner_id")
         q = parse_query(DateRangeQuery, query)
         after = decode_cursor(q.cursor, date.fromisoformat, int)
         with self.db.transaction() as uow:
@@ -117,7 +110,7 @@ class SettlementService(DataService):
         the payout schedule, the balance not settled yet and ``upcoming``: the
         next payout's period end, pay date and the amount it will carry as the
         ledger stands now (issue 18 item 14, domain.upcoming_payout)."""
-        partner_id = require_partner(partner_id)
+        partner_id = require_id(partner_id, "partner_id")
         q = parse_query(ListQuery, query)
         before = decode_cursor(q.cursor, int)
         today = domain.today_in_partner_zone()
@@ -149,7 +142,7 @@ class SettlementService(DataService):
 
     @rpc
     def list_tax_invoices(self, partner_id: str, query: dict | None = None) -> dict:
-        partner_id = require_partner(partner_id)
+        partner_id = require_id(partner_id, "partner_id")
         q = parse_query(ListQuery, query)
         before = decode_cursor(q.cursor, int)
         with self.db.transaction() as uow:
@@ -161,7 +154,7 @@ class SettlementService(DataService):
         """Sales, fees, refunds, commission and revenue (chassis.money's definition,
         as insights') by day and by product (R-STL-4); defaults to the current month. ``discounts`` (by day) is what the
         partner's coupons took off its sales (issue #11): sales are already net of it."""
-        partner_id = require_partner(partner_id)
+        partner_id = require_id(partner_id, "partner_id")
         q = parse_query(SummaryQuery, query)
         today = domain.today_in_partner_zone()
         date_to = q.date_to or today
@@ -179,7 +172,7 @@ class SettlementService(DataService):
     @rpc
     def dashboard_summary(self, partner_id: str, role: str) -> dict:
         """The dashboard's sales and settlement block for a viewer's role (R-STL-4, R-ACC-11)."""
-        partner_id = require_partner(partner_id)
+        partner_id = require_id(partner_id, "partner_id")
         role = parse(DashboardRequest, {"role": role}).role
         today = domain.today_in_partner_zone()
         with self.db.transaction() as uow:
@@ -193,9 +186,10 @@ class SettlementService(DataService):
     # --- operators ---------------------------------------------------------------
 
     @rpc
-    def run_settlement(self, body: dict | None, actor: str = "operator") -> dict:
-        """Close a period (R-STL-2, R-STL-3). The same period again returns the
-        run as it was, ``created`` false, with nothing changed."""
+    def run_settlement(self, body: dict | None, actor=None) -> dict:
+        """Close a period (R-STL-2, R-STL-3), recording who ran it (an operator,
+        the scheduler). The same period again returns the run as it was,
+        ``created`` false, with nothing changed."""
         request = parse(RunRequest, body)
         today = domain.today_in_partner_zone()
         if not domain.run_period_allowed(request.period_end, today):
@@ -208,7 +202,7 @@ class SettlementService(DataService):
                 latest = store.latest_run_end(uow)
                 if latest is not None and request.period_end < latest:
                     raise errors.period_already_closed(request.period_end, latest)
-                run = store.create_run(uow, request.period_end, actor)
+                run = store.create_run(uow, request.period_end, Actor.from_wire(actor).recorded_as)
                 store.settle_period(uow, run["id"], request.period_end)
             statements = store.run_statements(uow, run["id"])
         return jsonable({"run_id": run["id"], "period_end": run["period_end"], "created": created,
@@ -232,7 +226,7 @@ class SettlementService(DataService):
 
     @rpc
     def set_payout_schedule(self, partner_id: str, body: dict | None) -> dict:
-        partner_id = require_partner(partner_id)
+        partner_id = require_id(partner_id, "partner_id")
         request = parse(ScheduleRequest, body)
         with self.db.transaction() as uow:
             schedule = store.set_payout_schedule(uow, partner_id, request.schedule, request.delay_days)
@@ -274,7 +268,7 @@ class SettlementService(DataService):
             return
         yesterday = domain.today_in_partner_zone() - timedelta(days=1)
         try:
-            self.run_settlement({"period_end": yesterday.isoformat()}, actor="scheduler")
+            self.run_settlement({"period_end": yesterday.isoformat()}, Actor.system("scheduler"))
             self.purge_expired()
         except DomainError as exc:  # e.g. an operator already closed a later period
             log.info("scheduled_run_skipped", code=exc.code, message=exc.message)

@@ -29,8 +29,6 @@ is listed in ``unavailable`` and its section is ``{"counts": {}}``.
 """
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import eventlet
 
 from chassis import messages
@@ -42,7 +40,7 @@ from contract.accounts import PasswordChange
 from contract.notifications import InboxQuery, MessagePage
 
 from .. import devissuer
-from ..auth import bearer_token, customer_tokens
+from ..auth import actor_of, bearer_token, customer_tokens
 from ..http import query_of, route
 from ..identity_models import PasswordResetOut, SessionList
 from ..idtoken import IdTokenIn, IdTokens
@@ -52,9 +50,6 @@ log = get_logger(__name__)
 
 DEFAULT_DASHBOARD_TIMEOUT = 2.0
 
-
-def actor_of(request) -> dict:
-    return asdict(request.principal)
 
 
 

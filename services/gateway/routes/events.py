@@ -74,17 +74,17 @@ def unseen(pages, last_id: str | None, scan_limit: int = RESUME_SCAN) -> tuple[l
 class InboxFeed:
     """Reads one member's inbox from this partner, newest first, page by page."""
 
-    def __init__(self, notifications, partner_id: str, member_id: str, query: dict):
+    def __init__(self, notifications, partner_id: str, actor: dict, query: dict):
         self.notifications = notifications
         self.partner_id = partner_id
-        self.member_id = member_id
+        self.actor = actor
         self.query = {key: value for key, value in query.items() if key == "lang"}
 
     def pages(self, first_limit: int = 20):
         cursor, limit = None, first_limit
         while True:
             query = {**self.query, "limit": limit, **({"cursor": cursor} if cursor else {})}
-            page = self.notifications.list_partner_notifications(self.partner_id, self.member_id, query)
+            page = self.notifications.list_partner_notifications(self.partner_id, self.actor, query)
             yield page["items"]
             cursor, limit = page["next_cursor"], PAGE
             if not cursor:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from contract import insights as c
 
+from ..auth import actor_of
 from ..http import query_of, route
 
 P = "/v1/partners/<pid>"
@@ -37,7 +38,7 @@ class InsightsRoutes:
            summary="?from=&to= (partner-zone dates; the current month by default): bookings and orders by "
                    "state, cancellation and no-show rates, revenue by product and day, busiest slots")
     def insights_statistics(self, request, pid):
-        return 200, self.services.insights.statistics(pid, query_of(request), request.principal.role)
+        return 200, self.services.insights.statistics(pid, query_of(request), actor_of(request))
 
     @route("GET", f"{P}/reviews", access="partner:read", query_model=c.PartnerReviewQuery,
            response_model=c.PartnerReviewPage,

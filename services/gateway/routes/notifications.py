@@ -41,17 +41,19 @@ from contract.notifications import (
     WebhookPage,
 )
 
+from ..auth import actor_of
 from ..http import query_of, route
 from ..identity_models import RotatedSecretOut
 
 P = "/v1/partners/<pid>"
 
 
-def inbox_owner(request) -> str:
-    """The staff member whose inbox this is; a partner API key has none."""
+def inbox_owner(request) -> dict:
+    """The staff member whose inbox this is (as ``actor``); a partner API key
+    has none, refused here so that the event stream refuses before it starts."""
     if not request.principal.member_id:
         raise Forbidden("member_inbox_only", "the inbox belongs to a member; partners' systems use webhooks")
-    return request.principal.member_id
+    return actor_of(request)
 
 
 
@@ -156,7 +158,7 @@ class NotificationsRoutes:
         if isinstance(body, dict) and body.get("kind") == "coupon" and body.get("coupon_code"):
             # issue 18: a coupon message names a live coupon of this partner (the catalog's), else 422
             self.services.catalog.live_coupon_by_code(pid, body["coupon_code"])
-        return 201, self.services.notifications.send_channel_message(pid, request.principal.member_id, body)
+        return 201, self.services.notifications.send_channel_message(pid, actor_of(request), body)
 
     def _segment_as_customers(self, pid: str, body: dict) -> dict:
         """``audience: segment`` (issue #11): insights resolves the segment into
@@ -195,7 +197,7 @@ class NotificationsRoutes:
            summary="write to the customer: body")
     def post_conversation_message(self, request, pid, conversation_id):
         return 201, self.services.notifications.post_partner_conversation_message(
-            pid, request.principal.member_id, conversation_id, request.json_body)
+            pid, actor_of(request), conversation_id, request.json_body)
 
     @route("GET", "/v1/shop/conversations", access="customer", query_model=ListQuery, response_model=ConversationPage,
            summary="my conversations with partners (R-RSV-11)")

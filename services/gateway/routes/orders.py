@@ -11,8 +11,6 @@ inquiries, reviews).
 """
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from chassis.errors import NotFound, ServiceUnavailable
 from chassis.reviews import ReplyIn
 from chassis.validation import NoBody
@@ -46,15 +44,10 @@ from contract.orders import (
     StartPreparingIn,
 )
 
-from ..auth import require_person
+from ..auth import actor_of, require_person
 from ..http import query_of, route
 from ..identity_models import OrderPhoneOut
 from ..ratelimit import RateLimitedRoutes
-
-
-def _actor(request) -> dict:
-    return asdict(request.principal)
-
 
 
 def _key(request) -> str | None:
@@ -157,14 +150,14 @@ class OrdersRoutes(RateLimitedRoutes):
            errors={404: ["order_not_found"]},
            summary="an order with its requests, inquiries and reviews")
     def orders_get_order(self, request, pid, order_id):
-        return 200, self.services.orders.get_order(pid, order_id, _actor(request))
+        return 200, self.services.orders.get_order(pid, order_id, actor_of(request))
 
     @route("POST", "/v1/partners/<pid>/orders/<order_id>/reveal-phone", access="partner:manage", body_model=NoBody,
            response_model=OrderPhoneOut, errors={403: ["api_key_not_allowed"], 404: ["order_not_found"]},
            summary="the recipient's or customer's whole phone, for admins and masters; recorded (R-RSV-12)")
     def orders_reveal_phone(self, request, pid, order_id):
         require_person(request.principal)
-        return 200, self.services.orders.reveal_phone(pid, order_id, _actor(request))
+        return 200, self.services.orders.reveal_phone(pid, order_id, actor_of(request))
 
     @route("PATCH", "/v1/partners/<pid>/orders/<order_id>", access="partner:operate", body_model=OrderChangeIn,
            response_model=PartnerOrderDetailOut, errors={404: ["order_not_found"], 409: ["order_not_changeable"]},
@@ -179,44 +172,44 @@ class OrdersRoutes(RateLimitedRoutes):
            errors={404: ["order_not_found"], 409: ["invalid_state"]},
            summary="dine-in/takeout: received -> preparing, {minutes}? sets ready_at (R-ORD-2, seed 004 소요 시간)")
     def orders_start_preparing(self, request, pid, order_id):
-        return 200, self.services.orders.start_preparing(pid, order_id, request.json_body, _actor(request))
+        return 200, self.services.orders.start_preparing(pid, order_id, request.json_body, actor_of(request))
 
     @route("POST", "/v1/partners/<pid>/orders/<order_id>/complete", body_model=NoBody, access="partner:operate",
            response_model=PartnerOrderDetailOut, errors={404: ["order_not_found"], 409: ["invalid_state"]},
            summary="dine-in/takeout: preparing -> completed (R-ORD-2)")
     def orders_complete(self, request, pid, order_id):
-        return 200, self.services.orders.complete(pid, order_id, _actor(request))
+        return 200, self.services.orders.complete(pid, order_id, actor_of(request))
 
     @route("POST", "/v1/partners/<pid>/orders/<order_id>/prepare-shipment", body_model=NoBody, access="partner:operate",
            response_model=PartnerOrderDetailOut, errors={404: ["order_not_found"], 409: ["invalid_state"]},
            summary="delivery/parcel: received -> preparing_shipment (R-ORD-3)")
     def orders_prepare_shipment(self, request, pid, order_id):
-        return 200, self.services.orders.prepare_shipment(pid, order_id, _actor(request))
+        return 200, self.services.orders.prepare_shipment(pid, order_id, actor_of(request))
 
     @route("POST", "/v1/partners/<pid>/orders/<order_id>/ship", access="partner:operate",
            body_model=ShipmentIn, response_model=PartnerOrderDetailOut, errors={404: ["order_not_found"], 409: ["invalid_state"]},
            summary="courier and invoice_number: preparing_shipment -> shipped (R-ORD-3, R-ORD-7)")
     def orders_ship(self, request, pid, order_id):
-        return 200, self.services.orders.ship(pid, order_id, request.json_body, _actor(request))
+        return 200, self.services.orders.ship(pid, order_id, request.json_body, actor_of(request))
 
     @route("POST", "/v1/partners/<pid>/orders/<order_id>/deliver", body_model=NoBody, access="partner:operate",
            response_model=PartnerOrderDetailOut, errors={404: ["order_not_found"], 409: ["invalid_state"]},
            summary="shipped -> completed (R-ORD-3)")
     def orders_deliver(self, request, pid, order_id):
-        return 200, self.services.orders.deliver(pid, order_id, _actor(request))
+        return 200, self.services.orders.deliver(pid, order_id, actor_of(request))
 
     @route("POST", "/v1/partners/<pid>/orders/<order_id>/cancel", access="partner:operate", body_model=ReasonIn,
            response_model=PartnerOrderDetailOut, errors={404: ["order_not_found"], 409: ["cancel_not_allowed"]},
            summary="cancel; 409 cancel_not_allowed with the reason (R-ORD-5)")
     def orders_cancel_order(self, request, pid, order_id):
-        return 200, self.services.orders.partner_cancel(pid, order_id, request.json_body, _actor(request))
+        return 200, self.services.orders.partner_cancel(pid, order_id, request.json_body, actor_of(request))
 
     @route("PATCH", "/v1/partners/<pid>/orders/<order_id>/shipment", access="partner:operate",
            body_model=ShipmentCorrectionIn, response_model=PartnerOrderDetailOut,
            errors={404: ["order_not_found"], 409: ["invalid_state"]},
            summary="correct courier, invoice_number or both while shipped (R-ORD-3)")
     def orders_correct_shipment(self, request, pid, order_id):
-        return 200, self.services.orders.correct_shipment(pid, order_id, request.json_body, _actor(request))
+        return 200, self.services.orders.correct_shipment(pid, order_id, request.json_body, actor_of(request))
 
     # --- partners: refunds, exchanges, inquiries, reviews (R-ORD-8, R-ORD-9) --------------------
 
@@ -229,14 +222,14 @@ class OrdersRoutes(RateLimitedRoutes):
            response_model=OrderRequestOut, errors={404: ["refund_request_not_found"], 409: ["invalid_state"]},
            summary="refund the lines asked; unshipped stock returns (R-ORD-8)")
     def orders_approve_refund(self, request, pid, request_id):
-        return 200, self.services.orders.approve_refund(pid, request_id, _actor(request))
+        return 200, self.services.orders.approve_refund(pid, request_id, actor_of(request))
 
     @route("POST", "/v1/partners/<pid>/refund-requests/<request_id>/reject", access="partner:operate",
            body_model=ReasonRequired, response_model=OrderRequestOut,
            errors={404: ["refund_request_not_found"], 409: ["invalid_state"]},
            summary="reject with a reason (R-ORD-8)")
     def orders_reject_refund(self, request, pid, request_id):
-        return 200, self.services.orders.reject_refund(pid, request_id, request.json_body, _actor(request))
+        return 200, self.services.orders.reject_refund(pid, request_id, request.json_body, actor_of(request))
 
     @route("GET", "/v1/partners/<pid>/exchange-requests", access="partner:read", query_model=RequestListQuery,
            response_model=OrderRequestPage, summary="?status= (R-ORD-8)")
@@ -249,33 +242,33 @@ class OrdersRoutes(RateLimitedRoutes):
                    409: ["invalid_state", "out_of_stock", "capacity_exhausted", "product_unavailable"]},
            summary="hold the new option; {return_courier, return_invoice_number}? for the return pickup (R-ORD-8)")
     def orders_approve_exchange(self, request, pid, request_id):
-        return 200, self.services.orders.approve_exchange(pid, request_id, request.json_body, _actor(request))
+        return 200, self.services.orders.approve_exchange(pid, request_id, request.json_body, actor_of(request))
 
     @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/receive", access="partner:operate",
            response_model=OrderRequestOut, errors={404: ["exchange_request_not_found"], 409: ["invalid_state"]},
            body_model=NoBody, summary="the returned units arrived: back in stock (R-ORD-8, issue 18)")
     def orders_receive_exchange_return(self, request, pid, request_id):
-        return 200, self.services.orders.receive_exchange_return(pid, request_id, _actor(request))
+        return 200, self.services.orders.receive_exchange_return(pid, request_id, actor_of(request))
 
     @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/ship", access="partner:operate",
            body_model=ShipmentIn, response_model=OrderRequestOut,
            errors={404: ["exchange_request_not_found"], 409: ["invalid_state"]},
            summary="the replacement ships {courier, invoice_number}, after the return arrived (R-ORD-7, R-ORD-8)")
     def orders_ship_exchange(self, request, pid, request_id):
-        return 200, self.services.orders.ship_exchange(pid, request_id, request.json_body, _actor(request))
+        return 200, self.services.orders.ship_exchange(pid, request_id, request.json_body, actor_of(request))
 
     @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/deliver", access="partner:operate",
            response_model=OrderRequestOut, errors={404: ["exchange_request_not_found"], 409: ["invalid_state"]},
            body_model=NoBody, summary="the replacement was delivered: the exchange is done (R-ORD-8)")
     def orders_deliver_exchange(self, request, pid, request_id):
-        return 200, self.services.orders.deliver_exchange(pid, request_id, _actor(request))
+        return 200, self.services.orders.deliver_exchange(pid, request_id, actor_of(request))
 
     @route("POST", "/v1/partners/<pid>/exchange-requests/<request_id>/reject", access="partner:operate",
            body_model=ReasonRequired, response_model=OrderRequestOut,
            errors={404: ["exchange_request_not_found"], 409: ["invalid_state"]},
            summary="reject with a reason (R-ORD-8)")
     def orders_reject_exchange(self, request, pid, request_id):
-        return 200, self.services.orders.reject_exchange(pid, request_id, request.json_body, _actor(request))
+        return 200, self.services.orders.reject_exchange(pid, request_id, request.json_body, actor_of(request))
 
     @route("GET", "/v1/partners/<pid>/inquiries", access="partner:read", query_model=RequestListQuery,
            response_model=InquiryPage, summary="?answered=true|false (R-ORD-9)")
@@ -286,7 +279,7 @@ class OrdersRoutes(RateLimitedRoutes):
            response_model=InquiryOut, errors={404: ["inquiry_not_found"], 409: ["already_answered"]},
            summary="answer a customer inquiry, once (R-ORD-9)")
     def orders_answer_inquiry(self, request, pid, inquiry_id):
-        return 200, self.services.orders.answer_inquiry(pid, inquiry_id, request.json_body, _actor(request))
+        return 200, self.services.orders.answer_inquiry(pid, inquiry_id, request.json_body, actor_of(request))
 
     # GET /v1/partners/<pid>/reviews lists reservation and order reviews together: routes/insights.py.
 
@@ -302,7 +295,7 @@ class OrdersRoutes(RateLimitedRoutes):
         for service in ("reservations", "orders"):
             try:
                 return 200, self.services.get(service).reply_review(pid, review_id, request.json_body,
-                                                                    _actor(request))
+                                                                    actor_of(request))
             except NotFound as missing:
                 if missing.code != "review_not_found":
                     raise

@@ -17,8 +17,6 @@ are notifications' routes.
 """
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from chassis.reviews import ReviewIn
 from chassis.validation import NoBody
 from contract.reservations import (
@@ -53,7 +51,7 @@ from contract.reservations import (
     TransferOfferOut,
 )
 
-from ..auth import require_person
+from ..auth import actor_of, require_person
 from ..http import query_of, route
 from ..identity_models import ReservationPhoneOut
 from ..ratelimit import RateLimitedRoutes
@@ -62,9 +60,6 @@ from ..ratelimit import RateLimitedRoutes
 def customer_of(request) -> str:
     return request.principal.customer_id
 
-
-def staff_of(request) -> dict:
-    return asdict(request.principal)
 
 
 
@@ -201,11 +196,11 @@ class ReservationsRoutes(RateLimitedRoutes):
            summary="the booker's whole phone, for admins and masters; recorded in the history (R-RSV-12)")
     def partner_reveal_reservation_phone(self, request, pid, number):
         require_person(request.principal)
-        return 200, self.services.reservations.reveal_phone(pid, number, staff_of(request))
+        return 200, self.services.reservations.reveal_phone(pid, number, actor_of(request))
 
     def _act(self, request, pid, number, action):
         return 200, self.services.reservations.partner_action(pid, number, action, request.json_body,
-                                                              staff_of(request))
+                                                              actor_of(request))
 
     @route("POST", "/v1/partners/<pid>/reservations/<number>/confirm", access="partner:operate",
            body_model=OptionalReasonIn, response_model=PartnerReservationOut,
@@ -252,7 +247,7 @@ class ReservationsRoutes(RateLimitedRoutes):
            response_model=ChatInvitationOut, status=201, errors={404: ["reservation_not_found"], 409: ["chat_already_open"]},
            summary="invite the customer to chat; a conversation only once they accept (R-RSV-11)")
     def partner_request_chat(self, request, pid, number):
-        return 201, self.services.reservations.request_chat(pid, number, staff_of(request))
+        return 201, self.services.reservations.request_chat(pid, number, actor_of(request))
 
     @route("GET", "/v1/partners/<pid>/products/<product_id>/booking-settings", access="partner:read",
            response_model=BookingSettingsOut, errors={404: ["product_not_found"]},
@@ -265,4 +260,4 @@ class ReservationsRoutes(RateLimitedRoutes):
            summary="{confirmation?, request_ttl_hours?, allow_partial_cancel?}: for bookings made from now on")
     def partner_set_booking_settings(self, request, pid, product_id):
         return 200, self.services.reservations.set_product_settings(pid, product_id, request.json_body,
-                                                                    staff_of(request))
+                                                                    actor_of(request))

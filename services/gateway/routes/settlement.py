@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from contract import settlement as c
 
+from ..auth import actor_of
 from ..http import query_of, route
 
 
@@ -49,7 +50,7 @@ class SettlementRoutes:
            summary="close the period ending period_end: payouts and tax invoices (R-STL-2, R-STL-3); 201 for "
                    "a new run, 200 with the run as it was for a period already settled (created: false)")
     def settlement_run(self, request):
-        run = self.services.settlement.run_settlement(request.json_body, f"operator:{request.principal.member_id}")
+        run = self.services.settlement.run_settlement(request.json_body, actor_of(request))
         return (201 if run["created"] else 200), run
 
     @route("GET", "/v1/ops/settlement/commission-rates", access="operator", response_model=c.CommissionRatePage,
