@@ -127,9 +127,9 @@ class UpcomingPayout(Out):
     status: Literal["estimated"]
 
 
-class SettledPeriod(Out):
-    """One settled period (R-STL-2); ``payout`` null when its balance was carried forward."""
-    statement_id: int
+class PeriodFigures(Out):
+    """A settled period's figures (R-STL-2), as a statement holds them: what was sold, charged and
+    refunded, the commission, the net, and the balance carried in and out."""
     period_start: dt.date
     period_end: dt.date
     sales: int
@@ -139,6 +139,11 @@ class SettledPeriod(Out):
     net: int
     carried_in: int
     carried_out: int
+
+
+class SettledPeriod(PeriodFigures):
+    """One settled period (R-STL-2); ``payout`` null when its balance was carried forward."""
+    statement_id: int
     payout: PayoutOut | None
     invoice_number: str | None
 
@@ -211,17 +216,8 @@ class StatementInvoice(Out):
     total_amount: int | None
 
 
-class Statement(Out):
+class Statement(PeriodFigures):
     partner_id: str
-    period_start: dt.date
-    period_end: dt.date
-    sales: int
-    fees: int
-    refunds: int
-    commission: int
-    net: int
-    carried_in: int
-    carried_out: int
     payout: StatementPayout | None
     tax_invoice: StatementInvoice
 

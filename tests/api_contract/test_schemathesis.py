@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from api_contract.salon import salon_with_a_product
 from chassis.config import REPO_ROOT
-from support.api import expect
 
 SERVICES = ("catalog", "reservations", "orders", "notifications", "settlement", "insights")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -53,13 +53,7 @@ ENDINGS = (r"^/v1/(me/withdraw|me/password|me/sessions/\{session_id\}|sessions/c
 
 def people(pc) -> dict:
     """A partner (verified, with a place and a product) run by its admin, an API key of it and a customer."""
-    partner = pc.create_partner(category="salon")
-    admin = partner.admin.client
-    place = expect(admin.post(f"{partner.path}/places", json={"name": "본점", "address": "서울"}), 201)
-    product = expect(admin.post(f"{partner.path}/products", json={
-        "kind": "booking", "name": "Hair cut", "description": "Cut", "images": [], "schedule_type": "datetime",
-        "quantity_mode": "slot", "prices": [{"label": "adult", "amount": 30000}], "payment": "none",
-        "place_id": place["place_id"]}), 201)
+    partner, place, product = salon_with_a_product(pc)
     return {"PC_ST_STAFF": partner.admin.token, "PC_ST_API_KEY": pc.api_key(partner).token,
             "PC_ST_CUSTOMER": pc.customer_session().token, "PC_ST_PARTNER": partner.partner_id,
             "PC_ST_PLACE": place["place_id"], "PC_ST_PRODUCT": product["product_id"],

@@ -4,6 +4,7 @@ are not dates, booleans are not money, nothing is coerced
 ``body``."""
 from __future__ import annotations
 
+from api_contract.salon import salon_with_a_product
 from support.api import assert_error, expect
 
 TIMESTAMP = "1796342400"     # 2026-12-04 as seconds: pydantic alone reads it as a date
@@ -60,13 +61,8 @@ def test_query_errors_name_the_parameter(partner_center):
 
 def test_bodies_take_only_their_json_types(partner_center):
     pc = partner_center("catalog")
-    partner = pc.create_partner(category="salon")
+    partner, place, product = salon_with_a_product(pc)
     admin = partner.admin.client
-    place = expect(admin.post(f"{partner.path}/places", json={"name": "본점", "address": "서울"}), 201)
-    product = expect(admin.post(f"{partner.path}/products", json={
-        "kind": "booking", "name": "Hair cut", "description": "Cut", "images": [], "schedule_type": "datetime",
-        "quantity_mode": "slot", "prices": [{"label": "adult", "amount": 30000}], "payment": "none",
-        "place_id": place["place_id"]}), 201)
     blocks = f"{partner.path}/products/{product['product_id']}/blocks"
 
     assert set(refused_fields(admin.post(blocks, json={"dates": [0]}))) == {"dates.0"}

@@ -11,10 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from chassis.testing import eventually
 from settlement import domain
-from settlement.tests.helpers import at, deliver, order_event, reservation_event
-from settlement.tests.test_api import knows_category
+from settlement.tests.helpers import at, deliver, wait_until_settlement_knows, week_of_sales
 from support.api import expect
 
 
@@ -25,16 +23,10 @@ def test_R_STL_3_payouts_and_tax_invoices_of_a_settled_period_in_the_console(con
     cafe = pc.create_partner(category="cafe")
     member = pc.staff(cafe, "member")
     admin = cafe.admin.client
-    eventually(lambda: knows_category(pc, cafe.partner_id), timeout=20, message="partner.registered consumed")
+    wait_until_settlement_knows(pc, cafe.partner_id)
     today = domain.today_in_partner_zone()
     week_end = domain.schedule_period_end("weekly", today - timedelta(days=1))
-    deliver(amqp_uri, [
-        reservation_event("completed", cafe.partner_id, "R-100", total=100000, occurred_at=at(week_end - timedelta(days=1))),
-        order_event("completed", cafe.partner_id, "O-200", [("goods-1", "원두 200g", 20000)],
-                    occurred_at=at(week_end - timedelta(days=2))),
-        order_event("refund_approved", cafe.partner_id, "O-200", [("goods-1", "원두 200g", 20000)], refund=5000,
-                    request_id="rq-9", occurred_at=at(week_end)),
-    ])
+    deliver(amqp_uri, week_of_sales(cafe.partner_id, week_end, "원두 200g", refunded_at=at(week_end)))
     run = expect(pc.operator().client.post("/v1/ops/settlement/runs", json={"period_end": week_end.isoformat()}), 201)
     assert any(s["partner_id"] == cafe.partner_id for s in run["statements"])
     payouts = expect(admin.get(f"{cafe.path}/payouts"), 200)

@@ -163,21 +163,32 @@ def fuzz_operation(client, method: str, path: str, partner_id: str, path_values,
     @given(values=path_values, body=bodies)
     def case(values, body):
         url = PARAM.sub(lambda m: partner_id if m.group(1) == "pid" else values[m.group(1)], path)
-        try:
-            response = client.request(method, url, json=body, timeout=30)
-        except requests.RequestException as exc:
-            tally["server_errors"] += 1
-            tally["examples"].append(f"{method} {url}: no answer ({type(exc).__name__})")
-            return
-        tally["cases"] += 1
-        if response.status_code >= 500:
-            tally["server_errors"] += 1
-            tally["examples"].append(f"{method} {url}: {response.status_code} "
-                                     f"{json.dumps(body)[:100]} -> {response.text[:120]}")
-        elif response.status_code >= 400 and not error_shaped(response):
-            tally["bad_error_body"] += 1
-            tally["examples"].append(f"{method} {url}: {response.status_code} not the error shape")
+        count_answer(tally, f"{method} {url} {json.dumps(body)[:100]}", client, method, url, json=body, timeout=30)
     case()
+
+
+def count_answer(tally: dict, case: str, client, method: str, path: str, success_is_wrong: bool = False,
+                 **request) -> None:
+    """Sends one hostile request and counts its answer: no answer or a 5xx is a server error, an error
+    not in the contract's shape a bad error body, and a success an accepted case when ``success_is_wrong``;
+    each of those is an example named by ``case``."""
+    try:
+        response = client.request(method, path, **request)
+    except requests.RequestException as exc:
+        tally["server_errors"] += 1
+        tally["examples"].append(f"{case}: no answer ({type(exc).__name__})")
+        return
+    tally["cases"] += 1
+    if response.status_code >= 500:
+        tally["server_errors"] += 1
+        tally["examples"].append(f"{case}: {response.status_code} {response.text[:100]}")
+    elif response.status_code < 400:
+        if success_is_wrong:
+            tally["accepted"] += 1
+            tally["examples"].append(f"{case}: accepted {response.status_code}")
+    elif not error_shaped(response):
+        tally["bad_error_body"] += 1
+        tally["examples"].append(f"{case}: {response.status_code} not the error shape")
 
 
 # --- hostile bodies -----------------------------------------------------------------
@@ -212,22 +223,8 @@ def hostile(pc) -> dict:
         client = caller_for(route.access, callers)
         path = re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", lambda m: partner.partner_id if m.group(1) == "pid" else NOWHERE, url)
         for name, (body, content_type) in hostile_bodies().items():
-            try:
-                response = client.request(method, path, data=body, headers={"Content-Type": content_type}, timeout=60)
-            except requests.RequestException as exc:
-                tally["server_errors"] += 1
-                tally["examples"].append(f"{method} {url} {name}: no answer ({type(exc).__name__})")
-                continue
-            tally["cases"] += 1
-            if response.status_code >= 500:
-                tally["server_errors"] += 1
-                tally["examples"].append(f"{method} {url} {name}: {response.status_code} {response.text[:100]}")
-            elif response.status_code < 400:
-                tally["accepted"] += 1
-                tally["examples"].append(f"{method} {url} {name}: accepted {response.status_code}")
-            elif not error_shaped(response):
-                tally["bad_error_body"] += 1
-                tally["examples"].append(f"{method} {url} {name}: {response.status_code} not the error shape")
+            count_answer(tally, f"{method} {url} {name}", client, method, path, success_is_wrong=True,
+                         data=body, headers={"Content-Type": content_type}, timeout=60)
     hostile_path_values(routes, partner, callers, tally)
     tally["examples"] = tally["examples"][:10]
     return tally
@@ -247,20 +244,8 @@ def hostile_path_values(routes, partner, callers, tally) -> None:
         for label, value in HOSTILE_PATH_VALUES.items():
             path = re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>",
                           lambda m, value=value: partner.partner_id if m.group(1) == "pid" else value, url)
-            try:
-                response = client.request(method, path, json={} if method in ("POST", "PUT", "PATCH") else None,
-                                          timeout=60)
-            except requests.RequestException as exc:
-                tally["server_errors"] += 1
-                tally["examples"].append(f"{method} {url} path {label}: no answer ({type(exc).__name__})")
-                continue
-            tally["cases"] += 1
-            if response.status_code >= 500:
-                tally["server_errors"] += 1
-                tally["examples"].append(f"{method} {url} path {label}: {response.status_code}")
-            elif response.status_code >= 400 and not error_shaped(response):
-                tally["bad_error_body"] += 1
-                tally["examples"].append(f"{method} {url} path {label}: {response.status_code} not the error shape")
+            count_answer(tally, f"{method} {url} path {label}", client, method, path,
+                         json={} if method in ("POST", "PUT", "PATCH") else None, timeout=60)
 
 
 # --- login flood ----------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import eventlet
 import psycopg
@@ -96,3 +96,25 @@ def deliver(amqp_uri, envelopes, copies: int = 1) -> None:
             pool.spawn(publish_envelope, amqp_uri, envelope)
     pool.waitall()
     eventually(lambda: settlement_idle(amqp_uri), timeout=30, message="settlement consumed every event")
+
+
+def wait_until_settlement_knows(platform, partner_id: str) -> None:
+    """Until settlement has consumed the partner's partner.registered (its category sets the commission)."""
+    def knows_category() -> bool:
+        with psycopg.connect(platform.containers["settlement"].config["DATABASE_URL"]) as conn:
+            return conn.execute("SELECT category FROM partner_profiles WHERE partner_id = %s",
+                                (partner_id,)).fetchone() is not None
+    eventually(knows_category, timeout=20, message="partner.registered consumed")
+
+
+def week_of_sales(partner_id: str, week_end: date, goods_name: str, refunded_at: datetime) -> list[Envelope]:
+    """A week that ends on ``week_end``, as the gateway and console tests settle it: a booking of 100,000
+    (R-100) the day before, an order of 20,000 (O-200, one ``goods_name``) two days before, and 5,000 of
+    that order refunded at ``refunded_at``."""
+    goods = [("goods-1", goods_name, 20000)]
+    return [
+        reservation_event("completed", partner_id, "R-100", total=100000, occurred_at=at(week_end - timedelta(days=1))),
+        order_event("completed", partner_id, "O-200", goods, occurred_at=at(week_end - timedelta(days=2))),
+        order_event("refund_approved", partner_id, "O-200", goods, refund=5000, request_id="rq-9",
+                    occurred_at=refunded_at),
+    ]

@@ -5,18 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import psycopg
-
-from chassis.testing import eventually
 from settlement import domain
-from settlement.tests.helpers import at, deliver, order_event, reservation_event
+from settlement.tests.helpers import at, deliver, reservation_event, wait_until_settlement_knows, week_of_sales
 from support.api import assert_error, expect
-
-
-def knows_category(platform, partner_id: str) -> bool:
-    with psycopg.connect(platform.containers["settlement"].config["DATABASE_URL"]) as conn:
-        return conn.execute("SELECT category FROM partner_profiles WHERE partner_id = %s",
-                            (partner_id,)).fetchone() is not None
 
 
 def test_r_stl_1_to_5_settlement_routes_by_role_through_the_gateway(partner_center, amqp_uri):
@@ -24,18 +15,12 @@ def test_r_stl_1_to_5_settlement_routes_by_role_through_the_gateway(partner_cent
     cafe, other = pc.create_partner(category="cafe"), pc.create_partner(category="salon")
     admin, master, member = cafe.admin.client, pc.staff(cafe, "master"), pc.staff(cafe, "member")
     operator, customer = pc.operator().client, pc.customer_session().client
-    eventually(lambda: knows_category(pc, cafe.partner_id), timeout=20, message="partner.registered consumed")
+    wait_until_settlement_knows(pc, cafe.partner_id)
 
     today = domain.today_in_partner_zone()
     week_end = domain.schedule_period_end("weekly", today - timedelta(days=1))
-    deliver(amqp_uri, [
-        reservation_event("completed", cafe.partner_id, "R-100", total=100000, occurred_at=at(week_end - timedelta(days=1))),
-        order_event("completed", cafe.partner_id, "O-200", [("goods-1", "Beans", 20000)],
-                    occurred_at=at(week_end - timedelta(days=2))),
-        order_event("refund_approved", cafe.partner_id, "O-200", [("goods-1", "Beans", 20000)], refund=5000,
-                    request_id="rq-9", occurred_at=at(today)),
-        reservation_event("completed", other.partner_id, "R-900", total=7000, occurred_at=at(week_end)),
-    ])
+    deliver(amqp_uri, [*week_of_sales(cafe.partner_id, week_end, "Beans", refunded_at=at(today)),
+                       reservation_event("completed", other.partner_id, "R-900", total=7000, occurred_at=at(week_end))])
 
     # R-STL-1: the ledger, for admins and masters of this partner only.
     ledger_path = f"{cafe.path}/ledger?from={(week_end - timedelta(days=6)).isoformat()}&to={today.isoformat()}"
