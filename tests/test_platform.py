@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import requests
@@ -46,7 +47,8 @@ class HealthPoller(threading.Thread):
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
-        self.url, self.seen, self.running = url, [], True
+        self.url, self.running = url, True
+        self.seen: list[Any] = []
 
     def run(self):
         while self.running:

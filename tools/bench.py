@@ -81,7 +81,7 @@ class BenchContext:
         log_path.parent.mkdir(exist_ok=True)
         with open(log_path, "ab") as log:
             process = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
-        process.log_path = log_path
+        process.log_path = log_path  # type: ignore[attr-defined]  # where benches.platform reads the launcher
         self.processes.append(process)
         return process
 

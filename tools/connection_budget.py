@@ -83,7 +83,7 @@ def servers(services: list[str]) -> list[Server]:
 
 def check(services: list[str]) -> tuple[list[str], str | None]:
     """(lines to print, the refusal or None)."""
-    lines = []
+    lines: list[str] = []
     for server in servers(services):
         try:
             server.read_room()

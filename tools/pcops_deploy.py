@@ -24,6 +24,8 @@ whole shape of a Kubernetes service in ``k8s_app``.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import base64
 import hashlib
 import json
@@ -242,7 +244,7 @@ def compose() -> dict:
                 f"postgresql://{service}:pc-local-only@{db}:5432/pc_{service}"
             environment[env_name(service, "DB_POOL_MAX")] = str(pool_max(service))
             depends_on[db] = {"condition": "service_healthy"}
-        entry = {
+        entry: dict[str, Any] = {
             "build": {"context": "..", "dockerfile": "deploy/Dockerfile", "target": service},
             "image": f"{IMAGE_REPOSITORY}/{service}:local",
             "environment": environment,
@@ -313,7 +315,7 @@ def service_env(service: str) -> list[dict]:
     """Secrets: the database URL from CloudNativePG's app secret; RabbitMQ
     credentials from the service's own secret (the same one its RabbitMQ
     User imports), composed into the URI by Kubernetes."""
-    env = [
+    env: list[dict[str, Any]] = [
         {"name": "PC_AMQP_USERNAME", "valueFrom": {"secretKeyRef": {"name": f"pc-{service}-amqp", "key": "username"}}},
         {"name": "PC_AMQP_PASSWORD", "valueFrom": {"secretKeyRef": {"name": f"pc-{service}-amqp", "key": "password"}}},
         # TLS to the broker (issue 16): amqps on 5671, the server's certificate checked against the
@@ -341,7 +343,7 @@ def resources(cpu_request: str = "100m", memory_request: str = "192Mi", cpu_limi
 
 
 def container(service: str, args: list[str], with_ports: bool) -> dict:
-    spec = {
+    spec: dict[str, Any] = {
         "name": service,
         "image": f"{IMAGE_REPOSITORY}/{service}:latest",  # `kustomize edit set image` pins the release tag
         "imagePullPolicy": "IfNotPresent",
@@ -660,7 +662,7 @@ def k8s_platform() -> dict[str, list[dict]]:
 
 
 def kustomization(resources_: list[str], image_of: str | None = None) -> dict:
-    spec = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+    spec: dict[str, Any] = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
             "namespace": NAMESPACE, "resources": resources_}
     if image_of:
         spec["images"] = [{"name": f"{IMAGE_REPOSITORY}/{image_of}", "newTag": "latest"}]

@@ -9,6 +9,9 @@ backed off exponentially up to 5 s, keeping the rows for the next pass.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import eventlet
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
@@ -25,7 +28,7 @@ class PollingLoop(DependencyProvider):
     enabled = True
     poll_interval = 0.5
 
-    def setup(self):
+    def setup(self) -> None:
         self.wakeup = Event()
         self.running = False
         self.thread = None
@@ -33,16 +36,16 @@ class PollingLoop(DependencyProvider):
     def poll_once(self) -> int:
         raise NotImplementedError
 
-    def start(self):
+    def start(self) -> None:
         if self.enabled:
             self.running = True
             self.thread = self.container.spawn_managed_thread(self._run, identifier=self.identifier)
 
-    def wake(self):
+    def wake(self) -> None:
         if not self.wakeup.ready():
             self.wakeup.send(True)
 
-    def _run(self):
+    def _run(self) -> None:
         failures = 0
         while self.running:
             try:
@@ -58,16 +61,16 @@ class PollingLoop(DependencyProvider):
                     self.wakeup.wait()
                 self.wakeup = Event()
 
-    def stop(self):
+    def stop(self) -> None:
         self.running = False
         self.wake()
         if self.thread is not None:
             with eventlet.Timeout(5, False):
                 self.thread.wait()
 
-    def kill(self):
+    def kill(self) -> None:
         self.running = False
         self.wake()
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> Callable[[], None]:
         return self.wake

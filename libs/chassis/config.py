@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 from nameko.cli.main import setup_yaml_parser
@@ -29,7 +30,7 @@ def service_name(service: str) -> str:
     return service_dir(service).name
 
 
-def load_config(service: str, overrides: dict | None = None) -> dict:
+def load_config(service: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     with open(service_dir(service) / "config.yaml") as handle:
         config = yaml.safe_load(handle) or {}
     config.setdefault("HEARTBEAT", int(os.environ.get("PC_AMQP_HEARTBEAT", DEFAULT_AMQP_HEARTBEAT)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import traceback
 from functools import partial
+from typing import Any
 
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
@@ -39,11 +40,11 @@ class UnknownSubscription(RuntimeError):
 
 class EventHandler(Consumer):
 
-    def __init__(self, event_type: str, **kwargs):
+    def __init__(self, event_type: str, **kwargs: Any) -> None:
         self.event_type = event_type
         super().__init__(queue=None, **kwargs)
 
-    def setup(self):
+    def setup(self) -> None:
         self.subscription = Subscription(self.event_type, self.container.service_name, self.method_name)
         if self.subscription not in SUBSCRIPTIONS:
             raise UnknownSubscription(f"{self.subscription} is not declared in chassis.contracts.SUBSCRIPTIONS")
@@ -59,7 +60,7 @@ class EventHandler(Consumer):
             connection.collect()
         super().setup()
 
-    def handle_message(self, body, message):
+    def handle_message(self, body: Any, message: Any) -> None:
         try:
             envelope = Envelope.from_json(body)
         except Exception as exc:  # a message no handler can ever read: park it at once
@@ -74,7 +75,7 @@ class EventHandler(Consumer):
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
 
-    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> Any:
         if exc_info is not None:
             attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
             error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
@@ -93,7 +94,7 @@ class EventHandler(Consumer):
         self.queue_consumer.ack_message(message)
         return result, exc_info
 
-    def _retry_later(self, message, attempt: int, error: str):
+    def _retry_later(self, message: Any, attempt: int, error: str) -> None:
         delay_ms = self.base_delay_ms * 2 ** (attempt - 1)
         log.warning("event_retry_scheduled", queue=self.queue.name, attempt=attempt, delay_ms=delay_ms, error=error)
         self.publisher.publish(
@@ -101,7 +102,7 @@ class EventHandler(Consumer):
             expiration=delay_ms / 1000, headers={ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error[:1000]},
         )
 
-    def _park(self, payload, message, attempt: int, error: str):
+    def _park(self, payload: Any, message: Any, attempt: int, error: str) -> None:
         log.error("event_dead_lettered", queue=self.queue.name, attempt=attempt, error=error)
         self.publisher.publish(
             payload, exchange="", routing_key=topology.dead_letter_queue(self.subscription),

@@ -7,6 +7,7 @@ it in their envelope; the event entrypoint puts it back into context_data.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import structlog
 from nameko.extensions import DependencyProvider
@@ -23,7 +24,7 @@ class WorkerContext(DependencyProvider):
 
     # nameko injects dependencies before calling worker_setup, so the id is
     # settled here, where every other provider can already rely on it.
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> str:
         correlation_id = worker_ctx.context_data.get(CORRELATION_KEY) or new_correlation_id()
         worker_ctx.context_data[CORRELATION_KEY] = correlation_id
         structlog.contextvars.clear_contextvars()
@@ -33,5 +34,5 @@ class WorkerContext(DependencyProvider):
         )
         return correlation_id
 
-    def worker_teardown(self, worker_ctx):
+    def worker_teardown(self, worker_ctx: Any) -> None:
         structlog.contextvars.clear_contextvars()

@@ -9,6 +9,7 @@ its queue even when the consumer has not started yet.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,7 +44,7 @@ class PartnerChanged(Payload):
     category: str
     status: str
     reason: str | None = None
-    changes: dict = {}
+    changes: dict[str, Any] = {}
     open_bookings: str | None = None
 
 
@@ -321,5 +322,5 @@ def subscribers_of(event_type: str) -> list[Subscription]:
     return sorted(s for s in SUBSCRIPTIONS if s.event_type == event_type)
 
 
-def validate_payload(event_type: str, payload: dict) -> dict:
+def validate_payload(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
     return PAYLOADS[event_type].model_validate(payload).model_dump(mode="json")

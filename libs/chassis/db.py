@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from typing import Any
 
@@ -47,6 +47,10 @@ COOPERATIVE_WAIT_FUNCTIONS = ("wait_select",)
 # A pooled connection idle longer than this is pinged before it is handed out;
 # one used more recently is trusted (a ping per transaction costs a round trip).
 # A connection that broke meanwhile fails its transaction once and the pool drops it.
+# A row as every pool hands it out (row_factory=dict_row): column name -> value.
+Row = dict[str, Any]
+Connection = psycopg.Connection[Row]
+
 IDLE_CHECK_SECONDS = 2.0
 
 
@@ -81,7 +85,7 @@ class PoolLimits:
     timeout: float
 
 
-def pool_limits(config: dict) -> PoolLimits:
+def pool_limits(config: dict[str, Any]) -> PoolLimits:
     """The pool a service's config asks for (``make run`` adds up the maxima)."""
     limits = PoolLimits(
         min_size=int(config.get("DB_POOL_MIN", DEFAULT_POOL_MIN)),
@@ -100,11 +104,11 @@ def pool_limits(config: dict) -> PoolLimits:
 class DatabasePool(SharedExtension):
     """One pool per container, shared by the Database provider and the relay."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.outbox_listeners = []  # the relay wakes at once instead of at its next poll
+        self.outbox_listeners: list[Callable[[], None]] = []  # the relay wakes at once, not at its next poll
 
-    def setup(self):
+    def setup(self) -> None:
         ensure_cooperative_wait()
         config = self.container.config
         self.url = config["DATABASE_URL"]
@@ -115,20 +119,20 @@ class DatabasePool(SharedExtension):
             kwargs={"row_factory": dict_row}, check=check_if_idle,
         )
 
-    def start(self):
+    def start(self) -> None:
         self.pool.open(wait=False)
 
-    def notify_outbox_written(self):
+    def notify_outbox_written(self) -> None:
         for listener in self.outbox_listeners:
             listener()
 
-    def stop(self):
+    def stop(self) -> None:
         self.pool.close(timeout=5)
 
     kill = stop
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
+    def connection(self) -> Iterator[Connection]:
         try:
             with self.pool.connection() as conn:
                 yield conn
@@ -147,11 +151,11 @@ def like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def mark_used(conn: psycopg.Connection) -> None:
-    conn._pc_used_at = time.monotonic()
+def mark_used(conn: Connection) -> None:
+    conn._pc_used_at = time.monotonic()  # type: ignore[attr-defined]  # our mark on psycopg's object
 
 
-def check_if_idle(conn: psycopg.Connection) -> None:
+def check_if_idle(conn: Connection) -> None:
     if time.monotonic() - getattr(conn, "_pc_used_at", 0.0) > IDLE_CHECK_SECONDS:
         ConnectionPool.check_connection(conn)
 
@@ -160,22 +164,22 @@ class UnitOfWork:
     """One transaction. ``publish`` writes to the outbox inside it;
     ``first_delivery`` writes to the inbox inside it."""
 
-    def __init__(self, conn: psycopg.Connection, worker_ctx=None, source: str = ""):
+    def __init__(self, conn: Connection, worker_ctx: Any = None, source: str = ""):
         self.conn = conn
         self.worker_ctx = worker_ctx
         self.source = source
         self.published: list[Envelope] = []
 
-    def execute(self, sql: str, params: Any = None) -> psycopg.Cursor:
+    def execute(self, sql: str, params: Any = None) -> psycopg.Cursor[Row]:
         return self.conn.execute(sql, params)
 
-    def fetch_one(self, sql: str, params: Any = None) -> dict | None:
+    def fetch_one(self, sql: str, params: Any = None) -> Row | None:
         return self.conn.execute(sql, params).fetchone()
 
-    def fetch_all(self, sql: str, params: Any = None) -> list[dict]:
+    def fetch_all(self, sql: str, params: Any = None) -> list[Row]:
         return self.conn.execute(sql, params).fetchall()
 
-    def publish(self, event_type: str, payload: dict, partner_id: str | None = None) -> Envelope:
+    def publish(self, event_type: str, payload: dict[str, Any], partner_id: str | None = None) -> Envelope:
         context = self.worker_ctx.context_data if self.worker_ctx else {}
         envelope = Envelope(
             type=event_type, source=self.source, partner_id=partner_id,
@@ -201,7 +205,7 @@ class UnitOfWork:
 class DatabaseSession:
     """What a worker gets: ``with self.db.transaction() as uow: ...``."""
 
-    def __init__(self, provider: Database, worker_ctx):
+    def __init__(self, provider: Database, worker_ctx: Any):
         self.provider = provider
         self.worker_ctx = worker_ctx
 
@@ -228,8 +232,8 @@ class DatabaseSession:
 class Database(DependencyProvider):
     pool = DatabasePool()
 
-    def after_commit_with_events(self):
+    def after_commit_with_events(self) -> None:
         self.pool.notify_outbox_written()
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> DatabaseSession:
         return DatabaseSession(self, worker_ctx)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import amqp
 
@@ -10,7 +11,7 @@ from .consumer import ATTEMPT_HEADER, ERROR_HEADER
 from .contracts import Subscription
 
 
-def list_dead_letters(amqp_uri: str, sub: Subscription) -> list[dict]:
+def list_dead_letters(amqp_uri: str, sub: Subscription) -> list[dict[str, Any]]:
     """Every parked event, with its error; the queue is left as it was."""
     connection = topology.connect(amqp_uri)
     try:

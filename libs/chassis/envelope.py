@@ -24,7 +24,7 @@ class Envelope(BaseModel):
         return self.model_dump_json()
 
     @classmethod
-    def from_json(cls, data: str | bytes | dict) -> Envelope:
+    def from_json(cls, data: str | bytes | dict[str, Any]) -> Envelope:
         if isinstance(data, dict):
             return cls.model_validate(data)
         return cls.model_validate_json(data)

@@ -8,7 +8,9 @@ details and HTTP status. The gateway turns them into the contract's error body.
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pydantic
 from nameko.exceptions import deserialize_to_instance
 
 # nameko stringifies every non-string exception argument on the wire; the
@@ -21,7 +23,7 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, code: str | None = None, message: str = "", details: dict | None = None,
+    def __init__(self, code: str | None = None, message: str = "", details: dict[str, Any] | None = None,
                  status: int | None = None):
         if code and code.startswith(WIRE_PREFIX):  # deserialising what another service raised
             wire = json.loads(code[len(WIRE_PREFIX):])
@@ -37,14 +39,15 @@ class DomainError(Exception):
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
-    def to_body(self) -> dict:
+    def to_body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}
 
 
 def _kind(name: str, status: int, code: str) -> type[DomainError]:
     cls = type(name, (DomainError,), {"status": status, "code": code})
     cls.__module__ = __name__
-    return deserialize_to_instance(cls)
+    registered: type[DomainError] = deserialize_to_instance(cls)
+    return registered
 
 
 # One class per HTTP status of the contract (../shared/api.md, Conventions).
@@ -60,7 +63,7 @@ RateLimited = _kind("RateLimited", 429, "rate_limited")
 ServiceUnavailable = _kind("ServiceUnavailable", 503, "service_unavailable")
 
 
-def validation_error_from_pydantic(exc) -> DomainError:
+def validation_error_from_pydantic(exc: pydantic.ValidationError) -> DomainError:
     """A pydantic ``ValidationError`` as a 422 naming each offending field."""
     fields = {}
     for error in exc.errors():

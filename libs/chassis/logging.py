@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import structlog
 
@@ -20,7 +21,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     if _configured_for is not None:
         return
     _configured_for = service
-    shared = [
+    shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -44,10 +45,10 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level)
 
 
-def _add_service(_logger, _method, event_dict):
+def _add_service(_logger: Any, _method: str, event_dict: structlog.typing.EventDict) -> structlog.typing.EventDict:
     event_dict.setdefault("service", _configured_for)
     return event_dict
 
 
-def get_logger(name: str | None = None):
+def get_logger(name: str | None = None) -> Any:
     return structlog.get_logger(name)

@@ -19,6 +19,7 @@ and in Korean the state words (``requested``...) are said in Korean.
 from __future__ import annotations
 
 import string
+from typing import Any
 
 LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
@@ -246,14 +247,22 @@ CATALOGUE: dict[str, tuple[str, str] | list[tuple[str, str]]] = {
                           "The inbox belongs to a member: partners' systems use webhooks."),
 }
 
+
+def _one_sentence(code: str) -> tuple[str, str]:
+    entry = CATALOGUE[code]
+    assert isinstance(entry, tuple), code  # a status's general sentence has no variants
+    return entry
+
+
 # The general sentence of a status, for a code without an entry.
-GENERAL = {
+GENERAL: dict[int, tuple[str, str]] = {
     400: ("요청을 처리할 수 없습니다. 요청 내용을 확인하세요.", "The request cannot be handled: check it."),
-    401: CATALOGUE["unauthenticated"], 403: CATALOGUE["forbidden"], 404: CATALOGUE["not_found"],
-    409: CATALOGUE["conflict"], 413: CATALOGUE["payload_too_large"], 415: CATALOGUE["unsupported_media_type"],
+    401: _one_sentence("unauthenticated"), 403: _one_sentence("forbidden"), 404: _one_sentence("not_found"),
+    409: _one_sentence("conflict"), 413: _one_sentence("payload_too_large"),
+    415: _one_sentence("unsupported_media_type"),
     422: ("입력값을 확인하세요.", "Check the request's fields."),
     429: ("요청이 너무 많습니다. 잠시 뒤 다시 시도하세요.", "Too many requests: try again later."),
-    500: CATALOGUE["internal_error"], 503: CATALOGUE["service_unavailable"],
+    500: _one_sentence("internal_error"), 503: _one_sentence("service_unavailable"),
 }
 
 
@@ -274,7 +283,7 @@ def language_of(accept_language: str | None) -> str:
     return best
 
 
-def _spoken(value, language: str) -> str:
+def _spoken(value: object, language: str) -> str:
     if isinstance(value, dict):
         return ", ".join(str(key) for key in value)   # {"fields": {name: why}} names the fields
     if isinstance(value, (list, tuple)):
@@ -284,7 +293,7 @@ def _spoken(value, language: str) -> str:
     return str(value)
 
 
-def _candidates(code: str, details: dict) -> list[str]:
+def _candidates(code: str, details: dict[str, Any]) -> list[str]:
     action, status = details.get("action"), details.get("status")
     keys = []
     if action and status:
@@ -296,14 +305,14 @@ def _candidates(code: str, details: dict) -> list[str]:
     return keys + [code]
 
 
-def _fill(template: str, details: dict, language: str) -> str | None:
+def _fill(template: str, details: dict[str, Any], language: str) -> str | None:
     names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
     if any(details.get(name) in (None, "", [], {}) for name in names):
         return None
     return template.format(**{name: _spoken(details[name], language) for name in names})
 
 
-def render(code: str, details: dict | None, language: str, fallback: str = "", status: int = 400) -> str:
+def render(code: str, details: dict[str, Any] | None, language: str, fallback: str = "", status: int = 400) -> str:
     """The message of an error in ``language``: the catalogue's most specific
     entry the details can fill, else (English) the service's own message, else
     the general sentence of the status."""

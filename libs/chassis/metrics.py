@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import eventlet
 import eventlet.semaphore
 import eventlet.wsgi
 from nameko.extensions import DependencyProvider
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from .contracts import SUBSCRIPTIONS
@@ -44,7 +46,7 @@ LATENCY_BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5
 SCRAPE_QUERY_TIMEOUT = 2.0
 
 
-def metrics_address(config: dict, service: str) -> tuple[str, int]:
+def metrics_address(config: dict[str, Any], service: str) -> tuple[str, int]:
     """(host, port) of the metrics endpoint; port 0 means off."""
     if config.get("METRICS_PORT") not in (None, ""):
         port = int(config["METRICS_PORT"])
@@ -59,7 +61,7 @@ def error_code(exc: BaseException) -> str:
     return exc.code if isinstance(exc, DomainError) else "internal_error"
 
 
-def plain(start_response, status: int, text: str):
+def plain(start_response: Callable[..., Any], status: int, text: str) -> list[bytes]:
     start_response(f"{status} {'OK' if status == 200 else 'Service Unavailable'}",
                    [("Content-Type", "text/plain; charset=utf-8")])
     return [text.encode()]
@@ -68,18 +70,18 @@ def plain(start_response, status: int, text: str):
 class StateCollector(Collector):
     """Figures read at scrape time from the container's pool, broker and workers."""
 
-    def __init__(self, container):
+    def __init__(self, container: Any) -> None:
         self.container = container
         self.service = container.service_name
         self.amqp_uri = container.config.get("AMQP_URI")
-        self.amqp = None
+        self.amqp: Any = None  # amqp's connection (untyped), opened at the first scrape
         self.broker_lock = eventlet.semaphore.Semaphore()
 
-    def database_pool(self):
+    def database_pool(self) -> Any:
         from .db import DatabasePool  # only data services have one
         return next((ext for ext in self.container.extensions if isinstance(ext, DatabasePool)), None)
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         labels = ["service"]
         workers = GaugeMetricFamily("pc_workers_active", "Workers running right now", labels=labels)
         workers.add_metric([self.service], len(self.container._worker_threads))
@@ -93,7 +95,7 @@ class StateCollector(Collector):
             yield from self.collect_outbox(pool.pool)
         yield from self.collect_queues()
 
-    def collect_pool(self, pool):
+    def collect_pool(self, pool: Any) -> Iterator[Metric]:
         stats = pool.get_stats()
         size = stats.get("pool_size", 0)
         available = stats.get("pool_available", 0)
@@ -114,7 +116,7 @@ class StateCollector(Collector):
             counter.add_metric([self.service], value)
             yield counter
 
-    def collect_outbox(self, pool):
+    def collect_outbox(self, pool: Any) -> Iterator[Metric]:
         backlog = GaugeMetricFamily("pc_outbox_backlog", "Committed events not yet published", labels=["service"])
         age = GaugeMetricFamily("pc_outbox_oldest_age_seconds", "Age of the oldest unpublished event",
                                 labels=["service"])
@@ -139,7 +141,7 @@ class StateCollector(Collector):
         failing.add_metric([self.service], row["failing"])
         yield from (up, backlog, age, failing)
 
-    def collect_queues(self):
+    def collect_queues(self) -> Iterator[Metric]:
         """Messages waiting in each of this service's event queues."""
         from . import topology
 
@@ -180,9 +182,9 @@ class StateCollector(Collector):
         except amqp.exceptions.NotFound:  # not declared yet (the broker closed the channel)
             return 0
         channel.close()
-        return messages
+        return int(messages)
 
-    def close(self):
+    def close(self) -> None:
         if self.amqp is not None:
             try:
                 self.amqp.collect()
@@ -193,7 +195,7 @@ class StateCollector(Collector):
 class Metrics(DependencyProvider):
     """Entrypoint latency and errors, plus ``StateCollector``, on ``/metrics``."""
 
-    def setup(self):
+    def setup(self) -> None:
         service = self.container.service_name
         self.host, self.port = metrics_address(self.container.config, service)
         self.registry = CollectorRegistry()
@@ -205,10 +207,10 @@ class Metrics(DependencyProvider):
             ["service", "entrypoint", "code"], registry=self.registry)
         self.state = StateCollector(self.container)
         self.registry.register(self.state)
-        self.started_at: dict = {}
+        self.started_at: dict[str, Any] = {}
         self.server = None
 
-    def start(self):
+    def start(self) -> None:
         if not self.port:
             return
         # Bound here so a port already taken stops the service from starting.
@@ -218,12 +220,12 @@ class Metrics(DependencyProvider):
                                      max_size=8, socket_timeout=10)
         log.info("metrics_listening", host=self.host, port=self.port)
 
-    def wsgi_app(self):
+    def wsgi_app(self) -> Callable[..., Any]:
         """``/metrics``; ``/healthz`` (liveness: the process answers) and
         ``/readyz`` (readiness: every entrypoint started, the database answers)."""
         metrics_app = make_wsgi_app(self.registry)
 
-        def app(environ, start_response):
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
             path = environ.get("PATH_INFO", "")
             if path == "/healthz":
                 return plain(start_response, 200, "ok")
@@ -248,7 +250,7 @@ class Metrics(DependencyProvider):
                 return f"database unavailable: {type(exc).__name__}"
         return None
 
-    def stop(self):
+    def stop(self) -> None:
         if self.server is not None:
             self.server.kill()
             self.server = None
@@ -256,10 +258,10 @@ class Metrics(DependencyProvider):
 
     kill = stop
 
-    def worker_setup(self, worker_ctx):
+    def worker_setup(self, worker_ctx: Any) -> None:
         self.started_at[worker_ctx] = time.perf_counter()
 
-    def worker_result(self, worker_ctx, result=None, exc_info=None):
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
         started = self.started_at.pop(worker_ctx, None)
         entrypoint = worker_ctx.entrypoint.method_name
         if started is not None:
@@ -267,8 +269,8 @@ class Metrics(DependencyProvider):
         if exc_info is not None:
             self.errors.labels(worker_ctx.service_name, entrypoint, error_code(exc_info[1])).inc()
 
-    def worker_teardown(self, worker_ctx):
+    def worker_teardown(self, worker_ctx: Any) -> None:
         self.started_at.pop(worker_ctx, None)
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> CollectorRegistry:
         return self.registry

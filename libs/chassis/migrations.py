@@ -30,7 +30,7 @@ def migration_files(service: str) -> list[tuple[str, Path]]:
 def ensure_database(url: str) -> None:
     """Create the database named in ``url`` when it does not exist yet."""
     info = psycopg.conninfo.conninfo_to_dict(url)
-    name = info["dbname"]
+    name = str(info["dbname"])
     admin_url = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     with psycopg.connect(admin_url, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
@@ -46,7 +46,7 @@ def drop_database(url: str) -> None:
     info = psycopg.conninfo.conninfo_to_dict(url)
     admin_url = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(info["dbname"])))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(info["dbname"]))))
 
 
 def apply_migrations(url: str, service: str) -> list[str]:

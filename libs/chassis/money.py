@@ -25,6 +25,7 @@ is no revenue at all. Cancellation and no-show fees are reported apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 def split_amount(amount: int, weights: list[int]) -> list[int]:
@@ -66,11 +67,11 @@ class ProductMoney:
         return self.paid - self.refunded
 
 
-def products_of(lines: list[dict], discount: int = 0, refunded: dict[str, int] | None = None) -> list[ProductMoney]:
+def products_of(lines: list[dict[str, Any]], discount: int = 0, refunded: dict[str, int] | None = None) -> list[ProductMoney]:
     """Per product, in order of first appearance. ``lines`` carry ``product_id``,
     ``product_name``, ``unit_price``, ``quantity`` and ``refunded_quantity``;
     ``refunded`` overrides the refunded units of some lines (line id -> units)."""
-    by_product: dict[str, list] = {}
+    by_product: dict[str, list[Any]] = {}
     for line in lines:
         units = (refunded or {}).get(line["line_id"], line.get("refunded_quantity") or 0)
         entry = by_product.setdefault(line["product_id"], [line["product_name"], 0, 0])
@@ -82,7 +83,7 @@ def products_of(lines: list[dict], discount: int = 0, refunded: dict[str, int] |
             for (pid, (name, gross, value)), share in zip(by_product.items(), shares, strict=True)]
 
 
-def refund_by_product(lines: list[dict], refund: list[dict], discount: int = 0) -> dict[str, int]:
+def refund_by_product(lines: list[dict[str, Any]], refund: list[dict[str, Any]], discount: int = 0) -> dict[str, int]:
     """What refunding ``refund`` (``[{line_id, quantity}]``) pays back, per product:
     the cumulative figure after it less the one before."""
     after = {line["line_id"]: line.get("refunded_quantity") or 0 for line in lines}

@@ -15,6 +15,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from typing import Any
 
 import amqp
 
@@ -37,11 +38,12 @@ class ConfirmingPublisher:
 
     def __init__(self, amqp_uri: str):
         self.amqp_uri = amqp_uri
-        self.connection: amqp.Connection | None = None
-        self.channel = None
+        # amqp's connection and channel (the library carries no types); None until the first batch
+        self.connection: Any = None
+        self.channel: Any = None
         self.declared: set[str] = set()
 
-    def _open(self):
+    def _open(self) -> None:
         self.connection = topology.connect(self.amqp_uri)
         self.channel = self.connection.channel()
         self.channel.confirm_select()
@@ -52,27 +54,27 @@ class ConfirmingPublisher:
         self.next_tag = 1
         self.declared = set()
 
-    def close(self):
+    def close(self) -> None:
         if self.connection is not None:
             try:
                 self.connection.collect()
             finally:
                 self.connection = None
 
-    def _ensure_queues(self, event_type: str):
+    def _ensure_queues(self, event_type: str) -> None:
         if event_type in self.declared:
             return
         for sub in subscribers_of(event_type):
             topology.declare_main_queue(self.channel, sub)
         self.declared.add(event_type)
 
-    def _on_ack(self, tag, multiple):
+    def _on_ack(self, tag: int, multiple: bool) -> None:
         self._settle(tag, multiple, ok=True)
 
-    def _on_nack(self, tag, multiple):
+    def _on_nack(self, tag: int, multiple: bool) -> None:
         self._settle(tag, multiple, ok=False)
 
-    def _settle(self, tag, multiple, ok):
+    def _settle(self, tag: int, multiple: bool, ok: bool) -> None:
         tags = [t for t in self.pending if t <= tag] if multiple else [tag]
         for t in tags:
             message_id = self.pending.pop(t, None)
@@ -82,7 +84,7 @@ class ConfirmingPublisher:
                 else:
                     self.failed[message_id] = "nacked by broker"
 
-    def _on_return(self, exc, exchange, routing_key, message):
+    def _on_return(self, exc: Any, exchange: str, routing_key: str, message: Any) -> None:
         self.failed[message.properties.get("message_id")] = f"unroutable: {routing_key}"
         self.declared.discard(routing_key)  # a deleted queue is declared again on the retry
 
@@ -122,7 +124,7 @@ class ConfirmingPublisher:
 class Relay:
     """Moves pending outbox rows to the broker; one instance per process."""
 
-    def __init__(self, connection_factory: Callable, amqp_uri: str, batch_size: int = 500):
+    def __init__(self, connection_factory: Callable[..., Any], amqp_uri: str, batch_size: int = 500):
         self.connection_factory = connection_factory
         self.publisher = ConfirmingPublisher(amqp_uri)
         self.batch_size = batch_size
@@ -163,7 +165,7 @@ class Relay:
                 log.warning("outbox_publish_failed", event_id=event_id, reason=reason)
             return len(rows)
 
-    def close(self):
+    def close(self) -> None:
         self.publisher.close()
 
 
@@ -173,7 +175,7 @@ class OutboxRelay(PollingLoop):
     pool = DatabasePool()
     identifier = "outbox_relay"
 
-    def setup(self):
+    def setup(self) -> None:
         super().setup()
         config = self.container.config
         self.enabled = str(config.get("OUTBOX_RELAY", True)).lower() not in ("false", "0", "no")
@@ -185,10 +187,10 @@ class OutboxRelay(PollingLoop):
     def poll_once(self) -> int:
         return self.relay.relay_batch()
 
-    def stop(self):
+    def stop(self) -> None:
         super().stop()
         self.relay.close()
 
-    def kill(self):
+    def kill(self) -> None:
         super().kill()
         self.relay.close()

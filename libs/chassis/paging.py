@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -32,12 +33,12 @@ def clamp_limit(limit: int | None) -> int:
     return max(1, min(MAX_LIMIT, int(limit)))
 
 
-def encode_cursor(*values) -> str:
+def encode_cursor(*values: object) -> str:
     raw = json.dumps([str(value) for value in values]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, *types: Callable) -> tuple | None:
+def decode_cursor(cursor: str | None, *types: Callable[..., Any]) -> tuple[Any, ...] | None:
     """The values of a cursor made by ``encode_cursor``, each converted by its
     type (``int``, ``str``, ``datetime.fromisoformat``, ``uuid.UUID``, ...);
     None for the first page; a 422 naming ``cursor`` for anything else."""
@@ -66,7 +67,7 @@ class PageQuery(Strict):
         return clamp_limit(value)
 
 
-def page(rows: list, limit: int, cursor_of: Callable, render: Callable | None = None) -> dict:
+def page(rows: list[Any], limit: int, cursor_of: Callable[..., Any], render: Callable[..., Any] | None = None) -> dict[str, Any]:
     """``rows`` fetched with ``LIMIT limit + 1``: the page (each row through
     ``render`` when given) and the cursor of the next one, made of the values
     ``cursor_of(last row)`` returns (a tuple)."""

@@ -14,11 +14,11 @@ one kind of review whatever was reviewed:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
-from .errors import Conflict, NotFound
+from .errors import Conflict, DomainError, NotFound
 from .validation import Strict
 
 ReviewText = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -35,31 +35,31 @@ class ReplyIn(Strict):
     body: ReviewText
 
 
-def _iso(value):
+def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
 
 
-def review_view(row: dict, **subject) -> dict:
+def review_view(row: dict[str, Any], **subject: Any) -> dict[str, Any]:
     """The review as customers and partners read it; ``subject`` names what was
     reviewed (``order_id`` and ``line_id``; ``number`` and ``product_id``)."""
     return {"review_id": str(row["review_id"]), **subject, "rating": row["rating"], "body": row["body"],
             "reply": row["reply"], "created_at": _iso(row["created_at"]), "replied_at": _iso(row["replied_at"])}
 
 
-def review_not_allowed(status: str, message: str, **subject) -> Conflict:
+def review_not_allowed(status: str, message: str, **subject: Any) -> DomainError:
     """Reviews are written on completed purchases only; details name the current state."""
     return Conflict("review_not_allowed", message, {**subject, "status": status})
 
 
-def review_exists(message: str, **subject) -> Conflict:
+def review_exists(message: str, **subject: Any) -> DomainError:
     return Conflict("review_exists", message, subject)
 
 
-def review_not_found(review_id) -> NotFound:
+def review_not_found(review_id: str) -> DomainError:
     """Unknown, or another partner's: both look the same."""
     return NotFound("review_not_found", "no such review", {"review_id": review_id})
 
 
-def already_replied(review_id) -> Conflict:
+def already_replied(review_id: str) -> DomainError:
     """The partner replies once."""
     return Conflict("already_replied", "this was already replied", {"id": review_id})

@@ -14,16 +14,13 @@ through the outbox relay, persistent and confirmed.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import eventlet
 from nameko.amqp.publish import Publisher
-from nameko.constants import (
-    AMQP_SSL_CONFIG_KEY,
-    AMQP_URI_CONFIG_KEY,
-    DEFAULT_SERIALIZER,
-    LOGIN_METHOD_CONFIG_KEY,
-    NON_PERSISTENT,
-    SERIALIZER_CONFIG_KEY,
-)
+from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
+                              NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener, Responder, Rpc, RpcConsumer, ServiceProxy, get_rpc_exchange
@@ -48,7 +45,7 @@ class TransientMethodProxy(MethodProxy):
 
 
 class TransientServiceProxy(ServiceProxy):
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> TransientMethodProxy:
         return TransientMethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, **self.options)
 
 
@@ -59,7 +56,7 @@ class TransientResponder(Responder):
 class TransientReplyRpcConsumer(RpcConsumer):
     """nameko's RpcConsumer, answering through ``TransientResponder``."""
 
-    def handle_result(self, message, result, exc_info):
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
         config = self.container.config
         responder = TransientResponder(config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
                                        config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
@@ -82,12 +79,12 @@ class TimedServiceProxy:
         self._service = service
         self._timeout = timeout
 
-    def __getattr__(self, method: str):
-        def call(*args, **kwargs):
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
             return self.call_with_timeout(method, self._timeout, *args, **kwargs)
         return call
 
-    def call_with_timeout(self, method: str, timeout: float, *args, **kwargs):
+    def call_with_timeout(self, method: str, timeout: float, *args: Any, **kwargs: Any) -> Any:
         where = f"{self._service}.{method}"
         # The deadline covers sending too. The request is sent from a greenthread
         # of its own: when a deadline passes mid-send, kombu closes that broker
@@ -110,7 +107,7 @@ class TimedServiceProxy:
                                  details={"service": self._service})
 
 
-def send_request(method_proxy: MethodProxy, args: tuple, kwargs: dict):
+def send_request(method_proxy: MethodProxy, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Exception | None]:
     """(reply, None), or (None, the error) for the caller to raise if it still waits
     (a greenthread's own exception would only be printed by the hub)."""
     try:
@@ -122,7 +119,7 @@ def send_request(method_proxy: MethodProxy, args: tuple, kwargs: dict):
 class Services:
     """``self.services.accounts.health()``: any service, with the deadline."""
 
-    def __init__(self, worker_ctx, reply_listener, timeout: float):
+    def __init__(self, worker_ctx: Any, reply_listener: Any, timeout: float):
         self._worker_ctx = worker_ctx
         self._reply_listener = reply_listener
         self._timeout = timeout
@@ -138,8 +135,8 @@ class Services:
 class ServiceRpc(DependencyProvider):
     reply_listener = ReplyListener()
 
-    def setup(self):
+    def setup(self) -> None:
         self.timeout = float(self.container.config.get("RPC_TIMEOUT", DEFAULT_TIMEOUT))
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> Services:
         return Services(worker_ctx, self.reply_listener, self.timeout)

@@ -9,6 +9,7 @@ redelivered to another instance if the process is killed instead).
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
@@ -33,18 +34,19 @@ from .migrations import apply_migrations, ensure_database  # noqa: E402
 STOP_TIMEOUT = 20
 
 
-def import_service_class(dotted: str):
+def import_service_class(dotted: str) -> type:
     module_name, _, class_name = dotted.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    service_class: type = getattr(importlib.import_module(module_name), class_name)
+    return service_class
 
 
-def prepare_database(config: dict, service: str) -> None:
+def prepare_database(config: dict[str, Any], service: str) -> None:
     if config.get("DATABASE_URL"):
         ensure_database(config["DATABASE_URL"])
         apply_migrations(config["DATABASE_URL"], service)
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run one partner-center service.")
     parser.add_argument("service", help="directory name under services/ (e.g. accounts), or a path to a service directory")
     parser.add_argument("--no-migrate", action="store_true", help="skip database creation and migrations")
@@ -61,12 +63,12 @@ def main(argv=None) -> int:
     runner = ServiceRunner(config)
     runner.add_service(import_service_class(config["SERVICE_CLASS"]))
 
-    stop_reason: list = []
+    stop_reason: list[Any] = []
     # Signal handlers only set a flag: the main loop notices within 0.2 s.
     signal.signal(signal.SIGTERM, lambda signum, _frame: stop_reason.append(signum))
     signal.signal(signal.SIGINT, lambda signum, _frame: stop_reason.append(signum))
 
-    def watch_containers():
+    def watch_containers() -> None:
         try:
             runner.wait()
         except Exception as exc:  # a container died: exit non-zero, do not limp on

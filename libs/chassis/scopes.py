@@ -18,6 +18,8 @@ and no particular scope. A write outside every area is refused to keys.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 AREAS = ("reservations", "orders", "products", "customers", "settlement", "webhooks", "coupons")
 ALL_SCOPES = tuple(f"{area}:{access}" for area in AREAS for access in ("read", "write"))
 
@@ -53,7 +55,7 @@ def scope_of(method: str, url: str) -> str | None:
     return f"{area}:{'read' if reading else 'write'}"
 
 
-def grants(scopes, needed: str | None) -> bool:
+def grants(scopes: Iterable[str], needed: str | None) -> bool:
     """Whether a key holding ``scopes`` may do what needs ``needed`` (write includes read)."""
     if needed is None:
         return True

@@ -1,6 +1,8 @@
 """The bases every service class starts from."""
 from __future__ import annotations
 
+from typing import Any
+
 from nameko.dependency_providers import Config
 
 from .context import WorkerContext
@@ -32,7 +34,7 @@ class DataService(ChassisService):
     outbox_relay = OutboxRelay()
 
     @rpc
-    def health(self) -> dict:
+    def health(self) -> dict[str, Any]:
         with self.db.transaction() as uow:
             uow.fetch_one("SELECT 1")
         return {"service": self.name, "status": "ok"}

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from typing import Any
 
 import pytest
 
@@ -80,7 +81,7 @@ def make_database():
 @pytest.fixture
 def service_config(amqp_uri, make_database):
     """``service_config("accounts", **overrides)``: its config.yaml on the test's vhost and database."""
-    def build(service: str, **overrides) -> dict:
+    def build(service: str, **overrides) -> dict[str, Any]:
         config = load_config(service)
         config["AMQP_URI"] = amqp_uri
         config["METRICS_PORT"] = 0  # off unless a test asks: services' default ports would collide
@@ -91,7 +92,7 @@ def service_config(amqp_uri, make_database):
     return build
 
 
-def start_container(service: str, config: dict):
+def start_container(service: str, config: dict[str, Any]):
     """A started nameko container of ``service`` (its package imported from its directory's parent)."""
     from nameko.containers import ServiceContainer
 
@@ -135,7 +136,7 @@ def rpc(amqp_uri):
 class ServiceProcess:
     """A service run as a real process (``python -m chassis.run``), for crash tests."""
 
-    def __init__(self, service: str, env: dict):
+    def __init__(self, service: str, env: dict[str, Any]):
         self.service = service
         self.env = env
         self.process: subprocess.Popen | None = None
@@ -152,12 +153,16 @@ class ServiceProcess:
         with open(self.log_path, encoding="utf-8", errors="replace") as log:
             return log.read().splitlines()
 
+    def running(self) -> subprocess.Popen[Any]:
+        assert self.process is not None, f"{self.service} was never started"
+        return self.process
+
     def kill9(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        self.running().send_signal(signal.SIGKILL)
+        self.running().wait(timeout=10)
 
     def wait_exit(self, timeout: float = 20) -> int:
-        return self.process.wait(timeout=timeout)
+        return self.running().wait(timeout=timeout)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

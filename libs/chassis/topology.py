@@ -89,6 +89,7 @@ def connect(amqp_uri: str, heartbeat: int = 0) -> amqp.Connection:
             continue
         _last_answered[amqp_uri] = index
         return connection
+    assert error is not None  # broker_uris names one broker at least
     raise error
 
 

@@ -24,11 +24,11 @@ import json
 import re
 import types
 import typing
-from typing import Annotated, TypeVar, Union
+from typing import Annotated, Any, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import ValidationFailed
+from .errors import DomainError, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -40,7 +40,7 @@ INTEGER = re.compile(r"[+-]?\d{1,4000}")   # big ones too: a huge ?limit= is cla
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
-def _unwrapped(annotation) -> tuple:
+def _unwrapped(annotation: Any) -> tuple[Any, ...]:
     """The alternatives of a field's type: ``int | None`` -> (int, None),
     ``Annotated[date, ...]`` -> (date,)."""
     origin = typing.get_origin(annotation)
@@ -51,7 +51,7 @@ def _unwrapped(annotation) -> tuple:
     return (annotation,)
 
 
-def _calendar_error(kinds: tuple, value) -> str | None:
+def _calendar_error(kinds: tuple[Any, ...], value: Any) -> str | None:
     """Why ``value`` is not a date or datetime as the contract writes them, or
     None (also for a field that is neither, or that takes something else too)."""
     calendar = [kind for kind in kinds if kind in (dt.date, dt.datetime)]
@@ -65,7 +65,7 @@ def _calendar_error(kinds: tuple, value) -> str | None:
     return None
 
 
-def _fields_by_key(model: type[BaseModel]) -> dict:
+def _fields_by_key(model: type[BaseModel]) -> dict[str, Any]:
     fields = {}
     for name, field in model.model_fields.items():
         fields[name] = field
@@ -74,7 +74,7 @@ def _fields_by_key(model: type[BaseModel]) -> dict:
     return fields
 
 
-def _plain_value_errors(annotation, value, loc: str, errors: dict) -> None:
+def _plain_value_errors(annotation: Any, value: Any, loc: str, errors: dict[str, Any]) -> None:
     """What pydantic would let through that the contract refuses: a NUL in a
     string (PostgreSQL text cannot store it) anywhere, and a date or datetime
     that is not its ISO string (pydantic reads ``"1796342400"`` as a date)."""
@@ -105,7 +105,7 @@ def _plain_value_errors(annotation, value, loc: str, errors: dict) -> None:
         errors[loc] = why
 
 
-def _model_errors(model: type[BaseModel], data: dict, prefix: str, errors: dict) -> None:
+def _model_errors(model: type[BaseModel], data: dict[str, Any], prefix: str, errors: dict[str, Any]) -> None:
     fields = _fields_by_key(model)
     for key, value in data.items():
         field = fields.get(key)
@@ -113,8 +113,8 @@ def _model_errors(model: type[BaseModel], data: dict, prefix: str, errors: dict)
                             f"{prefix}.{key}" if prefix else str(key), errors)
 
 
-def plain_value_errors(model: type[BaseModel], data) -> dict:
-    errors: dict = {}
+def plain_value_errors(model: type[BaseModel], data: Any) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
     if isinstance(data, dict):
         _model_errors(model, data, "", errors)
     return errors
@@ -129,7 +129,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema, handler):
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
         schema = handler(core_schema)
         _not_blank(handler.resolve_ref_schema(schema))
         return schema
@@ -139,7 +139,7 @@ class Strict(BaseModel):
 NOT_ONLY_SPACES = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
-def _not_blank(schema: dict) -> None:
+def _not_blank(schema: dict[str, Any]) -> None:
     """Strings are stripped (str_strip_whitespace) before their minLength is
     checked, so a required text says in the document that it needs one
     character that is not a space (schemathesis sent "\f" to a minLength 1)."""
@@ -150,14 +150,14 @@ def _not_blank(schema: dict) -> None:
                 branch["pattern"] = NOT_ONLY_SPACES
 
 
-def parse(model: type[M], data) -> M:
+def parse(model: type[M], data: Any) -> M:
     """A request body (or an RPC's arguments, which arrive as JSON too) as
     ``model``, validated as strict JSON; no body is an empty object."""
     document = json.dumps(data if data is not None else {}, default=str)
     return _validated(model, document, plain_value_errors(model, json.loads(document)), "request body is invalid")
 
 
-def _query_value(annotation, value):
+def _query_value(annotation: Any, value: Any) -> Any:
     """The JSON value a query string spells for a field of this type."""
     if not isinstance(value, str):
         return value
@@ -171,7 +171,7 @@ def _query_value(annotation, value):
     return value
 
 
-def query_values(model: type[BaseModel], query: dict) -> dict:
+def query_values(model: type[BaseModel], query: dict[str, Any] | None) -> dict[str, Any]:
     """The query (every value a string) with each value as the JSON it spells
     for its field, found by the field's name or its alias (``from``)."""
     fields = _fields_by_key(model)
@@ -179,14 +179,14 @@ def query_values(model: type[BaseModel], query: dict) -> dict:
             for key, value in (query or {}).items()}
 
 
-def parse_query(model: type[M], query) -> M:
+def parse_query(model: type[M], query: dict[str, Any] | None) -> M:
     """A query string as ``model``: a 422 ``request query is invalid`` naming
     the parameters, never ``body``."""
     values = query_values(model, query)
     return _validated(model, json.dumps(values), plain_value_errors(model, values), "request query is invalid")
 
 
-def _validated(model: type[M], document: str, found: dict, message: str):
+def _validated(model: type[M], document: str, found: dict[str, Any], message: str) -> M:
     """``model`` from strict JSON, or a 422 naming every field wrong, ours
     (``found``: NUL, calendar) and pydantic's together."""
     fields = {}
@@ -202,7 +202,7 @@ def _validated(model: type[M], document: str, found: dict, message: str):
     return result
 
 
-def invalid_query(**fields: str) -> ValidationFailed:
+def invalid_query(**fields: str) -> DomainError:
     """A query error found after parsing (``date_from`` after ``date_to``)."""
     return ValidationFailed(message="request query is invalid", details={"fields": fields})
 
@@ -213,7 +213,7 @@ class NoBody(Strict):
     nothing a client sends is silently dropped (issue 18)."""
 
 
-def require_id(value, field: str) -> str:
+def require_id(value: Any, field: str) -> str:
     """An id argument (``partner_id``, ``customer_id``): a non-blank string of
     at most ``MAX_ID_LENGTH`` characters, or a 422 naming ``field``."""
     if not isinstance(value, str) or not value.strip():

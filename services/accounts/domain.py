@@ -16,6 +16,7 @@ import hashlib
 import re
 import secrets
 import uuid
+from typing import Any
 
 ROLES = ("admin", "master", "member")
 OPERATING_STATUSES = ("pending_verification", "verified")
@@ -64,7 +65,7 @@ def token_kind(token: str) -> str | None:
 
 # --- identifiers and personal data -------------------------------------------
 
-def as_uuid(value) -> str | None:
+def as_uuid(value: object) -> str | None:
     """A path value as a canonical uuid, or None (an unknown id is a 404, never a 500)."""
     try:
         return str(uuid.UUID(str(value)))
@@ -99,14 +100,14 @@ def may_assign(actor_role: str, target_current_role: str | None, new_role: str |
     return False
 
 
-def last_admin_partners(admin_partners: list[dict], admin_counts: dict[str, int]) -> list[dict]:
+def last_admin_partners(admin_partners: list[dict[str, Any]], admin_counts: dict[str, int]) -> list[dict[str, Any]]:
     """R-ACC-4: the operating partners where this member is the only admin (id and name)."""
     return sorted((p for p in admin_partners
                    if p["status"] in OPERATING_STATUSES and admin_counts.get(p["id"], 0) <= 1),
                   key=lambda p: p["id"])
 
 
-def closed_partners_alone(admin_partners: list[dict], admin_counts: dict[str, int]) -> list[dict]:
+def closed_partners_alone(admin_partners: list[dict[str, Any]], admin_counts: dict[str, int]) -> list[dict[str, Any]]:
     """R-ACC-14: the closed partners where this member is the only admin: orders left
     to finish there (shipped when it closed, or all of them with "serve") need
     someone to mark them delivered before the last admin goes."""
@@ -114,7 +115,7 @@ def closed_partners_alone(admin_partners: list[dict], admin_counts: dict[str, in
                   key=lambda p: p["id"])
 
 
-def landing_for(partners: list[dict]) -> dict:
+def landing_for(partners: list[dict[str, Any]]) -> dict[str, Any]:
     """R-ACC-7: an admin goes straight to the dashboard of its partner; masters
     and members pick one from the list."""
     for partner in partners:
@@ -158,14 +159,14 @@ APPLICATION_FIELDS = ("name", "category", "business_number", "via_agency", "plac
 CLOSE_MODES = ("cancel", "serve")
 
 
-def application_of(partner: dict, places: list[dict]) -> dict:
+def application_of(partner: dict[str, Any], places: list[dict[str, Any]]) -> dict[str, Any]:
     """The application as an operator reviews it (JSON, stored with each decision)."""
     return {"name": partner["name"], "category": partner["category"],
             "business_number": re.sub(r"\D", "", partner["business_number"]), "via_agency": partner["via_agency"],
             "places": sorted(f"{p['name']} ({p['address']})" for p in places)}
 
 
-def application_changes(before: dict | None, after: dict) -> dict:
+def application_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
     """{field: {before, after}} for each application field that differs."""
     if before is None:
         return {}
@@ -173,7 +174,7 @@ def application_changes(before: dict | None, after: dict) -> dict:
             if before.get(f) != after.get(f)}
 
 
-def checks_for(application: dict) -> list[dict]:
+def checks_for(application: dict[str, Any]) -> list[dict[str, Any]]:
     """What an operator verifies before deciding (issue 18 item 13): each item
     with the value to check against the business registration."""
     checks = [
@@ -202,6 +203,6 @@ HELP_PAGES = {"booking": "https://kakaobusiness.gitbook.io/main/tool/booking",
               "order": "https://kakaobusiness.gitbook.io/main"}
 
 
-def help_page(category: str) -> dict:
+def help_page(category: str) -> dict[str, Any]:
     kind = "booking" if category in BOOKING_CATEGORIES else "order"
     return {"label": {"ko": "도움말", "en": "Help"}, "url": HELP_PAGES[kind]}

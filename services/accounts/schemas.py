@@ -4,27 +4,7 @@ field. They live in the HTTP contract (``libs/contract/accounts.py``, issue 15),
 so the gateway documents and validates the very classes this service checks."""
 from __future__ import annotations
 
-from contract.accounts import (  # noqa: F401
-                               ApiKeyCreate,
-                               ClosePartner,
-                               Invite,
-                               ListQuery,
-                               Login,
-                               NoticeCategory,
-                               NoticeCreate,
-                               NoticeQuery,
-                               PartnerCreate,
-                               PartnerQueueQuery,
-                               PartnerUpdate,
-                               PasswordChange,
-                               PlaceCreate,
-                               PlaceUpdate,
-                               ProfileUpdate,
-                               Rejection,
-                               Role,
-                               RoleChange,
-                               SignUp,
-                               Verification,
-                               VerifiedIdentity,
-                               Withdraw,
-)
+from contract.accounts import (ApiKeyCreate, ClosePartner, Invite, ListQuery, Login, NoticeCategory,  # noqa: F401
+                               NoticeCreate, NoticeQuery, PartnerCreate, PartnerQueueQuery, PartnerUpdate,
+                               PasswordChange, PlaceCreate, PlaceUpdate, ProfileUpdate, Rejection, Role, RoleChange,
+                               SignUp, Verification, VerifiedIdentity, Withdraw)

@@ -22,26 +22,9 @@ from chassis.validation import parse, parse_query
 from . import domain, errors, events, store
 from .lifecycle import PartnerLifecycle
 from .passwords import hash_password, hasher_from_config, needs_rehash, slots_from_config, verify_password
-from .schemas import (
-    ApiKeyCreate,
-    Invite,
-    ListQuery,
-    Login,
-    NoticeCreate,
-    NoticeQuery,
-    PartnerCreate,
-    PartnerUpdate,
-    PasswordChange,
-    PlaceCreate,
-    PlaceUpdate,
-    ProfileUpdate,
-    Rejection,
-    RoleChange,
-    SignUp,
-    Verification,
-    VerifiedIdentity,
-    Withdraw,
-)
+from .schemas import (ApiKeyCreate, Invite, ListQuery, Login, NoticeCreate, NoticeQuery, PartnerCreate, PartnerUpdate,
+                      PasswordChange, PlaceCreate, PlaceUpdate, ProfileUpdate, Rejection, RoleChange, SignUp,
+                      Verification, VerifiedIdentity, Withdraw)
 
 DEFAULT_SESSION_TTL = 12 * 3600
 DEFAULT_CUSTOMER_SESSION_TTL = 30 * 24 * 3600

@@ -29,14 +29,8 @@ from werkzeug.wrappers import Request, Response
 
 from chassis import messages, scopes
 from chassis.context import CORRELATION_KEY, new_correlation_id
-from chassis.errors import (
-    DomainError,
-    MalformedRequest,
-    NotFound,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    ValidationFailed,
-)
+from chassis.errors import (DomainError, MalformedRequest, NotFound, PayloadTooLarge, UnsupportedMediaType,
+                            ValidationFailed)
 from chassis.logging import get_logger
 from chassis.validation import parse, parse_query
 

@@ -73,9 +73,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from chassis.money import products_of
-from chassis.partner_time import PARTNER_TIME_ZONE, business_date, today_in_partner_zone  # noqa: F401 (the service reads them as domain.*)
+
+# Re-exported (``X as X``): the service reads the partner's time as domain.*.
+from chassis.partner_time import PARTNER_TIME_ZONE as PARTNER_TIME_ZONE
+from chassis.partner_time import business_date as business_date
+from chassis.partner_time import today_in_partner_zone as today_in_partner_zone
 from chassis.privacy import last_four_digits, mask_name
 
 BOOKING_STATES = ("requested", "confirmed", "rejected", "cancelled", "completed", "no_show")
@@ -108,7 +113,7 @@ def period_problem(date_from: date, date_to: date) -> tuple[str, str] | None:
 
 # --- facts from events ----------------------------------------------------------------
 
-def booking_fact(event_type: str, payload: dict, occurred_at: datetime) -> dict:
+def booking_fact(event_type: str, payload: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
     """The booking row an event describes (reservation.*: the whole snapshot)."""
     return {
         "partner_id": payload["partner_id"], "reservation_number": payload["reservation_number"],
@@ -123,56 +128,60 @@ def booking_fact(event_type: str, payload: dict, occurred_at: datetime) -> dict:
     }
 
 
-def booking_contributions(row: dict | None) -> tuple[dict, dict]:
+# A rollup's rows as contributions: the row's key (day, product, state...) -> its numbers (count, sums...).
+Rollup = dict[tuple[Any, ...], tuple[int, ...]]
+
+
+def booking_contributions(row: dict[str, Any] | None) -> tuple[Rollup, Rollup]:
     """What one booking adds to the rollups (``booking_days`` by day, product
     and state; ``booking_slots`` by use date and time while it holds a slot)."""
     if row is None:
         return {}, {}
-    days = {(row["stat_date"], row["product_id"], row["status"]): (
+    days: Rollup = {(row["stat_date"], row["product_id"], row["status"]): (
         1, row["quantity"], row["total"] if row["status"] == "completed" else 0, row["fees"])}
-    slots = {(row["use_date"], row["use_time"]): (1, row["quantity"])} \
+    slots: Rollup = {(row["use_date"], row["use_time"]): (1, row["quantity"])} \
         if row["use_date"] is not None and row["status"] in SLOT_HOLDING_STATES else {}
     return days, slots
 
 
-def _difference(before: dict, after: dict) -> dict:
+def _difference(before: Rollup, after: Rollup) -> Rollup:
     """Per key, ``after - before`` (tuples of numbers); only the non-zero ones."""
     deltas = {}
     for key in before.keys() | after.keys():
         a, b = after.get(key), before.get(key)
-        delta = tuple((a[i] if a else 0) - (b[i] if b else 0) for i in range(len(a or b)))
+        delta = tuple((a[i] if a else 0) - (b[i] if b else 0) for i in range(len(a or b or ())))
         if any(delta):
             deltas[key] = delta
     return deltas
 
 
-def rollup_deltas(old: dict | None, new: dict | None) -> tuple[dict, dict]:
+def rollup_deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[Rollup, Rollup]:
     """The changes a booking's move from ``old`` to ``new`` makes to the rollups
     (non-zero ones only), so that they always equal a recount of the bookings."""
     (old_days, old_slots), (new_days, new_slots) = booking_contributions(old), booking_contributions(new)
     return _difference(old_days, new_days), _difference(old_slots, new_slots)
 
 
-def order_contributions(row: dict | None, products: list[dict]) -> tuple[dict, dict]:
+def order_contributions(row: dict[str, Any] | None, products: list[dict[str, Any]]) -> tuple[Rollup, Rollup]:
     """What one order adds to ``order_days`` (by day and state) and, once
     completed, its product shares to ``order_product_days``."""
     if row is None:
         return {}, {}
     completed = row["status"] == "completed"
-    days = {(row["stat_date"], row["status"]): (1, row["total"] if completed else 0,
-                                                row["refunded_total"] if completed else 0)}
-    shares = {(row["stat_date"], p["product_id"]): (p["sales"], p["refunds"]) for p in products} if completed else {}
+    days: Rollup = {(row["stat_date"], row["status"]): (1, row["total"] if completed else 0,
+                                                        row["refunded_total"] if completed else 0)}
+    shares: Rollup = {(row["stat_date"], p["product_id"]): (p["sales"], p["refunds"]) for p in products} if completed else {}
     return days, shares
 
 
-def order_rollup_deltas(old: dict | None, old_products: list[dict], new: dict | None,
-                        new_products: list[dict]) -> tuple[dict, dict]:
+def order_rollup_deltas(old: dict[str, Any] | None, old_products: list[dict[str, Any]], new: dict[str, Any] | None,
+                        new_products: list[dict[str, Any]]) -> tuple[Rollup, Rollup]:
     (old_days, old_shares), (new_days, new_shares) = (order_contributions(old, old_products),
                                                       order_contributions(new, new_products))
     return _difference(old_days, new_days), _difference(old_shares, new_shares)
 
 
-def order_fact(event_type: str, payload: dict, occurred_at: datetime) -> dict:
+def order_fact(event_type: str, payload: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
     return {
         "partner_id": payload["partner_id"], "order_id": payload["order_id"], "channel": payload["channel"],
         "status": payload["status"], "total": int(payload.get("total") or 0),
@@ -183,7 +192,7 @@ def order_fact(event_type: str, payload: dict, occurred_at: datetime) -> dict:
     }
 
 
-def order_product_shares(payload: dict) -> list[dict]:
+def order_product_shares(payload: dict[str, Any]) -> list[dict[str, Any]]:
     """An order's sales (what was paid for each product) and refunds (what was
     paid back for it), by the one allocation rule of chassis.money (the one
     orders refund by and settlement books by)."""
@@ -192,14 +201,14 @@ def order_product_shares(payload: dict) -> list[dict]:
             for p in products]
 
 
-def products_named(event_type: str, payload: dict) -> list[tuple[str, str]]:
+def products_named(event_type: str, payload: dict[str, Any]) -> list[tuple[str, str]]:
     """(product id, name) pairs an event tells the names of."""
     if event_type.startswith("reservation."):
         return [(payload["product_id"], payload["product_name"])]
     return sorted({(line["product_id"], line["product_name"]) for line in payload.get("lines") or []})
 
 
-def review_fact(event_type: str, payload: dict, occurred_at: datetime) -> dict | None:
+def review_fact(event_type: str, payload: dict[str, Any], occurred_at: datetime) -> dict[str, Any] | None:
     """The review an event posts or replies to; None when the producer did
     not name it (nothing to show)."""
     posted = event_type.endswith(".review_posted")
@@ -220,16 +229,16 @@ def review_fact(event_type: str, payload: dict, occurred_at: datetime) -> dict |
             "booker_name_masked": payload.get("booker_name_masked")}
 
 
-def _reviewed_product(payload: dict, line_id: str | None) -> str | None:
+def _reviewed_product(payload: dict[str, Any], line_id: str | None) -> str | None:
     lines = payload.get("lines") or []
     for line in lines:
         if line_id and line["line_id"] == line_id:
-            return line["product_id"]
+            return str(line["product_id"])
     products = {line["product_id"] for line in lines}
     return products.pop() if len(products) == 1 and not line_id else None
 
 
-def author_of(contact: dict | None, booker_name_masked: str | None) -> str | None:
+def author_of(contact: dict[str, Any] | None, booker_name_masked: str | None) -> str | None:
     """What a review shows of its author: the masked name (one rule, chassis.privacy)."""
     if contact and contact.get("erased"):
         return contact.get("pseudonym")
@@ -238,7 +247,7 @@ def author_of(contact: dict | None, booker_name_masked: str | None) -> str | Non
     return booker_name_masked
 
 
-def contact_row(customer_id: str, contact: dict | None) -> dict:
+def contact_row(customer_id: str, contact: dict[str, Any] | None) -> dict[str, Any]:
     """What accounts answered (or None: unknown there) as a contacts row."""
     contact = contact or {}
     erased = bool(contact.get("erased"))
@@ -266,18 +275,18 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def statistics_view(date_from: date, date_to: date, booking_groups: list[dict], slot_rows: list[dict],
-                    order_groups: list[dict], order_product_rows: list[dict], names: dict[str, str],
-                    with_money: bool) -> dict:
+def statistics_view(date_from: date, date_to: date, booking_groups: list[dict[str, Any]], slot_rows: list[dict[str, Any]],
+                    order_groups: list[dict[str, Any]], order_product_rows: list[dict[str, Any]], names: dict[str, str],
+                    with_money: bool) -> dict[str, Any]:
     """The statistics body from the rows of store.booking_groups, busiest_slots,
     order_groups and order_product_revenue (see the module doc for definitions)."""
     by_state = {state: 0 for state in BOOKING_STATES}
     people = 0
-    days: dict[date, dict] = {}
-    products: dict[str, dict] = {}
+    days: dict[date, dict[str, Any]] = {}
+    products: dict[str, dict[str, Any]] = {}
     fees = 0
 
-    def money(bucket: dict, key, **ident) -> dict:
+    def money(bucket: dict[Any, dict[str, Any]], key: Any, **ident: Any) -> dict[str, Any]:
         return bucket.setdefault(key, {**ident, "sales": 0, "refunds": 0, "fees": 0})
 
     for row in booking_groups:
@@ -344,7 +353,7 @@ def may_see_money(role: str | None) -> bool:
     return role in FINANCE_ROLES
 
 
-def dashboard_view(role: str, customers: dict, reviews: dict, month: dict) -> dict:
+def dashboard_view(role: str, customers: dict[str, Any], reviews: dict[str, Any], month: dict[str, Any]) -> dict[str, Any]:
     """The dashboard's insights section (the gateway's ``{"counts": {...}, ...}``)."""
     counts = {"customers": customers["customers"], "new_customers_month": customers["new_this_month"],
               "reviews": reviews["reviews"], "unreplied_reviews": reviews["unreplied"]}

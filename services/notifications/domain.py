@@ -7,11 +7,17 @@ import hashlib
 import hmac
 import ipaddress
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 # Which events a webhook may subscribe to, and what a subscription may name, are the
 # contract's: the gateway documents and checks them too.
-from contract.notifications import ERASURE_EVENTS, WEBHOOK_EVENTS, WEBHOOK_SECRET_OVERLAP_HOURS, valid_event_pattern  # noqa: F401
+# Re-exported (``X as X``): the service and its tests read the webhook rules as domain.*.
+from contract.notifications import ERASURE_EVENTS as ERASURE_EVENTS
+from contract.notifications import WEBHOOK_EVENTS as WEBHOOK_EVENTS
+from contract.notifications import WEBHOOK_SECRET_OVERLAP_HOURS as WEBHOOK_SECRET_OVERLAP_HOURS
+from contract.notifications import valid_event_pattern as valid_event_pattern
 
 from . import templates as tpl
 
@@ -43,29 +49,29 @@ class PlannedMessage:
     partner_id: str
     recipient: Recipient
     template: str
-    params: dict
-    content: dict
-    actions: list
+    params: dict[str, Any]
+    content: dict[str, Any]
+    actions: list[Any]
     subject_customer_id: str | None
 
 
-def applicable_templates(event_type: str, params: dict) -> list[tpl.Template]:
+def applicable_templates(event_type: str, params: dict[str, Any]) -> list[tpl.Template]:
     return [t for t in tpl.TEMPLATES.get(event_type, ()) if t.applies(params)]
 
 
-def needs_staff(event_type: str, payload: dict) -> bool:
+def needs_staff(event_type: str, payload: dict[str, Any]) -> bool:
     """Whether the event has a message for the partner's staff (then accounts is asked who they are)."""
     params = tpl.params_from(payload)
     return any(t.audience == tpl.STAFF for t in applicable_templates(event_type, params))
 
 
-def needs_operators(event_type: str, payload: dict) -> bool:
+def needs_operators(event_type: str, payload: dict[str, Any]) -> bool:
     """Whether the event has a message for the platform's operators (then accounts is asked who they are)."""
     params = tpl.params_from(payload)
     return any(t.audience == tpl.OPERATORS for t in applicable_templates(event_type, params))
 
 
-def _recipients(template: tpl.Template, payload: dict, staff: list[StaffMember],
+def _recipients(template: tpl.Template, payload: dict[str, Any], staff: list[StaffMember],
                 operators: list[str]) -> list[Recipient]:
     if template.audience == tpl.STAFF:
         roles = STAFF_ROLE_GROUPS[template.roles]
@@ -80,8 +86,8 @@ def _recipients(template: tpl.Template, payload: dict, staff: list[StaffMember],
     return [Recipient("member" if template.audience == tpl.INVITEE else "customer", identifier)]
 
 
-def plan_messages(event_type: str, payload: dict, staff: list[StaffMember],
-                  operators: list[str] = ()) -> list[PlannedMessage]:
+def plan_messages(event_type: str, payload: dict[str, Any], staff: list[StaffMember],
+                  operators: Sequence[str] = ()) -> list[PlannedMessage]:
     """One message per recipient for this event (R-NTF-1): when two templates
     reach the same person (a ticket handed to oneself), the first one wins."""
     params = tpl.params_from(payload)
@@ -97,7 +103,7 @@ def plan_messages(event_type: str, payload: dict, staff: list[StaffMember],
     return list(planned.values())
 
 
-def staff_from_directory(rows: list) -> list[StaffMember]:
+def staff_from_directory(rows: list[Any]) -> list[StaffMember]:
     """The accounts service's answer, read defensively: one entry per member, known roles only."""
     seen: dict[str, StaffMember] = {}
     for row in rows or []:
@@ -112,8 +118,8 @@ def staff_from_directory(rows: list) -> list[StaffMember]:
 IDENTIFIER_PARAMS = ("customer_id", "to_customer_id", "member_id")
 
 
-def erased_rendering(template_key: str, params: dict, erased_id: str,
-                     pseudonym: str) -> tuple[dict, dict | None, list | None]:
+def erased_rendering(template_key: str, params: dict[str, Any], erased_id: str,
+                     pseudonym: str) -> tuple[dict[str, Any], dict[str, Any] | None, list[Any] | None]:
     """The params without personal fields (the erased person's identifiers
     become the pseudonym) and the message re-rendered from them; content and
     actions are None for a message not made from a template (channel messages,
@@ -162,7 +168,7 @@ def address_refusal(address: str) -> str | None:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return "not an IP address"
-    if getattr(ip, "ipv4_mapped", None):
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     in_special_block = any(ip in block for block in NOT_GLOBAL_BLOCKS if block.version == ip.version) and \
         ip not in GLOBAL_EXCEPTIONS
@@ -197,7 +203,7 @@ class RetryPolicy:
 
     def nominal_delay(self, attempt: int) -> float:
         """Delay after the ``attempt``-th failed attempt (1-based), before jitter."""
-        return min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1))
+        return min(self.cap_seconds, self.base_seconds * 2.0 ** (attempt - 1))
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         nominal = self.nominal_delay(attempt)

@@ -6,15 +6,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from chassis.validation import Strict
-from contract.notifications import (  # noqa: F401
-    Audience,
-    ChannelMessageCreate,
-    ConversationMessageCreate,
-    InboxQuery,
-    ListQuery,
-    SecretRotation,
-    WebhookCreate,
-)
+from contract.notifications import (Audience, ChannelMessageCreate, ConversationMessageCreate, InboxQuery,  # noqa: F401
+                                    ListQuery, SecretRotation, WebhookCreate)
 
 
 class OpenConversation(Strict):

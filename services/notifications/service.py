@@ -26,15 +26,8 @@ from chassis.validation import parse, parse_query
 
 from . import domain, errors, sealing, store, templates
 from .channels import BlockedAddress, WebhookChannel, allows_private, checked_address
-from .schemas import (
-    ChannelMessageCreate,
-    ConversationMessageCreate,
-    InboxQuery,
-    ListQuery,
-    OpenConversation,
-    SecretRotation,
-    WebhookCreate,
-)
+from .schemas import (ChannelMessageCreate, ConversationMessageCreate, InboxQuery, ListQuery, OpenConversation,
+                      SecretRotation, WebhookCreate)
 from .staff import StaffCache
 from .worker import DeliveryWorker
 

@@ -94,9 +94,14 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Any
 
 from chassis.money import products_of, split_amount
-from chassis.partner_time import PARTNER_TIME_ZONE, business_date, today_in_partner_zone  # noqa: F401 (the service reads them as domain.*)
+
+# Re-exported (``X as X``): the service reads the partner's time as domain.*.
+from chassis.partner_time import PARTNER_TIME_ZONE as PARTNER_TIME_ZONE
+from chassis.partner_time import business_date as business_date
+from chassis.partner_time import today_in_partner_zone as today_in_partner_zone
 
 CUSTOMER_FUNDS = "customer_funds"
 PARTNER_PAYABLE = "partner_payable"
@@ -167,7 +172,7 @@ def partner_effect(kind: str, amount: int) -> int:
     return amount if credited == PARTNER_PAYABLE else -amount if debited == PARTNER_PAYABLE else 0
 
 
-def movements_for(event_type: str, payload: dict, event_id: str) -> list[Movement]:
+def movements_for(event_type: str, payload: dict[str, Any], event_id: str) -> list[Movement]:
     """The sales, fees and refunds an event brings (the table in this module's doc)."""
     if event_type.startswith("reservation."):
         return _reservation_movements(event_type.split(".", 1)[1], payload, event_id)
@@ -176,7 +181,7 @@ def movements_for(event_type: str, payload: dict, event_id: str) -> list[Movemen
     return []
 
 
-def _reservation_movements(kind: str, payload: dict, event_id: str) -> list[Movement]:
+def _reservation_movements(kind: str, payload: dict[str, Any], event_id: str) -> list[Movement]:
     number = payload["reservation_number"]
     product = (ProductShare(payload["product_id"], payload["product_name"], 0),)
 
@@ -196,7 +201,7 @@ def _reservation_movements(kind: str, payload: dict, event_id: str) -> list[Move
     return []
 
 
-def _order_movements(kind: str, payload: dict, event_id: str) -> list[Movement]:
+def _order_movements(kind: str, payload: dict[str, Any], event_id: str) -> list[Movement]:
     order_id = payload["order_id"]
     lines = payload.get("lines", [])
     products = products_of(lines, payload.get("discount_amount") or 0)
@@ -229,7 +234,7 @@ def _order_movements(kind: str, payload: dict, event_id: str) -> list[Movement]:
     return []
 
 
-def _shares(weighted: list[tuple], amount: int) -> tuple[ProductShare, ...]:
+def _shares(weighted: list[tuple[Any, ...]], amount: int) -> tuple[ProductShare, ...]:
     """Per-product shares of an order amount for the sales summary by product
     (R-STL-4): the figures of chassis.money when they add up to ``amount``
     (they do for every event orders publishes), else split in their proportion."""
@@ -317,7 +322,7 @@ class UpcomingPayout:
     amount: int          # >= 0; what is not settled yet, with the carried balance, as of now
 
 
-def upcoming_payout(schedule: dict, today: date, unsettled: int, carried: int) -> UpcomingPayout:
+def upcoming_payout(schedule: dict[str, Any], today: date, unsettled: int, carried: int) -> UpcomingPayout:
     """The next payout as it stands (R-STL-2, issue 18 item 14): the period
     that holds today, paid ``delay_days`` after it, carrying what the ledger
     holds unsettled plus the balance carried from the last statement (0 when
@@ -369,7 +374,7 @@ FINANCE_ROLES = {"admin", "master"}
 PARTNER_ROLES = {"admin", "master", "member"}
 
 
-def dashboard_view(role: str, figures: dict) -> dict:
+def dashboard_view(role: str, figures: dict[str, Any]) -> dict[str, Any]:
     """The dashboard's settlement section (the gateway's dashboard convention:
     ``{"counts": {...}, ...}``). Admins and masters see amounts and payouts
     (they may read the ledger, ../shared/api.md); members see how many sales

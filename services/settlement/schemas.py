@@ -8,17 +8,8 @@ from chassis.validation import Strict
 
 # The query strings and bodies of HTTP routes live in the HTTP contract (libs/contract/settlement.py,
 # issue 15), so the gateway documents and validates the very classes checked here.
-from contract.settlement import (  # noqa: E402,F401
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    MAX_RANGE_DAYS,
-    DateRangeQuery,
-    ListQuery,
-    RateRequest,
-    RunRequest,
-    ScheduleRequest,
-    SummaryQuery,
-)
+from contract.settlement import (DEFAULT_LIMIT, MAX_LIMIT, MAX_RANGE_DAYS, DateRangeQuery, ListQuery,  # noqa: E402,F401
+                                 RateRequest, RunRequest, ScheduleRequest, SummaryQuery)
 
 
 class DashboardRequest(Strict):

@@ -78,7 +78,8 @@ def pending_operations() -> set[str]:
 def judged(report: dict, pending: set[str]) -> tuple[list[str], list[str]]:
     """The report's failures as (failing, pending): a failure of an operation
     the document does not describe yet is pending, unless it is a 5xx."""
-    failing, waiting = [], []
+    failing: list[str] = []
+    waiting: list[str] = []
     for failure in report.get("failures", []):
         for operation in failure["operations"]:
             line = f"{failure['code']} {failure['title']}: {operation}"

@@ -7,6 +7,8 @@ new pages and their screenshots at desktop and phone widths.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from browser.support import day, log_in
 from support.api import expect
 
@@ -137,7 +139,7 @@ def last_admin_refused(admin, s, api) -> None:
     assert expect(api.get("/v1/me"), 200)["login_id"] == s["admin_login"]   # still a member
 
 
-def operator_queue(site, s) -> None:
+def operator_queue(site, s) -> Any:
     """R-ACC-8/R-ACC-15: the operator reads the queue with what to check, and verifies from it."""
     from browser.stories import shoot
 

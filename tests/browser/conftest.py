@@ -29,6 +29,7 @@ from eventlet import wsgi
 from eventlet.green import subprocess
 
 from console.web import Console
+from support.api import Platform
 
 CHROMIUM = os.environ.get("PC_CHROMIUM", "/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ STORY_SECONDS = 400   # a ceiling for a machine shared by many; the stories take
 @dataclass
 class ConsoleSite:
     url: str
-    pc: object
+    pc: Platform
 
     def play(self, story: str, **extra) -> None:
         setting = {"console_url": self.url, "gateway_url": self.pc.url,

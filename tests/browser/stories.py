@@ -14,6 +14,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from browser.support import book, day, eventually, log_in, message_kinds, sign_up
 from support.api import Platform
@@ -30,7 +31,7 @@ class Site:
     url: str
     pc: Platform
     operator_login: str
-    browser: object
+    browser: Any  # playwright's Browser
     setting: dict = field(default_factory=dict)
 
     def page(self, width: int = 1280, height: int = 900, locale: str = "ko-KR"):
@@ -221,7 +222,9 @@ def labelled_fields_missing(page) -> list[str]:
 def crawl(page, start: str, limit: int = 20) -> tuple[dict[str, int], dict[str, list[str]]]:
     """Every same-site link the console renders, breadth first from ``start``:
     (path -> status, path -> its form fields without a label)."""
-    statuses, unlabelled, queue = {}, {}, [start]
+    statuses: dict[str, int] = {}
+    unlabelled: dict[str, list[str]] = {}
+    queue = [start]
     while queue and len(statuses) < limit:
         path = queue.pop(0)
         if path in statuses or path.endswith("/events") or path.startswith("/static/"):

@@ -85,7 +85,7 @@ def stored(database_url: str) -> tuple[set[str], dict[str, int], int]:
     """(records, effects per record, unpublished outbox rows)."""
     with psycopg.connect(database_url) as conn:
         records = {r[0] for r in conn.execute("SELECT probe_id FROM probe_records")}
-        effects = dict(conn.execute("SELECT probe_id, count(*) FROM probe_effects GROUP BY probe_id").fetchall())
+        effects: dict[str, int] = dict(conn.execute("SELECT probe_id, count(*) FROM probe_effects GROUP BY probe_id").fetchall())
         pending = conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0]
     return records, effects, pending
 

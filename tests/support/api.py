@@ -42,6 +42,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 
@@ -75,6 +76,7 @@ class ApiClient:
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 30):
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.api_key_id: str | None = None  # set when the token is an API key
         self.timeout = timeout
         self.http = requests.Session()
 
@@ -212,7 +214,8 @@ class Platform:
                        name: str | None = None, business_number: str = "123-45-67890",
                        via_agency: bool | None = None) -> Partner:
         admin = admin or self.sign_up_member()
-        body = {"name": name or unique("Partner "), "category": category, "business_number": business_number}
+        body: dict[str, Any] = {"name": name or unique("Partner "), "category": category,
+                                "business_number": business_number}
         if via_agency is not None or category == "lodging":
             body["via_agency"] = True if via_agency is None else via_agency
         created = expect(admin.client.post("/v1/partners", json=body), 201)
@@ -247,8 +250,8 @@ class Platform:
         from chassis.scopes import AREAS
 
         by = by or partner.admin
-        scopes = list(scopes) if scopes is not None else [f"{area}:write" for area in AREAS]
-        key = expect(by.client.post(f"{partner.path}/api-keys", json={"name": name, "scopes": scopes, **fields}),
+        granted = list(scopes) if scopes is not None else [f"{area}:write" for area in AREAS]
+        key = expect(by.client.post(f"{partner.path}/api-keys", json={"name": name, "scopes": granted, **fields}),
                      201)
         client = self.client(key["key"])
         client.api_key_id = key["api_key_id"]

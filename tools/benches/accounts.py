@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from typing import Any
 
 import requests
 
@@ -65,7 +66,7 @@ def start_gateway(ctx) -> str:
 
 def set_up(url: str, amqp_uri: str) -> tuple[str, str]:
     """A member who is admin of a partner, logged in."""
-    member = {"login_id": "bench.admin", "password": "bench password", "name": "Bench",
+    member: dict[str, Any] = {"login_id": "bench.admin", "password": "bench password", "name": "Bench",
               "phone": "010-0000-0000", "agree_terms": True}
     requests.post(f"{url}/v1/members", json=member, timeout=30).raise_for_status()
     session = requests.post(f"{url}/v1/sessions", json={"login_id": "bench.admin", "password": "bench password"},

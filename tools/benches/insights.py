@@ -95,8 +95,8 @@ def seed(url: str, partner_id: str, date_from) -> None:
         conn.execute("""INSERT INTO order_products (partner_id, order_id, product_id, sales, refunds)
                         SELECT partner_id, order_id, 'goods-1', total, refunded_total FROM orders""")
         conn.commit()
-    with psycopg.connect(url, row_factory=dict_row) as conn, conn.transaction():   # what statistics read
-        uow = UnitOfWork(conn, None, "insights")
+    with psycopg.connect(url, row_factory=dict_row) as rows_conn, rows_conn.transaction():   # what statistics read
+        uow = UnitOfWork(rows_conn, None, "insights")
         for row in uow.fetch_all("SELECT partner_id FROM bookings UNION SELECT partner_id FROM orders"):
             store.rebuild_rollups(uow, row["partner_id"])
     with psycopg.connect(url, autocommit=True) as conn:
@@ -107,7 +107,8 @@ def measure(url: str, token: str, clients: int, seconds: float = SECONDS) -> tup
     """Requests per second, their sorted latencies (ms), and what the answers were
     (the bookings one counted; any status but 200, counted, never silently dropped)."""
     latencies: list[float] = []
-    counted, statuses = set(), {}
+    counted: set[str] = set()
+    statuses: dict[int, int] = {}
 
     def get(http):
         started = time.monotonic()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import Any
 
 import eventlet
 import psycopg
@@ -45,6 +46,7 @@ def connect(url: str) -> psycopg.Connection:
             if attempt == 39:
                 raise
             time.sleep(0.5)
+    raise AssertionError("unreachable: the last attempt raises")
 
 
 def scalar(url: str, sql: str, params=()):
@@ -112,10 +114,10 @@ def end_to_end_latency(ctx, partner_id: str) -> tuple[float, float]:
             < 4 * LATENCY_EVENTS and time.monotonic() < deadline:
         time.sleep(0.1)
     with connect(producer_url) as conn:
-        committed = dict(conn.execute("SELECT event_id::text, created_at FROM outbox WHERE event_id = ANY(%s::uuid[])",
-                                      (event_ids,)).fetchall())
+        committed: dict[str, Any] = dict(conn.execute(
+            "SELECT event_id::text, created_at FROM outbox WHERE event_id = ANY(%s::uuid[])", (event_ids,)).fetchall())
     with connect(url) as conn:
-        stored = dict(conn.execute(
+        stored: dict[str, Any] = dict(conn.execute(
             """SELECT source_id::text, min(created_at) FROM messages
                WHERE source_id = ANY(%s::uuid[]) AND recipient_kind = 'member' GROUP BY source_id""",
             (event_ids,)).fetchall())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import eventlet
 import psycopg
@@ -33,7 +34,7 @@ class ConnectionCounter:
     def __init__(self, databases: dict[str, str]):
         self.names = {url.rsplit("/", 1)[1]: service for service, url in databases.items()}
         self.samples: list[tuple[float, dict[str, int]]] = []
-        self.thread = None
+        self.thread: Any = None  # eventlet's GreenThread, once started
 
     def count(self, conn) -> dict[str, int]:
         rows = conn.execute("SELECT datname, count(*) FROM pg_stat_activity WHERE datname = ANY(%s) GROUP BY 1",

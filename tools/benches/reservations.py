@@ -148,6 +148,7 @@ def drive(base: str, tokens: list[str], body, per_client: int | None, seconds: f
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {tokens[n]}"
         i = 0
+        status: int | str
         while time.monotonic() < deadline and (per_client is None or i < per_client):
             started = time.monotonic()
             try:

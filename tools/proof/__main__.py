@@ -34,6 +34,7 @@ import argparse  # noqa: E402
 import platform as host  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from typing import Any  # noqa: E402
 import traceback  # noqa: E402
 from collections import Counter  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -261,7 +262,7 @@ class Proof:
     def wait_drained(self, platform: Platform, timeout: float) -> None:
         """Outboxes published and queues empty, or ``timeout``: the reconciliation then says what is left."""
         started = time.monotonic()
-        last = None
+        last: Any = None  # the last figures read, or why they could not be
         while time.monotonic() < started + timeout:
             try:
                 last = (reconcile.outboxes(platform.databases), reconcile.queues(platform.ctl, platform.vhost))

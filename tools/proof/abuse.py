@@ -8,6 +8,7 @@ import json
 import re
 import time
 import uuid
+from typing import Any
 
 import eventlet
 import requests
@@ -137,7 +138,7 @@ def fuzz(pc, examples_per_operation: int) -> dict:
     callers = {"admin": partner.admin.client, "customer": pc.customer_session().client,
                "member": pc.sign_up_member().client, "operator": pc.operator().client,
                "anonymous": pc.anonymous, "public": pc.anonymous}
-    tally = {"operations": 0, "cases": 0, "server_errors": 0, "bad_error_body": 0, "examples": []}
+    tally: dict[str, Any] = {"operations": 0, "cases": 0, "server_errors": 0, "bad_error_body": 0, "examples": []}
     path_value = st.one_of(st.just(NOWHERE), st.text(min_size=1, max_size=30).map(
         lambda s: requests.utils.quote(s, safe="")), st.sampled_from(["..", "%00", "%2e%2e%2f", "1" * 300]))
     for path, operations in sorted(document["paths"].items()):
@@ -215,19 +216,25 @@ def hostile(pc) -> dict:
                "member": pc.sign_up_member().client, "operator": pc.operator().client,
                "anonymous": pc.anonymous, "public": pc.anonymous}
     routes = routes_of(GatewayService)
-    tally = {"routes": 0, "cases": 0, "server_errors": 0, "bad_error_body": 0, "accepted": 0, "examples": []}
+    tally: dict[str, Any] = {"routes": 0, "cases": 0, "server_errors": 0, "bad_error_body": 0, "accepted": 0,
+                             "examples": []}
     for (method, url), route in sorted(routes.items(), key=lambda item: (item[0][1], item[0][0])):
         if method not in ("POST", "PUT", "PATCH") or (method.lower(), url) in NOT_FUZZED:
             continue
         tally["routes"] += 1
         client = caller_for(route.access, callers)
-        path = re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", lambda m: partner.partner_id if m.group(1) == "pid" else NOWHERE, url)
+        path = filled(url, partner.partner_id, NOWHERE)
         for name, (body, content_type) in hostile_bodies().items():
             count_answer(tally, f"{method} {url} {name}", client, method, path, success_is_wrong=True,
                          data=body, headers={"Content-Type": content_type}, timeout=60)
     hostile_path_values(routes, partner, callers, tally)
     tally["examples"] = tally["examples"][:10]
     return tally
+
+
+def filled(url: str, partner_id: str, value: str) -> str:
+    """A gateway route's ``url`` with the partner's id for ``<pid>`` and ``value`` for every other parameter."""
+    return re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", lambda m: partner_id if m.group(1) == "pid" else value, url)
 
 
 HOSTILE_PATH_VALUES = {"NUL": "%00", "long": "9" * 400, "traversal": "..%2F..%2Fetc", "not UTF-8": "%FF%FE"}
@@ -242,8 +249,7 @@ def hostile_path_values(routes, partner, callers, tally) -> None:
             continue
         client = caller_for(route.access, callers)
         for label, value in HOSTILE_PATH_VALUES.items():
-            path = re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>",
-                          lambda m, value=value: partner.partner_id if m.group(1) == "pid" else value, url)
+            path = filled(url, partner.partner_id, value)
             count_answer(tally, f"{method} {url} path {label}", client, method, path,
                          json={} if method in ("POST", "PUT", "PATCH") else None, timeout=60)
 

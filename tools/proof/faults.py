@@ -6,6 +6,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import eventlet
@@ -82,22 +83,24 @@ def rabbit_stop_start() -> None:
 
 
 def blackhole(platform: Platform) -> None:
-    platform.proxy.blackhole()
+    proxy = platform.proxy
+    assert proxy is not None, "the platform is started (its broker proxy exists)"
+    proxy.blackhole()
     try:
         eventlet.sleep(BLACKHOLE_SECONDS)
     finally:
-        platform.proxy.restore()
+        proxy.restore()
 
 
-def plan(platform: Platform, kill_rounds: int = 2) -> list[tuple[str, callable]]:
+def plan(platform: Platform, kill_rounds: int = 2) -> list[tuple[str, Callable[[], object]]]:
     """Each domain service killed (one instance, then every instance) ``kill_rounds``
     times in all; then the broker and database faults, each once."""
-    steps = []
+    steps: list[tuple[str, Callable[[], object]]] = []
     for round_ in range(kill_rounds):
         every = round_ % 2 == 1
         for service in DOMAIN_SERVICES:
             label = f"kill -9 {service} ({'both instances' if every else 'one instance'})"
-            steps.append((label, lambda s=service, e=every: kill_service(platform, s, e)))
+            steps.append((label, partial(kill_service, platform, service, every)))
     steps += [
         ("rabbitmqctl close_all_connections (vhost)",
          lambda: rabbitmqctl("close_all_connections", "-p", platform.vhost, "proof: fault injection")),

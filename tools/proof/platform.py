@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
+from typing import Any
 from pathlib import Path
 
 import psycopg
@@ -91,12 +92,12 @@ class Instance:
         self.starts += 1
 
     def kill9(self) -> None:
-        if self.alive:
+        if self.process is not None and self.alive:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.alive:
+        if self.process is not None and self.alive:
             self.process.terminate()
 
     def wait_stopped(self, timeout: float) -> None:
@@ -109,7 +110,7 @@ class Instance:
 
     def sample_rss(self) -> None:
         """Peak resident memory (VmHWM) of the current process; kept across restarts."""
-        if not self.alive:
+        if self.process is None or not self.alive:
             return
         try:
             for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -132,7 +133,7 @@ class Platform:
         self.proxy: TcpProxy | None = None          # the first (single broker: the only) proxy
         self.proxies: list[TcpProxy] = []
         self.gateway_port = free_port()
-        self.stats_conn = None
+        self.stats_conn: psycopg.Connection[Any] | None = None
         self.peak_connections = self.peak_server_connections = self.ours_at_server_peak = self.max_connections = 0
         self.url = f"http://127.0.0.1:{self.gateway_port}"
         self.dev_key_file = str(self.log_dir / "dev-oidc-key.pem")  # the development issuer's (R-ACC-12)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from typing import Any
 
 import psycopg
 
@@ -30,6 +31,7 @@ def rows(url: str, sql: str, params=(), attempts: int = 10) -> list[tuple]:
             if attempt == attempts - 1:
                 raise
             time.sleep(1)
+    raise AssertionError("unreachable: the last attempt raises")
 
 
 def existence(db: dict, ledger) -> dict:
@@ -63,7 +65,7 @@ def messages(db: dict, ledger) -> dict:
         SELECT coalesce(params->>'reservation_number', params->>'order_id'), source_type, recipient_kind, recipient_id
         FROM messages WHERE coalesce(params->>'reservation_number', params->>'order_id') IS NOT NULL""")
     per_key = Counter(found)
-    customer_creation = Counter()
+    customer_creation: Counter[tuple[Any, ...]] = Counter()
     for (obj, source_type, kind, recipient), count in per_key.items():
         if kind == "customer" and source_type in CREATION_EVENTS["booking"] + CREATION_EVENTS["order"]:
             customer_creation[(obj, recipient)] += count

@@ -23,8 +23,8 @@ class Row:
             return ""
         if self.value is None:
             return "FAIL"
-        op, _, bound = self.target.partition(" ")
-        value, bound = float(self.value), float(bound)
+        op, _, bound_text = self.target.partition(" ")
+        value, bound = float(str(self.value)), float(bound_text)
         ok = {"=": value == bound, "<=": value <= bound, ">=": value >= bound}[op]
         return "ok" if ok else "FAIL"
 

@@ -12,6 +12,7 @@ import itertools
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from requests.adapters import HTTPAdapter
@@ -55,9 +56,9 @@ class ProofPlatform(Platform):
         super().__init__(url, containers={}, dev_key_file=dev_key_file)
         self.accounts_database_url = accounts_database_url
 
-    def sign_up_member(self, **fields) -> Member:
+    def sign_up_member(self, *args: Any, **fields: Any) -> Member:
         self.anonymous = client_from(self.url, next_address())
-        return super().sign_up_member(**fields)
+        return super().sign_up_member(*args, **fields)
 
     def customer_session(self, name: str | None = None, phone: str | None = None,
                          subject: str | None = None) -> Customer:

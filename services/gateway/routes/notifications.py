@@ -21,25 +21,10 @@ from __future__ import annotations
 
 from chassis.errors import Forbidden, ValidationFailed
 from chassis.validation import NoBody
-from contract.notifications import (
-    ChannelMessageIn,
-    ChannelMessageOut,
-    ChannelMessagePage,
-    ChatMessageOut,
-    ChatMessagePage,
-    ConversationMessageCreate,
-    ConversationPage,
-    CreatedWebhookOut,
-    DeliveryPage,
-    InboxQuery,
-    ListQuery,
-    MessageOut,
-    MessagePage,
-    SecretRotation,
-    WebhookCreate,
-    WebhookOut,
-    WebhookPage,
-)
+from contract.notifications import (ChannelMessageIn, ChannelMessageOut, ChannelMessagePage, ChatMessageOut,
+                                    ChatMessagePage, ConversationMessageCreate, ConversationPage, CreatedWebhookOut,
+                                    DeliveryPage, InboxQuery, ListQuery, MessageOut, MessagePage, SecretRotation,
+                                    WebhookCreate, WebhookOut, WebhookPage)
 
 from ..auth import actor_of
 from ..http import query_of, route

@@ -14,35 +14,11 @@ from __future__ import annotations
 from chassis.errors import NotFound, ServiceUnavailable
 from chassis.reviews import ReplyIn
 from chassis.validation import NoBody
-from contract.orders import (
-    AnswerIn,
-    CourierPage,
-    CustomerOrderDetailOut,
-    CustomerOrderPage,
-    ExchangeApproveIn,
-    ExchangeRequestIn,
-    InquiryIn,
-    InquiryOut,
-    InquiryPage,
-    ListQuery,
-    OrderChangeIn,
-    OrderCreate,
-    OrderOut,
-    OrderRequestOut,
-    OrderRequestPage,
-    OrderReviewOut,
-    PartnerOrderDetailOut,
-    PartnerOrderPage,
-    ReasonIn,
-    ReasonRequired,
-    RefundRequestIn,
-    ReplyOut,
-    RequestListQuery,
-    ReviewIn,
-    ShipmentCorrectionIn,
-    ShipmentIn,
-    StartPreparingIn,
-)
+from contract.orders import (AnswerIn, CourierPage, CustomerOrderDetailOut, CustomerOrderPage, ExchangeApproveIn,
+                             ExchangeRequestIn, InquiryIn, InquiryOut, InquiryPage, ListQuery, OrderChangeIn,
+                             OrderCreate, OrderOut, OrderRequestOut, OrderRequestPage, OrderReviewOut,
+                             PartnerOrderDetailOut, PartnerOrderPage, ReasonIn, ReasonRequired, RefundRequestIn,
+                             ReplyOut, RequestListQuery, ReviewIn, ShipmentCorrectionIn, ShipmentIn, StartPreparingIn)
 
 from ..auth import actor_of, require_person
 from ..http import query_of, route

@@ -19,37 +19,13 @@ from __future__ import annotations
 
 from chassis.reviews import ReviewIn
 from chassis.validation import NoBody
-from contract.reservations import (
-    BoardQuery,
-    BookingSettingsOut,
-    CancellationQuoteOut,
-    CancelledReservationOut,
-    ChangeDateIn,
-    ChatInvitationOut,
-    ChatInvitationPage,
-    ChatInvitationQuery,
-    CustomerCancelIn,
-    CustomerListQuery,
-    CustomerReservationOut,
-    MyReservationOut,
-    MyReservationPage,
-    OptionalReasonIn,
-    PartnerListQuery,
-    PartnerReservationDetailOut,
-    PartnerReservationOut,
-    PartnerReservationPage,
-    ProductSettingsIn,
-    QuoteQuery,
-    RequiredReasonIn,
-    ReservationBoardOut,
-    ReservationCreate,
-    ReservationReviewOut,
-    SavedReservationOut,
-    SharedReservationOut,
-    ShareOut,
-    TransferIn,
-    TransferOfferOut,
-)
+from contract.reservations import (BoardQuery, BookingSettingsOut, CancellationQuoteOut, CancelledReservationOut,
+                                   ChangeDateIn, ChatInvitationOut, ChatInvitationPage, ChatInvitationQuery,
+                                   CustomerCancelIn, CustomerListQuery, CustomerReservationOut, MyReservationOut,
+                                   MyReservationPage, OptionalReasonIn, PartnerListQuery, PartnerReservationDetailOut,
+                                   PartnerReservationOut, PartnerReservationPage, ProductSettingsIn, QuoteQuery,
+                                   RequiredReasonIn, ReservationBoardOut, ReservationCreate, ReservationReviewOut,
+                                   SavedReservationOut, SharedReservationOut, ShareOut, TransferIn, TransferOfferOut)
 
 from ..auth import actor_of, require_person
 from ..http import query_of, route

@@ -6,19 +6,8 @@ import pytest
 from chassis.errors import NotFound, RateLimited, ValidationFailed
 from chassis.testing import eventually
 
-from .support import (
-    FAKE_ACCOUNTS,
-    FAST,
-    WebhookReceiver,
-    event,
-    new_id,
-    order,
-    publish,
-    query,
-    reservation,
-    scalar,
-    staff_of,
-)
+from .support import (FAKE_ACCOUNTS, FAST, WebhookReceiver, event, new_id, order, publish, query, reservation, scalar,
+                      staff_of)
 
 
 def test_channel_messages_reach_the_chosen_audience_and_the_rate_limit_holds_under_concurrency(

@@ -8,20 +8,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from chassis.testing import eventually
 
-from .support import (
-    FAKE_ACCOUNTS,
-    WebhookReceiver,
-    event,
-    new_id,
-    order,
-    parked,
-    publish,
-    query,
-    queues_settled,
-    reservation,
-    scalar,
-    staff_of,
-)
+from .support import (FAKE_ACCOUNTS, WebhookReceiver, event, new_id, order, parked, publish, query, queues_settled,
+                      reservation, scalar, staff_of)
 
 EVENTS = 2000
 # kind -> messages per event with the fake accounts' three staff members

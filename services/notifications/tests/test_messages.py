@@ -8,20 +8,8 @@ from chassis.testing import eventually
 from chassis.tests.broker import queue_depths
 from chassis.topology import dead_letter_queue, retry_queue
 
-from .support import (
-    FAKE_ACCOUNTS,
-    FAST,
-    event,
-    new_id,
-    order,
-    parked,
-    publish,
-    query,
-    queues_settled,
-    reservation,
-    scalar,
-    staff_of,
-)
+from .support import (FAKE_ACCOUNTS, FAST, event, new_id, order, parked, publish, query, queues_settled, reservation,
+                      scalar, staff_of)
 
 ALL_STAFF = ("admin", "master", "member")
 MANAGERS = ("admin", "master")

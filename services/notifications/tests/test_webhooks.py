@@ -10,19 +10,8 @@ from chassis.errors import NotFound, ValidationFailed
 from chassis.testing import eventually
 from notifications import domain
 
-from .support import (
-    FAKE_ACCOUNTS,
-    FAST,
-    WebhookReceiver,
-    event,
-    new_id,
-    order,
-    publish,
-    query,
-    reservation,
-    scalar,
-    staff_of,
-)
+from .support import (FAKE_ACCOUNTS, FAST, WebhookReceiver, event, new_id, order, publish, query, reservation, scalar,
+                      staff_of)
 
 
 def assert_signed(request: dict, secret: str) -> dict:
