@@ -13,7 +13,7 @@ from chassis.paging import PageQuery
 from chassis.scopes import ALL_SCOPES
 from chassis.validation import Strict
 
-from .common import Out, Page, Timestamp
+from .common import Out, Page, Timestamp, left_out_unchanged
 
 # Partner categories (R-ACC-8, R-ACC-11): booking partners take reservations, the others orders.
 BOOKING_CATEGORIES = ("salon", "studio", "exhibition", "activity", "restaurant", "lodging")
@@ -155,9 +155,8 @@ class PlaceUpdate(Strict):
     """Left out: unchanged. ``name`` and ``address`` may not be null: a place has
     both (issue 15, defect 1: null reached a NOT NULL column, a 500)."""
     model_config = examples({"info": "주차 2시간 무료"})
-    name: Text = Field(None, json_schema_extra=lambda schema: schema.pop("default", None))
-    address: Annotated[StrictStr, Field(min_length=1, max_length=300)] = Field(
-        None, json_schema_extra=lambda schema: schema.pop("default", None))
+    name: Text = left_out_unchanged()
+    address: Annotated[StrictStr, Field(min_length=1, max_length=300)] = left_out_unchanged()
     phone: Phone | None = None
     info: LongText | None = None
     map_url: MapUrl | None = None

@@ -394,7 +394,8 @@ class ShopProduct(ProductContent):
     display_state: DisplayState
     sale_starts_at: Timestamp | None
     sale_ends_at: Timestamp | None
-    options: list[ShopOption] | None = None         # goods only
+    # goods only; the shop's options say more than the partner's (pydantic reads the narrower type)
+    options: list[ShopOption] | None = None  # type: ignore[assignment]
     partner: ShopPartner | None
     place: ShopPlace | None
 

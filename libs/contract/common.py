@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 T = TypeVar("T")
 
@@ -19,6 +19,16 @@ class Page(Out, Generic[T]):
     """Every list (../shared/api.md, Lists): ``next_cursor`` is null on the last page."""
     items: list[T]
     next_cursor: str | None
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def left_out_unchanged(**constraints: Any) -> Any:
+    """The default of an edit's field that may be left out (unchanged) but not sent as null: the
+    document offers no default and no null. Typed Any so the field keeps its own, non-null type."""
+    return Field(None, json_schema_extra=_no_default, **constraints)
 
 
 class Health(Out):

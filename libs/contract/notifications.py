@@ -150,7 +150,7 @@ class ChannelMessageIn(ChannelMessageCreate):
     """What a partner sends (R-NTF-3): ``ChannelMessageCreate`` or, with ``audience``
     ``segment`` (issue #11), a ``segment`` the insights service resolves into the
     partner's customers (422 naming ``segment`` when invalid, empty or over 1,000)."""
-    audience: Literal["all", "booked_on", "customers", "segment"]
+    audience: Literal["all", "booked_on", "customers", "segment"]  # type: ignore[assignment]  # one audience more
     segment: dict[str, Any] | None = Field(None, description="audience segment only: {visited_within_days, "
                                                              "min_visits, min_total_spent}")
 

@@ -13,7 +13,7 @@ from chassis.coupons import COUPON_CODE
 from chassis.paging import PageQuery
 from chassis.validation import Strict
 
-from .common import ClockTime, Out, Page, Timestamp
+from .common import ClockTime, Out, Page, Timestamp, left_out_unchanged
 
 PRICE_ID = r"^[A-Za-z0-9_-]{1,40}$"                 # catalog price ids
 PHONE = r"^\+?[0-9][0-9 -]{6,18}[0-9]$"             # digits, spaces and dashes; kept as digits
@@ -160,9 +160,6 @@ class QuoteQuery(Strict):
         return [CancelLineIn(line=int(line), quantity=int(quantity)).model_dump() for line, quantity in pairs]
 
 
-def _no_default(schema: dict) -> None:
-    schema.pop("default", None)     # absent means unchanged; null is not a value of the field
-
 
 class ProductSettingsIn(Strict):
     """How a product's bookings are handled (reservations' own settings, no review):
@@ -173,9 +170,9 @@ class ProductSettingsIn(Strict):
         "confirmation": "auto", "request_ttl_hours": 24, "allow_partial_cancel": True}]})
 
     # left out: unchanged; never null (the service refuses it, so the document does not offer it)
-    confirmation: Literal["auto", "manual"] = Field(None, json_schema_extra=_no_default)
+    confirmation: Literal["auto", "manual"] = left_out_unchanged()
     request_ttl_hours: int | None = Field(None, ge=1, le=24 * 30)
-    allow_partial_cancel: bool = Field(None, json_schema_extra=_no_default)
+    allow_partial_cancel: bool = left_out_unchanged()
 
 
 

@@ -154,7 +154,7 @@ class InsightsService(DataService):
         if (q.date_from is None) != (q.date_to is None):
             raise errors.invalid_field("to" if q.date_to is None else "from",
                                        "give both 'from' and 'to', or neither (the current month)")
-        date_from, date_to = (q.date_from, q.date_to) if q.date_from else \
+        date_from, date_to = (q.date_from, q.date_to) if q.date_from and q.date_to else \
             domain.default_period(domain.today_in_partner_zone())
         if problem := domain.period_problem(date_from, date_to):
             raise errors.invalid_field(*problem)

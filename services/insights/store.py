@@ -291,7 +291,8 @@ def list_customers(uow, partner_id: str, *, last4: str | None, name_part: str | 
                    visited_since: datetime | None, after: tuple | None, limit: int) -> list[dict]:
     """Most recent activity first; one row more than asked tells whether there is a next page.
     ``name_part`` anywhere in the name (R-RSV-8 as reservations search it; one partner's customers)."""
-    where, params = ["partner_id = %s"], [partner_id]
+    where = ["partner_id = %s"]
+    params: list[object] = [partner_id]
     if last4 is not None:
         where.append("phone_last4 = %s")
         params.append(last4)
@@ -311,7 +312,8 @@ def list_customers(uow, partner_id: str, *, last4: str | None, name_part: str | 
 def segment_customers(uow, partner_id: str, *, visited_since: datetime | None, min_visits: int | None,
                       min_total_spent: int | None, limit: int) -> list[str]:
     """Ids of the partner's customers in a segment; erased customers are never targeted."""
-    where, params = ["partner_id = %s", "NOT erased"], [partner_id]
+    where = ["partner_id = %s", "NOT erased"]
+    params: list[object] = [partner_id]
     for condition, value in (("last_visit_at >= %s", visited_since), ("visit_count >= %s", min_visits),
                              ("total_spent >= %s", min_total_spent)):
         if value is not None:

@@ -198,11 +198,12 @@ class SettlementService(DataService):
             store.lock_runs(uow)  # one run at a time: sequential invoice numbers, no double statements
             run = store.run_for_period(uow, request.period_end)
             created = run is None
-            if created:
+            if run is None:
                 latest = store.latest_run_end(uow)
                 if latest is not None and request.period_end < latest:
                     raise errors.period_already_closed(request.period_end, latest)
                 run = store.create_run(uow, request.period_end, Actor.from_wire(actor).recorded_as)
+                assert run is not None  # INSERT ... RETURNING gives the row
                 store.settle_period(uow, run["id"], request.period_end)
             statements = store.run_statements(uow, run["id"])
         return jsonable({"run_id": run["id"], "period_end": run["period_end"], "created": created,

@@ -256,7 +256,7 @@ def lock_runs(uow) -> None:
     uow.execute("SELECT pg_advisory_xact_lock(hashtextextended('settlement-runs', 7))")
 
 
-def create_run(uow, period_end: date, actor: str) -> dict:
+def create_run(uow, period_end: date, actor: str) -> dict | None:
     return uow.fetch_one("INSERT INTO settlement_runs (period_end, actor) VALUES (%s, %s) "
                          "RETURNING id, period_end, actor, created_at", (period_end, actor))
 

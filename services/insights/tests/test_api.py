@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
+from typing import Any
 
 from chassis.envelope import Envelope
 from chassis.privacy import mask_name, pseudonym
 from chassis.testing import eventually
 from chassis.tests.broker import publish_envelope, queue_depths
 from orders.tests.helpers import fashion_shop, order, shop_item
-from reservations.domain import PARTNER_TIME_ZONE
+from chassis.partner_time import PARTNER_TIME_ZONE
 from reservations.tests.helpers import booked, day, live_product
 from reservations.tests.helpers import outbox as reservations_outbox
 from support.api import assert_error, expect
@@ -81,7 +82,9 @@ def expected_booking_statistics(views: list[dict]) -> dict:
     by_state = Counter(v["status"] for v in views)
     total = len(views)
     completed = [v for v in views if v["status"] == "completed"]
-    days, products, slots = {}, {}, {}
+    days: dict[str, Any] = {}
+    products: dict[str, Any] = {}
+    slots: dict[Any, Any] = {}
     for v in views:
         for bucket, key in ((days, v["date"]), (products, v["product"]["product_id"])):
             entry = bucket.setdefault(key, {"sales": 0, "refunds": 0, "fees": 0})

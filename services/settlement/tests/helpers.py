@@ -50,7 +50,7 @@ def reservation_event(kind: str, partner_id: str, number: str, *, total: int = 0
                "total": total, "fee_amount": fee, "refund_amount": refund, "booker_name_masked": "김*온",
                "lines": [{"price_id": "adult", "label": "Adult", "quantity": 1, "unit_price": total}]}
     return Envelope(type=f"reservation.{kind}", source="reservations", partner_id=partner_id, payload=payload,
-                    **({"occurred_at": occurred_at} if occurred_at else {}))
+                    occurred_at=occurred_at or datetime.now(UTC))
 
 
 def order_event(kind: str, partner_id: str, order_id: str, lines: list[tuple[str, str, int]], *,
@@ -65,13 +65,13 @@ def order_event(kind: str, partner_id: str, order_id: str, lines: list[tuple[str
                "status": status, "total": sum(amount for _, _, amount in lines), "lines": order_lines,
                "refund_amount": refund, "refunded_line_ids": refunded_lines or [], "request_id": request_id}
     return Envelope(type=f"order.{kind}", source="orders", partner_id=partner_id, payload=payload,
-                    **({"occurred_at": occurred_at} if occurred_at else {}))
+                    occurred_at=occurred_at or datetime.now(UTC))
 
 
 def partner_event(kind: str, partner_id: str, category: str, occurred_at: datetime | None = None) -> Envelope:
     return Envelope(type=f"partner.{kind}", source="accounts", partner_id=partner_id,
                     payload={"partner_id": partner_id, "name": "다온 살롱", "category": category, "status": kind},
-                    **({"occurred_at": occurred_at} if occurred_at else {}))
+                    occurred_at=occurred_at or datetime.now(UTC))
 
 
 def new_partner() -> str:

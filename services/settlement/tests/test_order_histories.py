@@ -7,6 +7,7 @@ less the commission on what was kept (nothing for an order never completed)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -33,7 +34,7 @@ class Order:
 
     def __init__(self, partner: str, order_id: str, lines: list[tuple[int, int, int]], discount_pct: int):
         self.partner, self.order_id, self.status = partner, order_id, "preparing_shipment"
-        self.lines = [{"line_id": f"{order_id}-{i}", "product_id": f"p{pid}", "product_name": f"P{pid}",
+        self.lines: list[dict[str, Any]] = [{"line_id": f"{order_id}-{i}", "product_id": f"p{pid}", "product_name": f"P{pid}",
                        "unit_price": price, "quantity": units, "amount": price * units, "refunded_quantity": 0}
                       for i, (pid, price, units) in enumerate(lines)]
         self.discount = sum(line["amount"] for line in self.lines) * discount_pct // 100

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from typing import Any
 
 from chassis.service import DataService, rpc
 from settlement.domain import business_date
@@ -75,9 +76,10 @@ class OrdersStandIn(StandIn):
         rnd = random.Random(seed)
         for i in range(count):
             partner = rnd.choice(partner_ids)
-            lines = [{"line_id": f"O{seed}-{i}-{n}", "product_id": f"goods-{rnd.randrange(5)}", "product_name": "Goods",
-                      "quantity": 1, "unit_price": amount, "amount": amount}
-                     for n, amount in enumerate(rnd.randrange(1000, 60_000, 100) for _ in range(rnd.randint(1, 3)))]
+            amounts = (rnd.randrange(1000, 60_000, 100) for _ in range(rnd.randint(1, 3)))  # drawn as lines are
+            lines: list[dict[str, Any]] = [{"line_id": f"O{seed}-{i}-{n}", "product_id": f"goods-{rnd.randrange(5)}",
+                                            "product_name": "Goods", "quantity": 1, "unit_price": amount,
+                                            "amount": amount} for n, amount in enumerate(amounts)]
             total = sum(line["amount"] for line in lines)
             channel = rnd.choice(["takeout", "delivery", "parcel"])
             base = {"partner_id": partner, "order_id": f"O{seed}-{i}", "customer_id": f"cust-{rnd.randrange(500)}",
