@@ -8,10 +8,20 @@ and after ``EVENT_MAX_ATTEMPTS`` it is parked in the dead-letter queue. The
 original is acked only after that publish is confirmed, so a crash in between
 redelivers it rather than losing it. Handlers make the effect idempotent with
 ``self.db.consuming(event)`` (the inbox, in the handler's own transaction).
+
+A service registers its handlers one way (issue 19), ``handles``::
+
+    @handles("order.completed", "order.delivered")
+    def _record(self, event): ...
+
+gives the service one entrypoint per event type, named as
+``chassis.contracts.SUBSCRIPTIONS`` names it (``on_order_completed``: its
+queue), each calling the method.
 """
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -21,7 +31,7 @@ from nameko.messaging import Consumer
 
 from . import topology
 from .context import CORRELATION_KEY
-from .contracts import SUBSCRIPTIONS, Subscription
+from .contracts import SUBSCRIPTIONS, Subscription, handler_name
 from .envelope import Envelope
 from .logging import get_logger
 from .topology import BROKER_ERRORS
@@ -111,3 +121,40 @@ class EventHandler(Consumer):
 
 
 event_handler = EventHandler.decorator
+
+
+Handler = Callable[[Any, Envelope], None]
+
+
+def _entrypoint(event_type: str, method_name: str) -> Handler:
+    def handler(self: Any, event: Envelope) -> None:
+        getattr(self, method_name)(event)
+
+    handler.__name__ = handler_name(event_type)
+    handler.__doc__ = f"{event_type}: ``{method_name}``."
+    return event_handler(event_type)(handler)  # type: ignore[no-any-return]
+
+
+class handles:  # noqa: N801 - used as a decorator, named like one
+    """``@handles(*event_types)`` on a method: the service handles each event
+    type with it, through an entrypoint ``on_<kind>`` (module docstring). A
+    method already named ``on_<kind>`` for its one event type is that entrypoint."""
+
+    def __init__(self, *event_types: str) -> None:
+        if not event_types:
+            raise ValueError("name at least one event type")
+        self.event_types = event_types
+
+    def __call__(self, method: Handler) -> handles:
+        self.method = method
+        return self
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        if len(self.event_types) == 1 and name == handler_name(self.event_types[0]):
+            setattr(owner, name, event_handler(self.event_types[0])(self.method))
+            return
+        setattr(owner, name, self.method)
+        for event_type in self.event_types:
+            if hasattr(owner, handler_name(event_type)):
+                raise TypeError(f"{owner.__name__} handles {event_type} twice")
+            setattr(owner, handler_name(event_type), _entrypoint(event_type, name))

@@ -240,6 +240,11 @@ class Subscription:
     handler: str
 
 
+def handler_name(event_type: str) -> str:
+    """A subscriber's handler of an event type: ``on_<kind>``, the dot as an underscore."""
+    return "on_" + event_type.replace(".", "_")
+
+
 # Static on purpose: a producer's relay must know the queues of consumers that
 # live in other processes. An event handler not listed here refuses to start.
 SUBSCRIPTIONS: set[Subscription] = {
@@ -260,11 +265,7 @@ NOTIFIED_EVENTS: tuple[str, ...] = (
 )
 
 
-def notification_handler(event_type: str) -> str:
-    return "on_" + event_type.replace(".", "_")
-
-
-SUBSCRIPTIONS.update(Subscription(t, "notifications", notification_handler(t)) for t in NOTIFIED_EVENTS)
+SUBSCRIPTIONS.update(Subscription(t, "notifications", handler_name(t)) for t in NOTIFIED_EVENTS)
 
 # settlement (R-STL-1): the sales, cancellation fees and refunds that enter the
 # ledger, and the partner's category (commission). Handler ``on_<kind>``.
@@ -273,7 +274,7 @@ SETTLEMENT_EVENTS: tuple[str, ...] = (
     "order.completed", "order.delivered", "order.refund_approved",
     "partner.registered", "partner.verified",
 )
-SUBSCRIPTIONS.update(Subscription(t, "settlement", "on_" + t.replace(".", "_")) for t in SETTLEMENT_EVENTS)
+SUBSCRIPTIONS.update(Subscription(t, "settlement", handler_name(t)) for t in SETTLEMENT_EVENTS)
 
 # reservations: booker data is pseudonymised when its person is erased (R-ACC-3);
 # a closed partner's open bookings are cancelled or served (R-ACC-14).
@@ -306,7 +307,7 @@ INSIGHTS_EVENTS: tuple[str, ...] = (
                                    "delivered", "refund_approved", "review_posted", "review_replied")),
     "customer.erased",
 )
-SUBSCRIPTIONS.update(Subscription(t, "insights", "on_" + t.replace(".", "_")) for t in INSIGHTS_EVENTS)
+SUBSCRIPTIONS.update(Subscription(t, "insights", handler_name(t)) for t in INSIGHTS_EVENTS)
 
 
 def subscribe(event_type: str, service: str, handler: str) -> Subscription:

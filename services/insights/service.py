@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from chassis import Actor, privacy
-from chassis.consumer import event_handler
+from chassis.consumer import handles
 from chassis.contracts import INSIGHTS_EVENTS, PAYLOADS
 from chassis.errors import NotFound
 from chassis.logging import get_logger
@@ -52,6 +52,7 @@ class InsightsService(DataService):
 
     # --- events ----------------------------------------------------------------------------
 
+    @handles(*(kind for kind in INSIGHTS_EVENTS if kind != "customer.erased"))   # erasure: its own, below
     def _consume(self, event) -> None:
         """One reservation.* or order.* event into the read models."""
         payload = PAYLOADS[event.type].model_validate(event.payload).model_dump()
@@ -94,7 +95,7 @@ class InsightsService(DataService):
             answer = None  # not a customer accounts knows: listed without name or phone
         return domain.contact_row(customer_id, answer)
 
-    @event_handler("customer.erased")
+    @handles("customer.erased")
     def on_customer_erased(self, event):
         """R-ACC-3: name -> pseudonym, phone gone, counts and amounts stay; review authors pseudonymised."""
         payload = PAYLOADS[event.type].model_validate(event.payload)
@@ -221,15 +222,3 @@ class InsightsService(DataService):
         body["items"] = [views.review_view(r, partner=False) for r in body["items"]]
         return {**body, "product_id": product_id, **views.jsonable(rating)}
 
-
-def _make_handler(event_type: str):
-    def handler(self, event):
-        self._consume(event)
-    handler.__name__ = "on_" + event_type.replace(".", "_")
-    handler.__doc__ = f"{event_type} into the bookings/orders, customers and reviews read models."
-    return event_handler(event_type)(handler)
-
-
-for _event_type in INSIGHTS_EVENTS:
-    if _event_type != "customer.erased":
-        setattr(InsightsService, "on_" + _event_type.replace(".", "_"), _make_handler(_event_type))

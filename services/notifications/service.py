@@ -19,8 +19,8 @@ import uuid
 from urllib.parse import urlsplit
 
 from chassis import Actor, paging
-from chassis.consumer import event_handler
-from chassis.contracts import NOTIFIED_EVENTS, notification_handler, validate_payload
+from chassis.consumer import handles
+from chassis.contracts import NOTIFIED_EVENTS, validate_payload
 from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query
 
@@ -60,6 +60,7 @@ class NotificationsService(DataService):
 
     # --- consuming events ----------------------------------------------------------
 
+    @handles(*(kind for kind in NOTIFIED_EVENTS if kind not in domain.ERASURE_EVENTS))   # erasure: below
     def _notify(self, event) -> None:
         payload = validate_payload(event.type, event.payload)  # a malformed event is parked, not half-handled
         if event.type == "reservation.chat_accepted":
@@ -94,11 +95,11 @@ class NotificationsService(DataService):
     def _messenger_on(self) -> bool:
         return str(self.config.get("MESSENGER_ADAPTER", "")).lower() not in ("none", "off", "false")
 
-    @event_handler("customer.erased")
+    @handles("customer.erased")
     def on_customer_erased(self, event):
         self._pseudonymise(event, "customer")
 
-    @event_handler("member.withdrawn")
+    @handles("member.withdrawn")
     def on_member_withdrawn(self, event):
         self.staff.forget()  # a withdrawn member must not be served from the cache
         self._pseudonymise(event, "member")
@@ -388,18 +389,6 @@ class NotificationsService(DataService):
             raise errors.conversation_not_found()
         return row
 
-
-def _make_notify_handler(event_type: str):
-    def handler(self, event):
-        self._notify(event)
-    handler.__name__ = notification_handler(event_type)
-    handler.__doc__ = f"R-NTF-1: the messages, webhook deliveries and pushes of {event_type}."
-    return event_handler(event_type)(handler)
-
-
-for _event_type in NOTIFIED_EVENTS:
-    if _event_type not in domain.ERASURE_EVENTS:
-        setattr(NotificationsService, notification_handler(_event_type), _make_notify_handler(_event_type))
 
 
 # --- serialisation -----------------------------------------------------------------------------

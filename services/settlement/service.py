@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from nameko.timer import timer
 
 from chassis import Actor
-from chassis.consumer import event_handler
+from chassis.consumer import handles
 from chassis.contracts import PAYLOADS
 from chassis.errors import DomainError, NotFound
 from chassis.jsonvalues import jsonable
@@ -36,38 +36,8 @@ class SettlementService(DataService):
 
     # --- events: what enters the ledger (domain.py's table) -------------------
 
-    @event_handler("reservation.completed")
-    def on_reservation_completed(self, event):
-        self._record(event)
-
-    @event_handler("reservation.cancelled")
-    def on_reservation_cancelled(self, event):
-        self._record(event)
-
-    @event_handler("reservation.no_show")
-    def on_reservation_no_show(self, event):
-        self._record(event)
-
-    @event_handler("order.completed")
-    def on_order_completed(self, event):
-        self._record(event)
-
-    @event_handler("order.delivered")
-    def on_order_delivered(self, event):
-        self._record(event)
-
-    @event_handler("order.refund_approved")
-    def on_order_refund_approved(self, event):
-        self._record(event)
-
-    @event_handler("partner.registered")
-    def on_partner_registered(self, event):
-        self._remember_category(event)
-
-    @event_handler("partner.verified")
-    def on_partner_verified(self, event):
-        self._remember_category(event)
-
+    @handles("reservation.completed", "reservation.cancelled", "reservation.no_show",
+             "order.completed", "order.delivered", "order.refund_approved")
     def _record(self, event):
         payload = PAYLOADS[event.type].model_validate(event.payload).model_dump()
         movements = domain.movements_for(event.type, payload, str(event.event_id))
@@ -80,6 +50,7 @@ class SettlementService(DataService):
                 store.record_movement(uow, payload["partner_id"], movement, event_id=event.event_id,
                                       occurred_at=event.occurred_at, customer_ref=customer_ref)
 
+    @handles("partner.registered", "partner.verified")
     def _remember_category(self, event):
         payload = PAYLOADS[event.type].model_validate(event.payload)
         with self.db.consuming(event) as uow:

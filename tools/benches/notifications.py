@@ -18,7 +18,7 @@ import psycopg
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from bench import REPO
-from chassis.contracts import Subscription, notification_handler
+from chassis.contracts import Subscription, handler_name
 from chassis.envelope import Envelope
 from chassis.outbox import ConfirmingPublisher
 from chassis.topology import connect as amqp_connect
@@ -71,7 +71,7 @@ def run(ctx) -> list[dict]:
 
 
 def consumption_rate(ctx, partner_id: str) -> float:
-    sub = Subscription("reservation.requested", "notifications", notification_handler("reservation.requested"))
+    sub = Subscription("reservation.requested", "notifications", handler_name("reservation.requested"))
     connection = amqp_connect(ctx.amqp_uri)
     declare_subscription(connection.channel(), sub)  # the backlog waits in the service's queue
     connection.collect()

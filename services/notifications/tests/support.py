@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
-from chassis.contracts import PAYLOADS, Subscription, notification_handler
+from chassis.contracts import PAYLOADS, Subscription, handler_name
 from chassis.envelope import Envelope
 from chassis.outbox import ConfirmingPublisher
 from chassis.testing import free_port
@@ -93,7 +93,7 @@ def scalar(url: str, sql: str, params=()):
 
 
 def subscription(event_type: str) -> Subscription:
-    return Subscription(event_type, "notifications", notification_handler(event_type))
+    return Subscription(event_type, "notifications", handler_name(event_type))
 
 
 def queues_settled(amqp_uri: str, event_types) -> bool:
