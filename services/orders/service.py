@@ -42,7 +42,10 @@ orders (``auto_complete_at`` stored in the row, ``FOR UPDATE SKIP LOCKED``,
 batches of ``TIMER_BATCH``) and completes them at their due time, one event
 each; several instances never complete an order twice and a restart loses
 nothing. The same pass retries stock releases the catalog has not confirmed
-and sweeps interrupted creations.
+and sweeps interrupted creations. No catalog call is made inside a transaction
+that holds row locks: a release (or a sweep) is claimed for a while in one
+transaction, sent after its commit, and marked done in another; the catalog
+gives a release back once however often it is sent.
 """
 from __future__ import annotations
 

@@ -43,13 +43,18 @@ def finish_creation_key(uow, customer_id: str, key: str, order_id, response: dic
                 (order_id, Jsonb(response), customer_id, key))
 
 
-def claim_stale_keys(uow, older_than_seconds: float, limit: int) -> list[dict]:
-    """Creations interrupted between their hold and their order (a crash, a
-    lost catalog reply): the timer releases their holds."""
+def claim_stale_keys(uow, older_than_seconds: float, lease_seconds: float, limit: int) -> list[dict]:
+    """Creations interrupted between their hold and their order (a crash, a lost
+    catalog reply), marked swept (their creation can no longer finish) and claimed
+    for ``lease_seconds``: the timer releases their holds after this commits."""
     return uow.fetch_all(
-        """SELECT * FROM creation_keys WHERE order_id IS NULL
-             AND created_at < now() - make_interval(secs => %s)
-           ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED""", (older_than_seconds, limit))
+        """UPDATE creation_keys SET swept_at = now()
+            WHERE (customer_id, key) IN (
+                SELECT customer_id, key FROM creation_keys WHERE order_id IS NULL
+                   AND created_at < now() - make_interval(secs => %s)
+                   AND (swept_at IS NULL OR swept_at < now() - make_interval(secs => %s))
+                 ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED)
+           RETURNING *""", (older_than_seconds, lease_seconds, limit))
 
 
 def delete_expired_keys(uow, older_than_hours: float, limit: int = 5000) -> int:
@@ -257,16 +262,24 @@ def insert_release(uow, release_id: str, order: dict, hold_id: str, lines: list[
         (release_id, order["order_id"], order["partner_id"], hold_id, Jsonb(lines) if lines is not None else None))
 
 
-def release_row(uow, release_id: str, lock: bool = False) -> dict | None:
-    return uow.fetch_one("SELECT * FROM stock_releases WHERE release_id = %s AND released_at IS NULL"
-                         + (" FOR UPDATE SKIP LOCKED" if lock else ""), (release_id,))
+def claim_release(uow, release_id: str, lease_seconds: float) -> dict | None:
+    """The release, claimed for ``lease_seconds`` (None when sent, or claimed by another)."""
+    return uow.fetch_one(
+        """UPDATE stock_releases SET claimed_until = now() + make_interval(secs => %s)
+            WHERE release_id = %s AND released_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+           RETURNING *""", (lease_seconds, release_id))
 
 
-def claim_pending_releases(uow, older_than_seconds: float, limit: int) -> list[dict]:
+def claim_pending_releases(uow, older_than_seconds: float, lease_seconds: float, limit: int) -> list[dict]:
+    """Releases not confirmed after ``older_than_seconds`` and claimed by no one, claimed."""
     return uow.fetch_all(
-        """SELECT * FROM stock_releases WHERE released_at IS NULL
-             AND created_at < now() - make_interval(secs => %s)
-           ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED""", (older_than_seconds, limit))
+        """UPDATE stock_releases SET claimed_until = now() + make_interval(secs => %s)
+            WHERE release_id IN (
+                SELECT release_id FROM stock_releases WHERE released_at IS NULL
+                   AND created_at < now() - make_interval(secs => %s)
+                   AND (claimed_until IS NULL OR claimed_until < now())
+                 ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED)
+           RETURNING *""", (lease_seconds, older_than_seconds, limit))
 
 
 def mark_released(uow, release_id: str) -> None:
@@ -274,8 +287,9 @@ def mark_released(uow, release_id: str) -> None:
 
 
 def release_failed(uow, release_id: str, error: str) -> None:
-    uow.execute("UPDATE stock_releases SET attempts = attempts + 1, last_error = %s WHERE release_id = %s",
-                (error[:500], release_id))
+    """The catalog did not confirm: the claim ends, the timer's next pass tries again."""
+    uow.execute("UPDATE stock_releases SET attempts = attempts + 1, last_error = %s, claimed_until = NULL "
+                "WHERE release_id = %s", (error[:500], release_id))
 
 
 # --- refund and exchange requests (R-ORD-8) ------------------------------------------------

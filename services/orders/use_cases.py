@@ -72,6 +72,7 @@ class Settings:
     release_retry_seconds: float = 5.0
     pending_creation_seconds: float = 120.0
     idempotency_key_hours: float = 24.0
+    claim_seconds: float = 60.0   # how long a claimed release or sweep is another pass's to leave alone
     instance: str = "orders"
 
 
@@ -182,8 +183,8 @@ class Orders:
         lines = domain.lines_from_hold(str(order.order_id), hold)
         with self.uow.transaction() as tx:
             claimed = self.store.creation_key(tx, customer_id, key, lock=True)
-            if claimed is None or claimed["hold_id"] != hold_id:
-                raise errors.creation_interrupted(key)   # swept meanwhile: its hold was given back
+            if claimed is None or claimed["hold_id"] != hold_id or claimed["swept_at"] is not None:
+                raise errors.creation_interrupted(key)   # swept meanwhile: its hold is given back
             if claimed["response"] is not None:
                 return dict(claimed["response"])         # a racing request with the same key won
             order.number = self.store.next_order_number(tx, order.partner_id, order.number_day)
@@ -643,19 +644,23 @@ class Orders:
         """Give stock back now; what the catalog does not confirm, the timer retries."""
         for release_id in release_ids:
             with self.uow.transaction() as tx:
-                row = self.store.release_row(tx, release_id, lock=True)
-                if row is not None:
-                    self._send_release(tx, row)
+                row = self.store.claim_release(tx, release_id, self.settings.claim_seconds)
+            if row is not None:
+                self._send_release(row)
 
-    def _send_release(self, tx: Any, row: Row) -> bool:
+    def _send_release(self, row: Row) -> bool:
+        """A claimed release to the catalog, after the claim's commit (no row lock held
+        during the call); the catalog gives a release back once, whatever the retries."""
         try:
             self.catalog.release(row["hold_id"], row["partner_id"], row["lines"],
                                  row["release_id"] if row["lines"] is not None else None)
         except Exception as exc:
             log.warning("stock_release_failed", release_id=row["release_id"], error=repr(exc)[:200])
-            self.store.release_failed(tx, row["release_id"], repr(exc))
+            with self.uow.transaction() as tx:
+                self.store.release_failed(tx, row["release_id"], repr(exc))
             return False
-        self.store.mark_released(tx, row["release_id"])
+        with self.uow.transaction() as tx:
+            self.store.mark_released(tx, row["release_id"])
         return True
 
     # --- the timer (R-ORD-2) --------------------------------------------------------------------------
@@ -694,23 +699,28 @@ class Orders:
         return total
 
     def _retry_releases(self) -> int:
-        sent = 0
         with self.uow.transaction() as tx:
-            for row in self.store.claim_pending_releases(tx, self.settings.release_retry_seconds, 100):
-                sent += self._send_release(tx, row)
-        return sent
+            claimed = self.store.claim_pending_releases(tx, self.settings.release_retry_seconds,
+                                                        self.settings.claim_seconds, 100)
+        return sum(self._send_release(row) for row in claimed)
 
     def _sweep_interrupted_creations(self) -> int:
-        swept = 0
+        """Interrupted creations: claimed (swept: they can no longer finish), their holds given
+        back after that commits, then their keys deleted; a failed release is tried again
+        once the claim runs out."""
         with self.uow.transaction() as tx:
-            for row in self.store.claim_stale_keys(tx, self.settings.pending_creation_seconds, 100):
-                try:
-                    self.catalog.release(row["hold_id"], row["partner_id"])
-                except Exception as exc:
-                    log.warning("creation_sweep_failed", hold_id=row["hold_id"], error=repr(exc)[:200])
-                    continue
+            claimed = self.store.claim_stale_keys(tx, self.settings.pending_creation_seconds,
+                                                  self.settings.claim_seconds, 100)
+        swept = 0
+        for row in claimed:
+            try:
+                self.catalog.release(row["hold_id"], row["partner_id"])
+            except Exception as exc:
+                log.warning("creation_sweep_failed", hold_id=row["hold_id"], error=repr(exc)[:200])
+                continue
+            with self.uow.transaction() as tx:
                 self.store.delete_key(tx, row["customer_id"], row["key"])
-                swept += 1
+            swept += 1
         return swept
 
     # --- dashboard (R-ACC-11) and reconciliation (R-STL-1) ----------------------------------------------

@@ -33,7 +33,8 @@ class FakeStore:
     def claim_creation_key(self, tx, customer_id, key, partner_id, fingerprint, hold_id):
         return self.keys.setdefault((customer_id, key), {"customer_id": customer_id, "key": key, "hold_id": hold_id,
                                                          "partner_id": partner_id, "fingerprint": fingerprint,
-                                                         "order_id": None, "response": None})
+                                                         "order_id": None, "response": None,
+                                                         "swept_at": None})
 
     def creation_key(self, tx, customer_id, key, lock=False):
         return self.keys.get((customer_id, key))
@@ -72,7 +73,7 @@ class FakeStore:
         self.releases.setdefault(release_id, {"release_id": release_id, "hold_id": hold_id, "lines": lines,
                                               "partner_id": order["partner_id"], "released": False})
 
-    def release_row(self, tx, release_id, lock=False):
+    def claim_release(self, tx, release_id, lease_seconds):
         row = self.releases.get(release_id)
         return None if row is None or row["released"] else dict(row)
 
@@ -109,26 +110,37 @@ class FakeUnitOfWork:
     def __init__(self, store):
         self.store = store
         self.events = []
+        self.open = 0   # transactions open now: no RPC may be made inside one (issue 19)
 
     @contextmanager
     def transaction(self):
         before = copy.deepcopy(vars(self.store))
         tx = FakeTransaction()
+        self.open += 1
         try:
             yield tx
         except BaseException:
             vars(self.store).update(before)
             raise
+        finally:
+            self.open -= 1
         self.events += tx.published
 
 
 class FakeCatalog:
-    """Holds priced at 4,500 a unit; ``refusal`` or ``unavailable`` make the next holds fail."""
+    """Holds priced at 4,500 a unit; ``refusal`` or ``unavailable`` make the next holds fail.
+    Every call checks that no transaction of ``uow`` is open (no RPC under a row lock)."""
 
-    def __init__(self):
+    def __init__(self, uow):
+        self.uow = uow
         self.holds, self.released = {}, []
         self.refusal = None
         self.unavailable = False
+
+    def __getattribute__(self, name):
+        if name in ("hold", "release", "get_live_product"):
+            assert object.__getattribute__(self, "uow").open == 0, f"catalog.{name} inside a transaction"
+        return object.__getattribute__(self, name)
 
     def hold(self, hold_id, partner_id, lines, coupon=None):
         if self.unavailable:
@@ -159,8 +171,8 @@ class FakeAccounts:
 @pytest.fixture
 def app():
     store = FakeStore()
-    orders = Orders(FakeUnitOfWork(store), store, FakeCatalog(), FakeAccounts(), lambda: NOW, Settings(), {})
-    return orders
+    uow = FakeUnitOfWork(store)
+    return Orders(uow, store, FakeCatalog(uow), FakeAccounts(), lambda: NOW, Settings(), {})
 
 
 def takeout(quantity=1, **extra):
