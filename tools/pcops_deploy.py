@@ -38,6 +38,7 @@ from chassis.config import SERVICES_DIR, load_config
 from chassis.contracts import SUBSCRIPTIONS
 from chassis.db import pool_limits
 from chassis.metrics import DEFAULT_PORTS
+from chassis.rpc import health_queue
 from chassis.topology import dead_letter_queue, main_queue
 
 REPO = Path(__file__).resolve().parents[1]
@@ -596,14 +597,15 @@ def either(patterns) -> str:
 
 def amqp_permissions(service: str) -> dict:
     """A service's RabbitMQ user may configure, write and read its own queues
-    (its RPC queue and reply queues, its event, retry and dead-letter queues)
+    (its RPC queue and reply queues, its health queue when it has a database
+    (``chassis.health``), its event, retry and dead-letter queues)
     and the exchanges it uses (``nameko-rpc``, ``pc.events``; the default
     exchange for retries), plus configure and write the main queues of the
     subscribers of the events it publishes (its relay declares and binds them
     before publishing). It reads no other service's queue."""
     families = published_families(service)
     on_events = bool(families) or any(sub.service == service for sub in SUBSCRIPTIONS)
-    own = [f"rpc-{service}", rf"rpc\.reply-{service}-.*"]
+    own = [f"rpc-{service}", rf"rpc\.reply-{service}-.*"] + ([health_queue(service)] if has_database(service) else [])
     exchanges = ["nameko-rpc"]
     if on_events:
         own.append(rf"pc\.(evt|retry|dlq)\.{service}\..*")

@@ -18,17 +18,32 @@ from collections.abc import Callable
 from typing import Any
 
 import eventlet
+from kombu.message import Message
 from nameko.amqp.publish import Publisher
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
                               NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
-from nameko.rpc import MethodProxy, ReplyListener, Responder, Rpc, RpcConsumer, ServiceProxy, get_rpc_exchange
+from nameko.messaging import QueueConsumer
+from nameko.rpc import (RPC_QUEUE_TEMPLATE, MethodProxy, ReplyListener, Responder, Rpc, RpcConsumer, ServiceProxy,
+                        get_rpc_exchange)
 
 from .errors import ServiceUnavailable
 from .topology import BROKER_ERRORS
 
 DEFAULT_TIMEOUT = 5.0
+# The health check's own route (``chassis.health``): ``<service>-health.health`` on the
+# queue ``rpc-<service>-health``, which ``<service>.*`` (the service's RPC queue) does not match.
+HEALTH_METHOD = "health"
+
+
+def health_route(service: str) -> str:
+    return f"{service}-health"
+
+
+def health_queue(service: str) -> str:
+    queue: str = RPC_QUEUE_TEMPLATE.format(health_route(service))
+    return queue
 
 
 class RequestPublisher(Publisher):
@@ -57,14 +72,19 @@ class TransientReplyRpcConsumer(RpcConsumer):
     """nameko's RpcConsumer, answering through ``TransientResponder``."""
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
-        config = self.container.config
-        responder = TransientResponder(config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
-                                       config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
-                                       ssl=config.get(AMQP_SSL_CONFIG_KEY),
-                                       login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
-        result, exc_info = responder.send_response(result, exc_info)
-        self.queue_consumer.ack_message(message)
-        return result, exc_info
+        return answer(self.container.config, self.queue_consumer, message, result, exc_info)
+
+
+def answer(config: dict[str, Any], queue_consumer: QueueConsumer, message: Message, result: Any,
+           exc_info: Any) -> tuple[Any, Any]:
+    """Reply to an RPC request (through ``TransientResponder``), then ack it."""
+    responder = TransientResponder(config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
+                                   config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+                                   ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                                   login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+    result, exc_info = responder.send_response(result, exc_info)
+    queue_consumer.ack_message(message)
+    return result, exc_info
 
 
 class ChassisRpc(Rpc):
@@ -130,6 +150,13 @@ class Services:
     def get(self, service: str) -> TimedServiceProxy:
         proxy = TransientServiceProxy(self._worker_ctx, service, self._reply_listener)
         return TimedServiceProxy(proxy, service, self._timeout)
+
+    def check_health(self, service: str, timeout: float) -> dict[str, str]:
+        """``service``'s health check (``chassis.health``): its own queue, so a
+        service busy with slow calls still answers within ``timeout``."""
+        proxy = TransientServiceProxy(self._worker_ctx, health_route(service), self._reply_listener)
+        reply: dict[str, str] = TimedServiceProxy(proxy, service, timeout).call_with_timeout(HEALTH_METHOD, timeout)
+        return reply
 
 
 class ServiceRpc(DependencyProvider):

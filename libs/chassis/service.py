@@ -8,6 +8,7 @@ from nameko.dependency_providers import Config
 from .context import WorkerContext
 from .db import Database
 from .errors import DomainError
+from .health import HealthResponder
 from .metrics import Metrics
 from .outbox import OutboxRelay
 from .rpc import ChassisRpc, ServiceRpc
@@ -32,9 +33,11 @@ class DataService(ChassisService):
 
     db = Database()
     outbox_relay = OutboxRelay()
+    health_responder = HealthResponder()   # what the gateway's /healthz asks (chassis.health)
 
     @rpc
     def health(self) -> dict[str, Any]:
+        """The RPC queue serves (tools and tests wait for it); /healthz asks ``health_responder``."""
         with self.db.transaction() as uow:
             uow.fetch_one("SELECT 1")
         return {"service": self.name, "status": "ok"}

@@ -41,7 +41,7 @@ class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRout
     def _ask_health(self, services: list[str], timeout: float):
         def ask(name):
             try:
-                self.services.get(name).call_with_timeout("health", timeout)
+                self.services.check_health(name, timeout)
                 return name, "ok"
             except ServiceUnavailable:
                 return name, "unavailable"

@@ -206,6 +206,7 @@ def test_each_service_may_use_only_its_own_queues_and_reaches_the_broker_over_tl
     """Least privilege on the bus (issue 16): a service's RabbitMQ user reads only
     its own queues; it configures and writes only those, the exchanges it uses and
     the main queues of its own events' subscribers (its relay declares them)."""
+    from chassis.rpc import health_queue
     from chassis.topology import retry_queue
     permissions = {p["spec"]["userReference"]["name"].removeprefix("pc-"): p["spec"]["permissions"]
                    for p in by_kind("Permission").values()}
@@ -217,9 +218,12 @@ def test_each_service_may_use_only_its_own_queues_and_reaches_the_broker_over_tl
     for service in SERVICES:
         assert allows(service, "read", f"rpc-{service}") and allows(service, "read", f"rpc.reply-{service}-x1")
         assert allows(service, "write", "nameko-rpc") and allows(service, "configure", f"rpc-{service}")
+        # chassis.health: every service with a database answers /healthz's question on a queue of its own
+        assert allows(service, "read", health_queue(service)) is (service in DATA_SERVICES), service
         for other in set(SERVICES) - {service}:
             for access in ("configure", "write", "read"):
                 assert not allows(service, access, f"rpc-{other}"), (service, access, other)
+                assert not allows(service, access, health_queue(other)), (service, access, other)
                 assert not allows(service, access, f"rpc.reply-{other}-x1"), (service, access, other)
         for sub in subscriptions:
             own = sub.service == service

@@ -3,6 +3,8 @@ conventions for bodies, errors and correlation ids."""
 import requests
 from kombu import Connection, Exchange, Queue
 
+from chassis.rpc import HEALTH_METHOD, health_queue, health_route
+
 PROBE_GATEWAY = "gateway.tests.gateway_probe:ProbeGateway"
 DOMAIN_SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement"]
 
@@ -17,10 +19,12 @@ def test_healthz_names_every_service_when_all_answer(run_service, gateway):
 
 
 def declare_hung_service(amqp_uri):
-    """"hung": its RPC queue exists but nothing consumes it, so a call would wait forever."""
+    """"hung": its RPC and health queues exist but nothing consumes them, so a call would wait forever."""
+    exchange = Exchange("nameko-rpc", type="topic", durable=True)
     with Connection(amqp_uri) as connection:
-        Queue("rpc-hung", exchange=Exchange("nameko-rpc", type="topic", durable=True),
-              routing_key="hung.*", durable=True)(connection.default_channel).declare()
+        Queue("rpc-hung", exchange=exchange, routing_key="hung.*", durable=True)(connection.default_channel).declare()
+        Queue(health_queue("hung"), exchange=exchange, routing_key=f"{health_route('hung')}.{HEALTH_METHOD}",
+              durable=True)(connection.default_channel).declare()
 
 
 def test_healthz_is_503_naming_a_service_that_is_missing_or_hung(run_service, gateway, amqp_uri):
