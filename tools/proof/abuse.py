@@ -61,6 +61,11 @@ def authorization_sweep(pc) -> dict:
 
 # --- schema-driven fuzz ----------------------------------------------------------------
 
+# JSON has no NaN or Infinity: requests refuses to encode them (InvalidJSONError), so a
+# generated one never reached the gateway and was counted as "no answer".
+JSON_FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+
+
 def strategy_for(schema: dict, defs: dict, depth: int = 0) -> st.SearchStrategy:
     """A hypothesis strategy for a pydantic JSON schema: mostly well-formed values,
     with the edges the schema allows (and a little it does not)."""
@@ -95,7 +100,7 @@ def strategy_for(schema: dict, defs: dict, depth: int = 0) -> st.SearchStrategy:
         return st.one_of(st.integers(schema.get("minimum", -10), schema.get("maximum", 10**6)),
                          st.sampled_from([-1, 0, 2**31, 2**63, -(2**63) - 1, 10**30]))
     if kind == "number":
-        return st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers())
+        return st.one_of(JSON_FLOATS, st.integers())
     if kind == "boolean":
         return st.booleans()
     if kind == "null":
@@ -104,7 +109,7 @@ def strategy_for(schema: dict, defs: dict, depth: int = 0) -> st.SearchStrategy:
 
 
 def json_values() -> st.SearchStrategy:
-    return st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    return st.recursive(st.none() | st.booleans() | st.integers() | JSON_FLOATS | st.text(max_size=20),
                         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
                         max_leaves=8)
 
