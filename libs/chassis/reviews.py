@@ -13,12 +13,12 @@ one kind of review whatever was reviewed:
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import Field
 
 from .errors import Conflict, DomainError, NotFound
+from .jsonvalues import jsonable
 from .validation import Strict
 
 ReviewText = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -35,15 +35,11 @@ class ReplyIn(Strict):
     body: ReviewText
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
-
-
 def review_view(row: dict[str, Any], **subject: Any) -> dict[str, Any]:
     """The review as customers and partners read it; ``subject`` names what was
     reviewed (``order_id`` and ``line_id``; ``number`` and ``product_id``)."""
     return {"review_id": str(row["review_id"]), **subject, "rating": row["rating"], "body": row["body"],
-            "reply": row["reply"], "created_at": _iso(row["created_at"]), "replied_at": _iso(row["replied_at"])}
+            "reply": row["reply"], "created_at": jsonable(row["created_at"]), "replied_at": jsonable(row["replied_at"])}
 
 
 def review_not_allowed(status: str, message: str, **subject: Any) -> DomainError:

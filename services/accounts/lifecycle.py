@@ -19,6 +19,7 @@ from chassis.validation import parse, parse_query
 
 from . import domain, errors, events, store
 from .schemas import ClosePartner, PartnerQueueQuery
+from .views import partner_view
 
 
 class PartnerLifecycle:
@@ -58,7 +59,7 @@ class PartnerLifecycle:
             uow.publish("partner.resubmitted", {**events.partner_changed(partner), "changes": changes,
                                                 "reason": rejection and rejection["reason"]},
                         partner_id=str(partner["id"]))
-        return {**self._partner_view(partner, role), "changes": changes}
+        return {**partner_view(partner, role), "changes": changes}
 
     @rpc
     def close_partner(self, actor, partner_id, body) -> dict:
@@ -74,7 +75,7 @@ class PartnerLifecycle:
             partner = store.close_partner(uow, partner["id"], data.open_bookings)
             uow.publish("partner.closed", {**events.partner_changed(partner), "open_bookings": data.open_bookings},
                         partner_id=str(partner["id"]))
-        return self._partner_view(partner, role)
+        return partner_view(partner, role)
 
     @rpc
     def partner_queue(self, operator_id, query=None) -> dict:
@@ -104,7 +105,7 @@ class PartnerLifecycle:
             submission.update(previous_rejection={"reason": rejection["reason"],
                                                   "rejected_at": rejection["decided_at"].isoformat()},
                               changes=domain.application_changes(rejection["snapshot"], application))
-        return {**self._partner_view(partner), "application": application, "submission": submission,
+        return {**partner_view(partner), "application": application, "submission": submission,
                 "checks": domain.checks_for(application)}
 
     @rpc

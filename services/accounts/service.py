@@ -11,109 +11,54 @@ every request), ``partner_info(partner_id)``, ``get_place(partner_id, place_id)`
 """
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
-from chassis import Actor, paging
-from chassis.privacy import format_phone, mask_phone
+from chassis import Actor
+from chassis.jsonvalues import jsonable
 from chassis.service import DataService, rpc
-from chassis.validation import parse, parse_query
+from chassis.validation import parse
 
 from . import domain, errors, events, store
 from .lifecycle import PartnerLifecycle
 from .passwords import hash_password, hasher_from_config, needs_rehash, slots_from_config, verify_password
-from .schemas import (ApiKeyCreate, Invite, ListQuery, Login, NoticeCreate, NoticeQuery, PartnerCreate, PartnerUpdate,
-                      PasswordChange, PlaceCreate, PlaceUpdate, ProfileUpdate, Rejection, RoleChange, SignUp,
-                      Verification, VerifiedIdentity, Withdraw)
+from .schemas import (
+    ApiKeyCreate,
+    Invite,
+    ListQuery,
+    Login,
+    NoticeCreate,
+    NoticeQuery,
+    PartnerCreate,
+    PartnerUpdate,
+    PasswordChange,
+    PlaceCreate,
+    PlaceUpdate,
+    ProfileUpdate,
+    Rejection,
+    RoleChange,
+    SignUp,
+    Verification,
+    VerifiedIdentity,
+    Withdraw,
+)
+from .views import (
+    api_key_view,
+    invitation_view,
+    list_params,
+    listing,
+    member_view,
+    my_partner_view,
+    notice_view,
+    partner_view,
+    place_view,
+    staff_view,
+)
 
 DEFAULT_SESSION_TTL = 12 * 3600
 DEFAULT_CUSTOMER_SESSION_TTL = 30 * 24 * 3600
 STAFF_ADMIN_ROLES = ("admin", "master")
 
 
-# --- views -------------------------------------------------------------------------
-
-def _time(value):
-    return value.isoformat() if value is not None else None
-
-
-def member_view(row: dict) -> dict:
-    """The owner's own view: phone in full (R-ACC-2)."""
-    return {"member_id": str(row["id"]), "login_id": row["login_id"], "name": row["name"],
-            "phone": format_phone(row["phone"]), "kind": row["kind"], "created_at": _time(row["created_at"])}
-
-
-def staff_view(row: dict, viewer_id: str | None) -> dict:
-    """A colleague as staff see them: the phone masked unless it is the viewer's own."""
-    own = viewer_id is not None and str(row["member_id"]) == str(viewer_id)
-    return {"member_id": str(row["member_id"]), "name": row["name"],
-            "phone": format_phone(row["phone"]) if own else mask_phone(row["phone"]),
-            "role": row["role"], "joined_at": _time(row["created_at"])}
-
-
-def partner_view(row: dict, role: str | None = None) -> dict:
-    view = {"partner_id": str(row["id"]), "name": row["name"], "category": row["category"],
-            "business_number": row["business_number"], "via_agency": row["via_agency"],
-            "status": row["status"], "status_reason": row["status_reason"], "time_zone": row["time_zone"],
-            "channel_id": row.get("channel_id"), "submitted_at": _time(row.get("submitted_at")),
-            "created_at": _time(row["created_at"]), "verified_at": _time(row["verified_at"]),
-            "closed_at": _time(row.get("closed_at")), "open_bookings": row.get("open_bookings")}
-    if role is not None:
-        view["role"] = role
-    return view
-
-
-def my_partner_view(row: dict) -> dict:
-    return {"partner_id": str(row["partner_id"]), "name": row["name"], "category": row["category"],
-            "role": row["role"], "status": row["status"]}
-
-
-def invitation_view(row: dict) -> dict:
-    view = {"invitation_id": str(row["id"]), "partner_id": str(row["partner_id"]), "role": row["role"],
-            "status": row["status"], "created_at": _time(row["created_at"])}
-    if "partner_name" in row:
-        view.update(partner_name=row["partner_name"], partner_category=row["partner_category"])
-    return view
-
-
-def place_view(row: dict) -> dict:
-    """A place's phone is the business's contact number, shown whole to its partner."""
-    return {"place_id": str(row["id"]), "partner_id": str(row["partner_id"]), "name": row["name"],
-            "address": row["address"], "phone": row["phone"], "info": row["info"], "map_url": row.get("map_url"),
-            "created_at": _time(row["created_at"]), "updated_at": _time(row["updated_at"])}
-
-
-def api_key_view(row: dict) -> dict:
-    """A key as its partner's admins see it: never the key itself (R-ACC-13)."""
-    return {"api_key_id": str(row["id"]), "partner_id": str(row["partner_id"]), "name": row["name"],
-            "key_prefix": row["key_prefix"], "scopes": list(row["scopes"]), "expires_at": _time(row["expires_at"]),
-            "last_used_at": _time(row["last_used_at"]),
-            "created_by": str(row["created_by"]) if row["created_by"] else None,
-            "created_at": _time(row["created_at"])}
-
-
-def notice_view(row: dict) -> dict:
-    return {"notice_id": str(row["id"]), "title": row["title"], "body": row["body"],
-            "category": row["category"], "important": row["important"], "created_at": _time(row["created_at"])}
-
-
-def listing(rows: list[dict], limit: int, view) -> dict:
-    """The contract's list body (chassis.paging), keyed on (created_at, id)."""
-    result = paging.page(rows, limit, lambda row: (row["created_at"].isoformat(), row["id"]))
-    return {**result, "items": [view(row) for row in result["items"]]}
-
-
-def list_params(model, query) -> tuple:
-    """The query, the clamped limit and where the page starts (a 422 naming
-    ``cursor`` for one this list did not give out)."""
-    params = parse_query(model, query or {})
-    after = paging.decode_cursor(params.cursor, datetime.fromisoformat, uuid.UUID)
-    return params, paging.clamp_limit(params.limit), after
-
-
 class AccountsService(PartnerLifecycle, DataService):
     name = "accounts"
-    _partner_view = staticmethod(partner_view)   # for the lifecycle entrypoints
 
     # --- helpers -------------------------------------------------------------------
 
@@ -216,7 +161,7 @@ class AccountsService(PartnerLifecycle, DataService):
             session = store.insert_session(uow, domain.token_hash(token), kind=member["kind"],
                                            member_id=member["id"],
                                            ttl_seconds=self._ttl("SESSION_TTL_SECONDS", DEFAULT_SESSION_TTL))
-        return {"token": token, "expires_at": _time(session["expires_at"]), "member_id": str(member["id"]),
+        return {"token": token, "expires_at": jsonable(session["expires_at"]), "member_id": str(member["id"]),
                 "kind": member["kind"], "must_change_password": member["must_change_password"]}
 
     # --- passwords and sessions (R-ACC-16) ------------------------------------------------
@@ -242,8 +187,8 @@ class AccountsService(PartnerLifecycle, DataService):
         with self.db.transaction() as uow:
             self._member(uow, member_id)
             rows = store.sessions_of_member(uow, member_id)
-        return {"items": [{"session_id": str(r["id"]), "created_at": _time(r["created_at"]),
-                           "expires_at": _time(r["expires_at"]), "current": bytes(r["token_hash"]) == current}
+        return {"items": [{"session_id": str(r["id"]), "created_at": jsonable(r["created_at"]),
+                           "expires_at": jsonable(r["expires_at"]), "current": bytes(r["token_hash"]) == current}
                           for r in rows], "next_cursor": None}
 
     @rpc
@@ -297,7 +242,7 @@ class AccountsService(PartnerLifecycle, DataService):
             session = store.insert_session(
                 uow, domain.token_hash(token), kind="customer", customer_id=customer["id"],
                 ttl_seconds=self._ttl("CUSTOMER_SESSION_TTL_SECONDS", DEFAULT_CUSTOMER_SESSION_TTL))
-        return {"token": token, "customer_id": str(customer["id"]), "expires_at": _time(session["expires_at"])}
+        return {"token": token, "customer_id": str(customer["id"]), "expires_at": jsonable(session["expires_at"])}
 
     @rpc
     def customer_contact(self, customer_id) -> dict:

@@ -21,13 +21,21 @@ from urllib.parse import urlsplit
 from chassis import Actor, paging
 from chassis.consumer import handles
 from chassis.contracts import NOTIFIED_EVENTS, validate_payload
+from chassis.jsonvalues import jsonable
 from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query
 
-from . import domain, errors, sealing, store, templates
+from . import domain, errors, sealing, store, templates, views
 from .channels import BlockedAddress, WebhookChannel, allows_private, checked_address
-from .schemas import (ChannelMessageCreate, ConversationMessageCreate, InboxQuery, ListQuery, OpenConversation,
-                      SecretRotation, WebhookCreate)
+from .schemas import (
+    ChannelMessageCreate,
+    ConversationMessageCreate,
+    InboxQuery,
+    ListQuery,
+    OpenConversation,
+    SecretRotation,
+    WebhookCreate,
+)
 from .staff import StaffCache
 from .worker import DeliveryWorker
 
@@ -152,7 +160,7 @@ class NotificationsService(DataService):
         with self.db.transaction() as uow:
             rows = store.list_messages(uow, kind, recipient_id, partner_id, q.before, q.limit, q.unread)
         items, next_cursor = next_page(rows, q.limit, "id")
-        return {"items": [_message_out(row, q.lang) for row in items], "next_cursor": next_cursor}
+        return {"items": [views.message_out(row, q.lang) for row in items], "next_cursor": next_cursor}
 
     def _mark_read(self, kind: str, recipient_id: str, partner_id: str | None, message_id: str,
                    query: dict | None) -> dict:
@@ -163,7 +171,7 @@ class NotificationsService(DataService):
             row = store.mark_read(uow, kind, recipient_id, partner_id, message_id)
         if row is None:
             raise errors.message_not_found()
-        return _message_out(row, q.lang)
+        return views.message_out(row, q.lang)
 
     # --- webhooks ------------------------------------------------------------------------
 
@@ -179,7 +187,7 @@ class NotificationsService(DataService):
         with self.db.transaction() as uow:
             row = store.create_webhook(uow, partner_id, data.url, data.events, data.description,
                                        sealing.seal(self._secret_key, secret))
-        return {**_webhook_out(row), "secret": secret}
+        return {**views.webhook_out(row), "secret": secret}
 
     @rpc
     def rotate_webhook_secret(self, partner_id: str, webhook_id: str, body: dict | None) -> dict:
@@ -192,7 +200,7 @@ class NotificationsService(DataService):
             self._own_webhook(uow, partner_id, webhook_id)
             row = store.rotate_webhook_secret(uow, partner_id, webhook_id, sealing.seal(self._secret_key, secret),
                                               int(data.overlap_hours * 3600))
-        return {**_webhook_out(row), "secret": secret, "previous_secret_valid_until": _iso(row["previous_secret_until"])}
+        return {**views.webhook_out(row), "secret": secret, "previous_secret_valid_until": jsonable(row["previous_secret_until"])}
 
     @property
     def _secret_key(self) -> bytes:
@@ -216,19 +224,19 @@ class NotificationsService(DataService):
         parse_query(ListQuery, query)  # a partner has a handful: one page
         with self.db.transaction() as uow:
             rows = store.list_webhooks(uow, partner_id)
-        return {"items": [_webhook_out(r) for r in rows], "next_cursor": None}
+        return {"items": [views.webhook_out(r) for r in rows], "next_cursor": None}
 
     @rpc
     def get_webhook(self, partner_id: str, webhook_id: str) -> dict:
         with self.db.transaction() as uow:
-            return _webhook_out(self._own_webhook(uow, partner_id, webhook_id))
+            return views.webhook_out(self._own_webhook(uow, partner_id, webhook_id))
 
     @rpc
     def enable_webhook(self, partner_id: str, webhook_id: str) -> dict:
         """Switch a disabled webhook back on, with a fresh failure streak."""
         with self.db.transaction() as uow:
             self._own_webhook(uow, partner_id, webhook_id)
-            return _webhook_out(store.enable_webhook(uow, partner_id, webhook_id))
+            return views.webhook_out(store.enable_webhook(uow, partner_id, webhook_id))
 
     @rpc
     def delete_webhook(self, partner_id: str, webhook_id: str) -> None:
@@ -244,7 +252,7 @@ class NotificationsService(DataService):
             self._own_webhook(uow, partner_id, webhook_id)
             rows = store.list_webhook_deliveries(uow, partner_id, webhook_id, q.before, q.limit)
         items, next_cursor = next_page(rows, q.limit, "seq")
-        return {"items": [_delivery_out(r) for r in items], "next_cursor": next_cursor}
+        return {"items": [views.delivery_out(r) for r in items], "next_cursor": next_cursor}
 
     @staticmethod
     def _own_webhook(uow, partner_id: str, webhook_id: str) -> dict:
@@ -288,7 +296,7 @@ class NotificationsService(DataService):
                        for c in customers]
             store.insert_messages(uow, row["id"], f"channel.{data.kind}", planned, self._messenger_on)
         self.deliveries()
-        return _channel_message_out(row)
+        return views.channel_message_out(row)
 
     @rpc
     def list_channel_messages(self, partner_id: str, query: dict | None = None) -> dict:
@@ -296,7 +304,7 @@ class NotificationsService(DataService):
         with self.db.transaction() as uow:
             rows = store.list_channel_messages(uow, partner_id, q.before, q.limit)
         items, next_cursor = next_page(rows, q.limit, "seq")
-        return {"items": [_channel_message_out(r) for r in items], "next_cursor": next_cursor}
+        return {"items": [views.channel_message_out(r) for r in items], "next_cursor": next_cursor}
 
     # --- conversations (R-RSV-11) -----------------------------------------------------------
 
@@ -308,7 +316,7 @@ class NotificationsService(DataService):
         payload = data.model_dump()
         payload["conversation_id"] = self._conversation_id(payload)
         with self.db.transaction() as uow:
-            return _conversation_out(self._open_conversation(uow, payload), "partner")
+            return views.conversation_out(self._open_conversation(uow, payload), "partner")
 
     @staticmethod
     def _conversation_id(payload: dict) -> str:
@@ -335,7 +343,7 @@ class NotificationsService(DataService):
         with self.db.transaction() as uow:
             rows = store.list_conversations(uow, side, owner_id, q.before, q.limit)
         items, next_cursor = next_page(rows, q.limit, "seq")
-        return {"items": [_conversation_out(r, side) for r in items], "next_cursor": next_cursor}
+        return {"items": [views.conversation_out(r, side) for r in items], "next_cursor": next_cursor}
 
     @rpc
     def partner_conversation_messages(self, partner_id: str, conversation_id: str, query: dict | None = None) -> dict:
@@ -354,7 +362,7 @@ class NotificationsService(DataService):
             rows = store.conversation_messages(uow, conversation_id, q.before, q.limit)
             store.mark_conversation_read(uow, side, conversation_id)
         items, next_cursor = next_page(rows, q.limit, "id")
-        return {"items": [_chat_message_out(r, side) for r in items], "next_cursor": next_cursor}
+        return {"items": [views.chat_message_out(r, side) for r in items], "next_cursor": next_cursor}
 
     @rpc
     def post_partner_conversation_message(self, partner_id: str, actor, conversation_id: str,
@@ -370,7 +378,7 @@ class NotificationsService(DataService):
                 store.queue_messenger_push(uow, partner_id, conversation_id, "customer", conversation["customer_id"],
                                            _chat_push_content(data.body), _chat_push_actions(conversation_id))
         self.deliveries()
-        return _chat_message_out(row, "partner")
+        return views.chat_message_out(row, "partner")
 
     @rpc
     def post_customer_conversation_message(self, customer_id: str, conversation_id: str, body: dict | None) -> dict:
@@ -379,7 +387,7 @@ class NotificationsService(DataService):
         with self.db.transaction() as uow:
             self._own_conversation(uow, "customer", customer_id, conversation_id, lock=True)
             row = store.add_conversation_message(uow, conversation_id, "customer", customer_id, data.body)
-        return _chat_message_out(row, "customer")
+        return views.chat_message_out(row, "customer")
 
     @staticmethod
     def _own_conversation(uow, side: str, owner_id: str, conversation_id: str, lock: bool = False) -> dict:
@@ -391,7 +399,7 @@ class NotificationsService(DataService):
 
 
 
-# --- serialisation -----------------------------------------------------------------------------
+# --- ids and chat pushes -----------------------------------------------------------------------
 
 def _is_uuid(value) -> bool:
     try:
@@ -399,63 +407,6 @@ def _is_uuid(value) -> bool:
         return True
     except ValueError:
         return False
-
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
-
-def _message_out(row: dict, lang: str) -> dict:
-    content = row["content"].get(lang) or row["content"]["ko"]
-    return {
-        "id": row["message_id"], "partner_id": row["partner_id"], "kind": row["source_type"],
-        "title": content["title"], "body": content["body"],
-        "actions": [{"kind": a["kind"], "method": a["method"], "href": a["href"],
-                     "label": a["label"].get(lang) or a["label"]["ko"]} for a in row["actions"]],
-        "created_at": _iso(row["created_at"]), "read_at": _iso(row["read_at"]),
-    }
-
-
-def _webhook_out(row: dict) -> dict:
-    return {"id": row["id"], "url": row["url"], "events": list(row["events"]), "description": row["description"],
-            "status": row["status"], "consecutive_failures": row["consecutive_failures"],
-            "disabled_at": _iso(row["disabled_at"]), "disabled_reason": row["disabled_reason"],
-            "created_at": _iso(row["created_at"])}
-
-
-def _delivery_out(row: dict) -> dict:
-    return {"id": row["id"], "event_id": row["event_id"], "event_type": row["event_type"], "status": row["status"],
-            "attempts": row["attempts"], "last_status_code": row["last_status_code"], "last_error": row["last_error"],
-            "next_attempt_at": _iso(row["next_attempt_at"]) if row["status"] == "pending" else None,
-            "delivered_at": _iso(row["delivered_at"]), "created_at": _iso(row["created_at"]),
-            "attempt_log": row["attempt_log"]}
-
-
-def _channel_message_out(row: dict) -> dict:
-    return {"id": row["id"], "kind": row["kind"], "audience": row["audience"], "title": row["title"],
-            "body": row["body"], "recipient_count": row["recipient_count"], "created_at": _iso(row["created_at"])}
-
-
-def _conversation_out(row: dict, side: str) -> dict:
-    out = {"id": row["id"], "partner_id": row["partner_id"], "reservation_number": row["reservation_number"],
-           "unread": row["partner_unread"] if side == "partner" else row["customer_unread"],
-           "last_message_at": _iso(row["last_message_at"]), "created_at": _iso(row["created_at"])}
-    if side == "partner":
-        out["customer_id"] = row["customer_id"]
-        out["customer_name"] = row.get("customer_name")   # masked (issue 17 item 9)
-    if row.get("last_message"):
-        last = row["last_message"]
-        out["last_message"] = {"author": "partner" if last["author_kind"] == "member" else "customer",
-                               "body": last["body"], "redacted": last["redacted"], "created_at": last["created_at"]}
-    return out
-
-
-def _chat_message_out(row: dict, side: str) -> dict:
-    out = {"id": str(row["id"]), "author": "partner" if row["author_kind"] == "member" else "customer",
-           "body": row["body"], "redacted": row["redacted"], "created_at": _iso(row["created_at"])}
-    if side == "partner" and row["author_kind"] == "member":
-        out["member_id"] = row["author_id"]  # which colleague wrote it; customers only see "partner"
-    return out
 
 
 def _chat_push_content(body: str) -> dict:
