@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from typing import Any
 
 from werkzeug.wrappers import Response
 
@@ -112,7 +113,8 @@ def month_of(value: str | None) -> dt.date:
 
 def month_grid(first: dt.date, inventory: dict) -> list[list[dict | None]]:
     """Weeks (Sunday first, as Korean calendars are) of days, each with its slots and blocks."""
-    slots, blocks = {}, {}
+    slots: dict[str, list[Any]] = {}
+    blocks: dict[str, list[Any]] = {}
     for slot in inventory.get("slots") or []:
         slots.setdefault(slot["date"], []).append(slot)
     for block in inventory.get("blocks") or []:

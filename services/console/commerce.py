@@ -31,7 +31,7 @@ BOARD_STATES = {   # the tabs of each channel group, seed 004's order
     SHIPPED: ("received", "preparing_shipment", "shipped", "completed", "cancelled"),
 }
 # What the partner may do at each state (R-ORD-2, R-ORD-3, R-ORD-5); the gateway enforces it.
-PARTNER_ACTIONS = {
+PARTNER_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     IN_STORE: {"received": ("start-preparing", "cancel"), "preparing": ("complete", "cancel")},
     SHIPPED: {"received": ("prepare-shipment", "cancel"), "preparing_shipment": ("ship", "cancel"),
               "shipped": ("deliver",)},
@@ -186,7 +186,8 @@ def auto_complete_note(ctx: Ctx, order: dict) -> str:
 
 def board_query(ctx: Ctx) -> dict:
     args = ctx.request.args
-    group = args.get("tab") if args.get("tab") in BOARD_STATES else IN_STORE
+    tab = args.get("tab")
+    group = tab if tab is not None and tab in BOARD_STATES else IN_STORE
     status = args.get("status") if args.get("status") in BOARD_STATES[group] else "received"
     return {"tab": group, "status": status}
 
@@ -457,7 +458,8 @@ def customers(ctx: Ctx, pid: str) -> Response:
     """고객: search by name or the last four digits (R-RSV-8) and segments; phones stay masked."""
     partner = ctx.partner(pid)
     args = ctx.request.args
-    segment = args.get("segment") if args.get("segment") in CUSTOMER_SEGMENTS else "all"
+    asked = args.get("segment")
+    segment = asked if asked is not None and asked in CUSTOMER_SEGMENTS else "all"
     q = args.get("q", "").strip()
     items = ctx.api.get(f"{partner_path(pid)}/customers", q=q or None, limit=100, **CUSTOMER_SEGMENTS[segment])["items"]
     if segment == "regular":   # the API has no visit-count filter: the console keeps the regulars of what it read

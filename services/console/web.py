@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -34,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "pc_session"
 CSRF_COOKIE = "pc_csrf"
 LANG_COOKIE = "pc_lang"
-COOKIE_FLAGS = {"secure": True, "httponly": True, "samesite": "Lax", "path": "/"}
+COOKIE_FLAGS: dict[str, Any] = {"secure": True, "httponly": True, "samesite": "Lax", "path": "/"}
 
 
 class Ctx:
@@ -50,6 +51,7 @@ class Ctx:
         self.api = Gateway(console.gateway_url, self.token, self.lang)
         self.error: str | None = None
         self.notice: str | None = None
+        self.revealed_phone = ""  # the full number, once the phone reveal asked for it (R-RSV-12)
         self._partners: list | None = None
         self._me: dict | None = None
 

@@ -50,8 +50,9 @@ class Principal:
 
     @classmethod
     def from_rpc(cls, data: dict) -> Principal:
-        fields = {k: data.get(k) for k in ("kind", "member_id", "customer_id", "partner_id", "role", "api_key_id")}
-        return cls(**fields, scopes=tuple(data.get("scopes") or ()))
+        return cls(kind=data["kind"], member_id=data.get("member_id"), customer_id=data.get("customer_id"),
+                   partner_id=data.get("partner_id"), role=data.get("role"), api_key_id=data.get("api_key_id"),
+                   scopes=tuple(data.get("scopes") or ()))
 
 
 ANONYMOUS = Principal(kind="anonymous")

@@ -51,7 +51,9 @@ def load_or_create_key(path: str | os.PathLike) -> ec.EllipticCurvePrivateKey:
             pass
         finally:
             draft.unlink()
-    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey), path  # written above as one
+    return key
 
 
 def e164(phone: str) -> str:

@@ -77,7 +77,7 @@ def routes_of(service_cls) -> dict[tuple[str, str], RouteSpec]:
     for attr in dir(service_cls):
         for entrypoint in getattr(getattr(service_cls, attr), "nameko_entrypoints", ()):
             if isinstance(entrypoint, ApiRoute):
-                table[(entrypoint.method, entrypoint.url)] = entrypoint.spec
+                table[(entrypoint.method, entrypoint.url)] = entrypoint.route_spec
     return table
 
 
@@ -218,8 +218,13 @@ class ApiRoute(HttpRequestHandler):
         super().__init__(method, url, **kwargs)
 
     @property
+    def route_spec(self) -> RouteSpec:
+        assert self.spec is not None, "an ApiRoute is made by @route, which always gives its spec"
+        return self.spec
+
+    @property
     def access(self) -> str:
-        return self.spec.access
+        return self.route_spec.access
 
     def handle_request(self, request):
         request.shallow = False

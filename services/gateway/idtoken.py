@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from typing import Any
 
 import jwt
 import requests
@@ -73,12 +74,12 @@ class JwksCache:
         self.fetches = 0
         self.lock = threading.Lock()  # green under eventlet: one fetch at a time
 
-    def key(self, kid: str | None):
+    def key(self, kid: str | None) -> Any:
         if self._stale() or (kid not in self.keys and self._may_refresh()):
             with self.lock:
                 if self._stale() or (kid not in self.keys and self._may_refresh()):
                     self._refresh()
-        return self.keys.get(kid)
+        return self.keys.get(kid) if kid is not None else None
 
     def _stale(self) -> bool:
         return self.fetched_at is None or self.clock() - self.fetched_at >= self.ttl

@@ -181,7 +181,7 @@ def component_schemas(routes) -> tuple[dict, dict]:
     wanted |= {(route.response_model, "serialization") for route in routes if route.response_model is not None}
     if not wanted:
         return {}, {}
-    refs, document = models_json_schema(sorted(wanted, key=lambda pair: (pair[0].__qualname__, pair[1])),
+    refs, document = models_json_schema(sorted(wanted, key=lambda pair: (pair[0].__qualname__, pair[1])),  # type: ignore[arg-type]
                                         ref_template=REF)
     return refs, document.get("$defs", {})
 

@@ -58,8 +58,8 @@ return 0
 
 
 def parse_rule(text: str) -> tuple[int, float]:
-    count, _, seconds = str(text).partition("/")
-    count, seconds = int(count), float(seconds)
+    count_text, _, seconds_text = str(text).partition("/")
+    count, seconds = int(count_text), float(seconds_text)
     if count < 1 or seconds <= 0:
         raise ValueError(f"rate limit {text!r}: want N/S with N >= 1 and S > 0")
     return count, seconds

@@ -198,9 +198,11 @@ class NotificationsService(DataService):
         secret = new_webhook_secret()
         with self.db.transaction() as uow:
             self._own_webhook(uow, partner_id, webhook_id)
-            row = store.rotate_webhook_secret(uow, partner_id, webhook_id, sealing.seal(self._secret_key, secret),
-                                              int(data.overlap_hours * 3600))
-        return {**views.webhook_out(row), "secret": secret, "previous_secret_valid_until": jsonable(row["previous_secret_until"])}
+            row = _found(store.rotate_webhook_secret(uow, partner_id, webhook_id,
+                                                     sealing.seal(self._secret_key, secret),
+                                                     int(data.overlap_hours * 3600)))
+        return {**views.webhook_out(row), "secret": secret,
+                "previous_secret_valid_until": jsonable(row["previous_secret_until"])}
 
     @property
     def _secret_key(self) -> bytes:
@@ -209,7 +211,7 @@ class NotificationsService(DataService):
     def _check_destination(self, url: str) -> None:
         allow_private = allows_private(self.config)
         host = urlsplit(url).hostname
-        refusal = None if allow_private else domain.host_refusal(host)
+        refusal = None if allow_private else domain.host_refusal(host or "")
         if refusal is None and not allow_private:
             try:
                 checked_address(url, allow_private, WebhookChannel.resolver)
@@ -236,7 +238,7 @@ class NotificationsService(DataService):
         """Switch a disabled webhook back on, with a fresh failure streak."""
         with self.db.transaction() as uow:
             self._own_webhook(uow, partner_id, webhook_id)
-            return views.webhook_out(store.enable_webhook(uow, partner_id, webhook_id))
+            return views.webhook_out(_found(store.enable_webhook(uow, partner_id, webhook_id)))
 
     @rpc
     def delete_webhook(self, partner_id: str, webhook_id: str) -> None:
@@ -256,10 +258,7 @@ class NotificationsService(DataService):
 
     @staticmethod
     def _own_webhook(uow, partner_id: str, webhook_id: str) -> dict:
-        row = store.get_webhook(uow, partner_id, webhook_id) if _is_uuid(webhook_id) else None
-        if row is None:
-            raise errors.webhook_not_found()
-        return row
+        return _found(store.get_webhook(uow, partner_id, webhook_id) if _is_uuid(webhook_id) else None)
 
     # --- channel messages (R-NTF-3) ------------------------------------------------------
 
@@ -281,8 +280,8 @@ class NotificationsService(DataService):
                 frees_in = recent["frees_in"].total_seconds() if recent["frees_in"] is not None else window
                 raise errors.channel_rate_limited(limit, window, frees_in)
             customers = store.audience_customers(uow, partner_id, data.audience, data.use_date, data.customer_ids)
-            if data.audience == "customers" and len(customers) < len(set(data.customer_ids)):
-                unknown = sorted(set(data.customer_ids) - set(customers))
+            if data.audience == "customers" and len(customers) < len(set(data.customer_ids or ())):
+                unknown = sorted(set(data.customer_ids or ()) - set(customers))
                 raise errors.invalid_field("customer_ids", f"not customers of this partner: {unknown[:10]}")
             if not customers:
                 raise errors.invalid_field("audience", "no customer matches this audience")
@@ -407,6 +406,13 @@ def _is_uuid(value) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _found(webhook: dict | None) -> dict:
+    """The partner's webhook row, or 404 ``webhook_not_found`` (unknown, another partner's, or deleted meanwhile)."""
+    if webhook is None:
+        raise errors.webhook_not_found()
+    return webhook
 
 
 def _chat_push_content(body: str) -> dict:

@@ -19,6 +19,8 @@ customer's side of conversations (``/v1/shop/conversations...``).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from chassis.errors import Forbidden, ValidationFailed
 from chassis.validation import NoBody
 from contract.notifications import (ChannelMessageIn, ChannelMessageOut, ChannelMessagePage, ChatMessageOut,
@@ -50,6 +52,7 @@ def inbox_query(request) -> dict:
 
 
 class NotificationsRoutes:
+    services: Any  # the gateway's RPC proxies (GatewayService)
 
     # --- inboxes (R-NTF-1, R-NTF-2) ----------------------------------------------------------
 

@@ -3,6 +3,7 @@ streams the member's new notifications (R-NTF-1) and resumes from Last-Event-ID.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import requests
 
@@ -14,7 +15,8 @@ def read_events(response, wanted: int) -> list[tuple[str, str, dict]]:
     """(id, event, data) of the next ``wanted`` events of an open stream."""
     if not hasattr(response, "sse_lines"):   # one line reader per stream: it keeps what it has read ahead
         response.sse_lines = response.iter_lines(chunk_size=1, decode_unicode=True)
-    events, current = [], {}
+    events: list[tuple[Any, str, Any]] = []
+    current: dict[str, str] = {}
     for line in response.sse_lines:
         if line == "":
             if "event" in current:

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 import uuid
+from typing import Any
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def order(partner_id: str, customer_id: str, **extra) -> dict:
                        "unit_price": 3000, "amount": 6000}], **extra}
 
 
-def _connect(url: str, **kwargs) -> psycopg.Connection:
+def _connect(url: str, **kwargs) -> psycopg.Connection[Any]:
     """A connection, waiting a little when the shared server is briefly out of connection slots."""
     for attempt in range(20):
         try:
@@ -80,6 +81,7 @@ def _connect(url: str, **kwargs) -> psycopg.Connection:
             if attempt == 19:
                 raise
             time.sleep(0.5)
+    raise AssertionError("unreachable: the last attempt raises")
 
 
 def query(url: str, sql: str, params=()) -> list[dict]:

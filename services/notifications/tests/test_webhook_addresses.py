@@ -25,7 +25,7 @@ class Endpoint:
     """An HTTP endpoint on one loopback address; ``endless`` streams an answer that never ends."""
 
     def __init__(self, address: str, port: int, endless: bool = False):
-        self.requests = []
+        self.requests: list[dict] = []
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
