@@ -7,6 +7,14 @@ from __future__ import annotations
 from chassis.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 
 
+def found(row: dict | None, what: str) -> dict:
+    """``row``, or 404 ``<what>_not_found``: a row this transaction has just shown to exist (its
+    role checked, its id read) that another one removed meanwhile is not found, never a 500."""
+    if row is None:
+        raise not_found(what)
+    return row
+
+
 def invalid_credentials():
     return Unauthenticated("invalid_credentials", "login id or password is wrong")
 

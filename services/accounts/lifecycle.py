@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from chassis import Actor, paging
 from chassis.service import rpc
@@ -23,6 +25,11 @@ from .views import partner_view
 
 
 class PartnerLifecycle:
+    # What AccountsService, which this mixin is part of, gives it.
+    db: Any
+    _role: Callable[..., str]
+    _operator: Callable[..., dict]
+    _partner_view: Callable[..., dict]
 
     def _admin(self, uow, actor, partner_id, action: str) -> str:
         role = self._role(uow, actor, partner_id, person_only=True)
@@ -47,7 +54,7 @@ class PartnerLifecycle:
             if body:
                 raise errors.invalid_fields({"body": "resubmit takes no body: correct the partner or its places "
                                                      "first"})
-            partner = store.partner_by_id(uow, partner_id, lock=True)
+            partner = errors.found(store.partner_by_id(uow, partner_id, lock=True), "partner")
             if partner["status"] != "rejected":
                 raise errors.invalid_state(partner["status"], "resubmit")
             rejection = store.last_rejections(uow, [partner["id"]]).get(str(partner["id"]))
@@ -55,7 +62,7 @@ class PartnerLifecycle:
                                                  self._application(uow, partner))
             if rejection is not None and not changes:
                 raise errors.nothing_changed(partner["status_reason"])
-            partner = store.resubmit_partner(uow, partner["id"])
+            partner = errors.found(store.resubmit_partner(uow, partner["id"]), "partner")
             uow.publish("partner.resubmitted", {**events.partner_changed(partner), "changes": changes,
                                                 "reason": rejection and rejection["reason"]},
                         partner_id=str(partner["id"]))
@@ -69,10 +76,10 @@ class PartnerLifecycle:
         with self.db.transaction() as uow:
             role = self._admin(uow, actor, partner_id, "close")   # who may, before what they sent
             data = parse(ClosePartner, body)
-            partner = store.partner_by_id(uow, partner_id, lock=True)
+            partner = errors.found(store.partner_by_id(uow, partner_id, lock=True), "partner")
             if not domain.may_close(partner["status"]):
                 raise errors.invalid_state(partner["status"], "close")
-            partner = store.close_partner(uow, partner["id"], data.open_bookings)
+            partner = errors.found(store.close_partner(uow, partner["id"], data.open_bookings), "partner")
             uow.publish("partner.closed", {**events.partner_changed(partner), "open_bookings": data.open_bookings},
                         partner_id=str(partner["id"]))
         return partner_view(partner, role)

@@ -74,7 +74,7 @@ class AccountsService(PartnerLifecycle, DataService):
         return int(self.config.get(key) or default)
 
     def _member(self, uow, member_id, lock: bool = False) -> dict:
-        row = store.member_by_id(uow, domain.as_uuid(member_id), lock) if domain.as_uuid(member_id) else None
+        row = store.member_by_id(uow, known, lock) if (known := domain.as_uuid(member_id)) else None
         if row is None:
             raise errors.not_found("member")
         return row
@@ -147,8 +147,10 @@ class AccountsService(PartnerLifecycle, DataService):
         data = parse(Login, body)
         with self.db.transaction() as uow:
             member = store.member_by_login(uow, data.login_id)
-        if not verify_password(self._hasher, self._hash_slots, member and member["password_hash"], data.password):
+        if not verify_password(self._hasher, self._hash_slots, member["password_hash"] if member else None,
+                               data.password):
             raise errors.invalid_credentials()
+        assert member is not None  # verify_password refuses no member (after hashing as long, R-ACC-2)
         token = domain.new_token(member["kind"])
         rehashed = (hash_password(self._hasher, self._hash_slots, data.password)
                     if needs_rehash(self._hasher, member["password_hash"]) else None)
@@ -365,7 +367,7 @@ class AccountsService(PartnerLifecycle, DataService):
             if not store.add_membership(uow, invitation["partner_id"], invitation["member_id"], invitation["role"]):
                 raise errors.already_member()
             store.decide_invitation(uow, invitation["id"], "accepted")
-            partner = store.partner_by_id(uow, invitation["partner_id"])
+            partner = errors.found(store.partner_by_id(uow, invitation["partner_id"]), "partner")
         return {"invitation_id": str(invitation["id"]), "status": "accepted", "partner_id": str(partner["id"]),
                 "name": partner["name"], "category": partner["category"], "role": invitation["role"],
                 "partner_status": partner["status"]}
@@ -412,7 +414,7 @@ class AccountsService(PartnerLifecycle, DataService):
         actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id)
-            return partner_view(store.partner_by_id(uow, partner_id), role)
+            return partner_view(errors.found(store.partner_by_id(uow, partner_id), "partner"), role)
 
     @rpc
     def update_partner(self, actor, partner_id, body) -> dict:
@@ -422,12 +424,12 @@ class AccountsService(PartnerLifecycle, DataService):
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES)
             data = parse(PartnerUpdate, body)
-            partner = store.partner_by_id(uow, partner_id, lock=True)
+            partner = errors.found(store.partner_by_id(uow, partner_id, lock=True), "partner")
             # channel_id may be cleared with null; name and business number only replaced
             changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None or k == "channel_id"}
             if "business_number" in changes and partner["status"] == "verified":
                 raise errors.field_locked("business_number", partner["status"])
-            return partner_view(store.update_partner(uow, partner_id, changes), role)
+            return partner_view(errors.found(store.update_partner(uow, partner_id, changes), "partner"), role)
 
     @rpc
     def partner_info(self, partner_id) -> dict:
@@ -464,7 +466,7 @@ class AccountsService(PartnerLifecycle, DataService):
             if partner["status"] not in from_statuses:
                 raise errors.invalid_state(partner["status"], action)
             self._record_decision(uow, partner, status, reason, operator_id)
-            partner = store.set_partner_status(uow, pid, status, reason)
+            partner = errors.found(store.set_partner_status(uow, str(partner["id"]), status, reason), "partner")
             uow.publish(f"partner.{status}", events.partner_changed(partner), partner_id=pid)
         return partner_view(partner)
 
@@ -513,7 +515,7 @@ class AccountsService(PartnerLifecycle, DataService):
                 raise errors.role_not_allowed(role)
             self._keep_an_admin(uow, partner_id, target, data.role)
             store.set_role(uow, partner_id, target["member_id"], data.role)
-            row = store.staff_member(uow, partner_id, target["member_id"])
+            row = errors.found(store.staff_member(uow, partner_id, target["member_id"]), "member")
         return staff_view(row, actor.member_id)
 
     @rpc
@@ -538,7 +540,7 @@ class AccountsService(PartnerLifecycle, DataService):
         """The partner row is locked first, so two demotions cannot both pass."""
         if target["role"] != "admin" or new_role == "admin":
             return
-        partner = store.partner_by_id(uow, partner_id, lock=True)
+        partner = errors.found(store.partner_by_id(uow, partner_id, lock=True), "partner")
         if store.admin_count(uow, partner_id) <= 1:
             raise errors.last_admin([partner])
 
@@ -660,7 +662,7 @@ class AccountsService(PartnerLifecycle, DataService):
         actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id)
-            partner = store.partner_by_id(uow, partner_id)
+            partner = errors.found(store.partner_by_id(uow, partner_id), "partner")
             shown = store.dashboard_notices(uow, domain.DASHBOARD_NOTICES)
         return {"partner": {key: partner_view(partner)[key] for key in ("partner_id", "name", "category", "status")},
                 "role": role, "sections": domain.dashboard_sections(partner["category"], role),

@@ -27,8 +27,11 @@ def create_operator(uow, login_id: str, password_hash: str) -> dict:
     for the same login resets the operator's password; a member's login id is refused."""
     existing = uow.fetch_one("SELECT * FROM members WHERE lower(login_id) = lower(%s) FOR UPDATE", (login_id,))
     if existing is None:
-        return insert_member(uow, kind="operator", login_id=login_id, password_hash=password_hash,
-                             name=login_id, phone=None, terms_agreed=False)
+        created = insert_member(uow, kind="operator", login_id=login_id, password_hash=password_hash,
+                                name=login_id, phone=None, terms_agreed=False)
+        if created is None:
+            raise ValueError(f"{login_id!r} was taken by a member meanwhile")
+        return created
     if existing["kind"] != "operator":
         raise ValueError(f"{login_id!r} is a member's login id, not an operator's")
     uow.execute("UPDATE members SET password_hash = %s, updated_at = now() WHERE id = %s",

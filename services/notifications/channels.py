@@ -18,6 +18,7 @@ import importlib
 import json
 import socket
 import time
+from typing import Any
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -88,9 +89,9 @@ class BlockedAddress(Exception):
 MAX_RESPONSE_BYTES = 16 * 1024   # an answer's status is what counts; its body is read only this far
 
 
-def resolve(host: str, port: int) -> list[str]:
+def resolve(host: str | None, port: int) -> list[str]:
     """The addresses ``host`` resolves to (one lookup; tests put a stub resolver here)."""
-    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
 def checked_address(url: str, allow_private: bool, resolver=None) -> str:
@@ -122,14 +123,16 @@ def post_pinned(url: str, address: str, body: bytes, headers: dict, timeout: flo
     up to ``MAX_RESPONSE_BYTES``. Returns the status."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    options = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False, "maxsize": 1}
+    options: dict[str, Any] = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False,
+                               "maxsize": 1}
+    pool: urllib3.HTTPConnectionPool
     if parts.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(address, port, server_hostname=parts.hostname,
                                            assert_hostname=parts.hostname, cert_reqs="CERT_REQUIRED",
                                            ca_certs=certifi.where(), **options)
     else:
         pool = urllib3.HTTPConnectionPool(address, port, **options)
-    host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    host = f"{parts.hostname}" if parts.port is None else f"{parts.hostname}:{parts.port}"
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         response = pool.urlopen("POST", path, body=body, headers={**headers, "Host": host}, redirect=False,
