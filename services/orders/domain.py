@@ -57,14 +57,13 @@ Choices made where the seeds are silent (also in the service docstring)
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from chassis import paging
+from chassis import Actor, paging
+from chassis.actor import API_KEY
 from chassis.coupons import coupon_of_hold
 from chassis.money import refund_by_product
 from chassis.partner_time import PARTNER_TIME_ZONE, business_date  # noqa: F401 (the service reads them as domain.*)
@@ -482,11 +481,6 @@ def redemption_key(hold_id: str) -> str:
     return f"order:{order_id_of(hold_id)}"
 
 
-def body_fingerprint(body: dict) -> str:
-    """The same body (after validation, key order aside) gives the same fingerprint."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class NewLine:
     line_id: str
@@ -645,16 +639,14 @@ def listed(values: str | None) -> list[str] | None:
     return values.split(",") if values else None
 
 
-def actor_id(actor: dict | None) -> str | None:
+def actor_id(actor: Actor) -> str | None:
     """Who acted for the partner, as histories record it: the member, or the
-    partner's API key as ``api_key:<id>`` (R-ACC-13)."""
-    actor = actor or {}
-    return actor.get("member_id") or (f"api_key:{actor.get('api_key_id')}" if actor.get("api_key_id") else
-                                      ("api_key" if actor.get("kind") == "api_key" else None))
+    partner's API key as ``api_key:<id>`` (R-ACC-13); nobody for the system."""
+    return actor.recorded_as if actor.kind == API_KEY else actor.member_id
 
 
-def actor_kind(actor: dict | None) -> str:
-    return (actor or {}).get("kind") or "system"
+def actor_kind(actor: Actor) -> str:
+    return actor.kind
 
 
 # --- the partner dashboard (R-ACC-11) -----------------------------------------------------

@@ -72,16 +72,6 @@ def order_not_changeable(order_id: str) -> Conflict:
                     "and the customer orders again (R-ORD-4)", {"order_id": order_id})
 
 
-def idempotency_key_required() -> ValidationFailed:
-    return ValidationFailed("idempotency_key_required", "send an Idempotency-Key header to create an order",
-                            {"fields": {"Idempotency-Key": "required on order creation"}})
-
-
-def idempotency_key_reused(key: str) -> Conflict:
-    return Conflict("idempotency_key_reused", "this Idempotency-Key was used with another body",
-                    {"idempotency_key": key})
-
-
 def creation_interrupted(key: str) -> ServiceUnavailable:
     return ServiceUnavailable("order_creation_interrupted",
                               "the order could not be completed in time; retry with the same Idempotency-Key",

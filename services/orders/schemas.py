@@ -18,7 +18,6 @@ from contract.orders import (  # noqa: F401
     ExchangeApproveIn,
     ExchangeLineIn,
     ExchangeRequestIn,
-    IDEMPOTENCY_KEY,
     InquiryIn,
     LineId,
     ListQuery,

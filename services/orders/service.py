@@ -30,8 +30,10 @@ hold is taken under that id (the catalog makes it idempotent), and the order,
 its lines, the key's stored response and ``order.received`` are written in one
 transaction. The same key and body replays the first response; another body is
 409 ``idempotency_key_reused``; two requests racing with one key share the
-hold and create one order. A refused creation (out of stock, bad line) leaves
-no trace, so a retry is evaluated again. A creation interrupted after its hold
+hold and create one order. A refused creation (out of stock, a channel the
+partner does not offer) is the key's answer too: the same key and body replay
+the refusal (chassis.idempotency, api.md), a new key is evaluated again. A
+creation interrupted after its hold
 (crash, timeout) is retried by the client with the same key, or swept by the
 timer after ``PENDING_CREATION_SECONDS``, which gives the hold back.
 
@@ -51,19 +53,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import signal
 import socket
 
 from nameko.timer import Timer
 
+from chassis import Actor, idempotency
 from chassis.consumer import event_handler
 from chassis.logging import get_logger
 from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query
 
 from . import errors, store
-from .schemas import (IDEMPOTENCY_KEY, AnswerIn, ExchangeApproveIn, ExchangeRequestIn, InquiryIn, ListQuery, OrderCreate,
+from .schemas import (AnswerIn, ExchangeApproveIn, ExchangeRequestIn, InquiryIn, ListQuery, OrderCreate,
                       PeriodIn, ReasonIn, ReasonRequired, RefundRequestIn, RequestListQuery, ReviewIn,
                       ShipmentCorrectionIn, ShipmentIn, StartPreparingIn)
 from .use_cases import Orders, Settings
@@ -119,20 +121,6 @@ class CatalogRpc:
         return self.proxy.get_live_product(partner_id, product_id)
 
 
-def checked_key(idempotency_key) -> str:
-    """The Idempotency-Key header: required, 1 to 255 visible ASCII characters."""
-    if not idempotency_key:
-        raise errors.idempotency_key_required()
-    if not isinstance(idempotency_key, str) or not re.match(IDEMPOTENCY_KEY, idempotency_key):
-        raise errors.invalid_fields({"Idempotency-Key": "1 to 255 visible ASCII characters"})
-    return idempotency_key
-
-
-def optional_key(idempotency_key) -> str | None:
-    """The Idempotency-Key of the customer's other POSTs: honoured when sent."""
-    return checked_key(idempotency_key) if idempotency_key else None
-
-
 class OrdersService(DataService):
     name = "orders"
     partner_cache: dict = {}
@@ -159,7 +147,7 @@ class OrdersService(DataService):
     @rpc
     def create_order(self, customer_id: str, body: dict, idempotency_key: str | None = None) -> dict:
         """Take stock and record the order; see the module docstring for the key."""
-        key = checked_key(idempotency_key)
+        key = idempotency.check_key(idempotency_key, creating="an order")
         return self.orders.create_order(customer_id, key, parse(OrderCreate, body))
 
     # --- customers: their orders ---------------------------------------------------------
@@ -198,39 +186,43 @@ class OrdersService(DataService):
     @rpc
     def get_order(self, partner_id: str, order_id: str, actor: dict | None = None) -> dict:
         """The staff view; a recipient shown whole for the waybill is a recorded access (R-RSV-12)."""
-        return self.orders.partner_order(partner_id, order_id, actor)
+        return self.orders.partner_order(partner_id, order_id, Actor.from_wire(actor))
 
     @rpc
     def reveal_phone(self, partner_id: str, order_id: str, actor: dict) -> dict:
         """R-RSV-12: an admin or master sees the whole phone to call about this
         order: the recipient's when it ships, else the customer's verified one
         (accounts); recorded with who and when."""
-        return self.orders.reveal_phone(partner_id, order_id, actor)
+        return self.orders.reveal_phone(partner_id, order_id, Actor.from_wire(actor))
 
     @rpc
     def start_preparing(self, partner_id: str, order_id: str, body: dict | None = None,
                         actor: dict | None = None) -> dict:
         """R-ORD-2; ``{minutes}`` (seed 004 소요 시간) sets the expected ready time."""
         minutes = parse(StartPreparingIn, body).minutes
-        return self.orders.transition(partner_id, order_id, "start_preparing", actor, preparation_minutes=minutes)
+        return self.orders.transition(
+            partner_id, order_id, "start_preparing", Actor.from_wire(actor), preparation_minutes=minutes
+        )
 
     @rpc
     def complete(self, partner_id: str, order_id: str, actor: dict | None = None) -> dict:
-        return self.orders.transition(partner_id, order_id, "complete", actor)
+        return self.orders.transition(partner_id, order_id, "complete", Actor.from_wire(actor))
 
     @rpc
     def prepare_shipment(self, partner_id: str, order_id: str, actor: dict | None = None) -> dict:
-        return self.orders.transition(partner_id, order_id, "prepare_shipment", actor)
+        return self.orders.transition(partner_id, order_id, "prepare_shipment", Actor.from_wire(actor))
 
     @rpc
     def ship(self, partner_id: str, order_id: str, body: dict, actor: dict | None = None) -> dict:
         shipment = parse(ShipmentIn, body)
-        return self.orders.ship(partner_id, order_id, shipment.courier, shipment.invoice_number, actor)
+        return self.orders.ship(
+            partner_id, order_id, shipment.courier, shipment.invoice_number, Actor.from_wire(actor)
+        )
 
     @rpc
     def deliver(self, partner_id: str, order_id: str, actor: dict | None = None) -> dict:
         """R-ORD-3: delivered completes the order."""
-        return self.orders.transition(partner_id, order_id, "deliver", actor)
+        return self.orders.transition(partner_id, order_id, "deliver", Actor.from_wire(actor))
 
     @rpc
     def correct_shipment(self, partner_id: str, order_id: str, body: dict, actor: dict | None = None) -> dict:
@@ -238,14 +230,16 @@ class OrdersService(DataService):
         shipment = parse(ShipmentCorrectionIn, body)
         if shipment.courier is None and shipment.invoice_number is None:
             raise errors.invalid_fields({"invoice_number": "give the invoice number, the courier or both"})
-        return self.orders.correct_shipment(partner_id, order_id, shipment.courier, shipment.invoice_number, actor)
+        return self.orders.correct_shipment(
+            partner_id, order_id, shipment.courier, shipment.invoice_number, Actor.from_wire(actor)
+        )
 
     @rpc
     def partner_cancel(self, partner_id: str, order_id: str, body: dict | None = None,
                        actor: dict | None = None) -> dict:
         """R-ORD-5: dine-in/takeout before completion, delivery and parcel before shipment."""
         reason = parse(ReasonIn, body).reason
-        return self.orders.cancel(order_id, "partner", reason, actor, partner_id=partner_id)
+        return self.orders.cancel(order_id, "partner", reason, Actor.from_wire(actor), partner_id=partner_id)
 
     @rpc
     def partner_change_order(self, partner_id: str, order_id: str, body: dict | None = None) -> dict:
@@ -257,23 +251,25 @@ class OrdersService(DataService):
     @rpc
     def request_refund(self, customer_id: str, order_id: str, body: dict, idempotency_key: str | None = None) -> dict:
         data = parse(RefundRequestIn, body)
-        return self.orders.request_refund(customer_id, order_id, optional_key(idempotency_key), body, data)
+        return self.orders.request_refund(customer_id, order_id, idempotency.check_key(idempotency_key), body, data)
 
     @rpc
     def approve_refund(self, partner_id: str, request_id: str, actor: dict | None = None) -> dict:
         """The units named are refunded; before shipment their stock returns (R-ORD-6, R-ORD-8)."""
-        return self.orders.approve_refund(partner_id, request_id, actor)
+        return self.orders.approve_refund(partner_id, request_id, Actor.from_wire(actor))
 
     @rpc
     def reject_refund(self, partner_id: str, request_id: str, body: dict, actor: dict | None = None) -> dict:
-        return self.orders.reject(partner_id, "refund", request_id, parse(ReasonRequired, body).reason, actor)
+        return self.orders.reject(
+            partner_id, "refund", request_id, parse(ReasonRequired, body).reason, Actor.from_wire(actor)
+        )
 
     @rpc
     def request_exchange(self, customer_id: str, order_id: str, body: dict,
                          idempotency_key: str | None = None) -> dict:
         """Units of a line to another option of the same product, at the same price."""
         data = parse(ExchangeRequestIn, body)
-        return self.orders.request_exchange(customer_id, order_id, optional_key(idempotency_key), body, data)
+        return self.orders.request_exchange(customer_id, order_id, idempotency.check_key(idempotency_key), body, data)
 
     @rpc
     def approve_exchange(self, partner_id: str, request_id: str, body: dict | None = None,
@@ -281,50 +277,58 @@ class OrdersService(DataService):
         """Hold the new options (R-ORD-8); ``{return_courier, return_invoice_number}``
         name the return pickup. The old units go back to stock when the return is
         received (``receive_exchange_return``, issue 18 item 7)."""
-        return self.orders.approve_exchange(partner_id, request_id, parse(ExchangeApproveIn, body), actor)
+        return self.orders.approve_exchange(
+            partner_id, request_id, parse(ExchangeApproveIn, body), Actor.from_wire(actor)
+        )
 
     # --- an exchange's own flow after approval (issue 18 item 7) ---------------------------------
 
     @rpc
     def receive_exchange_return(self, partner_id: str, request_id: str, actor: dict | None = None) -> dict:
         """The returned units arrived: they go back to stock now (R-ORD-6)."""
-        return self.orders.exchange_step(partner_id, request_id, "receive_return", actor)
+        return self.orders.exchange_step(partner_id, request_id, "receive_return", Actor.from_wire(actor))
 
     @rpc
     def ship_exchange(self, partner_id: str, request_id: str, body: dict, actor: dict | None = None) -> dict:
         """The replacement leaves with its courier and invoice (and tracking link, R-ORD-7)."""
         shipment = parse(ShipmentIn, body)
-        return self.orders.exchange_step(partner_id, request_id, "ship_replacement", actor, courier=shipment.courier,
-                                         invoice_number=shipment.invoice_number)
+        return self.orders.exchange_step(partner_id, request_id, "ship_replacement", Actor.from_wire(actor),
+                                         courier=shipment.courier, invoice_number=shipment.invoice_number)
 
     @rpc
     def deliver_exchange(self, partner_id: str, request_id: str, actor: dict | None = None) -> dict:
         """The replacement was delivered: the exchange is done."""
-        return self.orders.exchange_step(partner_id, request_id, "deliver_replacement", actor)
+        return self.orders.exchange_step(partner_id, request_id, "deliver_replacement", Actor.from_wire(actor))
 
     @rpc
     def reject_exchange(self, partner_id: str, request_id: str, body: dict, actor: dict | None = None) -> dict:
-        return self.orders.reject(partner_id, "exchange", request_id, parse(ReasonRequired, body).reason, actor)
+        return self.orders.reject(
+            partner_id, "exchange", request_id, parse(ReasonRequired, body).reason, Actor.from_wire(actor)
+        )
 
     # --- inquiries and reviews (R-ORD-9) ------------------------------------------------------
 
     @rpc
     def post_inquiry(self, customer_id: str, order_id: str, body: dict, idempotency_key: str | None = None) -> dict:
         text = parse(InquiryIn, body).body
-        return self.orders.post_inquiry(customer_id, order_id, optional_key(idempotency_key), body, text)
+        return self.orders.post_inquiry(customer_id, order_id, idempotency.check_key(idempotency_key), body, text)
 
     @rpc
     def answer_inquiry(self, partner_id: str, inquiry_id: str, body: dict, actor: dict | None = None) -> dict:
-        return self.orders.answer(partner_id, "inquiries", inquiry_id, parse(AnswerIn, body).body, actor)
+        return self.orders.answer(
+            partner_id, "inquiries", inquiry_id, parse(AnswerIn, body).body, Actor.from_wire(actor)
+        )
 
     @rpc
     def post_review(self, customer_id: str, order_id: str, body: dict, idempotency_key: str | None = None) -> dict:
         data = parse(ReviewIn, body)
-        return self.orders.post_review(customer_id, order_id, optional_key(idempotency_key), body, data)
+        return self.orders.post_review(customer_id, order_id, idempotency.check_key(idempotency_key), body, data)
 
     @rpc
     def reply_review(self, partner_id: str, review_id: str, body: dict, actor: dict | None = None) -> dict:
-        return self.orders.answer(partner_id, "reviews", review_id, parse(AnswerIn, body).body, actor)
+        return self.orders.answer(
+            partner_id, "reviews", review_id, parse(AnswerIn, body).body, Actor.from_wire(actor)
+        )
 
     # --- partner lists of requests, inquiries, reviews -------------------------------------------------
 

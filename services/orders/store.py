@@ -33,14 +33,23 @@ def creation_key(uow, customer_id: str, key: str, lock: bool = False) -> dict | 
 
 
 def drop_pending_key(uow, customer_id: str, key: str, hold_id: str) -> None:
-    """A refused creation leaves no trace: a retry with the same key is evaluated again."""
-    uow.execute("DELETE FROM creation_keys WHERE customer_id = %s AND key = %s AND hold_id = %s AND order_id IS NULL",
+    """A key whose hold id another hold has: it never was this body's."""
+    uow.execute("DELETE FROM creation_keys WHERE customer_id = %s AND key = %s AND hold_id = %s AND state = 'pending'",
                 (customer_id, key, hold_id))
 
 
-def finish_creation_key(uow, customer_id: str, key: str, order_id, response: dict) -> None:
-    uow.execute("UPDATE creation_keys SET order_id = %s, response = %s WHERE customer_id = %s AND key = %s",
-                (order_id, Jsonb(response), customer_id, key))
+def finish_creation_key(uow, customer_id: str, key: str, order_id, answer: dict) -> None:
+    """``answer``: chassis.idempotency.answered, the columns of the first reply."""
+    uow.execute("""UPDATE creation_keys SET order_id = %s, state = %s, response_status = %s, response = %s
+                    WHERE customer_id = %s AND key = %s""",
+                (order_id, answer["state"], answer["response_status"], Jsonb(answer["response"]), customer_id, key))
+
+
+def refuse_creation_key(uow, customer_id: str, key: str, hold_id: str, refusal: dict) -> None:
+    """``refusal``: chassis.idempotency.refused, replayed to the same key and body from now on."""
+    uow.execute("""UPDATE creation_keys SET state = %s, response_status = %s, response = %s
+                    WHERE customer_id = %s AND key = %s AND hold_id = %s AND state = 'pending'""",
+                (refusal["state"], refusal["response_status"], Jsonb(refusal["response"]), customer_id, key, hold_id))
 
 
 def claim_stale_keys(uow, older_than_seconds: float, lease_seconds: float, limit: int) -> list[dict]:
@@ -50,7 +59,7 @@ def claim_stale_keys(uow, older_than_seconds: float, lease_seconds: float, limit
     return uow.fetch_all(
         """UPDATE creation_keys SET swept_at = now()
             WHERE (customer_id, key) IN (
-                SELECT customer_id, key FROM creation_keys WHERE order_id IS NULL
+                SELECT customer_id, key FROM creation_keys WHERE state = 'pending'
                    AND created_at < now() - make_interval(secs => %s)
                    AND (swept_at IS NULL OR swept_at < now() - make_interval(secs => %s))
                  ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED)
@@ -58,10 +67,10 @@ def claim_stale_keys(uow, older_than_seconds: float, lease_seconds: float, limit
 
 
 def delete_expired_keys(uow, older_than_hours: float, limit: int = 5000) -> int:
-    """Keys of created orders past their replay window (a retry after that is a new order)."""
+    """Answered keys past their replay window (a retry after that is a new request)."""
     deleted = uow.execute(
         """DELETE FROM creation_keys WHERE ctid IN (
-               SELECT ctid FROM creation_keys WHERE order_id IS NOT NULL
+               SELECT ctid FROM creation_keys WHERE state <> 'pending'
                   AND created_at < now() - make_interval(hours => %s) LIMIT %s)""",
         (int(older_than_hours), limit)).rowcount
     return deleted + uow.execute(
@@ -87,7 +96,7 @@ def save_request_response(uow, customer_id: str, key: str, response: dict) -> No
 
 
 def delete_key(uow, customer_id: str, key: str) -> None:
-    uow.execute("DELETE FROM creation_keys WHERE customer_id = %s AND key = %s AND order_id IS NULL",
+    uow.execute("DELETE FROM creation_keys WHERE customer_id = %s AND key = %s AND state = 'pending'",
                 (customer_id, key))
 
 
@@ -440,7 +449,7 @@ def erase_customer(uow, customer_id: str, pseudonym: str) -> int:
     uow.execute("UPDATE order_requests SET reason = '' WHERE customer_id = %s", (pseudonym,))
     # Stored responses hold the address: the replay window closes for an erased customer. Creations
     # still pending keep their row (the timer releases their hold) under the pseudonym.
-    uow.execute("DELETE FROM creation_keys WHERE customer_id = %s AND order_id IS NOT NULL", (customer_id,))
+    uow.execute("DELETE FROM creation_keys WHERE customer_id = %s AND state <> 'pending'", (customer_id,))
     uow.execute("DELETE FROM request_keys WHERE customer_id = %s", (customer_id,))
     uow.execute("UPDATE creation_keys SET customer_id = %s WHERE customer_id = %s", (pseudonym, customer_id))
     return count

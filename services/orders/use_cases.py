@@ -25,7 +25,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chassis import coupons, money, paging
+from chassis import Actor, coupons, idempotency, money, paging
 from chassis.errors import DomainError, NotFound, ServiceUnavailable
 from chassis.logging import get_logger
 from chassis.partner_time import business_date
@@ -37,6 +37,7 @@ log = get_logger(__name__)
 
 Row = dict[str, Any]
 View = dict[str, Any]
+NOBODY = Actor.system()   # a change nobody of the partner made (the customer's own, a closing partner's)
 PARTNER_CACHE_SECONDS = 30.0
 
 
@@ -96,19 +97,18 @@ class Orders:
         """``data``: a validated ``OrderCreate``. Claim the key, hold the stock, record the order."""
         domain.check_channel_fields(data.channel, data.shipping_address is not None)
         coupons.check_one_coupon(data.coupon_code, data.coupon_id)
-        fingerprint = domain.body_fingerprint(coupons.without_unnamed_coupon(data.model_dump(mode="json")))
+        fingerprint = idempotency.fingerprint(coupons.without_unnamed_coupon(data.model_dump(mode="json")))
         with self.uow.transaction() as tx:
             claimed = self.store.claim_creation_key(tx, customer_id, key, data.partner_id, fingerprint,
                                                     domain.new_hold_id())
-        if claimed["fingerprint"] != fingerprint:
-            raise errors.idempotency_key_reused(key)
-        if claimed["response"] is not None:
-            return dict(claimed["response"])
+        idempotency.check_same_body(claimed["fingerprint"], fingerprint)
+        if (first := idempotency.replay(claimed)) is not None:   # the first answer, or its refusal raised again
+            return first
         hold = self._hold_for(customer_id, key, claimed["hold_id"], data)
         return self._record_order(customer_id, key, claimed["hold_id"], data, hold)
 
     def _hold_for(self, customer_id: str, key: str, hold_id: str, data: Any) -> Row:
-        """The catalog hold of the order; a refusal drops the pending key (no trace)."""
+        """The catalog hold of the order; a refusal becomes the key's answer (api.md)."""
         try:
             self._check_channel(data.partner_id, data.channel)
             coupon = coupons.hold_coupon(data.coupon_code, data.coupon_id, customer_id,
@@ -119,21 +119,23 @@ class Orders:
         except ServiceUnavailable:
             raise   # the hold may exist: keep the key, so a retry reuses its hold id (or the timer sweeps it)
         except DomainError as exc:
-            self._drop_key(customer_id, key, hold_id)
-            if exc.code == "hold_id_reused":
-                raise errors.idempotency_key_reused(key) from None
+            if exc.code == "hold_id_reused":   # another hold has this id: the key never was this body's
+                with self.uow.transaction() as tx:
+                    self.store.drop_pending_key(tx, customer_id, key, hold_id)
+                raise idempotency.key_reused() from None
+            self._refuse(customer_id, key, hold_id, exc)
             raise
         try:
             domain.check_goods(hold)
-        except DomainError:
+        except DomainError as exc:
             self._release_quietly(hold_id, data.partner_id)
-            self._drop_key(customer_id, key, hold_id)
+            self._refuse(customer_id, key, hold_id, exc)
             raise
         return hold
 
-    def _drop_key(self, customer_id: str, key: str, hold_id: str) -> None:
+    def _refuse(self, customer_id: str, key: str, hold_id: str, refusal: DomainError) -> None:
         with self.uow.transaction() as tx:
-            self.store.drop_pending_key(tx, customer_id, key, hold_id)
+            self.store.refuse_creation_key(tx, customer_id, key, hold_id, idempotency.refused(refusal))
 
     def _check_channel(self, partner_id: str, channel: str) -> None:
         """The partner's category says which channels it takes (R-ORD-1, R-ORD-6). Whether
@@ -185,13 +187,13 @@ class Orders:
             claimed = self.store.creation_key(tx, customer_id, key, lock=True)
             if claimed is None or claimed["hold_id"] != hold_id or claimed["swept_at"] is not None:
                 raise errors.creation_interrupted(key)   # swept meanwhile: its hold is given back
-            if claimed["response"] is not None:
-                return dict(claimed["response"])         # a racing request with the same key won
+            if (first := idempotency.replay(claimed)) is not None:
+                return first                             # a racing request with the same key won
             order.number = self.store.next_order_number(tx, order.partner_id, order.number_day)
             row = self.store.insert_order(tx, order.row(), lines)
             line_rows = [domain.new_line_row(line) for line in lines]
             response = views.order_view(row, line_rows, owner=True)
-            self.store.finish_creation_key(tx, customer_id, key, order.order_id, response)
+            self.store.finish_creation_key(tx, customer_id, key, order.order_id, idempotency.answered(response))
             events.publish(tx, "order.received", row, line_rows, actor="customer")
         return response
 
@@ -230,7 +232,7 @@ class Orders:
             order = self._found(tx, order_id, customer_id=customer_id)
             return self._detail(tx, order, owner=True)
 
-    def partner_order(self, partner_id: str, order_id: str, actor: Row | None) -> View:
+    def partner_order(self, partner_id: str, order_id: str, actor: Actor) -> View:
         """The staff view; a recipient shown whole for the waybill is a recorded access (R-RSV-12)."""
         with self.uow.transaction() as tx:
             order = self._found(tx, order_id, partner_id=partner_id)
@@ -239,7 +241,7 @@ class Orders:
                 self._record_contact_access(tx, order, "shipping_shown", actor)
             return self._detail(tx, order, owner=False, recipient_whole=whole)
 
-    def reveal_phone(self, partner_id: str, order_id: str, actor: Row | None) -> View:
+    def reveal_phone(self, partner_id: str, order_id: str, actor: Actor) -> View:
         """R-RSV-12: the recipient's phone when it ships, else the customer's verified one
         (accounts, asked after the access is recorded and committed)."""
         with self.uow.transaction() as tx:
@@ -263,13 +265,13 @@ class Orders:
             self._found(tx, order_id, **owner)
         raise errors.order_not_changeable(order_id)
 
-    def _record_contact_access(self, tx: Any, order: Row, reason: str, actor: Row | None) -> None:
+    def _record_contact_access(self, tx: Any, order: Row, reason: str, actor: Actor) -> None:
         self.store.record_contact_access(tx, order["partner_id"], order["order_id"], reason,
                                          domain.actor_kind(actor), domain.actor_id(actor))
 
     # --- partner transitions (R-ORD-2, R-ORD-3) -----------------------------------------------------
 
-    def transition(self, partner_id: str, order_id: str, action: str, actor: Row | None, **fields: Any) -> View:
+    def transition(self, partner_id: str, order_id: str, action: str, actor: Actor, **fields: Any) -> View:
         with self.uow.transaction() as tx:
             order = domain.Order.from_row(self._locked(tx, order_id, partner_id))
             changes = order.transition(action, self.now(), domain.actor_id(actor), fields)
@@ -279,14 +281,14 @@ class Orders:
                 events.publish(tx, event_type, row, lines, actor="partner")
             return self._detail(tx, row, owner=False, lines=lines)
 
-    def ship(self, partner_id: str, order_id: str, courier: str, invoice_number: str, actor: Row | None) -> View:
+    def ship(self, partner_id: str, order_id: str, courier: str, invoice_number: str, actor: Actor) -> View:
         with self.uow.transaction() as tx:
             url = domain.tracking_url(self.store.courier(tx, courier), invoice_number)
         return self.transition(partner_id, order_id, "ship", actor, courier=courier, invoice_number=invoice_number,
                                tracking_url=url)
 
     def correct_shipment(self, partner_id: str, order_id: str, courier: str | None, invoice_number: str | None,
-                         actor: Row | None) -> View:
+                         actor: Actor) -> View:
         """R-ORD-3: courier, invoice number or both corrected while shipped."""
         with self.uow.transaction() as tx:
             order = self._locked(tx, order_id, partner_id)
@@ -303,7 +305,7 @@ class Orders:
 
     # --- cancellation (R-ORD-5) ------------------------------------------------------------------
 
-    def cancel(self, order_id: str, by: str, reason: str | None, actor: Row | None = None, **owner: str) -> View:
+    def cancel(self, order_id: str, by: str, reason: str | None, actor: Actor = NOBODY, **owner: str) -> View:
         with self.uow.transaction() as tx:
             order, lines, release_id = self._cancel_locked(tx, self._locked(tx, order_id, **owner), by, reason, actor)
             view = self._detail(tx, order, owner=by == "customer", lines=lines)
@@ -311,7 +313,7 @@ class Orders:
         return view
 
     def _cancel_locked(self, tx: Any, order: Row, by: str, reason: str | None,
-                       actor: Row | None) -> tuple[Row, list[Row], str]:
+                       actor: Actor) -> tuple[Row, list[Row], str]:
         """Cancel an order locked in ``tx``: the rest of the money back, open
         requests closed, stock to return (the release id to send after commit)."""
         refund = order["total"] - order["refunded_amount"]
@@ -344,7 +346,7 @@ class Orders:
                            refunded_line_ids=[item["line_id"] for item in refund], request_id=request["request_id"])
             return self._remember(tx, customer_id, key, views.request_view(request))
 
-    def approve_refund(self, partner_id: str, request_id: str, actor: Row | None) -> View:
+    def approve_refund(self, partner_id: str, request_id: str, actor: Actor) -> View:
         """The units named are refunded; before shipment their stock returns (R-ORD-6, R-ORD-8)."""
         release_ids: list[str] = []
         with self.uow.transaction() as tx:
@@ -372,7 +374,7 @@ class Orders:
         self._send_releases(release_ids)
         return view
 
-    def reject(self, partner_id: str, kind: str, request_id: str, reason: str, actor: Row | None) -> View:
+    def reject(self, partner_id: str, kind: str, request_id: str, reason: str, actor: Actor) -> View:
         release_ids: list[str] = []
         with self.uow.transaction() as tx:
             order, request = self._locked_request(tx, partner_id, kind, request_id)
@@ -421,7 +423,7 @@ class Orders:
                 products[line["product_id"]] = self.catalog.get_live_product(order["partner_id"], line["product_id"])
             domain.check_exchange_option(products[line["product_id"]], line, item, index)
 
-    def approve_exchange(self, partner_id: str, request_id: str, pickup: Any, actor: Row | None) -> View:
+    def approve_exchange(self, partner_id: str, request_id: str, pickup: Any, actor: Actor) -> View:
         """Hold the new options (R-ORD-8); ``pickup`` (``ExchangeApproveIn``) names the return
         pickup. The old units go back to stock when the return is received."""
         domain.check_pickup(pickup.return_courier, pickup.return_invoice_number)
@@ -442,7 +444,7 @@ class Orders:
                                                     lines[item["line_id"]]["unit_price"], held["unit_price"])
         return self._apply_exchange(partner_id, request_id, hold_id, hold, actor, pickup)
 
-    def _apply_exchange(self, partner_id: str, request_id: str, hold_id: str, hold: Row, actor: Row | None,
+    def _apply_exchange(self, partner_id: str, request_id: str, hold_id: str, hold: Row, actor: Actor,
                         pickup: Any) -> View:
         with self.uow.transaction() as tx:
             # Approved or rejected meanwhile: an approval keeps the hold, a rejection released it.
@@ -465,7 +467,7 @@ class Orders:
                            request_id=request["request_id"], exchange=request)
             return views.request_view(request)
 
-    def exchange_step(self, partner_id: str, request_id: str, step: str, actor: Row | None,
+    def exchange_step(self, partner_id: str, request_id: str, step: str, actor: Actor,
                       **fields: Any) -> View:
         """Receiving the return (its units back to stock), shipping and delivering the replacement."""
         release_ids: list[str] = []
@@ -546,7 +548,7 @@ class Orders:
                            request_id=review["review_id"], review=review)
             return self._remember(tx, customer_id, key, views.review_view(review))
 
-    def answer(self, partner_id: str, table: str, object_id: str, text: str, actor: Row | None) -> View:
+    def answer(self, partner_id: str, table: str, object_id: str, text: str, actor: Actor) -> View:
         """The partner answers an inquiry or replies to a review, once."""
         kind, event, render = {"inquiries": ("answered", "order.inquiry_answered", views.inquiry_view),
                                "reviews": ("replied", "order.review_replied", views.review_view)}[table]
@@ -597,12 +599,11 @@ class Orders:
         when this request is the first; another body with the key is 409 idempotency_key_reused."""
         if not key:
             return None
-        fingerprint = domain.body_fingerprint({"scope": scope, "body": body})
+        fingerprint = idempotency.fingerprint({"scope": scope, "body": body})
         first = self.store.claim_request_key(tx, customer_id, key, fingerprint)
         if first is None:
             return None
-        if first["fingerprint"] != fingerprint:
-            raise errors.idempotency_key_reused(key)
+        idempotency.check_same_body(first["fingerprint"], fingerprint)
         response: View = first["response"]
         return response
 
@@ -776,7 +777,7 @@ class Orders:
                 if not domain.cancelled_on_closing(order):
                     left += 1
                     continue
-                release_ids.append(self._cancel_locked(tx, order, "partner", domain.PARTNER_CLOSED_REASON, None)[2])
+                release_ids.append(self._cancel_locked(tx, order, "partner", domain.PARTNER_CLOSED_REASON, NOBODY)[2])
         self._send_releases(release_ids)
         log.info("partner_closed", partner_id=event.payload["partner_id"], cancelled=len(release_ids),
                  left_to_finish=left)

@@ -42,21 +42,25 @@ def test_idempotency_key_bad_input_and_who_sells_what(partner_center):
     assert len({r.json()["order_id"] for r in answers}) == 1
     assert stock_of(shop, "Linen shirt")["Black / L"] == 2
 
-    # A refusal leaves no trace: after the stock comes back, the same key is evaluated again.
+    # A refusal is the key's answer (api.md): after the stock comes back, the same key and body replay
+    # it; a new key is evaluated again.
     big = {**body, "lines": [shop.line("Linen shirt", 3, "White / L"), shop.line("Linen shirt", 2, "White / M")]}
     error = assert_error(post(customer.client, big, "key-big"), 409, "out_of_stock")
     assert error["details"]["line"] == 1 and error["details"]["remaining"] == 1
     assert stock_of(shop, "Linen shirt") == {"White / M": 1, "White / L": 3, "Black / L": 2}  # all or nothing
     expect(customer.client.post(f"/v1/shop/orders/{first['order_id']}/cancel"), 200)
-    assert expect(post(customer.client, big, "key-big"), 201)["total"] == 5 * 39000
+    assert assert_error(post(customer.client, big, "key-big"), 409, "out_of_stock") == error
+    assert expect(post(customer.client, big, "key-big-2"), 201)["total"] == 5 * 39000
     assert stock_of(shop, "Linen shirt") == {"White / M": 0, "White / L": 0, "Black / L": 2}
-    keys = db_rows(orders_db, "SELECT count(*), count(order_id) FROM creation_keys")[0]
-    assert keys == (4, 4)                                   # key-1 twice (two customers), key-race, key-big
+    keys = db_rows(orders_db, "SELECT state, count(*), count(order_id) FROM creation_keys GROUP BY state "
+                              "ORDER BY state")
+    assert keys == [("done", 4, 4), ("failed", 1, 0)]   # key-1 twice (two customers), key-race, key-big(-2)
 
     # Bad input: a 422 naming the field, nothing written.
     coffee = cafe(pc)
-    orders_before = db_rows(orders_db, "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM creation_keys), "
-                                       "(SELECT count(*) FROM outbox)")[0]
+    written = ("SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM outbox), "
+               "(SELECT count(*) FROM creation_keys WHERE state <> 'failed')")
+    orders_before = db_rows(orders_db, written)[0]
     line = coffee.line("Americano")
 
     def refused(body, status=422, code=None):
@@ -93,6 +97,5 @@ def test_idempotency_key_bad_input_and_who_sells_what(partner_center):
                                 "channel_not_offered")["details"]["fields"]
     # Another partner's product is not this partner's: nothing to order.
     refused({**base, "lines": [shop.line("Linen shirt", 1, "White / M")]}, 404, "product_not_found")
-    assert db_rows(orders_db, "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM creation_keys), "
-                              "(SELECT count(*) FROM outbox)")[0] == orders_before   # nothing half-written
+    assert db_rows(orders_db, written)[0] == orders_before   # nothing half-written: only refusals kept for replay
     assert order(customer, coffee, "takeout", [line])["status"] == "received"

@@ -170,9 +170,7 @@ def test_r_ord_9_reviews_on_completed_orders_of_their_own_lines():
                                                                 "zz")).details["fields"]
 
 
-def test_fingerprint_ignores_key_order_and_cursors_refuse_garbage():
-    assert domain.body_fingerprint({"a": 1, "b": [1, 2]}) == domain.body_fingerprint({"b": [1, 2], "a": 1})
-    assert domain.body_fingerprint({"a": 1}) != domain.body_fingerprint({"a": 2})
+def test_cursors_refuse_garbage():
     order_id = uuid.uuid4()
     cursor = paging.encode_cursor("2026-05-01T00:00:00+00:00", order_id)
     assert domain.list_position(cursor) == (dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc), order_id)

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from chassis.errors import Conflict, ServiceUnavailable
+from chassis import Actor
+from chassis.errors import Conflict, DomainError, ServiceUnavailable
 from chassis.validation import parse
 from orders import domain
 from orders.schemas import OrderCreate
@@ -34,17 +35,17 @@ class FakeStore:
         return self.keys.setdefault((customer_id, key), {"customer_id": customer_id, "key": key, "hold_id": hold_id,
                                                          "partner_id": partner_id, "fingerprint": fingerprint,
                                                          "order_id": None, "response": None,
-                                                         "swept_at": None})
+                                                         "swept_at": None, "state": "pending",
+                                                         "response_status": None})
 
     def creation_key(self, tx, customer_id, key, lock=False):
         return self.keys.get((customer_id, key))
 
-    def drop_pending_key(self, tx, customer_id, key, hold_id):
-        if self.keys.get((customer_id, key), {}).get("order_id") is None:
-            self.keys.pop((customer_id, key), None)
+    def finish_creation_key(self, tx, customer_id, key, order_id, answer):
+        self.keys[(customer_id, key)].update(order_id=order_id, **copy.deepcopy(answer))
 
-    def finish_creation_key(self, tx, customer_id, key, order_id, response):
-        self.keys[(customer_id, key)].update(order_id=order_id, response=copy.deepcopy(response))
+    def refuse_creation_key(self, tx, customer_id, key, hold_id, refusal):
+        self.keys[(customer_id, key)].update(copy.deepcopy(refusal))
 
     def next_order_number(self, tx, partner_id, day):
         self.numbers[(partner_id, day)] = self.numbers.get((partner_id, day), 0) + 1
@@ -188,6 +189,7 @@ def test_a_new_order_is_held_recorded_with_its_defaults_and_announced(app):
     assert [line["option_id"] for line in order["lines"]] == ["regular"]   # the product's only option
     assert [event for event, _ in app.uow.events] == ["order.received"]
     assert app.store.keys[("customer-1", "key-1")]["response"] == order
+    assert app.store.keys[("customer-1", "key-1")]["state"] == "done"
 
 
 def test_the_same_key_and_body_replay_the_first_response_and_another_body_is_refused(app):
@@ -200,14 +202,20 @@ def test_the_same_key_and_body_replay_the_first_response_and_another_body_is_ref
     assert app.create_order("customer-2", "key-1", takeout())["order_id"] != first["order_id"]   # per customer
 
 
-def test_a_refusal_of_the_catalog_leaves_no_trace(app):
+def test_a_refusal_is_the_keys_answer_for_the_same_body(app):
     app.catalog.refusal = Conflict("out_of_stock", "sold out", {"line": 0, "remaining": 0})
     with pytest.raises(Conflict) as refused:
         app.create_order("customer-1", "key-1", takeout())
     assert refused.value.code == "out_of_stock"
-    assert app.store.keys == {} and app.store.orders == {} and app.uow.events == []
-    app.catalog.refusal = None                                   # the stock came back: evaluated again
-    assert app.create_order("customer-1", "key-1", takeout())["status"] == "received"
+    assert app.store.orders == {} and app.uow.events == []
+    app.catalog.refusal = None                                   # the stock came back: the key still answers
+    with pytest.raises(DomainError) as replayed:
+        app.create_order("customer-1", "key-1", takeout())
+    assert replayed.value.to_body() == refused.value.to_body() and replayed.value.status == 409
+    with pytest.raises(Conflict) as reused:
+        app.create_order("customer-1", "key-1", takeout(2))
+    assert reused.value.code == "idempotency_key_reused"
+    assert app.create_order("customer-1", "key-2", takeout())["status"] == "received"   # a new key: evaluated
 
 
 def test_a_catalog_that_does_not_answer_keeps_the_key_for_the_retry_with_the_same_hold(app):
@@ -222,7 +230,7 @@ def test_a_catalog_that_does_not_answer_keeps_the_key_for_the_retry_with_the_sam
 
 
 def test_a_partner_takes_an_in_store_order_through_its_states_and_a_cancellation_gives_the_stock_back(app):
-    member = {"kind": "member", "member_id": "member-1"}
+    member = Actor("member", "member-1")
     order = app.create_order("customer-1", "key-1", takeout())
     preparing = app.transition(PARTNER, order["order_id"], "start_preparing", member, preparation_minutes=10)
     assert (preparing["status"], preparing["ready_at"]) == ("preparing", (NOW + dt.timedelta(minutes=10)).isoformat())
@@ -241,5 +249,6 @@ def test_a_partner_takes_an_in_store_order_through_its_states_and_a_cancellation
 
 def test_an_api_key_is_recorded_as_itself(app):
     order = app.create_order("customer-1", "key-1", takeout())
-    app.transition(PARTNER, order["order_id"], "start_preparing", {"kind": "api_key", "api_key_id": "k1"})
+    app.transition(PARTNER, order["order_id"], "start_preparing", Actor.from_wire(
+        {"kind": "api_key", "member_id": None, "api_key_id": "k1", "scopes": ["orders:write"]}))
     assert app.store.orders[uuid.UUID(order["order_id"])]["actor_id"] == "api_key:k1"
