@@ -11,6 +11,8 @@ every request), ``partner_info(partner_id)``, ``get_place(partner_id, place_id)`
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chassis import Actor
 from chassis.jsonvalues import jsonable
 from chassis.service import DataService, rpc
@@ -472,15 +474,20 @@ class AccountsService(PartnerLifecycle, DataService):
 
     # --- staff (R-ACC-6) ---------------------------------------------------------------------
 
+    def _page_for_members(self, actor: Actor, partner_id, query, rows_of: Callable[..., list[dict]],
+                          view: Callable[[dict], dict]) -> dict:
+        """One page of a partner's list that any of its members may read (staff R-ACC-6, places R-ACC-9)."""
+        _params, limit, after = list_params(ListQuery, query)
+        with self.db.transaction() as uow:
+            self._role(uow, actor, partner_id)
+            rows = rows_of(uow, partner_id, limit, after)
+        return listing(rows, limit, view)
+
     @rpc
     def list_staff(self, actor, partner_id, query=None) -> dict:
         actor = Actor.from_wire(actor)
-        params, limit, after = list_params(ListQuery, query)
-        with self.db.transaction() as uow:
-            self._role(uow, actor, partner_id)
-            rows = store.staff_of_partner(uow, partner_id, limit, after)
-        viewer = actor.member_id
-        return listing(rows, limit, lambda row: staff_view(row, viewer))
+        return self._page_for_members(actor, partner_id, query, store.staff_of_partner,
+                                      lambda row: staff_view(row, actor.member_id))
 
     @rpc
     def invite(self, actor, partner_id, body) -> dict:
@@ -556,11 +563,7 @@ class AccountsService(PartnerLifecycle, DataService):
 
     @rpc
     def list_places(self, actor, partner_id, query=None) -> dict:
-        actor = Actor.from_wire(actor)
-        params, limit, after = list_params(ListQuery, query)
-        with self.db.transaction() as uow:
-            self._role(uow, actor, partner_id)
-            return listing(store.places_of_partner(uow, partner_id, limit, after), limit, place_view)
+        return self._page_for_members(Actor.from_wire(actor), partner_id, query, store.places_of_partner, place_view)
 
     @rpc
     def update_place(self, actor, partner_id, place_id, body) -> dict:
