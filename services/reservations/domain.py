@@ -52,14 +52,15 @@ import hashlib
 import json
 import re
 import secrets
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
-from chassis.partner_time import PARTNER_TIME_ZONE
 from chassis.coupons import coupon_of_hold, discount_share
 from chassis.errors import Conflict, NotFound, ValidationFailed
+from chassis.partner_time import PARTNER_TIME_ZONE
 
 from . import errors
-
 
 REQUESTED, CONFIRMED, REJECTED, CANCELLED, COMPLETED, NO_SHOW = (
     "requested", "confirmed", "rejected", "cancelled", "completed", "no_show")
@@ -71,7 +72,6 @@ VISITING = (REQUESTED, CONFIRMED, COMPLETED)        # the dashboard's visits of 
 NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 NUMBER_LENGTH = 10
 NUMBER_PATTERN = re.compile(f"^[{NUMBER_ALPHABET}]{{{NUMBER_LENGTH}}}$")
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 DEFAULT_REQUEST_TTL_HOURS = 24
 
 
@@ -85,7 +85,7 @@ def new_number() -> str:
     return "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
 
 
-def canonical_number(value) -> str | None:
+def canonical_number(value: Any) -> str | None:
     """A number as typed (any case, dashes or spaces), or None if it cannot be one."""
     if not isinstance(value, str):
         return None
@@ -124,16 +124,16 @@ class BookingSettings:
     updated_at: dt.datetime | None = None
 
     @classmethod
-    def of(cls, row: dict | None) -> BookingSettings:
+    def of(cls, row: dict[str, Any] | None) -> BookingSettings:
         return cls(**{k: v for k, v in (row or {}).items() if k in SETTING_FIELDS + ("updated_at",)})
 
-    def with_changes(self, changes: dict) -> BookingSettings:
+    def with_changes(self, changes: dict[str, Any]) -> BookingSettings:
         return replace(self, **{k: v for k, v in changes.items() if k in SETTING_FIELDS})
 
     def ttl_hours(self, default_ttl: int) -> int:
         return self.request_ttl_hours or default_ttl
 
-    def stored(self) -> dict:
+    def stored(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in SETTING_FIELDS}
 
 
@@ -142,19 +142,11 @@ SETTING_FIELDS = ("confirmation", "request_ttl_hours", "allow_partial_cancel")
 
 # --- idempotency -----------------------------------------------------------------
 
-def check_idempotency_key(key) -> str:
-    if key is None or (isinstance(key, str) and not key.strip()):
-        raise ValidationFailed("idempotency_key_required", "send an Idempotency-Key header with this request",
-                               {"fields": {"Idempotency-Key": "required on reservation creation"}})
-    if not isinstance(key, str) or not IDEMPOTENCY_KEY.match(key):
-        raise ValidationFailed(message="the Idempotency-Key header is invalid",
-                               details={"fields": {"Idempotency-Key": "1 to 200 visible ASCII characters"}})
-    return key
-
-
-def request_fingerprint(body: dict) -> str:
+def request_fingerprint(body: dict[str, Any]) -> str:
     """What makes two creation requests "the same body" (after parsing, so key
-    order and surrounding spaces do not matter)."""
+    order and surrounding spaces do not matter). Not chassis.idempotency's
+    fingerprint, which writes JSON without spaces: the keys already stored hold
+    this one, and a retry of such a key must still be "the same body"."""
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -171,7 +163,7 @@ def use_at(use_date: dt.date | None, use_time: dt.time | None) -> dt.datetime | 
     return dt.datetime.combine(use_date, use_time or dt.time(0, 0), PARTNER_TIME_ZONE)
 
 
-def cancel_deadline(policy: dict, at: dt.datetime | None) -> dt.datetime | None:
+def cancel_deadline(policy: dict[str, Any], at: dt.datetime | None) -> dt.datetime | None:
     """Until when the customer may cancel; None for an anytime booking and for a
     non-refundable one, which no deadline would open (issue 17 item 6)."""
     if at is None or policy.get("non_refundable"):
@@ -185,16 +177,16 @@ def day_after(use_date: dt.date) -> dt.datetime:
 
 # --- lines and money ---------------------------------------------------------------
 
-def active_quantity(line: dict) -> int:
-    return line["quantity"] - line.get("cancelled", 0)
+def active_quantity(line: Mapping[str, Any]) -> int:
+    return int(line["quantity"] - line.get("cancelled", 0))
 
 
-def amount_of(lines: list[dict]) -> int:
+def amount_of(lines: list[dict[str, Any]]) -> int:
     """The lines still booked at their prices as sold (before any coupon discount)."""
     return sum(line["unit_price"] * active_quantity(line) for line in lines)
 
 
-def discount_left(lines: list[dict], discount: int) -> int:
+def discount_left(lines: list[dict[str, Any]], discount: int) -> int:
     """The part of a booking's coupon discount on the lines still booked: a
     partial cancellation takes its share (in proportion to the amount cancelled,
     counted on everything cancelled so far, so the shares add up to the whole)."""
@@ -203,15 +195,16 @@ def discount_left(lines: list[dict], discount: int) -> int:
     return discount - discount_share(discount, cancelled, sold) if sold > 0 else 0
 
 
-def paid_amount(lines: list[dict], discount: int = 0) -> int:
+def paid_amount(lines: list[dict[str, Any]], discount: int = 0) -> int:
     """What the customer pays for the lines still booked: ``total`` (issue #11)."""
     return amount_of(lines) - discount_left(lines, discount)
 
 
-def lines_from_hold(hold: dict) -> list[dict]:
+def lines_from_hold(hold: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The lines as priced by the approved catalog version that was held."""
-    return [{"line": l["line"], "price_id": l["price_id"], "label": l["label"], "unit_price": l["unit_price"],
-             "quantity": l["quantity"], "cancelled": 0} for l in sorted(hold["lines"], key=lambda l: l["line"])]
+    return [{"line": held["line"], "price_id": held["price_id"], "label": held["label"],
+             "unit_price": held["unit_price"], "quantity": held["quantity"], "cancelled": 0}
+            for held in sorted(hold["lines"], key=lambda held: held["line"])]
 
 
 def redemption_key(reservation_id: str) -> str:
@@ -233,7 +226,7 @@ class Quote:
     fee_percent: int = 0
 
 
-def quote_cancellation(policy: dict, amount: int, paid: bool, at: dt.datetime | None, now: dt.datetime,
+def quote_cancellation(policy: dict[str, Any], amount: int, paid: bool, at: dt.datetime | None, now: dt.datetime,
                        committed: bool = True) -> Quote:
     """R-RSV-4 on the policy snapshotted at booking (catalog's rule, R-CAT-6):
     nothing after the deadline, nothing for a non-refundable sale, otherwise
@@ -261,13 +254,13 @@ def quote_cancellation(policy: dict, amount: int, paid: bool, at: dt.datetime | 
 @dataclass(frozen=True)
 class CancelPlan:
     partial: bool
-    release: list[dict]          # [{line, quantity}] for the catalog, the whole remainder when not partial
+    release: list[dict[str, Any]]          # [{line, quantity}] for the catalog, the whole remainder when not partial
     amount: int                  # what is cancelled
     fee: int
     refund: int
 
 
-def cancellation_lines(lines: list[dict], wanted: list[dict] | None) -> tuple[bool, list[dict]]:
+def cancellation_lines(lines: list[dict[str, Any]], wanted: list[dict[str, Any]] | None) -> tuple[bool, list[dict[str, Any]]]:
     """(partial, [{line, quantity}]) of a cancellation; a 422 naming the line for
     one that is not in the booking or asks more than is left."""
     left = {line["line"]: active_quantity(line) for line in lines}
@@ -287,7 +280,7 @@ def cancellation_lines(lines: list[dict], wanted: list[dict] | None) -> tuple[bo
     return partial, [{"line": n, "quantity": q} for n, q in sorted(asked.items())]
 
 
-def plan_customer_cancel(reservation: dict, wanted: list[dict] | None, expected_fee: int | None,
+def plan_customer_cancel(reservation: dict[str, Any], wanted: list[dict[str, Any]] | None, expected_fee: int | None,
                          now: dt.datetime) -> CancelPlan:
     """R-RSV-4: each refusal has its own code, checked in this order."""
     number, status = reservation["number"], reservation["status"]
@@ -306,9 +299,10 @@ def plan_customer_cancel(reservation: dict, wanted: list[dict] | None, expected_
                                committed=status != REQUESTED)
     if not quote.allowed:
         deadline = cancel_deadline(reservation["cancel_policy"], at)
-        raise errors.refused(quote.reason, {
+        reason = quote.reason or "deadline_passed"
+        raise errors.refused(reason, {
             "deadline_passed": "the cancellation deadline has passed",
-            "non_refundable": "this booking was sold as non-refundable"}[quote.reason], number,
+            "non_refundable": "this booking was sold as non-refundable"}[reason], number,
             cancel_deadline=deadline.isoformat() if deadline else None)
     if expected_fee is not None and expected_fee != quote.fee:
         raise errors.refused("fee_changed", "the cancellation fee has changed since it was shown", number,
@@ -316,7 +310,7 @@ def plan_customer_cancel(reservation: dict, wanted: list[dict] | None, expected_
     return CancelPlan(partial, release, amount, quote.fee, quote.refund)
 
 
-def apply_cancellation(lines: list[dict], release: list[dict]) -> list[dict]:
+def apply_cancellation(lines: list[dict[str, Any]], release: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The lines after a partial cancellation (cancelled quantities counted per line)."""
     taken_back = {r["line"]: r["quantity"] for r in release}
     return [{**line, "cancelled": line.get("cancelled", 0) + taken_back.get(line["line"], 0)} for line in lines]
@@ -324,57 +318,170 @@ def apply_cancellation(lines: list[dict], release: list[dict]) -> list[dict]:
 
 # --- booking (R-RSV-1, R-RSV-3) ---------------------------------------------------------
 
-def hold_lines(request) -> list[dict]:
+def hold_lines(request: Any) -> list[dict[str, Any]]:
     """The catalog hold's lines of a booking request (contract.reservations.ReservationCreate)."""
     return [{"product_id": request.product_id, "price_id": line.price_id, "quantity": line.quantity,
              "date": request.date.isoformat() if request.date else None,
              "time": request.time.strftime("%H:%M") if request.time else None} for line in request.lines]
 
 
-def booked_reservation(intent: dict, request, hold: dict, settings: BookingSettings, default_ttl: int,
-                       now: dt.datetime) -> dict:
-    """The new reservation as the held catalog version priced it, with the product's
-    policy and booking settings copied onto it (what it keeps whatever changes later)."""
-    product = hold["products"][hold["lines"][0]["product_id"]]
-    ttl = settings.ttl_hours(default_ttl)
-    lines = lines_from_hold(hold)
-    discount = hold.get("discount_amount", 0)
-    status = CONFIRMED if settings.confirmation == "auto" else REQUESTED
-    policy = product["cancel_policy"]
-    phone = phone_digits(request.booker.phone)
-    return {"reservation_id": intent["reservation_id"], "number": intent["number"],
-            "partner_id": intent["partner_id"], "product_id": hold["lines"][0]["product_id"],
-            "product_name": product["name"], "product_version": product["version"],
-            "schedule_type": product["schedule_type"], "payment": product["payment"] or "none",
-            "cancel_policy": policy, "confirmation": settings.confirmation,
-            "allow_partial_cancel": settings.allow_partial_cancel, "request_ttl_hours": ttl,
-            "customer_id": intent["customer_id"], "holder_customer_id": intent["customer_id"],
-            "booker_name": request.booker.name, "booker_phone": phone, "booker_phone_last4": phone[-4:],
-            "status": status, "use_date": request.date, "use_time": request.time, "lines": lines,
-            "total": paid_amount(lines, discount), "refund_amount": 0, "fee_amount": 0, "reason": None,
-            "coupon": coupon_of_hold(hold), "discount_amount": discount,
-            "conversation_id": None, "hold_sequence": intent["hold_sequence"], "created_at": now,
-            "updated_at": now, "due_at": due_at(status, policy, request.date, request.time, now, ttl)}
-
-
-def check_booking_product(product: dict) -> None:
+def check_booking_product(product: dict[str, Any]) -> None:
     """Booking settings are for booking products (goods have none)."""
     if product.get("kind") != "booking":
         raise ValidationFailed(message="goods have no booking settings",
                                details={"fields": {"product_id": "not a booking product"}})
 
 
-def check_setting_changes(changes: dict) -> None:
+def check_setting_changes(changes: dict[str, Any]) -> None:
     """A setting left out stays as it is; only ``request_ttl_hours`` may be null (the default)."""
     nulls = {k: "may not be null" for k, v in changes.items() if v is None and k != "request_ttl_hours"}
     if nulls:
         raise ValidationFailed(message="request body is invalid", details={"fields": nulls})
 
 
-def check_open(reservation: dict, action: str) -> None:
-    """Sharing and handing over are for bookings still open; 409 ``invalid_state`` otherwise."""
-    if reservation["status"] not in OPEN:
-        raise errors.invalid_state(reservation["number"], reservation["status"], action)
+# --- the reservation (aggregate) ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """A step that keeps the status (R-RSV-10, R-RSV-11), like ``PARTNER_ACTIONS``'
+    transitions: the states it starts from (refused as ``action`` otherwise), the
+    step its history records and the event it publishes, if any."""
+    allowed_from: tuple[str, ...]
+    action: str
+    history: str
+    event: str | None = None
+
+
+TICKET_STEPS: dict[str, Step] = {
+    "share": Step(OPEN, "share", "shared", "reservation.shared"),
+    "transfer": Step(OPEN, "transfer", "transfer_offered"),   # told to nobody until accepted
+    "accept_transfer": Step(OPEN, "transfer", "transferred", "reservation.transferred"),
+}
+CHAT_STEPS: dict[str, Step] = {
+    "request": Step(STATUSES, "request_chat", "chat_requested", "reservation.chat_requested"),
+    "accepted": Step(STATUSES, "accept_chat", "chat_accepted", "reservation.chat_accepted"),
+    "declined": Step(STATUSES, "decline_chat", "chat_declined", "reservation.chat_declined"),
+}
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One booking, as stored (store.RESERVATION_COLUMNS): made by ``book``, changed
+    by the transitions below, which check where they start and say what changes."""
+    reservation_id: str
+    number: str
+    partner_id: str
+    product_id: str
+    product_name: str
+    product_version: int
+    schedule_type: str
+    payment: str
+    cancel_policy: dict[str, Any]
+    confirmation: str
+    allow_partial_cancel: bool
+    request_ttl_hours: int
+    customer_id: str
+    holder_customer_id: str
+    booker_name: str | None
+    booker_phone: str | None
+    booker_phone_last4: str | None
+    status: str
+    use_date: dt.date | None
+    use_time: dt.time | None
+    lines: list[dict[str, Any]]
+    total: int
+    refund_amount: int
+    fee_amount: int
+    hold_sequence: int
+    reason: str | None
+    due_at: dt.datetime | None
+    conversation_id: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    coupon: dict[str, Any] | None
+    discount_amount: int
+    pseudonymised: bool = False
+    holder_name: str | None = None
+    holder_phone: str | None = None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> Reservation:
+        return cls(**{name: row[name] for name in RESERVATION_FIELDS if name in row})
+
+    def as_row(self) -> dict[str, Any]:
+        """The stored row (what views and events read)."""
+        return {name: getattr(self, name) for name in RESERVATION_FIELDS}
+
+    @classmethod
+    def book(cls, intent: Mapping[str, Any], request: Any, hold: Mapping[str, Any], settings: BookingSettings,
+             default_ttl: int, now: dt.datetime) -> Reservation:
+        """The new reservation as the held catalog version priced it (``request`` is
+        contract.reservations.ReservationCreate), with the product's policy and
+        booking settings copied onto it: what it keeps whatever changes later.
+        An auto-confirmed product's booking is confirmed at once (R-RSV-1)."""
+        product = hold["products"][hold["lines"][0]["product_id"]]
+        ttl = settings.ttl_hours(default_ttl)
+        lines = lines_from_hold(hold)
+        discount = hold.get("discount_amount", 0)
+        status = CONFIRMED if settings.confirmation == "auto" else REQUESTED
+        policy = product["cancel_policy"]
+        phone = phone_digits(request.booker.phone) or ""
+        return cls(
+            reservation_id=intent["reservation_id"], number=intent["number"], partner_id=intent["partner_id"],
+            product_id=hold["lines"][0]["product_id"], product_name=product["name"],
+            product_version=product["version"], schedule_type=product["schedule_type"],
+            payment=product["payment"] or "none", cancel_policy=policy, confirmation=settings.confirmation,
+            allow_partial_cancel=settings.allow_partial_cancel, request_ttl_hours=ttl,
+            customer_id=intent["customer_id"], holder_customer_id=intent["customer_id"],
+            booker_name=request.booker.name, booker_phone=phone, booker_phone_last4=phone[-4:], status=status,
+            use_date=request.date, use_time=request.time, lines=lines, total=paid_amount(lines, discount),
+            refund_amount=0, fee_amount=0, hold_sequence=intent["hold_sequence"], reason=None,
+            due_at=due_at(status, policy, request.date, request.time, now, ttl), conversation_id=None,
+            created_at=now, updated_at=now, coupon=coupon_of_hold(dict(hold)), discount_amount=discount)
+
+    @property
+    def booked_by_system(self) -> bool:
+        """Confirmed at once: the system, not the customer, is the first event's actor."""
+        return self.status == CONFIRMED
+
+    def _check(self, step: Step) -> Step:
+        if self.status not in step.allowed_from:
+            raise errors.invalid_state(self.number, self.status, step.action)
+        return step
+
+    def share(self, customer_id: str) -> Step:
+        """The booker or the holder shares an open booking; anyone else gets 404."""
+        if customer_id not in (self.customer_id, self.holder_customer_id):
+            raise errors.reservation_not_found(self.number)
+        return self._check(TICKET_STEPS["share"])
+
+    def offer_transfer(self, customer_id: str, to_phone: str | None) -> Step:
+        """The holder hands an open booking to another phone than the booker's own (R-RSV-10)."""
+        check_holder(self.as_row(), customer_id)
+        step = self._check(TICKET_STEPS["transfer"])
+        if self.customer_id == customer_id and to_phone == self.booker_phone:
+            raise ValidationFailed(message="the ticket is already yours",
+                                   details={"fields": {"to_phone": "this is the booker's own phone"}})
+        return step
+
+    def accept_transfer(self, customer_id: str, contact: Mapping[str, Any]) -> tuple[Step, dict[str, Any]]:
+        """The new holder takes the ticket with their name and verified phone."""
+        return self._check(TICKET_STEPS["accept_transfer"]), {
+            "holder_customer_id": customer_id, "holder_name": contact.get("name"),
+            "holder_phone": phone_digits(contact.get("phone"))}
+
+    def request_chat(self) -> Step:
+        if self.conversation_id:
+            raise Conflict("chat_already_open", "this reservation already has a conversation",
+                           {"number": self.number, "conversation_id": self.conversation_id})
+        return self._check(CHAT_STEPS["request"])
+
+    def answer_chat(self, answer: str, conversation_id: str | None) -> tuple[Step, dict[str, Any]]:
+        """``accepted`` links the new conversation; ``declined`` changes nothing on the reservation."""
+        return self._check(CHAT_STEPS[answer]), {"conversation_id": conversation_id} if conversation_id else {}
+
+
+RESERVATION_FIELDS = tuple(f.name for f in fields(Reservation))
 
 
 # --- partner actions (R-RSV-2, R-RSV-6) --------------------------------------------
@@ -419,7 +526,7 @@ class Outcome:
     reason: str | None = None      # the reason a timer gives (a partner gives their own)
 
 
-def partner_outcome(action: str, reservation: dict, now: dt.datetime) -> Outcome:
+def partner_outcome(action: str, reservation: dict[str, Any], now: dt.datetime) -> Outcome:
     """Whole reservations only (R-RSV-2); 409 ``invalid_state`` naming the current state."""
     transition = PARTNER_ACTIONS[action]
     status = reservation["status"]
@@ -437,7 +544,7 @@ def partner_outcome(action: str, reservation: dict, now: dt.datetime) -> Outcome
     return Outcome(transition.to, transition.event)
 
 
-def check_no_show(reservation: dict, now: dt.datetime) -> None:
+def check_no_show(reservation: dict[str, Any], now: dt.datetime) -> None:
     if not is_paid(reservation["payment"]):
         raise Conflict("no_show_not_allowed", "only bookings paid in advance can be marked as no-show (R-CAT-6)",
                        {"number": reservation["number"], "payment": reservation["payment"]})
@@ -449,7 +556,7 @@ def check_no_show(reservation: dict, now: dt.datetime) -> None:
 
 # --- timers ----------------------------------------------------------------------------
 
-def due_at(status: str, policy: dict, use_date: dt.date | None, use_time: dt.time | None,
+def due_at(status: str, policy: dict[str, Any], use_date: dt.date | None, use_time: dt.time | None,
            requested_at: dt.datetime, ttl_hours: int) -> dt.datetime | None:
     """When a timer must next look at the reservation, or None."""
     if status == REQUESTED:
@@ -462,7 +569,7 @@ def due_at(status: str, policy: dict, use_date: dt.date | None, use_time: dt.tim
     return None
 
 
-def timer_outcome(reservation: dict) -> Outcome | None:
+def timer_outcome(reservation: dict[str, Any]) -> Outcome | None:
     """What a due reservation becomes (the caller checked it is due)."""
     status, policy = reservation["status"], reservation["cancel_policy"]
     sold = paid_amount(reservation["lines"], reservation.get("discount_amount", 0))
@@ -486,7 +593,7 @@ def release_retry_seconds(attempts: int) -> float:
 
 # --- date change (R-RSV-5) ---------------------------------------------------------------
 
-def moved_hold_lines(reservation: dict, new_date: dt.date, new_time: dt.time | None) -> list[dict]:
+def moved_hold_lines(reservation: dict[str, Any], new_date: dt.date, new_time: dt.time | None) -> list[dict[str, Any]]:
     """The catalog hold of the booking's lines still booked, on the new date."""
     return [{"product_id": reservation["product_id"], "price_id": line["price_id"],
              "quantity": active_quantity(line), "date": new_date.isoformat(),
@@ -494,7 +601,7 @@ def moved_hold_lines(reservation: dict, new_date: dt.date, new_time: dt.time | N
             for line in reservation["lines"] if active_quantity(line) > 0]
 
 
-def check_date_change(reservation: dict, new_date: dt.date, new_time: dt.time | None, now: dt.datetime) -> None:
+def check_date_change(reservation: dict[str, Any], new_date: dt.date, new_time: dt.time | None, now: dt.datetime) -> None:
     """The conditions that need nothing but the reservation; each has its own code.
     The "listed directly" condition needs accounts (``check_direct_listing``)."""
     number, status = reservation["number"], reservation["status"]
@@ -519,7 +626,16 @@ def check_date_change(reservation: dict, new_date: dt.date, new_time: dt.time | 
                                details={"fields": {"date": "this is the booking's current date and time"}})
 
 
-def check_direct_listing(reservation: dict, partner: dict) -> None:
+def check_move(before: dict[str, Any], current: dict[str, Any], hold_status: str, new_date: dt.date,
+               new_time: dt.time | None, now: dt.datetime) -> None:
+    """Right before a move commits (its new slot held meanwhile): nobody moved the
+    booking since, the catalog held the slot, and R-RSV-5 still allows it."""
+    if current["hold_sequence"] != before["hold_sequence"] or hold_status != "held":
+        raise Conflict("concurrent_change", "the booking changed meanwhile; try again", {"number": before["number"]})
+    check_date_change(current, new_date, new_time, now)
+
+
+def check_direct_listing(reservation: dict[str, Any], partner: dict[str, Any]) -> None:
     if partner.get("via_agency"):
         raise errors.refused("not_direct_listing", "only products listed directly by the partner can be moved",
                              reservation["number"])
@@ -527,7 +643,7 @@ def check_direct_listing(reservation: dict, partner: dict) -> None:
 
 # --- hand-over (R-RSV-10) -------------------------------------------------------------------
 
-def check_holder(reservation: dict, customer_id: str) -> None:
+def check_holder(reservation: dict[str, Any], customer_id: str) -> None:
     """The holder acts on the ticket; the booker who handed it over gets 409
     ``not_ticket_holder`` (they still see it), anyone else 404."""
     if customer_id == reservation["holder_customer_id"]:
@@ -538,39 +654,24 @@ def check_holder(reservation: dict, customer_id: str) -> None:
     raise errors.reservation_not_found(reservation["number"])
 
 
-def check_transfer(reservation: dict, customer_id: str, to_phone: str | None) -> None:
-    """The holder hands an open booking to another phone than the booker's own."""
-    check_holder(reservation, customer_id)
-    check_open(reservation, "transfer")
-    if reservation["customer_id"] == customer_id and to_phone == reservation["booker_phone"]:
-        raise ValidationFailed(message="the ticket is already yours",
-                               details={"fields": {"to_phone": "this is the booker's own phone"}})
-
-
-def is_token(value) -> bool:
+def is_token(value: Any) -> bool:
     """Could be a share or transfer token (anything else is looked up as nothing)."""
     return isinstance(value, str) and 0 < len(value) <= 100
 
 
-def transfer_open_to(transfer: dict | None, customer_id: str, verified_phone: str | None) -> bool:
+def transfer_open_to(transfer: dict[str, Any] | None, customer_id: str, verified_phone: str | None) -> bool:
     """A pending transfer is open to the customer whose verified phone is its
     ``to_phone`` (issue 17 item 1); an accepted one only to who took it (a retry)."""
     if transfer is None or transfer["state"] == "withdrawn":
         return False
     if transfer["state"] == "accepted":
-        return transfer["to_customer_id"] == customer_id
+        return bool(transfer["to_customer_id"] == customer_id)
     return verified_phone is not None and phone_digits(verified_phone) == transfer["to_phone"]
 
 
 # --- chat (R-RSV-11) ------------------------------------------------------------------------
 
-def check_chat_requestable(reservation: dict) -> None:
-    if reservation["conversation_id"]:
-        raise Conflict("chat_already_open", "this reservation already has a conversation",
-                       {"number": reservation["number"], "conversation_id": reservation["conversation_id"]})
-
-
-def check_invitation_pending(invitation: dict) -> None:
+def check_invitation_pending(invitation: dict[str, Any]) -> None:
     """An invitation is answered once (the same answer again is a replay, not a change)."""
     if invitation["state"] != "pending":
         raise Conflict("invalid_state", f"the invitation is already {invitation['state']}",
@@ -593,19 +694,19 @@ def check_board_period(date_from: dt.date, date_to: dt.date) -> None:
             "to": "from <= to, at most 93 days"}})
 
 
-def board(slot_board: dict, counts: list[dict]) -> dict:
+def board(slot_board: dict[str, Any], counts: list[dict[str, Any]]) -> dict[str, Any]:
     """The catalog's capacity per slot with this service's counts per state.
     ``counts`` rows: {date, time, status, reservations, quantity}. A date row
     (no time) counts the whole day; the period row counts everything."""
-    by_slot: dict[tuple, dict] = {}
-    by_day: dict[str, dict] = {}
+    by_slot: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+    by_day: dict[str, dict[str, Any]] = {}
     overall = _empty_counts()
     for row in counts:
         for bucket in (by_slot.setdefault((row["date"], row["time"]), _empty_counts()),
                        by_day.setdefault(row["date"], _empty_counts()), overall):
             _add(bucket, row)
 
-    def with_counts(slot: dict) -> dict:
+    def with_counts(slot: dict[str, Any]) -> dict[str, Any]:
         source = by_day.get(slot["date"]) if slot.get("time") is None else by_slot.get((slot["date"], slot["time"]))
         return {**slot, **(source or _empty_counts())}
 
@@ -620,11 +721,11 @@ def board(slot_board: dict, counts: list[dict]) -> dict:
             "blocks": slot_board.get("blocks", []), "totals": overall}
 
 
-def _empty_counts() -> dict:
+def _empty_counts() -> dict[str, Any]:
     return {**{state: 0 for state in BOARD_STATES}, "booked_quantity": 0}
 
 
-def _add(bucket: dict, row: dict) -> None:
+def _add(bucket: dict[str, Any], row: dict[str, Any]) -> None:
     if row["status"] in BOARD_STATES:
         bucket[row["status"]] += row["reservations"]
         bucket["booked_quantity"] += row["quantity"]
@@ -632,7 +733,7 @@ def _add(bucket: dict, row: dict) -> None:
 
 # --- dashboard (R-ACC-11) ------------------------------------------------------------------
 
-def dashboard(counts: dict[str, int], today: dict) -> dict:
+def dashboard(counts: dict[str, int], today: dict[str, Any]) -> dict[str, Any]:
     return {"counts": {state: counts.get(state, 0) for state in STATUSES}, "today": today}
 
 
@@ -650,11 +751,11 @@ def business_days(period_start: dt.date, period_end: dt.date) -> tuple[dt.dateti
             dt.datetime.combine(period_end + dt.timedelta(days=1), dt.time(0, 0), PARTNER_TIME_ZONE))
 
 
-def ledger_totals(rows: list[dict]) -> dict:
+def ledger_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Sales are completed reservations' totals, fees those of cancellations and
     no-shows; customers' refunds of cancelled bookings are not ledger refunds (no
     sale was booked), so ``refunds`` is 0. ``rows``: {partner_id, kind, amount, n}."""
-    totals: dict = {}
+    totals: dict[str, Any] = {}
     for row in rows:
         entry = totals.setdefault(row["partner_id"], {"sales": 0, "fees": 0, "refunds": 0, "sales_count": 0,
                                                       "fees_count": 0})
@@ -667,7 +768,7 @@ def ledger_totals(rows: list[dict]) -> dict:
 
 # --- reviews (R-RSV-6, R-CAT-6) --------------------------------------------------------
 
-def check_reviewable(reservation: dict) -> None:
+def check_reviewable(reservation: dict[str, Any]) -> None:
     """A review is written once the visit is done: ``completed`` by the partner
     (R-RSV-6) or by the timer after the use date (R-CAT-6); 409 naming the state."""
     if reservation["status"] != COMPLETED:

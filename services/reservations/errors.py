@@ -22,11 +22,6 @@ def refused(code: str, message: str, number: str, **details) -> Conflict:
     return Conflict(code, message, {"number": number, **details})
 
 
-def idempotency_key_reused() -> Conflict:
-    return Conflict("idempotency_key_reused", "this Idempotency-Key was used with another body",
-                    {"header": "Idempotency-Key"})
-
-
 def booking_interrupted(number: str) -> Conflict:
     """The attempt was cleaned up as abandoned while it waited; the retry books afresh."""
     return Conflict("booking_interrupted", "the booking attempt took too long and was undone; send it again",

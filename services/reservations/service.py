@@ -41,13 +41,13 @@ import uuid
 import psycopg
 from nameko.timer import timer
 
-from chassis import paging, privacy
+from chassis import Actor, idempotency, paging, privacy
 from chassis.consumer import event_handler
-from chassis.errors import ServiceUnavailable, ValidationFailed
+from chassis.errors import ServiceUnavailable
 from chassis.logging import get_logger
 from chassis.reviews import ReplyIn, ReviewIn
 from chassis.service import DataService, rpc
-from chassis.validation import parse, parse_query
+from chassis.validation import parse, parse_query, require_id
 
 from . import domain, store, views
 from .adapters import CatalogRpc, NotificationsRpc, die_if_asked_after_hold
@@ -60,22 +60,6 @@ log = get_logger(__name__)
 
 TIMER_INTERVAL_SECONDS = 10
 DEFAULT_INTENT_GRACE_SECONDS = 60
-
-
-def require_id(value, name: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 200:
-        raise ValidationFailed(message=f"{name} is required", details={"fields": {name: "required"}})
-    return value
-
-
-def actor_of(actor) -> tuple[str, str | None]:
-    """(kind, id) of the gateway's principal: a member, an API key (recorded
-    as ``api_key:<id>``, R-ACC-13) or an operator."""
-    if isinstance(actor, dict):
-        if actor.get("kind") == "api_key":
-            return "api_key", f"api_key:{actor['api_key_id']}" if actor.get("api_key_id") else None
-        return actor.get("kind") or "member", actor.get("member_id")
-    return ("member", actor) if actor else ("system", None)
 
 
 class ReservationsService(DataService):
@@ -102,7 +86,7 @@ class ReservationsService(DataService):
     def create_reservation(self, customer_id: str, body: dict, idempotency_key: str | None = None) -> dict:
         """201 body, or the first response of this key replayed; see the module docstring."""
         customer_id = require_id(customer_id, "customer_id")
-        key = domain.check_idempotency_key(idempotency_key)
+        key = idempotency.check_key(idempotency_key, "a reservation")
         return self.use_cases.book(customer_id, key, parse(ReservationCreate, body))
 
     # --- customers: their reservations ----------------------------------------------------
@@ -190,7 +174,7 @@ class ReservationsService(DataService):
     @rpc
     def request_chat(self, partner_id: str, number: str, actor=None) -> dict:
         """An invitation to the ticket's holder; the conversation exists only once they accept."""
-        r, invitation = self.use_cases.request_chat(partner_id, number, *actor_of(actor))
+        r, invitation = self.use_cases.request_chat(partner_id, number, Actor.from_wire(actor))
         return {**views.invitation_view(invitation), "number": r["number"]}
 
     @rpc
@@ -249,7 +233,7 @@ class ReservationsService(DataService):
         """R-RSV-12: an admin or master (the gateway's access level) sees the
         booker's whole phone, to call them; the reveal is a step of the
         reservation's history (who and when), as any other act on it."""
-        r = self.use_cases.reveal_phone(require_id(partner_id, "partner_id"), number, *actor_of(actor))
+        r = self.use_cases.reveal_phone(require_id(partner_id, "partner_id"), number, Actor.from_wire(actor))
         return {"number": r["number"], "phone": privacy.format_phone(r["booker_phone"])}
 
     @rpc
@@ -259,7 +243,7 @@ class ReservationsService(DataService):
         partner_id = require_id(partner_id, "partner_id")
         transition = domain.partner_transition(action)
         reason = parse(RequiredReasonIn if transition.needs_reason else OptionalReasonIn, body).reason or None
-        updated = self.use_cases.partner_action(partner_id, number, action, reason, *actor_of(actor))
+        updated = self.use_cases.partner_action(partner_id, number, action, reason, Actor.from_wire(actor))
         return views.partner_view(updated)
 
     # --- reviews (R-RSV-6, R-CAT-6) --------------------------------------------------------------
@@ -271,7 +255,7 @@ class ReservationsService(DataService):
         404 unless they booked it; 409 ``review_not_allowed`` naming the state, ``review_exists``.
         The same Idempotency-Key and body get the first response again; another body 409."""
         customer_id = require_id(customer_id, "customer_id")
-        key = domain.check_idempotency_key(idempotency_key) if idempotency_key else None
+        key = idempotency.check_key(idempotency_key)
         review = self.use_cases.post_review(customer_id, number, parse(ReviewIn, body), key)
         return views.review_view(review)
 
@@ -281,7 +265,8 @@ class ReservationsService(DataService):
         ``review_not_found`` (the gateway then asks orders), a second reply 409 ``already_replied``."""
         partner_id = require_id(partner_id, "partner_id")
         text = parse(ReplyIn, body).body
-        return views.review_view(self.use_cases.reply_review(partner_id, review_id, text, actor_of(actor)[1]))
+        replied = self.use_cases.reply_review(partner_id, review_id, text, Actor.from_wire(actor))
+        return views.review_view(replied)
 
     # --- partners: booking settings per product ------------------------------------------------
 
@@ -297,7 +282,7 @@ class ReservationsService(DataService):
         partner_id = require_id(partner_id, "partner_id")
         changes = parse(ProductSettingsIn, body).model_dump(exclude_unset=True)
         product_id, settings = self.use_cases.set_product_settings(partner_id, product_id, changes,
-                                                                   actor_of(actor)[1])
+                                                                   Actor.from_wire(actor))
         return views.settings_view(partner_id, product_id, settings, self.settings.default_ttl_hours)
 
     # --- timers and reconciliation (R-CAT-6) ----------------------------------------------------

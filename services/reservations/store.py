@@ -92,12 +92,14 @@ def restart_intent(uow, customer_id: str, key: str) -> dict | None:
         (customer_id, key))
 
 
-def finish_intent(uow, customer_id: str, key: str, state: str, status: int, response: dict) -> dict:
-    """The response as stored: replays send exactly this (jsonb orders the keys its own way)."""
+def finish_intent(uow, customer_id: str, key: str, answer: dict) -> dict:
+    """``answer``: the key's state, response_status and response (chassis.idempotency).
+    The response as stored: replays send exactly this (jsonb orders the keys its own way)."""
     return uow.fetch_one("""UPDATE booking_intents SET state = %s, response_status = %s, response = %s,
                                    updated_at = now()
                             WHERE customer_id = %s AND idempotency_key = %s RETURNING response""",
-                         (state, status, Jsonb(response), customer_id, key))["response"]
+                         (answer["state"], answer["response_status"], Jsonb(answer["response"]), customer_id,
+                          key))["response"]
 
 
 def stale_intents(uow, older_than: dt.datetime, limit: int) -> list[dict]:

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
-from chassis import coupons
+from chassis import Actor, coupons, idempotency
 from chassis.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
-from chassis.reviews import ReviewIn
 from chassis.logging import get_logger
+from chassis.privacy import mask_phone
+from chassis.reviews import ReviewIn
+from contract.reservations import ChangeDateIn, ReservationCreate
 
 from . import domain, errors, events, views
-from .schemas import ChangeDateIn, ReservationCreate
 
 log = get_logger(__name__)
 
@@ -113,8 +115,9 @@ class Reservations:
         coupons.check_one_coupon(request.coupon_code, request.coupon_id)
         fingerprint = domain.request_fingerprint(coupons.without_unnamed_coupon(request.model_dump(mode="json")))
         intent = self._intent(customer_id, key, fingerprint, request.product_id)
-        if intent["state"] in ("done", "failed"):
-            return self._replay(intent)
+        replayed = idempotency.replay(intent)
+        if replayed is not None:
+            return replayed
         hold_id = domain.hold_id(intent["reservation_id"], intent["hold_sequence"])
         coupon = coupons.hold_coupon(request.coupon_code, request.coupon_id, customer_id,
                                      domain.redemption_key(intent["reservation_id"]))
@@ -123,7 +126,7 @@ class Reservations:
         except DomainError as refusal:
             if refusal.status >= 500:
                 raise   # no answer: the key stays pending, a retry holds with the same id
-            return self._replay(self._finish_refused(intent, refusal))
+            return self._replay(self._finish_refused(intent, refusal), intent["number"])
         self.after_hold()
         return self._finish_booked(intent, request, hold)
 
@@ -132,7 +135,7 @@ class Reservations:
         for _ in range(NUMBER_DRAWS):
             try:
                 with self.db.transaction() as uow:
-                    intent = self.store.claim_intent(uow, customer_id, key, fingerprint, uuid.uuid4(),
+                    intent: Row = self.store.claim_intent(uow, customer_id, key, fingerprint, uuid.uuid4(),
                                                      domain.new_number(), partner_id) \
                         or self.store.intent(uow, customer_id, key)
                 break
@@ -140,8 +143,7 @@ class Reservations:
                 continue
         else:
             raise ServiceUnavailable(message="could not draw a reservation number")
-        if intent["fingerprint"] != fingerprint:
-            raise errors.idempotency_key_reused()
+        idempotency.check_same_body(intent["fingerprint"], fingerprint)
         if intent["state"] == "abandoned":
             with self.db.transaction() as uow:
                 intent = self.store.restart_intent(uow, customer_id, key) or self.store.intent(uow, customer_id, key)
@@ -155,25 +157,23 @@ class Reservations:
         return partner_id
 
     @staticmethod
-    def _replay(intent: Row) -> Row:
-        if intent["response"] is None:   # the customer's data was erased since
-            raise errors.idempotency_key_reused()
-        if intent["state"] == "done":
-            return dict(intent["response"])
-        error = intent["response"]["error"]
-        raise DomainError(error["code"], error["message"], error["details"], status=intent["response_status"])
+    def _replay(intent: Row, number: str) -> Row:
+        """The key's first answer; 409 ``booking_interrupted`` while it has none (the
+        attempt was abandoned or restarted meanwhile: sending it again books afresh)."""
+        replayed = idempotency.replay(intent)
+        if replayed is None:
+            raise errors.booking_interrupted(number)
+        return replayed
 
     def _finish_refused(self, intent: Row, refusal: DomainError) -> Row:
         """The catalog's refusal becomes this key's response (unless another copy finished first)."""
         customer_id, key = intent["customer_id"], intent["idempotency_key"]
         with self.db.transaction() as uow:
             current = self.store.intent(uow, customer_id, key, lock=True)
-            if current["state"] == "pending" and current["hold_sequence"] == intent["hold_sequence"]:
-                self.store.finish_intent(uow, customer_id, key, "failed", refusal.status, refusal.to_body())
+            if current["state"] == idempotency.PENDING and current["hold_sequence"] == intent["hold_sequence"]:
+                self.store.finish_intent(uow, customer_id, key, idempotency.refused(refusal))
                 return dict(self.store.intent(uow, customer_id, key))
-        if current["state"] in ("done", "failed"):
-            return dict(current)
-        raise errors.booking_interrupted(intent["number"])
+        return dict(current)
 
     def _finish_booked(self, intent: Row, request: ReservationCreate, hold: Row) -> Row:
         hold_id = domain.hold_id(intent["reservation_id"], intent["hold_sequence"])
@@ -181,29 +181,29 @@ class Reservations:
         with self.db.transaction() as uow:
             if hold["status"] == "held":
                 response = self._record_booking(uow, intent, request, hold)
-            current = None if response else self.store.intent(uow, intent["customer_id"], intent["idempotency_key"])
+            current: Row = self.store.intent(uow, intent["customer_id"], intent["idempotency_key"])
         if response is not None:
-            return dict(response)
-        if current["state"] == "done" and current["hold_sequence"] == intent["hold_sequence"]:
-            return self._replay(current)   # another copy of this request finished first
+            return response
+        if current["state"] == idempotency.DONE and current["hold_sequence"] == intent["hold_sequence"]:
+            return self._replay(current, intent["number"])   # another copy of this request finished first
         # This attempt was abandoned (or refused by another copy) meanwhile: its hold must not stay.
         self._release_now(f"{hold_id}:orphan", hold_id, intent["partner_id"])
-        if current["state"] in ("done", "failed"):
-            return self._replay(current)
-        raise errors.booking_interrupted(intent["number"])
+        return self._replay(current, intent["number"])
 
     def _record_booking(self, uow: UnitOfWork, intent: Row, request: ReservationCreate, hold: Row) -> Row | None:
         """The reservation as the held catalog version priced it, with the product's
         policy and booking settings copied onto it; its event; the stored response."""
         settings = domain.BookingSettings.of(self.store.product_settings(uow, intent["partner_id"],
                                                                          request.product_id))
-        row = domain.booked_reservation(intent, request, hold, settings, self.settings.default_ttl_hours, self.now())
-        response = self.store.record_booking(uow, intent["customer_id"], intent["idempotency_key"],
-                                             intent["hold_sequence"], row, views.creation_view(row),
-                                             {"status": row["status"], "confirmation": row["confirmation"]})
+        booked = domain.Reservation.book(intent, request, hold, settings, self.settings.default_ttl_hours, self.now())
+        row = booked.as_row()
+        response: Row | None = self.store.record_booking(uow, intent["customer_id"], intent["idempotency_key"],
+                                                         intent["hold_sequence"], row, views.creation_view(row),
+                                                         {"status": booked.status,
+                                                          "confirmation": booked.confirmation})
         if response is not None:
-            actor = "system" if row["status"] == domain.CONFIRMED else "customer"
-            events.publish(uow, f"reservation.{row['status']}", events.reservation_event(row, actor=actor))
+            actor = "system" if booked.booked_by_system else "customer"
+            events.publish(uow, f"reservation.{booked.status}", events.reservation_event(row, actor=actor))
         return response
 
     # --- finding reservations -----------------------------------------------------------------------
@@ -308,19 +308,16 @@ class Reservations:
         try:
             hold = self.catalog.hold(new_hold, r["partner_id"], domain.moved_hold_lines(r, change.date, change.time),
                                      coupon=coupon)
-        except DomainError as refusal:
-            if refusal.status < 500:   # refused: nothing was held, the guard has nothing to do
+        except DomainError as not_held:
+            if not_held.status < 500:   # refused: nothing was held, the guard has nothing to do
                 with self.db.transaction() as uow:
                     self.store.release_done(uow, guard)
             raise
-        refusal = None
+        refusal: DomainError | None = None
         with self.db.transaction() as uow:
             current = self.held_by(uow, customer_id, number, lock=True)
             try:
-                if current["hold_sequence"] != r["hold_sequence"] or hold["status"] != "held":
-                    raise Conflict("concurrent_change", "the booking changed meanwhile; try again",
-                                   {"number": r["number"]})
-                domain.check_date_change(current, change.date, change.time, self.now())
+                domain.check_move(r, current, hold["status"], change.date, change.time, self.now())
             except DomainError as exc:
                 refusal = exc
                 release_id = f"{new_hold}:all"
@@ -366,12 +363,9 @@ class Reservations:
         token = domain.new_token()
         with self.db.transaction() as uow:
             r = self.reservation(uow, number)
-            if customer_id not in (r["customer_id"], r["holder_customer_id"]):
-                raise errors.reservation_not_found(r["number"])
-            domain.check_open(r, "share")
+            step = domain.Reservation.of(r).share(customer_id)
             self.store.insert_share(uow, domain.token_hash(token), r["reservation_id"], customer_id)
-            self.store.record_history(uow, r["reservation_id"], "shared", "customer", customer_id)
-            events.publish(uow, "reservation.shared", events.reservation_event(r, actor="customer"))
+            self._record_step(uow, r, step, "customer", customer_id)
         return r, token
 
     def shared(self, token: Any) -> Row:
@@ -400,12 +394,11 @@ class Reservations:
         token = domain.new_token()
         with self.db.transaction() as uow:
             r = self.reservation(uow, number, lock=True)
-            domain.check_transfer(r, customer_id, to_phone_digits)
+            step = domain.Reservation.of(r).offer_transfer(customer_id, to_phone_digits)
             self.store.withdraw_pending_transfer(uow, r["reservation_id"])
             transfer = self.store.insert_transfer(uow, domain.token_hash(token), r["reservation_id"], customer_id,
                                                   to_phone_digits)
-            self.store.record_history(uow, r["reservation_id"], "transfer_offered", "customer", customer_id,
-                                      {"to_phone": views.mask_phone(to_phone_digits)})
+            self._record_step(uow, r, step, "customer", customer_id, {"to_phone": mask_phone(to_phone_digits)})
         return r, transfer, token
 
     def accept_transfer(self, customer_id: str, token: Any) -> Row:
@@ -415,36 +408,39 @@ class Reservations:
         contact = self.accounts.customer_contact(customer_id)
         with self.db.transaction() as uow:
             transfer = self.store.transfer_by_token(uow, domain.token_hash(token)) if domain.is_token(token) else None
-            if not domain.transfer_open_to(transfer, customer_id, contact.get("phone")):
+            if transfer is None or not domain.transfer_open_to(transfer, customer_id, contact.get("phone")):
                 raise errors.transfer_not_found()
             r = self.store.reservation_by_id(uow, transfer["reservation_id"], lock=True)
-            if transfer["state"] == "pending":
-                domain.check_open(r, "transfer")
+            if transfer["state"] == "pending":   # not yet taken (an accepted one is this customer's retry)
+                step, changes = domain.Reservation.of(r).accept_transfer(customer_id, contact)
                 self.store.accept_transfer(uow, transfer["transfer_id"], customer_id)
-                r = self.store.update_reservation(uow, r["reservation_id"], {
-                    "holder_customer_id": customer_id, "holder_name": contact.get("name"),
-                    "holder_phone": domain.phone_digits(contact.get("phone"))})
-                self.store.record_history(uow, r["reservation_id"], "transferred", "customer", customer_id,
-                                          {"from": transfer["from_customer_id"]})
-                events.publish(uow, "reservation.transferred",
-                               events.reservation_event(r, actor="customer", to_customer_id=customer_id))
+                r = self.store.update_reservation(uow, r["reservation_id"], changes)
+                self._record_step(uow, r, step, "customer", customer_id, {"from": transfer["from_customer_id"]},
+                                  event=events.reservation_event(r, actor="customer", to_customer_id=customer_id))
         return dict(r)
+
+    def _record_step(self, uow: UnitOfWork, r: Row, step: domain.Step, actor_kind: str, actor_id: str | None,
+                     details: Row | None = None, event: Row | None = None) -> None:
+        """A step's history, and its event (by default the reservation as the customer changed it)."""
+        self.store.record_history(uow, r["reservation_id"], step.history, actor_kind, actor_id, details)
+        if step.event is not None:
+            events.publish(uow, step.event, event or events.reservation_event(r, actor="customer"))
 
     # --- chat (R-RSV-11) --------------------------------------------------------------------------------
 
-    def request_chat(self, partner_id: str, number: Any, actor_kind: str, actor_id: str | None) -> tuple[Row, Row]:
+    def request_chat(self, partner_id: str, number: Any, actor: Actor) -> tuple[Row, Row]:
         """An invitation to the ticket's holder; the conversation exists only once they accept."""
         with self.db.transaction() as uow:
             r = self.reservation(uow, number, partner_id=partner_id, lock=True)
-            domain.check_chat_requestable(r)
+            step = domain.Reservation.of(r).request_chat()
             invitation = self.store.open_invitation(uow, r["reservation_id"])
-            if invitation is None:
-                invitation = self.store.insert_invitation(uow, r, actor_id)
-                self.store.record_history(uow, r["reservation_id"], "chat_requested", actor_kind, actor_id,
-                                          {"invitation_id": invitation["invitation_id"]})
-                events.publish(uow, "reservation.chat_requested", {
-                    **events.reservation_event(r, actor="partner", invitation_id=invitation["invitation_id"]),
-                    "customer_id": r["holder_customer_id"]})
+            if invitation is None:   # one open invitation: asking again shows it
+                invitation = self.store.insert_invitation(uow, r, actor.recorded_as)
+                self._record_step(uow, r, step, actor.kind, actor.recorded_as,
+                                  {"invitation_id": invitation["invitation_id"]},
+                                  event={**events.reservation_event(r, actor="partner",
+                                                                    invitation_id=invitation["invitation_id"]),
+                                         "customer_id": r["holder_customer_id"]})
         return r, invitation
 
     def answer_chat(self, customer_id: str, invitation_id: Any, accept: bool) -> Row:
@@ -460,17 +456,17 @@ class Reservations:
             domain.check_invitation_pending(invitation)
             r = self.store.reservation_by_id(uow, invitation["reservation_id"], lock=True)
             conversation_id = str(uuid.uuid4()) if accept else None
+            step, changes = domain.Reservation.of(r).answer_chat(wanted, conversation_id)
             invitation = {**self.store.decide_invitation(uow, invitation["invitation_id"], wanted, conversation_id),
                           "number": r["number"]}
-            if accept:
-                r = self.store.update_reservation(uow, r["reservation_id"], {"conversation_id": conversation_id})
-            self.store.record_history(uow, r["reservation_id"], f"chat_{wanted}", "customer", customer_id,
-                                      {"invitation_id": invitation["invitation_id"]})
+            if changes:
+                r = self.store.update_reservation(uow, r["reservation_id"], changes)
             answered = {**events.reservation_event(r, actor="customer", invitation_id=invitation["invitation_id"],
                                                    conversation_id=conversation_id),
                         "customer_id": customer_id, "customer_name_masked": views.holder_name_masked(r)}
-            events.publish(uow, f"reservation.chat_{wanted}", answered)
-        if accept:
+            self._record_step(uow, r, step, "customer", customer_id, {"invitation_id": invitation["invitation_id"]},
+                              event=answered)
+        if conversation_id:
             self._open_conversation_now(answered)
         return invitation
 
@@ -501,7 +497,7 @@ class Reservations:
 
     def dashboard(self, partner_id: str) -> Row:
         today = domain.local_today(self.now())
-        start = dt.datetime.combine(today, dt.time(0, 0), domain.PARTNER_TIME_ZONE)
+        start, _ = domain.business_days(today, today)
         with self.db.transaction() as uow:
             counts = self.store.status_counts(uow, partner_id)
             today_figures = self.store.today_counts(uow, partner_id, today, start, visiting=domain.VISITING,
@@ -510,18 +506,18 @@ class Reservations:
 
     # --- partners: acting on a whole reservation (R-RSV-2, R-RSV-6, R-RSV-12) -----------------------------
 
-    def reveal_phone(self, partner_id: str, number: Any, actor_kind: str, actor_id: str | None) -> Row:
+    def reveal_phone(self, partner_id: str, number: Any, actor: Actor) -> Row:
         with self.db.transaction() as uow:
             r = self.reservation(uow, number, partner_id=partner_id)
-            self.store.record_history(uow, r["reservation_id"], "phone_revealed", actor_kind, actor_id)
+            self.store.record_history(uow, r["reservation_id"], "phone_revealed", actor.kind, actor.recorded_as)
         return r
 
-    def partner_action(self, partner_id: str, number: Any, action: str, reason: str | None, actor_kind: str,
-                       actor_id: str | None) -> Row:
+    def partner_action(self, partner_id: str, number: Any, action: str, reason: str | None, actor: Actor) -> Row:
         with self.db.transaction() as uow:
             r = self.reservation(uow, number, partner_id=partner_id, lock=True)
             outcome = domain.partner_outcome(action, r, self.now())
-            updated, release_id = self._apply(uow, r, outcome, action, actor_kind, actor_id, "partner", reason)
+            updated, release_id = self._apply(uow, r, outcome, action, actor.kind, actor.recorded_as, "partner",
+                                              reason)
         self.send_releases([release_id] if release_id else [])
         return updated
 
@@ -564,7 +560,7 @@ class Reservations:
                 "request_fingerprint": fingerprint if key else None})
             if review is None:
                 if self.store.review_of_reservation(uow, r["reservation_id"]) is None:
-                    raise errors.idempotency_key_reused()   # the key went to another reservation's review meanwhile
+                    raise idempotency.key_reused()   # the key went to another reservation's review meanwhile
                 raise errors.review_exists(r["number"])
             events.publish(uow, "reservation.review_posted", events.review_event(r, review, actor="customer"))
         return dict(review)
@@ -573,17 +569,16 @@ class Reservations:
         first = self.store.review_by_key(uow, customer_id, key)
         if first is None:
             return None
-        if first["request_fingerprint"] != fingerprint:
-            raise errors.idempotency_key_reused()
+        idempotency.check_same_body(first["request_fingerprint"], fingerprint)
         return {**first, "reply": None, "replied_at": None}   # as it was first answered
 
-    def reply_review(self, partner_id: str, review_id: Any, text: str, actor_id: str | None) -> Row:
+    def reply_review(self, partner_id: str, review_id: Any, text: str, actor: Actor) -> Row:
         """The partner replies once; another partner's or an unknown review is 404."""
         with self.db.transaction() as uow:
             review = self.store.review(uow, partner_id, review_id)
             if review is None:
                 raise errors.review_not_found(review_id)
-            replied = self.store.reply_review(uow, partner_id, review["review_id"], text, actor_id)
+            replied = self.store.reply_review(uow, partner_id, review["review_id"], text, actor.recorded_as)
             if replied is None:
                 raise errors.already_replied(review["review_id"])
             r = self.store.reservation_by_id(uow, review["reservation_id"])
@@ -599,7 +594,7 @@ class Reservations:
         return product["product_id"], domain.BookingSettings.of(row)
 
     def set_product_settings(self, partner_id: str, product_id: str, changes: Row,
-                             actor_id: str | None) -> tuple[str, domain.BookingSettings]:
+                             actor: Actor) -> tuple[str, domain.BookingSettings]:
         """Applies to bookings made from now on (a reservation keeps what it was made with)."""
         domain.check_setting_changes(changes)
         product = self.catalog.get_product(partner_id, product_id)
@@ -607,7 +602,7 @@ class Reservations:
         with self.db.transaction() as uow:
             current = domain.BookingSettings.of(self.store.product_settings(uow, partner_id, product["product_id"]))
             row = self.store.save_product_settings(uow, partner_id, product["product_id"],
-                                                   current.with_changes(changes).stored(), actor_id)
+                                                   current.with_changes(changes).stored(), actor.recorded_as)
         return product["product_id"], domain.BookingSettings.of(row)
 
     # --- timers (R-CAT-6, R-RSV-1) ------------------------------------------------------------------------
@@ -763,6 +758,6 @@ class Reservations:
                 outcome = domain.partner_outcome("cancel", r, self.now())
                 _, release_id = self._apply(uow, r, outcome, "cancel", "system", None, "partner",
                                             domain.PARTNER_CLOSED_REASON)
-                releases.append(release_id)
+                releases += [release_id] if release_id else []
         self.send_releases(releases)
         log.info("partner_closed", partner_id=envelope.payload["partner_id"], cancelled=len(releases))

@@ -9,6 +9,7 @@ response replays byte for byte).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from chassis import reviews
 from chassis.privacy import format_phone, mask_name, mask_phone
@@ -16,7 +17,7 @@ from chassis.privacy import format_phone, mask_name, mask_phone
 from . import domain
 
 
-def iso(value):
+def iso(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.time):

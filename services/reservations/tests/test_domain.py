@@ -185,11 +185,6 @@ def test_r_rsv_8_search_terms_and_identifiers():
     assert domain.canonical_number("0000000000") is None and domain.canonical_number(None) is None
     assert domain.hold_id("r1", 2) == "rsv:r1:2"
     assert domain.request_fingerprint({"a": 1, "b": [1]}) == domain.request_fingerprint({"b": [1], "a": 1})
-    with pytest.raises(ValidationFailed) as raised:
-        domain.check_idempotency_key(None)
-    assert raised.value.code == "idempotency_key_required"
-    with pytest.raises(ValidationFailed):
-        domain.check_idempotency_key("has space")
 
 
 def test_coupon_discount_is_shared_by_what_each_cancellation_takes_and_refunds_add_up_to_what_was_paid():

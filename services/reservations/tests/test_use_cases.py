@@ -10,15 +10,16 @@ from contextlib import contextmanager
 
 import pytest
 
+from chassis import Actor
 from chassis.contracts import validate_payload
-from chassis.errors import Conflict, DomainError, ServiceUnavailable
+from chassis.errors import Conflict, DomainError, NotFound, ServiceUnavailable
 from chassis.validation import parse
 from reservations import domain
 from reservations.schemas import ChangeDateIn, ReservationCreate
 from reservations.use_cases import Reservations, Settings
 
 PARTNER, CUSTOMER, PRODUCT = "p-1", "c-1", "prod-1"
-START = dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC)
 USE_DATE, LATER_DATE = dt.date(2026, 12, 10), dt.date(2026, 12, 11)
 GRACE = 60.0
 
@@ -70,10 +71,9 @@ class FakeStore:
         intent.update(state="pending", hold_sequence=intent["hold_sequence"] + 1, updated_at=self.clock())
         return copy.deepcopy(intent)
 
-    def finish_intent(self, uow, customer_id, key, state, status, response):
-        self.intents[(customer_id, key)].update(state=state, response_status=status, response=response,
-                                                updated_at=self.clock())
-        return response
+    def finish_intent(self, uow, customer_id, key, answer):
+        self.intents[(customer_id, key)].update(copy.deepcopy(answer), updated_at=self.clock())
+        return copy.deepcopy(answer["response"])
 
     def stale_intents(self, uow, older_than, limit):
         stale = sorted((i for i in self.intents.values() if i["state"] == "pending" and i["updated_at"] < older_than),
@@ -96,6 +96,10 @@ class FakeStore:
 
     def product_settings(self, uow, partner_id, product_id):
         return copy.deepcopy(self.settings.get((partner_id, product_id)))
+
+    def save_product_settings(self, uow, partner_id, product_id, settings, actor):
+        self.settings[(partner_id, product_id)] = {**settings, "updated_at": self.clock()}
+        return copy.deepcopy(self.settings[(partner_id, product_id)])
 
     def reservation(self, uow, number, *, partner_id=None, lock=False):
         found = [r for r in self.reservations.values()
@@ -238,6 +242,14 @@ class FakeCatalog:
             self.capacity[hold["day"]] += hold["quantity"]
         self.released.append(hold_id)
         return {"hold_id": hold_id, "status": "released"}
+
+    def get_product(self, partner_id, product_id):
+        if partner_id != PARTNER:
+            raise NotFound("product_not_found", "no such product", {"product_id": product_id})
+        return {"product_id": product_id, "partner_id": PARTNER, "kind": "booking"}
+
+    def slot_board(self, partner_id, product_id, date_from, date_to):
+        raise NotImplementedError("the board is tested through the gateway (test_lifecycle)")
 
     def taken(self, day: str, capacity: int) -> int:
         return capacity - self.capacity[day]
@@ -394,6 +406,21 @@ def test_a_crash_never_retried_gives_the_capacity_back_after_the_grace():
     assert world.catalog.taken(USE_DATE.isoformat(), 5) == 0
 
 
+def test_booking_settings_start_from_the_defaults_change_only_what_is_named_and_apply_to_new_bookings():
+    world = World()
+    settings = world.use_cases.set_product_settings
+    assert settings(PARTNER, PRODUCT, {"confirmation": "auto"}, Actor("member", "m-1"))[1] == \
+        domain.BookingSettings("auto", None, True, START)
+    _, changed = settings(PARTNER, PRODUCT, {"request_ttl_hours": 2}, Actor("member", "m-1"))
+    assert (changed.confirmation, changed.ttl_hours(24), changed.allow_partial_cancel) == ("auto", 2, True)
+    assert refusal(lambda: settings(PARTNER, PRODUCT, {"allow_partial_cancel": None},
+                                    Actor("member", "m-1"))).details == {
+        "fields": {"allow_partial_cancel": "may not be null"}}
+    assert refusal(lambda: settings("p-2", PRODUCT, {"confirmation": "auto"}, Actor("member", "m-2"))).status == 404
+    assert world.book()["status"] == "confirmed"
+    assert next(iter(world.store.reservations.values()))["request_ttl_hours"] == 2   # copied onto the booking
+
+
 # --- date change (R-RSV-5) --------------------------------------------------------------------------
 
 def free_booking(world: World) -> dict:
@@ -447,7 +474,7 @@ def test_a_date_change_whose_move_never_commits_is_released_by_its_guard_after_t
 def cancelled_by_partner(world: World, *, catalog_down: bool = False, catalog_refuses: bool = False) -> None:
     number = world.book()["number"]
     world.catalog.down, world.catalog.refuse_releases = catalog_down, catalog_refuses
-    world.use_cases.partner_action(PARTNER, number, "cancel", "closed", "member", "m-1")
+    world.use_cases.partner_action(PARTNER, number, "cancel", "closed", Actor("member", "m-1"))
 
 
 def test_a_release_the_catalog_does_not_take_waits_its_back_off_and_is_sent_by_the_timer():
