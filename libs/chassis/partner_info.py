@@ -17,6 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .rpc_contracts import PartnerInfo
+
 # 30 s: the longest a partner's edit to its name or category (what orders reads)
 # may take to show, while a busy partner still costs accounts one call per 30 s.
 PARTNER_INFO_TTL_SECONDS = 30.0
@@ -38,15 +40,15 @@ class PartnerInfoCache:
         self.ttl_seconds = ttl_seconds
         self.max_partners = max_partners
         self.clock = clock
-        self._answers: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._answers: OrderedDict[str, tuple[float, PartnerInfo]] = OrderedDict()
 
-    def partner_info(self, accounts: Accounts, partner_id: str) -> dict[str, Any]:
+    def partner_info(self, accounts: Accounts, partner_id: str) -> PartnerInfo:
         """accounts' answer, remembered when the partner is verified (errors pass through)."""
         remembered = self._answers.get(partner_id)
         if remembered is not None and remembered[0] > self.clock():
             return remembered[1]
-        info = accounts.partner_info(partner_id)
-        if info.get("status") == SELLING:
+        info = PartnerInfo.read(accounts.partner_info(partner_id))
+        if info.status == SELLING:
             self._remember(partner_id, info)
         else:
             self.forget(partner_id)
@@ -55,7 +57,7 @@ class PartnerInfoCache:
     def forget(self, partner_id: str) -> None:
         self._answers.pop(partner_id, None)
 
-    def _remember(self, partner_id: str, info: dict[str, Any]) -> None:
+    def _remember(self, partner_id: str, info: PartnerInfo) -> None:
         self._answers.pop(partner_id, None)
         self._answers[partner_id] = (self.clock() + self.ttl_seconds, info)
         while len(self._answers) > self.max_partners:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from chassis import Actor
 from chassis.jsonvalues import jsonable
+from chassis.rpc_contracts import PartnerInfo
 from chassis.service import DataService, rpc
 from chassis.validation import parse
 
@@ -442,8 +443,7 @@ class AccountsService(PartnerLifecycle, DataService):
             row = store.partner_by_id(uow, pid) if pid else None
         if row is None:
             raise errors.not_found("partner")
-        return {key: partner_view(row)[key] for key in
-                ("partner_id", "name", "category", "status", "via_agency", "time_zone")}
+        return PartnerInfo.of({key: partner_view(row)[key] for key in PartnerInfo.model_fields})
 
     @rpc
     def verify_partner(self, operator_id, partner_id, body=None) -> dict:

@@ -121,6 +121,7 @@ import datetime as dt
 from chassis.consumer import event_handler
 from chassis.envelope import Envelope
 from chassis.partner_info import PartnerInfoCache
+from chassis.rpc_contracts import HoldReply, ProductSummary
 from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query
 
@@ -230,7 +231,7 @@ class CatalogService(DataService):
 
     @rpc
     def shop_get_product(self, product_id: str) -> dict:
-        return self.catalog.shop_get_product(product_id)
+        return ProductSummary.of(self.catalog.shop_get_product(product_id))
 
     # --- product questions before buying (issue 18 item 12, seed 003) -----------------------
 
@@ -255,7 +256,7 @@ class CatalogService(DataService):
 
     @rpc
     def get_live_product(self, partner_id: str, product_id: str) -> dict:
-        return self.catalog.get_live_product(partner_id, product_id)
+        return ProductSummary.of(self.catalog.get_live_product(partner_id, product_id))
 
     @rpc
     def get_product_version(self, partner_id: str, product_id: str, version: int) -> dict:
@@ -280,16 +281,17 @@ class CatalogService(DataService):
 
     @rpc
     def hold(self, hold_id: str, partner_id: str, lines: list, coupon: dict | None = None) -> dict:
-        return self.catalog.hold(partner_id, parse(HoldIn, {"hold_id": hold_id, "lines": lines, "coupon": coupon}))
+        request = parse(HoldIn, {"hold_id": hold_id, "lines": lines, "coupon": coupon})
+        return HoldReply.of(self.catalog.hold(partner_id, request))
 
     @rpc
     def release(self, hold_id: str, partner_id: str, lines: list | None = None, release_id: str | None = None) -> dict:
         request = parse(ReleaseIn, {"hold_id": hold_id, "lines": lines, "release_id": release_id})
-        return self.catalog.release(partner_id, request)
+        return HoldReply.of(self.catalog.release(partner_id, request))
 
     @rpc
     def get_hold(self, hold_id: str, partner_id: str) -> dict:
-        return self.catalog.get_hold(str(hold_id), partner_id)
+        return HoldReply.of(self.catalog.get_hold(str(hold_id), partner_id))
 
     # --- coupons (issue #11) ------------------------------------------------------------------
 

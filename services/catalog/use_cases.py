@@ -14,7 +14,8 @@ What happens where:
 
 The ports are Protocols: ``Transactions`` (``chassis.db.DatabaseSession``),
 ``CatalogStore`` (the ``store`` module itself) and ``AccountsPort``
-(accounts' RPC proxy).
+(accounts' RPC proxy); accounts' ``partner_info`` is read through
+``chassis.partner_info.PartnerInfoCache``.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from chassis import paging
 from chassis.envelope import Envelope
 from chassis.errors import DomainError, NotFound
 from chassis.logging import get_logger
+from chassis.partner_info import SELLING, PartnerInfoCache
 from chassis.validation import invalid_query
 
 from . import domain, errors, events, storefront, views
@@ -80,14 +82,6 @@ class AccountsPort(Protocol):
     def storefront(self, partner_id: str, place_ids: list[str]) -> Row: ...
 
     def get_place(self, partner_id: str, place_id: str) -> Row: ...
-
-
-class PartnerDirectory(Protocol):
-    """accounts' ``partner_info``, remembered for a while (``chassis.partner_info.PartnerInfoCache``)."""
-
-    def partner_info(self, accounts: AccountsPort, partner_id: str) -> Row: ...
-
-    def forget(self, partner_id: str) -> None: ...
 
 
 class CatalogStore(Protocol):
@@ -186,7 +180,7 @@ def _after(cursor: str | None) -> tuple[Any, ...] | None:
 class Catalog:
     """The catalog's use cases (R-CAT-1..6, R-RSV-3, issue #11 coupons)."""
 
-    def __init__(self, db: Transactions, store: CatalogStore, accounts: AccountsPort, partners: PartnerDirectory,
+    def __init__(self, db: Transactions, store: CatalogStore, accounts: AccountsPort, partners: PartnerInfoCache,
                  clock: Callable[[], dt.datetime]):
         self.db = db
         self.store = store
@@ -620,8 +614,8 @@ class Catalog:
         back, and a closure is recorded here (``partner.closed``) and read inside
         every hold's transaction, so a remembered verified answer is safe."""
         info = self.partners.partner_info(self.accounts, partner_id)
-        if info.get("status") != "verified":
-            raise errors.partner_not_open(partner_id, info.get("status"))
+        if info.status != SELLING:
+            raise errors.partner_not_open(partner_id, info.status)
 
     def _redeem(self, uow: UnitOfWork, partner_id: str, ref: Row, result: Row, now: dt.datetime) -> Row:
         """The coupon taken with the hold, under the coupon row's lock: a new

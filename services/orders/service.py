@@ -61,6 +61,8 @@ from nameko.timer import Timer
 from chassis import Actor, idempotency
 from chassis.consumer import event_handler
 from chassis.logging import get_logger
+from chassis.partner_info import PartnerInfoCache
+from chassis.rpc_contracts import HoldReply, ProductSummary
 from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query
 
@@ -109,21 +111,21 @@ class CatalogRpc:
         self.proxy = proxy
 
     def hold(self, hold_id, partner_id, lines, coupon=None):
-        hold = self.proxy.hold(hold_id, partner_id, lines, coupon=coupon)
+        hold = HoldReply.read(self.proxy.hold(hold_id, partner_id, lines, coupon=coupon)).as_reply()
         if os.environ.get(FAULT_ENV) == "orders_kill_after_hold":
             os.kill(os.getpid(), signal.SIGKILL)   # the hold is taken, the order not written
         return hold
 
     def release(self, hold_id, partner_id, lines=None, release_id=None):
-        return self.proxy.release(hold_id, partner_id, lines, release_id)
+        return HoldReply.read(self.proxy.release(hold_id, partner_id, lines, release_id)).as_reply()
 
     def get_live_product(self, partner_id, product_id):
-        return self.proxy.get_live_product(partner_id, product_id)
+        return ProductSummary.read(self.proxy.get_live_product(partner_id, product_id)).as_reply()
 
 
 class OrdersService(DataService):
     name = "orders"
-    partner_cache: dict = {}
+    partners = PartnerInfoCache()   # one per process: every worker reads the same answers
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.timezone.utc)
@@ -140,7 +142,7 @@ class OrdersService(DataService):
             idempotency_key_hours=float(config.get("IDEMPOTENCY_KEY_HOURS", 24)),
             instance=config.get("INSTANCE_NAME") or INSTANCE)
         return Orders(self.db, store, CatalogRpc(self.services.catalog), self.services.accounts, self.now, settings,
-                      self.partner_cache)
+                      self.partners)
 
     # --- customers: ordering (R-ORD-1, R-ORD-6) ----------------------------------------------
 

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from chassis import Actor, coupons, idempotency, money, paging
 from chassis.errors import DomainError, NotFound, ServiceUnavailable
 from chassis.logging import get_logger
+from chassis.partner_info import PartnerInfoCache
 from chassis.partner_time import business_date
 from chassis.privacy import format_phone
 
@@ -38,7 +39,6 @@ log = get_logger(__name__)
 Row = dict[str, Any]
 View = dict[str, Any]
 NOBODY = Actor.system()   # a change nobody of the partner made (the customer's own, a closing partner's)
-PARTNER_CACHE_SECONDS = 30.0
 
 
 class UnitOfWork(Protocol):
@@ -82,14 +82,14 @@ class Orders:
 
     def __init__(self, uow: UnitOfWork, store: Any, catalog: CatalogPort, accounts: AccountsPort,
                  clock: Callable[[], dt.datetime], settings: Settings,
-                 partner_cache: dict[str, tuple[float, Row]]) -> None:
+                 partners: PartnerInfoCache) -> None:
         self.uow = uow
         self.store = store
         self.catalog = catalog
         self.accounts = accounts
         self.now = clock
         self.settings = settings
-        self.partner_cache = partner_cache
+        self.partners = partners
 
     # --- creation (R-ORD-1, R-ORD-6) and its Idempotency-Key -----------------------------------------
 
@@ -141,20 +141,10 @@ class Orders:
         """The partner's category says which channels it takes (R-ORD-1, R-ORD-6). Whether
         it sells at all (R-ACC-8: verified) is the catalog hold's to refuse, for bookings
         and orders alike (409 ``partner_not_open``)."""
-        info = self._partner_info(partner_id)
-        offered = domain.offered_channels(info.get("category"))
+        category = self.partners.partner_info(self.accounts, partner_id).category
+        offered = domain.offered_channels(category)
         if channel not in offered:
-            raise errors.channel_not_offered(channel, info.get("category"), offered)
-
-    def _partner_info(self, partner_id: str) -> Row:
-        """accounts' answer, kept ``PARTNER_CACHE_SECONDS`` once the partner is verified."""
-        cached = self.partner_cache.get(partner_id)
-        if cached is not None and cached[0] >= time.monotonic():
-            return cached[1]
-        info = self.accounts.partner_info(partner_id)
-        if info.get("status") == "verified":
-            self.partner_cache[partner_id] = (time.monotonic() + PARTNER_CACHE_SECONDS, info)
-        return info
+            raise errors.channel_not_offered(channel, category, offered)
 
     def _hold_lines(self, data: Any) -> list[Row]:
         """Catalog hold lines; a line without ``option_id`` takes the product's only option."""

@@ -6,6 +6,8 @@ import signal
 from collections import OrderedDict
 from typing import Any
 
+from chassis.rpc_contracts import HoldReply, ProductSummary
+
 OPEN_CONVERSATION_TIMEOUT = 2.0   # seconds the customer's accept waits for the partner's list to show it
 PRODUCT_OWNERS_KEPT = 10_000      # products whose owner is remembered (about 1 MB), the least recently used go
 FAULT_ENV = "PC_FAULT_INJECT"     # crash tests: "kill_after_hold" dies with a hold taken and nothing recorded
@@ -45,17 +47,17 @@ class CatalogRpc:
     def product_owner(self, product_id: str) -> tuple[str, str]:
         owner = self.owners.get(product_id)
         if owner is None:
-            product = self.proxy.shop_get_product(product_id)
-            owner = (product["partner_id"], product["kind"])
+            product = ProductSummary.read(self.proxy.shop_get_product(product_id))
+            owner = (product.partner_id, product.kind)
             self.owners.put(product_id, owner)
         return owner
 
     def hold(self, hold_id: str, partner_id: str, lines: list[dict], coupon: dict | None = None) -> dict:
-        return self.proxy.hold(hold_id, partner_id, lines, coupon=coupon)
+        return HoldReply.read(self.proxy.hold(hold_id, partner_id, lines, coupon=coupon)).as_reply()
 
     def release(self, hold_id: str, partner_id: str, lines: list[dict] | None = None,
                 release_id: str | None = None) -> dict:
-        return self.proxy.release(hold_id, partner_id, lines, release_id)
+        return HoldReply.read(self.proxy.release(hold_id, partner_id, lines, release_id)).as_reply()
 
     def get_product(self, partner_id: str, product_id: str) -> dict:
         return self.proxy.get_product(partner_id, product_id)

@@ -15,6 +15,7 @@ import pytest
 
 from chassis import Actor
 from chassis.errors import Conflict, DomainError, ServiceUnavailable
+from chassis.partner_info import PartnerInfoCache
 from chassis.validation import parse
 from orders import domain
 from orders.schemas import OrderCreate
@@ -163,7 +164,8 @@ class FakeCatalog:
 
 class FakeAccounts:
     def partner_info(self, partner_id):
-        return {"status": "verified", "category": "cafe"}
+        return {"partner_id": partner_id, "name": "Cafe", "category": "cafe", "status": "verified",
+                "via_agency": False, "time_zone": "Asia/Seoul"}
 
     def customer_contact(self, customer_id):
         return {"name": "김다온", "phone": "01012345678"}
@@ -173,7 +175,7 @@ class FakeAccounts:
 def app():
     store = FakeStore()
     uow = FakeUnitOfWork(store)
-    return Orders(uow, store, FakeCatalog(uow), FakeAccounts(), lambda: NOW, Settings(), {})
+    return Orders(uow, store, FakeCatalog(uow), FakeAccounts(), lambda: NOW, Settings(), PartnerInfoCache())
 
 
 def takeout(quantity=1, **extra):
