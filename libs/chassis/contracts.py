@@ -9,7 +9,8 @@ its queue even when the consumer has not started yet.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -207,6 +208,22 @@ class ChassisProbed(Payload):
     note: str = ""
 
 
+# --- RPC between services: what one service asks and the other answers --------
+
+class ChannelAudienceQuery(Payload):
+    """``insights.channel_audience`` (R-NTF-3), asked by notifications: ``all`` the
+    partner's customers, ``booked_on`` who holds a booking awaiting its visit on
+    ``use_date``, or those of ``customer_ids`` who are the partner's customers."""
+    audience: Literal["all", "booked_on", "customers"]
+    use_date: date | None = None
+    customer_ids: list[str] | None = None
+
+
+class ChannelAudience(Payload):
+    """Its answer: the customers' ids in order, never an erased customer's."""
+    customer_ids: list[str]
+
+
 _RESERVATION_EVENTS = ["requested", "confirmed", "rejected", "cancelled", "completed", "no_show",
                        "date_changed", "shared", "transferred", "chat_requested", "chat_accepted",
                        "chat_declined", "expired", "review_posted", "review_replied"]
@@ -302,7 +319,8 @@ SUBSCRIPTIONS.add(Subscription("partner.closed", "catalog", "on_partner_closed")
 # only by events; customer.erased pseudonymises them. Handler ``on_<kind>``.
 INSIGHTS_EVENTS: tuple[str, ...] = (
     *(f"reservation.{kind}" for kind in ("requested", "confirmed", "rejected", "cancelled", "expired", "completed",
-                                         "no_show", "date_changed", "review_posted", "review_replied")),
+                                         "no_show", "date_changed", "review_posted", "review_replied",
+                                         "transferred")),   # who holds the ticket: channel audiences (R-NTF-3)
     *(f"order.{kind}" for kind in ("received", "preparing", "completed", "cancelled", "shipment_prepared", "shipped",
                                    "delivered", "refund_approved", "review_posted", "review_replied")),
     "customer.erased",

@@ -86,6 +86,7 @@ from chassis.privacy import last_four_digits, mask_name
 BOOKING_STATES = ("requested", "confirmed", "rejected", "cancelled", "completed", "no_show")
 ORDER_STATES = ("received", "preparing", "preparing_shipment", "shipped", "completed", "cancelled")
 SLOT_HOLDING_STATES = ("requested", "confirmed", "completed", "no_show")
+AWAITING_VISIT = ("requested", "confirmed")   # a channel message's ``booked_on`` audience (R-NTF-3)
 COUPON_GIVEN_BACK = ("cancelled", "rejected")
 BUSIEST_SLOTS = 10
 MAX_RANGE_DAYS = 366
@@ -124,8 +125,16 @@ def booking_fact(event_type: str, payload: dict[str, Any], occurred_at: datetime
         "coupon_id": payload.get("coupon_id"),
         "fee": max(int(payload.get("fee_amount") or 0), 0),   # this event's fee; fees add up over events
         "visited_at": occurred_at if event_type in VISIT_EVENTS else None,
+        "holder_id": holder_of(event_type, payload),
         "occurred_at": occurred_at,
     }
+
+
+def holder_of(event_type: str, payload: dict[str, Any]) -> str | None:
+    """Who holds the ticket when it is not the booker (R-RSV-10: handed to a friend), else None."""
+    holder = payload.get("holder_customer_id") or (
+        payload.get("to_customer_id") if event_type == "reservation.transferred" else None)
+    return holder if holder and holder != payload["customer_id"] else None
 
 
 # A rollup's rows as contributions: the row's key (day, product, state...) -> its numbers (count, sums...).

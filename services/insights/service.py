@@ -5,7 +5,8 @@ Read models fed only by events (never another service's database):
 
 - Customers per partner (``list_customers``; R-RSV-8 search) and segments
   for channel messages (``segment_customers``, R-NTF-3; the gateway resolves
-  ``audience: segment`` through it into ``customers``).
+  ``audience: segment`` through it into ``customers``); who a channel message
+  reaches (``channel_audience``, asked by notifications), ticket holders included.
 - Statistics per partner and period (``statistics``) and the dashboard
   section (``dashboard_summary``, R-ACC-11).
 - Reviews of reservations and orders (``list_partner_reviews``,
@@ -25,7 +26,7 @@ from datetime import datetime, time, timedelta
 
 from chassis import Actor, privacy
 from chassis.consumer import handles
-from chassis.contracts import INSIGHTS_EVENTS, PAYLOADS
+from chassis.contracts import INSIGHTS_EVENTS, PAYLOADS, ChannelAudience, ChannelAudienceQuery
 from chassis.errors import NotFound
 from chassis.logging import get_logger
 from chassis.paging import decode_cursor, page
@@ -141,6 +142,19 @@ class InsightsService(DataService):
             raise errors.segment_empty()
         return {"customer_ids": ids, "count": len(ids),
                 "segment": segment.model_dump(exclude_none=True)}
+
+    @rpc
+    def channel_audience(self, partner_id: str, query: dict | None) -> dict:
+        """Who a channel message reaches (R-NTF-3; ``ChannelAudienceQuery``), for
+        notifications: insights owns who a partner's customers are (issue 19)."""
+        partner_id = require_id(partner_id, "partner_id")
+        q = parse(ChannelAudienceQuery, query)
+        with self.db.transaction() as uow:
+            if q.audience == "booked_on":
+                ids = store.ticket_holders_on(uow, partner_id, q.use_date, domain.AWAITING_VISIT)
+            else:
+                ids = store.channel_customers(uow, partner_id, q.customer_ids if q.audience == "customers" else None)
+        return ChannelAudience(customer_ids=ids).model_dump()
 
     # --- statistics (issue #11) and the dashboard (R-ACC-11) -----------------------------------
 

@@ -82,6 +82,8 @@ def erase_customer(uow, customer_id: str, pseudonym: str) -> dict:
     for table in ("bookings", "orders"):
         moved[table] = uow.execute(f"UPDATE {table} SET customer_id = %s WHERE customer_id = %s",
                                    (pseudonym, customer_id)).rowcount
+    moved["held_tickets"] = uow.execute("UPDATE bookings SET holder_id = %s WHERE holder_id = %s",
+                                        (pseudonym, customer_id)).rowcount
     moved["reviews"] = uow.execute("UPDATE reviews SET customer_id = %s, author = %s WHERE customer_id = %s",
                                    (pseudonym, pseudonym, customer_id)).rowcount
     erased = {"erased": True}
@@ -104,7 +106,7 @@ def _snapshot(table: str, columns: tuple[str, ...]) -> str:
 
 
 BOOKING_SNAPSHOT = ("product_id", "status", "use_date", "use_time", "quantity", "total", "discount_amount",
-                    "coupon_id", "occurred_at")
+                    "coupon_id", "holder_id", "occurred_at")
 
 
 ROLLUP_COLUMNS = "status, product_id, stat_date, use_date, use_time, quantity, total, fees"
@@ -121,10 +123,10 @@ def apply_booking(uow, fact: dict, key: str) -> None:
     new = uow.fetch_one(
         f"""INSERT INTO bookings (partner_id, reservation_number, product_id, customer_id, status, use_date,
                                   use_time, booked_at, quantity, total, discount_amount, coupon_id, fees,
-                                  visited_at, occurred_at)
+                                  visited_at, holder_id, occurred_at)
             VALUES (%(partner_id)s, %(reservation_number)s, %(product_id)s, %(key)s, %(status)s, %(use_date)s,
                     %(use_time)s, %(occurred_at)s, %(quantity)s, %(total)s, %(discount_amount)s, %(coupon_id)s,
-                    %(fee)s, %(visited_at)s, %(occurred_at)s)
+                    %(fee)s, %(visited_at)s, %(holder_id)s, %(occurred_at)s)
             ON CONFLICT (partner_id, reservation_number) DO UPDATE SET
                 {_snapshot("bookings", BOOKING_SNAPSHOT)},
                 booked_at = least(bookings.booked_at, EXCLUDED.booked_at),
@@ -321,6 +323,34 @@ def segment_customers(uow, partner_id: str, *, visited_since: datetime | None, m
             params.append(value)
     rows = uow.fetch_all(f"SELECT customer_id FROM customers WHERE {' AND '.join(where)} "
                          "ORDER BY customer_id LIMIT %s", (*params, limit))
+    return [r["customer_id"] for r in rows]
+
+
+# ``id`` is not an erased customer's pseudonym (nobody a message can reach).
+NOT_ERASED = "NOT EXISTS (SELECT 1 FROM contacts c WHERE c.erased AND c.pseudonym = {id})"
+
+
+def channel_customers(uow, partner_id: str, customer_ids: list[str] | None) -> list[str]:
+    """The partner's customers (who booked or ordered, and who holds a ticket handed
+    to them), or those of ``customer_ids`` among them; never an erased customer."""
+    rows = uow.fetch_all(
+        f"""SELECT customer_id FROM (
+                SELECT customer_id FROM customers WHERE partner_id = %(p)s AND NOT erased
+                UNION
+                SELECT holder_id FROM bookings b WHERE partner_id = %(p)s AND holder_id IS NOT NULL
+                                                   AND {NOT_ERASED.format(id="b.holder_id")}) audience
+            WHERE %(ids)s::text[] IS NULL OR customer_id = ANY (%(ids)s)
+            ORDER BY customer_id""", {"p": partner_id, "ids": customer_ids})
+    return [r["customer_id"] for r in rows]
+
+
+def ticket_holders_on(uow, partner_id: str, use_date: date | None, states: tuple[str, ...]) -> list[str]:
+    """Who holds a booking of the partner in ``states`` on ``use_date``; never an erased customer."""
+    rows = uow.fetch_all(
+        f"""SELECT DISTINCT coalesce(holder_id, customer_id) AS customer_id FROM bookings b
+            WHERE partner_id = %s AND use_date = %s AND status = ANY (%s)
+              AND {NOT_ERASED.format(id="coalesce(b.holder_id, b.customer_id)")}
+            ORDER BY 1""", (partner_id, use_date, list(states)))
     return [r["customer_id"] for r in rows]
 
 

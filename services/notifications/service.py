@@ -8,7 +8,9 @@ templates.py, SQL in store.py, the channels in channels.py and worker.py.
   per event and recipient), queues the messenger pushes and the partner's
   webhook deliveries. A duplicate delivery has no effect.
 - Inboxes: the partner staff's, the customer's and the member's own.
-- Webhooks, channel messages (R-NTF-3) and conversations (R-RSV-11).
+- Webhooks, channel messages (R-NTF-3) and conversations (R-RSV-11). Who a
+  channel message reaches comes from insights (``insights.channel_audience``),
+  which owns who a partner's customers are.
 - Erasure: ``member.withdrawn`` and ``customer.erased`` pseudonymise what the
   stored messages, deliveries and conversations hold of the person.
 """
@@ -20,7 +22,7 @@ from urllib.parse import urlsplit
 
 from chassis import Actor, paging
 from chassis.consumer import handles
-from chassis.contracts import NOTIFIED_EVENTS, validate_payload
+from chassis.contracts import NOTIFIED_EVENTS, ChannelAudience, ChannelAudienceQuery, validate_payload
 from chassis.jsonvalues import jsonable
 from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query
@@ -82,8 +84,6 @@ class NotificationsService(DataService):
             store.insert_messages(uow, event.event_id, event.type, planned, self._messenger_on)
             if event.type in domain.WEBHOOK_EVENTS:
                 store.enqueue_webhook_deliveries(uow, event, payload)
-            if event.type.startswith(("reservation.", "order.")):
-                store.remember_customers(uow, event.type, payload)
             if event.type == "reservation.chat_accepted":
                 self._open_conversation(uow, payload)
         self.deliveries()
@@ -127,8 +127,6 @@ class NotificationsService(DataService):
                 store.rewrite_message(uow, message["id"], recipient, subject, params, content, actions)
             store.pseudonymise_deliveries(uow, kind, person_id, pseudonym)
             store.pseudonymise_conversations(uow, kind, person_id, pseudonym)
-            if kind == "customer":
-                store.forget_customer(uow, person_id, pseudonym)
 
     # --- inboxes ---------------------------------------------------------------------
 
@@ -273,13 +271,13 @@ class NotificationsService(DataService):
         sender = Actor.from_wire(actor).member_id   # None: the partner's own system (an API key)
         limit = int(self.config.get("CHANNEL_RATE_LIMIT", 20))
         window = float(self.config.get("CHANNEL_RATE_WINDOW_S", 86400))
+        customers = self._audience(partner_id, data)   # asked before the partner's lock is taken
         with self.db.transaction() as uow:
             store.lock_partner_channel(uow, partner_id)
             recent = store.channel_messages_since(uow, partner_id, window)
             if domain.rate_limit_exceeded(recent["sent"], limit):
                 frees_in = recent["frees_in"].total_seconds() if recent["frees_in"] is not None else window
                 raise errors.channel_rate_limited(limit, window, frees_in)
-            customers = store.audience_customers(uow, partner_id, data.audience, data.use_date, data.customer_ids)
             if data.audience == "customers" and len(customers) < len(set(data.customer_ids or ())):
                 unknown = sorted(set(data.customer_ids or ()) - set(customers))
                 raise errors.invalid_field("customer_ids", f"not customers of this partner: {unknown[:10]}")
@@ -296,6 +294,12 @@ class NotificationsService(DataService):
             store.insert_messages(uow, row["id"], f"channel.{data.kind}", planned, self._messenger_on)
         self.deliveries()
         return views.channel_message_out(row)
+
+    def _audience(self, partner_id: str, data: ChannelMessageCreate) -> list[str]:
+        """The customers ``data.audience`` names: insights owns who a partner's customers are (issue 19)."""
+        query = ChannelAudienceQuery(audience=data.audience, use_date=data.use_date, customer_ids=data.customer_ids)
+        answer = self.services.insights.channel_audience(partner_id, query.model_dump(mode="json"))
+        return ChannelAudience.model_validate(answer).customer_ids
 
     @rpc
     def list_channel_messages(self, partner_id: str, query: dict | None = None) -> dict:

@@ -67,30 +67,6 @@ def enqueue_webhook_deliveries(uow, envelope, payload: dict) -> int:
     return cursor.rowcount
 
 
-def remember_customers(uow, event_type: str, payload: dict) -> None:
-    """Who may receive the partner's channel messages (R-NTF-3), and which
-    reservations they hold on which day (audience ``booked_on``)."""
-    partner_id = payload["partner_id"]
-    holder = payload.get("to_customer_id") if event_type == "reservation.transferred" else None
-    customers = {c for c in (payload.get("customer_id"), holder) if c}
-    for customer_id in sorted(customers):
-        uow.execute("""INSERT INTO partner_customers (partner_id, customer_id) VALUES (%s, %s)
-                       ON CONFLICT (partner_id, customer_id) DO UPDATE SET last_seen_at = now()""",
-                    (partner_id, customer_id))
-    if event_type.startswith("reservation.") and payload.get("customer_id"):
-        uow.execute(
-            """INSERT INTO known_reservations (partner_id, reservation_number, customer_id, use_date, status)
-               VALUES (%s, %s, %s, %s, %s)
-               ON CONFLICT (partner_id, reservation_number) DO UPDATE
-               SET customer_id = EXCLUDED.customer_id, use_date = coalesce(EXCLUDED.use_date, known_reservations.use_date),
-                   status = CASE WHEN %s THEN known_reservations.status ELSE EXCLUDED.status END""",
-            (partner_id, payload["reservation_number"], holder or payload["customer_id"], payload.get("use_date"),
-             payload.get("status") or event_type.split(".", 1)[1],
-             # chat and transfer events do not change the booking's state
-             event_type in ("reservation.chat_requested", "reservation.chat_accepted",
-                            "reservation.chat_declined", "reservation.transferred")))
-
-
 # --- inboxes --------------------------------------------------------------------------
 
 def list_messages(uow, recipient_kind: str, recipient_id: str, partner_id: str | None, before: int | None,
@@ -287,22 +263,6 @@ def channel_messages_since(uow, partner_id: str, window_seconds: float) -> dict:
         (window_seconds, partner_id, window_seconds))
 
 
-def audience_customers(uow, partner_id: str, audience: str, use_date=None, customer_ids=None) -> list[str]:
-    if audience == "all":
-        rows = uow.fetch_all("SELECT customer_id FROM partner_customers WHERE partner_id = %s ORDER BY customer_id",
-                             (partner_id,))
-    elif audience == "booked_on":
-        rows = uow.fetch_all(
-            """SELECT DISTINCT customer_id FROM known_reservations
-               WHERE partner_id = %s AND use_date = %s AND status IN ('requested', 'confirmed')
-               ORDER BY customer_id""", (partner_id, use_date))
-    else:
-        rows = uow.fetch_all(
-            """SELECT customer_id FROM partner_customers WHERE partner_id = %s AND customer_id = ANY (%s)
-               ORDER BY customer_id""", (partner_id, list(customer_ids)))
-    return [r["customer_id"] for r in rows]
-
-
 def create_channel_message(uow, partner_id: str, sent_by: str | None, kind: str, audience: dict, title: str,
                            body: str, recipient_count: int) -> dict:
     return uow.fetch_one(
@@ -455,9 +415,3 @@ def pseudonymise_conversations(uow, kind: str, person_id: str, pseudonym: str) -
     else:
         uow.execute("""UPDATE conversation_messages SET author_id = %s
                        WHERE author_kind = 'member' AND author_id = %s""", (pseudonym, person_id))
-
-
-def forget_customer(uow, customer_id: str, pseudonym: str) -> None:
-    """An erased customer is no longer anyone's audience; bookings keep only the pseudonym."""
-    uow.execute("DELETE FROM partner_customers WHERE customer_id = %s", (customer_id,))
-    uow.execute("UPDATE known_reservations SET customer_id = %s WHERE customer_id = %s", (pseudonym, customer_id))

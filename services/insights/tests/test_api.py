@@ -298,7 +298,7 @@ def test_issue_11_statistics_customers_reviews_segments_and_erasure(partner_cent
     # --- segments for channel messages (R-NTF-3) -------------------------------------------------------
     def send(partner, body):
         return partner.admin.client.post(f"{partner.path}/channel-messages", json={"kind": "notice", **body})
-    # notifications learns customers from the same events: wait for it too
+    # insights may still be taking in the last events: wait for it
     sent = eventually(lambda: (r := send(salon, {"audience": "segment", "body": "10% off this week",
                                                  "segment": {"visited_within_days": 30}})).status_code == 201 and r,
                       message="segment sent")

@@ -9,7 +9,7 @@ from .support import FAST, event, publish, reservation
 
 
 def test_inboxes_webhooks_channel_messages_and_conversations_through_the_gateway(partner_center, amqp_uri):
-    pc = partner_center("notifications", service_config={"notifications": FAST})
+    pc = partner_center("notifications", "insights", service_config={"notifications": FAST})
     partner, other = pc.create_partner(category="salon"), pc.create_partner(category="cafe")
     pid = partner.partner_id
     master, member = pc.staff(partner, "master"), pc.staff(partner, "member")
@@ -74,9 +74,10 @@ def test_inboxes_webhooks_channel_messages_and_conversations_through_the_gateway
     expect(admin.client.delete(f"{partner.path}/webhooks/{hook['id']}"), 204)
     assert_error(admin.client.get(f"{partner.path}/webhooks/{hook['id']}"), 404, "webhook_not_found")
 
-    # Channel messages (R-NTF-3): the partner's customers only.
-    sent = expect(admin.client.post(f"{partner.path}/channel-messages",
-                                    json={"audience": "all", "kind": "notice", "body": "오늘은 2시에 엽니다."}), 201)
+    # Channel messages (R-NTF-3): the partner's customers only (insights learns them from the same events).
+    sent = eventually(lambda: (r := admin.client.post(f"{partner.path}/channel-messages", json={
+        "audience": "all", "kind": "notice", "body": "오늘은 2시에 엽니다."})).status_code == 201 and r.json(),
+                      message="a channel message once insights knows the customer")
     assert sent["recipient_count"] == 1
     assert expect(customer.client.get("/v1/shop/messages"), 200)["items"][0]["body"] == "오늘은 2시에 엽니다."
     assert_error(admin.client.post(f"{partner.path}/channel-messages",

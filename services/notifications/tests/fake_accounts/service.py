@@ -1,5 +1,6 @@
-"""The accounts RPC notifications needs (``list_staff``), answered from config,
-with the same calling convention and caller check as the real accounts."""
+"""The accounts RPCs notifications needs (``list_staff``), answered from config,
+with the same calling convention and caller check as the real accounts, and the
+one insights asks of a customer it meets (``customer_contact``: unknown here)."""
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
@@ -19,6 +20,10 @@ class FakeAccounts:
     @rpc
     def operator_ids(self):
         return list(self.config.get("OPERATORS") or [])
+
+    @rpc
+    def customer_contact(self, customer_id):
+        raise NotFound("customer_not_found", "no such customer")
 
 
 class AccountsWithoutStaffDirectory:
