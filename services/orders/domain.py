@@ -70,6 +70,8 @@ from chassis.partner_time import PARTNER_TIME_ZONE, business_date  # noqa: F401 
 
 from . import errors
 
+Row = dict[str, Any]   # an order, line or request as its row (or the parts of it a rule reads)
+
 AUTO_COMPLETE_AFTER = dt.timedelta(hours=1)  # R-ORD-2
 
 IN_STORE = ("dine_in", "takeout")
@@ -77,7 +79,7 @@ SHIPPED_CHANNELS = ("delivery", "parcel")
 WAYBILL_STATES = ("preparing_shipment", "shipped")
 
 
-def recipient_shown_whole(order: dict) -> bool:
+def recipient_shown_whole(order: Row) -> bool:
     """R-RSV-12: staff see a delivery or parcel recipient's name, phone and
     address whole from ``preparing_shipment`` until delivered (a waybill needs
     them); otherwise the phone is masked."""
@@ -124,12 +126,13 @@ def auto_complete_at(channel: str, received_at: dt.datetime,
     return received_at + after if channel in IN_STORE else None
 
 
-def tracking_url(courier: dict | None, invoice_number: str | None) -> str | None:
+def tracking_url(courier: Row | None, invoice_number: str | None) -> str | None:
     """R-ORD-7: the courier's tracking page for this invoice (None for a courier
     the platform does not know)."""
     if courier is None or not invoice_number:
         return None
-    return courier["tracking_template"].replace("{invoice}", invoice_number)
+    template: str = courier["tracking_template"]
+    return template.replace("{invoice}", invoice_number)
 
 
 def ready_at(started: dt.datetime, minutes: int | None) -> dt.datetime | None:
@@ -147,7 +150,7 @@ def shows_customer_name(channel: str) -> bool:
 # R-ORD-2..5, R-ORD-8: the ways out of every open state, by who may take them
 # (customer, partner, system). ``completed`` and ``cancelled`` are final
 # (a completed parcel order still takes refund and exchange requests).
-EXITS = {
+EXITS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     "in_store": {
         "received": {"customer": ("cancel",), "partner": ("start_preparing", "cancel"), "system": ("auto_complete",)},
         "preparing": {"partner": ("complete", "cancel"), "system": ("auto_complete",)},
@@ -160,13 +163,13 @@ EXITS = {
 }
 
 
-def exits(order: dict) -> dict[str, list[str]]:
+def exits(order: Row) -> dict[str, list[str]]:
     """Who may do what next with this order (empty once it is final)."""
     group = "in_store" if order["channel"] in IN_STORE else "shipped"
     return {who: list(actions) for who, actions in EXITS[group].get(order["status"], {}).items()}
 
 
-def transition(order: dict, action: str) -> tuple[str, str]:
+def transition(order: Row, action: str) -> tuple[str, str]:
     """(new status, timestamp column) or 409 invalid_state (R-ORD-2, R-ORD-3)."""
     channels, from_states, to_state, column = TRANSITIONS[action]
     if order["channel"] not in channels:
@@ -176,8 +179,8 @@ def transition(order: dict, action: str) -> tuple[str, str]:
     return to_state, column
 
 
-def transition_changes(order: dict, action: str, now: dt.datetime, actor: str | None,
-                       fields: dict) -> dict:
+def transition_changes(order: Row, action: str, now: dt.datetime, actor: str | None,
+                       fields: Mapping[str, Any]) -> Row:
     """The columns a partner's transition sets: the new status and its time, who acted,
     the action's own ``fields`` (courier, minutes); completing books the sale."""
     status, column = transition(order, action)
@@ -189,7 +192,7 @@ def transition_changes(order: dict, action: str, now: dt.datetime, actor: str | 
     return changes
 
 
-def check_shipment_correctable(order: dict) -> None:
+def check_shipment_correctable(order: Row) -> None:
     """R-ORD-3: the invoice can be corrected while shipped, not before or after."""
     if order["channel"] not in SHIPPED_CHANNELS:
         raise errors.wrong_channel(order, "correct_shipment", SHIPPED_CHANNELS, exits(order))
@@ -215,7 +218,7 @@ PARTNER_REFUSALS = {
 }
 
 
-def check_cancel(order: dict, by: str) -> None:
+def check_cancel(order: Row, by: str) -> None:
     """R-ORD-5. Customer: only while ``received``. Partner: dine-in/takeout
     before completion, delivery/parcel before shipment, partly refunded or
     not (the rest is refunded). Each refusal is a 409 ``cancel_not_allowed``
@@ -230,14 +233,14 @@ def check_cancel(order: dict, by: str) -> None:
 CLOSED_WITH_ORDER = "the order was cancelled"   # the decision reason of requests a cancellation closes
 
 
-def cancellation_changes(order: dict, by: str, reason: str | None, now: dt.datetime, actor: str | None) -> dict:
+def cancellation_changes(order: Row, by: str, reason: str | None, now: dt.datetime, actor: str | None) -> Row:
     """A cancellation refunds whatever is left to pay back; the actor is recorded for a partner's."""
     return {"status": "cancelled", "cancelled_at": now, "cancelled_by": by, "cancel_reason": reason,
             "refunded_amount": order["total"], "payment_status": payment_status(order["total"], order["total"]),
             "actor_id": actor if by == "partner" else None}
 
 
-def cancel_release_id(order: dict) -> str:
+def cancel_release_id(order: Row) -> str:
     """The stock release of a cancellation: the whole hold, once per order."""
     return f"cancel:{order['order_id']}"
 
@@ -257,29 +260,30 @@ def cancel_release_id(order: dict) -> str:
 PARTNER_CLOSED_REASON = "파트너 운영 종료 (the partner has closed)"
 
 
-def closing_cancels(payload: dict) -> bool:
+def closing_cancels(payload: Row) -> bool:
     """The admin chose to cancel open orders ("cancel"), not to serve them ("serve")."""
     return payload.get("open_bookings") == "cancel"
 
 
-def cancelled_on_closing(order: dict) -> bool:
+def cancelled_on_closing(order: Row) -> bool:
     """Whether closing with "cancel" cancels this order: the partner's own exits decide."""
     return "cancel" in exits(order).get("partner", ())
 
 
 # --- refunds and exchanges (R-ORD-8) ----------------------------------------------------
 
-def remaining_units(line: dict) -> int:
-    return line["quantity"] - line["refunded_quantity"]
+def remaining_units(line: Row) -> int:
+    remaining: int = line["quantity"] - line["refunded_quantity"]
+    return remaining
 
 
-def check_shop_order(order: dict) -> None:
+def check_shop_order(order: Row) -> None:
     if order["channel"] != "parcel":
         raise errors.not_a_shop_order(order["order_id"], order["channel"])
 
 
-def refund_lines(order: dict, lines: list[dict], wanted: list[dict] | None,
-                 open_requests: list[dict]) -> list[dict]:
+def refund_lines(order: Row, lines: list[Row], wanted: list[Row] | None,
+                 open_requests: list[Row]) -> list[Row]:
     """The ``[{line_id, quantity}]`` a refund request covers: what was asked,
     or every remaining unit; never more than remains once the order's other
     open refund requests are counted."""
@@ -304,7 +308,7 @@ def refund_lines(order: dict, lines: list[dict], wanted: list[dict] | None,
     return [{"line_id": line_id, "quantity": quantity} for line_id, quantity in merged.items()]
 
 
-def reserved_units(open_requests: list[dict], kind: str) -> dict[str, int]:
+def reserved_units(open_requests: list[Row], kind: str) -> dict[str, int]:
     reserved: dict[str, int] = {}
     for request in open_requests:
         if request["kind"] == kind and request["status"] == "requested":
@@ -313,14 +317,14 @@ def reserved_units(open_requests: list[dict], kind: str) -> dict[str, int]:
     return reserved
 
 
-def refund_amount(lines: list[dict], refund: list[dict], discount: int = 0) -> int:
+def refund_amount(lines: list[Row], refund: list[Row], discount: int = 0) -> int:
     """What was paid for the units refunded (issue #11), by the one allocation
     rule of chassis.money: refunding every unit, in however many parts, gives
     back ``total``, and each product's refunds add up to what was paid for it."""
     return sum(refund_by_product(lines, refund, discount).values())
 
 
-def check_refund_leaves_something(order: dict, lines: list[dict], refund: list[dict]) -> None:
+def check_refund_leaves_something(order: Row, lines: list[Row], refund: list[Row]) -> None:
     """Before shipment a refund may not take every remaining unit: that is a
     cancellation (R-ORD-5), which the ledger books differently."""
     if order["status"] not in UNSHIPPED_STATES:
@@ -330,7 +334,7 @@ def check_refund_leaves_something(order: dict, lines: list[dict], refund: list[d
         raise errors.cancel_instead(order["order_id"], order["status"], exits(order))
 
 
-def check_refund_still_possible(order: dict, lines: list[dict], refund: list[dict]) -> None:
+def check_refund_still_possible(order: Row, lines: list[Row], refund: list[Row]) -> None:
     """At approval, the units asked for are still there (an exchange may have moved some)
     and, before shipment, the refund still leaves something (else it is a cancellation)."""
     by_id = {line["line_id"]: line for line in lines}
@@ -341,16 +345,16 @@ def check_refund_still_possible(order: dict, lines: list[dict], refund: list[dic
     check_refund_leaves_something(order, lines, refund)
 
 
-def new_request(order: dict, customer_id: str, kind: str, reason: str, lines: list[dict], amount: int) -> dict:
+def new_request(order: Row, customer_id: str, kind: str, reason: str, lines: list[Row], amount: int) -> Row:
     """A customer's refund or exchange request on ``order``, open (``requested``)."""
     return {"request_id": uuid.uuid4(), "order_id": order["order_id"], "partner_id": order["partner_id"],
             "customer_id": customer_id, "kind": kind, "reason": reason, "lines": lines, "amount": amount}
 
 
-def unit_releases(by_id: dict[str, dict], items: list[dict], prefix: str) -> list[tuple[str, str, list[dict]]]:
+def unit_releases(by_id: dict[str, Row], items: list[Row], prefix: str) -> list[tuple[str, str, list[Row]]]:
     """Stock to give back for units of lines: ``(release id, hold id, [{line, quantity}])``,
     one per hold the units came from (an exchanged unit comes from the exchange's hold)."""
-    per_hold: dict[str, list[dict]] = {}
+    per_hold: dict[str, list[Row]] = {}
     for item in items:
         line = by_id[item["line_id"]]
         per_hold.setdefault(line["hold_id"], []).append({"line": line["hold_line"], "quantity": item["quantity"]})
@@ -363,7 +367,7 @@ def payment_status(total: int, refunded: int) -> str:
     return "refunded" if refunded >= total else "partially_refunded"
 
 
-def check_exchangeable(order: dict) -> None:
+def check_exchangeable(order: Row) -> None:
     """Exchanges are for goods the customer has; before shipment R-ORD-4 applies."""
     check_shop_order(order)
     if order["status"] not in ("shipped", "completed"):
@@ -389,7 +393,7 @@ def check_pickup(return_courier: str | None, return_invoice_number: str | None) 
                                                               "number together"})
 
 
-def check_exchange_option(product: dict, line: dict, item: dict, index: int) -> None:
+def check_exchange_option(product: Row, line: Row, item: Row, index: int) -> None:
     """The option asked for is one of the line's product, at the price the customer paid."""
     option = next((o for o in product["options"] if o["option_id"] == item["option_id"]), None)
     if option is None:
@@ -402,8 +406,8 @@ def new_exchange_hold_id() -> str:
     return f"xch-{uuid.uuid4().hex}"
 
 
-def exchange_new_lines(order: dict, lines: list[dict], items: list[dict],
-                       held: list[dict]) -> tuple[list[NewLine], dict[str, str]]:
+def exchange_new_lines(order: Row, lines: list[Row], items: list[Row],
+                       held: list[Row]) -> tuple[list[NewLine], dict[str, str]]:
     """An approved exchange's new lines (the held options, at the old price), after the
     order's last line, and which old line each replaces; the units must still be there."""
     by_id = {line["line_id"]: line for line in lines}
@@ -423,7 +427,7 @@ def exchange_new_lines(order: dict, lines: list[dict], items: list[dict],
     return new_lines, replaces
 
 
-def exchange_step(request: dict, step: str) -> tuple[str, str]:
+def exchange_step(request: Row, step: str) -> tuple[str, str]:
     """(new status, time column) of an exchange step, or 409 invalid_state naming the step's state."""
     from_status, to_status, column = EXCHANGE_STEPS[step]
     if request["kind"] != "exchange" or request["status"] != from_status:
@@ -432,7 +436,7 @@ def exchange_step(request: dict, step: str) -> tuple[str, str]:
     return to_status, column
 
 
-def exchange_lines(order: dict, lines: list[dict], wanted: list[dict], open_requests: list[dict]) -> list[dict]:
+def exchange_lines(order: Row, lines: list[Row], wanted: list[Row], open_requests: list[Row]) -> list[Row]:
     """``[{line_id, quantity, option_id}]``: units of a line, to another option."""
     by_id = {line["line_id"]: line for line in lines}
     reserved = reserved_units(open_requests, "exchange")
@@ -454,7 +458,7 @@ def exchange_lines(order: dict, lines: list[dict], wanted: list[dict], open_requ
 
 # --- reviews and inquiries (R-ORD-9) ---------------------------------------------------
 
-def check_reviewable(order: dict, lines: list[dict], line_id: str) -> None:
+def check_reviewable(order: Row, lines: list[Row], line_id: str) -> None:
     if order["status"] != "completed":
         raise errors.review_not_allowed(order["order_id"], order["status"])
     if line_id not in {line["line_id"] for line in lines}:
@@ -498,7 +502,7 @@ def line_id_of(order_id: str, position: int) -> str:
     return f"ln_{order_id.replace('-', '')}_{position}"
 
 
-def lines_from_hold(order_id: str, hold: dict) -> list[NewLine]:
+def lines_from_hold(order_id: str, hold: Row) -> list[NewLine]:
     """Order lines priced as the catalog held them (the version sold)."""
     return [NewLine(line_id=line_id_of(order_id, line["line"]), position=line["line"],
                     product_id=line["product_id"], product_name=line["name"], option_id=line.get("option_id"),
@@ -507,7 +511,7 @@ def lines_from_hold(order_id: str, hold: dict) -> list[NewLine]:
             for line in hold["lines"]]
 
 
-def only_option(product: dict, index: int) -> str:
+def only_option(product: Row, index: int) -> str:
     """The option of a line that names none: the goods product's only one."""
     if product["kind"] != "goods":
         raise errors.invalid_fields({f"lines.{index}.product_id": "not a menu item or shop product"})
@@ -517,12 +521,12 @@ def only_option(product: dict, index: int) -> str:
     return option_id
 
 
-def new_line_row(line: NewLine) -> dict:
+def new_line_row(line: NewLine) -> Row:
     """A new line as its row reads back: nothing refunded, replacing nothing."""
     return {**vars(line), "refunded_quantity": 0, "replaces_line_id": None}
 
 
-def check_goods(hold: dict) -> None:
+def check_goods(hold: Row) -> None:
     """Only goods are ordered; booking products are reserved (services/reservations)."""
     for line in hold["lines"]:
         if line.get("kind") != "goods":
@@ -573,7 +577,7 @@ class Order:
     erased_at: dt.datetime | None = None
 
     @classmethod
-    def receive(cls, new: NewOrder, customer_id: str, hold_id: str, hold: Mapping[str, Any],
+    def receive(cls, new: NewOrder, customer_id: str, hold_id: str, hold: Row,
                 received_at: dt.datetime, customer_name: str | None,
                 auto_complete_after: dt.timedelta = AUTO_COMPLETE_AFTER) -> Order:
         """An order just received, priced and discounted as the catalog held it; the
@@ -621,7 +625,7 @@ class NewOrder:
 
 # --- lists and dates -------------------------------------------------------------------
 
-def list_position(cursor: str | None) -> tuple | None:
+def list_position(cursor: str | None) -> tuple[Any, ...] | None:
     """Where a page starts: (time, id) of the last row of the previous page
     (chassis.paging); a cursor that is not one of ours is a 422 naming it."""
     return paging.decode_cursor(cursor, _aware_time, uuid.UUID)
@@ -654,8 +658,8 @@ def actor_kind(actor: Actor) -> str:
 SALES_READERS = ("admin", "master")   # they read the finances; members see counts
 
 
-def dashboard_summary(today: dt.date, by_state: dict[tuple[str, str], int], day: dict, waiting: dict,
-                      role: str | None) -> dict:
+def dashboard_summary(today: dt.date, by_state: dict[tuple[str, str], int], day: Row, waiting: Row,
+                      role: str | None) -> Row:
     """Open orders by state and by tab (R-ORD-1), today's orders and what waits
     for an answer; today's sales amount only for those who read the finances."""
     counts = dict.fromkeys(OPEN_STATES, 0)
