@@ -254,3 +254,17 @@ def test_an_api_key_is_recorded_as_itself(app):
     app.transition(PARTNER, order["order_id"], "start_preparing", Actor.from_wire(
         {"kind": "api_key", "member_id": None, "api_key_id": "k1", "scopes": ["orders:write"]}))
     assert app.store.orders[uuid.UUID(order["order_id"])]["actor_id"] == "api_key:k1"
+
+
+def test_r_ord_5_the_customer_cancels_a_received_order_once_and_its_stock_goes_back(app):
+    order = app.create_order("customer-1", "key-1", takeout(2))
+    cancelled = app.cancel(order["order_id"], "customer", None, customer_id="customer-1")
+    assert (cancelled["status"], cancelled["cancelled_by"], cancelled["refunded_amount"]) == (
+        "cancelled", "customer", 9000)
+    for by, owner in (("customer", {"customer_id": "customer-1"}), ("partner", {"partner_id": PARTNER})):
+        with pytest.raises(Conflict) as refused:
+            app.cancel(order["order_id"], by, None, **owner)
+        assert refused.value.details["reason"] == "already_cancelled"
+    cancel_events = [payload for event, payload in app.uow.events if event == "order.cancelled"]
+    assert [(e["actor"], e["refund_amount"]) for e in cancel_events] == [("customer", 9000)]
+    assert len(app.catalog.released) == 1 and all(r["released"] for r in app.store.releases.values())
