@@ -27,12 +27,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from chassis.errors import DomainError, ValidationFailed
 from chassis.partner_time import PARTNER_TIME_ZONE
 
 from . import errors
-
 
 REVIEW_FIELDS = ("name", "description", "images", "schedule_type", "quantity_mode", "prices", "options",
                  "goods_type", "place_id", "payment", "cancel_policy")
@@ -50,6 +52,9 @@ R_CAT_2_MAX = "a maximum quantity needs quantity managed per slot, date or perio
 R_CAT_6_PAID_ONLY = "only products paid at booking may have fees, non-refundable sales or auto-cancel (R-CAT-6)"
 
 
+MakeId = Callable[[str], str]
+
+
 def new_client_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
@@ -65,8 +70,8 @@ def hhmm(value: dt.time | None) -> str | None:
 
 # --- product content (R-CAT-1..3, R-CAT-5, R-CAT-6) ---------------------------
 
-def normalize_content(kind: str, raw: dict, known_ids: frozenset[str] = frozenset(),
-                      make_id=new_client_id) -> dict:
+def normalize_content(kind: str, raw: dict[str, Any], known_ids: frozenset[str] = frozenset(),
+                      make_id: MakeId = new_client_id) -> dict[str, Any]:
     """The full, checked content of a revision; raises a 422 naming every bad field.
 
     ``raw`` holds the review fields (absent or None = not given). Price and
@@ -92,13 +97,13 @@ def normalize_content(kind: str, raw: dict, known_ids: frozenset[str] = frozense
     return content
 
 
-def _forbid(raw: dict, names: tuple[str, ...], why: str, problems: dict) -> None:
+def _forbid(raw: dict[str, Any], names: tuple[str, ...], why: str, problems: dict[str, Any]) -> None:
     for name in names:
         if raw.get(name) not in (None, [], {}):
             problems[name] = why
 
 
-def _booking_content(raw: dict, known_ids, make_id, problems: dict) -> dict:
+def _booking_content(raw: dict[str, Any], known_ids: frozenset[str], make_id: MakeId, problems: dict[str, str]) -> dict[str, Any]:
     _forbid(raw, ("options", "goods_type"), "only goods have options and a goods type", problems)
     schedule = raw.get("schedule_type")
     mode = raw.get("quantity_mode") or "none"
@@ -119,7 +124,7 @@ def _booking_content(raw: dict, known_ids, make_id, problems: dict) -> dict:
             "cancel_policy": normalize_policy(payment, raw.get("cancel_policy"), problems)}
 
 
-def _goods_content(raw: dict, known_ids, make_id, problems: dict) -> dict:
+def _goods_content(raw: dict[str, Any], known_ids: frozenset[str], make_id: MakeId, problems: dict[str, str]) -> dict[str, Any]:
     _forbid(raw, ("schedule_type", "quantity_mode", "prices", "cancel_policy"),
             "goods have options with prices, no schedule, quantity mode or cancel policy", problems)
     options = _entries(raw.get("options") or [], "options", "option_id", "op", known_ids, make_id, problems)
@@ -131,8 +136,8 @@ def _goods_content(raw: dict, known_ids, make_id, problems: dict) -> dict:
             "payment": raw.get("payment") or "prepaid"}
 
 
-def _entries(items: list[dict], field_name: str, id_key: str, prefix: str, known_ids, make_id,
-             problems: dict) -> list[dict]:
+def _entries(items: list[dict[str, Any]], field_name: str, id_key: str, prefix: str, known_ids: frozenset[str],
+             make_id: MakeId, problems: dict[str, str]) -> list[dict[str, Any]]:
     """Prices or options: ids kept or assigned, labels and ids unique."""
     seen_ids, seen_labels, result = set(), set(), []
     for index, item in enumerate(items):
@@ -151,7 +156,7 @@ def _entries(items: list[dict], field_name: str, id_key: str, prefix: str, known
     return result
 
 
-def normalize_policy(payment: str, raw: dict | None, problems: dict) -> dict:
+def normalize_policy(payment: str, raw: dict[str, Any] | None, problems: dict[str, Any]) -> dict[str, Any]:
     """R-CAT-6: without payment the policy is always "full refund until the
     deadline, no cancellation after", completed automatically after use; fees,
     non-refundable sales and auto-cancel of unused bookings need payment."""
@@ -179,30 +184,30 @@ def normalize_policy(payment: str, raw: dict | None, problems: dict) -> dict:
             "non_refundable": non_refundable, "auto_cancel_unused": auto_cancel, "complete_after_use": False}
 
 
-def known_ids_of(contents: list[dict]) -> frozenset[str]:
+def known_ids_of(contents: list[dict[str, Any]]) -> frozenset[str]:
     """Every price and option id the product has used in any revision."""
-    ids = set()
+    ids: set[str] = set()
     for content in contents:
         ids.update(p["price_id"] for p in content.get("prices") or [])
         ids.update(o["option_id"] for o in content.get("options") or [])
     return frozenset(ids)
 
 
-def changed_fields(before: dict | None, after: dict) -> list[str]:
+def changed_fields(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
     """The review fields that differ (all of them for a product never approved)."""
     if before is None:
         return [f for f in REVIEW_FIELDS if after.get(f) not in (None, "", [], {})]
     return [f for f in REVIEW_FIELDS if before.get(f) != after.get(f)]
 
 
-def patched_review_fields(base: dict, patch: dict) -> dict:
+def patched_review_fields(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """``base`` content with the review fields present in ``patch`` replaced."""
     merged = {k: v for k, v in base.items() if k in REVIEW_FIELDS}
     merged.update({k: v for k, v in patch.items() if k in REVIEW_FIELDS})
     return merged
 
 
-def check_patch_nulls(patch: dict) -> None:
+def check_patch_nulls(patch: dict[str, Any]) -> None:
     """In a PATCH, null clears an optional field; the required ones cannot be cleared."""
     required = ("name", "schedule_type", "prices", "options", "payment", "description", "images",
                 "quantity_mode", "goods_type", "paused")
@@ -216,9 +221,130 @@ def check_sale_window(starts: dt.datetime | None, ends: dt.datetime | None) -> N
         raise errors.invalid_fields({"sale_ends_at": "must be after sale_starts_at"})
 
 
+# --- the product and its review (R-CAT-5): an aggregate ------------------------------
+
+def new_settings(given: dict[str, Any]) -> dict[str, Any]:
+    """A new product's settings: no sale window unless given, selling (not paused)."""
+    return {"sale_starts_at": given.get("sale_starts_at"), "sale_ends_at": given.get("sale_ends_at"),
+            "paused": bool(given.get("paused"))}
+
+
+@dataclass(frozen=True)
+class ReviewEdit:
+    """What an edit of review fields does: ``action`` is ``edited`` (the open
+    draft changes), ``review_withdrawn`` (a pending revision goes back to
+    draft) or ``revision_started`` (a new draft); ``revision_id`` is the open
+    revision's, None for a new one."""
+    action: str
+    revision_id: str | None
+    content: dict[str, Any]
+    fields: list[str]
+
+
+@dataclass(frozen=True)
+class SettingsEdit:
+    """Settings after a PATCH and which of them changed (they apply at once)."""
+    settings: dict[str, Any]
+    fields: list[str]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The open draft going to review, and the review fields it changes."""
+    revision_id: str
+    name: str
+    fields: list[str]
+
+
+@dataclass
+class Product:
+    """A product as its review sees it (R-CAT-5): the live version (approved
+    content, None until the first approval), at most one open revision
+    (``draft`` or ``pending``), the content of the last rejection since the
+    live version, and the settings that apply at once."""
+    product_id: str
+    partner_id: str
+    kind: str
+    live_content: dict[str, Any] | None
+    live_version: int | None
+    open_revision_id: str | None
+    open_status: str | None
+    open_content: dict[str, Any] | None
+    rejected_content: dict[str, Any] | None
+    settings: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Product:
+        return cls(product_id=row["product_id"], partner_id=row["partner_id"], kind=row["kind"],
+                   live_content=row["live_content"], live_version=row["live_version"],
+                   open_revision_id=row["open_revision_id"], open_status=row["open_status"],
+                   open_content=row["open_content"], rejected_content=row["rejected_content"],
+                   settings={name: row[name] for name in SETTINGS_FIELDS})
+
+    @property
+    def is_live(self) -> bool:
+        """Approved once: consumers see it (drafts publish nothing)."""
+        return self.live_content is not None
+
+    @property
+    def current_content(self) -> dict[str, Any]:
+        """What inventory and blocks are checked against: the live version's, or for
+        a product never approved, its latest revision's."""
+        content = self.live_content or self.open_content or self.rejected_content
+        assert content is not None   # a product is created with its first revision
+        return content
+
+    def edit_review_fields(self, patch: dict[str, Any], known_ids: frozenset[str]) -> ReviewEdit | None:
+        """The open revision takes the edit (a pending one goes back to draft); with
+        none open, a new draft starts from the rejected content (the partner fixes
+        what was refused) or from the live one. None when nothing would differ."""
+        base = self.open_content or self.rejected_content or self.live_content
+        assert base is not None
+        content = normalize_content(self.kind, patched_review_fields(base, patch), known_ids)
+        fields = changed_fields(base, content)
+        if self.open_revision_id is not None:
+            if not fields:
+                return None   # nothing differs: a pending revision stays in review
+            action = "review_withdrawn" if self.open_status == "pending" else "edited"
+            return ReviewEdit(action, self.open_revision_id, content, fields)
+        if self.live_content is not None and not changed_fields(self.live_content, content):
+            return None   # nothing differs from what is live: no revision to review
+        return ReviewEdit("revision_started", None, content, fields)
+
+    def edit_settings(self, patch: dict[str, Any]) -> SettingsEdit | None:
+        """Sale window and pause apply at once; None when nothing changes."""
+        settings = {**self.settings, **patch}
+        check_sale_window(settings["sale_starts_at"], settings["sale_ends_at"])
+        fields = sorted(name for name in patch if patch[name] != self.settings[name])
+        return SettingsEdit(settings, fields) if fields else None
+
+    def submit(self) -> Submission:
+        """The draft goes to review: 409 with none open or one already pending."""
+        if self.open_revision_id is None or self.open_content is None:
+            raise errors.nothing_to_submit(self.product_id)
+        if self.open_status == "pending":
+            raise errors.already_in_review(self.product_id, self.open_revision_id)
+        check_place_before_review(self.kind, self.open_content)
+        return Submission(self.open_revision_id, self.open_content["name"],
+                          changed_fields(self.live_content, self.open_content))
+
+
+def check_place_before_review(kind: str, content: dict[str, Any]) -> None:
+    """A booking product names the place where it is used before review (R-CAT-4)."""
+    if kind == "booking" and not content.get("place_id"):
+        raise ValidationFailed("place_required", "a booking product needs the place where it is used before review",
+                               {"fields": {"place_id": "required before review for booking products (R-CAT-4)"}})
+
+
+def check_pending(revision: dict[str, Any]) -> None:
+    """Only a pending revision is approved or rejected."""
+    if revision["status"] != "pending":
+        raise errors.review_not_pending(revision["revision_id"], revision["status"])
+
+
 # --- cancellation (R-CAT-6; R-RSV-4 builds on it) ------------------------------
 
-def quote_cancellation(policy: dict, amount: int, use_at: dt.datetime | None, now: dt.datetime) -> dict:
+def quote_cancellation(policy: dict[str, Any], amount: int, use_at: dt.datetime | None, now: dt.datetime) -> dict[str, Any]:
     """What cancelling now costs, under the policy the booking was sold with.
 
     Past the deadline (``deadline_hours_before`` the use) nothing can be
@@ -252,7 +378,7 @@ class Availability:
     options: dict[str, int] = field(default_factory=dict)
 
 
-def has_offer_and_room(content: dict, availability: Availability) -> tuple[bool, bool]:
+def has_offer_and_room(content: dict[str, Any], availability: Availability) -> tuple[bool, bool]:
     """Does the product offer anything in the future, and is any of it left?"""
     if content.get("schedule_type") is None:  # goods
         remaining = [availability.options.get(o["option_id"]) for o in content["options"]]
@@ -268,7 +394,7 @@ def has_offer_and_room(content: dict, availability: Availability) -> tuple[bool,
     return has_offer, has_offer and availability.open.get(unit, 0) > 0
 
 
-def display_state(*, approved: bool, settings: dict, now: dt.datetime, content: dict | None,
+def display_state(*, approved: bool, settings: dict[str, Any], now: dt.datetime, content: dict[str, Any] | None,
                   availability: Availability) -> str:
     if not approved or content is None or settings.get("paused"):
         return "unavailable"
@@ -288,13 +414,13 @@ def slot_key(day: dt.date, at: dt.time | None) -> str:
     return f"slot:{day.isoformat()}T{hhmm(at)}" if at is not None else f"date:{day.isoformat()}"
 
 
-def inventory_rows(content: dict, slots: list[dict], period_capacity_given: bool,
-                   period_capacity: int | None) -> list[dict]:
+def inventory_rows(content: dict[str, Any], slots: list[dict[str, Any]], period_capacity_given: bool,
+                   period_capacity: int | None) -> list[dict[str, Any]]:
     """Bucket rows to upsert for an inventory PUT, checked against the product's
     schedule and quantity mode (the live version's, or the open revision's
     for a product never approved)."""
     problems: dict[str, str] = {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     schedule, mode = content.get("schedule_type"), content.get("quantity_mode")
     if schedule is None:
         if slots or period_capacity_given:
@@ -305,7 +431,7 @@ def inventory_rows(content: dict, slots: list[dict], period_capacity_given: bool
         at, capacity = slot.get("time"), slot.get("capacity")
         where = f"slots.{index}"
         if schedule == "anytime":
-            problems[where] = "an anytime product has no dates: set period_capacity"
+            problems[where] = "an anytime product has no dates: set[Any] period_capacity"
             continue
         if schedule == "date" and at is not None:
             problems[f"{where}.time"] = "a date product has no times"
@@ -331,7 +457,7 @@ def inventory_rows(content: dict, slots: list[dict], period_capacity_given: bool
     return rows
 
 
-def _raise(problems: dict) -> None:
+def _raise(problems: dict[str, Any]) -> None:
     if problems:
         raise errors.invalid_fields(problems, "the inventory does not fit the product")
 
@@ -356,15 +482,15 @@ class BucketNeed:
     required: bool
     upsert_capacity: int | None = None
     lines: list[int] = field(default_factory=list)
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
 
     @property
     def order(self) -> tuple[str, str]:
         return (self.product_id, self.key)
 
 
-def hold_line_needs(index: int, line: dict, product: dict, blocks: set, today: dt.date,
-                    now_time: dt.time) -> tuple[list[BucketNeed], dict]:
+def hold_line_needs(index: int, line: dict[str, Any], product: dict[str, Any], blocks: set[Any], today: dt.date,
+                    now_time: dt.time) -> tuple[list[BucketNeed], dict[str, Any]]:
     """The buckets one line takes, and the line as priced by the live version.
 
     Raises a 422 for a line that does not fit the product and a 409 for one
@@ -375,11 +501,12 @@ def hold_line_needs(index: int, line: dict, product: dict, blocks: set, today: d
     return _booking_line(index, line, product, content, blocks, today, now_time)
 
 
-def _line_problem(index: int, name: str, message: str):
+def _line_problem(index: int, name: str, message: str) -> DomainError:
     return errors.invalid_fields({f"lines.{index}.{name}": message}, "a hold line does not fit the product")
 
 
-def _goods_line(index, line, product, content):
+def _goods_line(index: int, line: dict[str, Any], product: dict[str, Any],
+               content: dict[str, Any]) -> tuple[list[BucketNeed], dict[str, Any]]:
     for name in ("price_id", "date", "time"):
         if line.get(name) is not None:
             raise _line_problem(index, name, "goods lines name an option_id only")
@@ -393,7 +520,8 @@ def _goods_line(index, line, product, content):
     return [need], priced
 
 
-def _booking_line(index, line, product, content, blocks, today, now_time):
+def _booking_line(index: int, line: dict[str, Any], product: dict[str, Any], content: dict[str, Any],
+                  blocks: set[Any], today: dt.date, now_time: dt.time) -> tuple[list[BucketNeed], dict[str, Any]]:
     if line.get("option_id") is not None:
         raise _line_problem(index, "option_id", "booking lines name a price_id")
     price = next((p for p in content["prices"] if p["price_id"] == line.get("price_id")), None)
@@ -442,16 +570,16 @@ def is_past(day: dt.date, at: dt.time | None, today: dt.date, now_time: dt.time)
     return day < today or (at is not None and day == today and at <= now_time)
 
 
-def closed_set(block_rows: list[dict]) -> set:
+def closed_set(block_rows: list[dict[str, Any]]) -> set[Any]:
     """{date (a whole day closed) or (date, time)} of block rows (``day``, ``at_time``)."""
     return {b["day"] if b["at_time"] is None else (b["day"], b["at_time"]) for b in block_rows}
 
 
-def is_blocked(closed: set, day: dt.date, at: dt.time | None) -> bool:
+def is_blocked(closed: set[Any], day: dt.date, at: dt.time | None) -> bool:
     return day in closed or (day, at) in closed
 
 
-def check_blockable(content: dict, with_times: bool) -> None:
+def check_blockable(content: dict[str, Any], with_times: bool) -> None:
     """Only products with dates block dates; only datetime ones block times."""
     schedule = content.get("schedule_type")
     if schedule not in ("datetime", "date"):
@@ -497,7 +625,7 @@ def sold_out_by(need: BucketNeed, taken: int | None, capacity: int | None) -> bo
     return need.kind in ("option", "period") and capacity is not None and taken is not None and taken >= capacity
 
 
-def check_holdable(product: dict, now: dt.datetime, index: int) -> None:
+def check_holdable(product: dict[str, Any], now: dt.datetime, index: int) -> None:
     """The sale window and pause switch apply to holds as to the display (R-CAT-4)."""
     settings, where = product["settings"], {"product_id": product["product_id"]}
     if settings.get("paused"):
@@ -508,7 +636,7 @@ def check_holdable(product: dict, now: dt.datetime, index: int) -> None:
         raise errors.not_holdable("sale_ended", "the sale has ended", index, where)
 
 
-def coupon_reference(coupon: dict | None) -> dict | None:
+def coupon_reference(coupon: dict[str, Any] | None) -> dict[str, Any] | None:
     """The coupon a hold names, by code (in capitals, as codes are kept) or by id: one of the two."""
     if coupon is None:
         return None
@@ -519,13 +647,13 @@ def coupon_reference(coupon: dict | None) -> dict | None:
     return coupon
 
 
-def hold_result(hold_id: str, partner_id: str, now: dt.datetime, lines: list[dict], priced: list[dict],
-                products: dict[str, dict]) -> dict:
+def hold_result(hold_id: str, partner_id: str, now: dt.datetime, lines: list[dict[str, Any]], priced: list[dict[str, Any]],
+                products: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The hold as granted: each line priced by the live version, and what the
     caller keeps of each product sold (its version, payment and cancellation
     policy, R-CAT-6). Without a coupon the subtotal is the total."""
     result_lines = []
-    for index, (line, price) in enumerate(zip(lines, priced)):
+    for index, (line, price) in enumerate(zip(lines, priced, strict=True)):
         product = products[line["product_id"]]
         result_lines.append({
             "line": index, "product_id": line["product_id"], "kind": product["kind"],
@@ -541,14 +669,14 @@ def hold_result(hold_id: str, partner_id: str, now: dt.datetime, lines: list[dic
             "discount_amount": 0, "coupon": None}
 
 
-def hold_request_fingerprint(partner_id: str, lines: list[dict], coupon: dict | None = None) -> str:
+def hold_request_fingerprint(partner_id: str, lines: list[dict[str, Any]], coupon: dict[str, Any] | None = None) -> str:
     """What makes two hold calls "the same request" for idempotency (the
     coupon, when one is named, is part of the request)."""
     request = {"partner_id": partner_id, "lines": lines, **({"coupon": coupon} if coupon else {})}
     return json.dumps(request, sort_keys=True, default=str)
 
 
-def release_plan(held: list[dict], wanted: list[dict] | None, hold_id: str) -> dict[int, int]:
+def release_plan(held: list[dict[str, Any]], wanted: list[dict[str, Any]] | None, hold_id: str) -> dict[int, int]:
     """line -> quantity to give back. ``held`` rows have line, quantity, released."""
     still = {row["line"]: row["quantity"] - row["released"] for row in held}
     if wanted is None:
@@ -562,6 +690,100 @@ def release_plan(held: list[dict], wanted: list[dict] | None, hold_id: str) -> d
     return plan
 
 
+# --- a hold on capacity (R-RSV-3): an aggregate -------------------------------------------
+
+HELD, RELEASED = "held", "released"
+
+
+@dataclass
+class HoldLine:
+    """What one line of a hold took: the rows (bucket keys) and how much came back."""
+    line: int
+    product_id: str
+    quantity: int
+    released: int = 0
+    bucket_keys: list[str] = field(default_factory=list)
+
+    @property
+    def still_held(self) -> int:
+        return self.quantity - self.released
+
+    def as_row(self) -> dict[str, Any]:
+        return {"line": self.line, "product_id": self.product_id, "quantity": self.quantity,
+                "released": self.released, "bucket_keys": list(self.bucket_keys)}
+
+
+@dataclass
+class Hold:
+    """Capacity held for one booking or order, line by line, until released.
+
+    Its id is single use: a retry with the same request (``fingerprint``)
+    gets the same hold, another request is refused; an id released before any
+    hold arrived is a tombstone (empty fingerprint) and holds nothing."""
+    hold_id: str
+    partner_id: str
+    status: str
+    fingerprint: str
+    lines: list[HoldLine]
+    redemption_key: str | None = None
+
+    @classmethod
+    def granted(cls, hold_id: str, partner_id: str, fingerprint: str, lines: list[dict[str, Any]], needs: list[BucketNeed],
+                redemption_key: str | None) -> Hold:
+        """A new hold: each line takes the rows of the needs that name it, nothing released."""
+        return cls(hold_id, partner_id, HELD, fingerprint,
+                   [HoldLine(index, line["product_id"], line["quantity"], 0,
+                             [need.key for need in needs if index in need.lines])
+                    for index, line in enumerate(lines)], redemption_key)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Hold:
+        return cls(row["hold_id"], row["partner_id"], row["status"], row["fingerprint"],
+                   [HoldLine(**line) for line in row["lines"] or []], row["redemption_key"])
+
+    def lines_row(self) -> list[dict[str, Any]]:
+        return [line.as_row() for line in self.lines]
+
+    @property
+    def is_tombstone(self) -> bool:
+        return self.fingerprint == ""
+
+    def visible_to(self, partner_id: str) -> bool:
+        """Another partner's hold, or an id only ever released, is no hold to see."""
+        return self.partner_id == partner_id and not self.is_tombstone
+
+    def check_replay(self, fingerprint: str) -> None:
+        """A retry of this id: the same request gets this hold (a tombstone replays
+        as released); another request is 409 ``hold_id_reused``."""
+        if not self.is_tombstone and self.fingerprint != fingerprint:
+            raise errors.hold_id_reused(self.hold_id)
+
+    def forget_untracked(self, untracked: set[str]) -> None:
+        """Stock that is not tracked took nothing: there is nothing to give back later."""
+        for line in self.lines:
+            line.bucket_keys = [key for key in line.bucket_keys if key not in untracked]
+
+    def release(self, wanted: list[dict[str, Any]] | None) -> dict[int, int]:
+        """Give back everything still held (``wanted`` None) or ``[{line, quantity}]``
+        (409 ``release_exceeds_hold`` beyond what is held); released once nothing
+        is left. Returns line -> quantity given back now."""
+        plan = release_plan([line.as_row() for line in self.lines], wanted, self.hold_id)
+        for line in self.lines:
+            line.released += plan.get(line.line, 0)
+        if all(line.still_held <= 0 for line in self.lines):
+            self.status = RELEASED
+        return plan
+
+    def rows_to_give_back(self, plan: dict[int, int]) -> list[tuple[str, str, int]]:
+        """(product_id, bucket_key, quantity) in the order holds take rows (no deadlock)."""
+        amounts: dict[tuple[str, str], int] = {}
+        for line in self.lines:
+            if plan.get(line.line):
+                for key in line.bucket_keys:
+                    amounts[(line.product_id, key)] = amounts.get((line.product_id, key), 0) + plan[line.line]
+        return [(product_id, key, amounts[(product_id, key)]) for product_id, key in sorted(amounts)]
+
+
 # --- coupons (issue #11) ---------------------------------------------------------------
 
 COUPON_FIELDS = ("name", "discount_type", "amount", "percent", "max_discount", "min_spend", "starts_at", "ends_at",
@@ -572,7 +794,7 @@ COUPON_REQUIRED = ("name", "discount_type", "min_spend", "product_ids", "code") 
 COUPON_STATES = ("active", "paused", "scheduled", "expired", "exhausted")
 
 
-def coupon_settings(current: dict | None, given: dict) -> dict:
+def coupon_settings(current: dict[str, Any] | None, given: dict[str, Any]) -> dict[str, Any]:
     """The coupon's checked fields after a creation (``current`` None) or a
     PATCH of ``given``; a 422 naming every field that does not fit.
 
@@ -614,7 +836,7 @@ def coupon_settings(current: dict | None, given: dict) -> dict:
     return merged
 
 
-def coupon_state(coupon: dict, now: dt.datetime) -> str:
+def coupon_state(coupon: dict[str, Any], now: dt.datetime) -> str:
     if coupon["paused"]:
         return "paused"
     if coupon["starts_at"] and now < coupon["starts_at"]:
@@ -626,17 +848,17 @@ def coupon_state(coupon: dict, now: dt.datetime) -> str:
     return "active"
 
 
-def coupon_applies(coupon: dict, line: dict) -> bool:
+def coupon_applies(coupon: dict[str, Any], line: dict[str, Any]) -> bool:
     """A coupon naming no products applies to all of the partner's."""
     return not coupon["product_ids"] or line["product_id"] in coupon["product_ids"]
 
 
-def remaining_redemptions(coupon: dict) -> int | None:
+def remaining_redemptions(coupon: dict[str, Any]) -> int | None:
     """Redemptions left under the total limit (None: no limit)."""
     return None if coupon["total_limit"] is None else max(coupon["total_limit"] - coupon["redeemed"], 0)
 
 
-def coupon_discount(coupon: dict, lines: list[dict]) -> tuple[int, int]:
+def coupon_discount(coupon: dict[str, Any], lines: list[dict[str, Any]]) -> tuple[int, int]:
     """(amount of the lines the coupon applies to, discount on them). Lines are
     the hold's priced lines (``product_id``, ``amount`` at the live price):
     a coupon never changes a listed price, it takes its discount off them."""
@@ -649,7 +871,7 @@ def coupon_discount(coupon: dict, lines: list[dict]) -> tuple[int, int]:
     return applicable, discount
 
 
-def check_redeemable(coupon: dict, now: dt.datetime, lines: list[dict], *, issued: bool, used: int) -> int:
+def check_redeemable(coupon: dict[str, Any], now: dt.datetime, lines: list[dict[str, Any]], *, issued: bool, used: int) -> int:
     """The discount of a new redemption, or the refusal (409), checked in this
     order: paused, not started, expired, not issued to this customer, no line
     it applies to, minimum spend (on the lines it applies to), total limit,
@@ -682,7 +904,7 @@ def check_redeemable(coupon: dict, now: dt.datetime, lines: list[dict], *, issue
     return discount
 
 
-def discounted_hold(result: dict, coupon: dict, redemption_key: str, discount: int) -> dict:
+def discounted_hold(result: dict[str, Any], coupon: dict[str, Any], redemption_key: str, discount: int) -> dict[str, Any]:
     """The hold's price snapshot with the coupon: ``subtotal`` at the live
     prices, ``discount_amount``, and ``total`` = what the customer pays."""
     subtotal = sum(line["amount"] for line in result["lines"])

@@ -3,7 +3,10 @@
 Entrypoints only: each parses its request (schemas.py) and calls one use case
 (use_cases.py), which runs the steps through the store (store.py, SQL), the
 rules (domain.py) and the views (views.py). Rules cited from
-../shared/domain.md: R-CAT-1..6, R-RSV-3.
+../shared/domain.md: R-CAT-1..6, R-RSV-3. Who acts (``actor``, ``operator``)
+is read as a ``chassis.actor.Actor`` in any shape a caller sends; histories
+record its ``recorded_as``. Replies other services read are built through
+their models in ``chassis.rpc_contracts`` (``HoldReply``, ``ProductSummary``).
 
 RPC contract for other services (reservations, orders)
 ======================================================
@@ -118,12 +121,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from chassis.actor import Actor
 from chassis.consumer import event_handler
 from chassis.envelope import Envelope
 from chassis.partner_info import PartnerInfoCache
 from chassis.rpc_contracts import HoldReply, ProductSummary
 from chassis.service import DataService, rpc
-from chassis.validation import parse, parse_query
+from chassis.validation import parse, parse_query, require_id
 
 from . import errors, store
 from .schemas import (
@@ -163,8 +167,8 @@ class CatalogService(DataService):
     # --- partner center: products and their review (R-CAT-1..6) ------------------
 
     @rpc
-    def create_product(self, partner_id: str, body: dict, actor: str | None = None) -> dict:
-        return self.catalog.create_product(partner_id, parse(ProductCreate, body), actor)
+    def create_product(self, partner_id: str, body: dict, actor: dict | str | None = None) -> dict:
+        return self.catalog.create_product(partner_id, parse(ProductCreate, body), Actor.from_wire(actor))
 
     @rpc
     def list_products(self, partner_id: str, query: dict | None = None) -> dict:
@@ -175,12 +179,12 @@ class CatalogService(DataService):
         return self.catalog.get_product(partner_id, product_id)
 
     @rpc
-    def update_product(self, partner_id: str, product_id: str, body: dict, actor: str | None = None) -> dict:
-        return self.catalog.update_product(partner_id, product_id, parse(ProductPatch, body), actor)
+    def update_product(self, partner_id: str, product_id: str, body: dict, actor: dict | str | None = None) -> dict:
+        return self.catalog.update_product(partner_id, product_id, parse(ProductPatch, body), Actor.from_wire(actor))
 
     @rpc
-    def submit_product(self, partner_id: str, product_id: str, actor: str | None = None) -> dict:
-        return self.catalog.submit_product(partner_id, product_id, actor)
+    def submit_product(self, partner_id: str, product_id: str, actor: dict | str | None = None) -> dict:
+        return self.catalog.submit_product(partner_id, product_id, Actor.from_wire(actor))
 
     @rpc
     def product_history(self, partner_id: str, product_id: str) -> dict:
@@ -193,41 +197,39 @@ class CatalogService(DataService):
         return self.catalog.list_reviews(parse_query(ListQuery, query))
 
     @rpc
-    def approve_review(self, revision_id: str, body: dict | None = None, operator: str | None = None) -> dict:
-        return self.catalog.approve_review(revision_id, parse(ApproveIn, body), operator)
+    def approve_review(self, revision_id: str, body: dict | None = None, operator: dict | str | None = None) -> dict:
+        return self.catalog.approve_review(revision_id, parse(ApproveIn, body), Actor.from_wire(operator))
 
     @rpc
-    def reject_review(self, revision_id: str, body: dict, operator: str | None = None) -> dict:
-        return self.catalog.reject_review(revision_id, parse(ReasonIn, body).reason, operator)
+    def reject_review(self, revision_id: str, body: dict, operator: dict | str | None = None) -> dict:
+        return self.catalog.reject_review(revision_id, parse(ReasonIn, body).reason, Actor.from_wire(operator))
 
     # --- inventory, stock and blocks: apply at once (R-CAT-2, R-CAT-3) --------------
 
     @rpc
-    def set_inventory(self, partner_id: str, product_id: str, body: dict, actor: str | None = None) -> dict:
-        return self.catalog.set_inventory(partner_id, product_id, parse(InventoryIn, body), actor)
+    def set_inventory(self, partner_id: str, product_id: str, body: dict, actor: dict | str | None = None) -> dict:
+        return self.catalog.set_inventory(partner_id, product_id, parse(InventoryIn, body), Actor.from_wire(actor))
 
     @rpc
     def get_inventory(self, partner_id: str, product_id: str) -> dict:
         return self.catalog.get_inventory(partner_id, product_id)
 
     @rpc
-    def add_blocks(self, partner_id: str, product_id: str, body: dict, actor: str | None = None) -> dict:
+    def add_blocks(self, partner_id: str, product_id: str, body: dict, actor: dict | str | None = None) -> dict:
         data = parse(BlocksIn, body)
         if not data.dates and not data.times:
             raise errors.invalid_fields({"dates": "give dates or times to block"})
-        return self.catalog.add_blocks(partner_id, product_id, data, actor)
+        return self.catalog.add_blocks(partner_id, product_id, data, Actor.from_wire(actor))
 
     @rpc
-    def remove_block(self, partner_id: str, product_id: str, block_id: str, actor: str | None = None) -> None:
-        self.catalog.remove_block(partner_id, product_id, block_id, actor)
+    def remove_block(self, partner_id: str, product_id: str, block_id: str, actor: dict | str | None = None) -> None:
+        self.catalog.remove_block(partner_id, product_id, block_id, Actor.from_wire(actor))
 
     # --- consumers (the shop) --------------------------------------------------------
 
     @rpc
     def shop_list_products(self, partner_id: str, query: dict | None = None) -> dict:
-        if not partner_id:
-            raise errors.invalid_fields({"partner_id": "name the partner whose products to list"})
-        return self.catalog.shop_list_products(partner_id, parse_query(ListQuery, query))
+        return self.catalog.shop_list_products(require_id(partner_id, "partner_id"), parse_query(ListQuery, query))
 
     @rpc
     def shop_get_product(self, product_id: str) -> dict:
@@ -249,8 +251,8 @@ class CatalogService(DataService):
         return self.catalog.list_partner_questions(partner_id, parse_query(QuestionListQuery, query))
 
     @rpc
-    def answer_question(self, partner_id: str, question_id: str, body: dict, actor: str | None = None) -> dict:
-        return self.catalog.answer_question(partner_id, question_id, parse(AnswerIn, body), actor)
+    def answer_question(self, partner_id: str, question_id: str, body: dict, actor: dict | str | None = None) -> dict:
+        return self.catalog.answer_question(partner_id, question_id, parse(AnswerIn, body), Actor.from_wire(actor))
 
     # --- other services ----------------------------------------------------------------
 
@@ -296,8 +298,8 @@ class CatalogService(DataService):
     # --- coupons (issue #11) ------------------------------------------------------------------
 
     @rpc
-    def create_coupon(self, partner_id: str, body: dict, actor: str | None = None) -> dict:
-        return self.catalog.create_coupon(partner_id, parse(CouponCreate, body), actor)
+    def create_coupon(self, partner_id: str, body: dict, actor: dict | str | None = None) -> dict:
+        return self.catalog.create_coupon(partner_id, parse(CouponCreate, body), Actor.from_wire(actor))
 
     @rpc
     def list_coupons(self, partner_id: str, query: dict | None = None) -> dict:
@@ -312,22 +314,20 @@ class CatalogService(DataService):
         return self.catalog.live_coupon_by_code(partner_id, code)
 
     @rpc
-    def update_coupon(self, partner_id: str, coupon_id: str, body: dict, actor: str | None = None) -> dict:
-        return self.catalog.update_coupon(partner_id, coupon_id, parse(CouponPatch, body), actor)
+    def update_coupon(self, partner_id: str, coupon_id: str, body: dict, actor: dict | str | None = None) -> dict:
+        return self.catalog.update_coupon(partner_id, coupon_id, parse(CouponPatch, body), Actor.from_wire(actor))
 
     @rpc
-    def pause_coupon(self, partner_id: str, coupon_id: str, paused: bool = True, actor: str | None = None) -> dict:
-        return self.catalog.pause_coupon(partner_id, coupon_id, bool(paused), actor)
+    def pause_coupon(self, partner_id: str, coupon_id: str, paused: bool = True, actor: dict | str | None = None) -> dict:
+        return self.catalog.pause_coupon(partner_id, coupon_id, bool(paused), Actor.from_wire(actor))
 
     @rpc
-    def issue_coupon(self, partner_id: str, coupon_id: str, body: dict, actor: str | None = None) -> dict:
-        return self.catalog.issue_coupon(partner_id, coupon_id, parse(IssueIn, body), actor)
+    def issue_coupon(self, partner_id: str, coupon_id: str, body: dict, actor: dict | str | None = None) -> dict:
+        return self.catalog.issue_coupon(partner_id, coupon_id, parse(IssueIn, body), Actor.from_wire(actor))
 
     @rpc
     def shop_list_coupons(self, customer_id: str, query: dict | None = None) -> dict:
-        if not isinstance(customer_id, str) or not customer_id:
-            raise errors.invalid_fields({"customer_id": "required"})
-        return self.catalog.shop_list_coupons(customer_id, parse_query(CouponListQuery, query))
+        return self.catalog.shop_list_coupons(require_id(customer_id, "customer_id"), parse_query(CouponListQuery, query))
 
     # --- events ------------------------------------------------------------------------------
 

@@ -44,8 +44,8 @@ def as_uuid(value: str) -> uuid.UUID | None:
 def insert_product(uow, product_id, partner_id: str, kind: str, settings: dict) -> None:
     uow.execute("""INSERT INTO products (product_id, partner_id, kind, sale_starts_at, sale_ends_at, paused)
                    VALUES (%s, %s, %s, %s, %s, %s)""",
-                (product_id, partner_id, kind, settings.get("sale_starts_at"), settings.get("sale_ends_at"),
-                 bool(settings.get("paused"))))
+                (product_id, partner_id, kind, settings["sale_starts_at"], settings["sale_ends_at"],
+                 settings["paused"]))
 
 
 def insert_revision(uow, product_id, partner_id: str, content: dict) -> dict:

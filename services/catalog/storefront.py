@@ -5,8 +5,9 @@ sells at all. A product of a partner that is not verified (pending, rejected,
 closed) or that accounts does not know is ``unavailable`` whatever its stock.
 
 Places are checked when a product names one: only the partner's own place is
-accepted (422 ``place_not_found`` naming ``place_id``), and a booking product
-needs one before it goes to review (422 ``place_required``).
+accepted (422 ``place_not_found`` naming ``place_id``). That a booking product
+needs one before it goes to review (422 ``place_required``) is the domain's
+(``Product.submit``).
 """
 from __future__ import annotations
 
@@ -42,8 +43,3 @@ def check_place(accounts, partner_id: str, place_id: str | None) -> None:
         raise ValidationFailed("place_not_found", "this is not a place of the partner: register it first",
                                {"fields": {"place_id": "not a place of this partner"}}) from None
 
-
-def check_place_before_review(kind: str, content: dict) -> None:
-    if kind == "booking" and not content.get("place_id"):
-        raise ValidationFailed("place_required", "a booking product needs the place where it is used before review",
-                               {"fields": {"place_id": "required before review for booking products (R-CAT-4)"}})

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import psycopg
 
 from chassis import paging
+from chassis.actor import Actor
 from chassis.envelope import Envelope
 from chassis.errors import DomainError, NotFound
 from chassis.logging import get_logger
@@ -190,17 +191,17 @@ class Catalog:
 
     # --- partner center: products and their review (R-CAT-1..6) ------------------
 
-    def create_product(self, partner_id: str, data: ProductCreate, actor: str | None) -> Row:
+    def create_product(self, partner_id: str, data: ProductCreate, actor: Actor) -> Row:
         """A new product: a draft revision, seen by nobody but the partner (R-CAT-5)."""
         storefront.check_place(self.accounts, partner_id, data.place_id)
         content = domain.normalize_content(data.kind, data.model_dump(mode="json", include=set(domain.REVIEW_FIELDS)))
-        settings = data.model_dump(include=set(domain.SETTINGS_FIELDS))
+        settings = domain.new_settings(data.model_dump(include=set(domain.SETTINGS_FIELDS)))
         domain.check_sale_window(settings["sale_starts_at"], settings["sale_ends_at"])
         product_id = uuid.uuid4()
         with self.db.transaction() as uow:
             self.store.insert_product(uow, product_id, partner_id, data.kind, settings)
             revision = self.store.insert_revision(uow, product_id, partner_id, content)
-            self.store.record_history(uow, product_id, actor, "created", revision["revision_id"],
+            self.store.record_history(uow, product_id, actor.recorded_as, "created", revision["revision_id"],
                                       {"fields": domain.changed_fields(None, content)})
             return self._product(uow, partner_id, str(product_id))
 
@@ -217,7 +218,7 @@ class Catalog:
         with self.db.transaction() as uow:
             return self._product(uow, partner_id, product_id)
 
-    def update_product(self, partner_id: str, product_id: str, data: ProductPatch, actor: str | None) -> Row:
+    def update_product(self, partner_id: str, product_id: str, data: ProductPatch, actor: Actor) -> Row:
         """Review fields go to the open revision (a new draft if none; a pending
         one is withdrawn to draft); settings apply at once (R-CAT-5)."""
         given = data.model_fields_set
@@ -226,62 +227,50 @@ class Catalog:
         domain.check_patch_nulls({**review_patch, **settings_patch})
         storefront.check_place(self.accounts, partner_id, review_patch.get("place_id"))
         with self.db.transaction() as uow:
-            row = self._locked_product(uow, partner_id, product_id)
+            product = self._locked_product(uow, partner_id, product_id)
             if review_patch:
-                self._edit_review_fields(uow, row, review_patch, actor)
+                self._edit_review_fields(uow, product, review_patch, actor)
             if settings_patch:
-                self._edit_settings(uow, row, settings_patch, actor)
+                self._edit_settings(uow, product, settings_patch, actor)
             return self._product(uow, partner_id, product_id)
 
-    def _edit_review_fields(self, uow: UnitOfWork, row: Row, patch: Row, actor: str | None) -> None:
-        base = row["open_content"] or row["rejected_content"] or row["live_content"]
-        known = domain.known_ids_of(self.store.revision_contents(uow, row["product_id"]))
-        content = domain.normalize_content(row["kind"], domain.patched_review_fields(base, patch), known)
-        fields = domain.changed_fields(base, content)
-        if row["open_revision_id"] is not None:
-            if not fields:
-                return   # nothing differs: a pending revision stays in review
-            self.store.update_revision(uow, row["open_revision_id"], content, "draft")
-            action = "review_withdrawn" if row["open_status"] == "pending" else "edited"
-            self.store.record_history(uow, row["product_id"], actor, action, row["open_revision_id"],
-                                      {"fields": fields})
+    def _edit_review_fields(self, uow: UnitOfWork, product: domain.Product, patch: Row, actor: Actor) -> None:
+        known = domain.known_ids_of(self.store.revision_contents(uow, product.product_id))
+        edit = product.edit_review_fields(patch, known)
+        if edit is None:
             return
-        if row["live_content"] is not None and not domain.changed_fields(row["live_content"], content):
-            return  # nothing differs from what is live: no revision to review
-        revision = self.store.insert_revision(uow, row["product_id"], row["partner_id"], content)
-        self.store.record_history(uow, row["product_id"], actor, "revision_started", revision["revision_id"],
-                                  {"fields": fields})
+        if edit.revision_id is None:
+            revision_id = self.store.insert_revision(uow, product.product_id, product.partner_id,
+                                                     edit.content)["revision_id"]
+        else:
+            revision_id = edit.revision_id
+            self.store.update_revision(uow, revision_id, edit.content, "draft")
+        self.store.record_history(uow, product.product_id, actor.recorded_as, edit.action, revision_id,
+                                  {"fields": edit.fields})
 
-    def _edit_settings(self, uow: UnitOfWork, row: Row, patch: Row, actor: str | None) -> None:
-        settings = {**views.settings_of(row), **patch}
-        domain.check_sale_window(settings["sale_starts_at"], settings["sale_ends_at"])
-        fields = sorted(k for k in patch if patch[k] != views.settings_of(row)[k])
-        if not fields:
+    def _edit_settings(self, uow: UnitOfWork, product: domain.Product, patch: Row, actor: Actor) -> None:
+        edit = product.edit_settings(patch)
+        if edit is None:
             return
-        self.store.update_settings(uow, row["product_id"], settings)
-        self.store.record_history(uow, row["product_id"], actor, "settings_changed", None,
+        self.store.update_settings(uow, product.product_id, edit.settings)
+        self.store.record_history(uow, product.product_id, actor.recorded_as, "settings_changed", None,
                                   {k: views.iso(v) if k != "paused" else v for k, v in patch.items()})
-        self._publish_change(uow, row, "product.changed", fields=fields)
+        self._publish_change(uow, product, "product.changed", fields=edit.fields)
 
-    def submit_product(self, partner_id: str, product_id: str, actor: str | None) -> Row:
+    def submit_product(self, partner_id: str, product_id: str, actor: Actor) -> Row:
         """The draft goes to review (R-CAT-5); 409 when there is none or it is already pending."""
         with self.db.transaction() as uow:
-            row = self._locked_product(uow, partner_id, product_id)
-            if row["open_revision_id"] is None:
-                raise errors.nothing_to_submit(product_id)
-            if row["open_status"] == "pending":
-                raise errors.already_in_review(product_id, row["open_revision_id"])
-            storefront.check_place_before_review(row["kind"], row["open_content"])
-            self.store.set_revision_status(uow, row["open_revision_id"], "pending")
-            fields = domain.changed_fields(row["live_content"], row["open_content"])
-            self.store.record_history(uow, product_id, actor, "submitted", row["open_revision_id"],
-                                      {"fields": fields})
+            product = self._locked_product(uow, partner_id, product_id)
+            submission = product.submit()
+            self.store.set_revision_status(uow, submission.revision_id, "pending")
+            self.store.record_history(uow, product_id, actor.recorded_as, "submitted", submission.revision_id,
+                                      {"fields": submission.fields})
             events.publish(uow, "product.submitted", events.product_event(
-                product_id, partner_id, row["kind"], row["open_content"]["name"],
-                revision_id=row["open_revision_id"], fields=fields))
-            revision = self._found(self.store.revision_row(uow, row["open_revision_id"]))
-            return views.revision_view({**revision, "kind": row["kind"], "live_content": row["live_content"],
-                                        "live_version": row["live_version"]})
+                product_id, partner_id, product.kind, submission.name, revision_id=submission.revision_id,
+                fields=submission.fields))
+            revision = self._found(self.store.revision_row(uow, submission.revision_id))
+            return views.revision_view({**revision, "kind": product.kind, "live_content": product.live_content,
+                                        "live_version": product.live_version})
 
     def product_history(self, partner_id: str, product_id: str) -> Row:
         """Every step of the product, oldest first (R-CAT-5)."""
@@ -299,47 +288,47 @@ class Catalog:
         return paging.page(rows, q.limit, lambda r: (r["submitted_at"].isoformat(), r["revision_id"]),
                            views.revision_view)
 
-    def approve_review(self, revision_id: str, note: ApproveIn, operator: str | None) -> Row:
+    def approve_review(self, revision_id: str, note: ApproveIn, operator: Actor) -> Row:
         """The revision becomes the live version in one transaction (R-CAT-5)."""
         with self.db.transaction() as uow:
-            revision, row = self._lock_pending_revision(uow, revision_id)
-            decided = self.store.decide_revision(uow, revision_id, "approved", operator, note.reason)
-            self.store.make_live(uow, row["product_id"], revision_id, decided["number"])
-            self.store.record_history(uow, row["product_id"], operator, "approved", revision_id,
+            revision, product = self._lock_pending_revision(uow, revision_id)
+            decided = self.store.decide_revision(uow, revision_id, "approved", operator.recorded_as, note.reason)
+            self.store.make_live(uow, product.product_id, revision_id, decided["number"])
+            self.store.record_history(uow, product.product_id, operator.recorded_as, "approved", revision_id,
                                       {"version": decided["number"], "note": note.reason or None})
             events.publish(uow, "product.approved", events.product_event(
-                row["product_id"], row["partner_id"], row["kind"], revision["content"]["name"],
+                product.product_id, product.partner_id, product.kind, revision["content"]["name"],
                 revision_id=revision_id, version=decided["number"],
-                fields=domain.changed_fields(row["live_content"], revision["content"])))
-            return self._product(uow, row["partner_id"], row["product_id"])
+                fields=domain.changed_fields(product.live_content, revision["content"])))
+            return self._product(uow, product.partner_id, product.product_id)
 
-    def reject_review(self, revision_id: str, reason: str, operator: str | None) -> Row:
+    def reject_review(self, revision_id: str, reason: str, operator: Actor) -> Row:
         """Refused with a reason; the live version stays (R-CAT-5)."""
         with self.db.transaction() as uow:
-            revision, row = self._lock_pending_revision(uow, revision_id)
-            self.store.decide_revision(uow, revision_id, "rejected", operator, reason)
-            self.store.close_open_revision(uow, row["product_id"])
-            self.store.record_history(uow, row["product_id"], operator, "rejected", revision_id,
+            revision, product = self._lock_pending_revision(uow, revision_id)
+            self.store.decide_revision(uow, revision_id, "rejected", operator.recorded_as, reason)
+            self.store.close_open_revision(uow, product.product_id)
+            self.store.record_history(uow, product.product_id, operator.recorded_as, "rejected", revision_id,
                                       {"reason": reason})
             events.publish(uow, "product.rejected", events.product_event(
-                row["product_id"], row["partner_id"], row["kind"], revision["content"]["name"],
+                product.product_id, product.partner_id, product.kind, revision["content"]["name"],
                 revision_id=revision_id, reason=reason))
-            return self._product(uow, row["partner_id"], row["product_id"])
+            return self._product(uow, product.partner_id, product.product_id)
 
-    def _lock_pending_revision(self, uow: UnitOfWork, revision_id: str) -> tuple[Row, Row]:
+    def _lock_pending_revision(self, uow: UnitOfWork, revision_id: str) -> tuple[Row, domain.Product]:
         """The product row first (as every writer does), then the revision as it is now."""
         found = self.store.revision_row(uow, revision_id)
         if found is None:
             raise errors.review_not_found(revision_id)
         self.store.lock_product(uow, found["partner_id"], found["product_id"])
         revision = self._found(self.store.revision_row(uow, revision_id))
-        if revision["status"] != "pending":
-            raise errors.review_not_pending(revision_id, revision["status"])
-        return revision, self._found(self.store.product_view_row(uow, found["product_id"], found["partner_id"]))
+        domain.check_pending(revision)
+        row = self._found(self.store.product_view_row(uow, found["product_id"], found["partner_id"]))
+        return revision, domain.Product.from_row(row)
 
     # --- inventory, stock and blocks: apply at once (R-CAT-2, R-CAT-3) --------------
 
-    def set_inventory(self, partner_id: str, product_id: str, data: InventoryIn, actor: str | None) -> Row:
+    def set_inventory(self, partner_id: str, product_id: str, data: InventoryIn, actor: Actor) -> Row:
         """Set slot/date capacities, the period capacity, stock per option.
 
         Listed slots are added or updated; others stay (use ``remove_slots``
@@ -349,18 +338,18 @@ class Catalog:
         against the live version (or, never approved, the latest revision).
         """
         with self.db.transaction() as uow:
-            row = self._locked_product(uow, partner_id, product_id)
-            content = _current_content(row)
+            product = self._locked_product(uow, partner_id, product_id)
+            content = product.current_content
             slot_rows = domain.inventory_rows(content, [s.model_dump() for s in data.slots],
                                               "period_capacity" in data.model_fields_set, data.period_capacity)
-            stock = _checked_stock(row, data)
-            sold_out = self._apply_inventory(uow, row["product_id"], slot_rows, data, stock)
-            self.store.record_history(uow, row["product_id"], actor, "inventory_set", None,
+            stock = _checked_stock(product, data)
+            sold_out = self._apply_inventory(uow, product.product_id, slot_rows, data, stock)
+            self.store.record_history(uow, product.product_id, actor.recorded_as, "inventory_set", None,
                                       data.model_dump(mode="json", exclude_defaults=True))
-            self._publish_change(uow, row, "product.changed", fields=["inventory"])
+            self._publish_change(uow, product, "product.changed", fields=["inventory"])
             for option_id in sold_out:
-                self._publish_change(uow, row, "product.sold_out", option_id=option_id)
-            return self._inventory(uow, row["product_id"], content)
+                self._publish_change(uow, product, "product.sold_out", option_id=option_id)
+            return self._inventory(uow, product.product_id, content)
 
     def _apply_inventory(self, uow: UnitOfWork, product_id: str, slot_rows: list[Row], data: InventoryIn,
                          stock: list[Row]) -> list[str]:
@@ -384,8 +373,8 @@ class Catalog:
 
     def get_inventory(self, partner_id: str, product_id: str) -> Row:
         with self.db.transaction() as uow:
-            row = self._partner_product(uow, partner_id, product_id)
-            return self._inventory(uow, self.store.as_uuid(product_id), _current_content(row))
+            product = domain.Product.from_row(self._partner_product(uow, partner_id, product_id))
+            return self._inventory(uow, self.store.as_uuid(product_id), product.current_content)
 
     def _inventory(self, uow: UnitOfWork, product_id: Any, content: Row | None) -> Row:
         """Stock per option names the option's label beside its id (issue 18 item 8)."""
@@ -404,28 +393,30 @@ class Catalog:
             "blocks": [views.block_view(b) for b in blocks],
         }
 
-    def add_blocks(self, partner_id: str, product_id: str, data: BlocksIn, actor: str | None) -> Row:
+    def add_blocks(self, partner_id: str, product_id: str, data: BlocksIn, actor: Actor) -> Row:
         """Close dates or times at once: holds on them are refused (R-RSV-9 shows them)."""
         with self.db.transaction() as uow:
-            row = self._locked_product(uow, partner_id, product_id)
-            domain.check_blockable(_current_content(row), bool(data.times))
-            created = [self.store.insert_block(uow, row["product_id"], day, None, data.reason)
+            product = self._locked_product(uow, partner_id, product_id)
+            domain.check_blockable(product.current_content, bool(data.times))
+            created = [self.store.insert_block(uow, product.product_id, day, None, data.reason)
                        for day in data.dates]
-            created += [self.store.insert_block(uow, row["product_id"], t.date, t.time, data.reason)
+            created += [self.store.insert_block(uow, product.product_id, t.date, t.time, data.reason)
                         for t in data.times]
-            self.store.record_history(uow, row["product_id"], actor, "blocked", None, data.model_dump(mode="json"))
-            self._publish_change(uow, row, "product.changed", fields=["blocks"])
+            self.store.record_history(uow, product.product_id, actor.recorded_as, "blocked", None,
+                                      data.model_dump(mode="json"))
+            self._publish_change(uow, product, "product.changed", fields=["blocks"])
             return {"items": [views.block_view(b) for b in created]}
 
-    def remove_block(self, partner_id: str, product_id: str, block_id: str, actor: str | None) -> None:
+    def remove_block(self, partner_id: str, product_id: str, block_id: str, actor: Actor) -> None:
         with self.db.transaction() as uow:
             if self.store.lock_product(uow, partner_id, product_id) is None:
                 raise errors.product_not_found(product_id)
             if not self.store.delete_block(uow, self.store.as_uuid(product_id), block_id):
                 raise errors.block_not_found(block_id)
-            row = self._found(self.store.product_view_row(uow, product_id, partner_id))
-            self.store.record_history(uow, row["product_id"], actor, "unblocked", None, {"block_id": block_id})
-            self._publish_change(uow, row, "product.changed", fields=["blocks"])
+            product = domain.Product.from_row(self._found(self.store.product_view_row(uow, product_id, partner_id)))
+            self.store.record_history(uow, product.product_id, actor.recorded_as, "unblocked", None,
+                                      {"block_id": block_id})
+            self._publish_change(uow, product, "product.changed", fields=["blocks"])
 
     # --- consumers (the shop) --------------------------------------------------------
 
@@ -480,10 +471,10 @@ class Catalog:
             rows = self.store.partner_questions(uow, partner_id, answered, q.limit, _after(q.cursor))
         return paging.page(rows, q.limit, _question_cursor, render=lambda r: views.question_view(r, "partner"))
 
-    def answer_question(self, partner_id: str, question_id: str, data: AnswerIn, actor: str | None) -> Row:
+    def answer_question(self, partner_id: str, question_id: str, data: AnswerIn, actor: Actor) -> Row:
         """One answer per question (409 ``already_answered``); another partner's is 404."""
         with self.db.transaction() as uow:
-            row, answered = self.store.answer_question(uow, partner_id, question_id, data.body, actor)
+            row, answered = self.store.answer_question(uow, partner_id, question_id, data.body, actor.recorded_as)
         if row is None:
             raise errors.question_not_found(question_id)
         if not answered:
@@ -589,15 +580,15 @@ class Catalog:
                 return _replayed_hold(existing, fingerprint)
             needs = domain.merge_needs(needs)
             result = domain.hold_result(request.hold_id, partner_id, now, line_dicts, priced, products)
-            held_lines = [{"line": i, "product_id": line["product_id"], "quantity": line["quantity"], "released": 0,
-                           "bucket_keys": [n.key for n in needs if i in n.lines]} for i, line in enumerate(line_dicts)]
-            if not self.store.claim_hold_id(uow, request.hold_id, partner_id, fingerprint, result, held_lines,
-                                            coupon_ref["redemption_key"] if coupon_ref else None):
+            hold = domain.Hold.granted(request.hold_id, partner_id, fingerprint, line_dicts, needs,
+                                       coupon_ref["redemption_key"] if coupon_ref else None)
+            if not self.store.claim_hold_id(uow, hold.hold_id, partner_id, fingerprint, result, hold.lines_row(),
+                                            hold.redemption_key):
                 return _replayed_hold(self._found(self.store.hold_row(uow, request.hold_id)), fingerprint)
             untracked, sold_out = self._take_all(uow, needs)
-            if untracked:   # stock not tracked: nothing taken, nothing to give back later
-                self.store.set_hold_lines(uow, request.hold_id, [
-                    {**line, "bucket_keys": [k for k in line["bucket_keys"] if k not in untracked]} for line in held_lines])
+            if untracked:
+                hold.forget_untracked(untracked)
+                self.store.set_hold_lines(uow, hold.hold_id, hold.lines_row())
             if coupon_ref is not None:
                 result = self._redeem(uow, partner_id, coupon_ref, result, now)
                 self.store.set_hold_result(uow, request.hold_id, result)
@@ -683,20 +674,20 @@ class Catalog:
             if self.store.tombstone_hold_id(uow, request.hold_id, partner_id):
                 return views.hold_view(self._found(self.store.hold_row(uow, request.hold_id)), {})
             row = self._found(self.store.hold_row(uow, request.hold_id, lock=True))
-            if row["partner_id"] != partner_id:   # another partner's hold id: nothing to see here
-                return {"hold_id": request.hold_id, "partner_id": partner_id, "status": "released", "lines": [],
-                        "total": 0, "products": {}, "released_now": []}
+            hold = domain.Hold.from_row(row)
+            if hold.partner_id != partner_id:
+                return views.other_partners_hold_view(request.hold_id, partner_id)
             wanted = None if request.lines is None else [line.model_dump() for line in request.lines]
-            if request.release_id and not self.store.claim_release_id(uow, request.hold_id, request.release_id,
+            if request.release_id and not self.store.claim_release_id(uow, hold.hold_id, request.release_id,
                                                                       wanted or []):
                 return views.hold_view(row, {})
-            plan = domain.release_plan(row["lines"], wanted, request.hold_id)
-            self._give_back(uow, row["lines"], plan)
-            lines = [{**line, "released": line["released"] + plan.get(line["line"], 0)} for line in row["lines"]]
-            self.store.mark_released(uow, request.hold_id, lines, all(line["released"] >= line["quantity"] for line in lines))
-            if request.lines is None and row["redemption_key"]:
-                self._return_redemption(uow, partner_id, row["redemption_key"])
-            return views.hold_view(self._found(self.store.hold_row(uow, request.hold_id)), plan)
+            plan = hold.release(wanted)
+            for product_id, key, quantity in hold.rows_to_give_back(plan):
+                self.store.give_back(uow, product_id, key, quantity)
+            self.store.mark_released(uow, hold.hold_id, hold.lines_row(), hold.status == domain.RELEASED)
+            if request.lines is None and hold.redemption_key:
+                self._return_redemption(uow, partner_id, hold.redemption_key)
+            return views.hold_view(self._found(self.store.hold_row(uow, hold.hold_id)), plan)
 
     def _return_redemption(self, uow: UnitOfWork, partner_id: str, key: str) -> None:
         """A whole release gives the coupon back, unless another hold of the same
@@ -712,26 +703,16 @@ class Catalog:
         if self.store.holds_still_held(uow, partner_id, key) == 0:
             self.store.return_redemption(uow, partner_id, key, current["coupon_id"])
 
-    def _give_back(self, uow: UnitOfWork, held: list[Row], plan: dict[int, int]) -> None:
-        """Rows in the same (product_id, bucket_key) order as holds take them."""
-        amounts: dict[tuple[str, str], int] = {}
-        for line in held:
-            for key in line["bucket_keys"]:
-                if plan.get(line["line"]):
-                    amounts[(line["product_id"], key)] = amounts.get((line["product_id"], key), 0) + plan[line["line"]]
-        for (product_id, key) in sorted(amounts):
-            self.store.give_back(uow, product_id, key, amounts[(product_id, key)])
-
     def get_hold(self, hold_id: str, partner_id: str) -> Row:
         with self.db.transaction() as uow:
             row = self.store.hold_row(uow, hold_id)
-            if row is None or row["partner_id"] != partner_id or row["fingerprint"] == "":
+            if row is None or not domain.Hold.from_row(row).visible_to(partner_id):
                 raise NotFound("hold_not_found", "no such hold", {"hold_id": hold_id})
             return views.hold_view(row)
 
     # --- coupons (issue #11) ------------------------------------------------------------------
 
-    def create_coupon(self, partner_id: str, data: CouponCreate, actor: str | None) -> Row:
+    def create_coupon(self, partner_id: str, data: CouponCreate, actor: Actor) -> Row:
         """A coupon applies at once: no review (see the service docstring)."""
         fields = domain.coupon_settings(None, data.model_dump())
         with self.db.transaction() as uow:
@@ -741,7 +722,7 @@ class Catalog:
                 row = self.store.insert_coupon(uow, uuid.uuid4(), partner_id, fields)
             except psycopg.errors.UniqueViolation:
                 raise errors.coupon_code_taken(fields["code"]) from None
-            log.info("coupon_created", coupon_id=row["coupon_id"], actor=actor)
+            log.info("coupon_created", coupon_id=row["coupon_id"], actor=actor.recorded_as)
             return views.coupon_view(row, self.now(), issued=0)
 
     def list_coupons(self, partner_id: str, q: CouponListQuery) -> Row:
@@ -769,7 +750,7 @@ class Catalog:
                 raise errors.invalid_coupon_code(f"the coupon is {state}: customers cannot use it now")
             return self._coupon_out(uow, row)
 
-    def update_coupon(self, partner_id: str, coupon_id: str, data: CouponPatch, actor: str | None) -> Row:
+    def update_coupon(self, partner_id: str, coupon_id: str, data: CouponPatch, actor: Actor) -> Row:
         """Any subset of the settings; applies to later redemptions (taken ones keep their discount)."""
         given = data.model_dump(include=data.model_fields_set)
         with self.db.transaction() as uow:
@@ -783,25 +764,28 @@ class Catalog:
             changes = {k: fields[k] for k in domain.COUPON_UPDATABLE if fields[k] != row[k]}
             if changes:
                 row = self.store.update_coupon(uow, row["coupon_id"], changes)
-                log.info("coupon_updated", coupon_id=row["coupon_id"], fields=sorted(changes), actor=actor)
+                log.info("coupon_updated", coupon_id=row["coupon_id"], fields=sorted(changes),
+                         actor=actor.recorded_as)
             return self._coupon_out(uow, row)
 
-    def pause_coupon(self, partner_id: str, coupon_id: str, paused: bool, actor: str | None) -> Row:
+    def pause_coupon(self, partner_id: str, coupon_id: str, paused: bool, actor: Actor) -> Row:
         """Pause (409 ``coupon_paused`` for new redemptions) or resume; taken redemptions stay."""
         with self.db.transaction() as uow:
             row = self._coupon(uow, partner_id, coupon_id, lock=True)
             if row["paused"] != paused:
                 row = self.store.update_coupon(uow, row["coupon_id"], {"paused": paused})
-                log.info("coupon_paused" if paused else "coupon_resumed", coupon_id=row["coupon_id"], actor=actor)
+                log.info("coupon_paused" if paused else "coupon_resumed", coupon_id=row["coupon_id"],
+                         actor=actor.recorded_as)
             return self._coupon_out(uow, row)
 
-    def issue_coupon(self, partner_id: str, coupon_id: str, data: IssueIn, actor: str | None) -> Row:
+    def issue_coupon(self, partner_id: str, coupon_id: str, data: IssueIn, actor: Actor) -> Row:
         """Give an issued coupon to customers (by id); giving it twice is harmless."""
         with self.db.transaction() as uow:
             row = self._coupon(uow, partner_id, coupon_id)
             if row["distribution"] != "issued":
                 raise errors.coupon_not_issuable(row["coupon_id"])
-            issued_now = self.store.issue_coupon(uow, row["coupon_id"], partner_id, data.customer_ids, actor)
+            issued_now = self.store.issue_coupon(uow, row["coupon_id"], partner_id, data.customer_ids,
+                                                 actor.recorded_as)
             return {**self._coupon_out(uow, row), "issued_now": issued_now}
 
     def shop_list_coupons(self, customer_id: str, q: CouponListQuery) -> Row:
@@ -868,11 +852,11 @@ class Catalog:
         assert row is not None
         return row
 
-    def _locked_product(self, uow: UnitOfWork, partner_id: str, product_id: str) -> Row:
+    def _locked_product(self, uow: UnitOfWork, partner_id: str, product_id: str) -> domain.Product:
         """The partner's product, locked for a change (404 for any other)."""
         if self.store.lock_product(uow, partner_id, product_id) is None:
             raise errors.product_not_found(product_id)
-        return self._found(self.store.product_view_row(uow, product_id, partner_id))
+        return domain.Product.from_row(self._found(self.store.product_view_row(uow, product_id, partner_id)))
 
     def _partner_product(self, uow: UnitOfWork, partner_id: str, product_id: str) -> Row:
         row = self.store.product_view_row(uow, product_id, partner_id)
@@ -895,28 +879,21 @@ class Catalog:
         today, now_time = domain.local_now(self.now())
         return self.store.availability(uow, [r["product_id"] for r in rows], today, now_time)
 
-    def _publish_change(self, uow: UnitOfWork, row: Row, event_type: str, **extra: Any) -> None:
+    def _publish_change(self, uow: UnitOfWork, product: domain.Product, event_type: str, **extra: Any) -> None:
         """Consumers only care about products they can see: drafts publish nothing."""
-        if row["live_content"] is None:
+        if product.live_content is None:
             return
         events.publish(uow, event_type, events.product_event(
-            row["product_id"], row["partner_id"], row["kind"], row["live_content"]["name"],
-            version=row["live_version"], **extra))
+            product.product_id, product.partner_id, product.kind, product.live_content["name"],
+            version=product.live_version, **extra))
 
 
-def _current_content(row: Row) -> Row:
-    """The content inventory is checked against: the live version's, or for a
-    product never approved, its latest revision's."""
-    content: Row = row["live_content"] or row["open_content"] or row["rejected_content"]
-    return content
-
-
-def _checked_stock(row: Row, data: InventoryIn) -> list[Row]:
+def _checked_stock(product: domain.Product, data: InventoryIn) -> list[Row]:
     if not data.stock:
         return []
-    if row["kind"] != "goods":
+    if product.kind != "goods":
         raise errors.invalid_fields({"stock": "booking products have slots and capacities, not stock"})
-    known = {o["option_id"] for c in (row["live_content"], row["open_content"]) if c for o in c["options"]}
+    known = {o["option_id"] for c in (product.live_content, product.open_content) if c for o in c["options"]}
     problems = {f"stock.{i}.option_id": "not an option of this product"
                 for i, s in enumerate(data.stock) if s.option_id not in known}
     if problems:
@@ -925,8 +902,6 @@ def _checked_stock(row: Row, data: InventoryIn) -> list[Row]:
 
 
 def _replayed_hold(existing: Row, fingerprint: str) -> Row:
-    """A hold id seen before: the hold it made, or 409 when it asked for something else.
-    A tombstone (released before this hold arrived: a single-use id) replays as released."""
-    if existing["fingerprint"] not in ("", fingerprint):
-        raise errors.hold_id_reused(existing["hold_id"])
+    """A hold id seen before: the hold it made (``Hold.check_replay``)."""
+    domain.Hold.from_row(existing).check_replay(fingerprint)
     return views.hold_view(existing)

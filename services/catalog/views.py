@@ -122,6 +122,12 @@ def hold_view(row: dict, released_now: dict[int, int] | None = None) -> dict:
     return view
 
 
+def other_partners_hold_view(hold_id: str, partner_id: str) -> dict:
+    """A release naming another partner's hold id: nothing to see, nothing given back."""
+    return {"hold_id": hold_id, "partner_id": partner_id, "status": "released", "lines": [], "total": 0,
+            "products": {}, "released_now": []}
+
+
 def coupon_view(row: dict, now: dt.datetime, issued: int | None = None) -> dict:
     """A coupon as its partner manages it: the settings, its state and how much of it is used."""
     view = {"coupon_id": row["coupon_id"], "partner_id": row["partner_id"], "name": row["name"],
