@@ -1,6 +1,8 @@
-"""Holds and releases over RPC (R-RSV-3, R-CAT-2, R-CAT-3): what each quantity
-mode takes, all-or-nothing lines, stock, blocks, and idempotency by hold id,
-including a reply really lost on the wire."""
+"""Holds and releases over RPC against the real broker and database (R-RSV-3,
+R-CAT-2, R-CAT-3): what each quantity mode takes in SQL, stock, blocks, and a
+reply really lost on the wire. Slot capacity, price maxima, all-or-nothing
+lines and idempotency by hold and release id are test_use_cases.py's (in
+memory); their races are test_concurrency.py's."""
 import datetime as dt
 
 import pytest
@@ -32,40 +34,6 @@ def slot_line(product, price=0, quantity=1, date=None, time="10:00"):
 def remaining(rpc, pid, product, date=None):
     board = rpc.catalog.slot_board(pid, product["product_id"], day(0), day(10))
     return {(s["date"], s["time"]): s["remaining"] for s in board["slots"]}
-
-
-def test_r_rsv_3_slot_capacity_and_price_maximum_together_all_or_nothing(catalog, rpc):
-    pid = partner()
-    product = approved(rpc, pid, booking_body(prices=[{"label": "adult", "amount": 30000},
-                                                      {"label": "child", "amount": 15000, "max_quantity": 2}]))
-    rpc.catalog.set_inventory(pid, product["product_id"], {"slots": [
-        {"date": day(), "time": "10:00", "capacity": 4}, {"date": day(), "time": "11:00", "capacity": 1}]})
-    hold = rpc.catalog.hold("h-1", pid, [slot_line(product, 1, 2)])
-    assert (hold["status"], hold["total"], hold["lines"][0]["amount"]) == ("held", 30000, 30000)
-    assert hold["products"][product["product_id"]]["cancel_policy"]["kind"] == "free_until_deadline"
-
-    error = refused(lambda: rpc.catalog.hold("h-2", pid, [slot_line(product, 1, 1)]))   # R-CAT-2 maximum
-    assert (error.code, error.details["line"], error.details["bucket"], error.details["remaining"]) == (
-        "capacity_exhausted", 0, "price", 0)
-    # The second line cannot be served: the first takes nothing either.
-    error = refused(lambda: rpc.catalog.hold("h-3", pid, [slot_line(product, 0, 1),
-                                                          slot_line(product, 0, 2, time="11:00")]))
-    assert (error.code, error.details["line"], error.details["bucket"]) == ("capacity_exhausted", 1, "slot")
-    assert remaining(rpc, pid, product) == {(day(), "10:00"): 2, (day(), "11:00"): 1}
-
-    rpc.catalog.hold("h-4", pid, [slot_line(product, 0, 2)])
-    error = refused(lambda: rpc.catalog.hold("h-5", pid, [slot_line(product, 0, 1)]))
-    assert (error.code, error.details["bucket"], error.details["remaining"]) == ("capacity_exhausted", "slot", 0)
-    assert rpc.catalog.release("h-1", pid)["released_now"] == [{"line": 0, "quantity": 2}]
-    assert rpc.catalog.hold("h-6", pid, [slot_line(product, 1, 2)])["status"] == "held"   # the maximum is free again
-
-    for line, code in (({**slot_line(product), "date": day(-1)}, "slot_past"),
-                       ({**slot_line(product), "time": "12:00"}, "slot_not_offered")):
-        assert refused(lambda: rpc.catalog.hold("h-x", pid, [line])).code == code
-    with pytest.raises(ValidationFailed) as raised:
-        rpc.catalog.hold("h-y", pid, [{**slot_line(product), "price_id": "pr_nope"}, {"quantity": 0}])
-    assert {"lines.1.product_id", "lines.1.quantity"} <= set(raised.value.details["fields"])
-    assert db_value(catalog.config["DATABASE_URL"], "SELECT count(*) FROM holds") == 3    # refusals leave no trace
 
 
 def test_r_cat_2_per_date_and_per_period_quantities(catalog, rpc):
@@ -150,37 +118,6 @@ def test_blocks_sale_window_and_pause_refuse_holds(catalog, rpc):
     draft = rpc.catalog.create_product(pid, booking_body())
     with pytest.raises(NotFound):
         rpc.catalog.hold("b-6", pid, [{**slot_line(product), "product_id": draft["product_id"]}])
-
-
-def test_holds_and_releases_are_idempotent_by_id(catalog, rpc):
-    pid = partner()
-    product = approved(rpc, pid, booking_body())
-    rpc.catalog.set_inventory(pid, product["product_id"], {"slots": [{"date": day(), "time": "10:00",
-                                                                       "capacity": 10}]})
-    first = rpc.catalog.hold("same", pid, [slot_line(product, quantity=3)])
-    assert rpc.catalog.hold("same", pid, [slot_line(product, quantity=3)]) == first
-    assert refused(lambda: rpc.catalog.hold("same", pid, [slot_line(product, quantity=4)])).code == "hold_id_reused"
-    assert remaining(rpc, pid, product) == {(day(), "10:00"): 7}
-
-    partial = rpc.catalog.release("same", pid, [{"line": 0, "quantity": 1}], "cancel-1")
-    assert partial["status"] == "held" and partial["lines"][0]["released"] == 1
-    assert rpc.catalog.release("same", pid, [{"line": 0, "quantity": 1}], "cancel-1")["released_now"] == []
-    assert refused(lambda: rpc.catalog.release("same", pid, [{"line": 0, "quantity": 3}], "cancel-2")).code == \
-        "release_exceeds_hold"
-    assert remaining(rpc, pid, product) == {(day(), "10:00"): 8}
-    full = rpc.catalog.release("same", pid)
-    assert (full["status"], full["released_now"]) == ("released", [{"line": 0, "quantity": 2}])
-    assert rpc.catalog.release("same", pid)["released_now"] == []
-    assert rpc.catalog.release("same", partner())["released_now"] == []     # another partner: nothing happens
-    assert rpc.catalog.hold("same", pid, [slot_line(product, quantity=3)])["status"] == "released"  # single use
-    assert remaining(rpc, pid, product) == {(day(), "10:00"): 10}
-
-    # A release that overtakes its hold (the caller gave up waiting) wins: the hold arrives and takes nothing.
-    assert rpc.catalog.release("late", pid)["status"] == "released"
-    assert rpc.catalog.hold("late", pid, [slot_line(product, quantity=2)])["lines"] == []
-    assert remaining(rpc, pid, product) == {(day(), "10:00"): 10}
-    with pytest.raises(NotFound):
-        rpc.catalog.get_hold("late", pid)
 
 
 def test_a_retried_hold_after_a_lost_reply_does_not_take_twice(catalog, rpc, amqp_uri):
