@@ -9,8 +9,7 @@ its queue even when the consumer has not started yet.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -206,22 +205,6 @@ class ChassisProbed(Payload):
     """Exercises the chassis end to end (tests and benchmarks)."""
     probe_id: str
     note: str = ""
-
-
-# --- RPC between services: what one service asks and the other answers --------
-
-class ChannelAudienceQuery(Payload):
-    """``insights.channel_audience`` (R-NTF-3), asked by notifications: ``all`` the
-    partner's customers, ``booked_on`` who holds a booking awaiting its visit on
-    ``use_date``, or those of ``customer_ids`` who are the partner's customers."""
-    audience: Literal["all", "booked_on", "customers"]
-    use_date: date | None = None
-    customer_ids: list[str] | None = None
-
-
-class ChannelAudience(Payload):
-    """Its answer: the customers' ids in order, never an erased customer's."""
-    customer_ids: list[str]
 
 
 _RESERVATION_EVENTS = ["requested", "confirmed", "rejected", "cancelled", "completed", "no_show",

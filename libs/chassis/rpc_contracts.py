@@ -14,6 +14,7 @@ zone) and instants ISO 8601, as strings: they are compared and stored as sent.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict
@@ -143,3 +144,20 @@ class ProductSummary(Reply):
     version: int
     name: str
     display_state: Literal["bookable", "unavailable", "closed", "upcoming"]
+
+
+# --- insights: who a channel message reaches (R-NTF-3) ------------------------------------
+
+class ChannelAudienceQuery(Reply):
+    """What notifications asks ``insights.channel_audience`` (the request, checked on
+    both sides like a reply): ``all`` the partner's customers, ``booked_on`` who holds
+    a booking awaiting its visit on ``use_date``, or those of ``customer_ids`` who are
+    the partner's customers."""
+    audience: Literal["all", "booked_on", "customers"]
+    use_date: date | None = None   # a date, not a string: insights queries by it (a bad one is a 422, not a 500)
+    customer_ids: list[str] | None = None
+
+
+class ChannelAudience(Reply):
+    """``insights.channel_audience``: the customers' ids in order, never an erased customer's."""
+    customer_ids: list[str]

@@ -26,10 +26,11 @@ from datetime import datetime, time, timedelta
 
 from chassis import Actor, privacy
 from chassis.consumer import handles
-from chassis.contracts import INSIGHTS_EVENTS, PAYLOADS, ChannelAudience, ChannelAudienceQuery
+from chassis.contracts import INSIGHTS_EVENTS, PAYLOADS
 from chassis.errors import NotFound
 from chassis.logging import get_logger
 from chassis.paging import decode_cursor, page
+from chassis.rpc_contracts import ChannelAudience, ChannelAudienceQuery
 from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query, require_id
 
@@ -154,7 +155,7 @@ class InsightsService(DataService):
                 ids = store.ticket_holders_on(uow, partner_id, q.use_date, domain.AWAITING_VISIT)
             else:
                 ids = store.channel_customers(uow, partner_id, q.customer_ids if q.audience == "customers" else None)
-        return ChannelAudience(customer_ids=ids).model_dump()
+        return ChannelAudience.of({"customer_ids": ids})
 
     # --- statistics (issue #11) and the dashboard (R-ACC-11) -----------------------------------
 

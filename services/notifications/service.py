@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 
 from chassis import Actor, paging
 from chassis.consumer import handles
-from chassis.contracts import NOTIFIED_EVENTS, ChannelAudience, ChannelAudienceQuery, validate_payload
+from chassis.contracts import NOTIFIED_EVENTS, validate_payload
 from chassis.jsonvalues import jsonable
+from chassis.rpc_contracts import ChannelAudience, ChannelAudienceQuery
 from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query
 
@@ -297,9 +298,9 @@ class NotificationsService(DataService):
 
     def _audience(self, partner_id: str, data: ChannelMessageCreate) -> list[str]:
         """The customers ``data.audience`` names: insights owns who a partner's customers are (issue 19)."""
-        query = ChannelAudienceQuery(audience=data.audience, use_date=data.use_date, customer_ids=data.customer_ids)
-        answer = self.services.insights.channel_audience(partner_id, query.model_dump(mode="json"))
-        return ChannelAudience.model_validate(answer).customer_ids
+        query = ChannelAudienceQuery.of({"audience": data.audience, "use_date": data.use_date,
+                                         "customer_ids": data.customer_ids})
+        return ChannelAudience.read(self.services.insights.channel_audience(partner_id, query)).customer_ids
 
     @rpc
     def list_channel_messages(self, partner_id: str, query: dict | None = None) -> dict:

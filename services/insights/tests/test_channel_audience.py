@@ -44,9 +44,11 @@ def test_channel_audiences_follow_bookings_transfers_late_events_and_erasure(run
     assert audience(partner, audience="booked_on", use_date=DAY) == [friend]   # not the booker, not the cancelled
     assert audience(partner, audience="customers", customer_ids=[booker, stranger]) == [booker]
     assert audience(other, audience="all") == [stranger]
-    with pytest.raises(ValidationFailed) as refused:
-        audience(partner, audience="everyone")
-    assert "audience" in refused.value.details["fields"]
+    for bad, field in (({"audience": "everyone"}, "audience"), ({"audience": "booked_on", "use_date": "soon"},
+                                                                "use_date")):
+        with pytest.raises(ValidationFailed) as refused:
+            audience(partner, **bad)
+        assert field in refused.value.details["fields"], bad
 
     publish("customer.erased", {"customer_id": friend, "pseudonym": f"customer-{'0' * 16}"}, 0)
     eventually(lambda: audience(partner, audience="booked_on", use_date=DAY) == [], message="erased holder")
