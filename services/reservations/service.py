@@ -42,7 +42,7 @@ import psycopg
 from nameko.timer import timer
 
 from chassis import Actor, idempotency, paging, privacy
-from chassis.consumer import event_handler
+from chassis.consumer import handles
 from chassis.errors import ServiceUnavailable
 from chassis.logging import get_logger
 from chassis.reviews import ReplyIn, ReviewIn
@@ -321,17 +321,17 @@ class ReservationsService(DataService):
 
     # --- events of other services (R-ACC-3, R-ACC-14) -------------------------------------------------
 
-    @event_handler("customer.erased")
+    @handles("customer.erased")
     def on_customer_erased(self, event):
         """Booker name and phone go, the customer id becomes the pseudonym; amounts stay."""
         self.use_cases.customer_erased(event)
 
-    @event_handler("partner.closed")
+    @handles("partner.closed")
     def on_partner_closed(self, event):
         """R-ACC-14: the open bookings are cancelled or served, as the admin chose."""
         self.use_cases.partner_closed(event)
 
-    @event_handler("member.withdrawn")
+    @handles("member.withdrawn")
     def on_member_withdrawn(self, event):
         """A withdrawn staff member stays only as a pseudonym in who-did-what."""
         self.use_cases.member_withdrawn(event)
