@@ -103,18 +103,21 @@ class ConfigTimer(Timer):
             super().kill()
 
 
+def crash_after_hold() -> None:
+    """The crash test's fault (``PC_FAULT_INJECT=orders_kill_after_hold``): the hold is
+    taken, the order not written."""
+    if os.environ.get(FAULT_ENV) == "orders_kill_after_hold":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class CatalogRpc:
-    """The catalog's RPC as the use cases' ``CatalogPort``; the crash test's fault
-    (``PC_FAULT_INJECT=orders_kill_after_hold``) kills the process right after a hold."""
+    """The catalog's RPC as the use cases' ``CatalogPort``, its replies read as the typed contracts."""
 
     def __init__(self, proxy):
         self.proxy = proxy
 
     def hold(self, hold_id, partner_id, lines, coupon=None):
-        hold = HoldReply.read(self.proxy.hold(hold_id, partner_id, lines, coupon=coupon)).as_reply()
-        if os.environ.get(FAULT_ENV) == "orders_kill_after_hold":
-            os.kill(os.getpid(), signal.SIGKILL)   # the hold is taken, the order not written
-        return hold
+        return HoldReply.read(self.proxy.hold(hold_id, partner_id, lines, coupon=coupon)).as_reply()
 
     def release(self, hold_id, partner_id, lines=None, release_id=None):
         return HoldReply.read(self.proxy.release(hold_id, partner_id, lines, release_id)).as_reply()
@@ -141,8 +144,8 @@ class OrdersService(DataService):
             pending_creation_seconds=float(config.get("PENDING_CREATION_SECONDS", 120)),
             idempotency_key_hours=float(config.get("IDEMPOTENCY_KEY_HOURS", 24)),
             instance=config.get("INSTANCE_NAME") or INSTANCE)
-        return Orders(self.db, store, CatalogRpc(self.services.catalog), self.services.accounts, self.now, settings,
-                      self.partners)
+        return Orders(self.db, store, CatalogRpc(self.services.catalog), self.services.accounts, settings, self.now,
+                      self.partners, after_hold=crash_after_hold)
 
     # --- customers: ordering (R-ORD-1, R-ORD-6) ----------------------------------------------
 

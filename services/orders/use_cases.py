@@ -4,8 +4,8 @@ in which transaction, and which other service it asks.
 It works through three kinds of collaborators, all handed in by the nameko
 class (service.py) and replaced by in-memory fakes in tests/test_use_cases.py:
 
-* a ``UnitOfWork`` that opens transactions (``chassis.db``: outbox and inbox
-  in the same transaction),
+* ``Transactions`` that open a ``UnitOfWork`` each (``chassis.db``: outbox
+  and inbox in the same transaction),
 * the repository (``store.py``: explicit SQL, no rules), whose functions take
   the transaction first,
 * ports for the other services: ``CatalogPort`` (holds, releases, products)
@@ -42,12 +42,24 @@ NOBODY = Actor.system()   # a change nobody of the partner made (the customer's 
 
 
 class UnitOfWork(Protocol):
-    """Opens transactions: ``with uow.transaction() as tx`` commits on leaving;
+    """One transaction (chassis.db.UnitOfWork): SQL, and events into its outbox."""
+
+    def execute(self, sql: str, params: Any = None) -> Any: ...
+
+    def fetch_one(self, sql: str, params: Any = None) -> Row | None: ...
+
+    def fetch_all(self, sql: str, params: Any = None) -> list[Row]: ...
+
+    def publish(self, event_type: str, payload: Row, partner_id: str | None = None) -> Any: ...
+
+
+class Transactions(Protocol):
+    """chassis.db.DatabaseSession: ``with db.transaction() as tx`` commits on leaving;
     ``consuming(event)`` yields None for an event this handler already processed."""
 
-    def transaction(self) -> AbstractContextManager[Any]: ...
+    def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
 
-    def consuming(self, envelope: Any) -> AbstractContextManager[Any]: ...
+    def consuming(self, envelope: Any) -> AbstractContextManager[UnitOfWork | None]: ...
 
 
 class CatalogPort(Protocol):
@@ -80,16 +92,17 @@ class Settings:
 class Orders:
     """One worker's use cases; ``store`` is the repository module (or a fake of it)."""
 
-    def __init__(self, uow: UnitOfWork, store: Any, catalog: CatalogPort, accounts: AccountsPort,
-                 clock: Callable[[], dt.datetime], settings: Settings,
-                 partners: PartnerInfoCache) -> None:
-        self.uow = uow
-        self.store = store
+    def __init__(self, db: Transactions, store: Any, catalog: CatalogPort, accounts: AccountsPort,
+                 settings: Settings, now: Callable[[], dt.datetime], partners: PartnerInfoCache,
+                 after_hold: Callable[[], None] = lambda: None) -> None:
+        self.db = db
+        self.store = store                 # store.py, or an in-memory fake with its functions
         self.catalog = catalog
         self.accounts = accounts
-        self.now = clock
         self.settings = settings
+        self.now = now
         self.partners = partners
+        self.after_hold = after_hold       # crash tests die here, with a hold taken and nothing recorded
 
     # --- creation (R-ORD-1, R-ORD-6) and its Idempotency-Key -----------------------------------------
 
@@ -98,7 +111,7 @@ class Orders:
         domain.check_channel_fields(data.channel, data.shipping_address is not None)
         coupons.check_one_coupon(data.coupon_code, data.coupon_id)
         fingerprint = idempotency.fingerprint(coupons.without_unnamed_coupon(data.model_dump(mode="json")))
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             claimed = self.store.claim_creation_key(tx, customer_id, key, data.partner_id, fingerprint,
                                                     domain.new_hold_id())
         idempotency.check_same_body(claimed["fingerprint"], fingerprint)
@@ -114,13 +127,14 @@ class Orders:
             coupon = coupons.hold_coupon(data.coupon_code, data.coupon_id, customer_id,
                                          domain.redemption_key(hold_id))
             hold = self.catalog.hold(hold_id, data.partner_id, self._hold_lines(data), coupon=coupon)
+            self.after_hold()
             if hold["status"] != "held":   # swept meanwhile: the id is spent
                 raise errors.creation_interrupted(key)
         except ServiceUnavailable:
             raise   # the hold may exist: keep the key, so a retry reuses its hold id (or the timer sweeps it)
         except DomainError as exc:
             if exc.code == "hold_id_reused":   # another hold has this id: the key never was this body's
-                with self.uow.transaction() as tx:
+                with self.db.transaction() as tx:
                     self.store.drop_pending_key(tx, customer_id, key, hold_id)
                 raise idempotency.key_reused() from None
             self._refuse(customer_id, key, hold_id, exc)
@@ -134,7 +148,7 @@ class Orders:
         return hold
 
     def _refuse(self, customer_id: str, key: str, hold_id: str, refusal: DomainError) -> None:
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             self.store.refuse_creation_key(tx, customer_id, key, hold_id, idempotency.refused(refusal))
 
     def _check_channel(self, partner_id: str, channel: str) -> None:
@@ -173,7 +187,7 @@ class Orders:
         order = domain.Order.receive(new, customer_id, hold_id, hold, received_at, customer_name,
                                      self.settings.auto_complete_after)
         lines = domain.lines_from_hold(str(order.order_id), hold)
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             claimed = self.store.creation_key(tx, customer_id, key, lock=True)
             if claimed is None or claimed["hold_id"] != hold_id or claimed["swept_at"] is not None:
                 raise errors.creation_interrupted(key)   # swept meanwhile: its hold is given back
@@ -208,7 +222,7 @@ class Orders:
     def list_orders(self, query: Any, **owner: str) -> View:
         """``owner``: ``partner_id=`` or ``customer_id=``; ``query``: a validated ``ListQuery``."""
         after = domain.list_position(query.cursor)
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             rows = self.store.list_orders(tx, channels=domain.listed(query.channel),
                                           statuses=domain.listed(query.status), limit=query.limit, after=after,
                                           **owner)
@@ -218,13 +232,13 @@ class Orders:
                            lambda r: views.order_view(r, lines.get(r["order_id"], []), owner=owner_view))
 
     def customer_order(self, customer_id: str, order_id: str) -> View:
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             order = self._found(tx, order_id, customer_id=customer_id)
             return self._detail(tx, order, owner=True)
 
     def partner_order(self, partner_id: str, order_id: str, actor: Actor) -> View:
         """The staff view; a recipient shown whole for the waybill is a recorded access (R-RSV-12)."""
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             order = self._found(tx, order_id, partner_id=partner_id)
             whole = domain.recipient_shown_whole(order) and bool(order["shipping"])
             if whole:
@@ -234,7 +248,7 @@ class Orders:
     def reveal_phone(self, partner_id: str, order_id: str, actor: Actor) -> View:
         """R-RSV-12: the recipient's phone when it ships, else the customer's verified one
         (accounts, asked after the access is recorded and committed)."""
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             order = self._found(tx, order_id, partner_id=partner_id)
             self._record_contact_access(tx, order, "phone_revealed", actor)
         phone = (order["shipping"] or {}).get("phone")
@@ -246,23 +260,23 @@ class Orders:
         return {"order_id": str(order["order_id"]), "phone": format_phone(phone)}
 
     def couriers(self) -> View:
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             return {"items": self.store.couriers(tx), "next_cursor": None}
 
     def refuse_change(self, order_id: str, **owner: str) -> View:
         """R-ORD-4: nothing changes after receipt (an unknown order is still 404)."""
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             self._found(tx, order_id, **owner)
         raise errors.order_not_changeable(order_id)
 
-    def _record_contact_access(self, tx: Any, order: Row, reason: str, actor: Actor) -> None:
+    def _record_contact_access(self, tx: UnitOfWork, order: Row, reason: str, actor: Actor) -> None:
         self.store.record_contact_access(tx, order["partner_id"], order["order_id"], reason,
                                          domain.actor_kind(actor), domain.actor_id(actor))
 
     # --- partner transitions (R-ORD-2, R-ORD-3) -----------------------------------------------------
 
     def transition(self, partner_id: str, order_id: str, action: str, actor: Actor, **fields: Any) -> View:
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             order = domain.Order.from_row(self._locked(tx, order_id, partner_id))
             changes = order.transition(action, self.now(), domain.actor_id(actor), fields)
             row = self.store.update_order(tx, order.order_id, **changes)
@@ -272,7 +286,7 @@ class Orders:
             return self._detail(tx, row, owner=False, lines=lines)
 
     def ship(self, partner_id: str, order_id: str, courier: str, invoice_number: str, actor: Actor) -> View:
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             url = domain.tracking_url(self.store.courier(tx, courier), invoice_number)
         return self.transition(partner_id, order_id, "ship", actor, courier=courier, invoice_number=invoice_number,
                                tracking_url=url)
@@ -280,7 +294,7 @@ class Orders:
     def correct_shipment(self, partner_id: str, order_id: str, courier: str | None, invoice_number: str | None,
                          actor: Actor) -> View:
         """R-ORD-3: courier, invoice number or both corrected while shipped."""
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             order = self._locked(tx, order_id, partner_id)
             domain.check_shipment_correctable(order)
             invoice_number = invoice_number or order["invoice_number"]
@@ -296,13 +310,13 @@ class Orders:
     # --- cancellation (R-ORD-5) ------------------------------------------------------------------
 
     def cancel(self, order_id: str, by: str, reason: str | None, actor: Actor = NOBODY, **owner: str) -> View:
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             order, lines, release_id = self._cancel_locked(tx, self._locked(tx, order_id, **owner), by, reason, actor)
             view = self._detail(tx, order, owner=by == "customer", lines=lines)
         self._send_releases([release_id])
         return view
 
-    def _cancel_locked(self, tx: Any, order: Row, by: str, reason: str | None,
+    def _cancel_locked(self, tx: UnitOfWork, order: Row, by: str, reason: str | None,
                        actor: Actor) -> tuple[Row, list[Row], str]:
         """Cancel an order locked in ``tx``: the rest of the money back, open
         requests closed, stock to return (the release id to send after commit)."""
@@ -321,7 +335,7 @@ class Orders:
 
     def request_refund(self, customer_id: str, order_id: str, key: str | None, body: Any, data: Any) -> View:
         wanted = [line.model_dump() for line in data.lines] if data.lines is not None else None
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             first, order = self._first_or_locked(tx, customer_id, key, f"refund:{order_id}", body, order_id,
                                                  domain.check_shop_order)
             if first is not None:
@@ -339,7 +353,7 @@ class Orders:
     def approve_refund(self, partner_id: str, request_id: str, actor: Actor) -> View:
         """The units named are refunded; before shipment their stock returns (R-ORD-6, R-ORD-8)."""
         release_ids: list[str] = []
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             order, request = self._locked_request(tx, partner_id, "refund", request_id)
             lines = self.store.line_rows(tx, order["order_id"])
             refund = request["lines"]
@@ -366,7 +380,7 @@ class Orders:
 
     def reject(self, partner_id: str, kind: str, request_id: str, reason: str, actor: Actor) -> View:
         release_ids: list[str] = []
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             order, request = self._locked_request(tx, partner_id, kind, request_id)
             if request["exchange_hold_id"]:   # an approval that failed half-way held the new option
                 release_ids = [f"xr:{request['request_id']}"]
@@ -385,12 +399,12 @@ class Orders:
     def request_exchange(self, customer_id: str, order_id: str, key: str | None, body: Any, data: Any) -> View:
         """Units of a line to another option of the same product, at the same price."""
         wanted = [line.model_dump() for line in data.lines]
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             order = self._found(tx, order_id, customer_id=customer_id)
             lines = self.store.line_rows(tx, order["order_id"])
         domain.check_exchangeable(order)
         self._check_exchange_options(order, {line["line_id"]: line for line in lines}, wanted)
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             first, order = self._first_or_locked(tx, customer_id, key, f"exchange:{order_id}", body, order_id,
                                                  domain.check_exchangeable)
             if first is not None:
@@ -417,7 +431,7 @@ class Orders:
         """Hold the new options (R-ORD-8); ``pickup`` (``ExchangeApproveIn``) names the return
         pickup. The old units go back to stock when the return is received."""
         domain.check_pickup(pickup.return_courier, pickup.return_invoice_number)
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             order, request = self._locked_request(tx, partner_id, "exchange", request_id)
             hold_id = request["exchange_hold_id"] or domain.new_exchange_hold_id()
             self.store.set_exchange_hold(tx, request["request_id"], hold_id)
@@ -436,7 +450,7 @@ class Orders:
 
     def _apply_exchange(self, partner_id: str, request_id: str, hold_id: str, hold: Row, actor: Actor,
                         pickup: Any) -> View:
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             # Approved or rejected meanwhile: an approval keeps the hold, a rejection released it.
             order, request = self._locked_request(tx, partner_id, "exchange", request_id)
             lines = self.store.line_rows(tx, order["order_id"])
@@ -461,7 +475,7 @@ class Orders:
                       **fields: Any) -> View:
         """Receiving the return (its units back to stock), shipping and delivering the replacement."""
         release_ids: list[str] = []
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             found = self.store.request_row(tx, partner_id, "exchange", request_id)
             if found is None:
                 raise errors.request_not_found("exchange", request_id)
@@ -485,10 +499,10 @@ class Orders:
 
     def _give_back_exchange_hold(self, request_id: Any, hold_id: str, partner_id: str) -> None:
         self._release_quietly(hold_id, partner_id)
-        with self.uow.transaction() as tx:   # a spent hold id: the next approval takes a new one
+        with self.db.transaction() as tx:   # a spent hold id: the next approval takes a new one
             self.store.forget_exchange_hold(tx, request_id, hold_id)
 
-    def _locked_request(self, tx: Any, partner_id: str, kind: str, request_id: str) -> tuple[Row, Row]:
+    def _locked_request(self, tx: UnitOfWork, partner_id: str, kind: str, request_id: str) -> tuple[Row, Row]:
         """The order locked first (every change of an order does so), then its request as it is now."""
         found = self.store.request_row(tx, partner_id, kind, request_id)
         if found is None:
@@ -499,7 +513,7 @@ class Orders:
             raise errors.request_not_open(kind, request_id, request["status"])
         return order, request
 
-    def _release_units(self, tx: Any, order: Row, by_id: dict[str, Row], items: list[Row], prefix: str) -> list[str]:
+    def _release_units(self, tx: UnitOfWork, order: Row, by_id: dict[str, Row], items: list[Row], prefix: str) -> list[str]:
         """Stock releases for units of lines, one per hold they came from."""
         release_ids = []
         for release_id, hold_id, lines in domain.unit_releases(by_id, items, prefix):
@@ -510,7 +524,7 @@ class Orders:
     # --- inquiries and reviews (R-ORD-9) ------------------------------------------------------------
 
     def post_inquiry(self, customer_id: str, order_id: str, key: str | None, body: Any, text: str) -> View:
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             first, order = self._first_or_locked(tx, customer_id, key, f"inquiry:{order_id}", body, order_id)
             if first is not None:
                 return first
@@ -522,7 +536,7 @@ class Orders:
             return self._remember(tx, customer_id, key, views.inquiry_view(inquiry))
 
     def post_review(self, customer_id: str, order_id: str, key: str | None, body: Any, data: Any) -> View:
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             first, order = self._first_or_locked(tx, customer_id, key, f"review:{order_id}", body, order_id)
             if first is not None:
                 return first
@@ -542,7 +556,7 @@ class Orders:
         """The partner answers an inquiry or replies to a review, once."""
         kind, event, render = {"inquiries": ("answered", "order.inquiry_answered", views.inquiry_view),
                                "reviews": ("replied", "order.review_replied", views.review_view)}[table]
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             found = self.store.feedback_row(tx, table, partner_id, object_id)
             if found is None:
                 raise (errors.inquiry_not_found if table == "inquiries" else errors.review_not_found)(object_id)
@@ -557,7 +571,7 @@ class Orders:
 
     def list_requests(self, partner_id: str, kind: str, query: Any) -> View:
         after = domain.list_position(query.cursor)
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             rows = self.store.list_requests(tx, partner_id, kind, query.status, query.limit, after)
         return paging.page(rows, query.limit, lambda r: (r["created_at"].isoformat(), r["request_id"]),
                            views.request_view)
@@ -565,14 +579,14 @@ class Orders:
     def list_inquiries(self, partner_id: str, query: Any) -> View:
         after = domain.list_position(query.cursor)
         done = None if query.answered is None else query.answered == "true"
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             rows = self.store.list_feedback(tx, "inquiries", partner_id, done, query.limit, after)
         return paging.page(rows, query.limit, lambda r: (r["created_at"].isoformat(), r["inquiry_id"]),
                            views.inquiry_view)
 
     # --- shared helpers ---------------------------------------------------------------------------
 
-    def _first_or_locked(self, tx: Any, customer_id: str, key: str | None, scope: str, body: Any, order_id: str,
+    def _first_or_locked(self, tx: UnitOfWork, customer_id: str, key: str | None, scope: str, body: Any, order_id: str,
                          check: Callable[[Row], None] | None = None) -> tuple[View | None, Row]:
         """A customer's POST on their order: the first response of its key, or the order
         locked and ``check``ed (whether it takes this request at all)."""
@@ -584,7 +598,7 @@ class Orders:
             check(order)
         return None, order
 
-    def _replayed(self, tx: Any, customer_id: str, key: str | None, scope: str, body: Any) -> View | None:
+    def _replayed(self, tx: UnitOfWork, customer_id: str, key: str | None, scope: str, body: Any) -> View | None:
         """The first response of this Idempotency-Key (api.md: accepted on every POST), or None
         when this request is the first; another body with the key is 409 idempotency_key_reused."""
         if not key:
@@ -597,28 +611,28 @@ class Orders:
         response: View = first["response"]
         return response
 
-    def _remember(self, tx: Any, customer_id: str, key: str | None, response: View) -> View:
+    def _remember(self, tx: UnitOfWork, customer_id: str, key: str | None, response: View) -> View:
         if key:
             self.store.save_request_response(tx, customer_id, key, response)
         return response
 
-    def _lines_and_requests(self, tx: Any, order: Row) -> tuple[list[Row], list[Row]]:
+    def _lines_and_requests(self, tx: UnitOfWork, order: Row) -> tuple[list[Row], list[Row]]:
         return self.store.line_rows(tx, order["order_id"]), self.store.requests_of_order(tx, order["order_id"])
 
-    def _found(self, tx: Any, order_id: str, **owner: str) -> Row:
+    def _found(self, tx: UnitOfWork, order_id: str, **owner: str) -> Row:
         order: Row | None = self.store.order_row(tx, order_id, **owner)
         if order is None:
             raise errors.order_not_found(order_id)
         return order
 
-    def _locked(self, tx: Any, order_id: Any, partner_id: str | None = None, customer_id: str | None = None) -> Row:
+    def _locked(self, tx: UnitOfWork, order_id: Any, partner_id: str | None = None, customer_id: str | None = None) -> Row:
         order: Row | None = self.store.order_row(tx, order_id, partner_id=partner_id, customer_id=customer_id,
                                                  lock=True)
         if order is None:
             raise errors.order_not_found(str(order_id))
         return order
 
-    def _detail(self, tx: Any, order: Row, owner: bool, lines: list[Row] | None = None,
+    def _detail(self, tx: UnitOfWork, order: Row, owner: bool, lines: list[Row] | None = None,
                 recipient_whole: bool = False) -> View:
         order_id = order["order_id"]
         view = views.order_view(order, lines if lines is not None else self.store.line_rows(tx, order_id), owner,
@@ -634,7 +648,7 @@ class Orders:
     def _send_releases(self, release_ids: Iterable[str]) -> None:
         """Give stock back now; what the catalog does not confirm, the timer retries."""
         for release_id in release_ids:
-            with self.uow.transaction() as tx:
+            with self.db.transaction() as tx:
                 row = self.store.claim_release(tx, release_id, self.settings.claim_seconds)
             if row is not None:
                 self._send_release(row)
@@ -647,10 +661,10 @@ class Orders:
                                  row["release_id"] if row["lines"] is not None else None)
         except Exception as exc:
             log.warning("stock_release_failed", release_id=row["release_id"], error=repr(exc)[:200])
-            with self.uow.transaction() as tx:
+            with self.db.transaction() as tx:
                 self.store.release_failed(tx, row["release_id"], repr(exc))
             return False
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             self.store.mark_released(tx, row["release_id"])
         return True
 
@@ -661,7 +675,7 @@ class Orders:
         completed = self._auto_complete(as_of)
         released = self._retry_releases()
         swept = self._sweep_interrupted_creations()
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             self.store.delete_expired_keys(tx, self.settings.idempotency_key_hours)
         return {"as_of": as_of.isoformat(), "completed": completed, "releases_sent": released,
                 "creations_swept": swept, "seconds": round(time.monotonic() - started, 3)}
@@ -671,7 +685,7 @@ class Orders:
         total = 0
         started_at = self.now()
         while True:
-            with self.uow.transaction() as tx:
+            with self.db.transaction() as tx:
                 due = self.store.claim_due_orders(tx, as_of, domain.AUTO_COMPLETING_STATES, self.settings.timer_batch)
                 if not due:
                     break
@@ -684,13 +698,13 @@ class Orders:
                                        actor="system", reason="auto_complete")
                 total += len(completed)
         if total:
-            with self.uow.transaction() as tx:
+            with self.db.transaction() as tx:
                 self.store.record_timer_pass(tx, self.settings.instance, as_of, started_at, total)
             log.info("orders_auto_completed", count=total, as_of=as_of.isoformat())
         return total
 
     def _retry_releases(self) -> int:
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             claimed = self.store.claim_pending_releases(tx, self.settings.release_retry_seconds,
                                                         self.settings.claim_seconds, 100)
         return sum(self._send_release(row) for row in claimed)
@@ -699,7 +713,7 @@ class Orders:
         """Interrupted creations: claimed (swept: they can no longer finish), their holds given
         back after that commits, then their keys deleted; a failed release is tried again
         once the claim runs out."""
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             claimed = self.store.claim_stale_keys(tx, self.settings.pending_creation_seconds,
                                                   self.settings.claim_seconds, 100)
         swept = 0
@@ -709,7 +723,7 @@ class Orders:
             except Exception as exc:
                 log.warning("creation_sweep_failed", hold_id=row["hold_id"], error=repr(exc)[:200])
                 continue
-            with self.uow.transaction() as tx:
+            with self.db.transaction() as tx:
                 self.store.delete_key(tx, row["customer_id"], row["key"])
             swept += 1
         return swept
@@ -719,7 +733,7 @@ class Orders:
     def dashboard_summary(self, partner_id: str, role: str | None) -> View:
         today = business_date(self.now())
         start, end = domain.day_bounds(today)
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             by_state = self.store.status_counts(tx, partner_id, domain.OPEN_STATES)
             day = self.store.day_figures(tx, partner_id, start, end)
             waiting = self.store.open_feedback_counts(tx, partner_id)
@@ -729,13 +743,13 @@ class Orders:
         first, last = domain.parse_period(period_start, period_end)
         start, _ = domain.day_bounds(first)
         _, end = domain.day_bounds(last)
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             rows = self.store.sales_and_refunds(tx, partner_id, start, end)
         return {row["partner_id"]: {"sales": int(row["sales"]), "sales_count": int(row["sales_count"]), "fees": 0,
                                     "refunds": int(row["refunds"])} for row in rows}
 
     def unfinished_orders(self, partner_ids: list[str]) -> dict[str, int]:
-        with self.uow.transaction() as tx:
+        with self.db.transaction() as tx:
             counts: dict[str, int] = self.store.open_order_counts(tx, [str(p) for p in partner_ids],
                                                                   domain.OPEN_STATES)
             return counts
@@ -743,14 +757,14 @@ class Orders:
     # --- events from accounts (R-ACC-3, R-ACC-14) ----------------------------------------------------
 
     def customer_erased(self, event: Any) -> None:
-        with self.uow.consuming(event) as tx:
+        with self.db.consuming(event) as tx:
             if tx is None:
                 return   # a duplicate delivery
             count = self.store.erase_customer(tx, event.payload["customer_id"], event.payload["pseudonym"])
         log.info("customer_erased", orders=count)
 
     def member_withdrawn(self, event: Any) -> None:
-        with self.uow.consuming(event) as tx:
+        with self.db.consuming(event) as tx:
             if tx is not None:
                 self.store.erase_member(tx, event.payload["member_id"], event.payload["pseudonym"])
 
@@ -760,7 +774,7 @@ class Orders:
         if not domain.closing_cancels(event.payload):
             return
         release_ids, left = [], 0
-        with self.uow.consuming(event) as tx:
+        with self.db.consuming(event) as tx:
             if tx is None:
                 return   # a duplicate delivery
             for order in self.store.open_orders_of(tx, event.payload["partner_id"], domain.OPEN_STATES):

@@ -98,7 +98,7 @@ class FakeStore:
         return []
 
 
-class FakeTransaction:
+class FakeUnitOfWork:
     def __init__(self):
         self.published = []
 
@@ -106,7 +106,7 @@ class FakeTransaction:
         self.published.append((event_type, payload))
 
 
-class FakeUnitOfWork:
+class FakeTransactions:
     """Transactions over the fake store: a failure puts its state back and drops its events."""
 
     def __init__(self, store):
@@ -117,7 +117,7 @@ class FakeUnitOfWork:
     @contextmanager
     def transaction(self):
         before = copy.deepcopy(vars(self.store))
-        tx = FakeTransaction()
+        tx = FakeUnitOfWork()
         self.open += 1
         try:
             yield tx
@@ -131,17 +131,17 @@ class FakeUnitOfWork:
 
 class FakeCatalog:
     """Holds priced at 4,500 a unit; ``refusal`` or ``unavailable`` make the next holds fail.
-    Every call checks that no transaction of ``uow`` is open (no RPC under a row lock)."""
+    Every call checks that no transaction of ``db`` is open (no RPC under a row lock)."""
 
-    def __init__(self, uow):
-        self.uow = uow
+    def __init__(self, db):
+        self.db = db
         self.holds, self.released = {}, []
         self.refusal = None
         self.unavailable = False
 
     def __getattribute__(self, name):
         if name in ("hold", "release", "get_live_product"):
-            assert object.__getattribute__(self, "uow").open == 0, f"catalog.{name} inside a transaction"
+            assert object.__getattribute__(self, "db").open == 0, f"catalog.{name} inside a transaction"
         return object.__getattribute__(self, name)
 
     def hold(self, hold_id, partner_id, lines, coupon=None):
@@ -174,8 +174,8 @@ class FakeAccounts:
 @pytest.fixture
 def app():
     store = FakeStore()
-    uow = FakeUnitOfWork(store)
-    return Orders(uow, store, FakeCatalog(uow), FakeAccounts(), lambda: NOW, Settings(), PartnerInfoCache())
+    db = FakeTransactions(store)
+    return Orders(db, store, FakeCatalog(db), FakeAccounts(), Settings(), lambda: NOW, PartnerInfoCache())
 
 
 def takeout(quantity=1, **extra):
@@ -189,7 +189,7 @@ def test_a_new_order_is_held_recorded_with_its_defaults_and_announced(app):
     assert order["customer_name"] == "김다온"                    # in store: called by name
     assert order["auto_complete_at"] == (NOW + domain.AUTO_COMPLETE_AFTER).isoformat()
     assert [line["option_id"] for line in order["lines"]] == ["regular"]   # the product's only option
-    assert [event for event, _ in app.uow.events] == ["order.received"]
+    assert [event for event, _ in app.db.events] == ["order.received"]
     assert app.store.keys[("customer-1", "key-1")]["response"] == order
     assert app.store.keys[("customer-1", "key-1")]["state"] == "done"
 
@@ -197,7 +197,7 @@ def test_a_new_order_is_held_recorded_with_its_defaults_and_announced(app):
 def test_the_same_key_and_body_replay_the_first_response_and_another_body_is_refused(app):
     first = app.create_order("customer-1", "key-1", takeout())
     assert app.create_order("customer-1", "key-1", takeout()) == first
-    assert len(app.catalog.holds) == 1 and len(app.uow.events) == 1          # nothing held or sent twice
+    assert len(app.catalog.holds) == 1 and len(app.db.events) == 1          # nothing held or sent twice
     with pytest.raises(Conflict) as reused:
         app.create_order("customer-1", "key-1", takeout(note="no sugar"))
     assert reused.value.code == "idempotency_key_reused"
@@ -209,7 +209,7 @@ def test_a_refusal_is_the_keys_answer_for_the_same_body(app):
     with pytest.raises(Conflict) as refused:
         app.create_order("customer-1", "key-1", takeout())
     assert refused.value.code == "out_of_stock"
-    assert app.store.orders == {} and app.uow.events == []
+    assert app.store.orders == {} and app.db.events == []
     app.catalog.refusal = None                                   # the stock came back: the key still answers
     with pytest.raises(DomainError) as replayed:
         app.create_order("customer-1", "key-1", takeout())
@@ -246,7 +246,7 @@ def test_a_partner_takes_an_in_store_order_through_its_states_and_a_cancellation
         "cancelled", 4500, "refunded")
     assert app.store.orders[uuid.UUID(order["order_id"])]["actor_id"] == "member-1"
     assert app.catalog.released == [app.store.orders[uuid.UUID(order["order_id"])]["hold_id"]]
-    assert [event for event, _ in app.uow.events] == ["order.received", "order.preparing", "order.cancelled"]
+    assert [event for event, _ in app.db.events] == ["order.received", "order.preparing", "order.cancelled"]
 
 
 def test_an_api_key_is_recorded_as_itself(app):
@@ -265,6 +265,6 @@ def test_r_ord_5_the_customer_cancels_a_received_order_once_and_its_stock_goes_b
         with pytest.raises(Conflict) as refused:
             app.cancel(order["order_id"], by, None, **owner)
         assert refused.value.details["reason"] == "already_cancelled"
-    cancel_events = [payload for event, payload in app.uow.events if event == "order.cancelled"]
+    cancel_events = [payload for event, payload in app.db.events if event == "order.cancelled"]
     assert [(e["actor"], e["refund_amount"]) for e in cancel_events] == [("customer", 9000)]
     assert len(app.catalog.released) == 1 and all(r["released"] for r in app.store.releases.values())
