@@ -103,6 +103,11 @@ def internal_error_response(request=None) -> Response:
     return error_response(DomainError("internal_error", "something went wrong on our side", status=500), request)
 
 
+def _not_json(constant: str) -> float:
+    """Python reads NaN and Infinity; JSON (RFC 8259) has neither, and no field takes them."""
+    raise ValueError(f"{constant} is not JSON")
+
+
 def read_json_body(request):
     """The parsed body, or None when there is none; the contract's 400/413/415."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -118,7 +123,7 @@ def read_json_body(request):
         raise UnsupportedMediaType(message="send the body as application/json",
                                    details={"content_type": request.mimetype or None})
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise MalformedRequest(message="body is not valid UTF-8 JSON") from None
     if not isinstance(body, dict):  # ``null`` is not "no body": it would read as {} downstream

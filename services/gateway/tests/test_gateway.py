@@ -68,6 +68,9 @@ def test_body_conventions_of_the_contract(gateway):
                                timeout=10), 400, "malformed_request")
     assert_error(requests.post(url, data=b'\xff\xfe{}', headers={"Content-Type": "application/json"},
                                timeout=10), 400, "malformed_request")
+    for not_json in (b'{"name": NaN}', b'{"name": Infinity}', b'{"name": -Infinity}'):
+        assert_error(requests.post(url, data=not_json, headers={"Content-Type": "application/json"},
+                                   timeout=10), 400, "malformed_request")
     assert_error(requests.post(url, data=b"[" * 100000, headers={"Content-Type": "application/json"},
                                timeout=10), 400, "malformed_request")
     error = assert_error(requests.post(url, json={"invalid": True}, timeout=10), 422, "validation_failed")
