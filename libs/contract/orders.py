@@ -24,7 +24,6 @@ LineId = Annotated[str, Field(min_length=1, max_length=40)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Short = Annotated[str, Field(min_length=1, max_length=100)]
 Phone = Annotated[str, Field(min_length=8, max_length=20, pattern=r"^[0-9+\- ]+$")]
-IDEMPOTENCY_KEY = r"^[\x21-\x7e]{1,255}$"
 
 
 class OrderLineIn(Strict):

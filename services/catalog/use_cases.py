@@ -22,11 +22,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import psycopg
 
+from chassis.ports import Transactions, UnitOfWork
 from chassis import paging
 from chassis.actor import Actor
 from chassis.envelope import Envelope
@@ -61,18 +61,6 @@ log = get_logger(__name__)
 Row = dict[str, Any]
 SHOP_SLOT_LIMIT = 200
 BOARD_MAX_DAYS = 93
-
-
-class UnitOfWork(Protocol):
-    """One transaction; events written with ``publish`` leave only if it commits (outbox)."""
-
-    def publish(self, event_type: str, payload: dict[str, Any], partner_id: str | None = None) -> Any: ...
-
-
-class Transactions(Protocol):
-    def transaction(self) -> AbstractContextManager[Any]: ...
-
-    def consuming(self, envelope: Envelope) -> AbstractContextManager[Any]: ...
 
 
 class AccountsPort(Protocol):

@@ -21,10 +21,10 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chassis.ports import Transactions, UnitOfWork
 from chassis import Actor, coupons, idempotency, money, paging
 from chassis.errors import DomainError, NotFound, ServiceUnavailable
 from chassis.logging import get_logger
@@ -39,27 +39,6 @@ log = get_logger(__name__)
 Row = dict[str, Any]
 View = dict[str, Any]
 NOBODY = Actor.system()   # a change nobody of the partner made (the customer's own, a closing partner's)
-
-
-class UnitOfWork(Protocol):
-    """One transaction (chassis.db.UnitOfWork): SQL, and events into its outbox."""
-
-    def execute(self, sql: str, params: Any = None) -> Any: ...
-
-    def fetch_one(self, sql: str, params: Any = None) -> Row | None: ...
-
-    def fetch_all(self, sql: str, params: Any = None) -> list[Row]: ...
-
-    def publish(self, event_type: str, payload: Row, partner_id: str | None = None) -> Any: ...
-
-
-class Transactions(Protocol):
-    """chassis.db.DatabaseSession: ``with db.transaction() as tx`` commits on leaving;
-    ``consuming(event)`` yields None for an event this handler already processed."""
-
-    def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
-
-    def consuming(self, envelope: Any) -> AbstractContextManager[UnitOfWork | None]: ...
 
 
 class CatalogPort(Protocol):

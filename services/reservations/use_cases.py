@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chassis.ports import Transactions, UnitOfWork
 from chassis import Actor, coupons, idempotency
 from chassis.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
 from chassis.logging import get_logger
@@ -35,26 +35,6 @@ RELEASE_LEASE_SECONDS = 30   # a claimed release is another instance's to send a
 
 
 # --- what the use cases work through ------------------------------------------------------------
-
-class UnitOfWork(Protocol):
-    """One transaction (chassis.db.UnitOfWork): SQL, and events into its outbox."""
-
-    def execute(self, sql: str, params: Any = None) -> Any: ...
-
-    def fetch_one(self, sql: str, params: Any = None) -> Row | None: ...
-
-    def fetch_all(self, sql: str, params: Any = None) -> list[Row]: ...
-
-    def publish(self, event_type: str, payload: Row, partner_id: str | None = None) -> Any: ...
-
-
-class Transactions(Protocol):
-    """chassis.db.DatabaseSession: a transaction, or an event handler's (None for a duplicate)."""
-
-    def transaction(self) -> AbstractContextManager[Any]: ...
-
-    def consuming(self, envelope: Any) -> AbstractContextManager[Any]: ...
-
 
 class CatalogPort(Protocol):
     def product_owner(self, product_id: str) -> tuple[str, str]:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from contextlib import contextmanager
 
 import pytest
 
 from catalog import domain, use_cases
 from catalog.schemas import ApproveIn, CouponCreate, HoldIn, ProductCreate, ProductPatch, ReleaseIn
 from chassis.actor import Actor
-from chassis.contracts import validate_payload
+from chassis.fakes import InMemoryTransactions
 from chassis.errors import Conflict, DomainError, NotFound, ValidationFailed
 from chassis.partner_info import PartnerInfoCache
 from chassis.rpc_contracts import HoldReply
@@ -30,14 +29,6 @@ OPERATOR = Actor("operator", "operator-1")
 NO_NOTE = ApproveIn.model_validate({})   # an approval without a note
 
 
-class FakeUnitOfWork:
-    def __init__(self, outbox: list):
-        self.outbox = outbox
-
-    def publish(self, event_type: str, payload: dict, partner_id: str | None = None) -> None:
-        self.outbox.append((event_type, validate_payload(event_type, payload)))
-
-
 class FakeStore:
     """store.py's functions over dicts; rows as its SQL returns them."""
 
@@ -45,7 +36,6 @@ class FakeStore:
         self.products, self.revisions, self.history = {}, {}, []
         self.buckets, self.holds, self.releases = {}, {}, set()
         self.coupons, self.redemptions, self.issues, self.closed = {}, {}, set(), set()
-        self.outbox = []
 
     as_uuid = staticmethod(lambda value: _uuid(value))
 
@@ -253,22 +243,6 @@ def _uuid(value):
         return None
 
 
-class FakeDatabase:
-    """Transactions: a failed one leaves the store as it was (a rollback)."""
-
-    def __init__(self, store: FakeStore):
-        self.store = store
-
-    @contextmanager
-    def transaction(self):
-        saved = copy.deepcopy({k: v for k, v in vars(self.store).items()})
-        try:
-            yield FakeUnitOfWork(self.store.outbox)
-        except BaseException:
-            vars(self.store).update(saved)
-            raise
-
-
 class FakeAccounts:
     def __init__(self):
         self.status = {}
@@ -298,7 +272,7 @@ def accounts():
 
 @pytest.fixture
 def catalog(store, accounts):
-    return use_cases.Catalog(FakeDatabase(store), store, accounts, PartnerInfoCache(), lambda: NOW)
+    return use_cases.Catalog(InMemoryTransactions(store), store, accounts, PartnerInfoCache(), lambda: NOW)
 
 
 def booking(**overrides) -> ProductCreate:
@@ -442,7 +416,7 @@ def test_a_coupon_is_redeemed_with_the_hold_once_per_key_and_given_back_by_a_who
 
 def test_r_cat_5_review_transitions_and_what_each_publishes(catalog, store):
     product = catalog.create_product(PARTNER, booking(), MEMBER)
-    assert (product["review_status"], product["live"], store.outbox) == ("draft", None, [])
+    assert (product["review_status"], product["live"], catalog.db.outbox) == ("draft", None, [])
     placeless = catalog.create_product(PARTNER, booking(place_id=None), MEMBER)
     with pytest.raises(ValidationFailed):   # a booking product names its place before review
         catalog.submit_product(PARTNER, placeless["product_id"], MEMBER)
@@ -465,7 +439,7 @@ def test_r_cat_5_review_transitions_and_what_each_publishes(catalog, store):
     assert (fixed["pending"]["name"], fixed["pending"]["number"]) == ("Wash", 3)   # from the rejected content
     assert catalog.update_product(PARTNER, product["product_id"], ProductPatch(paused=True), MEMBER)[
         "settings"]["paused"] is True
-    assert [e for e, _ in store.outbox] == ["product.submitted", "product.approved", "product.submitted",
+    assert [e for e, _ in catalog.db.outbox] == ["product.submitted", "product.approved", "product.submitted",
                                             "product.submitted", "product.rejected", "product.changed"]
     assert [h["action"] for h in store.history if h["product_id"] == product["product_id"]] == [
         "created", "submitted", "approved", "revision_started", "submitted", "review_withdrawn", "submitted",

@@ -9,12 +9,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from contextlib import contextmanager
 
 import pytest
 
 from chassis import Actor
 from chassis.errors import Conflict, DomainError, ServiceUnavailable
+from chassis.fakes import InMemoryTransactions
 from chassis.partner_info import PartnerInfoCache
 from chassis.validation import parse
 from orders import domain
@@ -98,37 +98,6 @@ class FakeStore:
         return []
 
 
-class FakeUnitOfWork:
-    def __init__(self):
-        self.published = []
-
-    def publish(self, event_type, payload, partner_id=None):
-        self.published.append((event_type, payload))
-
-
-class FakeTransactions:
-    """Transactions over the fake store: a failure puts its state back and drops its events."""
-
-    def __init__(self, store):
-        self.store = store
-        self.events = []
-        self.open = 0   # transactions open now: no RPC may be made inside one (issue 19)
-
-    @contextmanager
-    def transaction(self):
-        before = copy.deepcopy(vars(self.store))
-        tx = FakeUnitOfWork()
-        self.open += 1
-        try:
-            yield tx
-        except BaseException:
-            vars(self.store).update(before)
-            raise
-        finally:
-            self.open -= 1
-        self.events += tx.published
-
-
 class FakeCatalog:
     """Holds priced at 4,500 a unit; ``refusal`` or ``unavailable`` make the next holds fail.
     Every call checks that no transaction of ``db`` is open (no RPC under a row lock)."""
@@ -174,7 +143,7 @@ class FakeAccounts:
 @pytest.fixture
 def app():
     store = FakeStore()
-    db = FakeTransactions(store)
+    db = InMemoryTransactions(store)
     return Orders(db, store, FakeCatalog(db), FakeAccounts(), Settings(), lambda: NOW, PartnerInfoCache())
 
 
@@ -189,7 +158,7 @@ def test_a_new_order_is_held_recorded_with_its_defaults_and_announced(app):
     assert order["customer_name"] == "김다온"                    # in store: called by name
     assert order["auto_complete_at"] == (NOW + domain.AUTO_COMPLETE_AFTER).isoformat()
     assert [line["option_id"] for line in order["lines"]] == ["regular"]   # the product's only option
-    assert [event for event, _ in app.db.events] == ["order.received"]
+    assert [event for event, _ in app.db.outbox] == ["order.received"]
     assert app.store.keys[("customer-1", "key-1")]["response"] == order
     assert app.store.keys[("customer-1", "key-1")]["state"] == "done"
 
@@ -197,7 +166,7 @@ def test_a_new_order_is_held_recorded_with_its_defaults_and_announced(app):
 def test_the_same_key_and_body_replay_the_first_response_and_another_body_is_refused(app):
     first = app.create_order("customer-1", "key-1", takeout())
     assert app.create_order("customer-1", "key-1", takeout()) == first
-    assert len(app.catalog.holds) == 1 and len(app.db.events) == 1          # nothing held or sent twice
+    assert len(app.catalog.holds) == 1 and len(app.db.outbox) == 1          # nothing held or sent twice
     with pytest.raises(Conflict) as reused:
         app.create_order("customer-1", "key-1", takeout(note="no sugar"))
     assert reused.value.code == "idempotency_key_reused"
@@ -209,7 +178,7 @@ def test_a_refusal_is_the_keys_answer_for_the_same_body(app):
     with pytest.raises(Conflict) as refused:
         app.create_order("customer-1", "key-1", takeout())
     assert refused.value.code == "out_of_stock"
-    assert app.store.orders == {} and app.db.events == []
+    assert app.store.orders == {} and app.db.outbox == []
     app.catalog.refusal = None                                   # the stock came back: the key still answers
     with pytest.raises(DomainError) as replayed:
         app.create_order("customer-1", "key-1", takeout())
@@ -246,7 +215,7 @@ def test_a_partner_takes_an_in_store_order_through_its_states_and_a_cancellation
         "cancelled", 4500, "refunded")
     assert app.store.orders[uuid.UUID(order["order_id"])]["actor_id"] == "member-1"
     assert app.catalog.released == [app.store.orders[uuid.UUID(order["order_id"])]["hold_id"]]
-    assert [event for event, _ in app.db.events] == ["order.received", "order.preparing", "order.cancelled"]
+    assert [event for event, _ in app.db.outbox] == ["order.received", "order.preparing", "order.cancelled"]
 
 
 def test_an_api_key_is_recorded_as_itself(app):
@@ -265,6 +234,6 @@ def test_r_ord_5_the_customer_cancels_a_received_order_once_and_its_stock_goes_b
         with pytest.raises(Conflict) as refused:
             app.cancel(order["order_id"], by, None, **owner)
         assert refused.value.details["reason"] == "already_cancelled"
-    cancel_events = [payload for event, payload in app.db.events if event == "order.cancelled"]
+    cancel_events = [payload for event, payload in app.db.outbox if event == "order.cancelled"]
     assert [(e["actor"], e["refund_amount"]) for e in cancel_events] == [("customer", 9000)]
     assert len(app.catalog.released) == 1 and all(r["released"] for r in app.store.releases.values())

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from contextlib import contextmanager
 
 import pytest
 
 from chassis import Actor
-from chassis.contracts import validate_payload
+from chassis.fakes import InMemoryTransactions
 from chassis.errors import Conflict, DomainError, NotFound, ServiceUnavailable
 from chassis.validation import parse
 from reservations import domain
@@ -160,45 +159,11 @@ class FakeStore:
                                          next_attempt_at=self.clock() + dt.timedelta(seconds=retry_seconds))
 
 
-class FakeUnitOfWork:
-    def __init__(self) -> None:
-        self.published: list[tuple[str, dict]] = []
-
-    def publish(self, event_type, payload, partner_id=None):
-        self.published.append((event_type, validate_payload(event_type, payload)))
-
-
-class FakeTransactions:
-    """A transaction commits the store's changes and its events, or none of them."""
-
-    def __init__(self, store: FakeStore) -> None:
-        self.store = store
-        self.outbox: list[tuple[str, dict]] = []
-        self.open = 0   # transactions open now (rows they locked stay locked until they end)
-
-    @contextmanager
-    def transaction(self):
-        before = copy.deepcopy({k: v for k, v in vars(self.store).items() if k != "clock"})
-        uow = FakeUnitOfWork()
-        self.open += 1
-        try:
-            yield uow
-        except BaseException:
-            vars(self.store).update(before)
-            raise
-        finally:
-            self.open -= 1
-        self.outbox += uow.published
-
-    def consuming(self, envelope):
-        return self.transaction()
-
-
 class FakeCatalog:
     """Capacity per date; holds are idempotent by hold id, as the catalog's are. It is
     never asked while a transaction is open: no row stays locked during an RPC."""
 
-    def __init__(self, db: FakeTransactions, capacity: dict[str, int], unit_price: int = 30000) -> None:
+    def __init__(self, db: InMemoryTransactions, capacity: dict[str, int], unit_price: int = 30000) -> None:
         self.db = db
         self.capacity = capacity
         self.unit_price = unit_price
@@ -276,7 +241,7 @@ class World:
     def __init__(self, capacity: int = 5, unit_price: int = 30000) -> None:
         self.clock = Clock()
         self.store = FakeStore(self.clock)
-        self.db = FakeTransactions(self.store)
+        self.db = InMemoryTransactions(self.store, not_rolled_back=("clock",))
         self.catalog = FakeCatalog(self.db, {USE_DATE.isoformat(): capacity, LATER_DATE.isoformat(): 1}, unit_price)
         self.crash_after_hold = False
         self.use_cases = Reservations(self.db, self.store, self.catalog, FakeAccounts(), FakeNotifications(),

@@ -1,0 +1,56 @@
+"""In-memory stand-ins for ``chassis.ports`` (test code): the transactions of a
+fake repository, for the orchestration tests of ``use_cases.py`` that run in
+milliseconds without PostgreSQL or RabbitMQ.
+
+A transaction commits the repository's changes and its events together, or
+neither: a failure puts every attribute of the repository back (rollback) and
+drops the events it published (the outbox leaves only on commit). ``open``
+counts the transactions open now, so a fake port can assert that no RPC is
+made while rows are locked (issue 19)."""
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from chassis.contracts import validate_payload
+
+
+class RecordingUnitOfWork:
+    """One transaction's events, each checked against its contract payload model."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, event_type: str, payload: dict[str, Any], partner_id: str | None = None) -> None:
+        self.published.append((event_type, validate_payload(event_type, payload)))
+
+
+class InMemoryTransactions:
+    """``Transactions`` over a fake repository; ``outbox`` holds the committed events in order.
+    ``not_rolled_back`` names the repository's attributes that are not data (a clock)."""
+
+    def __init__(self, store: Any, not_rolled_back: tuple[str, ...] = ()) -> None:
+        self.store = store
+        self.not_rolled_back = not_rolled_back
+        self.outbox: list[tuple[str, dict[str, Any]]] = []
+        self.open = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[RecordingUnitOfWork]:
+        before = copy.deepcopy({k: v for k, v in vars(self.store).items() if k not in self.not_rolled_back})
+        uow = RecordingUnitOfWork()
+        self.open += 1
+        try:
+            yield uow
+        except BaseException:
+            vars(self.store).update(before)
+            raise
+        finally:
+            self.open -= 1
+        self.outbox += uow.published
+
+    def consuming(self, envelope: Any) -> Any:
+        """Every event is new to a fake inbox."""
+        return self.transaction()
