@@ -30,7 +30,7 @@ import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench import REPO, http_rate, verified_partner
+from bench import REPO, cpu_figure, cpu_per_unit, http_rate, verified_partner
 from benches.accounts import start_gateway
 from gateway.devissuer import DEFAULT_KEY_FILE, DevIssuer
 
@@ -40,12 +40,14 @@ DUE_ORDERS = 10_000
 
 
 def run(ctx) -> list[dict]:
-    created = creation_rate(ctx)
+    created, cpu = creation_rate(ctx)
     seconds, instances = timer_pass(ctx)
     return [
         {"name": f"orders created through the gateway ({CLIENTS} HTTP clients, dine-in, 1 process each)",
          "value": created, "unit": "orders/s",
          "note": "gateway: authenticate + create_order; orders: 2 transactions around catalog.hold"},
+        cpu_figure("orders: CPU per cafe order (services + client; broker and database not counted)", cpu,
+                   ctx.echo_cpu_ms),
         {"name": f"auto-complete pass: {DUE_ORDERS:,} due orders, 2 instances (R-ORD-2)", "value": seconds,
          "unit": "s", "note": f"first claim to last commit; each order completed once; passes by {instances} "
                               "instance(s), batches of 500 with one event each"},
@@ -56,19 +58,25 @@ def run(ctx) -> list[dict]:
 
 # --- creation through the gateway -------------------------------------------------------
 
-def creation_rate(ctx) -> float:
+def creation_rate(ctx) -> tuple[float, dict[str, float]]:
+    """Orders per second, and CPU per order by process (issue 20)."""
     accounts_url = ctx.start_service("accounts", {"PC_MAX_WORKERS": "20"})
     ctx.start_service("catalog", {"PC_MAX_WORKERS": "20"})
     ctx.start_service("orders", {"PC_MAX_WORKERS": "20", "PC_ORDERS_TIMER_INTERVAL": "0"})
     for service in ("accounts", "catalog", "orders"):
         ctx.rpc_ready(service)
     url = start_gateway(ctx)
+    ctx.named["gateway"] = ctx.processes[-1]   # its CPU counts in the order's
     partner_id, product_id = cafe(url, ctx.amqp_uri, accounts_url)
     id_token = DevIssuer.from_file(REPO / DEFAULT_KEY_FILE).id_token("010-1111-2222", "Bench")
     customer = requests.post(f"{url}/v1/customer-sessions", json={"id_token": id_token}, timeout=30)
     customer.raise_for_status()
     body = {"partner_id": partner_id, "channel": "dine_in", "lines": [{"product_id": product_id, "quantity": 1}]}
-    return http_order_rate(f"{url}/v1/shop/orders", customer.json()["token"], body)
+    orders = f"{url}/v1/shop/orders"
+    http_order_rate(orders, customer.json()["token"], body, clients=CLIENTS, seconds=1.0)   # warm caches and pools
+    before = ctx.cpu_seconds()
+    rate, created = http_order_rate(orders, customer.json()["token"], body)
+    return rate, cpu_per_unit(before, ctx.cpu_seconds(), created)
 
 
 def cafe(url: str, amqp_uri: str, accounts_url: str) -> tuple[str, str]:
@@ -82,11 +90,16 @@ def cafe(url: str, amqp_uri: str, accounts_url: str) -> tuple[str, str]:
     return partner_id, product["product_id"]
 
 
-def http_order_rate(url: str, token: str, body: dict) -> float:
+def http_order_rate(url: str, token: str, body: dict, clients: int = CLIENTS,
+                    seconds: float = SECONDS) -> tuple[float, int]:
+    """Orders per second, and how many were created."""
+    created = [0]
+
     def order(http):
         response = http.post(url, json=body, headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30)
         assert response.status_code == 201, response.text
-    return http_rate(token, order, CLIENTS, SECONDS)
+        created[0] += 1
+    return http_rate(token, order, clients, seconds), created[0]
 
 
 # --- the auto-complete pass ----------------------------------------------------------------
