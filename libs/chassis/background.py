@@ -2,10 +2,12 @@
 outbox relay and notifications' delivery worker are both one.
 
 ``poll_once()`` claims and handles a batch and returns how many rows it took.
-The loop calls it again at once while it finds work; when it finds none it
-sleeps until ``wake()`` (the dependency workers get: "there is new work") or
-``poll_interval`` passes; an exception (broker or database away) is logged and
-backed off exponentially up to 5 s, keeping the rows for the next pass.
+The loop calls it again at once while more may be waiting (``more_waiting``:
+by default, while it finds work); otherwise it sleeps until ``wake()`` (the
+dependency workers get: "there is new work") or ``poll_interval`` passes. A
+``wake()`` during a pass is kept for the next wait, which then returns at
+once. An exception (broker or database away) is logged and backed off
+exponentially up to 5 s, keeping the rows for the next pass.
 """
 from __future__ import annotations
 
@@ -36,6 +38,10 @@ class PollingLoop(DependencyProvider):
     def poll_once(self) -> int:
         raise NotImplementedError
 
+    def more_waiting(self, claimed: int) -> bool:
+        """Whether a pass that claimed ``claimed`` rows may have left work behind."""
+        return claimed > 0
+
     def start(self) -> None:
         if self.enabled:
             self.running = True
@@ -56,7 +62,7 @@ class PollingLoop(DependencyProvider):
                 claimed = 0
                 log.warning(f"{self.identifier}_error", error=repr(exc), failures=failures)
                 eventlet.sleep(min(0.2 * 2 ** failures, MAX_BACKOFF_SECONDS))
-            if claimed == 0 and self.running:
+            if not self.more_waiting(claimed) and self.running:
                 with eventlet.Timeout(self.poll_interval, False):
                     self.wakeup.wait()
                 self.wakeup = Event()
