@@ -5,16 +5,18 @@ nameko's ``RpcProxy`` waits forever, and a request to a service with no
 consumer would sit in its queue; the deadline covers both.
 
 RPC messages are transient (not written to disk by the broker), and replies
-are published without publisher confirms: an RPC lives only as long as its
-caller waits, so a request or reply lost with the broker ends as the caller's
-deadline (503), exactly as a lost confirm would. Requests keep confirms,
+are published without publisher confirms and consumed without acks: an RPC
+lives only as long as its caller waits, so a request or reply lost with the
+broker (or with the caller's connection) ends as the caller's deadline (503),
+exactly as a lost confirm or ack would. Requests keep confirms,
 because nameko needs them to tell a service that is not running at once
 (``mandatory`` + confirm -> ``UnknownService``). Events keep both: they go
 through the outbox relay, persistent and confirmed.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import eventlet
@@ -85,6 +87,31 @@ def answer(config: dict[str, Any], queue_consumer: QueueConsumer, message: Messa
     result, exc_info = responder.send_response(result, exc_info)
     queue_consumer.ack_message(message)
     return result, exc_info
+
+
+class NoAckQueueConsumer(QueueConsumer):
+    """Consumes RPC replies with no acks (the broker forgets a reply once it is
+    sent): an ack per reply was a send to the broker per RPC, for nothing a
+    reply needs. Each reply is handed over in the consuming greenthread, as
+    ``ReplyListener.handle_message`` only wakes the waiting caller."""
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Iterable[Any]:
+        consumers: dict[Any, Any] = self._consumers
+        for provider in self._providers:
+            consumers[provider] = consumer_cls(
+                queues=[provider.queue], callbacks=[partial(self.handle_message, provider)],
+                accept=self.accept, no_ack=True)
+        return consumers.values()
+
+    def handle_message(self, provider: Any, body: Any, message: Message) -> None:
+        provider.handle_message(body, message)
+
+    def ack_message(self, message: Message) -> None:
+        pass   # consumed with no_ack: there is nothing to ack
+
+
+class NoAckReplyListener(ReplyListener):
+    queue_consumer = NoAckQueueConsumer()
 
 
 class ChassisRpc(Rpc):
@@ -160,7 +187,7 @@ class Services:
 
 
 class ServiceRpc(DependencyProvider):
-    reply_listener = ReplyListener()
+    reply_listener = NoAckReplyListener()
 
     def setup(self) -> None:
         self.timeout = float(self.container.config.get("RPC_TIMEOUT", DEFAULT_TIMEOUT))
