@@ -42,6 +42,16 @@ def ensure_database(url: str) -> None:
             pass  # another process created it between our check and our create
 
 
+def clone_database(template_url: str, url: str) -> None:
+    """Create the database named in ``url`` as a copy of ``template_url``'s
+    (nobody may be connected to the template meanwhile)."""
+    template = str(psycopg.conninfo.conninfo_to_dict(template_url)["dbname"])
+    name = str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+    admin_url = psycopg.conninfo.make_conninfo(url, dbname="postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+
+
 def drop_database(url: str) -> None:
     info = psycopg.conninfo.conninfo_to_dict(url)
     admin_url = psycopg.conninfo.make_conninfo(url, dbname="postgres")

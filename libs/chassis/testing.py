@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from .config import DEFAULT_AMQP_URI, REPO_ROOT, load_config, service_dir, service_name
-from .migrations import apply_migrations, drop_database, ensure_database
+from .migrations import apply_migrations, clone_database, drop_database, ensure_database
 
 BROKER_URI = os.environ.get("PC_AMQP_URI", DEFAULT_AMQP_URI)
 POSTGRES_BASE = os.environ.get("PC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
@@ -49,28 +49,65 @@ def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
+@pytest.fixture(scope="session")
+def vhost_deletions():
+    """Vhosts are deleted in the background (each ``rabbitmqctl`` costs about
+    half a second and the next test has its own vhost anyway); waited for at
+    the end of the run."""
+    pending: list[subprocess.Popen] = []
+    yield pending
+    for deletion in pending:
+        deletion.wait(timeout=60)
+
+
 @pytest.fixture
-def amqp_uri():
+def amqp_uri(vhost_deletions):
     """A fresh vhost on the real broker, deleted after the test."""
     vhost = f"pc_test_{uuid.uuid4().hex[:12]}"
     rabbitmqctl("add_vhost", vhost)
     rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
     base = BROKER_URI.rstrip("/")
     yield f"{base}/{vhost}"
-    rabbitmqctl("delete_vhost", vhost)
+    vhost_deletions.append(subprocess.Popen(["rabbitmqctl", "-q", "delete_vhost", vhost],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+
+def new_database_url(service: str, kind: str = "test") -> str:
+    return f"{POSTGRES_BASE}/pc_{kind}_{service_name(service)}_{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def migrated_templates():
+    """``migrated_templates(service)`` -> URL of a database migrated once per run, which
+    each test's database is copied from (a copy is much cheaper than migrating)."""
+    templates: dict[str, str] = {}
+
+    def template(service: str) -> str:
+        if service not in templates:
+            url = new_database_url(service, kind="template")
+            ensure_database(url)
+            templates[service] = url
+            apply_migrations(url, service)
+        return templates[service]
+
+    yield template
+    for url in templates.values():
+        drop_database(url)
 
 
 @pytest.fixture
-def make_database():
+def make_database(migrated_templates):
     """``make_database("accounts")`` -> URL of a new, migrated database, dropped after the test."""
     created = []
 
     def make(service: str, migrate: bool = True) -> str:
-        url = f"{POSTGRES_BASE}/pc_test_{service_name(service)}_{uuid.uuid4().hex[:10]}"
-        ensure_database(url)
-        created.append(url)
+        url = new_database_url(service)
         if migrate:
-            apply_migrations(url, service)
+            template = migrated_templates(service)
+            clone_database(template, url)
+        else:
+            ensure_database(url)
+        created.append(url)
         return url
 
     yield make
