@@ -7,7 +7,7 @@ import pytest
 from catalog import domain
 from chassis.errors import Conflict, ValidationFailed
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2025, 5, 1, 3, 0, tzinfo=UTC)            # 12:00 in Seoul
 TODAY, NOW_TIME = domain.local_now(NOW)
 

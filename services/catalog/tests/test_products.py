@@ -36,7 +36,7 @@ def test_r_cat_5_review_keeps_the_live_version_until_approval_and_records_every_
     v1_prices = live["live"]["prices"]
 
     # Review fields go to a new revision; the sale window applies at once.
-    ends = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).isoformat()
+    ends = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
     edited = rpc.catalog.update_product(pid, product_id, {
         "name": "Cut & wash", "prices": [{**v1_prices[0], "amount": 35000}], "sale_ends_at": ends}, "member-2")
     assert edited["live"]["name"] == "Hair cut" and edited["pending"]["name"] == "Cut & wash"
@@ -165,7 +165,7 @@ def test_bad_bodies_are_422_naming_the_fields_and_write_nothing_and_lists_page(c
 
 def test_r_cat_4_display_states_and_the_dashboard_counts(catalog, rpc):
     pid = partner()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     bookable = approved(rpc, pid, booking_body(name="bookable"))
     rpc.catalog.set_inventory(pid, bookable["product_id"], {"slots": [{"date": day(), "time": "10:00",
                                                                         "capacity": 1}]})
@@ -197,10 +197,11 @@ def test_r_cat_6_policies_are_versioned_and_quoted_for_the_version_sold(catalog,
     product = approved(rpc, pid, booking_body(payment="prepaid", cancel_policy={
         "deadline_hours_before": 1, "fee_tiers": [{"hours_before": 48, "fee_percent": 20}]}))
     product_id = product["product_id"]
-    revision = rpc.catalog.update_product(pid, product_id, {"cancel_policy": {"non_refundable": True, "deadline_hours_before": 1}})
+    revision = rpc.catalog.update_product(
+        pid, product_id, {"cancel_policy": {"non_refundable": True, "deadline_hours_before": 1}})
     rpc.catalog.submit_product(pid, product_id)
     rpc.catalog.approve_review(revision["pending"]["revision_id"], {}, "operator-1")
-    use_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=24)
+    use_at = dt.datetime.now(dt.UTC) + dt.timedelta(hours=24)
     old = rpc.catalog.quote_cancellation(pid, product_id, {"version": 1, "amount": 50000, "use_at": use_at.isoformat()})
     assert (old["allowed"], old["fee"], old["refund"]) == (True, 10000, 40000)
     new = rpc.catalog.quote_cancellation(pid, product_id, {"version": 2, "amount": 50000, "use_at": use_at.isoformat()})
