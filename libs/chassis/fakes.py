@@ -37,8 +37,13 @@ class InMemoryTransactions:
         self.outbox: list[tuple[str, dict[str, Any]]] = []
         self.open = 0
 
+    def transaction(self) -> Any:
+        """Typed loosely: the recording unit of work runs no SQL, so it is not a whole
+        ``chassis.ports.UnitOfWork``; the fake repositories never ask it to."""
+        return self._transaction()
+
     @contextmanager
-    def transaction(self) -> Iterator[RecordingUnitOfWork]:
+    def _transaction(self) -> Iterator[RecordingUnitOfWork]:
         before = copy.deepcopy({k: v for k, v in vars(self.store).items() if k not in self.not_rolled_back})
         uow = RecordingUnitOfWork()
         self.open += 1

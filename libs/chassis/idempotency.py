@@ -21,7 +21,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, overload
 
 from .errors import Conflict, DomainError, ValidationFailed
 
@@ -38,6 +38,14 @@ def key_required(creating: str) -> DomainError:
 
 def key_reused() -> DomainError:
     return Conflict("idempotency_key_reused", f"this {HEADER} was used with another body", {"header": HEADER})
+
+
+@overload
+def check_key(key: Any, creating: str) -> str: ...
+
+
+@overload
+def check_key(key: Any, creating: None = None) -> str | None: ...
 
 
 def check_key(key: Any, creating: str | None = None) -> str | None:

@@ -342,7 +342,7 @@ def live_products_for_hold(uow, partner_id: str, product_ids: list[str], days: l
     """The live versions with their blocks among ``days``, locked FOR KEY
     SHARE in product order: holds run side by side, while an approval (FOR
     UPDATE) waits for them and they for it, so a hold never mixes two versions."""
-    ids = sorted({as_uuid(p) for p in product_ids if as_uuid(p) is not None})
+    ids = sorted({u for u in (as_uuid(p) for p in product_ids) if u is not None})
     rows = uow.fetch_all("""
         SELECT p.product_id::text AS product_id, p.partner_id, p.kind, p.live_version AS version,
                p.sale_starts_at, p.sale_ends_at, p.paused, r.content AS live,

@@ -3,28 +3,28 @@ one contract status each. ``details`` name the order, line, state or reason."""
 from __future__ import annotations
 
 from chassis import reviews
-from chassis.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from chassis.errors import DomainError, Conflict, NotFound, ServiceUnavailable, ValidationFailed
 
 
-def invalid_fields(fields: dict[str, str], message: str = "request body is invalid") -> ValidationFailed:
+def invalid_fields(fields: dict[str, str], message: str = "request body is invalid") -> DomainError:
     """A 422 naming each field, like chassis.validation.parse does for shape errors."""
     return ValidationFailed(message=message, details={"fields": fields})
 
 
-def order_not_found(order_id: str) -> NotFound:
+def order_not_found(order_id: str) -> DomainError:
     """Unknown, someone else's, or another partner's order: all look the same."""
     return NotFound("order_not_found", "no such order", {"order_id": order_id})
 
 
-def request_not_found(kind: str, request_id: str) -> NotFound:
+def request_not_found(kind: str, request_id: str) -> DomainError:
     return NotFound(f"{kind}_request_not_found", f"no such {kind} request", {"request_id": request_id})
 
 
-def inquiry_not_found(inquiry_id: str) -> NotFound:
+def inquiry_not_found(inquiry_id: str) -> DomainError:
     return NotFound("inquiry_not_found", "no such inquiry", {"inquiry_id": inquiry_id})
 
 
-def review_not_found(review_id: str) -> NotFound:
+def review_not_found(review_id: str) -> DomainError:
     return reviews.review_not_found(review_id)
 
 
@@ -44,14 +44,14 @@ def _ways_out(exits: dict[str, list[str]] | None) -> dict:
 
 
 def invalid_state(order_id: str, status: str, action: str, allowed: tuple[str, ...] = (),
-                  exits: dict[str, list[str]] | None = None) -> Conflict:
+                  exits: dict[str, list[str]] | None = None) -> DomainError:
     return Conflict("invalid_state", f"an order that is {status} cannot {action.replace('_', ' ')}: "
                     f"{_next_steps(exits)}",
                     {"order_id": str(order_id), "status": status, "action": action, "allowed_from": list(allowed),
                      **_ways_out(exits)})
 
 
-def wrong_channel(order: dict, action: str, channels: tuple[str, ...], exits: dict[str, list[str]]) -> Conflict:
+def wrong_channel(order: dict, action: str, channels: tuple[str, ...], exits: dict[str, list[str]]) -> DomainError:
     """An action of another channel's flow (start preparing a parcel): named as such (issue 18 item 8)."""
     return Conflict("invalid_state", f"{action.replace('_', ' ')} is for {' and '.join(channels)} orders, not "
                     f"{order['channel']}; this order is {order['status']}: {_next_steps(exits)}",
@@ -60,52 +60,52 @@ def wrong_channel(order: dict, action: str, channels: tuple[str, ...], exits: di
 
 
 def cancel_not_allowed(order_id: str, status: str, reason: str, message: str, by: str,
-                       exits: dict[str, list[str]] | None = None) -> Conflict:
+                       exits: dict[str, list[str]] | None = None) -> DomainError:
     """R-ORD-5: every refusal names its reason code in ``details.reason``; ``action``
     (``customer_cancel`` / ``partner_cancel``) picks the catalogue's message."""
     return Conflict("cancel_not_allowed", message, {"order_id": str(order_id), "status": status, "reason": reason,
                                                     "action": f"{by}_cancel", **_ways_out(exits)})
 
 
-def order_not_changeable(order_id: str) -> Conflict:
+def order_not_changeable(order_id: str) -> DomainError:
     return Conflict("order_not_changeable", "an order cannot be changed once received: the partner cancels it "
                     "and the customer orders again (R-ORD-4)", {"order_id": order_id})
 
 
-def creation_interrupted(key: str) -> ServiceUnavailable:
+def creation_interrupted(key: str) -> DomainError:
     return ServiceUnavailable("order_creation_interrupted",
                               "the order could not be completed in time; retry with the same Idempotency-Key",
                               {"idempotency_key": key})
 
 
-def channel_not_offered(channel: str, category: str | None, offered: tuple[str, ...]) -> ValidationFailed:
+def channel_not_offered(channel: str, category: str | None, offered: tuple[str, ...]) -> DomainError:
     return ValidationFailed("channel_not_offered", f"this partner does not take {channel} orders",
                             {"fields": {"channel": f"use one of {', '.join(offered) or 'nothing'}"},
                              "category": category})
 
 
-def not_a_shop_order(order_id: str, channel: str) -> Conflict:
+def not_a_shop_order(order_id: str, channel: str) -> DomainError:
     return Conflict("not_a_shop_order", "refunds and exchanges are requested on shop (parcel) orders (R-ORD-8)",
                     {"order_id": order_id, "channel": channel})
 
 
-def request_not_open(kind: str, request_id: str, status: str) -> Conflict:
+def request_not_open(kind: str, request_id: str, status: str) -> DomainError:
     return Conflict("invalid_state", f"the {kind} request is {status}, not requested",
                     {"request_id": request_id, "status": status})
 
 
-def request_step_refused(kind: str, request_id: str, status: str, step: str, needed: str) -> Conflict:
+def request_step_refused(kind: str, request_id: str, status: str, step: str, needed: str) -> DomainError:
     return Conflict("invalid_state", f"the {kind} request is {status}: {step.replace('_', ' ')} comes when it is "
                     f"{needed}", {"request_id": request_id, "status": status, "action": step,
                                   "allowed_from": [needed]})
 
 
-def exceeds_order(order_id: str, line_id: str, requested: int, available: int) -> Conflict:
+def exceeds_order(order_id: str, line_id: str, requested: int, available: int) -> DomainError:
     return Conflict("quantity_exceeds_order", "more units than the line still has",
                     {"order_id": order_id, "line_id": line_id, "requested": requested, "available": available})
 
 
-def cancel_instead(order_id: str, status: str, exits: dict[str, list[str]]) -> Conflict:
+def cancel_instead(order_id: str, status: str, exits: dict[str, list[str]]) -> DomainError:
     """Refunding every unit left of an unshipped order is a cancellation (R-ORD-5):
     the customer's while it is received, the partner's afterwards."""
     who = "cancel the order instead" if "cancel" in exits.get("customer", ()) else \
@@ -114,19 +114,19 @@ def cancel_instead(order_id: str, status: str, exits: dict[str, list[str]]) -> C
                     {"order_id": str(order_id), "status": status, **_ways_out(exits)})
 
 
-def exchange_price_differs(line_id: str, option_id: str, old: int, new: int) -> Conflict:
+def exchange_price_differs(line_id: str, option_id: str, old: int, new: int) -> DomainError:
     return Conflict("exchange_price_differs", "an exchange is for an option at the same price; refund and order "
                     "again otherwise", {"line_id": line_id, "option_id": option_id, "unit_price": old,
                                         "new_unit_price": new})
 
 
-def review_not_allowed(order_id: str, status: str) -> Conflict:
+def review_not_allowed(order_id: str, status: str) -> DomainError:
     return reviews.review_not_allowed(status, "reviews are written on completed orders (R-ORD-9)", order_id=order_id)
 
 
-def review_exists(line_id: str) -> Conflict:
+def review_exists(line_id: str) -> DomainError:
     return reviews.review_exists("this order line already has a review (one per line, R-ORD-9)", line_id=line_id)
 
 
-def already_answered(kind: str, object_id: str) -> Conflict:
+def already_answered(kind: str, object_id: str) -> DomainError:
     return Conflict(f"already_{kind}", f"this was already {kind}", {"id": object_id})

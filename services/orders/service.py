@@ -131,7 +131,7 @@ class OrdersService(DataService):
     partners = PartnerInfoCache()   # one per process: every worker reads the same answers
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
 
     @property
     def orders(self) -> Orders:

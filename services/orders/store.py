@@ -24,7 +24,9 @@ def claim_creation_key(uow, customer_id: str, key: str, partner_id: str, fingerp
         """INSERT INTO creation_keys (customer_id, key, partner_id, fingerprint, hold_id) VALUES (%s, %s, %s, %s, %s)
            ON CONFLICT (customer_id, key) DO NOTHING RETURNING *""",
         (customer_id, key, partner_id, fingerprint, hold_id))
-    return row or creation_key(uow, customer_id, key)
+    found = row or creation_key(uow, customer_id, key)
+    assert found is not None, "a key row inserted or found in this transaction exists"
+    return found
 
 
 def creation_key(uow, customer_id: str, key: str, lock: bool = False) -> dict | None:
@@ -131,8 +133,8 @@ def insert_lines(uow, order_id, hold_id: str, lines: list, replaces: dict | None
             """INSERT INTO order_lines (line_id, order_id, position, product_id, product_name, option_id,
                                         option_label, quantity, unit_price, hold_id, hold_line, replaces_line_id)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            [(l.line_id, order_id, l.position, l.product_id, l.product_name, l.option_id, l.option_label,
-              l.quantity, l.unit_price, hold_id, l.hold_line, (replaces or {}).get(l.line_id)) for l in lines])
+            [(line.line_id, order_id, line.position, line.product_id, line.product_name, line.option_id, line.option_label,
+              line.quantity, line.unit_price, hold_id, line.hold_line, (replaces or {}).get(line.line_id)) for line in lines])
 
 
 # --- reading orders ------------------------------------------------------------------
@@ -171,7 +173,8 @@ def list_orders(uow, *, partner_id: str | None = None, customer_id: str | None =
                 channels: list[str] | None = None, statuses: list[str] | None = None,
                 limit: int = 20, after: tuple | None = None) -> list[dict]:
     """Newest first (R-ORD-1); one row more than asked, to know whether more follow."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []   # SQL parameters: text, arrays, numbers
     if partner_id is not None:
         where.append("partner_id = %s")
         params.append(partner_id)

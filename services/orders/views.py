@@ -43,7 +43,7 @@ def order_view(order: dict, lines: list[dict], owner: bool, recipient_whole: boo
             "status": order["status"], "payment_status": order["payment_status"], "total": order["total"],
             "subtotal": order["total"] + order.get("discount_amount", 0),
             "discount_amount": order.get("discount_amount", 0), "coupon": order.get("coupon"),
-            "refunded_amount": order["refunded_amount"], "lines": [line_view(l) for l in lines],
+            "refunded_amount": order["refunded_amount"], "lines": [line_view(line) for line in lines],
             "shipping_address": shipping_view(order["shipping"], owner or recipient_whole), "note": order["note"],
             "courier": order["courier"], "invoice_number": order["invoice_number"],
             "tracking_url": order.get("tracking_url"),

@@ -26,8 +26,8 @@ from .domain import active_quantity, discount_left
 
 
 def line_payloads(lines: list[dict], quantity=active_quantity) -> list[dict]:
-    return [{"price_id": l["price_id"], "label": l["label"], "quantity": quantity(l), "unit_price": l["unit_price"]}
-            for l in lines if quantity(l) > 0]
+    return [{"price_id": line["price_id"], "label": line["label"], "quantity": quantity(line), "unit_price": line["unit_price"]}
+            for line in lines if quantity(line) > 0]
 
 
 def reservation_event(r: dict, *, actor: str, reason: str | None = None, refund: int = 0, fee: int = 0,
@@ -48,7 +48,7 @@ def reservation_event(r: dict, *, actor: str, reason: str | None = None, refund:
         "to_customer_id": to_customer_id, "invitation_id": invitation_id,
         "conversation_id": conversation_id or r.get("conversation_id"),
         "payment": r["payment"], "partial": partial,
-        "cancelled_lines": line_payloads(cancelled_lines or [], quantity=lambda l: l["quantity"]),
+        "cancelled_lines": line_payloads(cancelled_lines or [], quantity=lambda line: line["quantity"]),
         # issue #11: ``total`` is what the customer pays, after this discount (on the lines still booked)
         "coupon_id": (r.get("coupon") or {}).get("coupon_id"),
         "discount_amount": discount_left(r["lines"], r.get("discount_amount", 0)),

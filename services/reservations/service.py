@@ -66,7 +66,7 @@ class ReservationsService(DataService):
     name = "reservations"
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
 
     @property
     def settings(self) -> Settings:
@@ -242,7 +242,9 @@ class ReservationsService(DataService):
         naming the current state. Reject and cancel refund in full and free the capacity."""
         partner_id = require_id(partner_id, "partner_id")
         transition = domain.partner_transition(action)
-        reason = parse(RequiredReasonIn if transition.needs_reason else OptionalReasonIn, body).reason or None
+        reason_model: type[RequiredReasonIn | OptionalReasonIn] = RequiredReasonIn if transition.needs_reason \
+            else OptionalReasonIn
+        reason = parse(reason_model, body).reason or None
         updated = self.use_cases.partner_action(partner_id, number, action, reason, Actor.from_wire(actor))
         return views.partner_view(updated)
 

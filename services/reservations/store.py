@@ -213,7 +213,8 @@ def partner_reservations(uow, partner_id: str, *, status=None, last4=None, name_
                          use_date=None, after=None, limit: int = 20) -> list[dict]:
     """Newest first; one row more than asked tells whether there is a next page.
     ``name_part`` anywhere in the booker's name (R-RSV-8, migration 0005's index)."""
-    where, params = ["partner_id = %s"], [partner_id]
+    where: list[str] = ["partner_id = %s"]
+    params: list[object] = [partner_id]   # SQL parameters: text, arrays, dates
     for column, value in (("status", status), ("product_id", product_id), ("use_date", use_date),
                           ("booker_phone_last4", last4)):
         if value is not None:

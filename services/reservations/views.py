@@ -28,8 +28,8 @@ def iso(value: Any) -> Any:
 
 
 def _lines(r: dict) -> list[dict]:
-    return [{"line": l["line"], "price_id": l["price_id"], "label": l["label"], "unit_price": l["unit_price"],
-             "quantity": domain.active_quantity(l), "cancelled": l.get("cancelled", 0)} for l in r["lines"]]
+    return [{"line": line["line"], "price_id": line["price_id"], "label": line["label"], "unit_price": line["unit_price"],
+             "quantity": domain.active_quantity(line), "cancelled": line.get("cancelled", 0)} for line in r["lines"]]
 
 
 def _schedule(r: dict) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 
-from catalog.domain import PARTNER_TIME_ZONE
+from chassis.partner_time import PARTNER_TIME_ZONE
 
 # Holds ask accounts whether the partner is verified (R-ACC-8): these tests' partners are the stand-in's.
 ACCOUNTS_STANDIN = str(Path(__file__).parent / "accounts_standin")

@@ -104,14 +104,16 @@ def test_r_cat_3_shop_goods_sell_out_and_the_shop_lists_follow_the_contract(part
     history = expect(shop.admin.client.get(f"{products}/{created['product_id']}/history"), 200)["items"]
     assert history[0]["actor"] == "api_key" and history[2]["actor"] == operator.member_id
 
-    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)).isoformat()
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
     error = assert_error(key.patch(f"{products}/{created['product_id']}", json={"sale_ends_at": "2020-01-01T00:00:00+09:00",
                                                                             "sale_starts_at": later}), 422)
     assert set(error["details"]["fields"]) == {"sale_ends_at"}
     # R-CAT-1: each schedule type takes its own quantity modes, dates and times.
-    error = assert_error(key.post(products, json=booking_body(place_id=place_id, schedule_type="anytime", quantity_mode="slot")), 422)
+    error = assert_error(key.post(products, json=booking_body(place_id=place_id, schedule_type="anytime",
+                                                              quantity_mode="slot")), 422)
     assert set(error["details"]["fields"]) == {"quantity_mode"}
-    day_product = expect(key.post(products, json=booking_body(place_id=place_id, schedule_type="date", quantity_mode="date")), 201)
+    day_product = expect(key.post(products, json=booking_body(place_id=place_id, schedule_type="date",
+                                                              quantity_mode="date")), 201)
     day_path = f"{products}/{day_product['product_id']}"
     error = assert_error(key.put(f"{day_path}/inventory", json={"slots": [{"date": day(), "time": "10:00",
                                                                             "capacity": 3}]}), 422)

@@ -172,7 +172,7 @@ def test_coupon_lifecycle_refusals_views_events_ledger_orders_and_r_acc_8(partne
     # --- every refusal code; none takes a seat or writes a booking --------------------------
     taken_before = slot_taken(salon, product)
     expired = coupons.create(starts_at="2020-01-01T00:00:00+09:00", ends_at="2020-02-01T00:00:00+09:00")
-    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).isoformat()
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
     scheduled = coupons.create(starts_at=later)
     paused = coupons.create()
     assert expect(salon.admin.client.post(f"{salon.path}/coupons/{paused['coupon_id']}/pause"), 200)["state"] == \

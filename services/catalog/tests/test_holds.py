@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from chassis.errors import Conflict, NotFound, ValidationFailed
+from chassis.errors import Conflict, DomainError, NotFound, ValidationFailed
 from chassis.testing import eventually
 
 from .helpers import ACCOUNTS_STANDIN, approved, booking_body, day, db_value, goods_body, outbox, partner
@@ -20,7 +20,7 @@ def catalog(run_service):
     return run_service("catalog")
 
 
-def refused(call) -> Conflict:
+def refused(call) -> DomainError:
     with pytest.raises(Conflict) as raised:
         call()
     return raised.value
@@ -112,7 +112,7 @@ def test_blocks_sale_window_and_pause_refuse_holds(catalog, rpc):
 
     rpc.catalog.update_product(pid, product["product_id"], {"paused": True})
     assert refused(lambda: rpc.catalog.hold("b-4", pid, [slot_line(product)])).code == "product_unavailable"
-    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).isoformat()
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
     rpc.catalog.update_product(pid, product["product_id"], {"paused": False, "sale_starts_at": later})
     assert refused(lambda: rpc.catalog.hold("b-5", pid, [slot_line(product)])).code == "sale_not_started"
     draft = rpc.catalog.create_product(pid, booking_body())

@@ -46,9 +46,9 @@ def test_r_ord_2_r_ord_3_each_channel_has_one_path_and_every_other_action_is_inv
 
 
 def test_r_ord_2_due_one_hour_after_receipt_for_dine_in_and_takeout_only():
-    received = dt.datetime(2026, 5, 1, 12, 34, 56, tzinfo=dt.timezone.utc)
+    received = dt.datetime(2026, 5, 1, 12, 34, 56, tzinfo=dt.UTC)
     assert domain.auto_complete_at("dine_in", received) == received + dt.timedelta(hours=1)
-    assert domain.auto_complete_at("takeout", received) == dt.datetime(2026, 5, 1, 13, 34, 56, tzinfo=dt.timezone.utc)
+    assert domain.auto_complete_at("takeout", received) == dt.datetime(2026, 5, 1, 13, 34, 56, tzinfo=dt.UTC)
     assert domain.auto_complete_at("delivery", received) is None
     assert domain.auto_complete_at("parcel", received) is None
 
@@ -173,7 +173,7 @@ def test_r_ord_9_reviews_on_completed_orders_of_their_own_lines():
 def test_cursors_refuse_garbage():
     order_id = uuid.uuid4()
     cursor = paging.encode_cursor("2026-05-01T00:00:00+00:00", order_id)
-    assert domain.list_position(cursor) == (dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc), order_id)
+    assert domain.list_position(cursor) == (dt.datetime(2026, 5, 1, tzinfo=dt.UTC), order_id)
     for garbage in ("%%%", paging.encode_cursor("only-one"), paging.encode_cursor("yesterday", order_id),
                     paging.encode_cursor("2026-05-01T00:00:00", order_id), paging.encode_cursor(
                         "2026-05-01T00:00:00+00:00", "not-a-uuid")):
@@ -181,7 +181,7 @@ def test_cursors_refuse_garbage():
 
 
 def test_business_dates_are_days_in_seoul():
-    assert domain.business_date(dt.datetime(2026, 5, 1, 15, 30, tzinfo=dt.timezone.utc)) == dt.date(2026, 5, 2)
+    assert domain.business_date(dt.datetime(2026, 5, 1, 15, 30, tzinfo=dt.UTC)) == dt.date(2026, 5, 2)
     start, end = domain.day_bounds(dt.date(2026, 5, 2))
     assert (start.isoformat(), end - start) == ("2026-05-02T00:00:00+09:00", dt.timedelta(days=1))
     assert "period_end" in code_of(lambda: domain.parse_period("2026-05-02", "2026-05-01")).details["fields"]
@@ -195,11 +195,11 @@ def test_refunds_of_a_discounted_order_pay_back_what_was_paid_and_add_up_to_its_
              {"line_id": "b", "unit_price": 41000, "quantity": 1, "refunded_quantity": 0, "product_id": "coat",
               "product_name": "Coat"}]
     discount = 11111
-    total = sum(l["unit_price"] * l["quantity"] for l in lines) - discount
+    total = sum(line["unit_price"] * line["quantity"] for line in lines) - discount
     refunds = []
     for line_id in ("a", "b", "a"):
         refunds.append(domain.refund_amount(lines, [{"line_id": line_id, "quantity": 1}], discount))
-        lines = [{**l, "refunded_quantity": l["refunded_quantity"] + (l["line_id"] == line_id)} for l in lines]
+        lines = [{**line, "refunded_quantity": line["refunded_quantity"] + (line["line_id"] == line_id)} for line in lines]
     assert refunds[0] < 39000 and refunds[1] < 41000 and sum(refunds) == total
     assert domain.refund_amount(lines, [], 0) == 0
     assert domain.order_id_of(domain.new_hold_id()).version == 4

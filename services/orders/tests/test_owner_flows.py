@@ -189,7 +189,7 @@ def test_r_ord_8_an_exchange_is_its_own_flow_return_receipt_replacement_delivere
     done = expect(admin.post(f"{exchange}/deliver"), 200)
     assert done["status"] == "exchanged" and done["replacement"]["delivered_at"]
     lines = expect(customer.client.get(f"/v1/shop/orders/{placed['order_id']}"), 200)["lines"]
-    assert [(l["option_label"], l["quantity"]) for l in lines] == [("White / M", 0), ("White / L", 1)]
+    assert [(line["option_label"], line["quantity"]) for line in lines] == [("White / M", 0), ("White / L", 1)]
 
     def titles():
         return [m["title"] for m in expect(customer.client.get("/v1/shop/messages", params={"limit": 50}),

@@ -24,11 +24,11 @@ def test_r_ord_6_to_r_ord_9_a_parcel_from_order_to_review(partner_center, rpc):
     placed = order(customer, shop, "parcel", [shop.line("Linen shirt", 2, "White / M"),
                                               shop.line("Linen shirt", 1, "Black / L")])
     assert (placed["status"], placed["total"], placed["payment_status"]) == ("received", 119000, "paid")
-    assert [(l["option_label"], l["quantity"], l["amount"]) for l in placed["lines"]] == [
+    assert [(line["option_label"], line["quantity"], line["amount"]) for line in placed["lines"]] == [
         ("White / M", 2, 78000), ("Black / L", 1, 41000)]
     assert placed["shipping_address"] == {**ADDRESS, "memo": None}
     assert stock_of(shop, "Linen shirt") == {"White / M": 3, "White / L": 1, "Black / L": 2}
-    white_m, black_l = (l["line_id"] for l in placed["lines"])
+    white_m, black_l = (line["line_id"] for line in placed["lines"])
     order_path, my_order = f"{shop.path}/orders/{placed['order_id']}", f"/v1/shop/orders/{placed['order_id']}"
 
     # Tenancy: another customer or another partner's staff see nothing; customers never reach partner routes.
@@ -106,7 +106,7 @@ def test_r_ord_6_to_r_ord_9_a_parcel_from_order_to_review(partner_center, rpc):
     expect(staff.post(f"{shop.path}/exchange-requests/{sold_out['request_id']}/reject", json={"reason": "sold out"}),
            200)
     exchanged = expect(staff.get(order_path), 200)
-    assert [(l["option_label"], l["quantity"], l["refunded_quantity"]) for l in exchanged["lines"]] == [
+    assert [(line["option_label"], line["quantity"], line["refunded_quantity"]) for line in exchanged["lines"]] == [
         ("White / M", 1, 1), ("Black / L", 1, 1), ("White / L", 1, 0)]
     assert exchanged["lines"][2]["replaces_line_id"] == white_m and exchanged["total"] == 119000
 
@@ -153,7 +153,7 @@ def test_r_ord_6_to_r_ord_9_a_parcel_from_order_to_review(partner_center, rpc):
     refunds = [e for e in events if e["type"] == "order.refund_approved"]
     assert [(e["refund_amount"], e["refunded_line_ids"], e["request_id"]) for e in refunds] == [
         (39000, [white_m], refund["request_id"]), (41000, [black_l], again["request_id"])]
-    assert {l["line_id"]: l["amount"] for l in refunds[0]["lines"]} == {white_m: 78000, black_l: 41000}
+    assert {line["line_id"]: line["amount"] for line in refunds[0]["lines"]} == {white_m: 78000, black_l: 41000}
     assert [e["type"] for e in events][-8:] == [
         "order.exchange_rejected", "order.inquiry_posted", "order.inquiry_answered", "order.delivered",
         "order.completed", "order.review_posted", "order.review_posted", "order.review_replied"]

@@ -21,7 +21,7 @@ def test_r_ord_2_two_instances_complete_each_due_order_once_and_a_restart_loses_
         run_service, make_database, rpc):
     url = make_database("orders")
     partner = f"partner-{uuid.uuid4().hex[:8]}"
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     due = insert_orders(url, DUE // 2, partner_id=partner, received_at=now - dt.timedelta(hours=2))
     due += insert_orders(url, DUE // 2, partner_id=partner, received_at=now - dt.timedelta(minutes=61),
                          channel="takeout", status="preparing")

@@ -8,7 +8,7 @@ import uuid
 
 import psycopg
 
-from reservations.domain import PARTNER_TIME_ZONE
+from chassis.partner_time import PARTNER_TIME_ZONE
 from support.api import expect
 
 
@@ -53,7 +53,7 @@ def place_of(partner) -> str:
 
 def booking_body(product: dict, *, date=None, time="10:00", quantities=(1,), booker=None) -> dict:
     body = {"product_id": product["product_id"],
-            "lines": [{"price_id": pid, "quantity": q} for pid, q in zip(product["price_ids"], quantities) if q],
+            "lines": [{"price_id": pid, "quantity": q} for pid, q in zip(product["price_ids"], quantities, strict=False) if q],
             "booker": booker or {"name": "김다온", "phone": "010-1234-5678"}}
     if product["live"]["schedule_type"] != "anytime":
         body["date"] = date or day()

@@ -80,7 +80,7 @@ def test_r_rsv_4_cancellation_refunds_by_the_policy_as_sold_and_refuses_with_eac
                                        json={"lines": [{"line": 1, "quantity": 1}]}), 200)
     assert (part["status"], part["total"], part["cancellation"]["fee"], part["cancellation"]["refund"]) == (
         "confirmed", 60000, 3000, 12000)
-    assert [(l["quantity"], l["cancelled"]) for l in part["lines"]] == [(2, 0), (0, 1)]
+    assert [(line["quantity"], line["cancelled"]) for line in part["lines"]] == [(2, 0), (0, 1)]
     assert remaining(partner, partial) == 3
     event = outbox(pc.containers["reservations"].config["DATABASE_URL"], "reservation.cancelled",
                    family["number"])[0]

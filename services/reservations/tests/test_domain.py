@@ -6,10 +6,11 @@ import datetime as dt
 import pytest
 
 from chassis import privacy
-from chassis.errors import Conflict, ValidationFailed
+from chassis.partner_time import PARTNER_TIME_ZONE
+from chassis.errors import Conflict, DomainError, ValidationFailed
 from reservations import domain
 
-SEOUL = domain.PARTNER_TIME_ZONE
+SEOUL = PARTNER_TIME_ZONE
 USE = dt.datetime(2026, 12, 10, 10, 0, tzinfo=SEOUL)
 TIERED = {"kind": "fee_tiers", "deadline_hours_before": 24, "non_refundable": False, "auto_cancel_unused": False,
           "complete_after_use": False,
@@ -31,7 +32,7 @@ def hours_before(hours: float) -> dt.datetime:
     return USE - dt.timedelta(hours=hours)
 
 
-def refusal(call) -> Conflict:
+def refusal(call) -> DomainError:
     with pytest.raises(Conflict) as raised:
         call()
     return raised.value

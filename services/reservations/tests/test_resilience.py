@@ -18,7 +18,6 @@ import uuid
 
 import eventlet
 import psycopg
-import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -118,7 +117,7 @@ def test_r_rsv_3_no_oversell_with_two_processes_each_and_one_key_sent_50_times_b
     time, capacity = "12:00", capacities["12:00"]
     first = all_at_once([booking_call(c, product, time) for c in people[:capacity]])
     assert outcome(first) == {201: capacity}
-    holders = {r.json()["number"]: c for r, c in zip(first, people[:capacity])}
+    holders = {r.json()["number"]: c for r, c in zip(first, people[:capacity], strict=True)}
     cancels = [lambda n=n, c=c: c.client.post(f"/v1/shop/reservations/{n}/cancel", json={})
                for n, c in holders.items()]
     storm = all_at_once(cancels + [booking_call(c, product, time) for c in people[capacity:]])

@@ -11,7 +11,7 @@ from chassis.envelope import Envelope
 from chassis.privacy import pseudonym
 from chassis.testing import eventually
 from chassis.tests.broker import publish_envelope
-from reservations.domain import PARTNER_TIME_ZONE
+from chassis.partner_time import PARTNER_TIME_ZONE
 from support.api import assert_error, expect
 
 from .helpers import booked, day, db_rows, live_product, outbox

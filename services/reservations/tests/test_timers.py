@@ -6,7 +6,7 @@ import datetime as dt
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from reservations.domain import PARTNER_TIME_ZONE
+from chassis.partner_time import PARTNER_TIME_ZONE
 from chassis.testing import eventually
 from support.api import expect
 
@@ -47,7 +47,7 @@ def test_r_cat_6_timers_expire_complete_and_no_show_once_with_two_instances(part
         return expect(partner.admin.client.get(f"{partner.path}/reservations/{made[name]}"), 200)
 
     with ClusterRpcProxy({"AMQP_URI": pc.containers["reservations"].config["AMQP_URI"]}, timeout=60) as rpc:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         first = race(rpc, now + dt.timedelta(hours=2))
         assert (first["expired"], first["completed"], first["no_show"]) == (1, 0, 0)
         expired = status("quick")

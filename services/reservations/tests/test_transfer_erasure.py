@@ -24,7 +24,7 @@ def test_r_acc_3_r_rsv_10_a_pending_transfer_to_an_erased_customer_loses_their_p
     tickets = [booked(booker, product) for _ in range(3)]
     paths = [f"/v1/shop/reservations/{t['number']}" for t in tickets]
     offers = [expect(booker.client.post(f"{path}/transfer", json={"to_phone": phone}), 200)
-              for path, phone in zip(paths, (ERASED_PHONE, ERASED_PHONE, KEPT_PHONE))]
+              for path, phone in zip(paths, (ERASED_PHONE, ERASED_PHONE, KEPT_PHONE), strict=True)]
     # A transfer written before transfers kept the phone's key (migration 0006) is found all the same.
     with psycopg.connect(url) as conn:
         conn.execute("UPDATE transfers SET to_phone_key = NULL WHERE transfer_id = %s",
