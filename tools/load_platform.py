@@ -56,7 +56,7 @@ def connections(conn, databases: list[str]) -> tuple[int, int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description="Keep a running make run platform booking.")
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the platform's gateway")
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=900)
