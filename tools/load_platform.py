@@ -32,9 +32,9 @@ import psycopg  # noqa: E402
 
 from bench import POSTGRES  # noqa: E402
 from benches import reservations as booking  # noqa: E402
+from benches.platform import SERVICES  # noqa: E402
 from chassis.config import DEFAULT_AMQP_URI, database_url_for  # noqa: E402
 
-SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement", "insights"]
 REPORT_EVERY_SECONDS = 10
 
 
