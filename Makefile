@@ -39,7 +39,7 @@ $(addprefix run-,$(SERVICES)): run-%: infra venv
 run-console: venv
 	@$(PY) -m console
 
-## check: lint (ruff check), format where the tree is formatted (ruff format --check) and types (mypy),
+## check: lint (ruff check), format (ruff format --check) and types (mypy),
 ## all configured in pyproject.toml; seconds, so it runs first in make test
 check: venv
 	@$(VENV)/bin/ruff check --quiet .

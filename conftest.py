@@ -1,5 +1,6 @@
 """Every test runs under the eventlet monkeypatch, as the services do
 (plain pytest would hang on nameko containers)."""
+
 import os
 import warnings
 
@@ -24,9 +25,11 @@ def responses_keep_the_contract():
     """Every test that goes through an in-process gateway is also a contract
     test: a response that does not match its route's model fails it (issue 15)."""
     from gateway.http import CONTRACT_BREACHES
+
     CONTRACT_BREACHES.clear()
     yield
     breaches = list(CONTRACT_BREACHES)
     CONTRACT_BREACHES.clear()
     assert not breaches, "responses that break their model (libs/contract):\n" + "\n".join(
-        f"{route}: {errors}" for route, errors in breaches)
+        f"{route}: {errors}" for route, errors in breaches
+    )

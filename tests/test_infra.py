@@ -5,6 +5,7 @@ printed. Each decision runs the real script on a PATH of stand-in commands
 (apt-get, rabbitmq-server, pg_ctlcluster, redis-server, id, ...) that record how
 they were called; the stand-in servers really listen, so the script's own check
 that a started server answers is exercised too. Nothing is installed."""
+
 import os
 import shutil
 import signal
@@ -20,7 +21,7 @@ from chassis.testing import free_port
 SCRIPT = str(REPO_ROOT / "tools" / "ensure_infra.sh")
 TOOLS = ["bash", "env", "timeout", "sed", "seq", "sleep", "awk", "cp", "chmod"]
 PACKAGES = "rabbitmq-server postgresql redis-server chromium fonts-nanum"
-QUERIES = ("id", "fc-list", "pg_lsclusters")   # stand-ins asked, not acted on: left out of calls()
+QUERIES = ("id", "fc-list", "pg_lsclusters")  # stand-ins asked, not acted on: left out of calls()
 
 
 class Machine:
@@ -29,7 +30,7 @@ class Machine:
     def __init__(self, tmp_path):
         self.root = tmp_path
         self.bin = tmp_path / "bin"
-        self.stash = tmp_path / "stash"      # what the stand-in apt-get "installs" into bin
+        self.stash = tmp_path / "stash"  # what the stand-in apt-get "installs" into bin
         self.calls_log = tmp_path / "calls.log"
         self.pids = tmp_path / "listeners.pid"
         for path in (self.bin, self.stash):
@@ -46,12 +47,14 @@ class Machine:
 
     def listen(self, port) -> str:
         """A stand-in server: a process listening on ``port`` for a minute."""
-        return (f"python3 -c 'import socket, time; s = socket.create_server((\"127.0.0.1\", {port})); "
-                f"time.sleep(60)' >/dev/null 2>&1 &\necho $! >> {self.pids}")
+        return (
+            f'python3 -c \'import socket, time; s = socket.create_server(("127.0.0.1", {port})); '
+            f"time.sleep(60)' >/dev/null 2>&1 &\necho $! >> {self.pids}"
+        )
 
     def stopped_servers(self, into=None) -> None:
         self.add("rabbitmq-server", self.listen(self.ports["amqp"]), into)
-        self.add("redis-server", self.listen("'$7'"), into)   # --daemonize yes --bind 127.0.0.1 -::1 --port N
+        self.add("redis-server", self.listen("'$7'"), into)  # --daemonize yes --bind 127.0.0.1 -::1 --port N
         self.add("pg_lsclusters", f'echo "15 main {self.ports["postgres"]} down postgres /srv/15 /log"', into)
         self.add("pg_ctlcluster", f'[ "$4" = start ] && {{ {self.listen(self.ports["postgres"])}; }}', into)
 
@@ -61,13 +64,28 @@ class Machine:
 
     def run(self, *args, root: bool, servers_here: bool = False, **env):
         self.add("id", f"echo {0 if root else 1000}")
-        ports = {} if servers_here else {
-            "PC_AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:{self.ports['amqp']}/",
-            "PC_POSTGRES_PORT": str(self.ports["postgres"]),
-            "PC_REDIS_URL": f"redis://127.0.0.1:{self.ports['redis']}/0"}
-        return subprocess.run([SCRIPT, *args], capture_output=True, text=True, timeout=120, env={
-            "PATH": str(self.bin), "PC_INFRA_WAIT_SECONDS": "30",
-            "PC_POSTGRES_CONF_ROOT": str(self.root / "etc"), **ports, **env})
+        ports = (
+            {}
+            if servers_here
+            else {
+                "PC_AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:{self.ports['amqp']}/",
+                "PC_POSTGRES_PORT": str(self.ports["postgres"]),
+                "PC_REDIS_URL": f"redis://127.0.0.1:{self.ports['redis']}/0",
+            }
+        )
+        return subprocess.run(
+            [SCRIPT, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={
+                "PATH": str(self.bin),
+                "PC_INFRA_WAIT_SECONDS": "30",
+                "PC_POSTGRES_CONF_ROOT": str(self.root / "etc"),
+                **ports,
+                **env,
+            },
+        )
 
     def calls(self) -> list[str]:
         lines = self.calls_log.read_text().splitlines() if self.calls_log.exists() else []
@@ -78,7 +96,7 @@ class Machine:
             return sock.connect_ex(("127.0.0.1", port)) == 0
 
     def stop_listeners(self) -> None:
-        for pid in (self.pids.read_text().split() if self.pids.exists() else []):
+        for pid in self.pids.read_text().split() if self.pids.exists() else []:
             try:
                 os.kill(int(pid), signal.SIGTERM)
             except ProcessLookupError:
@@ -96,7 +114,7 @@ def test_servers_that_answer_and_an_installed_browser_are_left_alone(machine):
     machine.stopped_servers()
     machine.browser()
     machine.add("apt-get")
-    result = machine.run("--browser", root=True, servers_here=True)   # this machine's RabbitMQ, PostgreSQL, Redis
+    result = machine.run("--browser", root=True, servers_here=True)  # this machine's RabbitMQ, PostgreSQL, Redis
     assert result.returncode == 0, result.stderr
     assert machine.calls() == []
 
@@ -109,7 +127,8 @@ def test_installed_but_stopped_servers_are_started_with_their_own_commands(machi
     assert machine.calls() == [
         "rabbitmq-server -detached",
         "pg_ctlcluster --skip-systemctl-redirect 15 main start",
-        f"redis-server --daemonize yes --bind 127.0.0.1 -::1 --port {machine.ports['redis']} --save  --appendonly no"]
+        f"redis-server --daemonize yes --bind 127.0.0.1 -::1 --port {machine.ports['redis']} --save  --appendonly no",
+    ]
     assert all(machine.answers(port) for port in machine.ports.values())
 
 
@@ -142,7 +161,7 @@ def test_missing_without_root_prints_the_one_command_and_installs_nothing(machin
 def test_make_run_needs_no_browser(machine):
     machine.stopped_servers()
     machine.add("apt-get")
-    result = machine.run(root=False, servers_here=True)   # no chromium, no Korean font on this PATH
+    result = machine.run(root=False, servers_here=True)  # no chromium, no Korean font on this PATH
     assert result.returncode == 0, result.stderr
     assert machine.calls() == []
 
@@ -150,7 +169,7 @@ def test_make_run_needs_no_browser(machine):
 def test_a_server_configured_on_another_host_is_only_checked(machine):
     machine.stopped_servers()
     machine.add("apt-get")
-    result = machine.run(root=True, PC_AMQP_URI="pyamqp://guest:guest@192.0.2.1:5672/")   # TEST-NET: never answers
+    result = machine.run(root=True, PC_AMQP_URI="pyamqp://guest:guest@192.0.2.1:5672/")  # TEST-NET: never answers
     assert result.returncode == 1
     assert "RabbitMQ is not reachable at 192.0.2.1:5672" in result.stderr
     assert machine.calls() == []

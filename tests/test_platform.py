@@ -2,6 +2,7 @@
 /healthz naming each, a service killed under it is started again while the
 others keep answering, and Ctrl-C leaves no process behind; it says how many
 PostgreSQL connections it may open, and refuses when the server lacks room."""
+
 import os
 import signal
 import subprocess
@@ -70,45 +71,73 @@ def kill_and_watch_it_return(launcher, output: Path, port: int, victim: str) -> 
     poller.start()
     eventually(lambda: poller.seen, timeout=30, message="a first /healthz answer")
     os.kill(pids[victim], signal.SIGKILL)
-    eventually(lambda: f"{victim} restarted" in output.read_text(), timeout=30, interval=0.2,
-               message=f"the launcher restarting {victim}")
-    eventually(lambda: services_of(launcher.pid).get(victim) not in (None, pids[victim]), timeout=30,
-               message=f"a new {victim} process")
-    after_restart = len(poller.seen) + 1   # the poll in flight may have begun before the restart
-    eventually(lambda: any(status == 200 for status, _ in poller.seen[after_restart:]), timeout=60, interval=0.2,
-               message=f"{victim} healthy again")
+    eventually(
+        lambda: f"{victim} restarted" in output.read_text(),
+        timeout=30,
+        interval=0.2,
+        message=f"the launcher restarting {victim}",
+    )
+    eventually(
+        lambda: services_of(launcher.pid).get(victim) not in (None, pids[victim]),
+        timeout=30,
+        message=f"a new {victim} process",
+    )
+    after_restart = len(poller.seen) + 1  # the poll in flight may have begun before the restart
+    eventually(
+        lambda: any(status == 200 for status, _ in poller.seen[after_restart:]),
+        timeout=60,
+        interval=0.2,
+        message=f"{victim} healthy again",
+    )
     seen = poller.stop()
     assert [s for s in seen if s[0] == 0] == []  # the gateway answered every poll
-    others_down = [services for status, services in seen
-                   if any(state != "ok" for name, state in services.items() if name != victim)]
+    others_down = [
+        services
+        for status, services in seen
+        if any(state != "ok" for name, state in services.items() if name != victim)
+    ]
     assert others_down == []
-    assert services_of(launcher.pid).keys() == pids.keys()   # the others were never restarted
-    assert {s: p for s, p in services_of(launcher.pid).items() if s != victim} == \
-        {s: p for s, p in pids.items() if s != victim}
+    assert services_of(launcher.pid).keys() == pids.keys()  # the others were never restarted
+    assert {s: p for s, p in services_of(launcher.pid).items() if s != victim} == {
+        s: p for s, p in pids.items() if s != victim
+    }
 
 
 def test_platform_comes_up_healthy_restarts_a_killed_service_and_ctrl_c_stops_every_process(
-        amqp_uri, make_database, tmp_path):
+    amqp_uri, make_database, tmp_path
+):
     port = free_port()
-    env = {**os.environ, "PC_AMQP_URI": amqp_uri, "PC_GATEWAY_PORT": str(port), "PC_LOG_LEVEL": "WARNING",
-           "PC_CONSOLE_PORT": str(free_port()),
-           "PC_HEALTH_TIMEOUT": "5",  # the health RPCs of the services left running answer on a busy machine
-           **{f"PC_{s.upper()}_DATABASE_URL": make_database(s, migrate=False) for s in SERVICES},
-           # metrics off: their fixed default ports would collide with a platform already running here
-           **{f"PC_{s.upper()}_METRICS_PORT": "0" for s in ["gateway", *SERVICES]}}
+    env = {
+        **os.environ,
+        "PC_AMQP_URI": amqp_uri,
+        "PC_GATEWAY_PORT": str(port),
+        "PC_LOG_LEVEL": "WARNING",
+        "PC_CONSOLE_PORT": str(free_port()),
+        "PC_HEALTH_TIMEOUT": "5",  # the health RPCs of the services left running answer on a busy machine
+        **{f"PC_{s.upper()}_DATABASE_URL": make_database(s, migrate=False) for s in SERVICES},
+        # metrics off: their fixed default ports would collide with a platform already running here
+        **{f"PC_{s.upper()}_METRICS_PORT": "0" for s in ["gateway", *SERVICES]},
+    }
     output = tmp_path / "launcher.out"
     with open(output, "w") as out:
-        launcher = subprocess.Popen([sys.executable, "tools/run_platform.py"], cwd=REPO_ROOT, env=env,
-                                    stdout=out, stderr=subprocess.STDOUT, text=True)
+        launcher = subprocess.Popen(
+            [sys.executable, "tools/run_platform.py"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     try:
         # The launcher says so itself once its own health check passes.
-        eventually(lambda: "Partner Center is up" in output.read_text(), timeout=90, interval=0.5,
-                   message="platform announced")
+        eventually(
+            lambda: "Partner Center is up" in output.read_text(), timeout=90, interval=0.5, message="platform announced"
+        )
         assert "make run may open up to" in output.read_text()
         response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
         assert response.status_code == 200
         assert sorted(response.json()["services"]) == sorted(["gateway", *SERVICES])
-        assert len(children_of(launcher.pid)) == len(SERVICES) + 2   # every service, the gateway and the console
+        assert len(children_of(launcher.pid)) == len(SERVICES) + 2  # every service, the gateway and the console
         assert "Partner center console: http://127.0.0.1:" in output.read_text()
 
         kill_and_watch_it_return(launcher, output, port, "catalog")
@@ -126,13 +155,18 @@ def test_platform_comes_up_healthy_restarts_a_killed_service_and_ctrl_c_stops_ev
 
 def test_launcher_refuses_to_start_when_postgres_has_too_little_room(amqp_uri, make_database):
     databases = {s: make_database(s, migrate=False) for s in SERVICES}
-    env = {**os.environ, "PC_AMQP_URI": amqp_uri, "PC_GATEWAY_PORT": str(free_port()),
-           **{f"PC_{s.upper()}_DATABASE_URL": url for s, url in databases.items()},
-           "PC_ACCOUNTS_DB_POOL_MAX": "100000"}   # more than any PostgreSQL here allows
-    done = subprocess.run([sys.executable, "tools/run_platform.py"], cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PC_AMQP_URI": amqp_uri,
+        "PC_GATEWAY_PORT": str(free_port()),
+        **{f"PC_{s.upper()}_DATABASE_URL": url for s, url in databases.items()},
+        "PC_ACCOUNTS_DB_POOL_MAX": "100000",
+    }  # more than any PostgreSQL here allows
+    done = subprocess.run(
+        [sys.executable, "tools/run_platform.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 1
     assert "make run needs up to 1000" in done.stderr and "PC_<SERVICE>_DB_POOL_MAX" in done.stderr
-    assert "accounts 100000" in done.stdout   # the budget, by service, printed before the refusal
-    with psycopg.connect(databases["accounts"]) as conn:   # no service started: none migrated its database
+    assert "accounts 100000" in done.stdout  # the budget, by service, printed before the refusal
+    with psycopg.connect(databases["accounts"]) as conn:  # no service started: none migrated its database
         assert conn.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is None

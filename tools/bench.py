@@ -6,6 +6,7 @@ Each module in tools/benches/ adds a section: ``def run(ctx) -> list[dict]``,
 each dict ``{"name", "value", "unit"}`` (and optionally "ratio_to_echo", "note").
 Each section also reports the peak resident memory of the processes it started.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,14 +47,15 @@ class BenchContext:
     def __init__(self):
         self.vhost = f"pc_bench_{uuid.uuid4().hex[:8]}"
         subprocess.run(["rabbitmqctl", "-q", "add_vhost", self.vhost], check=True)
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*"],
-                       check=True)
+        subprocess.run(
+            ["rabbitmqctl", "-q", "set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*"], check=True
+        )
         self.amqp_uri = f"{BROKER}/{self.vhost}"
         self.databases: list[str] = []
         self.processes: list[subprocess.Popen] = []
         self.named: dict[str, subprocess.Popen] = {}
         self.echo_rate: float | None = None
-        self.echo_cpu_ms: float | None = None    # CPU per bare echo call (the chassis section sets both)
+        self.echo_cpu_ms: float | None = None  # CPU per bare echo call (the chassis section sets both)
 
     def database(self, service: str) -> str:
         url = f"{POSTGRES}/pc_bench_{Path(service).name}_{uuid.uuid4().hex[:8]}"
@@ -66,11 +68,17 @@ class BenchContext:
         """Start ``python -m chassis.run service`` on this run's vhost; returns its database URL."""
         name = Path(service).name
         url = self.database(service)
-        child_env = {**os.environ, "PC_AMQP_URI": self.amqp_uri, f"PC_{name.upper()}_DATABASE_URL": url,
-                     "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")]),
-                     "PC_LOG_LEVEL": "WARNING", **(env or {})}
-        process = subprocess.Popen([sys.executable, "-m", "chassis.run", service, "--no-migrate"],
-                                   env=child_env, stdout=subprocess.DEVNULL)
+        child_env = {
+            **os.environ,
+            "PC_AMQP_URI": self.amqp_uri,
+            f"PC_{name.upper()}_DATABASE_URL": url,
+            "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")]),
+            "PC_LOG_LEVEL": "WARNING",
+            **(env or {}),
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "chassis.run", service, "--no-migrate"], env=child_env, stdout=subprocess.DEVNULL
+        )
         self.processes.append(process)
         self.named[name] = process
         return url
@@ -90,8 +98,12 @@ class BenchContext:
         peaks = {name: peak_rss_mib(p.pid) for name, p in self.named.items() if p.poll() is None}
         if not peaks:
             return None
-        return {"name": f"{section}: peak RSS per process", "value": max(peaks.values()), "unit": "MiB",
-                "note": ", ".join(f"{name} {mib:.0f}" for name, mib in peaks.items())}
+        return {
+            "name": f"{section}: peak RSS per process",
+            "value": max(peaks.values()),
+            "unit": "MiB",
+            "note": ", ".join(f"{name} {mib:.0f}" for name, mib in peaks.items()),
+        }
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time used so far by each service process started here, and by this
@@ -138,19 +150,30 @@ def verified_partner(url: str, accounts_url: str, category: str) -> str:
     from chassis.config import load_config
 
     def post(path, body, token=None):
-        response = requests.post(f"{url}{path}", json=body, timeout=30,
-                                 headers={"Authorization": f"Bearer {token}"} if token else {})
+        response = requests.post(
+            f"{url}{path}", json=body, timeout=30, headers={"Authorization": f"Bearer {token}"} if token else {}
+        )
         response.raise_for_status()
         return response.json()
 
     login = f"bench.{category}"
-    post("/v1/members", {"login_id": login, "password": "bench password", "name": "Bench",
-                         "phone": "010-0000-0000", "agree_terms": True})
+    post(
+        "/v1/members",
+        {
+            "login_id": login,
+            "password": "bench password",
+            "name": "Bench",
+            "phone": "010-0000-0000",
+            "agree_terms": True,
+        },
+    )
     token = post("/v1/sessions", {"login_id": login, "password": "bench password"})["token"]
-    partner = post("/v1/partners", {"name": f"Bench {category}", "category": category,
-                                    "business_number": "1234567890"}, token)
-    create_operator(accounts_url, "bench.ops", "bench password", {**load_config("accounts"),
-                                                                  "DATABASE_URL": accounts_url})
+    partner = post(
+        "/v1/partners", {"name": f"Bench {category}", "category": category, "business_number": "1234567890"}, token
+    )
+    create_operator(
+        accounts_url, "bench.ops", "bench password", {**load_config("accounts"), "DATABASE_URL": accounts_url}
+    )
     operator = post("/v1/sessions", {"login_id": "bench.ops", "password": "bench password"})["token"]
     post(f"/v1/ops/partners/{partner['partner_id']}/verify", {}, operator)
     return partner["partner_id"]
@@ -158,7 +181,7 @@ def verified_partner(url: str, accounts_url: str, category: str) -> str:
 
 def process_cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")   # utime + stime
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -179,8 +202,12 @@ def cpu_figure(name: str, cpu: dict[str, float], echo_cpu_ms: float | None) -> d
     """CPU per unit by process; ``x echo`` is how many bare echo calls the same CPU buys."""
     total = sum(cpu.values())
     scale = f"; = {total / echo_cpu_ms:.1f} x the CPU of one bare echo call" if echo_cpu_ms else ""
-    return {"name": name, "value": total, "unit": "ms",
-            "note": ", ".join(f"{n} {ms:.2f}" for n, ms in cpu.items()) + scale}
+    return {
+        "name": name,
+        "value": total,
+        "unit": "ms",
+        "note": ", ".join(f"{n} {ms:.2f}" for n, ms in cpu.items()) + scale,
+    }
 
 
 def rpc_rate(amqp_uri: str, call, concurrency: int = 20, seconds: float = 5.0) -> float:
@@ -234,8 +261,7 @@ def sections(chosen: list[str] | None = None) -> list:
     """Every section, or the ``chosen`` ones; the echo baseline always runs first."""
     from benches import chassis as chassis_bench
 
-    others = sorted(p.stem for p in (REPO / "tools" / "benches").glob("*.py")
-                    if p.stem not in ("__init__", "chassis"))
+    others = sorted(p.stem for p in (REPO / "tools" / "benches").glob("*.py") if p.stem not in ("__init__", "chassis"))
     unknown = set(chosen or []) - set(others) - {"chassis"}
     if unknown:
         raise SystemExit(f"bench: no section {sorted(unknown)}; sections are {others}")
@@ -244,20 +270,31 @@ def sections(chosen: list[str] | None = None) -> list:
 
 
 def commit() -> str:
-    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                          text=True).stdout.strip() or "unknown"
+    return (
+        subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        or "unknown"
+    )
 
 
 def write_report(figures: list[dict], partial: bool = False) -> None:
-    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(),
-              "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "figures": figures}
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "figures": figures,
+    }
     reports = REPO / "reports"
     reports.mkdir(exist_ok=True)
-    stem = "bench-partial" if partial else "bench"   # a run of some sections keeps the full report
+    stem = "bench-partial" if partial else "bench"  # a run of some sections keeps the full report
     (reports / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
-    lines = [f"# Benchmarks ({report['date']}, commit {report['commit']}, {os.cpu_count()} CPUs)", "",
-             "Ratios are to the bare RPC echo rate measured in the same run.", "",
-             "| figure | value | unit | ratio to echo | note |", "|---|---|---|---|---|"]
+    lines = [
+        f"# Benchmarks ({report['date']}, commit {report['commit']}, {os.cpu_count()} CPUs)",
+        "",
+        "Ratios are to the bare RPC echo rate measured in the same run.",
+        "",
+        "| figure | value | unit | ratio to echo | note |",
+        "|---|---|---|---|---|",
+    ]
     for f in figures:
         ratio = f"{f['ratio_to_echo']:.3f}" if f.get("ratio_to_echo") is not None else ""
         lines.append(f"| {f['name']} | {f['value']:.1f} | {f['unit']} | {ratio} | {f.get('note', '')} |")

@@ -8,12 +8,13 @@ the client connections open now) are fewer: a platform that runs out of
 connections under load answers 503s, and takes them from everything else on
 the server (README, "Connections and memory").
 """
+
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
 
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")   # nameko's import, not make run's news
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko's import, not make run's news
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
 import psycopg  # noqa: E402
@@ -25,8 +26,9 @@ from chassis.db import pool_limits  # noqa: E402
 @dataclass
 class Server:
     """One PostgreSQL server and the pools that would open connections to it."""
+
     admin_url: str
-    pools: dict[str, int] = field(default_factory=dict)    # service -> DB_POOL_MAX
+    pools: dict[str, int] = field(default_factory=dict)  # service -> DB_POOL_MAX
     max_connections: int = 0
     reserved: int = 0
     in_use: int = 0
@@ -50,22 +52,27 @@ class Server:
                 """SELECT current_setting('max_connections')::int,
                           current_setting('superuser_reserved_connections')::int,
                           count(*) FILTER (WHERE pid <> pg_backend_pid())
-                   FROM pg_stat_activity WHERE backend_type = 'client backend'""").fetchone()
+                   FROM pg_stat_activity WHERE backend_type = 'client backend'"""
+            ).fetchone()
             self.in_use = others
 
     def summary(self) -> str:
         pools = ", ".join(f"{service} {size}" for service, size in self.pools.items())
-        return (f"PostgreSQL {self.address}: make run may open up to {self.needed} connections ({pools}); "
-                f"{self.free} of its {self.max_connections} are free")
+        return (
+            f"PostgreSQL {self.address}: make run may open up to {self.needed} connections ({pools}); "
+            f"{self.free} of its {self.max_connections} are free"
+        )
 
     def refusal(self) -> str | None:
         if self.needed <= self.free:
             return None
-        return (f"make run needs up to {self.needed} PostgreSQL connections on {self.address}, but only "
-                f"{max(self.free, 0)} of its max_connections {self.max_connections} are free ({self.in_use} in "
-                f"use, {self.reserved} reserved for superusers). Close what holds them, raise max_connections "
-                "(ALTER SYSTEM SET max_connections = 200; then restart PostgreSQL), or lower the pools with "
-                "PC_<SERVICE>_DB_POOL_MAX (README, \"Connections and memory\").")
+        return (
+            f"make run needs up to {self.needed} PostgreSQL connections on {self.address}, but only "
+            f"{max(self.free, 0)} of its max_connections {self.max_connections} are free ({self.in_use} in "
+            f"use, {self.reserved} reserved for superusers). Close what holds them, raise max_connections "
+            "(ALTER SYSTEM SET max_connections = 200; then restart PostgreSQL), or lower the pools with "
+            'PC_<SERVICE>_DB_POOL_MAX (README, "Connections and memory").'
+        )
 
 
 def servers(services: list[str]) -> list[Server]:

@@ -17,6 +17,7 @@ service runs: on a laptop next to ``make run``, or as ``kubectl exec`` / a Job
 in the service's own image. Every area and command has ``--help``.
 Exit codes: 0 done, 1 failed, 2 usage, 3 the service does not offer this yet.
 """
+
 from __future__ import annotations
 
 import os
@@ -58,6 +59,7 @@ class OpsError(Exception):
 
 
 # --- shared helpers ----------------------------------------------------------------
+
 
 def deployable_services() -> list[str]:
     return sorted(p.parent.name for p in SERVICES_DIR.glob("*/config.yaml"))
@@ -118,11 +120,14 @@ def call_rpc(args, service: str, method: str, **kwargs):
             raise OpsError(f"{service} does not offer {method} yet", EXIT_NOT_OFFERED) from None
         raise OpsError(f"{service}.{method} failed: {exc.exc_type}: {exc.value}") from None
     except Exception as exc:  # a domain error (chassis.errors) or the deadline
-        details = f" {json.dumps(exc.details, ensure_ascii=False)}" if isinstance(exc, DomainError) and exc.details else ""
+        details = (
+            f" {json.dumps(exc.details, ensure_ascii=False)}" if isinstance(exc, DomainError) and exc.details else ""
+        )
         raise OpsError(f"{service}.{method} failed: {exc}{details}") from None
 
 
 # --- migrations --------------------------------------------------------------------
+
 
 def migrations_status(args) -> int:
     import psycopg
@@ -133,17 +138,23 @@ def migrations_status(args) -> int:
     try:
         with psycopg.connect(url) as conn:
             exists = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()[0]
-            done = {r[0]: r[1] for r in conn.execute("SELECT version, applied_at FROM schema_migrations")} \
-                if exists else {}
+            done = (
+                {r[0]: r[1] for r in conn.execute("SELECT version, applied_at FROM schema_migrations")}
+                if exists
+                else {}
+            )
     except psycopg.OperationalError as exc:
         if "does not exist" not in str(exc):
             raise OpsError(f"cannot reach the database of {service_name(args.service)}: {exc}") from None
         done = {}  # no database yet: every migration is pending
     rows = [{"version": v, "applied_at": done.get(v)} for v, _ in migration_files(args.service)]
     pending = [r["version"] for r in rows if r["applied_at"] is None]
-    emit(args, {"service": service_name(args.service), "migrations": rows, "pending": pending},
-         [f"{'applied ' + str(r['applied_at'])[:19] if r['applied_at'] else 'PENDING':28} {r['version']}"
-          for r in rows] + [f"{len(pending)} pending"])
+    emit(
+        args,
+        {"service": service_name(args.service), "migrations": rows, "pending": pending},
+        [f"{'applied ' + str(r['applied_at'])[:19] if r['applied_at'] else 'PENDING':28} {r['version']}" for r in rows]
+        + [f"{len(pending)} pending"],
+    )
     return 0
 
 
@@ -153,12 +164,16 @@ def migrations_apply(args) -> int:
     url = database_url(args.service)
     ensure_database(url)
     applied = apply_migrations(url, args.service)
-    emit(args, {"service": service_name(args.service), "applied": applied},
-         [f"applied {v}" for v in applied] or ["nothing to apply"])
+    emit(
+        args,
+        {"service": service_name(args.service), "applied": applied},
+        [f"applied {v}" for v in applied] or ["nothing to apply"],
+    )
     return 0
 
 
 # --- outbox ------------------------------------------------------------------------
+
 
 def outbox_backlog(args) -> int:
     import psycopg
@@ -170,22 +185,30 @@ def outbox_backlog(args) -> int:
             summary = conn.execute(
                 """SELECT count(*) AS pending, count(*) FILTER (WHERE attempts > 0) AS failing,
                           coalesce(extract(epoch FROM now() - min(created_at)), 0)::float AS oldest_age_seconds
-                   FROM outbox WHERE published_at IS NULL""").fetchone()
+                   FROM outbox WHERE published_at IS NULL"""
+            ).fetchone()
             failing = conn.execute(
                 """SELECT event_id::text, event_type, attempts, last_error, next_attempt_at FROM outbox
-                   WHERE published_at IS NULL AND attempts > 0 ORDER BY id LIMIT %s""", (args.limit,)).fetchall()
+                   WHERE published_at IS NULL AND attempts > 0 ORDER BY id LIMIT %s""",
+                (args.limit,),
+            ).fetchall()
         report.append({"service": service_name(service), **summary, "failing_events": failing})
     lines = []
     for r in report:
-        lines.append(f"{r['service']:14} pending {r['pending']:6}  oldest {r['oldest_age_seconds']:9.1f} s  "
-                     f"failing {r['failing']}")
-        lines += [f"    {e['event_id']} {e['event_type']} attempts={e['attempts']} {e['last_error']}"
-                  for e in r["failing_events"]]
+        lines.append(
+            f"{r['service']:14} pending {r['pending']:6}  oldest {r['oldest_age_seconds']:9.1f} s  "
+            f"failing {r['failing']}"
+        )
+        lines += [
+            f"    {e['event_id']} {e['event_type']} attempts={e['attempts']} {e['last_error']}"
+            for e in r["failing_events"]
+        ]
     emit(args, report, lines)
     return 0
 
 
 # --- dead letters ------------------------------------------------------------------
+
 
 def deadletters_list(args) -> int:
     from chassis.deadletters import list_dead_letters
@@ -194,12 +217,20 @@ def deadletters_list(args) -> int:
     for sub in subscriptions_of(args.service, args.handler):
         for letter in list_dead_letters(amqp_uri(args), sub):
             envelope = letter["envelope"] if isinstance(letter["envelope"], dict) else {}
-            report.append({"handler": sub.handler, "event_id": envelope.get("event_id"),
-                           "type": envelope.get("type"), "partner_id": envelope.get("partner_id"),
-                           "attempts": letter["attempts"], "error": letter["error"],
-                           "envelope": letter["envelope"]})
-    lines = [f"{r['handler']:32} {r['event_id']} {r['type']} attempts={r['attempts']}\n    {r['error']}"
-             for r in report] + [f"{len(report)} parked"]
+            report.append(
+                {
+                    "handler": sub.handler,
+                    "event_id": envelope.get("event_id"),
+                    "type": envelope.get("type"),
+                    "partner_id": envelope.get("partner_id"),
+                    "attempts": letter["attempts"],
+                    "error": letter["error"],
+                    "envelope": letter["envelope"],
+                }
+            )
+    lines = [
+        f"{r['handler']:32} {r['event_id']} {r['type']} attempts={r['attempts']}\n    {r['error']}" for r in report
+    ] + [f"{len(report)} parked"]
     emit(args, report, lines)
     return 0
 
@@ -207,10 +238,14 @@ def deadletters_list(args) -> int:
 def deadletters_replay(args) -> int:
     from chassis.deadletters import replay_dead_letters
 
-    report = {sub.handler: replay_dead_letters(amqp_uri(args), sub)
-              for sub in subscriptions_of(args.service, args.handler)}
-    emit(args, {"service": service_name(args.service), "replayed": report},
-         [f"{handler:32} replayed {count}" for handler, count in report.items()])
+    report = {
+        sub.handler: replay_dead_letters(amqp_uri(args), sub) for sub in subscriptions_of(args.service, args.handler)
+    }
+    emit(
+        args,
+        {"service": service_name(args.service), "replayed": report},
+        [f"{handler:32} replayed {count}" for handler, count in report.items()],
+    )
     return 0
 
 
@@ -232,9 +267,15 @@ def compare_totals(ledger: dict, sources: dict[str, dict]) -> list[dict]:
             booked = ledger.get(partner, {}).get(source, {})
             for figure in RECONCILED_FIGURES:
                 if int(expected.get(figure, 0)) != int(booked.get(figure, 0)):
-                    mismatches.append({"partner_id": partner, "source": source, "figure": figure,
-                                       "ledger": int(booked.get(figure, 0)),
-                                       "source_says": int(expected.get(figure, 0))})
+                    mismatches.append(
+                        {
+                            "partner_id": partner,
+                            "source": source,
+                            "figure": figure,
+                            "ledger": int(booked.get(figure, 0)),
+                            "source_says": int(expected.get(figure, 0)),
+                        }
+                    )
     return mismatches
 
 
@@ -252,8 +293,11 @@ def reconcile(args) -> int:
             raise
         ledger = call_rpc(args, "settlement", "ledger_totals", **period)
         sources = {source: call_rpc(args, source, "settlement_totals", **period) for source in RECONCILED_SOURCES}
-        result = {**period, "compared": ["ledger"] + list(RECONCILED_SOURCES),
-                  "mismatches": compare_totals(ledger, sources)}
+        result = {
+            **period,
+            "compared": ["ledger"] + list(RECONCILED_SOURCES),
+            "mismatches": compare_totals(ledger, sources),
+        }
     print(json.dumps(result, indent=2, default=str, ensure_ascii=False))
     mismatches = result.get("mismatches") if isinstance(result, dict) else None
     return EXIT_FAILED if mismatches else 0
@@ -275,8 +319,11 @@ def operators_create(args) -> int:
         member_id = create_operator(config["DATABASE_URL"], args.login.strip(), password, config)
     except ValueError as exc:
         raise OpsError(str(exc), EXIT_USAGE) from None
-    emit(args, {"login_id": args.login.strip(), "member_id": member_id},
-         [f"operator {args.login.strip()!r} ready (id {member_id})"])
+    emit(
+        args,
+        {"login_id": args.login.strip(), "member_id": member_id},
+        [f"operator {args.login.strip()!r} ready (id {member_id})"],
+    )
     return 0
 
 
@@ -293,6 +340,7 @@ def erasure_request(args) -> int:
 
 
 # --- RabbitMQ production topology -----------------------------------------------------
+
 
 def rabbitmq_policies(args) -> int:
     import pcops_deploy
@@ -313,9 +361,26 @@ def rabbitmq_apply(args) -> int:
     policies = pcops_deploy.event_queue_policies(args.delivery_limit, args.service and service_name(args.service))
     node = ["-n", args.node] if args.node else []
     for policy in policies:
-        subprocess.run(["rabbitmqctl", "-q", *node, "set_policy", "-p", args.vhost, "--apply-to", policy["apply-to"],
-                        "--priority", str(policy["priority"]), policy["name"], policy["pattern"],
-                        json.dumps(policy["definition"])], check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                "rabbitmqctl",
+                "-q",
+                *node,
+                "set_policy",
+                "-p",
+                args.vhost,
+                "--apply-to",
+                policy["apply-to"],
+                "--priority",
+                str(policy["priority"]),
+                policy["name"],
+                policy["pattern"],
+                json.dumps(policy["definition"]),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     print(f"{len(policies)} policies set on vhost {args.vhost}")
     return 0
 
@@ -336,9 +401,11 @@ def deploy_render(args) -> int:
 
 # --- the parser ----------------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pcops", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="pcops", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--amqp-uri", help="RabbitMQ (default $PC_AMQP_URI, as the services use)")
     parser.add_argument("--timeout", type=float, default=RPC_TIMEOUT, help="seconds an RPC may take")
     areas = parser.add_subparsers(dest="area", required=True, metavar="AREA")
@@ -357,14 +424,22 @@ def build_parser() -> argparse.ArgumentParser:
     migrations = area("migrations", "a service's database schema (chassis.migrations)")
     status = command(migrations, "status", migrations_status, "applied and pending migrations of a service")
     status.add_argument("service", type=checked_service)
-    apply = command(migrations, "apply", migrations_apply,
-                    "create the database if missing and apply pending migrations (safe while the service runs "
-                    "older code only if the migration is backwards compatible: see deploy/README.md)")
+    apply = command(
+        migrations,
+        "apply",
+        migrations_apply,
+        "create the database if missing and apply pending migrations (safe while the service runs "
+        "older code only if the migration is backwards compatible: see deploy/README.md)",
+    )
     apply.add_argument("service", type=checked_service)
 
     outbox = area("outbox", "events committed but not yet published")
-    backlog = command(outbox, "backlog", outbox_backlog,
-                      "pending events per service, the oldest one's age, and those whose publish failed")
+    backlog = command(
+        outbox,
+        "backlog",
+        outbox_backlog,
+        "pending events per service, the oldest one's age, and those whose publish failed",
+    )
     backlog.add_argument("services", nargs="*", type=checked_service, help="default: every data service")
     backlog.add_argument("--limit", type=int, default=10, help="failing events to show per service")
 
@@ -372,17 +447,24 @@ def build_parser() -> argparse.ArgumentParser:
     listing = command(letters, "list", deadletters_list, "what is parked, with the last error; leaves it parked")
     listing.add_argument("service", type=checked_service)
     listing.add_argument("--handler", help="one handler only (default: all of the service's)")
-    replay = command(letters, "replay", deadletters_replay,
-                     "move parked events back to the handler's queue with a fresh attempt count (fix the cause "
-                     "first; handlers are idempotent, so a replayed event has one effect)")
+    replay = command(
+        letters,
+        "replay",
+        deadletters_replay,
+        "move parked events back to the handler's queue with a fresh attempt count (fix the cause "
+        "first; handlers are idempotent, so a replayed event has one effect)",
+    )
     replay.add_argument("service", type=checked_service)
     replay.add_argument("--handler", help="one handler only (default: all of the service's)")
 
-    recon = areas.add_parser("reconcile", help="ask a service to reconcile its figures with their sources",
-                             description="calls <service>.reconcile(partner_id, period_start, period_end) and "
-                                         "prints its report; for settlement without one, compares its ledger "
-                                         "totals with reservations' and orders' settlement totals; exit 1 when "
-                                         "there are mismatches")
+    recon = areas.add_parser(
+        "reconcile",
+        help="ask a service to reconcile its figures with their sources",
+        description="calls <service>.reconcile(partner_id, period_start, period_end) and "
+        "prints its report; for settlement without one, compares its ledger "
+        "totals with reservations' and orders' settlement totals; exit 1 when "
+        "there are mismatches",
+    )
     recon.set_defaults(func=reconcile)
     recon.add_argument("service", type=checked_service, help="e.g. settlement")
     recon.add_argument("--from", dest="date_from", required=True, help="first business date, YYYY-MM-DD")
@@ -390,34 +472,48 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("--partner", help="one partner only (default: all)")
 
     operators = area("operators", "platform operators (never created by sign-up)")
-    create = command(operators, "create", operators_create,
-                     "create an operator, or reset its password (password from $PASSWORD, else a prompt)")
+    create = command(
+        operators,
+        "create",
+        operators_create,
+        "create an operator, or reset its password (password from $PASSWORD, else a prompt)",
+    )
     create.add_argument("--login", required=True)
 
     erasure = area("erasure", "data-erasure requests (accounts erases, other services follow its event)")
-    request = command(erasure, "request", erasure_request, "erase a customer's or a member's personal data",
-                      json_output=False)
+    request = command(
+        erasure, "request", erasure_request, "erase a customer's or a member's personal data", json_output=False
+    )
     who = request.add_mutually_exclusive_group(required=True)
     who.add_argument("--customer-id")
     who.add_argument("--member-id")
     request.add_argument("--reason", default="erasure request", help="recorded with the erasure")
 
     rabbit = area("rabbitmq", "production queue topology: quorum queues, delivery limit, dead-lettering")
-    policies = command(rabbit, "policies", rabbitmq_policies,
-                       "print the per-subscription policies (delivery limit, dead-letter target)", json_output=False)
+    policies = command(
+        rabbit,
+        "policies",
+        rabbitmq_policies,
+        "print the per-subscription policies (delivery limit, dead-letter target)",
+        json_output=False,
+    )
     policies.add_argument("--format", choices=["json", "k8s"], default="json")
     policies.add_argument("--vhost", default="pc")
     policies.add_argument("--delivery-limit", type=int, default=DEFAULT_DELIVERY_LIMIT)
-    rabbit_apply = command(rabbit, "apply", rabbitmq_apply, "set the policies with rabbitmqctl",
-                           json_output=False)
+    rabbit_apply = command(rabbit, "apply", rabbitmq_apply, "set the policies with rabbitmqctl", json_output=False)
     rabbit_apply.add_argument("--vhost", default="/")
     rabbit_apply.add_argument("--delivery-limit", type=int, default=DEFAULT_DELIVERY_LIMIT)
     rabbit_apply.add_argument("--service", type=checked_service, help="one service's queues only")
     rabbit_apply.add_argument("--node", help="the RabbitMQ node rabbitmqctl talks to (default: its own default)")
 
     deploy = area("deploy", "the deploy/ files generated from the service list and contracts")
-    render = command(deploy, "render", deploy_render,
-                     "write deploy/compose.yaml, deploy/k8s/ and the RabbitMQ definitions", json_output=False)
+    render = command(
+        deploy,
+        "render",
+        deploy_render,
+        "write deploy/compose.yaml, deploy/k8s/ and the RabbitMQ definitions",
+        json_output=False,
+    )
     render.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is out of date")
     return parser
 

@@ -11,6 +11,7 @@ others keep serving meanwhile (the gateway's /healthz names the one that is
 down). Only a platform that never became healthy within the start-up time
 is given up on, so a broken setup (port taken, database missing) still ends
 `make run` with its error instead of looping."""
+
 from __future__ import annotations
 
 import ctypes
@@ -26,13 +27,13 @@ from connection_budget import check as check_connection_budget
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = ["accounts", "catalog", "reservations", "orders", "notifications", "settlement", "insights", "gateway"]
-CONSOLE = "console"   # the web console (services/console): no database, a client of the gateway
+CONSOLE = "console"  # the web console (services/console): no database, a client of the gateway
 PROCESSES = [*SERVICES, CONSOLE]
 STARTUP_SECONDS = 60
 STOP_SECONDS = 25
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0
-STABLE_SECONDS = 60         # up this long: the next crash starts the back-off again at 1 s
+STABLE_SECONDS = 60  # up this long: the next crash starts the back-off again at 1 s
 PR_SET_PDEATHSIG = 1
 
 
@@ -54,11 +55,13 @@ def die_with_parent() -> None:
 def start(service: str) -> subprocess.Popen:
     # Own session: Ctrl-C reaches only this launcher, which then stops the
     # children in order and waits for them, so none is left behind.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / d) for d in ("libs", "services")),
-           "PSYCOPG_WAIT_FUNC": "wait_select"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(str(REPO / d) for d in ("libs", "services")),
+        "PSYCOPG_WAIT_FUNC": "wait_select",
+    }
     command = ["-m", "console"] if service == CONSOLE else ["-m", "chassis.run", service]
-    return subprocess.Popen([sys.executable, *command], start_new_session=True,
-                            preexec_fn=die_with_parent, env=env)
+    return subprocess.Popen([sys.executable, *command], start_new_session=True, preexec_fn=die_with_parent, env=env)
 
 
 class Restarts:
@@ -67,7 +70,7 @@ class Restarts:
     def __init__(self, clock=time.monotonic):
         self.clock = clock
         self.backoff: dict[str, float] = {}
-        self.due: dict[str, float] = {}      # service -> when to start it again
+        self.due: dict[str, float] = {}  # service -> when to start it again
         self.count: dict[str, int] = {}
         self.started_at: dict[str, float] = {}
 
@@ -98,8 +101,12 @@ def supervise(processes: dict[str, subprocess.Popen], restarts: Restarts) -> Non
     for name, process in processes.items():
         if process.poll() is not None and name not in restarts.due:
             delay = restarts.exited(name)
-            print(f"{name} exited (code {process.returncode}); restarting it in {delay:.0f}s "
-                  f"(restart {restarts.count[name]})", file=sys.stderr, flush=True)
+            print(
+                f"{name} exited (code {process.returncode}); restarting it in {delay:.0f}s "
+                f"(restart {restarts.count[name]})",
+                file=sys.stderr,
+                flush=True,
+            )
     for name in restarts.ready():
         processes[name] = start(name)
         restarts.started(name)
@@ -150,8 +157,11 @@ def main() -> int:
             supervise(processes, restarts)
             if not announced:
                 if healthy(url):
-                    print(f"\nPartner Center is up: {url}  (health: {url}/healthz; Ctrl-C stops everything)\n"
-                          f"Partner center console: {console_url()}\n", flush=True)
+                    print(
+                        f"\nPartner Center is up: {url}  (health: {url}/healthz; Ctrl-C stops everything)\n"
+                        f"Partner center console: {console_url()}\n",
+                        flush=True,
+                    )
                     announced = True
                 elif time.monotonic() > deadline:
                     print(f"the gateway did not report healthy within {STARTUP_SECONDS}s", file=sys.stderr)

@@ -8,6 +8,7 @@ RPC with timeouts, and the test fixtures.
 
 ``chassis.Actor`` is who asks a service to act (chassis.actor).
 """
+
 from .actor import Actor
 
 __all__ = ["Actor"]

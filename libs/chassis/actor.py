@@ -12,6 +12,7 @@ shape the services were sent before (issue 19): the gateway's whole principal
 catalog's ``"api_key"`` and ``"api_key:<id>"``, settlement's
 ``"operator:<id>"``, and nothing at all (the system).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -22,8 +23,8 @@ from .errors import DomainError, ValidationFailed
 
 MEMBER, API_KEY, OPERATOR, CUSTOMER, SYSTEM = "member", "api_key", "operator", "customer", "system"
 KINDS = (MEMBER, API_KEY, OPERATOR, CUSTOMER, SYSTEM)
-PEOPLE = (MEMBER, OPERATOR)          # their id is a member id
-PREFIXED = (API_KEY, OPERATOR)       # bare strings "api_key:<id>", "operator:<id>"
+PEOPLE = (MEMBER, OPERATOR)  # their id is a member id
+PREFIXED = (API_KEY, OPERATOR)  # bare strings "api_key:<id>", "operator:<id>"
 
 
 def invalid_actor(why: str) -> DomainError:
@@ -77,8 +78,15 @@ class Actor:
         return self.id or self.kind
 
     def to_wire(self) -> dict[str, str | None]:
-        return {"kind": self.kind, "id": self.id, "role": self.role, "partner_id": self.partner_id,
-                "api_key_id": self.api_key_id, "member_id": self.member_id, "customer_id": self.customer_id}
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "role": self.role,
+            "partner_id": self.partner_id,
+            "api_key_id": self.api_key_id,
+            "member_id": self.member_id,
+            "customer_id": self.customer_id,
+        }
 
     @classmethod
     def from_wire(cls, value: Any) -> Actor:
@@ -108,6 +116,10 @@ class Actor:
         member_id = _text(value.get("member_id"), "member_id")
         customer_id = _text(value.get("customer_id"), "customer_id")
         person = customer_id if kind == CUSTOMER else member_id
-        return cls(kind, _text(value.get("id"), "id") or person, role=_text(value.get("role"), "role"),
-                   partner_id=_text(value.get("partner_id"), "partner_id"),
-                   api_key_id=_text(value.get("api_key_id"), "api_key_id"))
+        return cls(
+            kind,
+            _text(value.get("id"), "id") or person,
+            role=_text(value.get("role"), "role"),
+            partner_id=_text(value.get("partner_id"), "partner_id"),
+            api_key_id=_text(value.get("api_key_id"), "api_key_id"),
+        )

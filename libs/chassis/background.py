@@ -9,6 +9,7 @@ dependency workers get: "there is new work") or ``poll_interval`` passes. A
 once. An exception (broker or database away) is logged and backed off
 exponentially up to 5 s, keeping the rows for the next pass.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -26,7 +27,7 @@ MAX_BACKOFF_SECONDS = 5.0
 
 
 class PollingLoop(DependencyProvider):
-    identifier = "polling_loop"     # names the greenthread and the log lines
+    identifier = "polling_loop"  # names the greenthread and the log lines
     enabled = True
     poll_interval = 0.5
 
@@ -61,7 +62,7 @@ class PollingLoop(DependencyProvider):
                 failures += 1
                 claimed = 0
                 log.warning(f"{self.identifier}_error", error=repr(exc), failures=failures)
-                eventlet.sleep(min(0.2 * 2 ** failures, MAX_BACKOFF_SECONDS))
+                eventlet.sleep(min(0.2 * 2**failures, MAX_BACKOFF_SECONDS))
             if not self.more_waiting(claimed) and self.running:
                 with eventlet.Timeout(self.poll_interval, False):
                     self.wakeup.wait()

@@ -1,4 +1,5 @@
 """Service configuration: one ``config.yaml`` per service, ``${VAR:default}`` expanded."""
+
 from __future__ import annotations
 
 import os

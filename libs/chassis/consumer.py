@@ -18,6 +18,7 @@ gives the service one entrypoint per event type, named as
 ``chassis.contracts.SUBSCRIPTIONS`` names it (``on_order_completed``: its
 queue), each calling the method.
 """
+
 from __future__ import annotations
 
 import traceback
@@ -49,7 +50,6 @@ class UnknownSubscription(RuntimeError):
 
 
 class EventHandler(Consumer):
-
     def __init__(self, event_type: str, **kwargs: Any) -> None:
         self.event_type = event_type
         super().__init__(queue=None, **kwargs)
@@ -80,8 +80,9 @@ class EventHandler(Consumer):
         context_data = self.unpack_message_headers(message)
         context_data[CORRELATION_KEY] = envelope.correlation_id or context_data.get(CORRELATION_KEY)
         try:
-            self.container.spawn_worker(self, (envelope,), {}, context_data=context_data,
-                                        handle_result=partial(self.handle_result, message))
+            self.container.spawn_worker(
+                self, (envelope,), {}, context_data=context_data, handle_result=partial(self.handle_result, message)
+            )
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
 
@@ -108,14 +109,19 @@ class EventHandler(Consumer):
         delay_ms = self.base_delay_ms * 2 ** (attempt - 1)
         log.warning("event_retry_scheduled", queue=self.queue.name, attempt=attempt, delay_ms=delay_ms, error=error)
         self.publisher.publish(
-            message.payload, exchange="", routing_key=topology.retry_queue(self.subscription),
-            expiration=delay_ms / 1000, headers={ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error[:1000]},
+            message.payload,
+            exchange="",
+            routing_key=topology.retry_queue(self.subscription),
+            expiration=delay_ms / 1000,
+            headers={ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error[:1000]},
         )
 
     def _park(self, payload: Any, message: Any, attempt: int, error: str) -> None:
         log.error("event_dead_lettered", queue=self.queue.name, attempt=attempt, error=error)
         self.publisher.publish(
-            payload, exchange="", routing_key=topology.dead_letter_queue(self.subscription),
+            payload,
+            exchange="",
+            routing_key=topology.dead_letter_queue(self.subscription),
             headers={ATTEMPT_HEADER: attempt, ERROR_HEADER: error[:1000]},
         )
 

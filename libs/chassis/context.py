@@ -4,6 +4,7 @@ nameko copies ``worker_ctx.context_data`` into the headers of every RPC it
 makes, so a correlation id placed there follows the call chain. Events carry
 it in their envelope; the event entrypoint puts it back into context_data.
 """
+
 from __future__ import annotations
 
 import uuid

@@ -6,6 +6,7 @@ it is published (``SUBSCRIPTIONS``). The outbox relay declares the queues of
 every subscriber before publishing with ``mandatory``, so an event is kept in
 its queue even when the consumer has not started yet.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ class Payload(BaseModel):
 
 # --- accounts -------------------------------------------------------------
 
+
 class MemberWithdrawn(Payload):
     """R-ACC-3: other services erase or pseudonymise what they hold of the member."""
+
     member_id: str
     pseudonym: str
 
@@ -30,6 +33,7 @@ class CustomerErased(Payload):
     """A customer's erasure request: bookings and orders keep amounts, lose personal data.
     ``phone_key`` (``chassis.privacy.phone_key`` of their phone, never the phone) lets
     reservations clear a pending ticket transfer addressed to that phone (issue 16)."""
+
     customer_id: str
     pseudonym: str
     phone_key: str | None = None
@@ -39,6 +43,7 @@ class PartnerChanged(Payload):
     """partner.registered / verified / rejected (R-ACC-8), resubmitted (R-ACC-15:
     ``changes`` since the rejection, whose ``reason`` it carries) and closed
     (R-ACC-14: ``open_bookings`` "cancel" or "serve")."""
+
     partner_id: str
     name: str
     category: str
@@ -50,6 +55,7 @@ class PartnerChanged(Payload):
 
 class StaffInvited(Payload):
     """R-ACC-6."""
+
     partner_id: str
     invitation_id: str
     member_id: str
@@ -58,20 +64,23 @@ class StaffInvited(Payload):
 
 # --- catalog --------------------------------------------------------------
 
+
 class ProductChanged(Payload):
     """product.submitted / approved / rejected / changed / sold_out (R-CAT-3, R-CAT-5)."""
+
     partner_id: str
     product_id: str
     name: str
-    kind: str                       # "booking" or "goods"
+    kind: str  # "booking" or "goods"
     revision_id: str | None = None
     version: int | None = None
     reason: str | None = None
-    option_id: str | None = None    # sold_out of one option
+    option_id: str | None = None  # sold_out of one option
     fields: list[str] = []
 
 
 # --- reservations ---------------------------------------------------------
+
 
 class ReservationLine(Payload):
     price_id: str
@@ -83,21 +92,22 @@ class ReservationLine(Payload):
 class ReservationChanged(Payload):
     """Every reservation transition (R-RSV-1..11). Amounts in KRW. No phone or
     name in clear: ``booker_name_masked`` is what messages may show."""
+
     partner_id: str
     reservation_number: str
     product_id: str
     product_name: str
-    customer_id: str                # the booker
+    customer_id: str  # the booker
     status: str
-    holder_customer_id: str | None = None   # who holds the ticket (R-RSV-10); the booker unless handed over
+    holder_customer_id: str | None = None  # who holds the ticket (R-RSV-10); the booker unless handed over
     use_date: str | None = None
     use_time: str | None = None
     total: int = 0
     lines: list[ReservationLine] = []
     booker_name_masked: str | None = None
-    customer_name_masked: str | None = None   # chat events: who accepted (the holder), masked (issue 17 item 9)
+    customer_name_masked: str | None = None  # chat events: who accepted (the holder), masked (issue 17 item 9)
     reason: str | None = None
-    actor: str | None = None        # "customer", "partner" or "system"
+    actor: str | None = None  # "customer", "partner" or "system"
     refund_amount: int = 0
     fee_amount: int = 0
     previous_date: str | None = None
@@ -105,12 +115,12 @@ class ReservationChanged(Payload):
     to_customer_id: str | None = None
     invitation_id: str | None = None
     conversation_id: str | None = None
-    payment: str | None = None      # "none" or "prepaid" (R-CAT-6): only prepaid bookings move money
-    partial: bool = False           # a cancellation of some lines only (R-RSV-4)
-    cancelled_lines: list[ReservationLine] = []   # what a cancellation took back
+    payment: str | None = None  # "none" or "prepaid" (R-CAT-6): only prepaid bookings move money
+    partial: bool = False  # a cancellation of some lines only (R-RSV-4)
+    cancelled_lines: list[ReservationLine] = []  # what a cancellation took back
     # issue #11: coupons (the discount is part of the price snapshot; the partner funds it)
     coupon_id: str | None = None
-    discount_amount: int = 0        # ``total`` is what the customer pays, after the discount
+    discount_amount: int = 0  # ``total`` is what the customer pays, after the discount
     # issue #11: reviews (reservation.review_posted / reservation.review_replied)
     review_id: str | None = None
     rating: int | None = None
@@ -120,6 +130,7 @@ class ReservationChanged(Payload):
 
 # --- orders ---------------------------------------------------------------
 
+
 class OrderLine(Payload):
     line_id: str
     product_id: str
@@ -128,8 +139,8 @@ class OrderLine(Payload):
     quantity: int
     unit_price: int
     amount: int
-    option_label: str | None = None     # "White / M": what messages name
-    refunded_quantity: int = 0          # units of the line refunded so far (R-ORD-8)
+    option_label: str | None = None  # "White / M": what messages name
+    refunded_quantity: int = 0  # units of the line refunded so far (R-ORD-8)
 
 
 class ProductAmount(Payload):
@@ -139,29 +150,30 @@ class ProductAmount(Payload):
 
 class OrderChanged(Payload):
     """Every order transition (R-ORD-1..9). Amounts in KRW, per line."""
+
     partner_id: str
     order_id: str
     customer_id: str
-    channel: str                    # dine_in, takeout, delivery, parcel
+    channel: str  # dine_in, takeout, delivery, parcel
     status: str
     total: int = 0
     lines: list[OrderLine] = []
     refund_amount: int = 0
     refunded_line_ids: list[str] = []
-    refund_products: list[ProductAmount] = []   # this event's refund by product (chassis.money)
-    request_id: str | None = None   # refund, exchange, inquiry or review id
+    refund_products: list[ProductAmount] = []  # this event's refund by product (chassis.money)
+    request_id: str | None = None  # refund, exchange, inquiry or review id
     reason: str | None = None
     actor: str | None = None
     courier: str | None = None
     invoice_number: str | None = None
-    tracking_url: str | None = None     # the courier's tracking page for the invoice (R-ORD-7)
-    payment_status: str | None = None   # paid, partially_refunded, refunded (R-ORD-6)
-    number: int | None = None           # the short number of the partner's day, "37번" (issue 18)
-    ready_at: str | None = None         # expected ready time, RFC 3339 (seed 004 소요 시간)
-    refunded_total: int = 0             # everything refunded on the order so far
+    tracking_url: str | None = None  # the courier's tracking page for the invoice (R-ORD-7)
+    payment_status: str | None = None  # paid, partially_refunded, refunded (R-ORD-6)
+    number: int | None = None  # the short number of the partner's day, "37번" (issue 18)
+    ready_at: str | None = None  # expected ready time, RFC 3339 (seed 004 소요 시간)
+    refunded_total: int = 0  # everything refunded on the order so far
     # issue #11: coupons (the discount is part of the price snapshot; the partner funds it)
     coupon_id: str | None = None
-    discount_amount: int = 0            # ``total`` is what the customer pays, after the discount
+    discount_amount: int = 0  # ``total`` is what the customer pays, after the discount
     # issue #11: reviews (order.review_posted / order.review_replied; request_id is the review id)
     review_line_id: str | None = None
     rating: int | None = None
@@ -178,8 +190,10 @@ class OrderChanged(Payload):
 
 # --- settlement -----------------------------------------------------------
 
+
 class PayoutScheduled(Payload):
     """payout.scheduled / tax_invoice.issued (R-STL-2, R-STL-3)."""
+
     partner_id: str
     period_start: str
     period_end: str
@@ -191,9 +205,11 @@ class PayoutScheduled(Payload):
 
 # --- notifications --------------------------------------------------------
 
+
 class WebhookDisabled(Payload):
     """webhook.disabled: a partner webhook failed too often and was switched off
     (issue #7); notifications tells the partner's managers through its own queue."""
+
     partner_id: str
     webhook_id: str
     url: str
@@ -203,25 +219,57 @@ class WebhookDisabled(Payload):
 
 class ChassisProbed(Payload):
     """Exercises the chassis end to end (tests and benchmarks)."""
+
     probe_id: str
     note: str = ""
 
 
-_RESERVATION_EVENTS = ["requested", "confirmed", "rejected", "cancelled", "completed", "no_show",
-                       "date_changed", "shared", "transferred", "chat_requested", "chat_accepted",
-                       "chat_declined", "expired", "review_posted", "review_replied"]
-_ORDER_EVENTS = ["received", "preparing", "completed", "cancelled", "shipment_prepared", "shipped",
-                 "shipment_corrected", "delivered", "refund_requested", "refund_approved", "refund_rejected",
-                 "exchange_requested", "exchange_approved", "exchange_rejected", "exchange_returned",
-                 "exchange_shipped", "exchange_delivered", "inquiry_posted",
-                 "inquiry_answered", "review_posted", "review_replied"]
+_RESERVATION_EVENTS = [
+    "requested",
+    "confirmed",
+    "rejected",
+    "cancelled",
+    "completed",
+    "no_show",
+    "date_changed",
+    "shared",
+    "transferred",
+    "chat_requested",
+    "chat_accepted",
+    "chat_declined",
+    "expired",
+    "review_posted",
+    "review_replied",
+]
+_ORDER_EVENTS = [
+    "received",
+    "preparing",
+    "completed",
+    "cancelled",
+    "shipment_prepared",
+    "shipped",
+    "shipment_corrected",
+    "delivered",
+    "refund_requested",
+    "refund_approved",
+    "refund_rejected",
+    "exchange_requested",
+    "exchange_approved",
+    "exchange_rejected",
+    "exchange_returned",
+    "exchange_shipped",
+    "exchange_delivered",
+    "inquiry_posted",
+    "inquiry_answered",
+    "review_posted",
+    "review_replied",
+]
 
 # Producers may add optional fields to a payload; anything else is a new version.
 PAYLOADS: dict[str, type[Payload]] = {
     "member.withdrawn": MemberWithdrawn,
     "customer.erased": CustomerErased,
-    **{f"partner.{kind}": PartnerChanged for kind in ("registered", "verified", "rejected", "resubmitted",
-                                                       "closed")},
+    **{f"partner.{kind}": PartnerChanged for kind in ("registered", "verified", "rejected", "resubmitted", "closed")},
     "staff.invited": StaffInvited,
     **{f"product.{kind}": ProductChanged for kind in ("submitted", "approved", "rejected", "changed", "sold_out")},
     **{f"reservation.{kind}": ReservationChanged for kind in _RESERVATION_EVENTS},
@@ -257,11 +305,19 @@ SUBSCRIPTIONS: set[Subscription] = {
 NOTIFIED_EVENTS: tuple[str, ...] = (
     *(f"reservation.{kind}" for kind in _RESERVATION_EVENTS if kind != "shared"),
     *(f"order.{kind}" for kind in _ORDER_EVENTS),
-    "product.approved", "product.rejected", "product.sold_out",
-    "partner.verified", "partner.rejected", "staff.invited",
-    "partner.registered", "partner.resubmitted",   # to the operators (issue 18 item 13)
-    "payout.scheduled", "tax_invoice.issued",
-    "member.withdrawn", "customer.erased", "webhook.disabled",
+    "product.approved",
+    "product.rejected",
+    "product.sold_out",
+    "partner.verified",
+    "partner.rejected",
+    "staff.invited",
+    "partner.registered",
+    "partner.resubmitted",  # to the operators (issue 18 item 13)
+    "payout.scheduled",
+    "tax_invoice.issued",
+    "member.withdrawn",
+    "customer.erased",
+    "webhook.disabled",
 )
 
 
@@ -270,27 +326,36 @@ SUBSCRIPTIONS.update(Subscription(t, "notifications", handler_name(t)) for t in 
 # settlement (R-STL-1): the sales, cancellation fees and refunds that enter the
 # ledger, and the partner's category (commission). Handler ``on_<kind>``.
 SETTLEMENT_EVENTS: tuple[str, ...] = (
-    "reservation.completed", "reservation.cancelled", "reservation.no_show",
-    "order.completed", "order.delivered", "order.refund_approved",
-    "partner.registered", "partner.verified",
+    "reservation.completed",
+    "reservation.cancelled",
+    "reservation.no_show",
+    "order.completed",
+    "order.delivered",
+    "order.refund_approved",
+    "partner.registered",
+    "partner.verified",
 )
 SUBSCRIPTIONS.update(Subscription(t, "settlement", handler_name(t)) for t in SETTLEMENT_EVENTS)
 
 # reservations: booker data is pseudonymised when its person is erased (R-ACC-3);
 # a closed partner's open bookings are cancelled or served (R-ACC-14).
-SUBSCRIPTIONS.update({
-    Subscription("member.withdrawn", "reservations", "on_member_withdrawn"),
-    Subscription("customer.erased", "reservations", "on_customer_erased"),
-    Subscription("partner.closed", "reservations", "on_partner_closed"),
-})
+SUBSCRIPTIONS.update(
+    {
+        Subscription("member.withdrawn", "reservations", "on_member_withdrawn"),
+        Subscription("customer.erased", "reservations", "on_customer_erased"),
+        Subscription("partner.closed", "reservations", "on_partner_closed"),
+    }
+)
 
 # orders: pseudonymise the customer's personal data and withdrawn members' ids (issue #6).
-SUBSCRIPTIONS.update({
-    Subscription("member.withdrawn", "orders", "on_member_withdrawn"),
-    Subscription("customer.erased", "orders", "on_customer_erased"),
-    # R-ACC-14: a closing partner's open orders are cancelled (full refund) or left to finish.
-    Subscription("partner.closed", "orders", "on_partner_closed"),
-})
+SUBSCRIPTIONS.update(
+    {
+        Subscription("member.withdrawn", "orders", "on_member_withdrawn"),
+        Subscription("customer.erased", "orders", "on_customer_erased"),
+        # R-ACC-14: a closing partner's open orders are cancelled (full refund) or left to finish.
+        Subscription("partner.closed", "orders", "on_partner_closed"),
+    }
+)
 
 # catalog: coupon issues and redemptions keep counting under the erased customer's pseudonym (issue #11).
 SUBSCRIPTIONS.add(Subscription("customer.erased", "catalog", "on_customer_erased"))
@@ -301,11 +366,37 @@ SUBSCRIPTIONS.add(Subscription("partner.closed", "catalog", "on_partner_closed")
 # insights (issue #11): the customers, statistics and reviews read models, fed
 # only by events; customer.erased pseudonymises them. Handler ``on_<kind>``.
 INSIGHTS_EVENTS: tuple[str, ...] = (
-    *(f"reservation.{kind}" for kind in ("requested", "confirmed", "rejected", "cancelled", "expired", "completed",
-                                         "no_show", "date_changed", "review_posted", "review_replied",
-                                         "transferred")),   # who holds the ticket: channel audiences (R-NTF-3)
-    *(f"order.{kind}" for kind in ("received", "preparing", "completed", "cancelled", "shipment_prepared", "shipped",
-                                   "delivered", "refund_approved", "review_posted", "review_replied")),
+    *(
+        f"reservation.{kind}"
+        for kind in (
+            "requested",
+            "confirmed",
+            "rejected",
+            "cancelled",
+            "expired",
+            "completed",
+            "no_show",
+            "date_changed",
+            "review_posted",
+            "review_replied",
+            "transferred",
+        )
+    ),  # who holds the ticket: channel audiences (R-NTF-3)
+    *(
+        f"order.{kind}"
+        for kind in (
+            "received",
+            "preparing",
+            "completed",
+            "cancelled",
+            "shipment_prepared",
+            "shipped",
+            "delivered",
+            "refund_approved",
+            "review_posted",
+            "review_replied",
+        )
+    ),
     "customer.erased",
 )
 SUBSCRIPTIONS.update(Subscription(t, "insights", handler_name(t)) for t in INSIGHTS_EVENTS)

@@ -2,20 +2,23 @@
 and orders both do with it. The coupon itself (its limits, its discount, its
 redemption) is the catalog's; the booking or order names it by ``coupon_code``
 or ``coupon_id`` and hands it to the catalog ``hold`` that redeems it."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from .errors import ValidationFailed
 
-COUPON_CODE = r"^[A-Za-z0-9_-]{3,30}$"   # what customers type; case does not matter
+COUPON_CODE = r"^[A-Za-z0-9_-]{3,30}$"  # what customers type; case does not matter
 COUPON_FIELDS = ("coupon_code", "coupon_id")
 
 
 def check_one_coupon(code: str | None, coupon_id: str | None) -> None:
     if code is not None and coupon_id is not None:
-        raise ValidationFailed(message="request body is invalid",
-                               details={"fields": {"coupon_id": "give coupon_code or coupon_id, not both"}})
+        raise ValidationFailed(
+            message="request body is invalid",
+            details={"fields": {"coupon_id": "give coupon_code or coupon_id, not both"}},
+        )
 
 
 def without_unnamed_coupon(body: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +27,9 @@ def without_unnamed_coupon(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if not (k in COUPON_FIELDS and v is None)}
 
 
-def hold_coupon(code: str | None, coupon_id: str | None, customer_id: str, redemption_key: str) -> dict[str, Any] | None:
+def hold_coupon(
+    code: str | None, coupon_id: str | None, customer_id: str, redemption_key: str
+) -> dict[str, Any] | None:
     """The catalog hold's ``coupon`` argument, or None without a coupon."""
     if code is None and coupon_id is None:
         return None

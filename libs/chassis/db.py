@@ -16,6 +16,7 @@ so every other worker stalls behind one query. ``wait_select`` goes through
 the (monkey-patched, cooperative) ``select`` module instead. A service refuses
 to start when psycopg would block.
 """
+
 from __future__ import annotations
 
 import os
@@ -57,8 +58,8 @@ IDLE_CHECK_SECONDS = 2.0
 # Defaults for a service whose config.yaml does not name its own (tests' stand-ins).
 DEFAULT_POOL_MIN = 1
 DEFAULT_POOL_MAX = 4
-DEFAULT_POOL_MAX_IDLE = 5.0     # seconds; a pool at 8 is back at 1 within 35-40 s
-DEFAULT_POOL_TIMEOUT = 2.0      # seconds; under the default RPC_TIMEOUT (5)
+DEFAULT_POOL_MAX_IDLE = 5.0  # seconds; a pool at 8 is back at 1 within 35-40 s
+DEFAULT_POOL_TIMEOUT = 2.0  # seconds; under the default RPC_TIMEOUT (5)
 
 
 class BlockingWaitFunction(RuntimeError):
@@ -74,7 +75,8 @@ def ensure_cooperative_wait() -> None:
     if name not in COOPERATIVE_WAIT_FUNCTIONS:
         raise BlockingWaitFunction(
             f"psycopg uses {name}, which blocks every eventlet worker; "
-            "set PSYCOPG_WAIT_FUNC=wait_select before psycopg is imported")
+            "set PSYCOPG_WAIT_FUNC=wait_select before psycopg is imported"
+        )
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,10 @@ def pool_limits(config: dict[str, Any]) -> PoolLimits:
         timeout=float(config.get("DB_POOL_TIMEOUT", DEFAULT_POOL_TIMEOUT)),
     )
     if not 0 <= limits.min_size <= limits.max_size or limits.max_size < 1:
-        raise ValueError(f"DB_POOL_MIN {limits.min_size} and DB_POOL_MAX {limits.max_size}: "
-                         "need 0 <= DB_POOL_MIN <= DB_POOL_MAX and DB_POOL_MAX >= 1")
+        raise ValueError(
+            f"DB_POOL_MIN {limits.min_size} and DB_POOL_MAX {limits.max_size}: "
+            "need 0 <= DB_POOL_MIN <= DB_POOL_MAX and DB_POOL_MAX >= 1"
+        )
     if limits.max_idle <= 0 or limits.timeout <= 0:
         raise ValueError("DB_POOL_MAX_IDLE and DB_POOL_TIMEOUT must be positive seconds")
     return limits
@@ -114,9 +118,15 @@ class DatabasePool(SharedExtension):
         self.url = config["DATABASE_URL"]
         limits = pool_limits(config)
         self.pool = ConnectionPool(
-            self.url, min_size=limits.min_size, max_size=limits.max_size, max_idle=limits.max_idle,
-            timeout=limits.timeout, open=False, name=self.container.service_name,
-            kwargs={"row_factory": dict_row}, check=check_if_idle,
+            self.url,
+            min_size=limits.min_size,
+            max_size=limits.max_size,
+            max_idle=limits.max_idle,
+            timeout=limits.timeout,
+            open=False,
+            name=self.container.service_name,
+            kwargs={"row_factory": dict_row},
+            check=check_if_idle,
         )
 
     def start(self) -> None:
@@ -182,7 +192,9 @@ class UnitOfWork:
     def publish(self, event_type: str, payload: dict[str, Any], partner_id: str | None = None) -> Envelope:
         context = self.worker_ctx.context_data if self.worker_ctx else {}
         envelope = Envelope(
-            type=event_type, source=self.source, partner_id=partner_id,
+            type=event_type,
+            source=self.source,
+            partner_id=partner_id,
             correlation_id=context.get(CORRELATION_KEY),
             payload=validate_payload(event_type, payload),
         )

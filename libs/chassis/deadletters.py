@@ -1,4 +1,5 @@
 """Ops: list and replay the events parked in a subscriber's dead-letter queue."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,13 @@ def list_dead_letters(amqp_uri: str, sub: Subscription) -> list[dict[str, Any]]:
         parked = []
         while (message := channel.basic_get(topology.dead_letter_queue(sub))) is not None:
             headers = message.properties.get("application_headers", {})
-            parked.append({"envelope": json.loads(message.body), "attempts": headers.get(ATTEMPT_HEADER),
-                           "error": headers.get(ERROR_HEADER)})
+            parked.append(
+                {
+                    "envelope": json.loads(message.body),
+                    "attempts": headers.get(ATTEMPT_HEADER),
+                    "error": headers.get(ERROR_HEADER),
+                }
+            )
         channel.close()  # unacked messages go back to the queue untouched
         return parked
     finally:
@@ -37,8 +43,13 @@ def replay_dead_letters(amqp_uri: str, sub: Subscription) -> int:
         channel = connection.channel()
         topology.declare_subscription(channel, sub)
         while (message := channel.basic_get(topology.dead_letter_queue(sub))) is not None:
-            replay = amqp.Message(message.body, content_type="application/json", content_encoding="utf-8",
-                                  delivery_mode=2, application_headers={})
+            replay = amqp.Message(
+                message.body,
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                application_headers={},
+            )
             channel.basic_publish_confirm(replay, exchange="", routing_key=topology.main_queue(sub))
             channel.basic_ack(message.delivery_tag)
             replayed += 1

@@ -1,4 +1,5 @@
 """The envelope every integration event travels in."""
+
 from __future__ import annotations
 
 import uuid

@@ -5,6 +5,7 @@ they are registered with ``deserialize_to_instance``, the caller (another
 service or the gateway) gets the same class back with the same code, message,
 details and HTTP status. The gateway turns them into the contract's error body.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,18 +24,27 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, code: str | None = None, message: str = "", details: dict[str, Any] | None = None,
-                 status: int | None = None):
+    def __init__(
+        self,
+        code: str | None = None,
+        message: str = "",
+        details: dict[str, Any] | None = None,
+        status: int | None = None,
+    ):
         if code and code.startswith(WIRE_PREFIX):  # deserialising what another service raised
-            wire = json.loads(code[len(WIRE_PREFIX):])
+            wire = json.loads(code[len(WIRE_PREFIX) :])
             code, message, details, status = wire["code"], wire["message"], wire["details"], wire["status"]
         self.code = code or type(self).code
         self.message = message or self.code.replace("_", " ")
         self.details = details or {}
         self.status = int(status or type(self).status)
-        super().__init__(WIRE_PREFIX + json.dumps(
-            {"code": self.code, "message": self.message, "details": self.details, "status": self.status},
-            default=str))
+        super().__init__(
+            WIRE_PREFIX
+            + json.dumps(
+                {"code": self.code, "message": self.message, "details": self.details, "status": self.status},
+                default=str,
+            )
+        )
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

@@ -7,6 +7,7 @@ neither: a failure puts every attribute of the repository back (rollback) and
 drops the events it published (the outbox leaves only on commit). ``open``
 counts the transactions open now, so a fake port can assert that no RPC is
 made while rows are locked (issue 19)."""
+
 from __future__ import annotations
 
 import copy

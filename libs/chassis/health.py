@@ -16,6 +16,7 @@ What an answer proves: the process consumes from the broker and a pooled
 database connection answers ``SELECT 1`` (``DB_POOL_TIMEOUT`` bounds the wait
 for one, under the gateway's health deadline).
 """
+
 from __future__ import annotations
 
 import sys
@@ -33,12 +34,16 @@ from .rpc import HEALTH_METHOD, answer, health_queue, health_route
 
 class HealthResponder(DependencyProvider):
     queue_consumer = QueueConsumer()
-    pool = DatabasePool()   # the service's own pool (one per container)
+    pool = DatabasePool()  # the service's own pool (one per container)
 
     def setup(self) -> None:
         service = self.container.service_name
-        self.queue = Queue(health_queue(service), exchange=get_rpc_exchange(self.container.config),
-                           routing_key=f"{health_route(service)}.{HEALTH_METHOD}", durable=True)
+        self.queue = Queue(
+            health_queue(service),
+            exchange=get_rpc_exchange(self.container.config),
+            routing_key=f"{health_route(service)}.{HEALTH_METHOD}",
+            durable=True,
+        )
         self.queue_consumer.register_provider(self)
 
     def stop(self) -> None:

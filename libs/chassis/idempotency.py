@@ -15,6 +15,7 @@ stored record, a row with ``state``, ``response_status`` and ``response``:
 ``answered`` and ``refused`` give the columns to store, ``replay`` the first
 answer again.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,14 +27,17 @@ from typing import Any, overload
 from .errors import Conflict, DomainError, ValidationFailed
 
 HEADER = "Idempotency-Key"
-MAX_KEY_LENGTH = 200    # the served document's maxLength for the header (gateway/openapi.py)
-KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")   # visible ASCII: a header value, no spaces
+MAX_KEY_LENGTH = 200  # the served document's maxLength for the header (gateway/openapi.py)
+KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")  # visible ASCII: a header value, no spaces
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
 
 def key_required(creating: str) -> DomainError:
-    return ValidationFailed("idempotency_key_required", f"send an {HEADER} header to create {creating}",
-                            {"fields": {HEADER: f"required on {creating} creation"}})
+    return ValidationFailed(
+        "idempotency_key_required",
+        f"send an {HEADER} header to create {creating}",
+        {"fields": {HEADER: f"required on {creating} creation"}},
+    )
 
 
 def key_reused() -> DomainError:
@@ -56,8 +60,10 @@ def check_key(key: Any, creating: str | None = None) -> str | None:
             raise key_required(creating)
         return None
     if not isinstance(key, str) or not KEY.fullmatch(key):
-        raise ValidationFailed(message=f"the {HEADER} header is invalid",
-                               details={"fields": {HEADER: f"1 to {MAX_KEY_LENGTH} visible ASCII characters"}})
+        raise ValidationFailed(
+            message=f"the {HEADER} header is invalid",
+            details={"fields": {HEADER: f"1 to {MAX_KEY_LENGTH} visible ASCII characters"}},
+        )
     return key
 
 

@@ -3,6 +3,7 @@
 of day ``HH:MM``, instants RFC 3339, and numbers as numbers: PostgreSQL's
 ``SUM`` of integer won arrives as ``Decimal`` and leaves as an int; only a
 fractional value (a rate, an average) leaves as a float."""
+
 from __future__ import annotations
 
 import uuid

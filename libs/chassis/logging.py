@@ -5,6 +5,7 @@ Every line carries ``service``; inside a worker also ``entrypoint`` and
 nameko worker runs in its own greenlet, and greenlets have their own
 contextvars, so bindings never leak between concurrent workers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,19 +28,23 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     structlog.configure(
-        processors=[*shared, _add_service, structlog.processors.format_exc_info,
-                    structlog.processors.JSONRenderer()],
+        processors=[*shared, _add_service, structlog.processors.format_exc_info, structlog.processors.JSONRenderer()],
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )
     # Library logs (nameko, kombu) go through the same JSON renderer.
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _add_service,
-                    structlog.processors.JSONRenderer()],
-        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                _add_service,
+                structlog.processors.JSONRenderer(),
+            ],
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -16,6 +16,7 @@ else the service's own default from ``DEFAULT_PORTS`` (distinct ports, so
 A service whose port is taken refuses to start: a silent metrics outage
 would hide every alert.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,14 @@ from .logging import get_logger
 log = get_logger(__name__)
 
 DEFAULT_PORTS = {
-    "gateway": 9100, "accounts": 9101, "catalog": 9102, "reservations": 9103,
-    "orders": 9104, "notifications": 9105, "settlement": 9106, "insights": 9107,
+    "gateway": 9100,
+    "accounts": 9101,
+    "catalog": 9102,
+    "reservations": 9103,
+    "orders": 9104,
+    "notifications": 9105,
+    "settlement": 9106,
+    "insights": 9107,
 }
 # Entrypoints are fast RPCs and slower event handlers: 2.5 ms .. 10 s.
 LATENCY_BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -62,8 +69,9 @@ def error_code(exc: BaseException) -> str:
 
 
 def plain(start_response: Callable[..., Any], status: int, text: str) -> list[bytes]:
-    start_response(f"{status} {'OK' if status == 200 else 'Service Unavailable'}",
-                   [("Content-Type", "text/plain; charset=utf-8")])
+    start_response(
+        f"{status} {'OK' if status == 200 else 'Service Unavailable'}", [("Content-Type", "text/plain; charset=utf-8")]
+    )
     return [text.encode()]
 
 
@@ -79,6 +87,7 @@ class StateCollector(Collector):
 
     def database_pool(self) -> Any:
         from .db import DatabasePool  # only data services have one
+
         return next((ext for ext in self.container.extensions if isinstance(ext, DatabasePool)), None)
 
     def collect(self) -> Iterator[Metric]:
@@ -118,18 +127,22 @@ class StateCollector(Collector):
 
     def collect_outbox(self, pool: Any) -> Iterator[Metric]:
         backlog = GaugeMetricFamily("pc_outbox_backlog", "Committed events not yet published", labels=["service"])
-        age = GaugeMetricFamily("pc_outbox_oldest_age_seconds", "Age of the oldest unpublished event",
-                                labels=["service"])
-        failing = GaugeMetricFamily("pc_outbox_failing", "Unpublished events whose publish failed at least once",
-                                    labels=["service"])
-        up = GaugeMetricFamily("pc_outbox_readable", "1 when the outbox could be read at this scrape",
-                               labels=["service"])
+        age = GaugeMetricFamily(
+            "pc_outbox_oldest_age_seconds", "Age of the oldest unpublished event", labels=["service"]
+        )
+        failing = GaugeMetricFamily(
+            "pc_outbox_failing", "Unpublished events whose publish failed at least once", labels=["service"]
+        )
+        up = GaugeMetricFamily(
+            "pc_outbox_readable", "1 when the outbox could be read at this scrape", labels=["service"]
+        )
         try:
             with pool.connection(timeout=SCRAPE_QUERY_TIMEOUT) as conn:
                 row = conn.execute(
                     """SELECT count(*) AS pending, count(*) FILTER (WHERE attempts > 0) AS failing,
                               coalesce(extract(epoch FROM now() - min(created_at)), 0)::float AS age
-                       FROM outbox WHERE published_at IS NULL""").fetchone()
+                       FROM outbox WHERE published_at IS NULL"""
+                ).fetchone()
         except Exception as exc:  # the database is away: say so, do not fail the scrape
             log.warning("metrics_outbox_unreadable", error=repr(exc))
             up.add_metric([self.service], 0)
@@ -151,18 +164,22 @@ class StateCollector(Collector):
         labels = ["service", "subscription"]
         families = {
             topology.dead_letter_queue: GaugeMetricFamily(
-                "pc_dead_letter_messages", "Events parked in the dead-letter queue", labels=labels),
+                "pc_dead_letter_messages", "Events parked in the dead-letter queue", labels=labels
+            ),
             topology.retry_queue: GaugeMetricFamily(
-                "pc_retry_messages", "Failed deliveries waiting out their backoff", labels=labels),
+                "pc_retry_messages", "Failed deliveries waiting out their backoff", labels=labels
+            ),
             topology.main_queue: GaugeMetricFamily(
-                "pc_event_backlog_messages", "Events waiting to be consumed", labels=labels),
+                "pc_event_backlog_messages", "Events waiting to be consumed", labels=labels
+            ),
         }
         with self.broker_lock:  # one py-amqp connection: one scrape at a time uses it
             try:
                 for sub in subscriptions:
                     for queue_name, family in families.items():
-                        family.add_metric([self.service, f"{sub.event_type}:{sub.handler}"],
-                                          self.queue_depth(queue_name(sub)))
+                        family.add_metric(
+                            [self.service, f"{sub.event_type}:{sub.handler}"], self.queue_depth(queue_name(sub))
+                        )
             except Exception as exc:  # broker away: no queue figures at this scrape
                 log.warning("metrics_queues_unreadable", error=repr(exc))
                 self.close()
@@ -200,11 +217,18 @@ class Metrics(DependencyProvider):
         self.host, self.port = metrics_address(self.container.config, service)
         self.registry = CollectorRegistry()
         self.latency = Histogram(
-            "pc_entrypoint_duration_seconds", "Time an entrypoint's worker took",
-            ["service", "entrypoint"], buckets=LATENCY_BUCKETS, registry=self.registry)
+            "pc_entrypoint_duration_seconds",
+            "Time an entrypoint's worker took",
+            ["service", "entrypoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.errors = Counter(
-            "pc_entrypoint_errors", "Entrypoint calls that ended in an error, by error code",
-            ["service", "entrypoint", "code"], registry=self.registry)
+            "pc_entrypoint_errors",
+            "Entrypoint calls that ended in an error, by error code",
+            ["service", "entrypoint", "code"],
+            registry=self.registry,
+        )
         self.state = StateCollector(self.container)
         self.registry.register(self.state)
         self.started_at: dict[str, Any] = {}
@@ -216,8 +240,9 @@ class Metrics(DependencyProvider):
         # Bound here so a port already taken stops the service from starting.
         sock = eventlet.listen((self.host, self.port))
         self.port = sock.getsockname()[1]
-        self.server = eventlet.spawn(eventlet.wsgi.server, sock, self.wsgi_app(), log_output=False,
-                                     max_size=8, socket_timeout=10)
+        self.server = eventlet.spawn(
+            eventlet.wsgi.server, sock, self.wsgi_app(), log_output=False, max_size=8, socket_timeout=10
+        )
         log.info("metrics_listening", host=self.host, port=self.port)
 
     def wsgi_app(self) -> Callable[..., Any]:
@@ -233,6 +258,7 @@ class Metrics(DependencyProvider):
                 problem = self.readiness_problem()
                 return plain(start_response, 503 if problem else 200, problem or "ready")
             return metrics_app(environ, start_response)
+
         return app
 
     def readiness_problem(self) -> str | None:

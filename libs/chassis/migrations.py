@@ -4,6 +4,7 @@ Each file is applied once, in its own transaction, and recorded in
 ``schema_migrations``. A session-level advisory lock makes two processes
 starting at once apply them one after the other, never twice.
 """
+
 from __future__ import annotations
 
 import zlib

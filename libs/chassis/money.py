@@ -22,6 +22,7 @@ on them. A refund approved before the order completed is booked with the
 sale, when the order completes; an order that never completes (cancelled)
 is no revenue at all. Cancellation and no-show fees are reported apart.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ def split_amount(amount: int, weights: list[int]) -> list[int]:
     if total <= 0:
         return [amount] + [0] * (len(weights) - 1)
     shares = [amount * w // total for w in weights]
-    for index in sorted(range(len(weights)), key=lambda i: -weights[i])[:amount - sum(shares)]:
+    for index in sorted(range(len(weights)), key=lambda i: -weights[i])[: amount - sum(shares)]:
         shares[index] += 1
     return shares
 
@@ -47,8 +48,8 @@ def split_amount(amount: int, weights: list[int]) -> list[int]:
 class ProductMoney:
     product_id: str
     product_name: str
-    gross: int        # unit prices x units ordered
-    discount: int     # its share of the order's coupon discount
+    gross: int  # unit prices x units ordered
+    discount: int  # its share of the order's coupon discount
     refunded_value: int  # unit prices x units refunded
 
     @property
@@ -67,7 +68,9 @@ class ProductMoney:
         return self.paid - self.refunded
 
 
-def products_of(lines: list[dict[str, Any]], discount: int = 0, refunded: dict[str, int] | None = None) -> list[ProductMoney]:
+def products_of(
+    lines: list[dict[str, Any]], discount: int = 0, refunded: dict[str, int] | None = None
+) -> list[ProductMoney]:
     """Per product, in order of first appearance. ``lines`` carry ``product_id``,
     ``product_name``, ``unit_price``, ``quantity`` and ``refunded_quantity``;
     ``refunded`` overrides the refunded units of some lines (line id -> units)."""
@@ -77,10 +80,13 @@ def products_of(lines: list[dict[str, Any]], discount: int = 0, refunded: dict[s
         entry = by_product.setdefault(line["product_id"], [line["product_name"], 0, 0])
         entry[1] += int(line["unit_price"]) * int(line["quantity"])
         entry[2] += int(line["unit_price"]) * int(units)
-    shares = split_amount(discount, [gross for _, gross, _ in by_product.values()]) if discount else \
-        [0] * len(by_product)
-    return [ProductMoney(pid, name, gross, share, value)
-            for (pid, (name, gross, value)), share in zip(by_product.items(), shares, strict=True)]
+    shares = (
+        split_amount(discount, [gross for _, gross, _ in by_product.values()]) if discount else [0] * len(by_product)
+    )
+    return [
+        ProductMoney(pid, name, gross, share, value)
+        for (pid, (name, gross, value)), share in zip(by_product.items(), shares, strict=True)
+    ]
 
 
 def refund_by_product(lines: list[dict[str, Any]], refund: list[dict[str, Any]], discount: int = 0) -> dict[str, int]:
@@ -90,5 +96,8 @@ def refund_by_product(lines: list[dict[str, Any]], refund: list[dict[str, Any]],
     for item in refund:
         after[item["line_id"]] = after.get(item["line_id"], 0) + item["quantity"]
     before = {p.product_id: p.refunded for p in products_of(lines, discount)}
-    return {p.product_id: p.refunded - before[p.product_id] for p in products_of(lines, discount, after)
-            if p.refunded - before[p.product_id]}
+    return {
+        p.product_id: p.refunded - before[p.product_id]
+        for p in products_of(lines, discount, after)
+        if p.refunded - before[p.product_id]
+    }

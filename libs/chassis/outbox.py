@@ -9,6 +9,7 @@ that claimed them. If the process dies in between, the rows are still
 pending and go out again; consumers are idempotent (inbox), so a repeat has
 no second effect. Unconfirmed or returned rows are retried with backoff.
 """
+
 from __future__ import annotations
 
 import os
@@ -100,12 +101,17 @@ class ConfirmingPublisher:
             for event_id, event_type, envelope_json, correlation_id in events:
                 self._ensure_queues(event_type)
                 message = amqp.Message(
-                    envelope_json, content_type="application/json", content_encoding="utf-8",
-                    delivery_mode=2, message_id=event_id, type=event_type,
+                    envelope_json,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    message_id=event_id,
+                    type=event_type,
                     application_headers={"correlation_id": correlation_id or ""},
                 )
-                self.channel.basic_publish(message, exchange=topology.EVENTS_EXCHANGE,
-                                           routing_key=event_type, mandatory=True)
+                self.channel.basic_publish(
+                    message, exchange=topology.EVENTS_EXCHANGE, routing_key=event_type, mandatory=True
+                )
                 self.pending[self.next_tag] = event_id
                 self.next_tag += 1
             deadline = time.monotonic() + CONFIRM_TIMEOUT
@@ -148,20 +154,29 @@ class Relay:
             # come back unroutable forever: it is settled as sent to no one.
             unheard = [r["event_id"] for r in rows if not subscribers_of(r["event_type"])]
             confirmed, failed = self.publisher.publish_batch(
-                [(r["event_id"], r["event_type"], r["body"], r["correlation_id"]) for r in rows
-                 if subscribers_of(r["event_type"])])
+                [
+                    (r["event_id"], r["event_type"], r["body"], r["correlation_id"])
+                    for r in rows
+                    if subscribers_of(r["event_type"])
+                ]
+            )
             if unheard:
-                conn.execute("UPDATE outbox SET published_at = now(), last_error = 'no subscribers' "
-                             "WHERE event_id = ANY(%s::uuid[])", (unheard,))
+                conn.execute(
+                    "UPDATE outbox SET published_at = now(), last_error = 'no subscribers' "
+                    "WHERE event_id = ANY(%s::uuid[])",
+                    (unheard,),
+                )
             if confirmed:
-                conn.execute("UPDATE outbox SET published_at = now() WHERE event_id = ANY(%s::uuid[])",
-                             (list(confirmed),))
+                conn.execute(
+                    "UPDATE outbox SET published_at = now() WHERE event_id = ANY(%s::uuid[])", (list(confirmed),)
+                )
             for event_id, reason in failed.items():
                 conn.execute(
                     """UPDATE outbox SET attempts = attempts + 1, last_error = %s,
                               next_attempt_at = now() + make_interval(secs => least(%s, 0.5 * power(2, attempts)))
                        WHERE event_id = %s""",
-                    (reason, MAX_BACKOFF_SECONDS, event_id))
+                    (reason, MAX_BACKOFF_SECONDS, event_id),
+                )
                 log.warning("outbox_publish_failed", event_id=event_id, reason=reason)
             return len(rows)
 
@@ -180,8 +195,7 @@ class OutboxRelay(PollingLoop):
         config = self.container.config
         self.enabled = str(config.get("OUTBOX_RELAY", True)).lower() not in ("false", "0", "no")
         self.poll_interval = float(config.get("OUTBOX_POLL_INTERVAL", 0.5))
-        self.relay = Relay(self.pool.connection, config["AMQP_URI"],
-                           int(config.get("OUTBOX_BATCH_SIZE", 500)))
+        self.relay = Relay(self.pool.connection, config["AMQP_URI"], int(config.get("OUTBOX_BATCH_SIZE", 500)))
         self.pool.outbox_listeners.append(self.wake)
 
     def poll_once(self) -> int:

@@ -10,6 +10,7 @@ pagination on the values of the last row of a page.
     rows = store.rows(..., after, limit=q.limit + 1)
     return page(rows, q.limit, lambda row: (row["created_at"].isoformat(), row["id"]), render=view)
 """
+
 from __future__ import annotations
 
 import base64
@@ -50,14 +51,16 @@ def decode_cursor(cursor: str | None, *types: Callable[..., Any]) -> tuple[Any, 
             raise ValueError(cursor)
         return tuple(convert(value) for convert, value in zip(types, values, strict=True))
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise ValidationFailed(message="request query is invalid",
-                               details={"fields": {"cursor": "not a cursor this list gave out"}}) from None
+        raise ValidationFailed(
+            message="request query is invalid", details={"fields": {"cursor": "not a cursor this list gave out"}}
+        ) from None
 
 
 class PageQuery(Strict):
     """``?limit=&cursor=``, the base of every list's query model: a limit out
     of 1..100 is clamped, not refused; the cursor is opaque (``decode_cursor``
     refuses one this list did not give out, naming ``cursor``)."""
+
     limit: int = DEFAULT_LIMIT
     cursor: str | None = Field(None, max_length=500)
 
@@ -67,7 +70,9 @@ class PageQuery(Strict):
         return clamp_limit(value)
 
 
-def page(rows: list[Any], limit: int, cursor_of: Callable[..., Any], render: Callable[..., Any] | None = None) -> dict[str, Any]:
+def page(
+    rows: list[Any], limit: int, cursor_of: Callable[..., Any], render: Callable[..., Any] | None = None
+) -> dict[str, Any]:
     """``rows`` fetched with ``LIMIT limit + 1``: the page (each row through
     ``render`` when given) and the cursor of the next one, made of the values
     ``cursor_of(last row)`` returns (a tuple)."""

@@ -10,6 +10,7 @@ once. A verified partner stops selling only by closing (R-ACC-14), which the
 catalog learns from ``partner.closed`` and checks inside every hold's
 transaction, so remembering the answer never lets a closed partner sell.
 """
+
 from __future__ import annotations
 
 import time
@@ -35,8 +36,12 @@ class PartnerInfoCache:
     """Verified partners' ``partner_info`` answers, each for ``ttl_seconds``, at most
     ``max_partners`` of them. One instance per service process (its workers share it)."""
 
-    def __init__(self, ttl_seconds: float = PARTNER_INFO_TTL_SECONDS, max_partners: int = MAX_PARTNERS,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        ttl_seconds: float = PARTNER_INFO_TTL_SECONDS,
+        max_partners: int = MAX_PARTNERS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.ttl_seconds = ttl_seconds
         self.max_partners = max_partners
         self.clock = clock

@@ -2,6 +2,7 @@
 zone, Asia/Seoul unless it says otherwise): one definition of the zone and of
 the business day every service dates by, so that settlement, insights, orders
 and reservations never disagree about which day a midnight sale belongs to."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -2,6 +2,7 @@
 Protocols: ``chassis.db`` satisfies them in a running service, the in-memory
 fakes of ``tests/test_use_cases.py`` in a test. One definition for every
 service, so the fakes and the real thing are held to the same shape."""
+
 from __future__ import annotations
 
 from contextlib import AbstractContextManager

@@ -1,4 +1,5 @@
 """Personal data shown to others: one masking rule everywhere (../shared/api.md)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -85,4 +86,4 @@ def name_grams(part: str) -> list[str]:
     follows removes pairs found apart."""
     if len(part) < 2:
         return [part]
-    return sorted({part[i:i + 2] for i in range(len(part) - 1)})
+    return sorted({part[i : i + 2] for i in range(len(part) - 1)})

@@ -11,6 +11,7 @@ one kind of review whatever was reviewed:
   ``status``), 409 ``review_exists`` (one review each), 404
   ``review_not_found`` (unknown or another partner's), 409 ``already_replied``.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -26,20 +27,29 @@ ReviewText = Annotated[str, Field(min_length=1, max_length=2000)]
 
 class ReviewIn(Strict):
     """A customer's review: a rating of 1 to 5 and a text."""
+
     rating: int = Field(ge=1, le=5)
     body: ReviewText
 
 
 class ReplyIn(Strict):
     """The partner's reply to a review (once)."""
+
     body: ReviewText
 
 
 def review_view(row: dict[str, Any], **subject: Any) -> dict[str, Any]:
     """The review as customers and partners read it; ``subject`` names what was
     reviewed (``order_id`` and ``line_id``; ``number`` and ``product_id``)."""
-    return {"review_id": str(row["review_id"]), **subject, "rating": row["rating"], "body": row["body"],
-            "reply": row["reply"], "created_at": jsonable(row["created_at"]), "replied_at": jsonable(row["replied_at"])}
+    return {
+        "review_id": str(row["review_id"]),
+        **subject,
+        "rating": row["rating"],
+        "body": row["body"],
+        "reply": row["reply"],
+        "created_at": jsonable(row["created_at"]),
+        "replied_at": jsonable(row["replied_at"]),
+    }
 
 
 def review_not_allowed(status: str, message: str, **subject: Any) -> DomainError:

@@ -13,6 +13,7 @@ because nameko needs them to tell a service that is not running at once
 (``mandatory`` + confirm -> ``UnknownService``). Events keep both: they go
 through the outbox relay, persistent and confirmed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -22,13 +23,27 @@ from typing import Any
 import eventlet
 from kombu.message import Message
 from nameko.amqp.publish import Publisher
-from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
-                              NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    NON_PERSISTENT,
+    SERIALIZER_CONFIG_KEY,
+)
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
-from nameko.rpc import (RPC_QUEUE_TEMPLATE, MethodProxy, ReplyListener, Responder, Rpc, RpcConsumer, ServiceProxy,
-                        get_rpc_exchange)
+from nameko.rpc import (
+    RPC_QUEUE_TEMPLATE,
+    MethodProxy,
+    ReplyListener,
+    Responder,
+    Rpc,
+    RpcConsumer,
+    ServiceProxy,
+    get_rpc_exchange,
+)
 
 from .errors import ServiceUnavailable
 from .topology import BROKER_ERRORS
@@ -77,13 +92,18 @@ class TransientReplyRpcConsumer(RpcConsumer):
         return answer(self.container.config, self.queue_consumer, message, result, exc_info)
 
 
-def answer(config: dict[str, Any], queue_consumer: QueueConsumer, message: Message, result: Any,
-           exc_info: Any) -> tuple[Any, Any]:
+def answer(
+    config: dict[str, Any], queue_consumer: QueueConsumer, message: Message, result: Any, exc_info: Any
+) -> tuple[Any, Any]:
     """Reply to an RPC request (through ``TransientResponder``), then ack it."""
-    responder = TransientResponder(config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
-                                   config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
-                                   ssl=config.get(AMQP_SSL_CONFIG_KEY),
-                                   login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+    responder = TransientResponder(
+        config[AMQP_URI_CONFIG_KEY],
+        get_rpc_exchange(config),
+        config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
+        message,
+        ssl=config.get(AMQP_SSL_CONFIG_KEY),
+        login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+    )
     result, exc_info = responder.send_response(result, exc_info)
     queue_consumer.ack_message(message)
     return result, exc_info
@@ -99,15 +119,18 @@ class NoAckQueueConsumer(QueueConsumer):
         consumers: dict[Any, Any] = self._consumers
         for provider in self._providers:
             consumers[provider] = consumer_cls(
-                queues=[provider.queue], callbacks=[partial(self.handle_message, provider)],
-                accept=self.accept, no_ack=True)
+                queues=[provider.queue],
+                callbacks=[partial(self.handle_message, provider)],
+                accept=self.accept,
+                no_ack=True,
+            )
         return consumers.values()
 
     def handle_message(self, provider: Any, body: Any, message: Message) -> None:
         provider.handle_message(body, message)
 
     def ack_message(self, message: Message) -> None:
-        pass   # consumed with no_ack: there is nothing to ack
+        pass  # consumed with no_ack: there is nothing to ack
 
 
 class NoAckReplyListener(ReplyListener):
@@ -129,6 +152,7 @@ class TimedServiceProxy:
     def __getattr__(self, method: str) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             return self.call_with_timeout(method, self._timeout, *args, **kwargs)
+
         return call
 
     def call_with_timeout(self, method: str, timeout: float, *args: Any, **kwargs: Any) -> Any:
@@ -142,19 +166,24 @@ class TimedServiceProxy:
         with eventlet.Timeout(timeout, False):
             reply, error = sending.wait()
             if isinstance(error, UnknownService):
-                raise ServiceUnavailable(message=f"{self._service} is not running",
-                                         details={"service": self._service}) from error
+                raise ServiceUnavailable(
+                    message=f"{self._service} is not running", details={"service": self._service}
+                ) from error
             if isinstance(error, BROKER_ERRORS):  # the bus itself is away: a clean 503, never a 500
-                raise ServiceUnavailable(message="the message bus is unavailable",
-                                         details={"service": self._service}) from error
+                raise ServiceUnavailable(
+                    message="the message bus is unavailable", details={"service": self._service}
+                ) from error
             if error is not None:
                 raise error
             return reply.result()
-        raise ServiceUnavailable(message=f"{where} did not answer within {timeout}s",
-                                 details={"service": self._service})
+        raise ServiceUnavailable(
+            message=f"{where} did not answer within {timeout}s", details={"service": self._service}
+        )
 
 
-def send_request(method_proxy: MethodProxy, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Exception | None]:
+def send_request(
+    method_proxy: MethodProxy, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, Exception | None]:
     """(reply, None), or (None, the error) for the caller to raise if it still waits
     (a greenthread's own exception would only be printed by the hub)."""
     try:

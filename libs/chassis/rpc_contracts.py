@@ -12,6 +12,7 @@ the producer would have sent (fields it left out stay out).
 Amounts are integer KRW; dates ``YYYY-MM-DD`` and times ``HH:MM`` (partner's
 zone) and instants ISO 8601, as strings: they are compared and stored as sent.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -39,9 +40,11 @@ class Reply(BaseModel):
 
 # --- accounts ----------------------------------------------------------------------
 
+
 class PartnerInfo(Reply):
     """``accounts.partner_info``: a partner's name, category and status (it sells
     only when ``verified``, R-ACC-8); ids only, no personal data."""
+
     partner_id: str
     name: str
     category: str
@@ -52,6 +55,7 @@ class PartnerInfo(Reply):
 
 # --- catalog: holds (R-RSV-3) ---------------------------------------------------------
 
+
 class FeeTier(Reply):
     hours_before: int
     fee_percent: int
@@ -59,6 +63,7 @@ class FeeTier(Reply):
 
 class CancelPolicy(Reply):
     """The cancellation policy of the version sold (R-CAT-6), kept by the booking."""
+
     kind: Literal["free_until_deadline", "fee_tiers", "non_refundable"]
     deadline_hours_before: int
     fee_tiers: list[FeeTier]
@@ -69,6 +74,7 @@ class CancelPolicy(Reply):
 
 class HeldProduct(Reply):
     """What the caller keeps of a product a hold sold: its version and terms."""
+
     version: int
     name: str
     kind: Literal["booking", "goods"]
@@ -81,6 +87,7 @@ class HeldProduct(Reply):
 class HeldLine(Reply):
     """One line as the live version priced it: a booking price on a date/time
     (``price_id``, ``date``, ``time``) or a goods option (``option_id``)."""
+
     line: int
     product_id: str
     kind: Literal["booking", "goods"]
@@ -99,6 +106,7 @@ class HeldLine(Reply):
 
 class HoldCoupon(Reply):
     """The coupon the hold redeemed (issue #11)."""
+
     coupon_id: str
     name: str
     code: str | None
@@ -116,6 +124,7 @@ class HoldReply(Reply):
     """``catalog.hold``, ``catalog.release`` and ``catalog.get_hold``: the hold as
     first granted, its status now, and (a release) what came back now.
     ``total`` is what the customer pays: ``subtotal`` - ``discount_amount``."""
+
     hold_id: str
     partner_id: str
     status: Literal["held", "released"]
@@ -131,11 +140,13 @@ class HoldReply(Reply):
 
 # --- catalog: products as other services read them -----------------------------------
 
+
 class ProductSummary(Reply):
     """``catalog.shop_get_product`` and ``catalog.get_live_product``: the approved
     version (R-CAT-5) with its display state (R-CAT-4). The fields other
     services read are typed; the rest of the content (prices or options,
     schedule, policy, availability, partner and place) travels with it."""
+
     model_config = ConfigDict(extra="allow")
 
     product_id: str
@@ -148,16 +159,19 @@ class ProductSummary(Reply):
 
 # --- insights: who a channel message reaches (R-NTF-3) ------------------------------------
 
+
 class ChannelAudienceQuery(Reply):
     """What notifications asks ``insights.channel_audience`` (the request, checked on
     both sides like a reply): ``all`` the partner's customers, ``booked_on`` who holds
     a booking awaiting its visit on ``use_date``, or those of ``customer_ids`` who are
     the partner's customers."""
+
     audience: Literal["all", "booked_on", "customers"]
-    use_date: date | None = None   # a date, not a string: insights queries by it (a bad one is a 422, not a 500)
+    use_date: date | None = None  # a date, not a string: insights queries by it (a bad one is a 422, not a 500)
     customer_ids: list[str] | None = None
 
 
 class ChannelAudience(Reply):
     """``insights.channel_audience``: the customers' ids in order, never an erased customer's."""
+
     customer_ids: list[str]

@@ -6,6 +6,7 @@ the service until SIGTERM or SIGINT, when it stops gracefully: consumers stop
 taking messages and in-flight workers finish (unacked messages are
 redelivered to another instance if the process is killed instead).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -48,7 +49,9 @@ def prepare_database(config: dict[str, Any], service: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run one partner-center service.")
-    parser.add_argument("service", help="directory name under services/ (e.g. accounts), or a path to a service directory")
+    parser.add_argument(
+        "service", help="directory name under services/ (e.g. accounts), or a path to a service directory"
+    )
     parser.add_argument("--no-migrate", action="store_true", help="skip database creation and migrations")
     args = parser.parse_args(argv)
 
@@ -86,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if stop_reason[0] != "container_died" else 1
     runner.kill()
     return 1
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -16,6 +16,7 @@ are a person's acts. Reads of the
 partner itself, its dashboard and notifications need a live key of the partner
 and no particular scope. A write outside every area is refused to keys.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -25,18 +26,32 @@ ALL_SCOPES = tuple(f"{area}:{access}" for area in AREAS for access in ("read", "
 
 # first path segment after /v1/partners/<pid>/ -> area
 SEGMENT_AREAS = {
-    "reservations": "reservations", "reservation-board": "reservations",
-    "orders": "orders", "refund-requests": "orders", "exchange-requests": "orders", "inquiries": "orders",
+    "reservations": "reservations",
+    "reservation-board": "reservations",
+    "orders": "orders",
+    "refund-requests": "orders",
+    "exchange-requests": "orders",
+    "inquiries": "orders",
     "couriers": "orders",
-    "products": "products", "places": "products", "": "products", "product-questions": "products",
-    "customers": "customers", "conversations": "customers", "channel-messages": "customers",
+    "products": "products",
+    "places": "products",
+    "": "products",
+    "product-questions": "products",
+    "customers": "customers",
+    "conversations": "customers",
+    "channel-messages": "customers",
     "reviews": "customers",
-    "ledger": "settlement", "payouts": "settlement", "tax-invoices": "settlement", "sales-summary": "settlement",
-    "statistics": "settlement", "payout-schedule": "settlement",
-    "webhooks": "webhooks", "coupons": "coupons",
+    "ledger": "settlement",
+    "payouts": "settlement",
+    "tax-invoices": "settlement",
+    "sales-summary": "settlement",
+    "statistics": "settlement",
+    "payout-schedule": "settlement",
+    "webhooks": "webhooks",
+    "coupons": "coupons",
 }
 READS_WITHOUT_SCOPE = {"", "dashboard", "notifications", "events"}
-NO_SCOPE = "none"   # a route no key may call (scope_of), e.g. a write outside every area
+NO_SCOPE = "none"  # a route no key may call (scope_of), e.g. a write outside every area
 
 
 def scope_of(method: str, url: str) -> str | None:
@@ -45,7 +60,7 @@ def scope_of(method: str, url: str) -> str | None:
     prefix = "/v1/partners/<pid>"
     if not url.startswith(prefix):
         return None
-    segment = url[len(prefix):].lstrip("/").split("/")[0]
+    segment = url[len(prefix) :].lstrip("/").split("/")[0]
     reading = method in ("GET", "HEAD")
     if reading and segment in READS_WITHOUT_SCOPE:
         return None

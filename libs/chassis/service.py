@@ -1,4 +1,5 @@
 """The bases every service class starts from."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,7 +34,7 @@ class DataService(ChassisService):
 
     db = Database()
     outbox_relay = OutboxRelay()
-    health_responder = HealthResponder()   # what the gateway's /healthz asks (chassis.health)
+    health_responder = HealthResponder()  # what the gateway's /healthz asks (chassis.health)
 
     @rpc
     def health(self) -> dict[str, Any]:

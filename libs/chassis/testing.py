@@ -3,6 +3,7 @@
 Each test gets its own RabbitMQ vhost and its own databases, so tests never
 see each other's queues, messages or rows.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,11 +38,13 @@ def eventually(check, timeout: float = 10.0, interval: float = 0.05, message: st
 
 def wait_until_serving(rpc, service: str, timeout: float = 30.0) -> None:
     """Wait until ``service`` answers its health RPC (a process that is still starting)."""
+
     def answers():
         try:
             return getattr(rpc, service).health.call_async().result() is not None
         except Exception:
             return False
+
     eventually(answers, timeout=timeout, interval=0.2, message=f"{service} serving")
 
 
@@ -68,8 +71,11 @@ def amqp_uri(vhost_deletions):
     rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
     base = BROKER_URI.rstrip("/")
     yield f"{base}/{vhost}"
-    vhost_deletions.append(subprocess.Popen(["rabbitmqctl", "-q", "delete_vhost", vhost],
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    vhost_deletions.append(
+        subprocess.Popen(
+            ["rabbitmqctl", "-q", "delete_vhost", vhost], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    )
 
 
 def new_database_url(service: str, kind: str = "test") -> str:
@@ -118,6 +124,7 @@ def make_database(migrated_templates):
 @pytest.fixture
 def service_config(amqp_uri, make_database):
     """``service_config("accounts", **overrides)``: its config.yaml on the test's vhost and database."""
+
     def build(service: str, **overrides) -> dict[str, Any]:
         config = load_config(service)
         config["AMQP_URI"] = amqp_uri
@@ -126,6 +133,7 @@ def service_config(amqp_uri, make_database):
             config["DATABASE_URL"] = make_database(service)
         config.update(overrides)
         return config
+
     return build
 
 
@@ -182,8 +190,9 @@ class ServiceProcess:
         env = {**os.environ, **self.env, **extra_env}
         self.log_path = os.path.join(REPO_ROOT, "run", f"{service_name(self.service)}-{uuid.uuid4().hex[:8]}.log")
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "chassis.run", self.service],
-                                            env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "chassis.run", self.service], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         return self
 
     def log_lines(self) -> list[str]:
@@ -218,11 +227,13 @@ def service_process(amqp_uri, make_database):
 
     def make(service: str, **env) -> ServiceProcess:
         name = service_name(service)
-        env = {"PC_AMQP_URI": amqp_uri,
-               f"PC_{name.upper()}_DATABASE_URL": env.pop("database_url", None) or make_database(service),
-               "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "libs"), str(REPO_ROOT / "services")]),
-               f"PC_{name.upper()}_METRICS_PORT": "0",  # off unless a test asks (chassis.metrics)
-               **env}
+        env = {
+            "PC_AMQP_URI": amqp_uri,
+            f"PC_{name.upper()}_DATABASE_URL": env.pop("database_url", None) or make_database(service),
+            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "libs"), str(REPO_ROOT / "services")]),
+            f"PC_{name.upper()}_METRICS_PORT": "0",  # off unless a test asks (chassis.metrics)
+            **env,
+        }
         process = ServiceProcess(service, env)
         started.append(process)
         return process
@@ -242,9 +253,11 @@ def free_port() -> int:
 def gateway(run_service):
     """``gateway(downstream=[...], service_cls=None, **config)`` -> base URL of a
     running gateway on a free port."""
+
     def start(downstream: list[str] | None = None, **overrides) -> str:
         port = free_port()
         overrides.setdefault("DOWNSTREAM_SERVICES", downstream or [])
         run_service("gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", **overrides)
         return f"http://127.0.0.1:{port}"
+
     return start

@@ -14,6 +14,7 @@ nameko's consumers and publishers, fail over between them on connection loss
 (round-robin), and ``connect`` below tries them in turn, the last one that
 answered first.
 """
+
 from __future__ import annotations
 
 import amqp
@@ -57,14 +58,19 @@ def declare_main_queue(channel: amqp.Channel, sub: Subscription) -> None:
 
 def declare_subscription(channel: amqp.Channel, sub: Subscription) -> None:
     declare_main_queue(channel, sub)
-    channel.queue_declare(retry_queue(sub), durable=True, auto_delete=False, arguments={
-        "x-dead-letter-exchange": "",
-        "x-dead-letter-routing-key": main_queue(sub),
-    })
+    channel.queue_declare(
+        retry_queue(sub),
+        durable=True,
+        auto_delete=False,
+        arguments={
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": main_queue(sub),
+        },
+    )
     channel.queue_declare(dead_letter_queue(sub), durable=True, auto_delete=False)
 
 
-_last_answered: dict[str, int] = {}   # failover list -> index of the broker that last answered
+_last_answered: dict[str, int] = {}  # failover list -> index of the broker that last answered
 
 
 def broker_uris(amqp_uri: str) -> list[str]:
@@ -97,8 +103,10 @@ def connect_one(amqp_uri: str, heartbeat: int) -> amqp.Connection:
     params = Connection(amqp_uri)
     connection = amqp.Connection(
         host=f"{params.hostname or '127.0.0.1'}:{params.port or 5672}",
-        userid=params.userid or "guest", password=params.password or "guest",
-        virtual_host=params.virtual_host or "/", heartbeat=heartbeat,
+        userid=params.userid or "guest",
+        password=params.password or "guest",
+        virtual_host=params.virtual_host or "/",
+        heartbeat=heartbeat,
         connect_timeout=5,
     )
     try:

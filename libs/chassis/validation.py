@@ -17,6 +17,7 @@ One rule for what a value may be (issue 15, defect 3: nothing is coerced):
 ``request query is invalid`` and names the parameters (``from``, ``limit``).
 ``require_id`` checks an id an RPC takes as an argument (``partner_id``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,11 +33,11 @@ from .errors import DomainError, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
 
-MAX_ID_LENGTH = 200   # ids are UUIDs or short names; this only bounds what a caller can make us look up
+MAX_ID_LENGTH = 200  # ids are UUIDs or short names; this only bounds what a caller can make us look up
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?")
-INTEGER = re.compile(r"[+-]?\d{1,4000}")   # big ones too: a huge ?limit= is clamped, not refused
+INTEGER = re.compile(r"[+-]?\d{1,4000}")  # big ones too: a huge ?limit= is clamped, not refused
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -109,8 +110,9 @@ def _model_errors(model: type[BaseModel], data: dict[str, Any], prefix: str, err
     fields = _fields_by_key(model)
     for key, value in data.items():
         field = fields.get(key)
-        _plain_value_errors(field.annotation if field is not None else None, value,
-                            f"{prefix}.{key}" if prefix else str(key), errors)
+        _plain_value_errors(
+            field.annotation if field is not None else None, value, f"{prefix}.{key}" if prefix else str(key), errors
+        )
 
 
 def plain_value_errors(model: type[BaseModel], data: Any) -> dict[str, Any]:
@@ -145,8 +147,14 @@ def _not_blank(schema: dict[str, Any]) -> None:
     character that is not a space (schemathesis sent "\f" to a minLength 1)."""
     for prop in schema.get("properties", {}).values():
         for branch in [prop, *prop.get("anyOf", ())]:
-            if branch.get("type") == "string" and branch.get("minLength", 0) >= 1 and "pattern" not in branch \
-                    and "format" not in branch and "enum" not in branch and "const" not in branch:
+            if (
+                branch.get("type") == "string"
+                and branch.get("minLength", 0) >= 1
+                and "pattern" not in branch
+                and "format" not in branch
+                and "enum" not in branch
+                and "const" not in branch
+            ):
                 branch["pattern"] = NOT_ONLY_SPACES
 
 
@@ -175,8 +183,10 @@ def query_values(model: type[BaseModel], query: dict[str, Any] | None) -> dict[s
     """The query (every value a string) with each value as the JSON it spells
     for its field, found by the field's name or its alias (``from``)."""
     fields = _fields_by_key(model)
-    return {key: _query_value(fields[key].annotation, value) if key in fields else value
-            for key, value in (query or {}).items()}
+    return {
+        key: _query_value(fields[key].annotation, value) if key in fields else value
+        for key, value in (query or {}).items()
+    }
 
 
 def parse_query(model: type[M], query: dict[str, Any] | None) -> M:
@@ -194,8 +204,9 @@ def _validated(model: type[M], document: str, found: dict[str, Any], message: st
         result = model.model_validate_json(document, strict=True)
     except ValidationError as exc:
         for error in exc.errors():
-            fields[".".join(str(part) for part in error["loc"]) or ("query" if "query" in message else "body")] = \
-                error["msg"]
+            fields[".".join(str(part) for part in error["loc"]) or ("query" if "query" in message else "body")] = error[
+                "msg"
+            ]
     fields.update(found)
     if fields:
         raise ValidationFailed(message=message, details={"fields": fields})
@@ -219,6 +230,7 @@ def require_id(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationFailed(message=f"{field} is required", details={"fields": {field: "required"}})
     if len(value) > MAX_ID_LENGTH:
-        raise ValidationFailed(message=f"{field} is invalid",
-                               details={"fields": {field: f"at most {MAX_ID_LENGTH} characters"}})
+        raise ValidationFailed(
+            message=f"{field} is invalid", details={"fields": {field: f"at most {MAX_ID_LENGTH} characters"}}
+        )
     return value

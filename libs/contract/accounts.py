@@ -2,6 +2,7 @@
 request bodies and query strings the accounts service validates with (its
 ``schemas.py`` imports them from here, so the gateway declares and the
 service checks the same class) and the responses the gateway sends."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -37,14 +38,22 @@ def examples(*values: dict) -> ConfigDict:
 
 # --- request bodies -------------------------------------------------------------------------
 
+
 class SignUp(Strict):
-    model_config = examples({"login_id": "daon.kim", "password": "correct-horse-9", "name": "김다온",
-                             "phone": "010-1234-5678", "agree_terms": True})
+    model_config = examples(
+        {
+            "login_id": "daon.kim",
+            "password": "correct-horse-9",
+            "name": "김다온",
+            "phone": "010-1234-5678",
+            "agree_terms": True,
+        }
+    )
     login_id: LoginId
     password: Password
     name: PersonName
     phone: Phone
-    agree_terms: StrictBool = Field(json_schema_extra={"const": True})   # only true, in the document too (R-ACC-1)
+    agree_terms: StrictBool = Field(json_schema_extra={"const": True})  # only true, in the document too (R-ACC-1)
 
     @field_validator("agree_terms")
     @classmethod
@@ -56,6 +65,7 @@ class SignUp(Strict):
 
 class PasswordChange(Strict):
     """R-ACC-16: the old password proves it is the member; the new one differs."""
+
     model_config = examples({"old_password": "correct-horse-9", "new_password": "battery-staple-10"})
     old_password: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     new_password: Password
@@ -74,8 +84,9 @@ class Login(Strict):
 
 
 class ProfileUpdate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "김다온", "phone": "010-2345-6789"}],
-                                                 "minProperties": 1})   # send name or phone
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "김다온", "phone": "010-2345-6789"}], "minProperties": 1}
+    )  # send name or phone
     name: PersonName | None = None
     phone: Phone | None = None
 
@@ -94,7 +105,7 @@ class Withdraw(Strict):
     @field_validator("confirm", mode="before")
     @classmethod
     def _confirmed(cls, value):
-        if value is not True:     # the JSON true itself: Literal[True] alone would take 1
+        if value is not True:  # the JSON true itself: Literal[True] alone would take 1
             raise ValueError("withdrawal must be confirmed (R-ACC-3)")
         return value
 
@@ -117,8 +128,9 @@ MapUrl = Annotated[StrictStr, Field(max_length=500, pattern=r"^https?://[^\s]+$"
 
 
 class PartnerUpdate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "다온 헤어 강남", "channel_id": "@daonhair"}],
-                                                 "minProperties": 1})   # send at least one field
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "다온 헤어 강남", "channel_id": "@daonhair"}], "minProperties": 1}
+    )  # send at least one field
     name: Annotated[StrictStr, Field(min_length=1, max_length=100)] | None = None
     business_number: BusinessNumber | None = None
     channel_id: ChannelId | None = None
@@ -142,8 +154,14 @@ class RoleChange(Strict):
 
 
 class PlaceCreate(Strict):
-    model_config = examples({"name": "강남점", "address": "서울 강남구 테헤란로 123", "phone": "02-123-4567",
-                             "map_url": "https://map.kakao.com/link/map/123"})
+    model_config = examples(
+        {
+            "name": "강남점",
+            "address": "서울 강남구 테헤란로 123",
+            "phone": "02-123-4567",
+            "map_url": "https://map.kakao.com/link/map/123",
+        }
+    )
     name: Text
     address: Annotated[StrictStr, Field(min_length=1, max_length=300)]
     phone: Phone | None = None
@@ -154,6 +172,7 @@ class PlaceCreate(Strict):
 class PlaceUpdate(Strict):
     """Left out: unchanged. ``name`` and ``address`` may not be null: a place has
     both (issue 15, defect 1: null reached a NOT NULL column, a 500)."""
+
     model_config = examples({"info": "주차 2시간 무료"})
     name: Text = left_out_unchanged()
     address: Annotated[StrictStr, Field(min_length=1, max_length=300)] = left_out_unchanged()
@@ -167,8 +186,10 @@ Scope = Literal[ALL_SCOPES]  # type: ignore[valid-type]
 
 class ApiKeyCreate(Strict):
     """R-ACC-13: at least one scope (chassis.scopes); ``expires_at`` in the future when given."""
-    model_config = examples({"name": "POS 연동", "scopes": ["reservations:read", "orders:write"],
-                             "expires_at": "2027-12-31T00:00:00+09:00"})
+
+    model_config = examples(
+        {"name": "POS 연동", "scopes": ["reservations:read", "orders:write"], "expires_at": "2027-12-31T00:00:00+09:00"}
+    )
     name: Annotated[StrictStr, Field(min_length=1, max_length=100)]
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=len(ALL_SCOPES))]
     expires_at: AwareDatetime | None = None
@@ -181,12 +202,18 @@ class ApiKeyCreate(Strict):
         return value
 
 
-NoticeCategory = Literal["notice", "tip", "policy", "event"]   # 공지, 운영팁, 정책, 이벤트 (seed 000)
+NoticeCategory = Literal["notice", "tip", "policy", "event"]  # 공지, 운영팁, 정책, 이벤트 (seed 000)
 
 
 class NoticeCreate(Strict):
-    model_config = examples({"title": "설 연휴 정산 일정 안내", "body": "2월 정산은 연휴 다음 영업일에 지급됩니다.",
-                             "category": "policy", "important": True})
+    model_config = examples(
+        {
+            "title": "설 연휴 정산 일정 안내",
+            "body": "2월 정산은 연휴 다음 영업일에 지급됩니다.",
+            "category": "policy",
+            "important": True,
+        }
+    )
     title: Text
     body: Annotated[StrictStr, Field(min_length=1, max_length=20000)]
     category: NoticeCategory = "notice"
@@ -206,6 +233,7 @@ class Rejection(Strict):
 class VerifiedIdentity(Strict):
     """What the gateway read from a verified ID token (R-ACC-12); the phone
     is the token's E.164 ``phone_number``. An RPC argument, not an HTTP body."""
+
     issuer: Annotated[StrictStr, Field(min_length=1, max_length=500)]
     subject: Annotated[StrictStr, Field(min_length=1, max_length=255)]
     phone_number: Annotated[StrictStr, Field(pattern=r"^\+[1-9][0-9]{6,14}$")]
@@ -214,6 +242,7 @@ class VerifiedIdentity(Strict):
 
 class ClosePartner(Strict):
     """R-ACC-14: what becomes of the open bookings when the partner closes."""
+
     model_config = examples({"open_bookings": "cancel", "confirm": True})
     open_bookings: Literal["cancel", "serve"]
     confirm: Literal[True]
@@ -221,9 +250,11 @@ class ClosePartner(Strict):
 
 # --- query strings ---------------------------------------------------------------------------
 
+
 class ListQuery(PageQuery):
     """``?limit=&cursor=`` (api.md, Lists). Query values arrive as strings;
     unknown query parameters are ignored, unlike body fields."""
+
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
@@ -234,16 +265,26 @@ class NoticeQuery(ListQuery):
 
 class PartnerQueueQuery(ListQuery):
     """The operators' queue (issue 18 item 13): partners in one status, oldest submission first."""
+
     status: PartnerStatus = "pending_verification"
 
 
 # --- responses ---------------------------------------------------------------------------------
 
+
 class Member(Out):
     """The owner's own view: the phone in full (R-ACC-2)."""
-    model_config = examples({"member_id": "5f0c6c1e-8a53-4f0e-9a51-0d7c5b1f2a10", "login_id": "daon.kim",
-                             "name": "김다온", "phone": "010-1234-5678", "kind": "member",
-                             "created_at": "2026-12-04T10:00:00+00:00"})
+
+    model_config = examples(
+        {
+            "member_id": "5f0c6c1e-8a53-4f0e-9a51-0d7c5b1f2a10",
+            "login_id": "daon.kim",
+            "name": "김다온",
+            "phone": "010-1234-5678",
+            "kind": "member",
+            "created_at": "2026-12-04T10:00:00+00:00",
+        }
+    )
     member_id: str
     login_id: str
     name: str
@@ -253,9 +294,15 @@ class Member(Out):
 
 
 class LoginSession(Out):
-    model_config = examples({"token": "pcs_...", "expires_at": "2026-12-04T22:00:00+00:00",
-                             "member_id": "5f0c6c1e-8a53-4f0e-9a51-0d7c5b1f2a10", "kind": "member",
-                             "must_change_password": False})
+    model_config = examples(
+        {
+            "token": "pcs_...",
+            "expires_at": "2026-12-04T22:00:00+00:00",
+            "member_id": "5f0c6c1e-8a53-4f0e-9a51-0d7c5b1f2a10",
+            "kind": "member",
+            "must_change_password": False,
+        }
+    )
     token: str
     expires_at: Timestamp
     member_id: str
@@ -264,8 +311,13 @@ class LoginSession(Out):
 
 
 class CustomerSessionOut(Out):
-    model_config = examples({"token": "pcc_...", "customer_id": "0b6f2f3e-2b7c-4f58-9a0e-3d8e5f1c7a22",
-                             "expires_at": "2027-01-03T10:00:00+00:00"})
+    model_config = examples(
+        {
+            "token": "pcc_...",
+            "customer_id": "0b6f2f3e-2b7c-4f58-9a0e-3d8e5f1c7a22",
+            "expires_at": "2027-01-03T10:00:00+00:00",
+        }
+    )
     token: str
     customer_id: str
     expires_at: Timestamp
@@ -295,6 +347,7 @@ class MyPartner(Out):
 
 class Landing(Out):
     """R-ACC-7: an admin lands on its partner's dashboard, others on the list."""
+
     screen: Literal["dashboard", "partner_list"]
     partner_id: str | None
 
@@ -337,12 +390,24 @@ class InvitationDeclined(Out):
 
 
 class Partner(Out):
-    model_config = examples({"partner_id": "9d1e7c62-3f4a-4b8e-8c1d-2a6b7e9f0c11", "name": "다온 헤어",
-                             "category": "salon", "business_number": "123-45-67890", "via_agency": False,
-                             "status": "verified", "status_reason": None, "time_zone": "Asia/Seoul",
-                             "channel_id": "@daonhair", "submitted_at": "2026-12-01T09:00:00+00:00",
-                             "created_at": "2026-12-01T09:00:00+00:00", "verified_at": "2026-12-02T09:00:00+00:00",
-                             "closed_at": None, "open_bookings": None})
+    model_config = examples(
+        {
+            "partner_id": "9d1e7c62-3f4a-4b8e-8c1d-2a6b7e9f0c11",
+            "name": "다온 헤어",
+            "category": "salon",
+            "business_number": "123-45-67890",
+            "via_agency": False,
+            "status": "verified",
+            "status_reason": None,
+            "time_zone": "Asia/Seoul",
+            "channel_id": "@daonhair",
+            "submitted_at": "2026-12-01T09:00:00+00:00",
+            "created_at": "2026-12-01T09:00:00+00:00",
+            "verified_at": "2026-12-02T09:00:00+00:00",
+            "closed_at": None,
+            "open_bookings": None,
+        }
+    )
     partner_id: str
     name: str
     category: Category
@@ -361,6 +426,7 @@ class Partner(Out):
 
 class PartnerOfMine(Partner):
     """A partner as one of its staff sees it: with the caller's role."""
+
     role: Role
 
 
@@ -370,8 +436,9 @@ class Change(Out):
 
 
 class PartnerResubmitted(PartnerOfMine):
-    changes: dict[str, Change] = Field(description="each application field that differs from the rejected one "
-                                                   "(R-ACC-15)")
+    changes: dict[str, Change] = Field(
+        description="each application field that differs from the rejected one (R-ACC-15)"
+    )
 
 
 class Application(Out):
@@ -396,12 +463,13 @@ class PreviousRejection(Out):
 class Submission(Out):
     kind: Literal["application", "resubmission"]
     submitted_at: Timestamp
-    previous_rejection: PreviousRejection | None = None   # only for a re-submission
-    changes: dict[str, Change] | None = None              # only for a re-submission
+    previous_rejection: PreviousRejection | None = None  # only for a re-submission
+    changes: dict[str, Change] | None = None  # only for a re-submission
 
 
 class QueuedPartner(Partner):
     """An application in the operators' queue (issue 18 item 13, R-ACC-15)."""
+
     application: Application
     submission: Submission
     checks: list[Check]
@@ -409,6 +477,7 @@ class QueuedPartner(Partner):
 
 class Staff(Out):
     """A colleague: the phone masked unless it is the viewer's own."""
+
     member_id: str
     name: str
     phone: str | None
@@ -417,10 +486,19 @@ class Staff(Out):
 
 
 class Place(Out):
-    model_config = examples({"place_id": "c3a1...", "partner_id": "9d1e...", "name": "강남점",
-                             "address": "서울 강남구 테헤란로 123", "phone": "02-123-4567", "info": None,
-                             "map_url": None, "created_at": "2026-12-01T09:00:00+00:00",
-                             "updated_at": "2026-12-01T09:00:00+00:00"})
+    model_config = examples(
+        {
+            "place_id": "c3a1...",
+            "partner_id": "9d1e...",
+            "name": "강남점",
+            "address": "서울 강남구 테헤란로 123",
+            "phone": "02-123-4567",
+            "info": None,
+            "map_url": None,
+            "created_at": "2026-12-01T09:00:00+00:00",
+            "updated_at": "2026-12-01T09:00:00+00:00",
+        }
+    )
     place_id: str
     partner_id: str
     name: str
@@ -434,6 +512,7 @@ class Place(Out):
 
 class ApiKey(Out):
     """A key as its partner's admins see it: never the key itself (R-ACC-13)."""
+
     api_key_id: str
     partner_id: str
     name: str
@@ -471,6 +550,7 @@ class DashboardPartner(Out):
 class DashboardSection(Out):
     """One service's summary (its ``dashboard_summary``): ``counts`` by state and
     what else fits that service; ``{"counts": {}}`` when it did not answer."""
+
     model_config = ConfigDict(extra="allow")
     counts: dict[str, int]
 
@@ -483,8 +563,9 @@ class HelpLink(Out):
 class Dashboard(Out):
     partner: DashboardPartner
     role: Role
-    sections: dict[str, DashboardSection] = Field(description="by service: catalog, reservations or orders, "
-                                                              "insights, and settlement for admins and masters")
+    sections: dict[str, DashboardSection] = Field(
+        description="by service: catalog, reservations or orders, insights, and settlement for admins and masters"
+    )
     unavailable: list[str]
     notices: list[NoticeSummary]
     help: HelpLink | None

@@ -1,4 +1,5 @@
 """Shapes every area shares: response base, lists, the health report."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
@@ -12,11 +13,13 @@ class Out(BaseModel):
     """Base of every response model: a field the model does not name is a
     breach of the contract (``gateway.http.serialise``), so a field a service
     adds must be added here too, and so to the document."""
+
     model_config = ConfigDict(extra="forbid")
 
 
 class Page(Out, Generic[T]):
     """Every list (../shared/api.md, Lists): ``next_cursor`` is null on the last page."""
+
     items: list[T]
     next_cursor: str | None
 
@@ -39,6 +42,7 @@ class Health(Out):
 
 class Document(Out):
     """An OpenAPI 3.1 document (this one)."""
+
     model_config = ConfigDict(extra="allow")
     openapi: str
     info: dict[str, Any]
@@ -46,11 +50,14 @@ class Document(Out):
     components: dict[str, Any]
 
 
-
 # A moment as the services send it (ISO 8601 with its offset, ``2026-12-04T10:00:00+09:00``). Kept a
 # string on the wire: parsing it into a datetime would re-serialise UTC as ``Z``, changing what is sent.
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 # An hour and minute as the services send it (``10:00``, the partner's local time): a time re-dumped
 # by pydantic would read ``10:00:00``.
-ClockTime = Annotated[str, WithJsonSchema({"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$",
-                                            "description": "HH:MM, the partner's local time"})]
+ClockTime = Annotated[
+    str,
+    WithJsonSchema(
+        {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$", "description": "HH:MM, the partner's local time"}
+    ),
+]

@@ -2,6 +2,7 @@
 R-NTF-3): a partner's customers, the statistics of a period and reviews,
 served from the insights service's read models. The query strings are the
 classes the insights service validates with (its ``schemas.py`` imports them)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,14 +20,17 @@ Days = Field(None, ge=1, le=3650)
 
 # --- query strings ---------------------------------------------------------------------------
 
+
 class ListQuery(PageQuery):
     """``?limit=`` (default 20, clamped to 1..100) and an opaque ``?cursor=``."""
 
 
 class CustomerQuery(ListQuery):
     """``q``: the start of a name, or the last 4 phone digits (R-RSV-8)."""
-    q: str | None = Field(None, min_length=1, max_length=50,
-                          description="the start of a name, or the last 4 digits of a phone (R-RSV-8)")
+
+    q: str | None = Field(
+        None, min_length=1, max_length=50, description="the start of a name, or the last 4 digits of a phone (R-RSV-8)"
+    )
     visited_within_days: int | None = Days
 
 
@@ -37,17 +41,21 @@ class PartnerReviewQuery(ListQuery):
 
 class StatisticsQuery(Strict):
     """A period (``from`` and ``to`` inclusive, partner-zone dates); the service checks its bounds."""
+
     model_config = ConfigDict(populate_by_name=True)
 
-    date_from: dt.date | None = Field(None, alias="from", description="YYYY-MM-DD; with to, or neither "
-                                                                      "(the current month)")
+    date_from: dt.date | None = Field(
+        None, alias="from", description="YYYY-MM-DD; with to, or neither (the current month)"
+    )
     date_to: dt.date | None = Field(None, alias="to", description="YYYY-MM-DD, inclusive")
 
 
 # --- responses ---------------------------------------------------------------------------------
 
+
 class Customer(Out):
     """A partner's customer: the phone masked (staff never see it whole); money in KRW."""
+
     customer_id: str
     name: str | None
     phone: str | None
@@ -109,12 +117,12 @@ class Statistics(Out):
     bookings: BookingFigures
     orders: OrderFigures
     busiest_slots: list[BusySlot]
-    revenue: Revenue | None = Field(None, description="left out for the member role (money is for admins "
-                                                      "and masters)")
+    revenue: Revenue | None = Field(None, description="left out for the member role (money is for admins and masters)")
 
 
 class Review(Out):
     """A review as the shop shows it: the author masked."""
+
     review_id: str
     product_id: str | None
     product_name: str | None
@@ -128,10 +136,11 @@ class Review(Out):
 
 class PartnerReview(Review):
     """Reservation reviews name the ``number``, order reviews the ``order_id`` and ``line_id``."""
+
     kind: Literal["reservation", "order"]
-    number: str | None = None       # reservation reviews
-    order_id: str | None = None     # order reviews
-    line_id: str | None = None      # order reviews
+    number: str | None = None  # reservation reviews
+    order_id: str | None = None  # order reviews
+    line_id: str | None = None  # order reviews
 
 
 class ProductReviews(Page[Review]):

@@ -2,6 +2,7 @@
 R-RSV-11): request bodies and queries (the notifications service validates with
 these very classes, ``services/notifications/schemas.py``) and the answers the
 gateway serialises through."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +21,7 @@ from .common import Out, Page, Timestamp
 ERASURE_EVENTS = frozenset({"member.withdrawn", "customer.erased"})
 # What a partner's webhook may subscribe to: the partner-scoped events.
 WEBHOOK_EVENTS = tuple(t for t in NOTIFIED_EVENTS if t not in ERASURE_EVENTS and t != "webhook.disabled")
-WEBHOOK_SECRET_OVERLAP_HOURS = 24   # default window in which the previous secret still signs
+WEBHOOK_SECRET_OVERLAP_HOURS = 24  # default window in which the previous secret still signs
 
 
 def valid_event_pattern(pattern: str) -> bool:
@@ -36,35 +37,48 @@ class ListQuery(PageQuery):
 
     @property
     def before(self) -> int | None:
-        found = paging.decode_cursor(self.cursor, int)   # 422 naming ``cursor`` when not one of ours
+        found = paging.decode_cursor(self.cursor, int)  # 422 naming ``cursor`` when not one of ours
         return found[0] if found else None
 
 
 class InboxQuery(ListQuery):
     """Messages newest first; ``lang`` picks the language of title, body and
     action labels (both are stored); ``unread=true`` lists unread ones only."""
+
     lang: Literal["ko", "en"] = "ko"
     unread: bool = False
 
 
 class SecretRotation(Strict):
     """How long the previous secret keeps signing, 0 (at once) to a week."""
+
     overlap_hours: float = Field(WEBHOOK_SECRET_OVERLAP_HOURS, ge=0, le=168)
 
 
 # An event type (``order.received``), a family (``order.*``) or ``*``: the document lists them
 # all (the validator below says which one is unknown).
 EVENT_PATTERNS = ("*", *sorted({t.split(".", 1)[0] + ".*" for t in WEBHOOK_EVENTS}), *WEBHOOK_EVENTS)
-EventPattern = Annotated[str, Field(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_.]+))$",
-                                    json_schema_extra={"enum": list(EVENT_PATTERNS)})]
+EventPattern = Annotated[
+    str, Field(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_.]+))$", json_schema_extra={"enum": list(EVENT_PATTERNS)})
+]
 
 
 class WebhookCreate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "url": "https://partner.example.com/hooks/pc", "events": ["reservation.*", "order.received"],
-        "description": "예약·주문 알림"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://partner.example.com/hooks/pc",
+                    "events": ["reservation.*", "order.received"],
+                    "description": "예약·주문 알림",
+                }
+            ]
+        }
+    )
 
-    url: str = Field(max_length=2048, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^ ]*)?$")   # http(s), a host
+    url: str = Field(
+        max_length=2048, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^ ]*)?$"
+    )  # http(s), a host
     events: list[EventPattern] = Field(min_length=1, max_length=100)
     description: str = Field("", max_length=200)
 
@@ -95,9 +109,20 @@ class ChannelMessageCreate(Strict):
     with the partner), ``booked_on`` (customers holding a requested or
     confirmed booking on ``use_date``: on-site guidance), or ``customers``
     (the listed ``customer_ids``, each a customer of this partner)."""
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "audience": "booked_on", "use_date": "2026-12-08", "kind": "notice", "title": "주차 안내",
-        "body": "주차는 건물 뒤편을 이용해 주세요."}]})
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "audience": "booked_on",
+                    "use_date": "2026-12-08",
+                    "kind": "notice",
+                    "title": "주차 안내",
+                    "body": "주차는 건물 뒤편을 이용해 주세요.",
+                }
+            ]
+        }
+    )
 
     audience: Audience
     kind: Literal["coupon", "notice"]
@@ -144,25 +169,27 @@ class ConversationMessageCreate(Strict):
     body: str = Field(min_length=1, max_length=2000)
 
 
-
-
 class ChannelMessageIn(ChannelMessageCreate):
     """What a partner sends (R-NTF-3): ``ChannelMessageCreate`` or, with ``audience``
     ``segment`` (issue #11), a ``segment`` the insights service resolves into the
     partner's customers (422 naming ``segment`` when invalid, empty or over 1,000)."""
+
     audience: Literal["all", "booked_on", "customers", "segment"]  # type: ignore[assignment]  # one audience more
-    segment: dict[str, Any] | None = Field(None, description="audience segment only: {visited_within_days, "
-                                                             "min_visits, min_total_spent}")
+    segment: dict[str, Any] | None = Field(
+        None, description="audience segment only: {visited_within_days, min_visits, min_total_spent}"
+    )
 
 
 class EventsQuery(Strict):
     """The live events stream: the inbox's language and where to resume (or the
     ``Last-Event-ID`` header, which browsers send by themselves)."""
+
     lang: Literal["ko", "en"] | None = None
     last_event_id: str | None = Field(None, description="resume after this message id (as Last-Event-ID)")
 
 
 # --- answers --------------------------------------------------------------------------------
+
 
 class MessageActionOut(Out):
     kind: str = Field(description="view, accept, decline, open_chat, ...")
@@ -173,10 +200,13 @@ class MessageActionOut(Out):
 
 class MessageOut(Out):
     """An inbox message (R-NTF-1, R-NTF-3) in the language asked for (``?lang=ko|en``)."""
+
     id: str
     partner_id: str | None
-    kind: str = Field(description="what it is about: the event type (reservation.requested, staff.invited, ...) "
-                                  "or channel.notice / channel.coupon")
+    kind: str = Field(
+        description="what it is about: the event type (reservation.requested, staff.invited, ...) "
+        "or channel.notice / channel.coupon"
+    )
     title: str
     body: str
     actions: list[MessageActionOut]
@@ -247,6 +277,7 @@ class LastMessageOut(Out):
 
 class ConversationOut(Out):
     """A conversation opened by an accepted chat invitation (R-RSV-11)."""
+
     id: str
     partner_id: str
     reservation_number: str

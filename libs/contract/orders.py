@@ -1,6 +1,7 @@
 """The orders area of the contract (../shared/api.md, Orders; R-ORD-1..9): request bodies
 and queries (the orders service validates with these very classes,
 ``services/orders/schemas.py``) and the answers the gateway serialises through."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,6 +29,7 @@ Phone = Annotated[str, Field(min_length=8, max_length=20, pattern=r"^[0-9+\- ]+$
 
 class OrderLineIn(Strict):
     """A menu item or a shop option; ``option_id`` may be left out for a product with one option."""
+
     product_id: ProductId
     option_id: str | None = Field(None, pattern=CLIENT_ID)
     quantity: int = Field(ge=1, le=99)
@@ -35,6 +37,7 @@ class OrderLineIn(Strict):
 
 class ShippingAddressIn(Strict):
     """Where a delivery or parcel goes (R-ORD-6): personal data, pseudonymised on erasure."""
+
     recipient_name: Short
     phone: Phone
     address: Annotated[str, Field(min_length=1, max_length=300)]
@@ -45,34 +48,62 @@ class ShippingAddressIn(Strict):
 
 class OrderCreate(Strict):
     # R-ORD-6 in the document too: delivery and parcel orders name where they go, in-store ones do not
-    model_config = ConfigDict(json_schema_extra={"allOf": [
-        {"if": {"properties": {"channel": {"enum": ["delivery", "parcel"]}}, "required": ["channel"]},
-         "then": {"required": ["shipping_address"], "properties": {"shipping_address": {"type": "object"}}}},
-        {"if": {"properties": {"channel": {"enum": ["dine_in", "takeout"]}}, "required": ["channel"]},
-         "then": {"properties": {"shipping_address": {"type": "null"}}}}],
-        "examples": [{"partner_id": "78b2b26b-8b5d-47e5-834a-993164278328", "channel": "takeout",
-                      "lines": [{"product_id": "8c036250-6f81-422e-a86a-4dffb6ce17e9",
-                                 "option_id": "op_1692d3023faa", "quantity": 2}],
-                      "note": "얼음 적게"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"channel": {"enum": ["delivery", "parcel"]}}, "required": ["channel"]},
+                    "then": {"required": ["shipping_address"], "properties": {"shipping_address": {"type": "object"}}},
+                },
+                {
+                    "if": {"properties": {"channel": {"enum": ["dine_in", "takeout"]}}, "required": ["channel"]},
+                    "then": {"properties": {"shipping_address": {"type": "null"}}},
+                },
+            ],
+            "examples": [
+                {
+                    "partner_id": "78b2b26b-8b5d-47e5-834a-993164278328",
+                    "channel": "takeout",
+                    "lines": [
+                        {
+                            "product_id": "8c036250-6f81-422e-a86a-4dffb6ce17e9",
+                            "option_id": "op_1692d3023faa",
+                            "quantity": 2,
+                        }
+                    ],
+                    "note": "얼음 적게",
+                }
+            ],
+        }
+    )
 
     partner_id: Annotated[str, Field(min_length=1, max_length=64)]
     channel: Channel
     lines: list[OrderLineIn] = Field(min_length=1, max_length=50)
     shipping_address: ShippingAddressIn | None = None
-    note: Annotated[str, Field(max_length=500)] | None = None   # "less ice", "ring the bell"
-    coupon_code: str | None = Field(None, pattern=COUPON_CODE)         # issue #11: one coupon per order,
-    coupon_id: str | None = Field(None, min_length=1, max_length=64)   # by its code or its id
+    note: Annotated[str, Field(max_length=500)] | None = None  # "less ice", "ring the bell"
+    coupon_code: str | None = Field(None, pattern=COUPON_CODE)  # issue #11: one coupon per order,
+    coupon_id: str | None = Field(None, min_length=1, max_length=64)  # by its code or its id
 
 
 class ListQuery(PageQuery):
     """?limit (default 20, clamped to 1..100) and ?cursor (../shared/api.md);
     ``channel`` and ``status`` take one value or several, comma-separated
     (the cafe's in-store tab is ``channel=dine_in,takeout``, R-ORD-1)."""
-    channel: str | None = Field(None, max_length=100, json_schema_extra={
-        "pattern": "^(dine_in|takeout|delivery|parcel)(,(dine_in|takeout|delivery|parcel))*$"})
-    status: str | None = Field(None, max_length=200, json_schema_extra={
-        "pattern": "^(received|preparing|preparing_shipment|shipped|completed|cancelled)"
-                   "(,(received|preparing|preparing_shipment|shipped|completed|cancelled))*$"})
+
+    channel: str | None = Field(
+        None,
+        max_length=100,
+        json_schema_extra={"pattern": "^(dine_in|takeout|delivery|parcel)(,(dine_in|takeout|delivery|parcel))*$"},
+    )
+    status: str | None = Field(
+        None,
+        max_length=200,
+        json_schema_extra={
+            "pattern": "^(received|preparing|preparing_shipment|shipped|completed|cancelled)"
+            "(,(received|preparing|preparing_shipment|shipped|completed|cancelled))*$"
+        },
+    )
 
     @field_validator("channel", mode="after")
     @classmethod
@@ -87,7 +118,7 @@ class ListQuery(PageQuery):
 
 class RequestListQuery(PageQuery):
     status: Literal["requested", "approved", "rejected", "returned", "reshipped", "exchanged"] | None = None
-    answered: Literal["true", "false"] | None = None    # inquiries
+    answered: Literal["true", "false"] | None = None  # inquiries
 
 
 def _one_of(value: str | None, allowed: tuple[str, ...]) -> str | None:
@@ -110,6 +141,7 @@ class ReasonRequired(Strict):
 
 class ShipmentIn(Strict):
     """R-ORD-3, R-ORD-7: the courier and its invoice (tracking) number."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [{"courier": "cj", "invoice_number": "123456789012"}]})
 
     courier: Annotated[str, Field(min_length=1, max_length=50)]
@@ -118,9 +150,15 @@ class ShipmentIn(Strict):
 
 class ShipmentCorrectionIn(Strict):
     """R-ORD-3: correct the courier, the invoice number or both while shipped (issue 18 item 8)."""
-    model_config = ConfigDict(json_schema_extra={"anyOf": [
-        {"required": ["courier"], "properties": {"courier": {"type": "string"}}},
-        {"required": ["invoice_number"], "properties": {"invoice_number": {"type": "string"}}}]})
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["courier"], "properties": {"courier": {"type": "string"}}},
+                {"required": ["invoice_number"], "properties": {"invoice_number": {"type": "string"}}},
+            ]
+        }
+    )
 
     courier: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     invoice_number: Annotated[str, Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")] | None = None
@@ -128,12 +166,14 @@ class ShipmentCorrectionIn(Strict):
 
 class ExchangeApproveIn(Strict):
     """Issue 18 item 7: the return pickup's courier and invoice, when already booked."""
+
     return_courier: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     return_invoice_number: Annotated[str, Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")] | None = None
 
 
 class StartPreparingIn(Strict):
     """Seed 004 소요 시간: how long preparation takes; sets the expected ready time (issue 18 item 10)."""
+
     minutes: int | None = Field(None, ge=1, le=240)
 
 
@@ -144,8 +184,14 @@ class RequestLineIn(Strict):
 
 class RefundRequestIn(Strict):
     """R-ORD-8: a refund of some units of some lines (all of them when ``lines`` is left out)."""
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "reason": "파손", "lines": [{"line_id": "ln_9c55e511be3541adade1ecac2cb01747_0", "quantity": 1}]}]})
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"reason": "파손", "lines": [{"line_id": "ln_9c55e511be3541adade1ecac2cb01747_0", "quantity": 1}]}
+            ]
+        }
+    )
 
     reason: Annotated[str, Field(min_length=1, max_length=500)]
     lines: list[RequestLineIn] | None = Field(None, min_length=1, max_length=50)
@@ -154,7 +200,7 @@ class RefundRequestIn(Strict):
 class ExchangeLineIn(Strict):
     line_id: LineId
     quantity: int = Field(ge=1, le=99)
-    option_id: str = Field(pattern=CLIENT_ID)      # another option of the same product
+    option_id: str = Field(pattern=CLIENT_ID)  # another option of the same product
 
 
 class ExchangeRequestIn(Strict):
@@ -168,13 +214,12 @@ class InquiryIn(Strict):
 
 class ReviewIn(chassis_reviews.ReviewIn):
     """R-ORD-9: one review per order line of a completed order ({rating, body} as every review)."""
+
     line_id: LineId
 
 
 class AnswerIn(Strict):
     body: Text
-
-
 
 
 # --- answers --------------------------------------------------------------------------------
@@ -197,6 +242,7 @@ class OrderLineOut(Out):
 
 class ShippingAddressOut(Out):
     """Where a delivery or parcel goes (R-ORD-6); the phone masked for the partner (R-RSV-12)."""
+
     recipient_name: str | None
     phone: str | None
     address: str | None
@@ -214,6 +260,7 @@ class OrderCouponOut(Out):
 class OrderOut(Out):
     """An order (R-ORD-1..7). ``total`` is what was paid: ``subtotal`` less ``discount_amount``
     (issue #11); won. Times are null until the step happened."""
+
     order_id: str
     number: int | None = Field(description="the partner's order number of the business day")
     number_day: dt.date | None = Field(description="the business day of ``number``")
@@ -275,6 +322,7 @@ class RequestedLineOut(Out):
 
 class OrderRequestOut(Out):
     """A refund or exchange request (R-ORD-8); an exchange also has its return and replacement."""
+
     request_id: str
     order_id: str
     kind: Literal["refund", "exchange"]
@@ -300,6 +348,7 @@ class InquiryOut(Out):
 
 class OrderReviewOut(Out):
     """A review of an order line (R-ORD-9) in the shape of every review."""
+
     review_id: str
     order_id: str
     line_id: str
@@ -312,6 +361,7 @@ class OrderReviewOut(Out):
 
 class ContactAccessOut(Out):
     """Who saw the whole phone, and why (R-RSV-12)."""
+
     reason: str
     actor_kind: str
     actor_id: str | None
@@ -352,4 +402,5 @@ CourierPage = Page[CourierOut]
 class OrderChangeIn(BaseModel):
     """Anything: an order is never changed once received (R-ORD-4), so every body is
     answered 409 ``order_not_changeable`` (cancel, and order again)."""
+
     model_config = ConfigDict(extra="allow")

@@ -2,6 +2,7 @@
 request bodies and queries (the reservations service validates with these very
 classes, ``services/reservations/schemas.py``) and the answers the gateway
 serialises through."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,11 +16,11 @@ from chassis.validation import Strict
 
 from .common import ClockTime, Out, Page, Timestamp, left_out_unchanged
 
-PRICE_ID = r"^[A-Za-z0-9_-]{1,40}$"                 # catalog price ids
-PHONE = r"^\+?[0-9][0-9 -]{6,18}[0-9]$"             # digits, spaces and dashes; kept as digits
+PRICE_ID = r"^[A-Za-z0-9_-]{1,40}$"  # catalog price ids
+PHONE = r"^\+?[0-9][0-9 -]{6,18}[0-9]$"  # digits, spaces and dashes; kept as digits
 MAX_LINES = 20
 
-STATUSES = ("requested", "confirmed", "rejected", "cancelled", "completed", "no_show")   # R-RSV-1
+STATUSES = ("requested", "confirmed", "rejected", "cancelled", "completed", "no_show")  # R-RSV-1
 Status = Literal["requested", "confirmed", "rejected", "cancelled", "completed", "no_show"]
 
 
@@ -30,9 +31,17 @@ def minute_time(value: dt.time) -> dt.time:
 
 
 # documented as what it accepts: HH:MM (``:00`` seconds tolerated), no zone
-MinuteTime = Annotated[dt.time, AfterValidator(minute_time),
-                       WithJsonSchema({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$",
-                                       "description": "HH:MM, the partner's local time"})]
+MinuteTime = Annotated[
+    dt.time,
+    AfterValidator(minute_time),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$",
+            "description": "HH:MM, the partner's local time",
+        }
+    ),
+]
 Phone = Annotated[str, Field(pattern=PHONE)]
 Reason = Annotated[str, Field(max_length=500)]
 
@@ -44,23 +53,33 @@ class BookerIn(Strict):
 
 class LineIn(Strict):
     """One price of the product (adult, child, ...) and how many (R-CAT-3)."""
+
     price_id: str = Field(pattern=PRICE_ID)
     quantity: int = Field(ge=1, le=100)
 
 
 class ReservationCreate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "product_id": "776298b6-1546-428e-85e3-22a9db396146", "date": "2026-12-08", "time": "11:00",
-        "lines": [{"price_id": "pr_e4e288e2c208", "quantity": 1}],
-        "booker": {"name": "김다온", "phone": "010-1234-5678"}}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "product_id": "776298b6-1546-428e-85e3-22a9db396146",
+                    "date": "2026-12-08",
+                    "time": "11:00",
+                    "lines": [{"price_id": "pr_e4e288e2c208", "quantity": 1}],
+                    "booker": {"name": "김다온", "phone": "010-1234-5678"},
+                }
+            ]
+        }
+    )
 
     product_id: str = Field(min_length=1, max_length=64)
     date: dt.date | None = None
     time: MinuteTime | None = None
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
     booker: BookerIn
-    coupon_code: str | None = Field(None, pattern=COUPON_CODE)           # issue #11: one coupon per booking,
-    coupon_id: str | None = Field(None, min_length=1, max_length=64)     # by its code or its id
+    coupon_code: str | None = Field(None, pattern=COUPON_CODE)  # issue #11: one coupon per booking,
+    coupon_id: str | None = Field(None, min_length=1, max_length=64)  # by its code or its id
 
     @field_validator("lines")
     @classmethod
@@ -82,8 +101,12 @@ class CustomerCancelIn(Strict):
     """``lines`` for a partial cancellation (R-RSV-4); ``expected_fee`` is the fee
     the customer was shown: if it changed meanwhile the cancellation is refused
     with ``fee_changed`` instead of charging another amount."""
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "lines": [{"line": 0, "quantity": 1}], "expected_fee": 0, "reason": "일정 변경"}]})
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"lines": [{"line": 0, "quantity": 1}], "expected_fee": 0, "reason": "일정 변경"}]
+        }
+    )
 
     lines: list[CancelLineIn] | None = Field(None, min_length=1, max_length=MAX_LINES)
     expected_fee: int | None = Field(None, ge=0)
@@ -117,6 +140,7 @@ class Paging(PageQuery):
 
 class PartnerListQuery(Paging):
     """R-RSV-8: ``q`` is a booker name (prefix, any case) or the last 4 digits of the phone."""
+
     status: Status | None = None
     q: str | None = Field(None, min_length=1, max_length=50)
     product_id: str | None = Field(None, max_length=64)
@@ -129,11 +153,13 @@ class CustomerListQuery(Paging):
 
 class ChatInvitationQuery(Paging):
     """R-RSV-11: the customer's chat requests, by state."""
+
     state: Literal["pending", "accepted", "declined"] | None = None
 
 
 class BoardQuery(Strict):
     """R-RSV-9: one product, at most 93 days (catalog's limit)."""
+
     product_id: str = Field(min_length=1, max_length=64)
     date_from: dt.date = Field(alias="from")
     date_to: dt.date = Field(alias="to")
@@ -141,6 +167,7 @@ class BoardQuery(Strict):
 
 class QuoteQuery(Strict):
     """``?lines=0:1,2:1`` quotes a partial cancellation (line index: quantity)."""
+
     lines: str | None = Field(None, pattern=r"^1?[0-9]:([1-9][0-9]?|100)(,1?[0-9]:([1-9][0-9]?|100)){0,19}$")
 
     @field_validator("lines", mode="after")
@@ -160,14 +187,17 @@ class QuoteQuery(Strict):
         return [CancelLineIn(line=int(line), quantity=int(quantity)).model_dump() for line, quantity in pairs]
 
 
-
 class ProductSettingsIn(Strict):
     """How a product's bookings are handled (reservations' own settings, no review):
     ``confirmation`` auto (confirmed at once) or manual (requested until the
     partner confirms), how long a request may wait, and whether part of a
     booking may be cancelled (R-RSV-4)."""
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "confirmation": "auto", "request_ttl_hours": 24, "allow_partial_cancel": True}]})
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"confirmation": "auto", "request_ttl_hours": 24, "allow_partial_cancel": True}]
+        }
+    )
 
     # left out: unchanged; never null (the service refuses it, so the document does not offer it)
     confirmation: Literal["auto", "manual"] = left_out_unchanged()
@@ -175,12 +205,10 @@ class ProductSettingsIn(Strict):
     allow_partial_cancel: bool = left_out_unchanged()
 
 
-
-
 # --- answers --------------------------------------------------------------------------------
 
-ScheduleType = Literal["datetime", "date", "anytime"]              # R-CAT-1
-Payment = Literal["none", "prepaid"]                              # R-CAT-6
+ScheduleType = Literal["datetime", "date", "anytime"]  # R-CAT-1
+Payment = Literal["none", "prepaid"]  # R-CAT-6
 
 
 class FeeTierOut(Out):
@@ -190,6 +218,7 @@ class FeeTierOut(Out):
 
 class CancelPolicyOut(Out):
     """The cancellation policy as sold (R-CAT-6), kept with the booking (R-RSV-4)."""
+
     kind: Literal["free_until_deadline", "fee_tiers", "non_refundable"]
     deadline_hours_before: int
     fee_tiers: list[FeeTierOut]
@@ -222,6 +251,7 @@ class CouponUsedOut(Out):
 
 class TransferOut(Out):
     """A ticket hand-over waiting for the friend (R-RSV-10); their phone masked."""
+
     transfer_id: str
     to_phone: str | None
     state: Literal["pending", "accepted", "cancelled", "expired"]
@@ -239,6 +269,7 @@ class ScheduleOut(Out):
 
 class ReservationMoneyOut(ScheduleOut):
     """``total`` is what the customer pays: ``subtotal`` less ``discount_amount`` (issue #11); won."""
+
     lines: list[ReservationLineOut]
     subtotal: int
     discount_amount: int
@@ -261,6 +292,7 @@ class CustomerBookerOut(Out):
 
 class CustomerReservationOut(ReservationMoneyOut):
     """The booker's (their phone whole) or the ticket holder's view (R-RSV-10)."""
+
     role: Literal["booker", "holder"]
     holder: Literal["self", "friend"] | None = Field(None, description="the booker's view only: who holds the ticket")
     booker: CustomerBookerOut
@@ -273,12 +305,14 @@ class SharedBookerOut(Out):
 
 class SharedReservationOut(ScheduleOut):
     """A reservation a friend shared (R-RSV-10): what and when, the booker's name masked, no money."""
+
     role: Literal["friend"]
     booker: SharedBookerOut
 
 
-class MyReservationOut(RootModel[Annotated[CustomerReservationOut | SharedReservationOut,
-                                           Field(discriminator="role")]]):
+class MyReservationOut(
+    RootModel[Annotated[CustomerReservationOut | SharedReservationOut, Field(discriminator="role")]]
+):
     """One of my reservations: booked or handed to me (booker, holder), or a friend's I saved (friend)."""
 
 
@@ -308,14 +342,30 @@ class SavedReservationOut(RootModel[Annotated[SavedOwnOut | SavedSharedOut, Fiel
 
 class CancellationQuoteOut(Out):
     """What cancelling now would refund and cost, or the refusal's code (R-RSV-4)."""
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "number": "MFDY2L85K5", "allowed": True, "reason": None, "amount": 60000, "fee": 0,
-        "refund": 60000, "partial": False, "lines": [{"line": 0, "quantity": 2}]}]})
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "MFDY2L85K5",
+                    "allowed": True,
+                    "reason": None,
+                    "amount": 60000,
+                    "fee": 0,
+                    "refund": 60000,
+                    "partial": False,
+                    "lines": [{"line": 0, "quantity": 2}],
+                }
+            ]
+        }
+    )
 
     number: str
     allowed: bool
-    reason: str | None = Field(description="the refusal's code when not allowed: not_cancellable_state, "
-                                           "partial_cancel_not_allowed, deadline_passed, non_refundable, ...")
+    reason: str | None = Field(
+        description="the refusal's code when not allowed: not_cancellable_state, "
+        "partial_cancel_not_allowed, deadline_passed, non_refundable, ..."
+    )
     details: dict[str, Any] | None = Field(None, description="when refused: the refusal's details")
     amount: int | None = Field(None, description="when allowed: what was paid for what is cancelled")
     fee: int | None = None
@@ -325,8 +375,9 @@ class CancellationQuoteOut(Out):
 
 
 class ShareOut(Out):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "number": "MFSJSRK9LP", "share_token": "_KihmjwW5H3m0PI17AIC5PVpC6fPZjVW"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"number": "MFSJSRK9LP", "share_token": "_KihmjwW5H3m0PI17AIC5PVpC6fPZjVW"}]}
+    )
 
     number: str
     share_token: str
@@ -340,6 +391,7 @@ class TransferOfferOut(Out):
 
 class ReservationReviewOut(Out):
     """A review (R-RSV-6, R-CAT-6) in the shape of every review."""
+
     review_id: str
     number: str
     product_id: str
@@ -352,6 +404,7 @@ class ReservationReviewOut(Out):
 
 class ChatInvitationOut(Out):
     """A partner's request to chat about a reservation (R-RSV-11)."""
+
     invitation_id: str
     number: str | None
     partner_id: str
@@ -377,11 +430,14 @@ class HolderOut(Out):
 
 class PartnerReservationOut(ReservationMoneyOut):
     """A reservation as the partner's staff see it: the booker's name and a masked phone (R-RSV-8)."""
+
     partner_id: str
     customer_id: str
     confirmation: Literal["auto", "manual"]
     booker: PartnerBookerOut
-    holder: HolderOut | None = Field(description="who holds a handed-over ticket (R-RSV-10); null while the booker does")
+    holder: HolderOut | None = Field(
+        description="who holds a handed-over ticket (R-RSV-10); null while the booker does"
+    )
 
 
 class HistoryStepOut(Out):
@@ -408,6 +464,7 @@ class BoardCountsOut(Out):
 class BoardSlotOut(BoardCountsOut):
     """A slot (or a date for date-only products) with the catalog's capacity; a slot the
     catalog no longer lists but bookings still hold has nulls for the catalog's figures."""
+
     date: dt.date | None
     time: ClockTime | None
     capacity: int | None
@@ -426,7 +483,6 @@ class BoardPeriodOut(BoardCountsOut):
     remaining: int | None
 
 
-
 class BoardBlockOut(Out):
     block_id: str
     date: dt.date | None
@@ -436,6 +492,7 @@ class BoardBlockOut(Out):
 
 class ReservationBoardOut(Out):
     """R-RSV-9: per slot requested, confirmed, completed, no-show, booked quantity, remaining, blocked."""
+
     product_id: str
     from_: dt.date = Field(alias="from")
     to: dt.date
@@ -446,11 +503,20 @@ class ReservationBoardOut(Out):
 
 
 class BookingSettingsOut(Out):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"partner_id": "78b2b26b-8b5d-47e5-834a-993164278328",
-                                                            "product_id": "776298b6-1546-428e-85e3-22a9db396146",
-                                                            "confirmation": "auto", "request_ttl_hours": 24,
-                                                            "allow_partial_cancel": True,
-                                                            "updated_at": "2026-12-04T19:20:01.123456+00:00"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner_id": "78b2b26b-8b5d-47e5-834a-993164278328",
+                    "product_id": "776298b6-1546-428e-85e3-22a9db396146",
+                    "confirmation": "auto",
+                    "request_ttl_hours": 24,
+                    "allow_partial_cancel": True,
+                    "updated_at": "2026-12-04T19:20:01.123456+00:00",
+                }
+            ]
+        }
+    )
 
     partner_id: str
     product_id: str

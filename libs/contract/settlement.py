@@ -4,6 +4,7 @@ masters, settlement runs, commission rates and payout schedules for operators.
 Request bodies and query strings are the classes the settlement service
 validates with (its ``schemas.py`` imports them from here). Money is integer
 KRW everywhere; dates are partner-zone business dates (YYYY-MM-DD)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,10 @@ def examples(*values: dict) -> ConfigDict:
 
 # --- query strings ---------------------------------------------------------------------------
 
+
 class ListQuery(PageQuery):
     """``?limit=`` (default 20, clamped to 1..100) and an opaque ``?cursor=``."""
+
     model_config = ConfigDict(populate_by_name=True)
 
 
@@ -39,12 +42,13 @@ class DateRangeQuery(ListQuery):
     @model_validator(mode="after")
     def _ordered(self):
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise invalid_query(**{"from": "must not be after 'to'"})   # a query error names its parameter
+            raise invalid_query(**{"from": "must not be after 'to'"})  # a query error names its parameter
         return self
 
 
 class SummaryQuery(Strict):
     """Sales summary over at most a year; defaults to the current month."""
+
     model_config = ConfigDict(populate_by_name=True)
 
     date_from: dt.date | None = Field(None, alias="from", description="YYYY-MM-DD; the 1st of to's month by default")
@@ -61,6 +65,7 @@ class SummaryQuery(Strict):
 
 
 # --- request bodies -------------------------------------------------------------------------
+
 
 class RunRequest(Strict):
     model_config = examples({"period_end": "2026-11-30"})
@@ -83,6 +88,7 @@ class ScheduleRequest(Strict):
 
 # --- responses ---------------------------------------------------------------------------------
 
+
 class Entry(Out):
     account: Literal["customer_funds", "partner_payable", "commission_revenue"]
     debit: int
@@ -92,6 +98,7 @@ class Entry(Out):
 class LedgerTransaction(Out):
     """One double-entry transaction (R-STL-1) with its entries; ``partner_effect`` is
     what it did to the partner's payable balance (negative for refunds and commission)."""
+
     transaction_id: int
     kind: Literal["sale", "fee", "refund", "commission", "commission_reversal"]
     source: str
@@ -130,6 +137,7 @@ class UpcomingPayout(Out):
 class PeriodFigures(Out):
     """A settled period's figures (R-STL-2), as a statement holds them: what was sold, charged and
     refunded, the commission, the net, and the balance carried in and out."""
+
     period_start: dt.date
     period_end: dt.date
     sales: int
@@ -143,6 +151,7 @@ class PeriodFigures(Out):
 
 class SettledPeriod(PeriodFigures):
     """One settled period (R-STL-2); ``payout`` null when its balance was carried forward."""
+
     statement_id: int
     payout: PayoutOut | None
     invoice_number: str | None
@@ -151,12 +160,14 @@ class SettledPeriod(PeriodFigures):
 class Payouts(Page[SettledPeriod]):
     schedule: PayoutSchedule
     unsettled_balance: int = Field(description="sales not in any statement yet, net of commission and refunds")
-    upcoming: UpcomingPayout = Field(description="the period holding today, its pay date and what it will "
-                                                 "carry as the ledger stands")
+    upcoming: UpcomingPayout = Field(
+        description="the period holding today, its pay date and what it will carry as the ledger stands"
+    )
 
 
 class TaxInvoice(Out):
     """Numbered per partner (R-STL-3); VAT is 1/11 of the VAT-inclusive total."""
+
     id: str
     seq: int
     invoice_number: str
@@ -170,6 +181,7 @@ class TaxInvoice(Out):
 
 class SalesFigures(Out):
     """``revenue`` = sales - refunds (chassis.money, as insights' revenue.net); ``net_sales`` adds the fees."""
+
     sales: int
     sales_count: int
     fees: int
@@ -230,8 +242,9 @@ class SettlementRun(Out):
 
 
 class CommissionRate(Out):
-    model_config = examples({"id": 7, "scope": "category", "subject": "salon", "rate_bps": 550,
-                             "effective_from": "2027-01-01"})
+    model_config = examples(
+        {"id": 7, "scope": "category", "subject": "salon", "rate_bps": 550, "effective_from": "2027-01-01"}
+    )
     id: int
     scope: Literal["category", "partner"]
     subject: str

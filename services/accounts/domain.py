@@ -10,6 +10,7 @@ Choices where the seeds are silent (also in the final report):
 - Masters may invite, promote and remove masters and members, never admins
   (api.md, Roles: "masters and members").
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,6 +37,7 @@ TOKEN_PREFIXES = {"member": "pcs_", "operator": "pcs_", "customer": "pcc_", "api
 
 
 # --- tokens -----------------------------------------------------------------
+
 
 def new_token(kind: str) -> str:
     """An opaque bearer token; its prefix tells authenticate() where to look."""
@@ -65,6 +67,7 @@ def token_kind(token: str) -> str | None:
 
 # --- identifiers and personal data -------------------------------------------
 
+
 def as_uuid(value: object) -> str | None:
     """A path value as a canonical uuid, or None (an unknown id is a 404, never a 500)."""
     try:
@@ -90,6 +93,7 @@ def national_phone(e164: str) -> str:
 
 # --- roles ----------------------------------------------------------------------
 
+
 def may_assign(actor_role: str, target_current_role: str | None, new_role: str | None) -> bool:
     """Who may invite, re-role or remove whom (api.md, Roles: admins anyone,
     masters only masters and members). ``None`` is "no role" (invitation or removal)."""
@@ -102,17 +106,20 @@ def may_assign(actor_role: str, target_current_role: str | None, new_role: str |
 
 def last_admin_partners(admin_partners: list[dict[str, Any]], admin_counts: dict[str, int]) -> list[dict[str, Any]]:
     """R-ACC-4: the operating partners where this member is the only admin (id and name)."""
-    return sorted((p for p in admin_partners
-                   if p["status"] in OPERATING_STATUSES and admin_counts.get(p["id"], 0) <= 1),
-                  key=lambda p: p["id"])
+    return sorted(
+        (p for p in admin_partners if p["status"] in OPERATING_STATUSES and admin_counts.get(p["id"], 0) <= 1),
+        key=lambda p: p["id"],
+    )
 
 
 def closed_partners_alone(admin_partners: list[dict[str, Any]], admin_counts: dict[str, int]) -> list[dict[str, Any]]:
     """R-ACC-14: the closed partners where this member is the only admin: orders left
     to finish there (shipped when it closed, or all of them with "serve") need
     someone to mark them delivered before the last admin goes."""
-    return sorted((p for p in admin_partners if p["status"] == "closed" and admin_counts.get(p["id"], 0) <= 1),
-                  key=lambda p: p["id"])
+    return sorted(
+        (p for p in admin_partners if p["status"] == "closed" and admin_counts.get(p["id"], 0) <= 1),
+        key=lambda p: p["id"],
+    )
 
 
 def landing_for(partners: list[dict[str, Any]]) -> dict[str, Any]:
@@ -138,6 +145,7 @@ def dashboard_sections(category: str, role: str) -> list[str]:
 
 # --- lists (paging itself is chassis.paging) ---------------------------------------
 
+
 def like_pattern(text: str) -> str:
     """A title search (R-ACC-10) matches the text literally: % and _ are not wildcards."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -161,33 +169,49 @@ CLOSE_MODES = ("cancel", "serve")
 
 def application_of(partner: dict[str, Any], places: list[dict[str, Any]]) -> dict[str, Any]:
     """The application as an operator reviews it (JSON, stored with each decision)."""
-    return {"name": partner["name"], "category": partner["category"],
-            "business_number": re.sub(r"\D", "", partner["business_number"]), "via_agency": partner["via_agency"],
-            "places": sorted(f"{p['name']} ({p['address']})" for p in places)}
+    return {
+        "name": partner["name"],
+        "category": partner["category"],
+        "business_number": re.sub(r"\D", "", partner["business_number"]),
+        "via_agency": partner["via_agency"],
+        "places": sorted(f"{p['name']} ({p['address']})" for p in places),
+    }
 
 
 def application_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
     """{field: {before, after}} for each application field that differs."""
     if before is None:
         return {}
-    return {f: {"before": before.get(f), "after": after.get(f)} for f in APPLICATION_FIELDS
-            if before.get(f) != after.get(f)}
+    return {
+        f: {"before": before.get(f), "after": after.get(f)} for f in APPLICATION_FIELDS if before.get(f) != after.get(f)
+    }
 
 
 def checks_for(application: dict[str, Any]) -> list[dict[str, Any]]:
     """What an operator verifies before deciding (issue 18 item 13): each item
     with the value to check against the business registration."""
     checks = [
-        {"item": "business_number", "value": application["business_number"],
-         "check": "the business registration exists and is active (국세청 사업자 상태 조회)"},
+        {
+            "item": "business_number",
+            "value": application["business_number"],
+            "check": "the business registration exists and is active (국세청 사업자 상태 조회)",
+        },
         {"item": "name", "value": application["name"], "check": "the name matches the business registration"},
         {"item": "category", "value": application["category"], "check": "the business is of this category"},
-        {"item": "places", "value": application["places"],
-         "check": "the places are the business's own addresses (R-ACC-8: registered before products)"},
+        {
+            "item": "places",
+            "value": application["places"],
+            "check": "the places are the business's own addresses (R-ACC-8: registered before products)",
+        },
     ]
     if application["category"] in AGENCY_ONLY_CATEGORIES:
-        checks.append({"item": "via_agency", "value": application["via_agency"],
-                       "check": "lodging is onboarded through an official agency (R-ACC-9)"})
+        checks.append(
+            {
+                "item": "via_agency",
+                "value": application["via_agency"],
+                "check": "lodging is onboarded through an official agency (R-ACC-9)",
+            }
+        )
     return checks
 
 
@@ -199,8 +223,10 @@ def may_close(status: str) -> bool:
 
 DASHBOARD_NOTICES = 3
 # The help centre the seeds quote (001, 002): booking partners get the booking guide.
-HELP_PAGES = {"booking": "https://kakaobusiness.gitbook.io/main/tool/booking",
-              "order": "https://kakaobusiness.gitbook.io/main"}
+HELP_PAGES = {
+    "booking": "https://kakaobusiness.gitbook.io/main/tool/booking",
+    "order": "https://kakaobusiness.gitbook.io/main",
+}
 
 
 def help_page(category: str) -> dict[str, Any]:

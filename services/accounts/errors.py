@@ -2,6 +2,7 @@
 
 They are instances of the chassis classes (the gateway maps those to statuses
 without importing this package), built here so each code is spelled once."""
+
 from __future__ import annotations
 
 from chassis.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
@@ -34,24 +35,30 @@ def not_found(what: str):
 def last_admin(partners: list[dict]):
     """R-ACC-4: invite another admin first (or close the partner, R-ACC-14); details name the partners."""
     names = [p["name"] for p in partners]
-    return Conflict("last_admin", f"you are the only admin of {', '.join(names)}: invite another admin "
-                    "or close the partner first",
-                    {"partner_ids": [str(p["id"]) for p in partners], "partner_names": names})
+    return Conflict(
+        "last_admin",
+        f"you are the only admin of {', '.join(names)}: invite another admin or close the partner first",
+        {"partner_ids": [str(p["id"]) for p in partners], "partner_names": names},
+    )
 
 
 def orders_to_finish(partners: list[dict]):
     """R-ACC-14: a closed partner's orders left to finish (shipped) need someone to
     mark them delivered: its only admin stays until they are done."""
     names = [p["name"] for p in partners]
-    return Conflict("orders_to_finish", f"{', '.join(names)} closed with orders still on their way: mark them "
-                    "delivered, then withdraw",
-                    {"partner_ids": [str(p["id"]) for p in partners], "partner_names": names,
-                     "open_orders": {str(p["id"]): p["open_orders"] for p in partners}})
+    return Conflict(
+        "orders_to_finish",
+        f"{', '.join(names)} closed with orders still on their way: mark them delivered, then withdraw",
+        {
+            "partner_ids": [str(p["id"]) for p in partners],
+            "partner_names": names,
+            "open_orders": {str(p["id"]): p["open_orders"] for p in partners},
+        },
+    )
 
 
 def role_not_allowed(actor_role: str):
-    return Forbidden("role_not_allowed", f"the {actor_role} role may not give or take this role",
-                     {"role": actor_role})
+    return Forbidden("role_not_allowed", f"the {actor_role} role may not give or take this role", {"role": actor_role})
 
 
 def api_key_not_allowed():
@@ -59,17 +66,23 @@ def api_key_not_allowed():
 
 
 def invalid_state(status: str, action: str):
-    return Conflict("invalid_state", f"cannot {action} a partner that is {status}",
-                    {"status": status, "action": action})
+    return Conflict(
+        "invalid_state", f"cannot {action} a partner that is {status}", {"status": status, "action": action}
+    )
 
 
 def invitation_not_pending(invitation: dict):
     """R-ACC-6: an invitation is answered once; a new one comes from the partner's admin."""
-    return Conflict("invitation_not_pending",
-                    f"this invitation to {invitation['partner_name']} was already {invitation['status']}: "
-                    "ask the partner's admin for a new one",
-                    {"invitation_id": str(invitation["id"]), "status": invitation["status"],
-                     "partner_name": invitation["partner_name"]})
+    return Conflict(
+        "invitation_not_pending",
+        f"this invitation to {invitation['partner_name']} was already {invitation['status']}: "
+        "ask the partner's admin for a new one",
+        {
+            "invitation_id": str(invitation["id"]),
+            "status": invitation["status"],
+            "partner_name": invitation["partner_name"],
+        },
+    )
 
 
 def admin_only(action: str, role: str):
@@ -78,8 +91,11 @@ def admin_only(action: str, role: str):
 
 def nothing_changed(reason: str | None):
     """R-ACC-15: a re-submission corrects what the operator named."""
-    return Conflict("nothing_changed", "nothing changed since the rejection: correct what the operator named "
-                    f"({reason}) first", {"reason": reason})
+    return Conflict(
+        "nothing_changed",
+        f"nothing changed since the rejection: correct what the operator named ({reason}) first",
+        {"reason": reason},
+    )
 
 
 def invalid_fields(fields: dict):
@@ -96,13 +112,17 @@ def already_invited():
 
 def agency_required(category: str):
     """R-ACC-9: lodging partners onboard only through an official agency."""
-    return ValidationFailed("agency_required", f"{category} partners onboard only through an official agency",
-                            {"fields": {"via_agency": "must be true for this category (R-ACC-9)"}})
+    return ValidationFailed(
+        "agency_required",
+        f"{category} partners onboard only through an official agency",
+        {"fields": {"via_agency": "must be true for this category (R-ACC-9)"}},
+    )
 
 
 def field_locked(field: str, status: str):
-    return Conflict("field_locked", f"{field} cannot change once the partner is {status}",
-                    {"field": field, "status": status})
+    return Conflict(
+        "field_locked", f"{field} cannot change once the partner is {status}", {"field": field, "status": status}
+    )
 
 
 def not_an_operator():

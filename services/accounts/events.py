@@ -1,4 +1,5 @@
 """Payloads of the events accounts publishes (models in chassis.contracts)."""
+
 from __future__ import annotations
 
 from chassis.privacy import phone_key, pseudonym
@@ -15,21 +16,33 @@ def member_pseudonym(member_id) -> str:
 
 def partner_changed(partner: dict) -> dict:
     """partner.registered / verified / rejected (R-ACC-8)."""
-    return {"partner_id": str(partner["id"]), "name": partner["name"], "category": partner["category"],
-            "status": partner["status"], "reason": partner.get("status_reason")}
+    return {
+        "partner_id": str(partner["id"]),
+        "name": partner["name"],
+        "category": partner["category"],
+        "status": partner["status"],
+        "reason": partner.get("status_reason"),
+    }
 
 
 def staff_invited(invitation: dict) -> dict:
     """R-ACC-6: the invitee learns of it through notifications."""
-    return {"partner_id": str(invitation["partner_id"]), "invitation_id": str(invitation["id"]),
-            "member_id": str(invitation["member_id"]), "role": invitation["role"]}
+    return {
+        "partner_id": str(invitation["partner_id"]),
+        "invitation_id": str(invitation["id"]),
+        "member_id": str(invitation["member_id"]),
+        "role": invitation["role"],
+    }
 
 
 def customer_erased(customer_id, phone: str | None = None) -> dict:
     """Reservations, orders and notifications pseudonymise what they hold; amounts stay.
     The phone leaves only as its keyed pseudonym (pending transfers addressed to it)."""
-    return {"customer_id": str(customer_id), "pseudonym": customer_pseudonym(customer_id),
-            "phone_key": phone_key(phone)}
+    return {
+        "customer_id": str(customer_id),
+        "pseudonym": customer_pseudonym(customer_id),
+        "phone_key": phone_key(phone),
+    }
 
 
 def customer_pseudonym(customer_id) -> str:

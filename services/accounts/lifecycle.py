@@ -8,6 +8,7 @@ tells notifications to tell the operators, as ``partner.registered`` does;
 ``partner.closed`` (with ``open_bookings``) stops the catalog selling and makes
 reservations cancel (full refund) or keep the open bookings.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,8 +42,9 @@ class PartnerLifecycle:
         return domain.application_of(partner, store.all_places_of_partner(uow, partner["id"]))
 
     def _record_decision(self, uow, partner: dict, decision: str, reason: str | None, operator_id) -> None:
-        store.insert_partner_review(uow, partner["id"], decision, reason, self._application(uow, partner),
-                                    domain.as_uuid(operator_id))
+        store.insert_partner_review(
+            uow, partner["id"], decision, reason, self._application(uow, partner), domain.as_uuid(operator_id)
+        )
 
     @rpc
     def resubmit_partner(self, actor, partner_id, body=None) -> dict:
@@ -52,20 +54,20 @@ class PartnerLifecycle:
         with self.db.transaction() as uow:
             role = self._admin(uow, actor, partner_id, "resubmit")
             if body:
-                raise errors.invalid_fields({"body": "resubmit takes no body: correct the partner or its places "
-                                                     "first"})
+                raise errors.invalid_fields({"body": "resubmit takes no body: correct the partner or its places first"})
             partner = errors.found(store.partner_by_id(uow, partner_id, lock=True), "partner")
             if partner["status"] != "rejected":
                 raise errors.invalid_state(partner["status"], "resubmit")
             rejection = store.last_rejections(uow, [partner["id"]]).get(str(partner["id"]))
-            changes = domain.application_changes(rejection and rejection["snapshot"],
-                                                 self._application(uow, partner))
+            changes = domain.application_changes(rejection and rejection["snapshot"], self._application(uow, partner))
             if rejection is not None and not changes:
                 raise errors.nothing_changed(partner["status_reason"])
             partner = errors.found(store.resubmit_partner(uow, partner["id"]), "partner")
-            uow.publish("partner.resubmitted", {**events.partner_changed(partner), "changes": changes,
-                                                "reason": rejection and rejection["reason"]},
-                        partner_id=str(partner["id"]))
+            uow.publish(
+                "partner.resubmitted",
+                {**events.partner_changed(partner), "changes": changes, "reason": rejection and rejection["reason"]},
+                partner_id=str(partner["id"]),
+            )
         return {**partner_view(partner, role), "changes": changes}
 
     @rpc
@@ -74,14 +76,17 @@ class PartnerLifecycle:
         members may then withdraw (R-ACC-4 no longer holds them)."""
         actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
-            role = self._admin(uow, actor, partner_id, "close")   # who may, before what they sent
+            role = self._admin(uow, actor, partner_id, "close")  # who may, before what they sent
             data = parse(ClosePartner, body)
             partner = errors.found(store.partner_by_id(uow, partner_id, lock=True), "partner")
             if not domain.may_close(partner["status"]):
                 raise errors.invalid_state(partner["status"], "close")
             partner = errors.found(store.close_partner(uow, partner["id"], data.open_bookings), "partner")
-            uow.publish("partner.closed", {**events.partner_changed(partner), "open_bookings": data.open_bookings},
-                        partner_id=str(partner["id"]))
+            uow.publish(
+                "partner.closed",
+                {**events.partner_changed(partner), "open_bookings": data.open_bookings},
+                partner_id=str(partner["id"]),
+            )
         return partner_view(partner, role)
 
     @rpc
@@ -98,22 +103,35 @@ class PartnerLifecycle:
             ids = [row["id"] for row in rows[:limit]]
             places = store.places_of_partners(uow, ids)
             rejections = store.last_rejections(uow, ids)
-        items = [self._queue_entry(row, places.get(str(row["id"]), []), rejections.get(str(row["id"])))
-                 for row in rows[:limit]]
+        items = [
+            self._queue_entry(row, places.get(str(row["id"]), []), rejections.get(str(row["id"])))
+            for row in rows[:limit]
+        ]
         more = len(rows) > limit
-        return {"items": items, "next_cursor": paging.encode_cursor(
-            rows[limit - 1]["submitted_at"].isoformat(), rows[limit - 1]["id"]) if more else None}
+        return {
+            "items": items,
+            "next_cursor": paging.encode_cursor(rows[limit - 1]["submitted_at"].isoformat(), rows[limit - 1]["id"])
+            if more
+            else None,
+        }
 
     def _queue_entry(self, partner: dict, places: list[dict], rejection: dict | None) -> dict:
         application = domain.application_of(partner, places)
-        submission = {"kind": "resubmission" if rejection else "application",
-                      "submitted_at": partner["submitted_at"].isoformat()}
+        submission = {
+            "kind": "resubmission" if rejection else "application",
+            "submitted_at": partner["submitted_at"].isoformat(),
+        }
         if rejection:
-            submission.update(previous_rejection={"reason": rejection["reason"],
-                                                  "rejected_at": rejection["decided_at"].isoformat()},
-                              changes=domain.application_changes(rejection["snapshot"], application))
-        return {**partner_view(partner), "application": application, "submission": submission,
-                "checks": domain.checks_for(application)}
+            submission.update(
+                previous_rejection={"reason": rejection["reason"], "rejected_at": rejection["decided_at"].isoformat()},
+                changes=domain.application_changes(rejection["snapshot"], application),
+            )
+        return {
+            **partner_view(partner),
+            "application": application,
+            "submission": submission,
+            "checks": domain.checks_for(application),
+        }
 
     @rpc
     def operator_ids(self) -> list[str]:

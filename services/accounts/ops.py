@@ -5,6 +5,7 @@ operators (platform staff) are created here, never by sign-up. Running it again
 for the same login resets the password (and ends the operator's sessions).
 Tests create operators with the same function (``create_operator``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,11 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-operator", help="create a platform operator, or reset its password")
     create.add_argument("--login", required=True)
-    create.add_argument("--password", default=os.environ.get("PASSWORD"),
-                        help="defaults to $PASSWORD (keeps it out of the process list)")
+    create.add_argument(
+        "--password",
+        default=os.environ.get("PASSWORD"),
+        help="defaults to $PASSWORD (keeps it out of the process list)",
+    )
     args = parser.parse_args(argv)
     if not args.login.strip() or not args.password:
         parser.error("LOGIN and PASSWORD are required")

@@ -16,6 +16,7 @@ limit; 4 hashes at 64 MiB). A login that finds no slot waits up to
 workers are not held by a queue and the service still answers its health
 check while logins queue.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -39,9 +40,11 @@ def hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
 
 def hasher_from_config(config: dict) -> PasswordHasher:
     defaults = PasswordHasher()
-    return hasher(int(config.get("ARGON2_TIME_COST") or defaults.time_cost),
-                  int(config.get("ARGON2_MEMORY_KIB") or defaults.memory_cost),
-                  int(config.get("ARGON2_PARALLELISM") or defaults.parallelism))
+    return hasher(
+        int(config.get("ARGON2_TIME_COST") or defaults.time_cost),
+        int(config.get("ARGON2_MEMORY_KIB") or defaults.memory_cost),
+        int(config.get("ARGON2_PARALLELISM") or defaults.parallelism),
+    )
 
 
 DEFAULT_MEMORY_BUDGET_MIB = 256
@@ -59,8 +62,9 @@ class HashSlots:
     def run(self, function, *args):
         if not self.semaphore.acquire(timeout=self.wait_seconds):
             self.refused += 1
-            raise ServiceUnavailable("busy", "too many sign-ins at this moment; try again in a few seconds",
-                                     {"retry_after_seconds": 1})
+            raise ServiceUnavailable(
+                "busy", "too many sign-ins at this moment; try again in a few seconds", {"retry_after_seconds": 1}
+            )
         self.running += 1
         self.peak = max(self.peak, self.running)
         try:
@@ -77,8 +81,11 @@ def hash_slots(memory_kib: int, budget_mib: int, wait_seconds: float) -> HashSlo
 
 
 def slots_from_config(ph: PasswordHasher, config: dict) -> HashSlots:
-    return hash_slots(ph.memory_cost, int(config.get("ARGON2_MEMORY_BUDGET_MIB") or DEFAULT_MEMORY_BUDGET_MIB),
-                      float(config.get("ARGON2_WAIT_SECONDS") or DEFAULT_WAIT_SECONDS))
+    return hash_slots(
+        ph.memory_cost,
+        int(config.get("ARGON2_MEMORY_BUDGET_MIB") or DEFAULT_MEMORY_BUDGET_MIB),
+        float(config.get("ARGON2_WAIT_SECONDS") or DEFAULT_WAIT_SECONDS),
+    )
 
 
 def hash_password(ph: PasswordHasher, slots: HashSlots, password: str) -> str:

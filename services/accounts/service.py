@@ -9,6 +9,7 @@ RPCs for other services: ``authenticate(token, partner_id)`` (the gateway, on
 every request), ``partner_info(partner_id)``, ``get_place(partner_id, place_id)`` and
 ``customer_contact(customer_id)`` (insights).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -121,15 +122,25 @@ class AccountsService(PartnerLifecycle, DataService):
                 if key is None:
                     raise errors.invalid_token()
                 own = str(key["partner_id"])
-                return {"kind": "api_key", "member_id": None, "customer_id": None, "partner_id": own,
-                        "role": domain.API_KEY_ROLE if pid == own else None, "api_key_id": str(key["id"]),
-                        "scopes": list(key["scopes"])}
+                return {
+                    "kind": "api_key",
+                    "member_id": None,
+                    "customer_id": None,
+                    "partner_id": own,
+                    "role": domain.API_KEY_ROLE if pid == own else None,
+                    "api_key_id": str(key["id"]),
+                    "scopes": list(key["scopes"]),
+                }
             row = store.session_principal(uow, domain.token_hash(token), pid)
         if row is None or (kind == "customer") != (row["kind"] == "customer"):
             raise errors.invalid_token()
-        return {"kind": row["kind"], "member_id": str(row["member_id"]) if row["member_id"] else None,
-                "customer_id": str(row["customer_id"]) if row["customer_id"] else None,
-                "partner_id": pid if row["role"] else None, "role": row["role"]}
+        return {
+            "kind": row["kind"],
+            "member_id": str(row["member_id"]) if row["member_id"] else None,
+            "customer_id": str(row["customer_id"]) if row["customer_id"] else None,
+            "partner_id": pid if row["role"] else None,
+            "role": row["role"],
+        }
 
     # --- members and sessions ------------------------------------------------------------
 
@@ -139,8 +150,15 @@ class AccountsService(PartnerLifecycle, DataService):
         data = parse(SignUp, body)
         password_hash = hash_password(self._hasher, self._hash_slots, data.password)
         with self.db.transaction() as uow:
-            row = store.insert_member(uow, kind="member", login_id=data.login_id, password_hash=password_hash,
-                                      name=data.name, phone=domain.normalize_phone(data.phone), terms_agreed=True)
+            row = store.insert_member(
+                uow,
+                kind="member",
+                login_id=data.login_id,
+                password_hash=password_hash,
+                name=data.name,
+                phone=domain.normalize_phone(data.phone),
+                terms_agreed=True,
+            )
             if row is None:
                 raise errors.login_id_taken(data.login_id)
         return member_view(row)
@@ -150,24 +168,37 @@ class AccountsService(PartnerLifecycle, DataService):
         data = parse(Login, body)
         with self.db.transaction() as uow:
             member = store.member_by_login(uow, data.login_id)
-        if not verify_password(self._hasher, self._hash_slots, member["password_hash"] if member else None,
-                               data.password):
+        if not verify_password(
+            self._hasher, self._hash_slots, member["password_hash"] if member else None, data.password
+        ):
             raise errors.invalid_credentials()
         assert member is not None  # verify_password refuses no member (after hashing as long, R-ACC-2)
         token = domain.new_token(member["kind"])
-        rehashed = (hash_password(self._hasher, self._hash_slots, data.password)
-                    if needs_rehash(self._hasher, member["password_hash"]) else None)
+        rehashed = (
+            hash_password(self._hasher, self._hash_slots, data.password)
+            if needs_rehash(self._hasher, member["password_hash"])
+            else None
+        )
         with self.db.transaction() as uow:
             if store.member_by_id(uow, member["id"], lock=True) is None:
                 raise errors.invalid_credentials()  # withdrew meanwhile
             if rehashed:
                 store.set_password_hash(uow, member["id"], rehashed)
             store.delete_expired_sessions(uow, member["id"])
-            session = store.insert_session(uow, domain.token_hash(token), kind=member["kind"],
-                                           member_id=member["id"],
-                                           ttl_seconds=self._ttl("SESSION_TTL_SECONDS", DEFAULT_SESSION_TTL))
-        return {"token": token, "expires_at": jsonable(session["expires_at"]), "member_id": str(member["id"]),
-                "kind": member["kind"], "must_change_password": member["must_change_password"]}
+            session = store.insert_session(
+                uow,
+                domain.token_hash(token),
+                kind=member["kind"],
+                member_id=member["id"],
+                ttl_seconds=self._ttl("SESSION_TTL_SECONDS", DEFAULT_SESSION_TTL),
+            )
+        return {
+            "token": token,
+            "expires_at": jsonable(session["expires_at"]),
+            "member_id": str(member["id"]),
+            "kind": member["kind"],
+            "must_change_password": member["must_change_password"],
+        }
 
     # --- passwords and sessions (R-ACC-16) ------------------------------------------------
 
@@ -192,9 +223,18 @@ class AccountsService(PartnerLifecycle, DataService):
         with self.db.transaction() as uow:
             self._member(uow, member_id)
             rows = store.sessions_of_member(uow, member_id)
-        return {"items": [{"session_id": str(r["id"]), "created_at": jsonable(r["created_at"]),
-                           "expires_at": jsonable(r["expires_at"]), "current": bytes(r["token_hash"]) == current}
-                          for r in rows], "next_cursor": None}
+        return {
+            "items": [
+                {
+                    "session_id": str(r["id"]),
+                    "created_at": jsonable(r["created_at"]),
+                    "expires_at": jsonable(r["expires_at"]),
+                    "current": bytes(r["token_hash"]) == current,
+                }
+                for r in rows
+            ],
+            "next_cursor": None,
+        }
 
     @rpc
     def end_session(self, member_id, session_id) -> None:
@@ -241,12 +281,21 @@ class AccountsService(PartnerLifecycle, DataService):
         data = parse(VerifiedIdentity, identity)
         token = domain.new_token("customer")
         with self.db.transaction() as uow:
-            customer = store.upsert_customer(uow, data.issuer, data.subject,
-                                             data.name or domain.DEFAULT_CUSTOMER_NAME,
-                                             domain.national_phone(data.phone_number), keep_name=not data.name)
+            customer = store.upsert_customer(
+                uow,
+                data.issuer,
+                data.subject,
+                data.name or domain.DEFAULT_CUSTOMER_NAME,
+                domain.national_phone(data.phone_number),
+                keep_name=not data.name,
+            )
             session = store.insert_session(
-                uow, domain.token_hash(token), kind="customer", customer_id=customer["id"],
-                ttl_seconds=self._ttl("CUSTOMER_SESSION_TTL_SECONDS", DEFAULT_CUSTOMER_SESSION_TTL))
+                uow,
+                domain.token_hash(token),
+                kind="customer",
+                customer_id=customer["id"],
+                ttl_seconds=self._ttl("CUSTOMER_SESSION_TTL_SECONDS", DEFAULT_CUSTOMER_SESSION_TTL),
+            )
         return {"token": token, "customer_id": str(customer["id"]), "expires_at": jsonable(session["expires_at"])}
 
     @rpc
@@ -262,10 +311,14 @@ class AccountsService(PartnerLifecycle, DataService):
             raise errors.not_found("customer")
         pseudonym = events.customer_pseudonym(row["id"])
         if row["phone"] == pseudonym:  # erase_customer: name and phone became the pseudonym
-            return {"customer_id": str(row["id"]), "name": None, "phone": None, "erased": True,
-                    "pseudonym": pseudonym}
-        return {"customer_id": str(row["id"]), "name": row["name"], "phone": row["phone"], "erased": False,
-                "pseudonym": None}
+            return {"customer_id": str(row["id"]), "name": None, "phone": None, "erased": True, "pseudonym": pseudonym}
+        return {
+            "customer_id": str(row["id"]),
+            "name": row["name"],
+            "phone": row["phone"],
+            "erased": False,
+            "pseudonym": None,
+        }
 
     @rpc
     def get_me(self, member_id) -> dict:
@@ -358,8 +411,7 @@ class AccountsService(PartnerLifecycle, DataService):
         params, limit, after = list_params(ListQuery, query)
         with self.db.transaction() as uow:
             self._member(uow, member_id)
-            return listing(store.pending_invitations_of(uow, member_id, limit, after), limit,
-                           invitation_view)
+            return listing(store.pending_invitations_of(uow, member_id, limit, after), limit, invitation_view)
 
     @rpc
     def accept_invitation(self, member_id, invitation_id) -> dict:
@@ -371,17 +423,26 @@ class AccountsService(PartnerLifecycle, DataService):
                 raise errors.already_member()
             store.decide_invitation(uow, invitation["id"], "accepted")
             partner = errors.found(store.partner_by_id(uow, invitation["partner_id"]), "partner")
-        return {"invitation_id": str(invitation["id"]), "status": "accepted", "partner_id": str(partner["id"]),
-                "name": partner["name"], "category": partner["category"], "role": invitation["role"],
-                "partner_status": partner["status"]}
+        return {
+            "invitation_id": str(invitation["id"]),
+            "status": "accepted",
+            "partner_id": str(partner["id"]),
+            "name": partner["name"],
+            "category": partner["category"],
+            "role": invitation["role"],
+            "partner_status": partner["status"],
+        }
 
     @rpc
     def decline_invitation(self, member_id, invitation_id) -> dict:
         with self.db.transaction() as uow:
             invitation = self._own_invitation(uow, member_id, invitation_id)
             store.decide_invitation(uow, invitation["id"], "declined")
-        return {"invitation_id": str(invitation["id"]), "status": "declined",
-                "partner_id": str(invitation["partner_id"])}
+        return {
+            "invitation_id": str(invitation["id"]),
+            "status": "declined",
+            "partner_id": str(invitation["partner_id"]),
+        }
 
     def _own_invitation(self, uow, member_id, invitation_id) -> dict:
         """The caller's pending invitation; one already answered is a 409 saying so (issue 17 item 10)."""
@@ -406,8 +467,13 @@ class AccountsService(PartnerLifecycle, DataService):
             member = self._member(uow, member_id, lock=True)  # serialised with a withdrawal
             if member["kind"] != "member":
                 raise errors.Forbidden(message="operators do not run partners")
-            partner = store.insert_partner(uow, name=data.name, category=data.category,
-                                           business_number=data.business_number, via_agency=data.via_agency)
+            partner = store.insert_partner(
+                uow,
+                name=data.name,
+                category=data.category,
+                business_number=data.business_number,
+                via_agency=data.via_agency,
+            )
             store.add_membership(uow, partner["id"], member["id"], "admin")
             uow.publish("partner.registered", events.partner_changed(partner), partner_id=str(partner["id"]))
         return partner_view(partner, "admin")
@@ -429,7 +495,9 @@ class AccountsService(PartnerLifecycle, DataService):
             data = parse(PartnerUpdate, body)
             partner = errors.found(store.partner_by_id(uow, partner_id, lock=True), "partner")
             # channel_id may be cleared with null; name and business number only replaced
-            changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None or k == "channel_id"}
+            changes = {
+                k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None or k == "channel_id"
+            }
             if "business_number" in changes and partner["status"] == "verified":
                 raise errors.field_locked("business_number", partner["status"])
             return partner_view(errors.found(store.update_partner(uow, partner_id, changes), "partner"), role)
@@ -449,14 +517,16 @@ class AccountsService(PartnerLifecycle, DataService):
     def verify_partner(self, operator_id, partner_id, body=None) -> dict:
         """R-ACC-8: an operator's business verification opens the partner for sale."""
         data = parse(Verification, body)
-        return self._review_partner(operator_id, partner_id, "verified", data.reason,
-                                    ("pending_verification", "rejected"), "verify")
+        return self._review_partner(
+            operator_id, partner_id, "verified", data.reason, ("pending_verification", "rejected"), "verify"
+        )
 
     @rpc
     def reject_partner(self, operator_id, partner_id, body) -> dict:
         data = parse(Rejection, body)
-        return self._review_partner(operator_id, partner_id, "rejected", data.reason,
-                                    ("pending_verification",), "reject")
+        return self._review_partner(
+            operator_id, partner_id, "rejected", data.reason, ("pending_verification",), "reject"
+        )
 
     def _review_partner(self, operator_id, partner_id, status, reason, from_statuses, action) -> dict:
         pid = domain.as_uuid(partner_id)
@@ -474,8 +544,9 @@ class AccountsService(PartnerLifecycle, DataService):
 
     # --- staff (R-ACC-6) ---------------------------------------------------------------------
 
-    def _page_for_members(self, actor: Actor, partner_id, query, rows_of: Callable[..., list[dict]],
-                          view: Callable[[dict], dict]) -> dict:
+    def _page_for_members(
+        self, actor: Actor, partner_id, query, rows_of: Callable[..., list[dict]], view: Callable[[dict], dict]
+    ) -> dict:
         """One page of a partner's list that any of its members may read (staff R-ACC-6, places R-ACC-9)."""
         _params, limit, after = list_params(ListQuery, query)
         with self.db.transaction() as uow:
@@ -486,8 +557,9 @@ class AccountsService(PartnerLifecycle, DataService):
     @rpc
     def list_staff(self, actor, partner_id, query=None) -> dict:
         actor = Actor.from_wire(actor)
-        return self._page_for_members(actor, partner_id, query, store.staff_of_partner,
-                                      lambda row: staff_view(row, actor.member_id))
+        return self._page_for_members(
+            actor, partner_id, query, store.staff_of_partner, lambda row: staff_view(row, actor.member_id)
+        )
 
     @rpc
     def invite(self, actor, partner_id, body) -> dict:
@@ -593,11 +665,27 @@ class AccountsService(PartnerLifecycle, DataService):
         with self.db.transaction() as uow:
             partner = store.partner_by_id(uow, pid) if pid else None
             places = store.all_places_of_partner(uow, pid) if partner and wanted else []
-        return {"partner": {"partner_id": str(partner["id"]), "name": partner["name"], "status": partner["status"],
-                            "channel_id": partner.get("channel_id")} if partner else None,
-                "places": {str(p["id"]): {"place_id": str(p["id"]), "name": p["name"], "address": p["address"],
-                                          "phone": p["phone"], "map_url": p.get("map_url")}
-                           for p in places if str(p["id"]) in wanted}}
+        return {
+            "partner": {
+                "partner_id": str(partner["id"]),
+                "name": partner["name"],
+                "status": partner["status"],
+                "channel_id": partner.get("channel_id"),
+            }
+            if partner
+            else None,
+            "places": {
+                str(p["id"]): {
+                    "place_id": str(p["id"]),
+                    "name": p["name"],
+                    "address": p["address"],
+                    "phone": p["phone"],
+                    "map_url": p.get("map_url"),
+                }
+                for p in places
+                if str(p["id"]) in wanted
+            },
+        }
 
     def _place(self, uow, partner_id, place_id) -> dict:
         pid = domain.as_uuid(place_id)
@@ -618,8 +706,16 @@ class AccountsService(PartnerLifecycle, DataService):
             self._role(uow, actor, partner_id, ("admin",), person_only=True)
             data = parse(ApiKeyCreate, body)
             key = domain.new_token("api_key")
-            row = store.insert_api_key(uow, partner_id, data.name, domain.token_hash(key), key[:10],
-                                       actor.member_id, sorted(set(data.scopes)), data.expires_at)
+            row = store.insert_api_key(
+                uow,
+                partner_id,
+                data.name,
+                domain.token_hash(key),
+                key[:10],
+                actor.member_id,
+                sorted(set(data.scopes)),
+                data.expires_at,
+            )
         return {**api_key_view(row), "key": key}
 
     @rpc
@@ -646,8 +742,9 @@ class AccountsService(PartnerLifecycle, DataService):
         data = parse(NoticeCreate, body)
         with self.db.transaction() as uow:
             operator = self._operator(uow, operator_id)
-            return notice_view(store.insert_notice(uow, data.title, data.body, operator["id"], data.category,
-                                                   data.important))
+            return notice_view(
+                store.insert_notice(uow, data.title, data.body, operator["id"], data.category, data.important)
+            )
 
     @rpc
     def list_notices(self, query=None) -> dict:
@@ -655,8 +752,9 @@ class AccountsService(PartnerLifecycle, DataService):
         title, any order and case; ``category`` filters."""
         params, limit, after = list_params(NoticeQuery, query)
         with self.db.transaction() as uow:
-            return listing(store.notices(uow, (params.q or "").split(), params.category, limit, after), limit,
-                           notice_view)
+            return listing(
+                store.notices(uow, (params.q or "").split(), params.category, limit, after), limit, notice_view
+            )
 
     @rpc
     def dashboard_context(self, actor, partner_id) -> dict:
@@ -667,7 +765,10 @@ class AccountsService(PartnerLifecycle, DataService):
             role = self._role(uow, actor, partner_id)
             partner = errors.found(store.partner_by_id(uow, partner_id), "partner")
             shown = store.dashboard_notices(uow, domain.DASHBOARD_NOTICES)
-        return {"partner": {key: partner_view(partner)[key] for key in ("partner_id", "name", "category", "status")},
-                "role": role, "sections": domain.dashboard_sections(partner["category"], role),
-                "notices": [{k: v for k, v in notice_view(n).items() if k != "body"} for n in shown],
-                "help": domain.help_page(partner["category"])}
+        return {
+            "partner": {key: partner_view(partner)[key] for key in ("partner_id", "name", "category", "status")},
+            "role": role,
+            "sections": domain.dashboard_sections(partner["category"], role),
+            "notices": [{k: v for k, v in notice_view(n).items() if k != "body"} for n in shown],
+            "help": domain.help_page(partner["category"]),
+        }

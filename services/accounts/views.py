@@ -1,6 +1,7 @@
 """Accounts' rows as the contract's JSON (ids as strings, instants RFC 3339 by
 chassis.jsonvalues, phones masked for anyone but their owner by chassis.privacy),
 and its lists the contract's way (chassis.paging)."""
+
 from __future__ import annotations
 
 import uuid
@@ -14,38 +15,68 @@ from chassis.validation import parse_query
 
 def member_view(row: dict) -> dict:
     """The owner's own view: phone in full (R-ACC-2)."""
-    return {"member_id": str(row["id"]), "login_id": row["login_id"], "name": row["name"],
-            "phone": format_phone(row["phone"]), "kind": row["kind"], "created_at": jsonable(row["created_at"])}
+    return {
+        "member_id": str(row["id"]),
+        "login_id": row["login_id"],
+        "name": row["name"],
+        "phone": format_phone(row["phone"]),
+        "kind": row["kind"],
+        "created_at": jsonable(row["created_at"]),
+    }
 
 
 def staff_view(row: dict, viewer_id: str | None) -> dict:
     """A colleague as staff see them: the phone masked unless it is the viewer's own."""
     own = viewer_id is not None and str(row["member_id"]) == str(viewer_id)
-    return {"member_id": str(row["member_id"]), "name": row["name"],
-            "phone": format_phone(row["phone"]) if own else mask_phone(row["phone"]),
-            "role": row["role"], "joined_at": jsonable(row["created_at"])}
+    return {
+        "member_id": str(row["member_id"]),
+        "name": row["name"],
+        "phone": format_phone(row["phone"]) if own else mask_phone(row["phone"]),
+        "role": row["role"],
+        "joined_at": jsonable(row["created_at"]),
+    }
 
 
 def partner_view(row: dict, role: str | None = None) -> dict:
-    view = {"partner_id": str(row["id"]), "name": row["name"], "category": row["category"],
-            "business_number": row["business_number"], "via_agency": row["via_agency"],
-            "status": row["status"], "status_reason": row["status_reason"], "time_zone": row["time_zone"],
-            "channel_id": row.get("channel_id"), "submitted_at": jsonable(row.get("submitted_at")),
-            "created_at": jsonable(row["created_at"]), "verified_at": jsonable(row["verified_at"]),
-            "closed_at": jsonable(row.get("closed_at")), "open_bookings": row.get("open_bookings")}
+    view = {
+        "partner_id": str(row["id"]),
+        "name": row["name"],
+        "category": row["category"],
+        "business_number": row["business_number"],
+        "via_agency": row["via_agency"],
+        "status": row["status"],
+        "status_reason": row["status_reason"],
+        "time_zone": row["time_zone"],
+        "channel_id": row.get("channel_id"),
+        "submitted_at": jsonable(row.get("submitted_at")),
+        "created_at": jsonable(row["created_at"]),
+        "verified_at": jsonable(row["verified_at"]),
+        "closed_at": jsonable(row.get("closed_at")),
+        "open_bookings": row.get("open_bookings"),
+    }
     if role is not None:
         view["role"] = role
     return view
 
 
 def my_partner_view(row: dict) -> dict:
-    return {"partner_id": str(row["partner_id"]), "name": row["name"], "category": row["category"],
-            "role": row["role"], "status": row["status"]}
+    return {
+        "partner_id": str(row["partner_id"]),
+        "name": row["name"],
+        "category": row["category"],
+        "role": row["role"],
+        "status": row["status"],
+    }
 
 
 def invitation_view(row: dict) -> dict:
-    view = {"invitation_id": str(row["id"]), "partner_id": str(row["partner_id"]), "role": row["role"],
-            "status": row["status"], "created_at": jsonable(row["created_at"])}
+    view = {
+        "invitation_id": str(row["id"]),
+        "partner_id": str(row["partner_id"]),
+        "role": row["role"],
+        "status": row["status"],
+        "created_at": jsonable(row["created_at"]),
+    }
     if "partner_name" in row:
         view.update(partner_name=row["partner_name"], partner_category=row["partner_category"])
     return view
@@ -53,23 +84,43 @@ def invitation_view(row: dict) -> dict:
 
 def place_view(row: dict) -> dict:
     """A place's phone is the business's contact number, shown whole to its partner."""
-    return {"place_id": str(row["id"]), "partner_id": str(row["partner_id"]), "name": row["name"],
-            "address": row["address"], "phone": row["phone"], "info": row["info"], "map_url": row.get("map_url"),
-            "created_at": jsonable(row["created_at"]), "updated_at": jsonable(row["updated_at"])}
+    return {
+        "place_id": str(row["id"]),
+        "partner_id": str(row["partner_id"]),
+        "name": row["name"],
+        "address": row["address"],
+        "phone": row["phone"],
+        "info": row["info"],
+        "map_url": row.get("map_url"),
+        "created_at": jsonable(row["created_at"]),
+        "updated_at": jsonable(row["updated_at"]),
+    }
 
 
 def api_key_view(row: dict) -> dict:
     """A key as its partner's admins see it: never the key itself (R-ACC-13)."""
-    return {"api_key_id": str(row["id"]), "partner_id": str(row["partner_id"]), "name": row["name"],
-            "key_prefix": row["key_prefix"], "scopes": list(row["scopes"]), "expires_at": jsonable(row["expires_at"]),
-            "last_used_at": jsonable(row["last_used_at"]),
-            "created_by": str(row["created_by"]) if row["created_by"] else None,
-            "created_at": jsonable(row["created_at"])}
+    return {
+        "api_key_id": str(row["id"]),
+        "partner_id": str(row["partner_id"]),
+        "name": row["name"],
+        "key_prefix": row["key_prefix"],
+        "scopes": list(row["scopes"]),
+        "expires_at": jsonable(row["expires_at"]),
+        "last_used_at": jsonable(row["last_used_at"]),
+        "created_by": str(row["created_by"]) if row["created_by"] else None,
+        "created_at": jsonable(row["created_at"]),
+    }
 
 
 def notice_view(row: dict) -> dict:
-    return {"notice_id": str(row["id"]), "title": row["title"], "body": row["body"],
-            "category": row["category"], "important": row["important"], "created_at": jsonable(row["created_at"])}
+    return {
+        "notice_id": str(row["id"]),
+        "title": row["title"],
+        "body": row["body"],
+        "category": row["category"],
+        "important": row["important"],
+        "created_at": jsonable(row["created_at"]),
+    }
 
 
 def listing(rows: list[dict], limit: int, view) -> dict:

@@ -22,6 +22,7 @@ Choices made where ../shared/domain.md is silent (also in the service docstring)
   product is paused, not approved yet, or offers nothing (no future slot,
   every date blocked), ``bookable`` otherwise.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,19 @@ from chassis.partner_time import PARTNER_TIME_ZONE
 
 from . import errors
 
-REVIEW_FIELDS = ("name", "description", "images", "schedule_type", "quantity_mode", "prices", "options",
-                 "goods_type", "place_id", "payment", "cancel_policy")
+REVIEW_FIELDS = (
+    "name",
+    "description",
+    "images",
+    "schedule_type",
+    "quantity_mode",
+    "prices",
+    "options",
+    "goods_type",
+    "place_id",
+    "payment",
+    "cancel_policy",
+)
 SETTINGS_FIELDS = ("sale_starts_at", "sale_ends_at", "paused")
 DISPLAY_STATES = ("bookable", "unavailable", "closed", "upcoming")
 
@@ -70,8 +82,10 @@ def hhmm(value: dt.time | None) -> str | None:
 
 # --- product content (R-CAT-1..3, R-CAT-5, R-CAT-6) ---------------------------
 
-def normalize_content(kind: str, raw: dict[str, Any], known_ids: frozenset[str] = frozenset(),
-                      make_id: MakeId = new_client_id) -> dict[str, Any]:
+
+def normalize_content(
+    kind: str, raw: dict[str, Any], known_ids: frozenset[str] = frozenset(), make_id: MakeId = new_client_id
+) -> dict[str, Any]:
     """The full, checked content of a revision; raises a 422 naming every bad field.
 
     ``raw`` holds the review fields (absent or None = not given). Price and
@@ -103,15 +117,18 @@ def _forbid(raw: dict[str, Any], names: tuple[str, ...], why: str, problems: dic
             problems[name] = why
 
 
-def _booking_content(raw: dict[str, Any], known_ids: frozenset[str], make_id: MakeId, problems: dict[str, str]) -> dict[str, Any]:
+def _booking_content(
+    raw: dict[str, Any], known_ids: frozenset[str], make_id: MakeId, problems: dict[str, str]
+) -> dict[str, Any]:
     _forbid(raw, ("options", "goods_type"), "only goods have options and a goods type", problems)
     schedule = raw.get("schedule_type")
     mode = raw.get("quantity_mode") or "none"
     if schedule is None:
         problems["schedule_type"] = "choose datetime, date or anytime (R-CAT-1)"
     elif mode not in QUANTITY_MODES[schedule]:
-        problems["quantity_mode"] = (f"a {schedule} product manages quantity "
-                                     f"{' / '.join(QUANTITY_MODES[schedule])} (R-CAT-2)")
+        problems["quantity_mode"] = (
+            f"a {schedule} product manages quantity {' / '.join(QUANTITY_MODES[schedule])} (R-CAT-2)"
+        )
     prices = _entries(raw.get("prices") or [], "prices", "price_id", "pr", known_ids, make_id, problems)
     if not prices:
         problems.setdefault("prices", "a booking product needs at least one price (R-CAT-3)")
@@ -120,24 +137,45 @@ def _booking_content(raw: dict[str, Any], known_ids: frozenset[str], make_id: Ma
         if price["max_quantity"] is not None and mode == "none":
             problems[f"prices.{index}.max_quantity"] = R_CAT_2_MAX
     payment = raw.get("payment") or "none"
-    return {"schedule_type": schedule, "quantity_mode": mode, "prices": prices, "payment": payment,
-            "cancel_policy": normalize_policy(payment, raw.get("cancel_policy"), problems)}
+    return {
+        "schedule_type": schedule,
+        "quantity_mode": mode,
+        "prices": prices,
+        "payment": payment,
+        "cancel_policy": normalize_policy(payment, raw.get("cancel_policy"), problems),
+    }
 
 
-def _goods_content(raw: dict[str, Any], known_ids: frozenset[str], make_id: MakeId, problems: dict[str, str]) -> dict[str, Any]:
-    _forbid(raw, ("schedule_type", "quantity_mode", "prices", "cancel_policy"),
-            "goods have options with prices, no schedule, quantity mode or cancel policy", problems)
+def _goods_content(
+    raw: dict[str, Any], known_ids: frozenset[str], make_id: MakeId, problems: dict[str, str]
+) -> dict[str, Any]:
+    _forbid(
+        raw,
+        ("schedule_type", "quantity_mode", "prices", "cancel_policy"),
+        "goods have options with prices, no schedule, quantity mode or cancel policy",
+        problems,
+    )
     options = _entries(raw.get("options") or [], "options", "option_id", "op", known_ids, make_id, problems)
     if not options:
         problems.setdefault("options", "goods need at least one option with a price (R-CAT-3)")
     for option in options:
         option.setdefault("attributes", {})
-    return {"goods_type": raw.get("goods_type") or "shop", "options": options,
-            "payment": raw.get("payment") or "prepaid"}
+    return {
+        "goods_type": raw.get("goods_type") or "shop",
+        "options": options,
+        "payment": raw.get("payment") or "prepaid",
+    }
 
 
-def _entries(items: list[dict[str, Any]], field_name: str, id_key: str, prefix: str, known_ids: frozenset[str],
-             make_id: MakeId, problems: dict[str, str]) -> list[dict[str, Any]]:
+def _entries(
+    items: list[dict[str, Any]],
+    field_name: str,
+    id_key: str,
+    prefix: str,
+    known_ids: frozenset[str],
+    make_id: MakeId,
+    problems: dict[str, str],
+) -> list[dict[str, Any]]:
     """Prices or options: ids kept or assigned, labels and ids unique."""
     seen_ids, seen_labels, result = set(), set(), []
     for index, item in enumerate(items):
@@ -166,12 +204,21 @@ def normalize_policy(payment: str, raw: dict[str, Any] | None, problems: dict[st
     non_refundable = bool(raw.get("non_refundable"))
     auto_cancel = bool(raw.get("auto_cancel_unused"))
     if payment == "none":
-        for name, value in (("fee_tiers", tiers), ("non_refundable", non_refundable),
-                            ("auto_cancel_unused", auto_cancel)):
+        for name, value in (
+            ("fee_tiers", tiers),
+            ("non_refundable", non_refundable),
+            ("auto_cancel_unused", auto_cancel),
+        ):
             if value:
                 problems[f"cancel_policy.{name}"] = R_CAT_6_PAID_ONLY
-        return {"kind": "free_until_deadline", "deadline_hours_before": deadline, "fee_tiers": [],
-                "non_refundable": False, "auto_cancel_unused": False, "complete_after_use": True}
+        return {
+            "kind": "free_until_deadline",
+            "deadline_hours_before": deadline,
+            "fee_tiers": [],
+            "non_refundable": False,
+            "auto_cancel_unused": False,
+            "complete_after_use": True,
+        }
     hours = [t["hours_before"] for t in tiers]
     if len(set(hours)) != len(hours):
         problems["cancel_policy.fee_tiers"] = "each tier needs its own hours_before"
@@ -180,8 +227,14 @@ def normalize_policy(payment: str, raw: dict[str, Any] | None, problems: dict[st
     if non_refundable and tiers:
         problems["cancel_policy.non_refundable"] = "a non-refundable product has no fee tiers"
     kind = "non_refundable" if non_refundable else ("fee_tiers" if tiers else "free_until_deadline")
-    return {"kind": kind, "deadline_hours_before": deadline, "fee_tiers": tiers,
-            "non_refundable": non_refundable, "auto_cancel_unused": auto_cancel, "complete_after_use": False}
+    return {
+        "kind": kind,
+        "deadline_hours_before": deadline,
+        "fee_tiers": tiers,
+        "non_refundable": non_refundable,
+        "auto_cancel_unused": auto_cancel,
+        "complete_after_use": False,
+    }
 
 
 def known_ids_of(contents: list[dict[str, Any]]) -> frozenset[str]:
@@ -209,8 +262,18 @@ def patched_review_fields(base: dict[str, Any], patch: dict[str, Any]) -> dict[s
 
 def check_patch_nulls(patch: dict[str, Any]) -> None:
     """In a PATCH, null clears an optional field; the required ones cannot be cleared."""
-    required = ("name", "schedule_type", "prices", "options", "payment", "description", "images",
-                "quantity_mode", "goods_type", "paused")
+    required = (
+        "name",
+        "schedule_type",
+        "prices",
+        "options",
+        "payment",
+        "description",
+        "images",
+        "quantity_mode",
+        "goods_type",
+        "paused",
+    )
     problems = {name: "may not be null" for name in required if name in patch and patch[name] is None}
     if problems:
         raise errors.invalid_fields(problems)
@@ -223,10 +286,14 @@ def check_sale_window(starts: dt.datetime | None, ends: dt.datetime | None) -> N
 
 # --- the product and its review (R-CAT-5): an aggregate ------------------------------
 
+
 def new_settings(given: dict[str, Any]) -> dict[str, Any]:
     """A new product's settings: no sale window unless given, selling (not paused)."""
-    return {"sale_starts_at": given.get("sale_starts_at"), "sale_ends_at": given.get("sale_ends_at"),
-            "paused": bool(given.get("paused"))}
+    return {
+        "sale_starts_at": given.get("sale_starts_at"),
+        "sale_ends_at": given.get("sale_ends_at"),
+        "paused": bool(given.get("paused")),
+    }
 
 
 @dataclass(frozen=True)
@@ -235,6 +302,7 @@ class ReviewEdit:
     draft changes), ``review_withdrawn`` (a pending revision goes back to
     draft) or ``revision_started`` (a new draft); ``revision_id`` is the open
     revision's, None for a new one."""
+
     action: str
     revision_id: str | None
     content: dict[str, Any]
@@ -244,6 +312,7 @@ class ReviewEdit:
 @dataclass(frozen=True)
 class SettingsEdit:
     """Settings after a PATCH and which of them changed (they apply at once)."""
+
     settings: dict[str, Any]
     fields: list[str]
 
@@ -251,6 +320,7 @@ class SettingsEdit:
 @dataclass(frozen=True)
 class Submission:
     """The open draft going to review, and the review fields it changes."""
+
     revision_id: str
     name: str
     fields: list[str]
@@ -262,6 +332,7 @@ class Product:
     content, None until the first approval), at most one open revision
     (``draft`` or ``pending``), the content of the last rejection since the
     live version, and the settings that apply at once."""
+
     product_id: str
     partner_id: str
     kind: str
@@ -275,11 +346,18 @@ class Product:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Product:
-        return cls(product_id=row["product_id"], partner_id=row["partner_id"], kind=row["kind"],
-                   live_content=row["live_content"], live_version=row["live_version"],
-                   open_revision_id=row["open_revision_id"], open_status=row["open_status"],
-                   open_content=row["open_content"], rejected_content=row["rejected_content"],
-                   settings={name: row[name] for name in SETTINGS_FIELDS})
+        return cls(
+            product_id=row["product_id"],
+            partner_id=row["partner_id"],
+            kind=row["kind"],
+            live_content=row["live_content"],
+            live_version=row["live_version"],
+            open_revision_id=row["open_revision_id"],
+            open_status=row["open_status"],
+            open_content=row["open_content"],
+            rejected_content=row["rejected_content"],
+            settings={name: row[name] for name in SETTINGS_FIELDS},
+        )
 
     @property
     def is_live(self) -> bool:
@@ -291,7 +369,7 @@ class Product:
         """What inventory and blocks are checked against: the live version's, or for
         a product never approved, its latest revision's."""
         content = self.live_content or self.open_content or self.rejected_content
-        assert content is not None   # a product is created with its first revision
+        assert content is not None  # a product is created with its first revision
         return content
 
     def edit_review_fields(self, patch: dict[str, Any], known_ids: frozenset[str]) -> ReviewEdit | None:
@@ -304,11 +382,11 @@ class Product:
         fields = changed_fields(base, content)
         if self.open_revision_id is not None:
             if not fields:
-                return None   # nothing differs: a pending revision stays in review
+                return None  # nothing differs: a pending revision stays in review
             action = "review_withdrawn" if self.open_status == "pending" else "edited"
             return ReviewEdit(action, self.open_revision_id, content, fields)
         if self.live_content is not None and not changed_fields(self.live_content, content):
-            return None   # nothing differs from what is live: no revision to review
+            return None  # nothing differs from what is live: no revision to review
         return ReviewEdit("revision_started", None, content, fields)
 
     def edit_settings(self, patch: dict[str, Any]) -> SettingsEdit | None:
@@ -325,15 +403,19 @@ class Product:
         if self.open_status == "pending":
             raise errors.already_in_review(self.product_id, self.open_revision_id)
         check_place_before_review(self.kind, self.open_content)
-        return Submission(self.open_revision_id, self.open_content["name"],
-                          changed_fields(self.live_content, self.open_content))
+        return Submission(
+            self.open_revision_id, self.open_content["name"], changed_fields(self.live_content, self.open_content)
+        )
 
 
 def check_place_before_review(kind: str, content: dict[str, Any]) -> None:
     """A booking product names the place where it is used before review (R-CAT-4)."""
     if kind == "booking" and not content.get("place_id"):
-        raise ValidationFailed("place_required", "a booking product needs the place where it is used before review",
-                               {"fields": {"place_id": "required before review for booking products (R-CAT-4)"}})
+        raise ValidationFailed(
+            "place_required",
+            "a booking product needs the place where it is used before review",
+            {"fields": {"place_id": "required before review for booking products (R-CAT-4)"}},
+        )
 
 
 def check_pending(revision: dict[str, Any]) -> None:
@@ -344,7 +426,10 @@ def check_pending(revision: dict[str, Any]) -> None:
 
 # --- cancellation (R-CAT-6; R-RSV-4 builds on it) ------------------------------
 
-def quote_cancellation(policy: dict[str, Any], amount: int, use_at: dt.datetime | None, now: dt.datetime) -> dict[str, Any]:
+
+def quote_cancellation(
+    policy: dict[str, Any], amount: int, use_at: dt.datetime | None, now: dt.datetime
+) -> dict[str, Any]:
     """What cancelling now costs, under the policy the booking was sold with.
 
     Past the deadline (``deadline_hours_before`` the use) nothing can be
@@ -368,11 +453,13 @@ def quote_cancellation(policy: dict[str, Any], amount: int, use_at: dt.datetime 
 
 # --- display state (R-CAT-4) -----------------------------------------------------
 
+
 @dataclass
 class Availability:
     """Future, unblocked inventory of one product, counted per bucket kind:
     ``offered`` rows, and ``open`` rows (a capacity set and not all taken).
     ``options``: option id -> remaining stock (untracked options are absent)."""
+
     offered: dict[str, int] = field(default_factory=dict)
     open: dict[str, int] = field(default_factory=dict)
     options: dict[str, int] = field(default_factory=dict)
@@ -389,13 +476,20 @@ def has_offer_and_room(content: dict[str, Any], availability: Availability) -> t
     if mode == "none":
         return schedule_open, schedule_open
     unit = {"slot": "slot", "date": "date", "period": "period"}[mode]
-    has_offer = availability.offered.get(unit, 0) > 0 and (offered_kind is None or
-                                                          availability.offered.get(offered_kind, 0) > 0)
+    has_offer = availability.offered.get(unit, 0) > 0 and (
+        offered_kind is None or availability.offered.get(offered_kind, 0) > 0
+    )
     return has_offer, has_offer and availability.open.get(unit, 0) > 0
 
 
-def display_state(*, approved: bool, settings: dict[str, Any], now: dt.datetime, content: dict[str, Any] | None,
-                  availability: Availability) -> str:
+def display_state(
+    *,
+    approved: bool,
+    settings: dict[str, Any],
+    now: dt.datetime,
+    content: dict[str, Any] | None,
+    availability: Availability,
+) -> str:
     if not approved or content is None or settings.get("paused"):
         return "unavailable"
     if settings.get("sale_starts_at") and now < settings["sale_starts_at"]:
@@ -405,17 +499,19 @@ def display_state(*, approved: bool, settings: dict[str, Any], now: dt.datetime,
     has_offer, has_room = has_offer_and_room(content, availability)
     if has_room:
         return "bookable"
-    return "closed" if has_offer else "unavailable"   # sold out is closed; nothing offered is unavailable
+    return "closed" if has_offer else "unavailable"  # sold out is closed; nothing offered is unavailable
 
 
 # --- inventory (non-review, R-CAT-2, R-CAT-3) ------------------------------------
+
 
 def slot_key(day: dt.date, at: dt.time | None) -> str:
     return f"slot:{day.isoformat()}T{hhmm(at)}" if at is not None else f"date:{day.isoformat()}"
 
 
-def inventory_rows(content: dict[str, Any], slots: list[dict[str, Any]], period_capacity_given: bool,
-                   period_capacity: int | None) -> list[dict[str, Any]]:
+def inventory_rows(
+    content: dict[str, Any], slots: list[dict[str, Any]], period_capacity_given: bool, period_capacity: int | None
+) -> list[dict[str, Any]]:
     """Bucket rows to upsert for an inventory PUT, checked against the product's
     schedule and quantity mode (the live version's, or the open revision's
     for a product never approved)."""
@@ -445,14 +541,22 @@ def inventory_rows(content: dict[str, Any], slots: list[dict[str, Any]], period_
             problems[f"{where}.capacity"] = f"quantity is managed per {mode}: give a capacity (R-CAT-2)"
         if not needs_capacity and capacity is not None:
             problems[f"{where}.capacity"] = f"quantity is managed per {mode}: no capacity here"
-        rows.append({"bucket_key": slot_key(slot["date"], at), "kind": "slot" if at is not None else "date",
-                     "day": slot["date"], "at_time": at, "capacity": capacity})
+        rows.append(
+            {
+                "bucket_key": slot_key(slot["date"], at),
+                "kind": "slot" if at is not None else "date",
+                "day": slot["date"],
+                "at_time": at,
+                "capacity": capacity,
+            }
+        )
     if period_capacity_given:
         if mode != "period":
             problems["period_capacity"] = "quantity is not managed per period for this product"
         else:
-            rows.append({"bucket_key": "period", "kind": "period", "day": None, "at_time": None,
-                         "capacity": period_capacity})
+            rows.append(
+                {"bucket_key": "period", "kind": "period", "day": None, "at_time": None, "capacity": period_capacity}
+            )
     _raise(problems)
     return rows
 
@@ -464,6 +568,7 @@ def _raise(problems: dict[str, Any]) -> None:
 
 # --- holds (R-RSV-3, R-CAT-2, R-CAT-3) -------------------------------------------
 
+
 @dataclass
 class BucketNeed:
     """One row a hold line takes capacity from.
@@ -474,6 +579,7 @@ class BucketNeed:
     means "not offered"; a missing stock row means "not tracked". A price
     maximum row is created on first use with ``upsert_capacity``.
     """
+
     product_id: str
     key: str
     kind: str
@@ -489,8 +595,9 @@ class BucketNeed:
         return (self.product_id, self.key)
 
 
-def hold_line_needs(index: int, line: dict[str, Any], product: dict[str, Any], blocks: set[Any], today: dt.date,
-                    now_time: dt.time) -> tuple[list[BucketNeed], dict[str, Any]]:
+def hold_line_needs(
+    index: int, line: dict[str, Any], product: dict[str, Any], blocks: set[Any], today: dt.date, now_time: dt.time
+) -> tuple[list[BucketNeed], dict[str, Any]]:
     """The buckets one line takes, and the line as priced by the live version.
 
     Raises a 422 for a line that does not fit the product and a 409 for one
@@ -505,23 +612,38 @@ def _line_problem(index: int, name: str, message: str) -> DomainError:
     return errors.invalid_fields({f"lines.{index}.{name}": message}, "a hold line does not fit the product")
 
 
-def _goods_line(index: int, line: dict[str, Any], product: dict[str, Any],
-               content: dict[str, Any]) -> tuple[list[BucketNeed], dict[str, Any]]:
+def _goods_line(
+    index: int, line: dict[str, Any], product: dict[str, Any], content: dict[str, Any]
+) -> tuple[list[BucketNeed], dict[str, Any]]:
     for name in ("price_id", "date", "time"):
         if line.get(name) is not None:
             raise _line_problem(index, name, "goods lines name an option_id only")
     option = next((o for o in content["options"] if o["option_id"] == line.get("option_id")), None)
     if option is None:
         raise _line_problem(index, "option_id", "not an option of this product")
-    need = BucketNeed(product["product_id"], f"option:{option['option_id']}", "option", line["quantity"],
-                      enforce=True, required=False, lines=[index],
-                      detail={"product_id": product["product_id"], "option_id": option["option_id"]})
+    need = BucketNeed(
+        product["product_id"],
+        f"option:{option['option_id']}",
+        "option",
+        line["quantity"],
+        enforce=True,
+        required=False,
+        lines=[index],
+        detail={"product_id": product["product_id"], "option_id": option["option_id"]},
+    )
     priced = {"option_id": option["option_id"], "label": option["label"], "unit_price": option["amount"]}
     return [need], priced
 
 
-def _booking_line(index: int, line: dict[str, Any], product: dict[str, Any], content: dict[str, Any],
-                  blocks: set[Any], today: dt.date, now_time: dt.time) -> tuple[list[BucketNeed], dict[str, Any]]:
+def _booking_line(
+    index: int,
+    line: dict[str, Any],
+    product: dict[str, Any],
+    content: dict[str, Any],
+    blocks: set[Any],
+    today: dt.date,
+    now_time: dt.time,
+) -> tuple[list[BucketNeed], dict[str, Any]]:
     if line.get("option_id") is not None:
         raise _line_problem(index, "option_id", "booking lines name a price_id")
     price = next((p for p in content["prices"] if p["price_id"] == line.get("price_id")), None)
@@ -538,8 +660,12 @@ def _booking_line(index: int, line: dict[str, Any], product: dict[str, Any], con
     if schedule == "date" and at is not None:
         raise _line_problem(index, "time", "a date product takes no time")
     pid = product["product_id"]
-    where = {"product_id": pid, "price_id": price["price_id"], "date": day.isoformat() if day else None,
-             "time": hhmm(at)}
+    where = {
+        "product_id": pid,
+        "price_id": price["price_id"],
+        "date": day.isoformat() if day else None,
+        "time": hhmm(at),
+    }
     if day is not None:
         if is_past(day, at, today, now_time):
             raise errors.not_holdable("slot_past", "this date or time has passed", index, where)
@@ -548,20 +674,50 @@ def _booking_line(index: int, line: dict[str, Any], product: dict[str, Any], con
 
     needs = []
     offered_key = slot_key(day, at) if day is not None else None
-    unit_key = {"slot": offered_key, "date": f"date:{day.isoformat()}" if day else None,
-                "period": "period", "none": None}[mode]
+    unit_key = {
+        "slot": offered_key,
+        "date": f"date:{day.isoformat()}" if day else None,
+        "period": "period",
+        "none": None,
+    }[mode]
     if offered_key is not None:
-        needs.append(BucketNeed(pid, offered_key, "slot" if at else "date", line["quantity"],
-                                enforce=offered_key == unit_key, required=True, lines=[index], detail=where))
+        needs.append(
+            BucketNeed(
+                pid,
+                offered_key,
+                "slot" if at else "date",
+                line["quantity"],
+                enforce=offered_key == unit_key,
+                required=True,
+                lines=[index],
+                detail=where,
+            )
+        )
     if unit_key is not None and unit_key != offered_key:
-        needs.append(BucketNeed(pid, unit_key, mode, line["quantity"], enforce=True, required=True,
-                                lines=[index], detail=where))
+        needs.append(
+            BucketNeed(pid, unit_key, mode, line["quantity"], enforce=True, required=True, lines=[index], detail=where)
+        )
     if price["max_quantity"] is not None and unit_key is not None:
-        needs.append(BucketNeed(pid, price_key(price["price_id"]), "price", line["quantity"],
-                                enforce=True, required=True, upsert_capacity=price["max_quantity"],
-                                lines=[index], detail={**where, "max_quantity": price["max_quantity"]}))
-    priced = {"price_id": price["price_id"], "label": price["label"], "unit_price": price["amount"],
-              "date": where["date"], "time": where["time"]}
+        needs.append(
+            BucketNeed(
+                pid,
+                price_key(price["price_id"]),
+                "price",
+                line["quantity"],
+                enforce=True,
+                required=True,
+                upsert_capacity=price["max_quantity"],
+                lines=[index],
+                detail={**where, "max_quantity": price["max_quantity"]},
+            )
+        )
+    priced = {
+        "price_id": price["price_id"],
+        "label": price["label"],
+        "unit_price": price["amount"],
+        "date": where["date"],
+        "time": where["time"],
+    }
     return needs, priced
 
 
@@ -612,8 +768,9 @@ def refuse_need(need: BucketNeed, remaining: int | None, exists: bool) -> Except
     """The error for a need the row could not give."""
     line = need.lines[0]
     if not exists and need.required and need.kind != "price":
-        return errors.not_holdable("slot_not_offered", "this date, time or period is not offered", line,
-                                   {**need.detail, "bucket": need.kind})
+        return errors.not_holdable(
+            "slot_not_offered", "this date, time or period is not offered", line, {**need.detail, "bucket": need.kind}
+        )
     detail = {**need.detail, "bucket": need.kind, "remaining": max(remaining or 0, 0), "requested": need.quantity}
     if need.kind == "option":
         return errors.out_of_stock(line, detail)
@@ -647,26 +804,58 @@ def coupon_reference(coupon: dict[str, Any] | None) -> dict[str, Any] | None:
     return coupon
 
 
-def hold_result(hold_id: str, partner_id: str, now: dt.datetime, lines: list[dict[str, Any]], priced: list[dict[str, Any]],
-                products: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def hold_result(
+    hold_id: str,
+    partner_id: str,
+    now: dt.datetime,
+    lines: list[dict[str, Any]],
+    priced: list[dict[str, Any]],
+    products: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
     """The hold as granted: each line priced by the live version, and what the
     caller keeps of each product sold (its version, payment and cancellation
     policy, R-CAT-6). Without a coupon the subtotal is the total."""
     result_lines = []
     for index, (line, price) in enumerate(zip(lines, priced, strict=True)):
         product = products[line["product_id"]]
-        result_lines.append({
-            "line": index, "product_id": line["product_id"], "kind": product["kind"],
-            "version": product["version"], "name": product["live"]["name"], "quantity": line["quantity"],
-            "amount": price["unit_price"] * line["quantity"], "released": 0, **price})
-    summary = {pid: {"version": p["version"], "name": p["live"]["name"], "kind": p["kind"],
-                     "payment": p["live"].get("payment"), "schedule_type": p["live"].get("schedule_type"),
-                     "quantity_mode": p["live"].get("quantity_mode"),
-                     "cancel_policy": p["live"].get("cancel_policy")} for pid, p in products.items()}
+        result_lines.append(
+            {
+                "line": index,
+                "product_id": line["product_id"],
+                "kind": product["kind"],
+                "version": product["version"],
+                "name": product["live"]["name"],
+                "quantity": line["quantity"],
+                "amount": price["unit_price"] * line["quantity"],
+                "released": 0,
+                **price,
+            }
+        )
+    summary = {
+        pid: {
+            "version": p["version"],
+            "name": p["live"]["name"],
+            "kind": p["kind"],
+            "payment": p["live"].get("payment"),
+            "schedule_type": p["live"].get("schedule_type"),
+            "quantity_mode": p["live"].get("quantity_mode"),
+            "cancel_policy": p["live"].get("cancel_policy"),
+        }
+        for pid, p in products.items()
+    }
     total = sum(line["amount"] for line in result_lines)
-    return {"hold_id": hold_id, "partner_id": partner_id, "status": "held", "created_at": now.isoformat(),
-            "lines": result_lines, "total": total, "products": summary, "subtotal": total,
-            "discount_amount": 0, "coupon": None}
+    return {
+        "hold_id": hold_id,
+        "partner_id": partner_id,
+        "status": "held",
+        "created_at": now.isoformat(),
+        "lines": result_lines,
+        "total": total,
+        "products": summary,
+        "subtotal": total,
+        "discount_amount": 0,
+        "coupon": None,
+    }
 
 
 def hold_request_fingerprint(partner_id: str, lines: list[dict[str, Any]], coupon: dict[str, Any] | None = None) -> str:
@@ -698,6 +887,7 @@ HELD, RELEASED = "held", "released"
 @dataclass
 class HoldLine:
     """What one line of a hold took: the rows (bucket keys) and how much came back."""
+
     line: int
     product_id: str
     quantity: int
@@ -709,8 +899,13 @@ class HoldLine:
         return self.quantity - self.released
 
     def as_row(self) -> dict[str, Any]:
-        return {"line": self.line, "product_id": self.product_id, "quantity": self.quantity,
-                "released": self.released, "bucket_keys": list(self.bucket_keys)}
+        return {
+            "line": self.line,
+            "product_id": self.product_id,
+            "quantity": self.quantity,
+            "released": self.released,
+            "bucket_keys": list(self.bucket_keys),
+        }
 
 
 @dataclass
@@ -720,6 +915,7 @@ class Hold:
     Its id is single use: a retry with the same request (``fingerprint``)
     gets the same hold, another request is refused; an id released before any
     hold arrived is a tombstone (empty fingerprint) and holds nothing."""
+
     hold_id: str
     partner_id: str
     status: str
@@ -728,18 +924,40 @@ class Hold:
     redemption_key: str | None = None
 
     @classmethod
-    def granted(cls, hold_id: str, partner_id: str, fingerprint: str, lines: list[dict[str, Any]], needs: list[BucketNeed],
-                redemption_key: str | None) -> Hold:
+    def granted(
+        cls,
+        hold_id: str,
+        partner_id: str,
+        fingerprint: str,
+        lines: list[dict[str, Any]],
+        needs: list[BucketNeed],
+        redemption_key: str | None,
+    ) -> Hold:
         """A new hold: each line takes the rows of the needs that name it, nothing released."""
-        return cls(hold_id, partner_id, HELD, fingerprint,
-                   [HoldLine(index, line["product_id"], line["quantity"], 0,
-                             [need.key for need in needs if index in need.lines])
-                    for index, line in enumerate(lines)], redemption_key)
+        return cls(
+            hold_id,
+            partner_id,
+            HELD,
+            fingerprint,
+            [
+                HoldLine(
+                    index, line["product_id"], line["quantity"], 0, [need.key for need in needs if index in need.lines]
+                )
+                for index, line in enumerate(lines)
+            ],
+            redemption_key,
+        )
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Hold:
-        return cls(row["hold_id"], row["partner_id"], row["status"], row["fingerprint"],
-                   [HoldLine(**line) for line in row["lines"] or []], row["redemption_key"])
+        return cls(
+            row["hold_id"],
+            row["partner_id"],
+            row["status"],
+            row["fingerprint"],
+            [HoldLine(**line) for line in row["lines"] or []],
+            row["redemption_key"],
+        )
 
     def lines_row(self) -> list[dict[str, Any]]:
         return [line.as_row() for line in self.lines]
@@ -786,11 +1004,38 @@ class Hold:
 
 # --- coupons (issue #11) ---------------------------------------------------------------
 
-COUPON_FIELDS = ("name", "discount_type", "amount", "percent", "max_discount", "min_spend", "starts_at", "ends_at",
-                 "product_ids", "total_limit", "per_customer_limit", "distribution", "code", "paused")
-COUPON_UPDATABLE = {"name", "discount_type", "amount", "percent", "max_discount", "min_spend", "starts_at", "ends_at",
-                    "product_ids", "total_limit", "per_customer_limit", "code", "paused"}   # all but distribution
-COUPON_REQUIRED = ("name", "discount_type", "min_spend", "product_ids", "code")   # a PATCH cannot clear these
+COUPON_FIELDS = (
+    "name",
+    "discount_type",
+    "amount",
+    "percent",
+    "max_discount",
+    "min_spend",
+    "starts_at",
+    "ends_at",
+    "product_ids",
+    "total_limit",
+    "per_customer_limit",
+    "distribution",
+    "code",
+    "paused",
+)
+COUPON_UPDATABLE = {
+    "name",
+    "discount_type",
+    "amount",
+    "percent",
+    "max_discount",
+    "min_spend",
+    "starts_at",
+    "ends_at",
+    "product_ids",
+    "total_limit",
+    "per_customer_limit",
+    "code",
+    "paused",
+}  # all but distribution
+COUPON_REQUIRED = ("name", "discount_type", "min_spend", "product_ids", "code")  # a PATCH cannot clear these
 COUPON_STATES = ("active", "paused", "scheduled", "expired", "exhausted")
 
 
@@ -871,49 +1116,76 @@ def coupon_discount(coupon: dict[str, Any], lines: list[dict[str, Any]]) -> tupl
     return applicable, discount
 
 
-def check_redeemable(coupon: dict[str, Any], now: dt.datetime, lines: list[dict[str, Any]], *, issued: bool, used: int) -> int:
+def check_redeemable(
+    coupon: dict[str, Any], now: dt.datetime, lines: list[dict[str, Any]], *, issued: bool, used: int
+) -> int:
     """The discount of a new redemption, or the refusal (409), checked in this
     order: paused, not started, expired, not issued to this customer, no line
     it applies to, minimum spend (on the lines it applies to), total limit,
     per-customer limit. ``used``: the customer's active redemptions of it."""
     where = {"coupon_id": str(coupon["coupon_id"])}
-    state = coupon_state(coupon, now)   # "exhausted" only when none of the states before it applies
+    state = coupon_state(coupon, now)  # "exhausted" only when none of the states before it applies
     if state == "paused":
         raise errors.coupon_refused("coupon_paused", "the partner paused this coupon", where)
     if state == "scheduled":
-        raise errors.coupon_refused("coupon_not_started", "this coupon cannot be used yet",
-                                    {**where, "starts_at": coupon["starts_at"].isoformat()})
+        raise errors.coupon_refused(
+            "coupon_not_started",
+            "this coupon cannot be used yet",
+            {**where, "starts_at": coupon["starts_at"].isoformat()},
+        )
     if state == "expired":
-        raise errors.coupon_refused("coupon_expired", "this coupon has expired",
-                                    {**where, "ends_at": coupon["ends_at"].isoformat()})
+        raise errors.coupon_refused(
+            "coupon_expired", "this coupon has expired", {**where, "ends_at": coupon["ends_at"].isoformat()}
+        )
     if coupon["distribution"] == "issued" and not issued:
         raise errors.coupon_refused("coupon_not_issued", "this coupon was not given to this customer", where)
     if not any(coupon_applies(coupon, line) for line in lines):
-        raise errors.coupon_refused("coupon_not_applicable", "this coupon does not apply to these products",
-                                    {**where, "product_ids": list(coupon["product_ids"])})
+        raise errors.coupon_refused(
+            "coupon_not_applicable",
+            "this coupon does not apply to these products",
+            {**where, "product_ids": list(coupon["product_ids"])},
+        )
     applicable, discount = coupon_discount(coupon, lines)
     if applicable < coupon["min_spend"]:
-        raise errors.coupon_refused("coupon_min_spend", "the amount is below the coupon's minimum spend",
-                                    {**where, "min_spend": coupon["min_spend"], "amount": applicable})
+        raise errors.coupon_refused(
+            "coupon_min_spend",
+            "the amount is below the coupon's minimum spend",
+            {**where, "min_spend": coupon["min_spend"], "amount": applicable},
+        )
     if state == "exhausted":
-        raise errors.coupon_refused("coupon_exhausted", "this coupon has been used up",
-                                    {**where, "total_limit": coupon["total_limit"]})
+        raise errors.coupon_refused(
+            "coupon_exhausted", "this coupon has been used up", {**where, "total_limit": coupon["total_limit"]}
+        )
     if coupon["per_customer_limit"] is not None and used >= coupon["per_customer_limit"]:
-        raise errors.coupon_refused("coupon_limit_reached", "this customer has used this coupon as often as allowed",
-                                    {**where, "per_customer_limit": coupon["per_customer_limit"], "used": used})
+        raise errors.coupon_refused(
+            "coupon_limit_reached",
+            "this customer has used this coupon as often as allowed",
+            {**where, "per_customer_limit": coupon["per_customer_limit"], "used": used},
+        )
     return discount
 
 
-def discounted_hold(result: dict[str, Any], coupon: dict[str, Any], redemption_key: str, discount: int) -> dict[str, Any]:
+def discounted_hold(
+    result: dict[str, Any], coupon: dict[str, Any], redemption_key: str, discount: int
+) -> dict[str, Any]:
     """The hold's price snapshot with the coupon: ``subtotal`` at the live
     prices, ``discount_amount``, and ``total`` = what the customer pays."""
     subtotal = sum(line["amount"] for line in result["lines"])
     discount = min(discount, subtotal)
-    return {**result, "subtotal": subtotal, "discount_amount": discount, "total": subtotal - discount,
-            "coupon": {"coupon_id": str(coupon["coupon_id"]), "name": coupon["name"], "code": coupon["code"],
-                       "discount_type": coupon["discount_type"], "redemption_key": redemption_key,
-                       "discount_amount": discount}}
+    return {
+        **result,
+        "subtotal": subtotal,
+        "discount_amount": discount,
+        "total": subtotal - discount,
+        "coupon": {
+            "coupon_id": str(coupon["coupon_id"]),
+            "name": coupon["name"],
+            "code": coupon["code"],
+            "discount_type": coupon["discount_type"],
+            "redemption_key": redemption_key,
+            "discount_amount": discount,
+        },
+    }
 
 
 # --- paging ------------------------------------------------------------------------
-

@@ -3,6 +3,7 @@
 Callers (the gateway, reservations, orders) branch on ``code``; ``details``
 names the offending line, slot, price or option.
 """
+
 from __future__ import annotations
 
 from chassis.errors import DomainError, Conflict, NotFound, ValidationFailed
@@ -27,8 +28,9 @@ def invalid_fields(fields: dict[str, str], message: str = "request body is inval
 
 
 def review_not_pending(revision_id: str, status: str) -> DomainError:
-    return Conflict("invalid_state", f"the review is {status}, not pending",
-                    {"revision_id": revision_id, "status": status})
+    return Conflict(
+        "invalid_state", f"the review is {status}, not pending", {"revision_id": revision_id, "status": status}
+    )
 
 
 def nothing_to_submit(product_id: str) -> DomainError:
@@ -36,13 +38,17 @@ def nothing_to_submit(product_id: str) -> DomainError:
 
 
 def already_in_review(product_id: str, revision_id: str) -> DomainError:
-    return Conflict("already_in_review", "the product's revision is already waiting for review",
-                    {"product_id": product_id, "revision_id": revision_id})
+    return Conflict(
+        "already_in_review",
+        "the product's revision is already waiting for review",
+        {"product_id": product_id, "revision_id": revision_id},
+    )
 
 
 def capacity_below_booked(slot: dict, booked: int) -> DomainError:
-    return Conflict("capacity_below_booked", "capacity cannot go below what is already booked",
-                    {**slot, "booked": booked})
+    return Conflict(
+        "capacity_below_booked", "capacity cannot go below what is already booked", {**slot, "booked": booked}
+    )
 
 
 def block_has_bookings(slot: dict) -> DomainError:
@@ -50,6 +56,7 @@ def block_has_bookings(slot: dict) -> DomainError:
 
 
 # --- holds (R-RSV-3, R-CAT-3) ------------------------------------------------
+
 
 def capacity_exhausted(line: int, detail: dict) -> DomainError:
     return Conflict("capacity_exhausted", "not enough capacity left for this line", {"line": line, **detail})
@@ -69,18 +76,24 @@ def hold_id_reused(hold_id: str) -> DomainError:
 
 
 def release_exceeds_hold(hold_id: str, line: int, held: int) -> DomainError:
-    return Conflict("release_exceeds_hold", "cannot release more than is still held",
-                    {"hold_id": hold_id, "line": line, "held": held})
+    return Conflict(
+        "release_exceeds_hold",
+        "cannot release more than is still held",
+        {"hold_id": hold_id, "line": line, "held": held},
+    )
 
 
 # --- the partner (R-ACC-8) ------------------------------------------------------
 
+
 def partner_not_open(partner_id: str, status: str | None) -> DomainError:
-    return Conflict("partner_not_open", "this partner does not sell yet (R-ACC-8)",
-                    {"partner_id": partner_id, "status": status})
+    return Conflict(
+        "partner_not_open", "this partner does not sell yet (R-ACC-8)", {"partner_id": partner_id, "status": status}
+    )
 
 
 # --- coupons (issue #11) ----------------------------------------------------------
+
 
 def coupon_not_found(reference: dict | None = None) -> DomainError:
     """Unknown, or another partner's: both look the same."""
@@ -102,18 +115,25 @@ def coupon_code_taken(code: str) -> DomainError:
 
 
 def limit_below_redeemed(coupon_id: str, redeemed: int) -> DomainError:
-    return Conflict("limit_below_redeemed", "the total limit cannot go below the redemptions already taken",
-                    {"coupon_id": coupon_id, "redeemed": redeemed})
+    return Conflict(
+        "limit_below_redeemed",
+        "the total limit cannot go below the redemptions already taken",
+        {"coupon_id": coupon_id, "redeemed": redeemed},
+    )
 
 
 def coupon_not_issuable(coupon_id: str) -> DomainError:
-    return Conflict("coupon_not_issuable", "a code coupon is published by its code, not issued",
-                    {"coupon_id": coupon_id})
+    return Conflict(
+        "coupon_not_issuable", "a code coupon is published by its code, not issued", {"coupon_id": coupon_id}
+    )
 
 
 def redemption_key_reused(redemption_key: str) -> DomainError:
-    return Conflict("redemption_key_reused", "this booking or order already redeemed another coupon",
-                    {"redemption_key": redemption_key})
+    return Conflict(
+        "redemption_key_reused",
+        "this booking or order already redeemed another coupon",
+        {"redemption_key": redemption_key},
+    )
 
 
 def question_not_found(question_id: str) -> DomainError:
@@ -122,5 +142,6 @@ def question_not_found(question_id: str) -> DomainError:
 
 
 def already_answered(question_id: str) -> DomainError:
-    return Conflict("already_answered", "this question was already answered (one answer per question)",
-                    {"question_id": question_id})
+    return Conflict(
+        "already_answered", "this question was already answered (one answer per question)", {"question_id": question_id}
+    )

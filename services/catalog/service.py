@@ -117,6 +117,7 @@ coupons given to them and the uses left). Choices where the issue is silent:
 
 Choices where the issue is silent are listed in domain.py's docstring.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -155,7 +156,7 @@ from .use_cases import Catalog
 
 class CatalogService(DataService):
     name = "catalog"
-    partners = PartnerInfoCache()   # one per process: every worker reads the same answers
+    partners = PartnerInfoCache()  # one per process: every worker reads the same answers
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
@@ -242,8 +243,9 @@ class CatalogService(DataService):
         return self.catalog.ask_question(customer_id, product_id, parse(QuestionIn, body))
 
     @rpc
-    def list_product_questions(self, product_id: str, customer_id: str | None = None,
-                               query: dict | None = None) -> dict:
+    def list_product_questions(
+        self, product_id: str, customer_id: str | None = None, query: dict | None = None
+    ) -> dict:
         return self.catalog.list_product_questions(product_id, customer_id, parse_query(QuestionListQuery, query))
 
     @rpc
@@ -318,7 +320,9 @@ class CatalogService(DataService):
         return self.catalog.update_coupon(partner_id, coupon_id, parse(CouponPatch, body), Actor.from_wire(actor))
 
     @rpc
-    def pause_coupon(self, partner_id: str, coupon_id: str, paused: bool = True, actor: dict | str | None = None) -> dict:
+    def pause_coupon(
+        self, partner_id: str, coupon_id: str, paused: bool = True, actor: dict | str | None = None
+    ) -> dict:
         return self.catalog.pause_coupon(partner_id, coupon_id, bool(paused), Actor.from_wire(actor))
 
     @rpc
@@ -327,7 +331,9 @@ class CatalogService(DataService):
 
     @rpc
     def shop_list_coupons(self, customer_id: str, query: dict | None = None) -> dict:
-        return self.catalog.shop_list_coupons(require_id(customer_id, "customer_id"), parse_query(CouponListQuery, query))
+        return self.catalog.shop_list_coupons(
+            require_id(customer_id, "customer_id"), parse_query(CouponListQuery, query)
+        )
 
     # --- events ------------------------------------------------------------------------------
 

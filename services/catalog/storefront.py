@@ -9,6 +9,7 @@ accepted (422 ``place_not_found`` naming ``place_id``). That a booking product
 needs one before it goes to review (422 ``place_required``) is the domain's
 (``Product.submit``).
 """
+
 from __future__ import annotations
 
 from chassis.errors import NotFound, ValidationFailed
@@ -25,9 +26,17 @@ def decorate(view: dict, storefront: dict) -> dict:
     """A shop view with ``partner`` and ``place``; unavailable unless the partner sells."""
     partner = storefront.get("partner")
     place = storefront["places"].get(view.get("place_id")) if view.get("place_id") else None
-    decorated = {**view, "partner": {"partner_id": partner["partner_id"], "name": partner["name"],
-                                     "channel_id": partner.get("channel_id")} if partner else None,
-                 "place": {k: place[k] for k in ("name", "address", "phone", "map_url")} if place else None}
+    decorated = {
+        **view,
+        "partner": {
+            "partner_id": partner["partner_id"],
+            "name": partner["name"],
+            "channel_id": partner.get("channel_id"),
+        }
+        if partner
+        else None,
+        "place": {k: place[k] for k in ("name", "address", "phone", "map_url")} if place else None,
+    }
     if partner is None or partner["status"] != SELLING:
         decorated["display_state"] = "unavailable"
     return decorated
@@ -40,6 +49,8 @@ def check_place(accounts, partner_id: str, place_id: str | None) -> None:
     try:
         accounts.get_place(partner_id, place_id)
     except NotFound:
-        raise ValidationFailed("place_not_found", "this is not a place of the partner: register it first",
-                               {"fields": {"place_id": "not a place of this partner"}}) from None
-
+        raise ValidationFailed(
+            "place_not_found",
+            "this is not a place of the partner: register it first",
+            {"fields": {"place_id": "not a place of this partner"}},
+        ) from None

@@ -17,6 +17,7 @@ The ports are Protocols: ``Transactions`` (``chassis.db.DatabaseSession``),
 (accounts' RPC proxy); accounts' ``partner_info`` is read through
 ``chassis.partner_info.PartnerInfoCache``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -80,44 +81,64 @@ class CatalogStore(Protocol):
     def insert_revision(self, uow: Any, product_id: Any, partner_id: str, content: Row) -> Row: ...
     def update_revision(self, uow: Any, revision_id: Any, content: Row, status: str) -> None: ...
     def set_revision_status(self, uow: Any, revision_id: Any, status: str) -> Row: ...
-    def decide_revision(self, uow: Any, revision_id: Any, status: str, operator: str | None,
-                        reason: str | None) -> Row: ...
+    def decide_revision(
+        self, uow: Any, revision_id: Any, status: str, operator: str | None, reason: str | None
+    ) -> Row: ...
     def make_live(self, uow: Any, product_id: Any, revision_id: Any, number: int) -> None: ...
     def close_open_revision(self, uow: Any, product_id: Any) -> None: ...
     def update_settings(self, uow: Any, product_id: Any, settings: Row) -> None: ...
     def lock_product(self, uow: Any, partner_id: str, product_id: str) -> Row | None: ...
     def product_view_row(self, uow: Any, product_id: str, partner_id: str | None = None) -> Row | None: ...
-    def list_product_rows(self, uow: Any, partner_id: str, limit: int, after: Any, kind: str | None = None,
-                          live_only: bool = False) -> list[Row]: ...
+    def list_product_rows(
+        self, uow: Any, partner_id: str, limit: int, after: Any, kind: str | None = None, live_only: bool = False
+    ) -> list[Row]: ...
     def all_product_rows(self, uow: Any, partner_id: str) -> list[Row]: ...
     def revision_contents(self, uow: Any, product_id: Any) -> list[Row]: ...
     def revision_row(self, uow: Any, revision_id: str) -> Row | None: ...
     def revision_by_number(self, uow: Any, partner_id: str, product_id: str, number: int) -> Row | None: ...
     def list_review_rows(self, uow: Any, status: str, limit: int, after: Any) -> list[Row]: ...
-    def record_history(self, uow: Any, product_id: Any, actor: str | None, action: str, revision_id: Any = None,
-                       details: Row | None = None) -> None: ...
+    def record_history(
+        self,
+        uow: Any,
+        product_id: Any,
+        actor: str | None,
+        action: str,
+        revision_id: Any = None,
+        details: Row | None = None,
+    ) -> None: ...
     def history_rows(self, uow: Any, product_id: Any) -> list[Row]: ...
-    def availability(self, uow: Any, product_ids: list[str], today: dt.date,
-                     now_time: dt.time) -> dict[str, domain.Availability]: ...
-    def upcoming_slots(self, uow: Any, product_id: str, today: dt.date, now_time: dt.time,
-                       limit: int) -> list[Row]: ...
-    def bucket_rows(self, uow: Any, product_id: str, date_from: dt.date | None = None,
-                    date_to: dt.date | None = None) -> list[Row]: ...
+    def availability(
+        self, uow: Any, product_ids: list[str], today: dt.date, now_time: dt.time
+    ) -> dict[str, domain.Availability]: ...
+    def upcoming_slots(self, uow: Any, product_id: str, today: dt.date, now_time: dt.time, limit: int) -> list[Row]: ...
+    def bucket_rows(
+        self, uow: Any, product_id: str, date_from: dt.date | None = None, date_to: dt.date | None = None
+    ) -> list[Row]: ...
     def upsert_slot(self, uow: Any, product_id: Any, row: Row) -> Row | None: ...
     def taken_of(self, uow: Any, product_id: Any, bucket_key: str) -> int: ...
     def set_stock(self, uow: Any, product_id: Any, option_id: str, quantity: int | None) -> Row: ...
     def remove_slot(self, uow: Any, product_id: Any, bucket_key: str) -> int | None: ...
     def insert_block(self, uow: Any, product_id: Any, day: dt.date, at: dt.time | None, reason: str) -> Row: ...
     def delete_block(self, uow: Any, product_id: Any, block_id: str) -> bool: ...
-    def block_rows(self, uow: Any, product_id: Any, date_from: dt.date | None = None,
-                   date_to: dt.date | None = None) -> list[Row]: ...
-    def claim_hold_id(self, uow: Any, hold_id: str, partner_id: str, fingerprint: str, result: Row,
-                      lines: list[Row], redemption_key: str | None = None) -> bool: ...
+    def block_rows(
+        self, uow: Any, product_id: Any, date_from: dt.date | None = None, date_to: dt.date | None = None
+    ) -> list[Row]: ...
+    def claim_hold_id(
+        self,
+        uow: Any,
+        hold_id: str,
+        partner_id: str,
+        fingerprint: str,
+        result: Row,
+        lines: list[Row],
+        redemption_key: str | None = None,
+    ) -> bool: ...
     def set_hold_result(self, uow: Any, hold_id: str, result: Row) -> None: ...
     def tombstone_hold_id(self, uow: Any, hold_id: str, partner_id: str) -> bool: ...
     def hold_row(self, uow: Any, hold_id: str, lock: bool = False) -> Row | None: ...
-    def live_products_for_hold(self, uow: Any, partner_id: str, product_ids: list[str],
-                               days: list[dt.date]) -> dict[str, Row]: ...
+    def live_products_for_hold(
+        self, uow: Any, partner_id: str, product_ids: list[str], days: list[dt.date]
+    ) -> dict[str, Row]: ...
     def take(self, uow: Any, need: domain.BucketNeed) -> tuple[bool, bool, int | None, int | None]: ...
     def give_back(self, uow: Any, product_id: str, bucket_key: str, quantity: int) -> Row | None: ...
     def set_hold_lines(self, uow: Any, hold_id: str, lines: list[Row]) -> None: ...
@@ -131,24 +152,29 @@ class CatalogStore(Protocol):
     def list_coupon_rows(self, uow: Any, partner_id: str, limit: int, after: Any) -> list[Row]: ...
     def partner_product_ids(self, uow: Any, partner_id: str, product_ids: list[str]) -> set[str]: ...
     def issued_counts(self, uow: Any, coupon_ids: list[str]) -> dict[str, int]: ...
-    def issue_coupon(self, uow: Any, coupon_id: str, partner_id: str, customer_ids: list[str],
-                     by: str | None) -> int: ...
+    def issue_coupon(
+        self, uow: Any, coupon_id: str, partner_id: str, customer_ids: list[str], by: str | None
+    ) -> int: ...
     def is_issued(self, uow: Any, coupon_id: str, customer_id: str) -> bool: ...
-    def customer_coupon_rows(self, uow: Any, customer_id: str, partner_id: str | None, limit: int,
-                             after: Any) -> list[Row]: ...
+    def customer_coupon_rows(
+        self, uow: Any, customer_id: str, partner_id: str | None, limit: int, after: Any
+    ) -> list[Row]: ...
     def redemption_row(self, uow: Any, partner_id: str, redemption_key: str, lock: bool = False) -> Row | None: ...
     def customer_redemptions(self, uow: Any, coupon_id: str, customer_id: str) -> int: ...
-    def redeem(self, uow: Any, partner_id: str, redemption_key: str, coupon_id: str, customer_id: str,
-               discount: int) -> None: ...
+    def redeem(
+        self, uow: Any, partner_id: str, redemption_key: str, coupon_id: str, customer_id: str, discount: int
+    ) -> None: ...
     def return_redemption(self, uow: Any, partner_id: str, redemption_key: str, coupon_id: str) -> None: ...
     def holds_still_held(self, uow: Any, partner_id: str, redemption_key: str) -> int: ...
     def pseudonymise_customer(self, uow: Any, customer_id: str, pseudonym: str) -> dict[str, int]: ...
     def insert_question(self, uow: Any, question: Row) -> Row: ...
     def product_questions(self, uow: Any, product_id: Any, limit: int, after: Any) -> list[Row]: ...
-    def partner_questions(self, uow: Any, partner_id: str, answered: bool | None, limit: int,
-                          after: Any) -> list[Row]: ...
-    def answer_question(self, uow: Any, partner_id: str, question_id: Any, text: str,
-                        actor: str | None) -> tuple[Row | None, bool]: ...
+    def partner_questions(
+        self, uow: Any, partner_id: str, answered: bool | None, limit: int, after: Any
+    ) -> list[Row]: ...
+    def answer_question(
+        self, uow: Any, partner_id: str, question_id: Any, text: str, actor: str | None
+    ) -> tuple[Row | None, bool]: ...
     def close_partner(self, uow: Any, partner_id: str) -> None: ...
     def partner_closed(self, uow: Any, partner_id: str) -> bool: ...
     def as_uuid(self, value: str) -> uuid.UUID | None: ...
@@ -169,8 +195,14 @@ def _after(cursor: str | None) -> tuple[Any, ...] | None:
 class Catalog:
     """The catalog's use cases (R-CAT-1..6, R-RSV-3, issue #11 coupons)."""
 
-    def __init__(self, db: Transactions, store: CatalogStore, accounts: AccountsPort, partners: PartnerInfoCache,
-                 clock: Callable[[], dt.datetime]):
+    def __init__(
+        self,
+        db: Transactions,
+        store: CatalogStore,
+        accounts: AccountsPort,
+        partners: PartnerInfoCache,
+        clock: Callable[[], dt.datetime],
+    ):
         self.db = db
         self.store = store
         self.accounts = accounts
@@ -189,8 +221,14 @@ class Catalog:
         with self.db.transaction() as uow:
             self.store.insert_product(uow, product_id, partner_id, data.kind, settings)
             revision = self.store.insert_revision(uow, product_id, partner_id, content)
-            self.store.record_history(uow, product_id, actor.recorded_as, "created", revision["revision_id"],
-                                      {"fields": domain.changed_fields(None, content)})
+            self.store.record_history(
+                uow,
+                product_id,
+                actor.recorded_as,
+                "created",
+                revision["revision_id"],
+                {"fields": domain.changed_fields(None, content)},
+            )
             return self._product(uow, partner_id, str(product_id))
 
     def list_products(self, partner_id: str, q: ListQuery) -> Row:
@@ -198,8 +236,12 @@ class Catalog:
             rows = self.store.list_product_rows(uow, partner_id, q.limit, _after(q.cursor), q.kind)
             available = self._availability(uow, rows)
         now = self.now()
-        return paging.page(rows, q.limit, _created_cursor("product_id"),
-                           lambda r: views.product_view(r, available[r["product_id"]], now))
+        return paging.page(
+            rows,
+            q.limit,
+            _created_cursor("product_id"),
+            lambda r: views.product_view(r, available[r["product_id"]], now),
+        )
 
     def get_product(self, partner_id: str, product_id: str) -> Row:
         """The live version and the open revision side by side (R-CAT-5)."""
@@ -228,21 +270,29 @@ class Catalog:
         if edit is None:
             return
         if edit.revision_id is None:
-            revision_id = self.store.insert_revision(uow, product.product_id, product.partner_id,
-                                                     edit.content)["revision_id"]
+            revision_id = self.store.insert_revision(uow, product.product_id, product.partner_id, edit.content)[
+                "revision_id"
+            ]
         else:
             revision_id = edit.revision_id
             self.store.update_revision(uow, revision_id, edit.content, "draft")
-        self.store.record_history(uow, product.product_id, actor.recorded_as, edit.action, revision_id,
-                                  {"fields": edit.fields})
+        self.store.record_history(
+            uow, product.product_id, actor.recorded_as, edit.action, revision_id, {"fields": edit.fields}
+        )
 
     def _edit_settings(self, uow: UnitOfWork, product: domain.Product, patch: Row, actor: Actor) -> None:
         edit = product.edit_settings(patch)
         if edit is None:
             return
         self.store.update_settings(uow, product.product_id, edit.settings)
-        self.store.record_history(uow, product.product_id, actor.recorded_as, "settings_changed", None,
-                                  {k: views.iso(v) if k != "paused" else v for k, v in patch.items()})
+        self.store.record_history(
+            uow,
+            product.product_id,
+            actor.recorded_as,
+            "settings_changed",
+            None,
+            {k: views.iso(v) if k != "paused" else v for k, v in patch.items()},
+        )
         self._publish_change(uow, product, "product.changed", fields=edit.fields)
 
     def submit_product(self, partner_id: str, product_id: str, actor: Actor) -> Row:
@@ -251,14 +301,30 @@ class Catalog:
             product = self._locked_product(uow, partner_id, product_id)
             submission = product.submit()
             self.store.set_revision_status(uow, submission.revision_id, "pending")
-            self.store.record_history(uow, product_id, actor.recorded_as, "submitted", submission.revision_id,
-                                      {"fields": submission.fields})
-            events.publish(uow, "product.submitted", events.product_event(
-                product_id, partner_id, product.kind, submission.name, revision_id=submission.revision_id,
-                fields=submission.fields))
+            self.store.record_history(
+                uow, product_id, actor.recorded_as, "submitted", submission.revision_id, {"fields": submission.fields}
+            )
+            events.publish(
+                uow,
+                "product.submitted",
+                events.product_event(
+                    product_id,
+                    partner_id,
+                    product.kind,
+                    submission.name,
+                    revision_id=submission.revision_id,
+                    fields=submission.fields,
+                ),
+            )
             revision = self._found(self.store.revision_row(uow, submission.revision_id))
-            return views.revision_view({**revision, "kind": product.kind, "live_content": product.live_content,
-                                        "live_version": product.live_version})
+            return views.revision_view(
+                {
+                    **revision,
+                    "kind": product.kind,
+                    "live_content": product.live_content,
+                    "live_version": product.live_version,
+                }
+            )
 
     def product_history(self, partner_id: str, product_id: str) -> Row:
         """Every step of the product, oldest first (R-CAT-5)."""
@@ -273,8 +339,9 @@ class Catalog:
     def list_reviews(self, q: ListQuery) -> Row:
         with self.db.transaction() as uow:
             rows = self.store.list_review_rows(uow, q.status or "pending", q.limit, _after(q.cursor))
-        return paging.page(rows, q.limit, lambda r: (r["submitted_at"].isoformat(), r["revision_id"]),
-                           views.revision_view)
+        return paging.page(
+            rows, q.limit, lambda r: (r["submitted_at"].isoformat(), r["revision_id"]), views.revision_view
+        )
 
     def approve_review(self, revision_id: str, note: ApproveIn, operator: Actor) -> Row:
         """The revision becomes the live version in one transaction (R-CAT-5)."""
@@ -282,12 +349,27 @@ class Catalog:
             revision, product = self._lock_pending_revision(uow, revision_id)
             decided = self.store.decide_revision(uow, revision_id, "approved", operator.recorded_as, note.reason)
             self.store.make_live(uow, product.product_id, revision_id, decided["number"])
-            self.store.record_history(uow, product.product_id, operator.recorded_as, "approved", revision_id,
-                                      {"version": decided["number"], "note": note.reason or None})
-            events.publish(uow, "product.approved", events.product_event(
-                product.product_id, product.partner_id, product.kind, revision["content"]["name"],
-                revision_id=revision_id, version=decided["number"],
-                fields=domain.changed_fields(product.live_content, revision["content"])))
+            self.store.record_history(
+                uow,
+                product.product_id,
+                operator.recorded_as,
+                "approved",
+                revision_id,
+                {"version": decided["number"], "note": note.reason or None},
+            )
+            events.publish(
+                uow,
+                "product.approved",
+                events.product_event(
+                    product.product_id,
+                    product.partner_id,
+                    product.kind,
+                    revision["content"]["name"],
+                    revision_id=revision_id,
+                    version=decided["number"],
+                    fields=domain.changed_fields(product.live_content, revision["content"]),
+                ),
+            )
             return self._product(uow, product.partner_id, product.product_id)
 
     def reject_review(self, revision_id: str, reason: str, operator: Actor) -> Row:
@@ -296,11 +378,21 @@ class Catalog:
             revision, product = self._lock_pending_revision(uow, revision_id)
             self.store.decide_revision(uow, revision_id, "rejected", operator.recorded_as, reason)
             self.store.close_open_revision(uow, product.product_id)
-            self.store.record_history(uow, product.product_id, operator.recorded_as, "rejected", revision_id,
-                                      {"reason": reason})
-            events.publish(uow, "product.rejected", events.product_event(
-                product.product_id, product.partner_id, product.kind, revision["content"]["name"],
-                revision_id=revision_id, reason=reason))
+            self.store.record_history(
+                uow, product.product_id, operator.recorded_as, "rejected", revision_id, {"reason": reason}
+            )
+            events.publish(
+                uow,
+                "product.rejected",
+                events.product_event(
+                    product.product_id,
+                    product.partner_id,
+                    product.kind,
+                    revision["content"]["name"],
+                    revision_id=revision_id,
+                    reason=reason,
+                ),
+            )
             return self._product(uow, product.partner_id, product.product_id)
 
     def _lock_pending_revision(self, uow: UnitOfWork, revision_id: str) -> tuple[Row, domain.Product]:
@@ -328,19 +420,30 @@ class Catalog:
         with self.db.transaction() as uow:
             product = self._locked_product(uow, partner_id, product_id)
             content = product.current_content
-            slot_rows = domain.inventory_rows(content, [s.model_dump() for s in data.slots],
-                                              "period_capacity" in data.model_fields_set, data.period_capacity)
+            slot_rows = domain.inventory_rows(
+                content,
+                [s.model_dump() for s in data.slots],
+                "period_capacity" in data.model_fields_set,
+                data.period_capacity,
+            )
             stock = _checked_stock(product, data)
             sold_out = self._apply_inventory(uow, product.product_id, slot_rows, data, stock)
-            self.store.record_history(uow, product.product_id, actor.recorded_as, "inventory_set", None,
-                                      data.model_dump(mode="json", exclude_defaults=True))
+            self.store.record_history(
+                uow,
+                product.product_id,
+                actor.recorded_as,
+                "inventory_set",
+                None,
+                data.model_dump(mode="json", exclude_defaults=True),
+            )
             self._publish_change(uow, product, "product.changed", fields=["inventory"])
             for option_id in sold_out:
                 self._publish_change(uow, product, "product.sold_out", option_id=option_id)
             return self._inventory(uow, product.product_id, content)
 
-    def _apply_inventory(self, uow: UnitOfWork, product_id: str, slot_rows: list[Row], data: InventoryIn,
-                         stock: list[Row]) -> list[str]:
+    def _apply_inventory(
+        self, uow: UnitOfWork, product_id: str, slot_rows: list[Row], data: InventoryIn, stock: list[Row]
+    ) -> list[str]:
         """Every row touched in (bucket_key) order, like holds; returns options now sold out."""
         ops: list[tuple[str, str, Any]] = [(r["bucket_key"], "set", r) for r in slot_rows]
         ops += [(domain.slot_key(r.date, r.time), "remove", r) for r in data.remove_slots]
@@ -351,8 +454,9 @@ class Catalog:
                 where = {"date": views.iso(item["day"]), "time": views.iso(item["at_time"])}
                 raise errors.capacity_below_booked(where, self.store.taken_of(uow, product_id, key))
             if op == "remove" and (taken := self.store.remove_slot(uow, product_id, key)):
-                raise errors.block_has_bookings({"date": views.iso(item.date), "time": views.iso(item.time),
-                                                 "booked": taken})
+                raise errors.block_has_bookings(
+                    {"date": views.iso(item.date), "time": views.iso(item.time), "booked": taken}
+                )
             if op == "stock":
                 state = self.store.set_stock(uow, product_id, item["option_id"], item["quantity"])
                 if state["capacity"] is not None and state["capacity"] <= state["taken"]:
@@ -373,10 +477,16 @@ class Catalog:
             "product_id": str(product_id),
             "slots": [views.slot_view(r) for r in rows if r["kind"] in ("slot", "date")],
             "period": next((views.slot_view(r) for r in rows if r["kind"] == "period"), None),
-            "stock": [{"option_id": r["bucket_key"][len("option:"):],
-                       "label": labels.get(r["bucket_key"][len("option:"):]),
-                       "stock": views.slot_view(r)["remaining"], "taken": r["taken"]}
-                      for r in rows if r["kind"] == "option"],
+            "stock": [
+                {
+                    "option_id": r["bucket_key"][len("option:") :],
+                    "label": labels.get(r["bucket_key"][len("option:") :]),
+                    "stock": views.slot_view(r)["remaining"],
+                    "taken": r["taken"],
+                }
+                for r in rows
+                if r["kind"] == "option"
+            ],
             "price_maxima": views.price_maxima(rows),
             "blocks": [views.block_view(b) for b in blocks],
         }
@@ -386,12 +496,13 @@ class Catalog:
         with self.db.transaction() as uow:
             product = self._locked_product(uow, partner_id, product_id)
             domain.check_blockable(product.current_content, bool(data.times))
-            created = [self.store.insert_block(uow, product.product_id, day, None, data.reason)
-                       for day in data.dates]
-            created += [self.store.insert_block(uow, product.product_id, t.date, t.time, data.reason)
-                        for t in data.times]
-            self.store.record_history(uow, product.product_id, actor.recorded_as, "blocked", None,
-                                      data.model_dump(mode="json"))
+            created = [self.store.insert_block(uow, product.product_id, day, None, data.reason) for day in data.dates]
+            created += [
+                self.store.insert_block(uow, product.product_id, t.date, t.time, data.reason) for t in data.times
+            ]
+            self.store.record_history(
+                uow, product.product_id, actor.recorded_as, "blocked", None, data.model_dump(mode="json")
+            )
             self._publish_change(uow, product, "product.changed", fields=["blocks"])
             return {"items": [views.block_view(b) for b in created]}
 
@@ -402,8 +513,9 @@ class Catalog:
             if not self.store.delete_block(uow, self.store.as_uuid(product_id), block_id):
                 raise errors.block_not_found(block_id)
             product = domain.Product.from_row(self._found(self.store.product_view_row(uow, product_id, partner_id)))
-            self.store.record_history(uow, product.product_id, actor.recorded_as, "unblocked", None,
-                                      {"block_id": block_id})
+            self.store.record_history(
+                uow, product.product_id, actor.recorded_as, "unblocked", None, {"block_id": block_id}
+            )
             self._publish_change(uow, product, "product.changed", fields=["blocks"])
 
     # --- consumers (the shop) --------------------------------------------------------
@@ -414,10 +526,15 @@ class Catalog:
             rows = self.store.list_product_rows(uow, partner_id, q.limit, _after(q.cursor), q.kind, live_only=True)
             available = self._availability(uow, rows)
         now = self.now()
-        shown = storefront.storefronts(self.accounts, partner_id,
-                                       [(r["live_content"] or {}).get("place_id") for r in rows[:q.limit]])
-        return paging.page(rows, q.limit, _created_cursor("product_id"),
-                           lambda r: storefront.decorate(views.shop_view(r, available[r["product_id"]], now), shown))
+        shown = storefront.storefronts(
+            self.accounts, partner_id, [(r["live_content"] or {}).get("place_id") for r in rows[: q.limit]]
+        )
+        return paging.page(
+            rows,
+            q.limit,
+            _created_cursor("product_id"),
+            lambda r: storefront.decorate(views.shop_view(r, available[r["product_id"]], now), shown),
+        )
 
     def shop_get_product(self, product_id: str) -> Row:
         """The approved version only, with what is left to book (R-CAT-4, R-CAT-5)."""
@@ -430,8 +547,9 @@ class Catalog:
             period = [r for r in self.store.bucket_rows(uow, product_id) if r["kind"] == "period"]
         view = views.shop_view(row, available[row["product_id"]], now, slots)
         view["availability"]["period"] = views.slot_view(period[0]) if period else None
-        return storefront.decorate(view, storefront.storefronts(self.accounts, row["partner_id"],
-                                                                [row["live_content"].get("place_id")]))
+        return storefront.decorate(
+            view, storefront.storefronts(self.accounts, row["partner_id"], [row["live_content"].get("place_id")])
+        )
 
     # --- product questions before buying (issue 18 item 12, seed 003) -----------------------
 
@@ -439,10 +557,17 @@ class Catalog:
         """A customer's question about an approved product, without an order."""
         with self.db.transaction() as uow:
             product = self._live_product(uow, product_id)
-            row = self.store.insert_question(uow, {
-                "question_id": uuid.uuid4(), "product_id": product["product_id"],
-                "partner_id": product["partner_id"], "customer_id": customer_id,
-                "body": data.body, "private": data.private})
+            row = self.store.insert_question(
+                uow,
+                {
+                    "question_id": uuid.uuid4(),
+                    "product_id": product["product_id"],
+                    "partner_id": product["partner_id"],
+                    "customer_id": customer_id,
+                    "body": data.body,
+                    "private": data.private,
+                },
+            )
         return views.question_view(row, "customer", customer_id)
 
     def list_product_questions(self, product_id: str, customer_id: str | None, q: QuestionListQuery) -> Row:
@@ -450,8 +575,9 @@ class Catalog:
         with self.db.transaction() as uow:
             product = self._live_product(uow, product_id)
             rows = self.store.product_questions(uow, product["product_id"], q.limit, _after(q.cursor))
-        return paging.page(rows, q.limit, _question_cursor,
-                           render=lambda r: views.question_view(r, "customer", customer_id))
+        return paging.page(
+            rows, q.limit, _question_cursor, render=lambda r: views.question_view(r, "customer", customer_id)
+        )
 
     def list_partner_questions(self, partner_id: str, q: QuestionListQuery) -> Row:
         answered = None if q.answered is None else q.answered == "true"
@@ -484,10 +610,17 @@ class Catalog:
         with self.db.transaction() as uow:
             row = self.store.revision_by_number(uow, partner_id, product_id, version)
         if row is None or row["decided_at"] is None or row["status"] != "approved":
-            raise NotFound("version_not_found", "no such approved version",
-                           {"product_id": product_id, "version": version})
-        return {"product_id": row["product_id"], "partner_id": row["partner_id"], "kind": row["kind"],
-                "version": row["number"], "approved_at": views.iso(row["decided_at"]), **row["content"]}
+            raise NotFound(
+                "version_not_found", "no such approved version", {"product_id": product_id, "version": version}
+            )
+        return {
+            "product_id": row["product_id"],
+            "partner_id": row["partner_id"],
+            "kind": row["kind"],
+            "version": row["number"],
+            "approved_at": views.iso(row["decided_at"]),
+            **row["content"],
+        }
 
     def quote_cancellation(self, partner_id: str, product_id: str, q: CancellationQuoteIn) -> Row:
         """What cancelling costs now under the policy of the version sold (R-CAT-6)."""
@@ -511,14 +644,21 @@ class Catalog:
         closed = domain.closed_set(blocks)
 
         def slot(r: Row) -> Row:
-            return {**views.slot_view(r, domain.is_blocked(closed, r["day"], r["at_time"])), "kind": r["kind"],
-                    "past": domain.is_past(r["day"], r["at_time"], today, now_time)}
+            return {
+                **views.slot_view(r, domain.is_blocked(closed, r["day"], r["at_time"])),
+                "kind": r["kind"],
+                "past": domain.is_past(r["day"], r["at_time"], today, now_time),
+            }
 
-        return {"product_id": product_id, "date_from": q.date_from.isoformat(), "date_to": q.date_to.isoformat(),
-                "slots": [slot(r) for r in rows if r["kind"] in ("slot", "date")],
-                "period": next((views.slot_view(r) for r in rows if r["kind"] == "period"), None),
-                "price_maxima": views.price_maxima(rows),
-                "blocks": [views.block_view(b) for b in blocks]}
+        return {
+            "product_id": product_id,
+            "date_from": q.date_from.isoformat(),
+            "date_to": q.date_to.isoformat(),
+            "slots": [slot(r) for r in rows if r["kind"] in ("slot", "date")],
+            "period": next((views.slot_view(r) for r in rows if r["kind"] == "period"), None),
+            "price_maxima": views.price_maxima(rows),
+            "blocks": [views.block_view(b) for b in blocks],
+        }
 
     def dashboard_summary(self, partner_id: str) -> Row:
         """The dashboard's catalog section (R-ACC-11 convention: ``counts`` first):
@@ -533,9 +673,12 @@ class Catalog:
             if row["live_content"] is not None:
                 states[views.state_of(row, available[row["product_id"]], now)] += 1
         rejected = sum(1 for r in rows if views.review_status(r) == "rejected")
-        return {"counts": states, "total": len(rows), "live": sum(states.values()),
-                "review": {"draft": reviews.get("draft", 0), "pending": reviews.get("pending", 0),
-                           "rejected": rejected}}
+        return {
+            "counts": states,
+            "total": len(rows),
+            "live": sum(states.values()),
+            "review": {"draft": reviews.get("draft", 0), "pending": reviews.get("pending", 0), "rejected": rejected},
+        }
 
     # --- holds (R-RSV-3) ---------------------------------------------------------------
 
@@ -551,27 +694,39 @@ class Catalog:
         coupon_ref = domain.coupon_reference(request.coupon.model_dump() if request.coupon else None)
         self._check_selling(partner_id)
         line_dicts = [line.model_dump() for line in request.lines]
-        fingerprint = domain.hold_request_fingerprint(partner_id, [line.model_dump(mode="json") for line in request.lines],
-                                                      coupon_ref)
+        fingerprint = domain.hold_request_fingerprint(
+            partner_id, [line.model_dump(mode="json") for line in request.lines], coupon_ref
+        )
         now = self.now()
         with self.db.transaction() as uow:
             if self.store.partner_closed(uow, partner_id):
                 raise errors.partner_not_open(partner_id, "closed")
-            products = self.store.live_products_for_hold(uow, partner_id, [line["product_id"] for line in line_dicts],
-                                                         [line["date"] for line in line_dicts if line["date"] is not None])
+            products = self.store.live_products_for_hold(
+                uow,
+                partner_id,
+                [line["product_id"] for line in line_dicts],
+                [line["date"] for line in line_dicts if line["date"] is not None],
+            )
             try:
                 needs, priced = self._price_lines(line_dicts, products, now)
-            except DomainError:   # refused now; but a retry of a hold granted earlier gets that hold
+            except DomainError:  # refused now; but a retry of a hold granted earlier gets that hold
                 existing = self.store.hold_row(uow, request.hold_id)
                 if existing is None:
                     raise
                 return _replayed_hold(existing, fingerprint)
             needs = domain.merge_needs(needs)
             result = domain.hold_result(request.hold_id, partner_id, now, line_dicts, priced, products)
-            hold = domain.Hold.granted(request.hold_id, partner_id, fingerprint, line_dicts, needs,
-                                       coupon_ref["redemption_key"] if coupon_ref else None)
-            if not self.store.claim_hold_id(uow, hold.hold_id, partner_id, fingerprint, result, hold.lines_row(),
-                                            hold.redemption_key):
+            hold = domain.Hold.granted(
+                request.hold_id,
+                partner_id,
+                fingerprint,
+                line_dicts,
+                needs,
+                coupon_ref["redemption_key"] if coupon_ref else None,
+            )
+            if not self.store.claim_hold_id(
+                uow, hold.hold_id, partner_id, fingerprint, result, hold.lines_row(), hold.redemption_key
+            ):
                 return _replayed_hold(self._found(self.store.hold_row(uow, request.hold_id)), fingerprint)
             untracked, sold_out = self._take_all(uow, needs)
             if untracked:
@@ -582,9 +737,18 @@ class Catalog:
                 self.store.set_hold_result(uow, request.hold_id, result)
             for need in sold_out:
                 product = products[need.product_id]
-                events.publish(uow, "product.sold_out", events.product_event(
-                    need.product_id, partner_id, product["kind"], product["live"]["name"],
-                    version=product["version"], option_id=need.detail.get("option_id")))
+                events.publish(
+                    uow,
+                    "product.sold_out",
+                    events.product_event(
+                        need.product_id,
+                        partner_id,
+                        product["kind"],
+                        product["live"]["name"],
+                        version=product["version"],
+                        option_id=need.detail.get("option_id"),
+                    ),
+                )
         return result
 
     def _check_selling(self, partner_id: str) -> None:
@@ -601,8 +765,11 @@ class Catalog:
         redemption is checked (domain.check_redeemable) and counted; a
         redemption key that already holds one (another hold of the same booking,
         a date change) keeps it and its discount, whatever the coupon's state now."""
-        coupon = (self.store.coupon_by_code(uow, partner_id, ref["code"], lock=True) if ref["code"] is not None
-                  else self.store.coupon_row(uow, partner_id, ref["coupon_id"], lock=True))
+        coupon = (
+            self.store.coupon_by_code(uow, partner_id, ref["code"], lock=True)
+            if ref["code"] is not None
+            else self.store.coupon_row(uow, partner_id, ref["coupon_id"], lock=True)
+        )
         if coupon is None:
             raise errors.coupon_not_found({"code": ref["code"]} if ref["code"] else {"coupon_id": ref["coupon_id"]})
         key = ref["redemption_key"]
@@ -612,21 +779,24 @@ class Catalog:
                 raise errors.redemption_key_reused(key)
             discount = current["discount_amount"]
         else:
-            issued = (coupon["distribution"] != "issued"
-                      or self.store.is_issued(uow, coupon["coupon_id"], ref["customer_id"]))
+            issued = coupon["distribution"] != "issued" or self.store.is_issued(
+                uow, coupon["coupon_id"], ref["customer_id"]
+            )
             used = self.store.customer_redemptions(uow, coupon["coupon_id"], ref["customer_id"])
             discount = domain.check_redeemable(coupon, now, result["lines"], issued=issued, used=used)
             self.store.redeem(uow, partner_id, key, coupon["coupon_id"], ref["customer_id"], discount)
         return domain.discounted_hold(result, coupon, key, discount)
 
-    def _price_lines(self, lines: list[Row], products: dict[str, Row],
-                     now: dt.datetime) -> tuple[list[domain.BucketNeed], list[Row]]:
+    def _price_lines(
+        self, lines: list[Row], products: dict[str, Row], now: dt.datetime
+    ) -> tuple[list[domain.BucketNeed], list[Row]]:
         today, now_time = domain.local_now(now)
         for index, line in enumerate(lines):
             product = products.get(str(self.store.as_uuid(line["product_id"])))
             if product is None:
-                raise NotFound("product_not_found", "no such product",
-                               {"line": index, "product_id": line["product_id"]})
+                raise NotFound(
+                    "product_not_found", "no such product", {"line": index, "product_id": line["product_id"]}
+                )
             line["product_id"] = product["product_id"]
             domain.check_holdable(product, now, index)
         needs: list[domain.BucketNeed] = []
@@ -638,8 +808,7 @@ class Catalog:
             priced.append(line_price)
         return needs, priced
 
-    def _take_all(self, uow: UnitOfWork,
-                  needs: list[domain.BucketNeed]) -> tuple[set[str], list[domain.BucketNeed]]:
+    def _take_all(self, uow: UnitOfWork, needs: list[domain.BucketNeed]) -> tuple[set[str], list[domain.BucketNeed]]:
         """Take every row in lock order; the first refusal rolls everything back.
         Returns the keys of untracked stock (no row) and the needs that sold out."""
         untracked, sold_out = set(), []
@@ -666,8 +835,9 @@ class Catalog:
             if hold.partner_id != partner_id:
                 return views.other_partners_hold_view(request.hold_id, partner_id)
             wanted = None if request.lines is None else [line.model_dump() for line in request.lines]
-            if request.release_id and not self.store.claim_release_id(uow, hold.hold_id, request.release_id,
-                                                                      wanted or []):
+            if request.release_id and not self.store.claim_release_id(
+                uow, hold.hold_id, request.release_id, wanted or []
+            ):
                 return views.hold_view(row, {})
             plan = hold.release(wanted)
             for product_id, key, quantity in hold.rows_to_give_back(plan):
@@ -684,7 +854,7 @@ class Catalog:
         found = self.store.redemption_row(uow, partner_id, key)
         if found is None or found["status"] != "active":
             return
-        self.store.coupon_row(uow, partner_id, found["coupon_id"], lock=True)   # lock order: coupon, then redemption
+        self.store.coupon_row(uow, partner_id, found["coupon_id"], lock=True)  # lock order: coupon, then redemption
         current = self._found(self.store.redemption_row(uow, partner_id, key, lock=True))
         if current["status"] != "active" or current["coupon_id"] != found["coupon_id"]:
             return
@@ -718,8 +888,12 @@ class Catalog:
             rows = self.store.list_coupon_rows(uow, partner_id, q.limit, _after(q.cursor))
             issued = self.store.issued_counts(uow, [r["coupon_id"] for r in rows])
         now = self.now()
-        return paging.page(rows, q.limit, _created_cursor("coupon_id"),
-                           lambda r: views.coupon_view(r, now, issued.get(r["coupon_id"], 0)))
+        return paging.page(
+            rows,
+            q.limit,
+            _created_cursor("coupon_id"),
+            lambda r: views.coupon_view(r, now, issued.get(r["coupon_id"], 0)),
+        )
 
     def get_coupon(self, partner_id: str, coupon_id: str) -> Row:
         with self.db.transaction() as uow:
@@ -752,8 +926,7 @@ class Catalog:
             changes = {k: fields[k] for k in domain.COUPON_UPDATABLE if fields[k] != row[k]}
             if changes:
                 row = self.store.update_coupon(uow, row["coupon_id"], changes)
-                log.info("coupon_updated", coupon_id=row["coupon_id"], fields=sorted(changes),
-                         actor=actor.recorded_as)
+                log.info("coupon_updated", coupon_id=row["coupon_id"], fields=sorted(changes), actor=actor.recorded_as)
             return self._coupon_out(uow, row)
 
     def pause_coupon(self, partner_id: str, coupon_id: str, paused: bool, actor: Actor) -> Row:
@@ -762,8 +935,9 @@ class Catalog:
             row = self._coupon(uow, partner_id, coupon_id, lock=True)
             if row["paused"] != paused:
                 row = self.store.update_coupon(uow, row["coupon_id"], {"paused": paused})
-                log.info("coupon_paused" if paused else "coupon_resumed", coupon_id=row["coupon_id"],
-                         actor=actor.recorded_as)
+                log.info(
+                    "coupon_paused" if paused else "coupon_resumed", coupon_id=row["coupon_id"], actor=actor.recorded_as
+                )
             return self._coupon_out(uow, row)
 
     def issue_coupon(self, partner_id: str, coupon_id: str, data: IssueIn, actor: Actor) -> Row:
@@ -772,8 +946,9 @@ class Catalog:
             row = self._coupon(uow, partner_id, coupon_id)
             if row["distribution"] != "issued":
                 raise errors.coupon_not_issuable(row["coupon_id"])
-            issued_now = self.store.issue_coupon(uow, row["coupon_id"], partner_id, data.customer_ids,
-                                                 actor.recorded_as)
+            issued_now = self.store.issue_coupon(
+                uow, row["coupon_id"], partner_id, data.customer_ids, actor.recorded_as
+            )
             return {**self._coupon_out(uow, row), "issued_now": issued_now}
 
     def shop_list_coupons(self, customer_id: str, q: CouponListQuery) -> Row:
@@ -782,8 +957,12 @@ class Catalog:
         with self.db.transaction() as uow:
             rows = self.store.customer_coupon_rows(uow, customer_id, q.partner_id, q.limit, _after(q.cursor))
         now = self.now()
-        return paging.page(rows, q.limit, lambda r: (r["issued_at"].isoformat(), r["coupon_id"]),
-                           lambda r: views.customer_coupon_view(r, now))
+        return paging.page(
+            rows,
+            q.limit,
+            lambda r: (r["issued_at"].isoformat(), r["coupon_id"]),
+            lambda r: views.customer_coupon_view(r, now),
+        )
 
     def _coupon_out(self, uow: UnitOfWork, row: Row) -> Row:
         """The partner's view of a coupon, with how many customers were given it."""
@@ -801,8 +980,9 @@ class Catalog:
         look unknown); returned as the catalog writes product ids."""
         known = self.store.partner_product_ids(uow, partner_id, product_ids)
         canonical = [str(self.store.as_uuid(pid)) for pid in product_ids]
-        problems = {f"product_ids.{i}": "not a product of this partner"
-                    for i, pid in enumerate(canonical) if pid not in known}
+        problems = {
+            f"product_ids.{i}": "not a product of this partner" for i, pid in enumerate(canonical) if pid not in known
+        }
         if problems:
             raise errors.invalid_fields(problems, "the coupon is invalid")
         return list(dict.fromkeys(canonical))
@@ -871,9 +1051,18 @@ class Catalog:
         """Consumers only care about products they can see: drafts publish nothing."""
         if product.live_content is None:
             return
-        events.publish(uow, event_type, events.product_event(
-            product.product_id, product.partner_id, product.kind, product.live_content["name"],
-            version=product.live_version, **extra))
+        events.publish(
+            uow,
+            event_type,
+            events.product_event(
+                product.product_id,
+                product.partner_id,
+                product.kind,
+                product.live_content["name"],
+                version=product.live_version,
+                **extra,
+            ),
+        )
 
 
 def _checked_stock(product: domain.Product, data: InventoryIn) -> list[Row]:
@@ -882,8 +1071,11 @@ def _checked_stock(product: domain.Product, data: InventoryIn) -> list[Row]:
     if product.kind != "goods":
         raise errors.invalid_fields({"stock": "booking products have slots and capacities, not stock"})
     known = {o["option_id"] for c in (product.live_content, product.open_content) if c for o in c["options"]}
-    problems = {f"stock.{i}.option_id": "not an option of this product"
-                for i, s in enumerate(data.stock) if s.option_id not in known}
+    problems = {
+        f"stock.{i}.option_id": "not an option of this product"
+        for i, s in enumerate(data.stock)
+        if s.option_id not in known
+    }
     if problems:
         raise errors.invalid_fields(problems)
     return [s.model_dump() for s in data.stock]

@@ -6,6 +6,7 @@ event stream, which costs a green thread here, not an OS thread.
 PC_CONSOLE_SECRET keys the CSRF tokens; every replica needs the same one
 (a random one per process when unset, fine for one process).
 """
+
 import eventlet
 
 eventlet.monkey_patch()

@@ -9,6 +9,7 @@ the console's URL map is ``screens.ROUTES`` plus ``ROUTES`` from here.
 Every call goes to the gateway with the member's token; the gateway
 enforces roles, the console only hides what a role may not use.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -31,6 +32,7 @@ def product_path(pid: str, product_id: str) -> str:
 
 # --- the phone reveal (R-RSV-12) ------------------------------------------------------------
 
+
 def reveal_phone(ctx: Ctx, pid: str, number: str) -> Response:
     """The whole phone, asked for by an admin or master: the gateway records the
     reveal in the reservation's history; the number is shown on this answer
@@ -44,11 +46,12 @@ def reveal_phone(ctx: Ctx, pid: str, number: str) -> Response:
         return or_show(ctx, reservation, error, pid=pid, number=number)
     ctx.revealed_phone = revealed.get("phone") or ""
     response = reservation(ctx, pid=pid, number=number)
-    response.headers["Cache-Control"] = "no-store"   # the full number stays out of caches
+    response.headers["Cache-Control"] = "no-store"  # the full number stays out of caches
     return response
 
 
 # --- 상품수정 (R-CAT-5) ------------------------------------------------------------------------
+
 
 def editable_content(found: dict) -> dict:
     """What the edit form starts from: the open revision if there is one, else the live version."""
@@ -57,11 +60,14 @@ def editable_content(found: dict) -> dict:
 
 def edit_body(form) -> dict:
     prices = []
-    for price_id, label, amount in zip(form.getlist("price_id"), form.getlist("price_label"),
-                                       form.getlist("price_amount"), strict=False):
+    for price_id, label, amount in zip(
+        form.getlist("price_id"), form.getlist("price_label"), form.getlist("price_amount"), strict=False
+    ):
         if label.strip() and amount.strip().isdigit():
             # an existing person type keeps its id, so bookings and carts that name it stay valid
-            prices.append({"label": label.strip(), "amount": int(amount), **({"price_id": price_id} if price_id else {})})
+            prices.append(
+                {"label": label.strip(), "amount": int(amount), **({"price_id": price_id} if price_id else {})}
+            )
     body = {"name": form.get("name", ""), "description": form.get("description", ""), "prices": prices}
     if form.get("deadline_hours", "").strip().isdigit():
         body["cancel_policy"] = {"deadline_hours_before": int(form["deadline_hours"])}
@@ -79,12 +85,19 @@ def product_edit(ctx: Ctx, pid: str, product_id: str) -> Response:
     found = ctx.api.get(product_path(pid, product_id))
     content = editable_content(found)
     prices = list(content.get("prices") or [])
-    prices += [{"price_id": "", "label": "", "amount": ""}] * max(0, 3 - len(prices))   # room for another person type
-    return ctx.render("product_edit.html", partner=partner, p=found, content=content, prices=prices,
-                      deadline=(content.get("cancel_policy") or {}).get("deadline_hours_before"))
+    prices += [{"price_id": "", "label": "", "amount": ""}] * max(0, 3 - len(prices))  # room for another person type
+    return ctx.render(
+        "product_edit.html",
+        partner=partner,
+        p=found,
+        content=content,
+        prices=prices,
+        deadline=(content.get("cancel_policy") or {}).get("deadline_hours_before"),
+    )
 
 
 # --- 예약 설정: confirmation, request expiry, partial cancellation -----------------------------------
+
 
 def booking_settings(ctx: Ctx, pid: str, product_id: str) -> Response:
     partner = ctx.require_role(pid, *MANAGERS)
@@ -92,17 +105,28 @@ def booking_settings(ctx: Ctx, pid: str, product_id: str) -> Response:
     if ctx.request.method == "POST":
         form = ctx.form
         ttl = form.get("request_ttl_hours", "").strip()
-        body = {"confirmation": form.get("confirmation", ""),
-                "request_ttl_hours": int(ttl) if ttl.isdigit() else ttl or None,
-                "allow_partial_cancel": form.get("allow_partial_cancel") == "yes"}
-        return act(ctx, "PUT", path, body, booking_settings, f"/p/{pid}/products/{product_id}/booking-settings?done=1",
-                   pid=pid, product_id=product_id)
+        body = {
+            "confirmation": form.get("confirmation", ""),
+            "request_ttl_hours": int(ttl) if ttl.isdigit() else ttl or None,
+            "allow_partial_cancel": form.get("allow_partial_cancel") == "yes",
+        }
+        return act(
+            ctx,
+            "PUT",
+            path,
+            body,
+            booking_settings,
+            f"/p/{pid}/products/{product_id}/booking-settings?done=1",
+            pid=pid,
+            product_id=product_id,
+        )
     found = ctx.api.get(product_path(pid, product_id))
     settings = ctx.api.get(path)
     return ctx.render("booking_settings.html", partner=partner, p=found, s=settings, ttl_choices=TTL_CHOICES)
 
 
 # --- the inventory calendar with blocks (R-CAT-2) ---------------------------------------------------
+
 
 def month_of(value: str | None) -> dt.date:
     try:
@@ -120,9 +144,20 @@ def month_grid(first: dt.date, inventory: dict) -> list[list[dict | None]]:
     for block in inventory.get("blocks") or []:
         blocks.setdefault(block["date"], []).append(block)
     weeks = calendar.Calendar(firstweekday=6).monthdatescalendar(first.year, first.month)
-    return [[{"date": d.isoformat(), "day": d.day, "slots": slots.get(d.isoformat(), []),
-              "blocks": blocks.get(d.isoformat(), [])} if d.month == first.month else None for d in week]
-            for week in weeks]
+    return [
+        [
+            {
+                "date": d.isoformat(),
+                "day": d.day,
+                "slots": slots.get(d.isoformat(), []),
+                "blocks": blocks.get(d.isoformat(), []),
+            }
+            if d.month == first.month
+            else None
+            for d in week
+        ]
+        for week in weeks
+    ]
 
 
 def calendar_change(ctx: Ctx, pid: str, product_id: str) -> tuple[str, str, dict | None]:
@@ -160,11 +195,20 @@ def inventory_calendar(ctx: Ctx, pid: str, product_id: str) -> Response:
     inventory = ctx.api.get(f"{product_path(pid, product_id)}/inventory")
     previous = (first - dt.timedelta(days=1)).replace(day=1)
     following = (first + dt.timedelta(days=32)).replace(day=1)
-    return ctx.render("calendar.html", partner=partner, p=found, month=first, weeks=month_grid(first, inventory),
-                      previous=f"{previous:%Y-%m}", following=f"{following:%Y-%m}", blocks=inventory.get("blocks") or [])
+    return ctx.render(
+        "calendar.html",
+        partner=partner,
+        p=found,
+        month=first,
+        weeks=month_grid(first, inventory),
+        previous=f"{previous:%Y-%m}",
+        following=f"{following:%Y-%m}",
+        blocks=inventory.get("blocks") or [],
+    )
 
 
 # --- 회원탈퇴 (R-ACC-3..5) --------------------------------------------------------------------------
+
 
 def withdraw(ctx: Ctx) -> Response:
     """The seed's 회원탈퇴 screen: its conditions, a consent box; a refusal
@@ -178,21 +222,26 @@ def withdraw(ctx: Ctx) -> Response:
 
 # --- operators: the partner verification queue (R-ACC-8, R-ACC-15) --------------------------------------
 
+
 def ops_partner_queue(ctx: Ctx) -> Response:
     if not ctx.is_operator():
         raise ApiError(403, "forbidden")
     status = ctx.request.args.get("status", PARTNER_QUEUE_TABS[0])
     status = status if status in PARTNER_QUEUE_TABS else PARTNER_QUEUE_TABS[0]
     queue = ctx.api.get("/v1/ops/partners", status=status, limit=50)
-    return ctx.render("ops_partners.html", operator=True, shown=status, tabs=PARTNER_QUEUE_TABS,
-                      items=queue["items"])
+    return ctx.render("ops_partners.html", operator=True, shown=status, tabs=PARTNER_QUEUE_TABS, items=queue["items"])
 
 
 def ops_partner_decision(ctx: Ctx, pid: str, decision: str) -> Response:
     rejected = decision == "reject"
-    return act(ctx, "POST", f"/v1/ops/partners/{pid}/{'reject' if rejected else 'verify'}",
-               {"reason": ctx.form.get("reason", "")} if rejected else {}, ops_partner_queue,
-               "/ops/partners?done=1")
+    return act(
+        ctx,
+        "POST",
+        f"/v1/ops/partners/{pid}/{'reject' if rejected else 'verify'}",
+        {"reason": ctx.form.get("reason", "")} if rejected else {},
+        ops_partner_queue,
+        "/ops/partners?done=1",
+    )
 
 
 ROUTES = [

@@ -11,6 +11,7 @@ cancellation where R-ORD-5 lets the partner cancel. The gateway decides; when
 it refuses, its own words (which name the state and who may do what next)
 are shown.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,131 +27,204 @@ from .words import WORDS
 
 IN_STORE, SHIPPED = "in_store", "shipped"
 BOARD_CHANNELS = {IN_STORE: "dine_in,takeout", SHIPPED: "delivery,parcel"}
-BOARD_STATES = {   # the tabs of each channel group, seed 004's order
+BOARD_STATES = {  # the tabs of each channel group, seed 004's order
     IN_STORE: ("received", "preparing", "completed", "cancelled"),
     SHIPPED: ("received", "preparing_shipment", "shipped", "completed", "cancelled"),
 }
 # What the partner may do at each state (R-ORD-2, R-ORD-3, R-ORD-5); the gateway enforces it.
 PARTNER_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     IN_STORE: {"received": ("start-preparing", "cancel"), "preparing": ("complete", "cancel")},
-    SHIPPED: {"received": ("prepare-shipment", "cancel"), "preparing_shipment": ("ship", "cancel"),
-              "shipped": ("deliver",)},
+    SHIPPED: {
+        "received": ("prepare-shipment", "cancel"),
+        "preparing_shipment": ("ship", "cancel"),
+        "shipped": ("deliver",),
+    },
 }
 PREPARATION_MINUTES = (5, 10, 15, 20, 30, 40, 60)
 ORDER_ACTIONS = ("start-preparing", "complete", "prepare-shipment", "ship", "deliver", "cancel")
 
-WORDS.update({
-    "orders": ("주문현황", "Orders"),
-    "tab_in_store": ("매장/포장", "Dine-in / takeout"),
-    "tab_shipped": ("배송", "Delivery"),
-    "ord_received": ("신규", "New"),
-    "ord_preparing": ("준비중", "Preparing"),
-    "ord_completed": ("완료", "Completed"),
-    "ord_cancelled": ("취소", "Cancelled"),
-    "ord_preparing_shipment": ("배송 준비 중", "Preparing shipment"),
-    "ord_shipped": ("배송 중", "Shipped"),
-    "ch_dine_in": ("매장", "Dine-in"), "ch_takeout": ("포장", "Takeout"),
-    "ch_delivery": ("배송", "Delivery"), "ch_parcel": ("택배", "Parcel"),
-    "oact_start_preparing": ("준비시작", "Start preparing"),
-    "oact_complete": ("처리완료", "Complete"),
-    "oact_prepare_shipment": ("배송 준비", "Prepare shipment"),
-    "oact_ship": ("발송 처리", "Ship"),
-    "oact_deliver": ("배송 완료", "Delivered"),
-    "oact_cancel": ("주문 취소", "Cancel order"),
-    "oact_correct": ("송장 수정", "Correct invoice"),
-    "order_number": ("주문번호", "Order number"),
-    "order_detail": ("주문상세", "Order"),
-    "orderer": ("주문자", "Customer"),
-    "channel": ("주문유형", "Type"),
-    "menu": ("메뉴", "Items"),
-    "received_at": ("주문접수", "Received"),
-    "minutes": ("소요 시간(분)", "Minutes to prepare"),
-    "ready_at": ("준비완료 예정", "Ready at"),
-    "auto_complete": ("자동 완료", "Completes by itself"),
-    "auto_complete_left": ("{time} 자동 완료 · {minutes}분 남음", "Completes by itself at {time} · {minutes} min left"),
-    "auto_complete_due": ("{time} 자동 완료 예정", "Completes by itself at {time}"),
-    "courier": ("택배사", "Courier"),
-    "invoice_number": ("송장번호", "Invoice number"),
-    "tracking": ("배송조회", "Track"),
-    "cancel_reason": ("취소 사유", "Reason for cancelling"),
-    "new_orders": ("새 주문", "new orders"),
-    "no_orders": ("주문 내역이 없습니다.", "No orders."),
-    "note": ("요청사항", "Note"),
-    "shipping_to": ("배송지", "Ship to"),
-    "discount": ("할인", "Discount"),
-    "coupon": ("쿠폰", "Coupon"),
-    "paid": ("결제금액", "Paid"),
-    "refunded": ("환불금액", "Refunded"),
-    "quantity": ("수량", "Qty"),
-    "amount": ("금액", "Amount"),
-    "option": ("옵션", "Option"),
-    "sound_on": ("새 주문 알림음", "Sound for new orders"),
-    "claims": ("환불/교환", "Refunds and exchanges"),
-    "refund": ("환불", "Refund"), "exchange": ("교환", "Exchange"),
-    "req_requested": ("요청", "Requested"), "req_approved": ("승인", "Approved"),
-    "req_rejected": ("거절", "Rejected"), "req_returned": ("반품 도착", "Return received"),
-    "req_reshipped": ("교환품 발송", "Replacement shipped"), "req_exchanged": ("교환 완료", "Exchanged"),
-    "ract_approve": ("승인", "Approve"), "ract_reject": ("거절", "Reject"),
-    "ract_receive": ("반품 도착", "Return received"), "ract_ship": ("교환품 발송", "Ship replacement"),
-    "ract_deliver": ("교환 완료", "Replacement delivered"),
-    "reject_reason": ("거절 사유", "Reason for rejecting"),
-    "request_reason": ("요청 사유", "Customer's reason"),
-    "inquiries": ("문의", "Inquiries"), "answer": ("답변", "Answer"), "send_answer": ("답변 등록", "Send answer"),
-    "unanswered": ("미답변", "Unanswered"), "answered": ("답변완료", "Answered"),
-    "reviews": ("리뷰", "Reviews"), "reply": ("답글", "Reply"), "send_reply": ("답글 등록", "Send reply"),
-    "rating": ("별점", "Rating"),
-    "to_option": ("교환 옵션", "New option"),
-    "goods": ("상품 재고", "Goods and stock"), "stock": ("재고", "Stock"), "sold_out": ("품절", "Sold out"),
-    "unlimited": ("제한없음", "Unlimited"),
-    "ledger": ("원장", "Ledger"), "sales": ("매출", "Sales"),
-    "upcoming_payout": ("다음 지급 예정", "Next payout"), "pay_date": ("지급일", "Pay date"),
-    "estimated": ("예상", "estimated"), "schedule": ("정산 주기", "Payout schedule"),
-    "schedule_weekly": ("주간", "weekly"), "schedule_monthly": ("월간", "monthly"),
-    "delay_days": ("정산 후 {days}일 뒤 지급", "paid {days} days after the period"),
-    "unsettled_balance": ("정산 전 잔액", "Not settled yet"),
-    "payouts": ("정산 내역", "Payouts"), "period": ("정산기간", "Period"),
-    "fees": ("수수료 수입", "Fees kept"), "refunds": ("환불", "Refunds"), "commission": ("플랫폼 수수료", "Commission"),
-    "net": ("정산금액", "Net"), "payout": ("지급액", "Payout"), "carried": ("이월", "Carried forward"),
-    "payout_upcoming": ("지급예정", "Upcoming"), "payout_paid": ("지급완료", "Paid"),
-    "tax_invoices": ("세금계산서", "Tax invoices"), "invoice_no": ("계산서 번호", "Invoice number"),
-    "supply_amount": ("공급가액", "Supply amount"), "vat_amount": ("부가세", "VAT"),
-    "total_amount": ("합계", "Total"), "issued_at": ("발행일", "Issued"), "download": ("내려받기", "Download"),
-    "export_csv": ("CSV 내려받기", "Export CSV"),
-    "date": ("일자", "Date"), "kind": ("구분", "Kind"), "reference": ("참조", "Reference"),
-    "effect": ("파트너 영향", "Effect on partner"),
-    "sales_count": ("판매건수", "Sales"), "discounts": ("쿠폰 할인", "Coupon discounts"),
-    "revenue": ("순매출", "Revenue"), "by_day": ("일별", "By day"), "by_product": ("상품별", "By product"),
-    "today_sales": ("오늘 매출", "Sales today"), "month_sales": ("이번 달 매출", "Sales this month"),
-    "last_payout": ("최근 지급", "Last payout"),
-    "lk_sale": ("판매", "Sale"), "lk_fee": ("수수료", "Fee"), "lk_refund": ("환불", "Refund"),
-    "lk_commission": ("플랫폼 수수료", "Commission"), "lk_commission_reversal": ("수수료 환급", "Commission returned"),
-    "lk_payout": ("지급", "Payout"),
-    "statistics": ("통계", "Statistics"), "customers": ("고객", "Customers"),
-    "bookings_total": ("예약 건수", "Bookings"), "people": ("이용 인원", "People"),
-    "cancellation_rate": ("취소율", "Cancellation rate"), "no_show_rate": ("노쇼율", "No-show rate"),
-    "orders_total": ("주문 건수", "Orders"), "bookings_by_state": ("예약 상태별", "Bookings by state"),
-    "orders_by_state": ("주문 상태별", "Orders by state"), "revenue_by_day": ("일별 매출", "Revenue by day"),
-    "revenue_by_product": ("상품별 매출", "Revenue by product"), "busiest_slots": ("인기 시간대", "Busiest slots"),
-    "bookings": ("예약", "Bookings"),
-    "seg_all": ("전체", "All"), "seg_recent": ("최근 30일 방문", "Visited in 30 days"),
-    "seg_quarter": ("최근 90일 방문", "Visited in 90 days"), "seg_regular": ("단골 (3회 이상)", "Regulars (3+ visits)"),
-    "visits": ("방문", "Visits"), "last_visit": ("최근 방문", "Last visit"), "total_spent": ("총 이용금액", "Total spent"),
-    "coupons": ("쿠폰", "Coupons"), "coupon_new": ("쿠폰 만들기", "New coupon"), "coupon_name": ("쿠폰명", "Coupon name"),
-    "discount_type": ("할인 방식", "Discount type"), "dt_fixed": ("정액 할인(원)", "Fixed (KRW)"),
-    "dt_percent": ("정률 할인(%)", "Percent"), "discount_value": ("할인 금액 또는 %", "Amount or percent"),
-    "max_discount": ("최대 할인(원)", "Largest discount (KRW)"), "min_spend": ("최소 주문금액(원)", "Minimum spend (KRW)"),
-    "total_limit": ("총 사용 한도", "Total uses"), "per_customer_limit": ("1인당 사용 한도", "Uses per customer"),
-    "distribution": ("발급 방식", "Distribution"), "dist_code": ("코드 입력", "Code"),
-    "dist_issued": ("고객에게 발급", "Issued to customers"),
-    "coupon_code": ("쿠폰 코드", "Coupon code"), "starts_on": ("시작일", "Starts"), "ends_on": ("종료일", "Ends"),
-    "create": ("만들기", "Create"), "pause": ("일시중지", "Pause"), "resume": ("재개", "Resume"),
-    "redeemed": ("사용", "Redeemed"), "remaining": ("남은 수량", "Remaining"), "issued": ("발급", "Issued"),
-    "cs_active": ("사용중", "Active"), "cs_paused": ("일시중지", "Paused"), "cs_scheduled": ("예정", "Scheduled"),
-    "cs_expired": ("기간만료", "Expired"), "cs_exhausted": ("소진", "Used up"),
-    "save_limits": ("한도 저장", "Save limits"), "issue_to": ("발급할 고객", "Customers to give it to"),
-    "issue": ("발급하기", "Give"), "customer_search_hint": ("이름 또는 전화번호 뒤 4자리",
-                                                                      "Name or last 4 phone digits"),
-})
+WORDS.update(
+    {
+        "orders": ("주문현황", "Orders"),
+        "tab_in_store": ("매장/포장", "Dine-in / takeout"),
+        "tab_shipped": ("배송", "Delivery"),
+        "ord_received": ("신규", "New"),
+        "ord_preparing": ("준비중", "Preparing"),
+        "ord_completed": ("완료", "Completed"),
+        "ord_cancelled": ("취소", "Cancelled"),
+        "ord_preparing_shipment": ("배송 준비 중", "Preparing shipment"),
+        "ord_shipped": ("배송 중", "Shipped"),
+        "ch_dine_in": ("매장", "Dine-in"),
+        "ch_takeout": ("포장", "Takeout"),
+        "ch_delivery": ("배송", "Delivery"),
+        "ch_parcel": ("택배", "Parcel"),
+        "oact_start_preparing": ("준비시작", "Start preparing"),
+        "oact_complete": ("처리완료", "Complete"),
+        "oact_prepare_shipment": ("배송 준비", "Prepare shipment"),
+        "oact_ship": ("발송 처리", "Ship"),
+        "oact_deliver": ("배송 완료", "Delivered"),
+        "oact_cancel": ("주문 취소", "Cancel order"),
+        "oact_correct": ("송장 수정", "Correct invoice"),
+        "order_number": ("주문번호", "Order number"),
+        "order_detail": ("주문상세", "Order"),
+        "orderer": ("주문자", "Customer"),
+        "channel": ("주문유형", "Type"),
+        "menu": ("메뉴", "Items"),
+        "received_at": ("주문접수", "Received"),
+        "minutes": ("소요 시간(분)", "Minutes to prepare"),
+        "ready_at": ("준비완료 예정", "Ready at"),
+        "auto_complete": ("자동 완료", "Completes by itself"),
+        "auto_complete_left": (
+            "{time} 자동 완료 · {minutes}분 남음",
+            "Completes by itself at {time} · {minutes} min left",
+        ),
+        "auto_complete_due": ("{time} 자동 완료 예정", "Completes by itself at {time}"),
+        "courier": ("택배사", "Courier"),
+        "invoice_number": ("송장번호", "Invoice number"),
+        "tracking": ("배송조회", "Track"),
+        "cancel_reason": ("취소 사유", "Reason for cancelling"),
+        "new_orders": ("새 주문", "new orders"),
+        "no_orders": ("주문 내역이 없습니다.", "No orders."),
+        "note": ("요청사항", "Note"),
+        "shipping_to": ("배송지", "Ship to"),
+        "discount": ("할인", "Discount"),
+        "coupon": ("쿠폰", "Coupon"),
+        "paid": ("결제금액", "Paid"),
+        "refunded": ("환불금액", "Refunded"),
+        "quantity": ("수량", "Qty"),
+        "amount": ("금액", "Amount"),
+        "option": ("옵션", "Option"),
+        "sound_on": ("새 주문 알림음", "Sound for new orders"),
+        "claims": ("환불/교환", "Refunds and exchanges"),
+        "refund": ("환불", "Refund"),
+        "exchange": ("교환", "Exchange"),
+        "req_requested": ("요청", "Requested"),
+        "req_approved": ("승인", "Approved"),
+        "req_rejected": ("거절", "Rejected"),
+        "req_returned": ("반품 도착", "Return received"),
+        "req_reshipped": ("교환품 발송", "Replacement shipped"),
+        "req_exchanged": ("교환 완료", "Exchanged"),
+        "ract_approve": ("승인", "Approve"),
+        "ract_reject": ("거절", "Reject"),
+        "ract_receive": ("반품 도착", "Return received"),
+        "ract_ship": ("교환품 발송", "Ship replacement"),
+        "ract_deliver": ("교환 완료", "Replacement delivered"),
+        "reject_reason": ("거절 사유", "Reason for rejecting"),
+        "request_reason": ("요청 사유", "Customer's reason"),
+        "inquiries": ("문의", "Inquiries"),
+        "answer": ("답변", "Answer"),
+        "send_answer": ("답변 등록", "Send answer"),
+        "unanswered": ("미답변", "Unanswered"),
+        "answered": ("답변완료", "Answered"),
+        "reviews": ("리뷰", "Reviews"),
+        "reply": ("답글", "Reply"),
+        "send_reply": ("답글 등록", "Send reply"),
+        "rating": ("별점", "Rating"),
+        "to_option": ("교환 옵션", "New option"),
+        "goods": ("상품 재고", "Goods and stock"),
+        "stock": ("재고", "Stock"),
+        "sold_out": ("품절", "Sold out"),
+        "unlimited": ("제한없음", "Unlimited"),
+        "ledger": ("원장", "Ledger"),
+        "sales": ("매출", "Sales"),
+        "upcoming_payout": ("다음 지급 예정", "Next payout"),
+        "pay_date": ("지급일", "Pay date"),
+        "estimated": ("예상", "estimated"),
+        "schedule": ("정산 주기", "Payout schedule"),
+        "schedule_weekly": ("주간", "weekly"),
+        "schedule_monthly": ("월간", "monthly"),
+        "delay_days": ("정산 후 {days}일 뒤 지급", "paid {days} days after the period"),
+        "unsettled_balance": ("정산 전 잔액", "Not settled yet"),
+        "payouts": ("정산 내역", "Payouts"),
+        "period": ("정산기간", "Period"),
+        "fees": ("수수료 수입", "Fees kept"),
+        "refunds": ("환불", "Refunds"),
+        "commission": ("플랫폼 수수료", "Commission"),
+        "net": ("정산금액", "Net"),
+        "payout": ("지급액", "Payout"),
+        "carried": ("이월", "Carried forward"),
+        "payout_upcoming": ("지급예정", "Upcoming"),
+        "payout_paid": ("지급완료", "Paid"),
+        "tax_invoices": ("세금계산서", "Tax invoices"),
+        "invoice_no": ("계산서 번호", "Invoice number"),
+        "supply_amount": ("공급가액", "Supply amount"),
+        "vat_amount": ("부가세", "VAT"),
+        "total_amount": ("합계", "Total"),
+        "issued_at": ("발행일", "Issued"),
+        "download": ("내려받기", "Download"),
+        "export_csv": ("CSV 내려받기", "Export CSV"),
+        "date": ("일자", "Date"),
+        "kind": ("구분", "Kind"),
+        "reference": ("참조", "Reference"),
+        "effect": ("파트너 영향", "Effect on partner"),
+        "sales_count": ("판매건수", "Sales"),
+        "discounts": ("쿠폰 할인", "Coupon discounts"),
+        "revenue": ("순매출", "Revenue"),
+        "by_day": ("일별", "By day"),
+        "by_product": ("상품별", "By product"),
+        "today_sales": ("오늘 매출", "Sales today"),
+        "month_sales": ("이번 달 매출", "Sales this month"),
+        "last_payout": ("최근 지급", "Last payout"),
+        "lk_sale": ("판매", "Sale"),
+        "lk_fee": ("수수료", "Fee"),
+        "lk_refund": ("환불", "Refund"),
+        "lk_commission": ("플랫폼 수수료", "Commission"),
+        "lk_commission_reversal": ("수수료 환급", "Commission returned"),
+        "lk_payout": ("지급", "Payout"),
+        "statistics": ("통계", "Statistics"),
+        "customers": ("고객", "Customers"),
+        "bookings_total": ("예약 건수", "Bookings"),
+        "people": ("이용 인원", "People"),
+        "cancellation_rate": ("취소율", "Cancellation rate"),
+        "no_show_rate": ("노쇼율", "No-show rate"),
+        "orders_total": ("주문 건수", "Orders"),
+        "bookings_by_state": ("예약 상태별", "Bookings by state"),
+        "orders_by_state": ("주문 상태별", "Orders by state"),
+        "revenue_by_day": ("일별 매출", "Revenue by day"),
+        "revenue_by_product": ("상품별 매출", "Revenue by product"),
+        "busiest_slots": ("인기 시간대", "Busiest slots"),
+        "bookings": ("예약", "Bookings"),
+        "seg_all": ("전체", "All"),
+        "seg_recent": ("최근 30일 방문", "Visited in 30 days"),
+        "seg_quarter": ("최근 90일 방문", "Visited in 90 days"),
+        "seg_regular": ("단골 (3회 이상)", "Regulars (3+ visits)"),
+        "visits": ("방문", "Visits"),
+        "last_visit": ("최근 방문", "Last visit"),
+        "total_spent": ("총 이용금액", "Total spent"),
+        "coupons": ("쿠폰", "Coupons"),
+        "coupon_new": ("쿠폰 만들기", "New coupon"),
+        "coupon_name": ("쿠폰명", "Coupon name"),
+        "discount_type": ("할인 방식", "Discount type"),
+        "dt_fixed": ("정액 할인(원)", "Fixed (KRW)"),
+        "dt_percent": ("정률 할인(%)", "Percent"),
+        "discount_value": ("할인 금액 또는 %", "Amount or percent"),
+        "max_discount": ("최대 할인(원)", "Largest discount (KRW)"),
+        "min_spend": ("최소 주문금액(원)", "Minimum spend (KRW)"),
+        "total_limit": ("총 사용 한도", "Total uses"),
+        "per_customer_limit": ("1인당 사용 한도", "Uses per customer"),
+        "distribution": ("발급 방식", "Distribution"),
+        "dist_code": ("코드 입력", "Code"),
+        "dist_issued": ("고객에게 발급", "Issued to customers"),
+        "coupon_code": ("쿠폰 코드", "Coupon code"),
+        "starts_on": ("시작일", "Starts"),
+        "ends_on": ("종료일", "Ends"),
+        "create": ("만들기", "Create"),
+        "pause": ("일시중지", "Pause"),
+        "resume": ("재개", "Resume"),
+        "redeemed": ("사용", "Redeemed"),
+        "remaining": ("남은 수량", "Remaining"),
+        "issued": ("발급", "Issued"),
+        "cs_active": ("사용중", "Active"),
+        "cs_paused": ("일시중지", "Paused"),
+        "cs_scheduled": ("예정", "Scheduled"),
+        "cs_expired": ("기간만료", "Expired"),
+        "cs_exhausted": ("소진", "Used up"),
+        "save_limits": ("한도 저장", "Save limits"),
+        "issue_to": ("발급할 고객", "Customers to give it to"),
+        "issue": ("발급하기", "Give"),
+        "customer_search_hint": ("이름 또는 전화번호 뒤 4자리", "Name or last 4 phone digits"),
+    }
+)
 
 
 def order_error(ctx: Ctx, error: ApiError) -> str:
@@ -170,7 +244,7 @@ def seoul_time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value).astimezone(SEOUL) if value else None
 
 
-SEOUL = dt.timezone(dt.timedelta(hours=9))   # the partner's zone (api.md: Asia/Seoul by default, no DST)
+SEOUL = dt.timezone(dt.timedelta(hours=9))  # the partner's zone (api.md: Asia/Seoul by default, no DST)
 
 
 def auto_complete_note(ctx: Ctx, order: dict) -> str:
@@ -195,15 +269,30 @@ def board_query(ctx: Ctx) -> dict:
 def orders(ctx: Ctx, pid: str) -> Response:
     partner = ctx.partner(pid)
     query = board_query(ctx)
-    listing = ctx.api.get(f"{partner_path(pid)}/orders", channel=BOARD_CHANNELS[query["tab"]],
-                          status=query["status"], limit=50)
-    fresh = listing if query["status"] == "received" else ctx.api.get(
-        f"{partner_path(pid)}/orders", channel=BOARD_CHANNELS[query["tab"]], status="received", limit=100)
+    listing = ctx.api.get(
+        f"{partner_path(pid)}/orders", channel=BOARD_CHANNELS[query["tab"]], status=query["status"], limit=50
+    )
+    fresh = (
+        listing
+        if query["status"] == "received"
+        else ctx.api.get(
+            f"{partner_path(pid)}/orders", channel=BOARD_CHANNELS[query["tab"]], status="received", limit=100
+        )
+    )
     template = "_order_list.html" if ctx.request.headers.get("HX-Request") else "orders.html"
-    return ctx.render(template, partner=partner, query=query, items=listing["items"], states=BOARD_STATES,
-                      new_count=len(fresh["items"]),
-                      actions=PARTNER_ACTIONS, minutes=PREPARATION_MINUTES, group_of=group_of,
-                      when=seoul_time, auto_note=lambda o: auto_complete_note(ctx, o))
+    return ctx.render(
+        template,
+        partner=partner,
+        query=query,
+        items=listing["items"],
+        states=BOARD_STATES,
+        new_count=len(fresh["items"]),
+        actions=PARTNER_ACTIONS,
+        minutes=PREPARATION_MINUTES,
+        group_of=group_of,
+        when=seoul_time,
+        auto_note=lambda o: auto_complete_note(ctx, o),
+    )
 
 
 def order(ctx: Ctx, pid: str, order_id: str) -> Response:
@@ -211,11 +300,23 @@ def order(ctx: Ctx, pid: str, order_id: str) -> Response:
     found = ctx.api.get(f"{partner_path(pid)}/orders/{order_id}")
     group = group_of(found["channel"])
     couriers = ctx.api.get(f"{partner_path(pid)}/couriers")["items"] if group == SHIPPED else []
-    return ctx.render("order.html", partner=partner, o=found, group=group, steps=REQUEST_STEPS,
-                      line_names={line["line_id"]: line["product_name"] + (f" ({line['option_label']})" if line["option_label"]
-                                  and line["option_label"] != "regular" else "") for line in found["lines"]},
-                      actions=PARTNER_ACTIONS[group].get(found["status"], ()), minutes=PREPARATION_MINUTES,
-                      couriers=couriers, when=seoul_time, auto_note=auto_complete_note(ctx, found))
+    return ctx.render(
+        "order.html",
+        partner=partner,
+        o=found,
+        group=group,
+        steps=REQUEST_STEPS,
+        line_names={
+            line["line_id"]: line["product_name"]
+            + (f" ({line['option_label']})" if line["option_label"] and line["option_label"] != "regular" else "")
+            for line in found["lines"]
+        },
+        actions=PARTNER_ACTIONS[group].get(found["status"], ()),
+        minutes=PREPARATION_MINUTES,
+        couriers=couriers,
+        when=seoul_time,
+        auto_note=auto_complete_note(ctx, found),
+    )
 
 
 def action_body(ctx: Ctx, action: str) -> dict:
@@ -253,10 +354,14 @@ def order_action(ctx: Ctx, pid: str, order_id: str, action: str) -> Response:
 
 # --- refunds and exchanges by line, inquiries, reviews (seed 003; R-ORD-8, R-ORD-9) ---------------
 
-REQUEST_STEPS = {   # the partner's next steps per request kind and status (issue 18 item 7)
+REQUEST_STEPS = {  # the partner's next steps per request kind and status (issue 18 item 7)
     "refund": {"requested": ("approve", "reject")},
-    "exchange": {"requested": ("approve", "reject"), "approved": ("receive",), "returned": ("ship",),
-                 "reshipped": ("deliver",)},
+    "exchange": {
+        "requested": ("approve", "reject"),
+        "approved": ("receive",),
+        "returned": ("ship",),
+        "reshipped": ("deliver",),
+    },
 }
 
 
@@ -290,8 +395,15 @@ def request_step(ctx: Ctx, pid: str, kind: str, request_id: str, step: str) -> R
     elif step == "ship":
         body = {"courier": form.get("courier", ""), "invoice_number": form.get("invoice_number", "").strip()}
     order_id = form.get("order_id", "")
-    return partner_call(ctx, "POST", f"{partner_path(pid)}/{kind}-requests/{request_id}/{step}", body,
-                        f"/p/{pid}/orders/{order_id}" if order_id else f"/p/{pid}/claims", claims, pid=pid)
+    return partner_call(
+        ctx,
+        "POST",
+        f"{partner_path(pid)}/{kind}-requests/{request_id}/{step}",
+        body,
+        f"/p/{pid}/orders/{order_id}" if order_id else f"/p/{pid}/claims",
+        claims,
+        pid=pid,
+    )
 
 
 def claims(ctx: Ctx, pid: str) -> Response:
@@ -300,24 +412,32 @@ def claims(ctx: Ctx, pid: str) -> Response:
     status = ctx.request.args.get("status") or "requested"
     found = []
     for kind in ("refund", "exchange"):
-        found += ctx.api.get(f"{partner_path(pid)}/{kind}-requests", status=status if status != "all" else None,
-                             limit=100)["items"]
+        found += ctx.api.get(
+            f"{partner_path(pid)}/{kind}-requests", status=status if status != "all" else None, limit=100
+        )["items"]
     found.sort(key=lambda r: r["created_at"], reverse=True)
-    return ctx.render("claims.html", partner=partner, items=found, req_status=status, steps=REQUEST_STEPS,
-                      when=seoul_time)
+    return ctx.render(
+        "claims.html", partner=partner, items=found, req_status=status, steps=REQUEST_STEPS, when=seoul_time
+    )
 
 
 def inquiries(ctx: Ctx, pid: str) -> Response:
     partner = ctx.partner(pid)
     answered = ctx.request.args.get("answered") or "false"
-    listing = ctx.api.get(f"{partner_path(pid)}/inquiries", answered=answered if answered != "all" else None,
-                          limit=100)
+    listing = ctx.api.get(f"{partner_path(pid)}/inquiries", answered=answered if answered != "all" else None, limit=100)
     return ctx.render("inquiries.html", partner=partner, items=listing["items"], answered=answered, when=seoul_time)
 
 
 def inquiry_answer(ctx: Ctx, pid: str, inquiry_id: str) -> Response:
-    return partner_call(ctx, "POST", f"{partner_path(pid)}/inquiries/{inquiry_id}/answer",
-                        {"body": ctx.form.get("body", "").strip()}, f"/p/{pid}/inquiries", inquiries, pid=pid)
+    return partner_call(
+        ctx,
+        "POST",
+        f"{partner_path(pid)}/inquiries/{inquiry_id}/answer",
+        {"body": ctx.form.get("body", "").strip()},
+        f"/p/{pid}/inquiries",
+        inquiries,
+        pid=pid,
+    )
 
 
 def reviews(ctx: Ctx, pid: str) -> Response:
@@ -328,8 +448,15 @@ def reviews(ctx: Ctx, pid: str) -> Response:
 
 
 def review_reply(ctx: Ctx, pid: str, review_id: str) -> Response:
-    return partner_call(ctx, "POST", f"{partner_path(pid)}/reviews/{review_id}/reply",
-                        {"body": ctx.form.get("body", "").strip()}, f"/p/{pid}/reviews", reviews, pid=pid)
+    return partner_call(
+        ctx,
+        "POST",
+        f"{partner_path(pid)}/reviews/{review_id}/reply",
+        {"body": ctx.form.get("body", "").strip()},
+        f"/p/{pid}/reviews",
+        reviews,
+        pid=pid,
+    )
 
 
 def goods(ctx: Ctx, pid: str) -> Response:
@@ -345,14 +472,18 @@ def goods(ctx: Ctx, pid: str) -> Response:
 
 # --- 정산: payouts, tax invoices, the ledger, the sales summary (R-STL-1..4; managers only, R-ACC-11) -------
 
+
 def csv_response(filename: str, header: list[str], rows: list[list]) -> Response:
     """A table as CSV, with a BOM so that spreadsheet programs read the Korean right."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
     writer.writerows(rows)
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def period_query(ctx: Ctx) -> dict:
@@ -371,14 +502,23 @@ def settlement(ctx: Ctx, pid: str) -> Response:
 def tax_invoice_csv(ctx: Ctx, pid: str, invoice_number: str) -> Response:
     """A tax invoice to keep (R-STL-3): its figures as the API gives them, one CSV per invoice."""
     ctx.require_role(pid, *MANAGERS)
-    found = [i for i in ctx.api.get(f"{partner_path(pid)}/tax-invoices", limit=100)["items"]
-             if i["invoice_number"] == invoice_number]
+    found = [
+        i
+        for i in ctx.api.get(f"{partner_path(pid)}/tax-invoices", limit=100)["items"]
+        if i["invoice_number"] == invoice_number
+    ]
     if not found:
         raise ApiError(404, "not_found", ctx.words("nothing"))
     invoice, w = found[0], ctx.words
     header = [w.invoice_no, w.period, w.supply_amount, w.vat_amount, w.total_amount, w.issued_at]
-    row = [invoice["invoice_number"], f"{invoice['period_start']}~{invoice['period_end']}", invoice["supply_amount"],
-           invoice["vat_amount"], invoice["total_amount"], invoice["issued_at"]]
+    row = [
+        invoice["invoice_number"],
+        f"{invoice['period_start']}~{invoice['period_end']}",
+        invoice["supply_amount"],
+        invoice["vat_amount"],
+        invoice["total_amount"],
+        invoice["issued_at"],
+    ]
     return csv_response(f"{invoice_number}.csv", header, [row])
 
 
@@ -388,10 +528,21 @@ def ledger(ctx: Ctx, pid: str) -> Response:
     items = ctx.api.get(f"{partner_path(pid)}/ledger", limit=200, **query)["items"]
     if ctx.request.args.get("format") == "csv":
         w = ctx.words
-        return csv_response(f"ledger-{query['from']}-{query['to']}.csv",
-                            [w.date, w.kind, w.reference, w.amount, w.effect, w.discounts],
-                            [[t["business_date"], w("lk_" + t["kind"]), t.get("source_ref") or "", t["amount"],
-                              t.get("partner_effect"), t.get("discount_amount") or 0] for t in items])
+        return csv_response(
+            f"ledger-{query['from']}-{query['to']}.csv",
+            [w.date, w.kind, w.reference, w.amount, w.effect, w.discounts],
+            [
+                [
+                    t["business_date"],
+                    w("lk_" + t["kind"]),
+                    t.get("source_ref") or "",
+                    t["amount"],
+                    t.get("partner_effect"),
+                    t.get("discount_amount") or 0,
+                ]
+                for t in items
+            ],
+        )
     return ctx.render("ledger.html", partner=partner, query=query, items=items)
 
 
@@ -402,13 +553,22 @@ def sales(ctx: Ctx, pid: str) -> Response:
     if ctx.request.args.get("format") == "csv":
         w = ctx.words
         keys = ("sales", "sales_count", "discounts", "fees", "refunds", "commission", "revenue")
-        return csv_response(f"sales-{summary['from']}-{summary['to']}.csv", [w.date] + [w(k) for k in keys],
-                            [[d["date"]] + [d[k] for k in keys] for d in summary["days"]])
-    return ctx.render("sales.html", partner=partner, query=query, s=summary,
-                      day_rows=[(d["date"], d["sales"]) for d in summary["days"]])
+        return csv_response(
+            f"sales-{summary['from']}-{summary['to']}.csv",
+            [w.date] + [w(k) for k in keys],
+            [[d["date"]] + [d[k] for k in keys] for d in summary["days"]],
+        )
+    return ctx.render(
+        "sales.html",
+        partner=partner,
+        query=query,
+        s=summary,
+        day_rows=[(d["date"], d["sales"]) for d in summary["days"]],
+    )
 
 
 # --- 통계 and 고객 (insights; issue 23 item 4) ---------------------------------------------------
+
 
 def percent(value) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
@@ -432,9 +592,11 @@ def statistics(ctx: Ctx, pid: str) -> Response:
     }
     if args.get("format") == "csv" and args.get("table") in tables:
         columns, rows = tables[args["table"]]
-        return csv_response(f"statistics-{args['table']}-{query['from']}-{query['to']}.csv",
-                            [ctx.words(COLUMN_WORDS.get(c, c)) for c in columns],
-                            [[row.get(c) if row.get(c) is not None else "" for c in columns] for row in rows])
+        return csv_response(
+            f"statistics-{args['table']}-{query['from']}-{query['to']}.csv",
+            [ctx.words(COLUMN_WORDS.get(c, c)) for c in columns],
+            [[row.get(c) if row.get(c) is not None else "" for c in columns] for row in rows],
+        )
     w = ctx.words
     charts = {
         "bookings-by-state": [(w.state_name(k), v) for k, v in stats["bookings"]["by_state"].items()],
@@ -443,14 +605,18 @@ def statistics(ctx: Ctx, pid: str) -> Response:
     }
     if revenue:
         charts["revenue-by-day"] = [(d["date"], d["net"]) for d in revenue["by_day"]]
-        charts["revenue-by-product"] = [(p.get("product_name") or p["product_id"], p["net"])
-                                        for p in revenue["by_product"]]
-    return ctx.render("statistics.html", partner=partner, query=query, stats=stats, charts=charts,
-                      percent=percent)
+        charts["revenue-by-product"] = [
+            (p.get("product_name") or p["product_id"], p["net"]) for p in revenue["by_product"]
+        ]
+    return ctx.render("statistics.html", partner=partner, query=query, stats=stats, charts=charts, percent=percent)
 
 
-CUSTOMER_SEGMENTS = {"all": {}, "recent": {"visited_within_days": 30}, "quarter": {"visited_within_days": 90},
-                     "regular": {}}
+CUSTOMER_SEGMENTS = {
+    "all": {},
+    "recent": {"visited_within_days": 30},
+    "quarter": {"visited_within_days": 90},
+    "regular": {},
+}
 REGULAR_VISITS = 3
 
 
@@ -462,25 +628,40 @@ def customers(ctx: Ctx, pid: str) -> Response:
     segment = asked if asked is not None and asked in CUSTOMER_SEGMENTS else "all"
     q = args.get("q", "").strip()
     items = ctx.api.get(f"{partner_path(pid)}/customers", q=q or None, limit=100, **CUSTOMER_SEGMENTS[segment])["items"]
-    if segment == "regular":   # the API has no visit-count filter: the console keeps the regulars of what it read
+    if segment == "regular":  # the API has no visit-count filter: the console keeps the regulars of what it read
         items = [c for c in items if c["visit_count"] >= REGULAR_VISITS]
     if args.get("format") == "csv":
         w = ctx.words
-        return csv_response("customers.csv", [w.name, w.phone, w.visits, w.last_visit, w.total_spent, w.coupon_uses],
-                            [[c["name"] or "", c["phone"] or "", c["visit_count"], (c["last_visit_at"] or "")[:10],
-                              c["total_spent"], c["coupon_uses"]] for c in items])
-    return ctx.render("customers.html", partner=partner, items=items, segment=segment, q=q,
-                      segments=CUSTOMER_SEGMENTS)
+        return csv_response(
+            "customers.csv",
+            [w.name, w.phone, w.visits, w.last_visit, w.total_spent, w.coupon_uses],
+            [
+                [
+                    c["name"] or "",
+                    c["phone"] or "",
+                    c["visit_count"],
+                    (c["last_visit_at"] or "")[:10],
+                    c["total_spent"],
+                    c["coupon_uses"],
+                ]
+                for c in items
+            ],
+        )
+    return ctx.render("customers.html", partner=partner, items=items, segment=segment, q=q, segments=CUSTOMER_SEGMENTS)
 
 
 # --- 쿠폰 (issue #11; issue 23 item 5) -------------------------------------------------------------------
+
 
 def coupon_body(ctx: Ctx) -> dict:
     """The create form as the API's body: empty fields left out, numbers as numbers, dates as the
     partner's day (start of the first, end of the last)."""
     form = ctx.form
-    body = {"name": form.get("name", "").strip(), "discount_type": form.get("discount_type", ""),
-            "distribution": form.get("distribution", "")}
+    body = {
+        "name": form.get("name", "").strip(),
+        "discount_type": form.get("discount_type", ""),
+        "distribution": form.get("distribution", ""),
+    }
     value = form.get("value", "").strip()
     if value.isdigit():
         body["percent" if body["discount_type"] == "percent" else "amount"] = int(value)
@@ -499,8 +680,9 @@ def coupon_body(ctx: Ctx) -> dict:
 def coupons(ctx: Ctx, pid: str) -> Response:
     ctx.require_role(pid, *MANAGERS)
     if ctx.request.method == "POST":
-        return partner_call(ctx, "POST", f"{partner_path(pid)}/coupons", coupon_body(ctx), f"/p/{pid}/coupons",
-                            coupons_page, pid=pid)
+        return partner_call(
+            ctx, "POST", f"{partner_path(pid)}/coupons", coupon_body(ctx), f"/p/{pid}/coupons", coupons_page, pid=pid
+        )
     return coupons_page(ctx, pid)
 
 
@@ -509,7 +691,7 @@ def coupons_page(ctx: Ctx, pid: str) -> Response:
     items = ctx.api.get(f"{partner_path(pid)}/coupons", limit=100)["items"]
     known = []
     if any(c["distribution"] == "issued" for c in items):
-        try:   # whom an issued coupon can be given to: the partner's customers (insights)
+        try:  # whom an issued coupon can be given to: the partner's customers (insights)
             known = ctx.api.get(f"{partner_path(pid)}/customers", limit=100)["items"]
         except ApiError:
             known = []
@@ -521,12 +703,21 @@ def coupon_step(ctx: Ctx, pid: str, coupon_id: str, step: str) -> Response:
     if step in ("pause", "resume"):
         return partner_call(ctx, "POST", f"{path}/{step}", {}, f"/p/{pid}/coupons", coupons_page, pid=pid)
     if step == "limits":
-        body = {key: int(ctx.form[key]) if ctx.form.get(key, "").strip().isdigit() else None
-                for key in ("total_limit", "per_customer_limit")}
+        body = {
+            key: int(ctx.form[key]) if ctx.form.get(key, "").strip().isdigit() else None
+            for key in ("total_limit", "per_customer_limit")
+        }
         return partner_call(ctx, "PATCH", path, body, f"/p/{pid}/coupons", coupons_page, pid=pid)
     if step == "issue":
-        return partner_call(ctx, "POST", f"{path}/issue", {"customer_ids": ctx.form.getlist("customer_id")},
-                            f"/p/{pid}/coupons", coupons_page, pid=pid)
+        return partner_call(
+            ctx,
+            "POST",
+            f"{path}/issue",
+            {"customer_ids": ctx.form.getlist("customer_id")},
+            f"/p/{pid}/coupons",
+            coupons_page,
+            pid=pid,
+        )
     return ctx.render("error.html", status=404, message=ctx.words("nothing"))
 
 

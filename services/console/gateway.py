@@ -6,6 +6,7 @@ error body (``code``, ``message``, ``details``); screens show it through
 ``console.words.error_text``. A gateway that does not answer at all is a
 503 ``gateway_unavailable`` like any other 503.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,8 +30,9 @@ class ApiError(Exception):
 class Gateway:
     """One staff member's (or an anonymous visitor's) view of the gateway."""
 
-    def __init__(self, base_url: str, token: str | None = None, lang: str = "ko",
-                 session: requests.Session | None = None):
+    def __init__(
+        self, base_url: str, token: str | None = None, lang: str = "ko", session: requests.Session | None = None
+    ):
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.lang = lang
@@ -45,9 +47,14 @@ class Gateway:
     def call(self, method: str, path: str, body: dict | None = None, query: dict | None = None):
         """The JSON answer (None for 204), or ApiError."""
         try:
-            response = self.http.request(method, self.base_url + path, json=body,
-                                         params={k: v for k, v in (query or {}).items() if v not in (None, "")},
-                                         headers=self.headers(), timeout=TIMEOUT_SECONDS)
+            response = self.http.request(
+                method,
+                self.base_url + path,
+                json=body,
+                params={k: v for k, v in (query or {}).items() if v not in (None, "")},
+                headers=self.headers(),
+                timeout=TIMEOUT_SECONDS,
+            )
         except requests.RequestException:
             raise ApiError(503, "gateway_unavailable") from None
         if response.status_code >= 400:
@@ -72,8 +79,9 @@ class Gateway:
     def stream(self, path: str, last_event_id: str | None):
         """A server-sent event stream, passed through byte for byte (its ids
         stay the gateway's, so the browser resumes with them)."""
-        headers = self.headers({"Accept": "text/event-stream",
-                                **({"Last-Event-ID": last_event_id} if last_event_id else {})})
+        headers = self.headers(
+            {"Accept": "text/event-stream", **({"Last-Event-ID": last_event_id} if last_event_id else {})}
+        )
         try:
             response = self.http.get(self.base_url + path, headers=headers, stream=True, timeout=(5, 90))
         except requests.RequestException:

@@ -7,6 +7,7 @@ Roles are the gateway's to enforce; the console only hides what a role may
 not use and refuses the edit screens up front (R-ACC-11: a member sees no
 product editing or settlement).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +21,7 @@ from .web import COOKIE_FLAGS, LANG_COOKIE, SESSION_COOKIE, Ctx
 MANAGERS = ("admin", "master")
 STAFF = ("admin", "master", "member")
 RESERVATION_TABS = ("requested", "confirmed", "completed", "no_show", "rejected", "cancelled")
-RESERVATION_ACTIONS = {   # action -> (states it applies to, needs a reason)
+RESERVATION_ACTIONS = {  # action -> (states it applies to, needs a reason)
     "confirm": (("requested",), False),
     "reject": (("requested",), True),
     "complete": (("confirmed",), False),
@@ -38,7 +39,7 @@ def or_show(ctx: Ctx, view, error: ApiError, **values) -> Response:
     if error.status == 401:
         raise error
     ctx.error = ctx.words.error_text(error)
-    ctx.request.method = "GET"   # show the screen: a view that both shows and posts must not post again
+    ctx.request.method = "GET"  # show the screen: a view that both shows and posts must not post again
     response = view(ctx, **values)
     response.status_code = error.status if error.status < 500 else 503
     return response
@@ -60,11 +61,13 @@ def partner_path(pid: str) -> str:
 
 # --- signing in and out (seed 000) ---------------------------------------------------------
 
+
 def login(ctx: Ctx) -> Response:
     if ctx.request.method == "POST":
         try:
-            session = ctx.api.post("/v1/sessions", {"login_id": ctx.form.get("login_id", ""),
-                                                    "password": ctx.form.get("password", "")})
+            session = ctx.api.post(
+                "/v1/sessions", {"login_id": ctx.form.get("login_id", ""), "password": ctx.form.get("password", "")}
+            )
         except ApiError as error:
             ctx.error = ctx.words.error_text(error)
             return ctx.render("login.html", status=error.status)
@@ -86,7 +89,7 @@ def logout(ctx: Ctx) -> Response:
     try:
         ctx.api.delete("/v1/sessions/current")
     except ApiError:
-        pass   # an expired session is as logged out as it gets
+        pass  # an expired session is as logged out as it gets
     return to_login_signed_out()
 
 
@@ -102,9 +105,13 @@ def withdraw_or_show(ctx: Ctx, screen) -> Response:
 
 def signup(ctx: Ctx) -> Response:
     if ctx.request.method == "POST":
-        body = {"login_id": ctx.form.get("login_id", ""), "password": ctx.form.get("password", ""),
-                "name": ctx.form.get("name", ""), "phone": ctx.form.get("phone", ""),
-                "agree_terms": ctx.form.get("agree_terms") == "yes"}
+        body = {
+            "login_id": ctx.form.get("login_id", ""),
+            "password": ctx.form.get("password", ""),
+            "name": ctx.form.get("name", ""),
+            "phone": ctx.form.get("phone", ""),
+            "agree_terms": ctx.form.get("agree_terms") == "yes",
+        }
         try:
             ctx.api.post("/v1/members", body)
             session = ctx.api.post("/v1/sessions", {"login_id": body["login_id"], "password": body["password"]})
@@ -126,6 +133,7 @@ def language(ctx: Ctx, lang: str) -> Response:
 
 # --- home, my information, partners (seed 000, R-ACC-7) --------------------------------------------
 
+
 def home(ctx: Ctx) -> Response:
     if not ctx.token:
         return see_other("/login")
@@ -135,7 +143,7 @@ def home(ctx: Ctx) -> Response:
     invitations = ctx.api.get("/v1/me/invitations", limit=100)["items"]
     only_admin = [p for p in partners if p["role"] == "admin"]
     if len(partners) == 1 and only_admin and not invitations and not ctx.request.args.get("list"):
-        return see_other(f"/p/{partners[0]['partner_id']}")   # seed 000: an admin lands on the dashboard
+        return see_other(f"/p/{partners[0]['partner_id']}")  # seed 000: an admin lands on the dashboard
     return ctx.render("home.html", partners=partners, invitations=invitations)
 
 
@@ -152,8 +160,11 @@ def me(ctx: Ctx) -> Response:
 
 def partner_new(ctx: Ctx) -> Response:
     if ctx.request.method == "POST":
-        body = {"name": ctx.form.get("name", ""), "category": ctx.form.get("category", ""),
-                "business_number": ctx.form.get("business_number", "")}
+        body = {
+            "name": ctx.form.get("name", ""),
+            "category": ctx.form.get("category", ""),
+            "business_number": ctx.form.get("business_number", ""),
+        }
         if ctx.form.get("via_agency") == "yes":
             body["via_agency"] = True
         try:
@@ -178,11 +189,11 @@ def notices(ctx: Ctx) -> Response:
 
 # --- 예약관리 (seed 002) -----------------------------------------------------------------------
 
+
 def reservation_query(ctx: Ctx) -> dict:
     args = ctx.request.args
     status = args.get("status", "requested")
-    return {"status": status if status in RESERVATION_TABS else None, "q": args.get("q", "").strip(),
-            "limit": 50}
+    return {"status": status if status in RESERVATION_TABS else None, "q": args.get("q", "").strip(), "limit": 50}
 
 
 def reservations(ctx: Ctx, pid: str) -> Response:
@@ -197,47 +208,65 @@ def reservation(ctx: Ctx, pid: str, number: str) -> Response:
     partner = ctx.partner(pid)
     found = ctx.api.get(f"{partner_path(pid)}/reservations/{number}")
     actions = [name for name, (states, _) in RESERVATION_ACTIONS.items() if found["status"] in states]
-    return ctx.render("reservation.html", partner=partner, r=found, actions=actions,
-                      needs_reason={name for name, (_, reason) in RESERVATION_ACTIONS.items() if reason})
+    return ctx.render(
+        "reservation.html",
+        partner=partner,
+        r=found,
+        actions=actions,
+        needs_reason={name for name, (_, reason) in RESERVATION_ACTIONS.items() if reason},
+    )
 
 
 def reservation_action(ctx: Ctx, pid: str, number: str, action: str) -> Response:
     if action not in RESERVATION_ACTIONS and action != "chat-requests":
         return ctx.render("error.html", status=404, message=ctx.words("nothing"))
     body = {"reason": ctx.form.get("reason", "")} if RESERVATION_ACTIONS.get(action, ((), False))[1] else {}
-    return act(ctx, "POST", f"{partner_path(pid)}/reservations/{number}/{action}", body, reservation,
-               f"/p/{pid}/reservations/{number}?done=1", pid=pid, number=number)
+    return act(
+        ctx,
+        "POST",
+        f"{partner_path(pid)}/reservations/{number}/{action}",
+        body,
+        reservation,
+        f"/p/{pid}/reservations/{number}?done=1",
+        pid=pid,
+        number=number,
+    )
 
 
 def events(ctx: Ctx, pid: str) -> Response:
     """The gateway's live events, relayed to the browser as they come (the
     browser cannot send the token itself: it is in an HttpOnly cookie)."""
-    ctx.request.environ["eventlet.minimum_write_chunk_size"] = 0   # relay each event at once
+    ctx.request.environ["eventlet.minimum_write_chunk_size"] = 0  # relay each event at once
     upstream = ctx.api.stream(f"{partner_path(pid)}/events", ctx.request.headers.get("Last-Event-ID"))
 
     def relay():
         try:
             yield from upstream.iter_content(chunk_size=None)
-        except Exception:   # the gateway ended or dropped the stream: the browser reconnects
+        except Exception:  # the gateway ended or dropped the stream: the browser reconnects
             return
         finally:
             upstream.close()
-    return Response(relay(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    return Response(
+        relay(), mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
 
 
 def board(ctx: Ctx, pid: str) -> Response:
     partner = ctx.partner(pid)
     products = ctx.api.get(f"{partner_path(pid)}/products", kind="booking", limit=100)["items"]
     today = dt.date.today()
-    query = {"product_id": ctx.request.args.get("product_id") or (products[0]["product_id"] if products else ""),
-             "from": ctx.request.args.get("from") or today.isoformat(),
-             "to": ctx.request.args.get("to") or (today + dt.timedelta(days=13)).isoformat()}
+    query = {
+        "product_id": ctx.request.args.get("product_id") or (products[0]["product_id"] if products else ""),
+        "from": ctx.request.args.get("from") or today.isoformat(),
+        "to": ctx.request.args.get("to") or (today + dt.timedelta(days=13)).isoformat(),
+    }
     slots = ctx.api.get(f"{partner_path(pid)}/reservation-board", **query) if query["product_id"] else None
     return ctx.render("board.html", partner=partner, products=products, query=query, board=slots)
 
 
 # --- chats (seed 002: 채팅하기) -------------------------------------------------------------------
+
 
 def chats(ctx: Ctx, pid: str) -> Response:
     partner = ctx.partner(pid)
@@ -267,6 +296,7 @@ def notifications(ctx: Ctx, pid: str) -> Response:
 
 # --- products (seed 001) -----------------------------------------------------------------------------
 
+
 def products(ctx: Ctx, pid: str) -> Response:
     partner = ctx.require_role(pid, *MANAGERS)
     listing = ctx.api.get(f"{partner_path(pid)}/products", limit=100)
@@ -278,8 +308,15 @@ def places(ctx: Ctx, pid: str) -> Response:
     partner = ctx.require_role(pid, *MANAGERS)
     if ctx.request.method == "POST":
         body = {key: ctx.form.get(key, "").strip() for key in ("name", "address", "phone")}
-        return act(ctx, "POST", f"{partner_path(pid)}/places", {k: v for k, v in body.items() if v}, places,
-                   f"/p/{pid}/places?done=1", pid=pid)
+        return act(
+            ctx,
+            "POST",
+            f"{partner_path(pid)}/places",
+            {k: v for k, v in body.items() if v},
+            places,
+            f"/p/{pid}/places?done=1",
+            pid=pid,
+        )
     return ctx.render("places.html", partner=partner, items=partner_places(ctx, pid))
 
 
@@ -290,11 +327,24 @@ def staff(ctx: Ctx, pid: str) -> Response:
     if ctx.request.method == "POST":
         form = ctx.form
         if form.get("member_id"):
-            return act(ctx, "PATCH", f"{partner_path(pid)}/members/{form['member_id']}",
-                       {"role": form.get("role", "")}, staff, f"/p/{pid}/staff?done=1", pid=pid)
-        return act(ctx, "POST", f"{partner_path(pid)}/invitations",
-                   {"login_id": form.get("login_id", "").strip(), "role": form.get("role", "")}, staff,
-                   f"/p/{pid}/staff?done=1", pid=pid)
+            return act(
+                ctx,
+                "PATCH",
+                f"{partner_path(pid)}/members/{form['member_id']}",
+                {"role": form.get("role", "")},
+                staff,
+                f"/p/{pid}/staff?done=1",
+                pid=pid,
+            )
+        return act(
+            ctx,
+            "POST",
+            f"{partner_path(pid)}/invitations",
+            {"login_id": form.get("login_id", "").strip(), "role": form.get("role", "")},
+            staff,
+            f"/p/{pid}/staff?done=1",
+            pid=pid,
+        )
     answer = ctx.api.get(f"{partner_path(pid)}/members", limit=100)
     return ctx.render("staff.html", partner=partner, members=answer["items"] if isinstance(answer, dict) else answer)
 
@@ -308,11 +358,19 @@ def product_new(ctx: Ctx, pid: str) -> Response:
     partner = ctx.require_role(pid, *MANAGERS)
     if ctx.request.method == "POST":
         form = ctx.form
-        prices = [{"label": label, "amount": int(amount or 0)}
-                  for label, amount in zip(form.getlist("price_label"), form.getlist("price_amount"), strict=False)
-                  if label.strip() and amount.strip().isdigit()]
-        body = {"kind": "booking", "name": form.get("name", ""), "schedule_type": form.get("schedule_type", ""),
-                "quantity_mode": "slot", "prices": prices, "payment": form.get("payment", "none")}
+        prices = [
+            {"label": label, "amount": int(amount or 0)}
+            for label, amount in zip(form.getlist("price_label"), form.getlist("price_amount"), strict=False)
+            if label.strip() and amount.strip().isdigit()
+        ]
+        body = {
+            "kind": "booking",
+            "name": form.get("name", ""),
+            "schedule_type": form.get("schedule_type", ""),
+            "quantity_mode": "slot",
+            "prices": prices,
+            "payment": form.get("payment", "none"),
+        }
         if form.get("place_id"):
             body["place_id"] = form["place_id"]
         if form.get("deadline_hours", "").isdigit():
@@ -333,18 +391,36 @@ def product(ctx: Ctx, pid: str, product_id: str) -> Response:
 
 
 def product_submit(ctx: Ctx, pid: str, product_id: str) -> Response:
-    return act(ctx, "POST", f"{partner_path(pid)}/products/{product_id}/submit", None, product,
-               f"/p/{pid}/products/{product_id}?done=1", pid=pid, product_id=product_id)
+    return act(
+        ctx,
+        "POST",
+        f"{partner_path(pid)}/products/{product_id}/submit",
+        None,
+        product,
+        f"/p/{pid}/products/{product_id}?done=1",
+        pid=pid,
+        product_id=product_id,
+    )
 
 
 def product_inventory(ctx: Ctx, pid: str, product_id: str) -> Response:
     form = ctx.form
-    slot = {"date": form.get("date", ""), "capacity": int(form["capacity"]) if form.get("capacity", "").isdigit()
-            else form.get("capacity")}
+    slot = {
+        "date": form.get("date", ""),
+        "capacity": int(form["capacity"]) if form.get("capacity", "").isdigit() else form.get("capacity"),
+    }
     if form.get("time"):
         slot["time"] = form["time"]
-    return act(ctx, "PUT", f"{partner_path(pid)}/products/{product_id}/inventory", {"slots": [slot]}, product,
-               f"/p/{pid}/products/{product_id}?done=1", pid=pid, product_id=product_id)
+    return act(
+        ctx,
+        "PUT",
+        f"{partner_path(pid)}/products/{product_id}/inventory",
+        {"slots": [slot]},
+        product,
+        f"/p/{pid}/products/{product_id}?done=1",
+        pid=pid,
+        product_id=product_id,
+    )
 
 
 def product_block(ctx: Ctx, pid: str, product_id: str) -> Response:
@@ -354,14 +430,23 @@ def product_block(ctx: Ctx, pid: str, product_id: str) -> Response:
         body["times"] = [{"date": form.get("date", ""), "time": form["time"]}]
     else:
         body["dates"] = [form.get("date", "")]
-    return act(ctx, "POST", f"{partner_path(pid)}/products/{product_id}/blocks", body, product,
-               f"/p/{pid}/products/{product_id}?done=1", pid=pid, product_id=product_id)
+    return act(
+        ctx,
+        "POST",
+        f"{partner_path(pid)}/products/{product_id}/blocks",
+        body,
+        product,
+        f"/p/{pid}/products/{product_id}?done=1",
+        pid=pid,
+        product_id=product_id,
+    )
 
 
 # 정산 (settlement, the ledger, sales, payouts and tax invoices) lives in console/commerce.py.
 
 
 # --- operators ---------------------------------------------------------------------------------------
+
 
 def ops(ctx: Ctx) -> Response:
     if not ctx.is_operator():
@@ -372,13 +457,25 @@ def ops(ctx: Ctx) -> Response:
 
 
 def ops_review(ctx: Ctx, rid: str, decision: str) -> Response:
-    return act(ctx, "POST", f"/v1/ops/reviews/{rid}/{'reject' if decision == 'reject' else 'approve'}",
-               {"reason": ctx.form.get("reason", "")}, ops, "/ops?done=1")
+    return act(
+        ctx,
+        "POST",
+        f"/v1/ops/reviews/{rid}/{'reject' if decision == 'reject' else 'approve'}",
+        {"reason": ctx.form.get("reason", "")},
+        ops,
+        "/ops?done=1",
+    )
 
 
 def ops_notice(ctx: Ctx) -> Response:
-    return act(ctx, "POST", "/v1/ops/notices", {"title": ctx.form.get("title", ""), "body": ctx.form.get("body", "")},
-               ops, "/ops?done=1")
+    return act(
+        ctx,
+        "POST",
+        "/v1/ops/notices",
+        {"title": ctx.form.get("title", ""), "body": ctx.form.get("body", "")},
+        ops,
+        "/ops?done=1",
+    )
 
 
 # The URL map's methods and partner prefix, for this ROUTES and those of booking_screens and commerce.

@@ -13,6 +13,7 @@ attacker's page can neither read the cookie nor compute the HMAC.
 
 Secure cookies need HTTPS, or a browser's ``localhost``/``127.0.0.1``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -107,8 +108,7 @@ class Ctx:
     # --- answers --------------------------------------------------------------------------
 
     def render(self, template: str, status: int = 200, **values) -> Response:
-        body = self.console.templates.get_template(template).render(
-            ctx=self, w=self.words, t=self.words, **values)
+        body = self.console.templates.get_template(template).render(ctx=self, w=self.words, t=self.words, **values)
         return Response(body, status=status, mimetype="text/html")
 
     def url(self, path: str, **query) -> str:
@@ -116,7 +116,7 @@ class Ctx:
         return path + ("?" + urlencode(query) if query else "")
 
 
-HEALTH_PATH = "/healthz"   # no gateway call: a gateway outage must not restart every console pod
+HEALTH_PATH = "/healthz"  # no gateway call: a gateway outage must not restart every console pod
 
 
 class Console:
@@ -127,12 +127,17 @@ class Console:
 
         self.gateway_url = gateway_url
         self.secret = secret or secrets.token_bytes(32)
-        self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
-                                     autoescape=select_autoescape(["html"]))
+        self.templates = Environment(
+            loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
+        )
         self.templates.globals["WORDS"] = WORDS
-        self.url_map = Map([Rule(path, endpoint=view, methods=methods)
-                            for path, methods, view in screens.ROUTES + commerce.ROUTES + booking_screens.ROUTES],
-                            strict_slashes=False)
+        self.url_map = Map(
+            [
+                Rule(path, endpoint=view, methods=methods)
+                for path, methods, view in screens.ROUTES + commerce.ROUTES + booking_screens.ROUTES
+            ],
+            strict_slashes=False,
+        )
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -141,19 +146,21 @@ class Console:
         if not request.cookies.get(CSRF_COOKIE):
             response.set_cookie(CSRF_COOKIE, ctx.csrf_seed, **COOKIE_FLAGS)
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                    "frame-ancestors 'none'; form-action 'self'")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response(environ, start_response)
 
     def dispatch(self, ctx: Ctx) -> Response:
-        if ctx.request.path == HEALTH_PATH:   # the probes' path (services/console/deploy.yaml): the process answers
+        if ctx.request.path == HEALTH_PATH:  # the probes' path (services/console/deploy.yaml): the process answers
             return Response("ok", mimetype="text/plain")
         if ctx.request.path.startswith("/static/"):
             try:
-                return send_from_directory(HERE / "static", ctx.request.path[len("/static/"):],
-                                           ctx.request.environ, max_age=3600)
+                return send_from_directory(
+                    HERE / "static", ctx.request.path[len("/static/") :], ctx.request.environ, max_age=3600
+                )
             except NotFound:
                 return Response("not found", status=404)
         adapter = self.url_map.bind_to_environ(ctx.request.environ)
@@ -179,5 +186,8 @@ def error_page(ctx: Ctx, error: ApiError) -> Response:
         response = redirect(ctx.url("/login", next=ctx.request.full_path.rstrip("?")), code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
-    return ctx.render("error.html", status=error.status if error.status in (403, 404, 409, 422, 503) else 400,
-                      message=ctx.words.error_text(error))
+    return ctx.render(
+        "error.html",
+        status=error.status if error.status in (403, 404, 409, 422, 503) else 400,
+        message=ctx.words.error_text(error),
+    )

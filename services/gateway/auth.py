@@ -19,6 +19,7 @@ withdrawal takes effect on the next request.
 A service that acts for the caller takes them as one argument, ``actor``:
 ``actor_of(request)``, chassis.Actor's wire shape (issue 19).
 """
+
 from __future__ import annotations
 
 import time
@@ -29,30 +30,36 @@ from chassis.errors import Forbidden, NotFound, Unauthenticated
 
 # access level -> who may call. Partner levels list the partner roles allowed.
 PARTNER_ACCESS = {
-    "partner:read": {"admin", "master", "member"},      # read partner, dashboard, reservations, orders, notifications
-    "partner:operate": {"admin", "master", "member"},   # confirm/reject/complete/cancel; handle orders
-    "partner:manage": {"admin", "master"},              # products, inventory, places, webhooks, channel messages
-    "partner:staff": {"admin", "master"},               # invite staff, change roles (masters: masters and members only)
-    "partner:finance": {"admin", "master"},             # ledger, payouts, tax invoices
+    "partner:read": {"admin", "master", "member"},  # read partner, dashboard, reservations, orders, notifications
+    "partner:operate": {"admin", "master", "member"},  # confirm/reject/complete/cancel; handle orders
+    "partner:manage": {"admin", "master"},  # products, inventory, places, webhooks, channel messages
+    "partner:staff": {"admin", "master"},  # invite staff, change roles (masters: masters and members only)
+    "partner:finance": {"admin", "master"},  # ledger, payouts, tax invoices
 }
 ACCESS_LEVELS = {"public", "member", "customer", "operator", *PARTNER_ACCESS}
 
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str                       # "member", "operator", "customer" or "api_key"
+    kind: str  # "member", "operator", "customer" or "api_key"
     member_id: str | None = None
     customer_id: str | None = None
-    partner_id: str | None = None   # the partner of an API key, or the one in the path
-    role: str | None = None         # the caller's role in ``partner_id``
-    api_key_id: str | None = None   # an API key: recorded as ``api_key:<id>`` in histories (R-ACC-13)
-    scopes: tuple = ()              # an API key's scopes (chassis.scopes)
+    partner_id: str | None = None  # the partner of an API key, or the one in the path
+    role: str | None = None  # the caller's role in ``partner_id``
+    api_key_id: str | None = None  # an API key: recorded as ``api_key:<id>`` in histories (R-ACC-13)
+    scopes: tuple = ()  # an API key's scopes (chassis.scopes)
 
     @classmethod
     def from_rpc(cls, data: dict) -> Principal:
-        return cls(kind=data["kind"], member_id=data.get("member_id"), customer_id=data.get("customer_id"),
-                   partner_id=data.get("partner_id"), role=data.get("role"), api_key_id=data.get("api_key_id"),
-                   scopes=tuple(data.get("scopes") or ()))
+        return cls(
+            kind=data["kind"],
+            member_id=data.get("member_id"),
+            customer_id=data.get("customer_id"),
+            partner_id=data.get("partner_id"),
+            role=data.get("role"),
+            api_key_id=data.get("api_key_id"),
+            scopes=tuple(data.get("scopes") or ()),
+        )
 
 
 ANONYMOUS = Principal(kind="anonymous")
@@ -62,8 +69,9 @@ def actor_of(request) -> dict:
     """The caller as every RPC that acts for them takes it (``actor``)."""
     principal = request.principal
     person = principal.customer_id if principal.kind == "customer" else principal.member_id
-    return Actor(principal.kind, person, role=principal.role, partner_id=principal.partner_id,
-                 api_key_id=principal.api_key_id).to_wire()
+    return Actor(
+        principal.kind, person, role=principal.role, partner_id=principal.partner_id, api_key_id=principal.api_key_id
+    ).to_wire()
 
 
 def bearer_token(request) -> str | None:
@@ -93,7 +101,7 @@ class CustomerTokenCache:
 
     def put(self, token: str, principal: Principal, seconds: float) -> None:
         if len(self.entries) >= self.MAX_ENTRIES:
-            self.entries.clear()   # rare; cheaper than tracking order, and only costs lookups
+            self.entries.clear()  # rare; cheaper than tracking order, and only costs lookups
         self.entries[token] = (principal, time.monotonic() + seconds)
 
     def forget(self, token: str) -> None:
@@ -103,8 +111,9 @@ class CustomerTokenCache:
 customer_tokens = CustomerTokenCache()
 
 
-def authorize(services, request, access: str, partner_id: str | None, customer_cache_seconds: float = 0,
-              scope: str | None = None) -> Principal:
+def authorize(
+    services, request, access: str, partner_id: str | None, customer_cache_seconds: float = 0, scope: str | None = None
+) -> Principal:
     """The caller as a Principal, or the contract's 401/403/404."""
     if access == "public":
         return ANONYMOUS
@@ -138,8 +147,7 @@ def check_access(access: str, principal: Principal) -> None:
             # Not staff of this partner: its objects do not exist for the caller (no BOLA oracle).
             raise NotFound("partner_not_found", "no such partner")
         if principal.role not in PARTNER_ACCESS[access]:
-            raise Forbidden(message=f"the {principal.role} role may not do this",
-                            details={"role": principal.role})
+            raise Forbidden(message=f"the {principal.role} role may not do this", details={"role": principal.role})
     elif principal.kind != access:
         raise Forbidden(message=f"this route is for the {access} role")
 

@@ -10,6 +10,7 @@ as it would the real provider's. Tokens are minted only by whoever can read
 the key file (``make customer-token``, the test helpers), never over HTTP.
 The gateway refuses to start with this issuer when ``PRODUCTION`` is on.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,7 +42,8 @@ def load_or_create_key(path: str | os.PathLike) -> ec.EllipticCurvePrivateKey:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
         draft.write_bytes(pem)
         os.chmod(draft, 0o600)
@@ -77,8 +79,7 @@ class DevIssuer:
         self.issuer = issuer
         public = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
         # RFC 7638 thumbprint: the key id changes when the key does.
-        canonical = json.dumps({k: public[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"),
-                               sort_keys=True)
+        canonical = json.dumps({k: public[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
         self.kid = hashlib.sha256(canonical.encode()).hexdigest()[:16]
         self.public_jwk = {**public, "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
 
@@ -89,13 +90,27 @@ class DevIssuer:
     def jwks(self) -> dict:
         return {"keys": [self.public_jwk]}
 
-    def id_token(self, phone: str, name: str | None = None, subject: str | None = None,
-                 audience: str = DEFAULT_AUDIENCE, lifetime: int = TOKEN_LIFETIME_SECONDS, **claims) -> str:
+    def id_token(
+        self,
+        phone: str,
+        name: str | None = None,
+        subject: str | None = None,
+        audience: str = DEFAULT_AUDIENCE,
+        lifetime: int = TOKEN_LIFETIME_SECONDS,
+        **claims,
+    ) -> str:
         """An ID token as the messenger's provider issues it after sign-in;
         ``claims`` override any standard one (tests forge with it)."""
         now = int(time.time())
-        body = {"iss": self.issuer, "aud": audience, "sub": subject or subject_for_phone(phone),
-                "iat": now, "exp": now + lifetime, "phone_number": e164(phone), "phone_number_verified": True}
+        body = {
+            "iss": self.issuer,
+            "aud": audience,
+            "sub": subject or subject_for_phone(phone),
+            "iat": now,
+            "exp": now + lifetime,
+            "phone_number": e164(phone),
+            "phone_number_verified": True,
+        }
         if name:
             body["name"] = name
         body.update(claims)
@@ -117,8 +132,11 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     key_file = REPO_ROOT / os.environ.get("PC_OIDC_DEV_KEY_FILE", DEFAULT_KEY_FILE)
     issuer = DevIssuer.from_file(key_file)
-    print(issuer.id_token(args.phone, args.name, audience=os.environ.get("PC_OIDC_AUDIENCE", DEFAULT_AUDIENCE),
-                          lifetime=args.lifetime))
+    print(
+        issuer.id_token(
+            args.phone, args.name, audience=os.environ.get("PC_OIDC_AUDIENCE", DEFAULT_AUDIENCE), lifetime=args.lifetime
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ The page and its scripts come from the ``swagger-ui-py`` package (Swagger UI
 page works where machines have no internet. Only the files the page needs
 are served; the document itself is ``/v1/openapi.json``.
 """
+
 from __future__ import annotations
 
 import mimetypes
@@ -19,8 +20,14 @@ from chassis.errors import NotFound
 from .http import route
 
 ASSETS = Path(swagger_ui.__file__).parent / "static"
-SERVED = ("swagger-ui.css", "index.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
-          "favicon-32x32.png", "favicon-16x16.png")
+SERVED = (
+    "swagger-ui.css",
+    "index.css",
+    "swagger-ui-bundle.js",
+    "swagger-ui-standalone-preset.js",
+    "favicon-32x32.png",
+    "favicon-16x16.png",
+)
 
 PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -55,7 +62,6 @@ def asset(name: str) -> bytes:
 
 
 class DocsPage:
-
     @route("GET", "/docs", summary="the API reference for people (Swagger UI)", hidden=True)
     def docs(self, request):
         return Response(PAGE, mimetype="text/html")
@@ -64,5 +70,8 @@ class DocsPage:
     def docs_asset(self, request, name):
         if name not in SERVED:
             raise NotFound("not_found", "no such file")
-        return Response(asset(name), mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream",
-                        headers={"Cache-Control": "public, max-age=86400"})
+        return Response(
+            asset(name),
+            mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )

@@ -11,6 +11,7 @@ response model, so ``/v1/openapi.json`` (built from the same declarations,
 contract's error body with their status; anything unexpected is a 500 with no
 stack trace.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,14 @@ from werkzeug.wrappers import Request, Response
 
 from chassis import messages, scopes
 from chassis.context import CORRELATION_KEY, new_correlation_id
-from chassis.errors import (DomainError, MalformedRequest, NotFound, PayloadTooLarge, UnsupportedMediaType,
-                            ValidationFailed)
+from chassis.errors import (
+    DomainError,
+    MalformedRequest,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from chassis.logging import get_logger
 from chassis.validation import parse, parse_query
 
@@ -39,8 +46,8 @@ from .auth import ACCESS_LEVELS, authorize
 log = get_logger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
-MAX_URL_BYTES = 8 * 1024              # longer: 414 in the error shape
-SERVER_LINE_LIMIT = 64 * 1024         # eventlet's own plain 414 only past this
+MAX_URL_BYTES = 8 * 1024  # longer: 414 in the error shape
+SERVER_LINE_LIMIT = 64 * 1024  # eventlet's own plain 414 only past this
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -49,6 +56,7 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 class RouteSpec:
     """What a route promises (``route(...)``): the OpenAPI operation, the
     authorization matrix and the gateway's own checks all read this."""
+
     method: str
     url: str
     access: str
@@ -56,18 +64,18 @@ class RouteSpec:
     handler_name: str
     body_model: object = None
     query_model: object = None
-    response_model: object = None     # None with status 204: no body
+    response_model: object = None  # None with status 204: no body
     status: int = 200
-    also_status: int | None = None    # a second success status (e.g. 200 for a run that already existed)
-    errors: dict = field(default_factory=dict)    # status -> the error codes the route may answer with
+    also_status: int | None = None  # a second success status (e.g. 200 for a run that already existed)
+    errors: dict = field(default_factory=dict)  # status -> the error codes the route may answer with
     tags: tuple = ()
     description: str = ""
-    idempotency: str | None = None    # "optional" or "required" (an Idempotency-Key header)
-    rate_limited: bool = False        # may answer 429 (documented)
-    rate_limit: str | None = None     # a gateway rate-limit rule counted before anything else (``gateway.ratelimit``)
-    hidden: bool = False              # not an API operation (the docs page): left out of the document
+    idempotency: str | None = None  # "optional" or "required" (an Idempotency-Key header)
+    rate_limited: bool = False  # may answer 429 (documented)
+    rate_limit: str | None = None  # a gateway rate-limit rule counted before anything else (``gateway.ratelimit``)
+    hidden: bool = False  # not an API operation (the docs page): left out of the document
     service_checks_body: bool = False  # body_model documented, validated by the service after its own role check
-    stream: str | None = None         # a media type streamed instead of a JSON body (text/event-stream)
+    stream: str | None = None  # a media type streamed instead of a JSON body (text/event-stream)
 
 
 def routes_of(service_cls) -> dict[tuple[str, str], RouteSpec]:
@@ -84,8 +92,12 @@ def routes_of(service_cls) -> dict[tuple[str, str], RouteSpec]:
 def json_response(status: int, payload=None, headers: dict | None = None) -> Response:
     if status == 204 or payload is None:
         return Response(status=status, headers=headers)
-    return Response(json.dumps(payload, default=str, ensure_ascii=False), status=status,
-                    headers=headers, mimetype="application/json")
+    return Response(
+        json.dumps(payload, default=str, ensure_ascii=False),
+        status=status,
+        headers=headers,
+        mimetype="application/json",
+    )
 
 
 def error_response(exc: DomainError, request=None) -> Response:
@@ -120,15 +132,15 @@ def read_json_body(request):
     if not raw:
         return None
     if request.mimetype != "application/json":
-        raise UnsupportedMediaType(message="send the body as application/json",
-                                   details={"content_type": request.mimetype or None})
+        raise UnsupportedMediaType(
+            message="send the body as application/json", details={"content_type": request.mimetype or None}
+        )
     try:
         body = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise MalformedRequest(message="body is not valid UTF-8 JSON") from None
     if not isinstance(body, dict):  # ``null`` is not "no body": it would read as {} downstream
-        raise ValidationFailed(message="request body is invalid",
-                               details={"fields": {"body": "must be a JSON object"}})
+        raise ValidationFailed(message="request body is invalid", details={"fields": {"body": "must be a JSON object"}})
     return body
 
 
@@ -145,8 +157,10 @@ class ApiWsgiApp(WsgiApp):
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         try:
-            if len(environ.get("RAW_URI") or environ.get("PATH_INFO", "")) + len(
-                    environ.get("QUERY_STRING", "")) > MAX_URL_BYTES:
+            if (
+                len(environ.get("RAW_URI") or environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", ""))
+                > MAX_URL_BYTES
+            ):
                 raise DomainError("uri_too_long", f"the URL is longer than {MAX_URL_BYTES} bytes", status=414)
             provider, values = adapter.match()
         except DomainError as exc:
@@ -242,13 +256,16 @@ class ApiRoute(HttpRequestHandler):
                 try:
                     request.json_body = read_json_body(request)
                 except DomainError as exc:
-                    request.body_error = exc   # raised after authorisation: 401 comes before 415
-            context_data = {CORRELATION_KEY: correlation_id,
-                            "client_address": request.remote_addr or ""}
+                    request.body_error = exc  # raised after authorisation: 401 comes before 415
+            context_data = {CORRELATION_KEY: correlation_id, "client_address": request.remote_addr or ""}
             finished = Event()
             self.container.spawn_worker(
-                self, (request,), request.path_values, context_data=context_data,
-                handle_result=partial(self.handle_result, finished))
+                self,
+                (request,),
+                request.path_values,
+                context_data=context_data,
+                handle_result=partial(self.handle_result, finished),
+            )
             response = self.response_from_result(finished.wait())
         except DomainError as exc:
             response = error_response(exc, request)
@@ -296,8 +313,9 @@ def serialise(spec: RouteSpec, result):
         return status, payload
     try:
         adapter = adapter_of(spec.response_model)
-        return status, adapter.dump_python(adapter.validate_python(payload), mode="json", by_alias=True,
-                                           exclude_unset=True)   # an optional field left out stays out
+        return status, adapter.dump_python(
+            adapter.validate_python(payload), mode="json", by_alias=True, exclude_unset=True
+        )  # an optional field left out stays out
     except ValidationError as exc:
         route_name = f"{spec.method} {spec.url}"
         log.error("response_breaks_contract", route=route_name, errors=str(exc)[:2000])
@@ -330,17 +348,36 @@ def record_sample(spec: RouteSpec, status: int, payload) -> None:
             samples.seek(0)
             kept = [json.loads(line)["shape"] for line in samples if line.strip()]
             if shape not in kept and len(kept) < SAMPLES_PER_OPERATION:
-                samples.write(json.dumps({"status": status, "shape": shape, "payload": payload}, default=str,
-                                         ensure_ascii=False) + "\n")
+                samples.write(
+                    json.dumps({"status": status, "shape": shape, "payload": payload}, default=str, ensure_ascii=False)
+                    + "\n"
+                )
     except (OSError, ValueError):
-        pass    # examples are a convenience; never fail an answer for them
+        pass  # examples are a convenience; never fail an answer for them
 
 
-def route(method: str, url: str, access: str = "public", summary: str = "", *, body_model=None,
-          query_model=None, response_model=None, status: int = 200, also_status: int | None = None,
-          errors: dict | None = None, tags=(), description: str = "", idempotency: str | None = None,
-          rate_limited: bool = False, rate_limit: str | None = None, hidden: bool = False,
-          service_checks_body: bool = False, stream: str | None = None, **kwargs):
+def route(
+    method: str,
+    url: str,
+    access: str = "public",
+    summary: str = "",
+    *,
+    body_model=None,
+    query_model=None,
+    response_model=None,
+    status: int = 200,
+    also_status: int | None = None,
+    errors: dict | None = None,
+    tags=(),
+    description: str = "",
+    idempotency: str | None = None,
+    rate_limited: bool = False,
+    rate_limit: str | None = None,
+    hidden: bool = False,
+    service_checks_body: bool = False,
+    stream: str | None = None,
+    **kwargs,
+):
     """Declare a gateway route and what it promises (``RouteSpec``). The
     access level (``gateway.auth``) is checked before the handler runs;
     ``request.principal`` is the authorised caller. ``errors`` maps a status
@@ -358,17 +395,40 @@ def route(method: str, url: str, access: str = "public", summary: str = "", *, b
     scope = scopes.scope_of(method, url)
 
     def decorate(handler):
-        spec = RouteSpec(method, url, access, summary, handler.__name__, body_model, query_model, response_model,
-                         status, also_status, dict(errors or {}), tuple(tags) or (area_of(handler),), description,
-                         idempotency, rate_limited or rate_limit is not None, rate_limit, hidden,
-                         service_checks_body, stream)
+        spec = RouteSpec(
+            method,
+            url,
+            access,
+            summary,
+            handler.__name__,
+            body_model,
+            query_model,
+            response_model,
+            status,
+            also_status,
+            dict(errors or {}),
+            tuple(tags) or (area_of(handler),),
+            description,
+            idempotency,
+            rate_limited or rate_limit is not None,
+            rate_limit,
+            hidden,
+            service_checks_body,
+            stream,
+        )
 
         @wraps(handler)
         def guarded(self, request, **path_values):
-            request.principal = authorize(self.services, request, access, path_values.get("pid"),
-                                          float(self.config.get("CUSTOMER_AUTH_CACHE_SECONDS", 0)), scope)
+            request.principal = authorize(
+                self.services,
+                request,
+                access,
+                path_values.get("pid"),
+                float(self.config.get("CUSTOMER_AUTH_CACHE_SECONDS", 0)),
+                scope,
+            )
             if rate_limit is not None and (refused := self.rate_limited(rate_limit, request)) is not None:
-                return refused   # every attempt counts, a malformed one too
+                return refused  # every attempt counts, a malformed one too
             if request.body_error is not None:
                 raise request.body_error
             if body_model is not None and not service_checks_body:
@@ -377,9 +437,11 @@ def route(method: str, url: str, access: str = "public", summary: str = "", *, b
             if query_model is not None:
                 parse_query(query_model, request.query)
             return serialise(spec, handler(self, request, **path_values))
+
         # Domain errors are answers (4xx), not failures: nameko logs them as expected.
         kwargs.setdefault("expected_exceptions", DomainError)
         return ApiRoute.decorator(method, url, spec=spec, **kwargs)(guarded)
+
     return decorate
 
 

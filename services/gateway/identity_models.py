@@ -1,6 +1,7 @@
 """Request and response models of issue 16's routes (R-ACC-16, R-RSV-12,
 webhook secret rotation), in the contract's pattern (issue 15): bodies are
 validated with them and responses serialised through them."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict

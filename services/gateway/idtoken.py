@@ -19,6 +19,7 @@ Anything else is 401 ``invalid_id_token`` (the reason is logged, not told).
 With ``OIDC_ISSUER`` empty the built-in development issuer (``devissuer``) is
 the issuer, its JWKS served by this gateway; ``PRODUCTION`` on refuses that.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,7 @@ def fetch_jwks(url: str) -> dict:
 class JwksCache:
     """One issuer's signing keys by key id (see the module docstring)."""
 
-    def __init__(self, url: str, ttl: float = 3600, min_refresh: float = 30, fetch=fetch_jwks,
-                 clock=time.monotonic):
+    def __init__(self, url: str, ttl: float = 3600, min_refresh: float = 30, fetch=fetch_jwks, clock=time.monotonic):
         self.url, self.ttl, self.min_refresh, self.fetch, self.clock = url, ttl, min_refresh, fetch, clock
         self.keys: dict[str, jwt.PyJWK] = {}
         self.fetched_at: float | None = None
@@ -123,9 +123,15 @@ class IdTokenVerifier:
             key = self.jwks.key(header.get("kid"))
             if key is None:
                 raise jwt.InvalidKeyError(f"unknown kid {header.get('kid')!r}")
-            claims = jwt.decode(token, key=key, algorithms=[self.algorithm], audience=self.audience,
-                                issuer=self.issuer, leeway=CLOCK_SKEW_SECONDS,
-                                options={"require": ["iss", "aud", "sub", "exp", "iat"]})
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=[self.algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": ["iss", "aud", "sub", "exp", "iat"]},
+            )
         except jwt.PyJWTError as exc:
             log.info("id_token_refused", reason=f"{type(exc).__name__}: {exc}"[:200])
             raise invalid_id_token() from None
@@ -134,8 +140,12 @@ class IdTokenVerifier:
             log.info("id_token_refused", reason="no verified phone_number")
             raise invalid_id_token()
         name = claims.get("name")
-        return {"issuer": claims["iss"], "subject": str(claims["sub"]), "phone_number": phone,
-                "name": name if isinstance(name, str) else None}
+        return {
+            "issuer": claims["iss"],
+            "subject": str(claims["sub"]),
+            "phone_number": phone,
+            "name": name if isinstance(name, str) else None,
+        }
 
 
 def is_on(value) -> bool:
@@ -163,18 +173,27 @@ class IdTokens(DependencyProvider):
         self.dev_issuer = None
         if not issuer:
             if is_on(config.get("PRODUCTION")):
-                raise RuntimeError("PRODUCTION is on: set OIDC_ISSUER and OIDC_JWKS_URL to the messenger's "
-                                   "identity provider (the development issuer is refused)")
+                raise RuntimeError(
+                    "PRODUCTION is on: set OIDC_ISSUER and OIDC_JWKS_URL to the messenger's "
+                    "identity provider (the development issuer is refused)"
+                )
             key_file = REPO_ROOT / str(config.get("OIDC_DEV_KEY_FILE") or devissuer.DEFAULT_KEY_FILE)
             self.dev_issuer = devissuer.DevIssuer.from_file(key_file)
             issuer, jwks_url = self.dev_issuer.issuer, own_base_url(config) + devissuer.JWKS_PATH
         if not jwks_url:
             raise RuntimeError("OIDC_JWKS_URL is required with OIDC_ISSUER")
-        jwks = JwksCache(jwks_url, ttl=seconds(config, "OIDC_JWKS_TTL_SECONDS", 3600),
-                         min_refresh=seconds(config, "OIDC_JWKS_MIN_REFRESH_SECONDS", 30),
-                         fetch=self.own_jwks if self.dev_issuer else fetch_jwks)
-        self.verifier = IdTokenVerifier(issuer, str(config.get("OIDC_AUDIENCE") or devissuer.DEFAULT_AUDIENCE),
-                                        str(config.get("OIDC_ALGORITHM") or devissuer.ALGORITHM), jwks)
+        jwks = JwksCache(
+            jwks_url,
+            ttl=seconds(config, "OIDC_JWKS_TTL_SECONDS", 3600),
+            min_refresh=seconds(config, "OIDC_JWKS_MIN_REFRESH_SECONDS", 30),
+            fetch=self.own_jwks if self.dev_issuer else fetch_jwks,
+        )
+        self.verifier = IdTokenVerifier(
+            issuer,
+            str(config.get("OIDC_AUDIENCE") or devissuer.DEFAULT_AUDIENCE),
+            str(config.get("OIDC_ALGORITHM") or devissuer.ALGORITHM),
+            jwks,
+        )
 
     def own_jwks(self, _url: str) -> dict:
         # The built-in issuer's keys are read in-process: fetching them over HTTP from this very

@@ -21,6 +21,7 @@ proxies appended is believed.
 
 Configured in the gateway's config.yaml as ``RATE_LIMIT_<RULE>: "N/S"``.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -97,15 +98,16 @@ class SlidingWindow:
 class SharedWindow:
     """The same window in Redis, shared by every gateway process."""
 
-    def __init__(self, client: redis.Redis, script, name: str, limit: int, seconds: float,
-                 clock=time.time):
+    def __init__(self, client: redis.Redis, script, name: str, limit: int, seconds: float, clock=time.time):
         self.client, self.script, self.name = client, script, name
         self.limit, self.seconds, self.clock = limit, seconds, clock
 
     def hit(self, key: str) -> float:
-        wait_ms = self.script(keys=[f"{self.name}:{key}"],
-                              args=[int(self.clock() * 1000), int(self.seconds * 1000), self.limit,
-                                    uuid.uuid4().hex], client=self.client)
+        wait_ms = self.script(
+            keys=[f"{self.name}:{key}"],
+            args=[int(self.clock() * 1000), int(self.seconds * 1000), self.limit, uuid.uuid4().hex],
+            client=self.client,
+        )
         return int(wait_ms) / 1000.0
 
 
@@ -117,6 +119,7 @@ def trusted_networks(text) -> list:
 
 def client_address(remote_addr: str | None, forwarded_for: str | None, trusted: list) -> str:
     """The client's address: X-Forwarded-For counts only through trusted proxies."""
+
     def is_trusted(address: str) -> bool:
         try:
             ip = ipaddress.ip_address(address)
@@ -132,7 +135,7 @@ def client_address(remote_addr: str | None, forwarded_for: str | None, trusted: 
             try:
                 return str(ipaddress.ip_address(hop))
             except ValueError:
-                return address   # garbage in the header: the proxy itself is all we know
+                return address  # garbage in the header: the proxy itself is all we know
         address = hop
     return address
 
@@ -142,16 +145,19 @@ class RateLimits(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.rules = {rule: parse_rule(config.get(f"RATE_LIMIT_{rule.upper()}") or default)
-                      for rule, default in DEFAULT_RULES.items()}
+        self.rules = {
+            rule: parse_rule(config.get(f"RATE_LIMIT_{rule.upper()}") or default)
+            for rule, default in DEFAULT_RULES.items()
+        }
         self.trusted = trusted_networks(config.get("TRUSTED_PROXIES"))
         self.local = {rule: SlidingWindow(*limit) for rule, limit in self.rules.items()}
         namespace = config.get("RATE_LIMIT_NAMESPACE") or "pc"
         url = config.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
         client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
         script = client.register_script(SLIDING_WINDOW_LUA)
-        self.shared = {rule: SharedWindow(client, script, f"{namespace}:rl:{rule}", *limit)
-                       for rule, limit in self.rules.items()}
+        self.shared = {
+            rule: SharedWindow(client, script, f"{namespace}:rl:{rule}", *limit) for rule, limit in self.rules.items()
+        }
         self.redis_down = False
 
     def get_dependency(self, worker_ctx):
@@ -164,8 +170,9 @@ class RateLimits(DependencyProvider):
         wait = self._hit(rule, key or "unknown")
         if wait > 0:
             retry_after = max(1, math.ceil(wait))
-            raise RateLimited(message="too many attempts; try again later",
-                              details={"retry_after_seconds": retry_after, "rule": rule})
+            raise RateLimited(
+                message="too many attempts; try again later", details={"retry_after_seconds": retry_after, "rule": rule}
+            )
 
     def _hit(self, rule: str, key: str) -> float:
         try:

@@ -1,4 +1,5 @@
 """The gateway: HTTP in, RPC to the services out. No state of its own."""
+
 from __future__ import annotations
 
 from functools import cache
@@ -23,8 +24,19 @@ from .routes.reservations import ReservationsRoutes
 from .routes.settlement import SettlementRoutes
 
 
-class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRoutes, ReservationsRoutes,
-                     NotificationsRoutes, InsightsRoutes, CouponsRoutes, EventsRoutes, DocsPage, ChassisService):
+class GatewayService(
+    AccountsRoutes,
+    SettlementRoutes,
+    CatalogRoutes,
+    OrdersRoutes,
+    ReservationsRoutes,
+    NotificationsRoutes,
+    InsightsRoutes,
+    CouponsRoutes,
+    EventsRoutes,
+    DocsPage,
+    ChassisService,
+):
     name = "gateway"
 
     @route("GET", "/healthz", summary="200 when the gateway and every service answer", response_model=Health)
@@ -47,6 +59,7 @@ class GatewayService(AccountsRoutes, SettlementRoutes, CatalogRoutes, OrdersRout
                 return name, "unavailable"
             except Exception as exc:  # a service that answers with an error is not healthy either
                 return name, f"error: {type(exc).__name__}"
+
         pool = eventlet.GreenPool(len(services))
         return pool.imap(ask, services)
 

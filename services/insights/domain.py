@@ -69,6 +69,7 @@ pseudonym too. Members: insights stores no member data (events name only
 "partner" as the actor), so ``member.withdrawn`` needs no handler here, as in
 settlement.
 """
+
 from __future__ import annotations
 
 import re
@@ -86,11 +87,11 @@ from chassis.privacy import last_four_digits, mask_name
 BOOKING_STATES = ("requested", "confirmed", "rejected", "cancelled", "completed", "no_show")
 ORDER_STATES = ("received", "preparing", "preparing_shipment", "shipped", "completed", "cancelled")
 SLOT_HOLDING_STATES = ("requested", "confirmed", "completed", "no_show")
-AWAITING_VISIT = ("requested", "confirmed")   # a channel message's ``booked_on`` audience (R-NTF-3)
+AWAITING_VISIT = ("requested", "confirmed")  # a channel message's ``booked_on`` audience (R-NTF-3)
 COUPON_GIVEN_BACK = ("cancelled", "rejected")
 BUSIEST_SLOTS = 10
 MAX_RANGE_DAYS = 366
-SEGMENT_MAX_CUSTOMERS = 1000   # notifications takes at most this many customer_ids per message
+SEGMENT_MAX_CUSTOMERS = 1000  # notifications takes at most this many customer_ids per message
 
 VISIT_EVENTS = ("reservation.completed", "order.completed", "order.delivered")
 
@@ -114,16 +115,21 @@ def period_problem(date_from: date, date_to: date) -> tuple[str, str] | None:
 
 # --- facts from events ----------------------------------------------------------------
 
+
 def booking_fact(event_type: str, payload: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
     """The booking row an event describes (reservation.*: the whole snapshot)."""
     return {
-        "partner_id": payload["partner_id"], "reservation_number": payload["reservation_number"],
-        "product_id": payload["product_id"], "status": payload["status"],
-        "use_date": payload.get("use_date"), "use_time": payload.get("use_time"),
+        "partner_id": payload["partner_id"],
+        "reservation_number": payload["reservation_number"],
+        "product_id": payload["product_id"],
+        "status": payload["status"],
+        "use_date": payload.get("use_date"),
+        "use_time": payload.get("use_time"),
         "quantity": sum(int(line["quantity"]) for line in payload.get("lines") or []),
-        "total": int(payload.get("total") or 0), "discount_amount": int(payload.get("discount_amount") or 0),
+        "total": int(payload.get("total") or 0),
+        "discount_amount": int(payload.get("discount_amount") or 0),
         "coupon_id": payload.get("coupon_id"),
-        "fee": max(int(payload.get("fee_amount") or 0), 0),   # this event's fee; fees add up over events
+        "fee": max(int(payload.get("fee_amount") or 0), 0),  # this event's fee; fees add up over events
         "visited_at": occurred_at if event_type in VISIT_EVENTS else None,
         "holder_id": holder_of(event_type, payload),
         "occurred_at": occurred_at,
@@ -133,7 +139,8 @@ def booking_fact(event_type: str, payload: dict[str, Any], occurred_at: datetime
 def holder_of(event_type: str, payload: dict[str, Any]) -> str | None:
     """Who holds the ticket when it is not the booker (R-RSV-10: handed to a friend), else None."""
     holder = payload.get("holder_customer_id") or (
-        payload.get("to_customer_id") if event_type == "reservation.transferred" else None)
+        payload.get("to_customer_id") if event_type == "reservation.transferred" else None
+    )
     return holder if holder and holder != payload["customer_id"] else None
 
 
@@ -146,10 +153,19 @@ def booking_contributions(row: dict[str, Any] | None) -> tuple[Rollup, Rollup]:
     and state; ``booking_slots`` by use date and time while it holds a slot)."""
     if row is None:
         return {}, {}
-    days: Rollup = {(row["stat_date"], row["product_id"], row["status"]): (
-        1, row["quantity"], row["total"] if row["status"] == "completed" else 0, row["fees"])}
-    slots: Rollup = {(row["use_date"], row["use_time"]): (1, row["quantity"])} \
-        if row["use_date"] is not None and row["status"] in SLOT_HOLDING_STATES else {}
+    days: Rollup = {
+        (row["stat_date"], row["product_id"], row["status"]): (
+            1,
+            row["quantity"],
+            row["total"] if row["status"] == "completed" else 0,
+            row["fees"],
+        )
+    }
+    slots: Rollup = (
+        {(row["use_date"], row["use_time"]): (1, row["quantity"])}
+        if row["use_date"] is not None and row["status"] in SLOT_HOLDING_STATES
+        else {}
+    )
     return days, slots
 
 
@@ -177,25 +193,42 @@ def order_contributions(row: dict[str, Any] | None, products: list[dict[str, Any
     if row is None:
         return {}, {}
     completed = row["status"] == "completed"
-    days: Rollup = {(row["stat_date"], row["status"]): (1, row["total"] if completed else 0,
-                                                        row["refunded_total"] if completed else 0)}
-    shares: Rollup = {(row["stat_date"], p["product_id"]): (p["sales"], p["refunds"]) for p in products} if completed else {}
+    days: Rollup = {
+        (row["stat_date"], row["status"]): (
+            1,
+            row["total"] if completed else 0,
+            row["refunded_total"] if completed else 0,
+        )
+    }
+    shares: Rollup = (
+        {(row["stat_date"], p["product_id"]): (p["sales"], p["refunds"]) for p in products} if completed else {}
+    )
     return days, shares
 
 
-def order_rollup_deltas(old: dict[str, Any] | None, old_products: list[dict[str, Any]], new: dict[str, Any] | None,
-                        new_products: list[dict[str, Any]]) -> tuple[Rollup, Rollup]:
-    (old_days, old_shares), (new_days, new_shares) = (order_contributions(old, old_products),
-                                                      order_contributions(new, new_products))
+def order_rollup_deltas(
+    old: dict[str, Any] | None,
+    old_products: list[dict[str, Any]],
+    new: dict[str, Any] | None,
+    new_products: list[dict[str, Any]],
+) -> tuple[Rollup, Rollup]:
+    (old_days, old_shares), (new_days, new_shares) = (
+        order_contributions(old, old_products),
+        order_contributions(new, new_products),
+    )
     return _difference(old_days, new_days), _difference(old_shares, new_shares)
 
 
 def order_fact(event_type: str, payload: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
     return {
-        "partner_id": payload["partner_id"], "order_id": payload["order_id"], "channel": payload["channel"],
-        "status": payload["status"], "total": int(payload.get("total") or 0),
+        "partner_id": payload["partner_id"],
+        "order_id": payload["order_id"],
+        "channel": payload["channel"],
+        "status": payload["status"],
+        "total": int(payload.get("total") or 0),
         "refunded_total": int(payload.get("refunded_total") or 0),
-        "discount_amount": int(payload.get("discount_amount") or 0), "coupon_id": payload.get("coupon_id"),
+        "discount_amount": int(payload.get("discount_amount") or 0),
+        "coupon_id": payload.get("coupon_id"),
         "visited_at": occurred_at if event_type in VISIT_EVENTS else None,
         "occurred_at": occurred_at,
     }
@@ -206,8 +239,10 @@ def order_product_shares(payload: dict[str, Any]) -> list[dict[str, Any]]:
     paid back for it), by the one allocation rule of chassis.money (the one
     orders refund by and settlement books by)."""
     products = products_of(payload.get("lines") or [], int(payload.get("discount_amount") or 0))
-    return [{"product_id": p.product_id, "product_name": p.product_name, "sales": p.paid, "refunds": p.refunded}
-            for p in products]
+    return [
+        {"product_id": p.product_id, "product_name": p.product_name, "sales": p.paid, "refunds": p.refunded}
+        for p in products
+    ]
 
 
 def products_named(event_type: str, payload: dict[str, Any]) -> list[tuple[str, str]]:
@@ -222,20 +257,33 @@ def review_fact(event_type: str, payload: dict[str, Any], occurred_at: datetime)
     not name it (nothing to show)."""
     posted = event_type.endswith(".review_posted")
     if event_type.startswith("reservation."):
-        review_id, kind, subject, line_id = payload.get("review_id"), "reservation", \
-            payload["reservation_number"], None
+        review_id, kind, subject, line_id = payload.get("review_id"), "reservation", payload["reservation_number"], None
         product_id = payload["product_id"]
     else:
-        review_id, kind, subject, line_id = payload.get("request_id"), "order", payload["order_id"], \
-            payload.get("review_line_id")
+        review_id, kind, subject, line_id = (
+            payload.get("request_id"),
+            "order",
+            payload["order_id"],
+            payload.get("review_line_id"),
+        )
         product_id = _reviewed_product(payload, line_id)
     if not review_id or not product_id:
         return None
-    return {"review_id": str(review_id), "partner_id": payload["partner_id"], "kind": kind, "subject_id": subject,
-            "line_id": line_id, "product_id": product_id, "rating": payload.get("rating"),
-            "body": payload.get("review_text"), "reply": payload.get("reply_text"),
-            "posted_at": occurred_at, "replied_at": None if posted else occurred_at, "posted": posted,
-            "booker_name_masked": payload.get("booker_name_masked")}
+    return {
+        "review_id": str(review_id),
+        "partner_id": payload["partner_id"],
+        "kind": kind,
+        "subject_id": subject,
+        "line_id": line_id,
+        "product_id": product_id,
+        "rating": payload.get("rating"),
+        "body": payload.get("review_text"),
+        "reply": payload.get("reply_text"),
+        "posted_at": occurred_at,
+        "replied_at": None if posted else occurred_at,
+        "posted": posted,
+        "booker_name_masked": payload.get("booker_name_masked"),
+    }
 
 
 def _reviewed_product(payload: dict[str, Any], line_id: str | None) -> str | None:
@@ -260,12 +308,16 @@ def contact_row(customer_id: str, contact: dict[str, Any] | None) -> dict[str, A
     """What accounts answered (or None: unknown there) as a contacts row."""
     contact = contact or {}
     erased = bool(contact.get("erased"))
-    return {"customer_id": customer_id, "name": None if erased else contact.get("name"),
-            "phone": None if erased else contact.get("phone"), "erased": erased,
-            "pseudonym": contact.get("pseudonym") if erased else None}
+    return {
+        "customer_id": customer_id,
+        "name": None if erased else contact.get("name"),
+        "phone": None if erased else contact.get("phone"),
+        "erased": erased,
+        "pseudonym": contact.get("pseudonym") if erased else None,
+    }
 
 
-PSEUDONYM = re.compile(r"^customer-[0-9a-f]{16}$")   # chassis.privacy.pseudonym("customer", ...)
+PSEUDONYM = re.compile(r"^customer-[0-9a-f]{16}$")  # chassis.privacy.pseudonym("customer", ...)
 
 
 def is_pseudonym(customer_id: str) -> bool:
@@ -280,13 +332,21 @@ def phone_search_key(phone: str | None) -> str | None:
 
 # --- statistics ---------------------------------------------------------------------------
 
+
 def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def statistics_view(date_from: date, date_to: date, booking_groups: list[dict[str, Any]], slot_rows: list[dict[str, Any]],
-                    order_groups: list[dict[str, Any]], order_product_rows: list[dict[str, Any]], names: dict[str, str],
-                    with_money: bool) -> dict[str, Any]:
+def statistics_view(
+    date_from: date,
+    date_to: date,
+    booking_groups: list[dict[str, Any]],
+    slot_rows: list[dict[str, Any]],
+    order_groups: list[dict[str, Any]],
+    order_product_rows: list[dict[str, Any]],
+    names: dict[str, str],
+    with_money: bool,
+) -> dict[str, Any]:
     """The statistics body from the rows of store.booking_groups, busiest_slots,
     order_groups and order_product_revenue (see the module doc for definitions)."""
     by_state = {state: 0 for state in BOOKING_STATES}
@@ -329,25 +389,44 @@ def statistics_view(date_from: date, date_to: date, booking_groups: list[dict[st
     for entry in products.values():
         entry["product_name"] = names.get(entry["product_id"])
     bookings_total = sum(by_state.values())
-    slots = sorted(({"date": r["use_date"], "time": r["use_time"], "bookings": r["bookings"], "people": r["people"]}
-                    for r in slot_rows if r["bookings"] > 0),
-                   key=lambda s: (-s["bookings"], -s["people"], s["date"], s["time"] or datetime.min.time()))
+    slots = sorted(
+        (
+            {"date": r["use_date"], "time": r["use_time"], "bookings": r["bookings"], "people": r["people"]}
+            for r in slot_rows
+            if r["bookings"] > 0
+        ),
+        key=lambda s: (-s["bookings"], -s["people"], s["date"], s["time"] or datetime.min.time()),
+    )
     body = {
-        "from": date_from, "to": date_to, "time_zone": str(PARTNER_TIME_ZONE),
-        "bookings": {"total": bookings_total, "by_state": by_state, "people": people,
-                     "cancellation_rate": rate(by_state["cancelled"], bookings_total),
-                     "no_show_rate": rate(by_state["no_show"], by_state["completed"] + by_state["no_show"])},
+        "from": date_from,
+        "to": date_to,
+        "time_zone": str(PARTNER_TIME_ZONE),
+        "bookings": {
+            "total": bookings_total,
+            "by_state": by_state,
+            "people": people,
+            "cancellation_rate": rate(by_state["cancelled"], bookings_total),
+            "no_show_rate": rate(by_state["no_show"], by_state["completed"] + by_state["no_show"]),
+        },
         "orders": {"total": sum(orders_by_state.values()), "by_state": orders_by_state},
         "busiest_slots": slots[:BUSIEST_SLOTS],
     }
     if with_money:
         day_rows = [d for _, d in sorted(days.items()) if d["sales"] or d["refunds"] or d["fees"]]
-        product_rows = sorted((p for p in products.values() if p["sales"] or p["refunds"] or p["fees"]),
-                              key=lambda p: (-p["net"], p["product_id"]))
+        product_rows = sorted(
+            (p for p in products.values() if p["sales"] or p["refunds"] or p["fees"]),
+            key=lambda p: (-p["net"], p["product_id"]),
+        )
         sales = sum(d["sales"] for d in day_rows)
         refunds = sum(d["refunds"] for d in day_rows)
-        body["revenue"] = {"sales": sales, "refunds": refunds, "net": sales - refunds, "fees": fees,
-                           "by_day": day_rows, "by_product": product_rows}
+        body["revenue"] = {
+            "sales": sales,
+            "refunds": refunds,
+            "net": sales - refunds,
+            "fees": fees,
+            "by_day": day_rows,
+            "by_product": product_rows,
+        }
     return body
 
 
@@ -362,12 +441,21 @@ def may_see_money(role: str | None) -> bool:
     return role in FINANCE_ROLES
 
 
-def dashboard_view(role: str, customers: dict[str, Any], reviews: dict[str, Any], month: dict[str, Any]) -> dict[str, Any]:
+def dashboard_view(
+    role: str, customers: dict[str, Any], reviews: dict[str, Any], month: dict[str, Any]
+) -> dict[str, Any]:
     """The dashboard's insights section (the gateway's ``{"counts": {...}, ...}``)."""
-    counts = {"customers": customers["customers"], "new_customers_month": customers["new_this_month"],
-              "reviews": reviews["reviews"], "unreplied_reviews": reviews["unreplied"]}
-    section = {"counts": counts, "rating": {"average": reviews["average"], "count": reviews["reviews"]},
-               "month_to_date": {k: month[k] for k in ("bookings", "orders", "cancellation_rate", "no_show_rate")}}
+    counts = {
+        "customers": customers["customers"],
+        "new_customers_month": customers["new_this_month"],
+        "reviews": reviews["reviews"],
+        "unreplied_reviews": reviews["unreplied"],
+    }
+    section = {
+        "counts": counts,
+        "rating": {"average": reviews["average"], "count": reviews["reviews"]},
+        "month_to_date": {k: month[k] for k in ("bookings", "orders", "cancellation_rate", "no_show_rate")},
+    }
     if may_see_money(role):
         section["month_to_date"]["revenue"] = month["revenue"]
     return section

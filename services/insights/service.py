@@ -20,6 +20,7 @@ a row back (domain.py). The first event naming a customer asks accounts for
 their name and phone (``accounts.customer_contact``) before that transaction;
 accounts being away makes the event retry later, never lose data.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -54,7 +55,7 @@ class InsightsService(DataService):
 
     # --- events ----------------------------------------------------------------------------
 
-    @handles(*(kind for kind in INSIGHTS_EVENTS if kind != "customer.erased"))   # erasure: its own, below
+    @handles(*(kind for kind in INSIGHTS_EVENTS if kind != "customer.erased"))  # erasure: its own, below
     def _consume(self, event) -> None:
         """One reservation.* or order.* event into the read models."""
         payload = PAYLOADS[event.type].model_validate(event.payload).model_dump()
@@ -72,8 +73,12 @@ class InsightsService(DataService):
             if event.type.startswith("reservation."):
                 store.apply_booking(uow, domain.booking_fact(event.type, payload, event.occurred_at), key)
             else:
-                store.apply_order(uow, domain.order_fact(event.type, payload, event.occurred_at), key,
-                                  domain.order_product_shares(payload))
+                store.apply_order(
+                    uow,
+                    domain.order_fact(event.type, payload, event.occurred_at),
+                    key,
+                    domain.order_product_shares(payload),
+                )
             if event.type.endswith((".review_posted", ".review_replied")):
                 review = domain.review_fact(event.type, payload, event.occurred_at)
                 if review is None:
@@ -120,8 +125,9 @@ class InsightsService(DataService):
         last4, name_part = privacy.search_terms(q.q)
         since = visited_since(q.visited_within_days)
         with self.db.transaction() as uow:
-            rows = store.list_customers(uow, partner_id, last4=last4, name_part=name_part, visited_since=since,
-                                        after=after, limit=q.limit)
+            rows = store.list_customers(
+                uow, partner_id, last4=last4, name_part=name_part, visited_since=since, after=after, limit=q.limit
+            )
         body = page(rows, q.limit, lambda r: (r["last_activity_at"].isoformat(), r["customer_id"]))
         body["items"] = [views.customer_view(r) for r in body["items"]]
         return body
@@ -134,15 +140,19 @@ class InsightsService(DataService):
         segment = parse(SegmentRequest, body).segment
         since = visited_since(segment.visited_within_days)
         with self.db.transaction() as uow:
-            ids = store.segment_customers(uow, partner_id, visited_since=since, min_visits=segment.min_visits,
-                                          min_total_spent=segment.min_total_spent,
-                                          limit=domain.SEGMENT_MAX_CUSTOMERS + 1)
+            ids = store.segment_customers(
+                uow,
+                partner_id,
+                visited_since=since,
+                min_visits=segment.min_visits,
+                min_total_spent=segment.min_total_spent,
+                limit=domain.SEGMENT_MAX_CUSTOMERS + 1,
+            )
         if len(ids) > domain.SEGMENT_MAX_CUSTOMERS:
             raise errors.segment_too_large(len(ids), domain.SEGMENT_MAX_CUSTOMERS)
         if not ids:
             raise errors.segment_empty()
-        return {"customer_ids": ids, "count": len(ids),
-                "segment": segment.model_dump(exclude_none=True)}
+        return {"customer_ids": ids, "count": len(ids), "segment": segment.model_dump(exclude_none=True)}
 
     @rpc
     def channel_audience(self, partner_id: str, query: dict | None) -> dict:
@@ -168,14 +178,20 @@ class InsightsService(DataService):
         partner_id = require_id(partner_id, "partner_id")
         q = parse_query(StatisticsQuery, query)
         if (q.date_from is None) != (q.date_to is None):
-            raise errors.invalid_field("to" if q.date_to is None else "from",
-                                       "give both 'from' and 'to', or neither (the current month)")
-        date_from, date_to = (q.date_from, q.date_to) if q.date_from and q.date_to else \
-            domain.default_period(domain.today_in_partner_zone())
+            raise errors.invalid_field(
+                "to" if q.date_to is None else "from", "give both 'from' and 'to', or neither (the current month)"
+            )
+        date_from, date_to = (
+            (q.date_from, q.date_to)
+            if q.date_from and q.date_to
+            else domain.default_period(domain.today_in_partner_zone())
+        )
         if problem := domain.period_problem(date_from, date_to):
             raise errors.invalid_field(*problem)
         with self.db.transaction() as uow:
-            body = self._statistics(uow, partner_id, date_from, date_to, domain.may_see_money(Actor.from_wire(actor).role))
+            body = self._statistics(
+                uow, partner_id, date_from, date_to, domain.may_see_money(Actor.from_wire(actor).role)
+            )
         return views.jsonable(body)
 
     @staticmethod
@@ -186,8 +202,7 @@ class InsightsService(DataService):
         order_products = store.order_product_revenue(uow, partner_id, date_from, date_to) if with_money else []
         product_ids = sorted({r["product_id"] for r in [*bookings, *order_products] if r["product_id"]})
         names = store.product_names(uow, partner_id, product_ids) if with_money else {}
-        return domain.statistics_view(date_from, date_to, bookings, slots, orders, order_products, names,
-                                      with_money)
+        return domain.statistics_view(date_from, date_to, bookings, slots, orders, order_products, names, with_money)
 
     @rpc
     def dashboard_summary(self, partner_id: str, role: str) -> dict:
@@ -200,9 +215,13 @@ class InsightsService(DataService):
             stats = self._statistics(uow, partner_id, date_from, date_to, True)
             customers = store.customer_counts(uow, partner_id, start_of_day(date_from))
             reviews = store.partner_review_counts(uow, partner_id)
-        month = {"bookings": stats["bookings"]["total"], "orders": stats["orders"]["total"],
-                 "cancellation_rate": stats["bookings"]["cancellation_rate"],
-                 "no_show_rate": stats["bookings"]["no_show_rate"], "revenue": stats["revenue"]["net"]}
+        month = {
+            "bookings": stats["bookings"]["total"],
+            "orders": stats["orders"]["total"],
+            "cancellation_rate": stats["bookings"]["cancellation_rate"],
+            "no_show_rate": stats["bookings"]["no_show_rate"],
+            "revenue": stats["revenue"]["net"],
+        }
         return views.jsonable(domain.dashboard_view(role, customers, reviews, month))
 
     # --- reviews (R-RSV-6, R-ORD-9) ---------------------------------------------------------------
@@ -215,9 +234,14 @@ class InsightsService(DataService):
         q = parse_query(PartnerReviewQuery, query)
         after = decode_cursor(q.cursor, datetime.fromisoformat, str)
         with self.db.transaction() as uow:
-            rows = store.list_reviews(uow, partner_id=partner_id, product_id=q.product_id,
-                                      replied=None if q.replied is None else q.replied == "true", after=after,
-                                      limit=q.limit)
+            rows = store.list_reviews(
+                uow,
+                partner_id=partner_id,
+                product_id=q.product_id,
+                replied=None if q.replied is None else q.replied == "true",
+                after=after,
+                limit=q.limit,
+            )
         body = page(rows, q.limit, lambda r: (r["posted_at"].isoformat(), r["review_id"]))
         body["items"] = [views.review_view(r, partner=True) for r in body["items"]]
         return body
@@ -236,4 +260,3 @@ class InsightsService(DataService):
         body = page(rows, q.limit, lambda r: (r["posted_at"].isoformat(), r["review_id"]))
         body["items"] = [views.review_view(r, partner=False) for r in body["items"]]
         return {**body, "product_id": product_id, **views.jsonable(rating)}
-

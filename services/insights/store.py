@@ -1,5 +1,6 @@
 """Insights SQL. Every query of partner data filters by partner_id (the public
 product reviews filter by product). Functions take a unit of work."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time
@@ -9,6 +10,7 @@ from chassis.db import like_part
 from . import domain
 
 # --- customers' identity ------------------------------------------------------------------
+
 
 def lock_customer(uow, customer_id: str) -> None:
     """Events about one customer and their erasure run one at a time (no row
@@ -21,9 +23,12 @@ def contact_known(uow, customer_id: str) -> bool:
 
 
 def remember_contact(uow, row: dict) -> None:
-    uow.execute("""INSERT INTO contacts (customer_id, name, phone, erased, pseudonym)
+    uow.execute(
+        """INSERT INTO contacts (customer_id, name, phone, erased, pseudonym)
                    VALUES (%(customer_id)s, %(name)s, %(phone)s, %(erased)s, %(pseudonym)s)
-                   ON CONFLICT (customer_id) DO NOTHING""", row)
+                   ON CONFLICT (customer_id) DO NOTHING""",
+        row,
+    )
 
 
 def contact(uow, customer_id: str) -> dict | None:
@@ -43,8 +48,16 @@ def touch_customer(uow, partner_id: str, key: str, contact_row: dict | None, occ
            ON CONFLICT (partner_id, customer_id) DO UPDATE
            SET first_seen_at = least(customers.first_seen_at, EXCLUDED.first_seen_at),
                last_activity_at = greatest(customers.last_activity_at, EXCLUDED.last_activity_at)""",
-        {"p": partner_id, "c": key, "name": name, "phone": phone, "last4": domain.phone_search_key(phone),
-         "erased": erased, "at": occurred_at})
+        {
+            "p": partner_id,
+            "c": key,
+            "name": name,
+            "phone": phone,
+            "last4": domain.phone_search_key(phone),
+            "erased": erased,
+            "at": occurred_at,
+        },
+    )
 
 
 def refresh_customer(uow, partner_id: str, key: str) -> None:
@@ -65,7 +78,8 @@ def refresh_customer(uow, partner_id: str, key: str) -> None:
                         count(*) FILTER (WHERE coupon_id IS NOT NULL AND status <> ALL (%(back)s)) AS coupons
                  FROM facts) a
            WHERE customers.partner_id = %(p)s AND customers.customer_id = %(c)s""",
-        {"p": partner_id, "c": key, "back": list(domain.COUPON_GIVEN_BACK)})
+        {"p": partner_id, "c": key, "back": list(domain.COUPON_GIVEN_BACK)},
+    )
 
 
 def erase_customer(uow, customer_id: str, pseudonym: str) -> dict:
@@ -74,18 +88,24 @@ def erase_customer(uow, customer_id: str, pseudonym: str) -> dict:
     uow.execute(
         """INSERT INTO contacts (customer_id, name, phone, erased, pseudonym) VALUES (%s, NULL, NULL, true, %s)
            ON CONFLICT (customer_id) DO UPDATE SET name = NULL, phone = NULL, erased = true,
-                                                   pseudonym = EXCLUDED.pseudonym""", (customer_id, pseudonym))
+                                                   pseudonym = EXCLUDED.pseudonym""",
+        (customer_id, pseudonym),
+    )
     seen = uow.fetch_all(
         """DELETE FROM customers WHERE customer_id = %s RETURNING partner_id, first_seen_at, last_activity_at""",
-        (customer_id,))
+        (customer_id,),
+    )
     moved = {"customers": len(seen)}
     for table in ("bookings", "orders"):
-        moved[table] = uow.execute(f"UPDATE {table} SET customer_id = %s WHERE customer_id = %s",
-                                   (pseudonym, customer_id)).rowcount
-    moved["held_tickets"] = uow.execute("UPDATE bookings SET holder_id = %s WHERE holder_id = %s",
-                                        (pseudonym, customer_id)).rowcount
-    moved["reviews"] = uow.execute("UPDATE reviews SET customer_id = %s, author = %s WHERE customer_id = %s",
-                                   (pseudonym, pseudonym, customer_id)).rowcount
+        moved[table] = uow.execute(
+            f"UPDATE {table} SET customer_id = %s WHERE customer_id = %s", (pseudonym, customer_id)
+        ).rowcount
+    moved["held_tickets"] = uow.execute(
+        "UPDATE bookings SET holder_id = %s WHERE holder_id = %s", (pseudonym, customer_id)
+    ).rowcount
+    moved["reviews"] = uow.execute(
+        "UPDATE reviews SET customer_id = %s, author = %s WHERE customer_id = %s", (pseudonym, pseudonym, customer_id)
+    ).rowcount
     erased = {"erased": True}
     for row in seen:
         touch_customer(uow, row["partner_id"], pseudonym, erased, row["first_seen_at"])
@@ -96,6 +116,7 @@ def erase_customer(uow, customer_id: str, pseudonym: str) -> dict:
 
 # --- facts -------------------------------------------------------------------------------
 
+
 def _newer(table: str) -> str:
     return f"EXCLUDED.occurred_at >= {table}.occurred_at"
 
@@ -105,8 +126,18 @@ def _snapshot(table: str, columns: tuple[str, ...]) -> str:
     return ", ".join(f"{c} = CASE WHEN {newer} THEN EXCLUDED.{c} ELSE {table}.{c} END" for c in columns)
 
 
-BOOKING_SNAPSHOT = ("product_id", "status", "use_date", "use_time", "quantity", "total", "discount_amount",
-                    "coupon_id", "holder_id", "occurred_at")
+BOOKING_SNAPSHOT = (
+    "product_id",
+    "status",
+    "use_date",
+    "use_time",
+    "quantity",
+    "total",
+    "discount_amount",
+    "coupon_id",
+    "holder_id",
+    "occurred_at",
+)
 
 
 ROLLUP_COLUMNS = "status, product_id, stat_date, use_date, use_time, quantity, total, fees"
@@ -117,9 +148,11 @@ def apply_booking(uow, fact: dict, key: str) -> None:
     event seen; visited_at is the completion's time whenever it arrives. The
     rollups change by what this made the booking differ (the caller holds the
     customer's lock, so events of one booking never interleave here)."""
-    old = uow.fetch_one(f"""SELECT {ROLLUP_COLUMNS} FROM bookings
+    old = uow.fetch_one(
+        f"""SELECT {ROLLUP_COLUMNS} FROM bookings
                             WHERE partner_id = %s AND reservation_number = %s FOR UPDATE""",
-                        (fact["partner_id"], fact["reservation_number"]))
+        (fact["partner_id"], fact["reservation_number"]),
+    )
     new = uow.fetch_one(
         f"""INSERT INTO bookings (partner_id, reservation_number, product_id, customer_id, status, use_date,
                                   use_time, booked_at, quantity, total, discount_amount, coupon_id, fees,
@@ -133,7 +166,8 @@ def apply_booking(uow, fact: dict, key: str) -> None:
                 fees = bookings.fees + EXCLUDED.fees,
                 visited_at = coalesce(EXCLUDED.visited_at, bookings.visited_at)
             RETURNING {ROLLUP_COLUMNS}""",
-        {**fact, "key": key})
+        {**fact, "key": key},
+    )
     days, slots = domain.rollup_deltas(old, new)
     add_to_rollups(uow, fact["partner_id"], days, slots)
 
@@ -148,15 +182,18 @@ def add_to_rollups(uow, partner_id: str, days: dict, slots: dict) -> None:
                    bookings = booking_days.bookings + EXCLUDED.bookings,
                    people = booking_days.people + EXCLUDED.people,
                    sales = booking_days.sales + EXCLUDED.sales, fees = booking_days.fees + EXCLUDED.fees""",
-            (partner_id, stat_date, product_id, status, bookings, people, sales, fees))
-    for (use_date, use_time), (bookings, people) in sorted(slots.items(),
-                                                           key=lambda kv: (kv[0][0], kv[0][1] or time.min)):
+            (partner_id, stat_date, product_id, status, bookings, people, sales, fees),
+        )
+    for (use_date, use_time), (bookings, people) in sorted(
+        slots.items(), key=lambda kv: (kv[0][0], kv[0][1] or time.min)
+    ):
         uow.execute(
             """INSERT INTO booking_slots (partner_id, use_date, use_time, bookings, people) VALUES (%s, %s, %s, %s, %s)
                ON CONFLICT (partner_id, use_date, use_time) DO UPDATE SET
                    bookings = booking_slots.bookings + EXCLUDED.bookings,
                    people = booking_slots.people + EXCLUDED.people""",
-            (partner_id, use_date, use_time, bookings, people))
+            (partner_id, use_date, use_time, bookings, people),
+        )
 
 
 def rebuild_rollups(uow, partner_id: str) -> None:
@@ -173,13 +210,16 @@ def rebuild_order_rollups(uow, partner_id: str) -> None:
            SELECT partner_id, stat_date, status, count(*),
                   coalesce(sum(total) FILTER (WHERE status = 'completed'), 0),
                   coalesce(sum(refunded_total) FILTER (WHERE status = 'completed'), 0)
-           FROM orders WHERE partner_id = %s GROUP BY partner_id, stat_date, status""", (partner_id,))
+           FROM orders WHERE partner_id = %s GROUP BY partner_id, stat_date, status""",
+        (partner_id,),
+    )
     uow.execute(
         """INSERT INTO order_product_days (partner_id, stat_date, product_id, sales, refunds)
            SELECT o.partner_id, o.stat_date, op.product_id, sum(op.sales), sum(op.refunds)
            FROM orders o JOIN order_products op ON op.partner_id = o.partner_id AND op.order_id = o.order_id
            WHERE o.partner_id = %s AND o.status = 'completed' GROUP BY o.partner_id, o.stat_date, op.product_id""",
-        (partner_id,))
+        (partner_id,),
+    )
 
 
 def rebuild_booking_rollups(uow, partner_id: str) -> None:
@@ -190,12 +230,15 @@ def rebuild_booking_rollups(uow, partner_id: str) -> None:
            SELECT partner_id, stat_date, product_id, status, count(*), sum(quantity),
                   coalesce(sum(total) FILTER (WHERE status = 'completed'), 0), sum(fees)
            FROM bookings WHERE partner_id = %s GROUP BY partner_id, stat_date, product_id, status""",
-        (partner_id,))
+        (partner_id,),
+    )
     uow.execute(
         """INSERT INTO booking_slots (partner_id, use_date, use_time, bookings, people)
            SELECT partner_id, use_date, use_time, count(*), sum(quantity)
            FROM bookings WHERE partner_id = %s AND use_date IS NOT NULL AND status = ANY (%s)
-           GROUP BY partner_id, use_date, use_time""", (partner_id, list(domain.SLOT_HOLDING_STATES)))
+           GROUP BY partner_id, use_date, use_time""",
+        (partner_id, list(domain.SLOT_HOLDING_STATES)),
+    )
 
 
 ORDER_SNAPSHOT = ("channel", "status", "total", "refunded_total", "discount_amount", "coupon_id", "occurred_at")
@@ -208,10 +251,14 @@ def apply_order(uow, fact: dict, key: str, shares: list[dict]) -> None:
     """As apply_booking: the newest snapshot wins (with its product shares), and
     the order rollups change by the difference."""
     pk = (fact["partner_id"], fact["order_id"])
-    old = uow.fetch_one(f"SELECT {ORDER_ROLLUP_COLUMNS} FROM orders WHERE partner_id = %s AND order_id = %s "
-                        "FOR UPDATE", pk)
-    old_shares = uow.fetch_all("SELECT product_id, sales, refunds FROM order_products "
-                               "WHERE partner_id = %s AND order_id = %s ORDER BY product_id", pk)
+    old = uow.fetch_one(
+        f"SELECT {ORDER_ROLLUP_COLUMNS} FROM orders WHERE partner_id = %s AND order_id = %s FOR UPDATE", pk
+    )
+    old_shares = uow.fetch_all(
+        "SELECT product_id, sales, refunds FROM order_products "
+        "WHERE partner_id = %s AND order_id = %s ORDER BY product_id",
+        pk,
+    )
     new = uow.fetch_one(
         f"""INSERT INTO orders (partner_id, order_id, customer_id, channel, status, received_at, total,
                                 refunded_total, discount_amount, coupon_id, visited_at, occurred_at)
@@ -222,13 +269,17 @@ def apply_order(uow, fact: dict, key: str, shares: list[dict]) -> None:
                 received_at = least(orders.received_at, EXCLUDED.received_at),
                 visited_at = coalesce(EXCLUDED.visited_at, orders.visited_at)
             RETURNING {ORDER_ROLLUP_COLUMNS}, occurred_at = %(occurred_at)s AS applied""",
-        {**fact, "key": key})
+        {**fact, "key": key},
+    )
     new_shares = old_shares
     if new["applied"]:  # this event's snapshot is the order's now: so are its product shares
         uow.execute("DELETE FROM order_products WHERE partner_id = %s AND order_id = %s", pk)
         for share in shares:
-            uow.execute("""INSERT INTO order_products (partner_id, order_id, product_id, sales, refunds)
-                           VALUES (%s, %s, %s, %s, %s)""", (*pk, share["product_id"], share["sales"], share["refunds"]))
+            uow.execute(
+                """INSERT INTO order_products (partner_id, order_id, product_id, sales, refunds)
+                           VALUES (%s, %s, %s, %s, %s)""",
+                (*pk, share["product_id"], share["sales"], share["refunds"]),
+            )
         new_shares = shares
     days, products = domain.order_rollup_deltas(old, old_shares, new, new_shares)
     for (stat_date, status), (orders, sales, refunds) in sorted(days.items()):
@@ -238,7 +289,8 @@ def apply_order(uow, fact: dict, key: str, shares: list[dict]) -> None:
                ON CONFLICT (partner_id, stat_date, status) DO UPDATE SET
                    orders = order_days.orders + EXCLUDED.orders, sales = order_days.sales + EXCLUDED.sales,
                    refunds = order_days.refunds + EXCLUDED.refunds""",
-            (fact["partner_id"], stat_date, status, orders, sales, refunds))
+            (fact["partner_id"], stat_date, status, orders, sales, refunds),
+        )
     for (stat_date, product_id), (sales, refunds) in sorted(products.items()):
         uow.execute(
             """INSERT INTO order_product_days (partner_id, stat_date, product_id, sales, refunds)
@@ -246,7 +298,8 @@ def apply_order(uow, fact: dict, key: str, shares: list[dict]) -> None:
                ON CONFLICT (partner_id, stat_date, product_id) DO UPDATE SET
                    sales = order_product_days.sales + EXCLUDED.sales,
                    refunds = order_product_days.refunds + EXCLUDED.refunds""",
-            (fact["partner_id"], stat_date, product_id, sales, refunds))
+            (fact["partner_id"], stat_date, product_id, sales, refunds),
+        )
 
 
 def name_products(uow, partner_id: str, named: list[tuple[str, str]], occurred_at: datetime) -> None:
@@ -255,14 +308,18 @@ def name_products(uow, partner_id: str, named: list[tuple[str, str]], occurred_a
             """INSERT INTO products (partner_id, product_id, name, occurred_at) VALUES (%s, %s, %s, %s)
                ON CONFLICT (partner_id, product_id) DO UPDATE SET name = EXCLUDED.name,
                                                                   occurred_at = EXCLUDED.occurred_at
-               WHERE products.occurred_at <= EXCLUDED.occurred_at""", (partner_id, product_id, name, occurred_at))
+               WHERE products.occurred_at <= EXCLUDED.occurred_at""",
+            (partner_id, product_id, name, occurred_at),
+        )
 
 
 def product_names(uow, partner_id: str, product_ids: list[str]) -> dict[str, str]:
     if not product_ids:
         return {}
-    rows = uow.fetch_all("SELECT product_id, name FROM products WHERE partner_id = %s AND product_id = ANY (%s)",
-                         (partner_id, product_ids))
+    rows = uow.fetch_all(
+        "SELECT product_id, name FROM products WHERE partner_id = %s AND product_id = ANY (%s)",
+        (partner_id, product_ids),
+    )
     return {r["product_id"]: r["name"] for r in rows}
 
 
@@ -284,13 +341,23 @@ def apply_review(uow, fact: dict, key: str, author: str | None) -> None:
                posted_at = CASE WHEN EXCLUDED.posted THEN EXCLUDED.posted_at ELSE reviews.posted_at END,
                posted = reviews.posted OR EXCLUDED.posted
            WHERE reviews.partner_id = EXCLUDED.partner_id""",
-        {**fact, "key": key, "author": author})
+        {**fact, "key": key, "author": author},
+    )
 
 
 # --- customer list and segments ---------------------------------------------------------------
 
-def list_customers(uow, partner_id: str, *, last4: str | None, name_part: str | None,
-                   visited_since: datetime | None, after: tuple | None, limit: int) -> list[dict]:
+
+def list_customers(
+    uow,
+    partner_id: str,
+    *,
+    last4: str | None,
+    name_part: str | None,
+    visited_since: datetime | None,
+    after: tuple | None,
+    limit: int,
+) -> list[dict]:
     """Most recent activity first; one row more than asked tells whether there is a next page.
     ``name_part`` anywhere in the name (R-RSV-8 as reservations search it; one partner's customers)."""
     where = ["partner_id = %s"]
@@ -307,22 +374,36 @@ def list_customers(uow, partner_id: str, *, last4: str | None, name_part: str | 
     if after is not None:
         where.append("(last_activity_at, customer_id) < (%s, %s)")
         params += list(after)
-    return uow.fetch_all(f"""SELECT * FROM customers WHERE {' AND '.join(where)}
-                             ORDER BY last_activity_at DESC, customer_id DESC LIMIT %s""", (*params, limit + 1))
+    return uow.fetch_all(
+        f"""SELECT * FROM customers WHERE {" AND ".join(where)}
+                             ORDER BY last_activity_at DESC, customer_id DESC LIMIT %s""",
+        (*params, limit + 1),
+    )
 
 
-def segment_customers(uow, partner_id: str, *, visited_since: datetime | None, min_visits: int | None,
-                      min_total_spent: int | None, limit: int) -> list[str]:
+def segment_customers(
+    uow,
+    partner_id: str,
+    *,
+    visited_since: datetime | None,
+    min_visits: int | None,
+    min_total_spent: int | None,
+    limit: int,
+) -> list[str]:
     """Ids of the partner's customers in a segment; erased customers are never targeted."""
     where = ["partner_id = %s", "NOT erased"]
     params: list[object] = [partner_id]
-    for condition, value in (("last_visit_at >= %s", visited_since), ("visit_count >= %s", min_visits),
-                             ("total_spent >= %s", min_total_spent)):
+    for condition, value in (
+        ("last_visit_at >= %s", visited_since),
+        ("visit_count >= %s", min_visits),
+        ("total_spent >= %s", min_total_spent),
+    ):
         if value is not None:
             where.append(condition)
             params.append(value)
-    rows = uow.fetch_all(f"SELECT customer_id FROM customers WHERE {' AND '.join(where)} "
-                         "ORDER BY customer_id LIMIT %s", (*params, limit))
+    rows = uow.fetch_all(
+        f"SELECT customer_id FROM customers WHERE {' AND '.join(where)} ORDER BY customer_id LIMIT %s", (*params, limit)
+    )
     return [r["customer_id"] for r in rows]
 
 
@@ -340,7 +421,9 @@ def channel_customers(uow, partner_id: str, customer_ids: list[str] | None) -> l
                 SELECT holder_id FROM bookings b WHERE partner_id = %(p)s AND holder_id IS NOT NULL
                                                    AND {NOT_ERASED.format(id="b.holder_id")}) audience
             WHERE %(ids)s::text[] IS NULL OR customer_id = ANY (%(ids)s)
-            ORDER BY customer_id""", {"p": partner_id, "ids": customer_ids})
+            ORDER BY customer_id""",
+        {"p": partner_id, "ids": customer_ids},
+    )
     return [r["customer_id"] for r in rows]
 
 
@@ -350,11 +433,14 @@ def ticket_holders_on(uow, partner_id: str, use_date: date | None, states: tuple
         f"""SELECT DISTINCT coalesce(holder_id, customer_id) AS customer_id FROM bookings b
             WHERE partner_id = %s AND use_date = %s AND status = ANY (%s)
               AND {NOT_ERASED.format(id="coalesce(b.holder_id, b.customer_id)")}
-            ORDER BY 1""", (partner_id, use_date, list(states)))
+            ORDER BY 1""",
+        (partner_id, use_date, list(states)),
+    )
     return [r["customer_id"] for r in rows]
 
 
 # --- statistics ----------------------------------------------------------------------------
+
 
 def booking_groups(uow, partner_id: str, date_from: date, date_to: date) -> list[dict]:
     """The period's bookings by state, by product and by day, from the rollup."""
@@ -365,7 +451,9 @@ def booking_groups(uow, partner_id: str, date_from: date, date_to: date) -> list
                   sum(sales)::bigint AS sales, sum(fees)::bigint AS fees
            FROM booking_days
            WHERE partner_id = %s AND stat_date BETWEEN %s AND %s
-           GROUP BY GROUPING SETS ((status), (product_id), (stat_date))""", (partner_id, date_from, date_to))
+           GROUP BY GROUPING SETS ((status), (product_id), (stat_date))""",
+        (partner_id, date_from, date_to),
+    )
 
 
 def busiest_slots(uow, partner_id: str, date_from: date, date_to: date, limit: int) -> list[dict]:
@@ -373,32 +461,46 @@ def busiest_slots(uow, partner_id: str, date_from: date, date_to: date, limit: i
         """SELECT use_date, use_time, bookings, people FROM booking_slots
            WHERE partner_id = %s AND use_date BETWEEN %s AND %s AND bookings > 0
            ORDER BY bookings DESC, people DESC, use_date, use_time NULLS FIRST LIMIT %s""",
-        (partner_id, date_from, date_to, limit))
+        (partner_id, date_from, date_to, limit),
+    )
 
 
 def order_groups(uow, partner_id: str, date_from: date, date_to: date) -> list[dict]:
-    return uow.fetch_all("""SELECT stat_date, status, orders, sales, refunds FROM order_days
+    return uow.fetch_all(
+        """SELECT stat_date, status, orders, sales, refunds FROM order_days
                             WHERE partner_id = %s AND stat_date BETWEEN %s AND %s""",
-                         (partner_id, date_from, date_to))
+        (partner_id, date_from, date_to),
+    )
 
 
 def order_product_revenue(uow, partner_id: str, date_from: date, date_to: date) -> list[dict]:
     return uow.fetch_all(
         """SELECT product_id, sum(sales)::bigint AS sales, sum(refunds)::bigint AS refunds FROM order_product_days
            WHERE partner_id = %s AND stat_date BETWEEN %s AND %s GROUP BY product_id""",
-        (partner_id, date_from, date_to))
+        (partner_id, date_from, date_to),
+    )
 
 
 def customer_counts(uow, partner_id: str, since: datetime) -> dict:
     return uow.fetch_one(
         """SELECT count(*) AS customers, count(*) FILTER (WHERE first_seen_at >= %s) AS new_this_month
-           FROM customers WHERE partner_id = %s""", (since, partner_id))
+           FROM customers WHERE partner_id = %s""",
+        (since, partner_id),
+    )
 
 
 # --- reviews -------------------------------------------------------------------------------
 
-def list_reviews(uow, *, partner_id: str | None = None, product_id: str | None = None,
-                 replied: bool | None = None, after: tuple | None, limit: int) -> list[dict]:
+
+def list_reviews(
+    uow,
+    *,
+    partner_id: str | None = None,
+    product_id: str | None = None,
+    replied: bool | None = None,
+    after: tuple | None,
+    limit: int,
+) -> list[dict]:
     """Newest first; the partner's (optionally of one product) or one product's (public)."""
     where, params = ["r.rating IS NOT NULL"], []
     if partner_id is not None:
@@ -415,17 +517,24 @@ def list_reviews(uow, *, partner_id: str | None = None, product_id: str | None =
     return uow.fetch_all(
         f"""SELECT r.*, p.name AS product_name FROM reviews r
             LEFT JOIN products p ON p.partner_id = r.partner_id AND p.product_id = r.product_id
-            WHERE {' AND '.join(where)}
-            ORDER BY r.posted_at DESC, r.review_id DESC LIMIT %s""", (*params, limit + 1))
+            WHERE {" AND ".join(where)}
+            ORDER BY r.posted_at DESC, r.review_id DESC LIMIT %s""",
+        (*params, limit + 1),
+    )
 
 
 def product_rating(uow, product_id: str) -> dict:
-    return uow.fetch_one("""SELECT round(avg(rating), 2)::float8 AS average, count(*) AS count FROM reviews
-                            WHERE product_id = %s AND rating IS NOT NULL""", (product_id,))
+    return uow.fetch_one(
+        """SELECT round(avg(rating), 2)::float8 AS average, count(*) AS count FROM reviews
+                            WHERE product_id = %s AND rating IS NOT NULL""",
+        (product_id,),
+    )
 
 
 def partner_review_counts(uow, partner_id: str) -> dict:
     return uow.fetch_one(
         """SELECT count(*) AS reviews, count(*) FILTER (WHERE reply IS NULL) AS unreplied,
                   round(avg(rating), 2)::float8 AS average
-           FROM reviews WHERE partner_id = %s AND rating IS NOT NULL""", (partner_id,))
+           FROM reviews WHERE partner_id = %s AND rating IS NOT NULL""",
+        (partner_id,),
+    )

@@ -12,6 +12,7 @@ disable rule are the worker's.
   ``LoggingMessenger`` is the default (it writes one log line per message).
   Another adapter is named in config: ``MESSENGER_ADAPTER: module:Class``.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -67,9 +68,13 @@ class MessengerAdapter(Channel):
 class LoggingMessenger(MessengerAdapter):
     def send(self, delivery: dict) -> Outcome:
         payload = delivery["payload"]
-        log.info("messenger_message", recipient_kind=payload.get("recipient_kind"),
-                 recipient_id=payload.get("recipient_id"), title=payload.get("content", {}).get("ko", {}).get("title"),
-                 delivery_id=delivery["id"])
+        log.info(
+            "messenger_message",
+            recipient_kind=payload.get("recipient_kind"),
+            recipient_id=payload.get("recipient_id"),
+            title=payload.get("content", {}).get("ko", {}).get("title"),
+            delivery_id=delivery["id"],
+        )
         return Outcome(True)
 
 
@@ -86,7 +91,7 @@ class BlockedAddress(Exception):
     pass
 
 
-MAX_RESPONSE_BYTES = 16 * 1024   # an answer's status is what counts; its body is read only this far
+MAX_RESPONSE_BYTES = 16 * 1024  # an answer's status is what counts; its body is read only this far
 
 
 def resolve(host: str | None, port: int) -> list[str]:
@@ -105,7 +110,7 @@ def checked_address(url: str, allow_private: bool, resolver=None) -> str:
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         addresses = (resolver or resolve)(parts.hostname, port)
-    except (OSError, ValueError) as exc:   # ValueError: a port out of range, a label idna cannot encode (was a 500)
+    except (OSError, ValueError) as exc:  # ValueError: a port out of range, a label idna cannot encode (was a 500)
         raise BlockedAddress(f"cannot resolve {parts.hostname}: {exc}") from None
     if not addresses:
         raise BlockedAddress(f"{parts.hostname} has no address")
@@ -123,20 +128,36 @@ def post_pinned(url: str, address: str, body: bytes, headers: dict, timeout: flo
     up to ``MAX_RESPONSE_BYTES``. Returns the status."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    options: dict[str, Any] = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False,
-                               "maxsize": 1}
+    options: dict[str, Any] = {
+        "timeout": urllib3.Timeout(connect=timeout, read=timeout),
+        "retries": False,
+        "maxsize": 1,
+    }
     pool: urllib3.HTTPConnectionPool
     if parts.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(address, port, server_hostname=parts.hostname,
-                                           assert_hostname=parts.hostname, cert_reqs="CERT_REQUIRED",
-                                           ca_certs=certifi.where(), **options)
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            port,
+            server_hostname=parts.hostname,
+            assert_hostname=parts.hostname,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(),
+            **options,
+        )
     else:
         pool = urllib3.HTTPConnectionPool(address, port, **options)
     host = f"{parts.hostname}" if parts.port is None else f"{parts.hostname}:{parts.port}"
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        response = pool.urlopen("POST", path, body=body, headers={**headers, "Host": host}, redirect=False,
-                                preload_content=False, assert_same_host=False)
+        response = pool.urlopen(
+            "POST",
+            path,
+            body=body,
+            headers={**headers, "Host": host},
+            redirect=False,
+            preload_content=False,
+            assert_same_host=False,
+        )
         try:
             response.read(MAX_RESPONSE_BYTES, decode_content=False)
         finally:
@@ -163,7 +184,7 @@ class WebhookChannel(Channel):
     into its own network."""
 
     name = "webhook"
-    resolver = None   # None: the system's (socket.getaddrinfo); tests set a stub
+    resolver = None  # None: the system's (socket.getaddrinfo); tests set a stub
 
     def __init__(self, config: dict):
         super().__init__(config)
@@ -177,8 +198,7 @@ class WebhookChannel(Channel):
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "partner-center-webhooks/1",
             domain.TIMESTAMP_HEADER: str(timestamp),
-            domain.SIGNATURE_HEADER: ",".join(domain.sign(secret, timestamp, body)
-                                              for secret in delivery["secrets"]),
+            domain.SIGNATURE_HEADER: ",".join(domain.sign(secret, timestamp, body) for secret in delivery["secrets"]),
             domain.EVENT_HEADER: delivery["source_type"],
             domain.DELIVERY_HEADER: delivery["id"],
         }

@@ -1,6 +1,7 @@
 """Notification rules, without I/O: who receives what (R-NTF-1), webhook
 signatures, retry schedules and the disable rule, channel-message audiences
 and their rate limit (R-NTF-3), erasure of personal data in stored messages."""
+
 from __future__ import annotations
 
 import hashlib
@@ -34,7 +35,7 @@ STAFF_ROLE_GROUPS = {
 
 @dataclass(frozen=True)
 class Recipient:
-    kind: str   # "member" or "customer"
+    kind: str  # "member" or "customer"
     id: str
 
 
@@ -71,23 +72,29 @@ def needs_operators(event_type: str, payload: dict[str, Any]) -> bool:
     return any(t.audience == tpl.OPERATORS for t in applicable_templates(event_type, params))
 
 
-def _recipients(template: tpl.Template, payload: dict[str, Any], staff: list[StaffMember],
-                operators: list[str]) -> list[Recipient]:
+def _recipients(
+    template: tpl.Template, payload: dict[str, Any], staff: list[StaffMember], operators: list[str]
+) -> list[Recipient]:
     if template.audience == tpl.STAFF:
         roles = STAFF_ROLE_GROUPS[template.roles]
         return [Recipient("member", s.member_id) for s in staff if s.role in roles]
     if template.audience == tpl.OPERATORS:
         return [Recipient("member", operator_id) for operator_id in operators]
-    fields = {tpl.CUSTOMER: ("holder_customer_id", "customer_id"), tpl.BOOKER: ("customer_id",),
-              tpl.NEW_HOLDER: ("to_customer_id",), tpl.INVITEE: ("member_id",)}[template.audience]
+    fields = {
+        tpl.CUSTOMER: ("holder_customer_id", "customer_id"),
+        tpl.BOOKER: ("customer_id",),
+        tpl.NEW_HOLDER: ("to_customer_id",),
+        tpl.INVITEE: ("member_id",),
+    }[template.audience]
     identifier = next((payload[f] for f in fields if payload.get(f)), None)
     if not identifier:
         return []
     return [Recipient("member" if template.audience == tpl.INVITEE else "customer", identifier)]
 
 
-def plan_messages(event_type: str, payload: dict[str, Any], staff: list[StaffMember],
-                  operators: Sequence[str] = ()) -> list[PlannedMessage]:
+def plan_messages(
+    event_type: str, payload: dict[str, Any], staff: list[StaffMember], operators: Sequence[str] = ()
+) -> list[PlannedMessage]:
     """One message per recipient for this event (R-NTF-1): when two templates
     reach the same person (a ticket handed to oneself), the first one wins."""
     params = tpl.params_from(payload)
@@ -98,8 +105,14 @@ def plan_messages(event_type: str, payload: dict[str, Any], staff: list[StaffMem
         for recipient in _recipients(template, payload, staff, list(operators)):
             if recipient not in planned:
                 planned[recipient] = PlannedMessage(
-                    payload["partner_id"], recipient, template.key, params, content, actions,
-                    subject if template.audience == tpl.STAFF else None)
+                    payload["partner_id"],
+                    recipient,
+                    template.key,
+                    params,
+                    content,
+                    actions,
+                    subject if template.audience == tpl.STAFF else None,
+                )
     return list(planned.values())
 
 
@@ -118,14 +131,18 @@ def staff_from_directory(rows: list[Any]) -> list[StaffMember]:
 IDENTIFIER_PARAMS = ("customer_id", "to_customer_id", "member_id")
 
 
-def erased_rendering(template_key: str, params: dict[str, Any], erased_id: str,
-                     pseudonym: str) -> tuple[dict[str, Any], dict[str, Any] | None, list[Any] | None]:
+def erased_rendering(
+    template_key: str, params: dict[str, Any], erased_id: str, pseudonym: str
+) -> tuple[dict[str, Any], dict[str, Any] | None, list[Any] | None]:
     """The params without personal fields (the erased person's identifiers
     become the pseudonym) and the message re-rendered from them; content and
     actions are None for a message not made from a template (channel messages,
     whose text is the partner's and names nobody)."""
-    cleaned = {key: (pseudonym if key in IDENTIFIER_PARAMS and value == erased_id else value)
-               for key, value in params.items() if key not in tpl.PERSONAL_PARAMS}
+    cleaned = {
+        key: (pseudonym if key in IDENTIFIER_PARAMS and value == erased_id else value)
+        for key, value in params.items()
+        if key not in tpl.PERSONAL_PARAMS
+    }
     template = tpl.template_by_key(template_key)
     if template is None:
         return cleaned, None, None
@@ -170,8 +187,9 @@ def address_refusal(address: str) -> str | None:
         return "not an IP address"
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    in_special_block = any(ip in block for block in NOT_GLOBAL_BLOCKS if block.version == ip.version) and \
-        ip not in GLOBAL_EXCEPTIONS
+    in_special_block = (
+        any(ip in block for block in NOT_GLOBAL_BLOCKS if block.version == ip.version) and ip not in GLOBAL_EXCEPTIONS
+    )
     return None if ip.is_global and not ip.is_multicast and not in_special_block else "not a global address"
 
 
@@ -180,8 +198,12 @@ def host_refusal(host: str) -> str | None:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return "not an address on the internet" if host.lower().rstrip(".") in ("localhost",) or \
-            host.lower().rstrip(".").endswith((".localhost", ".internal", ".local")) else None
+        return (
+            "not an address on the internet"
+            if host.lower().rstrip(".") in ("localhost",)
+            or host.lower().rstrip(".").endswith((".localhost", ".internal", ".local"))
+            else None
+        )
     return address_refusal(host)
 
 
@@ -197,6 +219,7 @@ class RetryPolicy:
     thundering herd after an outage) yet never come sooner than half the
     nominal delay, and each wait is at least as long as the previous one's
     minimum: the schedule always backs off."""
+
     base_seconds: float
     cap_seconds: float
     max_attempts: int
@@ -225,6 +248,7 @@ def should_disable(consecutive_failures: int, failing_for_seconds: float, limit:
 
 
 # --- channel messages (R-NTF-3) ------------------------------------------------------
+
 
 def rate_limit_exceeded(sent_in_window: int, limit: int) -> bool:
     return sent_in_window >= limit

@@ -7,6 +7,7 @@ and opened only in the delivery worker. A stolen database without that key
 yields no secret. Without the setting a development key is used, which the
 service refuses when ``PRODUCTION`` is on.
 """
+
 from __future__ import annotations
 
 import base64

@@ -14,6 +14,7 @@ templates.py, SQL in store.py, the channels in channels.py and worker.py.
 - Erasure: ``member.withdrawn`` and ``customer.erased`` pseudonymise what the
   stored messages, deliveries and conversations hold of the person.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -46,6 +47,7 @@ from .worker import DeliveryWorker
 def new_webhook_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
+
 CONVERSATION_NAMESPACE = uuid.UUID("0f4d4d1e-6c1b-4d0f-9a57-2c1d8f0e3b7a")
 
 
@@ -66,12 +68,12 @@ def next_page(rows: list[dict], limit: int, key: str) -> tuple[list[dict], str |
 class NotificationsService(DataService):
     name = "notifications"
 
-    deliveries = DeliveryWorker()   # calling it wakes the worker
+    deliveries = DeliveryWorker()  # calling it wakes the worker
     staff = StaffCache()
 
     # --- consuming events ----------------------------------------------------------
 
-    @handles(*(kind for kind in NOTIFIED_EVENTS if kind not in domain.ERASURE_EVENTS))   # erasure: below
+    @handles(*(kind for kind in NOTIFIED_EVENTS if kind not in domain.ERASURE_EVENTS))  # erasure: below
     def _notify(self, event) -> None:
         payload = validate_payload(event.type, event.payload)  # a malformed event is parked, not half-handled
         if event.type == "reservation.chat_accepted":
@@ -121,8 +123,9 @@ class NotificationsService(DataService):
             if uow is None:
                 return
             for message in store.messages_to_pseudonymise(uow, kind, person_id):
-                params, content, actions = domain.erased_rendering(message["template"], message["params"],
-                                                                   person_id, pseudonym)
+                params, content, actions = domain.erased_rendering(
+                    message["template"], message["params"], person_id, pseudonym
+                )
                 recipient = pseudonym if message["recipient_id"] == person_id else message["recipient_id"]
                 subject = pseudonym if message["subject_customer_id"] == person_id else message["subject_customer_id"]
                 store.rewrite_message(uow, message["id"], recipient, subject, params, content, actions)
@@ -146,8 +149,9 @@ class NotificationsService(DataService):
         return self._inbox("customer", customer_id, None, query)
 
     @rpc
-    def mark_partner_notification_read(self, partner_id: str, actor, message_id: str,
-                                       query: dict | None = None) -> dict:
+    def mark_partner_notification_read(
+        self, partner_id: str, actor, message_id: str, query: dict | None = None
+    ) -> dict:
         return self._mark_read("member", inbox_owner(actor), partner_id, message_id, query)
 
     @rpc
@@ -161,8 +165,9 @@ class NotificationsService(DataService):
         items, next_cursor = next_page(rows, q.limit, "id")
         return {"items": [views.message_out(row, q.lang) for row in items], "next_cursor": next_cursor}
 
-    def _mark_read(self, kind: str, recipient_id: str, partner_id: str | None, message_id: str,
-                   query: dict | None) -> dict:
+    def _mark_read(
+        self, kind: str, recipient_id: str, partner_id: str | None, message_id: str, query: dict | None
+    ) -> dict:
         q = parse_query(InboxQuery, query)
         if not _is_uuid(message_id):
             raise errors.message_not_found()
@@ -184,8 +189,9 @@ class NotificationsService(DataService):
         self._check_destination(data.url)
         secret = new_webhook_secret()
         with self.db.transaction() as uow:
-            row = store.create_webhook(uow, partner_id, data.url, data.events, data.description,
-                                       sealing.seal(self._secret_key, secret))
+            row = store.create_webhook(
+                uow, partner_id, data.url, data.events, data.description, sealing.seal(self._secret_key, secret)
+            )
         return {**views.webhook_out(row), "secret": secret}
 
     @rpc
@@ -197,11 +203,16 @@ class NotificationsService(DataService):
         secret = new_webhook_secret()
         with self.db.transaction() as uow:
             self._own_webhook(uow, partner_id, webhook_id)
-            row = _found(store.rotate_webhook_secret(uow, partner_id, webhook_id,
-                                                     sealing.seal(self._secret_key, secret),
-                                                     int(data.overlap_hours * 3600)))
-        return {**views.webhook_out(row), "secret": secret,
-                "previous_secret_valid_until": jsonable(row["previous_secret_until"])}
+            row = _found(
+                store.rotate_webhook_secret(
+                    uow, partner_id, webhook_id, sealing.seal(self._secret_key, secret), int(data.overlap_hours * 3600)
+                )
+            )
+        return {
+            **views.webhook_out(row),
+            "secret": secret,
+            "previous_secret_valid_until": jsonable(row["previous_secret_until"]),
+        }
 
     @property
     def _secret_key(self) -> bytes:
@@ -269,10 +280,10 @@ class NotificationsService(DataService):
         send does not count. Sends of one partner are serialised, so the limit
         holds under concurrent requests."""
         data = parse(ChannelMessageCreate, body)
-        sender = Actor.from_wire(actor).member_id   # None: the partner's own system (an API key)
+        sender = Actor.from_wire(actor).member_id  # None: the partner's own system (an API key)
         limit = int(self.config.get("CHANNEL_RATE_LIMIT", 20))
         window = float(self.config.get("CHANNEL_RATE_WINDOW_S", 86400))
-        customers = self._audience(partner_id, data)   # asked before the partner's lock is taken
+        customers = self._audience(partner_id, data)  # asked before the partner's lock is taken
         with self.db.transaction() as uow:
             store.lock_partner_channel(uow, partner_id)
             recent = store.channel_messages_since(uow, partner_id, window)
@@ -285,21 +296,35 @@ class NotificationsService(DataService):
             if not customers:
                 raise errors.invalid_field("audience", "no customer matches this audience")
             content = templates.render_channel_message(data.kind, data.title, data.body, data.coupon_code)
-            audience = {"audience": data.audience, "use_date": data.use_date and data.use_date.isoformat(),
-                        "customer_ids": data.customer_ids}
-            row = store.create_channel_message(uow, partner_id, sender, data.kind, audience,
-                                               content["ko"]["title"], data.body, len(customers))
-            planned = [domain.PlannedMessage(partner_id, domain.Recipient("customer", c), f"channel.{data.kind}",
-                                             {"channel_message_id": row["id"]}, content, [], None)
-                       for c in customers]
+            audience = {
+                "audience": data.audience,
+                "use_date": data.use_date and data.use_date.isoformat(),
+                "customer_ids": data.customer_ids,
+            }
+            row = store.create_channel_message(
+                uow, partner_id, sender, data.kind, audience, content["ko"]["title"], data.body, len(customers)
+            )
+            planned = [
+                domain.PlannedMessage(
+                    partner_id,
+                    domain.Recipient("customer", c),
+                    f"channel.{data.kind}",
+                    {"channel_message_id": row["id"]},
+                    content,
+                    [],
+                    None,
+                )
+                for c in customers
+            ]
             store.insert_messages(uow, row["id"], f"channel.{data.kind}", planned, self._messenger_on)
         self.deliveries()
         return views.channel_message_out(row)
 
     def _audience(self, partner_id: str, data: ChannelMessageCreate) -> list[str]:
         """The customers ``data.audience`` names: insights owns who a partner's customers are (issue 19)."""
-        query = ChannelAudienceQuery.of({"audience": data.audience, "use_date": data.use_date,
-                                         "customer_ids": data.customer_ids})
+        query = ChannelAudienceQuery.of(
+            {"audience": data.audience, "use_date": data.use_date, "customer_ids": data.customer_ids}
+        )
         return ChannelAudience.read(self.services.insights.channel_audience(partner_id, query)).customer_ids
 
     @rpc
@@ -325,14 +350,20 @@ class NotificationsService(DataService):
     @staticmethod
     def _conversation_id(payload: dict) -> str:
         return payload.get("conversation_id") or str(
-            uuid.uuid5(CONVERSATION_NAMESPACE, f"{payload['partner_id']}:{payload['invitation_id']}"))
+            uuid.uuid5(CONVERSATION_NAMESPACE, f"{payload['partner_id']}:{payload['invitation_id']}")
+        )
 
     @staticmethod
     def _open_conversation(uow, payload: dict) -> dict:
-        return store.open_conversation(uow, payload["conversation_id"], payload["partner_id"],
-                                       payload["customer_id"], payload["reservation_number"],
-                                       payload.get("invitation_id") or payload["conversation_id"],
-                                       payload.get("customer_name_masked"))
+        return store.open_conversation(
+            uow,
+            payload["conversation_id"],
+            payload["partner_id"],
+            payload["customer_id"],
+            payload["reservation_number"],
+            payload.get("invitation_id") or payload["conversation_id"],
+            payload.get("customer_name_masked"),
+        )
 
     @rpc
     def list_conversations(self, partner_id: str, query: dict | None = None) -> dict:
@@ -354,8 +385,7 @@ class NotificationsService(DataService):
         return self._conversation_messages("partner", partner_id, conversation_id, query)
 
     @rpc
-    def customer_conversation_messages(self, customer_id: str, conversation_id: str,
-                                       query: dict | None = None) -> dict:
+    def customer_conversation_messages(self, customer_id: str, conversation_id: str, query: dict | None = None) -> dict:
         return self._conversation_messages("customer", customer_id, conversation_id, query)
 
     def _conversation_messages(self, side: str, owner_id: str, conversation_id: str, query: dict | None) -> dict:
@@ -369,18 +399,27 @@ class NotificationsService(DataService):
         return {"items": [views.chat_message_out(r, side) for r in items], "next_cursor": next_cursor}
 
     @rpc
-    def post_partner_conversation_message(self, partner_id: str, actor, conversation_id: str,
-                                          body: dict | None) -> dict:
+    def post_partner_conversation_message(
+        self, partner_id: str, actor, conversation_id: str, body: dict | None
+    ) -> dict:
         """Staff write to the customer; the customer also gets a messenger push.
         A partner's own system (API key, no member) writes as "partner"."""
         data = parse(ConversationMessageCreate, body)
         with self.db.transaction() as uow:
             conversation = self._own_conversation(uow, "partner", partner_id, conversation_id, lock=True)
-            row = store.add_conversation_message(uow, conversation_id, "member",
-                                               Actor.from_wire(actor).member_id or "partner", data.body)
+            row = store.add_conversation_message(
+                uow, conversation_id, "member", Actor.from_wire(actor).member_id or "partner", data.body
+            )
             if self._messenger_on:
-                store.queue_messenger_push(uow, partner_id, conversation_id, "customer", conversation["customer_id"],
-                                           _chat_push_content(data.body), _chat_push_actions(conversation_id))
+                store.queue_messenger_push(
+                    uow,
+                    partner_id,
+                    conversation_id,
+                    "customer",
+                    conversation["customer_id"],
+                    _chat_push_content(data.body),
+                    _chat_push_actions(conversation_id),
+                )
         self.deliveries()
         return views.chat_message_out(row, "partner")
 
@@ -395,15 +434,18 @@ class NotificationsService(DataService):
 
     @staticmethod
     def _own_conversation(uow, side: str, owner_id: str, conversation_id: str, lock: bool = False) -> dict:
-        row = store.get_conversation(uow, side, owner_id, conversation_id, lock) \
-            if conversation_id and len(conversation_id) <= 100 else None
+        row = (
+            store.get_conversation(uow, side, owner_id, conversation_id, lock)
+            if conversation_id and len(conversation_id) <= 100
+            else None
+        )
         if row is None:
             raise errors.conversation_not_found()
         return row
 
 
-
 # --- ids and chat pushes -----------------------------------------------------------------------
+
 
 def _is_uuid(value) -> bool:
     try:
@@ -426,5 +468,11 @@ def _chat_push_content(body: str) -> dict:
 
 
 def _chat_push_actions(conversation_id: str) -> list:
-    return [{"kind": "open_chat", "method": "GET", "href": f"/v1/shop/conversations/{conversation_id}/messages",
-             "label": {"ko": "채팅방 열기", "en": "Open chat"}}]
+    return [
+        {
+            "kind": "open_chat",
+            "method": "GET",
+            "href": f"/v1/shop/conversations/{conversation_id}/messages",
+            "label": {"ko": "채팅방 열기", "en": "Open chat"},
+        }
+    ]

@@ -12,6 +12,7 @@ backoff, never dropped. The answer is cached per partner for
 change reaches messages within that time (reading an inbox is checked by the
 gateway against current roles).
 """
+
 from __future__ import annotations
 
 import time
@@ -50,7 +51,7 @@ class StaffCache(DependencyProvider):
 
     def _fetch(self, services, partner_id: str) -> list[dict]:
         call = getattr(services.get(self.service), self.method)
-        actor = Actor("api_key", partner_id=partner_id).to_wire()   # the partner's own system may list its staff
+        actor = Actor("api_key", partner_id=partner_id).to_wire()  # the partner's own system may list its staff
         rows, cursor = [], None
         for _ in range(MAX_PAGES):
             page = call(actor, partner_id, {"limit": 100, **({"cursor": cursor} if cursor else {})})

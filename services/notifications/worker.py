@@ -11,6 +11,7 @@ it is sent again (webhook deliveries are at least once: receivers dedupe by
 (``domain.RetryPolicy``); a webhook that keeps failing is disabled and its
 partner told, through the service's own ``webhook.disabled`` event.
 """
+
 from __future__ import annotations
 
 import time
@@ -30,9 +31,11 @@ log = get_logger(__name__)
 
 
 def _policy(config: dict, prefix: str, base: float, cap: float, attempts: int) -> domain.RetryPolicy:
-    return domain.RetryPolicy(float(config.get(f"{prefix}_RETRY_BASE_S", base)),
-                              float(config.get(f"{prefix}_RETRY_CAP_S", cap)),
-                              int(config.get(f"{prefix}_MAX_ATTEMPTS", attempts)))
+    return domain.RetryPolicy(
+        float(config.get(f"{prefix}_RETRY_BASE_S", base)),
+        float(config.get(f"{prefix}_RETRY_CAP_S", cap)),
+        int(config.get(f"{prefix}_MAX_ATTEMPTS", attempts)),
+    )
 
 
 class DeliveryWorker(PollingLoop):
@@ -46,8 +49,10 @@ class DeliveryWorker(PollingLoop):
         self.poll_interval = float(config.get("DELIVERY_POLL_INTERVAL", 0.5))
         self.concurrency = int(config.get("DELIVERY_CONCURRENCY", 20))
         self.messenger_batch = int(config.get("MESSENGER_BATCH", 200))
-        self.policies = {"webhook": _policy(config, "WEBHOOK", 60, 8 * 3600, 16),
-                         "messenger": _policy(config, "MESSENGER", 30, 3600, 10)}
+        self.policies = {
+            "webhook": _policy(config, "WEBHOOK", 60, 8 * 3600, 16),
+            "messenger": _policy(config, "MESSENGER", 30, 3600, 10),
+        }
         self.failure_limit = int(config.get("WEBHOOK_FAILURE_LIMIT", 16))
         self.failing_period = float(config.get("WEBHOOK_FAILING_PERIOD_S", 24 * 3600))
         channels = [WebhookChannel(config), load_messenger(config)]
@@ -119,11 +124,15 @@ class DeliveryWorker(PollingLoop):
                 store.mark_many_delivered(conn, [d for d, outcome, _, _ in results if outcome.ok])
                 for delivery, outcome, started_at, duration_ms in results:
                     if not outcome.ok:
-                        store.record_attempt(conn, delivery, started_at, duration_ms, outcome.status_code,
-                                             outcome.error)
-                        retry_in = None if policy.exhausted(delivery["attempts"]) else policy.delay(delivery["attempts"])
-                        store.mark_failed_attempt(conn, delivery, outcome.status_code, outcome.error or "failed",
-                                                  retry_in)
+                        store.record_attempt(
+                            conn, delivery, started_at, duration_ms, outcome.status_code, outcome.error
+                        )
+                        retry_in = (
+                            None if policy.exhausted(delivery["attempts"]) else policy.delay(delivery["attempts"])
+                        )
+                        store.mark_failed_attempt(
+                            conn, delivery, outcome.status_code, outcome.error or "failed", retry_in
+                        )
         except Exception as exc:  # recording failed (database away): the lease brings the rows back
             log.warning("delivery_record_failed", deliveries=len(pushes), error=repr(exc))
         finally:
@@ -135,8 +144,11 @@ class DeliveryWorker(PollingLoop):
                 with self.pool.connection() as conn, conn.transaction():
                     store.abandon(conn, delivery["id"], "webhook is not active")
                 return
-            delivery["secrets"] = [sealing.unseal(self.secret_key, sealed) for sealed in
-                                   (delivery["secret_sealed"], delivery["previous_secret_sealed"]) if sealed]
+            delivery["secrets"] = [
+                sealing.unseal(self.secret_key, sealed)
+                for sealed in (delivery["secret_sealed"], delivery["previous_secret_sealed"])
+                if sealed
+            ]
             outcome, started_at, duration_ms = self._send(self.channels["webhook"], delivery)
             self._record(delivery, outcome, started_at, duration_ms)
         except Exception as exc:  # recording failed (database away): the lease brings the row back
@@ -157,8 +169,14 @@ class DeliveryWorker(PollingLoop):
                 policy = self.policies[delivery["channel"]]
                 retry_in = None if policy.exhausted(delivery["attempts"]) else policy.delay(delivery["attempts"])
                 store.mark_failed_attempt(conn, delivery, outcome.status_code, outcome.error or "failed", retry_in)
-                log.info("delivery_failed", channel=delivery["channel"], delivery_id=delivery["id"],
-                         attempt=delivery["attempts"], error=outcome.error, retry_in=retry_in)
+                log.info(
+                    "delivery_failed",
+                    channel=delivery["channel"],
+                    delivery_id=delivery["id"],
+                    attempt=delivery["attempts"],
+                    error=outcome.error,
+                    retry_in=retry_in,
+                )
                 if is_webhook:
                     disabled = self._count_webhook_failure(conn, delivery["webhook_id"], started_at)
         if disabled:
@@ -169,8 +187,9 @@ class DeliveryWorker(PollingLoop):
         streak = store.webhook_failed(conn, webhook_id, started_at)
         if streak is None or streak["status"] != "active":
             return False
-        if not domain.should_disable(streak["consecutive_failures"], streak["failing_for"] or 0.0,
-                                     self.failure_limit, self.failing_period):
+        if not domain.should_disable(
+            streak["consecutive_failures"], streak["failing_for"] or 0.0, self.failure_limit, self.failing_period
+        ):
             return False
         reason = f"{streak['consecutive_failures']} failed deliveries in a row"
         if not store.disable_webhook(conn, webhook_id, reason):

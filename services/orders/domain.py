@@ -54,6 +54,7 @@ Choices made where the seeds are silent (also in the service docstring)
   all (R-ACC-8, verified) is the catalog hold's check; the category's channels
   stay here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -70,7 +71,7 @@ from chassis.partner_time import PARTNER_TIME_ZONE, business_date  # noqa: F401 
 
 from . import errors
 
-Row = dict[str, Any]   # an order, line or request as its row (or the parts of it a rule reads)
+Row = dict[str, Any]  # an order, line or request as its row (or the parts of it a rule reads)
 
 AUTO_COMPLETE_AFTER = dt.timedelta(hours=1)  # R-ORD-2
 
@@ -84,6 +85,8 @@ def recipient_shown_whole(order: Row) -> bool:
     address whole from ``preparing_shipment`` until delivered (a waybill needs
     them); otherwise the phone is masked."""
     return order["channel"] in SHIPPED_CHANNELS and order["status"] in WAYBILL_STATES
+
+
 OPEN_STATES = ("received", "preparing", "preparing_shipment", "shipped")
 UNSHIPPED_STATES = ("received", "preparing_shipment")
 
@@ -100,9 +103,13 @@ TRANSITIONS = {
 }
 # The events each transition publishes (contracts._ORDER_EVENTS); R-ORD-3: delivery
 # completes the order, so it also publishes ``order.completed`` (the review invitation).
-TRANSITION_EVENTS = {"start_preparing": ("order.preparing",), "complete": ("order.completed",),
-                     "prepare_shipment": ("order.shipment_prepared",), "ship": ("order.shipped",),
-                     "deliver": ("order.delivered", "order.completed")}
+TRANSITION_EVENTS = {
+    "start_preparing": ("order.preparing",),
+    "complete": ("order.completed",),
+    "prepare_shipment": ("order.shipment_prepared",),
+    "ship": ("order.shipped",),
+    "deliver": ("order.delivered", "order.completed"),
+}
 # The states the one-hour auto-complete takes an order from (R-ORD-2).
 AUTO_COMPLETING_STATES = ("received", "preparing")
 
@@ -119,8 +126,9 @@ def check_channel_fields(channel: str, has_shipping_address: bool) -> None:
         raise errors.invalid_fields({"shipping_address": f"{channel} orders are not shipped"})
 
 
-def auto_complete_at(channel: str, received_at: dt.datetime,
-                     after: dt.timedelta = AUTO_COMPLETE_AFTER) -> dt.datetime | None:
+def auto_complete_at(
+    channel: str, received_at: dt.datetime, after: dt.timedelta = AUTO_COMPLETE_AFTER
+) -> dt.datetime | None:
     """R-ORD-2: one hour (the ``AUTO_COMPLETE_MINUTES`` setting) after receipt,
     for dine-in and takeout only."""
     return received_at + after if channel in IN_STORE else None
@@ -179,8 +187,7 @@ def transition(order: Row, action: str) -> tuple[str, str]:
     return to_state, column
 
 
-def transition_changes(order: Row, action: str, now: dt.datetime, actor: str | None,
-                       fields: Mapping[str, Any]) -> Row:
+def transition_changes(order: Row, action: str, now: dt.datetime, actor: str | None, fields: Mapping[str, Any]) -> Row:
     """The columns a partner's transition sets: the new status and its time, who acted,
     the action's own ``fields`` (courier, minutes); completing books the sale."""
     status, column = transition(order, action)
@@ -197,8 +204,7 @@ def check_shipment_correctable(order: Row) -> None:
     if order["channel"] not in SHIPPED_CHANNELS:
         raise errors.wrong_channel(order, "correct_shipment", SHIPPED_CHANNELS, exits(order))
     if order["status"] != "shipped":
-        raise errors.invalid_state(order["order_id"], order["status"], "correct_shipment", ("shipped",),
-                                   exits(order))
+        raise errors.invalid_state(order["order_id"], order["status"], "correct_shipment", ("shipped",), exits(order))
 
 
 # --- cancellation (R-ORD-5) ------------------------------------------------------------
@@ -211,8 +217,10 @@ CUSTOMER_REFUSALS = {
     "cancelled": ("already_cancelled", "the order is already cancelled"),
 }
 PARTNER_REFUSALS = {
-    "shipped": ("already_shipped", "a shipped order can be neither cancelled nor changed; mark it delivered, "
-                                   "then handle refund requests"),
+    "shipped": (
+        "already_shipped",
+        "a shipped order can be neither cancelled nor changed; mark it delivered, then handle refund requests",
+    ),
     "completed": ("already_completed", "a completed order cannot be cancelled"),
     "cancelled": ("already_cancelled", "the order is already cancelled"),
 }
@@ -230,14 +238,20 @@ def check_cancel(order: Row, by: str) -> None:
         raise errors.cancel_not_allowed(order["order_id"], order["status"], reason, message, by, exits(order))
 
 
-CLOSED_WITH_ORDER = "the order was cancelled"   # the decision reason of requests a cancellation closes
+CLOSED_WITH_ORDER = "the order was cancelled"  # the decision reason of requests a cancellation closes
 
 
 def cancellation_changes(order: Row, by: str, reason: str | None, now: dt.datetime, actor: str | None) -> Row:
     """A cancellation refunds whatever is left to pay back; the actor is recorded for a partner's."""
-    return {"status": "cancelled", "cancelled_at": now, "cancelled_by": by, "cancel_reason": reason,
-            "refunded_amount": order["total"], "payment_status": payment_status(order["total"], order["total"]),
-            "actor_id": actor if by == "partner" else None}
+    return {
+        "status": "cancelled",
+        "cancelled_at": now,
+        "cancelled_by": by,
+        "cancel_reason": reason,
+        "refunded_amount": order["total"],
+        "payment_status": payment_status(order["total"], order["total"]),
+        "actor_id": actor if by == "partner" else None,
+    }
 
 
 def cancel_release_id(order: Row) -> str:
@@ -272,6 +286,7 @@ def cancelled_on_closing(order: Row) -> bool:
 
 # --- refunds and exchanges (R-ORD-8) ----------------------------------------------------
 
+
 def remaining_units(line: Row) -> int:
     remaining: int = line["quantity"] - line["refunded_quantity"]
     return remaining
@@ -282,8 +297,7 @@ def check_shop_order(order: Row) -> None:
         raise errors.not_a_shop_order(order["order_id"], order["channel"])
 
 
-def refund_lines(order: Row, lines: list[Row], wanted: list[Row] | None,
-                 open_requests: list[Row]) -> list[Row]:
+def refund_lines(order: Row, lines: list[Row], wanted: list[Row] | None, open_requests: list[Row]) -> list[Row]:
     """The ``[{line_id, quantity}]`` a refund request covers: what was asked,
     or every remaining unit; never more than remains once the order's other
     open refund requests are counted."""
@@ -292,8 +306,11 @@ def refund_lines(order: Row, lines: list[Row], wanted: list[Row] | None,
     by_id = {line["line_id"]: line for line in lines}
     reserved = reserved_units(open_requests, "refund")
     if wanted is None:
-        wanted = [{"line_id": line["line_id"], "quantity": remaining_units(line) - reserved.get(line["line_id"], 0)}
-                  for line in lines if remaining_units(line) - reserved.get(line["line_id"], 0) > 0]
+        wanted = [
+            {"line_id": line["line_id"], "quantity": remaining_units(line) - reserved.get(line["line_id"], 0)}
+            for line in lines
+            if remaining_units(line) - reserved.get(line["line_id"], 0) > 0
+        ]
         if not wanted:
             raise errors.exceeds_order(order["order_id"], "*", 1, 0)
     merged: dict[str, int] = {}
@@ -347,8 +364,16 @@ def check_refund_still_possible(order: Row, lines: list[Row], refund: list[Row])
 
 def new_request(order: Row, customer_id: str, kind: str, reason: str, lines: list[Row], amount: int) -> Row:
     """A customer's refund or exchange request on ``order``, open (``requested``)."""
-    return {"request_id": uuid.uuid4(), "order_id": order["order_id"], "partner_id": order["partner_id"],
-            "customer_id": customer_id, "kind": kind, "reason": reason, "lines": lines, "amount": amount}
+    return {
+        "request_id": uuid.uuid4(),
+        "order_id": order["order_id"],
+        "partner_id": order["partner_id"],
+        "customer_id": customer_id,
+        "kind": kind,
+        "reason": reason,
+        "lines": lines,
+        "amount": amount,
+    }
 
 
 def unit_releases(by_id: dict[str, Row], items: list[Row], prefix: str) -> list[tuple[str, str, list[Row]]]:
@@ -382,15 +407,19 @@ EXCHANGE_STEPS = {
     "ship_replacement": ("returned", "reshipped", "shipped_at"),
     "deliver_replacement": ("reshipped", "exchanged", "delivered_at"),
 }
-EXCHANGE_STEP_EVENTS = {"receive_return": "order.exchange_returned", "ship_replacement": "order.exchange_shipped",
-                        "deliver_replacement": "order.exchange_delivered"}
+EXCHANGE_STEP_EVENTS = {
+    "receive_return": "order.exchange_returned",
+    "ship_replacement": "order.exchange_shipped",
+    "deliver_replacement": "order.exchange_delivered",
+}
 
 
 def check_pickup(return_courier: str | None, return_invoice_number: str | None) -> None:
     """An exchange's return pickup names its courier and invoice number together, or neither."""
     if (return_courier is None) != (return_invoice_number is None):
-        raise errors.invalid_fields({"return_invoice_number": "give the return pickup's courier and invoice "
-                                                              "number together"})
+        raise errors.invalid_fields(
+            {"return_invoice_number": "give the return pickup's courier and invoice number together"}
+        )
 
 
 def check_exchange_option(product: Row, line: Row, item: Row, index: int) -> None:
@@ -406,8 +435,9 @@ def new_exchange_hold_id() -> str:
     return f"xch-{uuid.uuid4().hex}"
 
 
-def exchange_new_lines(order: Row, lines: list[Row], items: list[Row],
-                       held: list[Row]) -> tuple[list[NewLine], dict[str, str]]:
+def exchange_new_lines(
+    order: Row, lines: list[Row], items: list[Row], held: list[Row]
+) -> tuple[list[NewLine], dict[str, str]]:
     """An approved exchange's new lines (the held options, at the old price), after the
     order's last line, and which old line each replaces; the units must still be there."""
     by_id = {line["line_id"]: line for line in lines}
@@ -418,10 +448,17 @@ def exchange_new_lines(order: Row, lines: list[Row], items: list[Row],
         available = remaining_units(old)
         if item["quantity"] > available:
             raise errors.exceeds_order(str(order["order_id"]), old["line_id"], item["quantity"], available)
-        line = NewLine(line_id=line_id_of(str(order["order_id"]), next_position + offset),
-                       position=next_position + offset, product_id=old["product_id"], product_name=hold_line["name"],
-                       option_id=hold_line["option_id"], option_label=hold_line["label"], quantity=item["quantity"],
-                       unit_price=old["unit_price"], hold_line=hold_line["line"])
+        line = NewLine(
+            line_id=line_id_of(str(order["order_id"]), next_position + offset),
+            position=next_position + offset,
+            product_id=old["product_id"],
+            product_name=hold_line["name"],
+            option_id=hold_line["option_id"],
+            option_label=hold_line["label"],
+            quantity=item["quantity"],
+            unit_price=old["unit_price"],
+            hold_line=hold_line["line"],
+        )
         new_lines.append(line)
         replaces[line.line_id] = old["line_id"]
     return new_lines, replaces
@@ -431,8 +468,7 @@ def exchange_step(request: Row, step: str) -> tuple[str, str]:
     """(new status, time column) of an exchange step, or 409 invalid_state naming the step's state."""
     from_status, to_status, column = EXCHANGE_STEPS[step]
     if request["kind"] != "exchange" or request["status"] != from_status:
-        raise errors.request_step_refused("exchange", str(request["request_id"]), request["status"], step,
-                                          from_status)
+        raise errors.request_step_refused("exchange", str(request["request_id"]), request["status"], step, from_status)
     return to_status, column
 
 
@@ -458,6 +494,7 @@ def exchange_lines(order: Row, lines: list[Row], wanted: list[Row], open_request
 
 # --- reviews and inquiries (R-ORD-9) ---------------------------------------------------
 
+
 def check_reviewable(order: Row, lines: list[Row], line_id: str) -> None:
     if order["status"] != "completed":
         raise errors.review_not_allowed(order["order_id"], order["status"])
@@ -466,6 +503,7 @@ def check_reviewable(order: Row, lines: list[Row], line_id: str) -> None:
 
 
 # --- creation --------------------------------------------------------------------------
+
 
 def new_hold_id() -> str:
     """The catalog hold of a new order, drawn with its creation key: ``ord-<order id>``,
@@ -504,11 +542,20 @@ def line_id_of(order_id: str, position: int) -> str:
 
 def lines_from_hold(order_id: str, hold: Row) -> list[NewLine]:
     """Order lines priced as the catalog held them (the version sold)."""
-    return [NewLine(line_id=line_id_of(order_id, line["line"]), position=line["line"],
-                    product_id=line["product_id"], product_name=line["name"], option_id=line.get("option_id"),
-                    option_label=line.get("label"), quantity=line["quantity"], unit_price=line["unit_price"],
-                    hold_line=line["line"])
-            for line in hold["lines"]]
+    return [
+        NewLine(
+            line_id=line_id_of(order_id, line["line"]),
+            position=line["line"],
+            product_id=line["product_id"],
+            product_name=line["name"],
+            option_id=line.get("option_id"),
+            option_label=line.get("label"),
+            quantity=line["quantity"],
+            unit_price=line["unit_price"],
+            hold_line=line["line"],
+        )
+        for line in hold["lines"]
+    ]
 
 
 def only_option(product: Row, index: int) -> str:
@@ -535,11 +582,13 @@ def check_goods(hold: Row) -> None:
 
 # --- the order aggregate ------------------------------------------------------------------
 
+
 @dataclass
 class Order:
     """One order as stored (its row's columns), with the defaults of a new one
     and its changes: a partner's transition and a cancellation. The changes
     return the columns they set, for the repository to write."""
+
     order_id: uuid.UUID
     partner_id: str
     customer_id: str
@@ -577,19 +626,35 @@ class Order:
     erased_at: dt.datetime | None = None
 
     @classmethod
-    def receive(cls, new: NewOrder, customer_id: str, hold_id: str, hold: Row,
-                received_at: dt.datetime, customer_name: str | None,
-                auto_complete_after: dt.timedelta = AUTO_COMPLETE_AFTER) -> Order:
+    def receive(
+        cls,
+        new: NewOrder,
+        customer_id: str,
+        hold_id: str,
+        hold: Row,
+        received_at: dt.datetime,
+        customer_name: str | None,
+        auto_complete_after: dt.timedelta = AUTO_COMPLETE_AFTER,
+    ) -> Order:
         """An order just received, priced and discounted as the catalog held it; the
         name it is called by only in store (``shows_customer_name``), the auto-complete
         due time only for dine-in and takeout (R-ORD-2)."""
-        return cls(order_id=order_id_of(hold_id), partner_id=new.partner_id, customer_id=customer_id,
-                   channel=new.channel, total=hold["total"], hold_id=hold_id, received_at=received_at,
-                   discount_amount=hold.get("discount_amount", 0), coupon=coupon_of_hold(hold),
-                   shipping=new.shipping, note=new.note,
-                   customer_name=customer_name if shows_customer_name(new.channel) else None,
-                   number_day=business_date(received_at),
-                   auto_complete_at=auto_complete_at(new.channel, received_at, auto_complete_after))
+        return cls(
+            order_id=order_id_of(hold_id),
+            partner_id=new.partner_id,
+            customer_id=customer_id,
+            channel=new.channel,
+            total=hold["total"],
+            hold_id=hold_id,
+            received_at=received_at,
+            discount_amount=hold.get("discount_amount", 0),
+            coupon=coupon_of_hold(hold),
+            shipping=new.shipping,
+            note=new.note,
+            customer_name=customer_name if shows_customer_name(new.channel) else None,
+            number_day=business_date(received_at),
+            auto_complete_at=auto_complete_at(new.channel, received_at, auto_complete_after),
+        )
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Order:
@@ -603,8 +668,9 @@ class Order:
             setattr(self, name, value)
         return changes
 
-    def transition(self, action: str, now: dt.datetime, actor: str | None,
-                   fields_set: Mapping[str, Any]) -> dict[str, Any]:
+    def transition(
+        self, action: str, now: dt.datetime, actor: str | None, fields_set: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """A partner's step of its channel's flow (``TRANSITIONS``), or 409 invalid_state."""
         return self._apply(transition_changes(self.row(), action, now, actor, fields_set))
 
@@ -617,6 +683,7 @@ class Order:
 @dataclass(frozen=True)
 class NewOrder:
     """What a customer's creation body says of the order itself (``OrderCreate``, validated)."""
+
     partner_id: str
     channel: str
     shipping: dict[str, Any] | None
@@ -624,6 +691,7 @@ class NewOrder:
 
 
 # --- lists and dates -------------------------------------------------------------------
+
 
 def list_position(cursor: str | None) -> tuple[Any, ...] | None:
     """Where a page starts: (time, id) of the last row of the previous page
@@ -655,11 +723,12 @@ def actor_kind(actor: Actor) -> str:
 
 # --- the partner dashboard (R-ACC-11) -----------------------------------------------------
 
-SALES_READERS = ("admin", "master")   # they read the finances; members see counts
+SALES_READERS = ("admin", "master")  # they read the finances; members see counts
 
 
-def dashboard_summary(today: dt.date, by_state: dict[tuple[str, str], int], day: Row, waiting: Row,
-                      role: str | None) -> Row:
+def dashboard_summary(
+    today: dt.date, by_state: dict[tuple[str, str], int], day: Row, waiting: Row, role: str | None
+) -> Row:
     """Open orders by state and by tab (R-ORD-1), today's orders and what waits
     for an answer; today's sales amount only for those who read the finances."""
     counts = dict.fromkeys(OPEN_STATES, 0)
@@ -667,10 +736,17 @@ def dashboard_summary(today: dt.date, by_state: dict[tuple[str, str], int], day:
     for (channel, status), n in by_state.items():
         counts[status] += n
         tabs["in_store" if channel in IN_STORE else channel] += n
-    summary = {"counts": counts, "open_by_tab": tabs,
-               "today": {"date": today.isoformat(), "received": day["received"], "completed": day["completed"],
-                         "cancelled": day["cancelled"]},
-               "waiting": {k: int(v) for k, v in waiting.items()}}
+    summary = {
+        "counts": counts,
+        "open_by_tab": tabs,
+        "today": {
+            "date": today.isoformat(),
+            "received": day["received"],
+            "completed": day["completed"],
+            "cancelled": day["cancelled"],
+        },
+        "waiting": {k: int(v) for k, v in waiting.items()},
+    }
     if role in SALES_READERS:
         summary["today"]["completed_sales"] = int(day["completed_sales"])
     return summary

@@ -6,12 +6,13 @@ quantities against the order's lines) are in domain.py. The HTTP bodies and
 queries are the contract's (libs/contract/orders.py), so the gateway documents
 the very classes validated here; the settlement RPC's own is below.
 """
+
 from __future__ import annotations
 
 from pydantic import Field
 
 from chassis.validation import Strict
-from contract.orders import (  # noqa: F401
+from contract.orders import (
     AnswerIn,
     CLIENT_ID,
     Channel,

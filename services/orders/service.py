@@ -49,6 +49,7 @@ that holds row locks: a release (or a sweep) is claimed for a while in one
 transaction, sent after its commit, and marked done in another; the catalog
 gives a release back once however often it is sent.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -67,14 +68,28 @@ from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query
 
 from . import errors, store
-from .schemas import (AnswerIn, ExchangeApproveIn, ExchangeRequestIn, InquiryIn, ListQuery, OrderCreate,
-                      PeriodIn, ReasonIn, ReasonRequired, RefundRequestIn, RequestListQuery, ReviewIn,
-                      ShipmentCorrectionIn, ShipmentIn, StartPreparingIn)
+from .schemas import (
+    AnswerIn,
+    ExchangeApproveIn,
+    ExchangeRequestIn,
+    InquiryIn,
+    ListQuery,
+    OrderCreate,
+    PeriodIn,
+    ReasonIn,
+    ReasonRequired,
+    RefundRequestIn,
+    RequestListQuery,
+    ReviewIn,
+    ShipmentCorrectionIn,
+    ShipmentIn,
+    StartPreparingIn,
+)
 from .use_cases import Orders, Settings
 
 log = get_logger(__name__)
 
-DEFAULT_TIMER_INTERVAL = 10.0         # seconds: an order completes within seconds of its due minute
+DEFAULT_TIMER_INTERVAL = 10.0  # seconds: an order completes within seconds of its due minute
 FAULT_ENV = "PC_FAULT_INJECT"
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -128,7 +143,7 @@ class CatalogRpc:
 
 class OrdersService(DataService):
     name = "orders"
-    partners = PartnerInfoCache()   # one per process: every worker reads the same answers
+    partners = PartnerInfoCache()  # one per process: every worker reads the same answers
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
@@ -143,9 +158,18 @@ class OrdersService(DataService):
             release_retry_seconds=float(config.get("RELEASE_RETRY_SECONDS", 5)),
             pending_creation_seconds=float(config.get("PENDING_CREATION_SECONDS", 120)),
             idempotency_key_hours=float(config.get("IDEMPOTENCY_KEY_HOURS", 24)),
-            instance=config.get("INSTANCE_NAME") or INSTANCE)
-        return Orders(self.db, store, CatalogRpc(self.services.catalog), self.services.accounts, settings, self.now,
-                      self.partners, after_hold=crash_after_hold)
+            instance=config.get("INSTANCE_NAME") or INSTANCE,
+        )
+        return Orders(
+            self.db,
+            store,
+            CatalogRpc(self.services.catalog),
+            self.services.accounts,
+            settings,
+            self.now,
+            self.partners,
+            after_hold=crash_after_hold,
+        )
 
     # --- customers: ordering (R-ORD-1, R-ORD-6) ----------------------------------------------
 
@@ -201,8 +225,9 @@ class OrdersService(DataService):
         return self.orders.reveal_phone(partner_id, order_id, Actor.from_wire(actor))
 
     @rpc
-    def start_preparing(self, partner_id: str, order_id: str, body: dict | None = None,
-                        actor: dict | None = None) -> dict:
+    def start_preparing(
+        self, partner_id: str, order_id: str, body: dict | None = None, actor: dict | None = None
+    ) -> dict:
         """R-ORD-2; ``{minutes}`` (seed 004 소요 시간) sets the expected ready time."""
         minutes = parse(StartPreparingIn, body).minutes
         return self.orders.transition(
@@ -220,9 +245,7 @@ class OrdersService(DataService):
     @rpc
     def ship(self, partner_id: str, order_id: str, body: dict, actor: dict | None = None) -> dict:
         shipment = parse(ShipmentIn, body)
-        return self.orders.ship(
-            partner_id, order_id, shipment.courier, shipment.invoice_number, Actor.from_wire(actor)
-        )
+        return self.orders.ship(partner_id, order_id, shipment.courier, shipment.invoice_number, Actor.from_wire(actor))
 
     @rpc
     def deliver(self, partner_id: str, order_id: str, actor: dict | None = None) -> dict:
@@ -240,8 +263,9 @@ class OrdersService(DataService):
         )
 
     @rpc
-    def partner_cancel(self, partner_id: str, order_id: str, body: dict | None = None,
-                       actor: dict | None = None) -> dict:
+    def partner_cancel(
+        self, partner_id: str, order_id: str, body: dict | None = None, actor: dict | None = None
+    ) -> dict:
         """R-ORD-5: dine-in/takeout before completion, delivery and parcel before shipment."""
         reason = parse(ReasonIn, body).reason
         return self.orders.cancel(order_id, "partner", reason, Actor.from_wire(actor), partner_id=partner_id)
@@ -270,15 +294,15 @@ class OrdersService(DataService):
         )
 
     @rpc
-    def request_exchange(self, customer_id: str, order_id: str, body: dict,
-                         idempotency_key: str | None = None) -> dict:
+    def request_exchange(self, customer_id: str, order_id: str, body: dict, idempotency_key: str | None = None) -> dict:
         """Units of a line to another option of the same product, at the same price."""
         data = parse(ExchangeRequestIn, body)
         return self.orders.request_exchange(customer_id, order_id, idempotency.check_key(idempotency_key), body, data)
 
     @rpc
-    def approve_exchange(self, partner_id: str, request_id: str, body: dict | None = None,
-                         actor: dict | None = None) -> dict:
+    def approve_exchange(
+        self, partner_id: str, request_id: str, body: dict | None = None, actor: dict | None = None
+    ) -> dict:
         """Hold the new options (R-ORD-8); ``{return_courier, return_invoice_number}``
         name the return pickup. The old units go back to stock when the return is
         received (``receive_exchange_return``, issue 18 item 7)."""
@@ -297,8 +321,14 @@ class OrdersService(DataService):
     def ship_exchange(self, partner_id: str, request_id: str, body: dict, actor: dict | None = None) -> dict:
         """The replacement leaves with its courier and invoice (and tracking link, R-ORD-7)."""
         shipment = parse(ShipmentIn, body)
-        return self.orders.exchange_step(partner_id, request_id, "ship_replacement", Actor.from_wire(actor),
-                                         courier=shipment.courier, invoice_number=shipment.invoice_number)
+        return self.orders.exchange_step(
+            partner_id,
+            request_id,
+            "ship_replacement",
+            Actor.from_wire(actor),
+            courier=shipment.courier,
+            invoice_number=shipment.invoice_number,
+        )
 
     @rpc
     def deliver_exchange(self, partner_id: str, request_id: str, actor: dict | None = None) -> dict:
@@ -331,9 +361,7 @@ class OrdersService(DataService):
 
     @rpc
     def reply_review(self, partner_id: str, review_id: str, body: dict, actor: dict | None = None) -> dict:
-        return self.orders.answer(
-            partner_id, "reviews", review_id, parse(AnswerIn, body).body, Actor.from_wire(actor)
-        )
+        return self.orders.answer(partner_id, "reviews", review_id, parse(AnswerIn, body).body, Actor.from_wire(actor))
 
     # --- partner lists of requests, inquiries, reviews -------------------------------------------------
 
@@ -354,7 +382,7 @@ class OrdersService(DataService):
     def timer_tick(self):
         try:
             self.orders.timer_pass(self.now())
-        except Exception as exc:   # the next tick tries again: nothing is kept in memory
+        except Exception as exc:  # the next tick tries again: nothing is kept in memory
             log.warning("timer_pass_failed", error=repr(exc)[:300])
 
     @rpc

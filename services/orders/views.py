@@ -1,5 +1,6 @@
 """Rows as the contract's JSON: ids as strings, times RFC 3339, phones masked
 for anyone but their owner (chassis.privacy, ../shared/api.md)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,8 +9,17 @@ import uuid
 from chassis import reviews
 from chassis.privacy import mask_phone
 
-ORDER_TIMES = ("received_at", "auto_complete_at", "preparing_at", "ready_at", "shipment_prepared_at", "shipped_at",
-               "delivered_at", "completed_at", "cancelled_at")
+ORDER_TIMES = (
+    "received_at",
+    "auto_complete_at",
+    "preparing_at",
+    "ready_at",
+    "shipment_prepared_at",
+    "shipped_at",
+    "delivered_at",
+    "completed_at",
+    "cancelled_at",
+)
 
 
 def iso(value):
@@ -21,10 +31,18 @@ def iso(value):
 
 
 def line_view(line: dict) -> dict:
-    return {"line_id": line["line_id"], "product_id": line["product_id"], "product_name": line["product_name"],
-            "option_id": line["option_id"], "option_label": line["option_label"], "quantity": line["quantity"],
-            "unit_price": line["unit_price"], "amount": line["unit_price"] * line["quantity"],
-            "refunded_quantity": line["refunded_quantity"], "replaces_line_id": line["replaces_line_id"]}
+    return {
+        "line_id": line["line_id"],
+        "product_id": line["product_id"],
+        "product_name": line["product_name"],
+        "option_id": line["option_id"],
+        "option_label": line["option_label"],
+        "quantity": line["quantity"],
+        "unit_price": line["unit_price"],
+        "amount": line["unit_price"] * line["quantity"],
+        "refunded_quantity": line["refunded_quantity"],
+        "replaces_line_id": line["replaces_line_id"],
+    }
 
 
 def shipping_view(shipping: dict | None, owner: bool) -> dict | None:
@@ -36,43 +54,81 @@ def shipping_view(shipping: dict | None, owner: bool) -> dict | None:
 def order_view(order: dict, lines: list[dict], owner: bool, recipient_whole: bool = False) -> dict:
     """``owner``: the customer who ordered sees their phone whole; partners see
     it masked, unless ``recipient_whole`` (a waybill to fill, R-RSV-12)."""
-    view = {"order_id": str(order["order_id"]), "number": order.get("number"),
-            "number_day": iso(order.get("number_day")), "customer_name": order.get("customer_name"),
-            "preparation_minutes": order.get("preparation_minutes"),
-            "partner_id": order["partner_id"], "channel": order["channel"],
-            "status": order["status"], "payment_status": order["payment_status"], "total": order["total"],
-            "subtotal": order["total"] + order.get("discount_amount", 0),
-            "discount_amount": order.get("discount_amount", 0), "coupon": order.get("coupon"),
-            "refunded_amount": order["refunded_amount"], "lines": [line_view(line) for line in lines],
-            "shipping_address": shipping_view(order["shipping"], owner or recipient_whole), "note": order["note"],
-            "courier": order["courier"], "invoice_number": order["invoice_number"],
-            "tracking_url": order.get("tracking_url"),
-            "completed_by": order["completed_by"], "cancelled_by": order["cancelled_by"],
-            "cancel_reason": order["cancel_reason"], **{k: iso(order[k]) for k in ORDER_TIMES}}
+    view = {
+        "order_id": str(order["order_id"]),
+        "number": order.get("number"),
+        "number_day": iso(order.get("number_day")),
+        "customer_name": order.get("customer_name"),
+        "preparation_minutes": order.get("preparation_minutes"),
+        "partner_id": order["partner_id"],
+        "channel": order["channel"],
+        "status": order["status"],
+        "payment_status": order["payment_status"],
+        "total": order["total"],
+        "subtotal": order["total"] + order.get("discount_amount", 0),
+        "discount_amount": order.get("discount_amount", 0),
+        "coupon": order.get("coupon"),
+        "refunded_amount": order["refunded_amount"],
+        "lines": [line_view(line) for line in lines],
+        "shipping_address": shipping_view(order["shipping"], owner or recipient_whole),
+        "note": order["note"],
+        "courier": order["courier"],
+        "invoice_number": order["invoice_number"],
+        "tracking_url": order.get("tracking_url"),
+        "completed_by": order["completed_by"],
+        "cancelled_by": order["cancelled_by"],
+        "cancel_reason": order["cancel_reason"],
+        **{k: iso(order[k]) for k in ORDER_TIMES},
+    }
     if not owner:
         view["customer_id"] = order["customer_id"]
     return view
 
 
 def request_view(row: dict) -> dict:
-    return {"request_id": str(row["request_id"]), "order_id": str(row["order_id"]), "kind": row["kind"],
-            "status": row["status"], "reason": row["reason"], "lines": row["lines"], "amount": row["amount"],
-            "decision_reason": row["decision_reason"], "created_at": iso(row["created_at"]),
-            "decided_at": iso(row["decided_at"]), **(exchange_view(row) if row["kind"] == "exchange" else {})}
+    return {
+        "request_id": str(row["request_id"]),
+        "order_id": str(row["order_id"]),
+        "kind": row["kind"],
+        "status": row["status"],
+        "reason": row["reason"],
+        "lines": row["lines"],
+        "amount": row["amount"],
+        "decision_reason": row["decision_reason"],
+        "created_at": iso(row["created_at"]),
+        "decided_at": iso(row["decided_at"]),
+        **(exchange_view(row) if row["kind"] == "exchange" else {}),
+    }
 
 
 def exchange_view(row: dict) -> dict:
     """An exchange's own flow (issue 18 item 7): the return and the replacement shipment."""
-    return {"return": {"courier": row.get("return_courier"), "invoice_number": row.get("return_invoice_number"),
-                       "tracking_url": row.get("return_tracking_url"), "received_at": iso(row.get("returned_at"))},
-            "replacement": {"courier": row.get("courier"), "invoice_number": row.get("invoice_number"),
-                            "tracking_url": row.get("tracking_url"), "shipped_at": iso(row.get("shipped_at")),
-                            "delivered_at": iso(row.get("delivered_at"))}}
+    return {
+        "return": {
+            "courier": row.get("return_courier"),
+            "invoice_number": row.get("return_invoice_number"),
+            "tracking_url": row.get("return_tracking_url"),
+            "received_at": iso(row.get("returned_at")),
+        },
+        "replacement": {
+            "courier": row.get("courier"),
+            "invoice_number": row.get("invoice_number"),
+            "tracking_url": row.get("tracking_url"),
+            "shipped_at": iso(row.get("shipped_at")),
+            "delivered_at": iso(row.get("delivered_at")),
+        },
+    }
 
 
 def inquiry_view(row: dict) -> dict:
-    return {"inquiry_id": str(row["inquiry_id"]), "order_id": str(row["order_id"]), "body": row["body"],
-            "answer": row["answer"], "created_at": iso(row["created_at"]), "answered_at": iso(row["answered_at"])}
+    return {
+        "inquiry_id": str(row["inquiry_id"]),
+        "order_id": str(row["order_id"]),
+        "body": row["body"],
+        "answer": row["answer"],
+        "created_at": iso(row["created_at"]),
+        "answered_at": iso(row["answered_at"]),
+    }
 
 
 def review_view(row: dict) -> dict:

@@ -1,4 +1,5 @@
 """The ports of use_cases.py over nameko RPC: what reservations asks other services."""
+
 from __future__ import annotations
 
 import os
@@ -8,9 +9,9 @@ from typing import Any
 
 from chassis.rpc_contracts import HoldReply, ProductSummary
 
-OPEN_CONVERSATION_TIMEOUT = 2.0   # seconds the customer's accept waits for the partner's list to show it
-PRODUCT_OWNERS_KEPT = 10_000      # products whose owner is remembered (about 1 MB), the least recently used go
-FAULT_ENV = "PC_FAULT_INJECT"     # crash tests: "kill_after_hold" dies with a hold taken and nothing recorded
+OPEN_CONVERSATION_TIMEOUT = 2.0  # seconds the customer's accept waits for the partner's list to show it
+PRODUCT_OWNERS_KEPT = 10_000  # products whose owner is remembered (about 1 MB), the least recently used go
+FAULT_ENV = "PC_FAULT_INJECT"  # crash tests: "kill_after_hold" dies with a hold taken and nothing recorded
 
 
 class ProductOwners:
@@ -55,8 +56,9 @@ class CatalogRpc:
     def hold(self, hold_id: str, partner_id: str, lines: list[dict], coupon: dict | None = None) -> dict:
         return HoldReply.read(self.proxy.hold(hold_id, partner_id, lines, coupon=coupon)).as_reply()
 
-    def release(self, hold_id: str, partner_id: str, lines: list[dict] | None = None,
-                release_id: str | None = None) -> dict:
+    def release(
+        self, hold_id: str, partner_id: str, lines: list[dict] | None = None, release_id: str | None = None
+    ) -> dict:
         return HoldReply.read(self.proxy.release(hold_id, partner_id, lines, release_id)).as_reply()
 
     def get_product(self, partner_id: str, product_id: str) -> dict:

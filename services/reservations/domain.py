@@ -45,6 +45,7 @@ in the service docstring and the report):
   ``completed`` (by the partner or by the timer). Shapes, view and codes are
   chassis.reviews', shared with orders.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,11 +64,17 @@ from chassis.partner_time import PARTNER_TIME_ZONE
 from . import errors
 
 REQUESTED, CONFIRMED, REJECTED, CANCELLED, COMPLETED, NO_SHOW = (
-    "requested", "confirmed", "rejected", "cancelled", "completed", "no_show")
-STATUSES = (REQUESTED, CONFIRMED, REJECTED, CANCELLED, COMPLETED, NO_SHOW)   # R-RSV-1
-OPEN = (REQUESTED, CONFIRMED)                       # may still be cancelled or moved (R-RSV-4, R-RSV-5)
+    "requested",
+    "confirmed",
+    "rejected",
+    "cancelled",
+    "completed",
+    "no_show",
+)
+STATUSES = (REQUESTED, CONFIRMED, REJECTED, CANCELLED, COMPLETED, NO_SHOW)  # R-RSV-1
+OPEN = (REQUESTED, CONFIRMED)  # may still be cancelled or moved (R-RSV-4, R-RSV-5)
 HOLDING = (REQUESTED, CONFIRMED, COMPLETED, NO_SHOW)  # their seats stay taken in the catalog
-VISITING = (REQUESTED, CONFIRMED, COMPLETED)        # the dashboard's visits of a day (R-ACC-11)
+VISITING = (REQUESTED, CONFIRMED, COMPLETED)  # the dashboard's visits of a day (R-ACC-11)
 
 NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 NUMBER_LENGTH = 10
@@ -80,6 +87,7 @@ class NumberTaken(Exception):
 
 
 # --- identifiers ---------------------------------------------------------------------
+
 
 def new_number() -> str:
     return "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
@@ -114,10 +122,12 @@ def phone_digits(phone: str | None) -> str | None:
 
 # --- booking settings (the partner's, per product) ---------------------------------
 
+
 @dataclass(frozen=True)
 class BookingSettings:
     """A product's booking settings, the defaults of the module docstring where the
     partner set none; ``request_ttl_hours`` None means the service's configured default."""
+
     confirmation: str = "manual"
     request_ttl_hours: int | None = None
     allow_partial_cancel: bool = True
@@ -142,6 +152,7 @@ SETTING_FIELDS = ("confirmation", "request_ttl_hours", "allow_partial_cancel")
 
 # --- idempotency -----------------------------------------------------------------
 
+
 def request_fingerprint(body: dict[str, Any]) -> str:
     """What makes two creation requests "the same body" (after parsing, so key
     order and surrounding spaces do not matter). Not chassis.idempotency's
@@ -151,6 +162,7 @@ def request_fingerprint(body: dict[str, Any]) -> str:
 
 
 # --- time --------------------------------------------------------------------------
+
 
 def local_today(now: dt.datetime) -> dt.date:
     return now.astimezone(PARTNER_TIME_ZONE).date()
@@ -177,6 +189,7 @@ def day_after(use_date: dt.date) -> dt.datetime:
 
 # --- lines and money ---------------------------------------------------------------
 
+
 def active_quantity(line: Mapping[str, Any]) -> int:
     return int(line["quantity"] - line.get("cancelled", 0))
 
@@ -202,9 +215,17 @@ def paid_amount(lines: list[dict[str, Any]], discount: int = 0) -> int:
 
 def lines_from_hold(hold: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The lines as priced by the approved catalog version that was held."""
-    return [{"line": held["line"], "price_id": held["price_id"], "label": held["label"],
-             "unit_price": held["unit_price"], "quantity": held["quantity"], "cancelled": 0}
-            for held in sorted(hold["lines"], key=lambda held: held["line"])]
+    return [
+        {
+            "line": held["line"],
+            "price_id": held["price_id"],
+            "label": held["label"],
+            "unit_price": held["unit_price"],
+            "quantity": held["quantity"],
+            "cancelled": 0,
+        }
+        for held in sorted(hold["lines"], key=lambda held: held["line"])
+    ]
 
 
 def redemption_key(reservation_id: str) -> str:
@@ -226,8 +247,9 @@ class Quote:
     fee_percent: int = 0
 
 
-def quote_cancellation(policy: dict[str, Any], amount: int, paid: bool, at: dt.datetime | None, now: dt.datetime,
-                       committed: bool = True) -> Quote:
+def quote_cancellation(
+    policy: dict[str, Any], amount: int, paid: bool, at: dt.datetime | None, now: dt.datetime, committed: bool = True
+) -> Quote:
     """R-RSV-4 on the policy snapshotted at booking (catalog's rule, R-CAT-6):
     nothing after the deadline, nothing for a non-refundable sale, otherwise
     the fee of the tier closest to the use among those that apply (rounded
@@ -254,13 +276,15 @@ def quote_cancellation(policy: dict[str, Any], amount: int, paid: bool, at: dt.d
 @dataclass(frozen=True)
 class CancelPlan:
     partial: bool
-    release: list[dict[str, Any]]          # [{line, quantity}] for the catalog, the whole remainder when not partial
-    amount: int                  # what is cancelled
+    release: list[dict[str, Any]]  # [{line, quantity}] for the catalog, the whole remainder when not partial
+    amount: int  # what is cancelled
     fee: int
     refund: int
 
 
-def cancellation_lines(lines: list[dict[str, Any]], wanted: list[dict[str, Any]] | None) -> tuple[bool, list[dict[str, Any]]]:
+def cancellation_lines(
+    lines: list[dict[str, Any]], wanted: list[dict[str, Any]] | None
+) -> tuple[bool, list[dict[str, Any]]]:
     """(partial, [{line, quantity}]) of a cancellation; a 422 naming the line for
     one that is not in the booking or asks more than is left."""
     left = {line["line"]: active_quantity(line) for line in lines}
@@ -280,33 +304,49 @@ def cancellation_lines(lines: list[dict[str, Any]], wanted: list[dict[str, Any]]
     return partial, [{"line": n, "quantity": q} for n, q in sorted(asked.items())]
 
 
-def plan_customer_cancel(reservation: dict[str, Any], wanted: list[dict[str, Any]] | None, expected_fee: int | None,
-                         now: dt.datetime) -> CancelPlan:
+def plan_customer_cancel(
+    reservation: dict[str, Any], wanted: list[dict[str, Any]] | None, expected_fee: int | None, now: dt.datetime
+) -> CancelPlan:
     """R-RSV-4: each refusal has its own code, checked in this order."""
     number, status = reservation["number"], reservation["status"]
     if status not in OPEN:
-        raise errors.refused("not_cancellable_state", f"a {status} reservation cannot be cancelled",
-                             number, status=status)
+        raise errors.refused(
+            "not_cancellable_state", f"a {status} reservation cannot be cancelled", number, status=status
+        )
     partial, release = cancellation_lines(reservation["lines"], wanted)
     if partial and not reservation["allow_partial_cancel"]:
-        raise errors.refused("partial_cancel_not_allowed", "this product does not allow cancelling part of a booking",
-                             number)
+        raise errors.refused(
+            "partial_cancel_not_allowed", "this product does not allow cancelling part of a booking", number
+        )
     discount = reservation.get("discount_amount", 0)
     amount = paid_amount(reservation["lines"], discount) - paid_amount(
-        apply_cancellation(reservation["lines"], release), discount)   # what was paid for them (issue #11)
+        apply_cancellation(reservation["lines"], release), discount
+    )  # what was paid for them (issue #11)
     at = use_at(reservation["use_date"], reservation["use_time"])
-    quote = quote_cancellation(reservation["cancel_policy"], amount, is_paid(reservation["payment"]), at, now,
-                               committed=status != REQUESTED)
+    quote = quote_cancellation(
+        reservation["cancel_policy"], amount, is_paid(reservation["payment"]), at, now, committed=status != REQUESTED
+    )
     if not quote.allowed:
         deadline = cancel_deadline(reservation["cancel_policy"], at)
         reason = quote.reason or "deadline_passed"
-        raise errors.refused(reason, {
-            "deadline_passed": "the cancellation deadline has passed",
-            "non_refundable": "this booking was sold as non-refundable"}[reason], number,
-            cancel_deadline=deadline.isoformat() if deadline else None)
+        raise errors.refused(
+            reason,
+            {
+                "deadline_passed": "the cancellation deadline has passed",
+                "non_refundable": "this booking was sold as non-refundable",
+            }[reason],
+            number,
+            cancel_deadline=deadline.isoformat() if deadline else None,
+        )
     if expected_fee is not None and expected_fee != quote.fee:
-        raise errors.refused("fee_changed", "the cancellation fee has changed since it was shown", number,
-                             expected_fee=expected_fee, fee=quote.fee, refund=quote.refund)
+        raise errors.refused(
+            "fee_changed",
+            "the cancellation fee has changed since it was shown",
+            number,
+            expected_fee=expected_fee,
+            fee=quote.fee,
+            refund=quote.refund,
+        )
     return CancelPlan(partial, release, amount, quote.fee, quote.refund)
 
 
@@ -318,18 +358,27 @@ def apply_cancellation(lines: list[dict[str, Any]], release: list[dict[str, Any]
 
 # --- booking (R-RSV-1, R-RSV-3) ---------------------------------------------------------
 
+
 def hold_lines(request: Any) -> list[dict[str, Any]]:
     """The catalog hold's lines of a booking request (contract.reservations.ReservationCreate)."""
-    return [{"product_id": request.product_id, "price_id": line.price_id, "quantity": line.quantity,
-             "date": request.date.isoformat() if request.date else None,
-             "time": request.time.strftime("%H:%M") if request.time else None} for line in request.lines]
+    return [
+        {
+            "product_id": request.product_id,
+            "price_id": line.price_id,
+            "quantity": line.quantity,
+            "date": request.date.isoformat() if request.date else None,
+            "time": request.time.strftime("%H:%M") if request.time else None,
+        }
+        for line in request.lines
+    ]
 
 
 def check_booking_product(product: dict[str, Any]) -> None:
     """Booking settings are for booking products (goods have none)."""
     if product.get("kind") != "booking":
-        raise ValidationFailed(message="goods have no booking settings",
-                               details={"fields": {"product_id": "not a booking product"}})
+        raise ValidationFailed(
+            message="goods have no booking settings", details={"fields": {"product_id": "not a booking product"}}
+        )
 
 
 def check_setting_changes(changes: dict[str, Any]) -> None:
@@ -341,11 +390,13 @@ def check_setting_changes(changes: dict[str, Any]) -> None:
 
 # --- the reservation (aggregate) ----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Step:
     """A step that keeps the status (R-RSV-10, R-RSV-11), like ``PARTNER_ACTIONS``'
     transitions: the states it starts from (refused as ``action`` otherwise), the
     step its history records and the event it publishes, if any."""
+
     allowed_from: tuple[str, ...]
     action: str
     history: str
@@ -354,7 +405,7 @@ class Step:
 
 TICKET_STEPS: dict[str, Step] = {
     "share": Step(OPEN, "share", "shared", "reservation.shared"),
-    "transfer": Step(OPEN, "transfer", "transfer_offered"),   # told to nobody until accepted
+    "transfer": Step(OPEN, "transfer", "transfer_offered"),  # told to nobody until accepted
     "accept_transfer": Step(OPEN, "transfer", "transferred", "reservation.transferred"),
 }
 CHAT_STEPS: dict[str, Step] = {
@@ -368,6 +419,7 @@ CHAT_STEPS: dict[str, Step] = {
 class Reservation:
     """One booking, as stored (store.RESERVATION_COLUMNS): made by ``book``, changed
     by the transitions below, which check where they start and say what changes."""
+
     reservation_id: str
     number: str
     partner_id: str
@@ -413,8 +465,15 @@ class Reservation:
         return {name: getattr(self, name) for name in RESERVATION_FIELDS}
 
     @classmethod
-    def book(cls, intent: Mapping[str, Any], request: Any, hold: Mapping[str, Any], settings: BookingSettings,
-             default_ttl: int, now: dt.datetime) -> Reservation:
+    def book(
+        cls,
+        intent: Mapping[str, Any],
+        request: Any,
+        hold: Mapping[str, Any],
+        settings: BookingSettings,
+        default_ttl: int,
+        now: dt.datetime,
+    ) -> Reservation:
         """The new reservation as the held catalog version priced it (``request`` is
         contract.reservations.ReservationCreate), with the product's policy and
         booking settings copied onto it: what it keeps whatever changes later.
@@ -427,17 +486,39 @@ class Reservation:
         policy = product["cancel_policy"]
         phone = phone_digits(request.booker.phone) or ""
         return cls(
-            reservation_id=intent["reservation_id"], number=intent["number"], partner_id=intent["partner_id"],
-            product_id=hold["lines"][0]["product_id"], product_name=product["name"],
-            product_version=product["version"], schedule_type=product["schedule_type"],
-            payment=product["payment"] or "none", cancel_policy=policy, confirmation=settings.confirmation,
-            allow_partial_cancel=settings.allow_partial_cancel, request_ttl_hours=ttl,
-            customer_id=intent["customer_id"], holder_customer_id=intent["customer_id"],
-            booker_name=request.booker.name, booker_phone=phone, booker_phone_last4=phone[-4:], status=status,
-            use_date=request.date, use_time=request.time, lines=lines, total=paid_amount(lines, discount),
-            refund_amount=0, fee_amount=0, hold_sequence=intent["hold_sequence"], reason=None,
-            due_at=due_at(status, policy, request.date, request.time, now, ttl), conversation_id=None,
-            created_at=now, updated_at=now, coupon=coupon_of_hold(dict(hold)), discount_amount=discount)
+            reservation_id=intent["reservation_id"],
+            number=intent["number"],
+            partner_id=intent["partner_id"],
+            product_id=hold["lines"][0]["product_id"],
+            product_name=product["name"],
+            product_version=product["version"],
+            schedule_type=product["schedule_type"],
+            payment=product["payment"] or "none",
+            cancel_policy=policy,
+            confirmation=settings.confirmation,
+            allow_partial_cancel=settings.allow_partial_cancel,
+            request_ttl_hours=ttl,
+            customer_id=intent["customer_id"],
+            holder_customer_id=intent["customer_id"],
+            booker_name=request.booker.name,
+            booker_phone=phone,
+            booker_phone_last4=phone[-4:],
+            status=status,
+            use_date=request.date,
+            use_time=request.time,
+            lines=lines,
+            total=paid_amount(lines, discount),
+            refund_amount=0,
+            fee_amount=0,
+            hold_sequence=intent["hold_sequence"],
+            reason=None,
+            due_at=due_at(status, policy, request.date, request.time, now, ttl),
+            conversation_id=None,
+            created_at=now,
+            updated_at=now,
+            coupon=coupon_of_hold(dict(hold)),
+            discount_amount=discount,
+        )
 
     @property
     def booked_by_system(self) -> bool:
@@ -460,20 +541,27 @@ class Reservation:
         check_holder(self.as_row(), customer_id)
         step = self._check(TICKET_STEPS["transfer"])
         if self.customer_id == customer_id and to_phone == self.booker_phone:
-            raise ValidationFailed(message="the ticket is already yours",
-                                   details={"fields": {"to_phone": "this is the booker's own phone"}})
+            raise ValidationFailed(
+                message="the ticket is already yours",
+                details={"fields": {"to_phone": "this is the booker's own phone"}},
+            )
         return step
 
     def accept_transfer(self, customer_id: str, contact: Mapping[str, Any]) -> tuple[Step, dict[str, Any]]:
         """The new holder takes the ticket with their name and verified phone."""
         return self._check(TICKET_STEPS["accept_transfer"]), {
-            "holder_customer_id": customer_id, "holder_name": contact.get("name"),
-            "holder_phone": phone_digits(contact.get("phone"))}
+            "holder_customer_id": customer_id,
+            "holder_name": contact.get("name"),
+            "holder_phone": phone_digits(contact.get("phone")),
+        }
 
     def request_chat(self) -> Step:
         if self.conversation_id:
-            raise Conflict("chat_already_open", "this reservation already has a conversation",
-                           {"number": self.number, "conversation_id": self.conversation_id})
+            raise Conflict(
+                "chat_already_open",
+                "this reservation already has a conversation",
+                {"number": self.number, "conversation_id": self.conversation_id},
+            )
         return self._check(CHAT_STEPS["request"])
 
     def answer_chat(self, answer: str, conversation_id: str | None) -> tuple[Step, dict[str, Any]]:
@@ -486,6 +574,7 @@ RESERVATION_FIELDS = tuple(f.name for f in fields(Reservation))
 
 # --- partner actions (R-RSV-2, R-RSV-6) --------------------------------------------
 
+
 @dataclass(frozen=True)
 class Transition:
     allowed_from: tuple[str, ...]
@@ -496,6 +585,7 @@ class Transition:
 
 # R-ACC-14: the reason a closing partner's open bookings are cancelled with, as customers read it.
 PARTNER_CLOSED_REASON = "파트너 운영 종료 (the partner has closed)"
+
 
 def partner_transition(action: str) -> Transition:
     """The transition an action names; 404 ``action_not_found`` for any other."""
@@ -516,14 +606,15 @@ PARTNER_ACTIONS: dict[str, Transition] = {
 @dataclass(frozen=True)
 class Outcome:
     """What a transition does to the money and the catalog."""
+
     status: str
     event: str
     refund: int = 0
     fee: int = 0
     sale: int = 0
     release: bool = False
-    action: str | None = None      # the history's step and the timer's count, when not the status
-    reason: str | None = None      # the reason a timer gives (a partner gives their own)
+    action: str | None = None  # the history's step and the timer's count, when not the status
+    reason: str | None = None  # the reason a timer gives (a partner gives their own)
 
 
 def partner_outcome(action: str, reservation: dict[str, Any], now: dt.datetime) -> Outcome:
@@ -546,25 +637,41 @@ def partner_outcome(action: str, reservation: dict[str, Any], now: dt.datetime) 
 
 def check_no_show(reservation: dict[str, Any], now: dt.datetime) -> None:
     if not is_paid(reservation["payment"]):
-        raise Conflict("no_show_not_allowed", "only bookings paid in advance can be marked as no-show (R-CAT-6)",
-                       {"number": reservation["number"], "payment": reservation["payment"]})
+        raise Conflict(
+            "no_show_not_allowed",
+            "only bookings paid in advance can be marked as no-show (R-CAT-6)",
+            {"number": reservation["number"], "payment": reservation["payment"]},
+        )
     at = use_at(reservation["use_date"], reservation["use_time"])
     if at is not None and now < at:
-        raise Conflict("use_time_not_reached", "a no-show can be marked once the use time has come",
-                       {"number": reservation["number"], "use_at": at.isoformat()})
+        raise Conflict(
+            "use_time_not_reached",
+            "a no-show can be marked once the use time has come",
+            {"number": reservation["number"], "use_at": at.isoformat()},
+        )
 
 
 # --- timers ----------------------------------------------------------------------------
 
-def due_at(status: str, policy: dict[str, Any], use_date: dt.date | None, use_time: dt.time | None,
-           requested_at: dt.datetime, ttl_hours: int) -> dt.datetime | None:
+
+def due_at(
+    status: str,
+    policy: dict[str, Any],
+    use_date: dt.date | None,
+    use_time: dt.time | None,
+    requested_at: dt.datetime,
+    ttl_hours: int,
+) -> dt.datetime | None:
     """When a timer must next look at the reservation, or None."""
     if status == REQUESTED:
         expiry = requested_at + dt.timedelta(hours=ttl_hours)
         at = use_at(use_date, use_time)
         return min(expiry, at) if at is not None else expiry
-    if status == CONFIRMED and use_date is not None and (
-            policy.get("complete_after_use") or policy.get("auto_cancel_unused")):
+    if (
+        status == CONFIRMED
+        and use_date is not None
+        and (policy.get("complete_after_use") or policy.get("auto_cancel_unused"))
+    ):
         return day_after(use_date)
     return None
 
@@ -575,8 +682,9 @@ def timer_outcome(reservation: dict[str, Any]) -> Outcome | None:
     sold = paid_amount(reservation["lines"], reservation.get("discount_amount", 0))
     paid = sold if is_paid(reservation["payment"]) else 0
     if status == REQUESTED:
-        return Outcome(CANCELLED, "reservation.expired", refund=paid, release=True, action="expired",
-                       reason="request_expired")
+        return Outcome(
+            CANCELLED, "reservation.expired", refund=paid, release=True, action="expired", reason="request_expired"
+        )
     if status == CONFIRMED and policy.get("complete_after_use"):
         return Outcome(COMPLETED, "reservation.completed", sale=sold)
     if status == CONFIRMED and policy.get("auto_cancel_unused"):
@@ -586,22 +694,33 @@ def timer_outcome(reservation: dict[str, Any]) -> Outcome | None:
 
 # --- releases to the catalog ------------------------------------------------------------
 
+
 def release_retry_seconds(attempts: int) -> float:
     """How long a release the catalog did not take waits before the next try: doubling, at most 5 minutes."""
-    return float(min(300, 2 * 2 ** attempts))
+    return float(min(300, 2 * 2**attempts))
 
 
 # --- date change (R-RSV-5) ---------------------------------------------------------------
 
+
 def moved_hold_lines(reservation: dict[str, Any], new_date: dt.date, new_time: dt.time | None) -> list[dict[str, Any]]:
     """The catalog hold of the booking's lines still booked, on the new date."""
-    return [{"product_id": reservation["product_id"], "price_id": line["price_id"],
-             "quantity": active_quantity(line), "date": new_date.isoformat(),
-             "time": new_time.strftime("%H:%M") if new_time else None}
-            for line in reservation["lines"] if active_quantity(line) > 0]
+    return [
+        {
+            "product_id": reservation["product_id"],
+            "price_id": line["price_id"],
+            "quantity": active_quantity(line),
+            "date": new_date.isoformat(),
+            "time": new_time.strftime("%H:%M") if new_time else None,
+        }
+        for line in reservation["lines"]
+        if active_quantity(line) > 0
+    ]
 
 
-def check_date_change(reservation: dict[str, Any], new_date: dt.date, new_time: dt.time | None, now: dt.datetime) -> None:
+def check_date_change(
+    reservation: dict[str, Any], new_date: dt.date, new_time: dt.time | None, now: dt.datetime
+) -> None:
     """The conditions that need nothing but the reservation; each has its own code.
     The "listed directly" condition needs accounts (``check_direct_listing``)."""
     number, status = reservation["number"], reservation["status"]
@@ -614,20 +733,32 @@ def check_date_change(reservation: dict[str, Any], new_date: dt.date, new_time: 
     if any(line["unit_price"] != 0 for line in reservation["lines"]):
         raise errors.refused("priced_product", "only bookings of products priced 0 can be moved", number)
     if local_today(now) >= reservation["use_date"]:
-        raise errors.refused("use_date_passed", "the date can only be changed before the use date", number,
-                             use_date=reservation["use_date"].isoformat())
+        raise errors.refused(
+            "use_date_passed",
+            "the date can only be changed before the use date",
+            number,
+            use_date=reservation["use_date"].isoformat(),
+        )
     if reservation["schedule_type"] == "datetime" and new_time is None:
         raise ValidationFailed(message="a time is needed", details={"fields": {"time": "this product needs a time"}})
     if reservation["schedule_type"] == "date" and new_time is not None:
-        raise ValidationFailed(message="no time is taken",
-                               details={"fields": {"time": "this product is booked by the day"}})
+        raise ValidationFailed(
+            message="no time is taken", details={"fields": {"time": "this product is booked by the day"}}
+        )
     if (new_date, new_time) == (reservation["use_date"], reservation["use_time"]):
-        raise ValidationFailed(message="nothing to change",
-                               details={"fields": {"date": "this is the booking's current date and time"}})
+        raise ValidationFailed(
+            message="nothing to change", details={"fields": {"date": "this is the booking's current date and time"}}
+        )
 
 
-def check_move(before: dict[str, Any], current: dict[str, Any], hold_status: str, new_date: dt.date,
-               new_time: dt.time | None, now: dt.datetime) -> None:
+def check_move(
+    before: dict[str, Any],
+    current: dict[str, Any],
+    hold_status: str,
+    new_date: dt.date,
+    new_time: dt.time | None,
+    now: dt.datetime,
+) -> None:
     """Right before a move commits (its new slot held meanwhile): nobody moved the
     booking since, the catalog held the slot, and R-RSV-5 still allows it."""
     if current["hold_sequence"] != before["hold_sequence"] or hold_status != "held":
@@ -637,11 +768,13 @@ def check_move(before: dict[str, Any], current: dict[str, Any], hold_status: str
 
 def check_direct_listing(reservation: dict[str, Any], partner: dict[str, Any]) -> None:
     if partner.get("via_agency"):
-        raise errors.refused("not_direct_listing", "only products listed directly by the partner can be moved",
-                             reservation["number"])
+        raise errors.refused(
+            "not_direct_listing", "only products listed directly by the partner can be moved", reservation["number"]
+        )
 
 
 # --- hand-over (R-RSV-10) -------------------------------------------------------------------
+
 
 def check_holder(reservation: dict[str, Any], customer_id: str) -> None:
     """The holder acts on the ticket; the booker who handed it over gets 409
@@ -649,8 +782,11 @@ def check_holder(reservation: dict[str, Any], customer_id: str) -> None:
     if customer_id == reservation["holder_customer_id"]:
         return
     if customer_id == reservation["customer_id"]:
-        raise Conflict("not_ticket_holder", "the ticket was handed to a friend; only they can cancel, change "
-                       "or pass it on", {"number": reservation["number"]})
+        raise Conflict(
+            "not_ticket_holder",
+            "the ticket was handed to a friend; only they can cancel, change or pass it on",
+            {"number": reservation["number"]},
+        )
     raise errors.reservation_not_found(reservation["number"])
 
 
@@ -671,11 +807,15 @@ def transfer_open_to(transfer: dict[str, Any] | None, customer_id: str, verified
 
 # --- chat (R-RSV-11) ------------------------------------------------------------------------
 
+
 def check_invitation_pending(invitation: dict[str, Any]) -> None:
     """An invitation is answered once (the same answer again is a replay, not a change)."""
     if invitation["state"] != "pending":
-        raise Conflict("invalid_state", f"the invitation is already {invitation['state']}",
-                       {"invitation_id": invitation["invitation_id"], "status": invitation["state"]})
+        raise Conflict(
+            "invalid_state",
+            f"the invitation is already {invitation['state']}",
+            {"invitation_id": invitation["invitation_id"], "status": invitation["state"]},
+        )
 
 
 # --- status board (R-RSV-9) --------------------------------------------------------------
@@ -690,8 +830,9 @@ BOARD_MAX_DAYS = 92
 
 def check_board_period(date_from: dt.date, date_to: dt.date) -> None:
     if not date_from <= date_to <= date_from + dt.timedelta(days=BOARD_MAX_DAYS):
-        raise ValidationFailed(message="request query is invalid", details={"fields": {
-            "to": "from <= to, at most 93 days"}})
+        raise ValidationFailed(
+            message="request query is invalid", details={"fields": {"to": "from <= to, at most 93 days"}}
+        )
 
 
 def board(slot_board: dict[str, Any], counts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -702,8 +843,11 @@ def board(slot_board: dict[str, Any], counts: list[dict[str, Any]]) -> dict[str,
     by_day: dict[str, dict[str, Any]] = {}
     overall = _empty_counts()
     for row in counts:
-        for bucket in (by_slot.setdefault((row["date"], row["time"]), _empty_counts()),
-                       by_day.setdefault(row["date"], _empty_counts()), overall):
+        for bucket in (
+            by_slot.setdefault((row["date"], row["time"]), _empty_counts()),
+            by_day.setdefault(row["date"], _empty_counts()),
+            overall,
+        ):
             _add(bucket, row)
 
     def with_counts(slot: dict[str, Any]) -> dict[str, Any]:
@@ -712,13 +856,21 @@ def board(slot_board: dict[str, Any], counts: list[dict[str, Any]]) -> dict[str,
 
     slots = [with_counts(s) for s in slot_board.get("slots", [])]
     seen = {(s["date"], s["time"]) for s in slots}
-    orphans = [{"date": d, "time": t, "capacity": None, "taken": None, "remaining": None, "blocked": None,
-                "past": None, **c} for (d, t), c in sorted(by_slot.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or ""))
-               if (d, t) not in seen and d is not None and not any(s["date"] == d and s["time"] is None for s in slots)]
+    orphans = [
+        {"date": d, "time": t, "capacity": None, "taken": None, "remaining": None, "blocked": None, "past": None, **c}
+        for (d, t), c in sorted(by_slot.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or ""))
+        if (d, t) not in seen and d is not None and not any(s["date"] == d and s["time"] is None for s in slots)
+    ]
     period = slot_board.get("period")
-    return {"product_id": slot_board["product_id"], "from": slot_board["date_from"], "to": slot_board["date_to"],
-            "slots": slots + orphans, "period": {**period, **overall} if period else None,
-            "blocks": slot_board.get("blocks", []), "totals": overall}
+    return {
+        "product_id": slot_board["product_id"],
+        "from": slot_board["date_from"],
+        "to": slot_board["date_to"],
+        "slots": slots + orphans,
+        "period": {**period, **overall} if period else None,
+        "blocks": slot_board.get("blocks", []),
+        "totals": overall,
+    }
 
 
 def _empty_counts() -> dict[str, Any]:
@@ -733,22 +885,27 @@ def _add(bucket: dict[str, Any], row: dict[str, Any]) -> None:
 
 # --- dashboard (R-ACC-11) ------------------------------------------------------------------
 
+
 def dashboard(counts: dict[str, int], today: dict[str, Any]) -> dict[str, Any]:
     return {"counts": {state: counts.get(state, 0) for state in STATUSES}, "today": today}
 
 
 # --- settlement (reconciliation) ------------------------------------------------------
 
+
 def check_period(period_start: dt.date, period_end: dt.date) -> None:
     if period_end < period_start:
-        raise ValidationFailed(message="request is invalid",
-                               details={"fields": {"period_end": "must not be before period_start"}})
+        raise ValidationFailed(
+            message="request is invalid", details={"fields": {"period_end": "must not be before period_start"}}
+        )
 
 
 def business_days(period_start: dt.date, period_end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The instants that bound these business dates (partner's zone), the end excluded."""
-    return (dt.datetime.combine(period_start, dt.time(0, 0), PARTNER_TIME_ZONE),
-            dt.datetime.combine(period_end + dt.timedelta(days=1), dt.time(0, 0), PARTNER_TIME_ZONE))
+    return (
+        dt.datetime.combine(period_start, dt.time(0, 0), PARTNER_TIME_ZONE),
+        dt.datetime.combine(period_end + dt.timedelta(days=1), dt.time(0, 0), PARTNER_TIME_ZONE),
+    )
 
 
 def ledger_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -757,8 +914,9 @@ def ledger_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     sale was booked), so ``refunds`` is 0. ``rows``: {partner_id, kind, amount, n}."""
     totals: dict[str, Any] = {}
     for row in rows:
-        entry = totals.setdefault(row["partner_id"], {"sales": 0, "fees": 0, "refunds": 0, "sales_count": 0,
-                                                      "fees_count": 0})
+        entry = totals.setdefault(
+            row["partner_id"], {"sales": 0, "fees": 0, "refunds": 0, "sales_count": 0, "fees_count": 0}
+        )
         plural = {"sale": "sales", "fee": "fees", "refund": "refunds"}[row["kind"]]
         entry[plural] = int(row["amount"])
         if plural != "refunds":
@@ -767,6 +925,7 @@ def ledger_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # --- reviews (R-RSV-6, R-CAT-6) --------------------------------------------------------
+
 
 def check_reviewable(reservation: dict[str, Any]) -> None:
     """A review is written once the visit is done: ``completed`` by the partner

@@ -1,5 +1,6 @@
 """The reservations service's domain errors: stable snake_case codes (../shared/api.md),
 one contract status each. ``details`` always names the reservation."""
+
 from __future__ import annotations
 
 from chassis import reviews
@@ -13,8 +14,11 @@ def reservation_not_found(number=None) -> DomainError:
 
 def invalid_state(number: str, status: str, action: str) -> DomainError:
     """R-RSV-1/R-RSV-2: the transition does not start from the current state."""
-    return Conflict("invalid_state", f"cannot {action.replace('_', '-')} a reservation that is {status}",
-                    {"number": number, "status": status, "action": action})
+    return Conflict(
+        "invalid_state",
+        f"cannot {action.replace('_', '-')} a reservation that is {status}",
+        {"number": number, "status": status, "action": action},
+    )
 
 
 def refused(code: str, message: str, number: str, **details) -> DomainError:
@@ -24,8 +28,11 @@ def refused(code: str, message: str, number: str, **details) -> DomainError:
 
 def booking_interrupted(number: str) -> DomainError:
     """The attempt was cleaned up as abandoned while it waited; the retry books afresh."""
-    return Conflict("booking_interrupted", "the booking attempt took too long and was undone; send it again",
-                    {"number": number, "retry": True})
+    return Conflict(
+        "booking_interrupted",
+        "the booking attempt took too long and was undone; send it again",
+        {"number": number, "retry": True},
+    )
 
 
 def not_bookable(product_id: str, why: str) -> DomainError:
@@ -41,8 +48,9 @@ def transfer_not_found() -> DomainError:
 
 
 def invitation_not_found(invitation_id=None) -> DomainError:
-    return NotFound("invitation_not_found", "no such chat invitation",
-                    {"invitation_id": invitation_id} if invitation_id else {})
+    return NotFound(
+        "invitation_not_found", "no such chat invitation", {"invitation_id": invitation_id} if invitation_id else {}
+    )
 
 
 def product_not_found(product_id=None) -> DomainError:
@@ -51,8 +59,9 @@ def product_not_found(product_id=None) -> DomainError:
 
 def review_not_allowed(number: str, status: str) -> DomainError:
     """R-RSV-6, R-CAT-6: reviews follow the visit; details name the current state."""
-    return reviews.review_not_allowed(status, f"only a completed reservation can be reviewed; this one is {status}",
-                                      number=number)
+    return reviews.review_not_allowed(
+        status, f"only a completed reservation can be reviewed; this one is {status}", number=number
+    )
 
 
 def review_exists(number: str) -> DomainError:

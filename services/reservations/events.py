@@ -17,6 +17,7 @@ reservation.review_replied the partner replied to it (``reply_text`` too)
 
 Personal data never leaves in clear: ``booker_name_masked`` only, no phone.
 """
+
 from __future__ import annotations
 
 from chassis.contracts import subscribers_of
@@ -26,28 +27,59 @@ from .domain import active_quantity, discount_left
 
 
 def line_payloads(lines: list[dict], quantity=active_quantity) -> list[dict]:
-    return [{"price_id": line["price_id"], "label": line["label"], "quantity": quantity(line), "unit_price": line["unit_price"]}
-            for line in lines if quantity(line) > 0]
+    return [
+        {
+            "price_id": line["price_id"],
+            "label": line["label"],
+            "quantity": quantity(line),
+            "unit_price": line["unit_price"],
+        }
+        for line in lines
+        if quantity(line) > 0
+    ]
 
 
-def reservation_event(r: dict, *, actor: str, reason: str | None = None, refund: int = 0, fee: int = 0,
-                      previous: tuple | None = None, to_customer_id: str | None = None,
-                      invitation_id: str | None = None, conversation_id: str | None = None,
-                      cancelled_lines: list[dict] | None = None, partial: bool = False) -> dict:
+def reservation_event(
+    r: dict,
+    *,
+    actor: str,
+    reason: str | None = None,
+    refund: int = 0,
+    fee: int = 0,
+    previous: tuple | None = None,
+    to_customer_id: str | None = None,
+    invitation_id: str | None = None,
+    conversation_id: str | None = None,
+    cancelled_lines: list[dict] | None = None,
+    partial: bool = False,
+) -> dict:
     """Everything notifications (R-NTF-1) and settlement (R-STL-1) need about one transition."""
     previous_date, previous_time = previous or (None, None)
     return {
-        "partner_id": r["partner_id"], "reservation_number": r["number"], "product_id": r["product_id"],
-        "product_name": r["product_name"], "customer_id": r["customer_id"], "status": r["status"],
+        "partner_id": r["partner_id"],
+        "reservation_number": r["number"],
+        "product_id": r["product_id"],
+        "product_name": r["product_name"],
+        "customer_id": r["customer_id"],
+        "status": r["status"],
         # R-RSV-10: after a hand-over the holder, not the booker, gets the reservation's messages
         "holder_customer_id": r["holder_customer_id"],
-        "use_date": _date(r["use_date"]), "use_time": _time(r["use_time"]), "total": r["total"],
-        "lines": line_payloads(r["lines"]), "booker_name_masked": mask_name(r["booker_name"]),
-        "reason": reason, "actor": actor, "refund_amount": refund, "fee_amount": fee,
-        "previous_date": _date(previous_date), "previous_time": _time(previous_time),
-        "to_customer_id": to_customer_id, "invitation_id": invitation_id,
+        "use_date": _date(r["use_date"]),
+        "use_time": _time(r["use_time"]),
+        "total": r["total"],
+        "lines": line_payloads(r["lines"]),
+        "booker_name_masked": mask_name(r["booker_name"]),
+        "reason": reason,
+        "actor": actor,
+        "refund_amount": refund,
+        "fee_amount": fee,
+        "previous_date": _date(previous_date),
+        "previous_time": _time(previous_time),
+        "to_customer_id": to_customer_id,
+        "invitation_id": invitation_id,
         "conversation_id": conversation_id or r.get("conversation_id"),
-        "payment": r["payment"], "partial": partial,
+        "payment": r["payment"],
+        "partial": partial,
         "cancelled_lines": line_payloads(cancelled_lines or [], quantity=lambda line: line["quantity"]),
         # issue #11: ``total`` is what the customer pays, after this discount (on the lines still booked)
         "coupon_id": (r.get("coupon") or {}).get("coupon_id"),
@@ -58,9 +90,15 @@ def reservation_event(r: dict, *, actor: str, reason: str | None = None, refund:
 def review_event(r: dict, review: dict, *, actor: str) -> dict:
     """A review event (R-RSV-6): the reservation as every event carries it, and the
     review; ``customer_id`` is the reviewer, ``product_id`` what was reviewed."""
-    return {**reservation_event(r, actor=actor), "product_id": review["product_id"],
-            "customer_id": review["customer_id"], "review_id": str(review["review_id"]), "rating": review["rating"],
-            "review_text": review["body"], "reply_text": review["reply"]}
+    return {
+        **reservation_event(r, actor=actor),
+        "product_id": review["product_id"],
+        "customer_id": review["customer_id"],
+        "review_id": str(review["review_id"]),
+        "rating": review["rating"],
+        "review_text": review["body"],
+        "reply_text": review["reply"],
+    }
 
 
 def publish(uow, event_type: str, payload: dict) -> None:

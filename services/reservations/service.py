@@ -33,6 +33,7 @@ RPCs for other services: ``dashboard_summary(partner_id, role)`` (gateway),
 reconciliation: sales, fees and refunds per partner as the ledger books them).
 Ops and tests: ``run_timers({as_of, ...})``, the timer pass "as of" a time.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,9 +52,22 @@ from chassis.validation import parse, parse_query, require_id
 
 from . import domain, store, views
 from .adapters import CatalogRpc, NotificationsRpc, die_if_asked_after_hold
-from .schemas import (BoardQuery, ChangeDateIn, ChatInvitationQuery, CustomerCancelIn, CustomerListQuery, OptionalReasonIn,
-                      PartnerListQuery, PeriodIn, ProductSettingsIn, QuoteQuery, RequiredReasonIn,
-                      ReservationCreate, TimerPassIn, TransferIn)
+from .schemas import (
+    BoardQuery,
+    ChangeDateIn,
+    ChatInvitationQuery,
+    CustomerCancelIn,
+    CustomerListQuery,
+    OptionalReasonIn,
+    PartnerListQuery,
+    PeriodIn,
+    ProductSettingsIn,
+    QuoteQuery,
+    RequiredReasonIn,
+    ReservationCreate,
+    TimerPassIn,
+    TransferIn,
+)
 from .use_cases import Reservations, Settings
 
 log = get_logger(__name__)
@@ -72,13 +86,21 @@ class ReservationsService(DataService):
     def settings(self) -> Settings:
         return Settings(
             default_ttl_hours=int(self.config.get("REQUEST_TTL_HOURS") or domain.DEFAULT_REQUEST_TTL_HOURS),
-            intent_grace_seconds=float(self.config.get("INTENT_GRACE_SECONDS") or DEFAULT_INTENT_GRACE_SECONDS))
+            intent_grace_seconds=float(self.config.get("INTENT_GRACE_SECONDS") or DEFAULT_INTENT_GRACE_SECONDS),
+        )
 
     @property
     def use_cases(self) -> Reservations:
-        return Reservations(self.db, store, CatalogRpc(self.services.catalog), self.services.accounts,
-                            NotificationsRpc(self.services.notifications), self.settings, self.now,
-                            after_hold=die_if_asked_after_hold)
+        return Reservations(
+            self.db,
+            store,
+            CatalogRpc(self.services.catalog),
+            self.services.accounts,
+            NotificationsRpc(self.services.notifications),
+            self.settings,
+            self.now,
+            after_hold=die_if_asked_after_hold,
+        )
 
     # --- customers: booking (R-RSV-1, R-RSV-3) ------------------------------------------
 
@@ -184,8 +206,9 @@ class ReservationsService(DataService):
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
             rows = store.customer_invitations(uow, customer_id, q.state, after, q.limit)
-        return paging.page(rows, q.limit, lambda i: (i["created_at"].isoformat(), i["invitation_id"]),
-                           views.invitation_view)
+        return paging.page(
+            rows, q.limit, lambda i: (i["created_at"].isoformat(), i["invitation_id"]), views.invitation_view
+        )
 
     @rpc
     def answer_chat(self, customer_id: str, invitation_id: str, accept: bool) -> dict:
@@ -203,8 +226,17 @@ class ReservationsService(DataService):
         last4, name_part = privacy.search_terms(q.q)
         after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
         with self.db.transaction() as uow:
-            rows = store.partner_reservations(uow, partner_id, status=q.status, last4=last4, name_part=name_part,
-                                              product_id=q.product_id, use_date=q.date, after=after, limit=q.limit)
+            rows = store.partner_reservations(
+                uow,
+                partner_id,
+                status=q.status,
+                last4=last4,
+                name_part=name_part,
+                product_id=q.product_id,
+                use_date=q.date,
+                after=after,
+                limit=q.limit,
+            )
         return paging.page(rows, q.limit, _cursor, views.partner_view)
 
     @rpc
@@ -242,8 +274,9 @@ class ReservationsService(DataService):
         naming the current state. Reject and cancel refund in full and free the capacity."""
         partner_id = require_id(partner_id, "partner_id")
         transition = domain.partner_transition(action)
-        reason_model: type[RequiredReasonIn | OptionalReasonIn] = RequiredReasonIn if transition.needs_reason \
-            else OptionalReasonIn
+        reason_model: type[RequiredReasonIn | OptionalReasonIn] = (
+            RequiredReasonIn if transition.needs_reason else OptionalReasonIn
+        )
         reason = parse(reason_model, body).reason or None
         updated = self.use_cases.partner_action(partner_id, number, action, reason, Actor.from_wire(actor))
         return views.partner_view(updated)
@@ -251,8 +284,9 @@ class ReservationsService(DataService):
     # --- reviews (R-RSV-6, R-CAT-6) --------------------------------------------------------------
 
     @rpc
-    def post_review(self, customer_id: str, number: str, body: dict | None = None,
-                    idempotency_key: str | None = None) -> dict:
+    def post_review(
+        self, customer_id: str, number: str, body: dict | None = None, idempotency_key: str | None = None
+    ) -> dict:
         """The booker reviews a completed reservation, once: 201 body (chassis.reviews' view).
         404 unless they booked it; 409 ``review_not_allowed`` naming the state, ``review_exists``.
         The same Idempotency-Key and body get the first response again; another body 409."""
@@ -283,8 +317,9 @@ class ReservationsService(DataService):
         """Applies to bookings made from now on (a reservation keeps what it was made with)."""
         partner_id = require_id(partner_id, "partner_id")
         changes = parse(ProductSettingsIn, body).model_dump(exclude_unset=True)
-        product_id, settings = self.use_cases.set_product_settings(partner_id, product_id, changes,
-                                                                   Actor.from_wire(actor))
+        product_id, settings = self.use_cases.set_product_settings(
+            partner_id, product_id, changes, Actor.from_wire(actor)
+        )
         return views.settings_view(partner_id, product_id, settings, self.settings.default_ttl_hours)
 
     # --- timers and reconciliation (R-CAT-6) ----------------------------------------------------
@@ -306,8 +341,7 @@ class ReservationsService(DataService):
         due by then; plus booking attempts pending for longer than
         ``abandon_after_seconds`` (default the grace) and queued releases."""
         data = parse(TimerPassIn, body)
-        grace = self.settings.intent_grace_seconds if data.abandon_after_seconds is None \
-            else data.abandon_after_seconds
+        grace = self.settings.intent_grace_seconds if data.abandon_after_seconds is None else data.abandon_after_seconds
         return self.use_cases.timer_pass(data.as_of or self.now(), data.batch_size, grace)
 
     # --- settlement (reconciliation) --------------------------------------------------------------

@@ -7,6 +7,7 @@ class in service.py only parses, calls one method here and serialises.
 Nothing here knows nameko, psycopg or RabbitMQ, so the orchestration runs in
 memory with fakes of all three (tests/test_use_cases.py).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,13 +29,14 @@ from . import domain, errors, events, views
 log = get_logger(__name__)
 
 Row = dict[str, Any]
-NUMBER_DRAWS = 5          # a drawn number already taken is drawn again, this many times at most
+NUMBER_DRAWS = 5  # a drawn number already taken is drawn again, this many times at most
 ABANDON_BATCH = 50
 RELEASE_BATCH = 50
-RELEASE_LEASE_SECONDS = 30   # a claimed release is another instance's to send again after this (RPC_TIMEOUT is 5)
+RELEASE_LEASE_SECONDS = 30  # a claimed release is another instance's to send again after this (RPC_TIMEOUT is 5)
 
 
 # --- what the use cases work through ------------------------------------------------------------
+
 
 class CatalogPort(Protocol):
     def product_owner(self, product_id: str) -> tuple[str, str]:
@@ -42,8 +44,9 @@ class CatalogPort(Protocol):
 
     def hold(self, hold_id: str, partner_id: str, lines: list[Row], coupon: Row | None = None) -> Row: ...
 
-    def release(self, hold_id: str, partner_id: str, lines: list[Row] | None = None,
-                release_id: str | None = None) -> Row: ...
+    def release(
+        self, hold_id: str, partner_id: str, lines: list[Row] | None = None, release_id: str | None = None
+    ) -> Row: ...
 
     def get_product(self, partner_id: str, product_id: str) -> Row: ...
 
@@ -76,17 +79,25 @@ class Cancelled:
 class Reservations:
     """Every use case of the service, one method each."""
 
-    def __init__(self, db: Transactions, store: Any, catalog: CatalogPort, accounts: AccountsPort,
-                 notifications: NotificationsPort, settings: Settings, now: Callable[[], dt.datetime],
-                 after_hold: Callable[[], None] = lambda: None):
+    def __init__(
+        self,
+        db: Transactions,
+        store: Any,
+        catalog: CatalogPort,
+        accounts: AccountsPort,
+        notifications: NotificationsPort,
+        settings: Settings,
+        now: Callable[[], dt.datetime],
+        after_hold: Callable[[], None] = lambda: None,
+    ):
         self.db = db
-        self.store = store                 # store.py, or an in-memory fake with its functions
+        self.store = store  # store.py, or an in-memory fake with its functions
         self.catalog = catalog
         self.accounts = accounts
         self.notifications = notifications
         self.settings = settings
         self.now = now
-        self.after_hold = after_hold       # crash tests die here, with a hold taken and nothing recorded
+        self.after_hold = after_hold  # crash tests die here, with a hold taken and nothing recorded
 
     # --- booking (R-RSV-1, R-RSV-3): see service.py's docstring -------------------------------------
 
@@ -99,13 +110,14 @@ class Reservations:
         if replayed is not None:
             return replayed
         hold_id = domain.hold_id(intent["reservation_id"], intent["hold_sequence"])
-        coupon = coupons.hold_coupon(request.coupon_code, request.coupon_id, customer_id,
-                                     domain.redemption_key(intent["reservation_id"]))
+        coupon = coupons.hold_coupon(
+            request.coupon_code, request.coupon_id, customer_id, domain.redemption_key(intent["reservation_id"])
+        )
         try:
             hold = self.catalog.hold(hold_id, intent["partner_id"], domain.hold_lines(request), coupon=coupon)
         except DomainError as refusal:
             if refusal.status >= 500:
-                raise   # no answer: the key stays pending, a retry holds with the same id
+                raise  # no answer: the key stays pending, a retry holds with the same id
             return self._replay(self._finish_refused(intent, refusal), intent["number"])
         self.after_hold()
         return self._finish_booked(intent, request, hold)
@@ -115,9 +127,9 @@ class Reservations:
         for _ in range(NUMBER_DRAWS):
             try:
                 with self.db.transaction() as uow:
-                    intent: Row = self.store.claim_intent(uow, customer_id, key, fingerprint, uuid.uuid4(),
-                                                     domain.new_number(), partner_id) \
-                        or self.store.intent(uow, customer_id, key)
+                    intent: Row = self.store.claim_intent(
+                        uow, customer_id, key, fingerprint, uuid.uuid4(), domain.new_number(), partner_id
+                    ) or self.store.intent(uow, customer_id, key)
                 break
             except domain.NumberTaken:
                 continue
@@ -132,8 +144,10 @@ class Reservations:
     def _partner_of_booking_product(self, product_id: str) -> str:
         partner_id, kind = self.catalog.product_owner(product_id)
         if kind != "booking":
-            raise ValidationFailed(message="this product is not booked",
-                                   details={"fields": {"product_id": "goods are ordered, not booked"}})
+            raise ValidationFailed(
+                message="this product is not booked",
+                details={"fields": {"product_id": "goods are ordered, not booked"}},
+            )
         return partner_id
 
     @staticmethod
@@ -165,7 +179,7 @@ class Reservations:
         if response is not None:
             return response
         if current["state"] == idempotency.DONE and current["hold_sequence"] == intent["hold_sequence"]:
-            return self._replay(current, intent["number"])   # another copy of this request finished first
+            return self._replay(current, intent["number"])  # another copy of this request finished first
         # This attempt was abandoned (or refused by another copy) meanwhile: its hold must not stay.
         self._release_now(f"{hold_id}:orphan", hold_id, intent["partner_id"])
         return self._replay(current, intent["number"])
@@ -173,14 +187,18 @@ class Reservations:
     def _record_booking(self, uow: UnitOfWork, intent: Row, request: ReservationCreate, hold: Row) -> Row | None:
         """The reservation as the held catalog version priced it, with the product's
         policy and booking settings copied onto it; its event; the stored response."""
-        settings = domain.BookingSettings.of(self.store.product_settings(uow, intent["partner_id"],
-                                                                         request.product_id))
+        settings = domain.BookingSettings.of(self.store.product_settings(uow, intent["partner_id"], request.product_id))
         booked = domain.Reservation.book(intent, request, hold, settings, self.settings.default_ttl_hours, self.now())
         row = booked.as_row()
-        response: Row | None = self.store.record_booking(uow, intent["customer_id"], intent["idempotency_key"],
-                                                         intent["hold_sequence"], row, views.creation_view(row),
-                                                         {"status": booked.status,
-                                                          "confirmation": booked.confirmation})
+        response: Row | None = self.store.record_booking(
+            uow,
+            intent["customer_id"],
+            intent["idempotency_key"],
+            intent["hold_sequence"],
+            row,
+            views.creation_view(row),
+            {"status": booked.status, "confirmation": booked.confirmation},
+        )
         if response is not None:
             actor = "system" if booked.booked_by_system else "customer"
             events.publish(uow, f"reservation.{booked.status}", events.reservation_event(row, actor=actor))
@@ -188,8 +206,7 @@ class Reservations:
 
     # --- finding reservations -----------------------------------------------------------------------
 
-    def reservation(self, uow: UnitOfWork, number: Any, *, partner_id: str | None = None,
-                    lock: bool = False) -> Row:
+    def reservation(self, uow: UnitOfWork, number: Any, *, partner_id: str | None = None, lock: bool = False) -> Row:
         canonical = domain.canonical_number(number)
         r = self.store.reservation(uow, canonical, partner_id=partner_id, lock=lock) if canonical else None
         if r is None:
@@ -206,7 +223,8 @@ class Reservations:
     def visible_to_customer(self, uow: UnitOfWork, customer_id: str, number: Any) -> Row:
         r = self.reservation(uow, number)
         if customer_id in (r["customer_id"], r["holder_customer_id"]) or self.store.saved_by(
-                uow, customer_id, r["reservation_id"]):
+            uow, customer_id, r["reservation_id"]
+        ):
             return r
         raise errors.reservation_not_found(r["number"])
 
@@ -214,8 +232,9 @@ class Reservations:
         """The reservation and, for its booker, the pending hand-over."""
         with self.db.transaction() as uow:
             r = self.visible_to_customer(uow, customer_id, number)
-            transfer = self.store.pending_transfer(uow, r["reservation_id"]) \
-                if r["customer_id"] == customer_id else None
+            transfer = (
+                self.store.pending_transfer(uow, r["reservation_id"]) if r["customer_id"] == customer_id else None
+            )
         return r, transfer
 
     def partner_reservation(self, partner_id: str, number: Any) -> tuple[Row, list[Row], Row | None]:
@@ -235,11 +254,20 @@ class Reservations:
             plan = domain.plan_customer_cancel(r, wanted, None, self.now())
         except Conflict as refusal:
             return {"number": r["number"], "allowed": False, "reason": refusal.code, "details": refusal.details}
-        return {"number": r["number"], "allowed": True, "reason": None, "amount": plan.amount, "fee": plan.fee,
-                "refund": plan.refund, "partial": plan.partial, "lines": plan.release}
+        return {
+            "number": r["number"],
+            "allowed": True,
+            "reason": None,
+            "amount": plan.amount,
+            "fee": plan.fee,
+            "refund": plan.refund,
+            "partial": plan.partial,
+            "lines": plan.release,
+        }
 
-    def cancel_by_customer(self, customer_id: str, number: Any, wanted: list[Row] | None,
-                           expected_fee: int | None, reason: str | None) -> Cancelled:
+    def cancel_by_customer(
+        self, customer_id: str, number: Any, wanted: list[Row] | None, expected_fee: int | None, reason: str | None
+    ) -> Cancelled:
         with self.db.transaction() as uow:
             r = self.held_by(uow, customer_id, number, lock=True)
             plan = domain.plan_customer_cancel(r, wanted, expected_fee, self.now())
@@ -263,12 +291,27 @@ class Reservations:
             self.store.queue_release(uow, release_id, hold_id, r["partner_id"], None)
         updated = self.store.update_reservation(uow, r["reservation_id"], changes)
         self.store.record_money(uow, r["partner_id"], r["number"], "fee", plan.fee)
-        self.store.record_history(uow, r["reservation_id"], "partially_cancelled" if plan.partial else "cancelled",
-                                  "customer", r["customer_id"],
-                                  {"lines": plan.release, "refund": plan.refund, "fee": plan.fee, "reason": reason})
-        events.publish(uow, "reservation.cancelled", events.reservation_event(
-            updated, actor="customer", reason=reason, refund=plan.refund, fee=plan.fee,
-            cancelled_lines=cancelled_lines, partial=plan.partial))
+        self.store.record_history(
+            uow,
+            r["reservation_id"],
+            "partially_cancelled" if plan.partial else "cancelled",
+            "customer",
+            r["customer_id"],
+            {"lines": plan.release, "refund": plan.refund, "fee": plan.fee, "reason": reason},
+        )
+        events.publish(
+            uow,
+            "reservation.cancelled",
+            events.reservation_event(
+                updated,
+                actor="customer",
+                reason=reason,
+                refund=plan.refund,
+                fee=plan.fee,
+                cancelled_lines=cancelled_lines,
+                partial=plan.partial,
+            ),
+        )
         return updated, release_id
 
     # --- customers: date change (R-RSV-5) ---------------------------------------------------------------
@@ -283,13 +326,19 @@ class Reservations:
         new_sequence, new_hold = self._guarded_hold_number(r)
         guard = f"{new_hold}:guard"
         # The booking's coupon goes with it: the new hold joins its redemption (kept, not counted again).
-        coupon = coupons.hold_coupon(None, r["coupon"]["coupon_id"], r["customer_id"],
-                                     domain.redemption_key(r["reservation_id"])) if r["coupon"] else None
+        coupon = (
+            coupons.hold_coupon(
+                None, r["coupon"]["coupon_id"], r["customer_id"], domain.redemption_key(r["reservation_id"])
+            )
+            if r["coupon"]
+            else None
+        )
         try:
-            hold = self.catalog.hold(new_hold, r["partner_id"], domain.moved_hold_lines(r, change.date, change.time),
-                                     coupon=coupon)
+            hold = self.catalog.hold(
+                new_hold, r["partner_id"], domain.moved_hold_lines(r, change.date, change.time), coupon=coupon
+            )
         except DomainError as not_held:
-            if not_held.status < 500:   # refused: nothing was held, the guard has nothing to do
+            if not_held.status < 500:  # refused: nothing was held, the guard has nothing to do
                 with self.db.transaction() as uow:
                     self.store.release_done(uow, guard)
             raise
@@ -317,23 +366,38 @@ class Reservations:
         with self.db.transaction() as uow:
             sequence = self.store.next_hold_number(uow, r["reservation_id"])
             hold = domain.hold_id(r["reservation_id"], sequence)
-            self.store.queue_release(uow, f"{hold}:guard", hold, r["partner_id"], None,
-                                     delay_seconds=self.settings.intent_grace_seconds)
+            self.store.queue_release(
+                uow, f"{hold}:guard", hold, r["partner_id"], None, delay_seconds=self.settings.intent_grace_seconds
+            )
         return sequence, hold
 
     def _move(self, uow: UnitOfWork, r: Row, change: ChangeDateIn, new_sequence: int) -> tuple[Row, str]:
         old_hold = domain.hold_id(r["reservation_id"], r["hold_sequence"])
         self.store.queue_release(uow, f"{old_hold}:all", old_hold, r["partner_id"], None)
-        updated = self.store.update_reservation(uow, r["reservation_id"], {
-            "use_date": change.date, "use_time": change.time, "hold_sequence": new_sequence,
-            "due_at": domain.due_at(r["status"], r["cancel_policy"], change.date, change.time, r["created_at"],
-                                    r["request_ttl_hours"])})
+        updated = self.store.update_reservation(
+            uow,
+            r["reservation_id"],
+            {
+                "use_date": change.date,
+                "use_time": change.time,
+                "hold_sequence": new_sequence,
+                "due_at": domain.due_at(
+                    r["status"], r["cancel_policy"], change.date, change.time, r["created_at"], r["request_ttl_hours"]
+                ),
+            },
+        )
         previous = (r["use_date"], r["use_time"])
-        self.store.record_history(uow, r["reservation_id"], "date_changed", "customer", r["customer_id"],
-                                  {"from": [views.iso(v) for v in previous],
-                                   "to": [views.iso(change.date), views.iso(change.time)]})
-        events.publish(uow, "reservation.date_changed",
-                       events.reservation_event(updated, actor="customer", previous=previous))
+        self.store.record_history(
+            uow,
+            r["reservation_id"],
+            "date_changed",
+            "customer",
+            r["customer_id"],
+            {"from": [views.iso(v) for v in previous], "to": [views.iso(change.date), views.iso(change.time)]},
+        )
+        events.publish(
+            uow, "reservation.date_changed", events.reservation_event(updated, actor="customer", previous=previous)
+        )
         return updated, f"{old_hold}:all"
 
     # --- customers: sharing and tickets (R-RSV-10) ----------------------------------------------------
@@ -362,8 +426,9 @@ class Reservations:
         return r, own
 
     def _shared(self, uow: UnitOfWork, token: Any) -> Row:
-        reservation_id = self.store.shared_reservation_id(uow, domain.token_hash(token)) \
-            if domain.is_token(token) else None
+        reservation_id = (
+            self.store.shared_reservation_id(uow, domain.token_hash(token)) if domain.is_token(token) else None
+        )
         if reservation_id is None:
             raise errors.share_not_found()
         return dict(self.store.reservation_by_id(uow, reservation_id))
@@ -376,8 +441,9 @@ class Reservations:
             r = self.reservation(uow, number, lock=True)
             step = domain.Reservation.of(r).offer_transfer(customer_id, to_phone_digits)
             self.store.withdraw_pending_transfer(uow, r["reservation_id"])
-            transfer = self.store.insert_transfer(uow, domain.token_hash(token), r["reservation_id"], customer_id,
-                                                  to_phone_digits)
+            transfer = self.store.insert_transfer(
+                uow, domain.token_hash(token), r["reservation_id"], customer_id, to_phone_digits
+            )
             self._record_step(uow, r, step, "customer", customer_id, {"to_phone": mask_phone(to_phone_digits)})
         return r, transfer, token
 
@@ -391,16 +457,31 @@ class Reservations:
             if transfer is None or not domain.transfer_open_to(transfer, customer_id, contact.get("phone")):
                 raise errors.transfer_not_found()
             r = self.store.reservation_by_id(uow, transfer["reservation_id"], lock=True)
-            if transfer["state"] == "pending":   # not yet taken (an accepted one is this customer's retry)
+            if transfer["state"] == "pending":  # not yet taken (an accepted one is this customer's retry)
                 step, changes = domain.Reservation.of(r).accept_transfer(customer_id, contact)
                 self.store.accept_transfer(uow, transfer["transfer_id"], customer_id)
                 r = self.store.update_reservation(uow, r["reservation_id"], changes)
-                self._record_step(uow, r, step, "customer", customer_id, {"from": transfer["from_customer_id"]},
-                                  event=events.reservation_event(r, actor="customer", to_customer_id=customer_id))
+                self._record_step(
+                    uow,
+                    r,
+                    step,
+                    "customer",
+                    customer_id,
+                    {"from": transfer["from_customer_id"]},
+                    event=events.reservation_event(r, actor="customer", to_customer_id=customer_id),
+                )
         return dict(r)
 
-    def _record_step(self, uow: UnitOfWork, r: Row, step: domain.Step, actor_kind: str, actor_id: str | None,
-                     details: Row | None = None, event: Row | None = None) -> None:
+    def _record_step(
+        self,
+        uow: UnitOfWork,
+        r: Row,
+        step: domain.Step,
+        actor_kind: str,
+        actor_id: str | None,
+        details: Row | None = None,
+        event: Row | None = None,
+    ) -> None:
         """A step's history, and its event (by default the reservation as the customer changed it)."""
         self.store.record_history(uow, r["reservation_id"], step.history, actor_kind, actor_id, details)
         if step.event is not None:
@@ -414,13 +495,20 @@ class Reservations:
             r = self.reservation(uow, number, partner_id=partner_id, lock=True)
             step = domain.Reservation.of(r).request_chat()
             invitation = self.store.open_invitation(uow, r["reservation_id"])
-            if invitation is None:   # one open invitation: asking again shows it
+            if invitation is None:  # one open invitation: asking again shows it
                 invitation = self.store.insert_invitation(uow, r, actor.recorded_as)
-                self._record_step(uow, r, step, actor.kind, actor.recorded_as,
-                                  {"invitation_id": invitation["invitation_id"]},
-                                  event={**events.reservation_event(r, actor="partner",
-                                                                    invitation_id=invitation["invitation_id"]),
-                                         "customer_id": r["holder_customer_id"]})
+                self._record_step(
+                    uow,
+                    r,
+                    step,
+                    actor.kind,
+                    actor.recorded_as,
+                    {"invitation_id": invitation["invitation_id"]},
+                    event={
+                        **events.reservation_event(r, actor="partner", invitation_id=invitation["invitation_id"]),
+                        "customer_id": r["holder_customer_id"],
+                    },
+                )
         return r, invitation
 
     def answer_chat(self, customer_id: str, invitation_id: Any, accept: bool) -> Row:
@@ -437,15 +525,22 @@ class Reservations:
             r = self.store.reservation_by_id(uow, invitation["reservation_id"], lock=True)
             conversation_id = str(uuid.uuid4()) if accept else None
             step, changes = domain.Reservation.of(r).answer_chat(wanted, conversation_id)
-            invitation = {**self.store.decide_invitation(uow, invitation["invitation_id"], wanted, conversation_id),
-                          "number": r["number"]}
+            invitation = {
+                **self.store.decide_invitation(uow, invitation["invitation_id"], wanted, conversation_id),
+                "number": r["number"],
+            }
             if changes:
                 r = self.store.update_reservation(uow, r["reservation_id"], changes)
-            answered = {**events.reservation_event(r, actor="customer", invitation_id=invitation["invitation_id"],
-                                                   conversation_id=conversation_id),
-                        "customer_id": customer_id, "customer_name_masked": views.holder_name_masked(r)}
-            self._record_step(uow, r, step, "customer", customer_id, {"invitation_id": invitation["invitation_id"]},
-                              event=answered)
+            answered = {
+                **events.reservation_event(
+                    r, actor="customer", invitation_id=invitation["invitation_id"], conversation_id=conversation_id
+                ),
+                "customer_id": customer_id,
+                "customer_name_masked": views.holder_name_masked(r),
+            }
+            self._record_step(
+                uow, r, step, "customer", customer_id, {"invitation_id": invitation["invitation_id"]}, event=answered
+            )
         if conversation_id:
             self._open_conversation_now(answered)
         return invitation
@@ -455,10 +550,20 @@ class Reservations:
         (issue 17 item 9); if notifications does not answer in time, the
         ``reservation.chat_accepted`` event opens the same one a moment later."""
         try:
-            self.notifications.open_conversation({
-                key: answered[key] for key in ("partner_id", "customer_id", "reservation_number", "invitation_id",
-                                               "conversation_id", "customer_name_masked")})
-        except Exception as exc:   # the acceptance is committed; the event is the way that never fails
+            self.notifications.open_conversation(
+                {
+                    key: answered[key]
+                    for key in (
+                        "partner_id",
+                        "customer_id",
+                        "reservation_number",
+                        "invitation_id",
+                        "conversation_id",
+                        "customer_name_masked",
+                    )
+                }
+            )
+        except Exception as exc:  # the acceptance is committed; the event is the way that never fails
             log.warning("conversation_opened_by_event_instead", error=repr(exc)[:300])
 
     # --- partners: reading (R-RSV-9, R-ACC-11) ------------------------------------------------------------
@@ -469,19 +574,33 @@ class Reservations:
         slots = self.catalog.slot_board(partner_id, product_id, date_from.isoformat(), date_to.isoformat())
         with self.db.transaction() as uow:
             counts = self.store.board_counts(uow, partner_id, slots["product_id"], date_from, date_to, dated=True)
-            counts += [c for c in self.store.board_counts(uow, partner_id, slots["product_id"], date_from, date_to,
-                                                          dated=False) if c["use_date"] is None]
-        return domain.board(slots, [{"date": views.iso(c["use_date"]), "time": views.iso(c["use_time"]),
-                                     "status": c["status"], "reservations": c["reservations"],
-                                     "quantity": c["quantity"]} for c in counts])
+            counts += [
+                c
+                for c in self.store.board_counts(uow, partner_id, slots["product_id"], date_from, date_to, dated=False)
+                if c["use_date"] is None
+            ]
+        return domain.board(
+            slots,
+            [
+                {
+                    "date": views.iso(c["use_date"]),
+                    "time": views.iso(c["use_time"]),
+                    "status": c["status"],
+                    "reservations": c["reservations"],
+                    "quantity": c["quantity"],
+                }
+                for c in counts
+            ],
+        )
 
     def dashboard(self, partner_id: str) -> Row:
         today = domain.local_today(self.now())
         start, _ = domain.business_days(today, today)
         with self.db.transaction() as uow:
             counts = self.store.status_counts(uow, partner_id)
-            today_figures = self.store.today_counts(uow, partner_id, today, start, visiting=domain.VISITING,
-                                                    awaiting=domain.REQUESTED)
+            today_figures = self.store.today_counts(
+                uow, partner_id, today, start, visiting=domain.VISITING, awaiting=domain.REQUESTED
+            )
         return domain.dashboard(counts, {"date": today.isoformat(), **today_figures})
 
     # --- partners: acting on a whole reservation (R-RSV-2, R-RSV-6, R-RSV-12) -----------------------------
@@ -496,18 +615,36 @@ class Reservations:
         with self.db.transaction() as uow:
             r = self.reservation(uow, number, partner_id=partner_id, lock=True)
             outcome = domain.partner_outcome(action, r, self.now())
-            updated, release_id = self._apply(uow, r, outcome, action, actor.kind, actor.recorded_as, "partner",
-                                              reason)
+            updated, release_id = self._apply(uow, r, outcome, action, actor.kind, actor.recorded_as, "partner", reason)
         self.send_releases([release_id] if release_id else [])
         return updated
 
-    def _apply(self, uow: UnitOfWork, r: Row, outcome: domain.Outcome, action: str, actor_kind: str,
-               actor_id: str | None, event_actor: str, reason: str | None) -> tuple[Row, str | None]:
+    def _apply(
+        self,
+        uow: UnitOfWork,
+        r: Row,
+        outcome: domain.Outcome,
+        action: str,
+        actor_kind: str,
+        actor_id: str | None,
+        event_actor: str,
+        reason: str | None,
+    ) -> tuple[Row, str | None]:
         """One transition: the row, the money as settlement books it, the capacity, the history, the event."""
-        changes = {"status": outcome.status, "reason": reason,
-                   "refund_amount": r["refund_amount"] + outcome.refund, "fee_amount": r["fee_amount"] + outcome.fee,
-                   "due_at": domain.due_at(outcome.status, r["cancel_policy"], r["use_date"], r["use_time"],
-                                           r["created_at"], r["request_ttl_hours"])}
+        changes = {
+            "status": outcome.status,
+            "reason": reason,
+            "refund_amount": r["refund_amount"] + outcome.refund,
+            "fee_amount": r["fee_amount"] + outcome.fee,
+            "due_at": domain.due_at(
+                outcome.status,
+                r["cancel_policy"],
+                r["use_date"],
+                r["use_time"],
+                r["created_at"],
+                r["request_ttl_hours"],
+            ),
+        }
         updated = self.store.update_reservation(uow, r["reservation_id"], changes)
         release_id = None
         if outcome.release:
@@ -516,10 +653,19 @@ class Reservations:
             self.store.queue_release(uow, release_id, hold_id, r["partner_id"], None)
         self.store.record_money(uow, r["partner_id"], r["number"], "sale", outcome.sale)
         self.store.record_money(uow, r["partner_id"], r["number"], "fee", outcome.fee)
-        self.store.record_history(uow, r["reservation_id"], action, actor_kind, actor_id,
-                                  {"reason": reason, "refund": outcome.refund, "fee": outcome.fee})
-        events.publish(uow, outcome.event, events.reservation_event(
-            updated, actor=event_actor, reason=reason, refund=outcome.refund, fee=outcome.fee))
+        self.store.record_history(
+            uow,
+            r["reservation_id"],
+            action,
+            actor_kind,
+            actor_id,
+            {"reason": reason, "refund": outcome.refund, "fee": outcome.fee},
+        )
+        events.publish(
+            uow,
+            outcome.event,
+            events.reservation_event(updated, actor=event_actor, reason=reason, refund=outcome.refund, fee=outcome.fee),
+        )
         return updated, release_id
 
     # --- reviews (R-RSV-6, R-CAT-6) -----------------------------------------------------------------------
@@ -528,19 +674,29 @@ class Reservations:
         """The booker reviews a completed reservation, once; the same key and body
         get the first review again, another body 409."""
         with self.db.transaction() as uow:
-            r = self.held_by(uow, customer_id, number, lock=True)   # one review decision at a time
+            r = self.held_by(uow, customer_id, number, lock=True)  # one review decision at a time
             fingerprint = domain.request_fingerprint({"review_of": r["number"], **data.model_dump()})
             if key and (first := self._first_review(uow, customer_id, key, fingerprint)) is not None:
                 return first
             domain.check_reviewable(r)
-            review = self.store.insert_review(uow, {
-                "review_id": uuid.uuid4(), "reservation_id": r["reservation_id"], "number": r["number"],
-                "partner_id": r["partner_id"], "product_id": r["product_id"], "customer_id": customer_id,
-                "rating": data.rating, "body": data.body, "request_key": key,
-                "request_fingerprint": fingerprint if key else None})
+            review = self.store.insert_review(
+                uow,
+                {
+                    "review_id": uuid.uuid4(),
+                    "reservation_id": r["reservation_id"],
+                    "number": r["number"],
+                    "partner_id": r["partner_id"],
+                    "product_id": r["product_id"],
+                    "customer_id": customer_id,
+                    "rating": data.rating,
+                    "body": data.body,
+                    "request_key": key,
+                    "request_fingerprint": fingerprint if key else None,
+                },
+            )
             if review is None:
                 if self.store.review_of_reservation(uow, r["reservation_id"]) is None:
-                    raise idempotency.key_reused()   # the key went to another reservation's review meanwhile
+                    raise idempotency.key_reused()  # the key went to another reservation's review meanwhile
                 raise errors.review_exists(r["number"])
             events.publish(uow, "reservation.review_posted", events.review_event(r, review, actor="customer"))
         return dict(review)
@@ -550,7 +706,7 @@ class Reservations:
         if first is None:
             return None
         idempotency.check_same_body(first["request_fingerprint"], fingerprint)
-        return {**first, "reply": None, "replied_at": None}   # as it was first answered
+        return {**first, "reply": None, "replied_at": None}  # as it was first answered
 
     def reply_review(self, partner_id: str, review_id: Any, text: str, actor: Actor) -> Row:
         """The partner replies once; another partner's or an unknown review is 404."""
@@ -568,21 +724,23 @@ class Reservations:
     # --- partners: booking settings per product ----------------------------------------------------------
 
     def product_settings(self, partner_id: str, product_id: str) -> tuple[str, domain.BookingSettings]:
-        product = self.catalog.get_product(partner_id, product_id)   # 404 unless the partner's
+        product = self.catalog.get_product(partner_id, product_id)  # 404 unless the partner's
         with self.db.transaction() as uow:
             row = self.store.product_settings(uow, partner_id, product["product_id"])
         return product["product_id"], domain.BookingSettings.of(row)
 
-    def set_product_settings(self, partner_id: str, product_id: str, changes: Row,
-                             actor: Actor) -> tuple[str, domain.BookingSettings]:
+    def set_product_settings(
+        self, partner_id: str, product_id: str, changes: Row, actor: Actor
+    ) -> tuple[str, domain.BookingSettings]:
         """Applies to bookings made from now on (a reservation keeps what it was made with)."""
         domain.check_setting_changes(changes)
         product = self.catalog.get_product(partner_id, product_id)
         domain.check_booking_product(product)
         with self.db.transaction() as uow:
             current = domain.BookingSettings.of(self.store.product_settings(uow, partner_id, product["product_id"]))
-            row = self.store.save_product_settings(uow, partner_id, product["product_id"],
-                                                   current.with_changes(changes).stored(), actor.recorded_as)
+            row = self.store.save_product_settings(
+                uow, partner_id, product["product_id"], current.with_changes(changes).stored(), actor.recorded_as
+            )
         return product["product_id"], domain.BookingSettings.of(row)
 
     # --- timers (R-CAT-6, R-RSV-1) ------------------------------------------------------------------------
@@ -646,7 +804,8 @@ class Reservations:
         sent = 0
         while True:
             claimed, sent_now = self._send(
-                lambda uow: self.store.claim_due_releases(uow, RELEASE_BATCH, RELEASE_LEASE_SECONDS))
+                lambda uow: self.store.claim_due_releases(uow, RELEASE_BATCH, RELEASE_LEASE_SECONDS)
+            )
             sent += sent_now
             if claimed < RELEASE_BATCH:
                 return sent
@@ -663,14 +822,16 @@ class Reservations:
 
     def _send_release(self, row: Row) -> int:
         try:
-            self.catalog.release(row["hold_id"], row["partner_id"], row["lines"],
-                                 row["release_id"] if row["lines"] is not None else None)
+            self.catalog.release(
+                row["hold_id"], row["partner_id"], row["lines"], row["release_id"] if row["lines"] is not None else None
+            )
         except ServiceUnavailable as exc:
             with self.db.transaction() as uow:
-                self.store.release_failed(uow, row["release_id"], str(exc),
-                                          domain.release_retry_seconds(row["attempts"]))
+                self.store.release_failed(
+                    uow, row["release_id"], str(exc), domain.release_retry_seconds(row["attempts"])
+                )
             return 0
-        except DomainError as exc:   # refused for good: retrying cannot help, someone must look
+        except DomainError as exc:  # refused for good: retrying cannot help, someone must look
             log.error("release_refused", release_id=row["release_id"], code=exc.code, details=exc.details)
         with self.db.transaction() as uow:
             self.store.release_done(uow, row["release_id"])
@@ -700,9 +861,8 @@ class Reservations:
 
     def _erase_customer(self, uow: UnitOfWork, payload: Row) -> Row:
         counts: Row = self.store.pseudonymise_customer(uow, payload["customer_id"], payload["pseudonym"])
-        counts["reviews"] = self.store.pseudonymise_customer_reviews(uow, payload["customer_id"],
-                                                                     payload["pseudonym"])
-        if payload.get("phone_key"):   # tickets handed to their phone (issue 16, R-RSV-10)
+        counts["reviews"] = self.store.pseudonymise_customer_reviews(uow, payload["customer_id"], payload["pseudonym"])
+        if payload.get("phone_key"):  # tickets handed to their phone (issue 16, R-RSV-10)
             counts["transfers_to_phone"] = self.store.forget_transfers_to_phone(uow, payload["phone_key"])
         return counts
 
@@ -736,8 +896,9 @@ class Reservations:
                 return
             for r in self.store.open_reservations_of(uow, envelope.payload["partner_id"], domain.OPEN):
                 outcome = domain.partner_outcome("cancel", r, self.now())
-                _, release_id = self._apply(uow, r, outcome, "cancel", "system", None, "partner",
-                                            domain.PARTNER_CLOSED_REASON)
+                _, release_id = self._apply(
+                    uow, r, outcome, "cancel", "system", None, "partner", domain.PARTNER_CLOSED_REASON
+                )
                 releases += [release_id] if release_id else []
         self.send_releases(releases)
         log.info("partner_closed", partner_id=envelope.payload["partner_id"], cancelled=len(releases))

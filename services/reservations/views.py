@@ -6,6 +6,7 @@ response replays byte for byte).
 * the ticket holder after a transfer (R-RSV-10): the booking without the booker's phone;
 * a friend who saved a share: what and when, the booker's name masked, no money.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,43 +29,80 @@ def iso(value: Any) -> Any:
 
 
 def _lines(r: dict) -> list[dict]:
-    return [{"line": line["line"], "price_id": line["price_id"], "label": line["label"], "unit_price": line["unit_price"],
-             "quantity": domain.active_quantity(line), "cancelled": line.get("cancelled", 0)} for line in r["lines"]]
+    return [
+        {
+            "line": line["line"],
+            "price_id": line["price_id"],
+            "label": line["label"],
+            "unit_price": line["unit_price"],
+            "quantity": domain.active_quantity(line),
+            "cancelled": line.get("cancelled", 0),
+        }
+        for line in r["lines"]
+    ]
 
 
 def _schedule(r: dict) -> dict:
     deadline = domain.cancel_deadline(r["cancel_policy"], domain.use_at(r["use_date"], r["use_time"]))
-    return {"number": r["number"], "status": r["status"],
-            "product": {"product_id": r["product_id"], "name": r["product_name"], "version": r["product_version"],
-                        "schedule_type": r["schedule_type"]},
-            "date": iso(r["use_date"]), "time": iso(r["use_time"]),
-            "cancel_deadline": deadline.isoformat() if deadline else None}
+    return {
+        "number": r["number"],
+        "status": r["status"],
+        "product": {
+            "product_id": r["product_id"],
+            "name": r["product_name"],
+            "version": r["product_version"],
+            "schedule_type": r["schedule_type"],
+        },
+        "date": iso(r["use_date"]),
+        "time": iso(r["use_time"]),
+        "cancel_deadline": deadline.isoformat() if deadline else None,
+    }
 
 
 def _money(r: dict) -> dict:
     """``total`` is what the customer pays: ``subtotal`` (the lines still booked, as
     sold) less the coupon's ``discount_amount`` on them (issue #11)."""
-    return {"lines": _lines(r), "subtotal": domain.amount_of(r["lines"]),
-            "discount_amount": domain.discount_left(r["lines"], r.get("discount_amount", 0)),
-            "coupon": r.get("coupon"), "total": r["total"], "payment": r["payment"],
-            "cancel_policy": r["cancel_policy"], "refund_amount": r["refund_amount"], "fee_amount": r["fee_amount"]}
+    return {
+        "lines": _lines(r),
+        "subtotal": domain.amount_of(r["lines"]),
+        "discount_amount": domain.discount_left(r["lines"], r.get("discount_amount", 0)),
+        "coupon": r.get("coupon"),
+        "total": r["total"],
+        "payment": r["payment"],
+        "cancel_policy": r["cancel_policy"],
+        "refund_amount": r["refund_amount"],
+        "fee_amount": r["fee_amount"],
+    }
 
 
 def _common(r: dict) -> dict:
-    return {**_schedule(r), **_money(r), "reason": r["reason"], "conversation_id": r["conversation_id"],
-            "created_at": iso(r["created_at"]), "updated_at": iso(r["updated_at"])}
+    return {
+        **_schedule(r),
+        **_money(r),
+        "reason": r["reason"],
+        "conversation_id": r["conversation_id"],
+        "created_at": iso(r["created_at"]),
+        "updated_at": iso(r["updated_at"]),
+    }
 
 
 def partner_view(r: dict) -> dict:
-    return {**_common(r), "partner_id": r["partner_id"], "customer_id": r["customer_id"],
-            "confirmation": r["confirmation"],
-            "booker": {"name": r["booker_name"], "phone": mask_phone(r["booker_phone"])},
-            "holder": holder_view(r)}
+    return {
+        **_common(r),
+        "partner_id": r["partner_id"],
+        "customer_id": r["customer_id"],
+        "confirmation": r["confirmation"],
+        "booker": {"name": r["booker_name"], "phone": mask_phone(r["booker_phone"])},
+        "holder": holder_view(r),
+    }
 
 
 def partner_detail_view(r: dict, steps: list[dict], pending_transfer: dict | None) -> dict:
-    return {**partner_view(r), "history": [history_view(s) for s in steps],
-            "transfer": transfer_view(pending_transfer) if pending_transfer else None}
+    return {
+        **partner_view(r),
+        "history": [history_view(s) for s in steps],
+        "transfer": transfer_view(pending_transfer) if pending_transfer else None,
+    }
 
 
 def holder_name_masked(r: dict) -> str | None:
@@ -76,15 +114,22 @@ def holder_view(r: dict) -> dict | None:
     """Who holds a handed-over ticket (R-RSV-10), phone masked like the booker's; None while the booker does."""
     if r["holder_customer_id"] == r["customer_id"]:
         return None
-    return {"customer_id": r["holder_customer_id"], "name": r.get("holder_name"),
-            "phone": mask_phone(r.get("holder_phone"))}
+    return {
+        "customer_id": r["holder_customer_id"],
+        "name": r.get("holder_name"),
+        "phone": mask_phone(r.get("holder_phone")),
+    }
 
 
 def customer_view(r: dict, customer_id: str, pending_transfer: dict | None = None) -> dict:
     """The booker or the ticket holder; a friend who only saved it gets ``shared_view``."""
     if customer_id == r["customer_id"]:
-        view = {**_common(r), "role": "booker", "holder": "self" if r["holder_customer_id"] == customer_id else "friend",
-                "booker": {"name": r["booker_name"], "phone": format_phone(r["booker_phone"])}}
+        view = {
+            **_common(r),
+            "role": "booker",
+            "holder": "self" if r["holder_customer_id"] == customer_id else "friend",
+            "booker": {"name": r["booker_name"], "phone": format_phone(r["booker_phone"])},
+        }
         if pending_transfer:
             view["transfer"] = transfer_view(pending_transfer)
         return view
@@ -108,9 +153,16 @@ def saved_view(r: dict, customer_id: str, own: bool) -> dict:
 
 
 def cancellation_view(r: dict, customer_id: str, plan: domain.CancelPlan) -> dict:
-    return {**customer_view(r, customer_id),
-            "cancellation": {"partial": plan.partial, "amount": plan.amount, "refund": plan.refund,
-                             "fee": plan.fee, "lines": plan.release}}
+    return {
+        **customer_view(r, customer_id),
+        "cancellation": {
+            "partial": plan.partial,
+            "amount": plan.amount,
+            "refund": plan.refund,
+            "fee": plan.fee,
+            "lines": plan.release,
+        },
+    }
 
 
 def creation_view(r: dict) -> dict:
@@ -119,33 +171,51 @@ def creation_view(r: dict) -> dict:
 
 
 def transfer_view(t: dict) -> dict:
-    return {"transfer_id": t["transfer_id"], "to_phone": mask_phone(t["to_phone"]), "state": t["state"],
-            "created_at": iso(t.get("created_at"))}
+    return {
+        "transfer_id": t["transfer_id"],
+        "to_phone": mask_phone(t["to_phone"]),
+        "state": t["state"],
+        "created_at": iso(t.get("created_at")),
+    }
 
 
 def invitation_view(i: dict) -> dict:
-    view = {"invitation_id": i["invitation_id"], "number": i.get("number"), "partner_id": i["partner_id"],
-            "state": i["state"], "conversation_id": i["conversation_id"], "created_at": iso(i["created_at"]),
-            "decided_at": iso(i["decided_at"])}
+    view = {
+        "invitation_id": i["invitation_id"],
+        "number": i.get("number"),
+        "partner_id": i["partner_id"],
+        "state": i["state"],
+        "conversation_id": i["conversation_id"],
+        "created_at": iso(i["created_at"]),
+        "decided_at": iso(i["decided_at"]),
+    }
     if "product_name" in i:
         view.update(product_name=i["product_name"], date=iso(i["use_date"]), time=iso(i["use_time"]))
     return view
 
 
 def settings_view(partner_id: str, product_id: str, settings: domain.BookingSettings, default_ttl: int) -> dict:
-    return {"partner_id": partner_id, "product_id": product_id, "confirmation": settings.confirmation,
-            "request_ttl_hours": settings.ttl_hours(default_ttl),
-            "allow_partial_cancel": settings.allow_partial_cancel, "updated_at": iso(settings.updated_at)}
+    return {
+        "partner_id": partner_id,
+        "product_id": product_id,
+        "confirmation": settings.confirmation,
+        "request_ttl_hours": settings.ttl_hours(default_ttl),
+        "allow_partial_cancel": settings.allow_partial_cancel,
+        "updated_at": iso(settings.updated_at),
+    }
 
 
 def history_view(h: dict) -> dict:
-    return {"at": iso(h["at"]), "action": h["action"], "actor_kind": h["actor_kind"], "actor_id": h["actor_id"],
-            "details": h["details"]}
+    return {
+        "at": iso(h["at"]),
+        "action": h["action"],
+        "actor_kind": h["actor_kind"],
+        "actor_id": h["actor_id"],
+        "details": h["details"],
+    }
 
 
 def review_view(row: dict) -> dict:
     """A review (R-RSV-6) in the shape of every review (chassis.reviews): what was reviewed is
     the reservation ``number`` and its ``product_id``."""
     return reviews.review_view(row, number=row["number"], product_id=row["product_id"])
-
-

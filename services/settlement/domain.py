@@ -89,6 +89,7 @@ net. One tax invoice per partner and period, numbered 1, 2, 3 ... per partner,
 for the platform's net commission of the period (VAT included, 10%). A period
 is settled once: running it again changes nothing.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -122,7 +123,7 @@ COMMISSION_OF = {SALE: COMMISSION, FEE: COMMISSION, REFUND: COMMISSION_REVERSAL}
 
 WEEKLY, MONTHLY = "weekly", "monthly"
 RETENTION_YEARS = 5  # R-ACC-5, R-STL-5
-VAT_DIVISOR = 11     # VAT is 10% of the supply value: 1/11 of a VAT-inclusive total
+VAT_DIVISOR = 11  # VAT is 10% of the supply value: 1/11 of a VAT-inclusive total
 
 
 @dataclass(frozen=True)
@@ -142,13 +143,14 @@ class ProductShare:
 @dataclass(frozen=True)
 class Movement:
     """Money that moved for the partner: a sale, a fee or a refund."""
+
     kind: str
-    source: str          # "reservations" or "orders"
-    source_ref: str      # reservation number or order id
-    key: str             # unique per partner: the idempotency key of the transaction
+    source: str  # "reservations" or "orders"
+    source_ref: str  # reservation number or order id
+    key: str  # unique per partner: the idempotency key of the transaction
     amount: int
     products: tuple[ProductShare, ...] = field(default_factory=tuple)
-    discount: int = 0                # a sale's coupon discount, funded by the partner (issue #11)
+    discount: int = 0  # a sale's coupon discount, funded by the partner (issue #11)
     coupon_id: str | None = None
 
     @property
@@ -157,6 +159,7 @@ class Movement:
 
 
 # --- the ledger --------------------------------------------------------------
+
 
 def postings(kind: str, amount: int) -> list[Entry]:
     """The balanced entries of one ledger transaction (R-STL-1)."""
@@ -192,8 +195,10 @@ def _reservation_movements(kind: str, payload: dict[str, Any], event_id: str) ->
         return [Movement(entry_kind, "reservations", number, key, amount, shares)]
 
     if kind == "completed":
-        return [replace(m, discount=payload.get("discount_amount") or 0, coupon_id=payload.get("coupon_id"))
-                for m in movement(SALE, f"reservation:{number}:sale", payload.get("total", 0))]
+        return [
+            replace(m, discount=payload.get("discount_amount") or 0, coupon_id=payload.get("coupon_id"))
+            for m in movement(SALE, f"reservation:{number}:sale", payload.get("total", 0))
+        ]
     if kind == "cancelled":
         return movement(FEE, f"reservation:{number}:fee:{event_id}", payload.get("fee_amount", 0))
     if kind == "no_show":
@@ -209,28 +214,47 @@ def _order_movements(kind: str, payload: dict[str, Any], event_id: str) -> list[
         amount = payload.get("total", 0)
         if amount <= 0:
             return []
-        sale = Movement(SALE, "orders", order_id, f"order:{order_id}:sale", amount,
-                        _shares([(p, p.paid) for p in products], amount),
-                        discount=payload.get("discount_amount") or 0, coupon_id=payload.get("coupon_id"))
+        sale = Movement(
+            SALE,
+            "orders",
+            order_id,
+            f"order:{order_id}:sale",
+            amount,
+            _shares([(p, p.paid) for p in products], amount),
+            discount=payload.get("discount_amount") or 0,
+            coupon_id=payload.get("coupon_id"),
+        )
         refunded = min(payload.get("refunded_total") or 0, amount)
         if refunded <= 0:
             return [sale]
-        before = Movement(REFUND, "orders", order_id, f"order:{order_id}:refund:before_completion", refunded,
-                          _shares([(p, p.refunded) for p in products], refunded))
+        before = Movement(
+            REFUND,
+            "orders",
+            order_id,
+            f"order:{order_id}:refund:before_completion",
+            refunded,
+            _shares([(p, p.refunded) for p in products], refunded),
+        )
         return [sale, before]
     if kind == "refund_approved" and payload.get("status") == "completed":
         amount = payload.get("refund_amount", 0)
         if amount <= 0:
             return []
         names = {p.product_id: p for p in products}
-        asked = [(names[r["product_id"]], r["amount"]) for r in payload.get("refund_products") or []
-                 if r["product_id"] in names]
-        if not asked:   # an event from before refund_products: spread over the refunded lines' products
-            refunded = {line["product_id"] for line in lines if line["line_id"] in set(payload.get("refunded_line_ids") or [])}
+        asked = [
+            (names[r["product_id"]], r["amount"])
+            for r in payload.get("refund_products") or []
+            if r["product_id"] in names
+        ]
+        if not asked:  # an event from before refund_products: spread over the refunded lines' products
+            refunded = {
+                line["product_id"] for line in lines if line["line_id"] in set(payload.get("refunded_line_ids") or [])
+            }
             asked = [(p, p.gross) for p in products if p.product_id in refunded or not refunded]
         reference = payload.get("request_id") or event_id
-        return [Movement(REFUND, "orders", order_id, f"order:{order_id}:refund:{reference}", amount,
-                         _shares(asked, amount))]
+        return [
+            Movement(REFUND, "orders", order_id, f"order:{order_id}:refund:{reference}", amount, _shares(asked, amount))
+        ]
     return []
 
 
@@ -243,11 +267,15 @@ def _shares(weighted: list[tuple[Any, ...]], amount: int) -> tuple[ProductShare,
     figures = [max(int(value), 0) for _, value in weighted]
     if sum(figures) != amount:
         figures = split_amount(amount, figures)
-    return tuple(ProductShare(p.product_id, p.product_name, share) for (p, _), share in zip(weighted, figures, strict=True)
-                 if share)
+    return tuple(
+        ProductShare(p.product_id, p.product_name, share)
+        for (p, _), share in zip(weighted, figures, strict=True)
+        if share
+    )
 
 
 # --- commission ----------------------------------------------------------------
+
 
 def commission_for(amount: int, rate_bps: int) -> int:
     """Commission on an amount, rounded down (R-STL-2)."""
@@ -270,16 +298,17 @@ def rate_change_allowed(effective_from: date, today: date) -> bool:
 
 # --- settlement runs ---------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class StatementFigures:
     sales: int
     fees: int
     refunds: int
-    commission: int      # net of reversals
-    net: int             # sales + fees - refunds - commission
-    carried_in: int      # <= 0: a clawback carried from the previous statement
-    payout_amount: int   # >= 0
-    carried_out: int     # <= 0
+    commission: int  # net of reversals
+    net: int  # sales + fees - refunds - commission
+    carried_in: int  # <= 0: a clawback carried from the previous statement
+    payout_amount: int  # >= 0
+    carried_out: int  # <= 0
 
 
 def statement_figures(partner_effects_by_kind: dict[str, int], carried_in: int) -> StatementFigures:
@@ -291,8 +320,9 @@ def statement_figures(partner_effects_by_kind: dict[str, int], carried_in: int) 
     commission = -(partner_effects_by_kind.get(COMMISSION, 0) + partner_effects_by_kind.get(COMMISSION_REVERSAL, 0))
     net = sales + fees - refunds - commission
     due = carried_in + net
-    return StatementFigures(sales, fees, refunds, commission, net, carried_in,
-                            payout_amount=max(due, 0), carried_out=min(due, 0))
+    return StatementFigures(
+        sales, fees, refunds, commission, net, carried_in, payout_amount=max(due, 0), carried_out=min(due, 0)
+    )
 
 
 def schedule_period_end(schedule: str, run_period_end: date) -> date:
@@ -319,7 +349,7 @@ def next_period_end(schedule: str, today: date) -> date:
 class UpcomingPayout:
     period_end: date
     pay_date: date
-    amount: int          # >= 0; what is not settled yet, with the carried balance, as of now
+    amount: int  # >= 0; what is not settled yet, with the carried balance, as of now
 
 
 def upcoming_payout(schedule: dict[str, Any], today: date, unsettled: int, carried: int) -> UpcomingPayout:
@@ -379,8 +409,10 @@ def dashboard_view(role: str, figures: dict[str, Any]) -> dict[str, Any]:
     ``{"counts": {...}, ...}``). Admins and masters see amounts and payouts
     (they may read the ledger, ../shared/api.md); members see how many sales
     there were, not how much money."""
-    counts = {"sales_today": figures["today"]["sales_count"],
-              "sales_month_to_date": figures["month_to_date"]["sales_count"]}
+    counts = {
+        "sales_today": figures["today"]["sales_count"],
+        "sales_month_to_date": figures["month_to_date"]["sales_count"],
+    }
     if role in FINANCE_ROLES:
         return {"counts": counts, "sales": figures}
     return {"counts": counts}

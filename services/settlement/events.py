@@ -1,4 +1,5 @@
 """Payloads of the events settlement publishes (chassis.contracts.PayoutScheduled)."""
+
 from __future__ import annotations
 
 

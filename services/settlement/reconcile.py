@@ -30,6 +30,7 @@ of the event that announced it, exactly as settlement books it (domain.py):
 
 Settlement answers the same question from its ledger with ``ledger_totals``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,10 @@ class Difference:
     source_total: int
 
     def __str__(self) -> str:
-        return (f"partner {self.partner_id} {self.source} {self.figure}: ledger {self.ledger}, "
-                f"{self.source} {self.source_total}, difference {self.ledger - self.source_total}")
+        return (
+            f"partner {self.partner_id} {self.source} {self.figure}: ledger {self.ledger}, "
+            f"{self.source} {self.source_total}, difference {self.ledger - self.source_total}"
+        )
 
 
 def differences(ledger: dict, source_totals: dict[str, dict]) -> list[Difference]:
@@ -91,8 +94,10 @@ def main(argv=None) -> int:
 
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    print(f"reconciliation {args.period_start}..{args.period_end}"
-          + (f" partner {args.partner}" if args.partner else ""), flush=True)
+    print(
+        f"reconciliation {args.period_start}..{args.period_end}" + (f" partner {args.partner}" if args.partner else ""),
+        flush=True,
+    )
     try:
         with ClusterRpcProxy({"AMQP_URI": args.amqp_uri}, timeout=args.timeout) as rpc:
             found = reconcile(rpc, args.period_start, args.period_end, args.partner)

@@ -1,5 +1,6 @@
 """Request models of the settlement RPCs (query strings arrive as strings;
 pydantic turns them into dates and integers or names the field in a 422)."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -8,8 +9,17 @@ from chassis.validation import Strict
 
 # The query strings and bodies of HTTP routes live in the HTTP contract (libs/contract/settlement.py,
 # issue 15), so the gateway documents and validates the very classes checked here.
-from contract.settlement import (DEFAULT_LIMIT, MAX_LIMIT, MAX_RANGE_DAYS, DateRangeQuery, ListQuery,  # noqa: E402,F401
-                                 RateRequest, RunRequest, ScheduleRequest, SummaryQuery)
+from contract.settlement import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_RANGE_DAYS,
+    DateRangeQuery,
+    ListQuery,
+    RateRequest,
+    RunRequest,
+    ScheduleRequest,
+    SummaryQuery,
+)
 
 
 class DashboardRequest(Strict):

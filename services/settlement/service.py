@@ -6,6 +6,7 @@ periods into payouts and tax invoices (R-STL-2, R-STL-3), feeds the dashboard
 R-ACC-5: it holds no personal data, so member.withdrawn and customer.erased
 need no handler here).
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -36,8 +37,14 @@ class SettlementService(DataService):
 
     # --- events: what enters the ledger (domain.py's table) -------------------
 
-    @handles("reservation.completed", "reservation.cancelled", "reservation.no_show",
-             "order.completed", "order.delivered", "order.refund_approved")
+    @handles(
+        "reservation.completed",
+        "reservation.cancelled",
+        "reservation.no_show",
+        "order.completed",
+        "order.delivered",
+        "order.refund_approved",
+    )
     def _record(self, event):
         payload = PAYLOADS[event.type].model_validate(event.payload).model_dump()
         movements = domain.movements_for(event.type, payload, str(event.event_id))
@@ -47,8 +54,14 @@ class SettlementService(DataService):
             if uow is None:
                 return  # duplicate delivery: the inbox already has it
             for movement in movements:
-                store.record_movement(uow, payload["partner_id"], movement, event_id=event.event_id,
-                                      occurred_at=event.occurred_at, customer_ref=customer_ref)
+                store.record_movement(
+                    uow,
+                    payload["partner_id"],
+                    movement,
+                    event_id=event.event_id,
+                    occurred_at=event.occurred_at,
+                    customer_ref=customer_ref,
+                )
 
     @handles("partner.registered", "partner.verified")
     def _remember_category(self, event):
@@ -96,20 +109,35 @@ class SettlementService(DataService):
         body["schedule"] = schedule
         body["unsettled_balance"] = unsettled
         upcoming = domain.upcoming_payout(schedule, today, unsettled, last["carried_out"] if last else 0)
-        body["upcoming"] = jsonable({"period_end": upcoming.period_end, "pay_date": upcoming.pay_date,
-                                     "amount": upcoming.amount, "status": "estimated"})
+        body["upcoming"] = jsonable(
+            {
+                "period_end": upcoming.period_end,
+                "pay_date": upcoming.pay_date,
+                "amount": upcoming.amount,
+                "status": "estimated",
+            }
+        )
         return body
 
     @staticmethod
     def _payout_item(row: dict, today: date) -> dict:
         payout = None
         if row["payout_id"] is not None:
-            payout = {"payout_id": row["payout_id"], "amount": row["payout_amount"], "pay_date": row["pay_date"],
-                      "status": "upcoming" if row["pay_date"] > today else "paid"}
+            payout = {
+                "payout_id": row["payout_id"],
+                "amount": row["payout_amount"],
+                "pay_date": row["pay_date"],
+                "status": "upcoming" if row["pay_date"] > today else "paid",
+            }
         figures = {k: row[k] for k in ("sales", "fees", "refunds", "commission", "net", "carried_in", "carried_out")}
-        return {"statement_id": row["statement_id"], "period_start": row["period_start"],
-                "period_end": row["period_end"], **figures, "payout": payout,
-                "invoice_number": row["invoice_number"]}
+        return {
+            "statement_id": row["statement_id"],
+            "period_start": row["period_start"],
+            "period_end": row["period_end"],
+            **figures,
+            "payout": payout,
+            "invoice_number": row["invoice_number"],
+        }
 
     @rpc
     def list_tax_invoices(self, partner_id: str, query: dict | None = None) -> dict:
@@ -137,8 +165,7 @@ class SettlementService(DataService):
             products = store.sales_by_product(uow, partner_id, date_from, date_to)
         for row in [*days, *products]:
             _add_revenue(row)
-        return jsonable({"from": date_from, "to": date_to, "days": days, "products": products,
-                         "totals": _totals(days)})
+        return jsonable({"from": date_from, "to": date_to, "days": days, "products": products, "totals": _totals(days)})
 
     @rpc
     def dashboard_summary(self, partner_id: str, role: str) -> dict:
@@ -150,8 +177,13 @@ class SettlementService(DataService):
             days = store.sales_by_day(uow, partner_id, today.replace(day=1), today)
             upcoming, last = store.next_and_last_payout(uow, partner_id, today)
             unsettled = store.unsettled_net(uow, partner_id)
-        figures = {"today": _totals([d for d in days if d["date"] == today]), "month_to_date": _totals(days),
-                   "next_payout": upcoming, "last_payout": last, "unsettled_balance": unsettled}
+        figures = {
+            "today": _totals([d for d in days if d["date"] == today]),
+            "month_to_date": _totals(days),
+            "next_payout": upcoming,
+            "last_payout": last,
+            "unsettled_balance": unsettled,
+        }
         return jsonable(domain.dashboard_view(role, figures))
 
     # --- operators ---------------------------------------------------------------
@@ -177,8 +209,14 @@ class SettlementService(DataService):
                 assert run is not None  # INSERT ... RETURNING gives the row
                 store.settle_period(uow, run["id"], request.period_end)
             statements = store.run_statements(uow, run["id"])
-        return jsonable({"run_id": run["id"], "period_end": run["period_end"], "created": created,
-                         "statements": [_statement_view(s) for s in statements]})
+        return jsonable(
+            {
+                "run_id": run["id"],
+                "period_end": run["period_end"],
+                "created": created,
+                "statements": [_statement_view(s) for s in statements],
+            }
+        )
 
     @rpc
     def set_commission_rate(self, body: dict | None) -> dict:
@@ -188,8 +226,9 @@ class SettlementService(DataService):
         if not domain.rate_change_allowed(request.effective_from, today):
             raise errors.rate_change_in_past(request.effective_from, today)
         with self.db.transaction() as uow:
-            return jsonable(store.add_rate(uow, request.scope, request.subject, request.rate_bps,
-                                           request.effective_from))
+            return jsonable(
+                store.add_rate(uow, request.scope, request.subject, request.rate_bps, request.effective_from)
+            )
 
     @rpc
     def list_commission_rates(self) -> dict:
@@ -227,7 +266,10 @@ class SettlementService(DataService):
         totals: dict = {}
         for row in rows:
             totals.setdefault(row["partner_id"], {})[row["source"]] = {
-                "sales": int(row["sales"]), "fees": int(row["fees"]), "refunds": int(row["refunds"])}
+                "sales": int(row["sales"]),
+                "fees": int(row["fees"]),
+                "refunds": int(row["refunds"]),
+            }
         return totals
 
     # --- the scheduler ---------------------------------------------------------------
@@ -260,12 +302,32 @@ def _add_revenue(row: dict) -> dict:
 
 
 def _statement_view(row: dict) -> dict:
-    payout = {"payout_id": row["payout_id"], "amount": row["payout_amount"], "pay_date": row["pay_date"]} \
-        if row["payout_id"] else None
-    invoice = {"invoice_number": row["invoice_number"], "supply_amount": row["supply_amount"],
-               "vat_amount": row["vat_amount"], "total_amount": row["total_amount"]}
-    figures = {k: row[k] for k in ("partner_id", "period_start", "period_end", "sales", "fees", "refunds",
-                                   "commission", "net", "carried_in", "carried_out")}
+    payout = (
+        {"payout_id": row["payout_id"], "amount": row["payout_amount"], "pay_date": row["pay_date"]}
+        if row["payout_id"]
+        else None
+    )
+    invoice = {
+        "invoice_number": row["invoice_number"],
+        "supply_amount": row["supply_amount"],
+        "vat_amount": row["vat_amount"],
+        "total_amount": row["total_amount"],
+    }
+    figures = {
+        k: row[k]
+        for k in (
+            "partner_id",
+            "period_start",
+            "period_end",
+            "sales",
+            "fees",
+            "refunds",
+            "commission",
+            "net",
+            "carried_in",
+            "carried_out",
+        )
+    }
     return {**figures, "payout": payout, "tax_invoice": invoice}
 
 

@@ -14,6 +14,7 @@ The document's examples name the objects they need as placeholders
 (``"place_id": "<place_id>"``): the run's own objects stand in for them
 (``PC_ST_PLACE_ID``, ``PC_ST_PRODUCT_ID``, ..., set by the test).
 """
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,7 @@ def filled(value: str) -> str:
 
 
 def as_sent(value):
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     if isinstance(value, dict):
         return {key: as_sent(item) for key, item in value.items()}
@@ -45,5 +46,7 @@ def before_call(context, case, kwargs):
     if isinstance(case.body, (dict, list, float)):
         case.body = as_sent(case.body)
     if isinstance(case.query, dict):
-        case.query = {key: (str(int(value)) if isinstance(value, float) and value.is_integer() else value)
-                      for key, value in case.query.items()}
+        case.query = {
+            key: (str(int(value)) if isinstance(value, float) and value.is_integer() else value)
+            for key, value in case.query.items()
+        }

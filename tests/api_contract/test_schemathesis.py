@@ -11,6 +11,7 @@ Where a check is wrong about this API it is configured narrowly in
 ``schemathesis.toml`` beside this file (read there why), never turned off.
 The run writes its JSON report to ``reports/schemathesis/`` when
 ``PC_SCHEMATHESIS_REPORT=1`` (the failures listed by operation)."""
+
 from __future__ import annotations
 
 import json
@@ -28,18 +29,44 @@ from chassis.config import REPO_ROOT
 SERVICES = ("catalog", "reservations", "orders", "notifications", "settlement", "insights")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = int(os.environ.get("PC_SCHEMATHESIS_EXAMPLES", "5"))
-MAX_SECONDS = int(os.environ.get("PC_SCHEMATHESIS_SECONDS", "100"))    # each of the three runs
+MAX_SECONDS = int(os.environ.get("PC_SCHEMATHESIS_SECONDS", "100"))  # each of the three runs
 ST = str(Path(sys.executable).with_name("st"))
 
 
 def schemathesis(url: str, tokens: dict, report: Path, *filters: str) -> tuple[int, str, dict]:
     """One ``st run`` over the document; its exit code, its output and its JSON report."""
-    env = {**os.environ, **tokens, "NO_COLOR": "1",
-           "PYTHONPATH": os.pathsep.join([str(CONFIG.parent), os.environ.get("PYTHONPATH", "")])}   # st_hooks
-    command = [ST, "--config-file", str(CONFIG), "run", f"{url}/v1/openapi.json", "--checks", "all",
-               "--max-examples", str(MAX_EXAMPLES), "--max-time", str(MAX_SECONDS), "--workers", "1",
-               "--request-timeout", "30", "--seed", "15", "--report", "json", "--report-json-path", str(report),
-               "--phases", "examples,coverage,fuzzing,stateful", *filters]
+    env = {
+        **os.environ,
+        **tokens,
+        "NO_COLOR": "1",
+        "PYTHONPATH": os.pathsep.join([str(CONFIG.parent), os.environ.get("PYTHONPATH", "")]),
+    }  # st_hooks
+    command = [
+        ST,
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{url}/v1/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--max-time",
+        str(MAX_SECONDS),
+        "--workers",
+        "1",
+        "--request-timeout",
+        "30",
+        "--seed",
+        "15",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        *filters,
+    ]
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=MAX_SECONDS * 3)
     found = json.loads(report.read_text()) if report.exists() else {}
     return finished.returncode, finished.stdout + finished.stderr, found
@@ -47,22 +74,30 @@ def schemathesis(url: str, tokens: dict, report: Path, *filters: str) -> tuple[i
 
 # Operations that end the session, the member or the partner the other operations run as: run
 # last, as people of their own, so that they neither end the others' tokens mid-run nor go untested.
-ENDINGS = (r"^/v1/(me/withdraw|me/password|me/sessions/\{session_id\}|sessions/current|partners/\{pid\}/close"
-           r"|partners/\{pid\}/api-keys/\{key_id\}|partners/\{pid\}/members/\{member_id\})$")
+ENDINGS = (
+    r"^/v1/(me/withdraw|me/password|me/sessions/\{session_id\}|sessions/current|partners/\{pid\}/close"
+    r"|partners/\{pid\}/api-keys/\{key_id\}|partners/\{pid\}/members/\{member_id\})$"
+)
 
 
 def people(pc) -> dict:
     """A partner (verified, with a place and a product) run by its admin, an API key of it and a customer."""
     partner, place, product = salon_with_a_product(pc)
-    return {"PC_ST_STAFF": partner.admin.token, "PC_ST_API_KEY": pc.api_key(partner).token,
-            "PC_ST_CUSTOMER": pc.customer_session().token, "PC_ST_PARTNER": partner.partner_id,
-            "PC_ST_PLACE": place["place_id"], "PC_ST_PRODUCT": product["product_id"],
-            # the document's example placeholders (st_hooks): <place_id>, <product_id>, <partner_id>
-            "PC_ST_PLACE_ID": place["place_id"], "PC_ST_PRODUCT_ID": product["product_id"],
-            "PC_ST_PARTNER_ID": partner.partner_id}
+    return {
+        "PC_ST_STAFF": partner.admin.token,
+        "PC_ST_API_KEY": pc.api_key(partner).token,
+        "PC_ST_CUSTOMER": pc.customer_session().token,
+        "PC_ST_PARTNER": partner.partner_id,
+        "PC_ST_PLACE": place["place_id"],
+        "PC_ST_PRODUCT": product["product_id"],
+        # the document's example placeholders (st_hooks): <place_id>, <product_id>, <partner_id>
+        "PC_ST_PLACE_ID": place["place_id"],
+        "PC_ST_PRODUCT_ID": product["product_id"],
+        "PC_ST_PARTNER_ID": partner.partner_id,
+    }
 
 
-SERVER_ERRORS = {"ST101", "ST102"}     # a 5xx: never acceptable, on any operation
+SERVER_ERRORS = {"ST101", "ST102"}  # a 5xx: never acceptable, on any operation
 
 
 def pending_operations() -> set[str]:
@@ -71,8 +106,12 @@ def pending_operations() -> set[str]:
     from gateway.service import GatewayService, document_of
     from gateway.tests.test_openapi import PENDING
 
-    return {f"{verb.upper()} {path}" for path, verbs in document_of(GatewayService)["paths"].items()
-            for verb, op in verbs.items() if op.get("operationId") in PENDING}
+    return {
+        f"{verb.upper()} {path}"
+        for path, verbs in document_of(GatewayService)["paths"].items()
+        for verb, op in verbs.items()
+        if op.get("operationId") in PENDING
+    }
 
 
 def judged(report: dict, pending: set[str]) -> tuple[list[str], list[str]]:
@@ -107,13 +146,16 @@ def test_schemathesis_finds_nothing_the_document_does_not_promise(partner_center
     failed, waiting = [], []
     for name, (run_tokens, filters) in runs.items():
         code, output, report = schemathesis(pc.url, run_tokens, report_dir / f"{name}.json", *filters)
-        (report_dir / f"{name}.txt").write_text(output)    # every failure with its request, to reproduce
+        (report_dir / f"{name}.txt").write_text(output)  # every failure with its request, to reproduce
         assert report, f"{name}: schemathesis wrote no report (exit {code}):\n{output[-4000:]}"
         failing, pending_here = judged(report, pending)
         failed += [f"{name}: {line}" for line in failing]
         waiting += [f"{name}: {line}" for line in pending_here]
-    if waiting:   # reported, not failed: these operations are on test_openapi's PENDING list
+    if waiting:  # reported, not failed: these operations are on test_openapi's PENDING list
         print("schemathesis, operations whose models are pending:\n" + "\n".join(waiting))
-        warnings.warn(f"schemathesis: {len(waiting)} failures on operations whose models are pending "
-                      f"(test_openapi PENDING); PC_SCHEMATHESIS_REPORT=1 keeps them in reports/schemathesis/", stacklevel=1)
+        warnings.warn(
+            f"schemathesis: {len(waiting)} failures on operations whose models are pending "
+            f"(test_openapi PENDING); PC_SCHEMATHESIS_REPORT=1 keeps them in reports/schemathesis/",
+            stacklevel=1,
+        )
     assert not failed, "schemathesis failures:\n" + "\n".join(failed)

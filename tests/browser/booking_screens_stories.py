@@ -5,6 +5,7 @@ the inventory calendar's blocks (R-CAT-2), 회원탈퇴 refused for the last adm
 (R-ACC-4), the operators' partner queue (R-ACC-8, R-ACC-15), the crawl of the
 new pages and their screenshots at desktop and phone widths.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -55,7 +56,7 @@ def edit_in_review(admin, s, api, customer) -> None:
     live, pending = admin.locator("[data-version=live]"), admin.locator("[data-version=pending]")
     assert "디자인 컷 (샴푸 포함)" not in live.inner_text() and "디자인 컷" in live.inner_text()
     assert "디자인 컷 (샴푸 포함)" in pending.inner_text() and "심사중" in pending.inner_text()
-    assert "상품명" in pending.locator("dd").last.inner_text()   # what changed, in words
+    assert "상품명" in pending.locator("dd").last.inner_text()  # what changed, in words
     shoot(admin, "product-edit-in-review")
     assert expect(customer.get(f"/v1/shop/products/{product_id}"), 200)["name"] == "디자인 컷"
     mine = expect(api.get(f"/v1/partners/{pid}/products/{product_id}"), 200)
@@ -70,7 +71,7 @@ def settings_saved(admin, s, api) -> None:
     pid, product_id = s["partner_id"], s["product_id"]
     admin.goto(f"/p/{pid}/products/{product_id}")
     admin.get_by_role("link", name="예약 설정").click()
-    assert "파트너가 직접 확정" in admin.locator("#current-settings").inner_text()   # the default
+    assert "파트너가 직접 확정" in admin.locator("#current-settings").inner_text()  # the default
     admin.get_by_label("예약 즉시 자동 확정").check()
     admin.get_by_label("확정대기 유효시간(시간)").fill("6")
     admin.get_by_label("부분 취소 허용").uncheck()
@@ -80,7 +81,7 @@ def settings_saved(admin, s, api) -> None:
     assert "예약 즉시 자동 확정" in shown and "6시간" in shown and "아니오" in shown, shown
     saved = expect(api.get(f"/v1/partners/{pid}/products/{product_id}/booking-settings"), 200)
     assert (saved["confirmation"], saved["request_ttl_hours"], saved["allow_partial_cancel"]) == ("auto", 6, False)
-    admin.get_by_label("확정대기 유효시간(시간)").fill("0")   # out of range: the API's words, the form again
+    admin.get_by_label("확정대기 유효시간(시간)").fill("0")  # out of range: the API's words, the form again
     admin.get_by_role("button", name="저장").click()
     assert "request_ttl_hours" in admin.locator(".error").inner_text()
     shoot(admin, "booking-settings")
@@ -108,18 +109,34 @@ def block_a_date(admin, s, customer) -> None:
     assert "예약불가" in admin.locator(f"td[data-date='{date}']").inner_text()
     assert "정기 휴무" in admin.locator("ul.rows").inner_text()
     shoot(admin, "calendar")
-    refused = customer.post("/v1/shop/reservations", json={
-        "product_id": product_id, "date": date, "time": "10:00", "lines": line,
-        "booker": {"name": "박하늘", "phone": "010-5555-6666"}}, headers={"Idempotency-Key": f"block-{date}"})
+    refused = customer.post(
+        "/v1/shop/reservations",
+        json={
+            "product_id": product_id,
+            "date": date,
+            "time": "10:00",
+            "lines": line,
+            "booker": {"name": "박하늘", "phone": "010-5555-6666"},
+        },
+        headers={"Idempotency-Key": f"block-{date}"},
+    )
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "slot_blocked", refused.text
 
     # 예약불가 해제: the date is open again and the same booking goes through.
     admin.locator("ul.rows li", has_text="정기 휴무").get_by_role("button", name="예약불가 해제").click()
     admin.wait_for_url("**done=1")
     assert "예약불가" not in admin.locator(f"td[data-date='{date}']").inner_text()
-    booked = customer.post("/v1/shop/reservations", json={
-        "product_id": product_id, "date": date, "time": "10:00", "lines": line,
-        "booker": {"name": "박하늘", "phone": "010-5555-6666"}}, headers={"Idempotency-Key": f"open-{date}"})
+    booked = customer.post(
+        "/v1/shop/reservations",
+        json={
+            "product_id": product_id,
+            "date": date,
+            "time": "10:00",
+            "lines": line,
+            "booker": {"name": "박하늘", "phone": "010-5555-6666"},
+        },
+        headers={"Idempotency-Key": f"open-{date}"},
+    )
     assert booked.status_code == 201, booked.text
 
 
@@ -136,7 +153,7 @@ def last_admin_refused(admin, s, api) -> None:
     error.wait_for()
     assert "다른 관리자를 초대 후 탈퇴해 주세요" in error.inner_text() and s["partner_name"] in error.inner_text()
     shoot(admin, "withdraw-refused")
-    assert expect(api.get("/v1/me"), 200)["login_id"] == s["admin_login"]   # still a member
+    assert expect(api.get("/v1/me"), 200)["login_id"] == s["admin_login"]  # still a member
 
 
 def operator_queue(site, s) -> Any:
@@ -184,11 +201,13 @@ def phone_shots(site, s) -> None:
     pid, product_id = s["partner_id"], s["product_id"]
     phone = site.page(width=390, height=844)
     log_in(phone, s["admin_login"])
-    for name, path in (("product-edit-in-review", f"/p/{pid}/products/{product_id}"),
-                       ("product-edit", f"/p/{pid}/products/{product_id}/edit"),
-                       ("booking-settings", f"/p/{pid}/products/{product_id}/booking-settings"),
-                       ("calendar", f"/p/{pid}/products/{product_id}/calendar?month={day(4)[:7]}"),
-                       ("withdraw", "/withdraw")):
+    for name, path in (
+        ("product-edit-in-review", f"/p/{pid}/products/{product_id}"),
+        ("product-edit", f"/p/{pid}/products/{product_id}/edit"),
+        ("booking-settings", f"/p/{pid}/products/{product_id}/booking-settings"),
+        ("calendar", f"/p/{pid}/products/{product_id}/calendar?month={day(4)[:7]}"),
+        ("withdraw", "/withdraw"),
+    ):
         phone.goto(path)
         shoot(phone, name, "phone")
     phone.goto(f"/p/{pid}/reservations/{s['number']}")
@@ -223,11 +242,15 @@ def in_english(site, s) -> None:
     english = site.page(locale="en-US")
     log_in_english(english, s["admin_login"])
     base = f"/p/{s['partner_id']}/products/{s['product_id']}"
-    for path, heading in ((f"{base}/edit", "Edit product"), (f"{base}/booking-settings", "Booking settings"),
-                          (f"{base}/calendar", "Inventory calendar"), ("/withdraw", "Withdraw")):
+    for path, heading in (
+        (f"{base}/edit", "Edit product"),
+        (f"{base}/booking-settings", "Booking settings"),
+        (f"{base}/calendar", "Inventory calendar"),
+        ("/withdraw", "Withdraw"),
+    ):
         english.goto(path)
         assert english.locator("h1").inner_text().startswith(heading), (path, english.locator("h1").inner_text())
-        assert "_" not in english.locator("main").inner_text().replace("__", ""), path   # no raw word keys
+        assert "_" not in english.locator("main").inner_text().replace("__", ""), path  # no raw word keys
 
 
 def log_in_english(page, login_id: str) -> None:

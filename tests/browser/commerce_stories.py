@@ -2,6 +2,7 @@
 board, the shop's orders, money and statistics. Run like ``browser.stories``
 (``python -m browser.commerce_stories <name> <setting json>``, see conftest.py).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,16 +16,22 @@ from browser.support import eventually, log_in
 from support.api import expect
 
 SEOUL = dt.timezone(dt.timedelta(hours=9))
-ADDRESS = {"recipient_name": "김다온", "phone": "010-1234-5678", "address": "서울시 성동구 왕십리로 1",
-           "detail": "101호", "postal_code": "04778"}
+ADDRESS = {
+    "recipient_name": "김다온",
+    "phone": "010-1234-5678",
+    "address": "서울시 성동구 왕십리로 1",
+    "detail": "101호",
+    "postal_code": "04778",
+}
 
 
 def place_order(customer, partner_id: str, channel: str, lines: list[dict], **extra) -> dict:
     body = {"partner_id": partner_id, "channel": channel, "lines": lines, **extra}
     if channel in ("delivery", "parcel"):
         body.setdefault("shipping_address", ADDRESS)
-    return expect(customer.client.post("/v1/shop/orders", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}),
-                  201)
+    return expect(
+        customer.client.post("/v1/shop/orders", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}), 201
+    )
 
 
 def customer_view(customer, order_id: str) -> dict:
@@ -54,7 +61,7 @@ def cafe_story(site: Site) -> None:
     assert owner.locator("#new-count").inner_text() == "1"
     assert owner.title().startswith("(1) 주문현황")
     assert owner.locator("#live-badge").inner_text() == "1 새 주문"
-    assert "분 남음" in row.locator(".auto").inner_text()   # R-ORD-2: the one-hour auto-complete
+    assert "분 남음" in row.locator(".auto").inner_text()  # R-ORD-2: the one-hour auto-complete
     shoot(owner, "orders")
 
     # 준비시작 from the list, 15 minutes: the order moves to 준비중 with its ready time.
@@ -81,7 +88,7 @@ def cafe_story(site: Site) -> None:
     assert owner.locator("h1 .state").inner_text() == "완료"
     done = customer_view(customer, placed["order_id"])
     assert (done["status"], done["completed_by"]) == ("completed", "partner")
-    assert owner.locator("section.actions button").count() == 0   # nothing left to do with it
+    assert owner.locator("section.actions button").count() == 0  # nothing left to do with it
 
     # A refusal in the gateway's words: the customer cancels while the detail is open (R-ORD-5).
     second = place_order(customer, pid, "dine_in", [{"product_id": latte, "quantity": 1}])
@@ -102,13 +109,13 @@ def cafe_story(site: Site) -> None:
     owner.locator("a[data-state=preparing_shipment]").click()
     owner.locator(f"tr[data-order='{delivery['order_id']}'] a").first.click()
     owner.wait_for_url(f"**/orders/{delivery['order_id']}")
-    assert owner.locator("#btn-cancel").count() == 1   # before shipment the partner may cancel (seed 004)
+    assert owner.locator("#btn-cancel").count() == 1  # before shipment the partner may cancel (seed 004)
     owner.get_by_label("택배사").select_option(label="CJ대한통운")
     owner.get_by_label("송장번호").fill("123456789012")
     owner.get_by_role("button", name="발송 처리").click()
     owner.wait_for_url("**done=1")
     assert owner.locator("h1 .state").inner_text() == "배송 중"
-    assert owner.locator("#btn-cancel").count() == 0   # shipped: no cancelling (R-ORD-5)
+    assert owner.locator("#btn-cancel").count() == 0  # shipped: no cancelling (R-ORD-5)
     assert owner.locator("#invoice").inner_text().startswith("123456789012")
     owner.locator("#fix-invoice").fill("987654321098")
     owner.get_by_role("button", name="송장 수정").click()
@@ -122,9 +129,11 @@ def cafe_story(site: Site) -> None:
 
     phone = site.page(width=390, height=844)
     log_in(phone, s["admin_login"])
-    for name, path in (("orders", f"/p/{pid}/orders?tab=in_store&status=completed"),
-                       ("order", f"/p/{pid}/orders/{placed['order_id']}"),
-                       ("order-delivery", f"/p/{pid}/orders/{delivery['order_id']}")):
+    for name, path in (
+        ("orders", f"/p/{pid}/orders?tab=in_store&status=completed"),
+        ("order", f"/p/{pid}/orders/{placed['order_id']}"),
+        ("order-delivery", f"/p/{pid}/orders/{delivery['order_id']}"),
+    ):
         phone.goto(path)
         shoot(phone, name, "phone")
 
@@ -139,9 +148,16 @@ def shop_story(site: Site) -> None:
     log_in(owner, s["admin_login"])
     owner.wait_for_url(f"**/p/{pid}")
     customer = site.pc.customer_session()
-    placed = place_order(customer, pid, "parcel", [
-        {"product_id": s["shirt"], "option_id": s["white_m"], "quantity": 1},
-        {"product_id": s["hat"], "option_id": s["hat_free"], "quantity": 1}], coupon_code=s["coupon_code"])
+    placed = place_order(
+        customer,
+        pid,
+        "parcel",
+        [
+            {"product_id": s["shirt"], "option_id": s["white_m"], "quantity": 1},
+            {"product_id": s["hat"], "option_id": s["hat_free"], "quantity": 1},
+        ],
+        coupon_code=s["coupon_code"],
+    )
     assert placed["discount_amount"] == 5000 and placed["total"] == 39000 + 15000 - 5000
 
     # 주문현황, 배송 tab (the shop has no in-store orders): 배송 준비, then 발송 처리 with the tracking link.
@@ -160,15 +176,26 @@ def shop_story(site: Site) -> None:
     owner.wait_for_url("**done=1")
     assert owner.locator("h1 .state").inner_text() == "배송 중"
     shipped = customer_view(customer, placed["order_id"])
-    assert shipped["tracking_url"] and owner.get_by_role("link", name="배송조회").get_attribute(
-        "href") == shipped["tracking_url"]
+    assert (
+        shipped["tracking_url"]
+        and owner.get_by_role("link", name="배송조회").get_attribute("href") == shipped["tracking_url"]
+    )
 
     # The customer asks a refund of the hat only, and asks a question.
     hat_line = next(line["line_id"] for line in placed["lines"] if line["product_id"] == s["hat"])
-    asked = expect(customer.client.post(f"/v1/shop/orders/{placed['order_id']}/refund-requests", json={
-        "reason": "사이즈가 맞지 않아요", "lines": [{"line_id": hat_line, "quantity": 1}]}), 201)
-    expect(customer.client.post(f"/v1/shop/orders/{placed['order_id']}/inquiries",
-                                json={"body": "셔츠는 언제 도착하나요?"}), 201)
+    asked = expect(
+        customer.client.post(
+            f"/v1/shop/orders/{placed['order_id']}/refund-requests",
+            json={"reason": "사이즈가 맞지 않아요", "lines": [{"line_id": hat_line, "quantity": 1}]},
+        ),
+        201,
+    )
+    expect(
+        customer.client.post(
+            f"/v1/shop/orders/{placed['order_id']}/inquiries", json={"body": "셔츠는 언제 도착하나요?"}
+        ),
+        201,
+    )
 
     # 환불/교환 lists it; the order shows it by line; the owner approves it there.
     owner.get_by_role("link", name="환불/교환").click()
@@ -192,9 +219,16 @@ def shop_story(site: Site) -> None:
 
     # An exchange of the shirt for another size, through its steps on the order (issue 18 item 7).
     shirt_line = next(line["line_id"] for line in placed["lines"] if line["product_id"] == s["shirt"])
-    swap = expect(customer.client.post(f"/v1/shop/orders/{placed['order_id']}/exchange-requests", json={
-        "reason": "L 사이즈로 바꿔주세요", "lines": [{"line_id": shirt_line, "quantity": 1,
-                                                "option_id": s["white_l"]}]}), 201)
+    swap = expect(
+        customer.client.post(
+            f"/v1/shop/orders/{placed['order_id']}/exchange-requests",
+            json={
+                "reason": "L 사이즈로 바꿔주세요",
+                "lines": [{"line_id": shirt_line, "quantity": 1, "option_id": s["white_l"]}],
+            },
+        ),
+        201,
+    )
     owner.goto(f"/p/{pid}/orders/{placed['order_id']}")
     for button in ("승인", "반품 도착"):
         owner.locator(f"div[data-request='{swap['request_id']}']").get_by_role("button", name=button).click()
@@ -208,8 +242,9 @@ def shop_story(site: Site) -> None:
     owner.locator(f"div[data-request='{swap['request_id']}']").get_by_role("button", name="교환 완료").click()
     owner.wait_for_url("**done=1")
     assert "교환 완료" in owner.locator(f"div[data-request='{swap['request_id']}'] .state").inner_text()
-    swapped = next(r for r in customer_view(customer, placed["order_id"])["requests"]
-                   if r["request_id"] == swap["request_id"])
+    swapped = next(
+        r for r in customer_view(customer, placed["order_id"])["requests"] if r["request_id"] == swap["request_id"]
+    )
     assert swapped["status"] == "exchanged" and swapped["replacement"]["invoice_number"] == "880011223344", swapped
 
     # The question, answered from 문의.
@@ -219,8 +254,12 @@ def shop_story(site: Site) -> None:
     owner.wait_for_url("**done=1")
     answered = customer_view(customer, placed["order_id"])
     assert [q["answer"] for q in answered.get("inquiries", [])] == ["내일 도착 예정입니다."] or eventually(
-        lambda: owner.goto(f"/p/{pid}/inquiries?answered=true") and "내일 도착 예정입니다." in owner.locator(
-            "main").inner_text(), "the answer is listed")
+        lambda: (
+            owner.goto(f"/p/{pid}/inquiries?answered=true")
+            and "내일 도착 예정입니다." in owner.locator("main").inner_text()
+        ),
+        "the answer is listed",
+    )
 
     owner.goto(f"/p/{pid}/inquiries?answered=all")
     shoot(owner, "inquiries")
@@ -236,9 +275,13 @@ def shop_story(site: Site) -> None:
     crawled_clean(owner, f"/p/{pid}/claims", {"orders", "claims", "inquiries", "goods", "reviews", "coupons"})
     phone = site.page(width=390, height=844)
     log_in(phone, s["admin_login"])
-    for name, path in (("claims", f"/p/{pid}/claims?status=all"), ("order-shop", f"/p/{pid}/orders/{placed['order_id']}"),
-                       ("goods", f"/p/{pid}/goods"), ("inquiries", f"/p/{pid}/inquiries?answered=all"),
-                       ("reviews", f"/p/{pid}/reviews")):
+    for name, path in (
+        ("claims", f"/p/{pid}/claims?status=all"),
+        ("order-shop", f"/p/{pid}/orders/{placed['order_id']}"),
+        ("goods", f"/p/{pid}/goods"),
+        ("inquiries", f"/p/{pid}/inquiries?answered=all"),
+        ("reviews", f"/p/{pid}/reviews"),
+    ):
         phone.goto(path)
         shoot(phone, name, "phone")
 
@@ -261,11 +304,14 @@ def money_story(site: Site) -> None:
     cells = row.locator("td").all_inner_texts()
     assert cells[0] == f"{payout['period_start']} ~ {payout['period_end']}", cells
     assert cells[1:6] == [f"{payout[k]:,}" for k in ("sales", "refunds", "commission", "net")] + [
-        f"{payout['payout']['amount']:,}"], cells
+        f"{payout['payout']['amount']:,}"
+    ], cells
     assert cells[6].startswith(payout["payout"]["pay_date"]) and cells[7] == invoice["invoice_number"]
     upcoming = owner.locator("#payout-upcoming").inner_text()
     assert f"{s['upcoming']['amount']:,}" in upcoming and s["upcoming"]["pay_date"] in upcoming
-    bill = owner.locator(f"#tax-invoices tr[data-invoice='{invoice['invoice_number']}']").locator("td").all_inner_texts()
+    bill = (
+        owner.locator(f"#tax-invoices tr[data-invoice='{invoice['invoice_number']}']").locator("td").all_inner_texts()
+    )
     assert bill[2:5] == [f"{invoice[k]:,}" for k in ("supply_amount", "vat_amount", "total_amount")], bill
     shoot(owner, "settlement")
     with owner.expect_download() as waiting:
@@ -274,8 +320,12 @@ def money_story(site: Site) -> None:
     assert download.suggested_filename == f"{invoice['invoice_number']}.csv"
     text = Path(download.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines()[1].split(",")[:5] == [
-        invoice["invoice_number"], f"{invoice['period_start']}~{invoice['period_end']}",
-        str(invoice["supply_amount"]), str(invoice["vat_amount"]), str(invoice["total_amount"])], text
+        invoice["invoice_number"],
+        f"{invoice['period_start']}~{invoice['period_end']}",
+        str(invoice["supply_amount"]),
+        str(invoice["vat_amount"]),
+        str(invoice["total_amount"]),
+    ], text
 
     # 매출: the period's totals with the coupons' discounts, as the sales summary gives them.
     owner.goto(f"/p/{pid}/sales?from={summary['from']}&to={summary['to']}")
@@ -283,7 +333,8 @@ def money_story(site: Site) -> None:
         assert owner.locator(f"#sales-totals li[data-key={key}] strong").inner_text() == f"{summary['totals'][key]:,}"
     bars = owner.locator("#sales-by-day g")
     assert [(g.get_attribute("data-label"), int(g.get_attribute("data-value"))) for g in bars.all()] == [
-        (d["date"], d["sales"]) for d in summary["days"]]
+        (d["date"], d["sales"]) for d in summary["days"]
+    ]
     shoot(owner, "sales")
     owner.get_by_role("link", name="원장").click()
     owner.goto(f"/p/{pid}/ledger?from={summary['from']}&to={summary['to']}")
@@ -298,16 +349,22 @@ def money_story(site: Site) -> None:
     member.goto(f"/p/{pid}")
     assert member.locator("#money-summary").count() == 0
     assert member.locator("header nav").get_by_role("link", name="정산").count() == 0
-    for path in (f"/p/{pid}/settlement", f"/p/{pid}/sales", f"/p/{pid}/ledger",
-                 f"/p/{pid}/settlement/tax-invoices/{invoice['invoice_number']}.csv"):
+    for path in (
+        f"/p/{pid}/settlement",
+        f"/p/{pid}/sales",
+        f"/p/{pid}/ledger",
+        f"/p/{pid}/settlement/tax-invoices/{invoice['invoice_number']}.csv",
+    ):
         assert member.goto(path).status == 403, path
 
     phone = site.page(width=390, height=844)
     log_in(phone, s["admin_login"])
-    for name, path in (("settlement", f"/p/{pid}/settlement"),
-                       ("sales", f"/p/{pid}/sales?from={summary['from']}&to={summary['to']}"),
-                       ("ledger", f"/p/{pid}/ledger?from={summary['from']}&to={summary['to']}"),
-                       ("dashboard-money", f"/p/{pid}")):
+    for name, path in (
+        ("settlement", f"/p/{pid}/settlement"),
+        ("sales", f"/p/{pid}/sales?from={summary['from']}&to={summary['to']}"),
+        ("ledger", f"/p/{pid}/ledger?from={summary['from']}&to={summary['to']}"),
+        ("dashboard-money", f"/p/{pid}"),
+    ):
         phone.goto(path)
         shoot(phone, name, "phone")
 
@@ -328,22 +385,35 @@ def statistics_story(site: Site) -> None:
         return owner.locator(f"#stat-tiles li[data-key={key}] strong").inner_text()
 
     def bars(chart_id):
-        return [(g.get_attribute("data-label"), int(g.get_attribute("data-value")))
-                for g in owner.locator(f"svg#{chart_id} g").all()]
+        return [
+            (g.get_attribute("data-label"), int(g.get_attribute("data-value")))
+            for g in owner.locator(f"svg#{chart_id} g").all()
+        ]
 
     assert tile("orders_total") == str(stats["orders"]["total"])
     assert tile("bookings_total") == str(stats["bookings"]["total"])
     assert (tile("sales"), tile("refunds"), tile("net")) == tuple(
-        f"{stats['revenue'][k]:,}" for k in ("sales", "refunds", "net"))
-    order_words = {"received": "신규", "preparing": "준비중", "preparing_shipment": "배송 준비 중",
-                   "shipped": "배송 중", "completed": "완료", "cancelled": "취소"}
+        f"{stats['revenue'][k]:,}" for k in ("sales", "refunds", "net")
+    )
+    order_words = {
+        "received": "신규",
+        "preparing": "준비중",
+        "preparing_shipment": "배송 준비 중",
+        "shipped": "배송 중",
+        "completed": "완료",
+        "cancelled": "취소",
+    }
     assert bars("orders-by-state") == [(order_words[k], v) for k, v in stats["orders"]["by_state"].items()]
     assert bars("revenue-by-product") == [(p["product_name"], p["net"]) for p in stats["revenue"]["by_product"]]
     assert bars("revenue-by-day") == [(d["date"], d["net"]) for d in stats["revenue"]["by_day"]]
-    exported = owner.request.get(f"/p/{pid}/statistics?from={stats['from']}&to={stats['to']}&format=csv&table=by_product")
+    exported = owner.request.get(
+        f"/p/{pid}/statistics?from={stats['from']}&to={stats['to']}&format=csv&table=by_product"
+    )
     rows = [line.split(",") for line in exported.text().lstrip("\ufeff").strip().splitlines()]
     assert rows[0] == ["상품", "매출", "환불", "순매출"], rows[0]
-    assert [(r[0], int(r[3])) for r in rows[1:]] == [(p["product_name"], p["net"]) for p in stats["revenue"]["by_product"]]
+    assert [(r[0], int(r[3])) for r in rows[1:]] == [
+        (p["product_name"], p["net"]) for p in stats["revenue"]["by_product"]
+    ]
     shoot(owner, "statistics")
 
     # 고객: by name, by the last four digits; the phone masked as the API gives it.
@@ -372,8 +442,10 @@ def statistics_story(site: Site) -> None:
 
     phone = site.page(width=390, height=844)
     log_in(phone, s["admin_login"])
-    for name, path in (("statistics", f"/p/{pid}/statistics?from={stats['from']}&to={stats['to']}"),
-                       ("customers", f"/p/{pid}/customers")):
+    for name, path in (
+        ("statistics", f"/p/{pid}/statistics?from={stats['from']}&to={stats['to']}"),
+        ("customers", f"/p/{pid}/customers"),
+    ):
         phone.goto(path)
         shoot(phone, name, "phone")
 
@@ -440,9 +512,16 @@ def coupon_story(site: Site) -> None:
     owner.wait_for_url("**done=1")
     card = owner.locator("div[data-coupon]", has_text="첫 주문 할인")
     assert "일시중지" in card.locator(".state").inner_text()
-    refused = customer.client.post("/v1/shop/orders", json={
-        "partner_id": pid, "channel": "takeout", "lines": [{"product_id": s["latte"], "quantity": 1}],
-        "coupon_code": s["code"]}, headers={"Idempotency-Key": uuid.uuid4().hex})
+    refused = customer.client.post(
+        "/v1/shop/orders",
+        json={
+            "partner_id": pid,
+            "channel": "takeout",
+            "lines": [{"product_id": s["latte"], "quantity": 1}],
+            "coupon_code": s["code"],
+        },
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "coupon_paused", refused.text
     shoot(owner, "coupons")
     card.get_by_role("button", name="재개").click()
@@ -450,16 +529,23 @@ def coupon_story(site: Site) -> None:
     assert "사용중" in owner.locator("div[data-coupon]", has_text="첫 주문 할인").locator(".state").inner_text()
 
     # The crawl over the cafe's new pages.
-    crawled_clean(owner, f"/p/{pid}/orders", {"orders", "coupons", "customers", "statistics", "settlement",
-                                              "sales", "ledger", "reviews"})
+    crawled_clean(
+        owner,
+        f"/p/{pid}/orders",
+        {"orders", "coupons", "customers", "statistics", "settlement", "sales", "ledger", "reviews"},
+    )
     # English second: the member's switch in the header, on the new screens too.
     owner.goto(f"/p/{pid}/orders")
     owner.get_by_role("link", name="English").click()
     owner.wait_for_url(f"**/p/{pid}/orders")
     assert owner.locator("h1").inner_text().startswith("Orders")
     assert owner.locator("nav.tabs").first.inner_text().split() == ["Dine-in", "/", "takeout", "Delivery"]
-    for path, title in (("statistics", "Statistics"), ("coupons", "Coupons"), ("settlement", "Settlement"),
-                        ("customers", "Customers")):
+    for path, title in (
+        ("statistics", "Statistics"),
+        ("coupons", "Coupons"),
+        ("settlement", "Settlement"),
+        ("customers", "Customers"),
+    ):
         owner.goto(f"/p/{pid}/{path}")
         assert owner.locator("h1").inner_text().startswith(title), (path, owner.locator("h1").inner_text())
     owner.goto(f"/p/{pid}/coupons")
@@ -471,8 +557,13 @@ def coupon_story(site: Site) -> None:
     shoot(phone, "coupons", "phone")
 
 
-STORIES = {"coupon_story": coupon_story, "statistics_story": statistics_story, "cafe_story": cafe_story,
-           "shop_story": shop_story, "money_story": money_story}
+STORIES = {
+    "coupon_story": coupon_story,
+    "statistics_story": statistics_story,
+    "cafe_story": cafe_story,
+    "shop_story": shop_story,
+    "money_story": money_story,
+}
 
 
 def main(name: str, setting: dict) -> None:
@@ -481,11 +572,17 @@ def main(name: str, setting: dict) -> None:
     from support.api import Platform
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=setting.get("chromium", CHROMIUM), headless=True,
-                                             args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=setting.get("chromium", CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
-            site = Site(setting["console_url"], Platform(setting["gateway_url"], {}, setting["dev_key_file"]),
-                        setting["operator_login"], browser, setting)
+            site = Site(
+                setting["console_url"],
+                Platform(setting["gateway_url"], {}, setting["dev_key_file"]),
+                setting["operator_login"],
+                browser,
+                setting,
+            )
             STORIES[name](site)
         finally:
             browser.close()

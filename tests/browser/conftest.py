@@ -14,6 +14,7 @@ without a wake-up (argon2 hashing in eventlet's tpool), so a page waited for
 ever. The story process has no eventlet at all; it reaches the console and
 the gateway over HTTP, like any browser and client.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ from support.api import Platform
 
 CHROMIUM = os.environ.get("PC_CHROMIUM", "/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
-STORY_SECONDS = 400   # a ceiling for a machine shared by many; the stories take 20-60 s when it is idle
+STORY_SECONDS = 400  # a ceiling for a machine shared by many; the stories take 20-60 s when it is idle
 
 
 @dataclass
@@ -42,17 +43,25 @@ class ConsoleSite:
     pc: Platform
 
     def play(self, story: str, **extra) -> None:
-        setting = {"console_url": self.url, "gateway_url": self.pc.url,
-                   "operator_login": self.pc.operator().login_id,
-                   "dev_key_file": self.pc.dev_key_file, **extra}
+        setting = {
+            "console_url": self.url,
+            "gateway_url": self.pc.url,
+            "operator_login": self.pc.operator().login_id,
+            "dev_key_file": self.pc.dev_key_file,
+            **extra,
+        }
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / d) for d in ("libs", "services", "tests"))}
-        module, _, story = story.rpartition(".")   # "commerce_stories.cafe_story": another module's story
-        process = subprocess.Popen([sys.executable, "-m", f"browser.{module or 'stories'}", story,
-                                    json.dumps(setting)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=str(REPO))
+        module, _, story = story.rpartition(".")  # "commerce_stories.cafe_story": another module's story
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"browser.{module or 'stories'}", story, json.dumps(setting)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=str(REPO),
+        )
         deadline = time.monotonic() + STORY_SECONDS
         while process.poll() is None and time.monotonic() < deadline:
-            eventlet.sleep(0.1)   # the platform keeps serving on this hub meanwhile
+            eventlet.sleep(0.1)  # the platform keeps serving on this hub meanwhile
         if process.poll() is None:
             process.kill()
         output = process.stdout.read().decode("utf-8", "replace")

@@ -6,6 +6,7 @@ Each story gets a ``Site``: ``.url`` (the console), ``.pc`` (a
 API), ``.operator_login`` and ``.page()`` (a new browser context: its own
 cookies, one per person in the story).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,9 +22,16 @@ from support.api import Platform
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @dataclass
@@ -35,9 +43,10 @@ class Site:
     setting: dict = field(default_factory=dict)
 
     def page(self, width: int = 1280, height: int = 900, locale: str = "ko-KR"):
-        context = self.browser.new_context(viewport={"width": width, "height": height}, locale=locale,
-                                           base_url=self.url)
-        context.set_default_timeout(30_000)   # a machine shared by many
+        context = self.browser.new_context(
+            viewport={"width": width, "height": height}, locale=locale, base_url=self.url
+        )
+        context.set_default_timeout(30_000)  # a machine shared by many
         return context.new_page()
 
 
@@ -60,7 +69,7 @@ def booking_story(site: Site) -> None:
     # The operator verifies it from the operator's screen.
     log_in(operator, site.operator_login)
     operator.wait_for_url("**/ops")
-    operator.get_by_role("link", name="입점 심사 대기 목록").click()   # the queue, with what to check
+    operator.get_by_role("link", name="입점 심사 대기 목록").click()  # the queue, with what to check
     operator.locator(f"li[data-partner='{partner_id}']").get_by_role("button", name="승인").click()
     operator.wait_for_url("**/ops/partners?done=1")
 
@@ -80,7 +89,7 @@ def booking_story(site: Site) -> None:
     owner.get_by_label("가격(원) 1").fill("30000")
     owner.get_by_label("가격(원) 2").fill("15000")
     owner.get_by_role("button", name="저장").click()
-    owner.wait_for_url(re.compile(r".*/products/(?!new\b)[^/?]+$"))   # the new product's page, not the form's
+    owner.wait_for_url(re.compile(r".*/products/(?!new\b)[^/?]+$"))  # the new product's page, not the form's
     product_id = owner.url.split("/products/")[1].split("?")[0]
     owner.get_by_role("button", name="심사 요청").click()
     owner.wait_for_url("**?done=1")
@@ -125,8 +134,10 @@ def booking_story(site: Site) -> None:
     assert "confirm" in history and "complete" in history
 
     # The customer's messages say so.
-    eventually(lambda: {"reservation.confirmed", "reservation.completed"} <= message_kinds(customer),
-               "the customer is told of the confirmation and the completion")
+    eventually(
+        lambda: {"reservation.confirmed", "reservation.completed"} <= message_kinds(customer),
+        "the customer is told of the confirmation and the completion",
+    )
 
 
 def desk_story(site: Site) -> None:
@@ -161,9 +172,12 @@ def desk_story(site: Site) -> None:
     assert "확정거절" in owner.locator("h1 .state").inner_text()
     assert "디자이너 일정이 변경되었습니다" in owner.locator("dl.facts").inner_text()
     rejected_customer = pc.client(s["customer_tokens"][1])
-    eventually(lambda: any(m["kind"] == "reservation.rejected"
-                           for m in rejected_customer.get("/v1/shop/messages").json()["items"]),
-               "the customer is told of the rejection")
+    eventually(
+        lambda: any(
+            m["kind"] == "reservation.rejected" for m in rejected_customer.get("/v1/shop/messages").json()["items"]
+        ),
+        "the customer is told of the rejection",
+    )
 
     # A chat: requested from the reservation, accepted by the customer, answered in 채팅.
     owner.goto(f"/p/{pid}/reservations/{first}")
@@ -171,8 +185,10 @@ def desk_story(site: Site) -> None:
     owner.get_by_role("button", name="채팅하기").click()
     owner.wait_for_url("**?done=1")
     customer = pc.client(s["customer_tokens"][0])
-    invitation = eventually(lambda: [i for i in customer.get("/v1/shop/chat-invitations").json()["items"]
-                                     if i["state"] == "pending"], "the chat invitation reaches the customer")[0]
+    invitation = eventually(
+        lambda: [i for i in customer.get("/v1/shop/chat-invitations").json()["items"] if i["state"] == "pending"],
+        "the chat invitation reaches the customer",
+    )[0]
     assert customer.post(f"/v1/shop/chat-invitations/{invitation['invitation_id']}/accept").status_code == 200
     owner.get_by_role("link", name="채팅", exact=True).click()
     owner.get_by_role("link", name=f"예약번호 {first}").click()
@@ -194,8 +210,12 @@ def desk_story(site: Site) -> None:
     # Phone width: the same screens, laid out for a phone.
     phone = site.page(width=390, height=844)
     log_in(phone, s["admin_login"])
-    for name, path in (("dashboard", f"/p/{pid}"), ("reservations", f"/p/{pid}/reservations?status=all"),
-                       ("reservation", f"/p/{pid}/reservations/{first}"), ("board", f"/p/{pid}/board")):
+    for name, path in (
+        ("dashboard", f"/p/{pid}"),
+        ("reservations", f"/p/{pid}/reservations?status=all"),
+        ("reservation", f"/p/{pid}/reservations/{first}"),
+        ("board", f"/p/{pid}/board"),
+    ):
         phone.goto(path)
         shoot(phone, name, "phone")
 
@@ -229,7 +249,7 @@ def crawl(page, start: str, limit: int = 20) -> tuple[dict[str, int], dict[str, 
         path = queue.pop(0)
         if path in statuses or path.endswith("/events") or path.startswith("/static/"):
             continue
-        response = page.request.get(path, max_redirects=0)   # the context's base URL
+        response = page.request.get(path, max_redirects=0)  # the context's base URL
         statuses[path] = response.status
         if response.status in (301, 302, 303, 307):
             queue.append("/" + response.headers["location"].split("://", 1)[-1].split("/", 1)[-1])
@@ -309,8 +329,9 @@ def main(name: str, setting: dict) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=setting.get("chromium", CHROMIUM), headless=True,
-                                             args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=setting.get("chromium", CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             platform = Platform(setting["gateway_url"], {}, setting["dev_key_file"])
             site = Site(setting["console_url"], platform, setting["operator_login"], browser, setting)

@@ -1,4 +1,5 @@
 """Steps the console tests share: people signing in, forms filled as a person would."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,11 +51,22 @@ def message_kinds(customer) -> set[str]:
     return {m["kind"] for m in expect(customer.client.get("/v1/shop/messages?limit=50"), 200)["items"]}
 
 
-def book(customer, product_id: str, date: str, time_of_day: str = "10:00", name: str = "김다온",
-         phone: str = "010-1234-5678") -> dict:
+def book(
+    customer, product_id: str, date: str, time_of_day: str = "10:00", name: str = "김다온", phone: str = "010-1234-5678"
+) -> dict:
     shop = expect(customer.client.get(f"/v1/shop/products/{product_id}"), 200)
     price_id = shop["prices"][0]["price_id"]
-    return expect(customer.client.post("/v1/shop/reservations", json={
-        "product_id": product_id, "date": date, "time": time_of_day,
-        "lines": [{"price_id": price_id, "quantity": 1}], "booker": {"name": name, "phone": phone}},
-        headers={"Idempotency-Key": unique("k")}), 201)
+    return expect(
+        customer.client.post(
+            "/v1/shop/reservations",
+            json={
+                "product_id": product_id,
+                "date": date,
+                "time": time_of_day,
+                "lines": [{"price_id": price_id, "quantity": 1}],
+                "booker": {"name": name, "phone": phone},
+            },
+            headers={"Idempotency-Key": unique("k")},
+        ),
+        201,
+    )

@@ -6,6 +6,7 @@ API (R-CAT-2), 회원탈퇴 refused for the last admin with the reason (R-ACC-4)
 operators' partner queue with what to check (R-ACC-8, R-ACC-15), and the crawl of
 the new pages (no 5xx, a label on every field).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -15,7 +16,7 @@ from reservations.tests.helpers import booked, live_product
 
 @pytest.mark.timeout(480)
 def test_R_RSV_12_R_CAT_5_R_CAT_2_R_ACC_4_booking_side_screens_reveal_edit_settings_calendar_withdraw_queue(console):
-    site = console("catalog", "reservations", "notifications", "settlement", "insights")   # the nav links 통계, 고객
+    site = console("catalog", "reservations", "notifications", "settlement", "insights")  # the nav links 통계, 고객
     pc = site.pc
     partner = pc.create_partner(category="salon")
     product = live_product(pc, partner, name="디자인 컷")
@@ -23,7 +24,14 @@ def test_R_RSV_12_R_CAT_5_R_CAT_2_R_ACC_4_booking_side_screens_reveal_edit_setti
     number = booked(customer, product, booker={"name": "김다온", "phone": "010-1234-5678"})["number"]
     member = pc.staff(partner, "member")
     waiting = pc.create_partner(category="studio", verified=False, name="하늘 스튜디오")
-    site.play("booking_screens_story", partner_id=partner.partner_id, partner_name=partner.name,
-              admin_login=partner.admin.login_id, member_login=member.login_id, number=number,
-              product_id=product["product_id"], customer_token=customer.token,
-              pending_partner_id=waiting.partner_id)
+    site.play(
+        "booking_screens_story",
+        partner_id=partner.partner_id,
+        partner_name=partner.name,
+        admin_login=partner.admin.login_id,
+        member_login=member.login_id,
+        number=number,
+        product_id=product["product_id"],
+        customer_token=customer.token,
+        pending_partner_id=waiting.partner_id,
+    )

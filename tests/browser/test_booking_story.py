@@ -8,6 +8,7 @@ R-ACC-7 (landing), R-CAT-5 (review before going live), R-RSV-1/R-RSV-2
 (requested -> confirmed -> completed by the partner), R-NTF-1 (the partner's
 notification feeds the live stream), R-NTF-3 (the customer's messages).
 """
+
 from __future__ import annotations
 
 import pytest

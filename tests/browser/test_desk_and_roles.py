@@ -10,6 +10,7 @@ roles: a member sees no product editing or settlement and is refused them
 keyboard order; a crawl of every link the console renders (no 5xx) with a
 label on every form field, for an admin, a member and the operator.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -22,8 +23,10 @@ def booked_partner(pc):
     partner = pc.create_partner(category="salon")
     product = live_product(pc, partner, name="디자인 컷")
     customers = [pc.customer_session(), pc.customer_session()]
-    numbers = [booked(customers[0], product, booker={"name": "김다온", "phone": "010-1234-5678"})["number"],
-               booked(customers[1], product, booker={"name": "이서준", "phone": "010-9876-4321"})["number"]]
+    numbers = [
+        booked(customers[0], product, booker={"name": "김다온", "phone": "010-1234-5678"})["number"],
+        booked(customers[1], product, booker={"name": "이서준", "phone": "010-9876-4321"})["number"],
+    ]
     return partner, product, customers, numbers
 
 
@@ -31,15 +34,27 @@ def booked_partner(pc):
 def test_R_RSV_8_search_board_rejection_with_reason_and_a_chat(console):
     site = console("catalog", "reservations", "notifications")
     partner, product, customers, numbers = booked_partner(site.pc)
-    site.play("desk_story", partner_id=partner.partner_id, admin_login=partner.admin.login_id, numbers=numbers,
-              customer_tokens=[c.token for c in customers], date=day())
+    site.play(
+        "desk_story",
+        partner_id=partner.partner_id,
+        admin_login=partner.admin.login_id,
+        numbers=numbers,
+        customer_tokens=[c.token for c in customers],
+        date=day(),
+    )
 
 
 @pytest.mark.timeout(480)
 def test_R_ACC_11_a_member_cannot_edit_products_or_see_settlement_and_no_console_link_fails(console):
-    site = console("catalog", "reservations", "notifications", "settlement", "insights")   # the nav links 통계, 고객
+    site = console("catalog", "reservations", "notifications", "settlement", "insights")  # the nav links 통계, 고객
     pc = site.pc
     partner, product, customers, numbers = booked_partner(pc)
     member = pc.staff(partner, "member")
-    site.play("roles_story", partner_id=partner.partner_id, partner_name=partner.name,
-              admin_login=partner.admin.login_id, member_login=member.login_id, numbers=numbers)
+    site.play(
+        "roles_story",
+        partner_id=partner.partner_id,
+        partner_name=partner.name,
+        admin_login=partner.admin.login_id,
+        member_login=member.login_id,
+        numbers=numbers,
+    )

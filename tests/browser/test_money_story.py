@@ -5,6 +5,7 @@ operator's API route; the owner's 정산 shows the payout and the tax invoice (d
 figures, 매출 the sales summary with its discounts, 원장 exports as CSV, the dashboard sums it up
 (R-STL-1..4); a member sees none of it (R-ACC-11).
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -36,6 +37,15 @@ def test_R_STL_3_payouts_and_tax_invoices_of_a_settled_period_in_the_console(con
     ledger = expect(admin.get(f"{cafe.path}/ledger", params={**period, "limit": 200}), 200)["items"]
     dashboard = expect(admin.get(f"{cafe.path}/dashboard"), 200)["sections"]["settlement"]["sales"]
     assert payouts["items"][0]["payout"]["amount"] > 0 and summary["totals"]["sales"] == 120000
-    site.play("commerce_stories.money_story", partner_id=cafe.partner_id, admin_login=cafe.admin.login_id,
-              member_login=member.login_id, payout=payouts["items"][0], upcoming=payouts["upcoming"],
-              invoice=invoice, summary=summary, ledger_count=len(ledger), dashboard=dashboard)
+    site.play(
+        "commerce_stories.money_story",
+        partner_id=cafe.partner_id,
+        admin_login=cafe.admin.login_id,
+        member_login=member.login_id,
+        payout=payouts["items"][0],
+        upcoming=payouts["upcoming"],
+        invoice=invoice,
+        summary=summary,
+        ledger_count=len(ledger),
+        dashboard=dashboard,
+    )

@@ -1,6 +1,7 @@
 """Acceptance (issue 23), in a real browser: a statistics page whose figures equal those of the API
 for a scripted sequence (orders completed, cancelled, left open), and the customer list with
 search and segments (R-RSV-8: masked phones; R-ACC-11: members see no money)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,14 +38,30 @@ def test_R_ORD_1_statistics_in_the_console_equal_the_api_for_a_scripted_sequence
     today = dt.datetime.now(SEOUL).date().isoformat()
     path = f"{store.path}/statistics?from={today}&to={today}"
     expected_states = {"received": 1, "completed": 2, "cancelled": 1}
-    stats = eventually(lambda: (lambda body: body if {k: v for k, v in body["orders"]["by_state"].items() if v}
-                                == expected_states else None)(
-        expect(admin.get(path), 200)), timeout=60, message="insights counted the script's orders")
-    assert stats["revenue"]["sales"] >= 9000 + 5000 + 15000   # the completed ones at least
+    stats = eventually(
+        lambda: (
+            lambda body: body if {k: v for k, v in body["orders"]["by_state"].items() if v} == expected_states else None
+        )(expect(admin.get(path), 200)),
+        timeout=60,
+        message="insights counted the script's orders",
+    )
+    assert stats["revenue"]["sales"] >= 9000 + 5000 + 15000  # the completed ones at least
     customers = expect(admin.get(f"{store.path}/customers"), 200)["items"]
     assert {c["name"] for c in customers} == {"김다온", "이서준"}
-    listed = [{"customer_id": c["customer_id"], "name": c["name"], "phone": c["phone"],
-               "last4": (daon if c["name"] == "김다온" else seojun).phone[-4:]} for c in customers]
-    site.play("commerce_stories.statistics_story", partner_id=store.partner.partner_id,
-              admin_login=store.partner.admin.login_id, member_login=member.login_id, stats=stats,
-              customers=sorted(listed, key=lambda c: c["name"]))
+    listed = [
+        {
+            "customer_id": c["customer_id"],
+            "name": c["name"],
+            "phone": c["phone"],
+            "last4": (daon if c["name"] == "김다온" else seojun).phone[-4:],
+        }
+        for c in customers
+    ]
+    site.play(
+        "commerce_stories.statistics_story",
+        partner_id=store.partner.partner_id,
+        admin_login=store.partner.admin.login_id,
+        member_login=member.login_id,
+        stats=stats,
+        customers=sorted(listed, key=lambda c: c["name"]),
+    )

@@ -4,6 +4,7 @@ for the compose file, RabbitMQ itself for its definitions, kubectl's
 kustomize and the Kubernetes OpenAPI schemas for the manifests; then explicit
 checks of what the schemas do not say (probes, limits, non-root, pinning,
 one of everything per service)."""
+
 from __future__ import annotations
 
 import ast
@@ -38,7 +39,7 @@ from runtime_requirements import DEV_ONLY, requirement_name, runtime_requirement
 
 import pcops_deploy  # noqa: E402
 
-SERVICES = sorted(p.parent.name for p in SERVICES_DIR.glob("*/config.yaml"))   # nameko services: a broker each
+SERVICES = sorted(p.parent.name for p in SERVICES_DIR.glob("*/config.yaml"))  # nameko services: a broker each
 DATA_SERVICES = [s for s in SERVICES if "DATABASE_URL" in load_config(s)]
 # Web apps (the console): no config.yaml, declared by services/<app>/deploy.yaml with neither
 # database nor broker; they get an image and a Deployment like every service, nothing else.
@@ -54,9 +55,14 @@ def test_generated_deploy_files_are_up_to_date():
 
 # --- images ------------------------------------------------------------------------------
 
+
 def test_image_definitions_lint_clean_pinned_non_root_one_target_per_service():
-    lint = subprocess.run([str(BIN / "hadolint"), "--failure-threshold", "info", str(DEPLOY / "Dockerfile")],
-                          capture_output=True, text=True, timeout=60)
+    lint = subprocess.run(
+        [str(BIN / "hadolint"), "--failure-threshold", "info", str(DEPLOY / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
     instructions = dockerfile.parse_file(str(DEPLOY / "Dockerfile"))
@@ -86,7 +92,7 @@ def test_image_definitions_lint_clean_pinned_non_root_one_target_per_service():
         # Only its own service: one image per service.
         copied = [i.value for i in stage if i.cmd == "COPY"]
         assert all(value[0] == f"services/{service}" for value in copied)
-    for app in WEB_APPS:   # its own program, not chassis.run, on the port its deploy.yaml declares
+    for app in WEB_APPS:  # its own program, not chassis.run, on the port its deploy.yaml declares
         assert app in stages, f"no image target for {app}"
         stage = stages[app]
         assert stage[0].value[0] == "runtime"
@@ -95,8 +101,11 @@ def test_image_definitions_lint_clean_pinned_non_root_one_target_per_service():
         assert commands["ENTRYPOINT"] == ("python", "-m", app)
         assert str(pcops_deploy.web_app(app)["port"]) in commands["EXPOSE"]
 
-    ignore = [line for line in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
-              if line and not line.startswith("#")]
+    ignore = [
+        line
+        for line in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert ignore[0] == "*" and "**/tests" in ignore, "the build context holds only what images need"
 
 
@@ -105,19 +114,30 @@ def test_images_install_only_runtime_dependencies_and_every_one_is_pinned():
     names = {requirement_name(r) for r in runtime}
     assert {"nameko", "psycopg", "prometheus-client", "pydantic"} <= names
     assert not names & DEV_ONLY
-    locked = {requirement_name(line) for line in (REPO / "requirements.lock").read_text().splitlines()
-              if "==" in line and not line.startswith("#")}
+    locked = {
+        requirement_name(line)
+        for line in (REPO / "requirements.lock").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
     assert names <= locked, f"not pinned in requirements.lock: {names - locked}"
 
     # Nothing a service or the chassis imports at run time is left out of the images.
     distributions = packages_distributions()
-    runtime_sources = [p for p in [*SERVICES_DIR.rglob("*.py"), *(REPO / "libs").rglob("*.py")]
-                       if "tests" not in p.parts and p.name != "testing.py"]  # test support, not in images
+    runtime_sources = [
+        p
+        for p in [*SERVICES_DIR.rglob("*.py"), *(REPO / "libs").rglob("*.py")]
+        if "tests" not in p.parts and p.name != "testing.py"
+    ]  # test support, not in images
     dev_imports = set()
     for path in runtime_sources:
         for node in ast.walk(ast.parse(path.read_text())):
-            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else []
+            modules = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                else []
+            )
             for module in modules:
                 for dist in distributions.get(module.split(".")[0], []):
                     if dist.lower().replace("_", "-") in DEV_ONLY:
@@ -127,9 +147,14 @@ def test_images_install_only_runtime_dependencies_and_every_one_is_pinned():
 
 # --- compose --------------------------------------------------------------------------------
 
+
 def test_compose_file_is_valid_and_runs_every_service_with_its_own_database():
-    schema = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
-                             str(DEPLOY / "compose.yaml")], capture_output=True, text=True, timeout=120)
+    schema = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(DEPLOY / "compose.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert schema.returncode == 0, schema.stdout + schema.stderr
 
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
@@ -162,20 +187,34 @@ def test_compose_rabbitmq_definitions_import_into_a_real_broker():
     definitions = json.loads((DEPLOY / "compose/rabbitmq/definitions.json").read_text())
     suffix = uuid.uuid4().hex[:8]
     vhost, user = f"pc_defs_{suffix}", f"pc_defs_{suffix}"
-    text = json.dumps(definitions).replace('"vhost": "pc"', f'"vhost": "{vhost}"') \
-        .replace('"name": "pc"', f'"name": "{vhost}"').replace('"user": "pc"', f'"user": "{user}"')
+    text = (
+        json.dumps(definitions)
+        .replace('"vhost": "pc"', f'"vhost": "{vhost}"')
+        .replace('"name": "pc"', f'"name": "{vhost}"')
+        .replace('"user": "pc"', f'"user": "{user}"')
+    )
     text = text.replace(f'"users": [{{"name": "{vhost}"', f'"users": [{{"name": "{user}"')
     path = Path("/tmp") / f"pc-definitions-{suffix}.json"
     path.write_text(text)
     try:
-        subprocess.run(["rabbitmqctl", "-q", "import_definitions", str(path)], check=True, capture_output=True,
-                       timeout=60)
-        vhosts = subprocess.run(["rabbitmqctl", "-q", "list_vhosts", "--no-table-headers", "name",
-                                 "default_queue_type"], check=True, capture_output=True, text=True,
-                                timeout=60).stdout
+        subprocess.run(
+            ["rabbitmqctl", "-q", "import_definitions", str(path)], check=True, capture_output=True, timeout=60
+        )
+        vhosts = subprocess.run(
+            ["rabbitmqctl", "-q", "list_vhosts", "--no-table-headers", "name", "default_queue_type"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
         assert f"{vhost}\tquorum" in vhosts
-        policies = subprocess.run(["rabbitmqctl", "-q", "list_policies", "-p", vhost, "--formatter", "json"],
-                                  check=True, capture_output=True, text=True, timeout=60).stdout
+        policies = subprocess.run(
+            ["rabbitmqctl", "-q", "list_policies", "-p", vhost, "--formatter", "json"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
         assert {p["name"] for p in json.loads(policies or "[]")} == {p["name"] for p in definitions["policies"]}
     finally:
         path.unlink()
@@ -184,6 +223,7 @@ def test_compose_rabbitmq_definitions_import_into_a_real_broker():
 
 
 # --- Kubernetes ----------------------------------------------------------------------------
+
 
 def manifests() -> list[tuple[Path, dict]]:
     found = []
@@ -208,8 +248,11 @@ def test_each_service_may_use_only_its_own_queues_and_reaches_the_broker_over_tl
     the main queues of its own events' subscribers (its relay declares them)."""
     from chassis.rpc import health_queue
     from chassis.topology import retry_queue
-    permissions = {p["spec"]["userReference"]["name"].removeprefix("pc-"): p["spec"]["permissions"]
-                   for p in by_kind("Permission").values()}
+
+    permissions = {
+        p["spec"]["userReference"]["name"].removeprefix("pc-"): p["spec"]["permissions"]
+        for p in by_kind("Permission").values()
+    }
     subscriptions = [s for s in SUBSCRIPTIONS if s.service in SERVICES]
 
     def allows(service, access, name):
@@ -231,7 +274,7 @@ def test_each_service_may_use_only_its_own_queues_and_reaches_the_broker_over_tl
                 assert allows(service, "read", queue) is own, (service, queue)
             for queue in (retry_queue(sub), dead_letter_queue(sub)):
                 assert allows(service, "configure", queue) is own, (service, queue)
-    assert not allows("gateway", "write", "pc.events")            # the gateway publishes no events
+    assert not allows("gateway", "write", "pc.events")  # the gateway publishes no events
     (cluster,) = by_kind("RabbitmqCluster").values()
     assert cluster["spec"]["tls"]["disableNonTLSListeners"] is True
     for service in SERVICES:
@@ -249,15 +292,21 @@ def test_every_kustomization_builds():
     for directory in directories:
         built = subprocess.run(["kubectl", "kustomize", str(directory)], capture_output=True, text=True, timeout=60)
         assert built.returncode == 0, f"{directory}: {built.stderr}"
-        assert all(doc["metadata"].get("namespace") == "pc" for doc in yaml.safe_load_all(built.stdout)
-                   if doc and doc["kind"] != "Namespace")
+        assert all(
+            doc["metadata"].get("namespace") == "pc"
+            for doc in yaml.safe_load_all(built.stdout)
+            if doc and doc["kind"] != "Namespace"
+        )
 
 
 def test_builtin_kinds_match_the_kubernetes_schemas_strictly():
     checked = 0
     for _path, doc in manifests():
-        if "." in doc["apiVersion"].split("/")[0] and not doc["apiVersion"].startswith(("apps/", "batch/")) \
-                and doc["apiVersion"].split("/")[0] not in ("autoscaling", "policy", "networking.k8s.io"):
+        if (
+            "." in doc["apiVersion"].split("/")[0]
+            and not doc["apiVersion"].startswith(("apps/", "batch/"))
+            and doc["apiVersion"].split("/")[0] not in ("autoscaling", "policy", "networking.k8s.io")
+        ):
             continue  # custom resources (operators): checked below
         kubernetes_validate.validate(doc, "1.30.0", strict=True)
         checked += 1
@@ -266,7 +315,7 @@ def test_builtin_kinds_match_the_kubernetes_schemas_strictly():
 
 def test_every_workload_is_non_root_with_requests_and_limits():
     workloads = pod_specs()
-    assert len(workloads) == len(DEPLOYED) + len(DATA_SERVICES) + 1   # + the rate limits' Redis
+    assert len(workloads) == len(DEPLOYED) + len(DATA_SERVICES) + 1  # + the rate limits' Redis
     for name, pod in workloads:
         assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] > 0, name
         assert pod["automountServiceAccountToken"] is False, name
@@ -285,8 +334,10 @@ def test_every_workload_is_non_root_with_requests_and_limits():
 def test_every_deployment_has_probes_autoscaler_budget_and_graceful_stop():
     deployments = by_kind("Deployment")
     autoscalers = {d["spec"]["scaleTargetRef"]["name"]: d for d in by_kind("HorizontalPodAutoscaler").values()}
-    budgets = {d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]: d
-               for d in by_kind("PodDisruptionBudget").values()}
+    budgets = {
+        d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]: d
+        for d in by_kind("PodDisruptionBudget").values()
+    }
     assert sorted(deployments) == sorted([f"pc-{s}" for s in DEPLOYED] + ["pc-redis"])
     for service in DEPLOYED:
         deployment = deployments[f"pc-{service}"]
@@ -301,15 +352,17 @@ def test_every_deployment_has_probes_autoscaler_budget_and_graceful_stop():
         env = {e["name"]: e for e in container["env"]}
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         if service in WEB_APPS:
-            continue   # test_a_web_app_has_probes_on_its_health_path_and_nothing_of_a_broker_or_database
+            continue  # test_a_web_app_has_probes_on_its_health_path_and_nothing_of_a_broker_or_database
         assert container["args"] == [service, "--no-migrate"], "migrations run in the Job, before the rollout"
         assert ports["metrics"] == DEFAULT_PORTS[service]
         for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz"), ("startupProbe", "/healthz")):
             assert container[probe]["httpGet"] == {"path": path, "port": "metrics"}, f"{service} {probe}"
         assert env["PC_AMQP_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == f"pc-{service}-amqp"
         if service in DATA_SERVICES:
-            assert env[f"PC_{service.upper()}_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == \
-                {"name": f"pc-{service}-db-app", "key": "uri"}, "CloudNativePG's app secret"
+            assert env[f"PC_{service.upper()}_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
+                "name": f"pc-{service}-db-app",
+                "key": "uri",
+            }, "CloudNativePG's app secret"
 
 
 def test_every_data_service_has_a_postgres_cluster_and_a_migration_job():
@@ -321,8 +374,13 @@ def test_every_data_service_has_a_postgres_cluster_and_a_migration_job():
         assert cluster["spec"]["bootstrap"]["initdb"] == {"database": f"pc_{service}", "owner": service}
         job = jobs[f"pc-{service}-migrate"]["spec"]
         (container,) = job["template"]["spec"]["containers"]
-        assert container["command"] + container["args"] == \
-            ["python", "/app/tools/pcops.py", "migrations", "apply", service]
+        assert container["command"] + container["args"] == [
+            "python",
+            "/app/tools/pcops.py",
+            "migrations",
+            "apply",
+            service,
+        ]
         assert job["template"]["spec"]["restartPolicy"] == "Never" and job["backoffLimit"] >= 1
 
 
@@ -332,8 +390,10 @@ def test_each_database_has_room_for_every_pool_of_its_service_at_full_scale_mid_
     for service in DATA_SERVICES:
         pool = int(configs[f"pc-{service}-config"]["data"][f"PC_{service.upper()}_DB_POOL_MAX"])
         assert pool == int(load_config(service)["DB_POOL_MAX"]), "the pods run the pool make run measured"
-        pods = autoscalers[f"pc-{service}"]["spec"]["maxReplicas"] + \
-            deployments[f"pc-{service}"]["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+        pods = (
+            autoscalers[f"pc-{service}"]["spec"]["maxReplicas"]
+            + deployments[f"pc-{service}"]["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+        )
         room = int(clusters[f"pc-{service}-db"]["spec"]["postgresql"]["parameters"]["max_connections"])
         superusers, migration_job = 3, 1
         assert room >= pods * pool + migration_job + superusers, service
@@ -345,8 +405,7 @@ def test_rabbitmq_cluster_quorum_vhost_users_and_a_dead_letter_policy_per_subscr
     (vhost,) = by_kind("Vhost").values()
     assert vhost["spec"]["defaultQueueType"] == "quorum"
     users = by_kind("User")
-    assert {u["spec"]["importCredentialsSecret"]["name"] for u in users.values()} == \
-        {f"pc-{s}-amqp" for s in SERVICES}
+    assert {u["spec"]["importCredentialsSecret"]["name"] for u in users.values()} == {f"pc-{s}-amqp" for s in SERVICES}
     assert set(by_kind("Permission")) == set(users)
     policies = {p["spec"]["pattern"]: p["spec"] for p in by_kind("Policy").values()}
     platform_subscriptions = [s for s in SUBSCRIPTIONS if s.service in SERVICES]
@@ -360,17 +419,35 @@ def test_rabbitmq_cluster_quorum_vhost_users_and_a_dead_letter_policy_per_subscr
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_deploy_script_migrates_then_rolls_out_the_release_image_of_one_service_only():
-    run = subprocess.run([str(DEPLOY / "k8s/deploy.sh"), "settlement", "2026.11.26-7", "registry.test/pc"],
-                         capture_output=True, text=True, timeout=120, env={**os.environ,
-                                                                           "PC_DRY_RUN": "1"})
+    run = subprocess.run(
+        [str(DEPLOY / "k8s/deploy.sh"), "settlement", "2026.11.26-7", "registry.test/pc"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PC_DRY_RUN": "1"},
+    )
     assert run.returncode == 0, run.stderr
     documents = [d for d in yaml.safe_load_all(run.stdout) if d]
     kinds = [d["kind"] for d in documents]
-    assert sorted(kinds) == sorted(["Cluster", "Job", "ServiceAccount", "ConfigMap", "Deployment", "Service",
-                                    "HorizontalPodAutoscaler", "PodDisruptionBudget"])
+    assert sorted(kinds) == sorted(
+        [
+            "Cluster",
+            "Job",
+            "ServiceAccount",
+            "ConfigMap",
+            "Deployment",
+            "Service",
+            "HorizontalPodAutoscaler",
+            "PodDisruptionBudget",
+        ]
+    )
     assert kinds.index("Cluster") < kinds.index("Job") < kinds.index("Deployment"), "database, migrate, roll out"
-    images = {c["image"] for d in documents if d["kind"] in ("Job", "Deployment")
-              for c in d["spec"]["template"]["spec"]["containers"]}
+    images = {
+        c["image"]
+        for d in documents
+        if d["kind"] in ("Job", "Deployment")
+        for c in d["spec"]["template"]["spec"]["containers"]
+    }
     assert images == {"registry.test/pc/settlement:2026.11.26-7"}
     assert all(d["metadata"]["labels"]["app.kubernetes.io/name"] == "settlement" for d in documents)
     steps = [line for line in run.stdout.splitlines() if line.startswith("# would run")]
@@ -406,10 +483,14 @@ def test_a_web_app_has_probes_on_its_health_path_and_nothing_of_a_broker_or_data
         # It reaches the gateway through the gateway's own Service (http, port 80).
         gateway_url = configs[f"pc-{app}-config"]["data"]["PC_GATEWAY_URL"]
         host = re.fullmatch(r"http://([a-z0-9-]+)\.pc\.svc", gateway_url).group(1)
-        assert host == "pc-gateway" and {"name": "http", "port": 80, "targetPort": "http"} in \
-            services[host]["spec"]["ports"]
-        assert services[f"pc-{app}"]["spec"]["selector"].items() <= \
-            deployments[f"pc-{app}"]["spec"]["template"]["metadata"]["labels"].items()
+        assert (
+            host == "pc-gateway"
+            and {"name": "http", "port": 80, "targetPort": "http"} in services[host]["spec"]["ports"]
+        )
+        assert (
+            services[f"pc-{app}"]["spec"]["selector"].items()
+            <= deployments[f"pc-{app}"]["spec"]["template"]["metadata"]["labels"].items()
+        )
     # The console answers its probes' path itself, without asking the gateway (nothing listens on port 9).
     response = Client(Console("http://127.0.0.1:9")).get(pcops_deploy.web_app("console")["health"])
     assert (response.status_code, response.get_data(as_text=True)) == (200, "ok")
@@ -439,8 +520,11 @@ def test_the_gateways_rate_limit_redis_has_no_persistence_limits_and_only_gatewa
     maxmemory = int(options["--maxmemory"].removesuffix("mb")) * 2**20
     limit = int(container["resources"]["limits"]["memory"].removesuffix("Mi")) * 2**20
     assert maxmemory < limit, "Redis evicts before the pod is killed"
-    (policy,) = [p for p in by_kind("NetworkPolicy").values()
-                 if p["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()]
+    (policy,) = [
+        p
+        for p in by_kind("NetworkPolicy").values()
+        if p["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    ]
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     (rule,) = policy["spec"]["ingress"]
     assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
@@ -460,18 +544,24 @@ def check_redis_runs_with(command: list[str], options: dict) -> None:
 
     with tempfile.TemporaryDirectory() as directory:
         sock = os.path.join(directory, "redis.sock")
-        argv = [shutil.which(command[0])] + [x for k, v in options.items() for x in (k, v)] + \
-            ["--unixsocket", sock, "--dir", directory]
+        argv = (
+            [shutil.which(command[0])]
+            + [x for k, v in options.items() for x in (k, v)]
+            + ["--unixsocket", sock, "--dir", directory]
+        )
         server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             client = redis.Redis(unix_socket_path=sock, socket_timeout=5)
-            while not os.path.exists(sock):   # up (or it said why not)
+            while not os.path.exists(sock):  # up (or it said why not)
                 assert server.poll() is None, server.stdout.read()
                 time.sleep(0.05)
             assert client.ping()
             config = client.config_get("*")
             assert (config["save"], config["appendonly"], config["maxmemory-policy"]) == (
-                "", "no", options["--maxmemory-policy"])
+                "",
+                "no",
+                options["--maxmemory-policy"],
+            )
             assert int(config["maxmemory"]) == int(options["--maxmemory"].removesuffix("mb")) * 2**20
         finally:
             server.terminate()

@@ -1,6 +1,7 @@
 """Prometheus metrics (chassis.metrics): every service's endpoint is scraped
 and shows entrypoint latency, errors by code, outbox backlog and age,
 dead-letter counts and pool usage."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,9 +20,18 @@ from chassis.tests.broker import publish_envelope
 
 PROBE = str(Path(__file__).resolve().parents[2] / "libs" / "chassis" / "tests" / "chassis_probe")
 COMMON = {"pc_entrypoint_duration_seconds", "pc_entrypoint_errors", "pc_workers_active", "pc_workers_max"}
-DATA = {"pc_outbox_backlog", "pc_outbox_oldest_age_seconds", "pc_outbox_failing", "pc_outbox_readable",
-        "pc_db_pool_max", "pc_db_pool_size", "pc_db_pool_in_use", "pc_db_pool_waiting",
-        "pc_db_pool_requests", "pc_db_pool_timeouts"}
+DATA = {
+    "pc_outbox_backlog",
+    "pc_outbox_oldest_age_seconds",
+    "pc_outbox_failing",
+    "pc_outbox_readable",
+    "pc_db_pool_max",
+    "pc_db_pool_size",
+    "pc_db_pool_in_use",
+    "pc_db_pool_waiting",
+    "pc_db_pool_requests",
+    "pc_db_pool_timeouts",
+}
 QUEUES = {"pc_dead_letter_messages", "pc_retry_messages", "pc_event_backlog_messages"}
 
 
@@ -73,8 +83,15 @@ def test_every_service_metrics_endpoint_is_scraped(run_service, gateway, rpc):
             expected |= QUEUES
         assert expected <= set(families), f"{service} lacks {sorted(expected - set(families))}"
         entrypoint = "healthz" if service == "gateway" else "health"
-        assert value(families["pc_entrypoint_duration_seconds"], "pc_entrypoint_duration_seconds_count",
-                     service=service, entrypoint=entrypoint) >= 1
+        assert (
+            value(
+                families["pc_entrypoint_duration_seconds"],
+                "pc_entrypoint_duration_seconds_count",
+                service=service,
+                entrypoint=entrypoint,
+            )
+            >= 1
+        )
         if service != "gateway":
             assert value(families["pc_outbox_readable"], "pc_outbox_readable") == 1
             assert value(families["pc_db_pool_max"], "pc_db_pool_max") >= 2
@@ -100,8 +117,10 @@ def test_probe_metrics_show_errors_backlog_age_dead_letters_and_pool(run_service
         return families if parked and handler_failed else None
 
     families = eventually(dead_lettered, message="parked event counted")
-    assert value(families["pc_dead_letter_messages"], "pc_dead_letter_messages",
-                 subscription="chassis.probed:on_probed") == 1
+    assert (
+        value(families["pc_dead_letter_messages"], "pc_dead_letter_messages", subscription="chassis.probed:on_probed")
+        == 1
+    )
     errors = families["pc_entrypoint_errors"]
     assert value(errors, "pc_entrypoint_errors_total", entrypoint="record_then_fail", code="probe_conflict") == 1
     assert value(errors, "pc_entrypoint_errors_total", entrypoint="sleep_query", code="internal_error") == 1
@@ -122,8 +141,7 @@ def test_readiness_fails_while_the_database_is_unreachable_and_liveness_does_not
     """Kubernetes must not restart a pod whose database is away (liveness),
     but must not count it ready either (readiness holds a rollout back)."""
     port = free_port()
-    run_service(PROBE, METRICS_PORT=port, DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere",
-                OUTBOX_RELAY=False)
+    run_service(PROBE, METRICS_PORT=port, DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere", OUTBOX_RELAY=False)
     assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
     ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
     assert ready.status_code == 503 and ready.text.startswith("database unavailable")

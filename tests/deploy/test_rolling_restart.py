@@ -2,6 +2,7 @@
 requests: every request succeeds or fails with a clean, retryable 503, and
 nothing is lost (every acknowledged change is stored once and its event is
 handled once). Real processes, stopped with SIGTERM as Kubernetes does."""
+
 from __future__ import annotations
 
 import signal
@@ -76,8 +77,13 @@ class RequestStream:
 
 
 def rpc_consumers(amqp_uri: str, queue: str) -> int:
-    out = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost_of(amqp_uri), "--no-table-headers",
-                          "name", "consumers"], check=True, capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost_of(amqp_uri), "--no-table-headers", "name", "consumers"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     return next((int(line.split()[1]) for line in out.splitlines() if line.split()[0] == queue), 0)
 
 
@@ -85,22 +91,34 @@ def stored(database_url: str) -> tuple[set[str], dict[str, int], int]:
     """(records, effects per record, unpublished outbox rows)."""
     with psycopg.connect(database_url) as conn:
         records = {r[0] for r in conn.execute("SELECT probe_id FROM probe_records")}
-        effects: dict[str, int] = dict(conn.execute("SELECT probe_id, count(*) FROM probe_effects GROUP BY probe_id").fetchall())
+        effects: dict[str, int] = dict(
+            conn.execute("SELECT probe_id, count(*) FROM probe_effects GROUP BY probe_id").fetchall()
+        )
         pending = conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0]
     return records, effects, pending
 
 
 def test_rolling_restart_of_two_instances_loses_nothing_and_fails_nothing_but_clean_503(
-        service_process, make_database, run_service, amqp_uri):
+    service_process, make_database, run_service, amqp_uri
+):
     database_url = make_database(PROBE)
     instances = [service_process(PROBE, database_url=database_url).start() for _ in range(2)]
-    eventually(lambda: rpc_consumers(amqp_uri, "rpc-chassis_probe") == 2, timeout=60, interval=0.3,
-               message="both instances consuming")
+    eventually(
+        lambda: rpc_consumers(amqp_uri, "rpc-chassis_probe") == 2,
+        timeout=60,
+        interval=0.3,
+        message="both instances consuming",
+    )
     from chassis.testing import free_port
 
     port = free_port()
-    run_service("gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", DOWNSTREAM_SERVICES=["chassis_probe"],
-                SERVICE_CLASS="deploy_gateway:DeployProbeGateway", RPC_TIMEOUT=10)
+    run_service(
+        "gateway",
+        WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+        DOWNSTREAM_SERVICES=["chassis_probe"],
+        SERVICE_CLASS="deploy_gateway:DeployProbeGateway",
+        RPC_TIMEOUT=10,
+    )
     stream = RequestStream(f"http://127.0.0.1:{port}")
     stream.start()
     try:
@@ -112,16 +130,21 @@ def test_rolling_restart_of_two_instances_loses_nothing_and_fails_nothing_but_cl
             old.process.send_signal(signal.SIGTERM)
             assert old.wait_exit(timeout=30) == 0, "a graceful stop exits 0 within the stop timeout"
             instances[index] = service_process(PROBE, database_url=database_url).start()
-            eventually(lambda: rpc_consumers(amqp_uri, "rpc-chassis_probe") == 2, timeout=60, interval=0.3,
-                       message="replacement consuming")
+            eventually(
+                lambda: rpc_consumers(amqp_uri, "rpc-chassis_probe") == 2,
+                timeout=60,
+                interval=0.3,
+                message="replacement consuming",
+            )
             assert stream.succeeded_between(stopped_at, time.monotonic()) > 0, "traffic flowed during the restart"
             eventlet.sleep(1.0)
     finally:
         stream.stop()
 
     outcomes = stream.outcomes
-    unclean = [o for o in outcomes if o.status not in (200, 201)
-               and not (o.status == 503 and o.code == "service_unavailable")]
+    unclean = [
+        o for o in outcomes if o.status not in (200, 201) and not (o.status == 503 and o.code == "service_unavailable")
+    ]
     assert unclean == [], f"requests failed other than with a clean 503: {unclean[:5]}"
     acknowledged = {o.probe_id for o in outcomes if o.kind == "record" and o.status == 201}
     assert len(acknowledged) > 50 and any(o.kind == "slow" and o.status == 200 for o in outcomes)
@@ -138,5 +161,7 @@ def test_rolling_restart_of_two_instances_loses_nothing_and_fails_nothing_but_cl
     depths = queue_depths(amqp_uri)
     assert depths["rpc-chassis_probe"] == (0, 0), "no request left behind in the queue"
     assert depths["pc.dlq.chassis_probe.on_probed"] == (0, 0)
-    print(f"rolling restart: {len(outcomes)} requests, {len(acknowledged)} records, "
-          f"{sum(o.status == 503 for o in outcomes)} clean 503s")
+    print(
+        f"rolling restart: {len(outcomes)} requests, {len(acknowledged)} records, "
+        f"{sum(o.status == 503 for o in outcomes)} clean 503s"
+    )

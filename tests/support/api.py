@@ -37,6 +37,7 @@ Responses: ``expect(response, 201)`` asserts the status and returns the JSON
 body; ``assert_error(response, 409, "last_admin")`` checks the contract's
 error shape and code and returns the ``error`` object.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,7 +54,8 @@ def expect(response: requests.Response, status: int):
     """Assert the status; the JSON body (None for an empty body)."""
     assert response.status_code == status, (
         f"{response.request.method} {response.request.url}: expected {status}, "
-        f"got {response.status_code}: {response.text[:500]}")
+        f"got {response.status_code}: {response.text[:500]}"
+    )
     return response.json() if response.content else None
 
 
@@ -61,7 +63,8 @@ def assert_error(response: requests.Response, status: int, code: str | None = No
     """The contract's error body (api.md, Conventions), never a stack trace."""
     assert response.status_code == status, (
         f"{response.request.method} {response.request.url}: expected {status}, "
-        f"got {response.status_code}: {response.text[:500]}")
+        f"got {response.status_code}: {response.text[:500]}"
+    )
     body = response.json()
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, body
     if code is not None:
@@ -181,19 +184,30 @@ class Platform:
 
     # --- members --------------------------------------------------------------
 
-    def sign_up_member(self, login_id: str | None = None, password: str = DEFAULT_PASSWORD,
-                       name: str | None = None, phone: str | None = None) -> Member:
+    def sign_up_member(
+        self,
+        login_id: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        name: str | None = None,
+        phone: str | None = None,
+    ) -> Member:
         login_id = login_id or unique("m_")
         name = name or unique("Member ")
         phone = phone or random_phone()
-        body = expect(self.anonymous.post("/v1/members", json={
-            "login_id": login_id, "password": password, "name": name, "phone": phone, "agree_terms": True}), 201)
+        body = expect(
+            self.anonymous.post(
+                "/v1/members",
+                json={"login_id": login_id, "password": password, "name": name, "phone": phone, "agree_terms": True},
+            ),
+            201,
+        )
         token = self.login(login_id, password)
         return Member(body["member_id"], login_id, password, name, phone, token, self.client(token))
 
     def login(self, login_id: str, password: str = DEFAULT_PASSWORD) -> str:
-        return expect(self.anonymous.post("/v1/sessions", json={"login_id": login_id, "password": password}),
-                      201)["token"]
+        return expect(self.anonymous.post("/v1/sessions", json={"login_id": login_id, "password": password}), 201)[
+            "token"
+        ]
 
     def operator(self) -> Member:
         """The platform operator of this test (created once, as ``make operator`` does)."""
@@ -201,21 +215,35 @@ class Platform:
             from accounts.ops import create_operator
 
             login_id, password = unique("ops_"), DEFAULT_PASSWORD
-            member_id = create_operator(self.containers["accounts"].config["DATABASE_URL"], login_id, password,
-                                        self.containers["accounts"].config)
+            member_id = create_operator(
+                self.containers["accounts"].config["DATABASE_URL"],
+                login_id,
+                password,
+                self.containers["accounts"].config,
+            )
             token = self.login(login_id, password)
-            self._operator = Member(member_id, login_id, password, login_id, "", token, self.client(token),
-                                    kind="operator")
+            self._operator = Member(
+                member_id, login_id, password, login_id, "", token, self.client(token), kind="operator"
+            )
         return self._operator
 
     # --- partners and staff -----------------------------------------------------
 
-    def create_partner(self, admin: Member | None = None, category: str = "salon", verified: bool = True,
-                       name: str | None = None, business_number: str = "123-45-67890",
-                       via_agency: bool | None = None) -> Partner:
+    def create_partner(
+        self,
+        admin: Member | None = None,
+        category: str = "salon",
+        verified: bool = True,
+        name: str | None = None,
+        business_number: str = "123-45-67890",
+        via_agency: bool | None = None,
+    ) -> Partner:
         admin = admin or self.sign_up_member()
-        body: dict[str, Any] = {"name": name or unique("Partner "), "category": category,
-                                "business_number": business_number}
+        body: dict[str, Any] = {
+            "name": name or unique("Partner "),
+            "category": category,
+            "business_number": business_number,
+        }
         if via_agency is not None or category == "lodging":
             body["via_agency"] = True if via_agency is None else via_agency
         created = expect(admin.client.post("/v1/partners", json=body), 201)
@@ -227,13 +255,15 @@ class Platform:
         return expect(self.operator().client.post(f"/v1/ops/partners/{partner_id}/verify", json={}), 200)
 
     def reject_partner(self, partner_id: str, reason: str = "business number does not match") -> dict:
-        return expect(self.operator().client.post(f"/v1/ops/partners/{partner_id}/reject",
-                                                  json={"reason": reason}), 200)
+        return expect(
+            self.operator().client.post(f"/v1/ops/partners/{partner_id}/reject", json={"reason": reason}), 200
+        )
 
     def invite(self, partner: Partner, member: Member, role: str, by: Member | None = None) -> dict:
         by = by or partner.admin
-        return expect(by.client.post(f"{partner.path}/invitations",
-                                     json={"login_id": member.login_id, "role": role}), 201)
+        return expect(
+            by.client.post(f"{partner.path}/invitations", json={"login_id": member.login_id, "role": role}), 201
+        )
 
     def accept(self, member: Member, invitation_id: str) -> dict:
         return expect(member.client.post(f"/v1/invitations/{invitation_id}/accept"), 200)
@@ -244,15 +274,20 @@ class Platform:
         self.accept(member, self.invite(partner, member, role)["invitation_id"])
         return member
 
-    def api_key(self, partner: Partner, by: Member | None = None, name: str = "partner system",
-                scopes: tuple[str, ...] | None = None, **fields) -> ApiClient:
+    def api_key(
+        self,
+        partner: Partner,
+        by: Member | None = None,
+        name: str = "partner system",
+        scopes: tuple[str, ...] | None = None,
+        **fields,
+    ) -> ApiClient:
         """A key with ``scopes`` (default: every area's write, so read too; R-ACC-13)."""
         from chassis.scopes import AREAS
 
         by = by or partner.admin
         granted = list(scopes) if scopes is not None else [f"{area}:write" for area in AREAS]
-        key = expect(by.client.post(f"{partner.path}/api-keys", json={"name": name, "scopes": granted, **fields}),
-                     201)
+        key = expect(by.client.post(f"{partner.path}/api-keys", json={"name": name, "scopes": granted, **fields}), 201)
         client = self.client(key["key"])
         client.api_key_id = key["api_key_id"]
         return client
@@ -271,17 +306,19 @@ class Platform:
     def id_token(self, phone: str, name: str | None = None, subject: str | None = None, **claims) -> str:
         return self.dev_issuer.id_token(phone, name, subject=subject or unique("messenger-user-"), **claims)
 
-    def customer_session(self, name: str | None = None, phone: str | None = None,
-                         subject: str | None = None) -> Customer:
+    def customer_session(
+        self, name: str | None = None, phone: str | None = None, subject: str | None = None
+    ) -> Customer:
         """Signed in through the typed client: the operation and its body model are the document's."""
-        typed = self.typed()     # generates pc_client on first use
+        typed = self.typed()  # generates pc_client on first use
         from pc_client.api.accounts import customer_session
         from pc_client.models import IdTokenIn
 
         name = name or unique("Customer ")
         phone = phone or random_phone()
-        answer = customer_session.sync_detailed(client=typed,
-                                                body=IdTokenIn(id_token=self.id_token(phone, name, subject)))
+        answer = customer_session.sync_detailed(
+            client=typed, body=IdTokenIn(id_token=self.id_token(phone, name, subject))
+        )
         assert answer.status_code == 201, (answer.status_code, answer.content[:500])
         body = json.loads(answer.content)
         return Customer(body["customer_id"], name, phone, body["token"], self.client(body["token"]))

@@ -11,6 +11,7 @@ The gateway trusts the development issuer, whose key (one per test run) the
 Platform reads to sign customers in (``pc.customer_session``).
 ``service_config={"catalog": {"KEY": value}}`` overrides a service's config.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -21,8 +22,12 @@ from chassis.testing import free_port, start_container
 from support.api import Platform
 
 CHEAP_PASSWORD_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALLELISM": 1}
-NO_RATE_LIMITS = {"RATE_LIMIT_LOGIN": "1000000/1", "RATE_LIMIT_SIGNUP": "1000000/1",
-                  "RATE_LIMIT_BOOKING": "1000000/1", "RATE_LIMIT_ORDER": "1000000/1"}
+NO_RATE_LIMITS = {
+    "RATE_LIMIT_LOGIN": "1000000/1",
+    "RATE_LIMIT_SIGNUP": "1000000/1",
+    "RATE_LIMIT_BOOKING": "1000000/1",
+    "RATE_LIMIT_ORDER": "1000000/1",
+}
 
 
 @pytest.fixture(scope="session")
@@ -47,11 +52,17 @@ def partner_center(service_config, dev_issuer_key_file):
             if name != "accounts":
                 started[name] = run(name, **service_config.get(name, {}))
         port = free_port()
-        started["gateway"] = run("gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
-                                 DOWNSTREAM_SERVICES=[name for name in started],
-                                 **{**NO_RATE_LIMITS, "OIDC_DEV_KEY_FILE": dev_issuer_key_file,
-                                    "RATE_LIMIT_NAMESPACE": f"pc_test_{uuid.uuid4().hex[:12]}",
-                                    **(gateway_config or {})})
+        started["gateway"] = run(
+            "gateway",
+            WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+            DOWNSTREAM_SERVICES=[name for name in started],
+            **{
+                **NO_RATE_LIMITS,
+                "OIDC_DEV_KEY_FILE": dev_issuer_key_file,
+                "RATE_LIMIT_NAMESPACE": f"pc_test_{uuid.uuid4().hex[:12]}",
+                **(gateway_config or {}),
+            },
+        )
         return Platform(f"http://127.0.0.1:{port}", started)
 
     yield start

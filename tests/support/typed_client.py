@@ -11,6 +11,7 @@ A client developer generates the same from a running platform (README,
 "The HTTP contract"). Generation fails loudly: a document the generator cannot
 read is a document partner developers cannot use either.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -40,11 +41,27 @@ def generated_package():
     source.write_text(json.dumps(document(), default=str))
     config = target / "config.yaml"
     config.write_text(f"project_name_override: {PACKAGE}\npackage_name_override: {PACKAGE}\npost_hooks: []\n")
-    finished = subprocess.run([GENERATOR, "generate", "--path", str(source), "--config", str(config), "--meta", "none",
-                               "--output-path", str(target / PACKAGE), "--overwrite"],
-                              capture_output=True, text=True, timeout=300)
+    finished = subprocess.run(
+        [
+            GENERATOR,
+            "generate",
+            "--path",
+            str(source),
+            "--config",
+            str(config),
+            "--meta",
+            "none",
+            "--output-path",
+            str(target / PACKAGE),
+            "--overwrite",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert finished.returncode == 0, (
-        f"openapi-python-client cannot read the document:\n{finished.stdout}\n{finished.stderr}")
+        f"openapi-python-client cannot read the document:\n{finished.stdout}\n{finished.stderr}"
+    )
     sys.path.insert(0, str(target))
     return importlib.import_module(PACKAGE)
 
@@ -56,5 +73,6 @@ def client(base_url: str, token: str | None = None):
     package = generated_package()
     if token is None:
         return package.Client(base_url=base_url, raise_on_unexpected_status=False, timeout=httpx.Timeout(30))
-    return package.AuthenticatedClient(base_url=base_url, token=token, raise_on_unexpected_status=False,
-                                       timeout=httpx.Timeout(30))
+    return package.AuthenticatedClient(
+        base_url=base_url, token=token, raise_on_unexpected_status=False, timeout=httpx.Timeout(30)
+    )

@@ -6,6 +6,7 @@ A cheap authenticated GET (``GET /v1/partners/<pid>``: the gateway asks
 accounts process; and ``accounts.authenticate`` alone over RPC (one indexed
 query). Both as ratios to the bare RPC echo of the same run.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,28 +32,48 @@ def run(ctx) -> list[dict]:
     get_rate = authenticated_get_rate(f"{url}/v1/partners/{partner_id}", token)
     auth_rate = rpc_rate(ctx.amqp_uri, lambda rpc, i: rpc.accounts.authenticate(token, partner_id))
     return [
-        {"name": f"authenticated GET /v1/partners/<pid> through the gateway ({CLIENTS} HTTP clients)",
-         "value": get_rate, "unit": "requests/s",
-         "note": "2 RPCs per request: authenticate + get_partner; gateway and accounts 1 process each"},
-        {"name": f"accounts.authenticate RPC ({CLIENTS} clients, 1 process)", "value": auth_rate, "unit": "calls/s",
-         "note": "one indexed query per call"},
+        {
+            "name": f"authenticated GET /v1/partners/<pid> through the gateway ({CLIENTS} HTTP clients)",
+            "value": get_rate,
+            "unit": "requests/s",
+            "note": "2 RPCs per request: authenticate + get_partner; gateway and accounts 1 process each",
+        },
+        {
+            "name": f"accounts.authenticate RPC ({CLIENTS} clients, 1 process)",
+            "value": auth_rate,
+            "unit": "calls/s",
+            "note": "one indexed query per call",
+        },
     ]
 
 
 # A bench drives one or a few customers far past a real one's bookings and orders per hour, and
 # its setup logs in and signs up from one address, run after run (the limits are kept in Redis).
-BENCH_RATE_LIMITS = {"PC_RATE_LIMIT_BOOKING": "1000000/1", "PC_RATE_LIMIT_ORDER": "1000000/1",
-                     "PC_RATE_LIMIT_LOGIN": "1000000/1", "PC_RATE_LIMIT_SIGNUP": "1000000/1"}
+BENCH_RATE_LIMITS = {
+    "PC_RATE_LIMIT_BOOKING": "1000000/1",
+    "PC_RATE_LIMIT_ORDER": "1000000/1",
+    "PC_RATE_LIMIT_LOGIN": "1000000/1",
+    "PC_RATE_LIMIT_SIGNUP": "1000000/1",
+}
 
 
 def start_gateway(ctx) -> str:
     """The gateway as its own process on this run's vhost (it has no database)."""
     port = free_port()
-    env = {**os.environ, "PC_AMQP_URI": ctx.amqp_uri, "PC_GATEWAY_PORT": str(port),
-           "PC_GATEWAY_METRICS_PORT": "0", "PC_LOG_LEVEL": "WARNING", **BENCH_RATE_LIMITS,
-           "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")])}
-    ctx.processes.append(subprocess.Popen([sys.executable, "-m", "chassis.run", "gateway", "--no-migrate"],
-                                          env=env, stdout=subprocess.DEVNULL))
+    env = {
+        **os.environ,
+        "PC_AMQP_URI": ctx.amqp_uri,
+        "PC_GATEWAY_PORT": str(port),
+        "PC_GATEWAY_METRICS_PORT": "0",
+        "PC_LOG_LEVEL": "WARNING",
+        **BENCH_RATE_LIMITS,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")]),
+    }
+    ctx.processes.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "chassis.run", "gateway", "--no-migrate"], env=env, stdout=subprocess.DEVNULL
+        )
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -68,16 +89,25 @@ def start_gateway(ctx) -> str:
 
 def set_up(url: str, amqp_uri: str) -> tuple[str, str]:
     """A member who is admin of a partner, logged in."""
-    member: dict[str, Any] = {"login_id": "bench.admin", "password": "bench password", "name": "Bench",
-              "phone": "010-0000-0000", "agree_terms": True}
+    member: dict[str, Any] = {
+        "login_id": "bench.admin",
+        "password": "bench password",
+        "name": "Bench",
+        "phone": "010-0000-0000",
+        "agree_terms": True,
+    }
     requests.post(f"{url}/v1/members", json=member, timeout=30).raise_for_status()
-    session = requests.post(f"{url}/v1/sessions", json={"login_id": "bench.admin", "password": "bench password"},
-                            timeout=30)
+    session = requests.post(
+        f"{url}/v1/sessions", json={"login_id": "bench.admin", "password": "bench password"}, timeout=30
+    )
     session.raise_for_status()
     token = session.json()["token"]
-    partner = requests.post(f"{url}/v1/partners", json={"name": "Bench salon", "category": "salon",
-                                                        "business_number": "1234567890"},
-                            headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    partner = requests.post(
+        f"{url}/v1/partners",
+        json={"name": "Bench salon", "category": "salon", "business_number": "1234567890"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     partner.raise_for_status()
     return token, partner.json()["partner_id"]
 
@@ -86,5 +116,5 @@ def authenticated_get_rate(url: str, token: str) -> float:
     def get(http):
         response = http.get(url, timeout=30)
         assert response.status_code == 200, response.text
-    return http_rate(token, get, CLIENTS, SECONDS)
 
+    return http_rate(token, get, CLIENTS, SECONDS)

@@ -3,6 +3,7 @@ then holds spread over 1,000 slots. One catalog process, 20 RPC clients, as
 the echo baseline; the ratio to echo is how much of the bare RPC rate a hold
 keeps (each hold is one transaction: claim the id, lock the product FOR KEY
 SHARE, take the rows in order, record the lines)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,12 +15,12 @@ from bench import REPO, rpc_rate
 
 ACCOUNTS_STANDIN = str(REPO / "services" / "catalog" / "tests" / "accounts_standin")
 
-SLOT_DAYS, SLOT_TIMES = 50, 20          # 1,000 spread slots
-BIG = 1_000_000                        # capacity no bench run can exhaust
+SLOT_DAYS, SLOT_TIMES = 50, 20  # 1,000 spread slots
+BIG = 1_000_000  # capacity no bench run can exhaust
 
 
 def run(ctx) -> list[dict]:
-    ctx.start_service(ACCOUNTS_STANDIN)   # holds ask whether the partner is verified (R-ACC-8); answered once
+    ctx.start_service(ACCOUNTS_STANDIN)  # holds ask whether the partner is verified (R-ACC-8); answered once
     ctx.start_service("catalog", {"PC_MAX_WORKERS": "20"})
     ctx.rpc_ready("catalog")
     partner_id = "bench-partner"
@@ -30,25 +31,36 @@ def run(ctx) -> list[dict]:
         return [{"product_id": product_id, "price_id": price_id, "date": date, "time": time, "quantity": 1}]
 
     hot_rate = rpc_rate(ctx.amqp_uri, lambda rpc, i: rpc.catalog.hold(f"hot-{i}", partner_id, line(*hot)))
-    spread_rate = rpc_rate(ctx.amqp_uri, lambda rpc, i: rpc.catalog.hold(
-        f"spread-{i}", partner_id, line(*random.choice(spread))))
+    spread_rate = rpc_rate(
+        ctx.amqp_uri, lambda rpc, i: rpc.catalog.hold(f"spread-{i}", partner_id, line(*random.choice(spread)))
+    )
     return [
         {"name": "catalog hold, one hot slot (20 clients, 1 process)", "value": hot_rate, "unit": "holds/s"},
-        {"name": "catalog hold, 1,000 spread slots (20 clients, 1 process)", "value": spread_rate,
-         "unit": "holds/s"},
+        {"name": "catalog hold, 1,000 spread slots (20 clients, 1 process)", "value": spread_rate, "unit": "holds/s"},
     ]
 
 
 def set_up(rpc, partner_id: str):
     """An approved datetime product with one hot slot and 1,000 others."""
-    product = rpc.catalog.create_product(partner_id, {
-        "kind": "booking", "name": "bench", "schedule_type": "datetime", "quantity_mode": "slot",
-        "prices": [{"label": "adult", "amount": 10000}], "place_id": "place-bench"})   # the stand-in's place
+    product = rpc.catalog.create_product(
+        partner_id,
+        {
+            "kind": "booking",
+            "name": "bench",
+            "schedule_type": "datetime",
+            "quantity_mode": "slot",
+            "prices": [{"label": "adult", "amount": 10000}],
+            "place_id": "place-bench",
+        },
+    )  # the stand-in's place
     review = rpc.catalog.submit_product(partner_id, product["product_id"])
     live = rpc.catalog.approve_review(review["revision_id"], {}, "bench")
     first = dt.date.today() + dt.timedelta(days=2)
-    spread = [((first + dt.timedelta(days=d)).isoformat(), f"{8 + t // 2:02d}:{30 * (t % 2):02d}")
-              for d in range(1, SLOT_DAYS + 1) for t in range(SLOT_TIMES)]
+    spread = [
+        ((first + dt.timedelta(days=d)).isoformat(), f"{8 + t // 2:02d}:{30 * (t % 2):02d}")
+        for d in range(1, SLOT_DAYS + 1)
+        for t in range(SLOT_TIMES)
+    ]
     hot = (first.isoformat(), "12:00")
     slots = [{"date": date, "time": time, "capacity": BIG} for date, time in [hot, *spread]]
     rpc.catalog.set_inventory(partner_id, product["product_id"], {"slots": slots})

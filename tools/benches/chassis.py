@@ -1,4 +1,5 @@
 """The baseline (a bare RPC echo) and the outbox relay's publish rate."""
+
 from __future__ import annotations
 
 import time
@@ -27,18 +28,27 @@ def run(ctx) -> list[dict]:
     return [
         {"name": "bare RPC echo (20 clients, 1 process)", "value": echo, "unit": "calls/s", "ratio_to_echo": 1.0},
         cpu_figure("bare RPC echo: CPU per call (service + client; broker not counted)", cpu, None),
-        {"name": f"outbox relay publish ({RELAY_EVENTS} events, batched confirms)",
-         "value": relay_rate(ctx), "unit": "events/s"},
+        {
+            "name": f"outbox relay publish ({RELAY_EVENTS} events, batched confirms)",
+            "value": relay_rate(ctx),
+            "unit": "events/s",
+        },
     ]
 
 
 def relay_rate(ctx) -> float:
     url = ctx.database(PROBE)
     with psycopg.connect(url) as conn, conn.cursor() as cur:
-        cur.executemany("INSERT INTO outbox (event_id, event_type, body) VALUES (%s, %s, %s)", [
-            (e.event_id, e.type, Jsonb(e.model_dump(mode="json"))) for e in (
-                Envelope(type="chassis.probed", source="bench", payload={"probe_id": f"b{i}"})
-                for i in range(RELAY_EVENTS))])
+        cur.executemany(
+            "INSERT INTO outbox (event_id, event_type, body) VALUES (%s, %s, %s)",
+            [
+                (e.event_id, e.type, Jsonb(e.model_dump(mode="json")))
+                for e in (
+                    Envelope(type="chassis.probed", source="bench", payload={"probe_id": f"b{i}"})
+                    for i in range(RELAY_EVENTS)
+                )
+            ],
+        )
     connection = connect(ctx.amqp_uri)  # the subscriber queue holds what is published
     declare_subscription(connection.channel(), Subscription("chassis.probed", "chassis_probe", "on_probed"))
     connection.collect()

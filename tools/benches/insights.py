@@ -15,6 +15,7 @@ machine's 2 cores shared: latency is mostly queueing), and over the last 31
 days by 10.
 Processes: gateway, accounts and insights, one each.
 """
+
 from __future__ import annotations
 
 import time
@@ -43,7 +44,7 @@ def run(ctx) -> list[dict]:
     ctx.rpc_ready("accounts")
     ctx.rpc_ready("insights")
     gateway = start_gateway(ctx)
-    ctx.named["gateway"] = ctx.processes[-1]    # its CPU is counted with the services'
+    ctx.named["gateway"] = ctx.processes[-1]  # its CPU is counted with the services'
     token, partner_id = set_up(gateway, ctx.amqp_uri)
     today = domain.today_in_partner_zone()
     year_from = today - timedelta(days=domain.MAX_RANGE_DAYS - 1)
@@ -51,21 +52,29 @@ def run(ctx) -> list[dict]:
     base = f"{gateway}/v1/partners/{partner_id}/statistics"
     measure(f"{base}?from={year_from.isoformat()}&to={today.isoformat()}", token, CLIENTS, 2.0)  # warm pools, caches
     figures = []
-    for label, date_from, clients in (("a year, all 100,000 bookings", year_from, 1),
-                                      ("a year, all 100,000 bookings", year_from, CLIENTS),
-                                      ("31 days", today - timedelta(days=30), CLIENTS)):
+    for label, date_from, clients in (
+        ("a year, all 100,000 bookings", year_from, 1),
+        ("a year, all 100,000 bookings", year_from, CLIENTS),
+        ("31 days", today - timedelta(days=30), CLIENTS),
+    ):
         before = ctx.cpu_seconds()
-        rate, latencies, checked = measure(f"{base}?from={date_from.isoformat()}&to={today.isoformat()}", token,
-                                           clients)
+        rate, latencies, checked = measure(
+            f"{base}?from={date_from.isoformat()}&to={today.isoformat()}", token, clients
+        )
         cpu = cpu_per_unit(before, ctx.cpu_seconds(), len(latencies))
         name = f"insights: statistics over {label}, {clients} HTTP client{'s' if clients > 1 else ''}"
         figures += [
-            {"name": f"{name} (p50)", "value": percentile(latencies, 50), "unit": "ms",
-             "note": f"{len(latencies)} requests; bookings counted per answer {checked}"},
+            {
+                "name": f"{name} (p50)",
+                "value": percentile(latencies, 50),
+                "unit": "ms",
+                "note": f"{len(latencies)} requests; bookings counted per answer {checked}",
+            },
             {"name": f"{name} (p99)", "value": percentile(latencies, 99), "unit": "ms"},
             {"name": name, "value": rate, "unit": "requests/s", "note": "authenticate + statistics RPC per request"},
-            cpu_figure(f"{name}: CPU per request (services + client; broker and database not counted)", cpu,
-                       ctx.echo_cpu_ms),
+            cpu_figure(
+                f"{name}: CPU per request (services + client; broker and database not counted)", cpu, ctx.echo_cpu_ms
+            ),
         ]
     return figures
 
@@ -82,8 +91,14 @@ def seed(url: str, partner_id: str, date_from) -> None:
                        now() - interval '400 days', 1 + n %% 3, 10000 + (n %% 7) * 1000,
                        CASE WHEN n %% 8 = 6 THEN 10000 ELSE 0 END, NULL, now()
                 FROM generate_series(1, %(all)s) n""",
-            {"bookings": BOOKINGS, "partner": partner_id, "others": OTHER_PARTNERS, "from": date_from,
-             "all": 2 * BOOKINGS})
+            {
+                "bookings": BOOKINGS,
+                "partner": partner_id,
+                "others": OTHER_PARTNERS,
+                "from": date_from,
+                "all": 2 * BOOKINGS,
+            },
+        )
         conn.execute(
             """INSERT INTO orders (partner_id, order_id, customer_id, channel, status, received_at, total,
                                    refunded_total, occurred_at)
@@ -91,16 +106,17 @@ def seed(url: str, partner_id: str, date_from) -> None:
                       (%(from)s::date + (n %% 366))::timestamp AT TIME ZONE 'Asia/Seoul' + interval '12 hours',
                       30000, CASE WHEN n %% 10 = 0 THEN 5000 ELSE 0 END, now()
                FROM generate_series(1, %(orders)s) n""",
-            {"partner": partner_id, "from": date_from, "orders": ORDERS})
+            {"partner": partner_id, "from": date_from, "orders": ORDERS},
+        )
         conn.execute("""INSERT INTO order_products (partner_id, order_id, product_id, sales, refunds)
                         SELECT partner_id, order_id, 'goods-1', total, refunded_total FROM orders""")
         conn.commit()
-    with psycopg.connect(url, row_factory=dict_row) as rows_conn, rows_conn.transaction():   # what statistics read
+    with psycopg.connect(url, row_factory=dict_row) as rows_conn, rows_conn.transaction():  # what statistics read
         uow = UnitOfWork(rows_conn, None, "insights")
         for row in uow.fetch_all("SELECT partner_id FROM bookings UNION SELECT partner_id FROM orders"):
             store.rebuild_rollups(uow, row["partner_id"])
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")   # as autovacuum would after a bulk load
+        conn.execute("VACUUM ANALYZE")  # as autovacuum would after a bulk load
 
 
 def measure(url: str, token: str, clients: int, seconds: float = SECONDS) -> tuple[float, list[float], str]:

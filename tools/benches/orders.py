@@ -17,6 +17,7 @@ to the last commit of the passes that completed them (``timer_passes``), and
 the bench checks each order completed exactly once (one ``order.completed``
 outbox row per order).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,20 +44,33 @@ def run(ctx) -> list[dict]:
     created, cpu = creation_rate(ctx)
     seconds, instances = timer_pass(ctx)
     return [
-        {"name": f"orders created through the gateway ({CLIENTS} HTTP clients, dine-in, 1 process each)",
-         "value": created, "unit": "orders/s",
-         "note": "gateway: authenticate + create_order; orders: 2 transactions around catalog.hold"},
-        cpu_figure("orders: CPU per cafe order (services + client; broker and database not counted)", cpu,
-                   ctx.echo_cpu_ms),
-        {"name": f"auto-complete pass: {DUE_ORDERS:,} due orders, 2 instances (R-ORD-2)", "value": seconds,
-         "unit": "s", "note": f"first claim to last commit; each order completed once; passes by {instances} "
-                              "instance(s), batches of 500 with one event each"},
-        {"name": "auto-complete pass throughput", "value": DUE_ORDERS / seconds, "unit": "orders/s",
-         "ratio_to_echo": None},
+        {
+            "name": f"orders created through the gateway ({CLIENTS} HTTP clients, dine-in, 1 process each)",
+            "value": created,
+            "unit": "orders/s",
+            "note": "gateway: authenticate + create_order; orders: 2 transactions around catalog.hold",
+        },
+        cpu_figure(
+            "orders: CPU per cafe order (services + client; broker and database not counted)", cpu, ctx.echo_cpu_ms
+        ),
+        {
+            "name": f"auto-complete pass: {DUE_ORDERS:,} due orders, 2 instances (R-ORD-2)",
+            "value": seconds,
+            "unit": "s",
+            "note": f"first claim to last commit; each order completed once; passes by {instances} "
+            "instance(s), batches of 500 with one event each",
+        },
+        {
+            "name": "auto-complete pass throughput",
+            "value": DUE_ORDERS / seconds,
+            "unit": "orders/s",
+            "ratio_to_echo": None,
+        },
     ]
 
 
 # --- creation through the gateway -------------------------------------------------------
+
 
 def creation_rate(ctx) -> tuple[float, dict[str, float]]:
     """Orders per second, and CPU per order by process (issue 20)."""
@@ -66,14 +80,14 @@ def creation_rate(ctx) -> tuple[float, dict[str, float]]:
     for service in ("accounts", "catalog", "orders"):
         ctx.rpc_ready(service)
     url = start_gateway(ctx)
-    ctx.named["gateway"] = ctx.processes[-1]   # its CPU counts in the order's
+    ctx.named["gateway"] = ctx.processes[-1]  # its CPU counts in the order's
     partner_id, product_id = cafe(url, ctx.amqp_uri, accounts_url)
     id_token = DevIssuer.from_file(REPO / DEFAULT_KEY_FILE).id_token("010-1111-2222", "Bench")
     customer = requests.post(f"{url}/v1/customer-sessions", json={"id_token": id_token}, timeout=30)
     customer.raise_for_status()
     body = {"partner_id": partner_id, "channel": "dine_in", "lines": [{"product_id": product_id, "quantity": 1}]}
     orders = f"{url}/v1/shop/orders"
-    http_order_rate(orders, customer.json()["token"], body, clients=CLIENTS, seconds=1.0)   # warm caches and pools
+    http_order_rate(orders, customer.json()["token"], body, clients=CLIENTS, seconds=1.0)  # warm caches and pools
     before = ctx.cpu_seconds()
     rate, created = http_order_rate(orders, customer.json()["token"], body)
     return rate, cpu_per_unit(before, ctx.cpu_seconds(), created)
@@ -83,15 +97,18 @@ def cafe(url: str, amqp_uri: str, accounts_url: str) -> tuple[str, str]:
     """A verified cafe with one approved menu item (stock not tracked, as cafes sell)."""
     partner_id = verified_partner(url, accounts_url, "cafe")
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as rpc:
-        product = rpc.catalog.create_product(partner_id, {
-            "kind": "goods", "goods_type": "menu", "name": "Americano", "options": [{"label": "hot", "amount": 4500}]})
+        product = rpc.catalog.create_product(
+            partner_id,
+            {"kind": "goods", "goods_type": "menu", "name": "Americano", "options": [{"label": "hot", "amount": 4500}]},
+        )
         review = rpc.catalog.submit_product(partner_id, product["product_id"])
         rpc.catalog.approve_review(review["revision_id"], {}, "bench")
     return partner_id, product["product_id"]
 
 
-def http_order_rate(url: str, token: str, body: dict, clients: int = CLIENTS,
-                    seconds: float = SECONDS) -> tuple[float, int]:
+def http_order_rate(
+    url: str, token: str, body: dict, clients: int = CLIENTS, seconds: float = SECONDS
+) -> tuple[float, int]:
     """Orders per second, and how many were created."""
     created = [0]
 
@@ -99,10 +116,12 @@ def http_order_rate(url: str, token: str, body: dict, clients: int = CLIENTS,
         response = http.post(url, json=body, headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30)
         assert response.status_code == 201, response.text
         created[0] += 1
+
     return http_rate(token, order, clients, seconds), created[0]
 
 
 # --- the auto-complete pass ----------------------------------------------------------------
+
 
 def timer_pass(ctx) -> tuple[float, int]:
     from orders.tests.seed import insert_orders
@@ -118,23 +137,40 @@ def timer_pass(ctx) -> tuple[float, int]:
         if time.monotonic() > deadline:
             raise RuntimeError("the due orders were not completed")
         time.sleep(0.5)
-    time.sleep(2)   # later ticks of both instances must find nothing more
-    events, distinct = scalar(url, "SELECT count(*), count(DISTINCT body->'payload'->>'order_id') FROM outbox "
-                                   "WHERE event_type = 'order.completed'", many=True)
+    time.sleep(2)  # later ticks of both instances must find nothing more
+    events, distinct = scalar(
+        url,
+        "SELECT count(*), count(DISTINCT body->'payload'->>'order_id') FROM outbox "
+        "WHERE event_type = 'order.completed'",
+        many=True,
+    )
     assert events == distinct == DUE_ORDERS, (events, distinct)
     seconds, instances, completed = scalar(
-        url, "SELECT extract(epoch FROM max(finished_at) - min(started_at)), count(DISTINCT instance), "
-             "sum(completed) FROM timer_passes", many=True)
+        url,
+        "SELECT extract(epoch FROM max(finished_at) - min(started_at)), count(DISTINCT instance), "
+        "sum(completed) FROM timer_passes",
+        many=True,
+    )
     assert completed == DUE_ORDERS, completed
     return float(seconds), int(instances)
 
 
 def start_orders_on(ctx, database_url: str, name: str) -> None:
-    env = {**os.environ, "PC_AMQP_URI": ctx.amqp_uri, "PC_ORDERS_DATABASE_URL": database_url,
-           "PC_ORDERS_TIMER_INTERVAL": "1", "PC_ORDERS_INSTANCE_NAME": name, "PC_ORDERS_METRICS_PORT": "0",
-           "PC_LOG_LEVEL": "WARNING", "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")])}
-    ctx.processes.append(subprocess.Popen([sys.executable, "-m", "chassis.run", "orders", "--no-migrate"],
-                                          env=env, stdout=subprocess.DEVNULL))
+    env = {
+        **os.environ,
+        "PC_AMQP_URI": ctx.amqp_uri,
+        "PC_ORDERS_DATABASE_URL": database_url,
+        "PC_ORDERS_TIMER_INTERVAL": "1",
+        "PC_ORDERS_INSTANCE_NAME": name,
+        "PC_ORDERS_METRICS_PORT": "0",
+        "PC_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")]),
+    }
+    ctx.processes.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "chassis.run", "orders", "--no-migrate"], env=env, stdout=subprocess.DEVNULL
+        )
+    )
 
 
 def scalar(url: str, sql: str, many: bool = False):

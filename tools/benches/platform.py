@@ -9,6 +9,7 @@ counted from ``pg_stat_activity`` by database every 0.2 s while the load runs
 and for a minute after it; peak RSS (``VmHWM``) is read from each process.
 Targets: at most 40 connections under load, at most 16 a minute after it.
 """
+
 from __future__ import annotations
 
 import sys
@@ -37,8 +38,9 @@ class ConnectionCounter:
         self.thread: Any = None  # eventlet's GreenThread, once started
 
     def count(self, conn) -> dict[str, int]:
-        rows = conn.execute("SELECT datname, count(*) FROM pg_stat_activity WHERE datname = ANY(%s) GROUP BY 1",
-                            (list(self.names),)).fetchall()
+        rows = conn.execute(
+            "SELECT datname, count(*) FROM pg_stat_activity WHERE datname = ANY(%s) GROUP BY 1", (list(self.names),)
+        ).fetchall()
         return {self.names[name]: n for name, n in rows}
 
     def start(self) -> ConnectionCounter:
@@ -47,6 +49,7 @@ class ConnectionCounter:
                 while True:
                     self.samples.append((time.monotonic(), self.count(conn)))
                     eventlet.sleep(SAMPLE_SECONDS)
+
         self.thread = eventlet.spawn(sample)
         return self
 
@@ -78,10 +81,14 @@ def children(pid: int) -> dict[str, int]:
 def run(ctx) -> list[dict]:
     databases = {service: ctx.database(service) for service in SERVICES}
     port = free_port()
-    env = {"PC_AMQP_URI": ctx.amqp_uri, "PYTHONPATH": f"{REPO / 'libs'}:{REPO / 'services'}",
-           "PC_GATEWAY_PORT": str(port), "PC_LOG_LEVEL": "WARNING",
-           **{f"PC_{s.upper()}_DATABASE_URL": url for s, url in databases.items()},
-           **{f"PC_{s.upper()}_METRICS_PORT": "0" for s in ["gateway", *SERVICES]}}
+    env = {
+        "PC_AMQP_URI": ctx.amqp_uri,
+        "PYTHONPATH": f"{REPO / 'libs'}:{REPO / 'services'}",
+        "PC_GATEWAY_PORT": str(port),
+        "PC_LOG_LEVEL": "WARNING",
+        **{f"PC_{s.upper()}_DATABASE_URL": url for s, url in databases.items()},
+        **{f"PC_{s.upper()}_METRICS_PORT": "0" for s in ["gateway", *SERVICES]},
+    }
     launcher = ctx.start_process([sys.executable, str(REPO / "tools" / "run_platform.py")], env)
     base = f"http://127.0.0.1:{port}"
     for service in SERVICES:
@@ -102,16 +109,26 @@ def run(ctx) -> list[dict]:
     rss = {service: peak_rss_mib(pid) for service, pid in processes.items()}
     booked = statuses.get(201, 0)
     return [
-        {"name": f"platform: PostgreSQL connections under the booking load ({CLIENTS} clients; target <= {LOAD_LIMIT})",
-         "value": float(load_peak), "unit": "connections",
-         "note": f"peak of the total; each service's own peak: {fmt(load_by_service)}; {booked / SECONDS:.0f} "
-                 f"bookings/s, statuses {dict(sorted(statuses.items()))}; {budget}"},
-        {"name": f"platform: PostgreSQL connections {IDLE_SECONDS} s after the load (target <= {IDLE_LIMIT})",
-         "value": float(sum(idle_now.values())), "unit": "connections",
-         "note": f"{fmt(idle_now)}; at most {IDLE_LIMIT} after "
-                 + (f"{settled:.0f} s" if settled is not None else f"more than {IDLE_SECONDS} s")},
-        {"name": "platform: peak RSS per process (make run, after the load)", "value": max(rss.values()),
-         "unit": "MiB", "note": fmt({s: round(m) for s, m in rss.items()})},
+        {
+            "name": f"platform: PostgreSQL connections under the booking load ({CLIENTS} clients; target <= {LOAD_LIMIT})",
+            "value": float(load_peak),
+            "unit": "connections",
+            "note": f"peak of the total; each service's own peak: {fmt(load_by_service)}; {booked / SECONDS:.0f} "
+            f"bookings/s, statuses {dict(sorted(statuses.items()))}; {budget}",
+        },
+        {
+            "name": f"platform: PostgreSQL connections {IDLE_SECONDS} s after the load (target <= {IDLE_LIMIT})",
+            "value": float(sum(idle_now.values())),
+            "unit": "connections",
+            "note": f"{fmt(idle_now)}; at most {IDLE_LIMIT} after "
+            + (f"{settled:.0f} s" if settled is not None else f"more than {IDLE_SECONDS} s"),
+        },
+        {
+            "name": "platform: peak RSS per process (make run, after the load)",
+            "value": max(rss.values()),
+            "unit": "MiB",
+            "note": fmt({s: round(m) for s, m in rss.items()}),
+        },
     ]
 
 

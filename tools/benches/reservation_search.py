@@ -16,6 +16,7 @@ timed in the database connection, and the whole request through the gateway
 (authenticate + list RPC + HTTP) from one client. Target: p99 under 20 ms.
 Processes: gateway, accounts and reservations, one each.
 """
+
 from __future__ import annotations
 
 import random
@@ -33,7 +34,7 @@ from reservations import store
 
 RESERVATIONS = 1_000_000
 FAMILY = "김이박최정강조윤장임한오서신권황안송류홍"
-GIVEN = "민서지하준도윤예은수현우진영아연유주성재길동다온소희태경석나래보람산들채원혜빈솔"   # 40
+GIVEN = "민서지하준도윤예은수현우진영아연유주성재길동다온소희태경석나래보람산들채원혜빈솔"  # 40
 QUERIES = 200
 
 
@@ -49,25 +50,40 @@ def run(ctx) -> list[dict]:
     seeded = time.monotonic() - started
     rng = random.Random(17)
     kinds = {
-        "a part of the name (1-3 Korean characters)": [rng.choice([
-            rng.choice(FAMILY), rng.choice(GIVEN) + rng.choice(GIVEN), rng.choice(FAMILY) + rng.choice(GIVEN),
-            rng.choice(FAMILY) + rng.choice(GIVEN) + rng.choice(GIVEN)]) for _ in range(QUERIES)],
-        "the last four digits or the whole phone": [rng.choice([
-            f"{rng.randrange(10_000):04d}", f"010-{rng.randrange(10_000):04d}-{rng.randrange(10_000):04d}"])
-            for _ in range(QUERIES)],
+        "a part of the name (1-3 Korean characters)": [
+            rng.choice(
+                [
+                    rng.choice(FAMILY),
+                    rng.choice(GIVEN) + rng.choice(GIVEN),
+                    rng.choice(FAMILY) + rng.choice(GIVEN),
+                    rng.choice(FAMILY) + rng.choice(GIVEN) + rng.choice(GIVEN),
+                ]
+            )
+            for _ in range(QUERIES)
+        ],
+        "the last four digits or the whole phone": [
+            rng.choice([f"{rng.randrange(10_000):04d}", f"010-{rng.randrange(10_000):04d}-{rng.randrange(10_000):04d}"])
+            for _ in range(QUERIES)
+        ],
     }
     figures = []
     for kind, queries in kinds.items():
         database, found = database_latencies(url, partner_id, queries)
         through_gateway = gateway_latencies(gateway, token, partner_id, queries)
         figures += [
-            {"name": f"reservations search over 1,000,000, by {kind}: database query p99",
-             "value": percentile(database, 99), "unit": "ms",
-             "note": f"p50 {percentile(database, 50):.2f} ms; {QUERIES} queries, first page of 20 newest; "
-                     f"{found} of them found something; seeded and indexed in {seeded:.0f} s"},
-            {"name": f"reservations search over 1,000,000, by {kind}: through the gateway p99 (1 client)",
-             "value": percentile(through_gateway, 99), "unit": "ms",
-             "note": f"p50 {percentile(through_gateway, 50):.2f} ms; authenticate + list RPC + HTTP"},
+            {
+                "name": f"reservations search over 1,000,000, by {kind}: database query p99",
+                "value": percentile(database, 99),
+                "unit": "ms",
+                "note": f"p50 {percentile(database, 50):.2f} ms; {QUERIES} queries, first page of 20 newest; "
+                f"{found} of them found something; seeded and indexed in {seeded:.0f} s",
+            },
+            {
+                "name": f"reservations search over 1,000,000, by {kind}: through the gateway p99 (1 client)",
+                "value": percentile(through_gateway, 99),
+                "unit": "ms",
+                "note": f"p50 {percentile(through_gateway, 50):.2f} ms; authenticate + list RPC + HTTP",
+            },
         ]
     return figures
 
@@ -92,7 +108,8 @@ def seed(url: str, partner_id: str) -> None:
                       now() - n * interval '30 seconds', now() - n * interval '30 seconds'
                FROM (SELECT n, '010' || lpad(((n::bigint * 7919) %% 100000000)::text, 8, '0') AS phone
                      FROM generate_series(1, %(rows)s) AS n) AS seeded""",
-            {"partner": partner_id, "family": FAMILY, "given": GIVEN, "rows": RESERVATIONS})
+            {"partner": partner_id, "family": FAMILY, "given": GIVEN, "rows": RESERVATIONS},
+        )
         conn.execute("CREATE INDEX reservations_by_name_part ON reservations USING gin (name_grams(booker_name))")
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
@@ -117,7 +134,7 @@ def gateway_latencies(gateway: str, token: str, partner_id: str, queries: list[s
     latencies = []
     with requests.Session() as http:
         http.headers["Authorization"] = f"Bearer {token}"
-        for q in queries[:20]:   # warm the pools and caches
+        for q in queries[:20]:  # warm the pools and caches
             http.get(f"{gateway}/v1/partners/{partner_id}/reservations", params={"q": q}, timeout=60)
         for q in queries:
             started = time.monotonic()

@@ -8,6 +8,7 @@ Idempotency-Key row, ``catalog.hold``, the reservation with its event and
 stored response), and the outbox relay publishing ``reservation.requested``.
 Processes: accounts, catalog, reservations and the gateway, one each.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,8 +27,8 @@ from benches.accounts import BENCH_RATE_LIMITS
 CLIENTS = 50
 SECONDS = 15.0
 WARM_UP = 100
-SLOT_DAYS, SLOT_TIMES = 20, 10            # 200 spread slots
-CAPACITY = 500                            # per slot: more than a run books, so refusals never count
+SLOT_DAYS, SLOT_TIMES = 20, 10  # 200 spread slots
+CAPACITY = 500  # per slot: more than a run books, so refusals never count
 PROBE_GATEWAY = "gateway.tests.gateway_probe:ProbeGateway"
 
 
@@ -38,21 +39,30 @@ def free_port() -> int:
 
 
 def run(ctx) -> list[dict]:
-    quiet = {"PC_RESERVATIONS_TIMERS": "false", **{
-        f"PC_{s.upper()}_METRICS_PORT": "0" for s in ("accounts", "catalog", "reservations", "gateway")}}
+    quiet = {
+        "PC_RESERVATIONS_TIMERS": "false",
+        **{f"PC_{s.upper()}_METRICS_PORT": "0" for s in ("accounts", "catalog", "reservations", "gateway")},
+    }
     accounts_url = ctx.start_service("accounts", quiet)
     catalog_url = ctx.start_service("catalog", quiet)
     reservations_url = ctx.start_service("reservations", quiet)
     port = free_port()
-    ctx.start_service("gateway", {**quiet, **BENCH_RATE_LIMITS, "PC_GATEWAY_PORT": str(port),
-                                  "PC_GATEWAY_MAX_WORKERS": "100",
-                                  "PC_GATEWAY_SERVICE_CLASS": PROBE_GATEWAY})
+    ctx.start_service(
+        "gateway",
+        {
+            **quiet,
+            **BENCH_RATE_LIMITS,
+            "PC_GATEWAY_PORT": str(port),
+            "PC_GATEWAY_MAX_WORKERS": "100",
+            "PC_GATEWAY_SERVICE_CLASS": PROBE_GATEWAY,
+        },
+    )
     for service in ("accounts", "catalog", "reservations"):
         ctx.rpc_ready(service)
     base = f"http://127.0.0.1:{port}"
     wait_for_http(base)
     tokens, body, product_id = booking_load(ctx, base, accounts_url)
-    latencies, statuses = drive(base, tokens, body, WARM_UP // CLIENTS + 1, None)   # warm caches and pools
+    latencies, statuses = drive(base, tokens, body, WARM_UP // CLIENTS + 1, None)  # warm caches and pools
     before = ctx.cpu_seconds()
     latencies, statuses = drive(base, tokens, body, None, SECONDS)
     booked = statuses.get(201, 0)
@@ -61,18 +71,28 @@ def run(ctx) -> list[dict]:
     latencies.sort()
     floor_rate, floor_cpu = http_echo(ctx, base, tokens[0])
     oversold, checked = oversell(catalog_url, reservations_url, product_id)
-    note = f"{CLIENTS} clients, {SLOT_DAYS * SLOT_TIMES} slots; statuses {dict(sorted(statuses.items()))}; " \
-           f"slots checked {checked}, oversold {oversold}"
+    note = (
+        f"{CLIENTS} clients, {SLOT_DAYS * SLOT_TIMES} slots; statuses {dict(sorted(statuses.items()))}; "
+        f"slots checked {checked}, oversold {oversold}"
+    )
     return [
-        {"name": f"reservations: bookings through the gateway ({CLIENTS} clients, spread slots)", "value": rate,
-         "unit": "bookings/s", "note": note},
+        {
+            "name": f"reservations: bookings through the gateway ({CLIENTS} clients, spread slots)",
+            "value": rate,
+            "unit": "bookings/s",
+            "note": note,
+        },
         {"name": "reservations: booking latency p50", "value": percentile(latencies, 50), "unit": "ms"},
         {"name": "reservations: booking latency p99", "value": percentile(latencies, 99), "unit": "ms"},
         {"name": "reservations: slots oversold (must be 0)", "value": float(oversold), "unit": "slots"},
-        cpu_figure("reservations: CPU per booking (services + client; broker and database not counted)", cpu,
-                   ctx.echo_cpu_ms),
-        {"name": f"gateway HTTP echo, no RPC ({CLIENTS} clients): the ceiling of any route", "value": floor_rate,
-         "unit": "requests/s"},
+        cpu_figure(
+            "reservations: CPU per booking (services + client; broker and database not counted)", cpu, ctx.echo_cpu_ms
+        ),
+        {
+            "name": f"gateway HTTP echo, no RPC ({CLIENTS} clients): the ceiling of any route",
+            "value": floor_rate,
+            "unit": "requests/s",
+        },
         cpu_figure("gateway HTTP echo: CPU per request (gateway + client)", floor_cpu, ctx.echo_cpu_ms),
     ]
 
@@ -84,45 +104,81 @@ def booking_load(ctx, base: str, accounts_url: str):
     with ClusterRpcProxy({"AMQP_URI": ctx.amqp_uri}, timeout=60) as rpc:
         product_id, price_id, slots = set_up(rpc, partner_id)
         # accounts' side of the sign-in (R-ACC-12): the identity the gateway verified
-        tokens = [rpc.accounts.customer_session({"issuer": "bench", "subject": f"bench-{i}", "name": f"Bench {i}",
-                                                 "phone_number": f"+82107{i:03d}{i:04d}"})["token"]
-                  for i in range(CLIENTS)]
+        tokens = [
+            rpc.accounts.customer_session(
+                {
+                    "issuer": "bench",
+                    "subject": f"bench-{i}",
+                    "name": f"Bench {i}",
+                    "phone_number": f"+82107{i:03d}{i:04d}",
+                }
+            )["token"]
+            for i in range(CLIENTS)
+        ]
 
     def body(i: int) -> dict:
         date, at = slots[i % len(slots)]
-        return {"product_id": product_id, "date": date, "time": at, "lines": [{"price_id": price_id, "quantity": 1}],
-                "booker": {"name": "김다온", "phone": "010-1234-5678"}}
+        return {
+            "product_id": product_id,
+            "date": date,
+            "time": at,
+            "lines": [{"price_id": price_id, "quantity": 1}],
+            "booker": {"name": "김다온", "phone": "010-1234-5678"},
+        }
+
     return tokens, body, product_id
 
 
 def http_echo(ctx, base: str, token: str) -> tuple[float, dict[str, float]]:
     """The HTTP front door alone: the probe gateway's echo route answers without
     any RPC, so no route through the gateway can be faster than this."""
+
     def echo(http):
         response = http.post(f"{base}/v1/test-echo/1", json={"n": 1}, timeout=30)
         assert response.status_code == 201, response.text
+
     before, started = ctx.cpu_seconds(), time.monotonic()
     rate = http_rate(token, echo, CLIENTS, 5.0)
     after = ctx.cpu_seconds()
-    cpu = cpu_per_unit({k: before[k] for k in ("gateway", "bench client")},
-                       {k: after[k] for k in ("gateway", "bench client")}, round(rate * (time.monotonic() - started)))
+    cpu = cpu_per_unit(
+        {k: before[k] for k in ("gateway", "bench client")},
+        {k: after[k] for k in ("gateway", "bench client")},
+        round(rate * (time.monotonic() - started)),
+    )
     return rate, cpu
 
 
 def set_up(rpc, partner_id: str):
     # R-CAT-4: a booking product names its place before review (made as the partner's own system would)
-    place = rpc.accounts.create_place({"kind": "api_key", "partner_id": partner_id, "member_id": None}, partner_id,
-                                      {"name": "bench", "address": "Seoul"})
-    product = rpc.catalog.create_product(partner_id, {
-        "kind": "booking", "name": "bench", "schedule_type": "datetime", "quantity_mode": "slot",
-        "prices": [{"label": "adult", "amount": 10000}], "place_id": place["place_id"]})
+    place = rpc.accounts.create_place(
+        {"kind": "api_key", "partner_id": partner_id, "member_id": None},
+        partner_id,
+        {"name": "bench", "address": "Seoul"},
+    )
+    product = rpc.catalog.create_product(
+        partner_id,
+        {
+            "kind": "booking",
+            "name": "bench",
+            "schedule_type": "datetime",
+            "quantity_mode": "slot",
+            "prices": [{"label": "adult", "amount": 10000}],
+            "place_id": place["place_id"],
+        },
+    )
     review = rpc.catalog.submit_product(partner_id, product["product_id"])
     live = rpc.catalog.approve_review(review["revision_id"], {}, "bench")
     first = dt.date.today() + dt.timedelta(days=3)
-    slots = [((first + dt.timedelta(days=d)).isoformat(), f"{9 + t:02d}:00")
-             for d in range(SLOT_DAYS) for t in range(SLOT_TIMES)]
-    rpc.catalog.set_inventory(partner_id, product["product_id"], {"slots": [
-        {"date": date, "time": at, "capacity": CAPACITY} for date, at in slots]})
+    slots = [
+        ((first + dt.timedelta(days=d)).isoformat(), f"{9 + t:02d}:00")
+        for d in range(SLOT_DAYS)
+        for t in range(SLOT_TIMES)
+    ]
+    rpc.catalog.set_inventory(
+        partner_id,
+        product["product_id"],
+        {"slots": [{"date": date, "time": at, "capacity": CAPACITY} for date, at in slots]},
+    )
     return product["product_id"], live["live"]["prices"][0]["price_id"], slots
 
 
@@ -152,8 +208,12 @@ def drive(base: str, tokens: list[str], body, per_client: int | None, seconds: f
         while time.monotonic() < deadline and (per_client is None or i < per_client):
             started = time.monotonic()
             try:
-                status = session.post(f"{base}/v1/shop/reservations", json=body(n * 1_000_003 + i),
-                                      headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30).status_code
+                status = session.post(
+                    f"{base}/v1/shop/reservations",
+                    json=body(n * 1_000_003 + i),
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                    timeout=30,
+                ).status_code
             except requests.RequestException:
                 status = "error"
             if time.monotonic() <= deadline:
@@ -177,13 +237,21 @@ def percentile(sorted_values: list[float], p: int) -> float:
 def oversell(catalog_url: str, reservations_url: str, product_id: str) -> tuple[int, int]:
     """Slots where the catalog's taken differs from the bookings, or exceeds capacity."""
     with psycopg.connect(catalog_url) as conn:
-        taken = {(str(d), t.strftime("%H:%M")): (n, c) for d, t, n, c in conn.execute(
-            "SELECT day, at_time, taken, capacity FROM capacity_buckets WHERE product_id = %s AND kind = 'slot'",
-            (product_id,))}
+        taken = {
+            (str(d), t.strftime("%H:%M")): (n, c)
+            for d, t, n, c in conn.execute(
+                "SELECT day, at_time, taken, capacity FROM capacity_buckets WHERE product_id = %s AND kind = 'slot'",
+                (product_id,),
+            )
+        }
     with psycopg.connect(reservations_url) as conn:
-        booked = {(str(d), t.strftime("%H:%M")): n for d, t, n in conn.execute(
-            """SELECT use_date, use_time, count(*) FROM reservations WHERE product_id = %s
-               AND status IN ('requested', 'confirmed', 'completed', 'no_show') GROUP BY 1, 2""", (product_id,))}
+        booked = {
+            (str(d), t.strftime("%H:%M")): n
+            for d, t, n in conn.execute(
+                """SELECT use_date, use_time, count(*) FROM reservations WHERE product_id = %s
+               AND status IN ('requested', 'confirmed', 'completed', 'no_show') GROUP BY 1, 2""",
+                (product_id,),
+            )
+        }
     bad = sum(1 for slot, (n, capacity) in taken.items() if n != booked.get(slot, 0) or n > capacity)
     return bad, len(taken)
-

@@ -1,5 +1,6 @@
 """Settlement: how fast completed sales become ledger entries, and how long a
 settlement run over 100,000 ledger entries takes (issue #8)."""
+
 from __future__ import annotations
 
 import time
@@ -12,8 +13,8 @@ from chassis.envelope import Envelope
 from chassis.topology import EVENTS_EXCHANGE
 from settlement import domain
 
-EVENTS = 3_000            # reservation.completed events: a sale and its commission each (4 entries)
-RUN_ENTRIES = 100_000     # ledger entries a settlement run closes
+EVENTS = 3_000  # reservation.completed events: a sale and its commission each (4 entries)
+RUN_ENTRIES = 100_000  # ledger entries a settlement run closes
 PARTNERS = 50
 
 
@@ -23,25 +24,52 @@ def run(ctx) -> list[dict]:
     entries, seconds = consume_rate(ctx, url)
     run_seconds, statements = settlement_run_time(ctx, url)
     return [
-        {"name": f"ledger entries consumed ({EVENTS} sale events, 1 process)", "value": entries / seconds,
-         "unit": "entries/s", "note": f"{EVENTS / seconds:.0f} events/s"},
-        {"name": f"settlement run over {RUN_ENTRIES:,} ledger entries ({statements} partners)",
-         "value": run_seconds, "unit": "s", "note": "one transaction: statements, payouts, tax invoices"},
+        {
+            "name": f"ledger entries consumed ({EVENTS} sale events, 1 process)",
+            "value": entries / seconds,
+            "unit": "entries/s",
+            "note": f"{EVENTS / seconds:.0f} events/s",
+        },
+        {
+            "name": f"settlement run over {RUN_ENTRIES:,} ledger entries ({statements} partners)",
+            "value": run_seconds,
+            "unit": "s",
+            "note": "one transaction: statements, payouts, tax invoices",
+        },
     ]
 
 
 def consume_rate(ctx, url: str) -> tuple[int, float]:
     occurred = datetime.now(UTC)
-    envelopes = [Envelope(type="reservation.completed", source="bench", occurred_at=occurred, payload={
-        "partner_id": f"bench-{i % PARTNERS}", "reservation_number": f"B{i}", "product_id": "p", "product_name": "P",
-        "customer_id": "c", "status": "completed", "total": 10_000 + i}) for i in range(EVENTS)]
+    envelopes = [
+        Envelope(
+            type="reservation.completed",
+            source="bench",
+            occurred_at=occurred,
+            payload={
+                "partner_id": f"bench-{i % PARTNERS}",
+                "reservation_number": f"B{i}",
+                "product_id": "p",
+                "product_name": "P",
+                "customer_id": "c",
+                "status": "completed",
+                "total": 10_000 + i,
+            },
+        )
+        for i in range(EVENTS)
+    ]
     started = time.monotonic()
     with Connection(ctx.amqp_uri, transport_options={"confirm_publish": True}) as connection:
         producer = Producer(connection.default_channel)
         exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True)
         for envelope in envelopes:
-            producer.publish(envelope.model_dump(mode="json"), exchange=exchange, routing_key=envelope.type,
-                             serializer="json", delivery_mode=2)
+            producer.publish(
+                envelope.model_dump(mode="json"),
+                exchange=exchange,
+                routing_key=envelope.type,
+                serializer="json",
+                delivery_mode=2,
+            )
     expected = EVENTS * 4
     while (entries := scalar(url, "SELECT count(*) FROM ledger_entries")) < expected:
         time.sleep(0.05)
@@ -73,7 +101,8 @@ def settlement_run_time(ctx, url: str) -> tuple[float, int]:
                   CASE WHEN kind = 'sale' THEN 10000 ELSE 1000 END, 0),
                  (CASE WHEN kind = 'sale' THEN 'partner_payable' ELSE 'commission_revenue' END,
                   0, CASE WHEN kind = 'sale' THEN 10000 ELSE 1000 END)) AS a(account, debit, credit)""",
-            {"partners": PARTNERS, "day": period_end, "sales": sales})
+            {"partners": PARTNERS, "day": period_end, "sales": sales},
+        )
     with ClusterRpcProxy({"AMQP_URI": ctx.amqp_uri}, timeout=600) as rpc:
         started = time.monotonic()
         result = rpc.settlement.run_settlement({"period_end": period_end.isoformat()})

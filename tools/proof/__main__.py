@@ -17,6 +17,7 @@ under the cluster's faults (a broker node killed, one cut off, a PostgreSQL
 failover; ``proof.cluster``), then the same reconciliation. Latency and abuse
 are left to the single-broker run: they measure the code, not the topology.
 """
+
 from __future__ import annotations
 
 import os
@@ -57,7 +58,8 @@ BUDGET_SECONDS = 15 * 60
 class BudgetSpent(Exception):
     """Raised into the run by the watchdog: the report is still written."""
 
-RESERVE_SECONDS = 150   # kept for draining, reconciliation and the report
+
+RESERVE_SECONDS = 150  # kept for draining, reconciliation and the report
 
 
 class Proof:
@@ -108,8 +110,12 @@ class Proof:
         self.salon = self.pc.create_partner(category="salon")
         days = booking_days(14)
         # Room for every booking of the run: the stream and the latency phase share these slots.
-        self.stream_product = booking_product(self.pc, self.salon, [
-            {"date": d, "time": t, "capacity": 1_000_000} for d in days for t in ("10:00", "14:00")], name="Cut")
+        self.stream_product = booking_product(
+            self.pc,
+            self.salon,
+            [{"date": d, "time": t, "capacity": 1_000_000} for d in days for t in ("10:00", "14:00")],
+            name="Cut",
+        )
         self.days = days
         self.store = cafe(self.pc)
         self.cafe_staff = self.pc.staff(self.store.partner, "member")
@@ -125,13 +131,21 @@ class Proof:
         capacities = [1, 5, 25]
         probe = booking_product(self.pc, self.salon, load.slots(capacities), name="Probe")
         shop = self.pc.create_partner(category="fashion")
-        results = [load.slot_probe(probe, self.customers, c, s["date"], s["time"], platform.databases["reservations"])
-                   for c, s in zip(capacities, load.slots(capacities), strict=True)]
+        results = [
+            load.slot_probe(probe, self.customers, c, s["date"], s["time"], platform.databases["reservations"])
+            for c, s in zip(capacities, load.slots(capacities), strict=True)
+        ]
         results += [load.stock_probe(self.pc, shop, self.customers, stock) for stock in (1, 10)]
         for r in results:
-            self.add("oversell", f"{r['what']}: sold past it", r["oversold"], r["buyers"], "= 0",
-                     f"accepted {r['accepted']}, stored {r['stored']}, 409 {r['refused_409']}, "
-                     f"503 {r['refused_503']}, other {r['other']}")
+            self.add(
+                "oversell",
+                f"{r['what']}: sold past it",
+                r["oversold"],
+                r["buyers"],
+                "= 0",
+                f"accepted {r['accepted']}, stored {r['stored']}, 409 {r['refused_409']}, "
+                f"503 {r['refused_503']}, other {r['other']}",
+            )
 
     def latency(self) -> None:
         for clients in (50, 200):
@@ -145,47 +159,100 @@ class Proof:
     def abuse(self, platform: Platform) -> None:
         sweep = abuse.authorization_sweep(self.pc)
         self.pc._operator = None  # the sweep ends its callers' sessions last (DELETE /v1/sessions/current)
-        self.add("abuse", "authorization mismatches", sweep["mismatches"], sweep["cases"], "= 0",
-                 f"{sweep['routes']} routes x {sweep['callers']} callers (tests/authz table); "
-                 + "; ".join(sweep["examples"][:3]))
+        self.add(
+            "abuse",
+            "authorization mismatches",
+            sweep["mismatches"],
+            sweep["cases"],
+            "= 0",
+            f"{sweep['routes']} routes x {sweep['callers']} callers (tests/authz table); "
+            + "; ".join(sweep["examples"][:3]),
+        )
         self.add("abuse", "5xx in the authorization sweep", sweep["server_errors"], sweep["cases"], "= 0")
         if self.left() < RESERVE_SECONDS + 120:
-            self.add("abuse", "fuzz, hostile bodies, login flood", None, target="= 0", note="not run: out of time budget")
+            self.add(
+                "abuse", "fuzz, hostile bodies, login flood", None, target="= 0", note="not run: out of time budget"
+            )
             return
         fuzz = abuse.fuzz(self.pc, self.args.fuzz_examples)
-        self.add("abuse", "5xx on fuzzed input (OpenAPI + hypothesis)", fuzz["server_errors"], fuzz["cases"], "= 0",
-                 f"{fuzz['operations']} operations; " + "; ".join(fuzz["examples"][:3]))
+        self.add(
+            "abuse",
+            "5xx on fuzzed input (OpenAPI + hypothesis)",
+            fuzz["server_errors"],
+            fuzz["cases"],
+            "= 0",
+            f"{fuzz['operations']} operations; " + "; ".join(fuzz["examples"][:3]),
+        )
         self.add("abuse", "4xx without the error shape (fuzz)", fuzz["bad_error_body"], fuzz["cases"], "= 0")
         bodies = abuse.hostile(self.pc)
-        self.add("abuse", "5xx on hostile bodies and path values", bodies["server_errors"], bodies["cases"], "= 0",
-                 f"{bodies['routes']} body routes x {len(abuse.hostile_bodies())} bodies (oversized, nested, NUL, "
-                 "non-UTF-8, truncated, form), and every id in a path as NUL, 400 characters, traversal, "
-                 "non-UTF-8; " + "; ".join(bodies["examples"][:3]))
+        self.add(
+            "abuse",
+            "5xx on hostile bodies and path values",
+            bodies["server_errors"],
+            bodies["cases"],
+            "= 0",
+            f"{bodies['routes']} body routes x {len(abuse.hostile_bodies())} bodies (oversized, nested, NUL, "
+            "non-UTF-8, truncated, form), and every id in a path as NUL, 400 characters, traversal, "
+            "non-UTF-8; " + "; ".join(bodies["examples"][:3]),
+        )
         self.add("abuse", "hostile bodies accepted (2xx)", bodies["accepted"], bodies["cases"], "= 0")
         self.add("abuse", "4xx without the error shape (hostile)", bodies["bad_error_body"], bodies["cases"], "= 0")
         flood = abuse.login_flood(self.pc)
-        self.add("abuse", "login flood: 5xx other than 503, or no answer", flood["server_errors"], flood["attempts"],
-                 "= 0", f"statuses {flood['statuses']} in {flood['seconds']:.1f}s")
-        self.add("abuse", "login flood: clean 503 (accounts busy hashing)", flood["refused_503"], flood["attempts"],
-                 note="beyond the hashes its memory budget holds, accounts answers 503 busy at once")
-        self.add("abuse", "login flood: refused with 429", flood["rate_limited"], flood["attempts"],
-                 f">= {flood['attempts'] - 40}", "limit 20/60 s per address")
-        self.add("abuse", "login flood: another address logs in", int(flood["bystander_login"] == 201), 1, "= 1",
-                 f"status {flood['bystander_login']}")
-        self.add("abuse", "login flood: /healthz not 200 while logins queue", flood["health_not_200"],
-                 flood["health_checks"], "= 0", "polled every 0.25 s throughout the flood")
+        self.add(
+            "abuse",
+            "login flood: 5xx other than 503, or no answer",
+            flood["server_errors"],
+            flood["attempts"],
+            "= 0",
+            f"statuses {flood['statuses']} in {flood['seconds']:.1f}s",
+        )
+        self.add(
+            "abuse",
+            "login flood: clean 503 (accounts busy hashing)",
+            flood["refused_503"],
+            flood["attempts"],
+            note="beyond the hashes its memory budget holds, accounts answers 503 busy at once",
+        )
+        self.add(
+            "abuse",
+            "login flood: refused with 429",
+            flood["rate_limited"],
+            flood["attempts"],
+            f">= {flood['attempts'] - 40}",
+            "limit 20/60 s per address",
+        )
+        self.add(
+            "abuse",
+            "login flood: another address logs in",
+            int(flood["bystander_login"] == 201),
+            1,
+            "= 1",
+            f"status {flood['bystander_login']}",
+        )
+        self.add(
+            "abuse",
+            "login flood: /healthz not 200 while logins queue",
+            flood["health_not_200"],
+            flood["health_checks"],
+            "= 0",
+            "polled every 0.25 s throughout the flood",
+        )
 
     def fault_rows(self, area: str, name: str, result, what: str, recovery: str, note: str) -> None:
         """Two rows per fault: requests not answered with 2xx/4xx/clean 503, and the recovery figure."""
         c = result.counts
         recovered = f"{result.recovery_seconds:.1f}s" if result.recovery_seconds is not None else "NOT recovered"
-        self.add(area, f"{name}: 5xx other than 503, or no answer", c["other_5xx"] + c["no_answer"] +
-                 c["bad_error_body"], c["requests"], "= 0",
-                 f"ok {c['ok']}, clean 503 {c['refused_503']}; {what} {recovered}"
-                 + (f"; {result.detail}" if result.detail else "")
-                 + (f"; fault error: {result.error}" if result.error else ""))
-        self.add(area, f"{name}: {recovery}", result.recovery_seconds, target=f"<= {faults.RECOVERY_LIMIT}",
-                 note=note)
+        self.add(
+            area,
+            f"{name}: 5xx other than 503, or no answer",
+            c["other_5xx"] + c["no_answer"] + c["bad_error_body"],
+            c["requests"],
+            "= 0",
+            f"ok {c['ok']}, clean 503 {c['refused_503']}; {what} {recovered}"
+            + (f"; {result.detail}" if result.detail else "")
+            + (f"; fault error: {result.error}" if result.error else ""),
+        )
+        self.add(area, f"{name}: {recovery}", result.recovery_seconds, target=f"<= {faults.RECOVERY_LIMIT}", note=note)
 
     def cluster_faults(self, platform: Platform) -> None:
         for name, fault in faults.cluster_plan(platform):
@@ -194,9 +261,15 @@ class Proof:
                 continue
             print(f"proof:   fault: {name}", flush=True)
             result = faults.run_lasting(platform, self.ledger, name, fault)
-            self.fault_rows("cluster", name, result, "bookings succeeded again after", "seconds until bookings "
-                            "succeed again", "from the fault's start to a booking and an order accepted after "
-                            "the last failed request (none failed: the first ones after the start)")
+            self.fault_rows(
+                "cluster",
+                name,
+                result,
+                "bookings succeeded again after",
+                "seconds until bookings succeed again",
+                "from the fault's start to a booking and an order accepted after "
+                "the last failed request (none failed: the first ones after the start)",
+            )
 
     def faults(self, platform: Platform, stream: Stream) -> None:
         if platform.cluster:
@@ -211,52 +284,122 @@ class Proof:
                 continue
             print(f"proof:   fault: {name}", flush=True)
             result = faults.run_fault(platform, self.ledger, name, action)
-            self.fault_rows("faults", name, result, "recovered in", "recovery",
-                            "s from the fault's end to a booking and an order accepted and /healthz 200")
+            self.fault_rows(
+                "faults",
+                name,
+                result,
+                "recovered in",
+                "recovery",
+                "s from the fault's end to a booking and an order accepted and /healthz 200",
+            )
 
     def reconcile(self, platform: Platform) -> None:
         db = platform.databases
         e = reconcile.existence(db, self.ledger)
         self.add("reconcile", "accepted bookings/orders lost", e["lost"], e["accepted"], "= 0")
-        self.add("reconcile", "duplicated bookings/orders", e["duplicated"] + e["unexplained"], e["accepted"], "= 0",
-                 f"unresolved after retries: {e['unresolved']}")
+        self.add(
+            "reconcile",
+            "duplicated bookings/orders",
+            e["duplicated"] + e["unexplained"],
+            e["accepted"],
+            "= 0",
+            f"unresolved after retries: {e['unresolved']}",
+        )
         m = reconcile.messages(db, self.ledger)
-        self.add("reconcile", "creation messages missing", m["missing"], m["objects"], "= 0",
-                 f"{m['messages']} messages about these objects")
+        self.add(
+            "reconcile",
+            "creation messages missing",
+            m["missing"],
+            m["objects"],
+            "= 0",
+            f"{m['messages']} messages about these objects",
+        )
         self.add("reconcile", "duplicated messages (object, event, recipient)", m["duplicated"], m["messages"], "= 0")
         ledger = reconcile.ledger_entries(db, self.ledger)
-        self.add("reconcile", "ledger: completed orders without their sale", ledger["missing"],
-                 ledger["completed_orders"], "= 0")
-        self.add("reconcile", "ledger: duplicated transactions, or sales of orders not completed",
-                 ledger["duplicated"] + ledger["unexpected"], ledger["transactions"], "= 0",
-                 f"duplicated {ledger['duplicated']}, sale without a completed order {ledger['unexpected']} "
-                 "(completed = what the orders database holds)")
-        self.add("reconcile", "orders: completions the client was told of, not held", ledger["told_not_held"],
-                 len(self.ledger.completed_orders), "= 0")
-        self.add("reconcile", "orders: completions told 503 (or unanswered) that happened", ledger["completed_unseen"],
-                 ledger["completed_orders"], note="the client stopped retrying (the run ended); the database "
-                 "holds the completion and the ledger its one sale, counted apart from duplicates")
+        self.add(
+            "reconcile",
+            "ledger: completed orders without their sale",
+            ledger["missing"],
+            ledger["completed_orders"],
+            "= 0",
+        )
+        self.add(
+            "reconcile",
+            "ledger: duplicated transactions, or sales of orders not completed",
+            ledger["duplicated"] + ledger["unexpected"],
+            ledger["transactions"],
+            "= 0",
+            f"duplicated {ledger['duplicated']}, sale without a completed order {ledger['unexpected']} "
+            "(completed = what the orders database holds)",
+        )
+        self.add(
+            "reconcile",
+            "orders: completions the client was told of, not held",
+            ledger["told_not_held"],
+            len(self.ledger.completed_orders),
+            "= 0",
+        )
+        self.add(
+            "reconcile",
+            "orders: completions told 503 (or unanswered) that happened",
+            ledger["completed_unseen"],
+            ledger["completed_orders"],
+            note="the client stopped retrying (the run ended); the database "
+            "holds the completion and the ledger its one sale, counted apart from duplicates",
+        )
         self.add("reconcile", "ledger: unbalanced transactions", ledger["unbalanced"], ledger["transactions"], "= 0")
         h = reconcile.holds(db)
-        self.add("reconcile", "holds without an owner", h["orphaned"], h["held"], "= 0",
-                 ", ".join(h["orphan_examples"]))
+        self.add(
+            "reconcile", "holds without an owner", h["orphaned"], h["held"], "= 0", ", ".join(h["orphan_examples"])
+        )
         self.add("reconcile", "live bookings/orders without their hold", h["owners_without_hold"], h["held"], "= 0")
         o = reconcile.outboxes(db)
         if "error" in o:
             self.add("reconcile", "outbox backlog (pcops)", None, len(db), "= 0", o["error"])
         else:
-            self.add("reconcile", "outbox rows unpublished (events with subscribers)", o["subscribed_pending"],
-                     len(db), "= 0", f"pcops outbox backlog: {o['by_service'] or 'empty'}")
-            self.add("reconcile", "outbox rows no subscriber will ever take", sum(o["unsubscribed"].values()), len(db),
-                     "= 0", ("unroutable with mandatory, retried forever: " + ", ".join(
-                         f"{k} x{v}" for k, v in sorted(o["unsubscribed"].items()))) if o["unsubscribed"] else "")
+            self.add(
+                "reconcile",
+                "outbox rows unpublished (events with subscribers)",
+                o["subscribed_pending"],
+                len(db),
+                "= 0",
+                f"pcops outbox backlog: {o['by_service'] or 'empty'}",
+            )
+            self.add(
+                "reconcile",
+                "outbox rows no subscriber will ever take",
+                sum(o["unsubscribed"].values()),
+                len(db),
+                "= 0",
+                (
+                    "unroutable with mandatory, retried forever: "
+                    + ", ".join(f"{k} x{v}" for k, v in sorted(o["unsubscribed"].items()))
+                )
+                if o["unsubscribed"]
+                else "",
+            )
         q = reconcile.queues(platform.ctl, platform.vhost)
-        self.add("reconcile", "messages left in event and RPC request queues", q["undrained"], q["queues"], "= 0",
-                 str(q["undrained_queues"]) if q["undrained"] else "")
-        self.add("reconcile", "late RPC replies left in reply queues", q["late_replies"], q["queues"],
-                 note="answers that came after the caller's deadline (it had already said 503); "
-                      "they go when the reply queue expires")
-        reasons = reconcile.dead_letter_reasons(platform.direct_amqp_uri, q["dead_letter_queues"]) if q["dead_lettered"] else []
+        self.add(
+            "reconcile",
+            "messages left in event and RPC request queues",
+            q["undrained"],
+            q["queues"],
+            "= 0",
+            str(q["undrained_queues"]) if q["undrained"] else "",
+        )
+        self.add(
+            "reconcile",
+            "late RPC replies left in reply queues",
+            q["late_replies"],
+            q["queues"],
+            note="answers that came after the caller's deadline (it had already said 503); "
+            "they go when the reply queue expires",
+        )
+        reasons = (
+            reconcile.dead_letter_reasons(platform.direct_amqp_uri, q["dead_letter_queues"])
+            if q["dead_lettered"]
+            else []
+        )
         self.add("reconcile", "dead-lettered events", q["dead_lettered"], q["queues"], note="; ".join(reasons[:3]))
 
     def wait_drained(self, platform: Platform, timeout: float) -> None:
@@ -286,26 +429,38 @@ class Proof:
             if self.args.cluster:
                 print("proof: make cluster (tools/cluster.sh)", flush=True)
                 cluster = Cluster.up()
-                self.notes.append("on make cluster: 3 RabbitMQ nodes (quorum queues, deploy/'s policies), "
-                                  "PostgreSQL primary + synchronous standby; every instance lists the 3 nodes "
-                                  "(own order, one TCP proxy per node), databases by multi-host URL with "
-                                  "target_session_attrs=read-write; latency and abuse left to the single-broker run; "
-                                  "one reconciliation at the end covers every fault")
+                self.notes.append(
+                    "on make cluster: 3 RabbitMQ nodes (quorum queues, deploy/'s policies), "
+                    "PostgreSQL primary + synchronous standby; every instance lists the 3 nodes "
+                    "(own order, one TCP proxy per node), databases by multi-host URL with "
+                    "target_session_attrs=read-write; latency and abuse left to the single-broker run; "
+                    "one reconciliation at the end covers every fault"
+                )
             platform = Platform(instances_per_service=2, cluster=cluster)
             print(f"proof: starting the platform (vhost {platform.vhost}, logs {platform.log_dir})", flush=True)
             platform.start()
             self.watcher = eventlet.spawn(self.watch, platform)
             self.supervisor = eventlet.spawn(platform.supervise)
-            self.add("platform", "processes started", sum(len(i) for i in platform.instances.values()),
-                     note="2 per domain service, 1 gateway; broker reached through the proof's TCP proxy")
+            self.add(
+                "platform",
+                "processes started",
+                sum(len(i) for i in platform.instances.values()),
+                note="2 per domain service, 1 gateway; broker reached through the proof's TCP proxy",
+            )
             self.section("seed", lambda: self.seed(platform))
             print(f"proof: seeded ({self.left():.0f}s left)", flush=True)
             self.health_phase = "load"
             if "load" not in self.args.skip:
                 self.section("load", lambda: (self.oversell if cluster else self.load)(platform))
             self.ledger = Ledger()
-            stream = Stream(self.ledger, self.stream_product, self.store, self.stream_customers,
-                            client_from(platform.url, next_address(), self.cafe_staff.token), self.days)
+            stream = Stream(
+                self.ledger,
+                self.stream_product,
+                self.store,
+                self.stream_customers,
+                client_from(platform.url, next_address(), self.cafe_staff.token),
+                self.days,
+            )
             stream.start()
             self.health_phase = "faults"
             if "faults" not in self.args.skip:
@@ -323,29 +478,48 @@ class Proof:
             self.section("reconcile", lambda: self.reconcile(platform))
             requests_made = len(self.ledger.outcomes)
             statuses = Counter(o.status for o in self.ledger.outcomes)
-            self.add("stream", "bookings and orders accepted", len(self.ledger.reservations) + len(self.ledger.orders),
-                     requests_made, note=f"{len(self.ledger.reservations)} bookings, {len(self.ledger.orders)} orders "
-                                         f"({len(self.ledger.completed_orders)} completed); statuses of all "
-                                         f"{requests_made} requests: {dict(sorted(statuses.items()))}")
+            self.add(
+                "stream",
+                "bookings and orders accepted",
+                len(self.ledger.reservations) + len(self.ledger.orders),
+                requests_made,
+                note=f"{len(self.ledger.reservations)} bookings, {len(self.ledger.orders)} orders "
+                f"({len(self.ledger.completed_orders)} completed); statuses of all "
+                f"{requests_made} requests: {dict(sorted(statuses.items()))}",
+            )
             for phase, (polls, ok) in self.health.items():
                 if not polls:
                     continue
-                self.add("health", f"/healthz answered 200 during {phase} (polled every second)", ok, polls,
-                         "" if phase == "faults" else f">= {polls}",
-                         "503 while a service is down, by design" if phase == "faults" else
-                         "200 only when every service answers its health RPC within 2 s")
+                self.add(
+                    "health",
+                    f"/healthz answered 200 during {phase} (polled every second)",
+                    ok,
+                    polls,
+                    "" if phase == "faults" else f">= {polls}",
+                    "503 while a service is down, by design"
+                    if phase == "faults"
+                    else "200 only when every service answers its health RPC within 2 s",
+                )
             platform.sample_rss()
             for service, mib in platform.peak_rss_mib().items():
                 self.add("memory", f"peak RSS {service}", round(mib, 1), note="MiB, the larger of its processes")
-            self.add("budget", "peak PostgreSQL connections to the proof's databases", platform.peak_connections,
-                     note=f"sampled every second; the pools may open {platform.pool_budget()}, the harness's "
-                          f"own look-ups come on top; the whole server peaked at "
-                          f"{platform.peak_server_connections} of its {platform.max_connections}, "
-                          f"{platform.ours_at_server_peak} of them the proof's")
+            self.add(
+                "budget",
+                "peak PostgreSQL connections to the proof's databases",
+                platform.peak_connections,
+                note=f"sampled every second; the pools may open {platform.pool_budget()}, the harness's "
+                f"own look-ups come on top; the whole server peaked at "
+                f"{platform.peak_server_connections} of its {platform.max_connections}, "
+                f"{platform.ours_at_server_peak} of them the proof's",
+            )
             unplanned = platform.unplanned_restarts()
-            self.add("faults", "processes that exited by themselves (restarted by the proof's supervisor)",
-                     sum(unplanned.values()), sum(len(i) for i in platform.instances.values()),
-                     note=", ".join(f"{s} {n}" for s, n in unplanned.items() if n) or "none")
+            self.add(
+                "faults",
+                "processes that exited by themselves (restarted by the proof's supervisor)",
+                sum(unplanned.values()),
+                sum(len(i) for i in platform.instances.values()),
+                note=", ".join(f"{s} {n}" for s, n in unplanned.items() if n) or "none",
+            )
             self.notes.append(f"logs of every process: {platform.log_dir}")
             self.notes.append("time per part: " + ", ".join(self.timings))
         except Exception as exc:
@@ -364,8 +538,15 @@ class Proof:
                 cluster.close()
         machine = f"{os.cpu_count()} CPUs, Python {host.python_version()}"
         name = "proof-cluster" if self.args.cluster else "proof"
-        text = render(self.rows, started_at, time.monotonic() - self.started, REPO, machine, self.notes,
-                      "make proof CLUSTER=1" if self.args.cluster else "make proof")
+        text = render(
+            self.rows,
+            started_at,
+            time.monotonic() - self.started,
+            REPO,
+            machine,
+            self.notes,
+            "make proof CLUSTER=1" if self.args.cluster else "make proof",
+        )
         print(text)
         path = write(text, REPO, started_at, name)
         print(f"proof: written to {path.relative_to(REPO)} and reports/{name}-latest.md")
@@ -380,10 +561,16 @@ class Proof:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the RabbitMQ and PostgreSQL faults")
-    parser.add_argument("--cluster", action="store_true",
-                        help="on make cluster, with the cluster's faults (make proof CLUSTER=1)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["load", "abuse", "faults"],
-                        help="leave parts out (while developing the harness; the report says so)")
+    parser.add_argument(
+        "--cluster", action="store_true", help="on make cluster, with the cluster's faults (make proof CLUSTER=1)"
+    )
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["load", "abuse", "faults"],
+        help="leave parts out (while developing the harness; the report says so)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the vhost and databases for a look afterwards")
     parser.add_argument("--fuzz-examples", type=int, default=6, help="hypothesis examples per operation")
     parser.add_argument("--load-seconds", type=float, default=12, help="seconds per latency level")

@@ -2,6 +2,7 @@
 route of the gateway's own route table, every kind of caller and a foreign
 partner), a hypothesis fuzz driven by /v1/openapi.json, hostile bodies, and
 a client flooding login."""
+
 from __future__ import annotations
 
 import json
@@ -28,6 +29,7 @@ NOT_FUZZED = {("delete", "/v1/sessions/current"), ("post", "/v1/me/withdraw")}
 
 # --- authorization sweep -----------------------------------------------------------
 
+
 def authorization_sweep(pc) -> dict:
     """tests/authz's table and its own comparison, against the whole platform running."""
     from authz import expected_access as ea
@@ -37,16 +39,28 @@ def authorization_sweep(pc) -> dict:
 
     a, b = pc.create_partner(category="salon"), pc.create_partner(category="cafe")
     clients = {
-        ea.ANONYMOUS: pc.anonymous, ea.CUSTOMER: pc.customer_session().client, ea.MEMBER: pc.sign_up_member().client,
-        ea.PARTNER_MEMBER: pc.staff(a, "member").client, ea.PARTNER_MASTER: pc.staff(a, "master").client,
-        ea.PARTNER_ADMIN: a.admin.client, ea.API_KEY: pc.api_key(a), ea.OPERATOR: pc.operator().client,
-        ea.OTHER_ADMIN: b.admin.client, ea.OTHER_API_KEY: pc.api_key(b)}
+        ea.ANONYMOUS: pc.anonymous,
+        ea.CUSTOMER: pc.customer_session().client,
+        ea.MEMBER: pc.sign_up_member().client,
+        ea.PARTNER_MEMBER: pc.staff(a, "member").client,
+        ea.PARTNER_MASTER: pc.staff(a, "master").client,
+        ea.PARTNER_ADMIN: a.admin.client,
+        ea.API_KEY: pc.api_key(a),
+        ea.OPERATOR: pc.operator().client,
+        ea.OTHER_ADMIN: b.admin.client,
+        ea.OTHER_API_KEY: pc.api_key(b),
+    }
     routes = sorted(routes_of(GatewayService), key=lambda r: (r in RUNS_LAST, r[1], r[0]))
     missing = [r for r in routes if r not in ea.EXPECTED]
     routes = [r for r in routes if r in ea.EXPECTED]
     pool = eventlet.GreenPool(len(ea.CALLERS))
-    results = dict(zip(ea.CALLERS, pool.imap(
-        lambda caller: check_caller(caller, clients[caller], routes, a.partner_id), ea.CALLERS), strict=True))
+    results = dict(
+        zip(
+            ea.CALLERS,
+            pool.imap(lambda caller: check_caller(caller, clients[caller], routes, a.partner_id), ea.CALLERS),
+            strict=True,
+        )
+    )
     mismatches, server_errors = [], []
     for caller, rows in results.items():
         for method, url, want, got, status, text in rows:
@@ -54,9 +68,14 @@ def authorization_sweep(pc) -> dict:
                 server_errors.append(f"{method} {url} as {caller}: {status} {text[:120]}")
             if want != got:
                 mismatches.append(f"{method} {url} as {caller}: expected {want}, got {status}")
-    return {"routes": len(routes), "callers": len(ea.CALLERS), "cases": sum(len(r) for r in results.values()),
-            "mismatches": len(mismatches) + len(missing), "server_errors": len(server_errors),
-            "examples": (mismatches + server_errors + [f"no expected line: {r}" for r in missing])[:10]}
+    return {
+        "routes": len(routes),
+        "callers": len(ea.CALLERS),
+        "cases": sum(len(r) for r in results.values()),
+        "mismatches": len(mismatches) + len(missing),
+        "server_errors": len(server_errors),
+        "examples": (mismatches + server_errors + [f"no expected line: {r}" for r in missing])[:10],
+    }
 
 
 # --- schema-driven fuzz ----------------------------------------------------------------
@@ -87,18 +106,36 @@ def strategy_for(schema: dict, defs: dict, depth: int = 0) -> st.SearchStrategy:
         props = schema.get("properties", {})
         required = [k for k in schema.get("required", []) if k in props]
         optional = [k for k in props if k not in required]
-        return st.fixed_dictionaries({k: strategy_for(props[k], defs, depth + 1) for k in required},
-                                     optional={k: strategy_for(props[k], defs, depth + 1) for k in optional})
+        return st.fixed_dictionaries(
+            {k: strategy_for(props[k], defs, depth + 1) for k in required},
+            optional={k: strategy_for(props[k], defs, depth + 1) for k in optional},
+        )
     if kind == "array":
-        return st.lists(strategy_for(schema.get("items", {}), defs, depth + 1),
-                        max_size=min(schema.get("maxItems", 4), 4))
+        return st.lists(
+            strategy_for(schema.get("items", {}), defs, depth + 1), max_size=min(schema.get("maxItems", 4), 4)
+        )
     if kind == "string":
-        edges = st.sampled_from(["", " ", "\u0000", "a" * 5000, "' OR 1=1 --", "２０２６-１１-３０", "💥",
-                                 "2026-02-30", "25:61", "-1", "null"])
+        edges = st.sampled_from(
+            [
+                "",
+                " ",
+                "\u0000",
+                "a" * 5000,
+                "' OR 1=1 --",
+                "２０２６-１１-３０",
+                "💥",
+                "2026-02-30",
+                "25:61",
+                "-1",
+                "null",
+            ]
+        )
         return st.one_of(st.text(max_size=min(schema.get("maxLength", 40), 40)), edges)
     if kind == "integer":
-        return st.one_of(st.integers(schema.get("minimum", -10), schema.get("maximum", 10**6)),
-                         st.sampled_from([-1, 0, 2**31, 2**63, -(2**63) - 1, 10**30]))
+        return st.one_of(
+            st.integers(schema.get("minimum", -10), schema.get("maximum", 10**6)),
+            st.sampled_from([-1, 0, 2**31, 2**63, -(2**63) - 1, 10**30]),
+        )
     if kind == "number":
         return st.one_of(JSON_FLOATS, st.integers())
     if kind == "boolean":
@@ -109,24 +146,37 @@ def strategy_for(schema: dict, defs: dict, depth: int = 0) -> st.SearchStrategy:
 
 
 def json_values() -> st.SearchStrategy:
-    return st.recursive(st.none() | st.booleans() | st.integers() | JSON_FLOATS | st.text(max_size=20),
-                        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                        max_leaves=8)
+    return st.recursive(
+        st.none() | st.booleans() | st.integers() | JSON_FLOATS | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+        max_leaves=8,
+    )
 
 
 def mutated(valid: st.SearchStrategy) -> st.SearchStrategy:
     """Well-formed bodies, bodies with a field dropped, renamed or of the wrong type, and junk."""
+
     def drop(body):
-        return st.sampled_from(sorted(body)).map(lambda k: {x: v for x, v in body.items() if x != k}) if body else st.just(body)
+        return (
+            st.sampled_from(sorted(body)).map(lambda k: {x: v for x, v in body.items() if x != k})
+            if body
+            else st.just(body)
+        )
 
     def retype(body):
-        return (st.sampled_from(sorted(body)).flatmap(lambda k: json_values().map(lambda v: {**body, k: v}))
-                if body else st.just(body))
+        return (
+            st.sampled_from(sorted(body)).flatmap(lambda k: json_values().map(lambda v: {**body, k: v}))
+            if body
+            else st.just(body)
+        )
 
-    return st.one_of(valid, valid.flatmap(lambda b: drop(b) if isinstance(b, dict) else st.just(b)),
-                     valid.flatmap(lambda b: retype(b) if isinstance(b, dict) else st.just(b)),
-                     valid.map(lambda b: {**b, "unknown_field": 1} if isinstance(b, dict) else b),
-                     json_values())
+    return st.one_of(
+        valid,
+        valid.flatmap(lambda b: drop(b) if isinstance(b, dict) else st.just(b)),
+        valid.flatmap(lambda b: retype(b) if isinstance(b, dict) else st.just(b)),
+        valid.map(lambda b: {**b, "unknown_field": 1} if isinstance(b, dict) else b),
+        json_values(),
+    )
 
 
 def caller_for(access: str, callers: dict):
@@ -140,12 +190,20 @@ def fuzz(pc, examples_per_operation: int) -> dict:
     caller its x-access admits (so requests get past authorization to validation)."""
     document = pc.anonymous.get("/v1/openapi.json").json()
     partner = pc.create_partner(category="salon")
-    callers = {"admin": partner.admin.client, "customer": pc.customer_session().client,
-               "member": pc.sign_up_member().client, "operator": pc.operator().client,
-               "anonymous": pc.anonymous, "public": pc.anonymous}
+    callers = {
+        "admin": partner.admin.client,
+        "customer": pc.customer_session().client,
+        "member": pc.sign_up_member().client,
+        "operator": pc.operator().client,
+        "anonymous": pc.anonymous,
+        "public": pc.anonymous,
+    }
     tally: dict[str, Any] = {"operations": 0, "cases": 0, "server_errors": 0, "bad_error_body": 0, "examples": []}
-    path_value = st.one_of(st.just(NOWHERE), st.text(min_size=1, max_size=30).map(
-        lambda s: requests.utils.quote(s, safe="")), st.sampled_from(["..", "%00", "%2e%2e%2f", "1" * 300]))
+    path_value = st.one_of(
+        st.just(NOWHERE),
+        st.text(min_size=1, max_size=30).map(lambda s: requests.utils.quote(s, safe="")),
+        st.sampled_from(["..", "%00", "%2e%2e%2f", "1" * 300]),
+    )
     for path, operations in sorted(document["paths"].items()):
         for method, op in sorted(operations.items()):
             if (method, path) in NOT_FUZZED:
@@ -155,26 +213,32 @@ def fuzz(pc, examples_per_operation: int) -> dict:
             schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
             bodies = mutated(strategy_for(schema, schema.get("$defs", {}))) if schema else st.just(None)
             values = st.fixed_dictionaries({p: path_value for p in PARAM.findall(path)})
-            fuzz_operation(client, method.upper(), path, partner.partner_id, values, bodies, examples_per_operation,
-                           tally)
+            fuzz_operation(
+                client, method.upper(), path, partner.partner_id, values, bodies, examples_per_operation, tally
+            )
     tally["examples"] = tally["examples"][:10]
     return tally
 
 
-def fuzz_operation(client, method: str, path: str, partner_id: str, path_values, bodies, examples: int,
-                   tally: dict) -> None:
+def fuzz_operation(
+    client, method: str, path: str, partner_id: str, path_values, bodies, examples: int, tally: dict
+) -> None:
     """One operation: ``examples`` generated path values and bodies, each answer counted in ``tally``."""
-    @settings(max_examples=examples, database=None, deadline=None, derandomize=False,
-              suppress_health_check=list(HealthCheck))
+
+    @settings(
+        max_examples=examples, database=None, deadline=None, derandomize=False, suppress_health_check=list(HealthCheck)
+    )
     @given(values=path_values, body=bodies)
     def case(values, body):
         url = PARAM.sub(lambda m: partner_id if m.group(1) == "pid" else values[m.group(1)], path)
         count_answer(tally, f"{method} {url} {json.dumps(body)[:100]}", client, method, url, json=body, timeout=30)
+
     case()
 
 
-def count_answer(tally: dict, case: str, client, method: str, path: str, success_is_wrong: bool = False,
-                 **request) -> None:
+def count_answer(
+    tally: dict, case: str, client, method: str, path: str, success_is_wrong: bool = False, **request
+) -> None:
     """Sends one hostile request and counts its answer: no answer or a 5xx is a server error, an error
     not in the contract's shape a bad error body, and a success an accepted case when ``success_is_wrong``;
     each of those is an example named by ``case``."""
@@ -199,6 +263,7 @@ def count_answer(tally: dict, case: str, client, method: str, path: str, success
 
 # --- hostile bodies -----------------------------------------------------------------
 
+
 def hostile_bodies() -> dict[str, tuple[bytes, str]]:
     return {
         "oversized (2 MiB)": (b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}', "application/json"),
@@ -217,12 +282,23 @@ def hostile(pc) -> dict:
     from gateway.service import GatewayService
 
     partner = pc.create_partner(category="salon")
-    callers = {"admin": partner.admin.client, "customer": pc.customer_session().client,
-               "member": pc.sign_up_member().client, "operator": pc.operator().client,
-               "anonymous": pc.anonymous, "public": pc.anonymous}
+    callers = {
+        "admin": partner.admin.client,
+        "customer": pc.customer_session().client,
+        "member": pc.sign_up_member().client,
+        "operator": pc.operator().client,
+        "anonymous": pc.anonymous,
+        "public": pc.anonymous,
+    }
     routes = routes_of(GatewayService)
-    tally: dict[str, Any] = {"routes": 0, "cases": 0, "server_errors": 0, "bad_error_body": 0, "accepted": 0,
-                             "examples": []}
+    tally: dict[str, Any] = {
+        "routes": 0,
+        "cases": 0,
+        "server_errors": 0,
+        "bad_error_body": 0,
+        "accepted": 0,
+        "examples": [],
+    }
     for (method, url), route in sorted(routes.items(), key=lambda item: (item[0][1], item[0][0])):
         if method not in ("POST", "PUT", "PATCH") or (method.lower(), url) in NOT_FUZZED:
             continue
@@ -230,8 +306,17 @@ def hostile(pc) -> dict:
         client = caller_for(route.access, callers)
         path = filled(url, partner.partner_id, NOWHERE)
         for name, (body, content_type) in hostile_bodies().items():
-            count_answer(tally, f"{method} {url} {name}", client, method, path, success_is_wrong=True,
-                         data=body, headers={"Content-Type": content_type}, timeout=60)
+            count_answer(
+                tally,
+                f"{method} {url} {name}",
+                client,
+                method,
+                path,
+                success_is_wrong=True,
+                data=body,
+                headers={"Content-Type": content_type},
+                timeout=60,
+            )
     hostile_path_values(routes, partner, callers, tally)
     tally["examples"] = tally["examples"][:10]
     return tally
@@ -255,11 +340,19 @@ def hostile_path_values(routes, partner, callers, tally) -> None:
         client = caller_for(route.access, callers)
         for label, value in HOSTILE_PATH_VALUES.items():
             path = filled(url, partner.partner_id, value)
-            count_answer(tally, f"{method} {url} path {label}", client, method, path,
-                         json={} if method in ("POST", "PUT", "PATCH") else None, timeout=60)
+            count_answer(
+                tally,
+                f"{method} {url} path {label}",
+                client,
+                method,
+                path,
+                json={} if method in ("POST", "PUT", "PATCH") else None,
+                timeout=60,
+            )
 
 
 # --- login flood ----------------------------------------------------------------------
+
 
 def login_flood(pc, attempts: int = 400, concurrency: int = 20) -> dict:
     """One address tries ``attempts`` logins (a real member's, wrong and right passwords):
@@ -272,8 +365,9 @@ def login_flood(pc, attempts: int = 400, concurrency: int = 20) -> dict:
     def attempt(i: int):
         password = DEFAULT_PASSWORD if i % 10 == 0 else f"guess-{uuid.uuid4().hex[:6]}"
         try:
-            status = flooder.post("/v1/sessions", json={"login_id": victim.login_id, "password": password},
-                                  timeout=60).status_code
+            status = flooder.post(
+                "/v1/sessions", json={"login_id": victim.login_id, "password": password}, timeout=60
+            ).status_code
         except requests.RequestException:
             status = 0
         statuses[status] = statuses.get(status, 0) + 1
@@ -297,13 +391,20 @@ def login_flood(pc, attempts: int = 400, concurrency: int = 20) -> dict:
         pool.spawn(attempt, i)
     eventlet.sleep(0.5)
     bystander = client_from(pc.url, next_address())
-    bystander_status = bystander.post("/v1/sessions", json={"login_id": victim.login_id,
-                                                            "password": DEFAULT_PASSWORD}).status_code
+    bystander_status = bystander.post(
+        "/v1/sessions", json={"login_id": victim.login_id, "password": DEFAULT_PASSWORD}
+    ).status_code
     pool.waitall()
     flooding[0] = False
     watcher.wait()
-    return {"attempts": attempts, "seconds": time.monotonic() - started, "statuses": statuses,
-            "rate_limited": statuses.get(429, 0), "refused_503": statuses.get(503, 0),
-            "server_errors": sum(c for s, c in statuses.items() if (s >= 500 and s != 503) or s == 0),
-            "health_checks": len(health), "health_not_200": sum(1 for s in health if s != 200),
-            "bystander_login": bystander_status}
+    return {
+        "attempts": attempts,
+        "seconds": time.monotonic() - started,
+        "statuses": statuses,
+        "rate_limited": statuses.get(429, 0),
+        "refused_503": statuses.get(503, 0),
+        "server_errors": sum(c for s, c in statuses.items() if (s >= 500 and s != 503) or s == 0),
+        "health_checks": len(health),
+        "health_not_200": sum(1 for s in health if s != 200),
+        "bystander_login": bystander_status,
+    }

@@ -10,6 +10,7 @@ proxy per node), as a load balancer would spread them, so every node carries
 connections; databases are libpq multi-host URLs with
 ``target_session_attrs=read-write``.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,12 +36,12 @@ def script(*args: str, timeout: float = 600) -> str:
 
 @dataclass
 class Cluster:
-    nodes: list[tuple[str, int]] = field(default_factory=list)   # (node name, AMQP port)
-    postgres: str = ""                                            # postgresql://u@h1:p1,h2:p2
+    nodes: list[tuple[str, int]] = field(default_factory=list)  # (node name, AMQP port)
+    postgres: str = ""  # postgresql://u@h1:p1,h2:p2
     started_here: bool = False
-    down: set[str] = field(default_factory=set)                   # nodes killed and not yet back
-    restarting: dict = field(default_factory=dict)                # node -> its node-start process
-    heartbeat: int = 10        # AMQP heartbeat of the services (s): what production should set with a cluster
+    down: set[str] = field(default_factory=set)  # nodes killed and not yet back
+    restarting: dict = field(default_factory=dict)  # node -> its node-start process
+    heartbeat: int = 10  # AMQP heartbeat of the services (s): what production should set with a cluster
 
     @classmethod
     def up(cls) -> Cluster:
@@ -48,7 +49,7 @@ class Cluster:
         status = subprocess.run([str(SCRIPT), "status"], capture_output=True, text=True, timeout=120).stdout
         started_here = status.count("running") < 3 or "primary" not in status
         if started_here:
-            script("stop")          # a half-started leftover goes first
+            script("stop")  # a half-started leftover goes first
             script("start", timeout=900)
         env = dict(line.split("=", 1) for line in script("env").splitlines() if "=" in line and line[0] != "#")
         env = {k: shlex.split(v)[0] for k, v in env.items()}
@@ -73,8 +74,9 @@ class Cluster:
 
     def ctl(self, *args: str, check: bool = True, timeout: float = 120) -> str:
         """rabbitmqctl against a live node of the cluster (never the default broker)."""
-        done = subprocess.run([str(CTL), "-q", "-n", self.live_node(), *args], capture_output=True, text=True,
-                              timeout=timeout)
+        done = subprocess.run(
+            [str(CTL), "-q", "-n", self.live_node(), *args], capture_output=True, text=True, timeout=timeout
+        )
         if check and done.returncode != 0:
             raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {done.stderr.strip()}")
         return done.stdout
@@ -86,8 +88,12 @@ class Cluster:
         import pcops_deploy
 
         definitions = {
-            "vhosts": [{"name": vhost, "metadata": {"description": "make proof CLUSTER=1", "tags": [],
-                                                    "default_queue_type": "quorum"}}],
+            "vhosts": [
+                {
+                    "name": vhost,
+                    "metadata": {"description": "make proof CLUSTER=1", "tags": [], "default_queue_type": "quorum"},
+                }
+            ],
             "permissions": [{"user": "guest", "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"}],
             "policies": [{"vhost": vhost, **policy} for policy in pcops_deploy.event_queue_policies()],
         }
@@ -101,8 +107,11 @@ class Cluster:
     def leaders(self, vhost: str) -> dict[str, str]:
         """queue -> the node leading it (quorum queues)."""
         out = self.ctl("list_queues", "-p", vhost, "name", "type", "leader", "--no-table-headers")
-        return {cols[0]: cols[2] for cols in (line.split("\t") for line in out.splitlines())
-                if len(cols) == 3 and cols[1] == "quorum"}
+        return {
+            cols[0]: cols[2]
+            for cols in (line.split("\t") for line in out.splitlines())
+            if len(cols) == 3 and cols[1] == "quorum"
+        }
 
     def busiest_leader(self, vhost: str) -> tuple[str, list[str]]:
         """The node leading most of the booking and order path's queues, and those queues."""
@@ -125,8 +134,9 @@ class Cluster:
     def restart_node(self, node: str) -> None:
         """Start the node again without waiting: recovering its queues takes minutes on a busy
         machine, and the platform is meant to serve from the other two meanwhile."""
-        self.restarting[node] = subprocess.Popen([str(SCRIPT), "node-start", str(self.index(node))],
-                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.restarting[node] = subprocess.Popen(
+            [str(SCRIPT), "node-start", str(self.index(node))], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
 
     def settle_restarts(self) -> None:
         for node, process in list(self.restarting.items()):

@@ -1,5 +1,6 @@
 """The faults, each under the steady stream: what happens while it lasts and
 how long the platform takes to serve bookings and orders again after it."""
+
 from __future__ import annotations
 
 import subprocess
@@ -14,17 +15,18 @@ import psycopg
 
 from .platform import DOMAIN_SERVICES, POSTGRES, Platform, rabbitmqctl
 
-BLACKHOLE_SECONDS = 75          # longer than the AMQP heartbeat (nameko's default, 60 s)
+BLACKHOLE_SECONDS = 75  # longer than the AMQP heartbeat (nameko's default, 60 s)
 SERVICE_DOWN_SECONDS = 3
 RECOVERY_LIMIT = 120
-NODE_DOWN_SECONDS = 30          # a killed broker node stays down this long, then is started again (not awaited)
-SETTLE_SECONDS = 5              # after a lasting fault is cleared: what its end disturbs is counted too
+NODE_DOWN_SECONDS = 30  # a killed broker node stays down this long, then is started again (not awaited)
+SETTLE_SECONDS = 5  # after a lasting fault is cleared: what its end disturbs is counted too
 
 
 @dataclass
 class Lasting:
     """A fault that lasts ``hold`` seconds under the stream, then is cleared: the platform is
     measured from its start (does it keep serving, how long was it disturbed)."""
+
     start: Callable[[], object]
     clear: Callable[[], object]
     hold: float
@@ -64,13 +66,22 @@ def kill_service(platform: Platform, service: str, every_instance: bool) -> None
 def terminate_backends(platform: Platform) -> int:
     names = [url.rsplit("/", 1)[1] for url in platform.databases.values()]
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-        return len(conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE datname = ANY(%s) AND pid <> pg_backend_pid()", (names,)).fetchall())
+        return len(
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = ANY(%s) AND pid <> pg_backend_pid()",
+                (names,),
+            ).fetchall()
+        )
 
 
 def restart_postgres_immediate() -> None:
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", postgres_version(), "main", "restart",
-                    "-m", "immediate"], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", postgres_version(), "main", "restart", "-m", "immediate"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def rabbit_stop_start() -> None:
@@ -102,8 +113,10 @@ def plan(platform: Platform, kill_rounds: int = 2) -> list[tuple[str, Callable[[
             label = f"kill -9 {service} ({'both instances' if every else 'one instance'})"
             steps.append((label, partial(kill_service, platform, service, every)))
     steps += [
-        ("rabbitmqctl close_all_connections (vhost)",
-         lambda: rabbitmqctl("close_all_connections", "-p", platform.vhost, "proof: fault injection")),
+        (
+            "rabbitmqctl close_all_connections (vhost)",
+            lambda: rabbitmqctl("close_all_connections", "-p", platform.vhost, "proof: fault injection"),
+        ),
         ("rabbitmqctl stop_app / start_app", rabbit_stop_start),
         ("postgres: pg_terminate_backend", lambda: terminate_backends(platform)),
         ("postgres: restart -m immediate", restart_postgres_immediate),
@@ -129,12 +142,18 @@ def cluster_plan(platform: Platform) -> list[tuple[str, Lasting]]:
         return f"{node}: {len(victim['proxy'].connections)} service connections held without a byte moving"
 
     return [
-        (f"broker node leading the busiest queues: kill -9, started again after {NODE_DOWN_SECONDS}s",
-         Lasting(kill_busiest, lambda: cluster.restart_node(victim["node"]), NODE_DOWN_SECONDS)),
-        (f"broker node cut off from every service ({BLACKHOLE_SECONDS}s, TCP proxy blackhole)",
-         Lasting(cut_off, lambda: victim["proxy"].restore(), BLACKHOLE_SECONDS)),
-        ("postgres failover: primary stopped (immediate), standby promoted, old primary rewound and rejoined",
-         Lasting(cluster.pg_failover, lambda: None, 0)),
+        (
+            f"broker node leading the busiest queues: kill -9, started again after {NODE_DOWN_SECONDS}s",
+            Lasting(kill_busiest, lambda: cluster.restart_node(victim["node"]), NODE_DOWN_SECONDS),
+        ),
+        (
+            f"broker node cut off from every service ({BLACKHOLE_SECONDS}s, TCP proxy blackhole)",
+            Lasting(cut_off, lambda: victim["proxy"].restore(), BLACKHOLE_SECONDS),
+        ),
+        (
+            "postgres failover: primary stopped (immediate), standby promoted, old primary rewound and rejoined",
+            Lasting(cluster.pg_failover, lambda: None, 0),
+        ),
     ]
 
 

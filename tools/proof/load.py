@@ -1,6 +1,7 @@
 """Load: the oversell probe (a slot or a stock racing many buyers at once) at
 several capacities, and booking latency and throughput at 50 and 200
 concurrent clients. Two processes of every domain service serve it."""
+
 from __future__ import annotations
 
 import time
@@ -14,8 +15,13 @@ from support.api import expect
 from .reconcile import rows
 from .world import approve, day
 
-ADDRESS = {"recipient_name": "김다온", "phone": "010-1234-5678", "address": "서울시 성동구 왕십리로 1",
-           "detail": "101호", "postal_code": "04778"}
+ADDRESS = {
+    "recipient_name": "김다온",
+    "phone": "010-1234-5678",
+    "address": "서울시 성동구 왕십리로 1",
+    "detail": "101호",
+    "postal_code": "04778",
+}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -47,37 +53,74 @@ def race(requests_to_send: list) -> list[int]:
 def slot_probe(product, customers, capacity: int, date: str, time_: str, reservations_db) -> dict:
     """R-CAT-3/R-RSV-1: a slot of ``capacity`` raced by 3x+10 buyers; none sold past it."""
     buyers = 3 * capacity + 10
-    statuses = race([(customers[i % len(customers)].client, "/v1/shop/reservations",
-                      product.body(date, time_)) for i in range(buyers)])
-    (stored,), = rows(reservations_db, "SELECT count(*) FROM reservations WHERE product_id = %s AND use_date = %s "
-                                       "AND use_time = %s AND status IN ('requested', 'confirmed')",
-                      (product.product_id, date, time_))
+    statuses = race(
+        [
+            (customers[i % len(customers)].client, "/v1/shop/reservations", product.body(date, time_))
+            for i in range(buyers)
+        ]
+    )
+    ((stored,),) = rows(
+        reservations_db,
+        "SELECT count(*) FROM reservations WHERE product_id = %s AND use_date = %s "
+        "AND use_time = %s AND status IN ('requested', 'confirmed')",
+        (product.product_id, date, time_),
+    )
     accepted = statuses.count(201)
-    return {"what": f"slot capacity {capacity}", "capacity": capacity, "buyers": buyers, "accepted": accepted,
-            "stored": stored, "refused_409": statuses.count(409), "refused_503": statuses.count(503),
-            "other": len(statuses) - accepted - statuses.count(409) - statuses.count(503),
-            "oversold": max(0, accepted - capacity, stored - capacity)}
+    return {
+        "what": f"slot capacity {capacity}",
+        "capacity": capacity,
+        "buyers": buyers,
+        "accepted": accepted,
+        "stored": stored,
+        "refused_409": statuses.count(409),
+        "refused_503": statuses.count(503),
+        "other": len(statuses) - accepted - statuses.count(409) - statuses.count(503),
+        "oversold": max(0, accepted - capacity, stored - capacity),
+    }
 
 
 def stock_probe(pc, shop, customers, stock: int) -> dict:
     """R-ORD-6: an option with ``stock`` units raced by 3x+10 parcel orders of one unit."""
-    product = approve(pc, shop, {"kind": "goods", "goods_type": "shop", "name": f"Tee {stock}",
-                                 "options": [{"label": "one size", "amount": 20000}]})
+    product = approve(
+        pc,
+        shop,
+        {
+            "kind": "goods",
+            "goods_type": "shop",
+            "name": f"Tee {stock}",
+            "options": [{"label": "one size", "amount": 20000}],
+        },
+    )
     option = product["live"]["options"][0]["option_id"]
-    expect(shop.admin.client.put(f"{shop.path}/products/{product['product_id']}/inventory",
-                                 json={"stock": [{"option_id": option, "quantity": stock}]}), 200)
+    expect(
+        shop.admin.client.put(
+            f"{shop.path}/products/{product['product_id']}/inventory",
+            json={"stock": [{"option_id": option, "quantity": stock}]},
+        ),
+        200,
+    )
     buyers = 3 * stock + 10
-    body = {"partner_id": shop.partner_id, "channel": "parcel", "shipping_address": ADDRESS,
-            "lines": [{"product_id": product["product_id"], "option_id": option, "quantity": 1}]}
+    body = {
+        "partner_id": shop.partner_id,
+        "channel": "parcel",
+        "shipping_address": ADDRESS,
+        "lines": [{"product_id": product["product_id"], "option_id": option, "quantity": 1}],
+    }
     statuses = race([(customers[i % len(customers)].client, "/v1/shop/orders", body) for i in range(buyers)])
     inventory = expect(shop.admin.client.get(f"{shop.path}/products/{product['product_id']}/inventory"), 200)
     left = inventory["stock"][0]["stock"]
     accepted = statuses.count(201)
-    return {"what": f"stock {stock}", "capacity": stock, "buyers": buyers, "accepted": accepted,
-            "stored": stock - left if left is not None else accepted, "refused_409": statuses.count(409),
-            "refused_503": statuses.count(503),
-            "other": len(statuses) - accepted - statuses.count(409) - statuses.count(503),
-            "oversold": max(0, accepted - stock, (left or 0) < 0 and -left or 0)}
+    return {
+        "what": f"stock {stock}",
+        "capacity": stock,
+        "buyers": buyers,
+        "accepted": accepted,
+        "stored": stock - left if left is not None else accepted,
+        "refused_409": statuses.count(409),
+        "refused_503": statuses.count(503),
+        "other": len(statuses) - accepted - statuses.count(409) - statuses.count(503),
+        "oversold": max(0, accepted - stock, (left or 0) < 0 and -left or 0),
+    }
 
 
 def latency(product, customers, clients: int, seconds: float, dates: list[str]) -> dict:
@@ -93,8 +136,12 @@ def latency(product, customers, clients: int, seconds: float, dates: list[str]) 
             n += 1
             started = time.monotonic()
             try:
-                status = customer.client.post("/v1/shop/reservations", json=product.body(dates[(i + n) % len(dates)]),
-                                              headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=60).status_code
+                status = customer.client.post(
+                    "/v1/shop/reservations",
+                    json=product.body(dates[(i + n) % len(dates)]),
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                    timeout=60,
+                ).status_code
             except requests.RequestException:
                 status = 0
             samples.append(time.monotonic() - started)
@@ -106,10 +153,16 @@ def latency(product, customers, clients: int, seconds: float, dates: list[str]) 
         pool.spawn(client, i)
     pool.waitall()
     elapsed = time.monotonic() - started
-    return {"clients": clients, "requests": len(samples), "ok": statuses.get(201, 0),
-            "p50_ms": percentile(samples, 0.50) * 1000, "p99_ms": percentile(samples, 0.99) * 1000,
-            "throughput": statuses.get(201, 0) / elapsed, "statuses": statuses,
-            "server_errors": sum(c for s, c in statuses.items() if s >= 500 and s != 503)}
+    return {
+        "clients": clients,
+        "requests": len(samples),
+        "ok": statuses.get(201, 0),
+        "p50_ms": percentile(samples, 0.50) * 1000,
+        "p99_ms": percentile(samples, 0.99) * 1000,
+        "throughput": statuses.get(201, 0) / elapsed,
+        "statuses": statuses,
+        "server_errors": sum(c for s, c in statuses.items() if s >= 500 and s != 503),
+    }
 
 
 def slots(capacities: list[int], date_offset: int = 20) -> list[dict]:

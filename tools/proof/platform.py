@@ -10,6 +10,7 @@ one TCP proxy per node, each instance given the nodes in its own order (a
 ``;`` failover list), and the databases live on the primary/standby pair
 behind a multi-host URL.
 """
+
 from __future__ import annotations
 
 import os
@@ -77,7 +78,7 @@ class Instance:
         self.process: subprocess.Popen | None = None
         self.peak_rss_kib = 0
         self.starts = 0
-        self.held_down = False       # killed on purpose: the supervisor leaves it down
+        self.held_down = False  # killed on purpose: the supervisor leaves it down
         self.unplanned_restarts = 0  # exited by itself and was started again by the supervisor
 
     @property
@@ -87,8 +88,9 @@ class Instance:
     def start(self, migrate: bool = False) -> None:
         command = [sys.executable, "-m", "chassis.run", self.service] + ([] if migrate else ["--no-migrate"])
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(command, env={**os.environ, **self.env}, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                command, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.starts += 1
 
     def kill9(self) -> None:
@@ -130,7 +132,7 @@ class Platform:
         self.per_service = instances_per_service
         self.databases: dict[str, str] = {}
         self.instances: dict[str, list[Instance]] = {}
-        self.proxy: TcpProxy | None = None          # the first (single broker: the only) proxy
+        self.proxy: TcpProxy | None = None  # the first (single broker: the only) proxy
         self.proxies: list[TcpProxy] = []
         self.gateway_port = free_port()
         self.stats_conn: psycopg.Connection[Any] | None = None
@@ -155,8 +157,9 @@ class Platform:
             self.cluster.prepare_vhost(self.vhost)
             upstreams = [("127.0.0.1", port) for _, port in self.cluster.nodes]
             # the harness's own look-ups bypass the proxies
-            self.direct_amqp_uri = ";".join(f"pyamqp://guest:guest@127.0.0.1:{port}/{self.vhost}"
-                                            for _, port in self.cluster.nodes)
+            self.direct_amqp_uri = ";".join(
+                f"pyamqp://guest:guest@127.0.0.1:{port}/{self.vhost}" for _, port in self.cluster.nodes
+            )
         else:
             rabbitmqctl("add_vhost", self.vhost)
             rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
@@ -188,20 +191,39 @@ class Platform:
                     time.sleep(3)
         # With a cluster, a node cut off is noticed after two missed heartbeats; then its consumers move on.
         heartbeat = {"PC_AMQP_HEARTBEAT": str(self.cluster.heartbeat)} if self.cluster else {}
-        base_env = {**PROOF_ENV, **heartbeat,
-                    "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")]),
-                    "PSYCOPG_WAIT_FUNC": "wait_select"}
+        base_env = {
+            **PROOF_ENV,
+            **heartbeat,
+            "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")]),
+            "PSYCOPG_WAIT_FUNC": "wait_select",
+        }
         numbers = iter(range(1000))
         for service in DOMAIN_SERVICES:
-            env = {**base_env, f"PC_{service.upper()}_DATABASE_URL": self.databases[service],
-                   f"PC_{service.upper()}_METRICS_PORT": "0"}
-            self.instances[service] = [Instance(service, i, {**env, "PC_AMQP_URI": self.amqp_uri_for(next(numbers))},
-                                                self.log_dir) for i in range(self.per_service)]
-        self.instances["gateway"] = [Instance("gateway", 0, {
-            **base_env, "PC_AMQP_URI": self.amqp_uri_for(next(numbers)), "PC_GATEWAY_PORT": str(self.gateway_port),
-            "PC_GATEWAY_HOST": "127.0.0.1", "PC_GATEWAY_METRICS_PORT": "0", "PC_OIDC_DEV_KEY_FILE": self.dev_key_file,
-            "PC_RATE_LIMIT_NAMESPACE": f"pc_proof_{self.run_id}"},
-            self.log_dir)]
+            env = {
+                **base_env,
+                f"PC_{service.upper()}_DATABASE_URL": self.databases[service],
+                f"PC_{service.upper()}_METRICS_PORT": "0",
+            }
+            self.instances[service] = [
+                Instance(service, i, {**env, "PC_AMQP_URI": self.amqp_uri_for(next(numbers))}, self.log_dir)
+                for i in range(self.per_service)
+            ]
+        self.instances["gateway"] = [
+            Instance(
+                "gateway",
+                0,
+                {
+                    **base_env,
+                    "PC_AMQP_URI": self.amqp_uri_for(next(numbers)),
+                    "PC_GATEWAY_PORT": str(self.gateway_port),
+                    "PC_GATEWAY_HOST": "127.0.0.1",
+                    "PC_GATEWAY_METRICS_PORT": "0",
+                    "PC_OIDC_DEV_KEY_FILE": self.dev_key_file,
+                    "PC_RATE_LIMIT_NAMESPACE": f"pc_proof_{self.run_id}",
+                },
+                self.log_dir,
+            )
+        ]
         for instances in self.instances.values():
             for instance in instances:
                 instance.start()
@@ -257,11 +279,17 @@ class Platform:
         """Seconds until /healthz answers 200 (every service answering); raises after ``timeout``."""
         started = time.monotonic()
         while not self.healthy():
-            dead = [f"{i.service}-{i.index}" for group in self.instances.values() for i in group
-                    if i.process is not None and not i.alive]
+            dead = [
+                f"{i.service}-{i.index}"
+                for group in self.instances.values()
+                for i in group
+                if i.process is not None and not i.alive
+            ]
             if time.monotonic() - started > timeout:
-                raise RuntimeError(f"the platform is not healthy after {timeout:.0f}s (exited: {dead or 'none'}); "
-                                   f"logs in {self.log_dir}")
+                raise RuntimeError(
+                    f"the platform is not healthy after {timeout:.0f}s (exited: {dead or 'none'}); "
+                    f"logs in {self.log_dir}"
+                )
             time.sleep(0.25)
         return time.monotonic() - started
 
@@ -274,18 +302,18 @@ class Platform:
         """Connections to the proof's databases now, and to the whole server (everyone's)."""
         try:
             if self.stats_conn is None or self.stats_conn.closed:
-                self.stats_conn = psycopg.connect(self.database_url_of("postgres"), autocommit=True,
-                                                  connect_timeout=3)
+                self.stats_conn = psycopg.connect(self.database_url_of("postgres"), autocommit=True, connect_timeout=3)
             ours, everyone, limit = self.stats_conn.execute(
                 """SELECT count(*) FILTER (WHERE datname = ANY(%s)), count(*),
                           current_setting('max_connections')::int
                    FROM pg_stat_activity WHERE backend_type = 'client backend'""",
-                ([psycopg.conninfo.conninfo_to_dict(url)["dbname"] for url in self.databases.values()],)).fetchone()
+                ([psycopg.conninfo.conninfo_to_dict(url)["dbname"] for url in self.databases.values()],),
+            ).fetchone()
         except psycopg.Error:  # the database faults restart the server: sample again next time
             self.stats_conn = None
             return
         self.peak_connections = max(self.peak_connections, ours)
-        if everyone > self.peak_server_connections:   # whose they were: tells others' load apart from ours
+        if everyone > self.peak_server_connections:  # whose they were: tells others' load apart from ours
             self.peak_server_connections, self.ours_at_server_peak = everyone, ours
         self.max_connections = limit
 
@@ -293,8 +321,7 @@ class Platform:
         return sum(int(PROOF_ENV[f"PC_{s.upper()}_DB_POOL_MAX"]) * len(self.instances[s]) for s in DOMAIN_SERVICES)
 
     def peak_rss_mib(self) -> dict[str, float]:
-        return {service: max(i.peak_rss_kib for i in instances) / 1024
-                for service, instances in self.instances.items()}
+        return {service: max(i.peak_rss_kib for i in instances) / 1024 for service, instances in self.instances.items()}
 
     def exited_unexpectedly(self) -> list[str]:
         return [f"{i.service}-{i.index}" for group in self.instances.values() for i in group if not i.alive]

@@ -1,5 +1,6 @@
 """The proof's table: figures with the number of cases tried and a verdict, as
 markdown, printed and written to reports/proof-<date>.md and reports/proof-latest.md."""
+
 from __future__ import annotations
 
 import subprocess
@@ -14,7 +15,7 @@ class Row:
     figure: str
     value: object
     cases: object = ""
-    target: str = ""          # e.g. "= 0"; empty for a measured figure
+    target: str = ""  # e.g. "= 0"; empty for a measured figure
     note: str = ""
 
     @property
@@ -48,17 +49,32 @@ def table(rows: list[Row]) -> list[str]:
 def commit(repo: Path) -> str:
     def git(*args):
         return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True).stdout.strip()
+
     sha = git("rev-parse", "--short", "HEAD") or "unknown"
-    return sha + (" (working tree with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else "")
+    return sha + (
+        " (working tree with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
+    )
 
 
-def render(rows: list[Row], started: datetime, seconds: float, repo: Path, machine: str, notes: list[str],
-           command: str = "make proof") -> str:
+def render(
+    rows: list[Row],
+    started: datetime,
+    seconds: float,
+    repo: Path,
+    machine: str,
+    notes: list[str],
+    command: str = "make proof",
+) -> str:
     failed = [r for r in rows if r.verdict == "FAIL"]
-    lines = [f"# Proof under fire ({started.isoformat(timespec='seconds')}, commit {commit(repo)})", "",
-             f"`{command}`, {seconds / 60:.1f} min on {machine}. "
-             f"Verdict: {'every target met' if not failed else f'{len(failed)} target(s) missed'}.", "",
-             *table(rows), ""]
+    lines = [
+        f"# Proof under fire ({started.isoformat(timespec='seconds')}, commit {commit(repo)})",
+        "",
+        f"`{command}`, {seconds / 60:.1f} min on {machine}. "
+        f"Verdict: {'every target met' if not failed else f'{len(failed)} target(s) missed'}.",
+        "",
+        *table(rows),
+        "",
+    ]
     if notes:
         lines += ["## Notes", "", *[f"- {n}" for n in notes], ""]
     return "\n".join(lines)

@@ -9,6 +9,7 @@ the service notices and reconnects.
 
 Runs under eventlet (green sockets), like the rest of the proof harness.
 """
+
 from __future__ import annotations
 
 import socket
@@ -109,7 +110,7 @@ class TcpProxy:
             pass
         finally:
             self.connections.discard(pair)
-            self._shutdown(pair)   # wakes the other pump with an end of stream
+            self._shutdown(pair)  # wakes the other pump with an end of stream
             source.close()
 
     @staticmethod

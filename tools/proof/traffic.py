@@ -7,6 +7,7 @@ accepted (201, counted once) or, if the run ends first, unresolved. Orders
 are then taken through start-preparing and complete by the cafe's staff, so
 settlement has sales to record.
 """
+
 from __future__ import annotations
 
 import time
@@ -22,21 +23,22 @@ RETRY_PAUSE = 0.5
 
 @dataclass
 class Outcome:
-    at: float          # time.monotonic() when the answer came
-    kind: str          # "booking", "order", "order_step"
-    status: int        # HTTP status, 0 for no answer (connection error or client timeout)
+    at: float  # time.monotonic() when the answer came
+    kind: str  # "booking", "order", "order_step"
+    status: int  # HTTP status, 0 for no answer (connection error or client timeout)
     seconds: float
-    body_ok: bool = True   # a 5xx carried the contract's error body
+    body_ok: bool = True  # a 5xx carried the contract's error body
 
 
 @dataclass
 class Ledger:
     """What the clients were told: the ground truth the reconciliation checks."""
+
     outcomes: list[Outcome] = field(default_factory=list)
-    reservations: dict[str, dict] = field(default_factory=dict)   # idempotency key -> 201 body
-    orders: dict[str, dict] = field(default_factory=dict)         # idempotency key -> 201 body
+    reservations: dict[str, dict] = field(default_factory=dict)  # idempotency key -> 201 body
+    orders: dict[str, dict] = field(default_factory=dict)  # idempotency key -> 201 body
     completed_orders: set[str] = field(default_factory=set)
-    unresolved: dict[str, tuple] = field(default_factory=dict)    # key -> (kind, client, path, body, customer_id)
+    unresolved: dict[str, tuple] = field(default_factory=dict)  # key -> (kind, client, path, body, customer_id)
 
 
 def worth_retrying(response: requests.Response | None) -> bool:
@@ -59,8 +61,15 @@ def error_shaped(response: requests.Response) -> bool:
 
 
 class Stream:
-    def __init__(self, ledger: Ledger, product: BookingProduct, store: Cafe, customers: list, staff_client,
-                 booking_days: list[str]):
+    def __init__(
+        self,
+        ledger: Ledger,
+        product: BookingProduct,
+        store: Cafe,
+        customers: list,
+        staff_client,
+        booking_days: list[str],
+    ):
         self.ledger, self.product, self.store = ledger, product, store
         self.customers, self.staff, self.days = customers, staff_client, booking_days
         self.running = False
@@ -75,12 +84,12 @@ class Stream:
             self.ledger.outcomes.append(Outcome(time.monotonic(), kind, 0, time.monotonic() - started))
             return None
         ok = response.status_code < 500 or error_shaped(response)
-        self.ledger.outcomes.append(Outcome(time.monotonic(), kind, response.status_code,
-                                            time.monotonic() - started, ok))
+        self.ledger.outcomes.append(
+            Outcome(time.monotonic(), kind, response.status_code, time.monotonic() - started, ok)
+        )
         return response
 
-    def create(self, kind: str, client, path: str, body: dict, key: str, customer_id: str,
-               until_stopped: bool = True):
+    def create(self, kind: str, client, path: str, body: dict, key: str, customer_id: str, until_stopped: bool = True):
         """POST with one Idempotency-Key, retried on 503 or no answer; the 201 body or None."""
         self.ledger.unresolved[key] = (kind, client, path, body, customer_id)
         while True:
@@ -115,8 +124,7 @@ class Stream:
             customer = self.customers[self.counter % len(self.customers)]
             key = idempotency_key()
             body = self.product.body(self.days[self.counter % len(self.days)])
-            created = self.create("booking", customer.client, "/v1/shop/reservations", body, key,
-                                  customer.customer_id)
+            created = self.create("booking", customer.client, "/v1/shop/reservations", body, key, customer.customer_id)
             if created:
                 self.ledger.reservations[key] = created | {"customer_id": customer.customer_id}
             eventlet.sleep(0.05)
@@ -126,8 +134,9 @@ class Stream:
             self.counter += 1
             customer = self.customers[self.counter % len(self.customers)]
             key = idempotency_key()
-            created = self.create("order", customer.client, "/v1/shop/orders", self.store.body(self.counter), key,
-                                  customer.customer_id)
+            created = self.create(
+                "order", customer.client, "/v1/shop/orders", self.store.body(self.counter), key, customer.customer_id
+            )
             if created:
                 self.ledger.orders[key] = created | {"customer_id": customer.customer_id}
                 base = f"{self.store.partner.path}/orders/{created['order_id']}"
@@ -146,7 +155,6 @@ class Stream:
         self.running = False
         with eventlet.Timeout(timeout, False):
             self.pool.waitall()
-
 
     def resolve(self, attempts: int = 10) -> None:
         """After the run: each creation left unanswered is asked again with its key, so

@@ -5,6 +5,7 @@ Each new member signs up from its own loopback address (127.0.0.0/8 is all
 local on Linux): the gateway's real sign-up limit (10 an hour per address)
 stays on, as in production, and the login flood later meets the real limit.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -60,12 +61,14 @@ class ProofPlatform(Platform):
         self.anonymous = client_from(self.url, next_address())
         return super().sign_up_member(*args, **fields)
 
-    def customer_session(self, name: str | None = None, phone: str | None = None,
-                         subject: str | None = None) -> Customer:
+    def customer_session(
+        self, name: str | None = None, phone: str | None = None, subject: str | None = None
+    ) -> Customer:
         """A consumer app opening a session from its own address (the login limit counts these too)."""
         name, phone = name or unique("Customer "), phone or random_phone()
-        return self.customer_from(client_from(self.url, next_address()), self.id_token(phone, name, subject),
-                                  name, phone)
+        return self.customer_from(
+            client_from(self.url, next_address()), self.id_token(phone, name, subject), name, phone
+        )
 
     def operator(self) -> Member:
         if self._operator is None:
@@ -84,8 +87,9 @@ class ProofPlatform(Platform):
                     time.sleep(1)
             self.anonymous = client_from(self.url, next_address())
             token = self.login(login_id)
-            self._operator = Member(member_id, login_id, DEFAULT_PASSWORD, login_id, "", token, self.client(token),
-                                    kind="operator")
+            self._operator = Member(
+                member_id, login_id, DEFAULT_PASSWORD, login_id, "", token, self.client(token), kind="operator"
+            )
         return self._operator
 
 
@@ -96,9 +100,13 @@ class BookingProduct:
     partner: Partner
 
     def body(self, date: str, time: str = "10:00", quantity: int = 1) -> dict:
-        return {"product_id": self.product_id, "date": date, "time": time,
-                "lines": [{"price_id": self.price_id, "quantity": quantity}],
-                "booker": {"name": "김다온", "phone": "010-1234-5678"}}
+        return {
+            "product_id": self.product_id,
+            "date": date,
+            "time": time,
+            "lines": [{"price_id": self.price_id, "quantity": quantity}],
+            "booker": {"name": "김다온", "phone": "010-1234-5678"},
+        }
 
 
 @dataclass
@@ -107,8 +115,11 @@ class Cafe:
     product_ids: list[str] = field(default_factory=list)
 
     def body(self, n: int) -> dict:
-        return {"partner_id": self.partner.partner_id, "channel": "takeout",
-                "lines": [{"product_id": self.product_ids[n % len(self.product_ids)], "quantity": 1 + n % 2}]}
+        return {
+            "partner_id": self.partner.partner_id,
+            "channel": "takeout",
+            "lines": [{"product_id": self.product_ids[n % len(self.product_ids)], "quantity": 1 + n % 2}],
+        }
 
 
 def approve(pc: ProofPlatform, partner: Partner, body: dict) -> dict:
@@ -121,8 +132,15 @@ def approve(pc: ProofPlatform, partner: Partner, body: dict) -> dict:
 
 def booking_product(pc: ProofPlatform, partner: Partner, slots: list[dict], name: str = "Hair cut") -> BookingProduct:
     place = expect(partner.admin.client.post(f"{partner.path}/places", json={"name": "본점", "address": "서울"}), 201)
-    body = {"kind": "booking", "name": name, "schedule_type": "datetime", "quantity_mode": "slot",
-            "prices": [{"label": "adult", "amount": 30000}], "payment": "none", "place_id": place["place_id"]}
+    body = {
+        "kind": "booking",
+        "name": name,
+        "schedule_type": "datetime",
+        "quantity_mode": "slot",
+        "prices": [{"label": "adult", "amount": 30000}],
+        "payment": "none",
+        "place_id": place["place_id"],
+    }
     product = approve(pc, partner, body)
     path = f"{partner.path}/products/{product['product_id']}"
     expect(partner.admin.client.put(f"{path}/inventory", json={"slots": slots}), 200)
@@ -132,8 +150,11 @@ def booking_product(pc: ProofPlatform, partner: Partner, slots: list[dict], name
 def cafe(pc: ProofPlatform) -> Cafe:
     store = Cafe(pc.create_partner(category="cafe"))
     for name, amount in (("Americano", 4500), ("Latte", 5000)):
-        product = approve(pc, store.partner, {"kind": "goods", "goods_type": "menu", "name": name,
-                                              "options": [{"label": "regular", "amount": amount}]})
+        product = approve(
+            pc,
+            store.partner,
+            {"kind": "goods", "goods_type": "menu", "name": name, "options": [{"label": "regular", "amount": amount}]},
+        )
         store.product_ids.append(product["product_id"])
     return store
 

@@ -1,5 +1,6 @@
 """The idempotent consumer: duplicates have one effect, failures are retried
 (database down) and finally dead-lettered, never dropped."""
+
 import subprocess
 from pathlib import Path
 
@@ -16,8 +17,7 @@ PROBE_SUB = Subscription("chassis.probed", "chassis_probe", "on_probed")
 
 
 def probed(probe_id: str, correlation_id: str | None = None) -> Envelope:
-    return Envelope(type="chassis.probed", source="test", payload={"probe_id": probe_id},
-                    correlation_id=correlation_id)
+    return Envelope(type="chassis.probed", source="test", payload={"probe_id": probe_id}, correlation_id=correlation_id)
 
 
 def queue_settled(amqp_uri, queue):
@@ -50,24 +50,43 @@ def test_correlation_id_crosses_rpc_and_events(run_service, amqp_uri, probe_path
 
 def postgres_cluster(action: str) -> None:
     version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, *(
-        ["-m", "fast"] if action == "stop" else [])], check=True, timeout=120)
+    subprocess.run(
+        [
+            "pg_ctlcluster",
+            "--skip-systemctl-redirect",
+            version,
+            "main",
+            action,
+            *(["-m", "fast"] if action == "stop" else []),
+        ],
+        check=True,
+        timeout=120,
+    )
 
 
 def test_handler_failing_while_postgres_is_stopped_processes_the_event_once_it_is_back(
-        run_service, rpc, probe_path, amqp_uri):
+    run_service, rpc, probe_path, amqp_uri
+):
     run_service(probe_path, EVENT_MAX_ATTEMPTS=12, EVENT_RETRY_BASE_MS=100, DB_POOL_TIMEOUT=2)
     event = probed("pg-down-1")
     postgres_cluster("stop")
     try:
         publish_envelope(amqp_uri, event)
         # The handler fails (no database) and the delivery waits out its backoff in the retry queue.
-        eventually(lambda: queue_depths(amqp_uri)[retry_queue(PROBE_SUB)][0] == 1, timeout=30,
-                   interval=0.2, message="failed delivery scheduled for retry")
+        eventually(
+            lambda: queue_depths(amqp_uri)[retry_queue(PROBE_SUB)][0] == 1,
+            timeout=30,
+            interval=0.2,
+            message="failed delivery scheduled for retry",
+        )
     finally:
         postgres_cluster("start")
-    effects = eventually(lambda: effects_once_reachable(rpc, "pg-down-1"), timeout=60, interval=0.2,
-                         message="event processed after PostgreSQL came back")
+    effects = eventually(
+        lambda: effects_once_reachable(rpc, "pg-down-1"),
+        timeout=60,
+        interval=0.2,
+        message="event processed after PostgreSQL came back",
+    )
     assert [e["event_id"] for e in effects] == [str(event.event_id)]
     assert queue_depths(amqp_uri)[dead_letter_queue(PROBE_SUB)] == (0, 0)
 
@@ -81,14 +100,16 @@ def effects_once_reachable(rpc, probe_id: str) -> list | None:
         return None
 
 
-def test_handler_that_always_fails_is_dead_lettered_and_replayed_once_fixed(
-        run_service, rpc, probe_path, amqp_uri):
+def test_handler_that_always_fails_is_dead_lettered_and_replayed_once_fixed(run_service, rpc, probe_path, amqp_uri):
     run_service(probe_path, EVENT_MAX_ATTEMPTS=3, EVENT_RETRY_BASE_MS=50)
     rpc.chassis_probe.set_failing("always-1", True)
     event_id = rpc.chassis_probe.record("always-1")["event_id"]
 
-    parked = eventually(lambda: queue_depths(amqp_uri)[dead_letter_queue(PROBE_SUB)][0] == 1, timeout=30,
-                        message="delivery parked in the dead-letter queue")
+    parked = eventually(
+        lambda: queue_depths(amqp_uri)[dead_letter_queue(PROBE_SUB)][0] == 1,
+        timeout=30,
+        message="delivery parked in the dead-letter queue",
+    )
     assert parked
     letters = list_dead_letters(amqp_uri, PROBE_SUB)
     assert [(letter["envelope"]["event_id"], letter["attempts"]) for letter in letters] == [(event_id, 3)]
@@ -109,8 +130,12 @@ def test_unreadable_message_is_parked_not_dropped(run_service, probe_path, amqp_
     run_service(probe_path)
     with Connection(amqp_uri) as connection:
         Producer(connection.default_channel).publish(
-            {"not": "an envelope"}, exchange=Exchange("pc.events", type="topic", durable=True),
-            routing_key="chassis.probed", serializer="json")
-    eventually(lambda: queue_depths(amqp_uri)[dead_letter_queue(PROBE_SUB)][0] == 1,
-               message="unreadable message parked")
+            {"not": "an envelope"},
+            exchange=Exchange("pc.events", type="topic", durable=True),
+            routing_key="chassis.probed",
+            serializer="json",
+        )
+    eventually(
+        lambda: queue_depths(amqp_uri)[dead_letter_queue(PROBE_SUB)][0] == 1, message="unreadable message parked"
+    )
     assert "unreadable envelope" in list_dead_letters(amqp_uri, PROBE_SUB)[0]["error"]

@@ -1,4 +1,5 @@
 """The database provider: cooperative queries, refusal to block, atomic units of work."""
+
 import time
 
 import psycopg
@@ -30,7 +31,11 @@ def test_failed_unit_of_work_leaves_neither_row_nor_event(run_service, rpc, prob
     container = run_service(probe_path)
     with pytest.raises(Conflict) as raised:
         rpc.chassis_probe.record_then_fail("p-1")
-    assert (raised.value.code, raised.value.status, raised.value.details) == ("probe_conflict", 409, {"probe_id": "p-1"})
+    assert (raised.value.code, raised.value.status, raised.value.details) == (
+        "probe_conflict",
+        409,
+        {"probe_id": "p-1"},
+    )
     with psycopg.connect(container.config["DATABASE_URL"]) as conn:
         assert conn.execute("SELECT count(*) FROM probe_records").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
@@ -46,9 +51,12 @@ def test_worker_that_gets_no_connection_in_time_answers_503_itself(run_service, 
     with psycopg.connect(url, autocommit=True) as lock_owner:
         lock_owner.execute("SELECT pg_advisory_lock(%s)", (key,))
         holder = rpc.chassis_probe.wait_for_lock.call_async(key)
-        eventually(lambda: lock_owner.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        ).fetchone(), message="the only connection held by a waiting worker")
+        eventually(
+            lambda: lock_owner.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchone(),
+            message="the only connection held by a waiting worker",
+        )
         with pytest.raises(ServiceUnavailable) as refused:
             rpc.chassis_probe.record("p-1")
         assert (refused.value.status, refused.value.message) == (503, "database unavailable")

@@ -5,6 +5,7 @@ found by every service itself). Here the first broker and the first database
 host refuse; a service still serves RPC, relays its outbox and consumes its
 events, and migrations work on the multi-host URL. The real failovers (a
 broker node killed, a standby promoted) are shown by ``make proof CLUSTER=1``."""
+
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -51,13 +52,15 @@ def test_connect_takes_the_next_broker_when_the_first_refuses(amqp_uri):
         topology.connect(refusing_broker(amqp_uri))
 
 
-def test_service_serves_relays_and_consumes_through_failover_lists(run_service, rpc, probe_path, amqp_uri,
-                                                                   make_database):
+def test_service_serves_relays_and_consumes_through_failover_lists(
+    run_service, rpc, probe_path, amqp_uri, make_database
+):
     database = with_refusing_host_first(make_database(probe_path))
     run_service(probe_path, AMQP_URI=f"{refusing_broker(amqp_uri)};{amqp_uri}", DATABASE_URL=database)
-    published = rpc.chassis_probe.record("failover-1")              # RPC in, a write through the pool
-    effects = eventually(lambda: rpc.chassis_probe.effects("failover-1"), timeout=30,
-                         message="event relayed and consumed")   # outbox relay out, consumer in
+    published = rpc.chassis_probe.record("failover-1")  # RPC in, a write through the pool
+    effects = eventually(
+        lambda: rpc.chassis_probe.effects("failover-1"), timeout=30, message="event relayed and consumed"
+    )  # outbox relay out, consumer in
     assert [e["event_id"] for e in effects] == [published["event_id"]]
 
 
@@ -72,12 +75,17 @@ def test_migrations_create_and_drop_a_database_by_a_multi_host_url(probe_path):
     finally:
         drop_database(url)
     with psycopg.connect(f"{POSTGRES_BASE}/postgres") as conn:
-        assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                            (psycopg.conninfo.conninfo_to_dict(url)["dbname"],)).fetchone() is None
+        assert (
+            conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (psycopg.conninfo.conninfo_to_dict(url)["dbname"],)
+            ).fetchone()
+            is None
+        )
 
 
 def test_handler_failure_while_the_broker_link_fails_requeues_the_event_and_the_service_lives_on(
-        run_service, rpc, probe_path, amqp_uri):
+    run_service, rpc, probe_path, amqp_uri
+):
     from nameko.amqp.publish import Publisher
 
     from chassis.consumer import EventHandler
@@ -95,4 +103,4 @@ def test_handler_failure_while_the_broker_link_fails_requeues_the_event_and_the_
     rpc.chassis_probe.set_failing("requeue-1", False)
     effects = eventually(lambda: rpc.chassis_probe.effects("requeue-1"), timeout=60, message="event handled")
     assert [e["event_id"] for e in effects] == [event_id]
-    assert not container._died.ready()   # the container carried on (it used to die here)
+    assert not container._died.ready()  # the container carried on (it used to die here)

@@ -1,6 +1,7 @@
 """chassis.idempotency: one Idempotency-Key semantics (../shared/api.md): the
 same key and body get the first response, a refusal included; another body is
 409 idempotency_key_reused; keys are 1 to 200 visible ASCII characters."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,7 +29,7 @@ def test_no_key_is_required_where_creating_names_what(key):
         idempotency.check_key(key, "a reservation")
     assert caught.value.code == "idempotency_key_required"
     assert "reservation" in caught.value.message
-    assert idempotency.check_key(key) is None   # where a key is only honoured
+    assert idempotency.check_key(key) is None  # where a key is only honoured
 
 
 def test_the_same_parsed_body_has_the_same_fingerprint():
@@ -62,7 +63,11 @@ def test_a_refused_key_raises_its_refusal_again():
     with pytest.raises(DomainError) as caught:
         idempotency.replay(record)
     assert (caught.value.code, caught.value.message, caught.value.details, caught.value.status) == (
-        "capacity_exhausted", "no seats left", {"product_id": "p"}, 409)
+        "capacity_exhausted",
+        "no seats left",
+        {"product_id": "p"},
+        409,
+    )
     with pytest.raises(DomainError) as caught:
         idempotency.replay(idempotency.refused(NotFound("product_not_found", "no such product")))
     assert caught.value.status == 404

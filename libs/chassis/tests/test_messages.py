@@ -1,4 +1,5 @@
 """Error messages rendered from the code and details (issue 17 item 10, api.md v1.1 Errors)."""
+
 import string
 
 from chassis import messages
@@ -22,7 +23,8 @@ def test_the_most_specific_entry_the_details_fill_wins():
     assert "confirm it first" in english
     # Another object's invalid_state (no number): the general entry, state said in Korean.
     assert messages.render("invalid_state", {"status": "verified", "action": "reject"}, "ko") == (
-        "인증 완료 상태라 거절할 수 없습니다. 검수 대기 중인 것만 거절합니다.")
+        "인증 완료 상태라 거절할 수 없습니다. 검수 대기 중인 것만 거절합니다."
+    )
 
 
 def test_unknown_code_keeps_the_services_english_and_gets_the_statuss_korean():

@@ -1,4 +1,5 @@
 """Migrations: applied once, in order, even when several processes start together."""
+
 import threading
 
 import psycopg

@@ -1,4 +1,5 @@
 """The one allocation rule of an order's money over its products (chassis.money, issue 18, R-STL-4)."""
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,8 +22,17 @@ lines_st = st.lists(st.tuples(st.integers(0, 2), st.integers(1, 60_000), st.inte
 def test_r_stl_4_refunds_in_any_parts_add_up_to_what_was_paid_per_product(lines, discount_pct, order):
     """However the units are refunded, one by one in any order, every product's
     refunds add up to exactly what was paid for it, and never go negative."""
-    rows = [{"line_id": f"l{i}", "product_id": f"p{pid}", "product_name": f"P{pid}", "unit_price": price,
-             "quantity": units, "refunded_quantity": 0} for i, (pid, price, units) in enumerate(lines)]
+    rows = [
+        {
+            "line_id": f"l{i}",
+            "product_id": f"p{pid}",
+            "product_name": f"P{pid}",
+            "unit_price": price,
+            "quantity": units,
+            "refunded_quantity": 0,
+        }
+        for i, (pid, price, units) in enumerate(lines)
+    ]
     gross = sum(r["unit_price"] * r["quantity"] for r in rows)
     discount = gross * discount_pct // 100
     paid = {p.product_id: p.paid for p in products_of(rows, discount)}

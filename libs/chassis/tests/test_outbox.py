@@ -1,5 +1,6 @@
 """The transactional outbox and its relay: nothing committed is lost, even to
 kill -9; two relays never publish a row twice; unroutable events stay pending."""
+
 import json
 from contextlib import contextmanager
 
@@ -25,8 +26,9 @@ def pending_outbox(url):
         return conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0]
 
 
-def test_event_committed_before_a_kill_9_is_delivered_after_restart(service_process, make_database, probe_path,
-                                                                     amqp_uri, rpc):
+def test_event_committed_before_a_kill_9_is_delivered_after_restart(
+    service_process, make_database, probe_path, amqp_uri, rpc
+):
     url = make_database(probe_path)
     probe = service_process(probe_path, database_url=url)
     # The relay kills its own process with SIGKILL right after the business
@@ -68,9 +70,13 @@ def drain(amqp_uri, queue):
 
 def fill_outbox(url, count, event_type="chassis.probed"):
     with psycopg.connect(url) as conn, conn.cursor() as cur:
-        cur.executemany("INSERT INTO outbox (event_id, event_type, body) VALUES (%s, %s, %s)", [
-            (e.event_id, e.type, Jsonb(e.model_dump(mode="json"))) for e in (
-                Envelope(type=event_type, source="test", payload={"probe_id": f"p{i}"}) for i in range(count))])
+        cur.executemany(
+            "INSERT INTO outbox (event_id, event_type, body) VALUES (%s, %s, %s)",
+            [
+                (e.event_id, e.type, Jsonb(e.model_dump(mode="json")))
+                for e in (Envelope(type=event_type, source="test", payload={"probe_id": f"p{i}"}) for i in range(count))
+            ],
+        )
 
 
 @contextmanager
@@ -112,8 +118,7 @@ def outbox_rows(url):
         return conn.execute("SELECT published_at IS NOT NULL, attempts, last_error FROM outbox ORDER BY id").fetchall()
 
 
-def test_event_that_comes_back_unroutable_stays_pending_with_the_reason(make_database, amqp_uri, collector,
-                                                                         probe_path):
+def test_event_that_comes_back_unroutable_stays_pending_with_the_reason(make_database, amqp_uri, collector, probe_path):
     url = make_database(probe_path)
     fill_outbox(url, 1)
     with relay_on(url, amqp_uri, batch_size=10) as relay:
@@ -131,8 +136,9 @@ def test_event_that_comes_back_unroutable_stays_pending_with_the_reason(make_dat
     assert second[0] is False and second[1] == 1 and second[2].startswith("unroutable")
 
 
-def test_event_type_nobody_subscribes_to_is_settled_not_retried_forever(make_database, amqp_uri, probe_path,
-                                                                         monkeypatch):
+def test_event_type_nobody_subscribes_to_is_settled_not_retried_forever(
+    make_database, amqp_uri, probe_path, monkeypatch
+):
     url = make_database(probe_path)
     monkeypatch.setattr(contracts, "SUBSCRIPTIONS", set())
     fill_outbox(url, 2)
@@ -143,7 +149,8 @@ def test_event_type_nobody_subscribes_to_is_settled_not_retried_forever(make_dat
 
 
 def test_relay_declares_subscriber_queues_so_a_late_consumer_still_gets_the_event(
-        run_service, rpc, probe_path, amqp_uri, make_database):
+    run_service, rpc, probe_path, amqp_uri, make_database
+):
     url = make_database(probe_path)
     fill_outbox(url, 1)
     with relay_on(url, amqp_uri, batch_size=10) as relay:  # the consumer has never started

@@ -1,6 +1,7 @@
 """chassis.validation: nothing is coerced (issue 15, defect 3). A body is strict
 JSON; a query's strings become the JSON they spell for their field's type;
 dates are YYYY-MM-DD strings only; a query error names its parameter."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -42,23 +43,52 @@ def refused(model_parse, model, data) -> dict:
     return caught.value.details["fields"]
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"amount": True}, "amount"), ({"amount": 1.5}, "amount"), ({"amount": 1.0}, "amount"),
-    ({"amount": "100"}, "amount"), ({"name": 5}, "name"), ({"day": 0}, "day"),
-    ({"day": "1796342400"}, "day"), ({"day": "2026-1-1"}, "day"), ({"at": 1796342400}, "at"),
-    ({"at": "1796342400"}, "at"), ({"dates": [0]}, "dates"), ({"dates": ["2026-01-01", 20260101]}, "dates"),
-    ({"private": 1}, "private"), ({"private": "true"}, "private"), ({"rate": "0.5"}, "rate"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"amount": True}, "amount"),
+        ({"amount": 1.5}, "amount"),
+        ({"amount": 1.0}, "amount"),
+        ({"amount": "100"}, "amount"),
+        ({"name": 5}, "name"),
+        ({"day": 0}, "day"),
+        ({"day": "1796342400"}, "day"),
+        ({"day": "2026-1-1"}, "day"),
+        ({"at": 1796342400}, "at"),
+        ({"at": "1796342400"}, "at"),
+        ({"dates": [0]}, "dates"),
+        ({"dates": ["2026-01-01", 20260101]}, "dates"),
+        ({"private": 1}, "private"),
+        ({"private": "true"}, "private"),
+        ({"rate": "0.5"}, "rate"),
+    ],
+)
 def test_a_body_takes_only_its_json_types(data, field):
     fields = refused(parse, Body, data)
     assert list(fields) == [field] or list(fields)[0].startswith(field + ".")
 
 
 def test_a_body_reads_what_json_carries():
-    body = parse(Body, {"amount": 1000, "name": " 김다온 ", "day": "2026-01-01", "at": "2026-01-01T09:00:00+09:00",
-                        "dates": ["2026-01-01", "2026-01-02"], "private": False, "rate": 1})
+    body = parse(
+        Body,
+        {
+            "amount": 1000,
+            "name": " 김다온 ",
+            "day": "2026-01-01",
+            "at": "2026-01-01T09:00:00+09:00",
+            "dates": ["2026-01-01", "2026-01-02"],
+            "private": False,
+            "rate": 1,
+        },
+    )
     assert (body.amount, body.name, body.day, body.dates[1], body.private, body.rate) == (
-        1000, "김다온", date(2026, 1, 1), date(2026, 1, 2), False, 1.0)
+        1000,
+        "김다온",
+        date(2026, 1, 1),
+        date(2026, 1, 2),
+        False,
+        1.0,
+    )
     assert body.at.utcoffset().total_seconds() == 9 * 3600
     assert parse(Body, None) == Body()
 
@@ -71,19 +101,32 @@ def test_a_body_error_is_a_body_error():
 
 
 def test_a_query_reads_ints_from_digits_and_dates_from_yyyy_mm_dd():
-    query = parse_query(Query, {"limit": "20", "from": "2026-01-01", "to": "2026-01-31", "unread": "true",
-                                "q": "5678"})
+    query = parse_query(Query, {"limit": "20", "from": "2026-01-01", "to": "2026-01-31", "unread": "true", "q": "5678"})
     assert (query.limit, query.date_from, query.date_to, query.unread, query.q) == (
-        20, date(2026, 1, 1), date(2026, 1, 31), True, "5678")
+        20,
+        date(2026, 1, 1),
+        date(2026, 1, 31),
+        True,
+        "5678",
+    )
     assert parse_query(Query, {}) == Query()
-    assert parse_query(Query, {"limit": "2177167942085972736"}).limit == 2177167942085972736   # a number, not refused
+    assert parse_query(Query, {"limit": "2177167942085972736"}).limit == 2177167942085972736  # a number, not refused
 
 
-@pytest.mark.parametrize("query, parameter", [
-    ({"from": "1796342400"}, "from"), ({"from": "2026-01-01T00:00:00"}, "from"), ({"to": "tomorrow"}, "to"),
-    ({"limit": "20.0"}, "limit"), ({"limit": "ten"}, "limit"), ({"limit": ""}, "limit"),
-    ({"unread": "1"}, "unread"), ({"from": "2026-02-01", "to": "2026-01-01"}, "from"), ({"page": "2"}, "page"),
-])
+@pytest.mark.parametrize(
+    "query, parameter",
+    [
+        ({"from": "1796342400"}, "from"),
+        ({"from": "2026-01-01T00:00:00"}, "from"),
+        ({"to": "tomorrow"}, "to"),
+        ({"limit": "20.0"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"limit": ""}, "limit"),
+        ({"unread": "1"}, "unread"),
+        ({"from": "2026-02-01", "to": "2026-01-01"}, "from"),
+        ({"page": "2"}, "page"),
+    ],
+)
 def test_a_query_error_names_the_parameter(query, parameter):
     with pytest.raises(ValidationFailed) as caught:
         parse_query(Query, query)

@@ -1,4 +1,5 @@
 """Pure rules of accounts (no broker, no database)."""
+
 import pytest
 
 from accounts import domain
@@ -7,33 +8,49 @@ from accounts.schemas import ListQuery, PartnerCreate, SignUp, Withdraw
 from chassis.errors import ValidationFailed
 from chassis.validation import parse, parse_query
 
-SIGN_UP = {"login_id": "daon", "password": "long password", "name": "n", "phone": "010-1234-5678",
-           "agree_terms": True}
+SIGN_UP = {"login_id": "daon", "password": "long password", "name": "n", "phone": "010-1234-5678", "agree_terms": True}
 
 
-@pytest.mark.parametrize("actor, target, new_role, allowed", [
-    ("admin", None, "admin", True), ("admin", "admin", "member", True), ("admin", "admin", None, True),
-    ("master", None, "master", True), ("master", None, "member", True), ("master", None, "admin", False),
-    ("master", "member", "master", True), ("master", "master", None, True), ("master", "admin", "member", False),
-    ("master", "admin", None, False), ("master", "member", "admin", False),
-    ("member", None, "member", False), ("member", "member", None, False),
-])
+@pytest.mark.parametrize(
+    "actor, target, new_role, allowed",
+    [
+        ("admin", None, "admin", True),
+        ("admin", "admin", "member", True),
+        ("admin", "admin", None, True),
+        ("master", None, "master", True),
+        ("master", None, "member", True),
+        ("master", None, "admin", False),
+        ("master", "member", "master", True),
+        ("master", "master", None, True),
+        ("master", "admin", "member", False),
+        ("master", "admin", None, False),
+        ("master", "member", "admin", False),
+        ("member", None, "member", False),
+        ("member", "member", None, False),
+    ],
+)
 def test_who_may_give_or_take_which_role(actor, target, new_role, allowed):
     """api.md Roles: admins any role; masters only masters and members."""
     assert domain.may_assign(actor, target, new_role) is allowed
 
 
 def test_r_acc_4_last_admin_only_of_operating_partners():
-    partners = [{"id": "a", "status": "verified"}, {"id": "b", "status": "pending_verification"},
-                {"id": "c", "status": "rejected"}, {"id": "d", "status": "verified"}]
+    partners = [
+        {"id": "a", "status": "verified"},
+        {"id": "b", "status": "pending_verification"},
+        {"id": "c", "status": "rejected"},
+        {"id": "d", "status": "verified"},
+    ]
     blocking = domain.last_admin_partners(partners, {"a": 1, "b": 1, "c": 1, "d": 2})
     assert [p["id"] for p in blocking] == ["a", "b"]
     assert domain.last_admin_partners([], {}) == []
 
 
 def test_r_acc_7_admins_land_on_the_dashboard_others_on_the_list():
-    assert domain.landing_for([{"role": "master", "partner_id": "p1"}, {"role": "admin", "partner_id": "p2"}]) == \
-        {"screen": "dashboard", "partner_id": "p2"}
+    assert domain.landing_for([{"role": "master", "partner_id": "p1"}, {"role": "admin", "partner_id": "p2"}]) == {
+        "screen": "dashboard",
+        "partner_id": "p2",
+    }
     assert domain.landing_for([{"role": "member", "partner_id": "p1"}])["screen"] == "partner_list"
     assert domain.landing_for([])["screen"] == "partner_list"
 
@@ -56,7 +73,11 @@ def test_identifiers_phones_and_tokens():
     assert domain.normalize_phone("+82 10-1234-5678") == "821012345678"
     session, key, customer = domain.new_token("member"), domain.new_token("api_key"), domain.new_token("customer")
     assert [domain.token_kind(t) for t in (session, key, customer, "Bearer x")] == [
-        "session", "api_key", "customer", None]
+        "session",
+        "api_key",
+        "customer",
+        None,
+    ]
     assert domain.token_hash(session) == domain.token_hash(session) != domain.token_hash(key)
     assert len(session) > 40 and session != domain.new_token("member")
 
@@ -64,9 +85,15 @@ def test_identifiers_phones_and_tokens():
 def test_request_schemas_refuse_what_the_contract_refuses():
     """R-ACC-1 agreement, R-ACC-3 confirmation, strict types, NUL, unknown fields."""
     assert parse(SignUp, SIGN_UP).login_id == "daon"
-    for bad, field in [({"agree_terms": False}, "agree_terms"), ({"agree_terms": "true"}, "agree_terms"),
-                       ({"name": "a\x00b"}, "name"), ({"phone": "call me"}, "phone"), ({"password": "short"}, "password"),
-                       ({"login_id": "has space"}, "login_id"), ({"kind": "operator"}, "kind")]:
+    for bad, field in [
+        ({"agree_terms": False}, "agree_terms"),
+        ({"agree_terms": "true"}, "agree_terms"),
+        ({"name": "a\x00b"}, "name"),
+        ({"phone": "call me"}, "phone"),
+        ({"password": "short"}, "password"),
+        ({"login_id": "has space"}, "login_id"),
+        ({"kind": "operator"}, "kind"),
+    ]:
         with pytest.raises(ValidationFailed) as refused:
             parse(SignUp, {**SIGN_UP, **bad})
         assert field in refused.value.details["fields"]
@@ -92,9 +119,10 @@ def test_passwords_verify_and_rehash_at_a_new_cost():
 
 def test_issue_15_a_place_keeps_its_name_and_address_null_is_refused_not_stored():
     from accounts.schemas import PlaceUpdate
+
     for field in ("name", "address"):
         with pytest.raises(ValidationFailed) as refused:
             parse(PlaceUpdate, {field: None})
         assert list(refused.value.details["fields"]) == [field]
-    assert parse(PlaceUpdate, {"phone": None}).model_dump(exclude_unset=True) == {"phone": None}   # cleared
+    assert parse(PlaceUpdate, {"phone": None}).model_dump(exclude_unset=True) == {"phone": None}  # cleared
     assert "default" not in PlaceUpdate.model_json_schema()["properties"]["name"]

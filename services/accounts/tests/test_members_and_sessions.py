@@ -1,5 +1,6 @@
 """Members and sessions through the gateway (R-ACC-1, R-ACC-2; api.md, Accounts),
 and the gateway's rate limits on login and sign-up."""
+
 import http.client
 import json
 import os
@@ -20,25 +21,37 @@ def test_sign_up_login_profile_and_logout(platform):
     case-insensitively; the owner sees their own phone whole; logout ends the token."""
     pc = platform
     anonymous = pc.anonymous
-    body = {"login_id": "Daon.Kim", "password": "long enough pw", "name": "김다온",
-            "phone": "010-1234-5678", "agree_terms": True}
+    body = {
+        "login_id": "Daon.Kim",
+        "password": "long enough pw",
+        "name": "김다온",
+        "phone": "010-1234-5678",
+        "agree_terms": True,
+    }
 
-    refused = assert_error(anonymous.post("/v1/members", json={**body, "agree_terms": False}), 422,
-                           "validation_failed")
+    refused = assert_error(anonymous.post("/v1/members", json={**body, "agree_terms": False}), 422, "validation_failed")
     assert "agree_terms" in refused["details"]["fields"]
-    assert_error(anonymous.post("/v1/sessions", json={"login_id": "Daon.Kim", "password": "long enough pw"}),
-                 401, "invalid_credentials")  # nothing was created without the agreement
+    assert_error(
+        anonymous.post("/v1/sessions", json={"login_id": "Daon.Kim", "password": "long enough pw"}),
+        401,
+        "invalid_credentials",
+    )  # nothing was created without the agreement
 
     member = expect(anonymous.post("/v1/members", json=body), 201)
     assert member["login_id"] == "Daon.Kim" and member["phone"] == "010-1234-5678" and "password" not in str(member)
     assert_error(anonymous.post("/v1/members", json={**body, "login_id": "daon.KIM"}), 409, "login_id_taken")
 
-    assert_error(anonymous.post("/v1/sessions", json={"login_id": "daon.kim", "password": "wrong password"}),
-                 401, "invalid_credentials")
-    assert_error(anonymous.post("/v1/sessions", json={"login_id": "nobody", "password": "long enough pw"}),
-                 401, "invalid_credentials")
-    session = expect(anonymous.post("/v1/sessions", json={"login_id": "daon.kim", "password": "long enough pw"}),
-                     201)
+    assert_error(
+        anonymous.post("/v1/sessions", json={"login_id": "daon.kim", "password": "wrong password"}),
+        401,
+        "invalid_credentials",
+    )
+    assert_error(
+        anonymous.post("/v1/sessions", json={"login_id": "nobody", "password": "long enough pw"}),
+        401,
+        "invalid_credentials",
+    )
+    session = expect(anonymous.post("/v1/sessions", json={"login_id": "daon.kim", "password": "long enough pw"}), 201)
     assert session["token"] and session["expires_at"]
     me = pc.client(session["token"])
     assert expect(me.get("/v1/me"), 200) == member
@@ -64,9 +77,18 @@ def test_concurrent_sign_ups_of_one_login_id_make_one_member(platform):
     def sign_up(i):
         login_id = "Race.Winner".upper() if i % 2 else "race.winner"
         barrier.wait()
-        statuses.append(pc.anonymous.post("/v1/members", json={
-            "login_id": login_id, "password": "long password", "name": f"n{i}", "phone": "010-1234-5678",
-            "agree_terms": True}).status_code)
+        statuses.append(
+            pc.anonymous.post(
+                "/v1/members",
+                json={
+                    "login_id": login_id,
+                    "password": "long password",
+                    "name": f"n{i}",
+                    "phone": "010-1234-5678",
+                    "agree_terms": True,
+                },
+            ).status_code
+        )
 
     threads = [threading.Thread(target=sign_up, args=(i,)) for i in range(8)]
     for thread in threads:
@@ -117,18 +139,28 @@ def test_operators_come_from_the_ops_command_and_sessions_expire(partner_center)
     assert "-m accounts.ops create-operator" in makefile
 
     def ops_command(login, password):
-        env = {**os.environ, "PC_ACCOUNTS_DATABASE_URL": database_url, "PASSWORD": password,
-               "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "libs"), str(REPO_ROOT / "services")])}
-        return subprocess.run([sys.executable, "-m", "accounts.ops", "create-operator", "--login", login],
-                              env=env, capture_output=True, text=True, timeout=120)
+        env = {
+            **os.environ,
+            "PC_ACCOUNTS_DATABASE_URL": database_url,
+            "PASSWORD": password,
+            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "libs"), str(REPO_ROOT / "services")]),
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "accounts.ops", "create-operator", "--login", login],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     made = ops_command("Ops.Kim", "operator password")
     assert made.returncode == 0, made.stderr
     assert ops_command("member.one", "operator password").returncode != 0  # a member is not turned into one
     assert ops_command("ops.two", "short").returncode != 0
 
-    session = expect(pc.anonymous.post("/v1/sessions", json={"login_id": "ops.kim", "password": "operator password"}),
-                     201)
+    session = expect(
+        pc.anonymous.post("/v1/sessions", json={"login_id": "ops.kim", "password": "operator password"}), 201
+    )
     assert session["kind"] == "operator"
     lifetime = datetime.fromisoformat(session["expires_at"]) - datetime.now(UTC)
     assert timedelta(seconds=500) < lifetime <= timedelta(seconds=600)
@@ -136,18 +168,24 @@ def test_operators_come_from_the_ops_command_and_sessions_expire(partner_center)
     partner = pc.create_partner(admin=member, verified=False)
     assert expect(operator.post(f"/v1/ops/partners/{partner.partner_id}/verify", json={}), 200)["status"] == "verified"
     assert_error(operator.get("/v1/me"), 403)
-    assert_error(operator.post("/v1/partners", json={"name": "p", "category": "cafe", "business_number": "1234567890"}),
-                 403)
+    assert_error(
+        operator.post("/v1/partners", json={"name": "p", "category": "cafe", "business_number": "1234567890"}), 403
+    )
 
     with psycopg.connect(database_url) as conn:
-        stored = " ".join(str(row) for row in conn.execute(
-            "SELECT m.password_hash, s.token_hash FROM members m JOIN sessions s ON s.member_id = m.id").fetchall())
+        stored = " ".join(
+            str(row)
+            for row in conn.execute(
+                "SELECT m.password_hash, s.token_hash FROM members m JOIN sessions s ON s.member_id = m.id"
+            ).fetchall()
+        )
     assert "$argon2id$" in stored
     assert "operator password" not in stored and session["token"] not in stored and member.token not in stored
 
     with psycopg.connect(database_url) as conn:  # the member's session reaches its expiry
-        conn.execute("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE member_id = %s",
-                     (member.member_id,))
+        conn.execute(
+            "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE member_id = %s", (member.member_id,)
+        )
     assert_error(member.client.get("/v1/me"), 401, "invalid_token")
     assert_error(member.client.delete("/v1/sessions/current"), 401, "invalid_token")
     assert_error(operator.get("/v1/notices"), 403, "forbidden")  # still a valid token: only the member's session ended

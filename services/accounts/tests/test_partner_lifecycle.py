@@ -1,6 +1,7 @@
 """A partner after registration, through the gateway: the operators' queue with
 what to check and their notifications (issue 18 item 13), re-submission after
 a rejection with what changed (R-ACC-15), closing (R-ACC-14)."""
+
 from chassis.testing import eventually
 from support.api import assert_error, expect
 
@@ -10,8 +11,7 @@ def operator_titles(operator) -> list[str]:
 
 
 def queue(operator, status="pending_verification") -> dict:
-    return {p["partner_id"]: p for p in expect(operator.client.get(f"/v1/ops/partners?status={status}"),
-                                              200)["items"]}
+    return {p["partner_id"]: p for p in expect(operator.client.get(f"/v1/ops/partners?status={status}"), 200)["items"]}
 
 
 def test_r_acc_15_a_rejected_partner_corrects_and_resubmits_and_operators_see_what_changed(partner_center):
@@ -29,8 +29,12 @@ def test_r_acc_15_a_rejected_partner_corrects_and_resubmits_and_operators_see_wh
     assert_error(admin.get("/v1/ops/partners"), 403, "forbidden")
     assert_error(operator.client.get("/v1/ops/partners?status=sleeping"), 422)
 
-    expect(operator.client.post(f"/v1/ops/partners/{applicant.partner_id}/reject",
-                                json={"reason": "사업자등록번호가 등록증과 다릅니다"}), 200)
+    expect(
+        operator.client.post(
+            f"/v1/ops/partners/{applicant.partner_id}/reject", json={"reason": "사업자등록번호가 등록증과 다릅니다"}
+        ),
+        200,
+    )
     assert applicant.partner_id not in queue(operator)
     # Nothing corrected yet: refused, naming the operator's reason.
     refused = assert_error(admin.post(f"{applicant.path}/resubmit"), 409, "nothing_changed")
@@ -42,8 +46,10 @@ def test_r_acc_15_a_rejected_partner_corrects_and_resubmits_and_operators_see_wh
     expect(admin.post(f"{applicant.path}/places", json={"name": "본관", "address": "강릉시 해안로 1"}), 201)
     again = expect(admin.post(f"{applicant.path}/resubmit"), 200)
     assert again["status"] == "pending_verification"
-    assert again["changes"] == {"business_number": {"before": "1234567890", "after": "2208162517"},
-                                "places": {"before": [], "after": ["본관 (강릉시 해안로 1)"]}}
+    assert again["changes"] == {
+        "business_number": {"before": "1234567890", "after": "2208162517"},
+        "places": {"before": [], "after": ["본관 (강릉시 해안로 1)"]},
+    }
     assert_error(admin.post(f"{applicant.path}/resubmit"), 409, "invalid_state")
 
     entry = queue(operator)[applicant.partner_id]

@@ -1,5 +1,6 @@
 """Places (R-ACC-9), partner API keys, notices (R-ACC-10), customer sessions
 and the dashboard (R-ACC-11) through the gateway."""
+
 import hashlib
 
 import psycopg
@@ -17,8 +18,18 @@ def test_places_and_api_keys(platform):
     admin, member = partner.admin, pc.staff(partner, "member")
     places = f"{partner.path}/places"
 
-    place = expect(admin.client.post(places, json={"name": "강남점", "address": "서울 강남구 테헤란로 1",
-                                                   "phone": "02-555-1234", "info": "주차 2시간 무료"}), 201)
+    place = expect(
+        admin.client.post(
+            places,
+            json={
+                "name": "강남점",
+                "address": "서울 강남구 테헤란로 1",
+                "phone": "02-555-1234",
+                "info": "주차 2시간 무료",
+            },
+        ),
+        201,
+    )
     assert place["phone"] == "02-555-1234" and place["info"] == "주차 2시간 무료"
     assert_error(admin.client.post(places, json={"name": "x"}), 422)
     assert_error(member.client.post(places, json={"name": "x", "address": "y"}), 403, "forbidden")
@@ -27,8 +38,9 @@ def test_places_and_api_keys(platform):
     assert_error(admin.client.patch(f"{places}/not-a-uuid", json={"name": "x"}), 404, "place_not_found")
     assert [p["name"] for p in expect(member.client.get(places), 200)["items"]] == ["강남 본점"]
 
-    created = expect(admin.client.post(f"{partner.path}/api-keys", json={"name": "예약 연동",
-                                                                          "scopes": ["products:write"]}), 201)
+    created = expect(
+        admin.client.post(f"{partner.path}/api-keys", json={"name": "예약 연동", "scopes": ["products:write"]}), 201
+    )
     key = created["key"]
     assert key.startswith("pck_") and created["key_prefix"] == key[:10]
     listed = expect(admin.client.get(f"{partner.path}/api-keys"), 200)["items"]
@@ -42,11 +54,17 @@ def test_places_and_api_keys(platform):
     system = pc.client(key)
     assert expect(system.get(partner.path), 200)["role"] == "master"
     assert expect(system.post(places, json={"name": "홍대점", "address": "서울 마포구"}), 201)["name"] == "홍대점"
-    assert_error(system.post(f"{partner.path}/api-keys", json={"name": "more", "scopes": ["orders:read"]}), 403,
-                 "api_key_not_allowed")
-    assert_error(system.post(f"{partner.path}/invitations", json={"login_id": admin.login_id, "role": "admin"}),
-                 403, "api_key_not_allowed")
-    assert_error(system.get("/v1/me"), 403)           # a key is no member
+    assert_error(
+        system.post(f"{partner.path}/api-keys", json={"name": "more", "scopes": ["orders:read"]}),
+        403,
+        "api_key_not_allowed",
+    )
+    assert_error(
+        system.post(f"{partner.path}/invitations", json={"login_id": admin.login_id, "role": "admin"}),
+        403,
+        "api_key_not_allowed",
+    )
+    assert_error(system.get("/v1/me"), 403)  # a key is no member
     assert_error(system.delete("/v1/sessions/current"), 403, "not_a_session")
 
     assert expect(admin.client.delete(f"{partner.path}/api-keys/{created['api_key_id']}"), 204) is None
@@ -78,10 +96,11 @@ def test_notices_customers_and_lists(platform):
 
     def search(q):
         return [n["title"] for n in expect(member.client.get("/v1/notices", params={"q": q}), 200)["items"]]
+
     assert search("정산") == list(reversed(titles[:5]))
-    assert search("안내 정산") == list(reversed(titles[:5]))   # issue 17 item 8: words in any order
+    assert search("안내 정산") == list(reversed(titles[:5]))  # issue 17 item 8: words in any order
     assert search("환불 변경") == ["100% 환불 정책 변경"]
-    assert search("100%") == ["100% 환불 정책 변경"]          # % is a character, not a wildcard
+    assert search("100%") == ["100% 환불 정책 변경"]  # % is a character, not a wildcard
     assert search("예약_") == ["예약_취소 규정"]
     assert search("%") == ["100% 환불 정책 변경"]
     assert search("' OR 1=1 --") == []
@@ -100,12 +119,12 @@ def test_notices_customers_and_lists(platform):
 
 class FakeReservations:
     """Stands in for the reservations service's side of the dashboard convention."""
+
     name = "reservations"
 
     @rpc
     def dashboard_summary(self, partner_id, role):
-        return {"counts": {"requested": 2, "confirmed": 5}, "today": {"bookings": 3},
-                "asked_for": [partner_id, role]}
+        return {"counts": {"requested": 2, "confirmed": 5}, "today": {"bookings": 3}, "asked_for": [partner_id, role]}
 
 
 def test_dashboard_by_category_and_role(platform, amqp_uri):
@@ -117,22 +136,34 @@ def test_dashboard_by_category_and_role(platform, amqp_uri):
     try:
         salon = pc.create_partner(category="salon")
         operator = pc.operator().client
-        important = expect(operator.post("/v1/ops/notices", json={
-            "title": "개인정보 처리방침 변경", "body": ".", "category": "policy", "important": True}), 201)
+        important = expect(
+            operator.post(
+                "/v1/ops/notices",
+                json={"title": "개인정보 처리방침 변경", "body": ".", "category": "policy", "important": True},
+            ),
+            201,
+        )
         assert (important["category"], important["important"]) == ("policy", True)
         assert_error(operator.post("/v1/ops/notices", json={"title": "x", "body": ".", "category": "gossip"}), 422)
         for title in ("운영팁: 리뷰 답글", "설 연휴 정산 안내", "신규 기능 안내"):
             expect(operator.post("/v1/ops/notices", json={"title": title, "body": ".", "category": "tip"}), 201)
         board = expect(salon.admin.client.get(f"{salon.path}/dashboard"), 200)
         # Issue 17 item 13: the important notice first, then the newest; a help page is linked.
-        assert [n["title"] for n in board["notices"]] == ["개인정보 처리방침 변경", "신규 기능 안내", "설 연휴 정산 안내"]
+        assert [n["title"] for n in board["notices"]] == [
+            "개인정보 처리방침 변경",
+            "신규 기능 안내",
+            "설 연휴 정산 안내",
+        ]
         assert board["help"]["url"].startswith("https://") and board["help"]["label"]["ko"] == "도움말"
         assert [n["title"] for n in expect(salon.admin.client.get("/v1/notices?category=policy"), 200)["items"]] == [
-            "개인정보 처리방침 변경"]
+            "개인정보 처리방침 변경"
+        ]
         assert board["partner"]["partner_id"] == salon.partner_id and board["role"] == "admin"
-        assert board["sections"]["reservations"] == {"counts": {"requested": 2, "confirmed": 5},
-                                                     "today": {"bookings": 3},
-                                                     "asked_for": [salon.partner_id, "admin"]}
+        assert board["sections"]["reservations"] == {
+            "counts": {"requested": 2, "confirmed": 5},
+            "today": {"bookings": 3},
+            "asked_for": [salon.partner_id, "admin"],
+        }
         assert set(board["sections"]) == {"catalog", "reservations", "insights", "settlement"}
         assert board["unavailable"] == ["catalog", "insights", "settlement"]
         assert board["sections"]["catalog"] == {"counts": {}}

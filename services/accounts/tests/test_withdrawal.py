@@ -1,5 +1,6 @@
 """Withdrawal (R-ACC-3..5) through the gateway: the last-admin rule, erasure
 of every personal datum in the accounts database, the member.withdrawn event."""
+
 import json
 import subprocess
 import threading
@@ -21,8 +22,9 @@ def watch_withdrawals(amqp_uri: str):
 
 
 def dump(database_url: str) -> str:
-    return subprocess.run(["pg_dump", "--data-only", "--no-owner", database_url], check=True,
-                          capture_output=True, text=True, timeout=60).stdout
+    return subprocess.run(
+        ["pg_dump", "--data-only", "--no-owner", database_url], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
 
 
 def test_withdrawal_last_admin_rule_erasure_and_event(platform, amqp_uri):
@@ -50,9 +52,14 @@ def test_withdrawal_last_admin_rule_erasure_and_event(platform, amqp_uri):
 
     for token in (leaver.token, second_session):
         assert_error(pc.client(token).get("/v1/me"), 401, "invalid_token")
-    assert expect(leaver_key.get(partner.path), 200)["partner_id"] == partner.partner_id  # the partner's key stays (R-ACC-13)
-    assert_error(pc.anonymous.post("/v1/sessions", json={"login_id": "leaving.kim", "password": leaver.password}),
-                 401, "invalid_credentials")
+    assert (
+        expect(leaver_key.get(partner.path), 200)["partner_id"] == partner.partner_id
+    )  # the partner's key stays (R-ACC-13)
+    assert_error(
+        pc.anonymous.post("/v1/sessions", json={"login_id": "leaving.kim", "password": leaver.password}),
+        401,
+        "invalid_credentials",
+    )
     staff = expect(successor.client.get(f"{partner.path}/members"), 200)["items"]
     assert [s["member_id"] for s in staff] == [successor.member_id]
     # The partner, its places and its history stay (R-ACC-5).
@@ -66,6 +73,7 @@ def test_withdrawal_last_admin_rule_erasure_and_event(platform, amqp_uri):
     def withdrawn_event():
         message = channel.basic_get(WATCH_QUEUE, no_ack=True)
         return json.loads(message.body) if message else None
+
     envelope = eventually(withdrawn_event, timeout=15, message="member.withdrawn published")
     assert envelope["type"] == "member.withdrawn"
     assert envelope["payload"]["member_id"] == leaver.member_id
@@ -74,9 +82,22 @@ def test_withdrawal_last_admin_rule_erasure_and_event(platform, amqp_uri):
     connection.collect()
 
     # The login id is free again: a new person may take it.
-    assert expect(pc.anonymous.post("/v1/members", json={
-        "login_id": "leaving.kim", "password": "another password", "name": "새 회원", "phone": "010-1111-2222",
-        "agree_terms": True}), 201)["member_id"] != leaver.member_id
+    assert (
+        expect(
+            pc.anonymous.post(
+                "/v1/members",
+                json={
+                    "login_id": "leaving.kim",
+                    "password": "another password",
+                    "name": "새 회원",
+                    "phone": "010-1111-2222",
+                    "agree_terms": True,
+                },
+            ),
+            201,
+        )["member_id"]
+        != leaver.member_id
+    )
 
 
 def test_two_admins_withdrawing_at_once_leave_one_admin(platform):

@@ -1,4 +1,5 @@
 """Builders shared by the catalog's tests: product bodies, approval, dates."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,18 +24,31 @@ def partner() -> str:
 
 
 def booking_body(**overrides) -> dict:
-    body = {"kind": "booking", "name": "Hair cut", "description": "Cut and styling",
-            "images": ["https://img.example/cut.jpg"], "schedule_type": "datetime", "quantity_mode": "slot",
-            "prices": [{"label": "adult", "amount": 30000}, {"label": "child", "amount": 15000}],
-            "payment": "none", "place_id": "place-main"}
+    body = {
+        "kind": "booking",
+        "name": "Hair cut",
+        "description": "Cut and styling",
+        "images": ["https://img.example/cut.jpg"],
+        "schedule_type": "datetime",
+        "quantity_mode": "slot",
+        "prices": [{"label": "adult", "amount": 30000}, {"label": "child", "amount": 15000}],
+        "payment": "none",
+        "place_id": "place-main",
+    }
     body.update(overrides)
     return body
 
 
 def goods_body(**overrides) -> dict:
-    body = {"kind": "goods", "name": "Linen shirt", "goods_type": "shop",
-            "options": [{"label": "White / M", "amount": 39000, "attributes": {"colour": "white", "size": "M"}},
-                        {"label": "Black / L", "amount": 41000, "attributes": {"colour": "black", "size": "L"}}]}
+    body = {
+        "kind": "goods",
+        "name": "Linen shirt",
+        "goods_type": "shop",
+        "options": [
+            {"label": "White / M", "amount": 39000, "attributes": {"colour": "white", "size": "M"}},
+            {"label": "Black / L", "amount": 41000, "attributes": {"colour": "black", "size": "L"}},
+        ],
+    }
     body.update(overrides)
     return body
 

@@ -26,6 +26,7 @@ the client reconnects and is authorised again: a staff member removed from
 the partner stops receiving within a minute. An API key has no inbox (403
 ``member_inbox_only``, as for the inbox itself).
 """
+
 from __future__ import annotations
 
 import json
@@ -44,9 +45,9 @@ from .notifications import inbox_owner, inbox_query
 log = get_logger(__name__)
 
 P = "/v1/partners/<pid>"
-FROM_THE_START = "0"      # the ready event's id when the inbox is empty: everything after it is new
-PAGE = 100                # the inbox's largest page
-RESUME_SCAN = 5 * PAGE    # how far back a Last-Event-ID is looked for
+FROM_THE_START = "0"  # the ready event's id when the inbox is empty: everything after it is new
+PAGE = 100  # the inbox's largest page
+RESUME_SCAN = 5 * PAGE  # how far back a Last-Event-ID is looked for
 RECONNECT_MS = 1000
 
 
@@ -125,29 +126,43 @@ def event_stream(feed: InboxFeed, start_id: str, resumed: bool, poll_seconds: fl
             last_id = message["id"]
             yield sse("notification", message, last_id)
         if not messages:
-            yield b": idle\n\n"   # keeps proxies from closing a quiet stream; tells us the client left
+            yield b": idle\n\n"  # keeps proxies from closing a quiet stream; tells us the client left
         if time.monotonic() >= ends_at:
             return
 
 
 class EventsRoutes:
-
-    @route("GET", f"{P}/events", access="partner:read", query_model=EventsQuery, stream="text/event-stream",
-           errors={403: ["member_inbox_only"]},
-           description="Server-sent events (text/event-stream), R-NTF-1: first ``event: ready`` with "
-                       "``{last_event_id}``, then ``event: notification`` whose data is an inbox message (the "
-                       "MessageOut shape of the inbox) with ``id:`` its message id, ``event: reset`` when a "
-                       "Last-Event-ID is no longer found (reload your lists), ``: idle`` comments while quiet. "
-                       "A stream lasts about a minute and ends with ``retry``; the client reconnects with "
-                       "Last-Event-ID (header, or ``?last_event_id=``) and gets what it missed.",
-           summary="server-sent events: my new notifications from this partner (bookings, orders, "
-                   "cancellations, chats); resumes from Last-Event-ID; ?lang=ko|en")
+    @route(
+        "GET",
+        f"{P}/events",
+        access="partner:read",
+        query_model=EventsQuery,
+        stream="text/event-stream",
+        errors={403: ["member_inbox_only"]},
+        description="Server-sent events (text/event-stream), R-NTF-1: first ``event: ready`` with "
+        "``{last_event_id}``, then ``event: notification`` whose data is an inbox message (the "
+        "MessageOut shape of the inbox) with ``id:`` its message id, ``event: reset`` when a "
+        "Last-Event-ID is no longer found (reload your lists), ``: idle`` comments while quiet. "
+        "A stream lasts about a minute and ends with ``retry``; the client reconnects with "
+        "Last-Event-ID (header, or ``?last_event_id=``) and gets what it missed.",
+        summary="server-sent events: my new notifications from this partner (bookings, orders, "
+        "cancellations, chats); resumes from Last-Event-ID; ?lang=ko|en",
+    )
     def partner_events(self, request, pid):
-        request.environ["eventlet.minimum_write_chunk_size"] = 0   # each event leaves at once, not per 4 KiB
+        request.environ["eventlet.minimum_write_chunk_size"] = 0  # each event leaves at once, not per 4 KiB
         feed = InboxFeed(self.services.notifications, pid, inbox_owner(request), inbox_query(request))
         given = (request.headers.get("Last-Event-ID") or request.args.get("last_event_id") or "").strip()
-        start_id = given[:64] if given else feed.newest_id()   # asked here, so a refusal is a clean 4xx
-        body = event_stream(feed, start_id, bool(given), float(self.config.get("EVENTS_POLL_SECONDS", 1)),
-                            float(self.config.get("EVENTS_STREAM_SECONDS", 55)))
-        return Response(body, status=200, mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        start_id = given[:64] if given else feed.newest_id()  # asked here, so a refusal is a clean 4xx
+        body = event_stream(
+            feed,
+            start_id,
+            bool(given),
+            float(self.config.get("EVENTS_POLL_SECONDS", 1)),
+            float(self.config.get("EVENTS_STREAM_SECONDS", 55)),
+        )
+        return Response(
+            body,
+            status=200,
+            mimetype="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )

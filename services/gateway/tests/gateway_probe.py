@@ -1,5 +1,6 @@
 """The gateway with one extra route that echoes its parsed body, so the
 contract's body handling (400/413/415/422) is tested on the real entrypoint."""
+
 from chassis.errors import ValidationFailed
 from gateway.http import route
 from gateway.service import GatewayService

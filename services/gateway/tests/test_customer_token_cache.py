@@ -1,6 +1,7 @@
 """The gateway remembers customer tokens for CUSTOMER_AUTH_CACHE_SECONDS
 (gateway.auth): a logout through the gateway ends the token at once, a
 session ended elsewhere ends within those seconds, and staff are never cached."""
+
 import time
 
 from chassis.testing import eventually
@@ -20,8 +21,11 @@ def test_customer_tokens_are_cached_briefly_and_logout_forgets_them_at_once(part
     rpc.accounts.logout(ended_elsewhere.token)
     ended_at = time.monotonic()
     assert ended_elsewhere.client.get("/v1/shop/messages").status_code == 200
-    eventually(lambda: ended_elsewhere.client.get("/v1/shop/messages").status_code == 401, timeout=10,
-               message="the cached customer token expiring")
+    eventually(
+        lambda: ended_elsewhere.client.get("/v1/shop/messages").status_code == 401,
+        timeout=10,
+        message="the cached customer token expiring",
+    )
     assert time.monotonic() - ended_at < CACHE_SECONDS + 5
 
     # Logged out through this gateway: refused on the very next request.

@@ -1,5 +1,6 @@
 """Live events for staff (issue 22, api.md v1.1): ``GET /v1/partners/{pid}/events``
 streams the member's new notifications (R-NTF-1) and resumes from Last-Event-ID."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ from reservations.tests.helpers import booked, live_product
 
 def read_events(response, wanted: int) -> list[tuple[str, str, dict]]:
     """(id, event, data) of the next ``wanted`` events of an open stream."""
-    if not hasattr(response, "sse_lines"):   # one line reader per stream: it keeps what it has read ahead
+    if not hasattr(response, "sse_lines"):  # one line reader per stream: it keeps what it has read ahead
         response.sse_lines = response.iter_lines(chunk_size=1, decode_unicode=True)
     events: list[tuple[Any, str, Any]] = []
     current: dict[str, str] = {}
@@ -39,17 +40,21 @@ def open_stream(pc, member, partner, last_event_id=None):
 
 
 def test_R_NTF_1_a_new_booking_reaches_an_open_stream_and_a_reconnect_gets_what_it_missed(partner_center):
-    pc = partner_center("catalog", "reservations", "notifications",
-                        gateway_config={"EVENTS_POLL_SECONDS": 0.2, "EVENTS_STREAM_SECONDS": 30})
+    pc = partner_center(
+        "catalog",
+        "reservations",
+        "notifications",
+        gateway_config={"EVENTS_POLL_SECONDS": 0.2, "EVENTS_STREAM_SECONDS": 30},
+    )
     partner = pc.create_partner(category="salon")
     product = live_product(pc, partner)
     customer = pc.customer_session()
 
     stream = open_stream(pc, partner.admin, partner)
-    (ready_id, kind, _), = read_events(stream, 1)
+    ((ready_id, kind, _),) = read_events(stream, 1)
     assert kind == "ready"
     first = booked(customer, product)
-    (first_id, kind, message), = read_events(stream, 1)
+    ((first_id, kind, message),) = read_events(stream, 1)
     assert kind == "notification" and message["kind"] == "reservation.requested"
     assert first["number"] in message["body"] + json.dumps(message["actions"])
     stream.close()
@@ -60,15 +65,16 @@ def test_R_NTF_1_a_new_booking_reaches_an_open_stream_and_a_reconnect_gets_what_
     resumed.close()
     assert [e[1] for e in events] == ["ready", "notification", "notification"]
     numbers = [e[2]["body"] + json.dumps(e[2]["actions"]) for e in events[1:]]
-    assert second["number"] in numbers[0] and third["number"] in numbers[1]   # oldest first
+    assert second["number"] in numbers[0] and third["number"] in numbers[1]  # oldest first
 
 
 def test_events_are_refused_to_an_api_key_and_to_another_partners_staff(partner_center):
     pc = partner_center("notifications")
     partner, other = pc.create_partner(), pc.create_partner()
     assert pc.api_key(partner).get(f"{partner.path}/events").status_code == 403
-    outsider = requests.get(f"{pc.url}{partner.path}/events", timeout=10,
-                            headers={"Authorization": f"Bearer {other.admin.token}"})
+    outsider = requests.get(
+        f"{pc.url}{partner.path}/events", timeout=10, headers={"Authorization": f"Bearer {other.admin.token}"}
+    )
     assert outsider.status_code == 404
 
 

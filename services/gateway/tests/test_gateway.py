@@ -1,5 +1,6 @@
 """The gateway skeleton: health of every service, OpenAPI, and the contract's
 conventions for bodies, errors and correlation ids."""
+
 import requests
 from kombu import Connection, Exchange, Queue
 
@@ -19,12 +20,13 @@ def test_healthz_names_every_service_when_all_answer(run_service, gateway):
 
 
 def declare_hung_service(amqp_uri):
-    """"hung": its RPC and health queues exist but nothing consumes them, so a call would wait forever."""
+    """ "hung": its RPC and health queues exist but nothing consumes them, so a call would wait forever."""
     exchange = Exchange("nameko-rpc", type="topic", durable=True)
     with Connection(amqp_uri) as connection:
         Queue("rpc-hung", exchange=exchange, routing_key="hung.*", durable=True)(connection.default_channel).declare()
-        Queue(health_queue("hung"), exchange=exchange, routing_key=f"{health_route('hung')}.{HEALTH_METHOD}",
-              durable=True)(connection.default_channel).declare()
+        Queue(
+            health_queue("hung"), exchange=exchange, routing_key=f"{health_route('hung')}.{HEALTH_METHOD}", durable=True
+        )(connection.default_channel).declare()
 
 
 def test_healthz_is_503_naming_a_service_that_is_missing_or_hung(run_service, gateway, amqp_uri):
@@ -60,19 +62,37 @@ def test_body_conventions_of_the_contract(gateway):
     ok = requests.post(url, json={"name": "다온 살롱"}, timeout=10)
     assert ok.status_code == 201 and ok.json()["body"] == {"name": "다온 살롱"} and ok.json()["item_id"] == "7"
 
-    assert_error(requests.post(url, data=b"x" * (2 * 1024 * 1024), headers={"Content-Type": "application/json"},
-                               timeout=10), 413, "payload_too_large")
-    assert_error(requests.post(url, data="name=x", headers={"Content-Type": "application/x-www-form-urlencoded"},
-                               timeout=10), 415, "unsupported_media_type")
-    assert_error(requests.post(url, data=b'{"name": ', headers={"Content-Type": "application/json"},
-                               timeout=10), 400, "malformed_request")
-    assert_error(requests.post(url, data=b'\xff\xfe{}', headers={"Content-Type": "application/json"},
-                               timeout=10), 400, "malformed_request")
+    assert_error(
+        requests.post(url, data=b"x" * (2 * 1024 * 1024), headers={"Content-Type": "application/json"}, timeout=10),
+        413,
+        "payload_too_large",
+    )
+    assert_error(
+        requests.post(url, data="name=x", headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=10),
+        415,
+        "unsupported_media_type",
+    )
+    assert_error(
+        requests.post(url, data=b'{"name": ', headers={"Content-Type": "application/json"}, timeout=10),
+        400,
+        "malformed_request",
+    )
+    assert_error(
+        requests.post(url, data=b"\xff\xfe{}", headers={"Content-Type": "application/json"}, timeout=10),
+        400,
+        "malformed_request",
+    )
     for not_json in (b'{"name": NaN}', b'{"name": Infinity}', b'{"name": -Infinity}'):
-        assert_error(requests.post(url, data=not_json, headers={"Content-Type": "application/json"},
-                                   timeout=10), 400, "malformed_request")
-    assert_error(requests.post(url, data=b"[" * 100000, headers={"Content-Type": "application/json"},
-                               timeout=10), 400, "malformed_request")
+        assert_error(
+            requests.post(url, data=not_json, headers={"Content-Type": "application/json"}, timeout=10),
+            400,
+            "malformed_request",
+        )
+    assert_error(
+        requests.post(url, data=b"[" * 100000, headers={"Content-Type": "application/json"}, timeout=10),
+        400,
+        "malformed_request",
+    )
     error = assert_error(requests.post(url, json={"invalid": True}, timeout=10), 422, "validation_failed")
     assert error["details"] == {"fields": {"invalid": "not allowed"}}
     crash = assert_error(requests.post(url, json={"crash": True}, timeout=10), 500, "internal_error")
@@ -118,9 +138,14 @@ def test_fuzzer_defects_of_the_conventions_are_gone(gateway):
     assert_error(refused, 405, "method_not_allowed")
     assert "GET" in refused.headers["Allow"].split(", ")
     assert_error(requests.get(f"{url}/v1/notices?q={'x' * 9000}", timeout=10), 414, "uri_too_long")
-    assert_error(requests.post(f"{url}/v1/partners", data="x", headers={"Content-Type": "text/plain"}, timeout=10),
-                 401, "unauthenticated")
-    null_body = assert_error(requests.post(f"{url}/v1/sessions", data="null",
-                                           headers={"Content-Type": "application/json"}, timeout=10),
-                             422, "validation_failed")
+    assert_error(
+        requests.post(f"{url}/v1/partners", data="x", headers={"Content-Type": "text/plain"}, timeout=10),
+        401,
+        "unauthenticated",
+    )
+    null_body = assert_error(
+        requests.post(f"{url}/v1/sessions", data="null", headers={"Content-Type": "application/json"}, timeout=10),
+        422,
+        "validation_failed",
+    )
     assert null_body["details"]["fields"] == {"body": "must be a JSON object"}

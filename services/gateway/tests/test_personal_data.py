@@ -1,5 +1,6 @@
 """Personal data (issue 16): query strings that search for people are not
 written to the access log; pseudonyms are keyed, not a hash anyone can redo."""
+
 import hashlib
 import logging
 
@@ -21,6 +22,6 @@ def test_pseudonyms_are_keyed_and_cannot_be_recomputed_from_the_id(monkeypatch):
     bare = "customer-" + hashlib.sha256(f"customer:{customer_id}".encode()).hexdigest()[:16]
     assert pseudonym("customer", customer_id) != bare
     default = pseudonym("customer", customer_id)
-    assert default == pseudonym("customer", customer_id)                     # stable
+    assert default == pseudonym("customer", customer_id)  # stable
     monkeypatch.setenv("PC_PSEUDONYM_KEY", "another deployment's key")
-    assert pseudonym("customer", customer_id) not in (bare, default)         # the key makes it
+    assert pseudonym("customer", customer_id) not in (bare, default)  # the key makes it

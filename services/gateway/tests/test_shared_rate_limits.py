@@ -1,6 +1,7 @@
 """Rate limits hold for the platform, not per gateway process: two gateway
 processes count in one Redis (gateway.ratelimit); bookings and orders are
 limited per customer; X-Forwarded-For counts only through trusted proxies."""
+
 import uuid
 
 import requests
@@ -19,6 +20,7 @@ def start_gateway_process(service_process, **env) -> str:
             return requests.get(f"{url}/v1/openapi.json", timeout=2).status_code == 200
         except requests.RequestException:
             return False
+
     eventually(answers, timeout=60, interval=0.3, message="gateway process serving")
     return url
 
@@ -26,8 +28,12 @@ def start_gateway_process(service_process, **env) -> str:
 def test_login_limit_holds_across_two_gateway_processes_and_behind_trusted_proxies(platform, service_process):
     pc = platform
     member = pc.sign_up_member()
-    shared = {"PC_RATE_LIMIT_LOGIN": "3/600", "PC_RATE_LIMIT_NAMESPACE": f"pc_test_{uuid.uuid4().hex[:12]}",
-              "PC_TRUSTED_PROXIES": "127.0.0.1/32", "PC_OIDC_DEV_KEY_FILE": pc.dev_key_file}
+    shared = {
+        "PC_RATE_LIMIT_LOGIN": "3/600",
+        "PC_RATE_LIMIT_NAMESPACE": f"pc_test_{uuid.uuid4().hex[:12]}",
+        "PC_TRUSTED_PROXIES": "127.0.0.1/32",
+        "PC_OIDC_DEV_KEY_FILE": pc.dev_key_file,
+    }
     first, second = (start_gateway_process(service_process, **shared) for _ in range(2))
     login = {"login_id": member.login_id, "password": member.password}
 
@@ -36,11 +42,11 @@ def test_login_limit_holds_across_two_gateway_processes_and_behind_trusted_proxi
 
     for url in (first, second, first):
         expect(log_in(url), 201)
-    for url in (second, first):                             # the 4th and 5th, on either process
+    for url in (second, first):  # the 4th and 5th, on either process
         response = log_in(url)
         assert_error(response, 429, "rate_limited")
         assert int(response.headers["Retry-After"]) >= 1
-    expect(log_in(second, client="198.51.100.8"), 201)      # another client behind the same proxy
+    expect(log_in(second, client="198.51.100.8"), 201)  # another client behind the same proxy
     # A client cannot reset its count by forging the header: only our proxy's last hop is believed.
     assert_error(log_in(first, client="6.6.6.6, 198.51.100.7"), 429, "rate_limited")
 
@@ -50,11 +56,15 @@ def test_bookings_and_orders_are_limited_per_customer(partner_center):
     greedy, other = pc.customer_session(), pc.customer_session()
     # Without catalog the bodies fail downstream (a 4xx or 503): what counts here is that the attempt was let through.
     for _ in range(2):
-        assert greedy.client.post("/v1/shop/reservations", json={}, headers={"Idempotency-Key": uuid.uuid4().hex}
-                                  ).status_code != 429
-    assert_error(greedy.client.post("/v1/shop/reservations", json={}, headers={"Idempotency-Key": "k"}), 429,
-                 "rate_limited")
+        assert (
+            greedy.client.post(
+                "/v1/shop/reservations", json={}, headers={"Idempotency-Key": uuid.uuid4().hex}
+            ).status_code
+            != 429
+        )
+    assert_error(
+        greedy.client.post("/v1/shop/reservations", json={}, headers={"Idempotency-Key": "k"}), 429, "rate_limited"
+    )
     assert other.client.post("/v1/shop/reservations", json={}, headers={"Idempotency-Key": "k"}).status_code != 429
     assert greedy.client.post("/v1/shop/orders", json={}, headers={"Idempotency-Key": "o1"}).status_code != 429
-    assert_error(greedy.client.post("/v1/shop/orders", json={}, headers={"Idempotency-Key": "o2"}), 429,
-                 "rate_limited")
+    assert_error(greedy.client.post("/v1/shop/orders", json={}, headers={"Idempotency-Key": "o2"}), 429, "rate_limited")

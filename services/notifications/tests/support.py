@@ -1,5 +1,6 @@
 """Helpers of notifications' tests: publishing events as producers would,
 a stand-in accounts service, a local webhook receiver, and direct counts."""
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,19 @@ from chassis.topology import main_queue
 FAKE_ACCOUNTS = str(Path(__file__).parent / "fake_accounts")
 
 # Test settings: the production schedule (a day of retries) in seconds.
-FAST = dict(DELIVERY_POLL_INTERVAL=0.05, WEBHOOK_ALLOW_PRIVATE=True, WEBHOOK_TIMEOUT=2,
-            WEBHOOK_RETRY_BASE_S=0.2, WEBHOOK_RETRY_CAP_S=5, WEBHOOK_MAX_ATTEMPTS=5,
-            WEBHOOK_FAILURE_LIMIT=5, WEBHOOK_FAILING_PERIOD_S=0, STAFF_CACHE_S=0,
-            EVENT_RETRY_BASE_MS=100, OUTBOX_POLL_INTERVAL=0.1)
+FAST = dict(
+    DELIVERY_POLL_INTERVAL=0.05,
+    WEBHOOK_ALLOW_PRIVATE=True,
+    WEBHOOK_TIMEOUT=2,
+    WEBHOOK_RETRY_BASE_S=0.2,
+    WEBHOOK_RETRY_CAP_S=5,
+    WEBHOOK_MAX_ATTEMPTS=5,
+    WEBHOOK_FAILURE_LIMIT=5,
+    WEBHOOK_FAILING_PERIOD_S=0,
+    STAFF_CACHE_S=0,
+    EVENT_RETRY_BASE_MS=100,
+    OUTBOX_POLL_INTERVAL=0.1,
+)
 
 
 def new_id(prefix: str) -> str:
@@ -35,9 +45,13 @@ def new_id(prefix: str) -> str:
 
 def staff_of(partner_id: str) -> dict:
     """One staff member per role (the fake accounts' STAFF config)."""
-    return {partner_id: [{"member_id": f"{partner_id}-admin", "role": "admin"},
-                         {"member_id": f"{partner_id}-master", "role": "master"},
-                         {"member_id": f"{partner_id}-member", "role": "member"}]}
+    return {
+        partner_id: [
+            {"member_id": f"{partner_id}-admin", "role": "admin"},
+            {"member_id": f"{partner_id}-master", "role": "master"},
+            {"member_id": f"{partner_id}-member", "role": "member"},
+        ]
+    }
 
 
 def event(event_type: str, payload: dict) -> Envelope:
@@ -51,25 +65,49 @@ def publish(amqp_uri: str, envelopes: list[Envelope], batch: int = 500) -> None:
     publisher = ConfirmingPublisher(amqp_uri)
     try:
         for start in range(0, len(envelopes), batch):
-            chunk = envelopes[start:start + batch]
-            confirmed, failed = publisher.publish_batch(
-                [(str(e.event_id), e.type, e.to_json(), None) for e in chunk])
+            chunk = envelopes[start : start + batch]
+            confirmed, failed = publisher.publish_batch([(str(e.event_id), e.type, e.to_json(), None) for e in chunk])
             assert not failed and confirmed == {str(e.event_id) for e in chunk}, failed
     finally:
         publisher.close()
 
 
 def reservation(partner_id: str, customer_id: str, number: str | None = None, **extra) -> dict:
-    return {"partner_id": partner_id, "reservation_number": number or new_id("R"), "product_id": "prod-1",
-            "product_name": "봄 전시 / Spring show", "customer_id": customer_id, "status": "requested",
-            "use_date": "2025-05-01", "use_time": "14:00", "total": 24000, "booker_name_masked": "김*온", **extra}
+    return {
+        "partner_id": partner_id,
+        "reservation_number": number or new_id("R"),
+        "product_id": "prod-1",
+        "product_name": "봄 전시 / Spring show",
+        "customer_id": customer_id,
+        "status": "requested",
+        "use_date": "2025-05-01",
+        "use_time": "14:00",
+        "total": 24000,
+        "booker_name_masked": "김*온",
+        **extra,
+    }
 
 
 def order(partner_id: str, customer_id: str, **extra) -> dict:
-    return {"partner_id": partner_id, "order_id": new_id("O"), "customer_id": customer_id, "channel": "takeout",
-            "status": "received", "total": 6000,
-            "lines": [{"line_id": "l1", "product_id": "prod-9", "product_name": "아메리카노", "quantity": 2,
-                       "unit_price": 3000, "amount": 6000}], **extra}
+    return {
+        "partner_id": partner_id,
+        "order_id": new_id("O"),
+        "customer_id": customer_id,
+        "channel": "takeout",
+        "status": "received",
+        "total": 6000,
+        "lines": [
+            {
+                "line_id": "l1",
+                "product_id": "prod-9",
+                "product_name": "아메리카노",
+                "quantity": 2,
+                "unit_price": 3000,
+                "amount": 6000,
+            }
+        ],
+        **extra,
+    }
 
 
 def _connect(url: str, **kwargs) -> psycopg.Connection[Any]:
@@ -106,8 +144,11 @@ def queues_settled(amqp_uri: str, event_types) -> bool:
 
 def parked(amqp_uri: str) -> dict:
     """notifications' dead-letter queues that hold anything."""
-    return {name: depth for name, depth in queue_depths(amqp_uri).items()
-            if name.startswith("pc.dlq.notifications.") and depth != (0, 0)}
+    return {
+        name: depth
+        for name, depth in queue_depths(amqp_uri).items()
+        if name.startswith("pc.dlq.notifications.") and depth != (0, 0)
+    }
 
 
 class WebhookReceiver:

@@ -2,6 +2,7 @@
 the partner's staff get the message and act on it by following its links
 (R-RSV-7, R-NTF-2), the customer hears of the confirmation, accepts the chat
 invitation from their message's link, and both sides talk (R-RSV-11)."""
+
 from chassis.testing import eventually
 from reservations.tests.helpers import booked, live_product
 from support.api import expect
@@ -40,8 +41,9 @@ def test_a_booking_reaches_staff_whose_message_links_confirm_it_and_open_the_cha
     assert expect(follow(customer.client, confirmed["actions"][0]), 200)["status"] == "confirmed"
 
     expect(member.client.post(f"{partner.path}/reservations/{number}/chat-requests", json={}), 201)
-    invitation = eventually(lambda: customer_message("reservation.chat_requested"), timeout=20,
-                            message="chat invitation told")
+    invitation = eventually(
+        lambda: customer_message("reservation.chat_requested"), timeout=20, message="chat invitation told"
+    )
     start_chat = next(a for a in invitation["actions"] if a["kind"] == "start_chat")
     expect(follow(customer.client, start_chat, json={}), 200)
 

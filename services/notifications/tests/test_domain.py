@@ -1,6 +1,7 @@
 """Pure rules of notifications: templates for every consumed event kind in
 both languages (R-NTF-1, R-NTF-2), recipients by role, webhook signatures,
 retry schedule and the disable rule, cursors."""
+
 import random
 
 import pytest
@@ -20,19 +21,55 @@ CUSTOMER = Recipient("customer", "c-1")
 
 
 def reservation(**extra):
-    return {"partner_id": "p-1", "reservation_number": "R7K2Q9", "product_id": "prod-1",
-            "product_name": "컷트 / Haircut", "customer_id": "c-1", "status": "requested", "use_date": "2025-05-01",
-            "use_time": "14:00", "total": 35000, "booker_name_masked": "김*온", "invitation_id": "inv-1",
-            "conversation_id": "conv-1", "to_customer_id": "c-2", **extra}
+    return {
+        "partner_id": "p-1",
+        "reservation_number": "R7K2Q9",
+        "product_id": "prod-1",
+        "product_name": "컷트 / Haircut",
+        "customer_id": "c-1",
+        "status": "requested",
+        "use_date": "2025-05-01",
+        "use_time": "14:00",
+        "total": 35000,
+        "booker_name_masked": "김*온",
+        "invitation_id": "inv-1",
+        "conversation_id": "conv-1",
+        "to_customer_id": "c-2",
+        **extra,
+    }
 
 
 def order(**extra):
-    return {"partner_id": "p-1", "order_id": "o-1", "customer_id": "c-1", "channel": "takeout", "status": "received",
-            "total": 9000, "request_id": "rq-1", "courier": "CJ", "invoice_number": "123-456",
-            "lines": [{"line_id": "l1", "product_id": "prod-1", "product_name": "Americano", "quantity": 2,
-                       "unit_price": 3000, "amount": 6000},
-                      {"line_id": "l2", "product_id": "prod-2", "product_name": "Latte", "quantity": 1,
-                       "unit_price": 3000, "amount": 3000}], **extra}
+    return {
+        "partner_id": "p-1",
+        "order_id": "o-1",
+        "customer_id": "c-1",
+        "channel": "takeout",
+        "status": "received",
+        "total": 9000,
+        "request_id": "rq-1",
+        "courier": "CJ",
+        "invoice_number": "123-456",
+        "lines": [
+            {
+                "line_id": "l1",
+                "product_id": "prod-1",
+                "product_name": "Americano",
+                "quantity": 2,
+                "unit_price": 3000,
+                "amount": 6000,
+            },
+            {
+                "line_id": "l2",
+                "product_id": "prod-2",
+                "product_name": "Latte",
+                "quantity": 1,
+                "unit_price": 3000,
+                "amount": 3000,
+            },
+        ],
+        **extra,
+    }
 
 
 def sample_payload(event_type: str) -> dict:
@@ -44,13 +81,25 @@ def sample_payload(event_type: str) -> dict:
     if family == "product":
         return {"partner_id": "p-1", "product_id": "prod-1", "name": "봄 전시", "kind": "booking", "reason": "blurry"}
     if family == "partner":
-        return {"partner_id": "p-1", "name": "다온 살롱", "category": "beauty", "status": "verified", "reason": "x",
-                "changes": {"name": {"before": "다온", "after": "다온 살롱"}}}
+        return {
+            "partner_id": "p-1",
+            "name": "다온 살롱",
+            "category": "beauty",
+            "status": "verified",
+            "reason": "x",
+            "changes": {"name": {"before": "다온", "after": "다온 살롱"}},
+        }
     if event_type == "staff.invited":
         return {"partner_id": "p-1", "invitation_id": "inv-9", "member_id": "m-new", "role": "master"}
     if event_type in ("payout.scheduled", "tax_invoice.issued"):
-        return {"partner_id": "p-1", "period_start": "2025-04-01", "period_end": "2025-04-30", "amount": 1200000,
-                "pay_date": "2025-05-10", "invoice_number": "TI-1"}
+        return {
+            "partner_id": "p-1",
+            "period_start": "2025-04-01",
+            "period_end": "2025-04-30",
+            "amount": 1200000,
+            "pay_date": "2025-05-10",
+            "invoice_number": "TI-1",
+        }
     if event_type == "webhook.disabled":
         return {"partner_id": "p-1", "webhook_id": "w-1", "url": "https://example.com/hook", "failures": 16}
     raise KeyError(event_type)
@@ -88,11 +137,15 @@ def test_new_booking_goes_to_every_staff_role_and_the_customer_with_confirm_and_
     assert staff_message.content["ko"]["title"] == "새 예약 신청"
     assert staff_message.content["en"]["title"] == "New booking request"
     assert "김*온" in staff_message.content["ko"]["body"] and "35,000원" in staff_message.content["ko"]["body"]
-    assert "KRW 35,000" in staff_message.content["en"]["body"] and "2025-05-01 14:00" in staff_message.content["en"]["body"]
+    assert (
+        "KRW 35,000" in staff_message.content["en"]["body"]
+        and "2025-05-01 14:00" in staff_message.content["en"]["body"]
+    )
     assert [(a["kind"], a["method"], a["href"]) for a in staff_message.actions] == [
         ("view", "GET", "/v1/partners/p-1/reservations/R7K2Q9"),
         ("confirm", "POST", "/v1/partners/p-1/reservations/R7K2Q9/confirm"),
-        ("reject", "POST", "/v1/partners/p-1/reservations/R7K2Q9/reject")]
+        ("reject", "POST", "/v1/partners/p-1/reservations/R7K2Q9/reject"),
+    ]
     assert staff_message.subject_customer_id == "c-1"
     assert planned[CUSTOMER].actions[0]["href"] == "/v1/shop/reservations/R7K2Q9"
     assert "김*온" not in planned[CUSTOMER].content["ko"]["body"]
@@ -100,8 +153,9 @@ def test_new_booking_goes_to_every_staff_role_and_the_customer_with_confirm_and_
 
 def test_cancellation_tells_the_partner_only_when_someone_else_cancelled():
     """R-RSV-7: a cancellation by the customer (or the system) reaches the partner; the partner's own does not."""
-    by_customer = domain.plan_messages("reservation.cancelled", reservation(actor="customer", refund_amount=30000,
-                                                                           fee_amount=5000), STAFF)
+    by_customer = domain.plan_messages(
+        "reservation.cancelled", reservation(actor="customer", refund_amount=30000, fee_amount=5000), STAFF
+    )
     assert {m.recipient for m in by_customer} == EVERYONE | {CUSTOMER}
     customer = next(m for m in by_customer if m.recipient == CUSTOMER)
     assert "30,000원" in customer.content["ko"]["body"] and "5,000원" in customer.content["ko"]["body"]
@@ -118,39 +172,55 @@ def test_completion_invites_the_customer_to_review_and_chat_request_carries_star
     assert completed.recipient == CUSTOMER and "write_review" in [a["kind"] for a in completed.actions]
     assert "후기" in completed.content["ko"]["body"] and "review" in completed.content["en"]["body"]
     [chat] = domain.plan_messages("reservation.chat_requested", reservation(), STAFF)
-    assert chat.actions[0] == {"kind": "start_chat", "method": "POST", "href": "/v1/shop/chat-invitations/inv-1/accept",
-                               "label": {"ko": "채팅 시작하기", "en": "Start chat"}}
+    assert chat.actions[0] == {
+        "kind": "start_chat",
+        "method": "POST",
+        "href": "/v1/shop/chat-invitations/inv-1/accept",
+        "label": {"ko": "채팅 시작하기", "en": "Start chat"},
+    }
 
 
 def test_reservation_review_tells_every_staff_member_with_a_reply_link_and_the_reply_tells_the_customer():
     """R-RSV-6, issue #11: like order reviews; the visit-complete message links to the review POST."""
-    posted = domain.plan_messages("reservation.review_posted", reservation(
-        status="completed", actor="customer", review_id="rv-1", rating=4, review_text="Great"), STAFF)
+    posted = domain.plan_messages(
+        "reservation.review_posted",
+        reservation(status="completed", actor="customer", review_id="rv-1", rating=4, review_text="Great"),
+        STAFF,
+    )
     assert {m.recipient for m in posted} == EVERYONE
     assert "4" in posted[0].content["ko"]["body"] and "4/5" in posted[0].content["en"]["body"]
     assert [(a["kind"], a["method"], a["href"]) for a in posted[0].actions] == [
         ("view", "GET", "/v1/partners/p-1/reservations/R7K2Q9"),
-        ("reply", "POST", "/v1/partners/p-1/reviews/rv-1/reply")]
-    [replied] = domain.plan_messages("reservation.review_replied", reservation(
-        status="completed", actor="partner", review_id="rv-1", rating=4, reply_text="Thanks"), STAFF)
+        ("reply", "POST", "/v1/partners/p-1/reviews/rv-1/reply"),
+    ]
+    [replied] = domain.plan_messages(
+        "reservation.review_replied",
+        reservation(status="completed", actor="partner", review_id="rv-1", rating=4, reply_text="Thanks"),
+        STAFF,
+    )
     assert replied.recipient == CUSTOMER and replied.content["en"]["title"] == "Reply to your review"
     [completed] = domain.plan_messages("reservation.completed", reservation(status="completed"), STAFF)
     assert ("write_review", "POST", "/v1/shop/reservations/R7K2Q9/reviews") in [
-        (a["kind"], a["method"], a["href"]) for a in completed.actions]
+        (a["kind"], a["method"], a["href"]) for a in completed.actions
+    ]
 
 
 def test_auto_confirmed_booking_is_news_for_the_partner_but_a_partner_confirmation_is_not():
-    assert {m.recipient for m in domain.plan_messages("reservation.confirmed", reservation(actor="system"),
-                                                      STAFF)} == EVERYONE | {CUSTOMER}
-    assert {m.recipient for m in domain.plan_messages("reservation.confirmed", reservation(actor="partner"),
-                                                      STAFF)} == {CUSTOMER}
+    assert {
+        m.recipient for m in domain.plan_messages("reservation.confirmed", reservation(actor="system"), STAFF)
+    } == EVERYONE | {CUSTOMER}
+    assert {
+        m.recipient for m in domain.plan_messages("reservation.confirmed", reservation(actor="partner"), STAFF)
+    } == {CUSTOMER}
 
 
 def test_roles_decide_which_staff_receive_product_and_finance_messages():
     """Role groups mirror the roles table: product review and payouts go to admins and masters only."""
-    for event_type, payload in (("product.rejected", sample_payload("product.rejected")),
-                                ("payout.scheduled", sample_payload("payout.scheduled")),
-                                ("webhook.disabled", sample_payload("webhook.disabled"))):
+    for event_type, payload in (
+        ("product.rejected", sample_payload("product.rejected")),
+        ("payout.scheduled", sample_payload("payout.scheduled")),
+        ("webhook.disabled", sample_payload("webhook.disabled")),
+    ):
         assert {m.recipient for m in domain.plan_messages(event_type, payload, STAFF)} == MANAGERS
     assert domain.needs_staff("product.rejected", sample_payload("product.rejected"))
     assert not domain.needs_staff("order.shipped", order())
@@ -162,11 +232,17 @@ def test_order_messages_name_the_items_and_offer_the_channel_specific_next_step(
     assert "Americano 외 1건" in takeout.content["ko"]["body"] and "(포장)" in takeout.content["ko"]["title"]
     assert "Americano and 1 more" in takeout.content["en"]["body"]
     assert [a["kind"] for a in takeout.actions] == ["view", "start_preparing", "cancel"]
-    parcel = next(m for m in domain.plan_messages("order.received", order(channel="parcel"), STAFF)
-                  if m.recipient.kind == "member")
+    parcel = next(
+        m
+        for m in domain.plan_messages("order.received", order(channel="parcel"), STAFF)
+        if m.recipient.kind == "member"
+    )
     assert [a["kind"] for a in parcel.actions] == ["view", "prepare_shipment", "cancel"]
-    no_request = next(m for m in domain.plan_messages("order.refund_requested", order(request_id=None), STAFF)
-                      if m.recipient.kind == "member")
+    no_request = next(
+        m
+        for m in domain.plan_messages("order.refund_requested", order(request_id=None), STAFF)
+        if m.recipient.kind == "member"
+    )
     assert [a["kind"] for a in no_request.actions] == ["view"]  # approve/reject need the request id
 
 
@@ -180,15 +256,23 @@ def test_ticket_transfer_tells_both_holders_and_an_invitation_reaches_the_invite
 
 
 def test_staff_directory_answer_is_read_defensively():
-    rows = [{"member_id": "a", "role": "admin"}, {"member_id": "a", "role": "member"},
-            {"member_id": "b", "role": "operator"}, {"role": "admin"}, {"member_id": "c", "role": "member"}]
+    rows = [
+        {"member_id": "a", "role": "admin"},
+        {"member_id": "a", "role": "member"},
+        {"member_id": "b", "role": "operator"},
+        {"role": "admin"},
+        {"member_id": "c", "role": "member"},
+    ]
     assert domain.staff_from_directory(rows) == [StaffMember("a", "admin"), StaffMember("c", "member")]
 
 
 def test_erasure_rerenders_without_the_booker_name_and_with_the_pseudonym():
-    [partner_message] = [m for m in domain.plan_messages("reservation.requested", reservation(), STAFF)
-                         if m.recipient.id == "m-admin"]
-    params, content, actions = domain.erased_rendering(partner_message.template, partner_message.params, "c-1", "cust-x")
+    [partner_message] = [
+        m for m in domain.plan_messages("reservation.requested", reservation(), STAFF) if m.recipient.id == "m-admin"
+    ]
+    params, content, actions = domain.erased_rendering(
+        partner_message.template, partner_message.params, "c-1", "cust-x"
+    )
     assert "booker" not in params and params["customer_id"] == "cust-x"
     assert "김*온" not in str(content) and "R7K2Q9" in content["ko"]["body"]
     assert actions == partner_message.actions
@@ -197,6 +281,7 @@ def test_erasure_rerenders_without_the_booker_name_and_with_the_pseudonym():
 def test_signature_is_hmac_sha256_over_timestamp_and_body():
     import hashlib
     import hmac
+
     body = b'{"a":1}'
     expected = "sha256=" + hmac.new(b"whsec_k", b"1700000000." + body, hashlib.sha256).hexdigest()
     assert domain.sign("whsec_k", 1700000000, body) == expected
@@ -208,9 +293,11 @@ def test_signature_is_hmac_sha256_over_timestamp_and_body():
 def test_default_webhook_retry_schedule_spans_more_than_a_day_and_always_backs_off():
     """Issue #7: retries with exponential backoff and jitter over at least a day (config.yaml defaults)."""
     from chassis.config import load_config
+
     config = load_config("notifications")
-    policy = domain.RetryPolicy(float(config["WEBHOOK_RETRY_BASE_S"]), float(config["WEBHOOK_RETRY_CAP_S"]),
-                                int(config["WEBHOOK_MAX_ATTEMPTS"]))
+    policy = domain.RetryPolicy(
+        float(config["WEBHOOK_RETRY_BASE_S"]), float(config["WEBHOOK_RETRY_CAP_S"]), int(config["WEBHOOK_MAX_ATTEMPTS"])
+    )
     assert policy.shortest_total() >= 24 * 3600
     rng = random.Random(7)
     for _ in range(200):

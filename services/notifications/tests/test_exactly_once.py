@@ -2,14 +2,27 @@
 service killed with kill -9 mid-stream then restarted, yield exactly one
 message per recipient per event, one messenger push per message and one
 webhook delivery per subscribed event: counted, not sampled."""
+
 import random
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from chassis.testing import eventually
 
-from .support import (FAKE_ACCOUNTS, WebhookReceiver, event, new_id, order, parked, publish, query, queues_settled,
-                      reservation, scalar, staff_of)
+from .support import (
+    FAKE_ACCOUNTS,
+    WebhookReceiver,
+    event,
+    new_id,
+    order,
+    parked,
+    publish,
+    query,
+    queues_settled,
+    reservation,
+    scalar,
+    staff_of,
+)
 
 EVENTS = 2000
 # kind -> messages per event with the fake accounts' three staff members
@@ -41,13 +54,19 @@ def answers(amqp_uri) -> bool:
 
 
 def test_2000_events_each_delivered_twice_with_a_kill_9_mid_stream_give_exactly_one_message_per_recipient(
-        run_service, service_process, make_database, amqp_uri, rpc):
+    run_service, service_process, make_database, amqp_uri, rpc
+):
     partner_id = new_id("p")
     run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
     db = make_database("notifications")
     # Deliveries leased by the killed process come back after 4 s instead of 35.
-    env = {"PC_NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE": "true", "PC_NOTIFICATIONS_DELIVERY_POLL_INTERVAL": "0.1",
-           "PC_NOTIFICATIONS_WEBHOOK_TIMEOUT": "2", "PC_NOTIFICATIONS_DELIVERY_LEASE_S": "4", "PC_LOG_LEVEL": "WARNING"}
+    env = {
+        "PC_NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE": "true",
+        "PC_NOTIFICATIONS_DELIVERY_POLL_INTERVAL": "0.1",
+        "PC_NOTIFICATIONS_WEBHOOK_TIMEOUT": "2",
+        "PC_NOTIFICATIONS_DELIVERY_LEASE_S": "4",
+        "PC_LOG_LEVEL": "WARNING",
+    }
     notifications = service_process("notifications", database_url=db, **env).start()
     eventually(lambda: answers(amqp_uri), timeout=30, interval=0.3, message="notifications up")
 
@@ -59,31 +78,50 @@ def test_2000_events_each_delivered_twice_with_a_kill_9_mid_stream_give_exactly_
         publish(amqp_uri, events + second_pass)
 
         expected_messages = sum(MIX[e.type] for e in events)
-        eventually(lambda: scalar(db, "SELECT count(*) FROM messages") >= expected_messages // 4, timeout=60,
-                   interval=0.02, message="a quarter of the messages stored")
+        eventually(
+            lambda: scalar(db, "SELECT count(*) FROM messages") >= expected_messages // 4,
+            timeout=60,
+            interval=0.02,
+            message="a quarter of the messages stored",
+        )
         notifications.kill9()
         stored_at_kill = scalar(db, "SELECT count(*) FROM messages")
         assert 0 < stored_at_kill < expected_messages, "killed mid-stream"
 
         notifications.start(**env)
-        eventually(lambda: scalar(db, "SELECT count(*) FROM messages") == expected_messages
-                   and queues_settled(amqp_uri, MIX), timeout=180, interval=0.5,
-                   message="every event handled after the restart")
+        eventually(
+            lambda: scalar(db, "SELECT count(*) FROM messages") == expected_messages and queues_settled(amqp_uri, MIX),
+            timeout=180,
+            interval=0.5,
+            message="every event handled after the restart",
+        )
 
         # Counted: per event, exactly its recipients; over all, nothing twice and nothing missing.
-        per_event = {r["source_id"]: r["n"] for r in query(
-            db, "SELECT source_id::text, count(*) AS n FROM messages GROUP BY source_id")}
+        per_event = {
+            r["source_id"]: r["n"]
+            for r in query(db, "SELECT source_id::text, count(*) AS n FROM messages GROUP BY source_id")
+        }
         assert len(per_event) == EVENTS
         assert all(per_event[str(e.event_id)] == MIX[e.type] for e in events)
-        assert query(db, """SELECT source_id, recipient_kind, recipient_id FROM messages
-                            GROUP BY 1, 2, 3 HAVING count(*) > 1""") == []
+        assert (
+            query(
+                db,
+                """SELECT source_id, recipient_kind, recipient_id FROM messages
+                            GROUP BY 1, 2, 3 HAVING count(*) > 1""",
+            )
+            == []
+        )
         assert scalar(db, "SELECT count(*) FROM inbox") == EVENTS
         assert parked(amqp_uri) == {}
 
         # One messenger push per message, one webhook delivery per subscribed event, all sent.
         requested = [e for e in events if e.type == "reservation.requested"]
-        eventually(lambda: scalar(db, "SELECT count(*) FROM deliveries WHERE status <> 'delivered'") == 0,
-                   timeout=120, interval=0.5, message="every delivery sent")
+        eventually(
+            lambda: scalar(db, "SELECT count(*) FROM deliveries WHERE status <> 'delivered'") == 0,
+            timeout=120,
+            interval=0.5,
+            message="every delivery sent",
+        )
         assert scalar(db, "SELECT count(*) FROM deliveries WHERE channel = 'messenger'") == expected_messages
         assert scalar(db, "SELECT count(DISTINCT message_id) FROM deliveries") == expected_messages
         assert scalar(db, "SELECT count(*) FROM deliveries WHERE channel = 'webhook'") == len(requested)

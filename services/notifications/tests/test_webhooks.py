@@ -1,6 +1,7 @@
 """Partner webhooks against a local HTTP receiver: signed deliveries, retries
 on 500 and on timeout with backoff, disable after the failure limit with a
 notice to the partner, and a slow endpoint never holding up the bus."""
+
 import json
 from itertools import pairwise
 
@@ -10,8 +11,19 @@ from chassis.errors import NotFound, ValidationFailed
 from chassis.testing import eventually
 from notifications import domain
 
-from .support import (FAKE_ACCOUNTS, FAST, WebhookReceiver, event, new_id, order, publish, query, reservation, scalar,
-                      staff_of)
+from .support import (
+    FAKE_ACCOUNTS,
+    FAST,
+    WebhookReceiver,
+    event,
+    new_id,
+    order,
+    publish,
+    query,
+    reservation,
+    scalar,
+    staff_of,
+)
 
 
 def assert_signed(request: dict, secret: str) -> dict:
@@ -27,8 +39,9 @@ def test_deliveries_are_signed_logged_and_a_slow_endpoint_does_not_hold_up_the_i
     run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
     db = run_service("notifications", **{**FAST, "WEBHOOK_TIMEOUT": 30}).config["DATABASE_URL"]
     with WebhookReceiver(script=[("hold", 200), 200]) as receiver:
-        hook = rpc.notifications.create_webhook(partner_id, {"url": receiver.url, "events": ["reservation.*"],
-                                                             "description": "PMS sync"})
+        hook = rpc.notifications.create_webhook(
+            partner_id, {"url": receiver.url, "events": ["reservation.*"], "description": "PMS sync"}
+        )
         assert hook["secret"].startswith("whsec_") and hook["status"] == "active"
         assert "secret" not in rpc.notifications.list_webhooks(partner_id)["items"][0]  # shown once
         first = event("reservation.requested", reservation(partner_id, customer_id))
@@ -38,8 +51,12 @@ def test_deliveries_are_signed_logged_and_a_slow_endpoint_does_not_hold_up_the_i
         # The endpoint holds the first request; events keep flowing into the inboxes meanwhile.
         more = [event("order.received", order(partner_id, customer_id)) for _ in range(20)]
         publish(amqp_uri, more)
-        eventually(lambda: scalar(db, "SELECT count(DISTINCT source_id) FROM messages WHERE source_type = "
-                                      "'order.received'") == 20, message="inboxes filled while the webhook hangs")
+        eventually(
+            lambda: (
+                scalar(db, "SELECT count(DISTINCT source_id) FROM messages WHERE source_type = 'order.received'") == 20
+            ),
+            message="inboxes filled while the webhook hangs",
+        )
         assert not receiver.released.is_set() and receiver.count() == 1  # still held: the bus did not wait for it
         assert scalar(db, "SELECT count(*) FROM deliveries WHERE channel = 'webhook'") == 1  # orders not subscribed
 
@@ -53,9 +70,12 @@ def test_deliveries_are_signed_logged_and_a_slow_endpoint_does_not_hold_up_the_i
         assert bodies[0]["data"]["reservation_number"] == first.payload["reservation_number"]
         assert receiver.requests[0]["headers"][domain.EVENT_HEADER] == "reservation.requested"
 
-        log = eventually(lambda: (lambda items: items if all(i["status"] == "delivered" for i in items)
-                                  and len(items) == 2 else None)(
-            rpc.notifications.webhook_deliveries(partner_id, hook["id"])["items"]), message="both logged delivered")
+        log = eventually(
+            lambda: (
+                lambda items: items if all(i["status"] == "delivered" for i in items) and len(items) == 2 else None
+            )(rpc.notifications.webhook_deliveries(partner_id, hook["id"])["items"]),
+            message="both logged delivered",
+        )
         assert [i["event_id"] for i in log] == [str(second.event_id), str(first.event_id)]  # newest first
         assert [(a["attempt"], a["status_code"], a["error"]) for a in log[1]["attempt_log"]] == [(1, 200, None)]
         assert receiver.requests[0]["headers"][domain.DELIVERY_HEADER] == log[1]["id"]
@@ -65,10 +85,12 @@ def test_deliveries_are_signed_logged_and_a_slow_endpoint_does_not_hold_up_the_i
         rpc.notifications.webhook_deliveries(new_id("p"), hook["id"])
     with pytest.raises(NotFound):
         rpc.notifications.enable_webhook(partner_id, "not-a-uuid")
-    for bad, field in (({"url": "ftp://x", "events": ["*"]}, "url"),
-                       ({"url": "https://x.example", "events": ["customer.erased"]}, "events"),
-                       ({"url": "https://x.example", "events": []}, "events"),
-                       ({"url": "https://x.example", "events": ["*"], "secret": "mine"}, "secret")):
+    for bad, field in (
+        ({"url": "ftp://x", "events": ["*"]}, "url"),
+        ({"url": "https://x.example", "events": ["customer.erased"]}, "events"),
+        ({"url": "https://x.example", "events": []}, "events"),
+        ({"url": "https://x.example", "events": ["*"], "secret": "mine"}, "secret"),
+    ):
         with pytest.raises(ValidationFailed) as failure:
             rpc.notifications.create_webhook(partner_id, bad)
         assert field in failure.value.details["fields"]
@@ -81,8 +103,14 @@ def test_retries_on_timeout_and_500_back_off_then_deliver_the_same_signed_delive
     with WebhookReceiver(script=[("sleep", 2, 200), 500, 200]) as receiver:
         hook = rpc.notifications.create_webhook(partner_id, {"url": receiver.url, "events": ["order.received"]})
         publish(amqp_uri, [event("order.received", order(partner_id, new_id("c")))])
-        eventually(lambda: [d["status"] for d in rpc.notifications.webhook_deliveries(partner_id, hook["id"])["items"]]
-                   == ["delivered"], timeout=20, message="delivered on the third attempt")
+        eventually(
+            lambda: (
+                [d["status"] for d in rpc.notifications.webhook_deliveries(partner_id, hook["id"])["items"]]
+                == ["delivered"]
+            ),
+            timeout=20,
+            message="delivered on the third attempt",
+        )
         delivery = rpc.notifications.webhook_deliveries(partner_id, hook["id"])["items"][0]
         assert [(a["attempt"], a["status_code"]) for a in delivery["attempt_log"]] == [(1, None), (2, 500), (3, 200)]
         assert "timeout" in delivery["attempt_log"][0]["error"]
@@ -95,6 +123,7 @@ def test_retries_on_timeout_and_500_back_off_then_deliver_the_same_signed_delive
         policy = domain.RetryPolicy(FAST["WEBHOOK_RETRY_BASE_S"], FAST["WEBHOOK_RETRY_CAP_S"], 5)
         starts = [a["started_at"] for a in delivery["attempt_log"]]
         from datetime import datetime
+
         gaps = [(datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() for a, b in pairwise(starts)]
         assert gaps[0] >= 0.5 + policy.nominal_delay(1) / 2  # the timed-out attempt took its 0.5 s first
         assert gaps[1] >= policy.nominal_delay(2) / 2
@@ -107,8 +136,11 @@ def test_failing_endpoint_is_retried_with_growing_gaps_then_disabled_and_the_man
     with WebhookReceiver(script=[500]) as receiver:
         hook = rpc.notifications.create_webhook(partner_id, {"url": receiver.url, "events": ["*"]})
         publish(amqp_uri, [event("reservation.completed", reservation(partner_id, customer_id))])
-        eventually(lambda: rpc.notifications.get_webhook(partner_id, hook["id"])["status"] == "disabled", timeout=30,
-                   message="webhook disabled after the failure limit")
+        eventually(
+            lambda: rpc.notifications.get_webhook(partner_id, hook["id"])["status"] == "disabled",
+            timeout=30,
+            message="webhook disabled after the failure limit",
+        )
         assert receiver.count() == FAST["WEBHOOK_MAX_ATTEMPTS"] == FAST["WEBHOOK_FAILURE_LIMIT"]
 
         # No retry storm: the n-th gap is at least half of 0.2 s * 2^(n-1), whatever the jitter, so the
@@ -119,8 +151,10 @@ def test_failing_endpoint_is_retried_with_growing_gaps_then_disabled_and_the_man
         assert all(gap >= policy.nominal_delay(n) / 2 - 0.01 for n, gap in enumerate(gaps, 1)), gaps
 
         # The admin and the master are told, with links to the log and to enable it again; a member is not.
-        notices = lambda member: [m for m in rpc.notifications.list_partner_notifications(  # noqa: E731
-            partner_id, f"{partner_id}-{member}", {"lang": "en"})["items"] if m["kind"] == "webhook.disabled"]
+        def notices(member):
+            items = rpc.notifications.list_partner_notifications(partner_id, f"{partner_id}-{member}", {"lang": "en"})
+            return [m for m in items["items"] if m["kind"] == "webhook.disabled"]
+
         notice = eventually(lambda: notices("admin"), message="disable notice to the admin")[0]
         assert notice["title"] == "Webhook disabled" and receiver.url in notice["body"]
         assert [a["kind"] for a in notice["actions"]] == ["deliveries", "enable"]
@@ -140,6 +174,10 @@ def test_failing_endpoint_is_retried_with_growing_gaps_then_disabled_and_the_man
         assert enabled["status"] == "active" and enabled["consecutive_failures"] == 0
         publish(amqp_uri, [event("order.received", order(partner_id, customer_id))])
         eventually(lambda: receiver.count() == 6, message="delivered after re-enabling")
-        eventually(lambda: query(db, "SELECT status FROM deliveries WHERE channel = 'webhook' "
-                                     "AND source_type = 'order.received'") == [{"status": "delivered"}],
-                   message="recorded delivered")
+        eventually(
+            lambda: (
+                query(db, "SELECT status FROM deliveries WHERE channel = 'webhook' AND source_type = 'order.received'")
+                == [{"status": "delivered"}]
+            ),
+            message="recorded delivered",
+        )

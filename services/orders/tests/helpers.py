@@ -1,5 +1,6 @@
 """Builders shared by the orders tests: a cafe or shop with approved products
 (through the gateway, as partners and operators do), orders, the database."""
+
 from __future__ import annotations
 
 import time
@@ -10,8 +11,13 @@ import psycopg
 
 from support.api import Customer, Partner, Platform, expect
 
-ADDRESS = {"recipient_name": "김다온", "phone": "010-1234-5678", "address": "서울시 성동구 왕십리로 1",
-           "detail": "101호", "postal_code": "04778"}
+ADDRESS = {
+    "recipient_name": "김다온",
+    "phone": "010-1234-5678",
+    "address": "서울시 성동구 왕십리로 1",
+    "detail": "101호",
+    "postal_code": "04778",
+}
 
 
 def menu_item(name: str, amount: int) -> dict:
@@ -19,13 +25,18 @@ def menu_item(name: str, amount: int) -> dict:
 
 
 def shop_item(name: str, options: list[tuple[str, int]]) -> dict:
-    return {"kind": "goods", "goods_type": "shop", "name": name,
-            "options": [{"label": label, "amount": amount} for label, amount in options]}
+    return {
+        "kind": "goods",
+        "goods_type": "shop",
+        "name": name,
+        "options": [{"label": label, "amount": amount} for label, amount in options],
+    }
 
 
 @dataclass
 class Store:
     """A verified partner and its approved products: name -> live product."""
+
     pc: Platform
     partner: Partner
     products: dict = field(default_factory=dict)
@@ -42,8 +53,13 @@ class Store:
         product = live["live"] | {"product_id": draft["product_id"]}
         if stock:
             by_label = {o["label"]: o["option_id"] for o in product["options"]}
-            expect(admin.put(f"{self.path}/products/{draft['product_id']}/inventory", json={"stock": [
-                {"option_id": by_label[label], "quantity": q} for label, q in stock.items()]}), 200)
+            expect(
+                admin.put(
+                    f"{self.path}/products/{draft['product_id']}/inventory",
+                    json={"stock": [{"option_id": by_label[label], "quantity": q} for label, q in stock.items()]},
+                ),
+                200,
+            )
         self.products[body["name"]] = product
         return product
 
@@ -66,18 +82,26 @@ def cafe(pc: Platform) -> Store:
 
 def fashion_shop(pc: Platform, stock: dict[str, int] | None = None) -> Store:
     store = Store(pc, pc.create_partner(category="fashion"))
-    store.add(shop_item("Linen shirt", [("White / M", 39000), ("White / L", 39000), ("Black / L", 41000)]),
-              stock=stock or {"White / M": 10, "White / L": 10, "Black / L": 10})
+    store.add(
+        shop_item("Linen shirt", [("White / M", 39000), ("White / L", 39000), ("Black / L", 41000)]),
+        stock=stock or {"White / M": 10, "White / L": 10, "Black / L": 10},
+    )
     return store
 
 
-def order(customer: Customer, store: Store, channel: str, lines: list[dict], key: str | None = None,
-          expect_status: int = 201, **extra):
+def order(
+    customer: Customer,
+    store: Store,
+    channel: str,
+    lines: list[dict],
+    key: str | None = None,
+    expect_status: int = 201,
+    **extra,
+):
     body = {"partner_id": store.partner.partner_id, "channel": channel, "lines": lines, **extra}
     if channel in ("delivery", "parcel") and "shipping_address" not in extra:
         body["shipping_address"] = ADDRESS
-    response = customer.client.post("/v1/shop/orders", json=body,
-                                    headers={"Idempotency-Key": key or uuid.uuid4().hex})
+    response = customer.client.post("/v1/shop/orders", json=body, headers={"Idempotency-Key": key or uuid.uuid4().hex})
     return expect(response, expect_status) if expect_status else response
 
 

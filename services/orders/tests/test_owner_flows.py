@@ -7,6 +7,7 @@ couriers' tracking links, an invoice corrected alone, one message on delivery,
 no "사유 없음" (items 8, 11, R-ORD-3, R-ORD-7); coupon messages name a live
 coupon (item 5, R-NTF-3); inventory labels (item 8); the upcoming payout
 (item 14, R-STL-2)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,7 +37,7 @@ def test_r_ord_1_r_ord_2_cafe_numbers_preparation_minutes_and_bodies_validated(p
     assert {o["number"] for o in listed} == set(numbers) and {o["customer_name"] for o in listed} == {"김다온"}
     assert listed[0]["number_day"] == dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).date().isoformat()
     other = cafe(pc)
-    assert order(customer, other, "dine_in", [other.line("Latte")])["number"] == 1   # per partner
+    assert order(customer, other, "dine_in", [other.line("Latte")])["number"] == 1  # per partner
 
     # Item 10: the auto-complete is the setting's minutes after receipt (30 here, one hour by default).
     received = dt.datetime.fromisoformat(first["received_at"])
@@ -46,12 +47,14 @@ def test_r_ord_1_r_ord_2_cafe_numbers_preparation_minutes_and_bodies_validated(p
     path = f"{shop.path}/orders/{first['order_id']}"
     refused = assert_error(staff.post(f"{path}/start-preparing", json={"minutes": 15, "status": "completed"}), 422)
     assert set(refused["details"]["fields"]) == {"status"}
-    assert "minutes" in assert_error(staff.post(f"{path}/start-preparing", json={"minutes": 0}), 422)[
-        "details"]["fields"]
+    assert (
+        "minutes" in assert_error(staff.post(f"{path}/start-preparing", json={"minutes": 0}), 422)["details"]["fields"]
+    )
     started = expect(staff.post(f"{path}/start-preparing", json={"minutes": 15}), 200)
     assert started["preparation_minutes"] == 15
-    assert dt.datetime.fromisoformat(started["ready_at"]) - dt.datetime.fromisoformat(started["preparing_at"]) == \
-        dt.timedelta(minutes=15)
+    assert dt.datetime.fromisoformat(started["ready_at"]) - dt.datetime.fromisoformat(
+        started["preparing_at"]
+    ) == dt.timedelta(minutes=15)
     assert expect(customer.client.get(f"/v1/shop/orders/{first['order_id']}"), 200)["ready_at"] == started["ready_at"]
     refused = assert_error(staff.post(f"{path}/complete", json={"amount": 1}), 422)
     assert set(refused["details"]["fields"]) == {"amount"}
@@ -63,8 +66,9 @@ def test_r_ord_1_r_ord_2_cafe_numbers_preparation_minutes_and_bodies_validated(p
     assert_error(staff.post(f"{delivery_path}/prepare-shipment", json={"status": "completed", "amount": 1}), 422)
     assert expect(staff.get(delivery_path), 200)["status"] == "received"
     # Item 8: an action of another channel's flow names the channel and the ways out.
-    refused = assert_error(staff.post(f"{delivery_path}/start-preparing", headers={"Accept-Language": "en"}), 409,
-                           "invalid_state")
+    refused = assert_error(
+        staff.post(f"{delivery_path}/start-preparing", headers={"Accept-Language": "en"}), 409, "invalid_state"
+    )
     assert refused["details"]["channels"] == ["dine_in", "takeout"] and "not delivery" in refused["message"]
     assert refused["details"]["next"]["partner"] == ["prepare_shipment", "cancel"]
     korean = assert_error(staff.post(f"{delivery_path}/start-preparing"), 409, "invalid_state")["message"]
@@ -93,17 +97,23 @@ def test_r_ord_3_r_ord_7_r_ntf_3_r_stl_2_shop_tracking_messages_coupons_and_upco
     # Item 8: the invoice corrected alone; the courier stays, the link follows.
     corrected = expect(admin.patch(f"{path}/shipment", json={"invoice_number": "6543-2110"}), 200)
     assert (corrected["courier"], corrected["tracking_url"]) == (
-        "CJ", "https://trace.cjlogistics.com/next/tracking.html?wblNo=6543-2110")
-    assert expect(customer.client.get(f"/v1/shop/orders/{placed['order_id']}"), 200)["tracking_url"] == \
-        corrected["tracking_url"]
+        "CJ",
+        "https://trace.cjlogistics.com/next/tracking.html?wblNo=6543-2110",
+    )
+    assert (
+        expect(customer.client.get(f"/v1/shop/orders/{placed['order_id']}"), 200)["tracking_url"]
+        == corrected["tracking_url"]
+    )
     assert_error(admin.post(f"{path}/deliver", json={"status": "cancelled"}), 422)
     expect(admin.post(f"{path}/deliver"), 200)
 
     # Item 4: an approval takes no amount.
-    refund = expect(customer.client.post(f"/v1/shop/orders/{placed['order_id']}/refund-requests",
-                                         json={"reason": "too small"}), 201)
-    refused = assert_error(admin.post(f"{shop.path}/refund-requests/{refund['request_id']}/approve",
-                                      json={"amount": 999999}), 422)
+    refund = expect(
+        customer.client.post(f"/v1/shop/orders/{placed['order_id']}/refund-requests", json={"reason": "too small"}), 201
+    )
+    refused = assert_error(
+        admin.post(f"{shop.path}/refund-requests/{refund['request_id']}/approve", json={"amount": 999999}), 422
+    )
     assert set(refused["details"]["fields"]) == {"amount"}
 
     # Items 8, 9, 11 in messages: the short number, the tracking link, one message on delivery, no "사유 없음".
@@ -112,10 +122,11 @@ def test_r_ord_3_r_ord_7_r_ntf_3_r_stl_2_shop_tracking_messages_coupons_and_upco
 
     def inbox():
         return expect(customer.client.get("/v1/shop/messages", params={"limit": 50}), 200)["items"]
+
     eventually(lambda: any(m["title"] == "주문 취소" for m in inbox()), timeout=30, message="cancellation told")
     messages = inbox()
     titles = [m["title"] for m in messages]
-    assert titles.count("배송 완료") == 1 and "주문 완료" not in titles            # one message on delivery
+    assert titles.count("배송 완료") == 1 and "주문 완료" not in titles  # one message on delivery
     delivered = next(m for m in messages if m["title"] == "배송 완료")
     assert "write_review" in {a["kind"] for a in delivered["actions"]}
     tracking = next(m for m in messages if m["title"] == "송장 정보 변경")
@@ -127,28 +138,58 @@ def test_r_ord_3_r_ord_7_r_ntf_3_r_stl_2_shop_tracking_messages_coupons_and_upco
     # Item 5: a coupon message names a live coupon of this partner, or is refused.
     sent = f"{shop.path}/channel-messages"
     for code in (None, "NOSUCHCODE"):
-        refused = assert_error(admin.post(sent, json={"audience": "all", "kind": "coupon", "body": "10% off",
-                                                      **({"coupon_code": code} if code else {})}), 422)
+        refused = assert_error(
+            admin.post(
+                sent,
+                json={
+                    "audience": "all",
+                    "kind": "coupon",
+                    "body": "10% off",
+                    **({"coupon_code": code} if code else {}),
+                },
+            ),
+            422,
+        )
         assert set(refused["details"]["fields"]) == {"coupon_code"}
-    coupon = expect(admin.post(f"{shop.path}/coupons", json={
-        "name": "Spring", "discount_type": "fixed", "amount": 1000, "distribution": "code",
-        "code": f"S{uuid.uuid4().hex[:8]}"}), 201)
+    coupon = expect(
+        admin.post(
+            f"{shop.path}/coupons",
+            json={
+                "name": "Spring",
+                "discount_type": "fixed",
+                "amount": 1000,
+                "distribution": "code",
+                "code": f"S{uuid.uuid4().hex[:8]}",
+            },
+        ),
+        201,
+    )
     expect(admin.post(f"{shop.path}/coupons/{coupon['coupon_id']}/pause"), 200)
-    assert_error(admin.post(sent, json={"audience": "all", "kind": "coupon", "body": "x",
-                                        "coupon_code": coupon["code"]}), 422)
+    assert_error(
+        admin.post(sent, json={"audience": "all", "kind": "coupon", "body": "x", "coupon_code": coupon["code"]}), 422
+    )
     expect(admin.post(f"{shop.path}/coupons/{coupon['coupon_id']}/resume"), 200)
-    assert expect(admin.post(sent, json={"audience": "all", "kind": "coupon", "body": "봄 할인",
-                                         "coupon_code": coupon["code"].lower()}), 201)["recipient_count"] == 1
+    assert (
+        expect(
+            admin.post(
+                sent,
+                json={"audience": "all", "kind": "coupon", "body": "봄 할인", "coupon_code": coupon["code"].lower()},
+            ),
+            201,
+        )["recipient_count"]
+        == 1
+    )
 
     # Item 14: /payouts shows the next payout's date and the amount it will carry.
     def payouts():
         return expect(admin.get(f"{shop.path}/payouts"), 200)
+
     eventually(lambda: payouts()["unsettled_balance"] > 0, timeout=30, message="the sale is in the ledger")
     body = payouts()
     upcoming = body["upcoming"]
     assert upcoming["amount"] == body["unsettled_balance"] and upcoming["status"] == "estimated"
     assert dt.date.fromisoformat(upcoming["pay_date"]) > dt.date.fromisoformat(upcoming["period_end"])
-    assert dt.date.fromisoformat(upcoming["period_end"]).weekday() == 6   # weekly schedule: the week's Sunday
+    assert dt.date.fromisoformat(upcoming["period_end"]).weekday() == 6  # weekly schedule: the week's Sunday
 
 
 def test_r_ord_8_an_exchange_is_its_own_flow_return_receipt_replacement_delivered(partner_center):
@@ -165,34 +206,55 @@ def test_r_ord_8_an_exchange_is_its_own_flow_return_receipt_replacement_delivere
     expect(admin.post(f"{path}/prepare-shipment"), 200)
     expect(admin.post(f"{path}/ship", json={"courier": "한진", "invoice_number": "1000-2000"}), 200)
     expect(admin.post(f"{path}/deliver"), 200)
-    asked = expect(customer.client.post(f"/v1/shop/orders/{placed['order_id']}/exchange-requests", json={
-        "reason": "too small", "lines": [{"line_id": placed["lines"][0]["line_id"], "quantity": 1,
-                                          "option_id": shop.option("Linen shirt", "White / L")}]}), 201)
+    asked = expect(
+        customer.client.post(
+            f"/v1/shop/orders/{placed['order_id']}/exchange-requests",
+            json={
+                "reason": "too small",
+                "lines": [
+                    {
+                        "line_id": placed["lines"][0]["line_id"],
+                        "quantity": 1,
+                        "option_id": shop.option("Linen shirt", "White / L"),
+                    }
+                ],
+            },
+        ),
+        201,
+    )
     exchange = f"{shop.path}/exchange-requests/{asked['request_id']}"
-    assert_error(admin.post(f"{exchange}/receive"), 409, "invalid_state")          # not approved yet
-    assert "return_invoice_number" in assert_error(admin.post(f"{exchange}/approve", json={
-        "return_courier": "로젠"}), 422)["details"]["fields"]
-    approved = expect(admin.post(f"{exchange}/approve", json={"return_courier": "로젠",
-                                                               "return_invoice_number": "7000-8000"}), 200)
+    assert_error(admin.post(f"{exchange}/receive"), 409, "invalid_state")  # not approved yet
+    assert (
+        "return_invoice_number"
+        in assert_error(admin.post(f"{exchange}/approve", json={"return_courier": "로젠"}), 422)["details"]["fields"]
+    )
+    approved = expect(
+        admin.post(f"{exchange}/approve", json={"return_courier": "로젠", "return_invoice_number": "7000-8000"}), 200
+    )
     assert approved["status"] == "approved"
     assert approved["return"]["tracking_url"] == "https://www.ilogen.com/web/personal/trace/7000-8000"
-    assert stock_of(shop, "Linen shirt") == {"White / M": 9, "White / L": 9, "Black / L": 10}   # held, not returned
-    assert_error(admin.post(f"{exchange}/ship", json={"courier": "CJ", "invoice_number": "3000-4000"}), 409,
-                 "invalid_state")                                                       # the return comes first
+    assert stock_of(shop, "Linen shirt") == {"White / M": 9, "White / L": 9, "Black / L": 10}  # held, not returned
+    assert_error(
+        admin.post(f"{exchange}/ship", json={"courier": "CJ", "invoice_number": "3000-4000"}), 409, "invalid_state"
+    )  # the return comes first
     assert expect(admin.post(f"{exchange}/receive"), 200)["status"] == "returned"
     assert stock_of(shop, "Linen shirt") == {"White / M": 10, "White / L": 9, "Black / L": 10}
-    assert_error(admin.post(f"{exchange}/receive"), 409, "invalid_state")          # once
+    assert_error(admin.post(f"{exchange}/receive"), 409, "invalid_state")  # once
     assert_error(admin.post(f"{exchange}/ship", json={"courier": "CJ"}), 422)
     shipped = expect(admin.post(f"{exchange}/ship", json={"courier": "우체국", "invoice_number": "3000-4000"}), 200)
     assert (shipped["status"], shipped["replacement"]["tracking_url"]) == (
-        "reshipped", "https://service.epost.go.kr/trace.RetrieveDomRigiTraceList.comm?sid1=3000-4000")
+        "reshipped",
+        "https://service.epost.go.kr/trace.RetrieveDomRigiTraceList.comm?sid1=3000-4000",
+    )
     done = expect(admin.post(f"{exchange}/deliver"), 200)
     assert done["status"] == "exchanged" and done["replacement"]["delivered_at"]
     lines = expect(customer.client.get(f"/v1/shop/orders/{placed['order_id']}"), 200)["lines"]
     assert [(line["option_label"], line["quantity"]) for line in lines] == [("White / M", 0), ("White / L", 1)]
 
     def titles():
-        return [m["title"] for m in expect(customer.client.get("/v1/shop/messages", params={"limit": 50}),
-                                           200)["items"]]
+        return [
+            m["title"] for m in expect(customer.client.get("/v1/shop/messages", params={"limit": 50}), 200)["items"]
+        ]
+
     eventually(lambda: "교환 완료" in titles(), timeout=30, message="the exchange's steps told")
     assert {"교환 승인", "반송 상품 도착", "교환 상품 발송", "교환 완료"} <= set(titles())

@@ -4,6 +4,7 @@ Order creation with its Idempotency-Key (new, replay, another body, a refusal,
 a catalog that does not answer) and partner transitions, in milliseconds; the
 cross-process cases (crashes, redelivery, concurrency) stay in the suites
 that run the services."""
+
 from __future__ import annotations
 
 import copy
@@ -33,11 +34,21 @@ class FakeStore:
         self.keys, self.orders, self.lines, self.releases, self.numbers = {}, {}, {}, {}, {}
 
     def claim_creation_key(self, tx, customer_id, key, partner_id, fingerprint, hold_id):
-        return self.keys.setdefault((customer_id, key), {"customer_id": customer_id, "key": key, "hold_id": hold_id,
-                                                         "partner_id": partner_id, "fingerprint": fingerprint,
-                                                         "order_id": None, "response": None,
-                                                         "swept_at": None, "state": "pending",
-                                                         "response_status": None})
+        return self.keys.setdefault(
+            (customer_id, key),
+            {
+                "customer_id": customer_id,
+                "key": key,
+                "hold_id": hold_id,
+                "partner_id": partner_id,
+                "fingerprint": fingerprint,
+                "order_id": None,
+                "response": None,
+                "swept_at": None,
+                "state": "pending",
+                "response_status": None,
+            },
+        )
 
     def creation_key(self, tx, customer_id, key, lock=False):
         return self.keys.get((customer_id, key))
@@ -59,8 +70,11 @@ class FakeStore:
 
     def order_row(self, tx, order_id, partner_id=None, customer_id=None, lock=False):
         order = self.orders.get(uuid.UUID(str(order_id)))
-        if order is None or partner_id not in (None, order["partner_id"]) or customer_id not in (
-                None, order["customer_id"]):
+        if (
+            order is None
+            or partner_id not in (None, order["partner_id"])
+            or customer_id not in (None, order["customer_id"])
+        ):
             return None
         return dict(order)
 
@@ -72,8 +86,16 @@ class FakeStore:
         return [dict(line) for line in self.lines[order_id]]
 
     def insert_release(self, tx, release_id, order, hold_id, lines):
-        self.releases.setdefault(release_id, {"release_id": release_id, "hold_id": hold_id, "lines": lines,
-                                              "partner_id": order["partner_id"], "released": False})
+        self.releases.setdefault(
+            release_id,
+            {
+                "release_id": release_id,
+                "hold_id": hold_id,
+                "lines": lines,
+                "partner_id": order["partner_id"],
+                "released": False,
+            },
+        )
 
     def claim_release(self, tx, release_id, lease_seconds):
         row = self.releases.get(release_id)
@@ -118,11 +140,28 @@ class FakeCatalog:
             raise ServiceUnavailable(message="catalog did not answer")
         if self.refusal is not None:
             raise self.refusal
-        held = [{"line": index, "product_id": line["product_id"], "option_id": line["option_id"],
-                 "name": "Americano", "label": "regular", "quantity": line["quantity"], "unit_price": 4500,
-                 "kind": "goods"} for index, line in enumerate(lines)]
-        return self.holds.setdefault(hold_id, {"hold_id": hold_id, "status": "held", "lines": held,
-                                               "total": sum(4500 * line["quantity"] for line in lines)})
+        held = [
+            {
+                "line": index,
+                "product_id": line["product_id"],
+                "option_id": line["option_id"],
+                "name": "Americano",
+                "label": "regular",
+                "quantity": line["quantity"],
+                "unit_price": 4500,
+                "kind": "goods",
+            }
+            for index, line in enumerate(lines)
+        ]
+        return self.holds.setdefault(
+            hold_id,
+            {
+                "hold_id": hold_id,
+                "status": "held",
+                "lines": held,
+                "total": sum(4500 * line["quantity"] for line in lines),
+            },
+        )
 
     def release(self, hold_id, partner_id, lines=None, release_id=None):
         self.released.append(hold_id)
@@ -133,8 +172,14 @@ class FakeCatalog:
 
 class FakeAccounts:
     def partner_info(self, partner_id):
-        return {"partner_id": partner_id, "name": "Cafe", "category": "cafe", "status": "verified",
-                "via_agency": False, "time_zone": "Asia/Seoul"}
+        return {
+            "partner_id": partner_id,
+            "name": "Cafe",
+            "category": "cafe",
+            "status": "verified",
+            "via_agency": False,
+            "time_zone": "Asia/Seoul",
+        }
 
     def customer_contact(self, customer_id):
         return {"name": "김다온", "phone": "01012345678"}
@@ -148,16 +193,23 @@ def app():
 
 
 def takeout(quantity=1, **extra):
-    return parse(OrderCreate, {"partner_id": PARTNER, "channel": "takeout",
-                               "lines": [{"product_id": PRODUCT, "quantity": quantity}], **extra})
+    return parse(
+        OrderCreate,
+        {
+            "partner_id": PARTNER,
+            "channel": "takeout",
+            "lines": [{"product_id": PRODUCT, "quantity": quantity}],
+            **extra,
+        },
+    )
 
 
 def test_a_new_order_is_held_recorded_with_its_defaults_and_announced(app):
     order = app.create_order("customer-1", "key-1", takeout(2))
     assert (order["status"], order["payment_status"], order["total"], order["number"]) == ("received", "paid", 9000, 1)
-    assert order["customer_name"] == "김다온"                    # in store: called by name
+    assert order["customer_name"] == "김다온"  # in store: called by name
     assert order["auto_complete_at"] == (NOW + domain.AUTO_COMPLETE_AFTER).isoformat()
-    assert [line["option_id"] for line in order["lines"]] == ["regular"]   # the product's only option
+    assert [line["option_id"] for line in order["lines"]] == ["regular"]  # the product's only option
     assert [event for event, _ in app.db.outbox] == ["order.received"]
     assert app.store.keys[("customer-1", "key-1")]["response"] == order
     assert app.store.keys[("customer-1", "key-1")]["state"] == "done"
@@ -166,11 +218,11 @@ def test_a_new_order_is_held_recorded_with_its_defaults_and_announced(app):
 def test_the_same_key_and_body_replay_the_first_response_and_another_body_is_refused(app):
     first = app.create_order("customer-1", "key-1", takeout())
     assert app.create_order("customer-1", "key-1", takeout()) == first
-    assert len(app.catalog.holds) == 1 and len(app.db.outbox) == 1          # nothing held or sent twice
+    assert len(app.catalog.holds) == 1 and len(app.db.outbox) == 1  # nothing held or sent twice
     with pytest.raises(Conflict) as reused:
         app.create_order("customer-1", "key-1", takeout(note="no sugar"))
     assert reused.value.code == "idempotency_key_reused"
-    assert app.create_order("customer-2", "key-1", takeout())["order_id"] != first["order_id"]   # per customer
+    assert app.create_order("customer-2", "key-1", takeout())["order_id"] != first["order_id"]  # per customer
 
 
 def test_a_refusal_is_the_keys_answer_for_the_same_body(app):
@@ -179,14 +231,14 @@ def test_a_refusal_is_the_keys_answer_for_the_same_body(app):
         app.create_order("customer-1", "key-1", takeout())
     assert refused.value.code == "out_of_stock"
     assert app.store.orders == {} and app.db.outbox == []
-    app.catalog.refusal = None                                   # the stock came back: the key still answers
+    app.catalog.refusal = None  # the stock came back: the key still answers
     with pytest.raises(DomainError) as replayed:
         app.create_order("customer-1", "key-1", takeout())
     assert replayed.value.to_body() == refused.value.to_body() and replayed.value.status == 409
     with pytest.raises(Conflict) as reused:
         app.create_order("customer-1", "key-1", takeout(2))
     assert reused.value.code == "idempotency_key_reused"
-    assert app.create_order("customer-1", "key-2", takeout())["status"] == "received"   # a new key: evaluated
+    assert app.create_order("customer-1", "key-2", takeout())["status"] == "received"  # a new key: evaluated
 
 
 def test_a_catalog_that_does_not_answer_keeps_the_key_for_the_retry_with_the_same_hold(app):
@@ -197,7 +249,7 @@ def test_a_catalog_that_does_not_answer_keeps_the_key_for_the_retry_with_the_sam
     assert pending["order_id"] is None and app.store.orders == {}
     app.catalog.unavailable = False
     order = app.create_order("customer-1", "key-1", takeout())
-    assert order["order_id"] == str(domain.order_id_of(pending["hold_id"]))   # the hold id drawn first
+    assert order["order_id"] == str(domain.order_id_of(pending["hold_id"]))  # the hold id drawn first
 
 
 def test_a_partner_takes_an_in_store_order_through_its_states_and_a_cancellation_gives_the_stock_back(app):
@@ -209,10 +261,13 @@ def test_a_partner_takes_an_in_store_order_through_its_states_and_a_cancellation
         app.transition(PARTNER, order["order_id"], "ship", member)
     assert refused.value.details["channel"] == "takeout"
     with pytest.raises(Conflict):
-        app.cancel(order["order_id"], "customer", None, customer_id="customer-1")   # R-ORD-5: preparing
+        app.cancel(order["order_id"], "customer", None, customer_id="customer-1")  # R-ORD-5: preparing
     cancelled = app.cancel(order["order_id"], "partner", "out of beans", member, partner_id=PARTNER)
     assert (cancelled["status"], cancelled["refunded_amount"], cancelled["payment_status"]) == (
-        "cancelled", 4500, "refunded")
+        "cancelled",
+        4500,
+        "refunded",
+    )
     assert app.store.orders[uuid.UUID(order["order_id"])]["actor_id"] == "member-1"
     assert app.catalog.released == [app.store.orders[uuid.UUID(order["order_id"])]["hold_id"]]
     assert [event for event, _ in app.db.outbox] == ["order.received", "order.preparing", "order.cancelled"]
@@ -220,8 +275,12 @@ def test_a_partner_takes_an_in_store_order_through_its_states_and_a_cancellation
 
 def test_an_api_key_is_recorded_as_itself(app):
     order = app.create_order("customer-1", "key-1", takeout())
-    app.transition(PARTNER, order["order_id"], "start_preparing", Actor.from_wire(
-        {"kind": "api_key", "member_id": None, "api_key_id": "k1", "scopes": ["orders:write"]}))
+    app.transition(
+        PARTNER,
+        order["order_id"],
+        "start_preparing",
+        Actor.from_wire({"kind": "api_key", "member_id": None, "api_key_id": "k1", "scopes": ["orders:write"]}),
+    )
     assert app.store.orders[uuid.UUID(order["order_id"])]["actor_id"] == "api_key:k1"
 
 
@@ -229,7 +288,10 @@ def test_r_ord_5_the_customer_cancels_a_received_order_once_and_its_stock_goes_b
     order = app.create_order("customer-1", "key-1", takeout(2))
     cancelled = app.cancel(order["order_id"], "customer", None, customer_id="customer-1")
     assert (cancelled["status"], cancelled["cancelled_by"], cancelled["refunded_amount"]) == (
-        "cancelled", "customer", 9000)
+        "cancelled",
+        "customer",
+        9000,
+    )
     for by, owner in (("customer", {"customer_id": "customer-1"}), ("partner", {"partner_id": PARTNER})):
         with pytest.raises(Conflict) as refused:
             app.cancel(order["order_id"], by, None, **owner)

@@ -1,6 +1,7 @@
 """Builders for the reservations tests: a live booking product made through the
 gateway (create, submit, operator approval, inventory, booking settings),
 bookings, and looks at the outbox."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,15 +18,32 @@ def day(offset: int = 3) -> str:
     return (dt.datetime.now(PARTNER_TIME_ZONE).date() + dt.timedelta(days=offset)).isoformat()
 
 
-def live_product(pc, partner, *, name="Hair cut", schedule_type="datetime", quantity_mode="slot",
-                 prices=None, payment="none", cancel_policy=None, slots=None, period_capacity=None,
-                 settings=None) -> dict:
+def live_product(
+    pc,
+    partner,
+    *,
+    name="Hair cut",
+    schedule_type="datetime",
+    quantity_mode="slot",
+    prices=None,
+    payment="none",
+    cancel_policy=None,
+    slots=None,
+    period_capacity=None,
+    settings=None,
+) -> dict:
     """An approved booking product with inventory; returns the partner-center view
     with ``price_ids`` in the order of ``prices``."""
     admin = partner.admin.client
-    body = {"kind": "booking", "name": name, "schedule_type": schedule_type, "quantity_mode": quantity_mode,
-            "prices": prices or [{"label": "adult", "amount": 30000}, {"label": "child", "amount": 15000}],
-            "payment": payment, "place_id": place_of(partner)}
+    body = {
+        "kind": "booking",
+        "name": name,
+        "schedule_type": schedule_type,
+        "quantity_mode": quantity_mode,
+        "prices": prices or [{"label": "adult", "amount": 30000}, {"label": "child", "amount": 15000}],
+        "payment": payment,
+        "place_id": place_of(partner),
+    }
     if cancel_policy is not None:
         body["cancel_policy"] = cancel_policy
     product = expect(admin.post(f"{partner.path}/products", json=body), 201)
@@ -46,15 +64,23 @@ def live_product(pc, partner, *, name="Hair cut", schedule_type="datetime", quan
 def place_of(partner) -> str:
     """The partner's place (booking products name one before review, R-CAT-4), made once."""
     if "place_id" not in partner.body:
-        partner.body["place_id"] = expect(partner.admin.client.post(
-            f"{partner.path}/places", json={"name": "본점", "address": "서울 강남구 테헤란로 1"}), 201)["place_id"]
+        partner.body["place_id"] = expect(
+            partner.admin.client.post(
+                f"{partner.path}/places", json={"name": "본점", "address": "서울 강남구 테헤란로 1"}
+            ),
+            201,
+        )["place_id"]
     return partner.body["place_id"]
 
 
 def booking_body(product: dict, *, date=None, time="10:00", quantities=(1,), booker=None) -> dict:
-    body = {"product_id": product["product_id"],
-            "lines": [{"price_id": pid, "quantity": q} for pid, q in zip(product["price_ids"], quantities, strict=False) if q],
-            "booker": booker or {"name": "김다온", "phone": "010-1234-5678"}}
+    body = {
+        "product_id": product["product_id"],
+        "lines": [
+            {"price_id": pid, "quantity": q} for pid, q in zip(product["price_ids"], quantities, strict=False) if q
+        ],
+        "booker": booker or {"name": "김다온", "phone": "010-1234-5678"},
+    }
     if product["live"]["schedule_type"] != "anytime":
         body["date"] = date or day()
     if product["live"]["schedule_type"] == "datetime":
@@ -64,8 +90,11 @@ def booking_body(product: dict, *, date=None, time="10:00", quantities=(1,), boo
 
 def book(customer, product: dict, *, key: str | None = None, **kwargs):
     """The raw response of a booking (with a fresh Idempotency-Key unless given)."""
-    return customer.client.post("/v1/shop/reservations", json=booking_body(product, **kwargs),
-                                headers={"Idempotency-Key": key or uuid.uuid4().hex})
+    return customer.client.post(
+        "/v1/shop/reservations",
+        json=booking_body(product, **kwargs),
+        headers={"Idempotency-Key": key or uuid.uuid4().hex},
+    )
 
 
 def booked(customer, product: dict, **kwargs) -> dict:
@@ -75,8 +104,11 @@ def booked(customer, product: dict, **kwargs) -> dict:
 def outbox(database_url: str, event_type: str | None = None, number: str | None = None) -> list[dict]:
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("SELECT event_type, body FROM outbox ORDER BY id").fetchall()
-    return [{"type": t, **body["payload"]} for t, body in rows
-            if event_type in (None, t) and number in (None, body["payload"]["reservation_number"])]
+    return [
+        {"type": t, **body["payload"]}
+        for t, body in rows
+        if event_type in (None, t) and number in (None, body["payload"]["reservation_number"])
+    ]
 
 
 def db_rows(database_url: str, sql: str, params=()) -> list[tuple]:

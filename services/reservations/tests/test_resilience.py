@@ -13,6 +13,7 @@ through the gateway with real service processes:
   hold without a reservation: retried in time it becomes the booking, never
   retried the timer pass abandons it and gives the capacity back.
 """
+
 import subprocess
 import uuid
 
@@ -34,9 +35,13 @@ QUIET = {"PC_LOG_LEVEL": "WARNING", "PC_RESERVATIONS_TIMERS": "false", "PC_MAX_W
 
 def rpc_consumers(amqp_uri: str, queue: str) -> int:
     vhost = amqp_uri.rsplit("/", 1)[1]
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "--no-table-headers", "name",
-                             "consumers"], capture_output=True, text=True, timeout=60)
-    if listed.returncode != 0:   # rabbitmqctl is busy now and then on a shared broker: ask again
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "--no-table-headers", "name", "consumers"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if listed.returncode != 0:  # rabbitmqctl is busy now and then on a shared broker: ask again
         return -1
     out = listed.stdout
     return next((int(n) for name, n in (line.split() for line in out.splitlines()) if name == queue), 0)
@@ -47,20 +52,38 @@ def scalar(url: str, sql: str, params=()):
         return conn.execute(sql, params).fetchone()[0]
 
 
-def start_platform(run_service, gateway, service_process, make_database, amqp_uri, *, catalogs: int,
-                   reservations: int, dev_key_file: str,
-                   gateway_config: dict | None = None) -> tuple[Platform, str, list]:
+def start_platform(
+    run_service,
+    gateway,
+    service_process,
+    make_database,
+    amqp_uri,
+    *,
+    catalogs: int,
+    reservations: int,
+    dev_key_file: str,
+    gateway_config: dict | None = None,
+) -> tuple[Platform, str, list]:
     """accounts and the gateway in this process; reservations then catalog as real processes."""
     accounts = run_service("accounts", **CHEAP_PASSWORD_HASHING)
     catalog_url, reservations_url = make_database("catalog"), make_database("reservations")
-    processes = [service_process("reservations", database_url=reservations_url, **QUIET).start()
-                 for _ in range(reservations)]
+    processes = [
+        service_process("reservations", database_url=reservations_url, **QUIET).start() for _ in range(reservations)
+    ]
     processes += [service_process("catalog", database_url=catalog_url, **QUIET).start() for _ in range(catalogs)]
-    eventually(lambda: rpc_consumers(amqp_uri, "rpc-catalog") == catalogs
-               and rpc_consumers(amqp_uri, "rpc-reservations") == reservations,
-               timeout=90, interval=0.5, message="service processes consuming")
-    url = gateway(downstream=["accounts", "catalog", "reservations"],
-                  **{**NO_RATE_LIMITS, "OIDC_DEV_KEY_FILE": dev_key_file, **(gateway_config or {})})
+    eventually(
+        lambda: (
+            rpc_consumers(amqp_uri, "rpc-catalog") == catalogs
+            and rpc_consumers(amqp_uri, "rpc-reservations") == reservations
+        ),
+        timeout=90,
+        interval=0.5,
+        message="service processes consuming",
+    )
+    url = gateway(
+        downstream=["accounts", "catalog", "reservations"],
+        **{**NO_RATE_LIMITS, "OIDC_DEV_KEY_FILE": dev_key_file, **(gateway_config or {})},
+    )
     return Platform(url, {"accounts": accounts}, dev_key_file), reservations_url, processes
 
 
@@ -89,20 +112,34 @@ def booking_call(customer, product, time, key=None):
 
 
 def slot_of(partner, product, time) -> dict:
-    board = expect(partner.admin.client.get(f"{partner.path}/reservation-board?product_id={product['product_id']}"
-                                            f"&from={day()}&to={day()}"), 200)
+    board = expect(
+        partner.admin.client.get(
+            f"{partner.path}/reservation-board?product_id={product['product_id']}&from={day()}&to={day()}"
+        ),
+        200,
+    )
     return next(s for s in board["slots"] if s["time"] == time)
 
 
 def test_r_rsv_3_no_oversell_with_two_processes_each_and_one_key_sent_50_times_books_once(
-        run_service, gateway, service_process, make_database, amqp_uri, dev_issuer_key_file):
-    pc, url, processes = start_platform(run_service, gateway, service_process, make_database, amqp_uri,
-                                        catalogs=2, reservations=2, dev_key_file=dev_issuer_key_file,
-                                        gateway_config={"RPC_TIMEOUT": 30})
+    run_service, gateway, service_process, make_database, amqp_uri, dev_issuer_key_file
+):
+    pc, url, processes = start_platform(
+        run_service,
+        gateway,
+        service_process,
+        make_database,
+        amqp_uri,
+        catalogs=2,
+        reservations=2,
+        dev_key_file=dev_issuer_key_file,
+        gateway_config={"RPC_TIMEOUT": 30},
+    )
     partner = pc.create_partner(category="exhibition")
     capacities = {"09:00": 1, "10:00": 25, "12:00": 10}
-    product = live_product(pc, partner, slots=[{"date": day(), "time": t, "capacity": c}
-                                               for t, c in capacities.items()])
+    product = live_product(
+        pc, partner, slots=[{"date": day(), "time": t, "capacity": c} for t, c in capacities.items()]
+    )
     people = customers(pc, CUSTOMERS)
 
     for time in ("09:00", "10:00"):
@@ -111,15 +148,18 @@ def test_r_rsv_3_no_oversell_with_two_processes_each_and_one_key_sent_50_times_b
         assert counts == {201: capacity, "409 capacity_exhausted": CUSTOMERS - capacity}, (time, counts)
         slot = slot_of(partner, product, time)
         assert (slot["requested"], slot["booked_quantity"], slot["taken"], slot["remaining"]) == (
-            capacity, capacity, capacity, 0)
+            capacity,
+            capacity,
+            capacity,
+            0,
+        )
 
     # Cancellations interleaved with a storm of new bookings: a freed seat is booked again, never twice.
     time, capacity = "12:00", capacities["12:00"]
     first = all_at_once([booking_call(c, product, time) for c in people[:capacity]])
     assert outcome(first) == {201: capacity}
     holders = {r.json()["number"]: c for r, c in zip(first, people[:capacity], strict=True)}
-    cancels = [lambda n=n, c=c: c.client.post(f"/v1/shop/reservations/{n}/cancel", json={})
-               for n, c in holders.items()]
+    cancels = [lambda n=n, c=c: c.client.post(f"/v1/shop/reservations/{n}/cancel", json={}) for n, c in holders.items()]
     storm = all_at_once(cancels + [booking_call(c, product, time) for c in people[capacity:]])
     assert all(r.status_code == 200 for r in storm[:capacity])
     rebooked = outcome(storm[capacity:])
@@ -129,8 +169,9 @@ def test_r_rsv_3_no_oversell_with_two_processes_each_and_one_key_sent_50_times_b
     assert set(again) <= {201, "409 capacity_exhausted"}, again
     slot = slot_of(partner, product, time)
     assert (slot["requested"], slot["taken"], slot["remaining"]) == (capacity, capacity, 0)
-    assert scalar(url, "SELECT count(*) FROM reservations WHERE use_time = '12:00' AND status = 'requested'") == \
-        capacity
+    assert (
+        scalar(url, "SELECT count(*) FROM reservations WHERE use_time = '12:00' AND status = 'requested'") == capacity
+    )
 
     # Idempotency: one key, one body, 50 times at once (on both processes): one booking, one answer.
     widened = live_product(pc, partner, name="Wide", slots=[{"date": day(), "time": "10:00", "capacity": 100}])
@@ -142,19 +183,29 @@ def test_r_rsv_3_no_oversell_with_two_processes_each_and_one_key_sent_50_times_b
     assert slot_of(partner, widened, "10:00")["taken"] == 1
     assert scalar(url, "SELECT count(*) FROM booking_intents WHERE state = 'pending'") == 0
     for process in processes:
-        process.kill9()   # nothing left to finish: a quicker teardown than a graceful stop
+        process.kill9()  # nothing left to finish: a quicker teardown than a graceful stop
 
 
 def test_kill_9_during_a_booking_stream_loses_no_accepted_booking_and_leaks_no_capacity(
-        run_service, gateway, service_process, make_database, amqp_uri, dev_issuer_key_file):
-    pc, url, (first, catalog) = start_platform(run_service, gateway, service_process, make_database, amqp_uri,
-                                               catalogs=1, reservations=1, dev_key_file=dev_issuer_key_file,
-                                               gateway_config={"RPC_TIMEOUT": 3})
+    run_service, gateway, service_process, make_database, amqp_uri, dev_issuer_key_file
+):
+    pc, url, (first, catalog) = start_platform(
+        run_service,
+        gateway,
+        service_process,
+        make_database,
+        amqp_uri,
+        catalogs=1,
+        reservations=1,
+        dev_key_file=dev_issuer_key_file,
+        gateway_config={"RPC_TIMEOUT": 3},
+    )
     partner = pc.create_partner(category="exhibition")
-    product = live_product(pc, partner, slots=[{"date": day(), "time": "10:00", "capacity": 5000}],
-                           settings={"confirmation": "auto"})
+    product = live_product(
+        pc, partner, slots=[{"date": day(), "time": "10:00", "capacity": 5000}], settings={"confirmation": "auto"}
+    )
     people = customers(pc, 20)
-    sent: list[tuple] = []          # (customer, key, response status, body)
+    sent: list[tuple] = []  # (customer, key, response status, body)
     running = [True]
 
     def client(customer):
@@ -171,7 +222,7 @@ def test_kill_9_during_a_booking_stream_loses_no_accepted_booking_and_leaks_no_c
         pool.spawn(client, customer)
     eventually(lambda: sum(1 for s in sent if s[2] == 201) >= 60, timeout=60, message="bookings flowing")
     first.kill9()
-    eventlet.sleep(4)               # the stream goes on against no reservations process (503s)
+    eventlet.sleep(4)  # the stream goes on against no reservations process (503s)
     running[0] = False
     pool.waitall()
     second = restart(service_process, url, amqp_uri)
@@ -181,8 +232,10 @@ def test_kill_9_during_a_booking_stream_loses_no_accepted_booking_and_leaks_no_c
     assert accepted and refused and {s[2] for s in refused} <= {503, None}, {s[2] for s in refused}
     # Every accepted booking survived the crash.
     for _, _, _, body in accepted:
-        assert expect(partner.admin.client.get(f"{partner.path}/reservations/{body['number']}"), 200)[
-            "status"] == "confirmed"
+        assert (
+            expect(partner.admin.client.get(f"{partner.path}/reservations/{body['number']}"), 200)["status"]
+            == "confirmed"
+        )
     # Half of the failed requests are retried with their key: each books once (or replays).
     for customer, key, _, _ in refused[::2]:
         assert booking_call(customer, product, "10:00", key)().status_code == 201
@@ -190,8 +243,10 @@ def test_kill_9_during_a_booking_stream_loses_no_accepted_booking_and_leaks_no_c
     # Deterministic: a process that dies right after the catalog held, twice (keys K1, K2).
     second.kill9()
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as rpc:
+
         def taken():
             return rpc.catalog.slot_board(partner.partner_id, product["product_id"], day(), day())["slots"][0]["taken"]
+
         held_before = taken()
         for key in ("K1", "K2"):
             doomed = restart(service_process, url, amqp_uri, PC_FAULT_INJECT="kill_after_hold")
@@ -199,11 +254,15 @@ def test_kill_9_during_a_booking_stream_loses_no_accepted_booking_and_leaks_no_c
             assert doomed.wait_exit() == -9
             # The request would be redelivered to the next process, which would finish it; drop it,
             # as if its caller had given up, so the attempt stays half done.
-            subprocess.run(["rabbitmqctl", "-q", "purge_queue", "-p", amqp_uri.rsplit("/", 1)[1],
-                            "rpc-reservations"], check=True, capture_output=True, timeout=60)
-        assert taken() == held_before + 2   # held, and no reservation: leaked until reconciled
+            subprocess.run(
+                ["rabbitmqctl", "-q", "purge_queue", "-p", amqp_uri.rsplit("/", 1)[1], "rpc-reservations"],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+        assert taken() == held_before + 2  # held, and no reservation: leaked until reconciled
     third = restart(service_process, url, amqp_uri)
-    k2 = booking_call(people[0], product, "10:00", "K2")()   # retried in time: the same hold becomes the booking
+    k2 = booking_call(people[0], product, "10:00", "K2")()  # retried in time: the same hold becomes the booking
     assert k2.status_code == 201
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as rpc:
         # K1 is never retried: the pass abandons it (with the attempts of the stream that died) and
@@ -217,6 +276,7 @@ def test_kill_9_during_a_booking_stream_loses_no_accepted_booking_and_leaks_no_c
             booked = scalar(url, "SELECT count(*) FROM reservations")
             pending = scalar(url, "SELECT count(*) FROM booking_intents WHERE state = 'pending'")
             return (held, booked) if held == booked and pending == 0 else None
+
         held, booked = eventually(consistent, timeout=60, interval=1, message="capacity held == bookings")
     assert booked >= len(accepted) + len(refused[::2]) + 1
     assert scalar(url, "SELECT count(*) FROM pending_releases") == 0
@@ -230,6 +290,10 @@ def test_kill_9_during_a_booking_stream_loses_no_accepted_booking_and_leaks_no_c
 
 def restart(service_process, url: str, amqp_uri: str, **env):
     process = service_process("reservations", database_url=url, **{**QUIET, **env}).start()
-    eventually(lambda: rpc_consumers(amqp_uri, "rpc-reservations") == 1, timeout=90, interval=0.5,
-               message="reservations started")
+    eventually(
+        lambda: rpc_consumers(amqp_uri, "rpc-reservations") == 1,
+        timeout=90,
+        interval=0.5,
+        message="reservations started",
+    )
     return process

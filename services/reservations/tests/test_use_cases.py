@@ -2,6 +2,7 @@
 the date change and the release queue with fakes of the unit of work, the
 store and the catalog, no RabbitMQ or PostgreSQL. What needs real processes
 (crashes, redelivery, concurrency, RPC, events) stays in the other files."""
+
 from __future__ import annotations
 
 import copy
@@ -45,7 +46,7 @@ class FakeStore:
         self.releases: dict[str, dict] = {}
         self.history: list[tuple] = []
         self.money: list[tuple] = []
-        self.taken_numbers: list[str] = []   # numbers some earlier booking already has
+        self.taken_numbers: list[str] = []  # numbers some earlier booking already has
 
     # booking intents
     def claim_intent(self, uow, customer_id, key, fingerprint, reservation_id, number, partner_id):
@@ -54,10 +55,19 @@ class FakeStore:
         if (customer_id, key) in self.intents:
             return None
         self.intents[(customer_id, key)] = {
-            "customer_id": customer_id, "idempotency_key": key, "fingerprint": fingerprint,
-            "reservation_id": str(reservation_id), "number": number, "partner_id": partner_id, "hold_sequence": 0,
-            "state": "pending", "response_status": None, "response": None, "created_at": self.clock(),
-            "updated_at": self.clock()}
+            "customer_id": customer_id,
+            "idempotency_key": key,
+            "fingerprint": fingerprint,
+            "reservation_id": str(reservation_id),
+            "number": number,
+            "partner_id": partner_id,
+            "hold_sequence": 0,
+            "state": "pending",
+            "response_status": None,
+            "response": None,
+            "created_at": self.clock(),
+            "updated_at": self.clock(),
+        }
         return copy.deepcopy(self.intents[(customer_id, key)])
 
     def intent(self, uow, customer_id, key, lock=False):
@@ -75,8 +85,10 @@ class FakeStore:
         return copy.deepcopy(answer["response"])
 
     def stale_intents(self, uow, older_than, limit):
-        stale = sorted((i for i in self.intents.values() if i["state"] == "pending" and i["updated_at"] < older_than),
-                       key=lambda i: i["updated_at"])
+        stale = sorted(
+            (i for i in self.intents.values() if i["state"] == "pending" and i["updated_at"] < older_than),
+            key=lambda i: i["updated_at"],
+        )
         return copy.deepcopy(stale[:limit])
 
     def abandon_intent(self, uow, customer_id, key):
@@ -88,8 +100,12 @@ class FakeStore:
         if intent["state"] != "pending" or intent["hold_sequence"] != hold_sequence:
             return None
         intent.update(state="done", response_status=201, response=copy.deepcopy(response))
-        self.reservations[r["reservation_id"]] = {**copy.deepcopy(r), "hold_attempts": hold_sequence,
-                                                  "holder_name": None, "holder_phone": None}
+        self.reservations[r["reservation_id"]] = {
+            **copy.deepcopy(r),
+            "hold_attempts": hold_sequence,
+            "holder_name": None,
+            "holder_phone": None,
+        }
         self.history.append((r["reservation_id"], "booked", history))
         return copy.deepcopy(response)
 
@@ -101,8 +117,9 @@ class FakeStore:
         return copy.deepcopy(self.settings[(partner_id, product_id)])
 
     def reservation(self, uow, number, *, partner_id=None, lock=False):
-        found = [r for r in self.reservations.values()
-                 if r["number"] == number and partner_id in (None, r["partner_id"])]
+        found = [
+            r for r in self.reservations.values() if r["number"] == number and partner_id in (None, r["partner_id"])
+        ]
         return copy.deepcopy(found[0]) if found else None
 
     def reservation_by_id(self, uow, reservation_id, lock=False):
@@ -128,19 +145,31 @@ class FakeStore:
             self.money.append((number, kind, amount))
 
     def due_reservations(self, uow, as_of, limit):
-        due = sorted((r for r in self.reservations.values() if r["due_at"] is not None and r["due_at"] <= as_of),
-                     key=lambda r: r["due_at"])
+        due = sorted(
+            (r for r in self.reservations.values() if r["due_at"] is not None and r["due_at"] <= as_of),
+            key=lambda r: r["due_at"],
+        )
         return copy.deepcopy(due[:limit])
 
     # the release queue
     def queue_release(self, uow, release_id, hold_id, partner_id, lines, delay_seconds=0):
-        self.releases.setdefault(release_id, {
-            "release_id": release_id, "hold_id": hold_id, "partner_id": partner_id, "lines": copy.deepcopy(lines),
-            "attempts": 0, "last_error": None, "next_attempt_at": self.clock() + dt.timedelta(seconds=delay_seconds)})
+        self.releases.setdefault(
+            release_id,
+            {
+                "release_id": release_id,
+                "hold_id": hold_id,
+                "partner_id": partner_id,
+                "lines": copy.deepcopy(lines),
+                "attempts": 0,
+                "last_error": None,
+                "next_attempt_at": self.clock() + dt.timedelta(seconds=delay_seconds),
+            },
+        )
 
     def claim_releases(self, uow, release_ids, lease_seconds):
-        return self._claim([self.releases[i] for i in release_ids if i in self.releases], len(release_ids),
-                           lease_seconds)
+        return self._claim(
+            [self.releases[i] for i in release_ids if i in self.releases], len(release_ids), lease_seconds
+        )
 
     def claim_due_releases(self, uow, limit, lease_seconds):
         return self._claim(sorted(self.releases.values(), key=lambda r: r["next_attempt_at"]), limit, lease_seconds)
@@ -155,8 +184,11 @@ class FakeStore:
         self.releases.pop(release_id, None)
 
     def release_failed(self, uow, release_id, error, retry_seconds):
-        self.releases[release_id].update(attempts=self.releases[release_id]["attempts"] + 1, last_error=error,
-                                         next_attempt_at=self.clock() + dt.timedelta(seconds=retry_seconds))
+        self.releases[release_id].update(
+            attempts=self.releases[release_id]["attempts"] + 1,
+            last_error=error,
+            next_attempt_at=self.clock() + dt.timedelta(seconds=retry_seconds),
+        )
 
 
 class FakeCatalog:
@@ -169,7 +201,7 @@ class FakeCatalog:
         self.unit_price = unit_price
         self.holds: dict[str, dict] = {}
         self.released: list[str] = []
-        self.down = False            # answers nothing (503)
+        self.down = False  # answers nothing (503)
         self.refuse_releases = False  # refuses for good (4xx)
         self.owner_lookups = 0
 
@@ -188,11 +220,32 @@ class FakeCatalog:
             raise Conflict("capacity_exhausted", "no capacity left", {"date": day})
         self.capacity[day] -= wanted
         self.holds[hold_id] = {
-            "hold_id": hold_id, "status": "held", "day": day, "quantity": wanted, "discount_amount": 0,
-            "lines": [{"line": i, "product_id": line["product_id"], "price_id": line["price_id"], "label": "adult",
-                       "unit_price": self.unit_price, "quantity": line["quantity"]} for i, line in enumerate(lines)],
-            "products": {PRODUCT: {"name": "Hair cut", "version": 1, "schedule_type": "datetime",
-                                   "payment": "none", "cancel_policy": {"deadline_hours_before": 24}}}}
+            "hold_id": hold_id,
+            "status": "held",
+            "day": day,
+            "quantity": wanted,
+            "discount_amount": 0,
+            "lines": [
+                {
+                    "line": i,
+                    "product_id": line["product_id"],
+                    "price_id": line["price_id"],
+                    "label": "adult",
+                    "unit_price": self.unit_price,
+                    "quantity": line["quantity"],
+                }
+                for i, line in enumerate(lines)
+            ],
+            "products": {
+                PRODUCT: {
+                    "name": "Hair cut",
+                    "version": 1,
+                    "schedule_type": "datetime",
+                    "payment": "none",
+                    "cancel_policy": {"deadline_hours_before": 24},
+                }
+            },
+        }
         return copy.deepcopy(self.holds[hold_id])
 
     def release(self, hold_id, partner_id, lines=None, release_id=None):
@@ -244,9 +297,16 @@ class World:
         self.db = InMemoryTransactions(self.store, not_rolled_back=("clock",))
         self.catalog = FakeCatalog(self.db, {USE_DATE.isoformat(): capacity, LATER_DATE.isoformat(): 1}, unit_price)
         self.crash_after_hold = False
-        self.use_cases = Reservations(self.db, self.store, self.catalog, FakeAccounts(), FakeNotifications(),
-                                      Settings(default_ttl_hours=24, intent_grace_seconds=GRACE), self.clock,
-                                      after_hold=self._after_hold)
+        self.use_cases = Reservations(
+            self.db,
+            self.store,
+            self.catalog,
+            FakeAccounts(),
+            FakeNotifications(),
+            Settings(default_ttl_hours=24, intent_grace_seconds=GRACE),
+            self.clock,
+            after_hold=self._after_hold,
+        )
 
     def _after_hold(self) -> None:
         if self.crash_after_hold:
@@ -260,9 +320,16 @@ class World:
 
 
 def request(quantity: int = 1) -> ReservationCreate:
-    return parse(ReservationCreate, {"product_id": PRODUCT, "date": USE_DATE.isoformat(), "time": "10:00",
-                                     "lines": [{"price_id": "adult", "quantity": quantity}],
-                                     "booker": {"name": "김다온", "phone": "010-1234-5678"}})
+    return parse(
+        ReservationCreate,
+        {
+            "product_id": PRODUCT,
+            "date": USE_DATE.isoformat(),
+            "time": "10:00",
+            "lines": [{"price_id": "adult", "quantity": quantity}],
+            "booker": {"name": "김다온", "phone": "010-1234-5678"},
+        },
+    )
 
 
 def refusal(call) -> DomainError:
@@ -273,6 +340,7 @@ def refusal(call) -> DomainError:
 
 # --- the booking intent -----------------------------------------------------------------------------
 
+
 def test_a_new_booking_holds_once_records_the_reservation_its_event_and_the_keys_response():
     world = World()
     created = world.book(quantity=2)
@@ -282,14 +350,21 @@ def test_a_new_booking_holds_once_records_the_reservation_its_event_and_the_keys
     assert list(world.catalog.holds) == [domain.hold_id(intent["reservation_id"], 0)]
     assert (intent["state"], intent["response"]) == ("done", created)
     assert (reservation["status"], reservation["confirmation"], reservation["request_ttl_hours"]) == (
-        "requested", "manual", 24)   # the booking-setting defaults
+        "requested",
+        "manual",
+        24,
+    )  # the booking-setting defaults
     assert world.events() == ["reservation.requested"]
 
 
 def test_an_auto_confirmed_product_is_confirmed_at_once_by_the_system():
     world = World()
-    world.store.settings[(PARTNER, PRODUCT)] = {"confirmation": "auto", "request_ttl_hours": None,
-                                                "allow_partial_cancel": False, "updated_at": START}
+    world.store.settings[(PARTNER, PRODUCT)] = {
+        "confirmation": "auto",
+        "request_ttl_hours": None,
+        "allow_partial_cancel": False,
+        "updated_at": START,
+    }
     assert world.book()["status"] == "confirmed"
     assert [(t, p["actor"]) for t, p in world.db.outbox] == [("reservation.confirmed", "system")]
 
@@ -336,14 +411,14 @@ def test_an_attempt_the_catalog_never_answered_is_abandoned_its_hold_released_an
     world.catalog.down = True
     assert refusal(world.book).status == 503
     (intent,) = world.store.intents.values()
-    assert intent["state"] == "pending"   # no answer: nothing stored as the key's response
+    assert intent["state"] == "pending"  # no answer: nothing stored as the key's response
     world.catalog.down = False
     world.clock.advance(GRACE + 1)
     assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["abandoned_attempts"] == 1
     assert world.catalog.released == [domain.hold_id(intent["reservation_id"], 0)]
     created = world.book()
     assert created["number"] == intent["number"]
-    assert list(world.catalog.holds) == [domain.hold_id(intent["reservation_id"], 1)]   # the next hold id
+    assert list(world.catalog.holds) == [domain.hold_id(intent["reservation_id"], 1)]  # the next hold id
     assert world.store.intents[(CUSTOMER, "k-1")]["state"] == "done"
 
 
@@ -355,7 +430,7 @@ def test_a_crash_after_the_hold_leaves_a_pending_key_that_its_retry_finishes_wit
     assert world.store.reservations == {} and world.catalog.taken(USE_DATE.isoformat(), 5) == 1
     world.crash_after_hold = False
     created = world.book()
-    assert len(world.catalog.holds) == 1 and world.catalog.taken(USE_DATE.isoformat(), 5) == 1   # held once
+    assert len(world.catalog.holds) == 1 and world.catalog.taken(USE_DATE.isoformat(), 5) == 1  # held once
     assert world.store.intents[(CUSTOMER, "k-1")]["response"] == created
 
 
@@ -365,7 +440,7 @@ def test_a_crash_never_retried_gives_the_capacity_back_after_the_grace():
     with pytest.raises(Crash):
         world.book()
     world.clock.advance(GRACE / 2)
-    assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["abandoned_attempts"] == 0   # still in time
+    assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["abandoned_attempts"] == 0  # still in time
     world.clock.advance(GRACE)
     assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["abandoned_attempts"] == 1
     assert world.catalog.taken(USE_DATE.isoformat(), 5) == 0
@@ -374,19 +449,21 @@ def test_a_crash_never_retried_gives_the_capacity_back_after_the_grace():
 def test_booking_settings_start_from_the_defaults_change_only_what_is_named_and_apply_to_new_bookings():
     world = World()
     settings = world.use_cases.set_product_settings
-    assert settings(PARTNER, PRODUCT, {"confirmation": "auto"}, Actor("member", "m-1"))[1] == \
-        domain.BookingSettings("auto", None, True, START)
+    assert settings(PARTNER, PRODUCT, {"confirmation": "auto"}, Actor("member", "m-1"))[1] == domain.BookingSettings(
+        "auto", None, True, START
+    )
     _, changed = settings(PARTNER, PRODUCT, {"request_ttl_hours": 2}, Actor("member", "m-1"))
     assert (changed.confirmation, changed.ttl_hours(24), changed.allow_partial_cancel) == ("auto", 2, True)
-    assert refusal(lambda: settings(PARTNER, PRODUCT, {"allow_partial_cancel": None},
-                                    Actor("member", "m-1"))).details == {
-        "fields": {"allow_partial_cancel": "may not be null"}}
+    assert refusal(
+        lambda: settings(PARTNER, PRODUCT, {"allow_partial_cancel": None}, Actor("member", "m-1"))
+    ).details == {"fields": {"allow_partial_cancel": "may not be null"}}
     assert refusal(lambda: settings("p-2", PRODUCT, {"confirmation": "auto"}, Actor("member", "m-2"))).status == 404
     assert world.book()["status"] == "confirmed"
-    assert next(iter(world.store.reservations.values()))["request_ttl_hours"] == 2   # copied onto the booking
+    assert next(iter(world.store.reservations.values()))["request_ttl_hours"] == 2  # copied onto the booking
 
 
 # --- date change (R-RSV-5) --------------------------------------------------------------------------
+
 
 def free_booking(world: World) -> dict:
     created = world.book()
@@ -396,12 +473,13 @@ def free_booking(world: World) -> dict:
 def test_a_date_change_holds_the_new_slot_then_releases_the_old_one():
     world = World(unit_price=0)
     booked = free_booking(world)
-    moved = world.use_cases.change_date(CUSTOMER, booked["number"],
-                                        parse(ChangeDateIn, {"date": LATER_DATE.isoformat(), "time": "11:00"}))
+    moved = world.use_cases.change_date(
+        CUSTOMER, booked["number"], parse(ChangeDateIn, {"date": LATER_DATE.isoformat(), "time": "11:00"})
+    )
     old_hold, new_hold = (domain.hold_id(booked["reservation_id"], n) for n in (0, 1))
     assert (moved["use_date"], moved["use_time"], moved["hold_sequence"]) == (LATER_DATE, dt.time(11, 0), 1)
     assert world.catalog.holds[new_hold]["status"] == "held" and world.catalog.released == [old_hold]
-    assert world.store.releases == {}   # the old hold's release was sent and the new one's guard dropped
+    assert world.store.releases == {}  # the old hold's release was sent and the new one's guard dropped
     assert world.events() == ["reservation.requested", "reservation.date_changed"]
 
 
@@ -410,31 +488,32 @@ def test_a_date_change_the_catalog_refuses_keeps_the_booking_and_its_seat():
     world.catalog.capacity[LATER_DATE.isoformat()] = 0
     booked = free_booking(world)
     change = parse(ChangeDateIn, {"date": LATER_DATE.isoformat(), "time": "10:00"})
-    assert refusal(lambda: world.use_cases.change_date(CUSTOMER, booked["number"], change)).code == \
-        "capacity_exhausted"
+    assert refusal(lambda: world.use_cases.change_date(CUSTOMER, booked["number"], change)).code == "capacity_exhausted"
     after = world.store.reservations[booked["reservation_id"]]
     assert (after["use_date"], after["hold_sequence"]) == (USE_DATE, 0)
-    assert world.catalog.released == [] and world.store.releases == {}   # no guard left to fire
+    assert world.catalog.released == [] and world.store.releases == {}  # no guard left to fire
     assert world.events() == ["reservation.requested"]
 
 
 def test_a_date_change_whose_move_never_commits_is_released_by_its_guard_after_the_grace():
     world = World(unit_price=0)
     booked = free_booking(world)
-    world.store.update_reservation = lambda *args: (_ for _ in ()).throw(Crash())   # dies while moving
+    world.store.update_reservation = lambda *args: (_ for _ in ()).throw(Crash())  # dies while moving
     with pytest.raises(Crash):
-        world.use_cases.change_date(CUSTOMER, booked["number"],
-                                    parse(ChangeDateIn, {"date": LATER_DATE.isoformat(), "time": "10:00"}))
+        world.use_cases.change_date(
+            CUSTOMER, booked["number"], parse(ChangeDateIn, {"date": LATER_DATE.isoformat(), "time": "10:00"})
+        )
     del world.store.update_reservation
     new_hold = domain.hold_id(booked["reservation_id"], 1)
     assert list(world.store.releases) == [f"{new_hold}:guard"]
-    assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["releases_sent"] == 0   # not before the grace
+    assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["releases_sent"] == 0  # not before the grace
     world.clock.advance(GRACE)
     assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["releases_sent"] == 1
     assert world.catalog.released == [new_hold] and world.catalog.taken(LATER_DATE.isoformat(), 1) == 0
 
 
 # --- the release queue --------------------------------------------------------------------------------
+
 
 def cancelled_by_partner(world: World, *, catalog_down: bool = False, catalog_refuses: bool = False) -> None:
     number = world.book()["number"]
@@ -448,7 +527,7 @@ def test_a_release_the_catalog_does_not_take_waits_its_back_off_and_is_sent_by_t
     (queued,) = world.store.releases.values()
     assert (queued["attempts"], queued["next_attempt_at"]) == (1, START + dt.timedelta(seconds=2))
     world.catalog.down = False
-    assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["releases_sent"] == 0   # backing off
+    assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["releases_sent"] == 0  # backing off
     world.clock.advance(2)
     assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["releases_sent"] == 1
     assert world.store.releases == {} and world.catalog.released == [queued["hold_id"]]
@@ -473,7 +552,7 @@ def test_an_attempt_abandoned_while_the_catalog_is_down_is_abandoned_and_its_rel
     world.catalog.down = True
     world.clock.advance(GRACE + 1)
     assert world.use_cases.timer_pass(world.clock(), 200, GRACE)["abandoned_attempts"] == 1
-    assert world.store.intents[(CUSTOMER, "k-1")]["state"] == "abandoned"   # a retry may book afresh at once
+    assert world.store.intents[(CUSTOMER, "k-1")]["state"] == "abandoned"  # a retry may book afresh at once
     (queued,) = world.store.releases.values()
     assert queued["release_id"].endswith(":abandoned") and queued["attempts"] == 1
     world.catalog.down = False

@@ -1,5 +1,6 @@
 """Settlement test helpers: direct units of work on a real settlement database,
 and event envelopes as the reservations and orders services publish them."""
+
 from __future__ import annotations
 
 import uuid
@@ -42,36 +43,96 @@ def at(day, hour: int = 12) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=PARTNER_TIME_ZONE)
 
 
-def reservation_event(kind: str, partner_id: str, number: str, *, total: int = 0, fee: int = 0,
-                      refund: int = 0, occurred_at: datetime | None = None, product=("prod-1", "Haircut"),
-                      customer_id: str = "cust-1", status: str | None = None) -> Envelope:
-    payload = {"partner_id": partner_id, "reservation_number": number, "product_id": product[0],
-               "product_name": product[1], "customer_id": customer_id, "status": status or kind,
-               "total": total, "fee_amount": fee, "refund_amount": refund, "booker_name_masked": "김*온",
-               "lines": [{"price_id": "adult", "label": "Adult", "quantity": 1, "unit_price": total}]}
-    return Envelope(type=f"reservation.{kind}", source="reservations", partner_id=partner_id, payload=payload,
-                    occurred_at=occurred_at or datetime.now(UTC))
+def reservation_event(
+    kind: str,
+    partner_id: str,
+    number: str,
+    *,
+    total: int = 0,
+    fee: int = 0,
+    refund: int = 0,
+    occurred_at: datetime | None = None,
+    product=("prod-1", "Haircut"),
+    customer_id: str = "cust-1",
+    status: str | None = None,
+) -> Envelope:
+    payload = {
+        "partner_id": partner_id,
+        "reservation_number": number,
+        "product_id": product[0],
+        "product_name": product[1],
+        "customer_id": customer_id,
+        "status": status or kind,
+        "total": total,
+        "fee_amount": fee,
+        "refund_amount": refund,
+        "booker_name_masked": "김*온",
+        "lines": [{"price_id": "adult", "label": "Adult", "quantity": 1, "unit_price": total}],
+    }
+    return Envelope(
+        type=f"reservation.{kind}",
+        source="reservations",
+        partner_id=partner_id,
+        payload=payload,
+        occurred_at=occurred_at or datetime.now(UTC),
+    )
 
 
-def order_event(kind: str, partner_id: str, order_id: str, lines: list[tuple[str, str, int]], *,
-                refund: int = 0, refunded_lines: list[str] | None = None, request_id: str | None = None,
-                occurred_at: datetime | None = None, customer_id: str = "cust-2",
-                status: str | None = None) -> Envelope:
+def order_event(
+    kind: str,
+    partner_id: str,
+    order_id: str,
+    lines: list[tuple[str, str, int]],
+    *,
+    refund: int = 0,
+    refunded_lines: list[str] | None = None,
+    request_id: str | None = None,
+    occurred_at: datetime | None = None,
+    customer_id: str = "cust-2",
+    status: str | None = None,
+) -> Envelope:
     """``status``: the order's after the event (a refund is of a completed order unless told)."""
-    order_lines = [{"line_id": f"{order_id}-l{i}", "product_id": pid, "product_name": name, "quantity": 1,
-                    "unit_price": amount, "amount": amount} for i, (pid, name, amount) in enumerate(lines)]
+    order_lines = [
+        {
+            "line_id": f"{order_id}-l{i}",
+            "product_id": pid,
+            "product_name": name,
+            "quantity": 1,
+            "unit_price": amount,
+            "amount": amount,
+        }
+        for i, (pid, name, amount) in enumerate(lines)
+    ]
     status = status or ("completed" if kind in ("delivered", "refund_approved") else kind)
-    payload = {"partner_id": partner_id, "order_id": order_id, "customer_id": customer_id, "channel": "parcel",
-               "status": status, "total": sum(amount for _, _, amount in lines), "lines": order_lines,
-               "refund_amount": refund, "refunded_line_ids": refunded_lines or [], "request_id": request_id}
-    return Envelope(type=f"order.{kind}", source="orders", partner_id=partner_id, payload=payload,
-                    occurred_at=occurred_at or datetime.now(UTC))
+    payload = {
+        "partner_id": partner_id,
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "channel": "parcel",
+        "status": status,
+        "total": sum(amount for _, _, amount in lines),
+        "lines": order_lines,
+        "refund_amount": refund,
+        "refunded_line_ids": refunded_lines or [],
+        "request_id": request_id,
+    }
+    return Envelope(
+        type=f"order.{kind}",
+        source="orders",
+        partner_id=partner_id,
+        payload=payload,
+        occurred_at=occurred_at or datetime.now(UTC),
+    )
 
 
 def partner_event(kind: str, partner_id: str, category: str, occurred_at: datetime | None = None) -> Envelope:
-    return Envelope(type=f"partner.{kind}", source="accounts", partner_id=partner_id,
-                    payload={"partner_id": partner_id, "name": "다온 살롱", "category": category, "status": kind},
-                    occurred_at=occurred_at or datetime.now(UTC))
+    return Envelope(
+        type=f"partner.{kind}",
+        source="accounts",
+        partner_id=partner_id,
+        payload={"partner_id": partner_id, "name": "다온 살롱", "category": category, "status": kind},
+        occurred_at=occurred_at or datetime.now(UTC),
+    )
 
 
 def new_partner() -> str:
@@ -84,8 +145,11 @@ def days_ago(n: int) -> datetime:
 
 def settlement_idle(amqp_uri) -> bool:
     depths = queue_depths(amqp_uri)
-    return all(depth == (0, 0) for name, depth in depths.items()
-               if name.startswith(("pc.evt.settlement.", "pc.retry.settlement.")))
+    return all(
+        depth == (0, 0)
+        for name, depth in depths.items()
+        if name.startswith(("pc.evt.settlement.", "pc.retry.settlement."))
+    )
 
 
 def deliver(amqp_uri, envelopes, copies: int = 1) -> None:
@@ -100,10 +164,14 @@ def deliver(amqp_uri, envelopes, copies: int = 1) -> None:
 
 def wait_until_settlement_knows(platform, partner_id: str) -> None:
     """Until settlement has consumed the partner's partner.registered (its category sets the commission)."""
+
     def knows_category() -> bool:
         with psycopg.connect(platform.containers["settlement"].config["DATABASE_URL"]) as conn:
-            return conn.execute("SELECT category FROM partner_profiles WHERE partner_id = %s",
-                                (partner_id,)).fetchone() is not None
+            return (
+                conn.execute("SELECT category FROM partner_profiles WHERE partner_id = %s", (partner_id,)).fetchone()
+                is not None
+            )
+
     eventually(knows_category, timeout=20, message="partner.registered consumed")
 
 
@@ -115,6 +183,7 @@ def week_of_sales(partner_id: str, week_end: date, goods_name: str, refunded_at:
     return [
         reservation_event("completed", partner_id, "R-100", total=100000, occurred_at=at(week_end - timedelta(days=1))),
         order_event("completed", partner_id, "O-200", goods, occurred_at=at(week_end - timedelta(days=2))),
-        order_event("refund_approved", partner_id, "O-200", goods, refund=5000, request_id="rq-9",
-                    occurred_at=refunded_at),
+        order_event(
+            "refund_approved", partner_id, "O-200", goods, refund=5000, request_id="rq-9", occurred_at=refunded_at
+        ),
     ]

@@ -1,5 +1,6 @@
 """The gateway with two test-only routes to the chassis probe: a stream of
 these is what the rolling-restart test sends through the real HTTP entrypoint."""
+
 from gateway.http import route
 from gateway.service import GatewayService
 

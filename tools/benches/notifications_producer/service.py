@@ -1,4 +1,5 @@
 """Commits ``reservation.requested`` through the outbox (the reservations service's path, without its rules)."""
+
 from chassis.service import DataService, rpc
 
 

@@ -1,4 +1,5 @@
 """The chassis probe: a real service whose entrypoints exercise each promise."""
+
 from __future__ import annotations
 
 from chassis.consumer import event_handler
@@ -61,9 +62,12 @@ class ChassisProbeService(DataService):
     @rpc
     def effects(self, probe_id: str) -> list[dict]:
         with self.db.transaction() as uow:
-            return [{"event_id": str(r["event_id"]), "correlation_id": r["correlation_id"]}
-                    for r in uow.fetch_all("SELECT event_id, correlation_id FROM probe_effects "
-                                           "WHERE probe_id = %s ORDER BY id", (probe_id,))]
+            return [
+                {"event_id": str(r["event_id"]), "correlation_id": r["correlation_id"]}
+                for r in uow.fetch_all(
+                    "SELECT event_id, correlation_id FROM probe_effects WHERE probe_id = %s ORDER BY id", (probe_id,)
+                )
+            ]
 
     @rpc
     def correlation(self) -> str:
@@ -75,8 +79,10 @@ class ChassisProbeService(DataService):
             if uow is None:
                 return  # already processed: a duplicate delivery has no second effect
             probe_id = event.payload["probe_id"]
-            uow.execute("INSERT INTO probe_effects (probe_id, event_id, correlation_id) VALUES (%s, %s, %s)",
-                        (probe_id, event.event_id, self.context))
+            uow.execute(
+                "INSERT INTO probe_effects (probe_id, event_id, correlation_id) VALUES (%s, %s, %s)",
+                (probe_id, event.event_id, self.context),
+            )
             log.info("probe_effect", probe_id=probe_id)
             if uow.fetch_one("SELECT 1 FROM probe_failures WHERE probe_id = %s", (probe_id,)):
                 raise ProbeFailure(f"probe {probe_id} is set to fail")

@@ -1,6 +1,7 @@
 """The accounts RPCs notifications needs (``list_staff``), answered from config,
 with the same calling convention and caller check as the real accounts, and the
 one insights asks of a customer it meets (``customer_contact``: unknown here)."""
+
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
@@ -28,6 +29,7 @@ class FakeAccounts:
 
 class AccountsWithoutStaffDirectory:
     """accounts as it may be before the RPC exists: calling list_staff fails (MethodNotFound)."""
+
     name = "accounts"
 
     @rpc
