@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from nameko.dependency_providers import Config
@@ -42,3 +43,7 @@ class DataService(ChassisService):
         with self.db.transaction() as uow:
             uow.fetch_one("SELECT 1")
         return {"service": self.name, "status": "ok"}
+
+    def now(self) -> dt.datetime:
+        """The clock a service's use cases read: aware, in UTC."""
+        return dt.datetime.now(dt.UTC)

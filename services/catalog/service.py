@@ -120,7 +120,6 @@ Choices where the issue is silent are listed in domain.py's docstring.
 
 from __future__ import annotations
 
-import datetime as dt
 
 from chassis.actor import Actor
 from chassis.consumer import event_handler
@@ -130,36 +129,13 @@ from chassis.rpc_contracts import HoldReply, ProductSummary
 from chassis.service import DataService, rpc
 from chassis.validation import parse, parse_query, require_id
 
-from . import errors, store
-from .schemas import (
-    AnswerIn,
-    ApproveIn,
-    BlocksIn,
-    BoardQuery,
-    CancellationQuoteIn,
-    CouponCreate,
-    CouponListQuery,
-    CouponPatch,
-    HoldIn,
-    InventoryIn,
-    IssueIn,
-    ListQuery,
-    ProductCreate,
-    ProductPatch,
-    QuestionIn,
-    QuestionListQuery,
-    ReasonIn,
-    ReleaseIn,
-)
+from . import errors, schemas, store
 from .use_cases import Catalog
 
 
 class CatalogService(DataService):
     name = "catalog"
     partners = PartnerInfoCache()  # one per process: every worker reads the same answers
-
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
 
     @property
     def catalog(self) -> Catalog:
@@ -169,11 +145,11 @@ class CatalogService(DataService):
 
     @rpc
     def create_product(self, partner_id: str, body: dict, actor: dict | str | None = None) -> dict:
-        return self.catalog.create_product(partner_id, parse(ProductCreate, body), Actor.from_wire(actor))
+        return self.catalog.create_product(partner_id, parse(schemas.ProductCreate, body), Actor.from_wire(actor))
 
     @rpc
     def list_products(self, partner_id: str, query: dict | None = None) -> dict:
-        return self.catalog.list_products(partner_id, parse_query(ListQuery, query))
+        return self.catalog.list_products(partner_id, parse_query(schemas.ListQuery, query))
 
     @rpc
     def get_product(self, partner_id: str, product_id: str) -> dict:
@@ -181,7 +157,9 @@ class CatalogService(DataService):
 
     @rpc
     def update_product(self, partner_id: str, product_id: str, body: dict, actor: dict | str | None = None) -> dict:
-        return self.catalog.update_product(partner_id, product_id, parse(ProductPatch, body), Actor.from_wire(actor))
+        return self.catalog.update_product(
+            partner_id, product_id, parse(schemas.ProductPatch, body), Actor.from_wire(actor)
+        )
 
     @rpc
     def submit_product(self, partner_id: str, product_id: str, actor: dict | str | None = None) -> dict:
@@ -195,21 +173,23 @@ class CatalogService(DataService):
 
     @rpc
     def list_reviews(self, query: dict | None = None) -> dict:
-        return self.catalog.list_reviews(parse_query(ListQuery, query))
+        return self.catalog.list_reviews(parse_query(schemas.ListQuery, query))
 
     @rpc
     def approve_review(self, revision_id: str, body: dict | None = None, operator: dict | str | None = None) -> dict:
-        return self.catalog.approve_review(revision_id, parse(ApproveIn, body), Actor.from_wire(operator))
+        return self.catalog.approve_review(revision_id, parse(schemas.ApproveIn, body), Actor.from_wire(operator))
 
     @rpc
     def reject_review(self, revision_id: str, body: dict, operator: dict | str | None = None) -> dict:
-        return self.catalog.reject_review(revision_id, parse(ReasonIn, body).reason, Actor.from_wire(operator))
+        return self.catalog.reject_review(revision_id, parse(schemas.ReasonIn, body).reason, Actor.from_wire(operator))
 
     # --- inventory, stock and blocks: apply at once (R-CAT-2, R-CAT-3) --------------
 
     @rpc
     def set_inventory(self, partner_id: str, product_id: str, body: dict, actor: dict | str | None = None) -> dict:
-        return self.catalog.set_inventory(partner_id, product_id, parse(InventoryIn, body), Actor.from_wire(actor))
+        return self.catalog.set_inventory(
+            partner_id, product_id, parse(schemas.InventoryIn, body), Actor.from_wire(actor)
+        )
 
     @rpc
     def get_inventory(self, partner_id: str, product_id: str) -> dict:
@@ -217,7 +197,7 @@ class CatalogService(DataService):
 
     @rpc
     def add_blocks(self, partner_id: str, product_id: str, body: dict, actor: dict | str | None = None) -> dict:
-        data = parse(BlocksIn, body)
+        data = parse(schemas.BlocksIn, body)
         if not data.dates and not data.times:
             raise errors.invalid_fields({"dates": "give dates or times to block"})
         return self.catalog.add_blocks(partner_id, product_id, data, Actor.from_wire(actor))
@@ -230,7 +210,9 @@ class CatalogService(DataService):
 
     @rpc
     def shop_list_products(self, partner_id: str, query: dict | None = None) -> dict:
-        return self.catalog.shop_list_products(require_id(partner_id, "partner_id"), parse_query(ListQuery, query))
+        return self.catalog.shop_list_products(
+            require_id(partner_id, "partner_id"), parse_query(schemas.ListQuery, query)
+        )
 
     @rpc
     def shop_get_product(self, product_id: str) -> dict:
@@ -240,21 +222,25 @@ class CatalogService(DataService):
 
     @rpc
     def ask_question(self, customer_id: str, product_id: str, body: dict) -> dict:
-        return self.catalog.ask_question(customer_id, product_id, parse(QuestionIn, body))
+        return self.catalog.ask_question(customer_id, product_id, parse(schemas.QuestionIn, body))
 
     @rpc
     def list_product_questions(
         self, product_id: str, customer_id: str | None = None, query: dict | None = None
     ) -> dict:
-        return self.catalog.list_product_questions(product_id, customer_id, parse_query(QuestionListQuery, query))
+        return self.catalog.list_product_questions(
+            product_id, customer_id, parse_query(schemas.QuestionListQuery, query)
+        )
 
     @rpc
     def list_partner_questions(self, partner_id: str, query: dict | None = None) -> dict:
-        return self.catalog.list_partner_questions(partner_id, parse_query(QuestionListQuery, query))
+        return self.catalog.list_partner_questions(partner_id, parse_query(schemas.QuestionListQuery, query))
 
     @rpc
     def answer_question(self, partner_id: str, question_id: str, body: dict, actor: dict | str | None = None) -> dict:
-        return self.catalog.answer_question(partner_id, question_id, parse(AnswerIn, body), Actor.from_wire(actor))
+        return self.catalog.answer_question(
+            partner_id, question_id, parse(schemas.AnswerIn, body), Actor.from_wire(actor)
+        )
 
     # --- other services ----------------------------------------------------------------
 
@@ -268,11 +254,11 @@ class CatalogService(DataService):
 
     @rpc
     def quote_cancellation(self, partner_id: str, product_id: str, body: dict) -> dict:
-        return self.catalog.quote_cancellation(partner_id, product_id, parse(CancellationQuoteIn, body))
+        return self.catalog.quote_cancellation(partner_id, product_id, parse(schemas.CancellationQuoteIn, body))
 
     @rpc
     def slot_board(self, partner_id: str, product_id: str, date_from: str, date_to: str) -> dict:
-        query = parse_query(BoardQuery, {"date_from": date_from, "date_to": date_to})
+        query = parse_query(schemas.BoardQuery, {"date_from": date_from, "date_to": date_to})
         return self.catalog.slot_board(partner_id, product_id, query)
 
     @rpc
@@ -285,12 +271,12 @@ class CatalogService(DataService):
 
     @rpc
     def hold(self, hold_id: str, partner_id: str, lines: list, coupon: dict | None = None) -> dict:
-        request = parse(HoldIn, {"hold_id": hold_id, "lines": lines, "coupon": coupon})
+        request = parse(schemas.HoldIn, {"hold_id": hold_id, "lines": lines, "coupon": coupon})
         return HoldReply.of(self.catalog.hold(partner_id, request))
 
     @rpc
     def release(self, hold_id: str, partner_id: str, lines: list | None = None, release_id: str | None = None) -> dict:
-        request = parse(ReleaseIn, {"hold_id": hold_id, "lines": lines, "release_id": release_id})
+        request = parse(schemas.ReleaseIn, {"hold_id": hold_id, "lines": lines, "release_id": release_id})
         return HoldReply.of(self.catalog.release(partner_id, request))
 
     @rpc
@@ -301,11 +287,11 @@ class CatalogService(DataService):
 
     @rpc
     def create_coupon(self, partner_id: str, body: dict, actor: dict | str | None = None) -> dict:
-        return self.catalog.create_coupon(partner_id, parse(CouponCreate, body), Actor.from_wire(actor))
+        return self.catalog.create_coupon(partner_id, parse(schemas.CouponCreate, body), Actor.from_wire(actor))
 
     @rpc
     def list_coupons(self, partner_id: str, query: dict | None = None) -> dict:
-        return self.catalog.list_coupons(partner_id, parse_query(CouponListQuery, query))
+        return self.catalog.list_coupons(partner_id, parse_query(schemas.CouponListQuery, query))
 
     @rpc
     def get_coupon(self, partner_id: str, coupon_id: str) -> dict:
@@ -317,7 +303,9 @@ class CatalogService(DataService):
 
     @rpc
     def update_coupon(self, partner_id: str, coupon_id: str, body: dict, actor: dict | str | None = None) -> dict:
-        return self.catalog.update_coupon(partner_id, coupon_id, parse(CouponPatch, body), Actor.from_wire(actor))
+        return self.catalog.update_coupon(
+            partner_id, coupon_id, parse(schemas.CouponPatch, body), Actor.from_wire(actor)
+        )
 
     @rpc
     def pause_coupon(
@@ -327,12 +315,12 @@ class CatalogService(DataService):
 
     @rpc
     def issue_coupon(self, partner_id: str, coupon_id: str, body: dict, actor: dict | str | None = None) -> dict:
-        return self.catalog.issue_coupon(partner_id, coupon_id, parse(IssueIn, body), Actor.from_wire(actor))
+        return self.catalog.issue_coupon(partner_id, coupon_id, parse(schemas.IssueIn, body), Actor.from_wire(actor))
 
     @rpc
     def shop_list_coupons(self, customer_id: str, query: dict | None = None) -> dict:
         return self.catalog.shop_list_coupons(
-            require_id(customer_id, "customer_id"), parse_query(CouponListQuery, query)
+            require_id(customer_id, "customer_id"), parse_query(schemas.CouponListQuery, query)
         )
 
     # --- events ------------------------------------------------------------------------------

@@ -145,9 +145,6 @@ class OrdersService(DataService):
     name = "orders"
     partners = PartnerInfoCache()  # one per process: every worker reads the same answers
 
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
-
     @property
     def orders(self) -> Orders:
         """This worker's use cases, with its transactions and RPC proxies."""

@@ -79,9 +79,6 @@ DEFAULT_INTENT_GRACE_SECONDS = 60
 class ReservationsService(DataService):
     name = "reservations"
 
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
-
     @property
     def settings(self) -> Settings:
         return Settings(
