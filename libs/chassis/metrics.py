@@ -202,11 +202,10 @@ class StateCollector(Collector):
         return int(messages)
 
     def close(self) -> None:
-        if self.amqp is not None:
-            try:
-                self.amqp.collect()
-            finally:
-                self.amqp = None
+        from . import topology
+
+        connection, self.amqp = self.amqp, None
+        topology.collect(connection)
 
 
 class Metrics(DependencyProvider):

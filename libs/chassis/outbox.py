@@ -56,11 +56,8 @@ class ConfirmingPublisher:
         self.declared = set()
 
     def close(self) -> None:
-        if self.connection is not None:
-            try:
-                self.connection.collect()
-            finally:
-                self.connection = None
+        connection, self.connection = self.connection, None
+        topology.collect(connection)
 
     def _ensure_queues(self, event_type: str) -> None:
         if event_type in self.declared:

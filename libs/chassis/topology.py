@@ -99,6 +99,13 @@ def connect(amqp_uri: str, heartbeat: int = 0) -> amqp.Connection:
     raise error
 
 
+def collect(connection: amqp.Connection | None) -> None:
+    """Drop a connection without a handshake (a dead broker would not answer
+    one); None, a connection never opened, is nothing to drop."""
+    if connection is not None:
+        connection.collect()
+
+
 def connect_one(amqp_uri: str, heartbeat: int) -> amqp.Connection:
     params = Connection(amqp_uri)
     connection = amqp.Connection(
