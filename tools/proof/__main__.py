@@ -89,6 +89,13 @@ class Proof:
             traceback.print_exc()
             self.add(name, "section completed", 0, target="= 1", note=f"{type(exc).__name__}: {exc}"[:300])
 
+    def timed(self, name: str, func, *args):
+        """``func(*args)``, its time among the report's time per part."""
+        started = time.monotonic()
+        result = func(*args)
+        self.timings.append(f"{name} {time.monotonic() - started:.0f}s")
+        return result
+
     # --- background watchers ---------------------------------------------------------
 
     def watch(self, platform: Platform) -> None:
@@ -157,7 +164,7 @@ class Proof:
             self.add("load", f"5xx at {clients} clients", r["server_errors"], r["requests"], "= 0")
 
     def abuse(self, platform: Platform) -> None:
-        sweep = abuse.authorization_sweep(self.pc)
+        sweep = self.timed("abuse: sweep", abuse.authorization_sweep, self.pc)
         self.pc._operator = None  # the sweep ends its callers' sessions last (DELETE /v1/sessions/current)
         self.add(
             "abuse",
@@ -174,17 +181,18 @@ class Proof:
                 "abuse", "fuzz, hostile bodies, login flood", None, target="= 0", note="not run: out of time budget"
             )
             return
-        fuzz = abuse.fuzz(self.pc, self.args.fuzz_examples)
+        fuzz = self.timed("fuzz", abuse.fuzz, self.pc, self.args.fuzz_examples)
         self.add(
             "abuse",
             "5xx on fuzzed input (OpenAPI + hypothesis)",
             fuzz["server_errors"],
             fuzz["cases"],
             "= 0",
-            f"{fuzz['operations']} operations; " + "; ".join(fuzz["examples"][:3]),
+            f"{fuzz['operations']} operations, {abuse.SENDERS} requests at a time; statuses "
+            f"{dict(sorted(fuzz.get('statuses', {}).items()))}; " + "; ".join(fuzz["examples"][:3]),
         )
         self.add("abuse", "4xx without the error shape (fuzz)", fuzz["bad_error_body"], fuzz["cases"], "= 0")
-        bodies = abuse.hostile(self.pc)
+        bodies = self.timed("hostile", abuse.hostile, self.pc)
         self.add(
             "abuse",
             "5xx on hostile bodies and path values",
@@ -193,11 +201,12 @@ class Proof:
             "= 0",
             f"{bodies['routes']} body routes x {len(abuse.hostile_bodies())} bodies (oversized, nested, NUL, "
             "non-UTF-8, truncated, form), and every id in a path as NUL, 400 characters, traversal, "
-            "non-UTF-8; " + "; ".join(bodies["examples"][:3]),
+            f"non-UTF-8; statuses {dict(sorted(bodies.get('statuses', {}).items()))}; "
+            + "; ".join(bodies["examples"][:3]),
         )
         self.add("abuse", "hostile bodies accepted (2xx)", bodies["accepted"], bodies["cases"], "= 0")
         self.add("abuse", "4xx without the error shape (hostile)", bodies["bad_error_body"], bodies["cases"], "= 0")
-        flood = abuse.login_flood(self.pc)
+        flood = self.timed("flood", abuse.login_flood, self.pc)
         self.add(
             "abuse",
             "login flood: 5xx other than 503, or no answer",
