@@ -156,7 +156,8 @@ def verified_partner(url: str, accounts_url: str, category: str) -> str:
         response.raise_for_status()
         return response.json()
 
-    login = f"bench.{category}"
+    # A new member each call: load_platform may be started again against the same make run platform.
+    login = f"bench.{category}.{uuid.uuid4().hex[:8]}"
     post(
         "/v1/members",
         {

@@ -270,10 +270,20 @@ class Platform:
     # --- health ------------------------------------------------------------------------
 
     def healthy(self, timeout: float = 3) -> bool:
+        return not self.unhealthy(timeout)
+
+    def unhealthy(self, timeout: float = 3) -> list[str]:
+        """What /healthz names as failing (empty when it answers 200), or why it did not answer."""
         try:
-            return requests.get(f"{self.url}/healthz", timeout=timeout).status_code == 200
-        except requests.RequestException:
-            return False
+            response = requests.get(f"{self.url}/healthz", timeout=timeout)
+        except requests.RequestException as exc:
+            return [f"gateway: no answer ({type(exc).__name__})"]
+        if response.status_code == 200:
+            return []
+        try:
+            return list(response.json().get("failing") or [f"gateway: {response.status_code}"])
+        except ValueError:
+            return [f"gateway: {response.status_code}"]
 
     def wait_healthy(self, timeout: float) -> float:
         """Seconds until /healthz answers 200 (every service answering); raises after ``timeout``."""
