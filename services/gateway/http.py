@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cache, partial, wraps
 
 from eventlet.event import Event
+from nameko.containers import WorkerContext
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from pydantic import TypeAdapter, ValidationError
@@ -35,6 +36,7 @@ from chassis.errors import (
     MalformedRequest,
     NotFound,
     PayloadTooLarge,
+    ServiceUnavailable,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -76,6 +78,7 @@ class RouteSpec:
     hidden: bool = False  # not an API operation (the docs page): left out of the document
     service_checks_body: bool = False  # body_model documented, validated by the service after its own role check
     stream: str | None = None  # a media type streamed instead of a JSON body (text/event-stream)
+    outside_pool: bool = False  # answered in the request's own thread, never queued for a worker slot
 
 
 def routes_of(service_cls) -> dict[tuple[str, str], RouteSpec]:
@@ -259,13 +262,16 @@ class ApiRoute(HttpRequestHandler):
                     request.body_error = exc  # raised after authorisation: 401 comes before 415
             context_data = {CORRELATION_KEY: correlation_id, "client_address": request.remote_addr or ""}
             finished = Event()
-            self.container.spawn_worker(
-                self,
-                (request,),
-                request.path_values,
-                context_data=context_data,
-                handle_result=partial(self.handle_result, finished),
-            )
+            if self.route_spec.outside_pool:
+                self.run_outside_pool(request, context_data, partial(self.handle_result, finished))
+            else:
+                self.container.spawn_worker(
+                    self,
+                    (request,),
+                    request.path_values,
+                    context_data=context_data,
+                    handle_result=partial(self.handle_result, finished),
+                )
             response = self.response_from_result(finished.wait())
         except DomainError as exc:
             response = error_response(exc, request)
@@ -274,6 +280,25 @@ class ApiRoute(HttpRequestHandler):
             response = internal_error_response(request)
         response.headers["X-Request-Id"] = correlation_id
         return response
+
+    def run_outside_pool(self, request, context_data: dict, handle_result) -> None:
+        """The worker's life (dependencies injected, the handler, its result handled) in this request's
+        own thread, as ``spawn_worker`` does in a pooled one. For ``/healthz``: under a burst, requests
+        wait for one of the ``max_workers`` slots in arrival order, and the probe waited behind 200
+        bookings for more than 5 s (``make proof`` beside a loaded ``make run``, #24), so a busy
+        gateway read as a dead one. Nameko has no public call for this; ``_run_worker`` is the body
+        of ``spawn_worker``'s thread."""
+        if self.container._being_killed:
+            raise ServiceUnavailable("stopping", "the gateway is stopping")
+        worker_ctx = WorkerContext(
+            self.container,
+            self.container.service_cls(),
+            self,
+            args=(request,),
+            kwargs=request.path_values,
+            data=context_data,
+        )
+        self.container._run_worker(worker_ctx, handle_result)
 
     def response_from_result(self, result):
         if isinstance(result, Response):
@@ -376,6 +401,7 @@ def route(
     hidden: bool = False,
     service_checks_body: bool = False,
     stream: str | None = None,
+    outside_pool: bool = False,
     **kwargs,
 ):
     """Declare a gateway route and what it promises (``RouteSpec``). The
@@ -415,6 +441,7 @@ def route(
             hidden,
             service_checks_body,
             stream,
+            outside_pool,
         )
 
         @wraps(handler)

@@ -39,7 +39,13 @@ class GatewayService(
 ):
     name = "gateway"
 
-    @route("GET", "/healthz", summary="200 when the gateway and every service answer", response_model=Health)
+    @route(
+        "GET",
+        "/healthz",
+        summary="200 when the gateway and every service answer",
+        response_model=Health,
+        outside_pool=True,
+    )
     def healthz(self, request):
         config = self.config
         report = dict(self._ask_health(config["DOWNSTREAM_SERVICES"], float(config.get("HEALTH_TIMEOUT", 2))))

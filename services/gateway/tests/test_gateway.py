@@ -129,6 +129,27 @@ def test_a_downstream_call_past_its_deadline_is_a_clean_503(gateway, amqp_uri):
     assert error["details"] == {"service": "hung"}
 
 
+def test_healthz_is_answered_while_every_worker_is_held(run_service, gateway, amqp_uri):
+    """#24: /healthz runs in the request's own thread, not queued for a worker slot, so a gateway whose
+    workers all wait on a slow call still says it is healthy (it waited behind 200 bookings for more
+    than 5 s in make proof beside a loaded make run)."""
+    import eventlet
+
+    run_service("accounts")
+    declare_hung_service(amqp_uri)
+    url = gateway(downstream=["accounts"], SERVICE_CLASS=PROBE_GATEWAY, RPC_TIMEOUT=6, max_workers=1)
+    held = eventlet.spawn(requests.get, f"{url}/v1/test-hung", timeout=20)
+    eventlet.sleep(0.5)  # the one worker now waits on "hung" for RPC_TIMEOUT
+    health = requests.get(f"{url}/healthz", timeout=10)
+    assert not held.dead, "the hung call still holds the only worker while /healthz answers"
+    assert health.status_code == 200 and health.json()["services"] == {"gateway": "ok", "accounts": "ok"}
+    echo = eventlet.spawn(requests.post, f"{url}/v1/test-echo/1", json={}, timeout=20)
+    eventlet.sleep(1)
+    assert not echo.dead, "a pooled route waits for the worker (the test is meaningful: max_workers is 1)"
+    assert held.wait().status_code == 503
+    assert echo.wait().status_code == 201
+
+
 def test_fuzzer_defects_of_the_conventions_are_gone(gateway):
     """Issue 15, defects 4 and 6: 405 names the allowed methods, an over-long URL
     is a 414 in the error shape, authentication comes before the content type,
