@@ -6,6 +6,7 @@ see each other's queues, messages or rows.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,6 +23,9 @@ from .config import DEFAULT_AMQP_URI, REPO_ROOT, load_config, service_dir, servi
 from .migrations import apply_migrations, clone_database, drop_database, ensure_database
 
 BROKER_URI = os.environ.get("PC_AMQP_URI", DEFAULT_AMQP_URI)
+# How often an in-process container's consumers look up from the broker to see
+# whether they are being killed (kombu's default is a second): see start_container.
+CONSUMER_WAKE_SECONDS = 0.1
 POSTGRES_BASE = os.environ.get("PC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 
 
@@ -48,34 +53,74 @@ def wait_until_serving(rpc, service: str, timeout: float = 30.0) -> None:
     eventually(answers, timeout=timeout, interval=0.2, message=f"{service} serving")
 
 
+def at_once(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """``function`` over ``items`` in green threads at once (teardowns that wait on I/O)."""
+    import eventlet
+
+    pool = eventlet.GreenPool(max(1, len(items)))
+    return list(pool.imap(function, items))
+
+
 def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
+VHOST_COMMANDS = 'rabbitmqctl -q add_vhost "$1" && rabbitmqctl -q set_permissions -p "$1" guest ".*" ".*" ".*"'
+
+
+class Vhosts:
+    """New vhosts, each made in the background while the test before it runs
+    (``rabbitmqctl`` starts an Erlang VM: about half a second a call, two calls a
+    vhost); deleted in the background too, and waited for at the end of the run.
+    Every test still gets a vhost of its own that no test used before."""
+
+    def __init__(self) -> None:
+        self.coming: tuple[str, subprocess.Popen] | None = None
+        self.deletions: list[subprocess.Popen] = []
+
+    def _make(self) -> tuple[str, subprocess.Popen]:
+        vhost = f"pc_test_{uuid.uuid4().hex[:12]}"
+        command = ["sh", "-c", VHOST_COMMANDS, "sh", vhost]
+        return vhost, subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def take(self) -> str:
+        vhost, making = self.coming or self._make()
+        self.coming = self._make()
+        _, error = making.communicate(timeout=60)
+        if making.returncode != 0:
+            raise RuntimeError(f"vhost {vhost} not made: {error.decode(errors='replace')}")
+        return vhost
+
+    def delete(self, vhost: str) -> None:
+        self.deletions.append(
+            subprocess.Popen(
+                ["rabbitmqctl", "-q", "delete_vhost", vhost], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        )
+
+    def close(self) -> None:
+        if self.coming is not None:
+            vhost, making = self.coming
+            making.communicate(timeout=60)
+            self.delete(vhost)
+        for deletion in self.deletions:
+            deletion.wait(timeout=60)
+
+
 @pytest.fixture(scope="session")
-def vhost_deletions():
-    """Vhosts are deleted in the background (each ``rabbitmqctl`` costs about
-    half a second and the next test has its own vhost anyway); waited for at
-    the end of the run."""
-    pending: list[subprocess.Popen] = []
-    yield pending
-    for deletion in pending:
-        deletion.wait(timeout=60)
+def vhosts():
+    made = Vhosts()
+    yield made
+    made.close()
 
 
 @pytest.fixture
-def amqp_uri(vhost_deletions):
+def amqp_uri(vhosts):
     """A fresh vhost on the real broker, deleted after the test."""
-    vhost = f"pc_test_{uuid.uuid4().hex[:12]}"
-    rabbitmqctl("add_vhost", vhost)
-    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    vhost = vhosts.take()
     base = BROKER_URI.rstrip("/")
     yield f"{base}/{vhost}"
-    vhost_deletions.append(
-        subprocess.Popen(
-            ["rabbitmqctl", "-q", "delete_vhost", vhost], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-    )
+    vhosts.delete(vhost)
 
 
 def new_database_url(service: str, kind: str = "test") -> str:
@@ -117,8 +162,7 @@ def make_database(migrated_templates):
         return url
 
     yield make
-    for url in created:
-        drop_database(url)
+    at_once(drop_database, created)  # a tenth of a second or more each
 
 
 @pytest.fixture
@@ -140,6 +184,7 @@ def service_config(amqp_uri, make_database):
 def start_container(service: str, config: dict[str, Any]):
     """A started nameko container of ``service`` (its package imported from its directory's parent)."""
     from nameko.containers import ServiceContainer
+    from nameko.messaging import QueueConsumer
 
     from .run import import_service_class
 
@@ -147,8 +192,24 @@ def start_container(service: str, config: dict[str, Any]):
     if parent not in sys.path:
         sys.path.insert(0, parent)
     container = ServiceContainer(import_service_class(config["SERVICE_CLASS"]), config)
+    for extension in container.extensions:
+        if isinstance(extension, QueueConsumer):
+            # Its consume loop looks at its stop flag between waits for a message, each
+            # a second by default (kombu), so every kill waited a second for nothing.
+            extension.run = functools.partial(extension.run, safety_interval=CONSUMER_WAKE_SECONDS)
     container.start()
     return container
+
+
+def kill_containers(containers: list[Any]) -> None:
+    """Kill the test's containers all at once. Kill, not stop: a graceful stop
+    waits ~2 s for the consumers, and the test's vhost and databases are deleted
+    right after anyway. At once: each kill waits for its consumer loop to notice
+    (``CONSUMER_WAKE_SECONDS``)."""
+    import eventlet
+
+    pool = eventlet.GreenPool(max(1, len(containers)))
+    list(pool.imap(lambda container: container.kill(), containers))
 
 
 @pytest.fixture
@@ -163,10 +224,7 @@ def run_service(service_config):
         return container
 
     yield start
-    for container in reversed(containers):
-        # kill, not stop: a graceful stop waits ~2 s for the consumers, and the
-        # test's vhost and databases are deleted right after anyway.
-        container.kill()
+    kill_containers(containers)
 
 
 @pytest.fixture
@@ -211,8 +269,15 @@ class ServiceProcess:
         return self.running().wait(timeout=timeout)
 
     def stop(self) -> None:
+        self.terminate()
+        self.wait_stopped()
+
+    def terminate(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
+
+    def wait_stopped(self) -> None:
+        if self.process and self.process.poll() is None:
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -239,8 +304,10 @@ def service_process(amqp_uri, make_database):
         return process
 
     yield make
+    for process in started:  # all asked at once: a graceful stop takes a few seconds each
+        process.terminate()
     for process in started:
-        process.stop()
+        process.wait_stopped()
 
 
 def free_port() -> int:
