@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -79,3 +79,15 @@ def page(
     items = rows[:limit]
     next_cursor = encode_cursor(*cursor_of(items[-1])) if len(rows) > limit and items else None
     return {"items": [render(item) for item in items] if render is not None else items, "next_cursor": next_cursor}
+
+
+def keyset(
+    where: list[str], params: list[Any], columns: str, after: Sequence[Any] | None, placeholders: str = "%s, %s"
+) -> None:
+    """The SQL side of a page after the first, newest first: adds to ``where``
+    the condition that keeps the rows before ``after`` (the last row's values
+    of ``columns``, from ``decode_cursor``), and ``after`` to ``params``; the
+    first page (``after`` None) adds nothing."""
+    if after:
+        where.append(f"({columns}) < ({placeholders})")
+        params.extend(after)

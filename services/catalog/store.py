@@ -12,6 +12,8 @@ import uuid
 
 from psycopg.types.json import Jsonb
 
+from chassis import paging
+
 from .domain import COUPON_UPDATABLE, Availability, BucketNeed
 
 PRODUCT_VIEW = """
@@ -145,9 +147,7 @@ def list_product_rows(
         params.append(kind)
     if live_only:
         where.append("p.live_revision_id IS NOT NULL")
-    if after:
-        where.append("(p.created_at, p.product_id) < (%s::timestamptz, %s::uuid)")
-        params += after
+    paging.keyset(where, params, "p.created_at, p.product_id", after, "%s::timestamptz, %s::uuid")
     return uow.fetch_all(
         PRODUCT_VIEW + " WHERE " + " AND ".join(where) + " ORDER BY p.created_at DESC, p.product_id DESC LIMIT %s",
         (*params, limit + 1),
@@ -658,9 +658,7 @@ def customer_coupon_rows(uow, customer_id: str, partner_id: str | None, limit: i
     if partner_id:
         where.append("i.partner_id = %s")
         params.append(partner_id)
-    if after:
-        where.append("(i.issued_at, i.coupon_id) < (%s::timestamptz, %s::uuid)")
-        params += list(after)
+    paging.keyset(where, params, "i.issued_at, i.coupon_id", after, "%s::timestamptz, %s::uuid")
     columns = ", ".join(f"c.{c.strip()}" for c in COUPON_COLUMNS.split(",") if "coupon_id" not in c)
     return uow.fetch_all(
         f"""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from chassis import paging
 from chassis.db import like_part
 
 from . import domain
@@ -371,9 +372,7 @@ def list_customers(
     if visited_since is not None:
         where.append("last_visit_at >= %s")
         params.append(visited_since)
-    if after is not None:
-        where.append("(last_activity_at, customer_id) < (%s, %s)")
-        params += list(after)
+    paging.keyset(where, params, "last_activity_at, customer_id", after)
     return uow.fetch_all(
         f"""SELECT * FROM customers WHERE {" AND ".join(where)}
                              ORDER BY last_activity_at DESC, customer_id DESC LIMIT %s""",
@@ -511,9 +510,7 @@ def list_reviews(
         params.append(product_id)
     if replied is not None:
         where.append(f"r.reply IS {'NOT ' if replied else ''}NULL")
-    if after is not None:
-        where.append("(r.posted_at, r.review_id) < (%s, %s)")
-        params += list(after)
+    paging.keyset(where, params, "r.posted_at, r.review_id", after)
     return uow.fetch_all(
         f"""SELECT r.*, p.name AS product_name FROM reviews r
             LEFT JOIN products p ON p.partner_id = r.partner_id AND p.product_id = r.product_id

@@ -9,6 +9,8 @@ from contextlib import AbstractContextManager
 
 from psycopg.types.json import Jsonb
 
+from chassis import paging
+
 
 def as_uuid(value) -> uuid.UUID | None:
     try:
@@ -239,9 +241,7 @@ def list_orders(
     if statuses:
         where.append("status = ANY(%s)")
         params.append(statuses)
-    if after:
-        where.append("(received_at, order_id) < (%s::timestamptz, %s::uuid)")
-        params += after
+    paging.keyset(where, params, "received_at, order_id", after, "%s::timestamptz, %s::uuid")
     params.append(limit + 1)
     return uow.fetch_all(
         f"SELECT * FROM orders WHERE {' AND '.join(where)} ORDER BY received_at DESC, order_id DESC LIMIT %s", params
@@ -510,9 +510,7 @@ def list_requests(uow, partner_id: str, kind: str, status: str | None, limit: in
     if status:
         where.append("status = %s")
         params.append(status)
-    if after:
-        where.append("(created_at, request_id) < (%s::timestamptz, %s::uuid)")
-        params += after
+    paging.keyset(where, params, "created_at, request_id", after, "%s::timestamptz, %s::uuid")
     return uow.fetch_all(
         f"SELECT * FROM order_requests WHERE {' AND '.join(where)} ORDER BY created_at DESC, request_id DESC LIMIT %s",
         [*params, limit + 1],

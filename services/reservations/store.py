@@ -12,6 +12,7 @@ import uuid
 import psycopg
 from psycopg.types.json import Jsonb
 
+from chassis import paging
 from chassis.db import like_part
 from chassis.privacy import name_grams, phone_key
 
@@ -310,9 +311,7 @@ def partner_reservations(
         # A common part (one character) is found fastest by walking the newest first;
         # parallel workers then cost more to start (~20 ms) than the walk itself.
         uow.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-    if after is not None:
-        where.append("(created_at, reservation_id) < (%s, %s)")
-        params += [after[0], after[1]]
+    paging.keyset(where, params, "created_at, reservation_id", after)
     return uow.fetch_all(
         f"""SELECT {RESERVATION_COLUMNS} FROM reservations WHERE {" AND ".join(where)}
                              ORDER BY created_at DESC, reservation_id DESC LIMIT %s""",
@@ -590,9 +589,7 @@ def customer_invitations(uow, customer_id: str, state: str | None, after, limit:
     if state:
         where.append("i.state = %s")
         params.append(state)
-    if after is not None:
-        where.append("(i.created_at, i.invitation_id) < (%s, %s)")
-        params += [after[0], after[1]]
+    paging.keyset(where, params, "i.created_at, i.invitation_id", after)
     return uow.fetch_all(
         f"""SELECT {INVITATION_COLUMNS}, r.number, r.product_name, r.use_date, r.use_time FROM chat_invitations i
             JOIN reservations r USING (reservation_id) WHERE {" AND ".join(where)}
