@@ -151,6 +151,16 @@ class DatabasePool(SharedExtension):
             raise ServiceUnavailable(message="database unavailable") from exc
 
 
+def add_filters(where: list[str], params: list[Any], *filters: tuple[str, Any]) -> None:
+    """A list's optional filters: each ``(condition, value)`` whose value is not
+    None adds its condition (one ``%s``) to ``where`` and its value to ``params``;
+    a None value filters nothing."""
+    for condition, value in filters:
+        if value is not None:
+            where.append(condition)
+            params.append(value)
+
+
 def like_part(text: str) -> str:
     """A ``LIKE`` pattern matching values that contain ``text`` taken literally."""
     return "%" + like_prefix(text)

@@ -13,6 +13,7 @@ import uuid
 from psycopg.types.json import Jsonb
 
 from chassis import paging
+from chassis.db import add_filters
 
 from .domain import COUPON_UPDATABLE, Availability, BucketNeed
 
@@ -142,9 +143,7 @@ def list_product_rows(
 ) -> list[dict]:
     """Newest first, keyset paging on (created_at, product_id)."""
     where, params = ["p.partner_id = %s"], [partner_id]
-    if kind:
-        where.append("p.kind = %s")
-        params.append(kind)
+    add_filters(where, params, ("p.kind = %s", kind or None))
     if live_only:
         where.append("p.live_revision_id IS NOT NULL")
     paging.keyset(where, params, "p.created_at, p.product_id", after, "%s::timestamptz, %s::uuid")
@@ -655,9 +654,7 @@ def is_issued(uow, coupon_id: str, customer_id: str) -> bool:
 def customer_coupon_rows(uow, customer_id: str, partner_id: str | None, limit: int, after: tuple | None) -> list[dict]:
     """The coupons issued to a customer, newest first, with their use of each."""
     where, params = ["i.customer_id = %s"], [customer_id]
-    if partner_id:
-        where.append("i.partner_id = %s")
-        params.append(partner_id)
+    add_filters(where, params, ("i.partner_id = %s", partner_id or None))
     paging.keyset(where, params, "i.issued_at, i.coupon_id", after, "%s::timestamptz, %s::uuid")
     columns = ", ".join(f"c.{c.strip()}" for c in COUPON_COLUMNS.split(",") if "coupon_id" not in c)
     return uow.fetch_all(

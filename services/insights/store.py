@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from chassis import paging
-from chassis.db import like_part
+from chassis.db import add_filters, like_part
 
 from . import domain
 
@@ -363,15 +363,13 @@ def list_customers(
     ``name_part`` anywhere in the name (R-RSV-8 as reservations search it; one partner's customers)."""
     where = ["partner_id = %s"]
     params: list[object] = [partner_id]
-    if last4 is not None:
-        where.append("phone_last4 = %s")
-        params.append(last4)
-    if name_part is not None:
-        where.append("lower(name) LIKE %s")
-        params.append(like_part(name_part))
-    if visited_since is not None:
-        where.append("last_visit_at >= %s")
-        params.append(visited_since)
+    add_filters(
+        where,
+        params,
+        ("phone_last4 = %s", last4),
+        ("lower(name) LIKE %s", like_part(name_part) if name_part is not None else None),
+        ("last_visit_at >= %s", visited_since),
+    )
     paging.keyset(where, params, "last_activity_at, customer_id", after)
     return uow.fetch_all(
         f"""SELECT * FROM customers WHERE {" AND ".join(where)}
@@ -501,13 +499,9 @@ def list_reviews(
     limit: int,
 ) -> list[dict]:
     """Newest first; the partner's (optionally of one product) or one product's (public)."""
-    where, params = ["r.rating IS NOT NULL"], []
-    if partner_id is not None:
-        where.append("r.partner_id = %s")
-        params.append(partner_id)
-    if product_id is not None:
-        where.append("r.product_id = %s")
-        params.append(product_id)
+    where: list[str] = ["r.rating IS NOT NULL"]
+    params: list[object] = []
+    add_filters(where, params, ("r.partner_id = %s", partner_id), ("r.product_id = %s", product_id))
     if replied is not None:
         where.append(f"r.reply IS {'NOT ' if replied else ''}NULL")
     paging.keyset(where, params, "r.posted_at, r.review_id", after)

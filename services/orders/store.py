@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager
 from psycopg.types.json import Jsonb
 
 from chassis import paging
+from chassis.db import add_filters
 
 
 def as_uuid(value) -> uuid.UUID | None:
@@ -229,18 +230,14 @@ def list_orders(
     """Newest first (R-ORD-1); one row more than asked, to know whether more follow."""
     where: list[str] = []
     params: list[object] = []  # SQL parameters: text, arrays, numbers
-    if partner_id is not None:
-        where.append("partner_id = %s")
-        params.append(partner_id)
-    if customer_id is not None:
-        where.append("customer_id = %s")
-        params.append(customer_id)
-    if channels:
-        where.append("channel = ANY(%s)")
-        params.append(channels)
-    if statuses:
-        where.append("status = ANY(%s)")
-        params.append(statuses)
+    add_filters(
+        where,
+        params,
+        ("partner_id = %s", partner_id),
+        ("customer_id = %s", customer_id),
+        ("channel = ANY(%s)", channels or None),  # no channel named: every channel
+        ("status = ANY(%s)", statuses or None),
+    )
     paging.keyset(where, params, "received_at, order_id", after, "%s::timestamptz, %s::uuid")
     params.append(limit + 1)
     return uow.fetch_all(
@@ -507,9 +504,7 @@ def close_open_requests(uow, order_id, reason: str) -> None:
 
 def list_requests(uow, partner_id: str, kind: str, status: str | None, limit: int, after) -> list[dict]:
     where, params = ["partner_id = %s", "kind = %s"], [partner_id, kind]
-    if status:
-        where.append("status = %s")
-        params.append(status)
+    add_filters(where, params, ("status = %s", status or None))
     paging.keyset(where, params, "created_at, request_id", after, "%s::timestamptz, %s::uuid")
     return uow.fetch_all(
         f"SELECT * FROM order_requests WHERE {' AND '.join(where)} ORDER BY created_at DESC, request_id DESC LIMIT %s",

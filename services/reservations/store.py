@@ -13,7 +13,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from chassis import paging
-from chassis.db import like_part
+from chassis.db import add_filters, like_part
 from chassis.privacy import name_grams, phone_key
 
 from .domain import NumberTaken
@@ -296,15 +296,14 @@ def partner_reservations(
     ``name_part`` anywhere in the booker's name (R-RSV-8, migration 0005's index)."""
     where: list[str] = ["partner_id = %s"]
     params: list[object] = [partner_id]  # SQL parameters: text, arrays, dates
-    for column, value in (
-        ("status", status),
-        ("product_id", product_id),
-        ("use_date", use_date),
-        ("booker_phone_last4", last4),
-    ):
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
+    add_filters(
+        where,
+        params,
+        ("status = %s", status),
+        ("product_id = %s", product_id),
+        ("use_date = %s", use_date),
+        ("booker_phone_last4 = %s", last4),
+    )
     if name_part is not None:
         where.append("name_grams(booker_name) @> %s::text[] AND lower(booker_name) LIKE %s")
         params += [name_grams(name_part), like_part(name_part)]
@@ -586,9 +585,7 @@ def decide_invitation(uow, invitation_id: str, state: str, conversation_id: str 
 
 def customer_invitations(uow, customer_id: str, state: str | None, after, limit: int) -> list[dict]:
     where, params = ["i.customer_id = %s"], [customer_id]
-    if state:
-        where.append("i.state = %s")
-        params.append(state)
+    add_filters(where, params, ("i.state = %s", state or None))
     paging.keyset(where, params, "i.created_at, i.invitation_id", after)
     return uow.fetch_all(
         f"""SELECT {INVITATION_COLUMNS}, r.number, r.product_name, r.use_date, r.use_time FROM chat_invitations i
