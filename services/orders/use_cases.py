@@ -355,34 +355,45 @@ class Orders:
 
     def request_refund(self, customer_id: str, order_id: str, key: str | None, body: Any, data: Any) -> View:
         wanted = [line.model_dump() for line in data.lines] if data.lines is not None else None
+
+        def refund(order: Row, lines: list[Row], requests: list[Row]) -> tuple[list[Row], int]:
+            items = domain.refund_lines(order, lines, wanted, requests)
+            domain.check_refund_leaves_something(order, lines, items)
+            return items, domain.refund_amount(lines, items, order["discount_amount"])
+
+        return self._customer_request(
+            customer_id, order_id, key, body, "refund", data.reason, domain.check_shop_order, refund
+        )
+
+    def _customer_request(
+        self,
+        customer_id: str,
+        order_id: str,
+        key: str | None,
+        body: Any,
+        kind: str,
+        reason: str,
+        check: Callable[[Row], None],
+        decide: Callable[[Row, list[Row], list[Row]], tuple[list[Row], int]],
+    ) -> View:
+        """A customer's refund or exchange request (R-ORD-8): the first answer of its key,
+        or the order locked and ``check``ed, the lines ``decide`` names (and the amount
+        they refund) recorded as a request and published; an exchange refunds no line."""
         with self.db.transaction() as tx:
-            first, order = self._first_or_locked(
-                tx, customer_id, key, f"refund:{order_id}", body, order_id, domain.check_shop_order
-            )
+            first, order = self._first_or_locked(tx, customer_id, key, f"{kind}:{order_id}", body, order_id, check)
             if first is not None:
                 return first
             lines, requests = self._lines_and_requests(tx, order)
-            refund = domain.refund_lines(order, lines, wanted, requests)
-            domain.check_refund_leaves_something(order, lines, refund)
-            request = self.store.insert_request(
-                tx,
-                domain.new_request(
-                    order,
-                    customer_id,
-                    "refund",
-                    data.reason,
-                    refund,
-                    domain.refund_amount(lines, refund, order["discount_amount"]),
-                ),
-            )
+            items, amount = decide(order, lines, requests)
+            request = self.store.insert_request(tx, domain.new_request(order, customer_id, kind, reason, items, amount))
             events.publish(
                 tx,
-                "order.refund_requested",
+                f"order.{kind}_requested",
                 order,
                 lines,
                 actor="customer",
-                reason=data.reason,
-                refunded_line_ids=[item["line_id"] for item in refund],
+                reason=reason,
+                refunded_line_ids=[item["line_id"] for item in items] if kind == "refund" else [],
                 request_id=request["request_id"],
             )
             return self._remember(tx, customer_id, key, views.request_view(request))
@@ -460,28 +471,16 @@ class Orders:
             lines = self.store.line_rows(tx, order["order_id"])
         domain.check_exchangeable(order)
         self._check_exchange_options(order, {line["line_id"]: line for line in lines}, wanted)
-        with self.db.transaction() as tx:
-            first, order = self._first_or_locked(
-                tx, customer_id, key, f"exchange:{order_id}", body, order_id, domain.check_exchangeable
-            )
-            if first is not None:
-                return first
-            lines, requests = self._lines_and_requests(tx, order)
-            exchanged = domain.exchange_lines(order, lines, wanted, requests)
-            request = self.store.insert_request(
-                tx, domain.new_request(order, customer_id, "exchange", data.reason, exchanged, 0)
-            )
-            events.publish(
-                tx,
-                "order.exchange_requested",
-                order,
-                lines,
-                actor="customer",
-                reason=data.reason,
-                refunded_line_ids=[],
-                request_id=request["request_id"],
-            )
-            return self._remember(tx, customer_id, key, views.request_view(request))
+        return self._customer_request(
+            customer_id,
+            order_id,
+            key,
+            body,
+            "exchange",
+            data.reason,
+            domain.check_exchangeable,
+            lambda order, lines, requests: (domain.exchange_lines(order, lines, wanted, requests), 0),
+        )
 
     def _check_exchange_options(self, order: Row, by_id: dict[str, Row], wanted: list[Row]) -> None:
         products: dict[str, Row] = {}
