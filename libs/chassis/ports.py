@@ -5,8 +5,11 @@ service, so the fakes and the real thing are held to the same shape."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 Row = dict[str, Any]
 
@@ -31,3 +34,29 @@ class Transactions(Protocol):
     def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
 
     def consuming(self, envelope: Any) -> AbstractContextManager[UnitOfWork | None]: ...
+
+
+CatalogT = TypeVar("CatalogT")
+AccountsT = TypeVar("AccountsT")
+SettingsT = TypeVar("SettingsT")
+
+
+def _nothing() -> None:
+    pass
+
+
+@dataclass(eq=False)
+class HoldingUseCases(Generic[CatalogT, AccountsT, SettingsT]):
+    """The base of the use cases of a service that holds the catalog's stock
+    (orders, reservations): its transactions, its repository (``store.py``, or an
+    in-memory fake of its functions), its ports to the catalog and accounts, its
+    settings and clock. ``after_hold`` runs with a hold taken and nothing recorded
+    yet: where crash tests die."""
+
+    db: Transactions
+    store: Any
+    catalog: CatalogT
+    accounts: AccountsT
+    settings: SettingsT
+    now: Callable[[], dt.datetime]
+    after_hold: Callable[[], None] = _nothing

@@ -164,8 +164,8 @@ class OrdersService(DataService):
             self.services.accounts,
             settings,
             self.now,
-            self.partners,
             after_hold=crash_after_hold,
+            partners=self.partners,
         )
 
     # --- customers: ordering (R-ORD-1, R-ORD-6) ----------------------------------------------

@@ -22,10 +22,10 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chassis.ports import Transactions, UnitOfWork
+from chassis.ports import HoldingUseCases, UnitOfWork
 from chassis import Actor, coupons, idempotency, money, paging
 from chassis.errors import DomainError, NotFound, ServiceUnavailable
 from chassis.logging import get_logger
@@ -71,28 +71,11 @@ class Settings:
     instance: str = "orders"
 
 
-class Orders:
+@dataclass(eq=False)
+class Orders(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
     """One worker's use cases; ``store`` is the repository module (or a fake of it)."""
 
-    def __init__(
-        self,
-        db: Transactions,
-        store: Any,
-        catalog: CatalogPort,
-        accounts: AccountsPort,
-        settings: Settings,
-        now: Callable[[], dt.datetime],
-        partners: PartnerInfoCache,
-        after_hold: Callable[[], None] = lambda: None,
-    ) -> None:
-        self.db = db
-        self.store = store  # store.py, or an in-memory fake with its functions
-        self.catalog = catalog
-        self.accounts = accounts
-        self.settings = settings
-        self.now = now
-        self.partners = partners
-        self.after_hold = after_hold  # crash tests die here, with a hold taken and nothing recorded
+    partners: PartnerInfoCache = field(kw_only=True)
 
     # --- creation (R-ORD-1, R-ORD-6) and its Idempotency-Key -----------------------------------------
 

@@ -93,10 +93,10 @@ class ReservationsService(DataService):
             store,
             CatalogRpc(self.services.catalog),
             self.services.accounts,
-            NotificationsRpc(self.services.notifications),
             self.settings,
             self.now,
             after_hold=die_if_asked_after_hold,
+            notifications=NotificationsRpc(self.services.notifications),
         )
 
     # --- customers: booking (R-RSV-1, R-RSV-3) ------------------------------------------

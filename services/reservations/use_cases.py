@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chassis.ports import Transactions, UnitOfWork
+from chassis.ports import HoldingUseCases, UnitOfWork
 from chassis import Actor, coupons, idempotency
 from chassis.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
 from chassis.logging import get_logger
@@ -76,28 +76,11 @@ class Cancelled:
     plan: domain.CancelPlan
 
 
-class Reservations:
+@dataclass(eq=False)
+class Reservations(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
     """Every use case of the service, one method each."""
 
-    def __init__(
-        self,
-        db: Transactions,
-        store: Any,
-        catalog: CatalogPort,
-        accounts: AccountsPort,
-        notifications: NotificationsPort,
-        settings: Settings,
-        now: Callable[[], dt.datetime],
-        after_hold: Callable[[], None] = lambda: None,
-    ):
-        self.db = db
-        self.store = store  # store.py, or an in-memory fake with its functions
-        self.catalog = catalog
-        self.accounts = accounts
-        self.notifications = notifications
-        self.settings = settings
-        self.now = now
-        self.after_hold = after_hold  # crash tests die here, with a hold taken and nothing recorded
+    notifications: NotificationsPort = field(kw_only=True)
 
     # --- booking (R-RSV-1, R-RSV-3): see service.py's docstring -------------------------------------
 

@@ -189,7 +189,7 @@ class FakeAccounts:
 def app():
     store = FakeStore()
     db = InMemoryTransactions(store)
-    return Orders(db, store, FakeCatalog(db), FakeAccounts(), Settings(), lambda: NOW, PartnerInfoCache())
+    return Orders(db, store, FakeCatalog(db), FakeAccounts(), Settings(), lambda: NOW, partners=PartnerInfoCache())
 
 
 def takeout(quantity=1, **extra):

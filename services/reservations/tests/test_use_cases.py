@@ -302,10 +302,10 @@ class World:
             self.store,
             self.catalog,
             FakeAccounts(),
-            FakeNotifications(),
             Settings(default_ttl_hours=24, intent_grace_seconds=GRACE),
             self.clock,
             after_hold=self._after_hold,
+            notifications=FakeNotifications(),
         )
 
     def _after_hold(self) -> None:
