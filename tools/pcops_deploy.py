@@ -545,6 +545,100 @@ def container(service: str, args: list[str], with_ports: bool) -> dict:
     return spec
 
 
+def workload(
+    name: str,
+    object_labels: dict,
+    config: dict,
+    pod: dict,
+    ports: list[dict],
+    most_replicas: int,
+    pod_annotations: dict | None = None,
+) -> list[dict]:
+    """What every service and web app runs as: its own service account, its ConfigMap, a Deployment
+    of ``pod`` (its containers and volumes) spread over the nodes and rolled out without losing a
+    ready pod, a Service on ``ports``, an autoscaler (2 to ``most_replicas`` pods on CPU) and a
+    disruption budget."""
+
+    # Each place gets its own copy: the YAML repeats them instead of aliasing one (&id001).
+    def selector() -> dict:
+        return {"app.kubernetes.io/name": object_labels["app.kubernetes.io/name"]}
+
+    def metadata() -> dict:
+        return {"name": name, "labels": dict(object_labels)}
+
+    pod_metadata: dict[str, Any] = {"labels": dict(object_labels)}
+    if pod_annotations:
+        pod_metadata["annotations"] = pod_annotations
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(), "automountServiceAccountToken": False},
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"{name}-config", "labels": object_labels},
+            "data": config,
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": metadata(),
+            "spec": {
+                # No replicas: the HorizontalPodAutoscaler owns the count (minimum 2).
+                "selector": {"matchLabels": selector()},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": MAX_SURGE}},
+                "revisionHistoryLimit": 5,
+                "template": {
+                    "metadata": pod_metadata,
+                    "spec": {
+                        "serviceAccountName": name,
+                        "automountServiceAccountToken": False,
+                        # chassis.run stops within 20 s of SIGTERM; the rest is margin.
+                        "terminationGracePeriodSeconds": 30,
+                        "securityContext": pod_security(),
+                        "topologySpreadConstraints": [
+                            {
+                                "maxSkew": 1,
+                                "topologyKey": "kubernetes.io/hostname",
+                                "whenUnsatisfiable": "ScheduleAnyway",
+                                "labelSelector": {"matchLabels": selector()},
+                            }
+                        ],
+                        **pod,
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": metadata(),
+            "spec": {"selector": selector(), "ports": ports},
+        },
+        {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": metadata(),
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                "minReplicas": 2,
+                "maxReplicas": most_replicas,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                    }
+                ],
+                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
+            },
+        },
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": metadata(),
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": selector()}},
+        },
+    ]
+
+
 def k8s_app(service: str) -> list[dict]:
     name = f"pc-{service}"
     config = {
@@ -572,80 +666,18 @@ def k8s_app(service: str) -> list[dict]:
     ports = [{"name": "metrics", "port": metrics_port(service), "targetPort": "metrics"}]
     if service == "gateway":
         ports.insert(0, {"name": "http", "port": 80, "targetPort": "http"})
-    return [
+    return workload(
+        name,
+        labels(service),
+        config,
         {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {"name": name, "labels": labels(service)},
-            "automountServiceAccountToken": False,
+            "containers": [container(service, [service, "--no-migrate"], with_ports=True)],
+            "volumes": [rabbitmq_ca_volume()],
         },
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": f"{name}-config", "labels": labels(service)},
-            "data": config,
-        },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": name, "labels": labels(service)},
-            "spec": {
-                # No replicas: the HorizontalPodAutoscaler owns the count (minimum 2).
-                "selector": {"matchLabels": {"app.kubernetes.io/name": service}},
-                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": MAX_SURGE}},
-                "revisionHistoryLimit": 5,
-                "template": {
-                    "metadata": {"labels": labels(service), "annotations": pod_annotations},
-                    "spec": {
-                        "serviceAccountName": name,
-                        "automountServiceAccountToken": False,
-                        # chassis.run stops within 20 s of SIGTERM; the rest is margin.
-                        "terminationGracePeriodSeconds": 30,
-                        "securityContext": pod_security(),
-                        "topologySpreadConstraints": [
-                            {
-                                "maxSkew": 1,
-                                "topologyKey": "kubernetes.io/hostname",
-                                "whenUnsatisfiable": "ScheduleAnyway",
-                                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": service}},
-                            }
-                        ],
-                        "containers": [container(service, [service, "--no-migrate"], with_ports=True)],
-                        "volumes": [rabbitmq_ca_volume()],
-                    },
-                },
-            },
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": name, "labels": labels(service)},
-            "spec": {"selector": {"app.kubernetes.io/name": service}, "ports": ports},
-        },
-        {
-            "apiVersion": "autoscaling/v2",
-            "kind": "HorizontalPodAutoscaler",
-            "metadata": {"name": name, "labels": labels(service)},
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                "minReplicas": 2,
-                "maxReplicas": max_replicas(service),
-                "metrics": [
-                    {
-                        "type": "Resource",
-                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
-                    }
-                ],
-                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
-            },
-        },
-        {
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": {"name": name, "labels": labels(service)},
-            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": service}}},
-        },
-    ]
+        ports,
+        max_replicas(service),
+        pod_annotations=pod_annotations,
+    )
 
 
 def k8s_web_app(app: str) -> list[dict]:
@@ -655,7 +687,10 @@ def k8s_web_app(app: str) -> list[dict]:
     declared, name = web_app(app), f"pc-{app}"
     web_labels = labels(app, "web")  # not "service": the PodMonitor scrapes services' metrics ports
     env = [{"name": key, "valueFrom": {"secretKeyRef": ref}} for key, ref in declared.get("secrets", {}).items()]
-    probe = {"httpGet": {"path": declared["health"], "port": "http"}}
+
+    def probe(**timing: int) -> dict:  # its own httpGet each: no YAML alias (&id001) between the probes
+        return {"httpGet": {"path": declared["health"], "port": "http"}, **timing}
+
     container_ = {
         "name": app,
         "image": f"{IMAGE_REPOSITORY}/{app}:latest",
@@ -665,84 +700,20 @@ def k8s_web_app(app: str) -> list[dict]:
         "ports": [{"name": "http", "containerPort": declared["port"], "protocol": "TCP"}],
         "resources": resources(memory_request=declared["memory"][0], memory_limit=declared["memory"][1]),
         "securityContext": container_security(),
-        "startupProbe": {**probe, "periodSeconds": 2, "failureThreshold": 30},
-        "livenessProbe": {**probe, "periodSeconds": 10, "timeoutSeconds": 3, "failureThreshold": 3},
-        "readinessProbe": {**probe, "periodSeconds": 5, "timeoutSeconds": 3, "failureThreshold": 2},
+        "startupProbe": probe(periodSeconds=2, failureThreshold=30),
+        "livenessProbe": probe(periodSeconds=10, timeoutSeconds=3, failureThreshold=3),
+        "readinessProbe": probe(periodSeconds=5, timeoutSeconds=3, failureThreshold=2),
         # let the Service drop this pod before the server stops (open event streams reconnect elsewhere)
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", "5"]}}},
     }
-    selector = {"app.kubernetes.io/name": app}
-    return [
-        {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {"name": name, "labels": web_labels},
-            "automountServiceAccountToken": False,
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": f"{name}-config", "labels": web_labels},
-            "data": {key: str(value) for key, value in declared.get("env", {}).items()},
-        },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": name, "labels": web_labels},
-            "spec": {
-                "selector": {"matchLabels": selector},
-                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": MAX_SURGE}},
-                "revisionHistoryLimit": 5,
-                "template": {
-                    "metadata": {"labels": web_labels},
-                    "spec": {
-                        "serviceAccountName": name,
-                        "automountServiceAccountToken": False,
-                        "terminationGracePeriodSeconds": 30,
-                        "securityContext": pod_security(),
-                        "topologySpreadConstraints": [
-                            {
-                                "maxSkew": 1,
-                                "topologyKey": "kubernetes.io/hostname",
-                                "whenUnsatisfiable": "ScheduleAnyway",
-                                "labelSelector": {"matchLabels": selector},
-                            }
-                        ],
-                        "containers": [container_],
-                    },
-                },
-            },
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": name, "labels": web_labels},
-            "spec": {"selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
-        },
-        {
-            "apiVersion": "autoscaling/v2",
-            "kind": "HorizontalPodAutoscaler",
-            "metadata": {"name": name, "labels": web_labels},
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                "minReplicas": 2,
-                "maxReplicas": 4,
-                "metrics": [
-                    {
-                        "type": "Resource",
-                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
-                    }
-                ],
-                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
-            },
-        },
-        {
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": {"name": name, "labels": web_labels},
-            "spec": {"minAvailable": 1, "selector": {"matchLabels": selector}},
-        },
-    ]
+    return workload(
+        name,
+        web_labels,
+        {key: str(value) for key, value in declared.get("env", {}).items()},
+        {"containers": [container_]},
+        [{"name": "http", "port": 80, "targetPort": "http"}],
+        4,
+    )
 
 
 def k8s_redis() -> list[dict]:
