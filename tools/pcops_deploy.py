@@ -439,26 +439,23 @@ def labels(service: str, component: str = "service") -> dict:
     }
 
 
-def container_security() -> dict:
+def run_as_pc(**rest) -> dict:
+    """A security context: the images' unprivileged user, ``rest``, the runtime's default seccomp profile."""
     return {
         "runAsNonRoot": True,
         "runAsUser": UID,
         "runAsGroup": UID,
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "capabilities": {"drop": ["ALL"]},
+        **rest,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
+
+
+def container_security() -> dict:
+    return run_as_pc(allowPrivilegeEscalation=False, readOnlyRootFilesystem=True, capabilities={"drop": ["ALL"]})
 
 
 def pod_security() -> dict:
-    return {
-        "runAsNonRoot": True,
-        "runAsUser": UID,
-        "runAsGroup": UID,
-        "fsGroup": UID,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
+    return run_as_pc(fsGroup=UID)
 
 
 def service_env(service: str) -> list[dict]:
