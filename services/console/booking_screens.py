@@ -19,15 +19,25 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from .gateway import ApiError
-from .screens import BOTH, GET, MANAGERS, POST, P, act, or_show, partner_path, see_other, withdraw_or_show
+from .screens import (
+    BOTH,
+    GET,
+    MANAGERS,
+    POST,
+    P,
+    act,
+    block_body,
+    or_show,
+    partner_path,
+    product_path,
+    see_other,
+    slot_body,
+    withdraw_or_show,
+)
 from .web import Ctx
 
 PARTNER_QUEUE_TABS = ("pending_verification", "rejected", "verified")
 TTL_CHOICES = (1, 3, 6, 12, 24, 48, 72)
-
-
-def product_path(pid: str, product_id: str) -> str:
-    return f"{partner_path(pid)}/products/{product_id}"
 
 
 # --- the phone reveal (R-RSV-12) ------------------------------------------------------------
@@ -167,17 +177,8 @@ def calendar_change(ctx: Ctx, pid: str, product_id: str) -> tuple[str, str, dict
     if todo == "unblock":
         return "DELETE", f"{path}/blocks/{form.get('block_id', '')}", None
     if todo == "block":
-        body = {"reason": form.get("reason", "")}
-        if form.get("time"):
-            body["times"] = [{"date": form.get("date", ""), "time": form["time"]}]
-        else:
-            body["dates"] = [form.get("date", "")]
-        return "POST", f"{path}/blocks", body
-    capacity = form.get("capacity", "").strip()
-    slot = {"date": form.get("date", ""), "capacity": int(capacity) if capacity.isdigit() else capacity or None}
-    if form.get("time"):
-        slot["time"] = form["time"]
-    return "PUT", f"{path}/inventory", {"slots": [slot]}
+        return "POST", f"{path}/blocks", block_body(form)
+    return "PUT", f"{path}/inventory", {"slots": [slot_body(form)]}
 
 
 def inventory_calendar(ctx: Ctx, pid: str, product_id: str) -> Response:

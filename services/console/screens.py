@@ -59,6 +59,10 @@ def partner_path(pid: str) -> str:
     return f"/v1/partners/{pid}"
 
 
+def product_path(pid: str, product_id: str) -> str:
+    return f"{partner_path(pid)}/products/{product_id}"
+
+
 # --- signing in and out (seed 000) ---------------------------------------------------------
 
 
@@ -385,61 +389,54 @@ def product_new(ctx: Ctx, pid: str) -> Response:
 
 def product(ctx: Ctx, pid: str, product_id: str) -> Response:
     partner = ctx.require_role(pid, *MANAGERS)
-    found = ctx.api.get(f"{partner_path(pid)}/products/{product_id}")
-    inventory = ctx.api.get(f"{partner_path(pid)}/products/{product_id}/inventory")
+    found = ctx.api.get(product_path(pid, product_id))
+    inventory = ctx.api.get(f"{product_path(pid, product_id)}/inventory")
     return ctx.render("product.html", partner=partner, p=found, inventory=inventory)
 
 
-def product_submit(ctx: Ctx, pid: str, product_id: str) -> Response:
-    return act(
-        ctx,
-        "POST",
-        f"{partner_path(pid)}/products/{product_id}/submit",
-        None,
-        product,
-        f"/p/{pid}/products/{product_id}?done=1",
-        pid=pid,
-        product_id=product_id,
-    )
-
-
-def product_inventory(ctx: Ctx, pid: str, product_id: str) -> Response:
-    form = ctx.form
-    slot = {
-        "date": form.get("date", ""),
-        "capacity": int(form["capacity"]) if form.get("capacity", "").isdigit() else form.get("capacity"),
-    }
+def slot_body(form) -> dict:
+    """An inventory form's slot (``_slot_fields.html``): the date, a time for a timed slot, the capacity."""
+    capacity = form.get("capacity", "").strip()
+    slot = {"date": form.get("date", ""), "capacity": int(capacity) if capacity.isdigit() else capacity or None}
     if form.get("time"):
         slot["time"] = form["time"]
-    return act(
-        ctx,
-        "PUT",
-        f"{partner_path(pid)}/products/{product_id}/inventory",
-        {"slots": [slot]},
-        product,
-        f"/p/{pid}/products/{product_id}?done=1",
-        pid=pid,
-        product_id=product_id,
-    )
+    return slot
 
 
-def product_block(ctx: Ctx, pid: str, product_id: str) -> Response:
-    form = ctx.form
+def block_body(form) -> dict:
+    """A block form's body: the time blocked on its date, else the whole date."""
     body = {"reason": form.get("reason", "")}
     if form.get("time"):
         body["times"] = [{"date": form.get("date", ""), "time": form["time"]}]
     else:
         body["dates"] = [form.get("date", "")]
+    return body
+
+
+def product_act(ctx: Ctx, pid: str, product_id: str, method: str, tail: str, body: dict | None) -> Response:
+    """A product screen's form: one gateway call under the product, then the product again."""
     return act(
         ctx,
-        "POST",
-        f"{partner_path(pid)}/products/{product_id}/blocks",
+        method,
+        f"{product_path(pid, product_id)}/{tail}",
         body,
         product,
         f"/p/{pid}/products/{product_id}?done=1",
         pid=pid,
         product_id=product_id,
     )
+
+
+def product_submit(ctx: Ctx, pid: str, product_id: str) -> Response:
+    return product_act(ctx, pid, product_id, "POST", "submit", None)
+
+
+def product_inventory(ctx: Ctx, pid: str, product_id: str) -> Response:
+    return product_act(ctx, pid, product_id, "PUT", "inventory", {"slots": [slot_body(ctx.form)]})
+
+
+def product_block(ctx: Ctx, pid: str, product_id: str) -> Response:
+    return product_act(ctx, pid, product_id, "POST", "blocks", block_body(ctx.form))
 
 
 # 정산 (settlement, the ledger, sales, payouts and tax invoices) lives in console/commerce.py.
