@@ -143,6 +143,9 @@ def action_body(ctx: Ctx, action: str) -> dict:
         return {"courier": form.get("courier", ""), "invoice_number": form.get("invoice_number", "").strip()}
     if action == "cancel":
         return {"reason": form.get("reason", "").strip()} if form.get("reason", "").strip() else {}
+    if action == "shipment":  # the correction (R-ORD-3): only the fields given
+        given = {key: form.get(key, "").strip() for key in ("courier", "invoice_number")}
+        return {key: value for key, value in given.items() if value}
     return {}
 
 
@@ -150,22 +153,16 @@ def order_action(ctx: Ctx, pid: str, order_id: str, action: str) -> Response:
     """One step of the order from the list or the detail; back where it came from."""
     if action not in ORDER_ACTIONS and action != "shipment":
         return ctx.render("error.html", status=404, message=ctx.words("nothing"))
-    back = ctx.form.get("back", "")
-    done = back if back.startswith("/p/") else f"/p/{pid}/orders/{order_id}"
-    try:
-        if action == "shipment":
-            body = {key: ctx.form.get(key, "").strip() for key in ("courier", "invoice_number")}
-            ctx.api.patch(f"{partner_path(pid)}/orders/{order_id}/shipment", {k: v for k, v in body.items() if v})
-        else:
-            ctx.api.post(f"{partner_path(pid)}/orders/{order_id}/{action}", action_body(ctx, action))
-    except ApiError as error:
-        if error.status == 401:
-            raise
-        ctx.error = order_error(ctx, error)
-        response = order(ctx, pid, order_id)
-        response.status_code = error.status if error.status < 500 else 503
-        return response
-    return see_other(done + ("&" if "?" in done else "?") + "done=1")
+    return partner_call(
+        ctx,
+        "PATCH" if action == "shipment" else "POST",
+        f"{partner_path(pid)}/orders/{order_id}/{action}",
+        action_body(ctx, action),
+        f"/p/{pid}/orders/{order_id}",
+        order,
+        pid=pid,
+        order_id=order_id,
+    )
 
 
 # --- refunds and exchanges by line, inquiries, reviews (seed 003; R-ORD-8, R-ORD-9) ---------------
@@ -237,42 +234,65 @@ def claims(ctx: Ctx, pid: str) -> Response:
     )
 
 
-def inquiries(ctx: Ctx, pid: str) -> Response:
+# Inquiries and reviews (R-ORD-9): a list of cards in tabs by whether the partner has answered,
+# each card taking the one answer; per kind: (the list's query parameter, its default, the "all" tab's
+# value, its tabs as (value, word), the answer's path step).
+ANSWERED_LISTS = {
+    "inquiries": (
+        "answered",
+        "false",
+        "all",
+        (("false", "unanswered"), ("true", "answered"), ("all", "tab_all")),
+        "answer",
+    ),
+    "reviews": ("replied", "", "", (("", "tab_all"), ("false", "unanswered"), ("true", "answered")), "reply"),
+}
+
+
+def answered_list(ctx: Ctx, pid: str, kind: str) -> Response:
     partner = ctx.partner(pid)
-    answered = ctx.request.args.get("answered") or "false"
-    listing = ctx.api.get(f"{partner_path(pid)}/inquiries", answered=answered if answered != "all" else None, limit=100)
-    return ctx.render("inquiries.html", partner=partner, items=listing["items"], answered=answered, when=seoul_time)
+    param, default, everything, tabs, _step = ANSWERED_LISTS[kind]
+    shown = ctx.request.args.get(param) or default
+    listing = ctx.api.get(f"{partner_path(pid)}/{kind}", **{param: shown if shown != everything else None}, limit=100)
+    return ctx.render(
+        "answered_list.html",
+        partner=partner,
+        kind=kind,
+        param=param,
+        shown=shown,
+        tabs=tabs,
+        items=listing["items"],
+        when=seoul_time,
+    )
+
+
+def answer(ctx: Ctx, pid: str, kind: str, item_id: str) -> Response:
+    return partner_call(
+        ctx,
+        "POST",
+        f"{partner_path(pid)}/{kind}/{item_id}/{ANSWERED_LISTS[kind][4]}",
+        {"body": ctx.form.get("body", "").strip()},
+        f"/p/{pid}/{kind}",
+        answered_list,
+        pid=pid,
+        kind=kind,
+    )
+
+
+def inquiries(ctx: Ctx, pid: str) -> Response:
+    return answered_list(ctx, pid, "inquiries")
 
 
 def inquiry_answer(ctx: Ctx, pid: str, inquiry_id: str) -> Response:
-    return partner_call(
-        ctx,
-        "POST",
-        f"{partner_path(pid)}/inquiries/{inquiry_id}/answer",
-        {"body": ctx.form.get("body", "").strip()},
-        f"/p/{pid}/inquiries",
-        inquiries,
-        pid=pid,
-    )
+    return answer(ctx, pid, "inquiries", inquiry_id)
 
 
 def reviews(ctx: Ctx, pid: str) -> Response:
-    partner = ctx.partner(pid)
-    replied = ctx.request.args.get("replied") or ""
-    listing = ctx.api.get(f"{partner_path(pid)}/reviews", replied=replied or None, limit=100)
-    return ctx.render("reviews.html", partner=partner, items=listing["items"], replied=replied, when=seoul_time)
+    return answered_list(ctx, pid, "reviews")
 
 
 def review_reply(ctx: Ctx, pid: str, review_id: str) -> Response:
-    return partner_call(
-        ctx,
-        "POST",
-        f"{partner_path(pid)}/reviews/{review_id}/reply",
-        {"body": ctx.form.get("body", "").strip()},
-        f"/p/{pid}/reviews",
-        reviews,
-        pid=pid,
-    )
+    return answer(ctx, pid, "reviews", review_id)
 
 
 def goods(ctx: Ctx, pid: str) -> Response:
