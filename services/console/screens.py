@@ -55,6 +55,18 @@ def act(ctx: Ctx, method: str, path: str, body: dict | None, screen, done: str, 
     return see_other(done)
 
 
+def form_fields(ctx: Ctx, *names: str) -> dict:
+    """A form's text fields as a body, each as typed ("" when absent)."""
+    return {name: ctx.form.get(name, "") for name in names}
+
+
+def signed_in(session: dict, target: str) -> Response:
+    """To ``target`` with the new session's cookie."""
+    response = see_other(target)
+    response.set_cookie(SESSION_COOKIE, session["token"], **COOKIE_FLAGS)
+    return response
+
+
 def partner_path(pid: str) -> str:
     return f"/v1/partners/{pid}"
 
@@ -69,16 +81,12 @@ def product_path(pid: str, product_id: str) -> str:
 def login(ctx: Ctx) -> Response:
     if ctx.request.method == "POST":
         try:
-            session = ctx.api.post(
-                "/v1/sessions", {"login_id": ctx.form.get("login_id", ""), "password": ctx.form.get("password", "")}
-            )
+            session = ctx.api.post("/v1/sessions", form_fields(ctx, "login_id", "password"))
         except ApiError as error:
             ctx.error = ctx.words.error_text(error)
             return ctx.render("login.html", status=error.status)
         target = ctx.request.args.get("next", "/")
-        response = see_other(target if target.startswith("/") and not target.startswith("//") else "/")
-        response.set_cookie(SESSION_COOKIE, session["token"], **COOKIE_FLAGS)
-        return response
+        return signed_in(session, target if target.startswith("/") and not target.startswith("//") else "/")
     return ctx.render("login.html")
 
 
@@ -110,21 +118,16 @@ def withdraw_or_show(ctx: Ctx, screen) -> Response:
 def signup(ctx: Ctx) -> Response:
     if ctx.request.method == "POST":
         body = {
-            "login_id": ctx.form.get("login_id", ""),
-            "password": ctx.form.get("password", ""),
-            "name": ctx.form.get("name", ""),
-            "phone": ctx.form.get("phone", ""),
+            **form_fields(ctx, "login_id", "password", "name", "phone"),
             "agree_terms": ctx.form.get("agree_terms") == "yes",
         }
         try:
             ctx.api.post("/v1/members", body)
-            session = ctx.api.post("/v1/sessions", {"login_id": body["login_id"], "password": body["password"]})
+            session = ctx.api.post("/v1/sessions", form_fields(ctx, "login_id", "password"))
         except ApiError as error:
             ctx.error = ctx.words.error_text(error)
             return ctx.render("signup.html", status=error.status)
-        response = see_other("/")
-        response.set_cookie(SESSION_COOKIE, session["token"], **COOKIE_FLAGS)
-        return response
+        return signed_in(session, "/")
     return ctx.render("signup.html")
 
 
@@ -164,11 +167,7 @@ def me(ctx: Ctx) -> Response:
 
 def partner_new(ctx: Ctx) -> Response:
     if ctx.request.method == "POST":
-        body = {
-            "name": ctx.form.get("name", ""),
-            "category": ctx.form.get("category", ""),
-            "business_number": ctx.form.get("business_number", ""),
-        }
+        body = form_fields(ctx, "name", "category", "business_number")
         if ctx.form.get("via_agency") == "yes":
             body["via_agency"] = True
         try:
