@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from typing import NamedTuple
 
 from werkzeug.wrappers import Response
 
@@ -234,33 +235,40 @@ def claims(ctx: Ctx, pid: str) -> Response:
     )
 
 
-# Inquiries and reviews (R-ORD-9): a list of cards in tabs by whether the partner has answered,
-# each card taking the one answer; per kind: (the list's query parameter, its default, the "all" tab's
-# value, its tabs as (value, word), the answer's path step).
+class AnsweredList(NamedTuple):
+    """Inquiries or reviews (R-ORD-9): cards in tabs by whether the partner has answered, each
+    card taking the one answer."""
+
+    param: str  # the list's query parameter
+    default: str  # its value when none is given
+    everything: str  # its value on the tab that shows all
+    tabs: tuple[tuple[str, str], ...]  # (value, word)
+    step: str  # the answer's last path step
+
+
 ANSWERED_LISTS = {
-    "inquiries": (
-        "answered",
-        "false",
-        "all",
-        (("false", "unanswered"), ("true", "answered"), ("all", "tab_all")),
-        "answer",
+    "inquiries": AnsweredList(
+        "answered", "false", "all", (("false", "unanswered"), ("true", "answered"), ("all", "tab_all")), "answer"
     ),
-    "reviews": ("replied", "", "", (("", "tab_all"), ("false", "unanswered"), ("true", "answered")), "reply"),
+    "reviews": AnsweredList(
+        "replied", "", "", (("", "tab_all"), ("false", "unanswered"), ("true", "answered")), "reply"
+    ),
 }
 
 
 def answered_list(ctx: Ctx, pid: str, kind: str) -> Response:
     partner = ctx.partner(pid)
-    param, default, everything, tabs, _step = ANSWERED_LISTS[kind]
-    shown = ctx.request.args.get(param) or default
-    listing = ctx.api.get(f"{partner_path(pid)}/{kind}", **{param: shown if shown != everything else None}, limit=100)
+    listed = ANSWERED_LISTS[kind]
+    shown = ctx.request.args.get(listed.param) or listed.default
+    asked = shown if shown != listed.everything else None
+    listing = ctx.api.get(f"{partner_path(pid)}/{kind}", **{listed.param: asked}, limit=100)
     return ctx.render(
         "answered_list.html",
         partner=partner,
         kind=kind,
-        param=param,
+        param=listed.param,
         shown=shown,
-        tabs=tabs,
+        tabs=listed.tabs,
         items=listing["items"],
         when=seoul_time,
     )
@@ -270,7 +278,7 @@ def answer(ctx: Ctx, pid: str, kind: str, item_id: str) -> Response:
     return partner_call(
         ctx,
         "POST",
-        f"{partner_path(pid)}/{kind}/{item_id}/{ANSWERED_LISTS[kind][4]}",
+        f"{partner_path(pid)}/{kind}/{item_id}/{ANSWERED_LISTS[kind].step}",
         {"body": ctx.form.get("body", "").strip()},
         f"/p/{pid}/{kind}",
         answered_list,
