@@ -9,14 +9,18 @@ its queue even when the consumer has not started yet.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, overload
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+P = TypeVar("P", bound=Payload)
 
 
 # --- accounts -------------------------------------------------------------
@@ -89,15 +93,34 @@ class ReservationLine(Payload):
     unit_price: int
 
 
-class ReservationChanged(Payload):
-    """Every reservation transition (R-RSV-1..11). Amounts in KRW. No phone or
-    name in clear: ``booker_name_masked`` is what messages may show."""
+class Discounted(Payload):
+    """Issue #11: coupons. The discount is part of the price snapshot and the
+    partner funds it; ``total`` is what the customer pays, after the discount."""
+
+    coupon_id: str | None = None
+    discount_amount: int = 0
+
+
+class Reviewed(Payload):
+    """Issue #11: a review of what was bought and the partner's reply (R-RSV-6, R-ORD-9)."""
+
+    rating: int | None = None
+    review_text: str | None = None
+    reply_text: str | None = None
+
+
+class ReservationEvent(Discounted):
+    """What every ``reservation.<kind>`` event carries (R-RSV-1..11): the
+    reservation as it stands after the transition. Amounts in KRW. No phone or
+    name in clear: ``booker_name_masked`` is what messages may show. When it
+    happened is the envelope's ``occurred_at``. Each kind is a subclass that
+    adds what that kind means (``RESERVATION_PAYLOADS``)."""
 
     partner_id: str
     reservation_number: str
     product_id: str
     product_name: str
-    customer_id: str  # the booker
+    customer_id: str  # the booker (chat events: the holder who was asked or answered; reviews: the reviewer)
     status: str
     holder_customer_id: str | None = None  # who holds the ticket (R-RSV-10); the booker unless handed over
     use_date: str | None = None
@@ -105,27 +128,134 @@ class ReservationChanged(Payload):
     total: int = 0
     lines: list[ReservationLine] = []
     booker_name_masked: str | None = None
-    customer_name_masked: str | None = None  # chat events: who accepted (the holder), masked (issue 17 item 9)
-    reason: str | None = None
+    reason: str | None = None  # the reason the actor gave (R-RSV-2), or a timer's (request_expired)
     actor: str | None = None  # "customer", "partner" or "system"
+    conversation_id: str | None = None  # the reservation's chat, once one was accepted (R-RSV-11)
+    payment: str | None = None  # "none" or "prepaid" (R-CAT-6): only prepaid bookings move money
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_neutral_legacy_fields(cls, data: Any) -> Any:
+        """Until issue 19 one model carried every kind's fields: a body written
+        then (in an outbox or a queue at deploy time) names the fields of other
+        kinds at their neutral value. Those are dropped; a field of another
+        kind with a value is still refused (``extra="forbid"``)."""
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: value
+            for key, value in data.items()
+            if key in cls.model_fields or key not in _RESERVATION_NEUTRAL or value != _RESERVATION_NEUTRAL[key]
+        }
+
+
+class ReservationRequested(ReservationEvent):
+    """reservation.requested: a booking awaits the partner's confirmation (R-RSV-1, R-RSV-7)."""
+
+
+class ReservationConfirmed(ReservationEvent):
+    """reservation.confirmed: by the partner, or at once (actor "system") for auto-confirm products."""
+
+
+class ReservationRejected(ReservationEvent):
+    """reservation.rejected: refused by the partner with ``reason`` (R-RSV-2); a prepaid booking refunded."""
+
+    refund_amount: int = 0
+
+
+class ReservationCancelled(ReservationEvent):
+    """reservation.cancelled: by the customer (refund and fee by the policy, R-RSV-4;
+    ``partial`` when some lines only, ``cancelled_lines`` what it took back) or
+    by the partner (``reason``, full refund, R-RSV-2)."""
+
     refund_amount: int = 0
     fee_amount: int = 0
+    partial: bool = False
+    cancelled_lines: list[ReservationLine] = []
+
+
+class ReservationExpired(ReservationEvent):
+    """reservation.expired: a request not confirmed in time (status cancelled,
+    reason request_expired; R-RSV-1 has no expired state); a prepaid booking refunded."""
+
+    refund_amount: int = 0
+
+
+class ReservationCompleted(ReservationEvent):
+    """reservation.completed: used (R-RSV-6), by the partner or the timer (R-CAT-6); ``total`` is the sale."""
+
+
+class ReservationNoShow(ReservationEvent):
+    """reservation.no_show: not used; a prepaid booking keeps ``fee_amount`` (R-CAT-6)."""
+
+    fee_amount: int = 0
+
+
+class ReservationDateChanged(ReservationEvent):
+    """reservation.date_changed: moved to another date (R-RSV-5); the new date is ``use_date``."""
+
     previous_date: str | None = None
     previous_time: str | None = None
+
+
+class ReservationShared(ReservationEvent):
+    """reservation.shared: the booker shared it (R-RSV-10)."""
+
+
+class ReservationTransferred(ReservationEvent):
+    """reservation.transferred: a friend accepted the ticket (R-RSV-10) and holds it now."""
+
     to_customer_id: str | None = None
+
+
+class ReservationChatRequested(ReservationEvent):
+    """reservation.chat_requested: the partner invites the holder (``customer_id``) to a chat (R-RSV-11)."""
+
     invitation_id: str | None = None
-    conversation_id: str | None = None
-    payment: str | None = None  # "none" or "prepaid" (R-CAT-6): only prepaid bookings move money
-    partial: bool = False  # a cancellation of some lines only (R-RSV-4)
-    cancelled_lines: list[ReservationLine] = []  # what a cancellation took back
-    # issue #11: coupons (the discount is part of the price snapshot; the partner funds it)
-    coupon_id: str | None = None
-    discount_amount: int = 0  # ``total`` is what the customer pays, after the discount
-    # issue #11: reviews (reservation.review_posted / reservation.review_replied)
+
+
+class ReservationChatAnswered(ReservationEvent):
+    """reservation.chat_accepted / chat_declined (R-RSV-11): ``customer_name_masked``
+    is who answered (the holder), masked (issue 17 item 9); an accepted chat's
+    ``conversation_id`` is the conversation notifications opens."""
+
+    invitation_id: str | None = None
+    customer_name_masked: str | None = None
+
+
+class ReservationReviewed(ReservationEvent, Reviewed):
+    """reservation.review_posted / review_replied (R-RSV-6): ``customer_id`` is
+    the reviewer and ``product_id`` what was reviewed."""
+
     review_id: str | None = None
-    rating: int | None = None
-    review_text: str | None = None
-    reply_text: str | None = None
+
+
+RESERVATION_PAYLOADS: dict[str, type[ReservationEvent]] = {
+    "reservation.requested": ReservationRequested,
+    "reservation.confirmed": ReservationConfirmed,
+    "reservation.rejected": ReservationRejected,
+    "reservation.cancelled": ReservationCancelled,
+    "reservation.completed": ReservationCompleted,
+    "reservation.no_show": ReservationNoShow,
+    "reservation.date_changed": ReservationDateChanged,
+    "reservation.shared": ReservationShared,
+    "reservation.transferred": ReservationTransferred,
+    "reservation.chat_requested": ReservationChatRequested,
+    "reservation.chat_accepted": ReservationChatAnswered,
+    "reservation.chat_declined": ReservationChatAnswered,
+    "reservation.expired": ReservationExpired,
+    "reservation.review_posted": ReservationReviewed,
+    "reservation.review_replied": ReservationReviewed,
+}
+
+# Every field some reservation event carries, at its neutral value: what a
+# field of another kind held in the bodies of the one model before issue 19.
+_RESERVATION_NEUTRAL: dict[str, Any] = {
+    name: field.get_default(call_default_factory=True)
+    for model in RESERVATION_PAYLOADS.values()
+    for name, field in model.model_fields.items()
+    if not field.is_required()
+}
 
 
 # --- orders ---------------------------------------------------------------
@@ -148,7 +278,7 @@ class ProductAmount(Payload):
     amount: int
 
 
-class OrderChanged(Payload):
+class OrderChanged(Discounted, Reviewed):
     """Every order transition (R-ORD-1..9). Amounts in KRW, per line."""
 
     partner_id: str
@@ -171,14 +301,9 @@ class OrderChanged(Payload):
     number: int | None = None  # the short number of the partner's day, "37번" (issue 18)
     ready_at: str | None = None  # expected ready time, RFC 3339 (seed 004 소요 시간)
     refunded_total: int = 0  # everything refunded on the order so far
-    # issue #11: coupons (the discount is part of the price snapshot; the partner funds it)
-    coupon_id: str | None = None
-    discount_amount: int = 0  # ``total`` is what the customer pays, after the discount
-    # issue #11: reviews (order.review_posted / order.review_replied; request_id is the review id)
+    # issue #11: coupons (Discounted) and reviews (Reviewed): order.review_posted /
+    # order.review_replied, whose request_id is the review id
     review_line_id: str | None = None
-    rating: int | None = None
-    review_text: str | None = None
-    reply_text: str | None = None
     # issue 18 item 7: an exchange's return pickup and replacement shipment (order.exchange_*)
     return_courier: str | None = None
     return_invoice_number: str | None = None
@@ -224,23 +349,7 @@ class ChassisProbed(Payload):
     note: str = ""
 
 
-_RESERVATION_EVENTS = [
-    "requested",
-    "confirmed",
-    "rejected",
-    "cancelled",
-    "completed",
-    "no_show",
-    "date_changed",
-    "shared",
-    "transferred",
-    "chat_requested",
-    "chat_accepted",
-    "chat_declined",
-    "expired",
-    "review_posted",
-    "review_replied",
-]
+_RESERVATION_EVENTS = [event_type.split(".", 1)[1] for event_type in RESERVATION_PAYLOADS]
 _ORDER_EVENTS = [
     "received",
     "preparing",
@@ -272,7 +381,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     **{f"partner.{kind}": PartnerChanged for kind in ("registered", "verified", "rejected", "resubmitted", "closed")},
     "staff.invited": StaffInvited,
     **{f"product.{kind}": ProductChanged for kind in ("submitted", "approved", "rejected", "changed", "sold_out")},
-    **{f"reservation.{kind}": ReservationChanged for kind in _RESERVATION_EVENTS},
+    **RESERVATION_PAYLOADS,
     **{f"order.{kind}": OrderChanged for kind in _ORDER_EVENTS},
     "payout.scheduled": PayoutScheduled,
     "tax_invoice.issued": PayoutScheduled,
@@ -415,5 +524,30 @@ def subscribers_of(event_type: str) -> list[Subscription]:
     return sorted(s for s in SUBSCRIPTIONS if s.event_type == event_type)
 
 
+@overload
+def read_payload(event_type: str, body: dict[str, Any]) -> Payload: ...
+@overload
+def read_payload(event_type: str, body: dict[str, Any], model: type[P]) -> P: ...
+def read_payload(event_type: str, body: dict[str, Any], model: type[Payload] = Payload) -> Payload:
+    """An event's payload as its type's model (``PAYLOADS``): how consumers read
+    an event. A malformed one raises ``pydantic.ValidationError`` naming the
+    field; ``model`` (``ReservationEvent``, ``PartnerChanged``...) types the
+    answer for the caller and refuses an event type of another shape."""
+    payload = PAYLOADS[event_type].model_validate(body)
+    if not isinstance(payload, model):
+        raise TypeError(f"{event_type} carries {type(payload).__name__}, not {model.__name__}")
+    return payload
+
+
 def validate_payload(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
-    return PAYLOADS[event_type].model_validate(payload).model_dump(mode="json")
+    return read_payload(event_type, payload).model_dump(mode="json")
+
+
+def webhook_data(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The ``data`` of a partner webhook's body: the payload, and for a
+    reservation event every field the one reservation model carried before
+    issue 19, those of other kinds at their neutral value, so that partners'
+    webhook bodies keep their shape."""
+    if event_type not in RESERVATION_PAYLOADS:
+        return payload
+    return {**copy.deepcopy(_RESERVATION_NEUTRAL), **payload}

@@ -27,7 +27,7 @@ from datetime import datetime, time, timedelta
 
 from chassis import Actor, privacy
 from chassis.consumer import handles
-from chassis.contracts import INSIGHTS_EVENTS, PAYLOADS
+from chassis.contracts import INSIGHTS_EVENTS, CustomerErased, read_payload
 from chassis.errors import NotFound
 from chassis.logging import get_logger
 from chassis.paging import decode_cursor, page
@@ -58,7 +58,7 @@ class InsightsService(DataService):
     @handles(*(kind for kind in INSIGHTS_EVENTS if kind != "customer.erased"))  # erasure: its own, below
     def _consume(self, event) -> None:
         """One reservation.* or order.* event into the read models."""
-        payload = PAYLOADS[event.type].model_validate(event.payload).model_dump()
+        payload = read_payload(event.type, event.payload).model_dump()
         partner_id, customer_id = payload["partner_id"], payload["customer_id"]
         fetched = self._contact_if_new(customer_id)
         with self.db.consuming(event) as uow:
@@ -105,7 +105,7 @@ class InsightsService(DataService):
     @handles("customer.erased")
     def on_customer_erased(self, event):
         """R-ACC-3: name -> pseudonym, phone gone, counts and amounts stay; review authors pseudonymised."""
-        payload = PAYLOADS[event.type].model_validate(event.payload)
+        payload = read_payload(event.type, event.payload, CustomerErased)
         with self.db.consuming(event) as uow:
             if uow is None:
                 return

@@ -7,6 +7,8 @@ import json
 
 from psycopg.types.json import Jsonb
 
+from chassis.contracts import webhook_data
+
 from .domain import PlannedMessage
 
 MESSAGE_COLUMNS = """m.id, m.message_id::text AS message_id, m.partner_id, m.source_type, m.content,
@@ -76,7 +78,7 @@ def enqueue_webhook_deliveries(uow, envelope, payload: dict) -> int:
         "type": envelope.type,
         "occurred_at": envelope.occurred_at.isoformat(),
         "partner_id": payload["partner_id"],
-        "data": payload,
+        "data": webhook_data(envelope.type, payload),  # reservation bodies keep their pre-issue-19 fields
     }
     family = envelope.type.split(".", 1)[0] + ".*"
     cursor = uow.execute(

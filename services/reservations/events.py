@@ -1,4 +1,4 @@
-"""Payloads of the events reservations publishes (chassis.contracts.ReservationChanged),
+"""Payloads of the events reservations publishes (chassis.contracts.RESERVATION_PAYLOADS),
 written to the outbox in the same transaction as the transition they report.
 
 reservation.requested      a booking awaits the partner's confirmation (R-RSV-1, R-RSV-7)
@@ -39,22 +39,10 @@ def line_payloads(lines: list[dict], quantity=active_quantity) -> list[dict]:
     ]
 
 
-def reservation_event(
-    r: dict,
-    *,
-    actor: str,
-    reason: str | None = None,
-    refund: int = 0,
-    fee: int = 0,
-    previous: tuple | None = None,
-    to_customer_id: str | None = None,
-    invitation_id: str | None = None,
-    conversation_id: str | None = None,
-    cancelled_lines: list[dict] | None = None,
-    partial: bool = False,
-) -> dict:
-    """Everything notifications (R-NTF-1) and settlement (R-STL-1) need about one transition."""
-    previous_date, previous_time = previous or (None, None)
+def reservation_event(r: dict, *, actor: str, reason: str | None = None, **meaning) -> dict:
+    """What every reservation event carries (chassis.contracts.ReservationEvent), and
+    ``meaning``: the fields of the event's own kind (``RESERVATION_PAYLOADS``), which
+    notifications (R-NTF-1), insights and settlement (R-STL-1) read."""
     return {
         "partner_id": r["partner_id"],
         "reservation_number": r["number"],
@@ -71,34 +59,47 @@ def reservation_event(
         "booker_name_masked": mask_name(r["booker_name"]),
         "reason": reason,
         "actor": actor,
-        "refund_amount": refund,
-        "fee_amount": fee,
-        "previous_date": _date(previous_date),
-        "previous_time": _time(previous_time),
-        "to_customer_id": to_customer_id,
-        "invitation_id": invitation_id,
-        "conversation_id": conversation_id or r.get("conversation_id"),
+        "conversation_id": r.get("conversation_id"),
         "payment": r["payment"],
-        "partial": partial,
-        "cancelled_lines": line_payloads(cancelled_lines or [], quantity=lambda line: line["quantity"]),
         # issue #11: ``total`` is what the customer pays, after this discount (on the lines still booked)
         "coupon_id": (r.get("coupon") or {}).get("coupon_id"),
         "discount_amount": discount_left(r["lines"], r.get("discount_amount", 0)),
+        **meaning,
     }
+
+
+def money(*, refund: int = 0, fee: int = 0) -> dict:
+    """A transition's refund and fee (R-RSV-2, R-RSV-4, R-CAT-6), named only when
+    there is one: the kinds that never move money (confirmed, completed) have no such fields."""
+    return {
+        **({"refund_amount": refund} if refund else {}),
+        **({"fee_amount": fee} if fee else {}),
+    }
+
+
+def cancelled_lines(lines: list[dict]) -> list[dict]:
+    """What a cancellation took back (R-RSV-4), each line with the quantity cancelled."""
+    return line_payloads(lines, quantity=lambda line: line["quantity"])
+
+
+def previous_slot(previous: tuple) -> dict:
+    """A date change's former date and time (R-RSV-5)."""
+    return {"previous_date": _date(previous[0]), "previous_time": _time(previous[1])}
 
 
 def review_event(r: dict, review: dict, *, actor: str) -> dict:
     """A review event (R-RSV-6): the reservation as every event carries it, and the
     review; ``customer_id`` is the reviewer, ``product_id`` what was reviewed."""
-    return {
-        **reservation_event(r, actor=actor),
-        "product_id": review["product_id"],
-        "customer_id": review["customer_id"],
-        "review_id": str(review["review_id"]),
-        "rating": review["rating"],
-        "review_text": review["body"],
-        "reply_text": review["reply"],
-    }
+    return reservation_event(
+        r,
+        actor=actor,
+        product_id=review["product_id"],
+        customer_id=review["customer_id"],
+        review_id=str(review["review_id"]),
+        rating=review["rating"],
+        review_text=review["body"],
+        reply_text=review["reply"],
+    )
 
 
 def publish(uow, event_type: str, payload: dict) -> None:

@@ -289,9 +289,9 @@ class Reservations(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
                 updated,
                 actor="customer",
                 reason=reason,
-                refund=plan.refund,
-                fee=plan.fee,
-                cancelled_lines=cancelled_lines,
+                refund_amount=plan.refund,
+                fee_amount=plan.fee,
+                cancelled_lines=events.cancelled_lines(cancelled_lines),
                 partial=plan.partial,
             ),
         )
@@ -379,7 +379,9 @@ class Reservations(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
             {"from": [views.iso(v) for v in previous], "to": [views.iso(change.date), views.iso(change.time)]},
         )
         events.publish(
-            uow, "reservation.date_changed", events.reservation_event(updated, actor="customer", previous=previous)
+            uow,
+            "reservation.date_changed",
+            events.reservation_event(updated, actor="customer", **events.previous_slot(previous)),
         )
         return updated, f"{old_hold}:all"
 
@@ -487,10 +489,12 @@ class Reservations(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
                     actor.kind,
                     actor.recorded_as,
                     {"invitation_id": invitation["invitation_id"]},
-                    event={
-                        **events.reservation_event(r, actor="partner", invitation_id=invitation["invitation_id"]),
-                        "customer_id": r["holder_customer_id"],
-                    },
+                    event=events.reservation_event(
+                        r,
+                        actor="partner",
+                        invitation_id=invitation["invitation_id"],
+                        customer_id=r["holder_customer_id"],
+                    ),
                 )
         return r, invitation
 
@@ -514,13 +518,14 @@ class Reservations(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
             }
             if changes:
                 r = self.store.update_reservation(uow, r["reservation_id"], changes)
-            answered = {
-                **events.reservation_event(
-                    r, actor="customer", invitation_id=invitation["invitation_id"], conversation_id=conversation_id
-                ),
-                "customer_id": customer_id,
-                "customer_name_masked": views.holder_name_masked(r),
-            }
+            answered = events.reservation_event(
+                r,
+                actor="customer",
+                invitation_id=invitation["invitation_id"],
+                conversation_id=conversation_id or r.get("conversation_id"),
+                customer_id=customer_id,
+                customer_name_masked=views.holder_name_masked(r),
+            )
             self._record_step(
                 uow, r, step, "customer", customer_id, {"invitation_id": invitation["invitation_id"]}, event=answered
             )
@@ -647,7 +652,9 @@ class Reservations(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
         events.publish(
             uow,
             outcome.event,
-            events.reservation_event(updated, actor=event_actor, reason=reason, refund=outcome.refund, fee=outcome.fee),
+            events.reservation_event(
+                updated, actor=event_actor, reason=reason, **events.money(refund=outcome.refund, fee=outcome.fee)
+            ),
         )
         return updated, release_id
 

@@ -15,7 +15,7 @@ from nameko.timer import timer
 
 from chassis import Actor
 from chassis.consumer import handles
-from chassis.contracts import PAYLOADS
+from chassis.contracts import PartnerChanged, read_payload
 from chassis.errors import DomainError, NotFound
 from chassis.jsonvalues import jsonable
 from chassis.logging import get_logger
@@ -46,7 +46,7 @@ class SettlementService(DataService):
         "order.refund_approved",
     )
     def _record(self, event):
-        payload = PAYLOADS[event.type].model_validate(event.payload).model_dump()
+        payload = read_payload(event.type, event.payload).model_dump()
         movements = domain.movements_for(event.type, payload, str(event.event_id))
         # Pseudonymous reference only: no customer id, name or phone in the ledger (R-STL-5).
         customer_ref = pseudonym("customer", payload["customer_id"])
@@ -65,7 +65,7 @@ class SettlementService(DataService):
 
     @handles("partner.registered", "partner.verified")
     def _remember_category(self, event):
-        payload = PAYLOADS[event.type].model_validate(event.payload)
+        payload = read_payload(event.type, event.payload, PartnerChanged)
         with self.db.consuming(event) as uow:
             if uow is None:
                 return

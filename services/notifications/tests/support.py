@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
-from chassis.contracts import PAYLOADS, Subscription, handler_name
+from chassis.contracts import PAYLOADS, RESERVATION_PAYLOADS, Subscription, handler_name
 from chassis.envelope import Envelope
 from chassis.outbox import ConfirmingPublisher
 from chassis.testing import free_port
@@ -55,7 +55,12 @@ def staff_of(partner_id: str) -> dict:
 
 
 def event(event_type: str, payload: dict) -> Envelope:
-    """An envelope as a producer's outbox would publish it (payload validated by its contract)."""
+    """An envelope as a producer's outbox would publish it (payload validated by its contract).
+    A ``reservation(...)`` fixture may name the fields of several kinds (an
+    invitation, a friend): each event keeps those its own kind carries
+    (chassis.contracts.RESERVATION_PAYLOADS)."""
+    if event_type in RESERVATION_PAYLOADS:
+        payload = {k: v for k, v in payload.items() if k in RESERVATION_PAYLOADS[event_type].model_fields}
     payload = PAYLOADS[event_type].model_validate(payload).model_dump(mode="json")
     return Envelope(type=event_type, source="test", partner_id=payload.get("partner_id"), payload=payload)
 

@@ -74,8 +74,9 @@ def order(**extra):
 
 def sample_payload(event_type: str) -> dict:
     family = event_type.split(".")[0]
-    if family == "reservation":
-        return reservation(status=event_type.split(".")[1], actor="customer")
+    if family == "reservation":  # what this kind carries (chassis.contracts.RESERVATION_PAYLOADS)
+        fields = PAYLOADS[event_type].model_fields
+        return {k: v for k, v in reservation(status=event_type.split(".")[1], actor="customer").items() if k in fields}
     if family == "order":
         return order(status=event_type.split(".")[1], actor="customer")
     if family == "product":
