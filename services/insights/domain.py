@@ -76,6 +76,13 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from chassis.contracts import (
+    ReservationCancelled,
+    ReservationEvent,
+    ReservationNoShow,
+    ReservationTransferred,
+    read_payload,
+)
 from chassis.money import products_of
 
 # Re-exported (``X as X``): the service reads the partner's time as domain.*.
@@ -117,31 +124,33 @@ def period_problem(date_from: date, date_to: date) -> tuple[str, str] | None:
 
 
 def booking_fact(event_type: str, payload: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
-    """The booking row an event describes (reservation.*: the whole snapshot)."""
+    """The booking row an event describes (reservation.*: the whole snapshot,
+    chassis.contracts.ReservationEvent); ``fee`` is this event's (a cancellation's
+    or a no-show's, R-RSV-4, R-CAT-6): fees add up over events."""
+    r = read_payload(event_type, payload, ReservationEvent)
+    fee = r.fee_amount if isinstance(r, ReservationCancelled | ReservationNoShow) else 0
     return {
-        "partner_id": payload["partner_id"],
-        "reservation_number": payload["reservation_number"],
-        "product_id": payload["product_id"],
-        "status": payload["status"],
-        "use_date": payload.get("use_date"),
-        "use_time": payload.get("use_time"),
-        "quantity": sum(int(line["quantity"]) for line in payload.get("lines") or []),
-        "total": int(payload.get("total") or 0),
-        "discount_amount": int(payload.get("discount_amount") or 0),
-        "coupon_id": payload.get("coupon_id"),
-        "fee": max(int(payload.get("fee_amount") or 0), 0),  # this event's fee; fees add up over events
+        "partner_id": r.partner_id,
+        "reservation_number": r.reservation_number,
+        "product_id": r.product_id,
+        "status": r.status,
+        "use_date": r.use_date,
+        "use_time": r.use_time,
+        "quantity": sum(line.quantity for line in r.lines),
+        "total": r.total,
+        "discount_amount": r.discount_amount,
+        "coupon_id": r.coupon_id,
+        "fee": max(fee, 0),
         "visited_at": occurred_at if event_type in VISIT_EVENTS else None,
-        "holder_id": holder_of(event_type, payload),
+        "holder_id": holder_of(r),
         "occurred_at": occurred_at,
     }
 
 
-def holder_of(event_type: str, payload: dict[str, Any]) -> str | None:
+def holder_of(r: ReservationEvent) -> str | None:
     """Who holds the ticket when it is not the booker (R-RSV-10: handed to a friend), else None."""
-    holder = payload.get("holder_customer_id") or (
-        payload.get("to_customer_id") if event_type == "reservation.transferred" else None
-    )
-    return holder if holder and holder != payload["customer_id"] else None
+    holder = r.holder_customer_id or (r.to_customer_id if isinstance(r, ReservationTransferred) else None)
+    return holder if holder and holder != r.customer_id else None
 
 
 # A rollup's rows as contributions: the row's key (day, product, state...) -> its numbers (count, sums...).

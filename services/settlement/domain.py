@@ -97,6 +97,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+from chassis.contracts import (
+    ReservationCancelled,
+    ReservationCompleted,
+    ReservationEvent,
+    ReservationNoShow,
+    read_payload,
+)
 from chassis.money import products_of, split_amount
 
 # Re-exported (``X as X``): the service reads the partner's time as domain.*.
@@ -185,24 +192,26 @@ def movements_for(event_type: str, payload: dict[str, Any], event_id: str) -> li
 
 
 def _reservation_movements(kind: str, payload: dict[str, Any], event_id: str) -> list[Movement]:
-    number = payload["reservation_number"]
-    product = (ProductShare(payload["product_id"], payload["product_name"], 0),)
+    """R-STL-1: a completed reservation is a sale of its ``total`` (after the coupon's
+    discount); a cancellation's or a no-show's fee is earned (R-RSV-4, R-CAT-6)."""
+    r = read_payload(f"reservation.{kind}", payload, ReservationEvent)
+    number = r.reservation_number
 
     def movement(entry_kind: str, key: str, amount: int) -> list[Movement]:
         if amount <= 0:
             return []
-        shares = (ProductShare(product[0].product_id, product[0].product_name, amount),)
+        shares = (ProductShare(r.product_id, r.product_name, amount),)
         return [Movement(entry_kind, "reservations", number, key, amount, shares)]
 
-    if kind == "completed":
+    if isinstance(r, ReservationCompleted):
         return [
-            replace(m, discount=payload.get("discount_amount") or 0, coupon_id=payload.get("coupon_id"))
-            for m in movement(SALE, f"reservation:{number}:sale", payload.get("total", 0))
+            replace(m, discount=r.discount_amount, coupon_id=r.coupon_id)
+            for m in movement(SALE, f"reservation:{number}:sale", r.total)
         ]
-    if kind == "cancelled":
-        return movement(FEE, f"reservation:{number}:fee:{event_id}", payload.get("fee_amount", 0))
-    if kind == "no_show":
-        return movement(FEE, f"reservation:{number}:no_show_fee", payload.get("fee_amount", 0))
+    if isinstance(r, ReservationCancelled):
+        return movement(FEE, f"reservation:{number}:fee:{event_id}", r.fee_amount)
+    if isinstance(r, ReservationNoShow):
+        return movement(FEE, f"reservation:{number}:no_show_fee", r.fee_amount)
     return []
 
 

@@ -29,6 +29,7 @@ def test_r_stl_1_which_events_make_which_movements():
         "fee_amount": 0,
         "customer_id": "c1",
         "partner_id": "P",
+        "status": "completed",
     }
     (sale,) = domain.movements_for("reservation.completed", reservation, "e1")
     assert (sale.kind, sale.amount, sale.key, sale.source) == ("sale", 30000, "reservation:R1:sale", "reservations")
