@@ -180,6 +180,20 @@ def mutated(valid: st.SearchStrategy) -> st.SearchStrategy:
     )
 
 
+def partner_and_callers(pc) -> tuple[Any, dict]:
+    """A new salon and a client for each access level a route may declare (its admin for partner routes)."""
+    partner = pc.create_partner(category="salon")
+    callers = {
+        "admin": partner.admin.client,
+        "customer": pc.customer_session().client,
+        "member": pc.sign_up_member().client,
+        "operator": pc.operator().client,
+        "anonymous": pc.anonymous,
+        "public": pc.anonymous,
+    }
+    return partner, callers
+
+
 def caller_for(access: str, callers: dict):
     if access.startswith("partner:"):
         return callers["admin"]
@@ -190,15 +204,7 @@ def fuzz(pc, examples_per_operation: int) -> dict:
     """Every operation of /v1/openapi.json with generated path values and bodies, as a
     caller its x-access admits (so requests get past authorization to validation)."""
     document = pc.anonymous.get("/v1/openapi.json").json()
-    partner = pc.create_partner(category="salon")
-    callers = {
-        "admin": partner.admin.client,
-        "customer": pc.customer_session().client,
-        "member": pc.sign_up_member().client,
-        "operator": pc.operator().client,
-        "anonymous": pc.anonymous,
-        "public": pc.anonymous,
-    }
+    partner, callers = partner_and_callers(pc)
     tally: dict[str, Any] = {"operations": 0, "cases": 0, "server_errors": 0, "bad_error_body": 0, "examples": []}
     planned: list[PlannedRequest] = []
     path_value = st.one_of(
@@ -321,15 +327,7 @@ def hostile(pc) -> dict:
     from gateway.http import routes_of
     from gateway.service import GatewayService
 
-    partner = pc.create_partner(category="salon")
-    callers = {
-        "admin": partner.admin.client,
-        "customer": pc.customer_session().client,
-        "member": pc.sign_up_member().client,
-        "operator": pc.operator().client,
-        "anonymous": pc.anonymous,
-        "public": pc.anonymous,
-    }
+    partner, callers = partner_and_callers(pc)
     routes = routes_of(GatewayService)
     tally: dict[str, Any] = {
         "routes": 0,
