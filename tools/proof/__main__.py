@@ -69,7 +69,7 @@ class Proof:
         self.notes: list[str] = []
         self.started = time.monotonic()
         self.health = {"load": [0, 0], "faults": [0, 0], "abuse": [0, 0]}
-        self.health_failing: dict[str, dict[str, int]] = {phase: {} for phase in self.health}
+        self.health_failing: dict[str, Counter[str]] = {phase: Counter() for phase in self.health}
         self.health_phase = None
         self.timings: list[str] = []
 
@@ -82,10 +82,8 @@ class Proof:
     def section(self, name: str, func) -> None:
         """Run one part; a crash of the harness becomes a FAIL row, not a lost report."""
         print(f"proof: {name} ({self.left():.0f}s left)", flush=True)
-        started = time.monotonic()
         try:
-            func()
-            self.timings.append(f"{name} {time.monotonic() - started:.0f}s")
+            self.timed(name, func)
         except Exception as exc:
             traceback.print_exc()
             self.add(name, "section completed", 0, target="= 1", note=f"{type(exc).__name__}: {exc}"[:300])
@@ -110,10 +108,7 @@ class Proof:
                 failing = platform.unhealthy(timeout=5)
                 counts[0] += 1
                 counts[1] += not failing
-                for name in failing:
-                    self.health_failing[self.health_phase][name] = (
-                        self.health_failing[self.health_phase].get(name, 0) + 1
-                    )
+                self.health_failing[self.health_phase].update(failing)
             eventlet.sleep(1)
 
     # --- phases -------------------------------------------------------------------------
@@ -518,7 +513,11 @@ class Proof:
                         if phase == "faults"
                         else "200 only when every service answers its health RPC within 2 s"
                     )
-                    + (f"; failing polls named {self.health_failing[phase]}" if self.health_failing[phase] else ""),
+                    + (
+                        f"; failing polls named {dict(self.health_failing[phase])}"
+                        if self.health_failing[phase]
+                        else ""
+                    ),
                 )
             platform.sample_rss()
             for service, mib in platform.peak_rss_mib().items():
