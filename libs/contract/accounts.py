@@ -14,7 +14,7 @@ from chassis.paging import PageQuery
 from chassis.scopes import ALL_SCOPES
 from chassis.validation import Strict
 
-from .common import Out, Page, Timestamp, left_out_unchanged
+from .common import Out, Page, Timestamp, examples, left_out_unchanged
 
 # Partner categories (R-ACC-8, R-ACC-11): booking partners take reservations, the others orders.
 BOOKING_CATEGORIES = ("salon", "studio", "exhibition", "activity", "restaurant", "lodging")
@@ -30,10 +30,6 @@ Category = Literal[CATEGORIES]  # type: ignore[valid-type]
 PartnerStatus = Literal["pending_verification", "verified", "rejected", "closed"]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=200)]
 LongText = Annotated[StrictStr, Field(max_length=5000)]
-
-
-def examples(*values: dict) -> ConfigDict:
-    return ConfigDict(json_schema_extra={"examples": list(values)})
 
 
 # --- request bodies -------------------------------------------------------------------------
@@ -84,9 +80,7 @@ class Login(Strict):
 
 
 class ProfileUpdate(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"name": "김다온", "phone": "010-2345-6789"}], "minProperties": 1}
-    )  # send name or phone
+    model_config = examples({"name": "김다온", "phone": "010-2345-6789"}, minProperties=1)  # send name or phone
     name: PersonName | None = None
     phone: Phone | None = None
 
@@ -128,8 +122,8 @@ MapUrl = Annotated[StrictStr, Field(max_length=500, pattern=r"^https?://[^\s]+$"
 
 
 class PartnerUpdate(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"name": "다온 헤어 강남", "channel_id": "@daonhair"}], "minProperties": 1}
+    model_config = examples(
+        {"name": "다온 헤어 강남", "channel_id": "@daonhair"}, minProperties=1
     )  # send at least one field
     name: Annotated[StrictStr, Field(min_length=1, max_length=100)] | None = None
     business_number: BusinessNumber | None = None

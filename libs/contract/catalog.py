@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 from chassis.paging import PageQuery
 from chassis.validation import Strict
 
-from .common import Out, Page, Timestamp
+from .common import Out, Page, Timestamp, examples
 
 CLIENT_ID = r"^[A-Za-z0-9_-]{1,40}$"  # price and option ids (server-made or kept from a revision)
 URL = Annotated[str, Field(max_length=500, pattern=r"^https?://\S+$")]
@@ -28,10 +28,6 @@ GoodsType = Literal["menu", "shop"]  # cafe menu items, shop goods
 DisplayState = Literal["bookable", "unavailable", "closed", "upcoming"]  # R-CAT-4
 ReviewStatus = Literal["draft", "pending", "approved", "rejected"]  # R-CAT-5
 HHMM = Annotated[str, Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$", description="HH:MM, the partner's local time")]
-
-
-def examples(*values: dict) -> ConfigDict:
-    return ConfigDict(json_schema_extra={"examples": list(values)})
 
 
 def minute_time(value: dt.time) -> dt.time:
@@ -177,17 +173,13 @@ class TimeRef(Strict):
 class BlocksIn(Strict):
     """Close whole dates, or single times of a date (at least one of the two)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"dates": ["2026-12-25"], "reason": "성탄절 휴무"},
-                {"times": [{"date": "2026-12-24", "time": "10:00"}]},
-            ],
-            "anyOf": [
-                {"required": ["dates"], "properties": {"dates": {"minItems": 1}}},
-                {"required": ["times"], "properties": {"times": {"minItems": 1}}},
-            ],
-        }
+    model_config = examples(
+        {"dates": ["2026-12-25"], "reason": "성탄절 휴무"},
+        {"times": [{"date": "2026-12-24", "time": "10:00"}]},
+        anyOf=[
+            {"required": ["dates"], "properties": {"dates": {"minItems": 1}}},
+            {"required": ["times"], "properties": {"times": {"minItems": 1}}},
+        ],
     )
     dates: list[dt.date] = Field(default_factory=list, max_length=366)
     times: list[TimeRef] = Field(default_factory=list, max_length=2000)

@@ -24,6 +24,11 @@ class Page(Out, Generic[T]):
     next_cursor: str | None
 
 
+def examples(*values: dict[str, Any], **schema: Any) -> ConfigDict:
+    """A model's examples in the document (and any other keywords of its schema, after them)."""
+    return ConfigDict(json_schema_extra={"examples": list(values), **schema})
+
+
 def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 

@@ -7,22 +7,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from chassis.coupons import COUPON_CODE
 from chassis.paging import PageQuery
 from chassis.validation import Strict
 
-from .common import Out, Page, Timestamp
+from .common import Out, Page, Timestamp, examples
 
 ProductRef = Annotated[str, Field(min_length=1, max_length=64)]
 DiscountType = Literal["fixed", "percent"]
 Distribution = Literal["code", "issued"]
 CouponState = Literal["active", "paused", "scheduled", "expired", "exhausted"]
-
-
-def examples(*values: dict) -> ConfigDict:
-    return ConfigDict(json_schema_extra={"examples": list(values)})
 
 
 # --- request bodies -------------------------------------------------------------------------

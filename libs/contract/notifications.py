@@ -9,14 +9,14 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from chassis import paging
 from chassis.contracts import NOTIFIED_EVENTS
 from chassis.paging import PageQuery
 from chassis.validation import Strict
 
-from .common import Out, Page, Timestamp
+from .common import Out, Page, Timestamp, examples
 
 ERASURE_EVENTS = frozenset({"member.withdrawn", "customer.erased"})
 # What a partner's webhook may subscribe to: the partner-scoped events.
@@ -64,15 +64,11 @@ EventPattern = Annotated[
 
 
 class WebhookCreate(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "url": "https://partner.example.com/hooks/pc",
-                    "events": ["reservation.*", "order.received"],
-                    "description": "예약·주문 알림",
-                }
-            ]
+    model_config = examples(
+        {
+            "url": "https://partner.example.com/hooks/pc",
+            "events": ["reservation.*", "order.received"],
+            "description": "예약·주문 알림",
         }
     )
 
@@ -110,17 +106,13 @@ class ChannelMessageCreate(Strict):
     confirmed booking on ``use_date``: on-site guidance), or ``customers``
     (the listed ``customer_ids``, each a customer of this partner)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "audience": "booked_on",
-                    "use_date": "2026-12-08",
-                    "kind": "notice",
-                    "title": "주차 안내",
-                    "body": "주차는 건물 뒤편을 이용해 주세요.",
-                }
-            ]
+    model_config = examples(
+        {
+            "audience": "booked_on",
+            "use_date": "2026-12-08",
+            "kind": "notice",
+            "title": "주차 안내",
+            "body": "주차는 건물 뒤편을 이용해 주세요.",
         }
     )
 
@@ -164,7 +156,7 @@ class ChannelMessageCreate(Strict):
 
 
 class ConversationMessageCreate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"body": "도착하시면 카운터로 와 주세요."}]})
+    model_config = examples({"body": "도착하시면 카운터로 와 주세요."})
 
     body: str = Field(min_length=1, max_length=2000)
 

@@ -14,7 +14,7 @@ from chassis.coupons import COUPON_CODE
 from chassis.paging import PageQuery
 from chassis.validation import Strict
 
-from .common import Out, Page, Timestamp
+from .common import Out, Page, Timestamp, examples
 from .reservations import ReservationReviewOut
 
 Channel = Literal["dine_in", "takeout", "delivery", "parcel"]
@@ -142,7 +142,7 @@ class ReasonRequired(Strict):
 class ShipmentIn(Strict):
     """R-ORD-3, R-ORD-7: the courier and its invoice (tracking) number."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"courier": "cj", "invoice_number": "123456789012"}]})
+    model_config = examples({"courier": "cj", "invoice_number": "123456789012"})
 
     courier: Annotated[str, Field(min_length=1, max_length=50)]
     invoice_number: Annotated[str, Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
@@ -185,12 +185,8 @@ class RequestLineIn(Strict):
 class RefundRequestIn(Strict):
     """R-ORD-8: a refund of some units of some lines (all of them when ``lines`` is left out)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"reason": "파손", "lines": [{"line_id": "ln_9c55e511be3541adade1ecac2cb01747_0", "quantity": 1}]}
-            ]
-        }
+    model_config = examples(
+        {"reason": "파손", "lines": [{"line_id": "ln_9c55e511be3541adade1ecac2cb01747_0", "quantity": 1}]}
     )
 
     reason: Annotated[str, Field(min_length=1, max_length=500)]

@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, RootModel, WithJsonSchema, field_validator
+from pydantic import AfterValidator, Field, RootModel, WithJsonSchema, field_validator
 
 from chassis.coupons import COUPON_CODE
 from chassis.paging import PageQuery
 from chassis.validation import Strict
 
-from .common import ClockTime, Out, Page, Timestamp, left_out_unchanged
+from .common import ClockTime, Out, Page, Timestamp, examples, left_out_unchanged
 
 PRICE_ID = r"^[A-Za-z0-9_-]{1,40}$"  # catalog price ids
 PHONE = r"^\+?[0-9][0-9 -]{6,18}[0-9]$"  # digits, spaces and dashes; kept as digits
@@ -59,17 +59,13 @@ class LineIn(Strict):
 
 
 class ReservationCreate(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "product_id": "776298b6-1546-428e-85e3-22a9db396146",
-                    "date": "2026-12-08",
-                    "time": "11:00",
-                    "lines": [{"price_id": "pr_e4e288e2c208", "quantity": 1}],
-                    "booker": {"name": "김다온", "phone": "010-1234-5678"},
-                }
-            ]
+    model_config = examples(
+        {
+            "product_id": "776298b6-1546-428e-85e3-22a9db396146",
+            "date": "2026-12-08",
+            "time": "11:00",
+            "lines": [{"price_id": "pr_e4e288e2c208", "quantity": 1}],
+            "booker": {"name": "김다온", "phone": "010-1234-5678"},
         }
     )
 
@@ -102,11 +98,7 @@ class CustomerCancelIn(Strict):
     the customer was shown: if it changed meanwhile the cancellation is refused
     with ``fee_changed`` instead of charging another amount."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"lines": [{"line": 0, "quantity": 1}], "expected_fee": 0, "reason": "일정 변경"}]
-        }
-    )
+    model_config = examples({"lines": [{"line": 0, "quantity": 1}], "expected_fee": 0, "reason": "일정 변경"})
 
     lines: list[CancelLineIn] | None = Field(None, min_length=1, max_length=MAX_LINES)
     expected_fee: int | None = Field(None, ge=0)
@@ -114,14 +106,14 @@ class CustomerCancelIn(Strict):
 
 
 class ChangeDateIn(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"date": "2026-12-09", "time": "14:00"}]})
+    model_config = examples({"date": "2026-12-09", "time": "14:00"})
 
     date: dt.date
     time: MinuteTime | None = None
 
 
 class TransferIn(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"to_phone": "010-9876-5432"}]})
+    model_config = examples({"to_phone": "010-9876-5432"})
 
     to_phone: Phone
 
@@ -193,11 +185,7 @@ class ProductSettingsIn(Strict):
     partner confirms), how long a request may wait, and whether part of a
     booking may be cancelled (R-RSV-4)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"confirmation": "auto", "request_ttl_hours": 24, "allow_partial_cancel": True}]
-        }
-    )
+    model_config = examples({"confirmation": "auto", "request_ttl_hours": 24, "allow_partial_cancel": True})
 
     # left out: unchanged; never null (the service refuses it, so the document does not offer it)
     confirmation: Literal["auto", "manual"] = left_out_unchanged()
@@ -343,20 +331,16 @@ class SavedReservationOut(RootModel[Annotated[SavedOwnOut | SavedSharedOut, Fiel
 class CancellationQuoteOut(Out):
     """What cancelling now would refund and cost, or the refusal's code (R-RSV-4)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "number": "MFDY2L85K5",
-                    "allowed": True,
-                    "reason": None,
-                    "amount": 60000,
-                    "fee": 0,
-                    "refund": 60000,
-                    "partial": False,
-                    "lines": [{"line": 0, "quantity": 2}],
-                }
-            ]
+    model_config = examples(
+        {
+            "number": "MFDY2L85K5",
+            "allowed": True,
+            "reason": None,
+            "amount": 60000,
+            "fee": 0,
+            "refund": 60000,
+            "partial": False,
+            "lines": [{"line": 0, "quantity": 2}],
         }
     )
 
@@ -375,9 +359,7 @@ class CancellationQuoteOut(Out):
 
 
 class ShareOut(Out):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"number": "MFSJSRK9LP", "share_token": "_KihmjwW5H3m0PI17AIC5PVpC6fPZjVW"}]}
-    )
+    model_config = examples({"number": "MFSJSRK9LP", "share_token": "_KihmjwW5H3m0PI17AIC5PVpC6fPZjVW"})
 
     number: str
     share_token: str
@@ -503,18 +485,14 @@ class ReservationBoardOut(Out):
 
 
 class BookingSettingsOut(Out):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "partner_id": "78b2b26b-8b5d-47e5-834a-993164278328",
-                    "product_id": "776298b6-1546-428e-85e3-22a9db396146",
-                    "confirmation": "auto",
-                    "request_ttl_hours": 24,
-                    "allow_partial_cancel": True,
-                    "updated_at": "2026-12-04T19:20:01.123456+00:00",
-                }
-            ]
+    model_config = examples(
+        {
+            "partner_id": "78b2b26b-8b5d-47e5-834a-993164278328",
+            "product_id": "776298b6-1546-428e-85e3-22a9db396146",
+            "confirmation": "auto",
+            "request_ttl_hours": 24,
+            "allow_partial_cancel": True,
+            "updated_at": "2026-12-04T19:20:01.123456+00:00",
         }
     )
 

@@ -15,15 +15,11 @@ from pydantic import ConfigDict, Field, model_validator
 from chassis.paging import PageQuery
 from chassis.validation import Strict, invalid_query
 
-from .common import Out, Page, Timestamp
+from .common import Out, Page, Timestamp, examples
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 MAX_RANGE_DAYS = 366
 Schedule = Literal["weekly", "monthly"]
-
-
-def examples(*values: dict) -> ConfigDict:
-    return ConfigDict(json_schema_extra={"examples": list(values)})
 
 
 # --- query strings ---------------------------------------------------------------------------
