@@ -29,7 +29,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from chassis.errors import DomainError, ValidationFailed
@@ -346,18 +346,8 @@ class Product:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Product:
-        return cls(
-            product_id=row["product_id"],
-            partner_id=row["partner_id"],
-            kind=row["kind"],
-            live_content=row["live_content"],
-            live_version=row["live_version"],
-            open_revision_id=row["open_revision_id"],
-            open_status=row["open_status"],
-            open_content=row["open_content"],
-            rejected_content=row["rejected_content"],
-            settings={name: row[name] for name in SETTINGS_FIELDS},
-        )
+        columns = {f.name: row[f.name] for f in fields(cls) if f.name != "settings"}
+        return cls(**columns, settings={name: row[name] for name in SETTINGS_FIELDS})
 
     @property
     def is_live(self) -> bool:
@@ -1020,21 +1010,7 @@ COUPON_FIELDS = (
     "code",
     "paused",
 )
-COUPON_UPDATABLE = {
-    "name",
-    "discount_type",
-    "amount",
-    "percent",
-    "max_discount",
-    "min_spend",
-    "starts_at",
-    "ends_at",
-    "product_ids",
-    "total_limit",
-    "per_customer_limit",
-    "code",
-    "paused",
-}  # all but distribution
+COUPON_UPDATABLE = set(COUPON_FIELDS) - {"distribution"}
 COUPON_REQUIRED = ("name", "discount_type", "min_spend", "product_ids", "code")  # a PATCH cannot clear these
 COUPON_STATES = ("active", "paused", "scheduled", "expired", "exhausted")
 

@@ -357,18 +357,14 @@ class Catalog:
                 revision_id,
                 {"version": decided["number"], "note": note.reason or None},
             )
-            events.publish(
+            self._publish(
                 uow,
                 "product.approved",
-                events.product_event(
-                    product.product_id,
-                    product.partner_id,
-                    product.kind,
-                    revision["content"]["name"],
-                    revision_id=revision_id,
-                    version=decided["number"],
-                    fields=domain.changed_fields(product.live_content, revision["content"]),
-                ),
+                product,
+                revision["content"]["name"],
+                revision_id=revision_id,
+                version=decided["number"],
+                fields=domain.changed_fields(product.live_content, revision["content"]),
             )
             return self._product(uow, product.partner_id, product.product_id)
 
@@ -381,17 +377,8 @@ class Catalog:
             self.store.record_history(
                 uow, product.product_id, operator.recorded_as, "rejected", revision_id, {"reason": reason}
             )
-            events.publish(
-                uow,
-                "product.rejected",
-                events.product_event(
-                    product.product_id,
-                    product.partner_id,
-                    product.kind,
-                    revision["content"]["name"],
-                    revision_id=revision_id,
-                    reason=reason,
-                ),
+            self._publish(
+                uow, "product.rejected", product, revision["content"]["name"], revision_id=revision_id, reason=reason
             )
             return self._product(uow, product.partner_id, product.product_id)
 
@@ -1049,19 +1036,16 @@ class Catalog:
 
     def _publish_change(self, uow: UnitOfWork, product: domain.Product, event_type: str, **extra: Any) -> None:
         """Consumers only care about products they can see: drafts publish nothing."""
-        if product.live_content is None:
-            return
+        if product.live_content is not None:
+            self._publish(uow, event_type, product, product.live_content["name"], version=product.live_version, **extra)
+
+    def _publish(self, uow: UnitOfWork, event_type: str, product: domain.Product, name: str, **extra: Any) -> None:
+        """``event_type`` about ``product``, called ``name`` (its live content's, or the
+        reviewed revision's for a review decision)."""
         events.publish(
             uow,
             event_type,
-            events.product_event(
-                product.product_id,
-                product.partner_id,
-                product.kind,
-                product.live_content["name"],
-                version=product.live_version,
-                **extra,
-            ),
+            events.product_event(product.product_id, product.partner_id, product.kind, name, **extra),
         )
 
 
