@@ -36,13 +36,11 @@ Ops and tests: ``run_timers({as_of, ...})``, the timer pass "as of" a time.
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 
 import psycopg
 from nameko.timer import timer
 
-from chassis import Actor, idempotency, paging, privacy
+from chassis import Actor, idempotency, privacy
 from chassis.consumer import handles
 from chassis.errors import ServiceUnavailable
 from chassis.logging import get_logger
@@ -114,11 +112,7 @@ class ReservationsService(DataService):
     def list_customer_reservations(self, customer_id: str, query: dict | None = None) -> dict:
         """Booked, held (after a transfer) or saved from a friend's share; newest first."""
         customer_id = require_id(customer_id, "customer_id")
-        q = parse_query(CustomerListQuery, query)
-        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
-        with self.db.transaction() as uow:
-            rows = store.customer_reservations(uow, customer_id, status=q.status, after=after, limit=q.limit)
-        return paging.page(rows, q.limit, _cursor, lambda r: views.reader_view(r, customer_id))
+        return self.use_cases.customer_reservations(customer_id, parse_query(CustomerListQuery, query))
 
     @rpc
     def get_customer_reservation(self, customer_id: str, number: str) -> dict:
@@ -199,13 +193,7 @@ class ReservationsService(DataService):
     @rpc
     def list_chat_invitations(self, customer_id: str, query: dict | None = None) -> dict:
         customer_id = require_id(customer_id, "customer_id")
-        q = parse_query(ChatInvitationQuery, query)
-        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
-        with self.db.transaction() as uow:
-            rows = store.customer_invitations(uow, customer_id, q.state, after, q.limit)
-        return paging.page(
-            rows, q.limit, lambda i: (i["created_at"].isoformat(), i["invitation_id"]), views.invitation_view
-        )
+        return self.use_cases.customer_invitations(customer_id, parse_query(ChatInvitationQuery, query))
 
     @rpc
     def answer_chat(self, customer_id: str, invitation_id: str, accept: bool) -> dict:
@@ -219,22 +207,7 @@ class ReservationsService(DataService):
     def list_reservations(self, partner_id: str, query: dict | None = None) -> dict:
         """Newest first, by status, product, use date, and ``q`` (R-RSV-8)."""
         partner_id = require_id(partner_id, "partner_id")
-        q = parse_query(PartnerListQuery, query)
-        last4, name_part = privacy.search_terms(q.q)
-        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
-        with self.db.transaction() as uow:
-            rows = store.partner_reservations(
-                uow,
-                partner_id,
-                status=q.status,
-                last4=last4,
-                name_part=name_part,
-                product_id=q.product_id,
-                use_date=q.date,
-                after=after,
-                limit=q.limit,
-            )
-        return paging.page(rows, q.limit, _cursor, views.partner_view)
+        return self.use_cases.partner_reservations(partner_id, parse_query(PartnerListQuery, query))
 
     @rpc
     def get_reservation(self, partner_id: str, number: str) -> dict:
@@ -368,7 +341,3 @@ class ReservationsService(DataService):
     def on_member_withdrawn(self, event):
         """A withdrawn staff member stays only as a pseudonym in who-did-what."""
         self.use_cases.member_withdrawn(event)
-
-
-def _cursor(r: dict) -> tuple:
-    return r["created_at"].isoformat(), r["reservation_id"]

@@ -17,12 +17,19 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chassis.ports import HoldingUseCases, UnitOfWork
-from chassis import Actor, coupons, idempotency
+from chassis import Actor, coupons, idempotency, paging
 from chassis.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
 from chassis.logging import get_logger
-from chassis.privacy import mask_phone
+from chassis.privacy import mask_phone, search_terms
 from chassis.reviews import ReviewIn
-from contract.reservations import ChangeDateIn, ReservationCreate
+from contract.reservations import (
+    ChangeDateIn,
+    ChatInvitationQuery,
+    CustomerListQuery,
+    Paging,
+    PartnerListQuery,
+    ReservationCreate,
+)
 
 from . import domain, errors, events, views
 
@@ -210,6 +217,51 @@ class Reservations(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
         ):
             return r
         raise errors.reservation_not_found(r["number"])
+
+    def customer_reservations(self, customer_id: str, q: CustomerListQuery) -> Row:
+        """Booked, held (after a transfer) or saved from a friend's share; newest first."""
+        return self._page(
+            q,
+            lambda uow, after: self.store.customer_reservations(
+                uow, customer_id, status=q.status, after=after, limit=q.limit
+            ),
+            _by_creation,
+            lambda r: views.reader_view(r, customer_id),
+        )
+
+    def partner_reservations(self, partner_id: str, q: PartnerListQuery) -> Row:
+        """Newest first, by status, product, use date, and ``q`` (R-RSV-8)."""
+        last4, name_part = search_terms(q.q)
+        return self._page(
+            q,
+            lambda uow, after: self.store.partner_reservations(
+                uow,
+                partner_id,
+                status=q.status,
+                last4=last4,
+                name_part=name_part,
+                product_id=q.product_id,
+                use_date=q.date,
+                after=after,
+                limit=q.limit,
+            ),
+            _by_creation,
+            views.partner_view,
+        )
+
+    def _page(
+        self,
+        q: Paging,
+        fetch: Callable[[UnitOfWork, tuple[Any, ...] | None], list[Row]],
+        cursor_of: Callable[[Row], tuple[Any, ...]],
+        render: Callable[[Row], Row],
+    ) -> Row:
+        """One page of a list, newest first: ``fetch`` the rows after ``q.cursor`` (a
+        creation time and an id) in one transaction, then ``render`` each."""
+        after = paging.decode_cursor(q.cursor, dt.datetime.fromisoformat, uuid.UUID)
+        with self.db.transaction() as uow:
+            rows = fetch(uow, after)
+        return paging.page(rows, q.limit, cursor_of, render)
 
     def customer_reservation(self, customer_id: str, number: Any) -> tuple[Row, Row | None]:
         """The reservation and, for its booker, the pending hand-over."""
@@ -497,6 +549,15 @@ class Reservations(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
                     ),
                 )
         return r, invitation
+
+    def customer_invitations(self, customer_id: str, q: ChatInvitationQuery) -> Row:
+        """The customer's chat invitations, newest first, by state."""
+        return self._page(
+            q,
+            lambda uow, after: self.store.customer_invitations(uow, customer_id, q.state, after, q.limit),
+            lambda i: (i["created_at"].isoformat(), i["invitation_id"]),
+            views.invitation_view,
+        )
 
     def answer_chat(self, customer_id: str, invitation_id: Any, accept: bool) -> Row:
         """Accepting creates the conversation (its id is linked to the reservation and
@@ -892,3 +953,8 @@ class Reservations(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
                 releases += [release_id] if release_id else []
         self.send_releases(releases)
         log.info("partner_closed", partner_id=envelope.payload["partner_id"], cancelled=len(releases))
+
+
+def _by_creation(r: Row) -> tuple[Any, ...]:
+    """A reservation list's cursor: creation time, then id."""
+    return r["created_at"].isoformat(), r["reservation_id"]
