@@ -183,30 +183,22 @@ class Proof:
             )
             return
         fuzz = self.timed("fuzz", abuse.fuzz, self.pc, self.args.fuzz_examples)
-        self.add(
-            "abuse",
-            "5xx on fuzzed input (OpenAPI + hypothesis)",
-            fuzz["server_errors"],
-            fuzz["cases"],
-            "= 0",
-            f"{fuzz['operations']} operations, {abuse.SENDERS} requests at a time; statuses "
-            f"{dict(sorted(fuzz.get('statuses', {}).items()))}; " + "; ".join(fuzz["examples"][:3]),
+        self.sender_rows(
+            fuzz,
+            "fuzzed input (OpenAPI + hypothesis)",
+            "fuzz",
+            f"{fuzz['operations']} operations, {abuse.SENDERS} requests at a time; ",
         )
-        self.add("abuse", "4xx without the error shape (fuzz)", fuzz["bad_error_body"], fuzz["cases"], "= 0")
         bodies = self.timed("hostile", abuse.hostile, self.pc)
-        self.add(
-            "abuse",
-            "5xx on hostile bodies and path values",
-            bodies["server_errors"],
-            bodies["cases"],
-            "= 0",
+        self.sender_rows(
+            bodies,
+            "hostile bodies and path values",
+            "hostile",
             f"{bodies['routes']} body routes x {len(abuse.hostile_bodies())} bodies (oversized, nested, NUL, "
             "non-UTF-8, truncated, form), and every id in a path as NUL, 400 characters, traversal, "
-            f"non-UTF-8; statuses {dict(sorted(bodies.get('statuses', {}).items()))}; "
-            + "; ".join(bodies["examples"][:3]),
+            "non-UTF-8; ",
+            accepted="hostile bodies accepted (2xx)",
         )
-        self.add("abuse", "hostile bodies accepted (2xx)", bodies["accepted"], bodies["cases"], "= 0")
-        self.add("abuse", "4xx without the error shape (hostile)", bodies["bad_error_body"], bodies["cases"], "= 0")
         flood = self.timed("flood", abuse.login_flood, self.pc)
         self.add(
             "abuse",
@@ -250,60 +242,74 @@ class Proof:
             "polled every 0.25 s throughout the flood",
         )
 
-    def fault_rows(self, area: str, name: str, result, what: str, recovery: str, note: str) -> None:
-        """Two rows per fault: requests not answered with 2xx/4xx/clean 503, and the recovery figure."""
-        c = result.counts
-        recovered = f"{result.recovery_seconds:.1f}s" if result.recovery_seconds is not None else "NOT recovered"
-        self.add(
-            area,
-            f"{name}: 5xx other than 503, or no answer",
-            c["other_5xx"] + c["no_answer"] + c["bad_error_body"],
-            c["requests"],
-            "= 0",
-            f"ok {c['ok']}, clean 503 {c['refused_503']}; {what} {recovered}"
-            + (f"; {result.detail}" if result.detail else "")
-            + (f"; fault error: {result.error}" if result.error else ""),
-        )
-        self.add(area, f"{name}: {recovery}", result.recovery_seconds, target=f"<= {faults.RECOVERY_LIMIT}", note=note)
+    def sender_rows(self, sent: dict, what: str, short: str, note: str, accepted: str | None = None) -> None:
+        """The rows of a sender of fuzzed or hostile requests: no 5xx (``note`` then the
+        statuses and first examples), none ``accepted`` when it is named, and no 4xx
+        without the error shape."""
+        answers = f"statuses {dict(sorted(sent.get('statuses', {}).items()))}; " + "; ".join(sent["examples"][:3])
+        self.add("abuse", f"5xx on {what}", sent["server_errors"], sent["cases"], "= 0", note + answers)
+        if accepted is not None:
+            self.add("abuse", accepted, sent["accepted"], sent["cases"], "= 0")
+        self.add("abuse", f"4xx without the error shape ({short})", sent["bad_error_body"], sent["cases"], "= 0")
 
-    def cluster_faults(self, platform: Platform) -> None:
-        for name, fault in faults.cluster_plan(platform):
-            if self.left() < RESERVE_SECONDS + fault.hold + 30:
-                self.add("cluster", name, None, target="= 0", note="not run: out of time budget")
+    def fault_section(
+        self, area: str, platform: Platform, steps, seconds_needed, run, words: tuple[str, str, str]
+    ) -> None:
+        """Each fault of ``steps`` while the time budget lasts (``seconds_needed(name, step)``
+        beyond the reserve), run by ``run(platform, ledger, name, step)``; two rows per
+        fault: requests not answered with 2xx/4xx/clean 503, and the recovery figure.
+        ``words``: what the recovery is (in the note of the first row), the recovery
+        row's name, and its note."""
+        what, recovery, note = words
+        for name, step in steps:
+            if self.left() < RESERVE_SECONDS + seconds_needed(name, step):
+                self.add(area, name, None, target="= 0", note="not run: out of time budget")
                 continue
             print(f"proof:   fault: {name}", flush=True)
-            result = faults.run_lasting(platform, self.ledger, name, fault)
-            self.fault_rows(
-                "cluster",
-                name,
-                result,
-                "bookings succeeded again after",
-                "seconds until bookings succeed again",
-                "from the fault's start to a booking and an order accepted after "
-                "the last failed request (none failed: the first ones after the start)",
+            result = run(platform, self.ledger, name, step)
+            c = result.counts
+            recovered = f"{result.recovery_seconds:.1f}s" if result.recovery_seconds is not None else "NOT recovered"
+            self.add(
+                area,
+                f"{name}: 5xx other than 503, or no answer",
+                c["other_5xx"] + c["no_answer"] + c["bad_error_body"],
+                c["requests"],
+                "= 0",
+                f"ok {c['ok']}, clean 503 {c['refused_503']}; {what} {recovered}"
+                + (f"; {result.detail}" if result.detail else "")
+                + (f"; fault error: {result.error}" if result.error else ""),
+            )
+            self.add(
+                area, f"{name}: {recovery}", result.recovery_seconds, target=f"<= {faults.RECOVERY_LIMIT}", note=note
             )
 
     def faults(self, platform: Platform, stream: Stream) -> None:
         if platform.cluster:
-            return self.cluster_faults(platform)
+            return self.fault_section(
+                "cluster",
+                platform,
+                faults.cluster_plan(platform),
+                lambda name, fault: fault.hold + 30,
+                faults.run_lasting,
+                (
+                    "bookings succeeded again after",
+                    "seconds until bookings succeed again",
+                    "from the fault's start to a booking and an order accepted after "
+                    "the last failed request (none failed: the first ones after the start)",
+                ),
+            )
         steps = faults.plan(platform, kill_rounds=2)
         if self.args.quick:
             steps = [s for s in steps if s[0].startswith(("kill", "network"))]
             self.notes.append("--quick: the RabbitMQ and PostgreSQL faults were skipped.")
-        for name, action in steps:
-            if self.left() < RESERVE_SECONDS + (faults.BLACKHOLE_SECONDS if "blackhole" in name else 20):
-                self.add("faults", name, None, target="= 0", note="not run: out of time budget")
-                continue
-            print(f"proof:   fault: {name}", flush=True)
-            result = faults.run_fault(platform, self.ledger, name, action)
-            self.fault_rows(
-                "faults",
-                name,
-                result,
-                "recovered in",
-                "recovery",
-                "s from the fault's end to a booking and an order accepted and /healthz 200",
-            )
+        self.fault_section(
+            "faults",
+            platform,
+            steps,
+            lambda name, action: faults.BLACKHOLE_SECONDS if "blackhole" in name else 20,
+            faults.run_fault,
+            ("recovered in", "recovery", "s from the fault's end to a booking and an order accepted and /healthz 200"),
+        )
 
     def reconcile(self, platform: Platform) -> None:
         db = platform.databases
