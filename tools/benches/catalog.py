@@ -42,6 +42,23 @@ def run(ctx) -> list[dict]:
 
 def set_up(rpc, partner_id: str):
     """An approved datetime product with one hot slot and 1,000 others."""
+    first = dt.date.today() + dt.timedelta(days=2)
+    spread = [
+        ((first + dt.timedelta(days=d)).isoformat(), f"{8 + t // 2:02d}:{30 * (t % 2):02d}")
+        for d in range(1, SLOT_DAYS + 1)
+        for t in range(SLOT_TIMES)
+    ]
+    hot = (first.isoformat(), "12:00")
+    product_id, price_id = approved_slot_product(
+        rpc, partner_id, "place-bench", [hot, *spread], BIG
+    )  # the stand-in's place
+    return product_id, price_id, hot, spread
+
+
+def approved_slot_product(rpc, partner_id: str, place_id: str, slots: list[tuple[str, str]], capacity: int):
+    """(product id, price id) of a datetime product with one price, at ``place_id``,
+    created, submitted and approved, offering each (date, time) of ``slots`` with
+    ``capacity``."""
     product = rpc.catalog.create_product(
         partner_id,
         {
@@ -50,18 +67,14 @@ def set_up(rpc, partner_id: str):
             "schedule_type": "datetime",
             "quantity_mode": "slot",
             "prices": [{"label": "adult", "amount": 10000}],
-            "place_id": "place-bench",
+            "place_id": place_id,
         },
-    )  # the stand-in's place
+    )
     review = rpc.catalog.submit_product(partner_id, product["product_id"])
     live = rpc.catalog.approve_review(review["revision_id"], {}, "bench")
-    first = dt.date.today() + dt.timedelta(days=2)
-    spread = [
-        ((first + dt.timedelta(days=d)).isoformat(), f"{8 + t // 2:02d}:{30 * (t % 2):02d}")
-        for d in range(1, SLOT_DAYS + 1)
-        for t in range(SLOT_TIMES)
-    ]
-    hot = (first.isoformat(), "12:00")
-    slots = [{"date": date, "time": time, "capacity": BIG} for date, time in [hot, *spread]]
-    rpc.catalog.set_inventory(partner_id, product["product_id"], {"slots": slots})
-    return product["product_id"], live["live"]["prices"][0]["price_id"], hot, spread
+    rpc.catalog.set_inventory(
+        partner_id,
+        product["product_id"],
+        {"slots": [{"date": date, "time": time, "capacity": capacity} for date, time in slots]},
+    )
+    return product["product_id"], live["live"]["prices"][0]["price_id"]

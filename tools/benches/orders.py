@@ -21,9 +21,6 @@ outbox row per order).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
 import uuid
 
@@ -32,7 +29,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from bench import REPO, cpu_figure, cpu_per_unit, http_rate, verified_partner
-from benches.accounts import start_gateway
+from benches.accounts import spawn_service, start_gateway
 from gateway.devissuer import DEFAULT_KEY_FILE, DevIssuer
 
 CLIENTS = 20
@@ -156,20 +153,15 @@ def timer_pass(ctx) -> tuple[float, int]:
 
 
 def start_orders_on(ctx, database_url: str, name: str) -> None:
-    env = {
-        **os.environ,
-        "PC_AMQP_URI": ctx.amqp_uri,
-        "PC_ORDERS_DATABASE_URL": database_url,
-        "PC_ORDERS_TIMER_INTERVAL": "1",
-        "PC_ORDERS_INSTANCE_NAME": name,
-        "PC_ORDERS_METRICS_PORT": "0",
-        "PC_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "services")]),
-    }
-    ctx.processes.append(
-        subprocess.Popen(
-            [sys.executable, "-m", "chassis.run", "orders", "--no-migrate"], env=env, stdout=subprocess.DEVNULL
-        )
+    spawn_service(
+        ctx,
+        "orders",
+        {
+            "PC_ORDERS_DATABASE_URL": database_url,
+            "PC_ORDERS_TIMER_INTERVAL": "1",
+            "PC_ORDERS_INSTANCE_NAME": name,
+            "PC_ORDERS_METRICS_PORT": "0",
+        },
     )
 
 

@@ -23,6 +23,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from bench import cpu_figure, cpu_per_unit, http_rate, verified_partner
 from benches.accounts import BENCH_RATE_LIMITS
+from benches.catalog import approved_slot_product
 
 CLIENTS = 50
 SECONDS = 15.0
@@ -155,31 +156,14 @@ def set_up(rpc, partner_id: str):
         partner_id,
         {"name": "bench", "address": "Seoul"},
     )
-    product = rpc.catalog.create_product(
-        partner_id,
-        {
-            "kind": "booking",
-            "name": "bench",
-            "schedule_type": "datetime",
-            "quantity_mode": "slot",
-            "prices": [{"label": "adult", "amount": 10000}],
-            "place_id": place["place_id"],
-        },
-    )
-    review = rpc.catalog.submit_product(partner_id, product["product_id"])
-    live = rpc.catalog.approve_review(review["revision_id"], {}, "bench")
     first = dt.date.today() + dt.timedelta(days=3)
     slots = [
         ((first + dt.timedelta(days=d)).isoformat(), f"{9 + t:02d}:00")
         for d in range(SLOT_DAYS)
         for t in range(SLOT_TIMES)
     ]
-    rpc.catalog.set_inventory(
-        partner_id,
-        product["product_id"],
-        {"slots": [{"date": date, "time": at, "capacity": CAPACITY} for date, at in slots]},
-    )
-    return product["product_id"], live["live"]["prices"][0]["price_id"], slots
+    product_id, price_id = approved_slot_product(rpc, partner_id, place["place_id"], slots, CAPACITY)
+    return product_id, price_id, slots
 
 
 def wait_for_http(base: str, timeout: float = 30) -> None:
