@@ -65,18 +65,7 @@ def slot_probe(product, customers, capacity: int, date: str, time_: str, reserva
         "AND use_time = %s AND status IN ('requested', 'confirmed')",
         (product.product_id, date, time_),
     )
-    accepted = statuses.count(201)
-    return {
-        "what": f"slot capacity {capacity}",
-        "capacity": capacity,
-        "buyers": buyers,
-        "accepted": accepted,
-        "stored": stored,
-        "refused_409": statuses.count(409),
-        "refused_503": statuses.count(503),
-        "other": len(statuses) - accepted - statuses.count(409) - statuses.count(503),
-        "oversold": max(0, accepted - capacity, stored - capacity),
-    }
+    return race_result(f"slot capacity {capacity}", capacity, statuses, stored)
 
 
 def stock_probe(pc, shop, customers, stock: int) -> dict:
@@ -109,17 +98,24 @@ def stock_probe(pc, shop, customers, stock: int) -> dict:
     statuses = race([(customers[i % len(customers)].client, "/v1/shop/orders", body) for i in range(buyers)])
     inventory = expect(shop.admin.client.get(f"{shop.path}/products/{product['product_id']}/inventory"), 200)
     left = inventory["stock"][0]["stock"]
+    stored = stock - left if left is not None else statuses.count(201)
+    return race_result(f"stock {stock}", stock, statuses, stored)
+
+
+def race_result(what: str, capacity: int, statuses: list[int], stored: int) -> dict:
+    """A probe's figures from one status per buyer and what the store holds sold:
+    oversold is how far the 201s or the store went past ``capacity``."""
     accepted = statuses.count(201)
     return {
-        "what": f"stock {stock}",
-        "capacity": stock,
-        "buyers": buyers,
+        "what": what,
+        "capacity": capacity,
+        "buyers": len(statuses),
         "accepted": accepted,
-        "stored": stock - left if left is not None else accepted,
+        "stored": stored,
         "refused_409": statuses.count(409),
         "refused_503": statuses.count(503),
         "other": len(statuses) - accepted - statuses.count(409) - statuses.count(503),
-        "oversold": max(0, accepted - stock, (left or 0) < 0 and -left or 0),
+        "oversold": max(0, accepted - capacity, stored - capacity),
     }
 
 
