@@ -2,12 +2,15 @@
 (../shared/api.md, Conventions): ids as strings, dates ``YYYY-MM-DD``, times
 of day ``HH:MM``, instants RFC 3339, and numbers as numbers: PostgreSQL's
 ``SUM`` of integer won arrives as ``Decimal`` and leaves as an int; only a
-fractional value (a rate, an average) leaves as a float."""
+fractional value (a rate, an average) leaves as a float. ``pick``: the columns
+a view or an event payload copies under their own names, one call instead of a
+``"name": row["name"]`` line each."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -26,3 +29,11 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+def pick(row: Mapping[str, Any], *fields: str, prefix: str = "") -> dict[str, Any]:
+    """``{field: row[prefix + field]}`` for each of ``fields``, in their order, values
+    as they are: the part of a view or payload that copies a row's columns under
+    their own names (``prefix``: columns read under a prefix, ``open_number`` as
+    ``number``). Values to convert (ids, instants) are written beside it."""
+    return {field: row[prefix + field] for field in fields}

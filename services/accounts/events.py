@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chassis.jsonvalues import pick
 from chassis.privacy import phone_key, pseudonym
 
 
@@ -18,9 +19,7 @@ def partner_changed(partner: dict) -> dict:
     """partner.registered / verified / rejected (R-ACC-8)."""
     return {
         "partner_id": str(partner["id"]),
-        "name": partner["name"],
-        "category": partner["category"],
-        "status": partner["status"],
+        **pick(partner, "name", "category", "status"),
         "reason": partner.get("status_reason"),
     }
 

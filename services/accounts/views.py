@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 
 from chassis import paging
-from chassis.jsonvalues import jsonable
+from chassis.jsonvalues import jsonable, pick
 from chassis.privacy import format_phone, mask_phone
 from chassis.validation import parse_query
 
@@ -17,8 +17,7 @@ def member_view(row: dict) -> dict:
     """The owner's own view: phone in full (R-ACC-2)."""
     return {
         "member_id": str(row["id"]),
-        "login_id": row["login_id"],
-        "name": row["name"],
+        **pick(row, "login_id", "name"),
         "phone": format_phone(row["phone"]),
         "kind": row["kind"],
         "created_at": jsonable(row["created_at"]),
@@ -40,13 +39,7 @@ def staff_view(row: dict, viewer_id: str | None) -> dict:
 def partner_view(row: dict, role: str | None = None) -> dict:
     view = {
         "partner_id": str(row["id"]),
-        "name": row["name"],
-        "category": row["category"],
-        "business_number": row["business_number"],
-        "via_agency": row["via_agency"],
-        "status": row["status"],
-        "status_reason": row["status_reason"],
-        "time_zone": row["time_zone"],
+        **pick(row, "name", "category", "business_number", "via_agency", "status", "status_reason", "time_zone"),
         "channel_id": row.get("channel_id"),
         "submitted_at": jsonable(row.get("submitted_at")),
         "created_at": jsonable(row["created_at"]),
@@ -60,21 +53,14 @@ def partner_view(row: dict, role: str | None = None) -> dict:
 
 
 def my_partner_view(row: dict) -> dict:
-    return {
-        "partner_id": str(row["partner_id"]),
-        "name": row["name"],
-        "category": row["category"],
-        "role": row["role"],
-        "status": row["status"],
-    }
+    return {"partner_id": str(row["partner_id"]), **pick(row, "name", "category", "role", "status")}
 
 
 def invitation_view(row: dict) -> dict:
     view = {
         "invitation_id": str(row["id"]),
         "partner_id": str(row["partner_id"]),
-        "role": row["role"],
-        "status": row["status"],
+        **pick(row, "role", "status"),
         "created_at": jsonable(row["created_at"]),
     }
     if "partner_name" in row:
@@ -87,10 +73,7 @@ def place_view(row: dict) -> dict:
     return {
         "place_id": str(row["id"]),
         "partner_id": str(row["partner_id"]),
-        "name": row["name"],
-        "address": row["address"],
-        "phone": row["phone"],
-        "info": row["info"],
+        **pick(row, "name", "address", "phone", "info"),
         "map_url": row.get("map_url"),
         "created_at": jsonable(row["created_at"]),
         "updated_at": jsonable(row["updated_at"]),
@@ -102,8 +85,7 @@ def api_key_view(row: dict) -> dict:
     return {
         "api_key_id": str(row["id"]),
         "partner_id": str(row["partner_id"]),
-        "name": row["name"],
-        "key_prefix": row["key_prefix"],
+        **pick(row, "name", "key_prefix"),
         "scopes": list(row["scopes"]),
         "expires_at": jsonable(row["expires_at"]),
         "last_used_at": jsonable(row["last_used_at"]),
@@ -115,10 +97,7 @@ def api_key_view(row: dict) -> dict:
 def notice_view(row: dict) -> dict:
     return {
         "notice_id": str(row["id"]),
-        "title": row["title"],
-        "body": row["body"],
-        "category": row["category"],
-        "important": row["important"],
+        **pick(row, "title", "body", "category", "important"),
         "created_at": jsonable(row["created_at"]),
     }
 

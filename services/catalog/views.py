@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from chassis.jsonvalues import pick
+
 from . import domain
 
 
@@ -42,17 +44,14 @@ def product_view(row: dict, availability: domain.Availability, now: dt.datetime)
     live = None
     if row["live_content"] is not None:
         live = {
-            "version": row["live_version"],
-            "revision_id": row["live_revision_id"],
+            **pick(row, "version", "revision_id", prefix="live_"),
             "approved_at": iso(row["live_approved_at"]),
             **row["live_content"],
         }
     pending = None
     if row["open_content"] is not None:
         pending = {
-            "revision_id": row["open_revision_id"],
-            "number": row["open_number"],
-            "status": row["open_status"],
+            **pick(row, "revision_id", "number", "status", prefix="open_"),
             "created_at": iso(row["open_created_at"]),
             "updated_at": iso(row["open_updated_at"]),
             "submitted_at": iso(row["open_submitted_at"]),
@@ -62,16 +61,12 @@ def product_view(row: dict, availability: domain.Availability, now: dt.datetime)
     rejection = None
     if row["rejected_revision_id"]:
         rejection = {
-            "revision_id": row["rejected_revision_id"],
-            "number": row["rejected_number"],
-            "reason": row["rejected_reason"],
+            **pick(row, "revision_id", "number", "reason", prefix="rejected_"),
             "rejected_at": iso(row["rejected_at"]),
         }
     current = row["live_content"] or row["open_content"] or row["rejected_content"] or {}
     return {
-        "product_id": row["product_id"],
-        "partner_id": row["partner_id"],
-        "kind": row["kind"],
+        **pick(row, "product_id", "partner_id", "kind"),
         "name": current.get("name"),
         "display_state": state_of(row, availability, now),
         "review_status": review_status(row),
@@ -88,9 +83,7 @@ def shop_view(row: dict, availability: domain.Availability, now: dt.datetime, sl
     """What consumers see: the approved version only (R-CAT-5), its display state (R-CAT-4)."""
     content = row["live_content"]
     view = {
-        "product_id": row["product_id"],
-        "partner_id": row["partner_id"],
-        "kind": row["kind"],
+        **pick(row, "product_id", "partner_id", "kind"),
         "version": row["live_version"],
         "display_state": state_of(row, availability, now),
         "sale_starts_at": iso(row["sale_starts_at"]),
@@ -111,8 +104,7 @@ def slot_view(row: dict, blocked: bool | None = None) -> dict:
     view = {
         "date": iso(row["day"]),
         "time": iso(row["at_time"]),
-        "capacity": row["capacity"],
-        "taken": row["taken"],
+        **pick(row, "capacity", "taken"),
         "remaining": remaining,
     }
     if blocked is not None:
@@ -128,16 +120,10 @@ def price_maxima(bucket_rows: list[dict]) -> list[dict]:
 def revision_view(row: dict) -> dict:
     """A revision as the operator reviews it: its content, the live one, what changed."""
     return {
-        "revision_id": row["revision_id"],
-        "product_id": row["product_id"],
-        "partner_id": row["partner_id"],
-        "kind": row["kind"],
-        "number": row["number"],
-        "status": row["status"],
+        **pick(row, "revision_id", "product_id", "partner_id", "kind", "number", "status"),
         "submitted_at": iso(row["submitted_at"]),
         "decided_at": iso(row["decided_at"]),
-        "decided_by": row["decided_by"],
-        "reason": row["reason"],
+        **pick(row, "decided_by", "reason"),
         "changed_fields": domain.changed_fields(row.get("live_content"), row["content"]),
         "live_version": row.get("live_version"),
         "live": row.get("live_content"),
@@ -146,13 +132,7 @@ def revision_view(row: dict) -> dict:
 
 
 def history_view(row: dict) -> dict:
-    return {
-        "at": iso(row["at"]),
-        "actor": row["actor"],
-        "action": row["action"],
-        "revision_id": row["revision_id"],
-        "details": row["details"],
-    }
+    return {"at": iso(row["at"]), **pick(row, "actor", "action", "revision_id", "details")}
 
 
 def block_view(row: dict) -> dict:
@@ -164,9 +144,7 @@ def hold_view(row: dict, released_now: dict[int, int] | None = None) -> dict:
     result = dict(row["result"] or {})
     released = {r["line"]: r["released"] for r in row["lines"]}
     view = {
-        "hold_id": row["hold_id"],
-        "partner_id": row["partner_id"],
-        "status": row["status"],
+        **pick(row, "hold_id", "partner_id", "status"),
         "created_at": result.get("created_at", iso(row["created_at"])),
         "lines": [{**line, "released": released.get(line["line"], 0)} for line in result.get("lines", [])],
         "total": result.get("total", 0),
@@ -193,25 +171,24 @@ def other_partners_hold_view(hold_id: str, partner_id: str) -> dict:
     }
 
 
-def coupon_view(row: dict, now: dt.datetime, issued: int | None = None) -> dict:
-    """A coupon as its partner manages it: the settings, its state and how much of it is used."""
-    view = {
-        "coupon_id": row["coupon_id"],
-        "partner_id": row["partner_id"],
-        "name": row["name"],
-        "discount_type": row["discount_type"],
-        "amount": row["amount"],
-        "percent": row["percent"],
-        "max_discount": row["max_discount"],
-        "min_spend": row["min_spend"],
+COUPON_DISCOUNT = ("coupon_id", "partner_id", "name", "discount_type", "amount", "percent", "max_discount", "min_spend")
+
+
+def coupon_terms(row: dict) -> dict:
+    """What a coupon takes off, when and on what: the head of the partner's and the customer's views."""
+    return {
+        **pick(row, *COUPON_DISCOUNT),
         "starts_at": iso(row["starts_at"]),
         "ends_at": iso(row["ends_at"]),
         "product_ids": list(row["product_ids"]),
-        "total_limit": row["total_limit"],
-        "per_customer_limit": row["per_customer_limit"],
-        "distribution": row["distribution"],
-        "code": row["code"],
-        "paused": row["paused"],
+    }
+
+
+def coupon_view(row: dict, now: dt.datetime, issued: int | None = None) -> dict:
+    """A coupon as its partner manages it: the settings, its state and how much of it is used."""
+    view = {
+        **coupon_terms(row),
+        **pick(row, "total_limit", "per_customer_limit", "distribution", "code", "paused"),
         "state": domain.coupon_state(row, now),
         "redeemed": row["redeemed"],
         "remaining": domain.remaining_redemptions(row),
@@ -233,21 +210,10 @@ def customer_coupon_view(row: dict, now: dt.datetime) -> dict:
         else (left_for_all if left_for_me is None else min(left_for_all, left_for_me))
     )
     return {
-        "coupon_id": row["coupon_id"],
-        "partner_id": row["partner_id"],
-        "name": row["name"],
-        "discount_type": row["discount_type"],
-        "amount": row["amount"],
-        "percent": row["percent"],
-        "max_discount": row["max_discount"],
-        "min_spend": row["min_spend"],
-        "starts_at": iso(row["starts_at"]),
-        "ends_at": iso(row["ends_at"]),
-        "product_ids": list(row["product_ids"]),
+        **coupon_terms(row),
         "state": domain.coupon_state(row, now),
         "issued_at": iso(row["issued_at"]),
-        "used": row["used"],
-        "per_customer_limit": row["per_customer_limit"],
+        **pick(row, "used", "per_customer_limit"),
         "uses_left": uses_left,
     }
 

@@ -4,7 +4,7 @@ their messages as each side sees them (instants RFC 3339, chassis.jsonvalues).""
 
 from __future__ import annotations
 
-from chassis.jsonvalues import jsonable
+from chassis.jsonvalues import jsonable, pick
 
 
 def message_out(row: dict, lang: str) -> dict:
@@ -31,12 +31,9 @@ def message_out(row: dict, lang: str) -> dict:
 
 def webhook_out(row: dict) -> dict:
     return {
-        "id": row["id"],
-        "url": row["url"],
+        **pick(row, "id", "url"),
         "events": list(row["events"]),
-        "description": row["description"],
-        "status": row["status"],
-        "consecutive_failures": row["consecutive_failures"],
+        **pick(row, "description", "status", "consecutive_failures"),
         "disabled_at": jsonable(row["disabled_at"]),
         "disabled_reason": row["disabled_reason"],
         "created_at": jsonable(row["created_at"]),
@@ -45,13 +42,7 @@ def webhook_out(row: dict) -> dict:
 
 def delivery_out(row: dict) -> dict:
     return {
-        "id": row["id"],
-        "event_id": row["event_id"],
-        "event_type": row["event_type"],
-        "status": row["status"],
-        "attempts": row["attempts"],
-        "last_status_code": row["last_status_code"],
-        "last_error": row["last_error"],
+        **pick(row, "id", "event_id", "event_type", "status", "attempts", "last_status_code", "last_error"),
         "next_attempt_at": jsonable(row["next_attempt_at"]) if row["status"] == "pending" else None,
         "delivered_at": jsonable(row["delivered_at"]),
         "created_at": jsonable(row["created_at"]),
@@ -61,21 +52,14 @@ def delivery_out(row: dict) -> dict:
 
 def channel_message_out(row: dict) -> dict:
     return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "audience": row["audience"],
-        "title": row["title"],
-        "body": row["body"],
-        "recipient_count": row["recipient_count"],
+        **pick(row, "id", "kind", "audience", "title", "body", "recipient_count"),
         "created_at": jsonable(row["created_at"]),
     }
 
 
 def conversation_out(row: dict, side: str) -> dict:
     out = {
-        "id": row["id"],
-        "partner_id": row["partner_id"],
-        "reservation_number": row["reservation_number"],
+        **pick(row, "id", "partner_id", "reservation_number"),
         "unread": row["partner_unread"] if side == "partner" else row["customer_unread"],
         "last_message_at": jsonable(row["last_message_at"]),
         "created_at": jsonable(row["created_at"]),

@@ -10,16 +10,12 @@ phone or address: the customer is named by id only.
 
 from __future__ import annotations
 
+from chassis.jsonvalues import pick
+
 
 def line_payload(line: dict) -> dict:
     return {
-        "line_id": line["line_id"],
-        "product_id": line["product_id"],
-        "product_name": line["product_name"],
-        "option_id": line["option_id"],
-        "option_label": line["option_label"],
-        "quantity": line["quantity"],
-        "unit_price": line["unit_price"],
+        **pick(line, "line_id", "product_id", "product_name", "option_id", "option_label", "quantity", "unit_price"),
         "amount": line["unit_price"] * line["quantity"],
         "refunded_quantity": line["refunded_quantity"],
     }

@@ -7,7 +7,10 @@ import datetime as dt
 import uuid
 
 from chassis import reviews
+from chassis.jsonvalues import pick
 from chassis.privacy import mask_phone
+
+from .events import line_payload
 
 ORDER_TIMES = (
     "received_at",
@@ -31,18 +34,8 @@ def iso(value):
 
 
 def line_view(line: dict) -> dict:
-    return {
-        "line_id": line["line_id"],
-        "product_id": line["product_id"],
-        "product_name": line["product_name"],
-        "option_id": line["option_id"],
-        "option_label": line["option_label"],
-        "quantity": line["quantity"],
-        "unit_price": line["unit_price"],
-        "amount": line["unit_price"] * line["quantity"],
-        "refunded_quantity": line["refunded_quantity"],
-        "replaces_line_id": line["replaces_line_id"],
-    }
+    """A line as its event carries it (events.line_payload), and the line an exchange replaced."""
+    return {**line_payload(line), "replaces_line_id": line["replaces_line_id"]}
 
 
 def shipping_view(shipping: dict | None, owner: bool) -> dict | None:
@@ -89,12 +82,7 @@ def request_view(row: dict) -> dict:
     return {
         "request_id": str(row["request_id"]),
         "order_id": str(row["order_id"]),
-        "kind": row["kind"],
-        "status": row["status"],
-        "reason": row["reason"],
-        "lines": row["lines"],
-        "amount": row["amount"],
-        "decision_reason": row["decision_reason"],
+        **pick(row, "kind", "status", "reason", "lines", "amount", "decision_reason"),
         "created_at": iso(row["created_at"]),
         "decided_at": iso(row["decided_at"]),
         **(exchange_view(row) if row["kind"] == "exchange" else {}),
@@ -124,8 +112,7 @@ def inquiry_view(row: dict) -> dict:
     return {
         "inquiry_id": str(row["inquiry_id"]),
         "order_id": str(row["order_id"]),
-        "body": row["body"],
-        "answer": row["answer"],
+        **pick(row, "body", "answer"),
         "created_at": iso(row["created_at"]),
         "answered_at": iso(row["answered_at"]),
     }

@@ -21,6 +21,7 @@ Personal data never leaves in clear: ``booker_name_masked`` only, no phone.
 from __future__ import annotations
 
 from chassis.contracts import subscribers_of
+from chassis.jsonvalues import pick
 from chassis.privacy import mask_name
 
 from .domain import active_quantity, discount_left
@@ -46,12 +47,8 @@ def reservation_event(r: dict, *, actor: str, reason: str | None = None, **meani
     return {
         "partner_id": r["partner_id"],
         "reservation_number": r["number"],
-        "product_id": r["product_id"],
-        "product_name": r["product_name"],
-        "customer_id": r["customer_id"],
-        "status": r["status"],
-        # R-RSV-10: after a hand-over the holder, not the booker, gets the reservation's messages
-        "holder_customer_id": r["holder_customer_id"],
+        # holder_customer_id (R-RSV-10): after a hand-over the holder, not the booker, gets the reservation's messages
+        **pick(r, "product_id", "product_name", "customer_id", "status", "holder_customer_id"),
         "use_date": _date(r["use_date"]),
         "use_time": _time(r["use_time"]),
         "total": r["total"],

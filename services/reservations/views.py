@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from chassis import reviews
+from chassis.jsonvalues import pick
 from chassis.privacy import format_phone, mask_name, mask_phone
 
 from . import domain
@@ -31,10 +32,7 @@ def iso(value: Any) -> Any:
 def _lines(r: dict) -> list[dict]:
     return [
         {
-            "line": line["line"],
-            "price_id": line["price_id"],
-            "label": line["label"],
-            "unit_price": line["unit_price"],
+            **pick(line, "line", "price_id", "label", "unit_price"),
             "quantity": domain.active_quantity(line),
             "cancelled": line.get("cancelled", 0),
         }
@@ -45,8 +43,7 @@ def _lines(r: dict) -> list[dict]:
 def _schedule(r: dict) -> dict:
     deadline = domain.cancel_deadline(r["cancel_policy"], domain.use_at(r["use_date"], r["use_time"]))
     return {
-        "number": r["number"],
-        "status": r["status"],
+        **pick(r, "number", "status"),
         "product": {
             "product_id": r["product_id"],
             "name": r["product_name"],
@@ -67,11 +64,7 @@ def _money(r: dict) -> dict:
         "subtotal": domain.amount_of(r["lines"]),
         "discount_amount": domain.discount_left(r["lines"], r.get("discount_amount", 0)),
         "coupon": r.get("coupon"),
-        "total": r["total"],
-        "payment": r["payment"],
-        "cancel_policy": r["cancel_policy"],
-        "refund_amount": r["refund_amount"],
-        "fee_amount": r["fee_amount"],
+        **pick(r, "total", "payment", "cancel_policy", "refund_amount", "fee_amount"),
     }
 
 
@@ -79,8 +72,7 @@ def _common(r: dict) -> dict:
     return {
         **_schedule(r),
         **_money(r),
-        "reason": r["reason"],
-        "conversation_id": r["conversation_id"],
+        **pick(r, "reason", "conversation_id"),
         "created_at": iso(r["created_at"]),
         "updated_at": iso(r["updated_at"]),
     }
@@ -89,9 +81,7 @@ def _common(r: dict) -> dict:
 def partner_view(r: dict) -> dict:
     return {
         **_common(r),
-        "partner_id": r["partner_id"],
-        "customer_id": r["customer_id"],
-        "confirmation": r["confirmation"],
+        **pick(r, "partner_id", "customer_id", "confirmation"),
         "booker": {"name": r["booker_name"], "phone": mask_phone(r["booker_phone"])},
         "holder": holder_view(r),
     }
@@ -183,9 +173,7 @@ def invitation_view(i: dict) -> dict:
     view = {
         "invitation_id": i["invitation_id"],
         "number": i.get("number"),
-        "partner_id": i["partner_id"],
-        "state": i["state"],
-        "conversation_id": i["conversation_id"],
+        **pick(i, "partner_id", "state", "conversation_id"),
         "created_at": iso(i["created_at"]),
         "decided_at": iso(i["decided_at"]),
     }
@@ -206,13 +194,7 @@ def settings_view(partner_id: str, product_id: str, settings: domain.BookingSett
 
 
 def history_view(h: dict) -> dict:
-    return {
-        "at": iso(h["at"]),
-        "action": h["action"],
-        "actor_kind": h["actor_kind"],
-        "actor_id": h["actor_id"],
-        "details": h["details"],
-    }
+    return {"at": iso(h["at"]), **pick(h, "action", "actor_kind", "actor_id", "details")}
 
 
 def review_view(row: dict) -> dict:
