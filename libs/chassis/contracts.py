@@ -433,17 +433,17 @@ NOTIFIED_EVENTS: tuple[str, ...] = (
 SUBSCRIPTIONS.update(Subscription(t, "notifications", handler_name(t)) for t in NOTIFIED_EVENTS)
 
 # settlement (R-STL-1): the sales, cancellation fees and refunds that enter the
-# ledger, and the partner's category (commission). Handler ``on_<kind>``.
-SETTLEMENT_EVENTS: tuple[str, ...] = (
+# ledger (``LEDGER_EVENTS``, one handler), and the partner's category
+# (commission). Handler ``on_<kind>``.
+LEDGER_EVENTS: tuple[str, ...] = (
     "reservation.completed",
     "reservation.cancelled",
     "reservation.no_show",
     "order.completed",
     "order.delivered",
     "order.refund_approved",
-    "partner.registered",
-    "partner.verified",
 )
+SETTLEMENT_EVENTS: tuple[str, ...] = (*LEDGER_EVENTS, "partner.registered", "partner.verified")
 SUBSCRIPTIONS.update(Subscription(t, "settlement", handler_name(t)) for t in SETTLEMENT_EVENTS)
 
 # reservations: booker data is pseudonymised when its person is erased (R-ACC-3);
@@ -493,18 +493,10 @@ INSIGHTS_EVENTS: tuple[str, ...] = (
     ),  # who holds the ticket: channel audiences (R-NTF-3)
     *(
         f"order.{kind}"
-        for kind in (
-            "received",
-            "preparing",
-            "completed",
-            "cancelled",
-            "shipment_prepared",
-            "shipped",
-            "delivered",
-            "refund_approved",
-            "review_posted",
-            "review_replied",
-        )
+        for kind in _ORDER_EVENTS
+        # every order event but exchanges, inquiries, shipment corrections and refund requests or rejections
+        if not kind.startswith(("exchange_", "inquiry_"))
+        and kind not in ("shipment_corrected", "refund_requested", "refund_rejected")
     ),
     "customer.erased",
 )

@@ -15,7 +15,7 @@ from nameko.timer import timer
 
 from chassis import Actor
 from chassis.consumer import handles
-from chassis.contracts import PartnerChanged, read_payload
+from chassis.contracts import LEDGER_EVENTS, PartnerChanged, read_payload
 from chassis.errors import DomainError, NotFound
 from chassis.jsonvalues import jsonable
 from chassis.logging import get_logger
@@ -37,14 +37,7 @@ class SettlementService(DataService):
 
     # --- events: what enters the ledger (domain.py's table) -------------------
 
-    @handles(
-        "reservation.completed",
-        "reservation.cancelled",
-        "reservation.no_show",
-        "order.completed",
-        "order.delivered",
-        "order.refund_approved",
-    )
+    @handles(*LEDGER_EVENTS)
     def _record(self, event):
         payload = read_payload(event.type, event.payload).model_dump()
         movements = domain.movements_for(event.type, payload, str(event.event_id))
