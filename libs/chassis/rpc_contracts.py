@@ -16,7 +16,7 @@ zone) and instants ISO 8601, as strings: they are compared and stored as sent.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal, Self
+from typing import Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -56,20 +56,35 @@ class PartnerInfo(Reply):
 # --- catalog: holds (R-RSV-3) ---------------------------------------------------------
 
 
-class FeeTier(Reply):
+class FeeTierFields(BaseModel):
+    """The fields of a fee tier of a cancellation policy (R-CAT-6), here and in the
+    HTTP contract (``contract.catalog``, ``contract.reservations``)."""
+
     hours_before: int
     fee_percent: int
 
 
-class CancelPolicy(Reply):
-    """The cancellation policy of the version sold (R-CAT-6), kept by the booking."""
+Tier = TypeVar("Tier", bound=FeeTierFields)
+
+
+class CancelPolicyFields(BaseModel, Generic[Tier]):
+    """The fields of a cancellation policy (R-CAT-6), its tiers of the model
+    ``Tier``: one list for the reply below and the HTTP contract's models."""
 
     kind: Literal["free_until_deadline", "fee_tiers", "non_refundable"]
     deadline_hours_before: int
-    fee_tiers: list[FeeTier]
+    fee_tiers: list[Tier]
     non_refundable: bool
     auto_cancel_unused: bool
     complete_after_use: bool
+
+
+class FeeTier(FeeTierFields, Reply):
+    pass
+
+
+class CancelPolicy(CancelPolicyFields[FeeTier], Reply):
+    """The cancellation policy of the version sold (R-CAT-6), kept by the booking."""
 
 
 class HeldProduct(Reply):

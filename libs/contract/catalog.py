@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, Field
 
 from chassis.paging import PageQuery
+from chassis.rpc_contracts import CancelPolicyFields, FeeTierFields
 from chassis.validation import Strict
 
 from .common import Out, Page, Timestamp, examples
@@ -247,20 +248,12 @@ class Option(Out):
     attributes: dict[str, str]
 
 
-class FeeTier(Out):
-    hours_before: int
-    fee_percent: int
+class FeeTier(FeeTierFields, Out):
+    pass
 
 
-class CancelPolicy(Out):
+class CancelPolicy(CancelPolicyFields[FeeTier], Out):
     """R-CAT-6: without payment always free until the deadline and completed after use."""
-
-    kind: Literal["free_until_deadline", "fee_tiers", "non_refundable"]
-    deadline_hours_before: int
-    fee_tiers: list[FeeTier]
-    non_refundable: bool
-    auto_cancel_unused: bool
-    complete_after_use: bool
 
 
 class ProductContent(Out):

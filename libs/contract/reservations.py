@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, RootModel, WithJsonSchema, field_val
 
 from chassis.coupons import COUPON_CODE
 from chassis.paging import PageQuery
+from chassis.rpc_contracts import CancelPolicyFields, FeeTierFields
 from chassis.validation import Strict
 
 from .common import ClockTime, Out, Page, Timestamp, examples, left_out_unchanged
@@ -199,20 +200,12 @@ ScheduleType = Literal["datetime", "date", "anytime"]  # R-CAT-1
 Payment = Literal["none", "prepaid"]  # R-CAT-6
 
 
-class FeeTierOut(Out):
-    hours_before: int
-    fee_percent: int
+class FeeTierOut(FeeTierFields, Out):
+    pass
 
 
-class CancelPolicyOut(Out):
+class CancelPolicyOut(CancelPolicyFields[FeeTierOut], Out):
     """The cancellation policy as sold (R-CAT-6), kept with the booking (R-RSV-4)."""
-
-    kind: Literal["free_until_deadline", "fee_tiers", "non_refundable"]
-    deadline_hours_before: int
-    fee_tiers: list[FeeTierOut]
-    non_refundable: bool
-    auto_cancel_unused: bool
-    complete_after_use: bool
 
 
 class BookedProductOut(Out):
