@@ -72,11 +72,7 @@ def place_view(row: dict) -> dict:
     """A place's phone is the business's contact number, shown whole to its partner."""
     return {
         "place_id": str(row["id"]),
-        "partner_id": str(row["partner_id"]),
-        **pick(row, "name", "address", "phone", "info"),
-        "map_url": row.get("map_url"),
-        "created_at": jsonable(row["created_at"]),
-        "updated_at": jsonable(row["updated_at"]),
+        **jsonable(pick(row, "partner_id", "name", "address", "phone", "info", "map_url", "created_at", "updated_at")),
     }
 
 
@@ -87,8 +83,7 @@ def api_key_view(row: dict) -> dict:
         "partner_id": str(row["partner_id"]),
         **pick(row, "name", "key_prefix"),
         "scopes": list(row["scopes"]),
-        "expires_at": jsonable(row["expires_at"]),
-        "last_used_at": jsonable(row["last_used_at"]),
+        **jsonable(pick(row, "expires_at", "last_used_at")),
         "created_by": str(row["created_by"]) if row["created_by"] else None,
         "created_at": jsonable(row["created_at"]),
     }

@@ -24,8 +24,7 @@ def message_out(row: dict, lang: str) -> dict:
             }
             for a in row["actions"]
         ],
-        "created_at": jsonable(row["created_at"]),
-        "read_at": jsonable(row["read_at"]),
+        **jsonable(pick(row, "created_at", "read_at")),
     }
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 
 from chassis import reviews
-from chassis.jsonvalues import pick
+from chassis.jsonvalues import jsonable, pick
 from chassis.privacy import mask_phone
 
 from .events import line_payload
@@ -78,13 +78,13 @@ def order_view(order: dict, lines: list[dict], owner: bool, recipient_whole: boo
     return view
 
 
+REQUEST_COLUMNS = ("request_id", "order_id", "kind", "status", "reason", "lines", "amount", "decision_reason")
+
+
 def request_view(row: dict) -> dict:
+    """A refund or exchange request: its columns as JSON values, then an exchange's own flow."""
     return {
-        "request_id": str(row["request_id"]),
-        "order_id": str(row["order_id"]),
-        **pick(row, "kind", "status", "reason", "lines", "amount", "decision_reason"),
-        "created_at": iso(row["created_at"]),
-        "decided_at": iso(row["decided_at"]),
+        **jsonable(pick(row, *REQUEST_COLUMNS, "created_at", "decided_at")),
         **(exchange_view(row) if row["kind"] == "exchange" else {}),
     }
 
@@ -109,13 +109,7 @@ def exchange_view(row: dict) -> dict:
 
 
 def inquiry_view(row: dict) -> dict:
-    return {
-        "inquiry_id": str(row["inquiry_id"]),
-        "order_id": str(row["order_id"]),
-        **pick(row, "body", "answer"),
-        "created_at": iso(row["created_at"]),
-        "answered_at": iso(row["answered_at"]),
-    }
+    return jsonable(pick(row, "inquiry_id", "order_id", "body", "answer", "created_at", "answered_at"))
 
 
 def review_view(row: dict) -> dict:
