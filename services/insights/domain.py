@@ -83,6 +83,7 @@ from chassis.contracts import (
     ReservationTransferred,
     read_payload,
 )
+from chassis.jsonvalues import pick
 from chassis.money import products_of
 
 # Re-exported (``X as X``): the service reads the partner's time as domain.*.
@@ -463,7 +464,7 @@ def dashboard_view(
     section = {
         "counts": counts,
         "rating": {"average": reviews["average"], "count": reviews["reviews"]},
-        "month_to_date": {k: month[k] for k in ("bookings", "orders", "cancellation_rate", "no_show_rate")},
+        "month_to_date": pick(month, "bookings", "orders", "cancellation_rate", "no_show_rate"),
     }
     if may_see_money(role):
         section["month_to_date"]["revenue"] = month["revenue"]

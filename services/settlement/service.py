@@ -17,7 +17,7 @@ from chassis import Actor
 from chassis.consumer import handles
 from chassis.contracts import LEDGER_EVENTS, PartnerChanged, read_payload
 from chassis.errors import DomainError, NotFound
-from chassis.jsonvalues import jsonable
+from chassis.jsonvalues import jsonable, pick
 from chassis.logging import get_logger
 from chassis.paging import decode_cursor, page
 from chassis.privacy import pseudonym
@@ -300,12 +300,7 @@ def _statement_view(row: dict) -> dict:
         if row["payout_id"]
         else None
     )
-    invoice = {
-        "invoice_number": row["invoice_number"],
-        "supply_amount": row["supply_amount"],
-        "vat_amount": row["vat_amount"],
-        "total_amount": row["total_amount"],
-    }
+    invoice = pick(row, "invoice_number", "supply_amount", "vat_amount", "total_amount")
     figures = {
         k: row[k]
         for k in (
