@@ -13,16 +13,9 @@ from pathlib import Path
 
 from browser.stories import CHROMIUM, CHROMIUM_ARGS, Site, crawl, shoot
 from browser.support import eventually, log_in
-from support.api import expect
+from support.api import ADDRESS, expect
 
 SEOUL = dt.timezone(dt.timedelta(hours=9))
-ADDRESS = {
-    "recipient_name": "김다온",
-    "phone": "010-1234-5678",
-    "address": "서울시 성동구 왕십리로 1",
-    "detail": "101호",
-    "postal_code": "04778",
-}
 
 
 def place_order(customer, partner_id: str, channel: str, lines: list[dict], **extra) -> dict:

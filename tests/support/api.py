@@ -49,6 +49,15 @@ import requests
 
 DEFAULT_PASSWORD = "correct horse battery"
 
+# A shipping address for delivery and parcel orders (the orders tests, the commerce stories, the load proof).
+ADDRESS = {
+    "recipient_name": "김다온",
+    "phone": "010-1234-5678",
+    "address": "서울시 성동구 왕십리로 1",
+    "detail": "101호",
+    "postal_code": "04778",
+}
+
 
 def expect(response: requests.Response, status: int):
     """Assert the status; the JSON body (None for an empty body)."""

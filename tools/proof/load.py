@@ -10,18 +10,10 @@ import uuid
 import eventlet
 import requests
 
-from support.api import expect
+from support.api import ADDRESS, expect
 
 from .reconcile import rows
 from .world import approve, day
-
-ADDRESS = {
-    "recipient_name": "김다온",
-    "phone": "010-1234-5678",
-    "address": "서울시 성동구 왕십리로 1",
-    "detail": "101호",
-    "postal_code": "04778",
-}
 
 
 def percentile(values: list[float], q: float) -> float:

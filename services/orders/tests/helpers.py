@@ -9,15 +9,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from support.api import Customer, Partner, Platform, expect
-
-ADDRESS = {
-    "recipient_name": "김다온",
-    "phone": "010-1234-5678",
-    "address": "서울시 성동구 왕십리로 1",
-    "detail": "101호",
-    "postal_code": "04778",
-}
+from support.api import ADDRESS, Customer, Partner, Platform, expect
 
 
 def menu_item(name: str, amount: int) -> dict:
