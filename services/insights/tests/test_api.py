@@ -18,7 +18,7 @@ from chassis.envelope import Envelope
 from chassis.privacy import mask_name, pseudonym
 from chassis.testing import eventually
 from chassis.tests.broker import publish_envelope, queue_depths
-from orders.tests.helpers import fashion_shop, order, shop_item
+from orders.tests.helpers import ask_refund, fashion_shop, order, shop_item
 from chassis.partner_time import PARTNER_TIME_ZONE
 from reservations.tests.helpers import booked, day, live_product
 from reservations.tests.helpers import outbox as reservations_outbox
@@ -207,13 +207,7 @@ def test_issue_11_statistics_customers_reviews_segments_and_erasure(partner_cent
     expect(staff.post(f"{path}/ship", json={"courier": "CJ대한통운", "invoice_number": "1234-5678"}), 200)
     expect(staff.post(f"{path}/deliver"), 200)
     shirt_line, cap_line = (line["line_id"] for line in delivered["lines"])
-    refund = expect(
-        c1.client.post(
-            f"/v1/shop/orders/{delivered['order_id']}/refund-requests",
-            json={"reason": "too small", "lines": [{"line_id": cap_line, "quantity": 1}]},
-        ),
-        201,
-    )
+    refund = expect(ask_refund(c1, delivered["order_id"], "too small", (cap_line, 1)), 201)
     expect(staff.post(f"{shop.path}/refund-requests/{refund['request_id']}/approve"), 200)
     dropped = order(c2, shop, "parcel", [shop.line("Linen shirt", 1, "Black / L")])
     expect(c2.client.post(f"/v1/shop/orders/{dropped['order_id']}/cancel"), 200)

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import psycopg
+import requests
 
 from support.api import ADDRESS, Customer, Partner, Platform, expect
 
@@ -95,6 +96,22 @@ def order(
         body["shipping_address"] = ADDRESS
     response = customer.client.post("/v1/shop/orders", json=body, headers={"Idempotency-Key": key or uuid.uuid4().hex})
     return expect(response, expect_status) if expect_status else response
+
+
+def ask_refund(customer: Customer, order_id: str, reason: str, *lines: tuple[str, int]) -> requests.Response:
+    """The customer asks to refund ``(line_id, quantity)`` lines of an order; the response, to check."""
+    body = {"reason": reason, "lines": [{"line_id": line_id, "quantity": quantity} for line_id, quantity in lines]}
+    return customer.client.post(f"/v1/shop/orders/{order_id}/refund-requests", json=body)
+
+
+def ask_exchange(
+    customer: Customer, store: Store, order_id: str, reason: str, line_id: str, product_name: str, label: str
+) -> requests.Response:
+    """The customer asks to exchange one of a line for the product's option ``label``; the response, to check."""
+    line = {"line_id": line_id, "quantity": 1, "option_id": store.option(product_name, label)}
+    return customer.client.post(
+        f"/v1/shop/orders/{order_id}/exchange-requests", json={"reason": reason, "lines": [line]}
+    )
 
 
 def stock_of(store: Store, product_name: str) -> dict[str, int | None]:

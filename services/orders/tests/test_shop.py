@@ -6,7 +6,7 @@ with tenancy and roles enforced."""
 from chassis.testing import eventually
 from support.api import assert_error, expect
 
-from .helpers import ADDRESS, fashion_shop, order, outbox, stock_of
+from .helpers import ADDRESS, ask_exchange, ask_refund, fashion_shop, order, outbox, stock_of
 
 
 def test_r_ord_6_to_r_ord_9_a_parcel_from_order_to_review(partner_center, rpc):
@@ -60,21 +60,9 @@ def test_r_ord_6_to_r_ord_9_a_parcel_from_order_to_review(partner_center, rpc):
     assert expect(stranger.client.get("/v1/shop/orders"), 200)["items"] == []
 
     # R-ORD-8 before shipment: a partial refund returns its stock; refunding everything left is a cancellation.
-    refund = expect(
-        customer.client.post(
-            f"{my_order}/refund-requests",
-            json={"reason": "ordered one too many", "lines": [{"line_id": white_m, "quantity": 1}]},
-        ),
-        201,
-    )
+    refund = expect(ask_refund(customer, placed["order_id"], "ordered one too many", (white_m, 1)), 201)
     assert (refund["status"], refund["amount"]) == ("requested", 39000)
-    assert_error(
-        customer.client.post(
-            f"{my_order}/refund-requests", json={"reason": "x", "lines": [{"line_id": white_m, "quantity": 2}]}
-        ),
-        409,
-        "quantity_exceeds_order",
-    )
+    assert_error(ask_refund(customer, placed["order_id"], "x", (white_m, 2)), 409, "quantity_exceeds_order")
     assert_error(staff.post(f"{shop.path}/refund-requests/{refund['request_id']}/reject", json={}), 422)
     assert_error(
         other_shop.partner.admin.client.post(f"{other_shop.path}/refund-requests/{refund['request_id']}/approve"),
@@ -92,13 +80,7 @@ def test_r_ord_6_to_r_ord_9_a_parcel_from_order_to_review(partner_center, rpc):
     )
     # (the partner may still cancel it, the rest refunded: test_shop_money.py, issue 18)
     assert_error(
-        customer.client.post(
-            f"{my_order}/exchange-requests",
-            json={
-                "reason": "size",
-                "lines": [{"line_id": white_m, "quantity": 1, "option_id": shop.option("Linen shirt", "White / L")}],
-            },
-        ),
+        ask_exchange(customer, shop, placed["order_id"], "size", white_m, "Linen shirt", "White / L"),
         409,
         "invalid_state",
     )  # R-ORD-4: not before it is shipped
@@ -116,48 +98,22 @@ def test_r_ord_6_to_r_ord_9_a_parcel_from_order_to_review(partner_center, rpc):
     ) and shipped["shipped_at"]
 
     # R-ORD-8 after shipment: a refund returns no stock (the goods are with the customer); a rejection has a reason.
-    late = expect(
-        customer.client.post(
-            f"{my_order}/refund-requests",
-            json={"reason": "colour differs", "lines": [{"line_id": black_l, "quantity": 1}]},
-        ),
-        201,
-    )
+    late = expect(ask_refund(customer, placed["order_id"], "colour differs", (black_l, 1)), 201)
     rejected = expect(
         staff.post(f"{shop.path}/refund-requests/{late['request_id']}/reject", json={"reason": "worn"}), 200
     )
     assert (rejected["status"], rejected["decision_reason"]) == ("rejected", "worn")
-    again = expect(
-        customer.client.post(
-            f"{my_order}/refund-requests",
-            json={"reason": "colour differs, unworn", "lines": [{"line_id": black_l, "quantity": 1}]},
-        ),
-        201,
-    )
+    again = expect(ask_refund(customer, placed["order_id"], "colour differs, unworn", (black_l, 1)), 201)
     expect(staff.post(f"{shop.path}/refund-requests/{again['request_id']}/approve"), 200)
     assert stock_of(shop, "Linen shirt") == {"White / M": 4, "White / L": 1, "Black / L": 2}
 
     # Exchanges: another option at the same price; the new option is held before the old one returns.
     error = assert_error(
-        customer.client.post(
-            f"{my_order}/exchange-requests",
-            json={
-                "reason": "size",
-                "lines": [{"line_id": white_m, "quantity": 1, "option_id": shop.option("Linen shirt", "Black / L")}],
-            },
-        ),
-        409,
+        ask_exchange(customer, shop, placed["order_id"], "size", white_m, "Linen shirt", "Black / L"), 409
     )
     assert error["code"] == "exchange_price_differs"
     swap = expect(
-        customer.client.post(
-            f"{my_order}/exchange-requests",
-            json={
-                "reason": "too small",
-                "lines": [{"line_id": white_m, "quantity": 1, "option_id": shop.option("Linen shirt", "White / L")}],
-            },
-        ),
-        201,
+        ask_exchange(customer, shop, placed["order_id"], "too small", white_m, "Linen shirt", "White / L"), 201
     )
     expect(staff.post(f"{shop.path}/exchange-requests/{swap['request_id']}/approve"), 200)
     assert stock_of(shop, "Linen shirt") == {"White / M": 4, "White / L": 0, "Black / L": 2}  # not returned yet
@@ -173,14 +129,7 @@ def test_r_ord_6_to_r_ord_9_a_parcel_from_order_to_review(partner_center, rpc):
         200,
     )
     sold_out = expect(
-        customer.client.post(
-            f"{my_order}/exchange-requests",
-            json={
-                "reason": "back to M",
-                "lines": [{"line_id": white_l, "quantity": 1, "option_id": shop.option("Linen shirt", "White / M")}],
-            },
-        ),
-        201,
+        ask_exchange(customer, shop, placed["order_id"], "back to M", white_l, "Linen shirt", "White / M"), 201
     )
     assert_error(
         staff.post(f"{shop.path}/exchange-requests/{sold_out['request_id']}/approve"), 409, "out_of_stock"
