@@ -43,14 +43,15 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def staff_of(partner_id: str) -> dict:
-    """One staff member per role (the fake accounts' STAFF config)."""
+def staff_of(*partner_ids: str) -> dict:
+    """One staff member per role of each partner (the fake accounts' STAFF config)."""
     return {
         partner_id: [
             {"member_id": f"{partner_id}-admin", "role": "admin"},
             {"member_id": f"{partner_id}-master", "role": "master"},
             {"member_id": f"{partner_id}-member", "role": "member"},
         ]
+        for partner_id in partner_ids
     }
 
 

@@ -7,33 +7,18 @@ import pytest
 from chassis.errors import NotFound, RateLimited, ValidationFailed
 from chassis.testing import eventually
 
-from .support import (
-    FAKE_ACCOUNTS,
-    FAST,
-    WebhookReceiver,
-    event,
-    new_id,
-    order,
-    publish,
-    query,
-    reservation,
-    scalar,
-    staff_of,
-)
+from .support import WebhookReceiver, event, new_id, order, publish, query, reservation, scalar
 
 
 def test_channel_messages_reach_the_chosen_audience_and_the_rate_limit_holds_under_concurrency(
-    run_service, rpc, amqp_uri
+    run_service, start_notifications, rpc, amqp_uri
 ):
     """R-NTF-3: coupons and on-site notices to the partner's own customers only
     (who they are, insights says: it reads the same events)."""
     partner_id, other_partner = new_id("p"), new_id("p")
     c1, c2, c3, c4, stranger = (new_id("c") for _ in range(5))
-    run_service(FAKE_ACCOUNTS, STAFF={**staff_of(partner_id), **staff_of(other_partner)})
     run_service("insights", EVENT_RETRY_BASE_MS=100)
-    db = run_service("notifications", **{**FAST, "CHANNEL_RATE_LIMIT": 4, "CHANNEL_RATE_WINDOW_S": 3600}).config[
-        "DATABASE_URL"
-    ]
+    db = start_notifications(partner_id, other_partner, CHANNEL_RATE_LIMIT=4, CHANNEL_RATE_WINDOW_S=3600)
     publish(
         amqp_uri,
         [
@@ -126,13 +111,14 @@ def test_channel_messages_reach_the_chosen_audience_and_the_rate_limit_holds_und
     assert len(listed["items"]) == 3 and listed["next_cursor"]
 
 
-def test_accepted_chat_opens_a_conversation_both_sides_use_and_erasure_pseudonymises_it(run_service, rpc, amqp_uri):
+def test_accepted_chat_opens_a_conversation_both_sides_use_and_erasure_pseudonymises_it(
+    start_notifications, rpc, amqp_uri
+):
     """R-RSV-11: no conversation before acceptance; after it, staff and customer
     exchange messages, each side sees its unread count; other partners and
     customers get 404. Then customer.erased and member.withdrawn."""
     partner_id, customer_id = new_id("p"), new_id("c")
-    run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
-    db = run_service("notifications", **FAST).config["DATABASE_URL"]
+    db = start_notifications(partner_id)
     booking = reservation(partner_id, customer_id, invitation_id=new_id("inv"))
     with WebhookReceiver() as receiver:  # its delivery log holds the booking too, until erasure
         rpc.notifications.create_webhook(partner_id, {"url": receiver.url, "events": ["reservation.requested"]})

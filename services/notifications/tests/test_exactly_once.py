@@ -9,20 +9,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from chassis.testing import eventually
 
-from .support import (
-    FAKE_ACCOUNTS,
-    WebhookReceiver,
-    event,
-    new_id,
-    order,
-    parked,
-    publish,
-    query,
-    queues_settled,
-    reservation,
-    scalar,
-    staff_of,
-)
+from .support import WebhookReceiver, event, new_id, order, parked, publish, query, queues_settled, reservation, scalar
 
 EVENTS = 2000
 # kind -> messages per event with the fake accounts' three staff members
@@ -54,10 +41,10 @@ def answers(amqp_uri) -> bool:
 
 
 def test_2000_events_each_delivered_twice_with_a_kill_9_mid_stream_give_exactly_one_message_per_recipient(
-    run_service, service_process, make_database, amqp_uri, rpc
+    start_accounts, service_process, make_database, amqp_uri, rpc
 ):
     partner_id = new_id("p")
-    run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
+    start_accounts(partner_id)
     db = make_database("notifications")
     # Deliveries leased by the killed process come back after 4 s instead of 35.
     env = {

@@ -9,20 +9,7 @@ from chassis.testing import eventually
 from chassis.tests.broker import queue_depths
 from chassis.topology import dead_letter_queue, retry_queue
 
-from .support import (
-    FAKE_ACCOUNTS,
-    FAST,
-    event,
-    new_id,
-    order,
-    parked,
-    publish,
-    query,
-    queues_settled,
-    reservation,
-    scalar,
-    staff_of,
-)
+from .support import FAST, event, new_id, order, parked, publish, query, queues_settled, reservation, scalar
 
 ALL_STAFF = ("admin", "master", "member")
 MANAGERS = ("admin", "master")
@@ -135,14 +122,12 @@ def payload_for(event_type: str, partner_id: str, customer_id: str, friend_id: s
 
 
 def test_each_event_kind_gives_each_recipient_one_message_in_both_languages_even_when_delivered_twice(
-    run_service, rpc, amqp_uri
+    start_notifications, rpc, amqp_uri
 ):
     """R-NTF-1 / R-NTF-2: every kind, every recipient, ko and en, one message
     per recipient per event although every event is delivered twice."""
     partner_id, customer_id, friend_id, invitee_id, operator_id = (new_id(p) for p in ("p", "c", "friend", "m", "op"))
-    run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id), OPERATORS=[operator_id])
-    container = run_service("notifications", **FAST)
-    db = container.config["DATABASE_URL"]
+    db = start_notifications(partner_id, operators=[operator_id])
 
     events = {t: event(t, payload_for(t, partner_id, customer_id, friend_id, invitee_id)) for t in EXPECTED}
     publish(amqp_uri, list(events.values()) + list(events.values()))  # every event twice
@@ -246,7 +231,9 @@ def test_bad_list_queries_are_refused_naming_the_field(run_service, rpc):
         rpc.notifications.mark_customer_message_read("c-1", "not-a-uuid")
 
 
-def test_staff_message_waits_in_retry_while_accounts_lacks_the_rpc_then_is_delivered(run_service, amqp_uri):
+def test_staff_message_waits_in_retry_while_accounts_lacks_the_rpc_then_is_delivered(
+    run_service, start_accounts, amqp_uri
+):
     """A missing accounts RPC fails the delivery into retry; nothing is half
     stored (not even the customer's message), nothing is dropped."""
     partner_id, customer_id = new_id("p"), new_id("c")
@@ -254,7 +241,7 @@ def test_staff_message_waits_in_retry_while_accounts_lacks_the_rpc_then_is_deliv
         "notifications", **{**FAST, "EVENT_MAX_ATTEMPTS": 30, "EVENT_RETRY_BASE_MS": 200, "RPC_TIMEOUT": 1}
     )
     db = container.config["DATABASE_URL"]
-    accounts_without = run_service(FAKE_ACCOUNTS, SERVICE_CLASS="fake_accounts.service:AccountsWithoutStaffDirectory")
+    accounts_without = start_accounts(SERVICE_CLASS="fake_accounts.service:AccountsWithoutStaffDirectory")
     sub = Subscription("reservation.requested", "notifications", "on_reservation_requested")
     publish(amqp_uri, [event("reservation.requested", reservation(partner_id, customer_id))])
     eventually(
@@ -266,7 +253,7 @@ def test_staff_message_waits_in_retry_while_accounts_lacks_the_rpc_then_is_deliv
     assert scalar(db, "SELECT count(*) FROM messages") == 0
     accounts_without.stop()
 
-    run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
+    start_accounts(partner_id)
     eventually(
         lambda: scalar(db, "SELECT count(*) FROM messages") == 4,
         timeout=30,

@@ -15,7 +15,7 @@ from chassis.errors import ValidationFailed
 from chassis.testing import eventually, free_port
 from notifications import channels, domain
 
-from .support import FAKE_ACCOUNTS, FAST, event, new_id, publish, reservation, staff_of
+from .support import event, new_id, publish, reservation
 
 NOT_GLOBAL = [
     "10.0.0.1",
@@ -70,10 +70,9 @@ class Endpoint:
         self.server.server_close()
 
 
-def test_every_non_global_address_class_is_refused_at_registration(run_service, rpc, monkeypatch):
+def test_every_non_global_address_class_is_refused_at_registration(start_notifications, rpc, monkeypatch):
     partner_id = new_id("p")
-    run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
-    run_service("notifications", **{**FAST, "WEBHOOK_ALLOW_PRIVATE": False})
+    start_notifications(partner_id, WEBHOOK_ALLOW_PRIVATE=False)
     monkeypatch.setattr(
         channels.WebhookChannel,
         "resolver",
@@ -90,11 +89,10 @@ def test_every_non_global_address_class_is_refused_at_registration(run_service, 
 
 
 def test_a_rebinding_name_cannot_reach_127_0_0_1_and_answers_are_read_up_to_a_cap(
-    run_service, rpc, amqp_uri, monkeypatch
+    start_notifications, rpc, amqp_uri, monkeypatch
 ):
     partner_id, customer_id = new_id("p"), new_id("c")
-    run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
-    run_service("notifications", **{**FAST, "WEBHOOK_ALLOW_PRIVATE": False})
+    start_notifications(partner_id, WEBHOOK_ALLOW_PRIVATE=False)
     # The pretend internet is 127.0.0.2; 127.0.0.1 is the inside the name re-binds to after two answers.
     monkeypatch.setattr(domain, "address_refusal", lambda a: None if a == "127.0.0.2" else "not a global address")
     lookups = []
@@ -142,10 +140,9 @@ def test_a_rebinding_name_cannot_reach_127_0_0_1_and_answers_are_read_up_to_a_ca
         inside.close()
 
 
-def test_secrets_are_sealed_at_rest_and_rotate_with_an_overlap(run_service, rpc, amqp_uri):
+def test_secrets_are_sealed_at_rest_and_rotate_with_an_overlap(start_notifications, rpc, amqp_uri):
     partner_id, customer_id = new_id("p"), new_id("c")
-    run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
-    db = run_service("notifications", **FAST).config["DATABASE_URL"]
+    db = start_notifications(partner_id)
     port = free_port()
     receiver = Endpoint("127.0.0.1", port)
     try:

@@ -11,19 +11,7 @@ from chassis.errors import NotFound, ValidationFailed
 from chassis.testing import eventually
 from notifications import domain
 
-from .support import (
-    FAKE_ACCOUNTS,
-    FAST,
-    WebhookReceiver,
-    event,
-    new_id,
-    order,
-    publish,
-    query,
-    reservation,
-    scalar,
-    staff_of,
-)
+from .support import FAST, WebhookReceiver, event, new_id, order, publish, query, reservation, scalar
 
 
 def assert_signed(request: dict, secret: str) -> dict:
@@ -34,10 +22,11 @@ def assert_signed(request: dict, secret: str) -> dict:
     return json.loads(request["body"])
 
 
-def test_deliveries_are_signed_logged_and_a_slow_endpoint_does_not_hold_up_the_inboxes(run_service, rpc, amqp_uri):
+def test_deliveries_are_signed_logged_and_a_slow_endpoint_does_not_hold_up_the_inboxes(
+    start_notifications, rpc, amqp_uri
+):
     partner_id, customer_id = new_id("p"), new_id("c")
-    run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
-    db = run_service("notifications", **{**FAST, "WEBHOOK_TIMEOUT": 30}).config["DATABASE_URL"]
+    db = start_notifications(partner_id, WEBHOOK_TIMEOUT=30)
     with WebhookReceiver(script=[("hold", 200), 200]) as receiver:
         hook = rpc.notifications.create_webhook(
             partner_id, {"url": receiver.url, "events": ["reservation.*"], "description": "PMS sync"}
@@ -96,10 +85,9 @@ def test_deliveries_are_signed_logged_and_a_slow_endpoint_does_not_hold_up_the_i
         assert field in failure.value.details["fields"]
 
 
-def test_retries_on_timeout_and_500_back_off_then_deliver_the_same_signed_delivery(run_service, rpc, amqp_uri):
+def test_retries_on_timeout_and_500_back_off_then_deliver_the_same_signed_delivery(start_notifications, rpc, amqp_uri):
     partner_id = new_id("p")
-    run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
-    run_service("notifications", **{**FAST, "WEBHOOK_TIMEOUT": 0.5})
+    start_notifications(partner_id, WEBHOOK_TIMEOUT=0.5)
     with WebhookReceiver(script=[("sleep", 2, 200), 500, 200]) as receiver:
         hook = rpc.notifications.create_webhook(partner_id, {"url": receiver.url, "events": ["order.received"]})
         publish(amqp_uri, [event("order.received", order(partner_id, new_id("c")))])
@@ -129,10 +117,11 @@ def test_retries_on_timeout_and_500_back_off_then_deliver_the_same_signed_delive
         assert gaps[1] >= policy.nominal_delay(2) / 2
 
 
-def test_failing_endpoint_is_retried_with_growing_gaps_then_disabled_and_the_managers_told(run_service, rpc, amqp_uri):
+def test_failing_endpoint_is_retried_with_growing_gaps_then_disabled_and_the_managers_told(
+    start_notifications, rpc, amqp_uri
+):
     partner_id, customer_id = new_id("p"), new_id("c")
-    run_service(FAKE_ACCOUNTS, STAFF=staff_of(partner_id))
-    db = run_service("notifications", **FAST).config["DATABASE_URL"]
+    db = start_notifications(partner_id)
     with WebhookReceiver(script=[500]) as receiver:
         hook = rpc.notifications.create_webhook(partner_id, {"url": receiver.url, "events": ["*"]})
         publish(amqp_uri, [event("reservation.completed", reservation(partner_id, customer_id))])
