@@ -6,7 +6,6 @@ handled once). Real processes, stopped with SIGTERM as Kubernetes does."""
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import psycopg
 import requests
 
 from chassis.testing import eventually
-from chassis.tests.broker import queue_depths, vhost_of
+from chassis.tests.broker import queue_depths, rpc_consumers
 
 HERE = Path(__file__).resolve().parent
 PROBE = str(HERE.parents[1] / "libs" / "chassis" / "tests" / "chassis_probe")
@@ -74,17 +73,6 @@ class RequestStream:
 
     def succeeded_between(self, start: float, end: float) -> int:
         return sum(1 for o in self.outcomes if o.status in (200, 201) and start <= o.ended_at <= end)
-
-
-def rpc_consumers(amqp_uri: str, queue: str) -> int:
-    out = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", vhost_of(amqp_uri), "--no-table-headers", "name", "consumers"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    return next((int(line.split()[1]) for line in out.splitlines() if line.split()[0] == queue), 0)
 
 
 def stored(database_url: str) -> tuple[set[str], dict[str, int], int]:

@@ -6,6 +6,7 @@ from urllib.parse import urlparse
 from kombu import Connection, Exchange, Producer
 
 from chassis.envelope import Envelope
+from chassis.privacy import pseudonym
 from chassis.topology import EVENTS_EXCHANGE
 
 
@@ -39,6 +40,20 @@ def queue_depths(amqp_uri: str) -> dict[str, tuple[int, int]]:
     return depths
 
 
+def rpc_consumers(amqp_uri: str, queue: str) -> int:
+    """How many consumers a queue has (0 when it does not exist yet); -1 when
+    rabbitmqctl failed, as it now and then does on a busy shared broker: ask again."""
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost_of(amqp_uri), "--no-table-headers", "name", "consumers"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if listed.returncode != 0:
+        return -1
+    return next((int(n) for name, n in (line.split() for line in listed.stdout.splitlines()) if name == queue), 0)
+
+
 def publish_envelope(amqp_uri: str, envelope: Envelope) -> None:
     """Publish as the relay does (confirmed, persistent), bypassing any outbox."""
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
@@ -51,3 +66,12 @@ def publish_envelope(amqp_uri: str, envelope: Envelope) -> None:
             delivery_mode=2,
             mandatory=True,
         )
+
+
+def erasure(kind: str, person_id: str) -> Envelope:
+    """What accounts publishes when a customer is erased (``kind`` "customer": customer.erased) or a
+    member withdraws ("member": member.withdrawn): the id and its pseudonym (R-ACC-3)."""
+    event_type = {"customer": "customer.erased", "member": "member.withdrawn"}[kind]
+    return Envelope(
+        type=event_type, source="accounts", payload={f"{kind}_id": person_id, "pseudonym": pseudonym(kind, person_id)}
+    )

@@ -4,7 +4,6 @@ refused with capacity_exhausted / out_of_stock, nothing else happens (no
 deadlock, no timeout), and the database agrees."""
 
 import random
-import subprocess
 
 import psycopg
 import pytest
@@ -12,22 +11,11 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from chassis.errors import DomainError
 from chassis.testing import eventually
+from chassis.tests.broker import rpc_consumers
 
 from .helpers import ACCOUNTS_STANDIN, approved, booking_body, day, goods_body, partner
 
 HOLDS_PER_ROUND = 200
-
-
-def rpc_consumers(amqp_uri: str, queue: str = "rpc-catalog") -> int:
-    vhost = amqp_uri.rsplit("/", 1)[1]
-    out = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "--no-table-headers", "name", "consumers"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    return next((int(n) for name, n in (line.split() for line in out.splitlines()) if name == queue), 0)
 
 
 def deadlocks(url: str) -> int:
@@ -41,7 +29,9 @@ def two_catalogs(service_process, make_database, amqp_uri, run_service):
     url = make_database("catalog")
     for _ in range(2):  # 6 workers each: 12 transactions at once, and few connections on a shared server
         service_process("catalog", database_url=url, PC_LOG_LEVEL="WARNING", PC_MAX_WORKERS="6").start()
-    eventually(lambda: rpc_consumers(amqp_uri) == 2, timeout=60, message="two catalog processes consuming")
+    eventually(
+        lambda: rpc_consumers(amqp_uri, "rpc-catalog") == 2, timeout=60, message="two catalog processes consuming"
+    )
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as rpc:
         yield rpc, url
 

@@ -3,30 +3,18 @@ the gateway for an option with stock S, served by two orders processes.
 Exactly S succeed and the rest are 409 out_of_stock (no 5xx), the option then
 shows sold out, and cancelling one order makes exactly one more possible."""
 
-import subprocess
 import uuid
 
 import eventlet
 
 from chassis.testing import eventually
+from chassis.tests.broker import rpc_consumers
 from support.api import assert_error, expect
 
 from .helpers import ADDRESS, db_rows, fashion_shop, stock_of
 
 STOCK = 37
 STORM = 200
-
-
-def rpc_consumers(amqp_uri: str, queue: str) -> int:
-    vhost = amqp_uri.rsplit("/", 1)[1]
-    out = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "--no-table-headers", "name", "consumers"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    return next((int(n) for name, n in (line.split() for line in out.splitlines()) if name == queue), 0)
 
 
 def test_r_ord_6_two_hundred_concurrent_orders_on_two_processes_take_exactly_the_stock(

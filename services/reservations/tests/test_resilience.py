@@ -19,10 +19,12 @@ import uuid
 
 import eventlet
 import psycopg
+import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from chassis.testing import eventually
+from chassis.tests.broker import rpc_consumers
 from support.api import Platform, expect
 from support.fixtures import CHEAP_PASSWORD_HASHING, NO_RATE_LIMITS
 
@@ -33,58 +35,39 @@ CUSTOMERS = 200
 QUIET = {"PC_LOG_LEVEL": "WARNING", "PC_RESERVATIONS_TIMERS": "false", "PC_MAX_WORKERS": "5"}
 
 
-def rpc_consumers(amqp_uri: str, queue: str) -> int:
-    vhost = amqp_uri.rsplit("/", 1)[1]
-    listed = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "--no-table-headers", "name", "consumers"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if listed.returncode != 0:  # rabbitmqctl is busy now and then on a shared broker: ask again
-        return -1
-    out = listed.stdout
-    return next((int(n) for name, n in (line.split() for line in out.splitlines()) if name == queue), 0)
-
-
 def scalar(url: str, sql: str, params=()):
     with psycopg.connect(url) as conn:
         return conn.execute(sql, params).fetchone()[0]
 
 
-def start_platform(
-    run_service,
-    gateway,
-    service_process,
-    make_database,
-    amqp_uri,
-    *,
-    catalogs: int,
-    reservations: int,
-    dev_key_file: str,
-    gateway_config: dict | None = None,
-) -> tuple[Platform, str, list]:
-    """accounts and the gateway in this process; reservations then catalog as real processes."""
-    accounts = run_service("accounts", **CHEAP_PASSWORD_HASHING)
-    catalog_url, reservations_url = make_database("catalog"), make_database("reservations")
-    processes = [
-        service_process("reservations", database_url=reservations_url, **QUIET).start() for _ in range(reservations)
-    ]
-    processes += [service_process("catalog", database_url=catalog_url, **QUIET).start() for _ in range(catalogs)]
-    eventually(
-        lambda: (
-            rpc_consumers(amqp_uri, "rpc-catalog") == catalogs
-            and rpc_consumers(amqp_uri, "rpc-reservations") == reservations
-        ),
-        timeout=90,
-        interval=0.5,
-        message="service processes consuming",
-    )
-    url = gateway(
-        downstream=["accounts", "catalog", "reservations"],
-        **{**NO_RATE_LIMITS, "OIDC_DEV_KEY_FILE": dev_key_file, **(gateway_config or {})},
-    )
-    return Platform(url, {"accounts": accounts}, dev_key_file), reservations_url, processes
+@pytest.fixture
+def start_platform(run_service, gateway, service_process, make_database, amqp_uri, dev_issuer_key_file):
+    """``start_platform(catalogs=, reservations=, gateway_config=None)``: accounts and the gateway in
+    this process; reservations then catalog as real processes. (platform, reservations' database, processes)."""
+
+    def start(*, catalogs: int, reservations: int, gateway_config: dict | None = None) -> tuple[Platform, str, list]:
+        accounts = run_service("accounts", **CHEAP_PASSWORD_HASHING)
+        catalog_url, reservations_url = make_database("catalog"), make_database("reservations")
+        processes = [
+            service_process("reservations", database_url=reservations_url, **QUIET).start() for _ in range(reservations)
+        ]
+        processes += [service_process("catalog", database_url=catalog_url, **QUIET).start() for _ in range(catalogs)]
+        eventually(
+            lambda: (
+                rpc_consumers(amqp_uri, "rpc-catalog") == catalogs
+                and rpc_consumers(amqp_uri, "rpc-reservations") == reservations
+            ),
+            timeout=90,
+            interval=0.5,
+            message="service processes consuming",
+        )
+        url = gateway(
+            downstream=["accounts", "catalog", "reservations"],
+            **{**NO_RATE_LIMITS, "OIDC_DEV_KEY_FILE": dev_issuer_key_file, **(gateway_config or {})},
+        )
+        return Platform(url, {"accounts": accounts}, dev_issuer_key_file), reservations_url, processes
+
+    return start
 
 
 def customers(pc: Platform, count: int) -> list:
@@ -122,19 +105,9 @@ def slot_of(partner, product, time) -> dict:
 
 
 def test_r_rsv_3_no_oversell_with_two_processes_each_and_one_key_sent_50_times_books_once(
-    run_service, gateway, service_process, make_database, amqp_uri, dev_issuer_key_file
+    start_platform,
 ):
-    pc, url, processes = start_platform(
-        run_service,
-        gateway,
-        service_process,
-        make_database,
-        amqp_uri,
-        catalogs=2,
-        reservations=2,
-        dev_key_file=dev_issuer_key_file,
-        gateway_config={"RPC_TIMEOUT": 30},
-    )
+    pc, url, processes = start_platform(catalogs=2, reservations=2, gateway_config={"RPC_TIMEOUT": 30})
     partner = pc.create_partner(category="exhibition")
     capacities = {"09:00": 1, "10:00": 25, "12:00": 10}
     product = live_product(
@@ -187,19 +160,9 @@ def test_r_rsv_3_no_oversell_with_two_processes_each_and_one_key_sent_50_times_b
 
 
 def test_kill_9_during_a_booking_stream_loses_no_accepted_booking_and_leaks_no_capacity(
-    run_service, gateway, service_process, make_database, amqp_uri, dev_issuer_key_file
+    start_platform, service_process, amqp_uri
 ):
-    pc, url, (first, catalog) = start_platform(
-        run_service,
-        gateway,
-        service_process,
-        make_database,
-        amqp_uri,
-        catalogs=1,
-        reservations=1,
-        dev_key_file=dev_issuer_key_file,
-        gateway_config={"RPC_TIMEOUT": 3},
-    )
+    pc, url, (first, catalog) = start_platform(catalogs=1, reservations=1, gateway_config={"RPC_TIMEOUT": 3})
     partner = pc.create_partner(category="exhibition")
     product = live_product(
         pc, partner, slots=[{"date": day(), "time": "10:00", "capacity": 5000}], settings={"confirmation": "auto"}
