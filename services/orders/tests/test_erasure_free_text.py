@@ -1,10 +1,9 @@
 """R-ACC-3 extended (issue 16): an erased customer's free text goes too: what
 they wrote in inquiries and refund requests may name them or give a phone."""
 
-from chassis.envelope import Envelope
 from chassis.privacy import pseudonym
 from chassis.testing import eventually
-from chassis.tests.broker import publish_envelope
+from chassis.tests.broker import erasure, publish_envelope
 from support.api import expect
 
 from .helpers import cafe, db_rows, order
@@ -24,12 +23,7 @@ def test_R_ACC_3_erasure_clears_inquiries_and_request_reasons(partner_center, am
         )
     orders_db = pc.containers["orders"].config["DATABASE_URL"]
     alias = pseudonym("customer", customer.customer_id)
-    publish_envelope(
-        amqp_uri,
-        Envelope(
-            type="customer.erased", source="accounts", payload={"customer_id": customer.customer_id, "pseudonym": alias}
-        ),
-    )
+    publish_envelope(amqp_uri, erasure("customer", customer.customer_id))
     eventually(
         lambda: db_rows(orders_db, "SELECT body FROM inquiries WHERE customer_id = %s", (alias,)) == [("",)],
         timeout=20,

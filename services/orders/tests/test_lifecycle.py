@@ -8,7 +8,7 @@ import datetime as dt
 from chassis.envelope import Envelope
 from chassis.privacy import pseudonym
 from chassis.testing import eventually
-from chassis.tests.broker import publish_envelope
+from chassis.tests.broker import erasure, publish_envelope
 from support.api import expect
 
 from .helpers import cafe, db_rows, order
@@ -46,9 +46,7 @@ def test_dashboard_by_role_erasure_and_withdrawal_with_duplicates_and_settlement
 
     # R-ACC-3: the customer is erased; their orders keep amounts and lines, lose name, phone and address.
     alias = pseudonym("customer", customer.customer_id)
-    erased = Envelope(
-        type="customer.erased", source="accounts", payload={"customer_id": customer.customer_id, "pseudonym": alias}
-    )
+    erased = erasure("customer", customer.customer_id)
     for _ in range(2):  # delivered twice: one effect
         publish_envelope(amqp_uri, erased)
     eventually(

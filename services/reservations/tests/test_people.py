@@ -4,10 +4,9 @@
 
 import uuid
 
-from chassis.envelope import Envelope
 from chassis.privacy import pseudonym
 from chassis.testing import eventually
-from chassis.tests.broker import publish_envelope
+from chassis.tests.broker import erasure, publish_envelope
 from support.api import assert_error, expect
 
 from .helpers import booked, day, db_rows, live_product, outbox
@@ -152,16 +151,9 @@ def test_r_rsv_10_r_rsv_11_share_save_transfer_chat_and_erasure(partner_center):
     # staff member stays only as a pseudonym in the history.
     amqp = pc.containers["reservations"].config["AMQP_URI"]
     erased = pseudonym("customer", booker.customer_id)
-    publish_envelope(
-        amqp,
-        Envelope(
-            type="customer.erased", source="accounts", payload={"customer_id": booker.customer_id, "pseudonym": erased}
-        ),
-    )
+    publish_envelope(amqp, erasure("customer", booker.customer_id))
     withdrawn = pseudonym("member", staff.member_id)
-    duplicate = Envelope(
-        type="member.withdrawn", source="accounts", payload={"member_id": staff.member_id, "pseudonym": withdrawn}
-    )
+    duplicate = erasure("member", staff.member_id)
     publish_envelope(amqp, duplicate)
     publish_envelope(amqp, duplicate)  # delivered twice: one effect
     view_path = f"{partner.path}/reservations/{reservation['number']}"

@@ -8,10 +8,9 @@ and of the replying staff member."""
 import datetime as dt
 import uuid
 
-from chassis.envelope import Envelope
 from chassis.privacy import pseudonym
 from chassis.testing import eventually
-from chassis.tests.broker import publish_envelope
+from chassis.tests.broker import erasure, publish_envelope
 from chassis.partner_time import PARTNER_TIME_ZONE
 from support.api import assert_error, expect
 
@@ -217,20 +216,8 @@ def test_r_rsv_6_r_cat_6_completed_reservations_reviewed_once_and_replied_once_o
     # Erasure: the reviewer and the replying member become pseudonyms; rating and text stay.
     amqp = pc.containers["reservations"].config["AMQP_URI"]
     erased, withdrawn = pseudonym("customer", customer.customer_id), pseudonym("member", staff.member_id)
-    publish_envelope(
-        amqp,
-        Envelope(
-            type="customer.erased",
-            source="accounts",
-            payload={"customer_id": customer.customer_id, "pseudonym": erased},
-        ),
-    )
-    publish_envelope(
-        amqp,
-        Envelope(
-            type="member.withdrawn", source="accounts", payload={"member_id": staff.member_id, "pseudonym": withdrawn}
-        ),
-    )
+    publish_envelope(amqp, erasure("customer", customer.customer_id))
+    publish_envelope(amqp, erasure("member", staff.member_id))
     query = "SELECT customer_id, replied_by, request_key, rating, body FROM reviews ORDER BY created_at"
     eventually(
         lambda: db_rows(url, query) == [(erased, withdrawn, None, 5, "Great cut"), (erased, None, None, 3, "Fine")],
