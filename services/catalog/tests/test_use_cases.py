@@ -179,37 +179,30 @@ class FakeStore:
     def hold_row(self, uow, hold_id, lock=False):
         return copy.deepcopy(self.holds.get(hold_id))
 
-    def claim_hold_id(self, uow, hold_id, partner_id, fingerprint, result, lines, redemption_key=None):
+    def _new_hold(
+        self, hold_id, partner_id, status, fingerprint, result, lines, released_at=None, redemption_key=None
+    ) -> bool:
+        """A hold row under an id not taken yet (False when it is), as the store's INSERT ... ON CONFLICT."""
         if hold_id in self.holds:
             return False
         self.holds[hold_id] = {
             "hold_id": hold_id,
             "partner_id": partner_id,
-            "status": "held",
+            "status": status,
             "fingerprint": fingerprint,
             "result": copy.deepcopy(result),
             "lines": lines,
             "created_at": NOW,
-            "released_at": None,
+            "released_at": released_at,
             "redemption_key": redemption_key,
         }
         return True
 
+    def claim_hold_id(self, uow, hold_id, partner_id, fingerprint, result, lines, redemption_key=None):
+        return self._new_hold(hold_id, partner_id, "held", fingerprint, result, lines, redemption_key=redemption_key)
+
     def tombstone_hold_id(self, uow, hold_id, partner_id):
-        if hold_id in self.holds:
-            return False
-        self.holds[hold_id] = {
-            "hold_id": hold_id,
-            "partner_id": partner_id,
-            "status": "released",
-            "fingerprint": "",
-            "result": {},
-            "lines": [],
-            "created_at": NOW,
-            "released_at": NOW,
-            "redemption_key": None,
-        }
-        return True
+        return self._new_hold(hold_id, partner_id, "released", "", {}, [], released_at=NOW)
 
     def set_hold_lines(self, uow, hold_id, lines):
         self.holds[hold_id]["lines"] = lines
