@@ -88,36 +88,18 @@ def test_R_ACC_12_forged_expired_wrong_audience_wrong_issuer_tokens_are_401(plat
     refused(pc, pc.id_token("010-1234-5678", iat=now + 3600, exp=now + 7200))  # issued in the future
     refused(pc, pc.id_token("010-1234-5678", phone_number_verified=False))  # unverified phone
     refused(pc, pc.id_token("010-1234-5678", sub=None))  # nobody
-    unsigned = jwt.encode(
-        {
-            "iss": issuer.issuer,
-            "aud": "partner-center",
-            "sub": "x",
-            "iat": now,
-            "exp": now + 60,
-            "phone_number": "+821012345678",
-            "phone_number_verified": True,
-        },
-        None,
-        algorithm="none",
-    )
-    refused(pc, unsigned)  # alg none
-    refused(
-        pc,
-        hs256(
-            json.dumps(issuer.public_jwk).encode(),
-            {
-                "iss": issuer.issuer,
-                "aud": "partner-center",
-                "sub": "x",
-                "iat": now,
-                "exp": now + 60,
-                "phone_number": "+821012345678",
-                "phone_number_verified": True,
-            },
-            issuer.kid,
-        ),
-    )
+    # Valid claims, signed by no key or by a secret anyone can read:
+    claims = {
+        "iss": issuer.issuer,
+        "aud": "partner-center",
+        "sub": "x",
+        "iat": now,
+        "exp": now + 60,
+        "phone_number": "+821012345678",
+        "phone_number_verified": True,
+    }
+    refused(pc, jwt.encode(claims, None, algorithm="none"))  # alg none
+    refused(pc, hs256(json.dumps(issuer.public_jwk).encode(), claims, issuer.kid))  # HS256 keyed with our public key
     refused(pc, forged[:-4] + "AAAA")  # tampered
     pc.customer_session()  # and a genuine one still passes
 
