@@ -43,6 +43,17 @@ def at(day, hour: int = 12) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=PARTNER_TIME_ZONE)
 
 
+def published(source: str, event_type: str, payload: dict, occurred_at: datetime | None = None) -> Envelope:
+    """The envelope of a partner's event as ``source``'s outbox publishes it, occurred now unless told."""
+    return Envelope(
+        type=event_type,
+        source=source,
+        partner_id=payload["partner_id"],
+        payload=payload,
+        occurred_at=occurred_at or datetime.now(UTC),
+    )
+
+
 def reservation_event(
     kind: str,
     partner_id: str,
@@ -69,13 +80,7 @@ def reservation_event(
         "booker_name_masked": "김*온",
         "lines": [{"price_id": "adult", "label": "Adult", "quantity": 1, "unit_price": total}],
     }
-    return Envelope(
-        type=f"reservation.{kind}",
-        source="reservations",
-        partner_id=partner_id,
-        payload=payload,
-        occurred_at=occurred_at or datetime.now(UTC),
-    )
+    return published("reservations", f"reservation.{kind}", payload, occurred_at)
 
 
 def order_event(
@@ -116,23 +121,12 @@ def order_event(
         "refunded_line_ids": refunded_lines or [],
         "request_id": request_id,
     }
-    return Envelope(
-        type=f"order.{kind}",
-        source="orders",
-        partner_id=partner_id,
-        payload=payload,
-        occurred_at=occurred_at or datetime.now(UTC),
-    )
+    return published("orders", f"order.{kind}", payload, occurred_at)
 
 
 def partner_event(kind: str, partner_id: str, category: str, occurred_at: datetime | None = None) -> Envelope:
-    return Envelope(
-        type=f"partner.{kind}",
-        source="accounts",
-        partner_id=partner_id,
-        payload={"partner_id": partner_id, "name": "다온 살롱", "category": category, "status": kind},
-        occurred_at=occurred_at or datetime.now(UTC),
-    )
+    payload = {"partner_id": partner_id, "name": "다온 살롱", "category": category, "status": kind}
+    return published("accounts", f"partner.{kind}", payload, occurred_at)
 
 
 def new_partner() -> str:
