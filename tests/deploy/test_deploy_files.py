@@ -48,6 +48,13 @@ DEPLOYED = sorted(SERVICES + WEB_APPS)
 PINNED_PYTHON = re.compile(r"^python:3\.11\.\d+-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?$")
 
 
+def succeeds(*command: str, timeout: int = 60) -> str:
+    """Run a command (a checker, rabbitmqctl) that must exit 0; its output (the failure message shows all it said)."""
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
 def test_generated_deploy_files_are_up_to_date():
     """A new service or subscription needs `tools/pcops.py deploy render`."""
     assert pcops_deploy.render(check=True) == [], "run: tools/pcops.py deploy render"
@@ -57,13 +64,7 @@ def test_generated_deploy_files_are_up_to_date():
 
 
 def test_image_definitions_lint_clean_pinned_non_root_one_target_per_service():
-    lint = subprocess.run(
-        [str(BIN / "hadolint"), "--failure-threshold", "info", str(DEPLOY / "Dockerfile")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert lint.returncode == 0, lint.stdout + lint.stderr
+    succeeds(str(BIN / "hadolint"), "--failure-threshold", "info", str(DEPLOY / "Dockerfile"))
 
     instructions = dockerfile.parse_file(str(DEPLOY / "Dockerfile"))
     stages: dict[str, list] = {}
@@ -149,13 +150,13 @@ def test_images_install_only_runtime_dependencies_and_every_one_is_pinned():
 
 
 def test_compose_file_is_valid_and_runs_every_service_with_its_own_database():
-    schema = subprocess.run(
-        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(DEPLOY / "compose.yaml")],
-        capture_output=True,
-        text=True,
+    succeeds(
+        str(BIN / "check-jsonschema"),
+        "--builtin-schema",
+        "vendor.compose-spec",
+        str(DEPLOY / "compose.yaml"),
         timeout=120,
     )
-    assert schema.returncode == 0, schema.stdout + schema.stderr
 
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     defined = compose["services"]
@@ -200,21 +201,9 @@ def test_compose_rabbitmq_definitions_import_into_a_real_broker():
         subprocess.run(
             ["rabbitmqctl", "-q", "import_definitions", str(path)], check=True, capture_output=True, timeout=60
         )
-        vhosts = subprocess.run(
-            ["rabbitmqctl", "-q", "list_vhosts", "--no-table-headers", "name", "default_queue_type"],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
+        vhosts = succeeds("rabbitmqctl", "-q", "list_vhosts", "--no-table-headers", "name", "default_queue_type")
         assert f"{vhost}\tquorum" in vhosts
-        policies = subprocess.run(
-            ["rabbitmqctl", "-q", "list_policies", "-p", vhost, "--formatter", "json"],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
+        policies = succeeds("rabbitmqctl", "-q", "list_policies", "-p", vhost, "--formatter", "json")
         assert {p["name"] for p in json.loads(policies or "[]")} == {p["name"] for p in definitions["policies"]}
     finally:
         path.unlink()
