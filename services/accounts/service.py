@@ -140,6 +140,7 @@ class AccountsService(PartnerLifecycle, DataService):
             "customer_id": str(row["customer_id"]) if row["customer_id"] else None,
             "partner_id": pid if row["role"] else None,
             "role": row["role"],
+            "name": row["customer_name"],  # an in-store order is called by it, with no lookup (#20)
         }
 
     # --- members and sessions ------------------------------------------------------------

@@ -143,11 +143,13 @@ def delete_session(uow, token_hash: bytes) -> bool:
 
 
 def session_principal(uow, token_hash: bytes, partner_id: str | None) -> dict | None:
-    """One indexed query: the session and the caller's role in ``partner_id``."""
+    """One indexed query: the session, the caller's role in ``partner_id`` and a
+    customer's name (an erased customer has no session, so never the pseudonym)."""
     return uow.fetch_one(
-        """SELECT s.kind, s.member_id, s.customer_id, m.role, m.partner_id
+        """SELECT s.kind, s.member_id, s.customer_id, m.role, m.partner_id, c.name AS customer_name
            FROM sessions s
            LEFT JOIN memberships m ON m.member_id = s.member_id AND m.partner_id = %s
+           LEFT JOIN customers c ON c.id = s.customer_id
            WHERE s.token_hash = %s AND s.expires_at > now()""",
         (partner_id, token_hash),
     )

@@ -608,9 +608,8 @@ def _goods_line(
     for name in ("price_id", "date", "time"):
         if line.get(name) is not None:
             raise _line_problem(index, name, "goods lines name an option_id only")
-    option = next((o for o in content["options"] if o["option_id"] == line.get("option_id")), None)
-    if option is None:
-        raise _line_problem(index, "option_id", "not an option of this product")
+    option = _line_option(index, line, content["options"])
+    line["option_id"] = option["option_id"]  # the hold's row names it, for a partial release
     need = BucketNeed(
         product["product_id"],
         f"option:{option['option_id']}",
@@ -623,6 +622,28 @@ def _goods_line(
     )
     priced = {"option_id": option["option_id"], "label": option["label"], "unit_price": option["amount"]}
     return [need], priced
+
+
+def _line_option(index: int, line: dict[str, Any], options: list[dict[str, Any]]) -> dict[str, Any]:
+    """The option a goods line names; a line naming none takes the product's only
+    option (a cafe's Americano), and is refused when there is a choice to make."""
+    if line.get("option_id") is None:
+        if len(options) != 1:
+            raise _line_problem(index, "option_id", "choose one of the product's options")
+        return options[0]
+    option = next((o for o in options if o["option_id"] == line["option_id"]), None)
+    if option is None:
+        raise _line_problem(index, "option_id", "not an option of this product")
+    return option
+
+
+KIND_WORDS = {"goods": "not a menu item or shop product", "booking": "not a bookable product"}
+
+
+def check_kind(product: dict[str, Any], kind: str | None, index: int) -> None:
+    """A hold for orders takes goods only, one for reservations booking products only."""
+    if kind is not None and product["kind"] != kind:
+        raise _line_problem(index, "product_id", KIND_WORDS[kind])
 
 
 def _booking_line(

@@ -13,6 +13,7 @@ shapes other services send (holds, releases, boards, quotes) stay here.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -89,6 +90,9 @@ class HoldIn(Strict):
     hold_id: str = Field(pattern=HOLD_ID)
     lines: list[HoldLineIn] = Field(min_length=1, max_length=50)
     coupon: HoldCouponIn | None = None
+    # What the caller sells: orders hold goods only, so a booking product is
+    # refused here, before anything is taken (#20: no product lookup first).
+    kind: Literal["booking", "goods"] | None = None
 
 
 class ReleaseLineIn(Strict):

@@ -16,14 +16,17 @@ partner's zone (Asia/Seoul). Errors are chassis DomainErrors with a stable
 ``code`` and ``details``; every call names the partner and a product of
 another partner is ``product_not_found`` (404).
 
-``hold(hold_id, partner_id, lines, coupon=None) -> hold``
+``hold(hold_id, partner_id, lines, coupon=None, kind=None) -> hold``
     Takes capacity or stock for every line at once, or nothing (R-RSV-3).
     Only for a verified partner (R-ACC-8): otherwise 409 ``partner_not_open``
     ``{partner_id, status}`` (asked of accounts' ``partner_info``; a verified
     answer is remembered, verification being final).
     ``lines``: ``[{product_id, quantity, price_id?, date?, time?}]`` for a
     booking (``date`` for datetime/date products, ``time`` for datetime ones),
-    ``[{product_id, quantity, option_id}]`` for goods. Lines may name several
+    ``[{product_id, quantity, option_id?}]`` for goods (no ``option_id``: the
+    product's only option; with several, 422 ``lines.<i>.option_id``). ``kind``
+    (``booking`` or ``goods``): every line's product must be of it, else 422
+    ``lines.<i>.product_id``. Lines may name several
     products of the partner. What is checked, for the live (approved) version:
     the sale window and pause (409 ``sale_not_started`` / ``sale_ended`` /
     ``product_unavailable``), the date/time offered, not past, not blocked
@@ -270,8 +273,10 @@ class CatalogService(DataService):
     # --- holds (R-RSV-3) ---------------------------------------------------------------
 
     @rpc
-    def hold(self, hold_id: str, partner_id: str, lines: list, coupon: dict | None = None) -> dict:
-        request = parse(schemas.HoldIn, {"hold_id": hold_id, "lines": lines, "coupon": coupon})
+    def hold(
+        self, hold_id: str, partner_id: str, lines: list, coupon: dict | None = None, kind: str | None = None
+    ) -> dict:
+        request = parse(schemas.HoldIn, {"hold_id": hold_id, "lines": lines, "coupon": coupon, "kind": kind})
         return HoldReply.of(self.catalog.hold(partner_id, request))
 
     @rpc

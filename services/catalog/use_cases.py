@@ -695,7 +695,7 @@ class Catalog:
                 [line["date"] for line in line_dicts if line["date"] is not None],
             )
             try:
-                needs, priced = self._price_lines(line_dicts, products, now)
+                needs, priced = self._price_lines(line_dicts, products, now, request.kind)
             except DomainError:  # refused now; but a retry of a hold granted earlier gets that hold
                 existing = self.store.hold_row(uow, request.hold_id)
                 if existing is None:
@@ -775,7 +775,7 @@ class Catalog:
         return domain.discounted_hold(result, coupon, key, discount)
 
     def _price_lines(
-        self, lines: list[Row], products: dict[str, Row], now: dt.datetime
+        self, lines: list[Row], products: dict[str, Row], now: dt.datetime, kind: str | None = None
     ) -> tuple[list[domain.BucketNeed], list[Row]]:
         today, now_time = domain.local_now(now)
         for index, line in enumerate(lines):
@@ -785,6 +785,7 @@ class Catalog:
                     "product_not_found", "no such product", {"line": index, "product_id": line["product_id"]}
                 )
             line["product_id"] = product["product_id"]
+            domain.check_kind(product, kind, index)
             domain.check_holdable(product, now, index)
         needs: list[domain.BucketNeed] = []
         priced = []

@@ -48,6 +48,7 @@ class Principal:
     role: str | None = None  # the caller's role in ``partner_id``
     api_key_id: str | None = None  # an API key: recorded as ``api_key:<id>`` in histories (R-ACC-13)
     scopes: tuple = ()  # an API key's scopes (chassis.scopes)
+    name: str | None = None  # a customer's name: an in-store order is called by it
 
     @classmethod
     def from_rpc(cls, data: dict) -> Principal:
@@ -59,6 +60,7 @@ class Principal:
             role=data.get("role"),
             api_key_id=data.get("api_key_id"),
             scopes=tuple(data.get("scopes") or ()),
+            name=data.get("name"),
         )
 
 

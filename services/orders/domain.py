@@ -558,14 +558,10 @@ def lines_from_hold(order_id: str, hold: Row) -> list[NewLine]:
     ]
 
 
-def only_option(product: Row, index: int) -> str:
-    """The option of a line that names none: the goods product's only one."""
-    if product["kind"] != "goods":
-        raise errors.invalid_fields({f"lines.{index}.product_id": "not a menu item or shop product"})
-    if len(product["options"]) != 1:
-        raise errors.invalid_fields({f"lines.{index}.option_id": "choose one of the product's options"})
-    option_id: str = product["options"][0]["option_id"]
-    return option_id
+def hold_lines(lines: Any) -> list[Row]:
+    """An order's lines as catalog hold lines; a line naming no option is left so,
+    for the catalog to give it the product's only option (or refuse the choice)."""
+    return [{"product_id": line.product_id, "option_id": line.option_id, "quantity": line.quantity} for line in lines]
 
 
 def new_line_row(line: NewLine) -> Row:

@@ -131,8 +131,8 @@ class CatalogRpc:
     def __init__(self, proxy):
         self.proxy = proxy
 
-    def hold(self, hold_id, partner_id, lines, coupon=None):
-        return HoldReply.read(self.proxy.hold(hold_id, partner_id, lines, coupon=coupon)).as_reply()
+    def hold(self, hold_id, partner_id, lines, coupon=None, kind=None):
+        return HoldReply.read(self.proxy.hold(hold_id, partner_id, lines, coupon=coupon, kind=kind)).as_reply()
 
     def release(self, hold_id, partner_id, lines=None, release_id=None):
         return HoldReply.read(self.proxy.release(hold_id, partner_id, lines, release_id)).as_reply()
@@ -171,10 +171,13 @@ class OrdersService(DataService):
     # --- customers: ordering (R-ORD-1, R-ORD-6) ----------------------------------------------
 
     @rpc
-    def create_order(self, customer_id: str, body: dict, idempotency_key: str | None = None) -> dict:
-        """Take stock and record the order; see the module docstring for the key."""
+    def create_order(
+        self, customer_id: str, body: dict, idempotency_key: str | None = None, customer_name: str | None = None
+    ) -> dict:
+        """Take stock and record the order; see the module docstring for the key.
+        ``customer_name``: the gateway's principal knows it, which spares asking accounts."""
         key = idempotency.check_key(idempotency_key, creating="an order")
-        return self.orders.create_order(customer_id, key, parse(OrderCreate, body))
+        return self.orders.create_order(customer_id, key, parse(OrderCreate, body), customer_name)
 
     # --- customers: their orders ---------------------------------------------------------
 

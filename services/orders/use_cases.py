@@ -43,7 +43,9 @@ NOBODY = Actor.system()  # a change nobody of the partner made (the customer's o
 
 
 class CatalogPort(Protocol):
-    def hold(self, hold_id: str, partner_id: str, lines: list[Row], coupon: Row | None = None) -> Row: ...
+    def hold(
+        self, hold_id: str, partner_id: str, lines: list[Row], coupon: Row | None = None, kind: str | None = None
+    ) -> Row: ...
 
     def release(
         self, hold_id: str, partner_id: str, lines: list[Row] | None = None, release_id: str | None = None
@@ -79,8 +81,9 @@ class Orders(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
 
     # --- creation (R-ORD-1, R-ORD-6) and its Idempotency-Key -----------------------------------------
 
-    def create_order(self, customer_id: str, key: str, data: Any) -> View:
-        """``data``: a validated ``OrderCreate``. Claim the key, hold the stock, record the order."""
+    def create_order(self, customer_id: str, key: str, data: Any, customer_name: str | None = None) -> View:
+        """``data``: a validated ``OrderCreate``. Claim the key, hold the stock, record the order.
+        ``customer_name``: the caller's, when known (else asked of accounts if the channel shows it)."""
         domain.check_channel_fields(data.channel, data.shipping_address is not None)
         coupons.check_one_coupon(data.coupon_code, data.coupon_id)
         fingerprint = idempotency.fingerprint(coupons.without_unnamed_coupon(data.model_dump(mode="json")))
@@ -92,14 +95,15 @@ class Orders(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
         if (first := idempotency.replay(claimed)) is not None:  # the first answer, or its refusal raised again
             return first
         hold = self._hold_for(customer_id, key, claimed["hold_id"], data)
-        return self._record_order(customer_id, key, claimed["hold_id"], data, hold)
+        return self._record_order(customer_id, key, claimed["hold_id"], data, hold, customer_name)
 
     def _hold_for(self, customer_id: str, key: str, hold_id: str, data: Any) -> Row:
         """The catalog hold of the order; a refusal becomes the key's answer (api.md)."""
         try:
             self._check_channel(data.partner_id, data.channel)
             coupon = coupons.hold_coupon(data.coupon_code, data.coupon_id, customer_id, domain.redemption_key(hold_id))
-            hold = self.catalog.hold(hold_id, data.partner_id, self._hold_lines(data), coupon=coupon)
+            lines = domain.hold_lines(data.lines)  # the catalog picks a line's only option and refuses booking products
+            hold = self.catalog.hold(hold_id, data.partner_id, lines, coupon=coupon, kind="goods")
             self.after_hold()
             if hold["status"] != "held":  # swept meanwhile: the id is spent
                 raise errors.creation_interrupted(key)
@@ -133,28 +137,13 @@ class Orders(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
         if channel not in offered:
             raise errors.channel_not_offered(channel, category, offered)
 
-    def _hold_lines(self, data: Any) -> list[Row]:
-        """Catalog hold lines; a line without ``option_id`` takes the product's only option."""
-        products: dict[str, Row] = {}
-        lines = []
-        for index, line in enumerate(data.lines):
-            option_id = line.option_id
-            if option_id is None:
-                if line.product_id not in products:
-                    products[line.product_id] = self._live_product(data.partner_id, line.product_id, index)
-                option_id = domain.only_option(products[line.product_id], index)
-            lines.append({"product_id": line.product_id, "option_id": option_id, "quantity": line.quantity})
-        return lines
-
-    def _live_product(self, partner_id: str, product_id: str, index: int) -> Row:
-        try:
-            return self.catalog.get_live_product(partner_id, product_id)
-        except NotFound as exc:
-            raise NotFound(exc.code, exc.message, {**exc.details, "line": index}) from None
-
-    def _record_order(self, customer_id: str, key: str, hold_id: str, data: Any, hold: Row) -> View:
+    def _record_order(
+        self, customer_id: str, key: str, hold_id: str, data: Any, hold: Row, known_name: str | None = None
+    ) -> View:
         received_at = self.now()
-        customer_name = self._customer_name(customer_id) if domain.shows_customer_name(data.channel) else None
+        customer_name = None
+        if domain.shows_customer_name(data.channel):
+            customer_name = known_name or self._customer_name(customer_id)
         new = domain.NewOrder(
             data.partner_id,
             data.channel,

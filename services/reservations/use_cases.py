@@ -161,13 +161,12 @@ class Reservations(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
 
     def _finish_booked(self, intent: Row, request: ReservationCreate, hold: Row) -> Row:
         hold_id = domain.hold_id(intent["reservation_id"], intent["hold_sequence"])
-        response = None
         with self.db.transaction() as uow:
             if hold["status"] == "held":
                 response = self._record_booking(uow, intent, request, hold)
+                if response is not None:
+                    return response  # the usual case: no second look at the intent (#20)
             current: Row = self.store.intent(uow, intent["customer_id"], intent["idempotency_key"])
-        if response is not None:
-            return response
         if current["state"] == idempotency.DONE and current["hold_sequence"] == intent["hold_sequence"]:
             return self._replay(current, intent["number"])  # another copy of this request finished first
         # This attempt was abandoned (or refused by another copy) meanwhile: its hold must not stay.

@@ -369,3 +369,43 @@ def test_coupon_settings_switch_type_and_name_every_field_that_does_not_fit():
     with pytest.raises(ValidationFailed) as raised:
         domain.coupon_settings(COUPON, {"name": None, "amount": 5, "code": "ABC", "ends_at": NOW, "starts_at": NOW})
     assert set(raised.value.details["fields"]) == {"name", "amount", "code", "ends_at"}
+
+
+def goods_product(*labels: str) -> dict:
+    content = domain.normalize_content(
+        "goods", {"name": "Americano", "options": [{"label": label, "amount": 4500} for label in labels]}
+    )
+    return {"product_id": "p-1", "kind": "goods", "live": content, "blocks": set()}
+
+
+def line_fields_refused(call) -> dict:
+    with pytest.raises(ValidationFailed) as refused:
+        call()
+    return refused.value.details["fields"]
+
+
+def test_a_goods_line_naming_no_option_takes_the_only_one_and_is_refused_when_there_is_a_choice():
+    # #20: orders no longer looks the product up before holding; the hold decides.
+    today, now_time = dt.date(2026, 12, 6), dt.time(9)
+    only = goods_product("hot")
+    line = {"product_id": "p-1", "quantity": 2, "option_id": None}
+    needs, priced = domain.hold_line_needs(0, line, only, set(), today, now_time)
+    only_id = only["live"]["options"][0]["option_id"]
+    assert (priced["option_id"], line["option_id"], needs[0].quantity) == (only_id, only_id, 2)
+    two = goods_product("hot", "iced")
+    fields = line_fields_refused(
+        lambda: domain.hold_line_needs(
+            3, {"product_id": "p-1", "quantity": 1, "option_id": None}, two, set(), today, now_time
+        )
+    )
+    assert fields == {"lines.3.option_id": "choose one of the product's options"}
+
+
+def test_a_hold_for_goods_refuses_a_booking_product_and_one_for_bookings_refuses_goods():
+    booking = {"product_id": "p-2", "kind": "booking"}
+    assert line_fields_refused(lambda: domain.check_kind(booking, "goods", 1)) == {
+        "lines.1.product_id": "not a menu item or shop product"
+    }
+    assert "lines.0.product_id" in line_fields_refused(lambda: domain.check_kind(goods_product("hot"), "booking", 0))
+    domain.check_kind(booking, "booking", 0)
+    domain.check_kind(booking, None, 0)  # a caller that names no kind takes either

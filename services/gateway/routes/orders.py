@@ -92,7 +92,10 @@ class OrdersRoutes(RateLimitedRoutes):
         "partner_not_open, coupon_* refusals (R-ORD-1, R-ORD-6, R-ACC-8, issue #11)",
     )
     def orders_create_order(self, request):
-        return 201, self.services.orders.create_order(request.principal.customer_id, request.json_body, _key(request))
+        principal = request.principal
+        return 201, self.services.orders.create_order(
+            principal.customer_id, request.json_body, _key(request), customer_name=principal.name
+        )
 
     @route(
         "GET",

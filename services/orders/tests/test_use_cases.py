@@ -135,7 +135,8 @@ class FakeCatalog:
             assert object.__getattribute__(self, "db").open == 0, f"catalog.{name} inside a transaction"
         return object.__getattribute__(self, name)
 
-    def hold(self, hold_id, partner_id, lines, coupon=None):
+    def hold(self, hold_id, partner_id, lines, coupon=None, kind=None):
+        assert kind == "goods", "orders hold goods only"
         if self.unavailable:
             raise ServiceUnavailable(message="catalog did not answer")
         if self.refusal is not None:
@@ -144,7 +145,7 @@ class FakeCatalog:
             {
                 "line": index,
                 "product_id": line["product_id"],
-                "option_id": line["option_id"],
+                "option_id": line["option_id"] or "regular",  # the catalog fills a product's only option
                 "name": "Americano",
                 "label": "regular",
                 "quantity": line["quantity"],
@@ -212,6 +213,16 @@ def test_a_new_order_is_held_recorded_with_its_defaults_and_announced(app):
     assert [line["option_id"] for line in order["lines"]] == ["regular"]  # the product's only option
     assert [event for event, _ in app.db.outbox] == ["order.received"]
     assert app.store.keys[("customer-1", "key-1")]["response"] == order
+
+
+def test_an_in_store_order_takes_the_name_the_gateway_knows_and_asks_accounts_only_without_it(app):
+    # #20: the gateway's principal carries the customer's name, so a cafe order makes one RPC (the hold).
+    asked = []
+    app.accounts.customer_contact = lambda customer_id: asked.append(customer_id) or {"name": "김다온"}
+    assert app.create_order("customer-1", "key-1", takeout(), "이서윤")["customer_name"] == "이서윤"
+    assert asked == []
+    assert app.create_order("customer-2", "key-2", takeout())["customer_name"] == "김다온"
+    assert asked == ["customer-2"]
     assert app.store.keys[("customer-1", "key-1")]["state"] == "done"
 
 
