@@ -20,29 +20,9 @@ from chassis.rpc_contracts import PartnerInfo
 from chassis.service import DataService, rpc
 from chassis.validation import parse
 
-from . import domain, errors, events, store
+from . import domain, errors, events, schemas, store
 from .lifecycle import PartnerLifecycle
 from .passwords import hash_password, hasher_from_config, needs_rehash, slots_from_config, verify_password
-from .schemas import (
-    ApiKeyCreate,
-    Invite,
-    ListQuery,
-    Login,
-    NoticeCreate,
-    NoticeQuery,
-    PartnerCreate,
-    PartnerUpdate,
-    PasswordChange,
-    PlaceCreate,
-    PlaceUpdate,
-    ProfileUpdate,
-    Rejection,
-    RoleChange,
-    SignUp,
-    Verification,
-    VerifiedIdentity,
-    Withdraw,
-)
 from .views import (
     api_key_view,
     invitation_view,
@@ -148,7 +128,7 @@ class AccountsService(PartnerLifecycle, DataService):
     @rpc
     def sign_up(self, body) -> dict:
         """R-ACC-1: a member only with ``agree_terms: true``; login ids unique case-insensitively."""
-        data = parse(SignUp, body)
+        data = parse(schemas.SignUp, body)
         password_hash = hash_password(self._hasher, self._hash_slots, data.password)
         with self.db.transaction() as uow:
             row = store.insert_member(
@@ -166,7 +146,7 @@ class AccountsService(PartnerLifecycle, DataService):
 
     @rpc
     def login(self, body) -> dict:
-        data = parse(Login, body)
+        data = parse(schemas.Login, body)
         with self.db.transaction() as uow:
             member = store.member_by_login(uow, data.login_id)
         if not verify_password(
@@ -207,7 +187,7 @@ class AccountsService(PartnerLifecycle, DataService):
     def change_password(self, member_id, token, body) -> None:
         """The old password required; every other session of the member ends
         (this one stays, so the app that changed it stays signed in)."""
-        data = parse(PasswordChange, body)
+        data = parse(schemas.PasswordChange, body)
         with self.db.transaction() as uow:
             member = self._member(uow, member_id)
         if not verify_password(self._hasher, self._hash_slots, member["password_hash"], data.old_password):
@@ -279,7 +259,7 @@ class AccountsService(PartnerLifecycle, DataService):
         messenger's ID token (R-ACC-12, ``gateway.idtoken``): the customer is
         the issuer's ``sub``; their phone is the token's verified one, kept
         current on every sign-in; a missing name keeps the one we have."""
-        data = parse(VerifiedIdentity, identity)
+        data = parse(schemas.VerifiedIdentity, identity)
         token = domain.new_token("customer")
         with self.db.transaction() as uow:
             customer = store.upsert_customer(
@@ -329,7 +309,7 @@ class AccountsService(PartnerLifecycle, DataService):
     @rpc
     def update_me(self, member_id, body) -> dict:
         """R-ACC-2: name and phone; the login id stays."""
-        data = parse(ProfileUpdate, body)
+        data = parse(schemas.ProfileUpdate, body)
         changes = data.model_dump(exclude_none=True)
         if "phone" in changes:
             changes["phone"] = domain.normalize_phone(changes["phone"])
@@ -343,7 +323,7 @@ class AccountsService(PartnerLifecycle, DataService):
         that operates; otherwise personal data, sessions, memberships and the
         API keys they made are gone at once, and ``member.withdrawn`` goes out.
         Partners and their settlement data stay (R-ACC-5)."""
-        parse(Withdraw, body)
+        parse(schemas.Withdraw, body)
         self._check_no_orders_left_alone(member_id)
         with self.db.transaction() as uow:
             member = self._member(uow, member_id, lock=True)
@@ -399,7 +379,7 @@ class AccountsService(PartnerLifecycle, DataService):
     @rpc
     def my_partners(self, member_id, query=None) -> dict:
         """R-ACC-7: name, role and status of each partner, and where the app lands."""
-        params, limit, after = list_params(ListQuery, query)
+        params, limit, after = list_params(schemas.ListQuery, query)
         with self.db.transaction() as uow:
             self._member(uow, member_id)
             rows = store.partners_of_member(uow, member_id, limit, after)
@@ -409,7 +389,7 @@ class AccountsService(PartnerLifecycle, DataService):
 
     @rpc
     def my_invitations(self, member_id, query=None) -> dict:
-        params, limit, after = list_params(ListQuery, query)
+        params, limit, after = list_params(schemas.ListQuery, query)
         with self.db.transaction() as uow:
             self._member(uow, member_id)
             return listing(store.pending_invitations_of(uow, member_id, limit, after), limit, invitation_view)
@@ -461,7 +441,7 @@ class AccountsService(PartnerLifecycle, DataService):
     def create_partner(self, member_id, body) -> dict:
         """R-ACC-8: the caller becomes admin; the partner awaits verification.
         R-ACC-9: lodging partners only through an official agency."""
-        data = parse(PartnerCreate, body)
+        data = parse(schemas.PartnerCreate, body)
         if data.category in domain.AGENCY_ONLY_CATEGORIES and not data.via_agency:
             raise errors.agency_required(data.category)
         with self.db.transaction() as uow:
@@ -493,7 +473,7 @@ class AccountsService(PartnerLifecycle, DataService):
         actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES)
-            data = parse(PartnerUpdate, body)
+            data = parse(schemas.PartnerUpdate, body)
             partner = errors.found(store.partner_by_id(uow, partner_id, lock=True), "partner")
             # channel_id may be cleared with null; name and business number only replaced
             changes = {
@@ -517,14 +497,14 @@ class AccountsService(PartnerLifecycle, DataService):
     @rpc
     def verify_partner(self, operator_id, partner_id, body=None) -> dict:
         """R-ACC-8: an operator's business verification opens the partner for sale."""
-        data = parse(Verification, body)
+        data = parse(schemas.Verification, body)
         return self._review_partner(
             operator_id, partner_id, "verified", data.reason, ("pending_verification", "rejected"), "verify"
         )
 
     @rpc
     def reject_partner(self, operator_id, partner_id, body) -> dict:
-        data = parse(Rejection, body)
+        data = parse(schemas.Rejection, body)
         return self._review_partner(
             operator_id, partner_id, "rejected", data.reason, ("pending_verification",), "reject"
         )
@@ -549,7 +529,7 @@ class AccountsService(PartnerLifecycle, DataService):
         self, actor: Actor, partner_id, query, rows_of: Callable[..., list[dict]], view: Callable[[dict], dict]
     ) -> dict:
         """One page of a partner's list that any of its members may read (staff R-ACC-6, places R-ACC-9)."""
-        _params, limit, after = list_params(ListQuery, query)
+        _params, limit, after = list_params(schemas.ListQuery, query)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id)
             rows = rows_of(uow, partner_id, limit, after)
@@ -568,7 +548,7 @@ class AccountsService(PartnerLifecycle, DataService):
         actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
-            data = parse(Invite, body)
+            data = parse(schemas.Invite, body)
             if not domain.may_assign(role, None, data.role):
                 raise errors.role_not_allowed(role)
             invitee = store.member_by_login(uow, data.login_id)
@@ -589,7 +569,7 @@ class AccountsService(PartnerLifecycle, DataService):
         actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             role = self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES, person_only=True)
-            data = parse(RoleChange, body)
+            data = parse(schemas.RoleChange, body)
             target = self._staff_target(uow, partner_id, member_id)
             if not domain.may_assign(role, target["role"], data.role):
                 raise errors.role_not_allowed(role)
@@ -631,7 +611,7 @@ class AccountsService(PartnerLifecycle, DataService):
         actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES)
-            data = parse(PlaceCreate, body)
+            data = parse(schemas.PlaceCreate, body)
             return place_view(store.insert_place(uow, partner_id, data.model_dump()))
 
     @rpc
@@ -643,7 +623,7 @@ class AccountsService(PartnerLifecycle, DataService):
         actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id, STAFF_ADMIN_ROLES)
-            data = parse(PlaceUpdate, body)
+            data = parse(schemas.PlaceUpdate, body)
             place_id = self._place(uow, partner_id, place_id)["id"]
             changes = data.model_dump(exclude_unset=True)
             if not changes:
@@ -705,7 +685,7 @@ class AccountsService(PartnerLifecycle, DataService):
         actor = Actor.from_wire(actor)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id, ("admin",), person_only=True)
-            data = parse(ApiKeyCreate, body)
+            data = parse(schemas.ApiKeyCreate, body)
             key = domain.new_token("api_key")
             row = store.insert_api_key(
                 uow,
@@ -722,7 +702,7 @@ class AccountsService(PartnerLifecycle, DataService):
     @rpc
     def list_api_keys(self, actor, partner_id, query=None) -> dict:
         actor = Actor.from_wire(actor)
-        params, limit, after = list_params(ListQuery, query)
+        params, limit, after = list_params(schemas.ListQuery, query)
         with self.db.transaction() as uow:
             self._role(uow, actor, partner_id, ("admin",), person_only=True)
             return listing(store.api_keys_of_partner(uow, partner_id, limit, after), limit, api_key_view)
@@ -740,7 +720,7 @@ class AccountsService(PartnerLifecycle, DataService):
 
     @rpc
     def create_notice(self, operator_id, body) -> dict:
-        data = parse(NoticeCreate, body)
+        data = parse(schemas.NoticeCreate, body)
         with self.db.transaction() as uow:
             operator = self._operator(uow, operator_id)
             return notice_view(
@@ -751,7 +731,7 @@ class AccountsService(PartnerLifecycle, DataService):
     def list_notices(self, query=None) -> dict:
         """Newest first; ``q`` searches titles: each of its words anywhere in the
         title, any order and case; ``category`` filters."""
-        params, limit, after = list_params(NoticeQuery, query)
+        params, limit, after = list_params(schemas.NoticeQuery, query)
         with self.db.transaction() as uow:
             return listing(
                 store.notices(uow, (params.q or "").split(), params.category, limit, after), limit, notice_view

@@ -1,7 +1,8 @@
 """The reservations service: the booking lifecycle, customer and partner sides
-(R-RSV-1..11). Entrypoints only: they validate (schemas.py), apply the rules
-(domain.py, whose docstring lists the choices made where the rules are
-silent), run SQL (store.py) and serialise (views.py).
+(R-RSV-1..11). Entrypoints only: they parse the call (schemas.py), hand it to
+use_cases.py (the orchestration, through the unit of work and the ports of
+adapters.py) and return its view; the rules are in domain.py (whose docstring
+lists the choices made where the rules are silent), the SQL in store.py.
 
 Capacity lives in the catalog (its module docstring is the contract used
 here): a booking holds it with one hold id per reservation and schedule

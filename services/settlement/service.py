@@ -46,15 +46,7 @@ class SettlementService(DataService):
         with self.db.consuming(event) as uow:
             if uow is None:
                 return  # duplicate delivery: the inbox already has it
-            for movement in movements:
-                store.record_movement(
-                    uow,
-                    payload["partner_id"],
-                    movement,
-                    event_id=event.event_id,
-                    occurred_at=event.occurred_at,
-                    customer_ref=customer_ref,
-                )
+            store.record_movements(uow, payload["partner_id"], movements, event, customer_ref)
 
     @handles("partner.registered", "partner.verified")
     def _remember_category(self, event):

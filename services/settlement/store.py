@@ -170,6 +170,15 @@ def _entries_json(kind: str, amount: int) -> Jsonb:
     )
 
 
+def record_movements(uow, partner_id: str, movements: list[Movement], event, customer_ref: str | None) -> None:
+    """Every movement one event (its ``event_id`` and ``occurred_at``) makes
+    (domain.movements_for), in its order."""
+    for movement in movements:
+        record_movement(
+            uow, partner_id, movement, event_id=event.event_id, occurred_at=event.occurred_at, customer_ref=customer_ref
+        )
+
+
 def record_movement(
     uow, partner_id: str, movement: Movement, *, event_id, occurred_at: datetime, customer_ref: str | None
 ) -> bool:

@@ -21,16 +21,9 @@ START = date(2025, 1, 6)  # a Monday
 def record(ledger, envelope) -> None:
     """What the event handler does, minus the inbox (so duplicates reach the ledger's own keys)."""
     payload = envelope.payload
+    movements = domain.movements_for(envelope.type, payload, str(envelope.event_id))
     with ledger.uow() as uow:
-        for movement in domain.movements_for(envelope.type, payload, str(envelope.event_id)):
-            store.record_movement(
-                uow,
-                payload["partner_id"],
-                movement,
-                event_id=envelope.event_id,
-                occurred_at=envelope.occurred_at,
-                customer_ref="customer-x",
-            )
+        store.record_movements(uow, payload["partner_id"], movements, envelope, "customer-x")
 
 
 def settle(ledger, partner_id: str, period_end: date) -> None:
