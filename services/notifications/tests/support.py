@@ -94,24 +94,27 @@ def reservation(partner_id: str, customer_id: str, number: str | None = None, **
     }
 
 
-def order(partner_id: str, customer_id: str, **extra) -> dict:
+def line(line_id: str, product_id: str, product_name: str, quantity: int, unit_price: int) -> dict:
+    """An order line as the orders service publishes it."""
+    return {
+        "line_id": line_id,
+        "product_id": product_id,
+        "product_name": product_name,
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "amount": quantity * unit_price,
+    }
+
+
+def order(partner_id: str, customer_id: str, order_id: str | None = None, **extra) -> dict:
     return {
         "partner_id": partner_id,
-        "order_id": new_id("O"),
+        "order_id": order_id or new_id("O"),
         "customer_id": customer_id,
         "channel": "takeout",
         "status": "received",
         "total": 6000,
-        "lines": [
-            {
-                "line_id": "l1",
-                "product_id": "prod-9",
-                "product_name": "아메리카노",
-                "quantity": 2,
-                "unit_price": 3000,
-                "amount": 6000,
-            }
-        ],
+        "lines": [line("l1", "prod-9", "아메리카노", 2, 3000)],
         **extra,
     }
 

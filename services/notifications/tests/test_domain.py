@@ -14,6 +14,8 @@ from notifications.domain import Recipient, StaffMember
 from notifications.schemas import ListQuery
 from notifications.service import next_page
 
+from . import support
+
 STAFF = [StaffMember("m-admin", "admin"), StaffMember("m-master", "master"), StaffMember("m-member", "member")]
 EVERYONE = {Recipient("member", s.member_id) for s in STAFF}
 MANAGERS = {Recipient("member", "m-admin"), Recipient("member", "m-master")}
@@ -21,55 +23,40 @@ CUSTOMER = Recipient("customer", "c-1")
 
 
 def reservation(**extra):
-    return {
-        "partner_id": "p-1",
-        "reservation_number": "R7K2Q9",
-        "product_id": "prod-1",
-        "product_name": "컷트 / Haircut",
-        "customer_id": "c-1",
-        "status": "requested",
-        "use_date": "2025-05-01",
-        "use_time": "14:00",
-        "total": 35000,
-        "booker_name_masked": "김*온",
-        "invitation_id": "inv-1",
-        "conversation_id": "conv-1",
-        "to_customer_id": "c-2",
-        **extra,
-    }
+    """A booking of p-1 by c-1 with the ids its kinds' actions link to (an invitation, a conversation, a friend)."""
+    return support.reservation(
+        "p-1",
+        "c-1",
+        "R7K2Q9",
+        **{
+            "product_name": "컷트 / Haircut",
+            "total": 35000,
+            "invitation_id": "inv-1",
+            "conversation_id": "conv-1",
+            "to_customer_id": "c-2",
+            **extra,
+        },
+    )
 
 
 def order(**extra):
-    return {
-        "partner_id": "p-1",
-        "order_id": "o-1",
-        "customer_id": "c-1",
-        "channel": "takeout",
-        "status": "received",
-        "total": 9000,
-        "request_id": "rq-1",
-        "courier": "CJ",
-        "invoice_number": "123-456",
-        "lines": [
-            {
-                "line_id": "l1",
-                "product_id": "prod-1",
-                "product_name": "Americano",
-                "quantity": 2,
-                "unit_price": 3000,
-                "amount": 6000,
-            },
-            {
-                "line_id": "l2",
-                "product_id": "prod-2",
-                "product_name": "Latte",
-                "quantity": 1,
-                "unit_price": 3000,
-                "amount": 3000,
-            },
-        ],
-        **extra,
-    }
+    """A takeout order of p-1 by c-1 of two items, with a refund request and a shipment."""
+    return support.order(
+        "p-1",
+        "c-1",
+        "o-1",
+        **{
+            "total": 9000,
+            "request_id": "rq-1",
+            "courier": "CJ",
+            "invoice_number": "123-456",
+            "lines": [
+                support.line("l1", "prod-1", "Americano", 2, 3000),
+                support.line("l2", "prod-2", "Latte", 1, 3000),
+            ],
+            **extra,
+        },
+    )
 
 
 def sample_payload(event_type: str) -> dict:
