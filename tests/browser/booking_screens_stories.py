@@ -109,35 +109,30 @@ def block_a_date(admin, s, customer) -> None:
     assert "예약불가" in admin.locator(f"td[data-date='{date}']").inner_text()
     assert "정기 휴무" in admin.locator("ul.rows").inner_text()
     shoot(admin, "calendar")
-    refused = customer.post(
-        "/v1/shop/reservations",
-        json={
-            "product_id": product_id,
-            "date": date,
-            "time": "10:00",
-            "lines": line,
-            "booker": {"name": "박하늘", "phone": "010-5555-6666"},
-        },
-        headers={"Idempotency-Key": f"block-{date}"},
-    )
+    refused = book_at_ten(customer, product_id, date, line, f"block-{date}")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "slot_blocked", refused.text
 
     # 예약불가 해제: the date is open again and the same booking goes through.
     admin.locator("ul.rows li", has_text="정기 휴무").get_by_role("button", name="예약불가 해제").click()
     admin.wait_for_url("**done=1")
     assert "예약불가" not in admin.locator(f"td[data-date='{date}']").inner_text()
-    booked = customer.post(
+    booked = book_at_ten(customer, product_id, date, line, f"open-{date}")
+    assert booked.status_code == 201, booked.text
+
+
+def book_at_ten(customer, product_id: str, date: str, lines: list[dict], key: str):
+    """The customer's booking request for 10:00 on ``date``, as sent (the caller checks the answer)."""
+    return customer.post(
         "/v1/shop/reservations",
         json={
             "product_id": product_id,
             "date": date,
             "time": "10:00",
-            "lines": line,
+            "lines": lines,
             "booker": {"name": "박하늘", "phone": "010-5555-6666"},
         },
-        headers={"Idempotency-Key": f"open-{date}"},
+        headers={"Idempotency-Key": key},
     )
-    assert booked.status_code == 201, booked.text
 
 
 def last_admin_refused(admin, s, api) -> None:
@@ -196,28 +191,25 @@ def crawl_new_pages(admin, operator, s) -> None:
 
 
 def phone_shots(site, s) -> None:
-    from browser.stories import shoot
+    from browser.stories import shoot, shoot_on_phone
 
     pid, product_id = s["partner_id"], s["product_id"]
-    phone = site.page(width=390, height=844)
-    log_in(phone, s["admin_login"])
-    for name, path in (
-        ("product-edit-in-review", f"/p/{pid}/products/{product_id}"),
-        ("product-edit", f"/p/{pid}/products/{product_id}/edit"),
-        ("booking-settings", f"/p/{pid}/products/{product_id}/booking-settings"),
-        ("calendar", f"/p/{pid}/products/{product_id}/calendar?month={day(4)[:7]}"),
-        ("withdraw", "/withdraw"),
-    ):
-        phone.goto(path)
-        shoot(phone, name, "phone")
+    phone = shoot_on_phone(
+        site,
+        s["admin_login"],
+        (
+            ("product-edit-in-review", f"/p/{pid}/products/{product_id}"),
+            ("product-edit", f"/p/{pid}/products/{product_id}/edit"),
+            ("booking-settings", f"/p/{pid}/products/{product_id}/booking-settings"),
+            ("calendar", f"/p/{pid}/products/{product_id}/calendar?month={day(4)[:7]}"),
+            ("withdraw", "/withdraw"),
+        ),
+    )
     phone.goto(f"/p/{pid}/reservations/{s['number']}")
     phone.get_by_role("button", name="전화번호 보기").click()
     phone.locator("#revealed-phone").wait_for()
     shoot(phone, "reservation-revealed", "phone")
-    operator = site.page(width=390, height=844)
-    log_in(operator, site.operator_login)
-    operator.goto("/ops/partners?status=verified")
-    shoot(operator, "ops-partners", "phone")
+    shoot_on_phone(site, site.operator_login, (("ops-partners", "/ops/partners?status=verified"),))
 
 
 def booking_screens_story(site) -> None:

@@ -11,7 +11,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from browser.stories import CHROMIUM, CHROMIUM_ARGS, Site, crawl, shoot
+from browser.stories import CHROMIUM, CHROMIUM_ARGS, Site, admin_on_dashboard, crawl, shoot, shoot_on_phone
 from browser.support import eventually, log_in
 from support.api import ADDRESS, expect
 
@@ -37,9 +37,7 @@ def cafe_story(site: Site) -> None:
     a refusal is shown in the gateway's words; a delivery shipped and its invoice corrected (R-ORD-3)."""
     s = site.setting
     pid, americano, latte = s["partner_id"], s["americano"], s["latte"]
-    owner = site.page()
-    log_in(owner, s["admin_login"])
-    owner.wait_for_url(f"**/p/{pid}")
+    owner = admin_on_dashboard(site)
     owner.get_by_role("link", name="주문현황").click()
     owner.wait_for_selector("#live[data-connected=yes]", state="attached")
     assert owner.locator("#order-board .empty").inner_text() == "주문 내역이 없습니다."
@@ -120,15 +118,15 @@ def cafe_story(site: Site) -> None:
     assert owner.get_by_role("link", name="배송조회").get_attribute("href") == shipped["tracking_url"]
     shoot(owner, "order-delivery")
 
-    phone = site.page(width=390, height=844)
-    log_in(phone, s["admin_login"])
-    for name, path in (
-        ("orders", f"/p/{pid}/orders?tab=in_store&status=completed"),
-        ("order", f"/p/{pid}/orders/{placed['order_id']}"),
-        ("order-delivery", f"/p/{pid}/orders/{delivery['order_id']}"),
-    ):
-        phone.goto(path)
-        shoot(phone, name, "phone")
+    shoot_on_phone(
+        site,
+        s["admin_login"],
+        (
+            ("orders", f"/p/{pid}/orders?tab=in_store&status=completed"),
+            ("order", f"/p/{pid}/orders/{placed['order_id']}"),
+            ("order-delivery", f"/p/{pid}/orders/{delivery['order_id']}"),
+        ),
+    )
 
 
 def shop_story(site: Site) -> None:
@@ -137,9 +135,7 @@ def shop_story(site: Site) -> None:
     inquiry answered (R-ORD-9); goods with their stock, sold-out shown."""
     s = site.setting
     pid = s["partner_id"]
-    owner = site.page()
-    log_in(owner, s["admin_login"])
-    owner.wait_for_url(f"**/p/{pid}")
+    owner = admin_on_dashboard(site)
     customer = site.pc.customer_session()
     placed = place_order(
         customer,
@@ -266,17 +262,17 @@ def shop_story(site: Site) -> None:
     shoot(owner, "goods")
 
     crawled_clean(owner, f"/p/{pid}/claims", {"orders", "claims", "inquiries", "goods", "reviews", "coupons"})
-    phone = site.page(width=390, height=844)
-    log_in(phone, s["admin_login"])
-    for name, path in (
-        ("claims", f"/p/{pid}/claims?status=all"),
-        ("order-shop", f"/p/{pid}/orders/{placed['order_id']}"),
-        ("goods", f"/p/{pid}/goods"),
-        ("inquiries", f"/p/{pid}/inquiries?answered=all"),
-        ("reviews", f"/p/{pid}/reviews"),
-    ):
-        phone.goto(path)
-        shoot(phone, name, "phone")
+    shoot_on_phone(
+        site,
+        s["admin_login"],
+        (
+            ("claims", f"/p/{pid}/claims?status=all"),
+            ("order-shop", f"/p/{pid}/orders/{placed['order_id']}"),
+            ("goods", f"/p/{pid}/goods"),
+            ("inquiries", f"/p/{pid}/inquiries?answered=all"),
+            ("reviews", f"/p/{pid}/reviews"),
+        ),
+    )
 
 
 def money_story(site: Site) -> None:
@@ -285,9 +281,7 @@ def money_story(site: Site) -> None:
     sees none of it (R-ACC-11)."""
     s = site.setting
     pid, payout, invoice, summary = s["partner_id"], s["payout"], s["invoice"], s["summary"]
-    owner = site.page()
-    log_in(owner, s["admin_login"])
-    owner.wait_for_url(f"**/p/{pid}")
+    owner = admin_on_dashboard(site)
     tiles = owner.locator("#money-summary").inner_text()
     assert f"{s['dashboard']['unsettled_balance']:,}" in tiles, tiles
     shoot(owner, "dashboard-money")
@@ -350,16 +344,16 @@ def money_story(site: Site) -> None:
     ):
         assert member.goto(path).status == 403, path
 
-    phone = site.page(width=390, height=844)
-    log_in(phone, s["admin_login"])
-    for name, path in (
-        ("settlement", f"/p/{pid}/settlement"),
-        ("sales", f"/p/{pid}/sales?from={summary['from']}&to={summary['to']}"),
-        ("ledger", f"/p/{pid}/ledger?from={summary['from']}&to={summary['to']}"),
-        ("dashboard-money", f"/p/{pid}"),
-    ):
-        phone.goto(path)
-        shoot(phone, name, "phone")
+    shoot_on_phone(
+        site,
+        s["admin_login"],
+        (
+            ("settlement", f"/p/{pid}/settlement"),
+            ("sales", f"/p/{pid}/sales?from={summary['from']}&to={summary['to']}"),
+            ("ledger", f"/p/{pid}/ledger?from={summary['from']}&to={summary['to']}"),
+            ("dashboard-money", f"/p/{pid}"),
+        ),
+    )
 
 
 def statistics_story(site: Site) -> None:
@@ -368,9 +362,7 @@ def statistics_story(site: Site) -> None:
     member sees counts but no money (R-ACC-11)."""
     s = site.setting
     pid, stats, names = s["partner_id"], s["stats"], s["customers"]
-    owner = site.page()
-    log_in(owner, s["admin_login"])
-    owner.wait_for_url(f"**/p/{pid}")
+    owner = admin_on_dashboard(site)
     owner.locator("header nav").get_by_role("link", name="통계").click()
     owner.goto(f"/p/{pid}/statistics?from={stats['from']}&to={stats['to']}")
 
@@ -433,14 +425,14 @@ def statistics_story(site: Site) -> None:
     assert member.locator("#stat-tiles li[data-key=orders_total] strong").inner_text() == str(stats["orders"]["total"])
     assert member.locator("#stat-tiles li[data-key=sales]").count() == 0
 
-    phone = site.page(width=390, height=844)
-    log_in(phone, s["admin_login"])
-    for name, path in (
-        ("statistics", f"/p/{pid}/statistics?from={stats['from']}&to={stats['to']}"),
-        ("customers", f"/p/{pid}/customers"),
-    ):
-        phone.goto(path)
-        shoot(phone, name, "phone")
+    shoot_on_phone(
+        site,
+        s["admin_login"],
+        (
+            ("statistics", f"/p/{pid}/statistics?from={stats['from']}&to={stats['to']}"),
+            ("customers", f"/p/{pid}/customers"),
+        ),
+    )
 
 
 def crawled_clean(page, start: str, must_reach: set[str], limit: int = 70) -> None:
@@ -457,9 +449,7 @@ def coupon_story(site: Site) -> None:
     the limit raised; paused (an order with it is refused) and resumed. Then the crawl over every new page."""
     s = site.setting
     pid = s["partner_id"]
-    owner = site.page()
-    log_in(owner, s["admin_login"])
-    owner.wait_for_url(f"**/p/{pid}")
+    owner = admin_on_dashboard(site)
     owner.locator("header nav").get_by_role("link", name="쿠폰").click()
     owner.get_by_label("쿠폰명").fill("첫 주문 할인")
     owner.get_by_label("할인 방식").select_option("fixed")
@@ -544,10 +534,7 @@ def coupon_story(site: Site) -> None:
     owner.goto(f"/p/{pid}/coupons")
     assert owner.locator(".coupon-active").first.inner_text() == "Active"
 
-    phone = site.page(width=390, height=844)
-    log_in(phone, s["admin_login"])
-    phone.goto(f"/p/{pid}/coupons")
-    shoot(phone, "coupons", "phone")
+    shoot_on_phone(site, s["admin_login"], (("coupons", f"/p/{pid}/coupons"),))
 
 
 STORIES = {

@@ -144,9 +144,7 @@ def desk_story(site: Site) -> None:
     """Search, the status board, a rejection with its reason, a chat; screenshots."""
     pc, s = site.pc, site.setting
     pid = s["partner_id"]
-    owner = site.page()
-    log_in(owner, s["admin_login"])
-    owner.wait_for_url(f"**/p/{pid}")
+    owner = admin_on_dashboard(site)
     shoot(owner, "dashboard")
     owner.get_by_role("link", name="예약관리").click()
     first, second = s["numbers"]
@@ -208,16 +206,16 @@ def desk_story(site: Site) -> None:
     shoot(owner, "board")
 
     # Phone width: the same screens, laid out for a phone.
-    phone = site.page(width=390, height=844)
-    log_in(phone, s["admin_login"])
-    for name, path in (
-        ("dashboard", f"/p/{pid}"),
-        ("reservations", f"/p/{pid}/reservations?status=all"),
-        ("reservation", f"/p/{pid}/reservations/{first}"),
-        ("board", f"/p/{pid}/board"),
-    ):
-        phone.goto(path)
-        shoot(phone, name, "phone")
+    shoot_on_phone(
+        site,
+        s["admin_login"],
+        (
+            ("dashboard", f"/p/{pid}"),
+            ("reservations", f"/p/{pid}/reservations?status=all"),
+            ("reservation", f"/p/{pid}/reservations/{first}"),
+            ("board", f"/p/{pid}/board"),
+        ),
+    )
 
 
 SHOTS = REPO / "reports" / "console"
@@ -230,6 +228,25 @@ def shoot(page, name: str, width: str = "desktop") -> None:
         return
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+
+
+def admin_on_dashboard(site: Site) -> Any:
+    """A page signed in as the setting's admin, landed on its partner's dashboard (``/p/<partner_id>``)."""
+    admin = site.page()
+    log_in(admin, site.setting["admin_login"])
+    admin.wait_for_url(f"**/p/{site.setting['partner_id']}")
+    return admin
+
+
+def shoot_on_phone(site: Site, login_id: str, screens) -> Any:
+    """A phone-sized page signed in as ``login_id`` that opens and shoots each ``(name, path)`` of
+    ``screens`` in turn; the page, for what the story does on it next."""
+    phone = site.page(width=390, height=844)
+    log_in(phone, login_id)
+    for name, path in screens:
+        phone.goto(path)
+        shoot(phone, name, "phone")
+    return phone
 
 
 def labelled_fields_missing(page) -> list[str]:
