@@ -36,6 +36,17 @@ def sign_up(page) -> str:
     return login_id
 
 
+def staff_logins(pc, partner) -> dict:
+    """A story's setting for a partner's staff: the partner's id and name, its admin's login and that of
+    a member added for the story."""
+    return {
+        "partner_id": partner.partner_id,
+        "partner_name": partner.name,
+        "admin_login": partner.admin.login_id,
+        "member_login": pc.staff(partner, "member").login_id,
+    }
+
+
 def eventually(probe, what: str, attempts: int = 100, pause: float = 0.2):
     """Asks ``probe`` until it answers something truthy (events travel through
     RabbitMQ): its answer, or a failure naming ``what`` never happened."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from browser.support import staff_logins
 from reservations.tests.helpers import booked, live_product
 
 
@@ -22,14 +23,10 @@ def test_R_RSV_12_R_CAT_5_R_CAT_2_R_ACC_4_booking_side_screens_reveal_edit_setti
     product = live_product(pc, partner, name="디자인 컷")
     customer = pc.customer_session()
     number = booked(customer, product, booker={"name": "김다온", "phone": "010-1234-5678"})["number"]
-    member = pc.staff(partner, "member")
     waiting = pc.create_partner(category="studio", verified=False, name="하늘 스튜디오")
     site.play(
         "booking_screens_story",
-        partner_id=partner.partner_id,
-        partner_name=partner.name,
-        admin_login=partner.admin.login_id,
-        member_login=member.login_id,
+        **staff_logins(pc, partner),
         number=number,
         product_id=product["product_id"],
         customer_token=customer.token,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pytest
 
+from browser.support import staff_logins
 from reservations.tests.helpers import booked, day, live_product
 
 
@@ -49,12 +50,4 @@ def test_R_ACC_11_a_member_cannot_edit_products_or_see_settlement_and_no_console
     site = console("catalog", "reservations", "notifications", "settlement", "insights")  # the nav links 통계, 고객
     pc = site.pc
     partner, product, customers, numbers = booked_partner(pc)
-    member = pc.staff(partner, "member")
-    site.play(
-        "roles_story",
-        partner_id=partner.partner_id,
-        partner_name=partner.name,
-        admin_login=partner.admin.login_id,
-        member_login=member.login_id,
-        numbers=numbers,
-    )
+    site.play("roles_story", **staff_logins(pc, partner), numbers=numbers)
