@@ -70,11 +70,13 @@ class ConnectionCounter:
 
 
 def children(pid: int) -> dict[str, int]:
-    """The launcher's children by service name (their command line ends with it)."""
+    """The launcher's children by name: a service's command line ends with it
+    (``-m chassis.run <service>``), the web console's is ``-m console``."""
     found = {}
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")
-        found[argv[argv.index("chassis.run") + 1]] = int(child)
+        module = argv[argv.index("-m") + 1]
+        found[argv[argv.index(module) + 1] if module == "chassis.run" else module] = int(child)
     return found
 
 
