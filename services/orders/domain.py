@@ -569,13 +569,6 @@ def new_line_row(line: NewLine) -> Row:
     return {**vars(line), "refunded_quantity": 0, "replaces_line_id": None}
 
 
-def check_goods(hold: Row) -> None:
-    """Only goods are ordered; booking products are reserved (services/reservations)."""
-    for line in hold["lines"]:
-        if line.get("kind") != "goods":
-            raise errors.invalid_fields({f"lines.{line['line']}.product_id": "not a menu item or shop product"})
-
-
 # --- the order aggregate ------------------------------------------------------------------
 
 

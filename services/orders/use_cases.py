@@ -116,12 +116,6 @@ class Orders(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
                 raise idempotency.key_reused() from None
             self._refuse(customer_id, key, hold_id, exc)
             raise
-        try:
-            domain.check_goods(hold)
-        except DomainError as exc:
-            self._release_quietly(hold_id, data.partner_id)
-            self._refuse(customer_id, key, hold_id, exc)
-            raise
         return hold
 
     def _refuse(self, customer_id: str, key: str, hold_id: str, refusal: DomainError) -> None:

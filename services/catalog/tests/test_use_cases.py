@@ -386,10 +386,9 @@ def line(product: dict, price: int = 0, quantity: int = 1, at: str = "10:00") ->
     }
 
 
-def hold(catalog, hold_id: str, *lines: dict, coupon: dict | None = None) -> dict:
-    return HoldReply.of(
-        catalog.hold(PARTNER, HoldIn.model_validate({"hold_id": hold_id, "lines": list(lines), "coupon": coupon}))
-    )
+def hold(catalog, hold_id: str, *lines: dict, coupon: dict | None = None, kind: str | None = None) -> dict:
+    request = {"hold_id": hold_id, "lines": list(lines), "coupon": coupon, "kind": kind}
+    return HoldReply.of(catalog.hold(PARTNER, HoldIn.model_validate(request)))
 
 
 def release(catalog, hold_id: str, lines: list | None = None, release_id: str | None = None) -> dict:
@@ -422,6 +421,17 @@ def test_a_hold_takes_every_line_or_nothing_within_slot_capacity(catalog, store)
     )
     assert store.taken(product, "slot:2026-03-05T10:00") == 2  # the first line of the refused hold took nothing
     assert "h-2" not in store.holds  # a refused hold leaves no trace
+
+
+def test_a_hold_for_goods_refuses_a_booking_product_and_takes_nothing(catalog, store):
+    # #20: orders holds with kind="goods" instead of looking each product up first.
+    product = approved(catalog)
+    store.slot(product, capacity=3)
+    with pytest.raises(ValidationFailed) as refused:
+        hold(catalog, "h-1", line(product), kind="goods")
+    assert refused.value.details["fields"] == {"lines.0.product_id": "not a menu item or shop product"}
+    assert store.taken(product, "slot:2026-03-05T10:00") == 0 and "h-1" not in store.holds
+    assert hold(catalog, "h-2", line(product), kind="booking")["status"] == "held"
 
 
 def test_r_cat_2_the_price_maximum_counts_across_every_slot(catalog, store):
