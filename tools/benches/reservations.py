@@ -21,7 +21,7 @@ import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench import cpu_figure, cpu_per_unit, http_rate, verified_partner
+from bench import REPO, cpu_figure, cpu_per_unit, http_rate, verified_partner
 from benches.accounts import BENCH_RATE_LIMITS
 from benches.catalog import approved_slot_product
 
@@ -31,6 +31,9 @@ WARM_UP = 100
 SLOT_DAYS, SLOT_TIMES = 20, 10  # 200 spread slots
 CAPACITY = 500  # per slot: more than a run books, so refusals never count
 PROBE_GATEWAY = "gateway.tests.gateway_probe:ProbeGateway"
+BOOKING_PATH = "/v1/shop/reservations"
+SKELETON_PATH = "/v1/test-skeleton-booking"  # the probe gateway's route to tools/skeleton
+SKELETON_SERVICES = ("skeleton_booking", "skeleton_hold")
 
 
 def free_port() -> int:
@@ -71,6 +74,7 @@ def run(ctx) -> list[dict]:
     rate = booked / SECONDS
     latencies.sort()
     floor_rate, floor_cpu = http_echo(ctx, base, tokens[0])
+    skeleton_rate, skeleton_cpu = skeleton(ctx, base, tokens, body)
     oversold, checked = oversell(catalog_url, reservations_url, product_id)
     note = (
         f"{CLIENTS} clients, {SLOT_DAYS * SLOT_TIMES} slots; statuses {dict(sorted(statuses.items()))}; "
@@ -95,6 +99,18 @@ def run(ctx) -> list[dict]:
             "unit": "requests/s",
         },
         cpu_figure("gateway HTTP echo: CPU per request (gateway + client)", floor_cpu, ctx.echo_cpu_ms),
+        {
+            "name": f"booking skeleton through the gateway ({CLIENTS} clients): a booking's shape, none of its rules",
+            "value": skeleton_rate,
+            "unit": "bookings/s",
+            "note": "tools/skeleton: HTTP, customer token, rate limit, body model, two RPC hops, three "
+            "transactions, one event",
+        },
+        cpu_figure(
+            "booking skeleton: CPU per booking, the floor of this design (services + client)",
+            skeleton_cpu,
+            ctx.echo_cpu_ms,
+        ),
     ]
 
 
@@ -149,6 +165,23 @@ def http_echo(ctx, base: str, token: str) -> tuple[float, dict[str, float]]:
     return rate, cpu
 
 
+def skeleton(ctx, base: str, tokens: list[str], body) -> tuple[float, dict[str, float]]:
+    """The same clients and bodies through the booking skeleton (tools/skeleton/README.md):
+    what a booking costs in this design before any of its rules, measured in this run."""
+    for service in SKELETON_SERVICES:
+        ctx.start_service(str(REPO / "tools" / "skeleton" / service))
+        ctx.rpc_ready(service)
+    drive(base, tokens, body, WARM_UP // CLIENTS + 1, None, SKELETON_PATH)
+    counted = ("gateway", "accounts", *SKELETON_SERVICES, "bench client")
+    before = ctx.cpu_seconds()
+    _, statuses = drive(base, tokens, body, None, SECONDS, SKELETON_PATH)
+    after = ctx.cpu_seconds()
+    booked = statuses.get(201, 0)
+    assert booked and set(statuses) == {201}, statuses
+    cpu = cpu_per_unit({k: before[k] for k in counted}, {k: after[k] for k in counted}, booked)
+    return booked / SECONDS, cpu
+
+
 def set_up(rpc, partner_id: str):
     # R-CAT-4: a booking product names its place before review (made as the partner's own system would)
     place = rpc.accounts.create_place(
@@ -178,7 +211,7 @@ def wait_for_http(base: str, timeout: float = 30) -> None:
             time.sleep(0.2)
 
 
-def drive(base: str, tokens: list[str], body, per_client: int | None, seconds: float | None):
+def drive(base: str, tokens: list[str], body, per_client: int | None, seconds: float | None, path=BOOKING_PATH):
     """Every client books as fast as it gets answers, ``per_client`` times or for ``seconds``."""
     latencies: list[float] = []
     statuses: dict = {}
@@ -193,7 +226,7 @@ def drive(base: str, tokens: list[str], body, per_client: int | None, seconds: f
             started = time.monotonic()
             try:
                 status = session.post(
-                    f"{base}/v1/shop/reservations",
+                    base + path,
                     json=body(n * 1_000_003 + i),
                     headers={"Idempotency-Key": uuid.uuid4().hex},
                     timeout=30,
