@@ -43,3 +43,22 @@ def test_a_skeleton_booking_takes_capacity_once_per_key_and_publishes_its_event(
             lambda: conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL").fetchone() == (1,),
             message="the booking's event published by the relay",
         )
+
+
+def test_the_skeleton_holding_capacity_itself_books_in_one_transaction_and_refuses_what_is_not_left(run_service, rpc):
+    front = run_service(str(SKELETON / "skeleton_booking"), SKELETON_CAPACITY=3)
+    customer = str(uuid.uuid4())
+
+    booked = rpc.skeleton_booking.book_holding_here(customer, BODY, "first")
+    with pytest.raises(Conflict) as refused:  # 2 taken of 3: two more are not left
+        rpc.skeleton_booking.book_holding_here(customer, BODY, "second")
+
+    assert booked["status"] == "requested" and refused.value.code == "capacity_exhausted"
+    with psycopg.connect(front.config["DATABASE_URL"]) as conn:
+        assert conn.execute("SELECT taken FROM slots").fetchall() == [(2,)]
+        # the refused booking's key claim rolled back with it: only the first key is there
+        assert conn.execute("SELECT idempotency_key, state FROM intents").fetchall() == [("first", "done")]
+        eventually(
+            lambda: conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL").fetchone() == (1,),
+            message="the booking's event published by the relay",
+        )

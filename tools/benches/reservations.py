@@ -74,7 +74,9 @@ def run(ctx) -> list[dict]:
     rate = booked / SECONDS
     latencies.sort()
     floor_rate, floor_cpu = http_echo(ctx, base, tokens[0])
-    skeleton_rate, skeleton_cpu = skeleton(ctx, base, tokens, body)
+    start_skeleton(ctx)
+    skeleton_rate, skeleton_cpu = skeleton(ctx, base, tokens, body, SKELETON_PATH)
+    holding_here_rate, holding_here_cpu = skeleton(ctx, base, tokens, body, SKELETON_PATH + "?design=holding-here")
     oversold, checked = oversell(catalog_url, reservations_url, product_id)
     note = (
         f"{CLIENTS} clients, {SLOT_DAYS * SLOT_TIMES} slots; statuses {dict(sorted(statuses.items()))}; "
@@ -109,6 +111,17 @@ def run(ctx) -> list[dict]:
         cpu_figure(
             "booking skeleton: CPU per booking, the floor of this design (services + client)",
             skeleton_cpu,
+            ctx.echo_cpu_ms,
+        ),
+        {
+            "name": f"booking skeleton, capacity kept by the booking service ({CLIENTS} clients)",
+            "value": holding_here_rate,
+            "unit": "bookings/s",
+            "note": "the other design: one RPC hop, one transaction (key, capacity, booking, event)",
+        },
+        cpu_figure(
+            "booking skeleton, capacity kept by the booking service: CPU per booking, the floor of that design",
+            holding_here_cpu,
             ctx.echo_cpu_ms,
         ),
     ]
@@ -165,16 +178,19 @@ def http_echo(ctx, base: str, token: str) -> tuple[float, dict[str, float]]:
     return rate, cpu
 
 
-def skeleton(ctx, base: str, tokens: list[str], body) -> tuple[float, dict[str, float]]:
-    """The same clients and bodies through the booking skeleton (tools/skeleton/README.md):
-    what a booking costs in this design before any of its rules, measured in this run."""
+def start_skeleton(ctx) -> None:
     for service in SKELETON_SERVICES:
         ctx.start_service(str(REPO / "tools" / "skeleton" / service))
         ctx.rpc_ready(service)
-    drive(base, tokens, body, WARM_UP // CLIENTS + 1, None, SKELETON_PATH)
+
+
+def skeleton(ctx, base: str, tokens: list[str], body, path: str) -> tuple[float, dict[str, float]]:
+    """The same clients and bodies through the booking skeleton (tools/skeleton/README.md):
+    what a booking costs in a design before any of its rules, measured in this run."""
+    drive(base, tokens, body, WARM_UP // CLIENTS + 1, None, path)
     counted = ("gateway", "accounts", *SKELETON_SERVICES, "bench client")
     before = ctx.cpu_seconds()
-    _, statuses = drive(base, tokens, body, None, SECONDS, SKELETON_PATH)
+    _, statuses = drive(base, tokens, body, None, SECONDS, path)
     after = ctx.cpu_seconds()
     booked = statuses.get(201, 0)
     assert booked and set(statuses) == {201}, statuses

@@ -33,9 +33,10 @@ class ProbeGateway(GatewayService):
         summary="test only: a booking's shape without its rules (tools/skeleton, issue 20)",
     )
     def skeleton_booking(self, request):
-        return 201, self.services.skeleton_booking.book(
-            request.principal.customer_id, request.json_body, request.headers.get("Idempotency-Key")
-        )
+        # ?design=holding-here: the booking service keeps the capacity itself (one hop, one transaction)
+        skeleton = self.services.skeleton_booking
+        book = skeleton.book_holding_here if request.args.get("design") == "holding-here" else skeleton.book
+        return 201, book(request.principal.customer_id, request.json_body, request.headers.get("Idempotency-Key"))
 
     @route("GET", "/v1/test-hung", summary="test only: calls a service that never answers")
     def hung(self, request):
