@@ -57,6 +57,17 @@ class InMemoryTransactions:
             self.open -= 1
         self.outbox += uow.published
 
+    def statement(self) -> Any:
+        """Like a transaction that may not publish: a fake repository's statements
+        are one call each, so there is nothing to roll back between them."""
+        return self._statement()
+
+    @contextmanager
+    def _statement(self) -> Iterator[RecordingUnitOfWork]:
+        uow = RecordingUnitOfWork()
+        yield uow
+        assert not uow.published, "statement() may not publish: an outbox row needs transaction()"
+
     def consuming(self, envelope: Any) -> Any:
         """Every event is new to a fake inbox."""
         return self.transaction()

@@ -29,9 +29,14 @@ class UnitOfWork(Protocol):
 
 class Transactions(Protocol):
     """chassis.db.DatabaseSession: ``with db.transaction() as uow`` commits on leaving;
+    ``statement()`` for work whose statements each stand alone;
     ``consuming(event)`` yields None for an event this handler already processed (inbox)."""
 
     def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def statement(self) -> AbstractContextManager[UnitOfWork]:
+        """Each statement its own transaction (no BEGIN/COMMIT round trips); publishing refused."""
+        ...
 
     def consuming(self, envelope: Any) -> AbstractContextManager[UnitOfWork | None]: ...
 

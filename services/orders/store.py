@@ -31,7 +31,7 @@ def claim_creation_key(uow, customer_id: str, key: str, partner_id: str, fingerp
         (customer_id, key, partner_id, fingerprint, hold_id),
     )
     found = row or creation_key(uow, customer_id, key)
-    assert found is not None, "a key row inserted or found in this transaction exists"
+    assert found is not None, "a key row inserted, or found committed, just now"
     return found
 
 

@@ -87,7 +87,7 @@ class Orders(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
         domain.check_channel_fields(data.channel, data.shipping_address is not None)
         coupons.check_one_coupon(data.coupon_code, data.coupon_id)
         fingerprint = idempotency.fingerprint(coupons.without_unnamed_coupon(data.model_dump(mode="json")))
-        with self.db.transaction() as tx:
+        with self.db.statement() as tx:  # an INSERT, or a read of the row a first use committed
             claimed = self.store.claim_creation_key(
                 tx, customer_id, key, data.partner_id, fingerprint, domain.new_hold_id()
             )

@@ -94,7 +94,7 @@ def claim_intent(
 ) -> dict | None:
     """The new intent, or None when the customer already used this key (a
     concurrent first use waits for the other transaction to commit);
-    ``NumberTaken`` when the drawn number is another booking's (the transaction is then lost)."""
+    ``NumberTaken`` when the drawn number is another booking's (nothing is written)."""
     try:
         return uow.fetch_one(
             f"""INSERT INTO booking_intents (customer_id, idempotency_key, fingerprint, reservation_id, number,

@@ -116,7 +116,9 @@ class Reservations(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
         partner_id = self._partner_of_booking_product(product_id)
         for _ in range(NUMBER_DRAWS):
             try:
-                with self.db.transaction() as uow:
+                # Each statement stands alone: the claim is one INSERT (a concurrent first use
+                # waits for the other to commit), the read after it sees what is committed.
+                with self.db.statement() as uow:
                     intent: Row = self.store.claim_intent(
                         uow, customer_id, key, fingerprint, uuid.uuid4(), domain.new_number(), partner_id
                     ) or self.store.intent(uow, customer_id, key)
@@ -127,7 +129,7 @@ class Reservations(HoldingUseCases[CatalogPort, AccountsPort, Settings]):
             raise ServiceUnavailable(message="could not draw a reservation number")
         idempotency.check_same_body(intent["fingerprint"], fingerprint)
         if intent["state"] == "abandoned":
-            with self.db.transaction() as uow:
+            with self.db.statement() as uow:
                 intent = self.store.restart_intent(uow, customer_id, key) or self.store.intent(uow, customer_id, key)
         return intent
 

@@ -65,3 +65,16 @@ def test_worker_that_gets_no_connection_in_time_answers_503_itself(run_service, 
     rpc.chassis_probe.record("p-2")
     with psycopg.connect(url) as conn:
         assert [r[0] for r in conn.execute("SELECT probe_id FROM probe_records")] == ["p-2"]
+
+
+def test_a_statement_unit_runs_without_begin_or_commit_and_refuses_events(run_service, rpc, probe_path):
+    """statement() (issue 20): the INSERT is committed by itself, with no transaction
+    left open around it; transaction() still opens one; an event needs transaction()."""
+    container = run_service(probe_path)
+
+    states = rpc.chassis_probe.connection_states("alone-1")
+
+    assert states == {"transaction": "INTRANS", "statement": "IDLE", "event_refused": True}
+    with psycopg.connect(container.config["DATABASE_URL"]) as conn:
+        assert conn.execute("SELECT note FROM probe_records WHERE probe_id = 'alone-1'").fetchall() == [("alone",)]
+        assert conn.execute("SELECT count(*) FROM outbox").fetchone() == (0,)

@@ -26,7 +26,7 @@ class SkeletonBookingService(DataService):
     def book(self, customer_id: str, body: dict, idempotency_key: str | None = None) -> dict:
         """Today's design: the key claimed, capacity held by another service, the booking recorded."""
         customer_id, key, slot, quantity = self._request(customer_id, body, idempotency_key)
-        with self.db.transaction() as uow:
+        with self.db.statement() as uow:  # as reservations claims the key
             intent_id = claim(uow, customer_id, key)
         hold = self.services.skeleton_hold.hold(f"{intent_id}:1", slot, quantity)
         return self._record(intent_id, slot, quantity, hold)

@@ -52,6 +52,23 @@ class ChassisProbeService(DataService):
             raise Conflict("probe_conflict", "refused on purpose", {"probe_id": probe_id})
 
     @rpc
+    def connection_states(self, probe_id: str) -> dict:
+        """PostgreSQL's state after a statement in each kind of unit of work, and
+        whether ``statement()`` refused an event (issue 20)."""
+        with self.db.transaction() as uow:
+            uow.execute("SELECT 1")
+            in_transaction = uow.conn.info.transaction_status.name
+        with self.db.statement() as uow:
+            uow.execute("INSERT INTO probe_records (probe_id, note) VALUES (%s, 'alone')", (probe_id,))
+            in_statement = uow.conn.info.transaction_status.name
+            try:
+                uow.publish("chassis.probed", {"probe_id": probe_id})
+                refused = False
+            except TypeError:
+                refused = True
+        return {"transaction": in_transaction, "statement": in_statement, "event_refused": refused}
+
+    @rpc
     def set_failing(self, probe_id: str, failing: bool) -> None:
         with self.db.transaction() as uow:
             if failing:
