@@ -426,12 +426,15 @@ def hold_row(uow, hold_id: str, lock: bool = False) -> dict | None:
 def live_products_for_hold(uow, partner_id: str, product_ids: list[str], days: list[dt.date]) -> dict[str, dict]:
     """The live versions with their blocks among ``days``, locked FOR KEY
     SHARE in product order: holds run side by side, while an approval (FOR
-    UPDATE) waits for them and they for it, so a hold never mixes two versions."""
+    UPDATE) waits for them and they for it, so a hold never mixes two versions.
+    Each row also says whether the partner is closed (R-ACC-14): the hold reads
+    it in the same round trip (#20)."""
     ids = sorted({u for u in (as_uuid(p) for p in product_ids) if u is not None})
     rows = uow.fetch_all(
         """
         SELECT p.product_id::text AS product_id, p.partner_id, p.kind, p.live_version AS version,
                p.sale_starts_at, p.sale_ends_at, p.paused, r.content AS live,
+               EXISTS (SELECT 1 FROM closed_partners c WHERE c.partner_id = p.partner_id) AS partner_closed,
                (SELECT coalesce(array_agg(ARRAY[k.day::text, coalesce(k.at_time::text, '')]), '{}')
                 FROM blocks k WHERE k.product_id = p.product_id AND k.day = ANY(%s)) AS blocks
         FROM products p JOIN revisions r ON r.revision_id = p.live_revision_id

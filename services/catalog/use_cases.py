@@ -686,14 +686,14 @@ class Catalog:
         )
         now = self.now()
         with self.db.transaction() as uow:
-            if self.store.partner_closed(uow, partner_id):
-                raise errors.partner_not_open(partner_id, "closed")
             products = self.store.live_products_for_hold(
                 uow,
                 partner_id,
                 [line["product_id"] for line in line_dicts],
                 [line["date"] for line in line_dicts if line["date"] is not None],
             )
+            if self._closed(uow, partner_id, products):
+                raise errors.partner_not_open(partner_id, "closed")
             try:
                 needs, priced = self._price_lines(line_dicts, products, now, request.kind)
             except DomainError:  # refused now; but a retry of a hold granted earlier gets that hold
@@ -737,6 +737,12 @@ class Catalog:
                     ),
                 )
         return result
+
+    def _closed(self, uow: UnitOfWork, partner_id: str, products: dict[str, Row]) -> bool:
+        """Closed, as the products' rows say; asked apart only when no product was found."""
+        if products:
+            return any(product["partner_closed"] for product in products.values())
+        return self.store.partner_closed(uow, partner_id)
 
     def _check_selling(self, partner_id: str) -> None:
         """R-ACC-8: only a verified partner sells, whoever sells for it (reservations,

@@ -173,6 +173,7 @@ class FakeStore:
                     "blocks": set(),
                     "settings": settings,
                     "live": self.revisions[product["live_revision_id"]]["content"],
+                    "partner_closed": partner_id in self.closed,
                 }
         return rows
 
@@ -462,6 +463,18 @@ def test_r_acc_8_a_partner_not_verified_holds_nothing_and_a_verified_answer_is_r
     assert accounts.asked == 1
     store.closed.add(PARTNER)  # partner.closed: read inside the hold's transaction
     assert refusal(lambda: hold(catalog, "h-3", line(product))).details == {"partner_id": PARTNER, "status": "closed"}
+
+
+def test_r_acc_14_a_closed_partner_is_refused_as_closed_even_for_a_product_it_never_had(catalog, store):
+    """The closure comes with the products' rows (#20); with no row, it is asked apart."""
+    product = approved(catalog)
+    store.slot(product, capacity=5)
+    store.closed.add(PARTNER)
+    never_had = {**product, "product_id": str(uuid.uuid4())}
+    for asked in (product, never_had):
+        refused = refusal(lambda: hold(catalog, "h-1", line(asked)))
+        assert (refused.code, refused.details) == ("partner_not_open", {"partner_id": PARTNER, "status": "closed"})
+    assert store.holds == {}
 
 
 # --- releases --------------------------------------------------------------------------------
