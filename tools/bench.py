@@ -199,16 +199,48 @@ def cpu_per_unit(before: dict[str, float], after: dict[str, float], units: int) 
     return {name: (after[name] - before.get(name, 0.0)) * 1000 / max(units, 1) for name in after}
 
 
-def cpu_figure(name: str, cpu: dict[str, float], echo_cpu_ms: float | None) -> dict:
-    """CPU per unit by process; ``x echo`` is how many bare echo calls the same CPU buys."""
+def cpu_figure(
+    name: str, cpu: dict[str, float], echo_cpu_ms: float | None, near_echo_ms: list[float] | None = None
+) -> dict:
+    """CPU per unit by process; ``x echo`` is how many bare echo calls the same CPU buys.
+    ``near_echo_ms``: the echo measured again beside this figure (``echo_near``), whose
+    ratio is also given: the run's first echo can be minutes and a machine's mood away."""
     total = sum(cpu.values())
     scale = f"; = {total / echo_cpu_ms:.1f} x the CPU of one bare echo call" if echo_cpu_ms else ""
+    if near_echo_ms:
+        near = sum(near_echo_ms) / len(near_echo_ms)
+        scale += (
+            f" (= {total / near:.1f} x the echo measured beside it, "
+            f"{' and '.join(f'{ms:.2f}' for ms in near_echo_ms)} ms)"
+        )
     return {
         "name": name,
         "value": total,
         "unit": "ms",
         "note": ", ".join(f"{n} {ms:.2f}" for n, ms in cpu.items()) + scale,
     }
+
+
+def measure_echo(ctx, seconds: float = 5.0) -> tuple[float, dict[str, float]]:
+    """The bare RPC echo through the chassis probe: calls per second, CPU per call by process."""
+    ctx.start_service(PROBE, {"PC_MAX_WORKERS": "20"})
+    ctx.rpc_ready("chassis_probe")
+    before, started = ctx.cpu_seconds(), time.monotonic()
+    rate = rpc_rate(ctx.amqp_uri, lambda rpc, i: rpc.chassis_probe.echo(i), seconds=seconds)
+    after = ctx.cpu_seconds()
+    counted = ("chassis_probe", "bench client")
+    calls = round(rate * (time.monotonic() - started))
+    return rate, cpu_per_unit({k: before[k] for k in counted}, {k: after[k] for k in counted}, calls)
+
+
+def echo_near(ctx) -> float:
+    """The echo's CPU per call measured now, inside a section, beside the figures it scales;
+    the probe stops afterwards, so its idle CPU counts in no other figure."""
+    _, cpu = measure_echo(ctx)
+    probe = ctx.named.pop("chassis_probe")
+    probe.terminate()
+    probe.wait(timeout=30)
+    return sum(cpu.values())
 
 
 def rpc_rate(amqp_uri: str, call, concurrency: int = 20, seconds: float = 5.0) -> float:

@@ -9,7 +9,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from bench import PROBE, cpu_figure, cpu_per_unit, rpc_rate
+from bench import PROBE, cpu_figure, measure_echo
 from chassis.contracts import Subscription
 from chassis.envelope import Envelope
 from chassis.outbox import Relay
@@ -19,11 +19,7 @@ RELAY_EVENTS = 30_000
 
 
 def run(ctx) -> list[dict]:
-    ctx.start_service(PROBE, {"PC_MAX_WORKERS": "20"})
-    ctx.rpc_ready("chassis_probe")
-    before, started = ctx.cpu_seconds(), time.monotonic()
-    echo = rpc_rate(ctx.amqp_uri, lambda rpc, i: rpc.chassis_probe.echo(i))
-    cpu = cpu_per_unit(before, ctx.cpu_seconds(), round(echo * (time.monotonic() - started)))
+    echo, cpu = measure_echo(ctx)
     ctx.echo_rate, ctx.echo_cpu_ms = echo, sum(cpu.values())
     return [
         {"name": "bare RPC echo (20 clients, 1 process)", "value": echo, "unit": "calls/s", "ratio_to_echo": 1.0},

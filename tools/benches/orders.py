@@ -28,7 +28,7 @@ import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench import REPO, cpu_figure, cpu_per_unit, http_rate, verified_partner
+from bench import REPO, cpu_figure, cpu_per_unit, echo_near, http_rate, verified_partner
 from benches.accounts import spawn_service, start_gateway
 from gateway.devissuer import DEFAULT_KEY_FILE, DevIssuer
 
@@ -38,7 +38,7 @@ DUE_ORDERS = 10_000
 
 
 def run(ctx) -> list[dict]:
-    created, cpu = creation_rate(ctx)
+    created, cpu, near = creation_rate(ctx)
     seconds, instances = timer_pass(ctx)
     return [
         {
@@ -48,7 +48,10 @@ def run(ctx) -> list[dict]:
             "note": "gateway: authenticate + create_order; orders: 2 transactions around catalog.hold",
         },
         cpu_figure(
-            "orders: CPU per cafe order (services + client; broker and database not counted)", cpu, ctx.echo_cpu_ms
+            "orders: CPU per cafe order (services + client; broker and database not counted)",
+            cpu,
+            ctx.echo_cpu_ms,
+            near,
         ),
         {
             "name": f"auto-complete pass: {DUE_ORDERS:,} due orders, 2 instances (R-ORD-2)",
@@ -69,8 +72,8 @@ def run(ctx) -> list[dict]:
 # --- creation through the gateway -------------------------------------------------------
 
 
-def creation_rate(ctx) -> tuple[float, dict[str, float]]:
-    """Orders per second, and CPU per order by process (issue 20)."""
+def creation_rate(ctx) -> tuple[float, dict[str, float], list[float]]:
+    """Orders per second, CPU per order by process (issue 20), and the echo measured beside it."""
     accounts_url = ctx.start_service("accounts", {"PC_MAX_WORKERS": "20"})
     ctx.start_service("catalog", {"PC_MAX_WORKERS": "20"})
     ctx.start_service("orders", {"PC_MAX_WORKERS": "20", "PC_ORDERS_TIMER_INTERVAL": "0"})
@@ -85,9 +88,11 @@ def creation_rate(ctx) -> tuple[float, dict[str, float]]:
     body = {"partner_id": partner_id, "channel": "dine_in", "lines": [{"product_id": product_id, "quantity": 1}]}
     orders = f"{url}/v1/shop/orders"
     http_order_rate(orders, customer.json()["token"], body, clients=CLIENTS, seconds=1.0)  # warm caches and pools
+    near = [echo_near(ctx)]
     before = ctx.cpu_seconds()
     rate, created = http_order_rate(orders, customer.json()["token"], body)
-    return rate, cpu_per_unit(before, ctx.cpu_seconds(), created)
+    cpu = cpu_per_unit(before, ctx.cpu_seconds(), created)
+    return rate, cpu, [*near, echo_near(ctx)]
 
 
 def cafe(url: str, amqp_uri: str, accounts_url: str) -> tuple[str, str]:

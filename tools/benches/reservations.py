@@ -21,7 +21,7 @@ import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench import REPO, cpu_figure, cpu_per_unit, http_rate, verified_partner
+from bench import REPO, cpu_figure, cpu_per_unit, echo_near, http_rate, verified_partner
 from benches.accounts import BENCH_RATE_LIMITS
 from benches.catalog import approved_slot_product
 
@@ -67,6 +67,7 @@ def run(ctx) -> list[dict]:
     wait_for_http(base)
     tokens, body, product_id = booking_load(ctx, base, accounts_url)
     latencies, statuses = drive(base, tokens, body, WARM_UP // CLIENTS + 1, None)  # warm caches and pools
+    near = [echo_near(ctx)]
     before = ctx.cpu_seconds()
     latencies, statuses = drive(base, tokens, body, None, SECONDS)
     booked = statuses.get(201, 0)
@@ -74,6 +75,8 @@ def run(ctx) -> list[dict]:
     rate = booked / SECONDS
     latencies.sort()
     floor_rate, floor_cpu = http_echo(ctx, base, tokens[0])
+    # before the skeleton: its events go to the probe's queue, which a probe started later would consume
+    near.append(echo_near(ctx))
     start_skeleton(ctx)
     skeleton_rate, skeleton_cpu = skeleton(ctx, base, tokens, body, SKELETON_PATH)
     holding_here_rate, holding_here_cpu = skeleton(ctx, base, tokens, body, SKELETON_PATH + "?design=holding-here")
@@ -93,7 +96,10 @@ def run(ctx) -> list[dict]:
         {"name": "reservations: booking latency p99", "value": percentile(latencies, 99), "unit": "ms"},
         {"name": "reservations: slots oversold (must be 0)", "value": float(oversold), "unit": "slots"},
         cpu_figure(
-            "reservations: CPU per booking (services + client; broker and database not counted)", cpu, ctx.echo_cpu_ms
+            "reservations: CPU per booking (services + client; broker and database not counted)",
+            cpu,
+            ctx.echo_cpu_ms,
+            near,
         ),
         {
             "name": f"gateway HTTP echo, no RPC ({CLIENTS} clients): the ceiling of any route",
@@ -112,6 +118,7 @@ def run(ctx) -> list[dict]:
             "booking skeleton: CPU per booking, the floor of this design (services + client)",
             skeleton_cpu,
             ctx.echo_cpu_ms,
+            near,
         ),
         {
             "name": f"booking skeleton, capacity kept by the booking service ({CLIENTS} clients)",
@@ -123,6 +130,7 @@ def run(ctx) -> list[dict]:
             "booking skeleton, capacity kept by the booking service: CPU per booking, the floor of that design",
             holding_here_cpu,
             ctx.echo_cpu_ms,
+            near,
         ),
     ]
 
