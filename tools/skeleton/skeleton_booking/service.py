@@ -38,7 +38,7 @@ class SkeletonBookingService(DataService):
         customer_id, key, slot, quantity = self._request(customer_id, body, idempotency_key)
         with self.db.transaction() as uow:
             intent_id = claim(uow, customer_id, key)
-            response = {"number": str(intent_id), "status": "requested", "slot": slot, "hold_id": None}
+            response = booked_response(intent_id, slot, None)
             booked = uow.fetch_one(
                 """WITH taken AS (
                        INSERT INTO slots (slot, capacity, taken) VALUES (%(slot)s, %(capacity)s, %(quantity)s)
@@ -59,7 +59,7 @@ class SkeletonBookingService(DataService):
             )
             if booked is None:
                 raise Conflict("capacity_exhausted", "no capacity left", {"slot": slot})  # the claim rolls back too
-            uow.publish(EVENT, {"probe_id": f"skeleton-{intent_id}", "note": slot})
+            publish_booked(uow, intent_id, slot)
         return response
 
     @staticmethod
@@ -71,7 +71,7 @@ class SkeletonBookingService(DataService):
         return customer_id, key, slot, sum(line.quantity for line in request.lines)
 
     def _record(self, intent_id: int, slot: str, quantity: int, hold: dict) -> dict[str, Any]:
-        response = {"number": str(intent_id), "status": "requested", "slot": slot, "hold_id": hold["hold_id"]}
+        response = booked_response(intent_id, slot, hold["hold_id"])
         with self.db.transaction() as uow:
             uow.execute(
                 """WITH done AS (UPDATE intents SET state = 'done', response = %s
@@ -79,7 +79,7 @@ class SkeletonBookingService(DataService):
                    INSERT INTO bookings (intent_id, slot, quantity) SELECT intent_id, %s, %s FROM done""",
                 (Jsonb(response), intent_id, slot, quantity),
             )
-            uow.publish(EVENT, {"probe_id": f"skeleton-{intent_id}", "note": slot})
+            publish_booked(uow, intent_id, slot)
         return response
 
 
@@ -94,3 +94,12 @@ def claim(uow: Any, customer_id: str, key: str) -> int:
         raise idempotency.key_reused()
     intent_id: int = row["intent_id"]
     return intent_id
+
+
+def booked_response(intent_id: int, slot: str, hold_id: str | None) -> dict[str, Any]:
+    return {"number": str(intent_id), "status": "requested", "slot": slot, "hold_id": hold_id}
+
+
+def publish_booked(uow: Any, intent_id: int, slot: str) -> None:
+    """The booking's event, into the outbox of the transaction that records it."""
+    uow.publish(EVENT, {"probe_id": f"skeleton-{intent_id}", "note": slot})
