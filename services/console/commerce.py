@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from .gateway import ApiError
 from .screens import GET, MANAGERS, POST, P, partner_path, see_other
-from .web import Ctx
+from .web import SEOUL, Ctx, seoul_time
 
 IN_STORE, SHIPPED = "in_store", "shipped"
 BOARD_CHANNELS = {IN_STORE: "dine_in,takeout", SHIPPED: "delivery,parcel"}
@@ -55,13 +55,6 @@ def order_error(ctx: Ctx, error: ApiError) -> str:
 
 def group_of(channel: str) -> str:
     return IN_STORE if channel in ("dine_in", "takeout") else SHIPPED
-
-
-def seoul_time(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value).astimezone(SEOUL) if value else None
-
-
-SEOUL = dt.timezone(dt.timedelta(hours=9))  # the partner's zone (api.md: Asia/Seoul by default, no DST)
 
 
 def auto_complete_note(ctx: Ctx, order: dict) -> str:
@@ -107,7 +100,6 @@ def orders(ctx: Ctx, pid: str) -> Response:
         actions=PARTNER_ACTIONS,
         minutes=PREPARATION_MINUTES,
         group_of=group_of,
-        when=seoul_time,
         auto_note=lambda o: auto_complete_note(ctx, o),
     )
 
@@ -131,7 +123,6 @@ def order(ctx: Ctx, pid: str, order_id: str) -> Response:
         actions=PARTNER_ACTIONS[group].get(found["status"], ()),
         minutes=PREPARATION_MINUTES,
         couriers=couriers,
-        when=seoul_time,
         auto_note=auto_complete_note(ctx, found),
     )
 
@@ -231,7 +222,11 @@ def claims(ctx: Ctx, pid: str) -> Response:
         )["items"]
     found.sort(key=lambda r: r["created_at"], reverse=True)
     return ctx.render(
-        "claims.html", partner=partner, items=found, req_status=status, steps=REQUEST_STEPS, when=seoul_time
+        "claims.html",
+        partner=partner,
+        items=found,
+        req_status=status,
+        steps=REQUEST_STEPS,
     )
 
 
@@ -270,7 +265,6 @@ def answered_list(ctx: Ctx, pid: str, kind: str) -> Response:
         shown=shown,
         tabs=listed.tabs,
         items=listing["items"],
-        when=seoul_time,
     )
 
 
@@ -414,10 +408,6 @@ def sales(ctx: Ctx, pid: str) -> Response:
 # --- 통계 and 고객 (insights; issue 23 item 4) ---------------------------------------------------
 
 
-def percent(value) -> str:
-    return "-" if value is None else f"{value * 100:.1f}%"
-
-
 COLUMN_WORDS = {"product_name": "product", "net": "revenue", "time": "slot_time"}
 
 
@@ -452,7 +442,7 @@ def statistics(ctx: Ctx, pid: str) -> Response:
         charts["revenue-by-product"] = [
             (p.get("product_name") or p["product_id"], p["net"]) for p in revenue["by_product"]
         ]
-    return ctx.render("statistics.html", partner=partner, query=query, stats=stats, charts=charts, percent=percent)
+    return ctx.render("statistics.html", partner=partner, query=query, stats=stats, charts=charts)
 
 
 CUSTOMER_SEGMENTS = {

@@ -16,6 +16,7 @@ Secure cookies need HTTPS, or a browser's ``localhost``/``127.0.0.1``.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -37,6 +38,25 @@ SESSION_COOKIE = "pc_session"
 CSRF_COOKIE = "pc_csrf"
 LANG_COOKIE = "pc_lang"
 COOKIE_FLAGS: dict[str, Any] = {"secure": True, "httponly": True, "samesite": "Lax", "path": "/"}
+SEOUL = dt.timezone(dt.timedelta(hours=9))  # the partner's zone (api.md: Asia/Seoul by default, no DST)
+
+
+def seoul_time(value: str | None) -> dt.datetime | None:
+    """An instant from the API (ISO 8601, UTC) as the partner reads it: every
+    template has it as ``when``, so no screen shows a UTC timestamp."""
+    return dt.datetime.fromisoformat(value).astimezone(SEOUL) if value else None
+
+
+def seoul_date(value: str | None) -> str:
+    """The partner's calendar date of an instant ('' for none): an instant's first
+    ten characters are its UTC date, a day early before 09:00 in Seoul."""
+    moment = seoul_time(value)
+    return moment.date().isoformat() if moment else ""
+
+
+def percent(value: float | None) -> str:
+    """A rate from the API (a fraction, or null when there was nothing to count)."""
+    return "-" if value is None else f"{value * 100:.1f}%"
 
 
 class Ctx:
@@ -131,6 +151,9 @@ class Console:
             loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
         )
         self.templates.globals["WORDS"] = WORDS
+        self.templates.globals["when"] = seoul_time
+        self.templates.globals["percent"] = percent
+        self.templates.globals["day_of"] = seoul_date
         self.url_map = Map(
             [
                 Rule(path, endpoint=view, methods=methods)

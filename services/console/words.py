@@ -86,6 +86,31 @@ WORDS: dict[str, tuple[str, str]] = {
     "rsv_cancelled": ("예약취소", "Cancelled"),
     "rsv_completed": ("이용완료", "Completed"),
     "rsv_no_show": ("노쇼", "No-show"),
+    # 처리 이력: each step a reservation's history records (reservations' record_history), in the seeds' words
+    "hist_booked": ("예약신청", "Booked"),
+    "hist_confirm": ("예약확정", "Confirmed"),
+    "hist_reject": ("확정거절", "Rejected"),
+    "hist_complete": ("이용완료", "Completed"),
+    "hist_completed": ("이용완료 (자동)", "Completed (automatically)"),
+    "hist_cancel": ("예약취소", "Cancelled"),
+    "hist_cancelled": ("예약취소 (고객)", "Cancelled by the customer"),
+    "hist_partially_cancelled": ("부분취소 (고객)", "Partly cancelled by the customer"),
+    "hist_no_show": ("노쇼", "No-show"),
+    "hist_expired": ("자동취소 (확정 기한 초과)", "Cancelled automatically (not confirmed in time)"),
+    "hist_date_changed": ("이용일 변경", "Date changed"),
+    "hist_phone_revealed": ("휴대폰번호 확인", "Phone number shown"),
+    "hist_shared": ("예약 공유", "Shared"),
+    "hist_saved_by_friend": ("공유받은 친구가 저장", "Saved by a friend"),
+    "hist_transfer_offered": ("양도 요청", "Transfer offered"),
+    "hist_transferred": ("양도 완료", "Transferred"),
+    "hist_chat_requested": ("채팅 요청", "Chat requested"),
+    "hist_chat_accepted": ("채팅 수락", "Chat accepted"),
+    "hist_chat_declined": ("채팅 거절", "Chat declined"),
+    "actor_customer": ("고객", "customer"),
+    "actor_member": ("파트너", "partner"),
+    "actor_api_key": ("API 키", "API key"),
+    "actor_system": ("자동", "automatic"),
+    "reason_request_expired": ("확정 기한이 지났습니다", "not confirmed in time"),
     "act_confirm": ("예약확정", "Confirm"),
     "act_reject": ("확정거절", "Reject"),
     "act_complete": ("이용완료", "Complete"),
@@ -178,6 +203,43 @@ WORDS: dict[str, tuple[str, str]] = {
     "display_unavailable": ("예약불가", "Unavailable"),
     "display_closed": ("예약마감", "Closed"),
     "display_upcoming": ("판매예정", "Upcoming"),
+    # 대시보드 (seed 000: 예약 현황 및 정산 요약 데이터, 공지사항, 도움말), by the gateway's sections
+    "dash_today_date": ("기준일", "Date"),
+    "dash_bookings": ("오늘 들어온 예약", "Booked today"),
+    "dash_visits": ("오늘 방문", "Visits today"),
+    "dash_awaiting_confirmation": ("오늘 방문 중 확정대기", "Of them awaiting confirmation"),
+    "dash_orders": ("주문 현황", "Open orders"),
+    "dash_orders_today": ("오늘의 주문", "Today's orders"),
+    "dash_received": ("접수", "Received"),
+    "dash_completed": ("완료", "Completed"),
+    "dash_cancelled": ("취소", "Cancelled"),
+    "dash_completed_sales": ("완료 매출", "Sales completed"),
+    "dash_waiting": ("답변 대기", "Waiting for your answer"),
+    "dash_refund_requests": ("환불 요청", "Refund requests"),
+    "dash_exchange_requests": ("교환 요청", "Exchange requests"),
+    "dash_unanswered_inquiries": ("미답변 문의", "Unanswered inquiries"),
+    "dash_unreplied_reviews": ("미답변 리뷰", "Reviews without a reply"),
+    "dash_products": ("상품 현황", "Products"),
+    "dash_in_review": ("심사중", "In review"),
+    "dash_rejected": ("반려", "Rejected"),
+    "dash_customers": ("고객·리뷰", "Customers and reviews"),
+    "dash_customers_total": ("고객", "Customers"),
+    "dash_new_customers_month": ("이번 달 신규 고객", "New this month"),
+    "dash_reviews": ("리뷰", "Reviews"),
+    "dash_rating": ("평균 별점", "Average rating"),
+    "dash_month": ("이번 달", "This month"),
+    "dash_month_bookings": ("예약", "Bookings"),
+    "dash_month_orders": ("주문", "Orders"),
+    "dash_unavailable": (
+        "일부 정보를 지금 불러오지 못했습니다. 잠시 후 새로고침해 주세요",
+        "Some figures could not be loaded just now. Refresh in a moment",
+    ),
+    "dash_section_reservations": ("예약", "bookings"),
+    "dash_section_orders": ("주문", "orders"),
+    "dash_section_catalog": ("상품", "products"),
+    "dash_section_insights": ("고객·리뷰", "customers and reviews"),
+    "dash_section_settlement": ("정산", "settlement"),
+    "help": ("도움말", "Help"),
     # issue 22, booking side: 상품수정, 예약 설정, 예약 달력, 회원탈퇴, 입점 심사 (seeds 000-002)
     "edit_product": ("상품수정", "Edit product"),
     "edit_keeps_live": (
@@ -527,6 +589,20 @@ class Words:
 
     def state_name(self, state: str) -> str:
         return self(f"rsv_{state}")
+
+    def history_step(self, action: str) -> str:
+        """A history step in words; a step the console does not know yet shows as recorded."""
+        key = f"hist_{action}"
+        return self(key) if key in WORDS else action
+
+    def reason_text(self, reason: str) -> str:
+        """A partner's or customer's reason as written; the system's own reason codes in words."""
+        key = f"reason_{reason}"
+        return self(key) if key in WORDS else reason
+
+    def actor_name(self, kind: str | None) -> str:
+        key = f"actor_{kind}"
+        return self(key) if key in WORDS else (kind or "")
 
     def error_text(self, error: ApiError) -> str:
         """Words that say what to do next: the console's own for codes it knows,

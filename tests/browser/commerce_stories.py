@@ -186,6 +186,14 @@ def shop_story(site: Site) -> None:
         201,
     )
 
+    # The dashboard, every service running: the open order, and the refund and the question waiting (R-ACC-11).
+    owner.get_by_role("link", name="대시보드").click()
+    assert owner.locator("#dashboard-unavailable").count() == 0
+    waiting = owner.locator("#orders-waiting").inner_text()
+    assert "환불 요청\n1" in waiting and "미답변 문의\n1" in waiting, waiting
+    assert "배송 중\n1" in owner.locator("#orders-open").inner_text()
+    shoot(owner, "dashboard-shop")
+
     # 환불/교환 lists it; the order shows it by line; the owner approves it there.
     owner.get_by_role("link", name="환불/교환").click()
     card = owner.locator(f"div[data-request='{asked['request_id']}']")
@@ -284,6 +292,10 @@ def money_story(site: Site) -> None:
     owner = admin_on_dashboard(site)
     tiles = owner.locator("#money-summary").inner_text()
     assert f"{s['dashboard']['unsettled_balance']:,}" in tiles, tiles
+    # Only settlement runs here: the sections of the others are named as not loaded, not shown empty.
+    dashboard = owner.locator("main").inner_text()
+    assert "sales_today" not in dashboard and "catalog" not in dashboard, dashboard
+    assert "주문" in owner.locator("#dashboard-unavailable").inner_text()
     shoot(owner, "dashboard-money")
 
     owner.locator("header nav").get_by_role("link", name="정산").click()

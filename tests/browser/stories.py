@@ -131,7 +131,8 @@ def booking_story(site: Site) -> None:
     owner.wait_for_url("**?done=1")
     assert "이용완료" in owner.locator("h1 .state").inner_text()
     history = owner.locator("ol.history").inner_text()
-    assert "confirm" in history and "complete" in history
+    assert "예약신청" in history and "예약확정" in history and "이용완료" in history, history
+    assert "T" not in owner.locator("ol.history time").first.inner_text()  # the partner's time, not an ISO instant
 
     # The customer's messages say so.
     eventually(
@@ -145,6 +146,11 @@ def desk_story(site: Site) -> None:
     pc, s = site.pc, site.setting
     pid = s["partner_id"]
     owner = admin_on_dashboard(site)
+    # Seed 000: the dashboard in words (R-ACC-11); insights and settlement are not running here, so it says so.
+    dashboard = owner.locator("main").inner_text()
+    assert "오늘 들어온 예약" in dashboard and "상품 현황" in dashboard and "예약가능" in dashboard, dashboard
+    assert "(고객·리뷰, 정산)" in owner.locator("#dashboard-unavailable").inner_text()
+    assert "insights" not in dashboard and "awaiting_confirmation" not in dashboard, dashboard
     shoot(owner, "dashboard")
     owner.get_by_role("link", name="예약관리").click()
     first, second = s["numbers"]
