@@ -12,6 +12,9 @@ from __future__ import annotations
 from .gateway import ApiError
 
 LANGUAGES = ("ko", "en")
+# The partner categories that sell goods, as the API names them (its Category enum); the console
+# is a client of the gateway and imports none of the platform's code.
+ORDER_CATEGORIES = ("cafe", "fashion")
 
 WORDS: dict[str, tuple[str, str]] = {
     "app_name": ("예약하기 파트너센터", "Booking Partner Center"),
@@ -203,6 +206,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "display_unavailable": ("예약불가", "Unavailable"),
     "display_closed": ("예약마감", "Closed"),
     "display_upcoming": ("판매예정", "Upcoming"),
+    # the same display states of goods (a cafe's menu, a shop's items): sold, not booked
+    "goods_display_bookable": ("판매중", "On sale"),
+    "goods_display_unavailable": ("판매불가", "Not available"),
+    "goods_display_closed": ("판매종료", "Sale ended"),
+    "goods_display_upcoming": ("판매예정", "Upcoming"),
     # 대시보드 (seed 000: 예약 현황 및 정산 요약 데이터, 공지사항, 도움말), by the gateway's sections
     "dash_today_date": ("기준일", "Date"),
     "dash_bookings": ("오늘 들어온 예약", "Booked today"),
@@ -589,6 +597,11 @@ class Words:
 
     def state_name(self, state: str) -> str:
         return self(f"rsv_{state}")
+
+    def display_name(self, state: str, category: str | None) -> str:
+        """A product's display state (R-CAT-4) as its partner says it: goods are on sale, not bookable."""
+        goods = category in ORDER_CATEGORIES
+        return self(f"{'goods_' if goods else ''}display_{state}")
 
     def history_step(self, action: str) -> str:
         """A history step in words; a step the console does not know yet shows as recorded."""

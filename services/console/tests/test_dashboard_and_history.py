@@ -146,6 +146,7 @@ def test_r_ord_1_a_shops_dashboard_shows_open_orders_today_and_what_waits_for_an
     assert "오늘의 주문 2026-12-05" in text and "접수 3" in text and "완료 매출 49,000" in text
     assert "환불 요청 1" in text and "미답변 문의 2" in text
     assert "refund_requests" not in text and "취소율" not in text  # a shop's month counts orders, not bookings
+    assert "판매중 3" in text and "예약가능" not in text  # goods are on sale, not bookable
 
 
 def test_the_dashboard_in_english_uses_the_english_words():
