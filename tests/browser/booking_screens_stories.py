@@ -162,6 +162,7 @@ def operator_queue(site, s) -> Any:
     entry = operator.locator(f"li[data-partner='{s['pending_partner_id']}']")
     checks = entry.locator("table.checks").inner_text()
     assert "사업자등록번호" in checks and "1234567890" in checks and "국세청" in checks, checks
+    assert "카테고리\t스튜디오" in checks and "studio" not in checks, checks  # the category in words, not its code
     shoot(operator, "ops-partners")
     entry.get_by_role("button", name="승인").click()
     operator.wait_for_url("**/ops/partners?done=1")

@@ -211,3 +211,53 @@ def test_an_instants_day_is_the_partners_day_not_utcs():
     shown = templates.from_string("{{ day_of(c.last_visit_at) }}|{{ day_of(None) }}").render(c=row)
 
     assert shown == "2026-12-05|"
+
+
+LATE_EVENING_UTC = "2026-12-04T17:39:18.986679+00:00"  # 02:39 on the 5th in Seoul
+
+
+@pytest.mark.parametrize(
+    ("template", "values", "shown"),
+    [
+        (
+            "chat.html",
+            {"messages": [{"author": "customer", "body": "주차 되나요?", "created_at": LATE_EVENING_UTC}]},
+            "12-05 02:39",
+        ),
+        (
+            "notifications.html",
+            {"items": [{"title": "새 예약", "body": "확인해 주세요", "created_at": LATE_EVENING_UTC, "actions": []}]},
+            "2026-12-05 02:39",
+        ),
+        (
+            "notices.html",
+            {"notices": [{"title": "점검 안내", "body": "새벽 점검", "published_at": LATE_EVENING_UTC}]},
+            "2026-12-05",
+        ),
+    ],
+)
+def test_messages_notifications_and_notices_are_timed_in_seoul(template, values, shown):
+    text = render(template, partner=PARTNER, **values)
+
+    assert shown in text
+    assert "T17:39" not in text and "2026-12-04" not in text
+
+
+def test_r_acc_8_the_operators_checks_name_the_category_in_words():
+    submission = {"kind": "application", "submitted_at": LATE_EVENING_UTC, "changes": None}
+    item = {
+        "partner_id": "p-2",
+        "name": "빛 스튜디오",
+        "category": "studio",
+        "submission": submission,
+        "checks": [
+            {"item": "category", "value": "studio"},
+            {"item": "business_number", "value": "1234567890"},
+        ],
+    }
+
+    text = render("ops_partners.html", items=[item], tabs=["pending"], shown="verified")
+
+    assert "카테고리 스튜디오" in text and "1234567890" in text
+    assert "studio" not in text.replace("스튜디오", "")
+    assert "2026-12-05 02:39" in text
