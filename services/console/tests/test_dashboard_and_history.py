@@ -147,6 +147,20 @@ def test_r_ord_1_a_shops_dashboard_shows_open_orders_today_and_what_waits_for_an
     assert "환불 요청 1" in text and "미답변 문의 2" in text
     assert "refund_requests" not in text and "취소율" not in text  # a shop's month counts orders, not bookings
     assert "판매중 3" in text and "예약가능" not in text  # goods are on sale, not bookable
+    assert text.count("미답변 리뷰") == 1  # in 답변 대기 only, not again under 고객·리뷰
+
+
+@pytest.mark.parametrize(
+    ("category", "booking_screens", "order_screens"),
+    [("salon", True, False), ("cafe", False, True), ("fashion", False, True)],
+)
+def test_a_partners_nav_has_the_screens_of_what_it_sells(category, booking_screens, order_screens):
+    partner = {**PARTNER, "category": category}
+
+    text = render("dashboard.html", partner=partner, details=DETAILS, summary=booking_summary())
+
+    assert ("예약관리" in text and "예약현황" in text) is booking_screens
+    assert ("주문현황" in text) is order_screens
 
 
 def test_the_dashboard_in_english_uses_the_english_words():
