@@ -368,6 +368,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "orderer": ("주문자", "Customer"),
     "channel": ("주문유형", "Type"),
     "menu": ("메뉴", "Items"),
+    "goods_items": ("상품", "Items"),  # a shop sells 상품; 메뉴 is a cafe's word (seed 003)
     "received_at": ("주문접수", "Received"),
     "minutes": ("소요 시간(분)", "Minutes to prepare"),
     "ready_at": ("준비완료 예정", "Ready at"),

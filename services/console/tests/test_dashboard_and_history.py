@@ -275,3 +275,34 @@ def test_r_acc_8_the_operators_checks_name_the_category_in_words():
     assert "카테고리 스튜디오" in text and "1234567890" in text
     assert "studio" not in text.replace("스튜디오", "")
     assert "2026-12-05 02:39" in text
+
+
+def an_order(channel: str, customer_name: str | None) -> dict:
+    line = {"line_id": "l-1", "product_name": "Linen shirt", "option_label": "White / M", "quantity": 1}
+    return {
+        "order_id": "o-1",
+        "number": 7,
+        "channel": channel,
+        "status": "received",
+        "customer_name": customer_name,
+        "received_at": LATE_EVENING_UTC,
+        "total": 39000,
+        "lines": [{**line, "amount": 39000, "refunded_quantity": 0}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("category", "channel", "customer_name", "items_word", "orderer_shown"),
+    [("cafe", "takeout", "김다온", "메뉴", True), ("fashion", "parcel", None, "상품", False)],
+)
+def test_r_ord_1_an_order_reads_in_the_partners_own_words(category, channel, customer_name, items_word, orderer_shown):
+    partner = {**PARTNER, "category": category}
+    order = an_order(channel, customer_name)
+    values = {"group": "in_store", "actions": [], "couriers": [], "minutes": [], "line_names": {}, "auto_note": ""}
+
+    text = render("order.html", partner=partner, o=order, **values)
+
+    assert f"{items_word} 옵션 수량 금액" in text  # the lines table's header
+    assert ("주문자 김다온" in text) is orderer_shown
+    assert ("주문자" in text) is orderer_shown  # no empty 주문자 row on a parcel order
+    assert "2026-12-05 02:39" in text
