@@ -31,7 +31,7 @@ from werkzeug.utils import redirect, send_from_directory
 from werkzeug.wrappers import Request, Response
 
 from .gateway import ApiError, Gateway
-from .words import WORDS, Words, choose_language
+from .words import ORDER_CATEGORIES, WORDS, Words, choose_language
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "pc_session"
@@ -52,6 +52,12 @@ def seoul_date(value: str | None) -> str:
     ten characters are its UTC date, a day early before 09:00 in Seoul."""
     moment = seoul_time(value)
     return moment.date().isoformat() if moment else ""
+
+
+def sells_goods(partner: dict[str, Any] | None) -> bool:
+    """``partner is sells_goods`` in a template: a cafe or a shop, whose screens are
+    orders rather than bookings (seeds 003, 004)."""
+    return partner is not None and partner.get("category") in ORDER_CATEGORIES
 
 
 def percent(value: float | None) -> str:
@@ -154,6 +160,7 @@ class Console:
         self.templates.globals["when"] = seoul_time
         self.templates.globals["percent"] = percent
         self.templates.globals["day_of"] = seoul_date
+        self.templates.tests["sells_goods"] = sells_goods
         self.url_map = Map(
             [
                 Rule(path, endpoint=view, methods=methods)

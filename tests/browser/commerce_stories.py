@@ -388,7 +388,8 @@ def statistics_story(site: Site) -> None:
         ]
 
     assert tile("orders_total") == str(stats["orders"]["total"])
-    assert tile("bookings_total") == str(stats["bookings"]["total"])
+    assert owner.locator("#stat-tiles li[data-key=bookings_total]").count() == 0  # a cafe takes no bookings
+    assert owner.locator("svg#bookings-by-state").count() == 0 and owner.get_by_text("인기 시간대").count() == 0
     assert (tile("sales"), tile("refunds"), tile("net")) == tuple(
         f"{stats['revenue'][k]:,}" for k in ("sales", "refunds", "net")
     )

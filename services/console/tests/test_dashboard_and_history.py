@@ -306,3 +306,37 @@ def test_r_ord_1_an_order_reads_in_the_partners_own_words(category, channel, cus
     assert ("주문자 김다온" in text) is orderer_shown
     assert ("주문자" in text) is orderer_shown  # no empty 주문자 row on a parcel order
     assert "2026-12-05 02:39" in text
+
+
+def period_statistics() -> dict:
+    """The gateway's statistics for a period, with both kinds of figures (insights counts both)."""
+    return {
+        "from": "2026-12-01",
+        "to": "2026-12-06",
+        "bookings": {"total": 5, "people": 7, "cancellation_rate": 0.2, "no_show_rate": 0.0, "by_state": {}},
+        "orders": {"total": 4, "by_state": {}},
+        "busiest_slots": [],
+        "revenue": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("category", "shown", "not_shown"),
+    [
+        (
+            "salon",
+            ["예약 건수 5", "이용 인원 7", "취소율 20.0%", "예약 상태별", "인기 시간대"],
+            ["주문 건수", "주문 상태별"],
+        ),
+        ("cafe", ["주문 건수 4", "주문 상태별"], ["예약 건수", "이용 인원", "취소율", "예약 상태별", "인기 시간대"]),
+    ],
+)
+def test_r_acc_11_statistics_show_the_figures_of_what_the_partner_sells(category, shown, not_shown):
+    partner = {**PARTNER, "category": category}
+    charts = {"bookings-by-state": [], "orders-by-state": [], "slots": []}
+    query = {"from": "2026-12-01", "to": "2026-12-06"}
+
+    text = render("statistics.html", partner=partner, stats=period_statistics(), charts=charts, query=query)
+
+    assert all(words in text for words in shown), text
+    assert not any(words in text for words in not_shown), text
