@@ -490,6 +490,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "visits": ("방문", "Visits"),
     "last_visit": ("최근 방문", "Last visit"),
     "total_spent": ("총 이용금액", "Total spent"),
+    "coupon_uses": ("쿠폰 사용", "Coupons used"),
     "coupons": ("쿠폰", "Coupons"),
     "coupon_new": ("쿠폰 만들기", "New coupon"),
     "coupon_name": ("쿠폰명", "Coupon name"),
