@@ -5,7 +5,7 @@ without importing this package), built here so each code is spelled once."""
 
 from __future__ import annotations
 
-from chassis.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from chassis.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated, ValidationFailed
 
 
 def found(row: dict | None, what: str) -> dict:
@@ -16,23 +16,23 @@ def found(row: dict | None, what: str) -> dict:
     return row
 
 
-def invalid_credentials():
+def invalid_credentials() -> DomainError:
     return Unauthenticated("invalid_credentials", "login id or password is wrong")
 
 
-def invalid_token():
+def invalid_token() -> DomainError:
     return Unauthenticated("invalid_token", "the token is unknown, expired or revoked")
 
 
-def login_id_taken(login_id: str):
+def login_id_taken(login_id: str) -> DomainError:
     return Conflict("login_id_taken", "this login id is already in use", {"field": "login_id"})
 
 
-def not_found(what: str):
+def not_found(what: str) -> DomainError:
     return NotFound(f"{what}_not_found", f"no such {what.replace('_', ' ')}")
 
 
-def last_admin(partners: list[dict]):
+def last_admin(partners: list[dict]) -> DomainError:
     """R-ACC-4: invite another admin first (or close the partner, R-ACC-14); details name the partners."""
     names = [p["name"] for p in partners]
     return Conflict(
@@ -42,7 +42,7 @@ def last_admin(partners: list[dict]):
     )
 
 
-def orders_to_finish(partners: list[dict]):
+def orders_to_finish(partners: list[dict]) -> DomainError:
     """R-ACC-14: a closed partner's orders left to finish (shipped) need someone to
     mark them delivered: its only admin stays until they are done."""
     names = [p["name"] for p in partners]
@@ -57,21 +57,21 @@ def orders_to_finish(partners: list[dict]):
     )
 
 
-def role_not_allowed(actor_role: str):
+def role_not_allowed(actor_role: str) -> DomainError:
     return Forbidden("role_not_allowed", f"the {actor_role} role may not give or take this role", {"role": actor_role})
 
 
-def api_key_not_allowed():
+def api_key_not_allowed() -> DomainError:
     return Forbidden("api_key_not_allowed", "staff and API keys are managed by a person, not an API key")
 
 
-def invalid_state(status: str, action: str):
+def invalid_state(status: str, action: str) -> DomainError:
     return Conflict(
         "invalid_state", f"cannot {action} a partner that is {status}", {"status": status, "action": action}
     )
 
 
-def invitation_not_pending(invitation: dict):
+def invitation_not_pending(invitation: dict) -> DomainError:
     """R-ACC-6: an invitation is answered once; a new one comes from the partner's admin."""
     return Conflict(
         "invitation_not_pending",
@@ -85,11 +85,11 @@ def invitation_not_pending(invitation: dict):
     )
 
 
-def admin_only(action: str, role: str):
+def admin_only(action: str, role: str) -> DomainError:
     return Forbidden("admin_only", f"only an admin of the partner may {action} it", {"action": action, "role": role})
 
 
-def nothing_changed(reason: str | None):
+def nothing_changed(reason: str | None) -> DomainError:
     """R-ACC-15: a re-submission corrects what the operator named."""
     return Conflict(
         "nothing_changed",
@@ -98,19 +98,19 @@ def nothing_changed(reason: str | None):
     )
 
 
-def invalid_fields(fields: dict):
+def invalid_fields(fields: dict) -> DomainError:
     return ValidationFailed(message="request is invalid", details={"fields": fields})
 
 
-def already_member():
+def already_member() -> DomainError:
     return Conflict("already_member", "this member already works for the partner")
 
 
-def already_invited():
+def already_invited() -> DomainError:
     return Conflict("already_invited", "this member already has a pending invitation to the partner")
 
 
-def agency_required(category: str):
+def agency_required(category: str) -> DomainError:
     """R-ACC-9: lodging partners onboard only through an official agency."""
     return ValidationFailed(
         "agency_required",
@@ -119,11 +119,11 @@ def agency_required(category: str):
     )
 
 
-def field_locked(field: str, status: str):
+def field_locked(field: str, status: str) -> DomainError:
     return Conflict(
         "field_locked", f"{field} cannot change once the partner is {status}", {"field": field, "status": status}
     )
 
 
-def not_an_operator():
+def not_an_operator() -> DomainError:
     return Forbidden(message="this is for platform operators")

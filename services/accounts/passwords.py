@@ -109,3 +109,21 @@ def verify_password(ph: PasswordHasher, slots: HashSlots, stored_hash: str | Non
 
 def needs_rehash(ph: PasswordHasher, stored_hash: str) -> bool:
     return ph.check_needs_rehash(stored_hash)
+
+
+class Argon2Passwords:
+    """The use cases' ``PasswordsPort``: this process's hasher and its bound of
+    hashes at once, both from the service config."""
+
+    def __init__(self, config: dict):
+        self.hasher = hasher_from_config(config)
+        self.slots = slots_from_config(self.hasher, config)
+
+    def hash(self, password: str) -> str:
+        return hash_password(self.hasher, self.slots, password)
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        return verify_password(self.hasher, self.slots, stored_hash, password)
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return needs_rehash(self.hasher, stored_hash)
