@@ -19,7 +19,7 @@ check while logins queue.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -113,11 +113,19 @@ def needs_rehash(ph: PasswordHasher, stored_hash: str) -> bool:
 
 class Argon2Passwords:
     """The use cases' ``PasswordsPort``: this process's hasher and its bound of
-    hashes at once, both from the service config."""
+    hashes at once, both from the service config. Made on first use: every
+    partner request builds the use cases (``authenticate``) and needs neither."""
 
     def __init__(self, config: dict):
-        self.hasher = hasher_from_config(config)
-        self.slots = slots_from_config(self.hasher, config)
+        self.config = config
+
+    @cached_property
+    def hasher(self) -> PasswordHasher:
+        return hasher_from_config(self.config)
+
+    @cached_property
+    def slots(self) -> HashSlots:
+        return slots_from_config(self.hasher, self.config)
 
     def hash(self, password: str) -> str:
         return hash_password(self.hasher, self.slots, password)
