@@ -172,6 +172,23 @@ def allows_private(config: dict) -> bool:
     return str(config.get("WEBHOOK_ALLOW_PRIVATE", False)).lower() in ("true", "1", "yes")
 
 
+def destination_refusal(url: str, allow_private: bool) -> str | None:
+    """Why a webhook may not be made for ``url``, or None (issue 16): a literal
+    address must be global, and a name must resolve only to global addresses
+    now. A name that does not resolve yet is taken: each delivery resolves and
+    checks again, on the address it connects to (``checked_address``)."""
+    if allow_private:
+        return None
+    refusal = domain.host_refusal(urlsplit(url).hostname or "")
+    if refusal is not None:
+        return refusal
+    try:
+        checked_address(url, allow_private, WebhookChannel.resolver)
+    except BlockedAddress as exc:
+        return None if str(exc).startswith("cannot resolve") else str(exc)
+    return None
+
+
 class WebhookChannel(Channel):
     """POSTs the event as JSON with ``X-PC-Timestamp`` and ``X-PC-Signature``
     (``sha256=`` HMAC of ``"<timestamp>.<body>"`` with the webhook's secret;

@@ -12,7 +12,7 @@ from chassis.validation import parse
 from notifications import domain
 from notifications.domain import Recipient, StaffMember
 from notifications.schemas import ListQuery
-from notifications.service import next_page
+from notifications.use_cases import next_page
 
 from . import support
 
