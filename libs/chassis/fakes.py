@@ -29,13 +29,16 @@ class RecordingUnitOfWork:
 
 
 class InMemoryTransactions:
-    """``Transactions`` over a fake repository; ``outbox`` holds the committed events in order.
-    ``not_rolled_back`` names the repository's attributes that are not data (a clock)."""
+    """``Transactions`` over a fake repository; ``outbox`` holds the committed events in order,
+    ``consumed`` the ids of the events consumed (the inbox: a transaction that fails leaves
+    its event unconsumed). ``not_rolled_back`` names the repository's attributes that are
+    not data (a clock)."""
 
     def __init__(self, store: Any, not_rolled_back: tuple[str, ...] = ()) -> None:
         self.store = store
         self.not_rolled_back = not_rolled_back
         self.outbox: list[tuple[str, dict[str, Any]]] = []
+        self.consumed: set[Any] = set()
         self.open = 0
 
     def transaction(self) -> Any:
@@ -69,5 +72,15 @@ class InMemoryTransactions:
         assert not uow.published, "statement() may not publish: an outbox row needs transaction()"
 
     def consuming(self, envelope: Any) -> Any:
-        """Every event is new to a fake inbox."""
-        return self.transaction()
+        """As ``chassis.db``'s inbox: None for an event already consumed (a redelivery),
+        else a transaction that marks it consumed if it commits."""
+        return self._consuming(envelope)
+
+    @contextmanager
+    def _consuming(self, envelope: Any) -> Iterator[RecordingUnitOfWork | None]:
+        if envelope.event_id in self.consumed:
+            yield None
+            return
+        with self._transaction() as uow:
+            yield uow
+        self.consumed.add(envelope.event_id)

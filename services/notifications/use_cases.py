@@ -32,15 +32,7 @@ from chassis.contracts import validate_payload
 from chassis.jsonvalues import jsonable
 from chassis.ports import Transactions, UnitOfWork
 
-from . import domain, errors, templates, views
-from .schemas import (
-    ChannelMessageCreate,
-    ConversationMessageCreate,
-    InboxQuery,
-    ListQuery,
-    SecretRotation,
-    WebhookCreate,
-)
+from . import domain, errors, schemas, templates, views
 
 Row = dict[str, Any]
 View = dict[str, Any]
@@ -62,7 +54,7 @@ class AccountsPort(Protocol):
 
 
 class AudiencePort(Protocol):
-    def channel_audience(self, partner_id: str, data: ChannelMessageCreate) -> list[str]:
+    def channel_audience(self, partner_id: str, data: schemas.ChannelMessageCreate) -> list[str]:
         """The customer ids of the partner that ``data.audience`` names."""
         ...
 
@@ -155,13 +147,15 @@ class Notifications:
 
     # --- inboxes -----------------------------------------------------------------------------------
 
-    def inbox(self, kind: str, recipient_id: str, partner_id: str | None, q: InboxQuery) -> View:
+    def inbox(self, kind: str, recipient_id: str, partner_id: str | None, q: schemas.InboxQuery) -> View:
         with self.db.transaction() as uow:
             rows = self.store.list_messages(uow, kind, recipient_id, partner_id, q.before, q.limit, q.unread)
         items, next_cursor = next_page(rows, q.limit, "id")
         return {"items": [views.message_out(row, q.lang) for row in items], "next_cursor": next_cursor}
 
-    def mark_read(self, kind: str, recipient_id: str, partner_id: str | None, message_id: str, q: InboxQuery) -> View:
+    def mark_read(
+        self, kind: str, recipient_id: str, partner_id: str | None, message_id: str, q: schemas.InboxQuery
+    ) -> View:
         if not is_uuid(message_id):
             raise errors.message_not_found()
         with self.db.transaction() as uow:
@@ -172,7 +166,7 @@ class Notifications:
 
     # --- webhooks ------------------------------------------------------------------------------------
 
-    def create_webhook(self, partner_id: str, data: WebhookCreate) -> View:
+    def create_webhook(self, partner_id: str, data: schemas.WebhookCreate) -> View:
         """The secret is returned here once, and kept sealed (notifications.sealing).
         The URL's host must be on the internet (issue 16): ``destination_refusal``
         says why not (each delivery checks again, on the address it connects to)."""
@@ -184,7 +178,7 @@ class Notifications:
             row = self.store.create_webhook(uow, partner_id, data.url, data.events, data.description, self.seal(secret))
         return {**views.webhook_out(row), "secret": secret}
 
-    def rotate_webhook_secret(self, partner_id: str, webhook_id: str, data: SecretRotation) -> View:
+    def rotate_webhook_secret(self, partner_id: str, webhook_id: str, data: schemas.SecretRotation) -> View:
         """A new secret, shown once; the previous one keeps signing deliveries
         (a second signature) for ``overlap_hours`` (default 24), so the
         partner's receiver can switch without missing one."""
@@ -223,7 +217,7 @@ class Notifications:
             self._own_webhook(uow, partner_id, webhook_id)
             self.store.delete_webhook(uow, partner_id, webhook_id)
 
-    def webhook_deliveries(self, partner_id: str, webhook_id: str, q: ListQuery) -> View:
+    def webhook_deliveries(self, partner_id: str, webhook_id: str, q: schemas.ListQuery) -> View:
         """The delivery log: newest first, each delivery with every attempt."""
         with self.db.transaction() as uow:
             self._own_webhook(uow, partner_id, webhook_id)
@@ -236,7 +230,7 @@ class Notifications:
 
     # --- channel messages (R-NTF-3) ------------------------------------------------------------------
 
-    def send_channel_message(self, partner_id: str, sender: str | None, data: ChannelMessageCreate) -> View:
+    def send_channel_message(self, partner_id: str, sender: str | None, data: schemas.ChannelMessageCreate) -> View:
         """One inbox message (and messenger push) per customer of the audience.
         At most ``channel_rate_limit`` sends per ``channel_rate_window_s`` per
         partner (429 ``rate_limited`` with ``retry_after_seconds``); a refused
@@ -277,7 +271,7 @@ class Notifications:
         self.wake_deliveries()
         return views.channel_message_out(row)
 
-    def list_channel_messages(self, partner_id: str, q: ListQuery) -> View:
+    def list_channel_messages(self, partner_id: str, q: schemas.ListQuery) -> View:
         with self.db.transaction() as uow:
             rows = self.store.list_channel_messages(uow, partner_id, q.before, q.limit)
         items, next_cursor = next_page(rows, q.limit, "seq")
@@ -304,13 +298,13 @@ class Notifications:
         )
         return row
 
-    def conversations(self, side: str, owner_id: str, q: ListQuery) -> View:
+    def conversations(self, side: str, owner_id: str, q: schemas.ListQuery) -> View:
         with self.db.transaction() as uow:
             rows = self.store.list_conversations(uow, side, owner_id, q.before, q.limit)
         items, next_cursor = next_page(rows, q.limit, "seq")
         return {"items": [views.conversation_out(r, side) for r in items], "next_cursor": next_cursor}
 
-    def conversation_messages(self, side: str, owner_id: str, conversation_id: str, q: ListQuery) -> View:
+    def conversation_messages(self, side: str, owner_id: str, conversation_id: str, q: schemas.ListQuery) -> View:
         """Newest first; reading them clears the reader's unread count."""
         with self.db.transaction() as uow:
             self._own_conversation(uow, side, owner_id, conversation_id)
@@ -320,7 +314,7 @@ class Notifications:
         return {"items": [views.chat_message_out(r, side) for r in items], "next_cursor": next_cursor}
 
     def post_partner_message(
-        self, partner_id: str, writer_id: str | None, conversation_id: str, data: ConversationMessageCreate
+        self, partner_id: str, writer_id: str | None, conversation_id: str, data: schemas.ConversationMessageCreate
     ) -> View:
         """Staff write to the customer; the customer also gets a messenger push.
         A partner's own system (API key, no member) writes as "partner"."""
@@ -340,7 +334,9 @@ class Notifications:
         self.wake_deliveries()
         return views.chat_message_out(row, "partner")
 
-    def post_customer_message(self, customer_id: str, conversation_id: str, data: ConversationMessageCreate) -> View:
+    def post_customer_message(
+        self, customer_id: str, conversation_id: str, data: schemas.ConversationMessageCreate
+    ) -> View:
         """The customer writes to the partner; staff see it with an unread count in the conversation list."""
         with self.db.transaction() as uow:
             self._own_conversation(uow, "customer", customer_id, conversation_id, lock=True)
@@ -395,7 +391,7 @@ def found_webhook(webhook: Row | None) -> Row:
     return webhook
 
 
-def _check_audience(data: ChannelMessageCreate, customers: list[str]) -> None:
+def _check_audience(data: schemas.ChannelMessageCreate, customers: list[str]) -> None:
     """Named customers must all be the partner's; an audience must reach someone."""
     named = set(data.customer_ids or ())
     if data.audience == "customers" and len(customers) < len(named):

@@ -8,8 +8,6 @@ SQL is tested across processes in test_api and the orders and gateway suites."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
-
 import pytest
 
 from chassis.errors import NotFound, ValidationFailed
@@ -62,26 +60,6 @@ class FakeStore:
         return []
 
 
-class InboxTransactions(InMemoryTransactions):
-    """``consuming`` yields None for an event already consumed, as chassis.db's inbox does."""
-
-    def __init__(self, store):
-        super().__init__(store)
-        self.consumed = set()
-
-    @contextmanager
-    def _consuming(self, envelope):
-        if envelope.event_id in self.consumed:
-            yield None
-            return
-        with self.transaction() as uow:
-            yield uow
-        self.consumed.add(envelope.event_id)
-
-    def consuming(self, envelope):
-        return self._consuming(envelope)
-
-
 class FakeAccounts:
     def __init__(self, db, known=True):
         self.db, self.known, self.asked = db, known, []
@@ -96,7 +74,7 @@ class FakeAccounts:
 
 def world(known=True):
     store = FakeStore()
-    db = InboxTransactions(store)
+    db = InMemoryTransactions(store)
     accounts = FakeAccounts(db, known)
     return Insights(db, store, accounts, now=lambda: NOW), store, accounts
 

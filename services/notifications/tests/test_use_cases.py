@@ -10,8 +10,6 @@ test_channels_and_conversations and test_webhooks."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
-
 import pytest
 
 from chassis.errors import DomainError, ValidationFailed
@@ -31,9 +29,6 @@ class FakeStore:
 
     def __init__(self):
         self.messages, self.conversations, self.webhooks, self.channel_sends = [], {}, [], []
-
-    def already_processed(self, tx, handler, event_id):
-        return event_id in self.inbox
 
     def insert_messages(self, tx, source_id, source_type, planned, messenger):
         self.messages += [(source_id, m.recipient) for m in planned]
@@ -81,26 +76,6 @@ class FakeStore:
         return {"id": new_id("wh"), "url": url}
 
 
-class InboxTransactions(InMemoryTransactions):
-    """A fake inbox: ``consuming`` yields None for an event already consumed, as chassis.db does."""
-
-    def __init__(self, store):
-        super().__init__(store)
-        store.inbox = set()
-
-    @contextmanager
-    def _consuming(self, envelope):
-        if envelope.event_id in self.store.inbox:
-            yield None
-            return
-        with self.transaction() as uow:
-            self.store.inbox.add(envelope.event_id)
-            yield uow
-
-    def consuming(self, envelope):
-        return self._consuming(envelope)
-
-
 class Directory:
     """Staff, operators and audiences, each failing if asked while a transaction is open."""
 
@@ -132,7 +107,8 @@ class Directory:
 
 def world(customers=(), refusal=None, rate_limit=20):
     store = FakeStore()
-    db = InboxTransactions(store)
+    db = InMemoryTransactions(store)
+    store.already_processed = lambda tx, handler, event_id: event_id in db.consumed
     directory = Directory(db, customers)
     sealed, woken = [], []
     notifications = Notifications(
