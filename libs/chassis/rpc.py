@@ -207,12 +207,31 @@ class Services:
         proxy = TransientServiceProxy(self._worker_ctx, service, self._reply_listener)
         return TimedServiceProxy(proxy, service, self._timeout)
 
+    def deferred(self, service: str) -> DeferredProxy:
+        """``service``'s proxy made at each call through it, not now: for a port that
+        a worker's use cases are handed on every call and seldom use."""
+        return DeferredProxy(self, service)
+
     def check_health(self, service: str, timeout: float) -> dict[str, str]:
         """``service``'s health check (``chassis.health``): its own queue, so a
         service busy with slow calls still answers within ``timeout``."""
         proxy = TransientServiceProxy(self._worker_ctx, health_route(service), self._reply_listener)
         reply: dict[str, str] = TimedServiceProxy(proxy, service, timeout).call_with_timeout(HEALTH_METHOD, timeout)
         return reply
+
+
+class DeferredProxy:
+    """``services.deferred("orders").unfinished_orders(ids)``. Making a proxy costs about
+    50 µs of CPU (measured on accounts' ``authenticate``, which runs on every partner
+    request and never calls orders), so the use cases built per call pay it only when
+    they call."""
+
+    def __init__(self, services: Services, service: str) -> None:
+        self._services = services
+        self._service = service
+
+    def __getattr__(self, method: str) -> Any:
+        return getattr(self._services.get(self._service), method)
 
 
 class ServiceRpc(DependencyProvider):
