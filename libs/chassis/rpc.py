@@ -200,17 +200,12 @@ class Services:
         self._reply_listener = reply_listener
         self._timeout = timeout
 
-    def __getattr__(self, service: str) -> TimedServiceProxy:
-        return self.get(service)
+    def __getattr__(self, service: str) -> DeferredProxy:
+        return DeferredProxy(self, service)
 
     def get(self, service: str) -> TimedServiceProxy:
         proxy = TransientServiceProxy(self._worker_ctx, service, self._reply_listener)
         return TimedServiceProxy(proxy, service, self._timeout)
-
-    def deferred(self, service: str) -> DeferredProxy:
-        """``service``'s proxy made at each call through it, not now: for a port that
-        a worker's use cases are handed on every call and seldom use."""
-        return DeferredProxy(self, service)
 
     def check_health(self, service: str, timeout: float) -> dict[str, str]:
         """``service``'s health check (``chassis.health``): its own queue, so a
@@ -221,17 +216,20 @@ class Services:
 
 
 class DeferredProxy:
-    """``services.deferred("orders").unfinished_orders(ids)``. Making a proxy costs about
-    50 µs of CPU (measured on accounts' ``authenticate``, which runs on every partner
-    request and never calls orders), so the use cases built per call pay it only when
-    they call."""
+    """``self.services.orders``: the service's proxy, made at the first call through it.
+    Making one costs about 50 µs of CPU, and the use cases a worker builds on every call
+    are handed ports they seldom call (accounts' ``authenticate``, on every partner request,
+    was handed orders and never calls it)."""
 
     def __init__(self, services: Services, service: str) -> None:
         self._services = services
         self._service = service
+        self._proxy: TimedServiceProxy | None = None
 
-    def __getattr__(self, method: str) -> Any:
-        return getattr(self._services.get(self._service), method)
+    def __getattr__(self, name: str) -> Any:
+        if self._proxy is None:
+            self._proxy = self._services.get(self._service)
+        return getattr(self._proxy, name)
 
 
 class ServiceRpc(DependencyProvider):

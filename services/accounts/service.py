@@ -30,15 +30,15 @@ class AccountsService(DataService):
 
     @property
     def accounts(self) -> Accounts:
-        """This worker's use cases, with its transactions, hasher and orders (its proxy made
-        only if a withdrawal asks: not on every partner request's ``authenticate``)."""
+        """This worker's use cases, with its transactions, hasher and orders (chassis.rpc's
+        ``DeferredProxy``: made only if a withdrawal calls it, not on every ``authenticate``)."""
         settings = Settings(
             session_ttl_seconds=int(self.config.get("SESSION_TTL_SECONDS") or Settings.session_ttl_seconds),
             customer_session_ttl_seconds=int(
                 self.config.get("CUSTOMER_SESSION_TTL_SECONDS") or Settings.customer_session_ttl_seconds
             ),
         )
-        return Accounts(self.db, store, Argon2Passwords(self.config), self.services.deferred("orders"), settings)
+        return Accounts(self.db, store, Argon2Passwords(self.config), self.services.orders, settings)
 
     # --- authentication (every request) ------------------------------------------------------
 

@@ -42,7 +42,7 @@ class InsightsService(DataService):
     @property
     def insights(self) -> Insights:
         """This worker's use cases, with its transactions and accounts' RPC proxy."""
-        return Insights(self.db, store, self.services.deferred("accounts"))  # asked of a new customer only
+        return Insights(self.db, store, self.services.accounts)
 
     # --- events ----------------------------------------------------------------------------
 

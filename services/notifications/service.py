@@ -98,8 +98,8 @@ class NotificationsService(DataService):
             self.db,
             store,
             StaffDirectory(self.staff, self.services),
-            self.services.deferred("accounts"),
-            InsightsAudience(self.services.deferred("insights")),
+            self.services.accounts,
+            InsightsAudience(self.services.insights),
             seal=lambda secret: sealing.seal(sealing.key_from_config(config), secret),  # the key asked only here
             destination_refusal=lambda url: destination_refusal(url, allow_private),
             settings=settings,
